@@ -1,0 +1,61 @@
+package bsn_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/zorgkit/zorgkit/bsn"
+	"github.com/zorgkit/zorgkit/bsn/bsntest"
+)
+
+// FuzzParse checks that Parse never panics, agrees with Valid, round-trips
+// every number it accepts through its text forms, and never puts the input
+// in an error message.
+func FuzzParse(f *testing.F) {
+	for _, n := range bsntest.TestPersons() {
+		f.Add(n.String())
+		f.Add(n.Dotted())
+	}
+	for _, tt := range bsntest.InvalidInputs() {
+		f.Add(tt.Input)
+	}
+	f.Add("40645678")
+	f.Add("１２３４－５６－７８２")
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := bsn.Parse(s)
+		if valid := bsn.Valid(s); valid != (err == nil) {
+			t.Fatalf("Valid(%q) = %v, Parse error %v", s, valid, err)
+		}
+		if err != nil {
+			var perr *bsn.Error
+			if !errors.As(err, &perr) {
+				t.Fatalf("Parse(%q) error %T is not *bsn.Error", s, err)
+			}
+			if len(s) >= 4 && strings.Contains(err.Error(), s) {
+				t.Fatalf("error %q contains the input", err)
+			}
+			if !n.IsZero() {
+				t.Fatalf("Parse(%q) failed but returned a non-zero Number", s)
+			}
+			return
+		}
+		if len(n.String()) != 9 {
+			t.Fatalf("Parse(%q).String() = %q, want 9 digits", s, n.String())
+		}
+		for _, form := range []string{n.String(), n.Dotted()} {
+			m, err := bsn.Parse(form)
+			if err != nil || m != n {
+				t.Fatalf("Parse(%q) = %v, %v; want %v", form, m, err, n)
+			}
+		}
+		var m bsn.Number
+		text, _ := n.MarshalText()
+		if err := m.UnmarshalText(text); err != nil || m != n {
+			t.Fatalf("text round trip of %q: %v, %v", s, m, err)
+		}
+		if strings.Contains(n.Masked(), n.String()[:6]) {
+			t.Fatalf("Masked shows more than the last three digits")
+		}
+	})
+}

@@ -16,7 +16,7 @@ import (
 type MemoryStore struct {
 	mu       sync.Mutex
 	throttle map[string]ThrottleState
-	codes    map[string]Challenge  // by account
+	codes    map[string]Challenge    // by account
 	resets   map[[32]byte]ResetToken // by hash
 	resetOf  map[string][32]byte     // account → hash of its token
 }

@@ -127,7 +127,7 @@ type CodeStore interface {
 
 // Channel delivers login codes to users. The application implements it, for
 // e-mail or SMS. Both are restricted authenticators in NIST SP 800-63B-4
-// §3.1.3.3 (e-mail does not even prove possession of a device: it is not
+// §3.1.3 (e-mail does not even prove possession of a device: it is not
 // an acceptable out-of-band channel there); see the package documentation.
 type Channel interface {
 	// Send delivers code to the person behind account, valid until

@@ -47,7 +47,13 @@ func NormalizeEmail(addr string) (string, error) {
 	if domain == "" || !strings.Contains(domain, ".") {
 		return "", ErrEmailInvalid // a bare host name is no organisation's domain
 	}
-	return strings.ToLower(norm.NFC.String(local + "@" + domain)), nil
+	n := strings.ToLower(norm.NFC.String(local + "@" + domain))
+	// A local part that needs quotes ("a b"@…) comes back unquoted from
+	// net/mail; such an address is no account address.
+	if _, err := mail.ParseAddress(n); err != nil {
+		return "", ErrEmailInvalid
+	}
+	return n, nil
 }
 
 // EmailRules are the rules for the e-mail address of a user account (Portero:

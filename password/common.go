@@ -133,26 +133,27 @@ func (r notCommonRule) guesses(list *wordList, s, orig string) float64 {
 	for trail < len(rs) && !unicode.IsLetter(rs[len(rs)-1-trail]) {
 		trail++
 	}
+	// The base may begin or end with a few look-alike characters (4dmin,
+	// h3ll0): split at most maxLeetEdge characters into each run. This
+	// bounds the work to a few splits whatever the input.
 	caps := capsFactor(orig)
-	pre := make([]float64, lead+1)
-	for i := range pre {
-		pre[i] = decorationGuesses(list, rs[:i])
-	}
-	suf := make([]float64, trail+1)
-	for j := range suf {
-		suf[j] = decorationGuesses(list, rs[len(rs)-j:])
-	}
 	best := math.Inf(1)
-	for i, p := range pre {
-		for j, s := range suf {
-			if p*s*caps >= min(best, guessableBelow) {
+	for i := max(0, lead-maxLeetEdge); i <= lead; i++ {
+		pre := decorationGuesses(list, rs[:i])
+		for j := max(0, trail-maxLeetEdge); j <= trail; j++ {
+			suf := decorationGuesses(list, rs[len(rs)-j:])
+			if pre*suf*caps >= min(best, guessableBelow) {
 				continue // cannot beat what we have, whatever the base
 			}
-			best = min(best, p*s*caps*r.baseGuesses(list, rs[i:len(rs)-j]))
+			best = min(best, pre*suf*caps*r.baseGuesses(list, rs[i:len(rs)-j]))
 		}
 	}
 	return best
 }
+
+// maxLeetEdge is how many look-alike characters a base may begin or end
+// with.
+const maxLeetEdge = 3
 
 // baseGuesses estimates the guesses for the base of a password: a listed or
 // context word (possibly with look-alike substitutions), a repetition of

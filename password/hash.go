@@ -387,12 +387,20 @@ func decode(s string) (phc, error) {
 	if n := len(f[5]); n < b64.EncodedLen(minKeyLength) || n > b64.EncodedLen(maxKeyLength) {
 		return malformed("hash length")
 	}
+	// The decoder skips CR and LF even in strict mode; they have no place
+	// in a PHC string.
+	if strings.ContainsAny(f[4], "\r\n") || strings.ContainsAny(f[5], "\r\n") {
+		return malformed("line break")
+	}
 	var err error
 	if d.salt, err = b64.DecodeString(f[4]); err != nil {
 		return malformed("salt is not unpadded base64")
 	}
 	if d.key, err = b64.DecodeString(f[5]); err != nil {
 		return malformed("hash is not unpadded base64")
+	}
+	if len(d.salt) < minSaltLength || len(d.key) < minKeyLength {
+		return malformed("salt or hash too short")
 	}
 	d.SaltLength, d.KeyLength = uint32(len(d.salt)), uint32(len(d.key))
 	return d, nil

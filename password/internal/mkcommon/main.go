@@ -5,7 +5,7 @@
 // # Sources
 //
 // Two language packages of zxcvbn-ts (https://github.com/zxcvbn-ts/zxcvbn),
-// both published on npm under the MIT licence (see password/NOTICE):
+// both published on npm under the MIT licence (see password/NOTICE, which holds both licence texts):
 //
 //   - @zxcvbn-ts/language-common 4.1.3, src/passwords.json: 49,233 common
 //     passwords from leaked password sets, most common first (the list of the

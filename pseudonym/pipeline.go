@@ -345,6 +345,9 @@ func (w *worker) row(b *batch, line int, fields [][]byte) {
 		b.counts.Flagged++
 	}
 	if !w.values {
+		if len(b.out) == start {
+			b.out = append(b.out, `""`...) // one empty field, not a blank line
+		}
 		b.out = append(b.out, '\n')
 		return
 	}

@@ -1,7 +1,6 @@
 package pseudonym
 
 import (
-	"bufio"
 	"bytes"
 	"io"
 	"slices"
@@ -18,30 +17,34 @@ const detectWindow = 64 << 10
 
 // decode returns in as UTF-8, and the encoding it was read in.
 func decode(in io.Reader, enc Encoding) (io.Reader, Encoding, error) {
-	br := bufio.NewReaderSize(in, detectWindow)
-	head, err := br.Peek(detectWindow)
-	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
+	head := make([]byte, detectWindow)
+	n, err := io.ReadFull(in, head)
+	whole := err == io.EOF || err == io.ErrUnexpectedEOF
+	if err != nil && !whole {
 		return nil, enc, err
 	}
+	head = head[:n]
+	// The rest is read from in itself: no buffer in between to copy through.
+	r := io.MultiReader(bytes.NewReader(head), in)
 	switch {
 	case bytes.HasPrefix(head, []byte("\xef\xbb\xbf")):
 		// A byte-order mark decides: no Windows-1252 text starts with "ï»¿".
-		br.Discard(3)
-		return br, UTF8, nil
+		head = head[3:]
+		return io.MultiReader(bytes.NewReader(head), in), UTF8, nil
 	case bytes.HasPrefix(head, []byte("\xff\xfe")), bytes.HasPrefix(head, []byte("\xfe\xff")):
 		dec := unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder()
-		return transform.NewReader(br, dec), UTF16, nil
+		return transform.NewReader(r, dec), UTF16, nil
 	}
 	if enc == DetectEncoding || enc == UTF16 {
 		enc = Windows1252
-		if validUTF8Prefix(head, err == io.EOF) {
+		if validUTF8Prefix(head, whole) {
 			enc = UTF8
 		}
 	}
 	if enc == Windows1252 {
-		return transform.NewReader(br, charmap.Windows1252.NewDecoder()), enc, nil
+		return transform.NewReader(r, charmap.Windows1252.NewDecoder()), enc, nil
 	}
-	return br, enc, nil
+	return r, enc, nil
 }
 
 // validUTF8Prefix reports whether b is valid UTF-8, allowing an incomplete

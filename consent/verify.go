@@ -91,6 +91,11 @@ func verifyChain(key []byte, chain ChainID, sealed []SealedEvent) ([]*Event, []P
 					fmt.Sprintf("missing between events %d and %d", next-1, s.Seq)})
 			}
 		}
+		if s.Seq < next {
+			problems = append(problems, Problem{ProblemReordered, chain, s.Seq, s.Record, "stored twice or out of order"})
+			prevOK = false
+			continue
+		}
 		linked := s.Seq == next && prevOK
 		e, kind, detail := checkEvent(key, chain, s, linked, prev, given)
 		// A damaged given event still shows that its record exists: do not
@@ -109,7 +114,7 @@ func verifyChain(key []byte, chain ChainID, sealed []SealedEvent) ([]*Event, []P
 		} else {
 			events = append(events, e)
 		}
-		next = max(next, s.Seq+1)
+		next = s.Seq + 1
 		prev, prevOK = s.MAC, kind == ""
 	}
 	return events, problems

@@ -127,6 +127,9 @@ func CheckBatch(events []SealedEvent) error {
 	if len(events) == 0 {
 		return fieldError("events", "is empty")
 	}
+	if events[0].Seq == 0 {
+		return fieldError("events", "start at Seq 0: the first event of a chain is 1")
+	}
 	for i := 1; i < len(events); i++ {
 		if events[i].Chain != events[0].Chain || !follows(events[i-1:i], &events[i]) {
 			return fieldError("events", "are not consecutive events of one chain")

@@ -74,71 +74,79 @@ func (e *TamperError) Unwrap() error { return ErrTampered }
 
 // verifyChain checks the sealed events of one chain, as a store returned
 // them (sorted by Seq), and returns the decoded events and every problem. At
-// most one problem is reported per stored event, plus one per gap.
+// most one problem is reported per stored event, plus one per missing event;
+// an event is not blamed for not following a damaged or missing one.
 func verifyChain(key []byte, chain ChainID, sealed []SealedEvent) ([]*Event, []Problem) {
 	var events []*Event
 	var problems []Problem
-	report := func(kind ProblemKind, seq uint64, record RecordID, format string, args ...any) {
-		problems = append(problems, Problem{kind, chain, seq, record, fmt.Sprintf(format, args...)})
-	}
-	next := uint64(1) // the Seq the next event should have
-	var prev []byte   // the MAC of the stored event before
+	next := uint64(1)  // the Seq the next event should have
+	prev := zeroMAC[:] // the MAC of the stored event before
+	prevOK := true     // whether that event verified
 	given := map[RecordID]bool{}
 	for i := range sealed {
 		s := &sealed[i]
 		if s.Seq > next {
 			for seq := next; seq < s.Seq; seq++ {
-				report(ProblemRemoved, seq, "", "missing between events %d and %d", next-1, s.Seq)
+				problems = append(problems, Problem{ProblemRemoved, chain, seq, "",
+					fmt.Sprintf("missing between events %d and %d", next-1, s.Seq)})
 			}
-			prev = s.Prev // the gap is reported; check the rest on its own terms
 		}
 		if s.Seq < next {
-			report(ProblemReordered, s.Seq, s.Record, "stored twice or out of order")
+			problems = append(problems, Problem{ProblemReordered, chain, s.Seq, s.Record, "stored twice or out of order"})
+			prevOK = false
 			continue
 		}
-		next = s.Seq + 1
-		if s.Chain != chain {
-			report(ProblemReordered, s.Seq, s.Record, "returned for another chain")
-			continue
-		}
-		if !hmac.Equal(eventMAC(key, s.Prev, s.Payload), s.MAC) {
-			report(ProblemChanged, s.Seq, s.Record, "MAC does not match the payload")
-			prev = s.MAC
-			continue
-		}
-		e, err := decodeEvent(s.Payload)
-		if err != nil {
-			report(ProblemChanged, s.Seq, s.Record, "%v", err)
-			prev = s.MAC
-			continue
-		}
-		if e.Chain != chain || e.Seq != s.Seq {
-			report(ProblemReordered, s.Seq, e.Record, "sealed as event %d of chain %s", e.Seq, e.Chain)
-			prev = s.MAC
-			continue
-		}
-		org, purpose, decision := index(e)
-		if s.Record != e.Record || s.Kind != e.Kind || s.Organisation != org || s.Purpose != purpose ||
-			s.Decision != decision || !s.RecordedAt.Equal(e.RecordedAt) {
-			report(ProblemChanged, s.Seq, e.Record, "stored columns do not match the payload")
-		} else if !bytes.Equal(s.Prev, prevOrZero(prev)) {
-			report(ProblemChanged, s.Seq, e.Record, "does not follow event %d", s.Seq-1)
-		} else if e.Kind != EventGiven && !given[e.Record] || e.Kind == EventGiven && given[e.Record] || !e.Kind.valid() {
-			report(ProblemChanged, s.Seq, e.Record, "is not a valid event of the chain")
-		} else {
+		linked := s.Seq == next && prevOK
+		e, kind, detail := checkEvent(key, chain, s, linked, prev, given)
+		// A damaged given event still shows that its record exists: do not
+		// blame the record's later events for it.
+		if e != nil && e.Kind == EventGiven && e.Chain == chain {
 			given[e.Record] = true
+		} else if e == nil && s.Kind == EventGiven {
+			given[s.Record] = true
+		}
+		if kind != "" {
+			record := s.Record
+			if e != nil {
+				record = e.Record
+			}
+			problems = append(problems, Problem{kind, chain, s.Seq, record, detail})
+		} else {
 			events = append(events, e)
 		}
-		prev = s.MAC
+		next = s.Seq + 1
+		prev, prevOK = s.MAC, kind == ""
 	}
 	return events, problems
 }
 
-func prevOrZero(prev []byte) []byte {
-	if prev == nil {
-		return zeroMAC[:]
+// checkEvent checks one stored event. It returns the decoded event, and the
+// kind and detail of the problem if there is one.
+func checkEvent(key []byte, chain ChainID, s *SealedEvent, linked bool, prev []byte, given map[RecordID]bool) (*Event, ProblemKind, string) {
+	if s.Chain != chain {
+		return nil, ProblemReordered, "returned for another chain"
 	}
-	return prev
+	if !hmac.Equal(eventMAC(key, s.Prev, s.Payload), s.MAC) {
+		return nil, ProblemChanged, "MAC does not match the payload"
+	}
+	e, err := decodeEvent(s.Payload)
+	if err != nil {
+		return nil, ProblemChanged, err.Error()
+	}
+	if e.Chain != chain || e.Seq != s.Seq {
+		return e, ProblemReordered, fmt.Sprintf("sealed as event %d of chain %s", e.Seq, e.Chain)
+	}
+	org, purpose, decision := index(e)
+	switch {
+	case s.Record != e.Record || s.Kind != e.Kind || s.Organisation != org || s.Purpose != purpose ||
+		s.Decision != decision || !s.RecordedAt.Equal(e.RecordedAt):
+		return e, ProblemChanged, "stored columns do not match the payload"
+	case linked && !bytes.Equal(s.Prev, prev):
+		return e, ProblemChanged, fmt.Sprintf("does not follow event %d", s.Seq-1)
+	case !e.Kind.valid() || (e.Kind == EventGiven) == given[e.Record] || (e.Kind == EventGiven) != (e.Consent != nil):
+		return e, ProblemChanged, "is not a valid event of the chain"
+	}
+	return e, "", ""
 }
 
 // Checkpoint is the head of every chain at one moment, and a digest over

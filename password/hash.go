@@ -169,6 +169,24 @@ func (h *Hasher) Verify(encoded, password string) error {
 	return nil
 }
 
+// VerifyUnknown does the work of a [Hasher.Verify] with h's parameters and
+// returns [ErrMismatch]. Call it when a login names an account that does not
+// exist, so that the answer takes as long as for a wrong password and does
+// not reveal which accounts exist.
+func (h *Hasher) VerifyUnknown(password string) error {
+	p := h.params()
+	if err := p.check(); err != nil {
+		return err
+	}
+	in, err := h.input(password)
+	if err != nil && !errors.Is(err, ErrTooLong) {
+		return err
+	}
+	d := phc{Params: p, salt: make([]byte, p.SaltLength), key: make([]byte, p.KeyLength)}
+	d.matches(in) // a key of zeros: never equal
+	return ErrMismatch
+}
+
 // NeedsRehash reports whether encoded should be replaced by a new hash of the
 // same password: it is not a hash that h can read, or its parameters are
 // weaker than h's in any respect (memory, passes, parallelism, salt or hash

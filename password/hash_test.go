@@ -338,3 +338,10 @@ func mustB64(t *testing.T, s string) []byte {
 	require.NoError(t, err, s)
 	return b
 }
+
+func TestVerifyUnknown(t *testing.T) {
+	h := &password.Hasher{Params: cheap}
+	assert.ErrorIs(t, h.VerifyUnknown("Kwast7!mop"), password.ErrMismatch)
+	assert.ErrorIs(t, h.VerifyUnknown(strings.Repeat("x", 1000)), password.ErrMismatch)
+	assert.ErrorIs(t, (&password.Hasher{Params: cheap, Pepper: []byte("short")}).VerifyUnknown("x"), password.ErrPepper)
+}

@@ -193,13 +193,16 @@ func (p Policy) Check(password string, u User) error {
 // CheckNew is [Policy.Check] for a new password, plus the history rule: the
 // password must not match any of the user's previous passwords, given as
 // encoded hashes, most recent first, the current one included. Only the
-// first [Policy.History] of them count. The comparison uses h and costs one
-// argon2id hash per entry; see [Hasher.Matches].
+// first [Policy.History] of them count. The comparison uses h (nil: the zero
+// Hasher) and costs one argon2id hash per entry; see [Hasher.Matches].
 //
 // It returns nil, a [*PolicyError] with every violation, or another error if
 // a stored hash cannot be read (the password is then not accepted).
 func (p Policy) CheckNew(ctx context.Context, h *Hasher, password string, u User, previous []string) error {
 	vs := p.check(password, &u, nil)
+	if h == nil {
+		h = new(Hasher)
+	}
 	if n := min(p.History, len(previous)); n > 0 {
 		reused, err := h.Matches(ctx, password, previous[:n])
 		if err != nil {
@@ -389,7 +392,7 @@ func (r namePartsRule) check(c *candidate, dst []Violation) []Violation {
 
 // contains reports whether the candidate contains a part of value.
 func (r namePartsRule) contains(c *candidate, value string, whole bool) bool {
-	v := fold(norm.NFKC.String(strings.ToValidUTF8(value, "")))
+	v := fold(norm.NFKC.String(value))
 	if v == "" {
 		return false
 	}
@@ -397,20 +400,41 @@ func (r namePartsRule) contains(c *candidate, value string, whole bool) bool {
 	if whole && utf8.RuneCountInString(v) >= r.minPart && strings.Contains(pw, v) {
 		return true
 	}
-	found := false
-	for piece := range strings.FieldsFuncSeq(v, notAlnum) {
-		if utf8.RuneCountInString(piece) < r.minPart || particles[piece] {
+	// Split v into pieces of letters and digits, without allocating.
+	start := -1
+	for i := 0; i <= len(v); {
+		ch, size := rune(0), 1
+		if i < len(v) {
+			ch = rune(v[i])
+			if ch >= utf8.RuneSelf {
+				ch, size = utf8.DecodeRuneInString(v[i:])
+			}
+		}
+		if i < len(v) && !notAlnum(ch) {
+			if start < 0 {
+				start = i
+			}
+			i += size
 			continue
 		}
-		if strings.Contains(pw, piece) {
-			found = true
-			break
+		if start >= 0 {
+			piece := v[start:i]
+			if utf8.RuneCountInString(piece) >= r.minPart && !particles[piece] && strings.Contains(pw, piece) {
+				return true
+			}
+			start = -1
 		}
+		i += size
 	}
-	return found
+	return false
 }
 
-func notAlnum(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }
+func notAlnum(r rune) bool {
+	if r < utf8.RuneSelf {
+		return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9')
+	}
+	return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+}
 
 // localPart returns the part of an e-mail address before its last @, or the
 // whole string if it has none.

@@ -82,7 +82,9 @@ func AgeBand(birth, on time.Time, limits ...int) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	age := ageOn(birth, on)
+	by, bm, bd := birth.Date()
+	oy, om, od := on.Date()
+	age := ageOn(date{by, int(bm), bd}, date{oy, int(om), od})
 	if age < 0 {
 		return "", ErrBirthDate
 	}
@@ -124,11 +126,9 @@ func (b *ageBands) label(age int) string {
 
 // ageOn returns the age in whole years on the date on of someone born on
 // birth; it is negative if birth is after on.
-func ageOn(birth, on time.Time) int {
-	by, bm, bd := birth.Date()
-	oy, om, od := on.Date()
-	age := oy - by
-	if om < bm || om == bm && od < bd {
+func ageOn(birth, on date) int {
+	age := on.year - birth.year
+	if on.month < birth.month || on.month == birth.month && on.day < birth.day {
 		age--
 	}
 	return age

@@ -42,11 +42,29 @@
 // # Files
 //
 // A [Processor] streams a delimited or fixed-width file from an [io.Reader]
-// to an [io.Writer] (or a row callback), applies a column policy to every
-// row, and returns a [Report] of what it read, wrote and rejected, with a
-// reason code in Dutch and English for every problem. Memory stays flat
-// whatever the size of the file, the work runs on all cores, and the rows
-// keep their order.
+// (such as an HTTP request body) to an [io.Writer] or a row callback, applies
+// a column policy to every row ([Pseudonymise], [Encrypt], [CoarsenPC4],
+// [CoarsenYear], [CoarsenAgeBand], [Keep], [Drop], by header name or
+// position), and returns a [Report]. Memory stays flat whatever the size of
+// the file, the rows are processed on all cores, and the output keeps their
+// order. No temporary file is written.
+//
+// Delimited files follow RFC 4180 with ';', ',' or tab, detected from the
+// first line: a field may be quoted, with "" for a quote, and may then hold
+// delimiters and line breaks. A quote inside an unquoted field is text, as
+// spreadsheets write it; a quote after a closing quote makes the row
+// unreadable. Blank lines hold no data and are skipped. The encoding is
+// UTF-8 (with or without byte-order mark), Windows-1252 or UTF-16 with a
+// byte-order mark, detected or configured; the output is UTF-8.
+//
+// Nothing is lost silently: every data row is written, or rejected and listed
+// in the Report with its line, its column and a stable [Code] with a Dutch
+// and an English text. A row whose BSN is not valid (nor a CBS placeholder)
+// is rejected, or kept with the code in place of the BSN ([KeepFlagged]).
+// A BSN read from a column to pseudonymise never reaches the output, the
+// Report or an error: not even an invalid one, which may still be a client's
+// number with a typing error. (A column the policy keeps is copied as it is:
+// encrypt or drop a column that may hold a BSN, such as a free-text remark.)
 //
 // # Construction
 //

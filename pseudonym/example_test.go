@@ -1,11 +1,15 @@
 package pseudonym_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log"
+	"os"
 	"strings"
 	"time"
+
+	"golang.org/x/text/language"
 
 	"github.com/zorgkit/zorgkit/pseudonym"
 	"github.com/zorgkit/zorgkit/pseudonym/pseudonymtest"
@@ -99,4 +103,35 @@ func ExampleAgeBand() {
 	adult, _ := pseudonym.AgeBand(birth, on, 18, 65)
 	fmt.Println(youth, adult)
 	// Output: 12-17 0-17
+}
+
+// A provider's CBS file, pseudonymised on upload for the municipality.
+func ExampleProcessor() {
+	upload := strings.NewReader(`BSN;Geboortedatum;Postcode;Geslacht
+999993847;2011-02-28;1315 KA;1
+999999999;2016-06-06;1320JK;2
+123456781;2010-10-10;1322 NP;2
+`)
+	p := &pseudonym.Processor{
+		Keyring: pseudonymtest.Keyring(), // in production: ReadKeyring
+		Domain:  "gemeente-almere",
+		Header:  true,
+		Columns: []pseudonym.Column{
+			{Name: "BSN", Action: pseudonym.Pseudonymise},
+			{Name: "Geboortedatum", Action: pseudonym.CoarsenYear},
+			{Name: "Postcode", Action: pseudonym.CoarsenPC4},
+			{Name: "Geslacht", Action: pseudonym.Keep},
+		},
+	}
+	report, err := p.Process(context.Background(), upload, os.Stdout)
+	if err != nil {
+		log.Fatal(err)
+	}
+	report.WriteText(os.Stdout, language.Dutch)
+	// Output:
+	// BSN;Geboortedatum;Postcode;Geslacht
+	// v1.2026-11.2lstxlqlov3l4ph6a7sixkgim7gcdnvzngls3izz225toa7c7muq;2011;1315;1
+	// 999999999;2016;1320;2
+	// rijen gelezen: 3, geschreven: 2 (waarvan gemarkeerd: 0), afgewezen: 1
+	// regel 4, kolom 1 (BSN): BSN klopt niet (elfproef); controleer het op een typefout
 }

@@ -316,56 +316,58 @@ func (w *worker) reject(b *batch, line int, code Code) {
 // row transforms one row and appends it to the output.
 func (w *worker) row(b *batch, line int, fields [][]byte) {
 	pl := w.pl
-	start := len(b.out)
+	out := b.out // a local: the compiler keeps it in registers
+	start := len(out)
 	rejected, flagged := false, false
 	w.ends = w.ends[:0]
-	for i, col := range pl.out {
+	for i := range pl.out {
+		col := &pl.out[i]
 		if i > 0 && !w.values {
-			b.out = append(b.out, pl.outComma)
+			out = append(out, pl.outComma)
 		}
-		cell := len(b.out)
+		cell := len(out)
 		var code Code
-		b.out, code = w.cell(b.out, col, fields[col.src])
+		out, code = w.cell(out, col, fields[col.src])
 		if code != "" {
 			reject := pl.p.OnInvalid == RejectRow
 			b.problems = append(b.problems, Problem{Line: line, Column: col.src + 1, Name: col.name, Code: code, Rejected: reject})
 			rejected = rejected || reject
 			flagged = true
-			b.out = append(b.out[:cell], code...) // never the invalid value
+			out = append(out[:cell], code...) // never the invalid value
 		}
-		w.ends = append(w.ends, len(b.out))
+		w.ends = append(w.ends, len(out))
 	}
-	if rejected {
-		b.out = b.out[:start]
+	switch {
+	case rejected:
+		b.out = out[:start]
 		b.counts.Rejected++
 		return
+	case !w.values:
+		if len(out) == start {
+			out = append(out, `""`...) // one empty field, not a blank line
+		}
+		b.out = append(out, '\n')
+	default:
+		// One string per row, its values slices of it: the allocation
+		// happens here, on all cores, rather than in the writer.
+		s := string(out[start:])
+		from := 0
+		for _, end := range w.ends {
+			b.values = append(b.values, s[from:end-start])
+			from = end - start
+		}
+		b.lines = append(b.lines, line)
+		b.flagged = append(b.flagged, flagged)
+		b.out = out[:start]
 	}
 	b.counts.Written++
 	if flagged {
 		b.counts.Flagged++
 	}
-	if !w.values {
-		if len(b.out) == start {
-			b.out = append(b.out, `""`...) // one empty field, not a blank line
-		}
-		b.out = append(b.out, '\n')
-		return
-	}
-	// One string per row, its values slices of it: the allocation happens
-	// here, on all cores, rather than in the writer.
-	s := string(b.out[start:])
-	from := 0
-	for _, end := range w.ends {
-		b.values = append(b.values, s[from:end-start])
-		from = end - start
-	}
-	b.lines = append(b.lines, line)
-	b.flagged = append(b.flagged, flagged)
-	b.out = b.out[:start]
 }
 
 // cell appends the output of one cell, or reports the problem with it.
-func (w *worker) cell(out []byte, col outCol, v []byte) ([]byte, Code) {
+func (w *worker) cell(out []byte, col *outCol, v []byte) ([]byte, Code) {
 	switch col.action {
 	case Keep:
 		if w.values {
@@ -398,14 +400,14 @@ func (w *worker) cell(out []byte, col outCol, v []byte) ([]byte, Code) {
 			return out, ""
 		}
 		pl := w.pl
-		t, ok := parseDate(bytes.TrimSpace(v), pl.dates, pl.defaultDates)
+		d, ok := parseDate(bytes.TrimSpace(v), pl.dates, pl.defaultDates)
 		if !ok {
 			return out, CodeDate
 		}
 		if col.action == CoarsenYear {
-			return strconv.AppendInt(out, int64(t.Year()), 10), ""
+			return strconv.AppendInt(out, int64(d.year), 10), ""
 		}
-		age := ageOn(t, pl.p.AgeOn)
+		age := ageOn(d, pl.ageOn)
 		if age < 0 {
 			return out, CodeDate
 		}
@@ -451,7 +453,8 @@ func appendField(dst, v []byte, comma byte) []byte {
 
 func needsQuotes(v []byte, comma byte) bool {
 	for _, c := range v {
-		if c == comma || c == '"' || c == '\n' || c == '\r' {
+		// Nearly every byte is above '"': one comparison for those.
+		if (c <= '"' || c == comma) && (c == comma || c == '"' || c == '\n' || c == '\r') {
 			return true
 		}
 	}

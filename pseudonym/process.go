@@ -243,6 +243,7 @@ type plan struct {
 	dates        []string
 	defaultDates bool // dates are the default layouts
 	ageBands     *ageBands
+	ageOn        date
 
 	inFields int      // fields per row
 	names    []string // input column names, nil without a header
@@ -315,6 +316,8 @@ func (p *Processor) check() (*plan, error) {
 			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 		}
 		pl.ageBands = b
+		y, m, d := p.AgeOn.Date()
+		pl.ageOn = date{y, int(m), d}
 	}
 	if p.Layout != nil {
 		if err := pl.compileLayout(p.Layout); err != nil {

@@ -453,35 +453,50 @@ func isASCII(b []byte) bool {
 	return true
 }
 
+// A date is a day of the calendar.
+type date struct{ year, month, day int }
+
 // parseDate reads a date in one of the layouts; the default layouts are read
-// without package time's parser, which allocates.
-func parseDate(b []byte, layouts []string, defaults bool) (time.Time, bool) {
-	if defaults {
-		var y, m, d int
-		var ok bool
-		switch {
-		case len(b) == 10 && b[4] == '-' && b[7] == '-': // 2006-01-02
-			y, m, d, ok = digits(b[0:4]), digits(b[5:7]), digits(b[8:10]), true
-		case len(b) == 8: // 20060102
-			y, m, d, ok = digits(b[0:4]), digits(b[4:6]), digits(b[6:8]), true
-		case len(b) == 10 && b[2] == '-' && b[5] == '-': // 02-01-2006
-			y, m, d, ok = digits(b[6:10]), digits(b[3:5]), digits(b[0:2]), true
+// without package time, which is slower and allocates.
+func parseDate(b []byte, layouts []string, defaults bool) (date, bool) {
+	if !defaults {
+		for _, layout := range layouts {
+			if t, err := time.Parse(layout, string(b)); err == nil {
+				y, m, d := t.Date()
+				return date{y, int(m), d}, true
+			}
 		}
-		if !ok || y < 0 || m < 1 || m > 12 || d < 1 {
-			return time.Time{}, false
-		}
-		t := time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)
-		if t.Day() != d { // 31 April, 29 February in a common year
-			return time.Time{}, false
-		}
-		return t, true
+		return date{}, false
 	}
-	for _, layout := range layouts {
-		if t, err := time.Parse(layout, string(b)); err == nil {
-			return t, true
-		}
+	var d date
+	switch {
+	case len(b) == 10 && b[4] == '-' && b[7] == '-': // 2006-01-02
+		d = date{digits(b[0:4]), digits(b[5:7]), digits(b[8:10])}
+	case len(b) == 8: // 20060102
+		d = date{digits(b[0:4]), digits(b[4:6]), digits(b[6:8])}
+	case len(b) == 10 && b[2] == '-' && b[5] == '-': // 02-01-2006
+		d = date{digits(b[6:10]), digits(b[3:5]), digits(b[0:2])}
+	default:
+		return date{}, false
 	}
-	return time.Time{}, false
+	if d.year < 0 || d.month < 1 || d.month > 12 || d.day < 1 || d.day > daysIn(d.month, d.year) {
+		return date{}, false
+	}
+	return d, true
+}
+
+// daysIn returns the number of days of a month in the Gregorian calendar.
+func daysIn(month, year int) int {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
 }
 
 // digits returns the value of ASCII digits, or -1 if there is another byte.

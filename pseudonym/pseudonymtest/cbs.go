@@ -4,7 +4,6 @@ import (
 	"io"
 	"math/bits"
 	"math/rand/v2"
-	"strconv"
 )
 
 // CBSHeader is the header row of the files [CBSRows] generates.
@@ -60,33 +59,47 @@ func (r *cbsReader) intn(n uint64) uint64 {
 	return hi
 }
 
-// row appends one row.
+// row appends one row. It is written for speed, as benchmarks read millions
+// of rows: few random draws, each split into several fields, and digits
+// written without strconv.
 func (r *cbsReader) row(b []byte) []byte {
 	b = r.bsn(b)
+	// Birth date in 2000–2024; sex; postcode number, letters and space.
+	x := r.intn(25 * 12 * 28 * 2 * 9000 * 26 * 26 * 2)
 	b = append(b, ';')
-	b = r.date(b, 2000, 25)
-	b = append(b, ';', byte('1'+r.intn(2)), ';')
-	b = strconv.AppendUint(b, 1000+r.intn(9000), 10)
-	if r.intn(2) == 0 {
-		b = append(b, ' ')
-	}
-	first := byte('A' + r.intn(26))
-	second := byte('A' + r.intn(26))
+	b = appendDate(b, 2000+x%25, 1+x/25%12, 1+x/300%28)
+	x /= 25 * 12 * 28
+	b = append(b, ';', byte('1'+x%2), ';')
+	x /= 2
+	b = appendDigits(b, 1000+x%9000, 4)
+	x /= 9000
+	first, second := byte('A'+x%26), byte('A'+x/26%26)
 	if first == 'S' && (second == 'A' || second == 'D' || second == 'S') {
 		second = 'B' // not issued
 	}
+	if x/676 == 0 {
+		b = append(b, ' ')
+	}
 	b = append(b, first, second, ';')
-	b = appendPadded(b, 1+r.intn(1999), 4) // municipality code
+	// Municipality code, AGB code, product code.
+	x = r.intn(1999 * 100_000_000 * 10 * 3 * 100)
+	b = appendDigits(b, 1+x%1999, 4)
+	x /= 1999
 	b = append(b, ';')
-	b = appendPadded(b, r.intn(100_000_000), 8) // AGB code
-	b = append(b, ';', '4', byte('0'+r.intn(10)), byte('A'+r.intn(3)))
-	b = appendPadded(b, r.intn(100), 2)
+	b = appendDigits(b, x%100_000_000, 8)
+	x /= 100_000_000
+	b = append(b, ';', '4', byte('0'+x%10), byte('A'+x/10%3))
+	b = appendDigits(b, x/30%100, 2)
+	// Start date in 2024; end date in 2025 and reason for two rows in three.
+	x = r.intn(12 * 28 * 3 * 12 * 28 * 9)
 	b = append(b, ';')
-	b = r.date(b, 2024, 1)
+	b = appendDate(b, 2024, 1+x%12, 1+x/12%28)
+	x /= 12 * 28
 	b = append(b, ';')
-	if r.intn(3) > 0 {
-		b = r.date(b, 2025, 1)
-		b = append(b, ';', byte('1'+r.intn(9)))
+	if x%3 > 0 {
+		x /= 3
+		b = appendDate(b, 2025, 1+x%12, 1+x/12%28)
+		b = append(b, ';', byte('1'+x/336%9))
 	} else {
 		b = append(b, ';')
 	}
@@ -95,17 +108,19 @@ func (r *cbsReader) row(b []byte) []byte {
 
 // bsn appends a BSN field.
 func (r *cbsReader) bsn(b []byte) []byte {
-	switch x := r.intn(1000); {
-	case x < 10:
-		return append(b, "999999999"...)
-	case x < 11:
-		return append(b, "000000000"...)
-	case x < 12:
-		return append(b, "123456781"...) // eleven-proof fails
-	}
 	for {
-		prefix := r.intn(100_000_000)
+		x := r.intn(1000 * 100_000_000 * 2)
+		switch kind := x % 1000; {
+		case kind < 10:
+			return append(b, "999999999"...)
+		case kind < 11:
+			return append(b, "000000000"...)
+		case kind < 12:
+			return append(b, "123456781"...) // eleven-proof fails
+		}
+		x /= 1000
 		var d [9]byte
+		prefix := x % 100_000_000
 		sum := uint64(0)
 		for i := 7; i >= 0; i-- {
 			digit := prefix % 10
@@ -118,30 +133,28 @@ func (r *cbsReader) bsn(b []byte) []byte {
 			continue
 		}
 		d[8] = byte('0' + check)
-		if d[0] == '0' && r.intn(2) == 0 {
+		if d[0] == '0' && x/100_000_000 == 0 {
 			return append(b, d[1:]...)
 		}
 		return append(b, d[:]...)
 	}
 }
 
-// date appends a date in one of years from first, as 2006-01-02.
-func (r *cbsReader) date(b []byte, first, years uint64) []byte {
-	b = strconv.AppendUint(b, first+r.intn(years), 10)
+// appendDate appends a date as 2006-01-02.
+func appendDate(b []byte, year, month, day uint64) []byte {
+	b = appendDigits(b, year, 4)
 	b = append(b, '-')
-	b = appendPadded(b, 1+r.intn(12), 2)
+	b = appendDigits(b, month, 2)
 	b = append(b, '-')
-	return appendPadded(b, 1+r.intn(28), 2)
+	return appendDigits(b, day, 2)
 }
 
-// appendPadded appends v with leading zeros to width digits.
-func appendPadded(b []byte, v uint64, width int) []byte {
+// appendDigits appends the last width digits of v, with leading zeros.
+func appendDigits(b []byte, v uint64, width int) []byte {
 	var d [20]byte
-	i := len(d)
-	for ; width > 0 || v > 0; width-- {
-		i--
+	for i := width - 1; i >= 0; i-- {
 		d[i] = byte('0' + v%10)
 		v /= 10
 	}
-	return append(b, d[i:]...)
+	return append(b, d[:width]...)
 }

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -71,31 +70,87 @@ func PopulationDigest(ids []RecordID) string {
 // BottomK returns the k ids of population with the smallest HMAC-SHA256(seed,
 // id), smallest first; all of them, so ranked, if there are no more than k.
 // Every id is equally likely to be selected: the HMAC under an unknown seed
-// is a uniformly random rank.
+// is a uniformly random rank. It keeps only k ranks in memory, whatever the
+// size of the population.
 func BottomK(seed []byte, k int, population []RecordID) []RecordID {
-	type ranked struct {
-		rank [sha256.Size]byte
-		id   RecordID
+	if k <= 0 {
+		return []RecordID{}
 	}
-	all := make([]ranked, len(population))
+	// h is a max-heap of the k smallest ranks seen so far: its root is the
+	// largest of them, the first to give way to a smaller rank.
+	h := make([]ranked, 0, min(k, len(population)))
 	m := hmac.New(sha256.New, seed)
-	for i, id := range population {
+	var r ranked
+	var buf []byte
+	for _, id := range population {
 		m.Reset()
-		m.Write([]byte(id))
-		m.Sum(all[i].rank[:0])
-		all[i].id = id
-	}
-	slices.SortFunc(all, func(a, b ranked) int {
-		if c := bytes.Compare(a.rank[:], b.rank[:]); c != 0 {
-			return c
+		buf = append(buf[:0], id...) // a string converted in the call would be allocated
+		m.Write(buf)
+		m.Sum(r.rank[:0])
+		r.id = id
+		switch {
+		case len(h) < k:
+			h = append(h, r)
+			up(h, len(h)-1)
+		case r.less(&h[0]):
+			h[0] = r
+			down(h, 0)
 		}
-		return strings.Compare(string(a.id), string(b.id))
+	}
+	slices.SortFunc(h, func(a, b ranked) int {
+		if a.less(&b) {
+			return -1
+		}
+		return 1 // ranks of distinct ids differ
 	})
-	selected := make([]RecordID, min(k, len(all)))
-	for i := range selected {
-		selected[i] = all[i].id
+	selected := make([]RecordID, len(h))
+	for i := range h {
+		selected[i] = h[i].id
 	}
 	return selected
+}
+
+// ranked is an id and its rank.
+type ranked struct {
+	rank [sha256.Size]byte
+	id   RecordID
+}
+
+// less orders by rank, then (for equal ranks, which do not happen in
+// practice) by id.
+func (a *ranked) less(b *ranked) bool {
+	if c := bytes.Compare(a.rank[:], b.rank[:]); c != 0 {
+		return c < 0
+	}
+	return a.id < b.id
+}
+
+// up and down keep h a max-heap.
+func up(h []ranked, i int) {
+	for i > 0 {
+		parent := (i - 1) / 2
+		if !h[parent].less(&h[i]) {
+			return
+		}
+		h[parent], h[i] = h[i], h[parent]
+		i = parent
+	}
+}
+
+func down(h []ranked, i int) {
+	for {
+		largest := i
+		for _, c := range []int{2*i + 1, 2*i + 2} {
+			if c < len(h) && h[largest].less(&h[c]) {
+				largest = c
+			}
+		}
+		if largest == i {
+			return
+		}
+		h[i], h[largest] = h[largest], h[i]
+		i = largest
+	}
 }
 
 // checkFilter validates a spot-check filter at time now.

@@ -1,9 +1,13 @@
 package consent_test
 
 import (
+	"bytes"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -184,6 +188,60 @@ func TestSampleInvalid(t *testing.T) {
 		t.Run(tt.reason, func(t *testing.T) {
 			_, err := r.Sample(t.Context(), tt.filter, tt.k, tt.seed)
 			assert.ErrorIs(t, err, consent.ErrInvalid)
+		})
+	}
+}
+
+// bottomKSort is BottomK as its definition says it: rank everything, sort,
+// take k. It is the reference for the heap in BottomK.
+func bottomKSort(seed []byte, k int, population []consent.RecordID) []consent.RecordID {
+	type ranked struct {
+		rank []byte
+		id   consent.RecordID
+	}
+	all := make([]ranked, len(population))
+	for i, id := range population {
+		m := hmac.New(sha256.New, seed)
+		m.Write([]byte(id))
+		all[i] = ranked{m.Sum(nil), id}
+	}
+	slices.SortFunc(all, func(a, b ranked) int {
+		if c := bytes.Compare(a.rank, b.rank); c != 0 {
+			return c
+		}
+		return strings.Compare(string(a.id), string(b.id))
+	})
+	out := []consent.RecordID{}
+	for i := 0; i < k && i < len(all); i++ {
+		out = append(out, all[i].id)
+	}
+	return out
+}
+
+func TestBottomKMatchesDefinition(t *testing.T) {
+	for n := range 40 {
+		for _, k := range []int{0, 1, 2, 5, 39, 50} {
+			seed := sha256.Sum256(fmt.Appendf(nil, "seed %d %d", n, k))
+			population := ids(n)
+			assert.Equal(t, bottomKSort(seed[:], k, population), consent.BottomK(seed[:], k, population), "n=%d k=%d", n, k)
+		}
+	}
+}
+
+// BenchmarkBottomKSort is the baseline for BenchmarkBottomK: the definition,
+// ranking and sorting the whole population.
+func BenchmarkBottomKSort(b *testing.B) {
+	for _, n := range []int{1_000, 100_000} {
+		b.Run(fmt.Sprintf("population=%d", n), func(b *testing.B) {
+			population := make([]consent.RecordID, n)
+			for i := range population {
+				population[i] = consent.RecordID(fmt.Sprintf("%032x", i))
+			}
+			seed := []byte("a seed of sixteen bytes or more")
+			b.ReportAllocs()
+			for b.Loop() {
+				bottomKSort(seed, 50, population)
+			}
 		})
 	}
 }

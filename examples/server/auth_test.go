@@ -159,6 +159,7 @@ func TestPasswordChangeAndHistory(t *testing.T) {
 
 	status, body = b.post("/password", url.Values{"current": {old}, "new": {old}, "repeat": {old}})
 	assert.Equal(t, http.StatusUnprocessableEntity, status, "the current password is in the history")
+	assert.Contains(t, body, "12", "names the history rule")
 
 	next := "Rivier!Koffie7"
 	status, body = b.post("/password", url.Values{"current": {old}, "new": {next}, "repeat": {next}})

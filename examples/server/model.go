@@ -102,8 +102,6 @@ func (u *user) pwUser() password.User {
 	return password.User{Name: u.Name, Username: u.Username, Email: u.Email}
 }
 
-func (u *user) isProvider() bool { return u.Org.Kind == kindProvider }
-
 // newID returns a random identifier for a row.
 func newID() string {
 	b := make([]byte, 12)

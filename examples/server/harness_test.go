@@ -8,6 +8,8 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -108,23 +110,87 @@ var cheapParams = password.Params{Memory: 1024, Time: 1, Threads: 1, SaltLength:
 
 type portalOption func(*config)
 
+// startTime is the test clock's start, also when the template was seeded.
+var startTime = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+
 // newTestPortal starts a portal on a fresh SQLite database in a temporary
-// directory, seeded with the demo data.
+// directory, with the demo data: a copy of a template database seeded once
+// per test run, so that every test has its own database without paying for
+// the seeding.
 func newTestPortal(t testing.TB, opts ...portalOption) *testPortal {
 	t.Helper()
-	cfg, err := parseConfig([]string{"-data", t.TempDir(), "-addr", "127.0.0.1:0"}, func(string) string { return "" })
+	tmpl := seededTemplate(t)
+	dir := t.TempDir()
+	for _, name := range []string{"zorgkit.db", "keys.json"} {
+		b, err := os.ReadFile(filepath.Join(tmpl.dir, name))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), b, 0o600))
+	}
+	cfg, err := parseConfig([]string{"-data", dir, "-addr", "127.0.0.1:0"}, func(string) string { return "" })
 	require.NoError(t, err)
 	for _, o := range opts {
 		o(&cfg)
 	}
-	return startTestPortal(t, cfg, true)
+	p := startTestPortal(t, cfg, false)
+	p.passwords = tmpl.passwords
+	return p
+}
+
+// seededDB is a database seeded with the demo data, to copy.
+type seededDB struct {
+	dir       string
+	passwords map[string]string
+	err       error
+}
+
+var (
+	templateOnce sync.Once
+	tmpl         seededDB
+)
+
+func seededTemplate(t testing.TB) *seededDB {
+	templateOnce.Do(func() {
+		tmpl.dir, tmpl.err = os.MkdirTemp("", "zorgkit-template-")
+		if tmpl.err != nil {
+			return
+		}
+		cfg, err := parseConfig([]string{"-data", tmpl.dir}, func(string) string { return "" })
+		if err != nil {
+			tmpl.err = err
+			return
+		}
+		a, err := openApp(context.Background(), cfg, io.Discard)
+		if err != nil {
+			tmpl.err = err
+			return
+		}
+		defer a.Close()
+		a.now = func() time.Time { return startTime }
+		a.sender = &recorder{}
+		a.hasher.Params = cheapParams
+		if tmpl.passwords, tmpl.err = a.seedDemo(context.Background()); tmpl.err != nil {
+			return
+		}
+		// Everything into the database file, so that a copy is complete.
+		_, tmpl.err = a.db.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
+	})
+	require.NoError(t, tmpl.err, "seeding the template database")
+	return &tmpl
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if tmpl.dir != "" {
+		os.RemoveAll(tmpl.dir)
+	}
+	os.Exit(code)
 }
 
 // startTestPortal opens a portal on cfg's database; seed fills it with the
 // demo data.
 func startTestPortal(t testing.TB, cfg config, seed bool) *testPortal {
 	t.Helper()
-	p := &testPortal{t: t, clock: &testClock{t: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}, sent: &recorder{}, out: &syncBuffer{}}
+	p := &testPortal{t: t, clock: &testClock{t: startTime}, sent: &recorder{}, out: &syncBuffer{}}
 	a, err := openApp(context.Background(), cfg, p.out)
 	require.NoError(t, err)
 	t.Cleanup(func() { a.Close() })

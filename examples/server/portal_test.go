@@ -419,4 +419,3 @@ func TestAuthStore(t *testing.T) {
 		passwordtest.TestThrottleStore(t, func(t testing.TB) password.ThrottleStore { return newStore(t) })
 	})
 }
-

@@ -102,7 +102,19 @@ type Result struct {
 
 	// Exposed lists protected cells that the forced cells disclose.
 	Exposed []int32
+
+	// DeterminedBy gives, per unpublished cell, who can compute it from
+	// the published cells and the relations: Everyone, a reader (by its
+	// own knowledge, Knower, besides the published cells), or Nobody.
+	// Cells a reader knows directly are not marked.
+	DeterminedBy []int32
 }
+
+// Values of Result.DeterminedBy besides readers.
+const (
+	Nobody   = -1
+	Everyone = -2
+)
 
 // ErrOverflow reports that exact integer arithmetic exceeded 64 bits.
 var ErrOverflow = errors.New("elim: coefficient overflow in exact arithmetic")
@@ -142,7 +154,37 @@ func Solve(p *Problem) (res Result, err error) {
 		res.Exposed = append(res.Exposed, c)
 	}
 	slices.Sort(res.Exposed)
+	res.DeterminedBy = e.determinedBy()
 	return res, nil
+}
+
+// determinedBy computes Result.DeterminedBy: under the invariant, an
+// unpublished cell is determined exactly when it is the pivot of a row
+// whose other columns one reader knows (or that has none).
+func (e *engine) determinedBy() []int32 {
+	out := make([]int32, e.p.NumCols)
+	for i := range out {
+		out[i] = Nobody
+	}
+	for _, r := range e.rows {
+		if r.pivot < 0 {
+			continue
+		}
+		k := int32(Everyone)
+		for _, c := range r.cols {
+			if c == r.pivot {
+				continue
+			}
+			kc := e.known(c)
+			if kc < 0 || (k != Everyone && kc != k) {
+				k = Nobody
+				break
+			}
+			k = kc
+		}
+		out[r.pivot] = k
+	}
+	return out
 }
 
 // row is a relation in reduced form: its pivot column appears in no other

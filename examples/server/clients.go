@@ -38,6 +38,7 @@ type clientView struct {
 	Purposes []purposeView
 	Shown    *clientData // data of the purpose just opened
 	Message  string
+	Today    string // the default date of signing, as yyyy-mm-dd
 }
 
 type purposeView struct {
@@ -125,7 +126,7 @@ func (a *app) findClient(ctx context.Context, n bsn.Number) (string, bool, error
 // clientView decides, for each purpose, whether the user's organisation has
 // the client's consent now.
 func (a *app) clientView(ctx context.Context, u *user, subject, masked string) (*clientView, error) {
-	cv := &clientView{Subject: subject, Masked: masked}
+	cv := &clientView{Subject: subject, Masked: masked, Today: a.now().Local().Format("2006-01-02")}
 	for _, p := range clientPurposes {
 		out, err := a.consent.Decide(ctx, consent.Subject(subject), consent.Organisation(u.OrgID), p, a.now())
 		if err != nil {

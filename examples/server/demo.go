@@ -18,7 +18,7 @@ import (
 // domain: no mail can leave the demo.
 var demoOrgs = []organisation{
 	{ID: "beheer", Name: "Portaalbeheer (TTP)", Kind: kindOwner, Domains: []string{"beheer.example"}},
-	{ID: "almere", Name: "Gemeente Almere", Kind: kindMunicipality, Domains: []string{"almere.example"}},
+	{ID: "almere", Name: "Gemeente Almere", Kind: kindMunicipality, Domains: []string{"almere.example"}, CBSCode: "0034"},
 	{ID: "zonnehuis", Name: "Zorggroep Zonnehuis", Kind: kindProvider, Domains: []string{"zonnehuis.example"}, MunicipalityID: "almere"},
 	{ID: "delinde", Name: "Jeugdhulp De Linde", Kind: kindProvider, Domains: []string{"delinde.example"}, MunicipalityID: "almere"},
 	{ID: "noord", Name: "Thuiszorg Noord", Kind: kindProvider, Domains: []string{"thuiszorgnoord.example"}, MunicipalityID: "almere"}, // no contract yet

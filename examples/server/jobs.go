@@ -120,9 +120,11 @@ const (
 	uploadFields    = 11
 )
 
-type cellKey struct{ municipality, category, product, ageBand string }
-
-type cellCounts struct{ decisions, goalMeasured, goalReached, satMeasured, satPositive int }
+// reportRecord is one decision as the reports count it.
+type reportRecord struct {
+	provider, municipality, category, product, ageBand string
+	goalMeasured, satMeasured                          bool
+}
 
 // processUploads turns the latest counted delivery of each provider into its
 // report figures, replacing what it had.
@@ -159,68 +161,83 @@ func (a *app) processUploads(ctx context.Context) (string, error) {
 }
 
 func (a *app) processUpload(ctx context.Context, uploadID, orgID string) (int, error) {
-	cells := map[cellKey]*cellCounts{}
-	rows, err := a.db.QueryContext(ctx, `SELECT data FROM upload_rows WHERE upload_id = $1`, uploadID)
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	for rows.Next() {
-		var data string
-		if err := rows.Scan(&data); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		f := strings.Split(data, ";")
-		if len(f) != uploadFields {
-			continue
-		}
-		n++
-		product := f[colProduct]
-		k := cellKey{municipality: f[colMunicipality], category: productCategory(product), product: product, ageBand: f[colAgeBand]}
-		c := cells[k]
-		if c == nil {
-			c = &cellCounts{}
-			cells[k] = c
-		}
-		c.decisions++
-		switch strings.ToLower(strings.TrimSpace(f[colGoal])) {
-		case "ja":
-			c.goalMeasured++
-			c.goalReached++
-		case "nee":
-			c.goalMeasured++
-		}
-		if s, err := strconv.Atoi(strings.TrimSpace(f[colSatisfaction])); err == nil && s >= 1 && s <= 10 {
-			c.satMeasured++
-			if s >= 7 {
-				c.satPositive++
-			}
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, err
-	}
 	tx, err := a.db.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, err
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `DELETE FROM report_cells WHERE provider_id = $1`, orgID); err != nil {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM report_records WHERE provider_id = $1`, orgID); err != nil {
 		return 0, err
 	}
-	for k, c := range cells {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO report_cells (provider_id, municipality, category, product, age_band, decisions,
-			goal_measured, goal_reached, sat_measured, sat_positive, upload_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-			orgID, k.municipality, k.category, k.product, k.ageBand, c.decisions, c.goalMeasured, c.goalReached, c.satMeasured, c.satPositive, uploadID); err != nil {
+	ins := &batchInsert{tx: tx, insert: `INSERT INTO report_records (provider_id, upload_id, municipality, category, product, age_band, goal_measured, sat_measured) VALUES `, cols: 8}
+	// Read the rows in pages, by line: memory stays flat whatever the size
+	// of the upload, and one connection both reads and writes.
+	n, last := 0, -1
+	for {
+		page, err := a.uploadRows(ctx, tx, uploadID, last)
+		if err != nil {
 			return 0, err
 		}
+		if len(page) == 0 {
+			break
+		}
+		for _, row := range page {
+			last = row.line
+			r, ok := parseReportRecord(row.data)
+			if !ok {
+				continue
+			}
+			if err := ins.add(ctx, orgID, uploadID, r.municipality, r.category, r.product, r.ageBand, r.goalMeasured, r.satMeasured); err != nil {
+				return 0, err
+			}
+			n++
+		}
+	}
+	if err := ins.flush(ctx); err != nil {
+		return 0, err
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE uploads SET status = 'processed', processed_at = $2 WHERE id = $1`, uploadID, usec(a.now())); err != nil {
 		return 0, err
 	}
 	return n, tx.Commit()
+}
+
+type uploadRow struct {
+	line int
+	data string
+}
+
+// uploadRows returns the next page of an upload's rows after line.
+func (a *app) uploadRows(ctx context.Context, tx *sql.Tx, uploadID string, after int) ([]uploadRow, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT line, data FROM upload_rows WHERE upload_id = $1 AND line > $2 ORDER BY line LIMIT 5000`, uploadID, after)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var page []uploadRow
+	for rows.Next() {
+		var r uploadRow
+		if err := rows.Scan(&r.line, &r.data); err != nil {
+			return nil, err
+		}
+		page = append(page, r)
+	}
+	return page, rows.Err()
+}
+
+// parseReportRecord reads what the reports need from a pseudonymised row.
+func parseReportRecord(data string) (reportRecord, bool) {
+	f, err := decodeRow(data)
+	if err != nil || len(f) != uploadFields {
+		return reportRecord{}, false
+	}
+	goal := strings.ToLower(strings.TrimSpace(f[colGoal]))
+	sat, serr := strconv.Atoi(strings.TrimSpace(f[colSatisfaction]))
+	return reportRecord{
+		municipality: f[colMunicipality], category: productCategory(f[colProduct]), product: f[colProduct], ageBand: f[colAgeBand],
+		goalMeasured: goal == "ja" || goal == "nee",
+		satMeasured:  serr == nil && sat >= 1 && sat <= 10,
+	}, true
 }
 
 // productCategory is the category of a youth-care product code: its first

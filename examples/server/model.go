@@ -28,6 +28,7 @@ type organisation struct {
 	Kind            orgKind
 	Domains         []string
 	MunicipalityID  string // a provider's contracting municipality
+	CBSCode         string // a municipality's gemeentecode, such as "0034"
 	ContractStart   time.Time
 	ContractEnd     time.Time
 	DPARegistered   time.Time // the processing agreement (verwerkersovereenkomst)
@@ -109,7 +110,7 @@ func newID() string {
 	return hex.EncodeToString(b)
 }
 
-const orgColumns = `id, name, kind, domains, municipality_id, contract_start, contract_end, dpa_registered_at, suspended_at, suspended_reason`
+const orgColumns = `id, name, kind, domains, municipality_id, cbs_code, contract_start, contract_end, dpa_registered_at, suspended_at, suspended_reason`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -117,7 +118,7 @@ func scanOrg(s scanner) (*organisation, error) {
 	var o organisation
 	var kind, domains string
 	var start, end, dpa, susp int64
-	if err := s.Scan(&o.ID, &o.Name, &kind, &domains, &o.MunicipalityID, &start, &end, &dpa, &susp, &o.SuspendedReason); err != nil {
+	if err := s.Scan(&o.ID, &o.Name, &kind, &domains, &o.MunicipalityID, &o.CBSCode, &start, &end, &dpa, &susp, &o.SuspendedReason); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, errNotFound
 		}
@@ -151,8 +152,8 @@ func (a *app) orgs(ctx context.Context, kind orgKind) ([]*organisation, error) {
 
 func (a *app) insertOrg(ctx context.Context, o *organisation) error {
 	_, err := a.db.ExecContext(ctx, `INSERT INTO organisations (`+orgColumns+`, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		o.ID, o.Name, string(o.Kind), strings.Join(o.Domains, " "), o.MunicipalityID,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		o.ID, o.Name, string(o.Kind), strings.Join(o.Domains, " "), o.MunicipalityID, o.CBSCode,
 		usec(o.ContractStart), usec(o.ContractEnd), usec(o.DPARegistered), usec(o.Suspended), o.SuspendedReason, usec(a.now()))
 	return err
 }

@@ -277,7 +277,7 @@ func TestUploadFlow(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, ran)
 	var cells int
-	require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*) FROM report_cells WHERE provider_id = 'noord'`).Scan(&cells))
+	require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*) FROM report_records WHERE provider_id = 'noord'`).Scan(&cells))
 	assert.Positive(t, cells)
 }
 

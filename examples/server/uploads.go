@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -222,38 +223,34 @@ func (a *app) pseudonymiseInto(ctx context.Context, uploadID string, file io.Rea
 		return nil, err
 	}
 	defer tx.Rollback()
-	const batch = 200
-	var args []any
-	flush := func() error {
-		if len(args) == 0 {
-			return nil
-		}
-		var q strings.Builder
-		q.WriteString(`INSERT INTO upload_rows (upload_id, line, data) VALUES `)
-		for i := 0; i < len(args); i += 3 {
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			fmt.Fprintf(&q, "($%d, $%d, $%d)", i+1, i+2, i+3)
-		}
-		_, err := tx.ExecContext(ctx, q.String(), args...)
-		args = args[:0]
-		return err
-	}
+	rows := &batchInsert{tx: tx, insert: `INSERT INTO upload_rows (upload_id, line, data) VALUES `, cols: 3}
 	report, err := p.ProcessRows(ctx, file, func(row pseudonym.Row) error {
-		args = append(args, uploadID, row.Line, strings.Join(row.Fields, ";"))
-		if len(args) == 3*batch {
-			return flush()
-		}
-		return nil
+		return rows.add(ctx, uploadID, row.Line, encodeRow(row.Fields))
 	})
 	if err != nil {
 		return report, err
 	}
-	if err := flush(); err != nil {
+	if err := rows.flush(ctx); err != nil {
 		return report, err
 	}
 	return report, tx.Commit()
+}
+
+// encodeRow and decodeRow store a row's fields as one line of CSV with ';',
+// quoting a field that holds the delimiter.
+func encodeRow(fields []string) string {
+	var b strings.Builder
+	w := csv.NewWriter(&b)
+	w.Comma = ';'
+	_ = w.Write(fields) // a strings.Builder does not fail
+	w.Flush()
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+func decodeRow(line string) ([]string, error) {
+	r := csv.NewReader(strings.NewReader(line))
+	r.Comma = ';'
+	return r.Read()
 }
 
 // qualityReportJSON is the stored quality report: counts and problems, by

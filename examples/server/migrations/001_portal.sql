@@ -7,6 +7,7 @@ CREATE TABLE organisations (
 	kind              TEXT NOT NULL CHECK (kind IN ('owner', 'provider', 'municipality')),
 	domains           TEXT NOT NULL,                -- e-mail domains, space-separated
 	municipality_id   TEXT NOT NULL DEFAULT '',     -- a provider's contracting municipality
+	cbs_code          TEXT NOT NULL DEFAULT '',     -- a municipality's gemeentecode
 	contract_start    BIGINT NOT NULL DEFAULT 0,
 	contract_end      BIGINT NOT NULL DEFAULT 0,    -- 0: no contract registered
 	dpa_registered_at BIGINT NOT NULL DEFAULT 0,    -- processing agreement (verwerkersovereenkomst)

@@ -35,19 +35,17 @@ CREATE TABLE jobs (
 	detail      TEXT NOT NULL DEFAULT ''
 );
 
--- The report figures the nightly job derives from the latest processed
--- delivery of each provider: one row per group of decisions.
-CREATE TABLE report_cells (
-	provider_id    TEXT NOT NULL,
-	municipality   TEXT NOT NULL,           -- gemeentecode
-	category       TEXT NOT NULL,           -- product category (first two characters of the product code)
-	product        TEXT NOT NULL,
-	age_band       TEXT NOT NULL,
-	decisions      INTEGER NOT NULL,        -- beschikkingen
-	goal_measured  INTEGER NOT NULL,        -- valid measurements of goal realisation
-	goal_reached   INTEGER NOT NULL,
-	sat_measured   INTEGER NOT NULL,        -- valid measurements of client satisfaction
-	sat_positive   INTEGER NOT NULL,        -- satisfaction 7 or more
-	upload_id      TEXT NOT NULL,
-	PRIMARY KEY (provider_id, municipality, category, product, age_band)
+-- The report records the nightly job derives from the latest processed
+-- delivery of each provider: one row per decision (beschikking), with what
+-- the reports need and nothing else.
+CREATE TABLE report_records (
+	provider_id   TEXT NOT NULL,
+	upload_id     TEXT NOT NULL,
+	municipality  TEXT NOT NULL,            -- gemeentecode
+	category      TEXT NOT NULL,            -- product category
+	product       TEXT NOT NULL,
+	age_band      TEXT NOT NULL,
+	goal_measured BOOLEAN NOT NULL,         -- a valid measurement of goal realisation
+	sat_measured  BOOLEAN NOT NULL          -- a valid measurement of client satisfaction
 );
+CREATE INDEX report_records_provider ON report_records (provider_id);

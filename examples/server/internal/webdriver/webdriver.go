@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -108,7 +109,14 @@ func (d *Driver) NewSession(ctx context.Context, chromium string) (*Session, err
 	if err := d.do(ctx, http.MethodPost, "/session", caps, &resp); err != nil {
 		return nil, err
 	}
-	return &Session{d: d, id: resp.SessionID}, nil
+	s := &Session{d: d, id: resp.SessionID}
+	// Finding an element waits up to 10 s for it to appear: a click that
+	// submits a form returns before the next page has loaded.
+	if err := s.cmd(ctx, http.MethodPost, "/timeouts", map[string]int{"implicit": 10_000}, nil); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
 }
 
 // Close ends the browser session.
@@ -150,7 +158,8 @@ type Element struct {
 	id string
 }
 
-// Find returns the first element matching the CSS selector.
+// Find returns the first element matching the CSS selector, waiting up to
+// 10 seconds for one to appear.
 func (s *Session) Find(ctx context.Context, css string) (*Element, error) {
 	var ref map[string]string
 	if err := s.cmd(ctx, http.MethodPost, "/element", map[string]string{"using": "css selector", "value": css}, &ref); err != nil {
@@ -167,6 +176,31 @@ func (e *Element) Type(ctx context.Context, text string) error {
 // Click clicks the element.
 func (e *Element) Click(ctx context.Context) error {
 	return e.s.cmd(ctx, http.MethodPost, "/element/"+e.id+"/click", map[string]any{}, nil)
+}
+
+// ClickAndWait clicks the element and waits up to 10 seconds for the page
+// to be replaced, as after submitting a form: without the wait, a Find right
+// after the click could see the old page.
+func (e *Element) ClickAndWait(ctx context.Context) error {
+	page, err := e.s.Find(ctx, "html")
+	if err != nil {
+		return err
+	}
+	if err := e.Click(ctx); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var tag string
+		err := e.s.cmd(ctx, http.MethodGet, "/element/"+page.id+"/name", nil, &tag)
+		if err != nil && strings.Contains(err.Error(), "stale element reference") {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return errors.New("webdriver: the page did not change within 10s of the click")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // Text returns the element's rendered text.

@@ -3,8 +3,8 @@ package main
 import (
 	"context"
 	"errors"
-	"os"
 	"io"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"

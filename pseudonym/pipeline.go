@@ -266,6 +266,7 @@ type worker struct {
 	pz     *Pseudonymiser
 	fc     *FieldCipher
 	sp     splitter
+	plain  bool // the current row needs no quotes
 	ends   []int
 }
 
@@ -303,6 +304,9 @@ func (w *worker) process(b *batch) {
 			w.reject(b, r.line, code)
 			continue
 		}
+		// A row of a delimited file without quotes or carriage returns
+		// has no field that needs quotes: one scan, not one per field.
+		w.plain = pl.fixed == nil && !r.quoted && bytes.IndexByte(text, '\r') < 0
 		w.row(b, r.line, fields)
 	}
 }
@@ -335,7 +339,9 @@ func (w *worker) row(b *batch, line int, fields [][]byte) {
 			flagged = true
 			out = append(out[:cell], code...) // never the invalid value
 		}
-		w.ends = append(w.ends, len(out))
+		if w.values {
+			w.ends = append(w.ends, len(out))
+		}
 	}
 	switch {
 	case rejected:
@@ -370,7 +376,7 @@ func (w *worker) row(b *batch, line int, fields [][]byte) {
 func (w *worker) cell(out []byte, col *outCol, v []byte) ([]byte, Code) {
 	switch col.action {
 	case Keep:
-		if w.values {
+		if w.values || w.plain {
 			return append(out, v...), ""
 		}
 		return appendField(out, v, w.pl.outComma), ""

@@ -66,9 +66,9 @@ func validUTF8Prefix(b []byte, whole bool) bool {
 
 // Sizes of the batches in which rows go through the pipeline.
 const (
-	batchBytes = 64 << 10 // a batch is full from this many bytes of input…
-	batchRows  = 1024     // …or this many rows
-	readChunk  = 32 << 10 // the least room a read is given
+	batchBytes = 256 << 10 // a batch is full from this many bytes of input…
+	batchRows  = 4096      // …or this many rows
+	readChunk  = 64 << 10  // the least room a read is given
 )
 
 // rawRow is a row as the framer found it: bytes in[start:end] of its batch
@@ -340,19 +340,20 @@ func (s *splitter) split(row []byte, quoted bool) ([][]byte, Code) {
 	if quoted {
 		return s.splitQuoted(row)
 	}
-	s.fields = s.fields[:0]
-	for {
-		if len(s.fields) == s.maxFields {
-			return nil, CodeFieldCount
+	// A loop over the bytes beats bytes.IndexByte on fields this short.
+	fields := s.fields[:0]
+	start := 0
+	for i, c := range row {
+		if c == s.comma {
+			if len(fields) == s.maxFields-1 {
+				return nil, CodeFieldCount
+			}
+			fields = append(fields, row[start:i])
+			start = i + 1
 		}
-		i := bytes.IndexByte(row, s.comma)
-		if i < 0 {
-			s.fields = append(s.fields, row)
-			return s.fields, ""
-		}
-		s.fields = append(s.fields, row[:i])
-		row = row[i+1:]
 	}
+	s.fields = append(fields, row[start:])
+	return s.fields, ""
 }
 
 // splitQuoted splits a row with quoted fields, unquoting them into scratch.

@@ -9,9 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
-
-	"github.com/zorgkit/zorgkit/bsn"
 )
 
 // Errors of [Processor.Process] that stop the whole file. Problems with a
@@ -399,10 +398,10 @@ func (pl *plan) resolve() error {
 			}
 			actions[i] = p.Other
 		}
-		if a == Pseudonymise && pl.names != nil && pl.fixed == nil && bsn.Valid(pl.names[i]) {
-			// A header cell that is a BSN: the first row is data, and
-			// would be copied to the output as a header.
-			return fmt.Errorf("%w: the header of column %d is a BSN: does the file have a header row? Set Header accordingly", ErrHeader, i+1)
+		if a == Pseudonymise && pl.names != nil && pl.fixed == nil && looksLikeNumber(pl.names[i]) {
+			// A header cell that looks like a BSN: the first row is
+			// data, and would be copied to the output as a header.
+			return fmt.Errorf("%w: the header of column %d looks like a BSN: does the file have a header row? Set Header accordingly", ErrHeader, i+1)
 		}
 	}
 	for i, a := range actions {
@@ -423,12 +422,25 @@ func (pl *plan) resolve() error {
 	return nil
 }
 
-// columnLabel names input column i in an error.
+// columnLabel names input column i in an error: by its name, unless the
+// name may be a number from a data row mistaken for a header.
 func (pl *plan) columnLabel(i int) string {
-	if pl.names != nil {
+	if pl.names != nil && !looksLikeNumber(pl.names[i]) {
 		return strconv.Quote(pl.names[i]) + " (position " + strconv.Itoa(i+1) + ")"
 	}
 	return strconv.Itoa(i + 1)
+}
+
+// looksLikeNumber reports whether s has as many digits as a BSN (8 or
+// more), in any form: such a text never goes into an error message.
+func looksLikeNumber(s string) bool {
+	n := 0
+	for _, r := range s {
+		if unicode.IsDigit(r) {
+			n++
+		}
+	}
+	return n >= 8
 }
 
 // foldName is the form of a column name that rules match: case and

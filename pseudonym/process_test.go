@@ -182,6 +182,7 @@ regel 19: aantal velden wijkt af van de kopregel
 // case gives the input, the expected output and the problems as
 // "line:column:code".
 func TestProcessFormats(t *testing.T) {
+	pseudonym.SmallBatches(t, 16) // a batch boundary in every row
 	keep := []pseudonym.Column{}
 	tests := []struct {
 		reason   string
@@ -335,6 +336,7 @@ func TestProcessConfigErrors(t *testing.T) {
 // change.
 func TestProcessDeterministic(t *testing.T) {
 	const rows = 5000
+	pseudonym.SmallBatches(t, 4<<10) // some 80 batches
 	run := func(workers int, wrap func(io.Reader) io.Reader) (string, *pseudonym.Report) {
 		p := cbsPolicy()
 		p.Workers = workers

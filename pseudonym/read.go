@@ -64,8 +64,10 @@ func validUTF8Prefix(b []byte, whole bool) bool {
 	return false
 }
 
-// Sizes of the batches in which rows go through the pipeline.
-const (
+// Sizes of the batches in which rows go through the pipeline: large enough
+// that handing a batch from goroutine to goroutine costs little per row.
+// Variables only so that tests can make many small batches.
+var (
 	batchBytes = 256 << 10 // a batch is full from this many bytes of input…
 	batchRows  = 4096      // …or this many rows
 	readChunk  = 64 << 10  // the least room a read is given

@@ -120,8 +120,8 @@ const (
 // be used for several files, also concurrently, as long as its fields do not
 // change.
 //
-// The rows are processed in batches by one goroutine per core, and written
-// in their input order. Memory use does not depend on the size of the file:
+// The rows are processed in batches by one goroutine per core, the
+// caller's among them, and written in their input order. Memory use does not depend on the size of the file:
 // it is bounded by the batch size, MaxRowBytes and MaxFields.
 //
 // Nothing is lost silently: every data row read is written, or rejected and
@@ -189,13 +189,17 @@ type Processor struct {
 	// GOMAXPROCS.
 	Workers int
 
-	// OnProblem, if not nil, is called for every problem, in row order, on
-	// the goroutine that called Process; the Report keeps only the first
-	// MaxProblems.
+	// OnProblem, if not nil, is called for every problem, in row order; the
+	// Report keeps only the first MaxProblems.
 	OnProblem func(Problem)
 
 	// Progress, if not nil, is called with the counts so far after each
-	// batch of rows, on the goroutine that called Process.
+	// batch of rows.
+	//
+	// The callbacks (OnProblem, Progress and the function of ProcessRows)
+	// are called one at a time, in row order, but not always from the same
+	// goroutine: the goroutines of Process, the caller's among them, take
+	// turns at writing. With Workers 1, Process starts no goroutine.
 	Progress func(Counts)
 }
 
@@ -221,10 +225,10 @@ func (p *Processor) Process(ctx context.Context, in io.Reader, out io.Writer) (*
 }
 
 // ProcessRows is [Processor.Process] for a caller that stores rows itself,
-// such as in a database: it calls fn with every row written, in order, on
-// the goroutine that called ProcessRows. The Row's Fields slice is reused
-// after fn returns (the strings in it are not). An error from fn stops the
-// file and is returned.
+// such as in a database: it calls fn with every row written, one call at a
+// time and in order (see [Processor.Progress]). The Row's Fields slice is
+// reused after fn returns (the strings in it are not). An error from fn
+// stops the file and is returned.
 func (p *Processor) ProcessRows(ctx context.Context, in io.Reader, fn func(Row) error) (*Report, error) {
 	return p.run(ctx, in, &rowSink{fn: fn})
 }

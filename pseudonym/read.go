@@ -71,9 +71,9 @@ func validUTF8Prefix(b []byte, whole bool) bool {
 // output would pass batchOut bytes: see pipeline.target. Variables only so
 // that tests can make many small batches.
 var (
-	batchBytes = 1 << 20
-	batchOut   = 2 << 20
-	batchRows  = 16384
+	batchBytes = 512 << 10
+	batchOut   = 1 << 20
+	batchRows  = 8192
 	readChunk  = 64 << 10 // the least room a read is given
 )
 

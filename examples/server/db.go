@@ -170,10 +170,11 @@ func fromUsec(v int64) time.Time {
 // batchInsert collects rows and inserts them in multi-row INSERTs, which is
 // many times faster than one statement per row on both databases.
 type batchInsert struct {
-	tx     *sql.Tx
-	insert string // such as "INSERT INTO t (a, b) VALUES "
-	cols   int
-	args   []any
+	tx      *sql.Tx
+	dialect dialect
+	insert  string // such as "INSERT INTO t (a, b) VALUES "
+	cols    int
+	args    []any
 }
 
 // batchRows is the number of rows per statement: 200 rows of up to 8
@@ -208,7 +209,14 @@ func (b *batchInsert) flush(ctx context.Context) error {
 		default:
 			q.WriteString(", ")
 		}
-		q.WriteString("$" + strconv.Itoa(i+1))
+		if b.dialect == sqlite {
+			// SQLite looks a $n parameter up by name, in a list: binding
+			// hundreds of them costs quadratic time. Plain ? binds by
+			// position, and the values are in order.
+			q.WriteString("?")
+		} else {
+			q.WriteString("$" + strconv.Itoa(i+1))
+		}
 	}
 	q.WriteString(")")
 	_, err := b.tx.ExecContext(ctx, q.String(), b.args...)

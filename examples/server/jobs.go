@@ -169,7 +169,7 @@ func (a *app) processUpload(ctx context.Context, uploadID, orgID string) (int, e
 	if _, err := tx.ExecContext(ctx, `DELETE FROM report_records WHERE provider_id = $1`, orgID); err != nil {
 		return 0, err
 	}
-	ins := &batchInsert{tx: tx, insert: `INSERT INTO report_records (provider_id, upload_id, municipality, category, product, age_band, goal_measured, sat_measured) VALUES `, cols: 8}
+	ins := &batchInsert{tx: tx, dialect: a.dialect, insert: `INSERT INTO report_records (provider_id, upload_id, municipality, category, product, age_band, goal_measured, sat_measured) VALUES `, cols: 8}
 	// Read the rows in pages, by line: memory stays flat whatever the size
 	// of the upload, and one connection both reads and writes.
 	n, last := 0, -1

@@ -223,7 +223,7 @@ func (a *app) pseudonymiseInto(ctx context.Context, uploadID string, file io.Rea
 		return nil, err
 	}
 	defer tx.Rollback()
-	rows := &batchInsert{tx: tx, insert: `INSERT INTO upload_rows (upload_id, line, data) VALUES `, cols: 3}
+	rows := &batchInsert{tx: tx, dialect: a.dialect, insert: `INSERT INTO upload_rows (upload_id, line, data) VALUES `, cols: 3}
 	report, err := p.ProcessRows(ctx, file, func(row pseudonym.Row) error {
 		return rows.add(ctx, uploadID, row.Line, encodeRow(row.Fields))
 	})

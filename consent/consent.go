@@ -102,6 +102,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/language"
 )
 
 // Errors that callers branch on. Test for them with [errors.Is].
@@ -157,6 +159,22 @@ type FieldError struct {
 
 func (e *FieldError) Error() string {
 	return "consent: " + e.Field + " " + e.Problem
+}
+
+// Code returns a stable code for the problem, for user interfaces:
+// "practitioner-required" for [ErrPractitionerRequired], else
+// "invalid-input".
+func (e *FieldError) Code() string {
+	if errors.Is(e.Err, ErrPractitionerRequired) {
+		return codePractitionerRequired
+	}
+	return codeInvalidInput
+}
+
+// Message returns the problem as a sentence for users, in Dutch unless tag
+// matches English better. It names the field, never its value.
+func (e *FieldError) Message(tag language.Tag) string {
+	return printer(tag).Sprintf(e.Code(), e.Field)
 }
 
 // Unwrap returns the sentinel.

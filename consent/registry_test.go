@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/text/language"
 
 	"github.com/zorgkit/zorgkit/consent"
 	"github.com/zorgkit/zorgkit/consent/consenttest"
@@ -97,6 +98,17 @@ func TestGiveInvalid(t *testing.T) {
 			var ferr *consent.FieldError
 			require.ErrorAs(t, err, &ferr)
 			assert.Equal(t, tt.field, ferr.Field)
+			nl, en := ferr.Message(language.Dutch), ferr.Message(language.English)
+			assert.NotEqual(t, nl, en, "a Dutch and an English text")
+			assert.Equal(t, nl, ferr.Message(language.Und), "Dutch is the default")
+			assert.NotContains(t, nl+en, "pseudonym", "a message never contains the value")
+			if errors.Is(err, consent.ErrPractitionerRequired) {
+				assert.Equal(t, "practitioner-required", ferr.Code())
+				assert.Contains(t, nl, "behandelaar")
+			} else {
+				assert.Equal(t, "invalid-input", ferr.Code())
+				assert.Contains(t, nl, tt.field)
+			}
 			assert.NotContains(t, err.Error(), "pseudonym", "an error never contains the subject key")
 			assert.NotContains(t, err.Error(), "archive/", "an error never contains the evidence reference")
 			_, err = r.Verify(t.Context())

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -225,7 +226,7 @@ func (r *Registry) Verify(ctx context.Context) (Checkpoint, error) {
 
 // ErrCheckpoint means a checkpoint does not match its own digest: it was
 // damaged or is not the one that was anchored.
-var ErrCheckpoint = fmt.Errorf("consent: the checkpoint does not match its digest: use the checkpoint that was anchored")
+var ErrCheckpoint = errors.New("consent: the checkpoint does not match its digest: use the checkpoint that was anchored")
 
 // VerifyCheckpoint checks that every chain in cp still holds, unchanged,
 // every event that cp covers (chains may have grown since), and that those

@@ -75,8 +75,10 @@ func (c *Change) validate(now time.Time, reasonRequired bool) error {
 	return nil
 }
 
-// maxAttempts bounds the retries of an append that lost a race.
-const maxAttempts = 16
+// maxAttempts bounds the retries of an append that lost a race. Each loss
+// means another writer won, so the chain makes progress; the growing,
+// random backoff lets a writer that keeps losing get its turn.
+const maxAttempts = 32
 
 // appendEvents reads the chain, lets build derive the events to append from
 // its current state, and appends them; when another writer got there first,
@@ -87,7 +89,7 @@ func (r *Registry) appendEvents(ctx context.Context, chain ChainID, build func(n
 		if attempt > 0 {
 			// Jitter, growing with each attempt, so that writers on one
 			// busy chain spread out instead of colliding again.
-			d := time.Duration(rand.Int64N(int64(attempt) * int64(time.Millisecond)))
+			d := time.Duration(rand.Int64N(int64(min(attempt, 10)) * int64(time.Millisecond)))
 			select {
 			case <-ctx.Done():
 				return ctx.Err()

@@ -312,6 +312,20 @@ func (r *Registry) Status(ctx context.Context, id RecordID) (*Status, error) {
 	return s, nil
 }
 
+// Records returns every record of a subject at an organisation, in the
+// order they were recorded, each with what happened to it since.
+func (r *Registry) Records(ctx context.Context, subject Subject, organisation Organisation) ([]*Status, error) {
+	h, err := r.history(ctx, ChainOf(subject, organisation))
+	if err != nil {
+		return nil, err
+	}
+	statuses := make([]*Status, len(h.order))
+	for i, id := range h.order {
+		statuses[i] = h.status(id)
+	}
+	return statuses, nil
+}
+
 // History returns every event of a subject and organisation, in order.
 func (r *Registry) History(ctx context.Context, subject Subject, organisation Organisation) ([]Event, error) {
 	h, err := r.history(ctx, ChainOf(subject, organisation))

@@ -349,3 +349,27 @@ func (s *racingStore) Append(ctx context.Context, events []consent.SealedEvent) 
 	}
 	return s.MemoryStore.Append(ctx, events)
 }
+
+func TestRecords(t *testing.T) {
+	ctx := t.Context()
+	r, _ := newRegistry(t)
+	first, err := r.Give(ctx, consenttest.NewRecord("s1", "org-a", consent.PurposeViewNAW, consent.Permit, t0))
+	require.NoError(t, err)
+	second, err := r.Give(ctx, consenttest.NewRecord("s1", "org-a", consent.PurposeConsultIndication, consent.Deny, t0))
+	require.NoError(t, err)
+	_, err = r.Give(ctx, consenttest.NewRecord("s1", "org-b", consent.PurposeViewNAW, consent.Permit, t0))
+	require.NoError(t, err)
+	require.NoError(t, r.Withdraw(ctx, first.ID, consent.Change{By: recorder}))
+
+	got, err := r.Records(ctx, "s1", "org-a")
+	require.NoError(t, err)
+	require.Len(t, got, 2, "only the records of this organisation")
+	assert.Equal(t, first, got[0].Record)
+	assert.False(t, got[0].WithdrawnAt.IsZero())
+	assert.Equal(t, second, got[1].Record)
+	assert.Len(t, got[1].Events, 1)
+
+	none, err := r.Records(ctx, "s9", "org-a")
+	require.NoError(t, err)
+	assert.Empty(t, none)
+}

@@ -146,6 +146,8 @@ func checkEvent(key []byte, chain ChainID, s *SealedEvent, linked bool, prev []b
 		return e, ProblemChanged, fmt.Sprintf("does not follow event %d", s.Seq-1)
 	case !e.Kind.valid() || (e.Kind == EventGiven) == given[e.Record] || (e.Kind == EventGiven) != (e.Consent != nil):
 		return e, ProblemChanged, "is not a valid event of the chain"
+	case e.Consent != nil && ChainOf(e.Consent.Subject, e.Consent.Organisation) != chain:
+		return e, ProblemChanged, "records consent of another subject or organisation than its chain's"
 	}
 	return e, "", ""
 }

@@ -57,15 +57,21 @@ func BenchmarkGive(b *testing.B) {
 func BenchmarkBottomK(b *testing.B) {
 	for _, n := range []int{1_000, 100_000} {
 		b.Run(fmt.Sprintf("population=%d", n), func(b *testing.B) {
-			population := make([]consent.RecordID, n)
-			for i := range population {
-				population[i] = consent.RecordID(fmt.Sprintf("%032x", i))
-			}
-			seed := []byte("a seed of sixteen bytes or more")
+			population, seed := benchPopulation(n)
 			b.ReportAllocs()
 			for b.Loop() {
 				consent.BottomK(seed, 50, population)
 			}
 		})
 	}
+}
+
+// benchPopulation returns n record ids and a seed for the sampling
+// benchmarks.
+func benchPopulation(n int) ([]consent.RecordID, []byte) {
+	population := make([]consent.RecordID, n)
+	for i := range population {
+		population[i] = consent.RecordID(fmt.Sprintf("%032x", i))
+	}
+	return population, []byte("a seed of sixteen bytes or more")
 }

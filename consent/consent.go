@@ -52,9 +52,12 @@
 //     moment. An explicit deny is reported as [ReasonDenied], with the deny
 //     record, which is more than the [ReasonNoConsent] of no record at all.
 //
-// The decision is made with everything known when it is asked. What was known
-// at the moment of an access is in the access log: [Registry.Authorize] decides
-// and writes an [AccessEntry], in the spirit of NEN 7513, to an [AccessLog].
+// The decision is made with everything known when it is asked: a record
+// entered today of a form signed last week answers "was last Tuesday's use
+// allowed?" with yes. What was known at the moment of an access is in the
+// access log: [Registry.Authorize] decides at that moment, with the records
+// entered by then, and writes an [AccessEntry], in the spirit of NEN 7513, to
+// an [AccessLog].
 //
 // # Tamper evidence
 //
@@ -75,6 +78,13 @@
 // checkpoint ties the chains together. Two writers on the same chain are
 // serialised by an optimistic check: the store accepts an append only on top
 // of the head the writer read, and the loser retries (see [ErrConflict]).
+//
+// The key is a secret from configuration, at least 32 random bytes. It is
+// needed for as long as the events it sealed must be verified. The package
+// has no key rotation, because an old key that stays valid for verification
+// would let whoever has it forge old events: to move to a new key, verify the
+// store and anchor its checkpoint under the old key, then continue in a new
+// store under the new one.
 //
 // # Spot checks
 //
@@ -102,6 +112,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/language"
 )
 
 // Errors that callers branch on. Test for them with [errors.Is].
@@ -157,6 +169,22 @@ type FieldError struct {
 
 func (e *FieldError) Error() string {
 	return "consent: " + e.Field + " " + e.Problem
+}
+
+// Code returns a stable code for the problem, for user interfaces:
+// "practitioner-required" for [ErrPractitionerRequired], else
+// "invalid-input".
+func (e *FieldError) Code() string {
+	if errors.Is(e.Err, ErrPractitionerRequired) {
+		return codePractitionerRequired
+	}
+	return codeInvalidInput
+}
+
+// Message returns the problem as a sentence for users, in Dutch unless tag
+// matches English better. It names the field, never its value.
+func (e *FieldError) Message(tag language.Tag) string {
+	return printer(tag).Sprintf(e.Code(), e.Field)
 }
 
 // Unwrap returns the sentinel.

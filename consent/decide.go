@@ -57,19 +57,35 @@ var messages = func() *catalog.Builder {
 		b.SetString(language.Dutch, string(m.reason), m.nl)
 		b.SetString(language.English, string(m.reason), m.en)
 	}
+	b.SetString(language.Dutch, codePractitionerRequired, "Vul de naam en de functie van de behandelaar in: de machtiging om medische informatie op te vragen noemt de behandelaar.")
+	b.SetString(language.English, codePractitionerRequired, "Fill in the practitioner's name and function: the authorisation to request medical information names the practitioner.")
+	b.SetString(language.Dutch, codeInvalidInput, "Het veld %s is niet goed ingevuld.")
+	b.SetString(language.English, codeInvalidInput, "The field %s is not filled in correctly.")
 	return b
 }()
+
+// The codes of FieldError.
+const (
+	codePractitionerRequired = "practitioner-required"
+	codeInvalidInput         = "invalid-input"
+)
 
 // languages are the languages of the messages; the first is the default.
 var languages = []language.Tag{language.Dutch, language.English}
 
 var matcher = language.NewMatcher(languages)
 
+// printer returns a printer of the messages in the language that best
+// matches tag: Dutch or English, Dutch by default.
+func printer(tag language.Tag) *message.Printer {
+	_, i, _ := matcher.Match(tag)
+	return message.NewPrinter(languages[i], message.Catalog(messages))
+}
+
 // Message returns the reason as a sentence for users, in Dutch unless tag
 // matches English better.
 func (r Reason) Message(tag language.Tag) string {
-	_, i, _ := matcher.Match(tag)
-	return message.NewPrinter(languages[i], message.Catalog(messages)).Sprintf(string(r))
+	return printer(tag).Sprintf(string(r))
 }
 
 // Outcome answers whether a use was allowed.

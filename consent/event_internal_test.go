@@ -181,6 +181,18 @@ func TestVerifyChainMemory(t *testing.T) {
 	}
 	_, problems := verifyChain(testKey(), chain, sealed)
 	assert.Empty(t, problems)
+
+	// An event sealed with the key, but for a record of another subject
+	// than its chain is for: only a bug could write it.
+	e, err := decodeEvent(sealed[0].Payload)
+	require.NoError(t, err)
+	e.Consent.Subject = "s2"
+	forged := seal(testKey(), e, nil)
+	_, problems = verifyChain(testKey(), chain, []SealedEvent{forged})
+	require.Len(t, problems, 1)
+	assert.Equal(t, ProblemChanged, problems[0].Kind)
+	assert.Contains(t, problems[0].Detail, "another subject")
+
 	_, problems = verifyChain([]byte("another key of thirty-two bytes!"), chain, sealed)
 	assert.Len(t, problems, 2, "with another key nothing verifies")
 }

@@ -75,8 +75,10 @@ func (c *Change) validate(now time.Time, reasonRequired bool) error {
 	return nil
 }
 
-// maxAttempts bounds the retries of an append that lost a race.
-const maxAttempts = 16
+// maxAttempts bounds the retries of an append that lost a race. Each loss
+// means another writer won, so the chain makes progress; the growing,
+// random backoff lets a writer that keeps losing get its turn.
+const maxAttempts = 32
 
 // appendEvents reads the chain, lets build derive the events to append from
 // its current state, and appends them; when another writer got there first,
@@ -87,7 +89,7 @@ func (r *Registry) appendEvents(ctx context.Context, chain ChainID, build func(n
 		if attempt > 0 {
 			// Jitter, growing with each attempt, so that writers on one
 			// busy chain spread out instead of colliding again.
-			d := time.Duration(rand.Int64N(int64(attempt) * int64(time.Millisecond)))
+			d := time.Duration(rand.Int64N(int64(min(attempt, 10)) * int64(time.Millisecond)))
 			select {
 			case <-ctx.Done():
 				return ctx.Err()
@@ -308,6 +310,20 @@ func (r *Registry) Status(ctx context.Context, id RecordID) (*Status, error) {
 		return nil, ErrNotFound
 	}
 	return s, nil
+}
+
+// Records returns every record of a subject at an organisation, in the
+// order they were recorded, each with what happened to it since.
+func (r *Registry) Records(ctx context.Context, subject Subject, organisation Organisation) ([]*Status, error) {
+	h, err := r.history(ctx, ChainOf(subject, organisation))
+	if err != nil {
+		return nil, err
+	}
+	statuses := make([]*Status, len(h.order))
+	for i, id := range h.order {
+		statuses[i] = h.status(id)
+	}
+	return statuses, nil
 }
 
 // History returns every event of a subject and organisation, in order.

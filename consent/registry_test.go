@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/text/language"
 
 	"github.com/zorgkit/zorgkit/consent"
 	"github.com/zorgkit/zorgkit/consent/consenttest"
@@ -97,6 +98,17 @@ func TestGiveInvalid(t *testing.T) {
 			var ferr *consent.FieldError
 			require.ErrorAs(t, err, &ferr)
 			assert.Equal(t, tt.field, ferr.Field)
+			nl, en := ferr.Message(language.Dutch), ferr.Message(language.English)
+			assert.NotEqual(t, nl, en, "a Dutch and an English text")
+			assert.Equal(t, nl, ferr.Message(language.Und), "Dutch is the default")
+			assert.NotContains(t, nl+en, "pseudonym", "a message never contains the value")
+			if errors.Is(err, consent.ErrPractitionerRequired) {
+				assert.Equal(t, "practitioner-required", ferr.Code())
+				assert.Contains(t, nl, "behandelaar")
+			} else {
+				assert.Equal(t, "invalid-input", ferr.Code())
+				assert.Contains(t, nl, tt.field)
+			}
 			assert.NotContains(t, err.Error(), "pseudonym", "an error never contains the subject key")
 			assert.NotContains(t, err.Error(), "archive/", "an error never contains the evidence reference")
 			_, err = r.Verify(t.Context())
@@ -336,4 +348,28 @@ func (s *racingStore) Append(ctx context.Context, events []consent.SealedEvent) 
 		return &consent.ConflictError{Chain: events[0].Chain}
 	}
 	return s.MemoryStore.Append(ctx, events)
+}
+
+func TestRecords(t *testing.T) {
+	ctx := t.Context()
+	r, _ := newRegistry(t)
+	first, err := r.Give(ctx, consenttest.NewRecord("s1", "org-a", consent.PurposeViewNAW, consent.Permit, t0))
+	require.NoError(t, err)
+	second, err := r.Give(ctx, consenttest.NewRecord("s1", "org-a", consent.PurposeConsultIndication, consent.Deny, t0))
+	require.NoError(t, err)
+	_, err = r.Give(ctx, consenttest.NewRecord("s1", "org-b", consent.PurposeViewNAW, consent.Permit, t0))
+	require.NoError(t, err)
+	require.NoError(t, r.Withdraw(ctx, first.ID, consent.Change{By: recorder}))
+
+	got, err := r.Records(ctx, "s1", "org-a")
+	require.NoError(t, err)
+	require.Len(t, got, 2, "only the records of this organisation")
+	assert.Equal(t, first, got[0].Record)
+	assert.False(t, got[0].WithdrawnAt.IsZero())
+	assert.Equal(t, second, got[1].Record)
+	assert.Len(t, got[1].Events, 1)
+
+	none, err := r.Records(ctx, "s9", "org-a")
+	require.NoError(t, err)
+	assert.Empty(t, none)
 }

@@ -233,11 +233,7 @@ func TestBottomKMatchesDefinition(t *testing.T) {
 func BenchmarkBottomKSort(b *testing.B) {
 	for _, n := range []int{1_000, 100_000} {
 		b.Run(fmt.Sprintf("population=%d", n), func(b *testing.B) {
-			population := make([]consent.RecordID, n)
-			for i := range population {
-				population[i] = consent.RecordID(fmt.Sprintf("%032x", i))
-			}
-			seed := []byte("a seed of sixteen bytes or more")
+			population, seed := benchPopulation(n)
 			b.ReportAllocs()
 			for b.Loop() {
 				bottomKSort(seed, 50, population)

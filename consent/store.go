@@ -188,6 +188,9 @@ func (m *MemoryStore) Heads(ctx context.Context, after ChainID, limit int) ([]He
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if limit <= 0 {
+		return nil, nil
+	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	var ids []ChainID

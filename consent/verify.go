@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -145,6 +146,8 @@ func checkEvent(key []byte, chain ChainID, s *SealedEvent, linked bool, prev []b
 		return e, ProblemChanged, fmt.Sprintf("does not follow event %d", s.Seq-1)
 	case !e.Kind.valid() || (e.Kind == EventGiven) == given[e.Record] || (e.Kind == EventGiven) != (e.Consent != nil):
 		return e, ProblemChanged, "is not a valid event of the chain"
+	case e.Consent != nil && ChainOf(e.Consent.Subject, e.Consent.Organisation) != chain:
+		return e, ProblemChanged, "records consent of another subject or organisation than its chain's"
 	}
 	return e, "", ""
 }
@@ -225,7 +228,7 @@ func (r *Registry) Verify(ctx context.Context) (Checkpoint, error) {
 
 // ErrCheckpoint means a checkpoint does not match its own digest: it was
 // damaged or is not the one that was anchored.
-var ErrCheckpoint = fmt.Errorf("consent: the checkpoint does not match its digest: use the checkpoint that was anchored")
+var ErrCheckpoint = errors.New("consent: the checkpoint does not match its digest: use the checkpoint that was anchored")
 
 // VerifyCheckpoint checks that every chain in cp still holds, unchanged,
 // every event that cp covers (chains may have grown since), and that those

@@ -501,7 +501,7 @@ func testRegistryConcurrent(t *testing.T, s consent.Store) {
 	r, _ := newRegistry(t, s, nil)
 	const (
 		writers   = 8
-		perWriter = 6
+		perWriter = 4
 	)
 	subjects := []consent.Subject{"shared", "shared", "shared", "shared", "own-4", "own-5", "own-6", "own-7"}
 	var wg sync.WaitGroup

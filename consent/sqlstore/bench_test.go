@@ -1,24 +1,21 @@
 package sqlstore_test
 
 import (
+	"database/sql"
 	"fmt"
 	"testing"
 	"time"
 
 	"github.com/zorgkit/zorgkit/consent"
 	"github.com/zorgkit/zorgkit/consent/consenttest"
+	"github.com/zorgkit/zorgkit/consent/sqlstore"
 )
 
 // BenchmarkGive records consent for new clients, one transaction each.
 func BenchmarkGive(b *testing.B) {
 	for _, d := range dialects {
 		b.Run(string(d.dialect), func(b *testing.B) {
-			ctx := b.Context()
-			s, _ := newStore(b, d.dialect, d.open)
-			r, err := consent.New(s, consent.Config{Key: consenttest.Key()})
-			if err != nil {
-				b.Fatal(err)
-			}
+			ctx, r := b.Context(), benchRegistry(b, d.dialect, d.open)
 			given := time.Now().Add(-time.Hour)
 			i := 0
 			b.ReportAllocs()
@@ -36,12 +33,7 @@ func BenchmarkGive(b *testing.B) {
 func BenchmarkDecide(b *testing.B) {
 	for _, d := range dialects {
 		b.Run(string(d.dialect), func(b *testing.B) {
-			ctx := b.Context()
-			s, _ := newStore(b, d.dialect, d.open)
-			r, err := consent.New(s, consent.Config{Key: consenttest.Key()})
-			if err != nil {
-				b.Fatal(err)
-			}
+			ctx, r := b.Context(), benchRegistry(b, d.dialect, d.open)
 			given := time.Now().Add(-time.Hour)
 			for _, p := range append(append(consent.Purposes(), consent.Purposes()...), consent.Purposes()...)[:10] {
 				if _, err := r.Give(ctx, consenttest.NewRecord("s1", "org-a", p, consent.Permit, given)); err != nil {
@@ -56,4 +48,14 @@ func BenchmarkDecide(b *testing.B) {
 			}
 		})
 	}
+}
+
+// benchRegistry returns a registry on a fresh, migrated database.
+func benchRegistry(b *testing.B, dialect sqlstore.Dialect, open func(testing.TB) *sql.DB) *consent.Registry {
+	s, _ := newStore(b, dialect, open)
+	r, err := consent.New(s, consent.Config{Key: consenttest.Key()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return r
 }

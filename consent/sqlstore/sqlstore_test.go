@@ -30,7 +30,7 @@ var t0 = time.Date(2026, 3, 12, 10, 0, 0, 0, time.UTC)
 func openSQLite(tb testing.TB) *sql.DB {
 	tb.Helper()
 	path := filepath.Join(tb.TempDir(), "consent.db")
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_txlock=immediate")
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate")
 	require.NoError(tb, err)
 	tb.Cleanup(func() { db.Close() })
 	// WAL lets readers go on during a write. The mode persists in the file;

@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"database/sql"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,19 +15,14 @@ import (
 	"github.com/zorgkit/zorgkit/consent/sqlstore"
 )
 
-// TestTamper changes the events table of SQLite behind the store's back, as
-// someone with access to the database file could, and checks that Verify or
+// TestTamper changes the events table behind the store's back, as someone
+// with access to the database could, and checks that Verify or
 // VerifyCheckpoint names the event, and that no decision rests on the
-// tampered chain.
+// tampered chain. The statements are written for SQLite and translated for
+// PostgreSQL.
 func TestTamper(t *testing.T) {
 	// The chain of s1 at org-a holds five events:
 	//	1 given p1, 2 given p2, 3 withdrawn p1, 4 evidence requested p2, 5 given p3
-	type fixture struct {
-		db    *sql.DB
-		chain consent.ChainID
-		other consent.ChainID // the chain of s2, untouched
-		ids   map[string]consent.RecordID
-	}
 	tests := []struct {
 		reason string
 		tamper []string // statements; ?1 is the chain, ?2 the other chain
@@ -70,7 +66,8 @@ func TestTamper(t *testing.T) {
 			reason: "delete an event and renumber the rest to close the gap",
 			tamper: []string{
 				`DELETE FROM consent_events WHERE chain_id = ?1 AND seq = 3`,
-				`UPDATE consent_events SET seq = seq - 1 WHERE chain_id = ?1 AND seq > 3`,
+				`UPDATE consent_events SET seq = 3 WHERE chain_id = ?1 AND seq = 4`,
+				`UPDATE consent_events SET seq = 4 WHERE chain_id = ?1 AND seq = 5`,
 			},
 			verify:     []problem{{consent.ProblemReordered, 3, "p2", ""}, {consent.ProblemReordered, 4, "p3", ""}},
 			checkpoint: []problem{{consent.ProblemTruncated, 5, "", ""}},
@@ -107,62 +104,95 @@ func TestTamper(t *testing.T) {
 			checkpoint: []problem{{consent.ProblemTruncated, 5, "", ""}},
 		},
 	}
-	for _, tt := range tests {
-		t.Run(tt.reason, func(t *testing.T) {
-			ctx := t.Context()
-			s, db := newStore(t, sqlstore.SQLite, openSQLite)
-			clock := consenttest.NewClock(t0)
-			r, err := consent.New(s, consent.Config{Key: consenttest.Key(), Now: clock.Now})
-			require.NoError(t, err)
-			f := fixture{db: db, chain: consent.ChainOf("s1", "org-a"), other: consent.ChainOf("s2", "org-a"), ids: map[string]consent.RecordID{}}
-			give := func(label string, subject consent.Subject) {
-				rec, err := r.Give(ctx, consenttest.NewRecord(subject, "org-a", consent.PurposeViewNAW, consent.Permit, clock.Now().Add(-time.Hour)))
-				require.NoError(t, err)
-				f.ids[label] = rec.ID
-				clock.Advance(time.Minute)
-			}
-			give("p1", "s1")
-			give("p2", "s1")
-			require.NoError(t, r.Withdraw(ctx, f.ids["p1"], consent.Change{By: consenttest.NewRecord("s1", "org-a", "", "", t0).RecordedBy}))
-			require.NoError(t, r.RequestEvidence(ctx, f.ids["p2"], "spot check 1", consent.Change{By: consent.Actor{User: "auditor", Organisation: "portal"}}))
-			give("p3", "s1")
-			give("q1", "s2")
-			before, err := r.Verify(ctx)
-			require.NoError(t, err)
-
-			for _, trigger := range []string{"consent_events_no_update", "consent_events_no_delete"} {
-				_, err := db.ExecContext(ctx, "DROP TRIGGER "+trigger)
-				require.NoError(t, err)
-			}
-			for _, stmt := range tt.tamper {
-				_, err := db.ExecContext(ctx, stmt, string(f.chain), string(f.other))
-				require.NoError(t, err, stmt)
-			}
-
-			_, err = r.Verify(ctx)
-			assertProblems(t, err, f.chain, f.other, f.ids, tt.verify)
-			err = r.VerifyCheckpoint(ctx, before)
-			assertProblems(t, err, f.chain, f.other, f.ids, append(tt.verify[:len(tt.verify):len(tt.verify)], tt.checkpoint...))
-
-			// Decisions on a chain that Verify blames fail; the others
-			// go on.
-			for _, subject := range []consent.Subject{"s1", "s2"} {
-				blamed := false
-				for _, p := range tt.verify {
-					blamed = blamed || p.chain == subject || p.chain == "" && subject == "s1"
-				}
-				out, err := r.Decide(ctx, subject, "org-a", consent.PurposeViewNAW, clock.Now())
-				if blamed {
-					assert.ErrorIs(t, err, consent.ErrTampered, "no decision rests on a tampered chain")
-					continue
-				}
-				require.NoError(t, err, "other chains are not affected")
-				if subject == "s2" {
-					assert.True(t, out.Allowed)
-				}
-			}
-		})
+	for _, d := range dialects {
+		for _, tt := range tests {
+			t.Run(string(d.dialect)+"/"+tt.reason, func(t *testing.T) {
+				testTamper(t, d.dialect, d.open, tt.tamper, tt.verify, tt.checkpoint)
+			})
+		}
 	}
+}
+
+// tamperSQL translates the SQLite of the tamper statements for dialect, with
+// the chains as literals (they are hexadecimal).
+func tamperSQL(dialect sqlstore.Dialect, stmt string, chain, other consent.ChainID) string {
+	stmt = strings.NewReplacer("?1", "'"+string(chain)+"'", "?2", "'"+string(other)+"'").Replace(stmt)
+	if dialect == sqlstore.PostgreSQL {
+		stmt = strings.NewReplacer(
+			"CAST(REPLACE(CAST(payload AS TEXT),", "convert_to(replace(convert_from(payload, 'UTF8'),",
+			") AS BLOB)", "), 'UTF8')",
+			"randomblob(32)", "sha256('tampered'::bytea)",
+		).Replace(stmt)
+	}
+	return stmt
+}
+
+func testTamper(t *testing.T, dialect sqlstore.Dialect, open func(testing.TB) *sql.DB, tamper []string, verify, checkpoint []problem) {
+	ctx := t.Context()
+	s, db := newStore(t, dialect, open)
+	clock := consenttest.NewClock(t0)
+	r, err := consent.New(s, consent.Config{Key: consenttest.Key(), Now: clock.Now})
+	require.NoError(t, err)
+	f := fixture{chain: consent.ChainOf("s1", "org-a"), other: consent.ChainOf("s2", "org-a"), ids: map[string]consent.RecordID{}}
+	give := func(label string, subject consent.Subject) {
+		rec, err := r.Give(ctx, consenttest.NewRecord(subject, "org-a", consent.PurposeViewNAW, consent.Permit, clock.Now().Add(-time.Hour)))
+		require.NoError(t, err)
+		f.ids[label] = rec.ID
+		clock.Advance(time.Minute)
+	}
+	give("p1", "s1")
+	give("p2", "s1")
+	require.NoError(t, r.Withdraw(ctx, f.ids["p1"], consent.Change{By: consenttest.NewRecord("s1", "org-a", "", "", t0).RecordedBy}))
+	require.NoError(t, r.RequestEvidence(ctx, f.ids["p2"], "spot check 1", consent.Change{By: consent.Actor{User: "auditor", Organisation: "portal"}}))
+	give("p3", "s1")
+	give("q1", "s2")
+	before, err := r.Verify(ctx)
+	require.NoError(t, err)
+
+	// Whoever tampers first switches off the append-only guards.
+	guards := []string{"DROP TRIGGER consent_events_no_update", "DROP TRIGGER consent_events_no_delete"}
+	if dialect == sqlstore.PostgreSQL {
+		guards = []string{"ALTER TABLE consent_events DISABLE TRIGGER USER"}
+	}
+	for _, stmt := range guards {
+		_, err := db.ExecContext(ctx, stmt)
+		require.NoError(t, err)
+	}
+	for _, stmt := range tamper {
+		stmt = tamperSQL(dialect, stmt, f.chain, f.other)
+		_, err := db.ExecContext(ctx, stmt)
+		require.NoError(t, err, stmt)
+	}
+
+	_, err = r.Verify(ctx)
+	assertProblems(t, err, f.chain, f.other, f.ids, verify)
+	err = r.VerifyCheckpoint(ctx, before)
+	assertProblems(t, err, f.chain, f.other, f.ids, append(verify[:len(verify):len(verify)], checkpoint...))
+
+	// Decisions on a chain that Verify blames fail; the others
+	// go on.
+	for _, subject := range []consent.Subject{"s1", "s2"} {
+		blamed := false
+		for _, p := range verify {
+			blamed = blamed || p.chain == subject || p.chain == "" && subject == "s1"
+		}
+		out, err := r.Decide(ctx, subject, "org-a", consent.PurposeViewNAW, clock.Now())
+		if blamed {
+			assert.ErrorIs(t, err, consent.ErrTampered, "no decision rests on a tampered chain")
+			continue
+		}
+		require.NoError(t, err, "other chains are not affected")
+		if subject == "s2" {
+			assert.True(t, out.Allowed)
+		}
+	}
+}
+
+// fixture is what testTamper sets up.
+type fixture struct {
+	chain consent.ChainID // the chain of s1, tampered with
+	other consent.ChainID // the chain of s2
+	ids   map[string]consent.RecordID
 }
 
 // problem is an expected problem of TestTamper.

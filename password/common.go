@@ -103,7 +103,7 @@ func NotCommon(context ...string) Rule {
 }
 
 func (r notCommonRule) check(c *candidate, dst []Violation) []Violation {
-	if c.length == 0 || c.length > MaxLength {
+	if c.length == 0 {
 		return dst
 	}
 	pw := c.foldedPassword()

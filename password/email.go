@@ -50,7 +50,7 @@ func NormalizeEmail(addr string) (string, error) {
 	n := strings.ToLower(norm.NFC.String(local + "@" + domain))
 	// A local part that needs quotes ("a b"@…) comes back unquoted from
 	// net/mail; such an address is no account address.
-	if _, err := mail.ParseAddress(n); err != nil {
+	if again, err := mail.ParseAddress(n); err != nil || again.Address != n {
 		return "", ErrEmailInvalid
 	}
 	return n, nil

@@ -231,6 +231,11 @@ func (p *Policy) check(password string, u *User, dst []Violation) []Violation {
 		dst = append(dst, Violation{Code: CodeTooLong, N: hi})
 	}
 	for _, r := range p.Rules {
+		if c.length > MaxLength {
+			if _, ok := r.(contentRule); ok {
+				continue
+			}
+		}
 		dst = r.check(c, dst)
 	}
 	return dst
@@ -340,6 +345,15 @@ const DefaultMinPart = 3
 
 type namePartsRule struct{ minPart int }
 
+// contentRule marks the rules that compare the password's content with
+// words. They examine only passwords within [MaxLength]: a longer one is
+// refused anyway, and the bound keeps their cost linear in the size of the
+// user's details.
+type contentRule interface{ contentRule() }
+
+func (namePartsRule) contentRule() {}
+func (notCommonRule) contentRule() {}
+
 // NoNameParts returns a rule that the password contains no part of the
 // user's name, username or e-mail local part ("mag geen delen bevatten van de
 // (gebruikers)naam").
@@ -350,7 +364,8 @@ type namePartsRule struct{ minPart int }
 // shorter than minPart characters are ignored, and so are Dutch name
 // particles (van, der, den, ter, …), which would otherwise forbid common
 // syllables. The comparison ignores case and diacritics and uses the NFKC
-// form. A user with no name, username or e-mail passes.
+// form. A user with no name, username or e-mail passes. Passwords longer
+// than [MaxLength] are not examined (they break the length limit anyway).
 //
 // NoNameParts panics if minPart < 2.
 func NoNameParts(minPart int) Rule {

@@ -98,6 +98,7 @@ func TestPortero(t *testing.T) {
 		{"Ｋｗａｓｔ７！ｍ", jan, nil, "fullwidth characters count after NFKC"},
 		{"Kwast7!m" + strings.Repeat("x", 120), jan, nil, "128 characters are accepted"},
 		{"Kwast7!m" + strings.Repeat("x", 121), jan, []password.Violation{tooLong}, "129 characters are too long"},
+		{"Vries2026!" + strings.Repeat("x", 119), jan, []password.Violation{tooLong}, "over-long: the name is not looked for"},
 		{"Kwast7!m\n", jan, []password.Violation{invalid}, "a line break is not allowed"},
 		{"Kwast7!m\xff", jan, []password.Violation{invalid}, "invalid UTF-8"},
 	})

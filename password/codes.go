@@ -204,7 +204,8 @@ func (lc *LoginCodes) config() (ttl time.Duration, attempts int, cooldown time.D
 // Issue creates a new code for this login attempt of account, replacing
 // any earlier code of the account, stores its HMAC and sends it through ch.
 // It returns when the code expires. Within the cooldown of the previous code
-// it sends nothing and returns a [*CooldownError].
+// it sends nothing and returns a [*CooldownError]; with a Throttle, the
+// same for an account that must wait, with its [*ThrottleError].
 //
 // attempt identifies the login attempt: a random ID of the half-finished
 // login (the pre-login session), never guessable or shared between attempts.
@@ -215,6 +216,12 @@ func (lc *LoginCodes) Issue(ctx context.Context, ch Channel, account, attempt st
 	}
 	if attempt == "" {
 		return time.Time{}, errors.New("password: LoginCodes.Issue needs the login attempt's ID")
+	}
+	if lc.Throttle != nil {
+		// No codes for an account that may not try one.
+		if err := lc.Throttle.Check(ctx, account); err != nil {
+			return time.Time{}, err
+		}
 	}
 	code, err := randomDigits(lc.Rand, codeDigits)
 	if err != nil {

@@ -253,3 +253,20 @@ func TestLoginCodeDistribution(t *testing.T) {
 		}
 	}
 }
+
+func TestLoginCodeIssueThrottled(t *testing.T) {
+	ctx := context.Background()
+	c := newClock()
+	th := &password.Throttle{Now: c.Now}
+	lc := &password.LoginCodes{Key: testKey, Now: c.Now, Throttle: th}
+	for range 5 {
+		require.NoError(t, th.Attempt(ctx, "acct-1")) // five failed passwords
+	}
+	var box outbox
+	_, err := lc.Issue(ctx, &box, "acct-1", "attempt-a")
+	assert.ErrorIs(t, err, password.ErrThrottled, "no code for an account that must wait")
+	assert.Empty(t, box.codes)
+	c.Advance(30 * time.Second)
+	_, err = lc.Issue(ctx, &box, "acct-1", "attempt-a")
+	assert.NoError(t, err)
+}

@@ -61,7 +61,9 @@ func NormalizeEmail(addr string) (string, error) {
 // adres zoals info@uworganisatie.nl is niet toegestaan").
 type EmailRules struct {
 	// Domains are the organisation's own domains, such as "zorgaanbieder.nl".
-	// An address must be in one of them. Empty means any domain.
+	// An address must be in one of them. Empty means any domain. They are
+	// compared without case but not converted between Unicode and
+	// punycode (IDNA): list both forms of an internationalised domain.
 	Domains []string
 
 	// Subdomains also accepts addresses in subdomains of Domains, such as

@@ -78,9 +78,9 @@ type Policy struct {
 	// The zero Period means accounts never become inactive.
 	Inactivity Period
 
-	// Final means an inactive account cannot be reactivated: the user must
-	// be created anew (Portero).
-	Final bool
+	// NoReactivation means an inactive account cannot be reactivated: the
+	// user must be created anew (Portero).
+	NoReactivation bool
 
 	// SecondFactor means every login needs a second factor after the
 	// password, such as a [LoginCodes] verification code or [TOTP].
@@ -104,11 +104,11 @@ func Portero() Policy {
 			RequireAtLeast(3, AllCategories),
 			NoNameParts(DefaultMinPart),
 		},
-		History:    12,
-		MaxAge:     Period{Months: 3},
-		Warn:       Period{Days: 14},
-		Inactivity: Period{Months: 6},
-		Final:      true,
+		History:        12,
+		MaxAge:         Period{Months: 3},
+		Warn:           Period{Days: 14},
+		Inactivity:     Period{Months: 6},
+		NoReactivation: true,
 	}
 }
 

@@ -1,6 +1,7 @@
 package password_test
 
 import (
+	"encoding/json"
 	"errors"
 	"math/rand/v2"
 	"strings"
@@ -318,7 +319,9 @@ func TestMessagesText(t *testing.T) {
 		{password.Violation{Code: password.CodeTooShort, N: 1}, language.English, "Choose a password of at least 1 character.", "English singular"},
 		{missing(password.Punct), language.Dutch, "Gebruik minstens één leesteken, zoals ! $ # of %.", "percent sign survives formatting"},
 		{tooFew(password.Upper | password.Punct), language.Dutch, "Gebruik tekens uit minstens 3 van deze soorten: hoofdletters, kleine letters, cijfers en leestekens (zoals ! $ # %). Voeg bijvoorbeeld een hoofdletter of een leesteken toe.", "categories listed"},
-		{tooFew(password.Upper | password.Digit | password.Punct), language.English, "Use characters of at least 3 of these kinds: upper-case letters, lower-case letters, digits and punctuation (such as ! $ # %). Add, for example, an upper-case letter, a digit or a punctuation character.", "English list"},
+		{tooFew(password.Upper | password.Digit), language.English, "Use characters of at least 3 of these kinds: upper-case letters, lower-case letters, digits and punctuation (such as ! $ # %). Add, for example, an upper-case letter or a digit.", "English list"},
+		{tooFew(password.Upper | password.Digit | password.Punct), language.Dutch, "Gebruik tekens uit minstens 3 van deze soorten: hoofdletters, kleine letters, cijfers en leestekens (zoals ! $ # %). Voeg er nog 2 soorten aan toe, bijvoorbeeld een hoofdletter en een cijfer.", "two kinds still needed"},
+		{tooFew(password.Upper | password.Digit | password.Punct), language.English, "Use characters of at least 3 of these kinds: upper-case letters, lower-case letters, digits and punctuation (such as ! $ # %). Add 2 more kinds, for example an upper-case letter and a digit.", "two kinds still needed, English"},
 		{password.Violation{Code: password.CodeReused, N: 12}, language.Dutch, "U heeft dit wachtwoord al eerder gebruikt. Kies een wachtwoord dat verschilt van uw laatste 12 wachtwoorden.", "history"},
 	}
 	for _, tt := range tests {
@@ -338,4 +341,21 @@ func TestPolicyError(t *testing.T) {
 	assert.Len(t, perr.Messages(language.Dutch), 1)
 	wrapped := errors.Join(errors.New("signup"), err)
 	assert.ErrorIs(t, wrapped, password.ErrPolicy)
+}
+
+func TestViolationJSON(t *testing.T) {
+	v := tooFew(password.Upper | password.Digit)
+	data, err := json.Marshal(v)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"code":"too_few_categories","n":3,"categories":"upper+lower+digit+punct","missing":"upper+digit"}`, string(data))
+	var back password.Violation
+	require.NoError(t, json.Unmarshal(data, &back))
+	assert.Equal(t, v, back)
+	data, err = json.Marshal(password.Violation{Code: password.CodeContainsName, Field: password.FieldEmail})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"code":"contains_name","field":"email"}`, string(data))
+	var c password.Category
+	assert.Error(t, c.UnmarshalText([]byte("upper+bogus")))
+	require.NoError(t, c.UnmarshalText([]byte("none")))
+	assert.Equal(t, password.Category(0), c)
 }

@@ -71,7 +71,9 @@ type ResetStore interface {
 //
 // To avoid revealing which addresses have accounts, answer every reset
 // request the same way, and take about as long, whether or not an account
-// exists; send the e-mail only if it does.
+// exists; send the e-mail only if it does. Limit requests per address and per
+// source (a [Throttle] with keys of their own will do), so that nobody can
+// flood a user's mailbox.
 //
 // The zero Resets is ready to use with a private in-memory store (one
 // process only). A Resets must not be copied after first use.

@@ -2,6 +2,7 @@ package password
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -159,19 +160,37 @@ func (p *Policy) maxLength() int {
 	return p.MaxLength
 }
 
-// checkConfig panics if the policy's limits contradict each other: that is
-// a programming error, not bad input.
-func (p *Policy) checkConfig() {
+// Validate reports whether the policy's settings are consistent: a positive
+// MinLength no greater than MaxLength, a MaxLength between [MinMaxLength]
+// and [MaxLength], and no negative History. Call it at start-up for a policy
+// built from configuration; [Policy.Check] panics on an invalid policy.
+func (p Policy) Validate() error {
 	lo, hi := p.minLength(), p.maxLength()
 	switch {
 	case lo < 1:
-		panic("password: Policy.MinLength must be positive, not " + strconv.Itoa(lo))
+		return errors.New("password: Policy.MinLength must be positive, not " + strconv.Itoa(lo))
 	case hi < MinMaxLength || hi > MaxLength:
-		panic("password: Policy.MaxLength must lie between 64 and 128, not " + strconv.Itoa(hi))
+		return errors.New("password: Policy.MaxLength must lie between 64 and 128, not " + strconv.Itoa(hi))
 	case lo > hi:
-		panic("password: Policy.MinLength " + strconv.Itoa(lo) + " exceeds MaxLength " + strconv.Itoa(hi))
+		return errors.New("password: Policy.MinLength " + strconv.Itoa(lo) + " exceeds MaxLength " + strconv.Itoa(hi))
 	case p.History < 0:
-		panic("password: Policy.History must not be negative")
+		return errors.New("password: Policy.History must not be negative")
+	case p.TemporaryFor < 0:
+		return errors.New("password: Policy.TemporaryFor must not be negative")
+	}
+	for i, r := range p.Rules {
+		if r == nil {
+			return errors.New("password: Policy.Rules[" + strconv.Itoa(i) + "] is nil")
+		}
+	}
+	return nil
+}
+
+// checkConfig panics if the policy is invalid: that is a programming error,
+// not bad input.
+func (p *Policy) checkConfig() {
+	if err := p.Validate(); err != nil {
+		panic(err.Error())
 	}
 }
 
@@ -180,8 +199,7 @@ func (p *Policy) checkConfig() {
 // with all violations, never only the first. It does not hash: see
 // [Policy.CheckNew] for the history rule.
 //
-// Check panics if the policy is inconsistent, such as a MinLength above its
-// MaxLength.
+// Check panics if the policy is invalid (see [Policy.Validate]).
 func (p Policy) Check(password string, u User) error {
 	vs := p.check(password, &u, nil)
 	if len(vs) == 0 {

@@ -240,10 +240,18 @@ func TestPolicyConfigPanics(t *testing.T) {
 		{password.Policy{MinLength: -1}, "negative minimum"},
 		{password.Policy{History: -1}, "negative history"},
 	}
+	tests = append(tests, struct {
+		p      password.Policy
+		reason string
+	}{password.Policy{Rules: []password.Rule{nil}}, "a nil rule"})
 	for _, tt := range tests {
 		t.Run(tt.reason, func(t *testing.T) {
+			assert.Error(t, tt.p.Validate())
 			assert.Panics(t, func() { _ = tt.p.Check("x", password.User{}) })
 		})
+	}
+	for _, p := range []password.Policy{{}, password.Portero(), password.Almere(), password.NIST(false), password.NIST(true)} {
+		assert.NoError(t, p.Validate())
 	}
 	assert.Panics(t, func() { password.Require(0) })
 	assert.Panics(t, func() { password.RequireAtLeast(3, password.Upper|password.Lower) })

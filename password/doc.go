@@ -69,8 +69,11 @@
 //     compromised passwords. [NotCommon] does so with an embedded list; it
 //     does not query breach corpora such as Have I Been Pwned.
 //
-// Both standards agree with the portals on rate limiting failed logins
-// ([Throttle]) and on single-use, short-lived reset links ([Resets]).
+// Neither portal states how failed logins are limited; both standards
+// require it ([Throttle]). Portero's reset link is what the standards
+// describe, single use and short-lived ([Resets]); Almere's e-mailed
+// temporary password serves the same purpose as long as it is short-lived
+// and must be replaced at once, which [Policy.Status] enforces.
 //
 // # Hashing
 //
@@ -108,7 +111,7 @@
 // No error, log line or [Violation] contains a password, code, token or
 // key. Compare a submitted secret only through this package, which compares in
 // constant time. To avoid revealing which accounts exist, handle an unknown
-// username like a wrong password (throttle it under the same key, and
-// consider verifying against a dummy hash), and answer reset requests for
-// unknown addresses exactly as for known ones.
+// username like a wrong password (throttle it under the same key, and spend
+// the time of a hash with [Hasher.VerifyUnknown]), and answer reset requests
+// for unknown addresses exactly as for known ones.
 package password

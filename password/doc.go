@@ -20,6 +20,9 @@
 //		for _, msg := range perr.Messages(language.Dutch) { … }
 //	}
 //
+// [ErrorMessage] gives the same for the other errors a user sees: a wrong or
+// expired code, a wait after failed logins, an invalid reset link.
+//
 // Lengths count Unicode code points of the NFKC form ([Normalize]), which is
 // also the form that is hashed, so that a password typed on another keyboard
 // or system is the same password. Nothing is ever truncated. Every policy

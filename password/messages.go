@@ -146,6 +146,7 @@ func newCatalog() *catalog.Builder {
 	set(keyUnknown,
 		"Het wachtwoord voldoet niet aan de eisen (%s).",
 		"The password does not meet the requirements (%s).")
+	addErrorMessages(b)
 	return b
 }
 

@@ -60,6 +60,7 @@ func FuzzProcess(f *testing.F) {
 	f.Add([]byte("1315 KA Zoë   1\n1234AB  Jan    \n"), true)
 	f.Add([]byte("\xe9;\xff\n"), false)
 	ring := pseudonymtest.Keyring()
+	pseudonym.SmallBatches(f, 64) // rows cross batch boundaries
 	f.Fuzz(func(t *testing.T, data []byte, fixed bool) {
 		for _, maxRow := range []int{16, 1 << 20} {
 			p := &pseudonym.Processor{Keyring: ring, Comma: ';', Other: pseudonym.Keep, Encoding: pseudonym.UTF8, MaxRowBytes: maxRow, MaxFields: 64, Workers: 2}

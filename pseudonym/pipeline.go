@@ -28,7 +28,9 @@ type batch struct {
 	flagged []bool
 	values  []string
 
-	done chan struct{} // a worker is done with the batch
+	valueBytes int // the memory the values of a rowSink take
+
+	seq int // the batch's place in the file
 }
 
 func (b *batch) reset() {
@@ -40,6 +42,7 @@ func (b *batch) reset() {
 	b.flagged = b.flagged[:0]
 	clear(b.values) // let the strings go
 	b.values = b.values[:0]
+	b.valueBytes = 0
 }
 
 // A sink takes the batches in order.
@@ -111,14 +114,14 @@ func (p *Processor) run(ctx context.Context, in io.Reader, s sink) (*Report, err
 		f.comma = pl.outComma
 	}
 
-	batches := make(chan *batch, 2*p.workers()+2) // the free batches: all memory there is
-	for range cap(batches) {
-		batches <- &batch{done: make(chan struct{}, 1)}
-	}
-	first := <-batches
-	more, err := f.fill(first)
-	if err != nil {
-		return report, fmt.Errorf("pseudonym: reading the file: %w", err)
+	// The first batch holds the first row, the header or a row that tells
+	// the number of columns, however many blank lines come before it.
+	first := &batch{}
+	more := true
+	for len(first.rows) == 0 && more {
+		if more, err = f.fill(first, max(batchBytes/16, 1)); err != nil {
+			return report, fmt.Errorf("pseudonym: reading the file: %w", err)
+		}
 	}
 	if !f.fixed {
 		pl.comma, pl.outComma = f.comma, f.comma
@@ -140,66 +143,182 @@ func (p *Processor) run(ctx context.Context, in io.Reader, s sink) (*Report, err
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	work := make(chan *batch, cap(batches))
-	ordered := make(chan *batch, cap(batches))
-	var wg sync.WaitGroup
-	wg.Go(func() { // the reader
-		defer close(work)
-		defer close(ordered)
-		b, more := first, more
-		for {
-			work <- b
-			ordered <- b
-			if !more {
-				return
-			}
-			select {
-			case b = <-batches:
-			case <-ctx.Done():
-				return
-			}
-			var err error
-			if more, err = f.fill(b); err != nil {
-				cancel(fmt.Errorf("pseudonym: reading the file: %w", err))
-				b.done <- struct{}{} // an empty batch
-				ordered <- b
-				return
-			}
-		}
+	pp := &pipeline{ctx: ctx, cancel: cancel, p: p, pl: pl, sink: s, report: report, f: f, more: more, seq: 1}
+	pp.cond = sync.NewCond(&pp.mu)
+	pp.ready = make([]*batch, 2*len(ws)+2) // all the batches there are: the memory bound
+	for range len(pp.ready) - 1 {
+		pp.free = append(pp.free, &batch{})
+	}
+	stop := context.AfterFunc(ctx, func() { // wake the workers waiting for a batch
+		pp.mu.Lock()
+		pp.cond.Broadcast()
+		pp.mu.Unlock()
 	})
-	for _, w := range ws {
-		wg.Go(func() {
-			for b := range work {
-				if ctx.Err() == nil {
-					w.process(b)
-				}
-				b.done <- struct{}{}
-			}
-		})
+	defer stop()
+	var wg sync.WaitGroup
+	for _, w := range ws[1:] {
+		wg.Go(func() { pp.work(w, nil) })
 	}
-
-	// The writer: this goroutine, so that the callbacks run on it.
-	kept := p.maxProblems()
-	for b := range ordered {
-		<-b.done
-		if ctx.Err() == nil {
-			if err := s.write(pl, b); err != nil {
-				cancel(fmt.Errorf("pseudonym: writing: %w", err))
-			} else {
-				report.add(b, kept, p.OnProblem)
-				if p.Progress != nil {
-					p.Progress(report.Rows)
-				}
-			}
-		}
-		b.reset()
-		batches <- b
-	}
+	pp.work(ws[0], first) // this goroutine is a worker too
 	wg.Wait()
 	if err := context.Cause(ctx); err != nil {
 		return report, err
 	}
 	return report, nil
+}
+
+// A pipeline takes a file through the workers. Every worker reads a batch
+// (one at a time, in order), processes it (all at once), and hands it in;
+// whoever hands in the batch that is next in order writes it, and the ones
+// after it that are ready. No goroutine only reads or only writes: a stage
+// that every row passes through cannot be starved of CPU by the others.
+type pipeline struct {
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	p      *Processor
+	pl     *plan
+	sink   sink
+	report *Report // written by the writer of the moment only
+
+	readMu sync.Mutex // held while reading: one reader at a time
+	f      *framer
+
+	mu      sync.Mutex
+	cond    *sync.Cond // signalled when a batch is freed or the input ends
+	free    []*batch
+	more    bool     // the input may have more rows
+	seq     int      // the number of the next batch to read
+	ready   []*batch // processed batches waiting to be written, by seq
+	next    int      // the number of the next batch to write
+	writing bool     // a worker is writing
+
+	inBytes, outBytes int64 // of the batches processed: their growth
+}
+
+// work is a worker's loop; b, if not nil, is its first batch.
+func (pp *pipeline) work(w *worker, b *batch) {
+	if b == nil {
+		b = pp.read()
+	}
+	for b != nil {
+		if pp.ctx.Err() == nil {
+			w.process(b)
+		}
+		pp.handIn(b)
+		b = pp.read()
+	}
+}
+
+// read fills a free batch with the next rows, or returns nil at the end of
+// the input or when the work is cancelled.
+func (pp *pipeline) read() *batch {
+	pp.mu.Lock()
+	for len(pp.free) == 0 && pp.more && pp.ctx.Err() == nil {
+		pp.cond.Wait()
+	}
+	if !pp.more || pp.ctx.Err() != nil {
+		pp.mu.Unlock()
+		return nil
+	}
+	b := pp.free[len(pp.free)-1]
+	pp.free = pp.free[:len(pp.free)-1]
+	pp.mu.Unlock()
+
+	pp.readMu.Lock()
+	defer pp.readMu.Unlock()
+	pp.mu.Lock()
+	more := pp.more // another worker may have read the last rows meanwhile
+	pp.mu.Unlock()
+	if !more {
+		pp.putBack(b)
+		return nil
+	}
+	more, err := pp.f.fill(b, pp.target())
+	if err != nil {
+		pp.cancel(fmt.Errorf("pseudonym: reading the file: %w", err))
+	}
+	pp.mu.Lock()
+	b.seq = pp.seq
+	pp.seq++
+	pp.more = more && err == nil
+	if !pp.more {
+		pp.cond.Broadcast()
+	}
+	pp.mu.Unlock()
+	return b
+}
+
+// target returns how many bytes of input the next batch takes: batchBytes,
+// or less if the batches processed so far grew more than batchOut/batchBytes
+// times, so that the memory a batch takes is bounded whatever the policy
+// (an encrypted one-letter field grows forty times). Until a batch has been
+// processed, the growth is unknown, and batches are small.
+func (pp *pipeline) target() int {
+	pp.mu.Lock()
+	in, out := pp.inBytes, pp.outBytes
+	pp.mu.Unlock()
+	switch {
+	case in == 0:
+		return max(batchBytes/16, 1)
+	case out <= in*int64(batchOut/batchBytes):
+		return batchBytes
+	}
+	return max(int(int64(batchOut)*in/out), 1)
+}
+
+// putBack returns an unused batch.
+func (pp *pipeline) putBack(b *batch) {
+	pp.mu.Lock()
+	pp.free = append(pp.free, b)
+	pp.cond.Signal()
+	pp.mu.Unlock()
+}
+
+// handIn takes a processed batch and writes, in order, every batch that is
+// ready, unless another worker is writing already: that worker will find
+// this batch too.
+func (pp *pipeline) handIn(b *batch) {
+	pp.mu.Lock()
+	defer pp.mu.Unlock()
+	pp.ready[b.seq%len(pp.ready)] = b
+	pp.inBytes += int64(len(b.in))
+	pp.outBytes += int64(len(b.out) + b.valueBytes)
+	if pp.writing {
+		return
+	}
+	pp.writing = true
+	for {
+		i := pp.next % len(pp.ready)
+		b := pp.ready[i]
+		if b == nil || b.seq != pp.next {
+			break
+		}
+		pp.ready[i] = nil
+		pp.mu.Unlock()
+		pp.write(b)
+		b.reset()
+		pp.mu.Lock()
+		pp.next++
+		pp.free = append(pp.free, b)
+		pp.cond.Signal()
+	}
+	pp.writing = false
+}
+
+// write writes a batch and counts it into the report. Only the worker that
+// is writing calls it, so the callbacks are called one at a time, in order.
+func (pp *pipeline) write(b *batch) {
+	if pp.ctx.Err() != nil {
+		return
+	}
+	if err := pp.sink.write(pp.pl, b); err != nil {
+		pp.cancel(fmt.Errorf("pseudonym: writing: %w", err))
+		return
+	}
+	pp.report.add(b, pp.p.maxProblems(), pp.p.OnProblem)
+	if pp.p.Progress != nil {
+		pp.p.Progress(pp.report.Rows)
+	}
 }
 
 // add counts a written batch into the report.
@@ -266,6 +385,7 @@ type worker struct {
 	pz     *Pseudonymiser
 	fc     *FieldCipher
 	sp     splitter
+	plain  bool // the current row needs no quotes
 	ends   []int
 }
 
@@ -303,6 +423,9 @@ func (w *worker) process(b *batch) {
 			w.reject(b, r.line, code)
 			continue
 		}
+		// A row of a delimited file without quotes or carriage returns
+		// has no field that needs quotes: one scan, not one per field.
+		w.plain = pl.fixed == nil && !r.quoted && bytes.IndexByte(text, '\r') < 0
 		w.row(b, r.line, fields)
 	}
 }
@@ -335,7 +458,9 @@ func (w *worker) row(b *batch, line int, fields [][]byte) {
 			flagged = true
 			out = append(out[:cell], code...) // never the invalid value
 		}
-		w.ends = append(w.ends, len(out))
+		if w.values {
+			w.ends = append(w.ends, len(out))
+		}
 	}
 	switch {
 	case rejected:
@@ -351,6 +476,7 @@ func (w *worker) row(b *batch, line int, fields [][]byte) {
 		// One string per row, its values slices of it: the allocation
 		// happens here, on all cores, rather than in the writer.
 		s := string(out[start:])
+		b.valueBytes += len(s) + 16*len(w.ends) // the bytes and a header per value
 		from := 0
 		for _, end := range w.ends {
 			b.values = append(b.values, s[from:end-start])
@@ -370,7 +496,7 @@ func (w *worker) row(b *batch, line int, fields [][]byte) {
 func (w *worker) cell(out []byte, col *outCol, v []byte) ([]byte, Code) {
 	switch col.action {
 	case Keep:
-		if w.values {
+		if w.values || w.plain {
 			return append(out, v...), ""
 		}
 		return appendField(out, v, w.pl.outComma), ""

@@ -9,9 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
-
-	"github.com/zorgkit/zorgkit/bsn"
 )
 
 // Errors of [Processor.Process] that stop the whole file. Problems with a
@@ -121,8 +120,8 @@ const (
 // be used for several files, also concurrently, as long as its fields do not
 // change.
 //
-// The rows are processed in batches by one goroutine per core, and written
-// in their input order. Memory use does not depend on the size of the file:
+// The rows are processed in batches by one goroutine per core, the
+// caller's among them, and written in their input order. Memory use does not depend on the size of the file:
 // it is bounded by the batch size, MaxRowBytes and MaxFields.
 //
 // Nothing is lost silently: every data row read is written, or rejected and
@@ -190,13 +189,17 @@ type Processor struct {
 	// GOMAXPROCS.
 	Workers int
 
-	// OnProblem, if not nil, is called for every problem, in row order, on
-	// the goroutine that called Process; the Report keeps only the first
-	// MaxProblems.
+	// OnProblem, if not nil, is called for every problem, in row order; the
+	// Report keeps only the first MaxProblems.
 	OnProblem func(Problem)
 
 	// Progress, if not nil, is called with the counts so far after each
-	// batch of rows, on the goroutine that called Process.
+	// batch of rows.
+	//
+	// The callbacks (OnProblem, Progress and the function of ProcessRows)
+	// are called one at a time, in row order, but not always from the same
+	// goroutine: the goroutines of Process, the caller's among them, take
+	// turns at writing. With Workers 1, Process starts no goroutine.
 	Progress func(Counts)
 }
 
@@ -222,10 +225,10 @@ func (p *Processor) Process(ctx context.Context, in io.Reader, out io.Writer) (*
 }
 
 // ProcessRows is [Processor.Process] for a caller that stores rows itself,
-// such as in a database: it calls fn with every row written, in order, on
-// the goroutine that called ProcessRows. The Row's Fields slice is reused
-// after fn returns (the strings in it are not). An error from fn stops the
-// file and is returned.
+// such as in a database: it calls fn with every row written, one call at a
+// time and in order (see [Processor.Progress]). The Row's Fields slice is
+// reused after fn returns (the strings in it are not). An error from fn
+// stops the file and is returned.
 func (p *Processor) ProcessRows(ctx context.Context, in io.Reader, fn func(Row) error) (*Report, error) {
 	return p.run(ctx, in, &rowSink{fn: fn})
 }
@@ -399,10 +402,10 @@ func (pl *plan) resolve() error {
 			}
 			actions[i] = p.Other
 		}
-		if a == Pseudonymise && pl.names != nil && pl.fixed == nil && bsn.Valid(pl.names[i]) {
-			// A header cell that is a BSN: the first row is data, and
-			// would be copied to the output as a header.
-			return fmt.Errorf("%w: the header of column %d is a BSN: does the file have a header row? Set Header accordingly", ErrHeader, i+1)
+		if a == Pseudonymise && pl.names != nil && pl.fixed == nil && looksLikeNumber(pl.names[i]) {
+			// A header cell that looks like a BSN: the first row is
+			// data, and would be copied to the output as a header.
+			return fmt.Errorf("%w: the header of column %d looks like a BSN: does the file have a header row? Set Header accordingly", ErrHeader, i+1)
 		}
 	}
 	for i, a := range actions {
@@ -423,12 +426,25 @@ func (pl *plan) resolve() error {
 	return nil
 }
 
-// columnLabel names input column i in an error.
+// columnLabel names input column i in an error: by its name, unless the
+// name may be a number from a data row mistaken for a header.
 func (pl *plan) columnLabel(i int) string {
-	if pl.names != nil {
+	if pl.names != nil && !looksLikeNumber(pl.names[i]) {
 		return strconv.Quote(pl.names[i]) + " (position " + strconv.Itoa(i+1) + ")"
 	}
 	return strconv.Itoa(i + 1)
+}
+
+// looksLikeNumber reports whether s has as many digits as a BSN (8 or
+// more), in any form: such a text never goes into an error message.
+func looksLikeNumber(s string) bool {
+	n := 0
+	for _, r := range s {
+		if unicode.IsDigit(r) {
+			n++
+		}
+	}
+	return n >= 8
 }
 
 // foldName is the form of a column name that rules match: case and

@@ -64,11 +64,17 @@ func validUTF8Prefix(b []byte, whole bool) bool {
 	return false
 }
 
-// Sizes of the batches in which rows go through the pipeline.
-const (
-	batchBytes = 64 << 10 // a batch is full from this many bytes of input…
-	batchRows  = 1024     // …or this many rows
-	readChunk  = 32 << 10 // the least room a read is given
+// Sizes of the batches in which rows go through the pipeline: large, as
+// every batch costs a few hand-overs between goroutines, and on a busy
+// machine a goroutine that waits may wait for milliseconds. A batch is full
+// at batchRows rows, or at batchBytes bytes of input, or earlier if its
+// output would pass batchOut bytes: see pipeline.target. Variables only so
+// that tests can make many small batches.
+var (
+	batchBytes = 512 << 10
+	batchOut   = 1 << 20
+	batchRows  = 8192
+	readChunk  = 64 << 10 // the least room a read is given
 )
 
 // rawRow is a row as the framer found it: bytes in[start:end] of its batch
@@ -207,9 +213,10 @@ func scanQuotes(line []byte, state int, comma byte) (int, bool) {
 	return state, true
 }
 
-// fill reads rows into b until it is full or the input ends; it reports
-// whether there may be more rows.
-func (f *framer) fill(b *batch) (more bool, err error) {
+// fill reads rows into b until it holds limit bytes of input (or
+// batchRows rows) or the input ends; it reports whether there may be more
+// rows.
+func (f *framer) fill(b *batch, limit int) (more bool, err error) {
 	b.in = append(b.in[:0], f.pending...)
 	f.pending = f.pending[:0]
 	pos := 0
@@ -217,7 +224,7 @@ func (f *framer) fill(b *batch) (more bool, err error) {
 	for {
 		// Frame once the delimiter is known: the first line tells.
 		if f.fixed || f.comma != 0 || f.detectComma(b.in) {
-			if f.frameAll(b, &pos) {
+			if f.frameAll(b, &pos, limit) {
 				break
 			}
 		}
@@ -276,7 +283,7 @@ func (f *framer) detectComma(in []byte) bool {
 
 // frameAll adds the rows in b.in[*pos:] to b. It reports whether b is full;
 // otherwise it needs more input, or the input has ended.
-func (f *framer) frameAll(b *batch, pos *int) bool {
+func (f *framer) frameAll(b *batch, pos *int, limit int) bool {
 	for len(b.rows) < batchRows {
 		if f.skipping {
 			nl := bytes.IndexByte(b.in[*pos:], '\n')
@@ -314,7 +321,7 @@ func (f *framer) frameAll(b *batch, pos *int) bool {
 			}
 		}
 		*pos = fr.next
-		if *pos >= batchBytes {
+		if *pos >= limit {
 			return true
 		}
 	}
@@ -340,19 +347,20 @@ func (s *splitter) split(row []byte, quoted bool) ([][]byte, Code) {
 	if quoted {
 		return s.splitQuoted(row)
 	}
-	s.fields = s.fields[:0]
-	for {
-		if len(s.fields) == s.maxFields {
-			return nil, CodeFieldCount
+	// A loop over the bytes beats bytes.IndexByte on fields this short.
+	fields := s.fields[:0]
+	start := 0
+	for i, c := range row {
+		if c == s.comma {
+			if len(fields) == s.maxFields-1 {
+				return nil, CodeFieldCount
+			}
+			fields = append(fields, row[start:i])
+			start = i + 1
 		}
-		i := bytes.IndexByte(row, s.comma)
-		if i < 0 {
-			s.fields = append(s.fields, row)
-			return s.fields, ""
-		}
-		s.fields = append(s.fields, row[:i])
-		row = row[i+1:]
 	}
+	s.fields = append(fields, row[start:])
+	return s.fields, ""
 }
 
 // splitQuoted splits a row with quoted fields, unquoting them into scratch.

@@ -1,0 +1,81 @@
+package pseudonym
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"strings"
+	"testing"
+)
+
+// TestTarget checks that batches shrink when the output grows more than
+// batchOut/batchBytes times the input, so that a batch's memory is bounded.
+func TestTarget(t *testing.T) {
+	pp := &pipeline{}
+	tests := []struct {
+		in, out int64
+		want    int
+	}{
+		{0, 0, batchBytes / 16},
+		{1000, 1500, batchBytes},
+		{1000, 2000, batchBytes},
+		{1000, 40000, batchOut / 40},
+	}
+	for _, tt := range tests {
+		pp.inBytes, pp.outBytes = tt.in, tt.out
+		if got := pp.target(); got != tt.want {
+			t.Errorf("target after %d bytes in, %d out = %d, want %d", tt.in, tt.out, got, tt.want)
+		}
+	}
+}
+
+// TestBatchMemory runs a policy that grows every byte forty times and checks
+// that no batch holds much more than batchOut bytes of output.
+func TestBatchMemory(t *testing.T) {
+	b, o := batchBytes, batchOut
+	batchBytes, batchOut = 16<<10, 32<<10
+	t.Cleanup(func() { batchBytes, batchOut = b, o })
+
+	ring, err := NewKeyring(mustKey(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := strings.Repeat("a;", 49) + "a\n"
+	in := strings.NewReader(strings.Repeat(row, 4000))
+	p := &Processor{Keyring: ring, Other: Encrypt, Workers: 2}
+	w := &maxWriter{}
+	if _, err := p.Process(context.Background(), in, w); err != nil {
+		t.Fatal(err)
+	}
+	if w.total < 20*int64(in.Size()) {
+		t.Fatalf("output %d bytes: the policy should grow the file", w.total)
+	}
+	// The first batches are small; the ones after them are cut to fit.
+	if limit := 2 * batchOut; w.max > limit {
+		t.Errorf("a batch wrote %d bytes, want at most %d", w.max, limit)
+	}
+	if w.writes < 10 {
+		t.Errorf("%d batches: want many small ones", w.writes)
+	}
+}
+
+func mustKey(t *testing.T) *Key {
+	k, err := NewKey("t", bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// maxWriter records the largest write.
+type maxWriter struct {
+	max, writes int
+	total       int64
+}
+
+func (w *maxWriter) Write(p []byte) (int, error) {
+	w.max = max(w.max, len(p))
+	w.writes++
+	w.total += int64(len(p))
+	return io.Discard.Write(p)
+}

@@ -1,6 +1,9 @@
 package password
 
 import (
+	"errors"
+	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 )
@@ -43,6 +46,28 @@ func (c Category) String() string {
 		}
 	}
 	return strings.Join(names, "+")
+}
+
+// MarshalText implements [encoding.TextMarshaler]: the form of
+// [Category.String], such as "upper+digit", so that a [Violation] in JSON
+// names its categories.
+func (c Category) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
+
+// UnmarshalText implements [encoding.TextUnmarshaler] for the form that
+// MarshalText returns.
+func (c *Category) UnmarshalText(text []byte) error {
+	var set Category
+	if s := string(text); s != "none" && s != "" {
+		for _, name := range strings.Split(s, "+") {
+			i := slices.Index(categoryNames[:], name)
+			if i < 0 {
+				return errors.New("password: unknown character category " + strconv.Quote(name))
+			}
+			set |= 1 << i
+		}
+	}
+	*c = set
+	return nil
 }
 
 // Count returns the number of categories in the set.

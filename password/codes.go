@@ -91,38 +91,38 @@ func (c Challenge) clone() Challenge {
 // package passwordtest has a conformance test. In SQL, with a table keyed by
 // account:
 //
-//	-- Replace: insert, or overwrite unless within the cooldown
+//	-- ReplaceCode: insert, or overwrite unless within the cooldown
 //	INSERT INTO login_codes (account, attempt, mac, issued_at, expires_at, attempts, used_at)
 //	VALUES ($1, $2, $3, $4, $5, 0, NULL)
 //	ON CONFLICT (account) DO UPDATE SET attempt = excluded.attempt, mac = excluded.mac,
 //	    issued_at = excluded.issued_at, expires_at = excluded.expires_at, attempts = 0, used_at = NULL
 //	WHERE login_codes.issued_at <= $6   -- notBefore; no row changed: cooldown, read the current one
 //
-//	-- CountAttempt: count before checking
+//	-- CountCodeAttempt: count before checking
 //	UPDATE login_codes SET attempts = attempts + 1
 //	WHERE account = $1 AND attempt = $2 AND used_at IS NULL AND expires_at > $3 AND attempts < $4
 //	RETURNING …                          -- no row: read it to tell why
 //
-//	-- Consume: single use
+//	-- ConsumeCode: single use
 //	UPDATE login_codes SET used_at = $3 WHERE account = $1 AND attempt = $2 AND used_at IS NULL
 //	                                     -- rows affected: 1 = consumed by this call
 type CodeStore interface {
-	// Replace stores c as the only challenge of c.Account, replacing any
+	// ReplaceCode stores c as the only challenge of c.Account, replacing any
 	// earlier one, unless the account has a challenge issued after
 	// notBefore. It returns the account's challenge afterwards and whether
 	// it is c.
-	Replace(ctx context.Context, c Challenge, notBefore time.Time) (Challenge, bool, error)
+	ReplaceCode(ctx context.Context, c Challenge, notBefore time.Time) (Challenge, bool, error)
 
-	// CountAttempt increments the Attempts of the account's challenge if
+	// CountCodeAttempt increments the Attempts of the account's challenge if
 	// it belongs to attempt, is unused, expires after now and has fewer
 	// than max attempts, and returns it with counted true. If it belongs to
 	// attempt but fails a condition, it returns it unchanged with counted
 	// false. Otherwise it returns ErrNoCode.
-	CountAttempt(ctx context.Context, account, attempt string, now time.Time, max int) (c Challenge, counted bool, err error)
+	CountCodeAttempt(ctx context.Context, account, attempt string, now time.Time, max int) (c Challenge, counted bool, err error)
 
-	// Consume sets Used of the account's challenge to now if it belongs to
+	// ConsumeCode sets Used of the account's challenge to now if it belongs to
 	// attempt and is unused, and reports whether this call did.
-	Consume(ctx context.Context, account, attempt string, now time.Time) (bool, error)
+	ConsumeCode(ctx context.Context, account, attempt string, now time.Time) (bool, error)
 }
 
 // Channel delivers login codes to users. The application implements it, for
@@ -204,7 +204,8 @@ func (lc *LoginCodes) config() (ttl time.Duration, attempts int, cooldown time.D
 // Issue creates a new code for this login attempt of account, replacing
 // any earlier code of the account, stores its HMAC and sends it through ch.
 // It returns when the code expires. Within the cooldown of the previous code
-// it sends nothing and returns a [*CooldownError].
+// it sends nothing and returns a [*CooldownError]; with a Throttle, the
+// same for an account that must wait, with its [*ThrottleError].
 //
 // attempt identifies the login attempt: a random ID of the half-finished
 // login (the pre-login session), never guessable or shared between attempts.
@@ -215,6 +216,12 @@ func (lc *LoginCodes) Issue(ctx context.Context, ch Channel, account, attempt st
 	}
 	if attempt == "" {
 		return time.Time{}, errors.New("password: LoginCodes.Issue needs the login attempt's ID")
+	}
+	if lc.Throttle != nil {
+		// No codes for an account that may not try one.
+		if err := lc.Throttle.Check(ctx, account); err != nil {
+			return time.Time{}, err
+		}
 	}
 	code, err := randomDigits(lc.Rand, codeDigits)
 	if err != nil {
@@ -228,7 +235,7 @@ func (lc *LoginCodes) Issue(ctx context.Context, ch Channel, account, attempt st
 		Issued:  now,
 		Expires: now.Add(ttl),
 	}
-	cur, ok, err := lc.store().Replace(ctx, c, now.Add(-cooldown))
+	cur, ok, err := lc.store().ReplaceCode(ctx, c, now.Add(-cooldown))
 	if err != nil {
 		return time.Time{}, err
 	}
@@ -258,7 +265,7 @@ func (lc *LoginCodes) Verify(ctx context.Context, account, attempt, code string)
 		}
 	}
 	now := lc.now()
-	c, counted, err := lc.store().CountAttempt(ctx, account, attempt, now, maxAttempts)
+	c, counted, err := lc.store().CountCodeAttempt(ctx, account, attempt, now, maxAttempts)
 	switch {
 	case err != nil:
 		return err
@@ -272,7 +279,7 @@ func (lc *LoginCodes) Verify(ctx context.Context, account, attempt, code string)
 	if !hmac.Equal(lc.mac(account, attempt, cleanCode(code)), c.MAC) {
 		return &WrongCodeError{Remaining: max(maxAttempts-c.Attempts, 0)}
 	}
-	ok, err := lc.store().Consume(ctx, account, attempt, now)
+	ok, err := lc.store().ConsumeCode(ctx, account, attempt, now)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -252,4 +253,53 @@ func TestLoginCodeDistribution(t *testing.T) {
 			assert.InDelta(t, n/10, k, 70, "digit %d at position %d", d, pos)
 		}
 	}
+}
+
+func TestLoginCodeIssueThrottled(t *testing.T) {
+	ctx := context.Background()
+	c := newClock()
+	th := &password.Throttle{Now: c.Now}
+	lc := &password.LoginCodes{Key: testKey, Now: c.Now, Throttle: th}
+	for range 5 {
+		require.NoError(t, th.Attempt(ctx, "acct-1")) // five failed passwords
+	}
+	var box outbox
+	_, err := lc.Issue(ctx, &box, "acct-1", "attempt-a")
+	assert.ErrorIs(t, err, password.ErrThrottled, "no code for an account that must wait")
+	assert.Empty(t, box.codes)
+	c.Advance(30 * time.Second)
+	_, err = lc.Issue(ctx, &box, "acct-1", "attempt-a")
+	assert.NoError(t, err)
+}
+
+// TestSystemClockLifetimes runs LoginCodes and Resets on the system clock in
+// a synctest bubble, where time.Sleep advances the fake clock at once.
+func TestSystemClockLifetimes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		lc := &password.LoginCodes{Key: testKey}
+		var box outbox
+		_, err := lc.Issue(ctx, &box, "acct-1", "attempt-a")
+		require.NoError(t, err)
+		time.Sleep(20 * time.Second)
+		_, err = lc.Issue(ctx, &box, "acct-1", "attempt-b")
+		require.ErrorIs(t, err, password.ErrCooldown, "within 30 s")
+		time.Sleep(10 * time.Second)
+		_, err = lc.Issue(ctx, &box, "acct-1", "attempt-b")
+		require.NoError(t, err, "after 30 s")
+		time.Sleep(5 * time.Minute)
+		assert.ErrorIs(t, lc.Verify(ctx, "acct-1", "attempt-b", box.last()), password.ErrCodeExpired)
+
+		var resets password.Resets
+		token, _, err := resets.Issue(ctx, "acct-1")
+		require.NoError(t, err)
+		time.Sleep(59 * time.Minute)
+		other, _, err := resets.Issue(ctx, "acct-2")
+		require.NoError(t, err)
+		time.Sleep(time.Minute)
+		_, err = resets.Redeem(ctx, token)
+		assert.ErrorIs(t, err, password.ErrResetInvalid, "after 60 minutes")
+		_, err = resets.Redeem(ctx, other)
+		assert.NoError(t, err)
+	})
 }

@@ -20,6 +20,9 @@
 //		for _, msg := range perr.Messages(language.Dutch) { … }
 //	}
 //
+// [ErrorMessage] gives the same for the other errors a user sees: a wrong or
+// expired code, a wait after failed logins, an invalid reset link.
+//
 // Lengths count Unicode code points of the NFKC form ([Normalize]), which is
 // also the form that is hashed, so that a password typed on another keyboard
 // or system is the same password. Nothing is ever truncated. Every policy
@@ -69,8 +72,11 @@
 //     compromised passwords. [NotCommon] does so with an embedded list; it
 //     does not query breach corpora such as Have I Been Pwned.
 //
-// Both standards agree with the portals on rate limiting failed logins
-// ([Throttle]) and on single-use, short-lived reset links ([Resets]).
+// Neither portal states how failed logins are limited; both standards
+// require it ([Throttle]). Portero's reset link is what the standards
+// describe, single use and short-lived ([Resets]); Almere's e-mailed
+// temporary password serves the same purpose as long as it is short-lived
+// and must be replaced at once, which [Policy.Status] enforces.
 //
 // # Hashing
 //
@@ -108,7 +114,7 @@
 // No error, log line or [Violation] contains a password, code, token or
 // key. Compare a submitted secret only through this package, which compares in
 // constant time. To avoid revealing which accounts exist, handle an unknown
-// username like a wrong password (throttle it under the same key, and
-// consider verifying against a dummy hash), and answer reset requests for
-// unknown addresses exactly as for known ones.
+// username like a wrong password (throttle it under the same key, and spend
+// the time of a hash with [Hasher.VerifyUnknown]), and answer reset requests
+// for unknown addresses exactly as for known ones.
 package password

@@ -50,7 +50,7 @@ func NormalizeEmail(addr string) (string, error) {
 	n := strings.ToLower(norm.NFC.String(local + "@" + domain))
 	// A local part that needs quotes ("a b"@…) comes back unquoted from
 	// net/mail; such an address is no account address.
-	if _, err := mail.ParseAddress(n); err != nil {
+	if again, err := mail.ParseAddress(n); err != nil || again.Address != n {
 		return "", ErrEmailInvalid
 	}
 	return n, nil
@@ -61,7 +61,9 @@ func NormalizeEmail(addr string) (string, error) {
 // adres zoals info@uworganisatie.nl is niet toegestaan").
 type EmailRules struct {
 	// Domains are the organisation's own domains, such as "zorgaanbieder.nl".
-	// An address must be in one of them. Empty means any domain.
+	// An address must be in one of them. Empty means any domain. They are
+	// compared without case but not converted between Unicode and
+	// punycode (IDNA): list both forms of an internationalised domain.
 	Domains []string
 
 	// Subdomains also accepts addresses in subdomains of Domains, such as

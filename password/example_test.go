@@ -29,7 +29,7 @@ func ExamplePolicy_Check() {
 	fmt.Println(policy.Check("Kwast7!mop", user))
 	// Output:
 	// - Kies een wachtwoord van minstens 8 tekens.
-	// - Gebruik tekens uit minstens 3 van deze soorten: hoofdletters, kleine letters, cijfers en leestekens (zoals ! $ # %). Voeg bijvoorbeeld een hoofdletter, een cijfer of een leesteken toe.
+	// - Gebruik tekens uit minstens 3 van deze soorten: hoofdletters, kleine letters, cijfers en leestekens (zoals ! $ # %). Voeg er nog 2 soorten aan toe, bijvoorbeeld een hoofdletter en een cijfer.
 	// - Het wachtwoord mag geen deel van uw naam bevatten. Kies een wachtwoord zonder uw naam.
 	// <nil>
 }
@@ -173,4 +173,45 @@ func ExampleThrottle() {
 	// Output:
 	// password: too many failed attempts: wait before trying again (until 2026-11-23T09:00:30Z)
 	// <nil>
+}
+
+// A "forgot password" link: issue a token for the e-mail, redeem it once
+// when the user sets a new password, and revoke any outstanding token when
+// the password changes by another way.
+func ExampleResets() {
+	ctx := context.Background()
+	var resets password.Resets // a shared ResetStore in real use
+	token, expires, err := resets.Issue(ctx, "acct-42")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	_ = expires // put the token in the link: https://portaal.example/reset?token=…; never log it
+	fmt.Println(len(token))
+
+	account, err := resets.Redeem(ctx, token)
+	fmt.Println(account, err)
+	_, err = resets.Redeem(ctx, token)
+	fmt.Println(err)
+	// Output:
+	// 43
+	// acct-42 <nil>
+	// password: reset link invalid or expired: request a new one
+}
+
+// Verify a code from an authenticator app, once.
+func ExampleTOTP() {
+	secret := []byte("12345678901234567890") // from NewTOTPSecret at enrolment
+	now := time.Unix(1234567890, 0)
+	totp := &password.TOTP{Now: func() time.Time { return now }}
+
+	var lastStep int64 // stored with the user
+	step, err := totp.Verify(secret, "005924", lastStep)
+	fmt.Println(err)
+	lastStep = step
+	_, err = totp.Verify(secret, "005924", lastStep)
+	fmt.Println(err)
+	// Output:
+	// <nil>
+	// password: verification code already used: log in again
 }

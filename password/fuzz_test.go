@@ -27,6 +27,8 @@ func FuzzPolicyCheck(f *testing.F) {
 		"\xff\xfe", "1111111111111111111111111111111111111111a1111111111111111111111111", strings.Repeat("aA1!", 40)} {
 		f.Add(s, "Jan de Vries")
 	}
+	f.Add(strings.Repeat("aA1!", 25_000), "Jan de Vries") // 100,000 characters
+	f.Add(strings.Repeat("Vries", 20_000), strings.Repeat("Jan de Vries ", 100))
 	policies := []password.Policy{password.Portero(), password.Almere(), password.NIST(false, "portero"), password.NIST(true)}
 	f.Fuzz(func(t *testing.T, pw, name string) {
 		user := password.User{Name: name, Username: name, Email: name + "@zorg.nl"}

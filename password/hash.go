@@ -94,6 +94,10 @@ var (
 // with salt and hash in unpadded standard base64. The password is hashed in
 // its [Normalize]d form, so that it matches however it was typed.
 //
+// Each hash holds Params.Memory KiB (19 MiB by default) while it runs: bound
+// the number of logins a server handles at once, and throttle failed ones
+// ([Throttle]), so that a burst of logins cannot exhaust its memory.
+//
 // The zero Hasher uses [DefaultParams] and no pepper. A Hasher is safe for
 // concurrent use; do not change its fields while it is in use.
 type Hasher struct {

@@ -77,10 +77,10 @@ type Account struct {
 // [Policy.Status] computes it.
 type Status struct {
 	// Inactive means the account has had no login for the policy's
-	// Inactivity period: refuse the login. Final tells whether an
-	// administrator may reactivate it or must create the user anew.
-	Inactive bool
-	Final    bool
+	// Inactivity period: refuse the login. NoReactivation means an
+	// administrator cannot reactivate it but must create the user anew.
+	Inactive       bool
+	NoReactivation bool
 
 	// ExpiresAt is when the password expires; zero if it never does.
 	ExpiresAt time.Time
@@ -128,18 +128,18 @@ func (s Status) Message(tag language.Tag) string {
 // a pure function of its arguments: pass the time from your clock.
 //
 // The last activity of an account is the latest of its Created,
-// LastLogin and (unless the policy is Final) Reactivated times; the account
+// LastLogin and (unless the policy has NoReactivation) Reactivated times; the account
 // is inactive once the policy's Inactivity has passed since then. An account
 // without any of these times is never inactive.
 func (p Policy) Status(a Account, now time.Time) Status {
-	s := Status{Final: p.Final, Temporary: a.Temporary}
+	s := Status{NoReactivation: p.NoReactivation, Temporary: a.Temporary}
 
 	if !p.Inactivity.IsZero() {
 		last := a.Created
 		if a.LastLogin.After(last) {
 			last = a.LastLogin
 		}
-		if !p.Final && a.Reactivated.After(last) {
+		if !p.NoReactivation && a.Reactivated.After(last) {
 			last = a.Reactivated
 		}
 		s.Inactive = !last.IsZero() && !now.Before(p.Inactivity.AddTo(last))

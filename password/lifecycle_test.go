@@ -86,7 +86,7 @@ func TestPorteroStatus(t *testing.T) {
 			assert.Equal(t, tt.warn, s.Warn, "warn")
 			assert.Equal(t, tt.daysLeft, s.DaysLeft, "days left")
 			assert.Equal(t, tt.inactive, s.Inactive, "inactive")
-			assert.True(t, s.Final)
+			assert.True(t, s.NoReactivation)
 			assert.Equal(t, day(2026, 4, 10, 9, 0), s.ExpiresAt)
 			assert.Equal(t, tt.expired, s.MustChange())
 			assert.Equal(t, !tt.inactive, s.CanLogin())
@@ -141,7 +141,7 @@ func TestStatusInactivity(t *testing.T) {
 		t.Run(tt.reason, func(t *testing.T) {
 			s := reactivatable.Status(tt.a, tt.now)
 			assert.Equal(t, tt.inactive, s.Inactive)
-			assert.False(t, s.Final)
+			assert.False(t, s.NoReactivation)
 		})
 	}
 	s := password.Policy{}.Status(password.Account{Created: created}, day(2040, 1, 1, 0, 0))

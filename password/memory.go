@@ -27,8 +27,8 @@ var (
 	_ ResetStore    = (*MemoryStore)(nil)
 )
 
-// Get implements [ThrottleStore].
-func (m *MemoryStore) Get(ctx context.Context, key string) (ThrottleState, error) {
+// GetThrottle implements [ThrottleStore].
+func (m *MemoryStore) GetThrottle(ctx context.Context, key string) (ThrottleState, error) {
 	if err := ctx.Err(); err != nil {
 		return ThrottleState{}, err
 	}
@@ -37,8 +37,8 @@ func (m *MemoryStore) Get(ctx context.Context, key string) (ThrottleState, error
 	return m.throttle[key], nil
 }
 
-// Update implements [ThrottleStore].
-func (m *MemoryStore) Update(ctx context.Context, key string, f func(ThrottleState) (ThrottleState, error)) (ThrottleState, error) {
+// UpdateThrottle implements [ThrottleStore].
+func (m *MemoryStore) UpdateThrottle(ctx context.Context, key string, f func(ThrottleState) (ThrottleState, error)) (ThrottleState, error) {
 	if err := ctx.Err(); err != nil {
 		return ThrottleState{}, err
 	}
@@ -60,8 +60,8 @@ func (m *MemoryStore) Update(ctx context.Context, key string, f func(ThrottleSta
 	return s, nil
 }
 
-// Replace implements [CodeStore].
-func (m *MemoryStore) Replace(ctx context.Context, c Challenge, notBefore time.Time) (Challenge, bool, error) {
+// ReplaceCode implements [CodeStore].
+func (m *MemoryStore) ReplaceCode(ctx context.Context, c Challenge, notBefore time.Time) (Challenge, bool, error) {
 	if err := ctx.Err(); err != nil {
 		return Challenge{}, false, err
 	}
@@ -77,8 +77,8 @@ func (m *MemoryStore) Replace(ctx context.Context, c Challenge, notBefore time.T
 	return c.clone(), true, nil
 }
 
-// CountAttempt implements [CodeStore].
-func (m *MemoryStore) CountAttempt(ctx context.Context, account, attempt string, now time.Time, max int) (Challenge, bool, error) {
+// CountCodeAttempt implements [CodeStore].
+func (m *MemoryStore) CountCodeAttempt(ctx context.Context, account, attempt string, now time.Time, max int) (Challenge, bool, error) {
 	if err := ctx.Err(); err != nil {
 		return Challenge{}, false, err
 	}
@@ -96,8 +96,8 @@ func (m *MemoryStore) CountAttempt(ctx context.Context, account, attempt string,
 	return c.clone(), true, nil
 }
 
-// Consume implements [CodeStore].
-func (m *MemoryStore) Consume(ctx context.Context, account, attempt string, now time.Time) (bool, error) {
+// ConsumeCode implements [CodeStore].
+func (m *MemoryStore) ConsumeCode(ctx context.Context, account, attempt string, now time.Time) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}

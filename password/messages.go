@@ -54,6 +54,7 @@ const (
 	keyExpiresIn     = "expiry.warning"
 	keyExpired       = "expiry.expired"
 	keyUnknown       = "unknown"
+	keyAddKinds      = "too_few_categories.add"
 )
 
 func newCatalog() *catalog.Builder {
@@ -81,8 +82,14 @@ func newCatalog() *catalog.Builder {
 	set(keyMissingDigit, "Gebruik minstens één cijfer (0 tot en met 9).", "Use at least one digit (0 to 9).")
 	set(keyMissingPunct, "Gebruik minstens één leesteken, zoals ! $ # of %%.", "Use at least one punctuation character, such as ! $ # or %%.")
 	set(string(CodeTooFewCategories),
-		"Gebruik tekens uit minstens %[1]d van deze soorten: %[2]s. Voeg bijvoorbeeld %[3]s toe.",
-		"Use characters of at least %[1]d of these kinds: %[2]s. Add, for example, %[3]s.")
+		"Gebruik tekens uit minstens %[1]d van deze soorten: %[2]s.",
+		"Use characters of at least %[1]d of these kinds: %[2]s.")
+	mustSet(b.Set(language.Dutch, keyAddKinds, plural.Selectf(1, "%d",
+		plural.One, "Voeg bijvoorbeeld %[2]s toe.",
+		plural.Other, "Voeg er nog %[1]d soorten aan toe, bijvoorbeeld %[2]s.")))
+	mustSet(b.Set(language.English, keyAddKinds, plural.Selectf(1, "%d",
+		plural.One, "Add, for example, %[2]s.",
+		plural.Other, "Add %[1]d more kinds, for example %[2]s.")))
 	set(keyCategoryUpper, "hoofdletters", "upper-case letters")
 	set(keyCategoryLower, "kleine letters", "lower-case letters")
 	set(keyCategoryDigit, "cijfers", "digits")
@@ -139,6 +146,7 @@ func newCatalog() *catalog.Builder {
 	set(keyUnknown,
 		"Het wachtwoord voldoet niet aan de eisen (%s).",
 		"The password does not meet the requirements (%s).")
+	addErrorMessages(b)
 	return b
 }
 
@@ -168,7 +176,17 @@ func message(p *xmessage.Printer, v Violation) string {
 		var kinds, missing []string
 		v.Categories.each(func(c Category) { kinds = append(kinds, p.Sprintf(categoryKey(c, false))) })
 		v.Missing.each(func(c Category) { missing = append(missing, p.Sprintf(categoryKey(c, true))) })
-		return p.Sprintf(string(v.Code), v.N, join(kinds, p.Sprintf(keyAnd)), join(missing, p.Sprintf(keyOr)))
+		msg := p.Sprintf(string(v.Code), v.N, join(kinds, p.Sprintf(keyAnd)))
+		// How many kinds are still needed: with one, any missing kind
+		// will do; with more, suggest that many.
+		need := v.N - (v.Categories.Count() - v.Missing.Count())
+		switch {
+		case need == 1:
+			msg += " " + p.Sprintf(keyAddKinds, need, join(missing, p.Sprintf(keyOr)))
+		case need > 1 && need <= len(missing):
+			msg += " " + p.Sprintf(keyAddKinds, need, join(missing[:need], p.Sprintf(keyAnd)))
+		}
+		return msg
 	case CodeContainsName:
 		switch v.Field {
 		case FieldName:

@@ -2,6 +2,7 @@ package password
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -78,9 +79,9 @@ type Policy struct {
 	// The zero Period means accounts never become inactive.
 	Inactivity Period
 
-	// Final means an inactive account cannot be reactivated: the user must
-	// be created anew (Portero).
-	Final bool
+	// NoReactivation means an inactive account cannot be reactivated: the
+	// user must be created anew (Portero).
+	NoReactivation bool
 
 	// SecondFactor means every login needs a second factor after the
 	// password, such as a [LoginCodes] verification code or [TOTP].
@@ -104,11 +105,11 @@ func Portero() Policy {
 			RequireAtLeast(3, AllCategories),
 			NoNameParts(DefaultMinPart),
 		},
-		History:    12,
-		MaxAge:     Period{Months: 3},
-		Warn:       Period{Days: 14},
-		Inactivity: Period{Months: 6},
-		Final:      true,
+		History:        12,
+		MaxAge:         Period{Months: 3},
+		Warn:           Period{Days: 14},
+		Inactivity:     Period{Months: 6},
+		NoReactivation: true,
 	}
 }
 
@@ -159,19 +160,37 @@ func (p *Policy) maxLength() int {
 	return p.MaxLength
 }
 
-// checkConfig panics if the policy's limits contradict each other: that is
-// a programming error, not bad input.
-func (p *Policy) checkConfig() {
+// Validate reports whether the policy's settings are consistent: a positive
+// MinLength no greater than MaxLength, a MaxLength between [MinMaxLength]
+// and [MaxLength], and no negative History. Call it at start-up for a policy
+// built from configuration; [Policy.Check] panics on an invalid policy.
+func (p Policy) Validate() error {
 	lo, hi := p.minLength(), p.maxLength()
 	switch {
 	case lo < 1:
-		panic("password: Policy.MinLength must be positive, not " + strconv.Itoa(lo))
+		return errors.New("password: Policy.MinLength must be positive, not " + strconv.Itoa(lo))
 	case hi < MinMaxLength || hi > MaxLength:
-		panic("password: Policy.MaxLength must lie between 64 and 128, not " + strconv.Itoa(hi))
+		return errors.New("password: Policy.MaxLength must lie between 64 and 128, not " + strconv.Itoa(hi))
 	case lo > hi:
-		panic("password: Policy.MinLength " + strconv.Itoa(lo) + " exceeds MaxLength " + strconv.Itoa(hi))
+		return errors.New("password: Policy.MinLength " + strconv.Itoa(lo) + " exceeds MaxLength " + strconv.Itoa(hi))
 	case p.History < 0:
-		panic("password: Policy.History must not be negative")
+		return errors.New("password: Policy.History must not be negative")
+	case p.TemporaryFor < 0:
+		return errors.New("password: Policy.TemporaryFor must not be negative")
+	}
+	for i, r := range p.Rules {
+		if r == nil {
+			return errors.New("password: Policy.Rules[" + strconv.Itoa(i) + "] is nil")
+		}
+	}
+	return nil
+}
+
+// checkConfig panics if the policy is invalid: that is a programming error,
+// not bad input.
+func (p *Policy) checkConfig() {
+	if err := p.Validate(); err != nil {
+		panic(err.Error())
 	}
 }
 
@@ -180,8 +199,7 @@ func (p *Policy) checkConfig() {
 // with all violations, never only the first. It does not hash: see
 // [Policy.CheckNew] for the history rule.
 //
-// Check panics if the policy is inconsistent, such as a MinLength above its
-// MaxLength.
+// Check panics if the policy is invalid (see [Policy.Validate]).
 func (p Policy) Check(password string, u User) error {
 	vs := p.check(password, &u, nil)
 	if len(vs) == 0 {
@@ -231,6 +249,11 @@ func (p *Policy) check(password string, u *User, dst []Violation) []Violation {
 		dst = append(dst, Violation{Code: CodeTooLong, N: hi})
 	}
 	for _, r := range p.Rules {
+		if c.length > MaxLength {
+			if _, ok := r.(contentRule); ok {
+				continue
+			}
+		}
 		dst = r.check(c, dst)
 	}
 	return dst
@@ -340,6 +363,15 @@ const DefaultMinPart = 3
 
 type namePartsRule struct{ minPart int }
 
+// contentRule marks the rules that compare the password's content with
+// words. They examine only passwords within [MaxLength]: a longer one is
+// refused anyway, and the bound keeps their cost linear in the size of the
+// user's details.
+type contentRule interface{ contentRule() }
+
+func (namePartsRule) contentRule() {}
+func (notCommonRule) contentRule() {}
+
 // NoNameParts returns a rule that the password contains no part of the
 // user's name, username or e-mail local part ("mag geen delen bevatten van de
 // (gebruikers)naam").
@@ -350,7 +382,8 @@ type namePartsRule struct{ minPart int }
 // shorter than minPart characters are ignored, and so are Dutch name
 // particles (van, der, den, ter, …), which would otherwise forbid common
 // syllables. The comparison ignores case and diacritics and uses the NFKC
-// form. A user with no name, username or e-mail passes.
+// form. A user with no name, username or e-mail passes. Passwords longer
+// than [MaxLength] are not examined (they break the length limit anyway).
 //
 // NoNameParts panics if minPart < 2.
 func NoNameParts(minPart int) Rule {

@@ -1,6 +1,7 @@
 package password_test
 
 import (
+	"encoding/json"
 	"errors"
 	"math/rand/v2"
 	"strings"
@@ -98,6 +99,7 @@ func TestPortero(t *testing.T) {
 		{"Ｋｗａｓｔ７！ｍ", jan, nil, "fullwidth characters count after NFKC"},
 		{"Kwast7!m" + strings.Repeat("x", 120), jan, nil, "128 characters are accepted"},
 		{"Kwast7!m" + strings.Repeat("x", 121), jan, []password.Violation{tooLong}, "129 characters are too long"},
+		{"Vries2026!" + strings.Repeat("x", 119), jan, []password.Violation{tooLong}, "over-long: the name is not looked for"},
 		{"Kwast7!m\n", jan, []password.Violation{invalid}, "a line break is not allowed"},
 		{"Kwast7!m\xff", jan, []password.Violation{invalid}, "invalid UTF-8"},
 	})
@@ -238,10 +240,18 @@ func TestPolicyConfigPanics(t *testing.T) {
 		{password.Policy{MinLength: -1}, "negative minimum"},
 		{password.Policy{History: -1}, "negative history"},
 	}
+	tests = append(tests, struct {
+		p      password.Policy
+		reason string
+	}{password.Policy{Rules: []password.Rule{nil}}, "a nil rule"})
 	for _, tt := range tests {
 		t.Run(tt.reason, func(t *testing.T) {
+			assert.Error(t, tt.p.Validate())
 			assert.Panics(t, func() { _ = tt.p.Check("x", password.User{}) })
 		})
+	}
+	for _, p := range []password.Policy{{}, password.Portero(), password.Almere(), password.NIST(false), password.NIST(true)} {
+		assert.NoError(t, p.Validate())
 	}
 	assert.Panics(t, func() { password.Require(0) })
 	assert.Panics(t, func() { password.RequireAtLeast(3, password.Upper|password.Lower) })
@@ -317,7 +327,9 @@ func TestMessagesText(t *testing.T) {
 		{password.Violation{Code: password.CodeTooShort, N: 1}, language.English, "Choose a password of at least 1 character.", "English singular"},
 		{missing(password.Punct), language.Dutch, "Gebruik minstens één leesteken, zoals ! $ # of %.", "percent sign survives formatting"},
 		{tooFew(password.Upper | password.Punct), language.Dutch, "Gebruik tekens uit minstens 3 van deze soorten: hoofdletters, kleine letters, cijfers en leestekens (zoals ! $ # %). Voeg bijvoorbeeld een hoofdletter of een leesteken toe.", "categories listed"},
-		{tooFew(password.Upper | password.Digit | password.Punct), language.English, "Use characters of at least 3 of these kinds: upper-case letters, lower-case letters, digits and punctuation (such as ! $ # %). Add, for example, an upper-case letter, a digit or a punctuation character.", "English list"},
+		{tooFew(password.Upper | password.Digit), language.English, "Use characters of at least 3 of these kinds: upper-case letters, lower-case letters, digits and punctuation (such as ! $ # %). Add, for example, an upper-case letter or a digit.", "English list"},
+		{tooFew(password.Upper | password.Digit | password.Punct), language.Dutch, "Gebruik tekens uit minstens 3 van deze soorten: hoofdletters, kleine letters, cijfers en leestekens (zoals ! $ # %). Voeg er nog 2 soorten aan toe, bijvoorbeeld een hoofdletter en een cijfer.", "two kinds still needed"},
+		{tooFew(password.Upper | password.Digit | password.Punct), language.English, "Use characters of at least 3 of these kinds: upper-case letters, lower-case letters, digits and punctuation (such as ! $ # %). Add 2 more kinds, for example an upper-case letter and a digit.", "two kinds still needed, English"},
 		{password.Violation{Code: password.CodeReused, N: 12}, language.Dutch, "U heeft dit wachtwoord al eerder gebruikt. Kies een wachtwoord dat verschilt van uw laatste 12 wachtwoorden.", "history"},
 	}
 	for _, tt := range tests {
@@ -337,4 +349,21 @@ func TestPolicyError(t *testing.T) {
 	assert.Len(t, perr.Messages(language.Dutch), 1)
 	wrapped := errors.Join(errors.New("signup"), err)
 	assert.ErrorIs(t, wrapped, password.ErrPolicy)
+}
+
+func TestViolationJSON(t *testing.T) {
+	v := tooFew(password.Upper | password.Digit)
+	data, err := json.Marshal(v)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"code":"too_few_categories","n":3,"categories":"upper+lower+digit+punct","missing":"upper+digit"}`, string(data))
+	var back password.Violation
+	require.NoError(t, json.Unmarshal(data, &back))
+	assert.Equal(t, v, back)
+	data, err = json.Marshal(password.Violation{Code: password.CodeContainsName, Field: password.FieldEmail})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"code":"contains_name","field":"email"}`, string(data))
+	var c password.Category
+	assert.Error(t, c.UnmarshalText([]byte("upper+bogus")))
+	require.NoError(t, c.UnmarshalText([]byte("none")))
+	assert.Equal(t, password.Category(0), c)
 }

@@ -71,7 +71,9 @@ type ResetStore interface {
 //
 // To avoid revealing which addresses have accounts, answer every reset
 // request the same way, and take about as long, whether or not an account
-// exists; send the e-mail only if it does.
+// exists; send the e-mail only if it does. Limit requests per address and per
+// source (a [Throttle] with keys of their own will do), so that nobody can
+// flood a user's mailbox.
 //
 // The zero Resets is ready to use with a private in-memory store (one
 // process only). A Resets must not be copied after first use.
@@ -170,17 +172,18 @@ var temporaryAlphabets = [...]string{
 	"!#$%&*+-=?@",
 }
 
-// TemporaryLength is the length of a password from [Policy.Temporary].
+// TemporaryLength is the least length of a password from
+// [Policy.TemporaryPassword].
 const TemporaryLength = 16
 
-// Temporary returns a random temporary password that meets the policy, such
-// as the one the Gemeenteportaal e-mails after "forgot password": 16
-// characters with every category, from crypto/rand. Store its hash with
-// [Account].Temporary set and PasswordSet now; [Policy.Status] then demands a
-// new password at the next login and refuses the temporary one after
-// [Policy.TemporaryFor]. Issuing a new one overwrites the hash, which
-// invalidates the old one.
-func (p Policy) Temporary() (string, error) {
+// TemporaryPassword returns a random temporary password that meets the
+// policy, such as the one the Gemeenteportaal e-mails after "forgot
+// password": 16 characters (or the policy's minimum, if longer) with every
+// category, from crypto/rand. Store its hash with [Account].Temporary set and
+// PasswordSet now; [Policy.Status] then demands a new password at the next
+// login and refuses the temporary one after [Policy.TemporaryFor]. Issuing a
+// new one overwrites the hash, which invalidates the old one.
+func (p Policy) TemporaryPassword() (string, error) {
 	return p.temporary(rand.Reader)
 }
 

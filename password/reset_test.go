@@ -99,7 +99,7 @@ func TestTemporaryPassword(t *testing.T) {
 	for _, p := range []password.Policy{password.Almere(), password.Portero(), password.NIST(false)} {
 		seen := map[string]bool{}
 		for range 20 {
-			pw, err := p.Temporary()
+			pw, err := p.TemporaryPassword()
 			require.NoError(t, err)
 			assert.NoError(t, p.Check(pw, password.User{}), "meets its own policy")
 			assert.GreaterOrEqual(t, len(pw), password.TemporaryLength)

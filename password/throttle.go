@@ -27,18 +27,25 @@ type ThrottleState struct {
 // ThrottleStore keeps a [ThrottleState] per key, for [Throttle]. Several
 // server instances may share one store, such as a table in a SQL database.
 //
-// Implementations must be safe for concurrent use. Update must be atomic: no
-// other Update of the same key may interleave between reading the state and
-// writing f's result (in SQL: SELECT … FOR UPDATE in a transaction, or
-// SQLite's BEGIN IMMEDIATE). Package passwordtest has a conformance test.
+// Implementations must be safe for concurrent use. UpdateThrottle must be
+// atomic: no other UpdateThrottle of the same key may interleave between
+// reading the state and writing f's result. In SQL, in one transaction:
+//
+//	SELECT failures, last_at FROM login_throttle WHERE key = $1 FOR UPDATE  -- SQLite: BEGIN IMMEDIATE
+//	-- apply f; on error ROLLBACK
+//	INSERT INTO login_throttle (key, failures, last_at) VALUES ($1, $2, $3)
+//	ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, last_at = excluded.last_at
+//	-- or, for the zero state: DELETE FROM login_throttle WHERE key = $1
+//
+// Package passwordtest has a conformance test.
 type ThrottleStore interface {
-	// Get returns the state of key; the zero state if it has none.
-	Get(ctx context.Context, key string) (ThrottleState, error)
+	// GetThrottle returns the state of key; the zero state if it has none.
+	GetThrottle(ctx context.Context, key string) (ThrottleState, error)
 
-	// Update applies f to the state of key and stores the result, unless
-	// f returns an error, which Update then returns with the state
+	// UpdateThrottle applies f to the state of key and stores the result, unless
+	// f returns an error, which UpdateThrottle then returns with the state
 	// unchanged. A zero result may be stored by deleting the record.
-	Update(ctx context.Context, key string, f func(ThrottleState) (ThrottleState, error)) (ThrottleState, error)
+	UpdateThrottle(ctx context.Context, key string, f func(ThrottleState) (ThrottleState, error)) (ThrottleState, error)
 }
 
 // ErrThrottled matches a [*ThrottleError]: too many consecutive failures,
@@ -133,10 +140,11 @@ func (t *Throttle) Delay(failures int) time.Duration {
 	return min(d, capd)
 }
 
-// Check returns the state of key and nil if an attempt may begin now, or a
-// [*ThrottleError] if not. It changes nothing.
+// Check returns nil if an attempt for key may begin now, or a
+// [*ThrottleError] if not. It changes nothing; use it to decide whether to
+// show the login form, and [Throttle.Attempt] to begin the attempt.
 func (t *Throttle) Check(ctx context.Context, key string) error {
-	s, err := t.store().Get(ctx, key)
+	s, err := t.store().GetThrottle(ctx, key)
 	if err != nil {
 		return err
 	}
@@ -148,7 +156,7 @@ func (t *Throttle) Check(ctx context.Context, key string) error {
 // until [Throttle.Success] forgives it.
 func (t *Throttle) Attempt(ctx context.Context, key string) error {
 	now := t.now()
-	_, err := t.store().Update(ctx, key, func(s ThrottleState) (ThrottleState, error) {
+	_, err := t.store().UpdateThrottle(ctx, key, func(s ThrottleState) (ThrottleState, error) {
 		if err := t.refuse(s, now); err != nil {
 			return s, err
 		}
@@ -165,7 +173,7 @@ func (t *Throttle) Success(ctx context.Context, key string) error { return t.Res
 // Reset clears the failures of key, also of a locked one: the action of an
 // administrator (or of [Throttle.Success]).
 func (t *Throttle) Reset(ctx context.Context, key string) error {
-	_, err := t.store().Update(ctx, key, func(ThrottleState) (ThrottleState, error) {
+	_, err := t.store().UpdateThrottle(ctx, key, func(ThrottleState) (ThrottleState, error) {
 		return ThrottleState{}, nil
 	})
 	return err

@@ -69,12 +69,15 @@ const (
 // A Violation is one way in which a password or an account e-mail address
 // breaks a rule. Which parameters are set depends on Code; the others are
 // zero. A Violation never contains the password or any part of it.
+//
+// In JSON a Violation is an object such as {"code":"too_short","n":8}, with
+// categories as text ("upper+digit") and zero parameters left out.
 type Violation struct {
-	Code       Code
-	N          int      // a number from the rule: a length, a count of categories or of passwords
-	Categories Category // the categories the rule names
-	Missing    Category // for CodeTooFewCategories: the categories of Categories the password lacks
-	Field      Field    // for CodeContainsName: what the password contains
+	Code       Code     `json:"code"`
+	N          int      `json:"n,omitempty"`          // a number from the rule: a length, a count of categories or of passwords
+	Categories Category `json:"categories,omitempty"` // the categories the rule names
+	Missing    Category `json:"missing,omitempty"`    // for CodeTooFewCategories: the categories of Categories the password lacks
+	Field      Field    `json:"field,omitempty"`      // for CodeContainsName: what the password contains
 }
 
 // String returns the code and its parameters, such as "too_short(min=8)",

@@ -114,10 +114,14 @@ func (p *Processor) run(ctx context.Context, in io.Reader, s sink) (*Report, err
 		f.comma = pl.outComma
 	}
 
+	// The first batch holds the first row, the header or a row that tells
+	// the number of columns, however many blank lines come before it.
 	first := &batch{}
-	more, err := f.fill(first, max(batchBytes/16, 1))
-	if err != nil {
-		return report, fmt.Errorf("pseudonym: reading the file: %w", err)
+	more := true
+	for len(first.rows) == 0 && more {
+		if more, err = f.fill(first, max(batchBytes/16, 1)); err != nil {
+			return report, fmt.Errorf("pseudonym: reading the file: %w", err)
+		}
 	}
 	if !f.fixed {
 		pl.comma, pl.outComma = f.comma, f.comma

@@ -192,6 +192,10 @@ func TestProcessFormats(t *testing.T) {
 	}{
 		{"comma detected, CRLF, blank lines, no final newline", pseudonym.Processor{Header: true},
 			"a,b\r\n1,2\r\n\r\n\n3,4", "a,b\n1,2\n3,4\n", nil},
+		{"blank lines before the header", pseudonym.Processor{Header: true},
+			"\n\r\n\n\na;b\n1;2\n", "a;b\n1;2\n", nil},
+		{"blank lines before the first row", pseudonym.Processor{},
+			"\n\n\n\n1;2\n\n3;4", "1;2\n3;4\n", nil},
 		{"tab detected", pseudonym.Processor{Header: true},
 			"a\tb;c\n1\t2;3\n", "a\tb;c\n1\t2;3\n", nil},
 		{"semicolon wins a tie", pseudonym.Processor{Header: true},

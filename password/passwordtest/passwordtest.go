@@ -42,28 +42,28 @@ func TestThrottleStore(t *testing.T, newStore func(testing.TB) password.Throttle
 
 	t.Run("unknown key has the zero state", func(t *testing.T) {
 		s := newStore(t)
-		got, err := s.Get(ctx, "account:unknown")
+		got, err := s.GetThrottle(ctx, "account:unknown")
 		noError(t, err)
 		if got != (password.ThrottleState{}) {
-			t.Errorf("Get = %+v, want the zero state", got)
+			t.Errorf("GetThrottle = %+v, want the zero state", got)
 		}
 	})
 
 	t.Run("update stores and returns the new state", func(t *testing.T) {
 		s := newStore(t)
 		for i := 1; i <= 3; i++ {
-			got, err := s.Update(ctx, "account:1", inc)
+			got, err := s.UpdateThrottle(ctx, "account:1", inc)
 			noError(t, err)
 			if got.Failures != i {
-				t.Errorf("Update #%d returned %d failures", i, got.Failures)
+				t.Errorf("UpdateThrottle #%d returned %d failures", i, got.Failures)
 			}
 		}
-		got, err := s.Get(ctx, "account:1")
+		got, err := s.GetThrottle(ctx, "account:1")
 		noError(t, err)
 		if got.Failures != 3 || !got.Last.Equal(base.Add(2*time.Second)) {
-			t.Errorf("Get = %+v, want 3 failures, last %v", got, base.Add(2*time.Second))
+			t.Errorf("GetThrottle = %+v, want 3 failures, last %v", got, base.Add(2*time.Second))
 		}
-		other, err := s.Get(ctx, "source:192.0.2.1")
+		other, err := s.GetThrottle(ctx, "source:192.0.2.1")
 		noError(t, err)
 		if other.Failures != 0 {
 			t.Errorf("another key has %d failures", other.Failures)
@@ -72,16 +72,16 @@ func TestThrottleStore(t *testing.T, newStore func(testing.TB) password.Throttle
 
 	t.Run("an error from f changes nothing", func(t *testing.T) {
 		s := newStore(t)
-		_, err := s.Update(ctx, "k", inc)
+		_, err := s.UpdateThrottle(ctx, "k", inc)
 		noError(t, err)
 		refused := &password.ThrottleError{Until: base}
-		_, err = s.Update(ctx, "k", func(st password.ThrottleState) (password.ThrottleState, error) {
+		_, err = s.UpdateThrottle(ctx, "k", func(st password.ThrottleState) (password.ThrottleState, error) {
 			return password.ThrottleState{Failures: 99}, refused
 		})
 		if err == nil || err.Error() != refused.Error() {
-			t.Errorf("Update returned %v, want f's error", err)
+			t.Errorf("UpdateThrottle returned %v, want f's error", err)
 		}
-		got, _ := s.Get(ctx, "k")
+		got, _ := s.GetThrottle(ctx, "k")
 		if got.Failures != 1 {
 			t.Errorf("after a failed update: %d failures, want 1", got.Failures)
 		}
@@ -89,16 +89,16 @@ func TestThrottleStore(t *testing.T, newStore func(testing.TB) password.Throttle
 
 	t.Run("the zero state resets", func(t *testing.T) {
 		s := newStore(t)
-		_, _ = s.Update(ctx, "k", inc)
-		_, err := s.Update(ctx, "k", func(password.ThrottleState) (password.ThrottleState, error) {
+		_, _ = s.UpdateThrottle(ctx, "k", inc)
+		_, err := s.UpdateThrottle(ctx, "k", func(password.ThrottleState) (password.ThrottleState, error) {
 			return password.ThrottleState{}, nil
 		})
 		noError(t, err)
-		got, _ := s.Get(ctx, "k")
+		got, _ := s.GetThrottle(ctx, "k")
 		if got.Failures != 0 {
 			t.Errorf("after reset: %d failures", got.Failures)
 		}
-		if got, _ := s.Update(ctx, "k", inc); got.Failures != 1 {
+		if got, _ := s.UpdateThrottle(ctx, "k", inc); got.Failures != 1 {
 			t.Errorf("after reset, first failure counts as %d", got.Failures)
 		}
 	})
@@ -110,7 +110,7 @@ func TestThrottleStore(t *testing.T, newStore func(testing.TB) password.Throttle
 		for range concurrency {
 			wg.Go(func() {
 				for range each {
-					if _, err := s.Update(ctx, "k", inc); err != nil {
+					if _, err := s.UpdateThrottle(ctx, "k", inc); err != nil {
 						t.Error(err)
 						return
 					}
@@ -118,7 +118,7 @@ func TestThrottleStore(t *testing.T, newStore func(testing.TB) password.Throttle
 			})
 		}
 		wg.Wait()
-		got, _ := s.Get(ctx, "k")
+		got, _ := s.GetThrottle(ctx, "k")
 		if got.Failures != concurrency*each {
 			t.Errorf("%d concurrent increments gave %d failures: updates interleaved", concurrency*each, got.Failures)
 		}
@@ -145,48 +145,48 @@ func TestCodeStore(t *testing.T, newStore func(testing.TB) password.CodeStore) {
 	t.Run("replace stores the challenge", func(t *testing.T) {
 		s := newStore(t)
 		c := challenge("acct-1", "attempt-a", base)
-		got, ok, err := s.Replace(ctx, c, base.Add(-30*time.Second))
+		got, ok, err := s.ReplaceCode(ctx, c, base.Add(-30*time.Second))
 		noError(t, err)
 		if !ok || got.Attempt != "attempt-a" {
-			t.Fatalf("Replace on an empty store = %+v, %v; want the new challenge, true", got, ok)
+			t.Fatalf("ReplaceCode on an empty store = %+v, %v; want the new challenge, true", got, ok)
 		}
-		got, counted, err := s.CountAttempt(ctx, "acct-1", "attempt-a", base.Add(time.Minute), max)
+		got, counted, err := s.CountCodeAttempt(ctx, "acct-1", "attempt-a", base.Add(time.Minute), max)
 		noError(t, err)
 		if !counted || got.Attempts != 1 || string(got.MAC) != string(c.MAC) ||
 			!got.Issued.Equal(c.Issued) || !got.Expires.Equal(c.Expires) || !got.Used.IsZero() {
-			t.Errorf("CountAttempt = %+v, %v; want the stored challenge with 1 attempt", got, counted)
+			t.Errorf("CountCodeAttempt = %+v, %v; want the stored challenge with 1 attempt", got, counted)
 		}
 	})
 
 	t.Run("cooldown keeps the current challenge", func(t *testing.T) {
 		s := newStore(t)
-		_, _, err := s.Replace(ctx, challenge("acct-1", "attempt-a", base), base.Add(-30*time.Second))
+		_, _, err := s.ReplaceCode(ctx, challenge("acct-1", "attempt-a", base), base.Add(-30*time.Second))
 		noError(t, err)
 		now := base.Add(10 * time.Second)
-		got, ok, err := s.Replace(ctx, challenge("acct-1", "attempt-b", now), now.Add(-30*time.Second))
+		got, ok, err := s.ReplaceCode(ctx, challenge("acct-1", "attempt-b", now), now.Add(-30*time.Second))
 		noError(t, err)
 		if ok || got.Attempt != "attempt-a" || !got.Issued.Equal(base) {
-			t.Errorf("Replace within the cooldown = %+v, %v; want the current challenge, false", got, ok)
+			t.Errorf("ReplaceCode within the cooldown = %+v, %v; want the current challenge, false", got, ok)
 		}
-		if _, _, err := s.CountAttempt(ctx, "acct-1", "attempt-b", now, max); !errors.Is(err, password.ErrNoCode) {
-			t.Errorf("the refused challenge was stored: CountAttempt error %v", err)
+		if _, _, err := s.CountCodeAttempt(ctx, "acct-1", "attempt-b", now, max); !errors.Is(err, password.ErrNoCode) {
+			t.Errorf("the refused challenge was stored: CountCodeAttempt error %v", err)
 		}
 	})
 
 	t.Run("a new challenge replaces the old", func(t *testing.T) {
 		s := newStore(t)
-		_, _, _ = s.Replace(ctx, challenge("acct-1", "attempt-a", base), base.Add(-30*time.Second))
-		_, _, _ = s.CountAttempt(ctx, "acct-1", "attempt-a", base, max)
+		_, _, _ = s.ReplaceCode(ctx, challenge("acct-1", "attempt-a", base), base.Add(-30*time.Second))
+		_, _, _ = s.CountCodeAttempt(ctx, "acct-1", "attempt-a", base, max)
 		now := base.Add(time.Minute)
-		_, ok, err := s.Replace(ctx, challenge("acct-1", "attempt-b", now), now.Add(-30*time.Second))
+		_, ok, err := s.ReplaceCode(ctx, challenge("acct-1", "attempt-b", now), now.Add(-30*time.Second))
 		noError(t, err)
 		if !ok {
-			t.Fatal("Replace after the cooldown did not replace")
+			t.Fatal("ReplaceCode after the cooldown did not replace")
 		}
-		if _, _, err := s.CountAttempt(ctx, "acct-1", "attempt-a", now, max); !errors.Is(err, password.ErrNoCode) {
-			t.Errorf("old challenge still usable: CountAttempt error %v, want ErrNoCode", err)
+		if _, _, err := s.CountCodeAttempt(ctx, "acct-1", "attempt-a", now, max); !errors.Is(err, password.ErrNoCode) {
+			t.Errorf("old challenge still usable: CountCodeAttempt error %v, want ErrNoCode", err)
 		}
-		got, counted, err := s.CountAttempt(ctx, "acct-1", "attempt-b", now, max)
+		got, counted, err := s.CountCodeAttempt(ctx, "acct-1", "attempt-b", now, max)
 		noError(t, err)
 		if !counted || got.Attempts != 1 {
 			t.Errorf("new challenge: %d attempts, counted %v; want 1, true (attempts start again)", got.Attempts, counted)
@@ -195,22 +195,22 @@ func TestCodeStore(t *testing.T, newStore func(testing.TB) password.CodeStore) {
 
 	t.Run("unknown account or attempt", func(t *testing.T) {
 		s := newStore(t)
-		_, _, _ = s.Replace(ctx, challenge("acct-1", "attempt-a", base), base)
+		_, _, _ = s.ReplaceCode(ctx, challenge("acct-1", "attempt-a", base), base)
 		for _, k := range [][2]string{{"acct-2", "attempt-a"}, {"acct-1", "attempt-x"}} {
-			if _, _, err := s.CountAttempt(ctx, k[0], k[1], base, max); !errors.Is(err, password.ErrNoCode) {
-				t.Errorf("CountAttempt(%q, %q) error %v, want ErrNoCode", k[0], k[1], err)
+			if _, _, err := s.CountCodeAttempt(ctx, k[0], k[1], base, max); !errors.Is(err, password.ErrNoCode) {
+				t.Errorf("CountCodeAttempt(%q, %q) error %v, want ErrNoCode", k[0], k[1], err)
 			}
-			if ok, err := s.Consume(ctx, k[0], k[1], base); ok || err != nil {
-				t.Errorf("Consume(%q, %q) = %v, %v; want false, nil", k[0], k[1], ok, err)
+			if ok, err := s.ConsumeCode(ctx, k[0], k[1], base); ok || err != nil {
+				t.Errorf("ConsumeCode(%q, %q) = %v, %v; want false, nil", k[0], k[1], ok, err)
 			}
 		}
 	})
 
 	t.Run("attempts stop at the maximum", func(t *testing.T) {
 		s := newStore(t)
-		_, _, _ = s.Replace(ctx, challenge("acct-1", "attempt-a", base), base)
+		_, _, _ = s.ReplaceCode(ctx, challenge("acct-1", "attempt-a", base), base)
 		for i := 1; i <= max+2; i++ {
-			got, counted, err := s.CountAttempt(ctx, "acct-1", "attempt-a", base, max)
+			got, counted, err := s.CountCodeAttempt(ctx, "acct-1", "attempt-a", base, max)
 			noError(t, err)
 			if want := i <= max; counted != want || got.Attempts != min(i, max) {
 				t.Errorf("attempt %d: counted %v with %d attempts; want %v with %d", i, counted, got.Attempts, want, min(i, max))
@@ -221,8 +221,8 @@ func TestCodeStore(t *testing.T, newStore func(testing.TB) password.CodeStore) {
 	t.Run("expired challenges are not counted", func(t *testing.T) {
 		s := newStore(t)
 		c := challenge("acct-1", "attempt-a", base)
-		_, _, _ = s.Replace(ctx, c, base)
-		got, counted, err := s.CountAttempt(ctx, "acct-1", "attempt-a", c.Expires, max)
+		_, _, _ = s.ReplaceCode(ctx, c, base)
+		got, counted, err := s.CountCodeAttempt(ctx, "acct-1", "attempt-a", c.Expires, max)
 		noError(t, err)
 		if counted || got.Attempts != 0 || !got.Expires.Equal(c.Expires) {
 			t.Errorf("at expiry: counted %v, %d attempts; want false, 0, with the challenge returned", counted, got.Attempts)
@@ -231,31 +231,31 @@ func TestCodeStore(t *testing.T, newStore func(testing.TB) password.CodeStore) {
 
 	t.Run("consume works once", func(t *testing.T) {
 		s := newStore(t)
-		_, _, _ = s.Replace(ctx, challenge("acct-1", "attempt-a", base), base)
+		_, _, _ = s.ReplaceCode(ctx, challenge("acct-1", "attempt-a", base), base)
 		now := base.Add(time.Minute)
-		ok, err := s.Consume(ctx, "acct-1", "attempt-a", now)
+		ok, err := s.ConsumeCode(ctx, "acct-1", "attempt-a", now)
 		noError(t, err)
 		if !ok {
-			t.Fatal("first Consume = false")
+			t.Fatal("first ConsumeCode = false")
 		}
-		if ok, _ := s.Consume(ctx, "acct-1", "attempt-a", now); ok {
-			t.Error("second Consume = true")
+		if ok, _ := s.ConsumeCode(ctx, "acct-1", "attempt-a", now); ok {
+			t.Error("second ConsumeCode = true")
 		}
-		got, counted, err := s.CountAttempt(ctx, "acct-1", "attempt-a", now, max)
+		got, counted, err := s.CountCodeAttempt(ctx, "acct-1", "attempt-a", now, max)
 		noError(t, err)
 		if counted || !got.Used.Equal(now) {
-			t.Errorf("after Consume: counted %v, used %v; want false, %v", counted, got.Used, now)
+			t.Errorf("after ConsumeCode: counted %v, used %v; want false, %v", counted, got.Used, now)
 		}
 	})
 
 	t.Run("concurrent attempts are counted atomically", func(t *testing.T) {
 		s := newStore(t)
-		_, _, _ = s.Replace(ctx, challenge("acct-1", "attempt-a", base), base)
+		_, _, _ = s.ReplaceCode(ctx, challenge("acct-1", "attempt-a", base), base)
 		var n atomic.Int32
 		var wg sync.WaitGroup
 		for range concurrency {
 			wg.Go(func() {
-				_, counted, err := s.CountAttempt(ctx, "acct-1", "attempt-a", base, max)
+				_, counted, err := s.CountCodeAttempt(ctx, "acct-1", "attempt-a", base, max)
 				if err != nil {
 					t.Error(err)
 				}
@@ -272,12 +272,12 @@ func TestCodeStore(t *testing.T, newStore func(testing.TB) password.CodeStore) {
 
 	t.Run("concurrent consumes: exactly one wins", func(t *testing.T) {
 		s := newStore(t)
-		_, _, _ = s.Replace(ctx, challenge("acct-1", "attempt-a", base), base)
+		_, _, _ = s.ReplaceCode(ctx, challenge("acct-1", "attempt-a", base), base)
 		var n atomic.Int32
 		var wg sync.WaitGroup
 		for range concurrency {
 			wg.Go(func() {
-				ok, err := s.Consume(ctx, "acct-1", "attempt-a", base)
+				ok, err := s.ConsumeCode(ctx, "acct-1", "attempt-a", base)
 				if err != nil {
 					t.Error(err)
 				}

@@ -54,8 +54,6 @@ type app struct {
 
 	kick       chan struct{} // runs the job scheduler now
 	answerTime time.Duration // least time of a login or reset answer
-	dummyOnce  sync.Once
-	dummy      string // a hash to verify against for unknown users
 }
 
 // newApp opens the database, loads the keys and builds the portal; in demo

@@ -34,15 +34,6 @@ func (a *app) evenTiming(ctx context.Context, start time.Time) {
 	}
 }
 
-// dummyHash is verified against when the user does not exist, so that an
-// unknown user costs an argon2id hash too.
-func (a *app) dummyHash() string {
-	a.dummyOnce.Do(func() {
-		a.dummy, _ = a.hasher.Hash(newID())
-	})
-	return a.dummy
-}
-
 // passwordKey is the throttle's key for password attempts on an account,
 // known before the user is looked up, so that unknown users are throttled
 // alike.
@@ -99,7 +90,7 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 	}
 	u, err := a.userBy(ctx, "username", username)
 	if errors.Is(err, errNotFound) {
-		_ = a.hasher.Verify(a.dummyHash(), pw)
+		_ = a.hasher.VerifyUnknown(pw) // as long as a wrong password takes
 		fail()
 		return
 	}
@@ -169,7 +160,7 @@ func (a *app) refusal(u *user) string {
 		return capitalise(err.Error()) + "."
 	}
 	switch st := a.policy.Status(u.account(), now); {
-	case st.Inactive && st.Final:
+	case st.Inactive && st.NoReactivation:
 		return "Dit account is inactief omdat er 6 maanden niet mee is ingelogd, en kan niet worden gereactiveerd. Vraag uw organisatiebeheerder om u opnieuw aan te maken."
 	case st.Inactive:
 		return "Dit account is inactief omdat er lang niet mee is ingelogd. Vraag uw organisatiebeheerder om het te heractiveren."
@@ -221,13 +212,10 @@ func (a *app) verifyCode(w http.ResponseWriter, r *http.Request) {
 		err = a.codes.Verify(ctx, accountKey(u.Username), s.AttemptID, code)
 	}
 	if err != nil {
-		msg := "De code is onjuist of verlopen. Vraag zo nodig een nieuwe code aan."
-		var wrong *password.WrongCodeError
-		if errors.As(err, &wrong) {
-			msg = fmt.Sprintf("De code is onjuist. U kunt het nog %d keer proberen.", wrong.Remaining)
-		} else if errors.Is(err, password.ErrThrottled) {
-			msg = "Te veel onjuiste codes. Wacht enkele minuten of vraag uw organisatiebeheerder om hulp."
-		} else if !isCodeError(err) {
+		// The package's own Dutch text for a wrong, expired or used code,
+		// or a wait after too many failures.
+		msg := password.ErrorMessage(err, language.Dutch, a.now())
+		if msg == "" {
 			a.serverError(w, r, err)
 			return
 		}
@@ -257,15 +245,6 @@ func (a *app) verifyCode(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
-func isCodeError(err error) bool {
-	for _, e := range []error{password.ErrNoCode, password.ErrWrongCode, password.ErrCodeExpired, password.ErrCodeUsed, password.ErrCodeAttempts} {
-		if errors.Is(err, e) {
-			return true
-		}
-	}
-	return false
-}
-
 // resendCode sends a new code for the same login attempt; the cooldown of
 // LoginCodes keeps this from flooding the user's phone.
 func (a *app) resendCode(w http.ResponseWriter, r *http.Request) {
@@ -284,7 +263,7 @@ func (a *app) resendCode(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *app) cooldownMessage(cd *password.CooldownError) string {
-	return fmt.Sprintf("U kunt over %d seconden een nieuwe code aanvragen.", int(cd.Until.Sub(a.now()).Seconds())+1)
+	return password.ErrorMessage(cd, language.Dutch, a.now())
 }
 
 func (a *app) logout(w http.ResponseWriter, r *http.Request) {
@@ -427,7 +406,7 @@ func (a *app) forgot(w http.ResponseWriter, r *http.Request) {
 // password that must be replaced at the next login.
 func (a *app) sendReset(ctx context.Context, u *user) error {
 	if a.cfg.Policy == "almere" {
-		temp, err := a.policy.Temporary()
+		temp, err := a.policy.TemporaryPassword()
 		if err != nil {
 			return err
 		}

@@ -106,7 +106,7 @@ func TestVerificationCode(t *testing.T) {
 	}
 	status, body := b.post("/login/code", url.Values{"code": {wrong}})
 	assert.Equal(t, http.StatusUnauthorized, status)
-	assert.Contains(t, body, "nog 4 keer")
+	assert.Contains(t, body, "nog 4 keer proberen")
 
 	// A new login attempt gets a new code, which invalidates the first.
 	p.clock.Advance(time.Minute)
@@ -141,7 +141,7 @@ func TestResendCooldown(t *testing.T) {
 	b := p.browser()
 	b.post("/login", url.Values{"username": {"jdevries"}, "password": {p.passwords["jdevries"]}})
 	_, body := b.post("/login/code/resend", nil)
-	assert.Contains(t, body, "seconden een nieuwe code")
+	assert.Contains(t, body, "Wacht 30 seconden")
 	p.clock.Advance(31 * time.Second)
 	_, body = b.post("/login/code/resend", nil)
 	assert.Contains(t, body, "nieuwe code verstuurd")
@@ -181,7 +181,7 @@ func TestLoginAgainWithinCooldown(t *testing.T) {
 	b.post("/logout", nil)
 	status, body := b.post("/login", url.Values{"username": {"jdevries"}, "password": {p.passwords["jdevries"]}})
 	assert.Equal(t, http.StatusOK, status)
-	assert.Contains(t, body, "seconden een nieuwe code", "told to wait for a new code")
+	assert.Contains(t, body, "seconden voordat u een nieuwe aanvraagt", "told to wait for a new code")
 	p.clock.Advance(31 * time.Second)
 	b.post("/login/code/resend", nil)
 	status, _ = b.post("/login/code", url.Values{"code": {p.sent.code("jdevries")}})

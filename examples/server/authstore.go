@@ -22,9 +22,9 @@ var (
 	_ password.ThrottleStore = authStore{}
 )
 
-// Replace stores c unless the account's current code was issued after
+// ReplaceCode stores c unless the account's current code was issued after
 // notBefore (the resend cooldown).
-func (s authStore) Replace(ctx context.Context, c password.Challenge, notBefore time.Time) (password.Challenge, bool, error) {
+func (s authStore) ReplaceCode(ctx context.Context, c password.Challenge, notBefore time.Time) (password.Challenge, bool, error) {
 	res, err := s.db.ExecContext(ctx, `INSERT INTO login_codes (account, attempt, mac, issued_at, expires_at, attempts, used_at)
 		VALUES ($1, $2, $3, $4, $5, 0, 0)
 		ON CONFLICT (account) DO UPDATE SET attempt = excluded.attempt, mac = excluded.mac,
@@ -45,8 +45,8 @@ func (s authStore) Replace(ctx context.Context, c password.Challenge, notBefore 
 	return cur, false, err
 }
 
-// CountAttempt counts an entry before the code is checked.
-func (s authStore) CountAttempt(ctx context.Context, account, attempt string, now time.Time, max int) (password.Challenge, bool, error) {
+// CountCodeAttempt counts an entry before the code is checked.
+func (s authStore) CountCodeAttempt(ctx context.Context, account, attempt string, now time.Time, max int) (password.Challenge, bool, error) {
 	res, err := s.db.ExecContext(ctx, `UPDATE login_codes SET attempts = attempts + 1
 		WHERE account = $1 AND attempt = $2 AND used_at = 0 AND expires_at > $3 AND attempts < $4`,
 		account, attempt, usec(now), max)
@@ -64,8 +64,8 @@ func (s authStore) CountAttempt(ctx context.Context, account, attempt string, no
 	return c, n == 1, err
 }
 
-// Consume marks the code used, once.
-func (s authStore) Consume(ctx context.Context, account, attempt string, now time.Time) (bool, error) {
+// ConsumeCode marks the code used, once.
+func (s authStore) ConsumeCode(ctx context.Context, account, attempt string, now time.Time) (bool, error) {
 	res, err := s.db.ExecContext(ctx, `UPDATE login_codes SET used_at = $3 WHERE account = $1 AND attempt = $2 AND used_at = 0`,
 		account, attempt, usec(now))
 	if err != nil {
@@ -124,8 +124,8 @@ func (s authStore) DeleteReset(ctx context.Context, account string) error {
 	return err
 }
 
-// Get returns the throttling state of key.
-func (s authStore) Get(ctx context.Context, key string) (password.ThrottleState, error) {
+// GetThrottle returns the throttling state of key.
+func (s authStore) GetThrottle(ctx context.Context, key string) (password.ThrottleState, error) {
 	var st password.ThrottleState
 	var last int64
 	err := s.db.QueryRowContext(ctx, `SELECT failures, last_failure FROM throttle WHERE key = $1`, key).Scan(&st.Failures, &last)
@@ -136,8 +136,8 @@ func (s authStore) Get(ctx context.Context, key string) (password.ThrottleState,
 	return st, err
 }
 
-// Update applies f to the state of key in one transaction.
-func (s authStore) Update(ctx context.Context, key string, f func(password.ThrottleState) (password.ThrottleState, error)) (password.ThrottleState, error) {
+// UpdateThrottle applies f to the state of key in one transaction.
+func (s authStore) UpdateThrottle(ctx context.Context, key string, f func(password.ThrottleState) (password.ThrottleState, error)) (password.ThrottleState, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return password.ThrottleState{}, err

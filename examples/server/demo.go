@@ -63,7 +63,7 @@ func (a *app) seedDemo(ctx context.Context) (map[string]string, error) {
 	users := map[string]*user{}
 	passwords := map[string]string{}
 	for _, du := range demoUsers {
-		pw, err := a.policy.Temporary() // a random password that meets the policy
+		pw, err := a.policy.TemporaryPassword() // a random password that meets the policy
 		if err != nil {
 			return nil, err
 		}

@@ -90,7 +90,7 @@ func (a *app) createUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	emailKey, _ := password.NormalizeEmail(f.Email)
-	temp, err := a.policy.Temporary()
+	temp, err := a.policy.TemporaryPassword()
 	if err != nil {
 		a.serverError(w, r, err)
 		return

@@ -48,6 +48,7 @@ type protectedFamily struct {
 	// withheld cells it can compute.
 	determinedBy []int32
 	insiderKnows map[int32][]int32
+	work         elim.Work
 	exposed      []int32 // primary cells disclosed by publishing empty cells
 }
 
@@ -261,6 +262,7 @@ func (f *family) protect(t *Tables, r Rules, mask []primaryMask, nonneg []bool) 
 		pf.reason[c] = Complementary
 	}
 	pf.exposed = res.Exposed
+	pf.work = res.Work
 	pf.determinedBy = res.DeterminedBy
 	pf.insiderKnows = make(map[int32][]int32, len(p.Insiders))
 	for i, in := range p.Insiders {

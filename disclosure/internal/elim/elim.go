@@ -136,6 +136,16 @@ type Result struct {
 	// InsiderKnows lists, per insider, the unpublished cells it can
 	// compute, including those it knows.
 	InsiderKnows [][]int32
+
+	// Work counts the rows that were rebuilt and their entries: a measure
+	// of effort independent of the machine.
+	Work Work
+}
+
+// Work counts the effort of [Solve].
+type Work struct {
+	Rows    int // rows rebuilt by elimination
+	Entries int // entries of those rows
 }
 
 // Values of Result.DeterminedBy besides readers.
@@ -231,6 +241,10 @@ func Solve(p *Problem) (res Result, err error) {
 	}
 	slices.Sort(res.Exposed)
 	res.DeterminedBy = main.determinedBy()
+	for _, v := range views {
+		res.Work.Rows += v.work.Rows
+		res.Work.Entries += v.work.Entries
+	}
 	for i, in := range p.Insiders {
 		v := views[i+1]
 		var knows []int32
@@ -251,20 +265,16 @@ func Solve(p *Problem) (res Result, err error) {
 }
 
 // row is a relation in reduced form: its pivot column appears in no other
-// row. Columns are sorted; coefficients are non-zero, with no common
-// divisor, the pivot's positive.
+// row. Columns are sorted, coefficients non-zero. Published columns are
+// left in place until the row is rebuilt (publishing a column then costs
+// nothing per row); live counts the others and unknown those of them no
+// reader knows, the pivot excluded, so that most checks need no scan.
 type row struct {
-	pivot int32 // -1 for a removed row
-	cols  []int32
-	coefs []int64
-}
-
-func (r *row) index(c int32) int {
-	i, ok := slices.BinarySearch(r.cols, c)
-	if !ok {
-		return -1
-	}
-	return i
+	pivot   int32 // -1 for a removed row
+	cols    []int32
+	coefs   []int64
+	live    int32
+	unknown int32
 }
 
 // view is the reduced system as one set of readers sees it.
@@ -276,14 +286,16 @@ type view struct {
 
 	rows    []row
 	pivotOf []int32   // column → row, or -1
-	colRows [][]int32 // column → rows that contain it; may hold stale entries
+	colRows [][]int32 // column → rows that contain it
 	gone    []bool    // column published
 
-	// seen marks rows visited in epoch, to drop duplicates from colRows.
-	seen  []uint32
-	epoch uint32
+	// Scratch space for staged rows: columns, coefficients, lists.
+	ac []int32
+	ak []int64
+	al []int32
 
 	pend pending
+	work Work
 }
 
 // pending is a publication that prepare found safe and commit applies.
@@ -291,11 +303,10 @@ type pending struct {
 	active bool
 	mode   uint8
 	col    int32
-	rows   []int32 // modeFree: the rows that contain col
-	ri     int32   // modePivot, modeRemove: the row whose pivot col is
-	q      int32   // modePivot: its new pivot
-	cols   []int32 // modePivot: its new entries
-	coefs  []int64
+	ri     int32    // modePivot, modeRemove: the row whose pivot col is
+	q      int32    // modePivot: its new pivot
+	cols   []int32  // modePivot: its new entries
+	coefs  []int64  //
 	staged []staged // modePivot: other rows, with q eliminated
 }
 
@@ -307,9 +318,10 @@ const (
 )
 
 type staged struct {
-	row   int32
-	cols  []int32
-	coefs []int64
+	row            int32
+	cols           []int32
+	coefs          []int64
+	added, removed []int32 // columns that enter and leave the row
 }
 
 func newView(p *Problem, order []int32, knower []int32, protected []bool) *view {
@@ -337,24 +349,65 @@ func (v *view) known(c int32) int32 {
 	return v.knower[c]
 }
 
-// rowsWith returns the live rows that contain column c, and drops stale
-// entries from the index.
-func (v *view) rowsWith(c int32) []int32 {
-	list := v.colRows[c]
-	v.epoch++
-	k := 0
-	for _, r := range list {
-		if v.seen[r] == v.epoch {
-			continue
-		}
-		v.seen[r] = v.epoch
-		if v.rows[r].pivot >= 0 && v.rows[r].index(c) >= 0 {
-			list[k] = r
-			k++
+// rowsWith returns the rows that contain column c.
+func (v *view) rowsWith(c int32) []int32 { return v.colRows[c] }
+
+// unindex removes row r from the rows of column c.
+func (v *view) unindex(c, r int32) {
+	l := v.colRows[c]
+	for i, x := range l {
+		if x == r {
+			l[i] = l[len(l)-1]
+			v.colRows[c] = l[:len(l)-1]
+			return
 		}
 	}
-	v.colRows[c] = list[:k]
-	return v.colRows[c]
+}
+
+// newRow adds a row and indexes its columns.
+func (v *view) newRow(pivot int32, cols []int32, coefs []int64) int32 {
+	ri := int32(len(v.rows))
+	v.rows = append(v.rows, row{pivot: pivot, cols: cols, coefs: coefs})
+	v.count(&v.rows[ri])
+	for _, c := range cols {
+		v.colRows[c] = append(v.colRows[c], ri)
+	}
+	v.pivotOf[pivot] = ri
+	return ri
+}
+
+// count sets the live and unknown counts of r.
+func (v *view) count(r *row) {
+	r.live, r.unknown = 0, 0
+	for _, c := range r.cols {
+		if v.gone[c] {
+			continue
+		}
+		r.live++
+		if c != r.pivot && v.known(c) < 0 {
+			r.unknown++
+		}
+	}
+}
+
+// eliminate makes q, a column of row ri, its pivot, and eliminates it from
+// the other rows.
+func (v *view) eliminate(ri int32, q int32) {
+	r := &v.rows[ri]
+	if old := r.pivot; old >= 0 && v.pivotOf[old] == ri {
+		v.pivotOf[old] = -1
+	}
+	r.pivot = q
+	normalize(r.cols, r.coefs, q)
+	v.count(r)
+	v.pivotOf[q] = ri
+	v.resetArena()
+	others := slices.Clone(v.rowsWith(q))
+	for _, r2 := range others {
+		if r2 != ri {
+			v.apply(v.combineInto(r2, v.rows[ri].cols, v.rows[ri].coefs, q))
+		}
+	}
 }
 
 // addRelation adds a relation to the reduced system.
@@ -394,62 +447,31 @@ func (v *view) addRelation(rel []Term) {
 		// independent cells only, where this does not happen.
 		q = v.cheapest(cols)
 	}
-	normalize(cols, coefs, q)
-	ri := int32(len(v.rows))
-	v.rows = append(v.rows, row{pivot: q, cols: cols, coefs: coefs})
-	v.seen = append(v.seen, 0)
-	for _, r2 := range slices.Clone(v.rowsWith(q)) {
-		o := &v.rows[r2]
-		nc, nk := combine(o.cols, o.coefs, cols, coefs, q)
-		v.replace(r2, nc, nk)
-	}
-	for _, c := range cols {
-		v.colRows[c] = append(v.colRows[c], ri)
-	}
-	v.pivotOf[q] = ri
+	v.eliminate(v.newRow(q, cols, coefs), q)
 }
 
 // load sets up the rows of a reduced basis, and moves pivots off columns
 // that readers know (see the package comment).
 func (v *view) load(basis [][]Term) {
 	v.rows = make([]row, 0, len(basis))
-	v.seen = make([]uint32, len(basis))
 	for _, b := range basis {
-		ri := int32(len(v.rows))
-		pivot := b[0].Col
 		terms := slices.Clone(b)
 		slices.SortFunc(terms, func(a, b Term) int { return int(a.Col) - int(b.Col) })
-		r := row{pivot: pivot, cols: make([]int32, len(terms)), coefs: make([]int64, len(terms))}
+		cols, coefs := make([]int32, len(terms)), make([]int64, len(terms))
 		for i, t := range terms {
-			r.cols[i], r.coefs[i] = t.Col, t.Coef
-			v.colRows[t.Col] = append(v.colRows[t.Col], ri)
+			cols[i], coefs[i] = t.Col, t.Coef
 		}
-		normalize(r.cols, r.coefs, pivot)
-		v.rows = append(v.rows, r)
-		v.pivotOf[pivot] = ri
+		normalize(cols, coefs, b[0].Col)
+		v.newRow(b[0].Col, cols, coefs)
 	}
 	for ri := range v.rows {
 		r := &v.rows[ri]
 		if v.known(r.pivot) < 0 {
 			continue
 		}
-		q := v.choosePivot(r.cols)
-		if q < 0 {
-			continue // only known columns: see addRelation
+		if q := v.choosePivot(r.cols); q >= 0 {
+			v.eliminate(int32(ri), q)
 		}
-		v.pivotOf[r.pivot] = -1
-		cols, coefs := r.cols, r.coefs
-		normalize(cols, coefs, q)
-		for _, r2 := range slices.Clone(v.rowsWith(q)) {
-			if r2 == int32(ri) {
-				continue
-			}
-			o := &v.rows[r2]
-			nc, nk := combine(o.cols, o.coefs, cols, coefs, q)
-			v.replace(r2, nc, nk)
-		}
-		v.rows[ri].pivot = q
-		v.pivotOf[q] = int32(ri)
 	}
 }
 
@@ -479,29 +501,14 @@ func (v *view) cheapest(cols []int32) int32 {
 	best := int32(-1)
 	bestCount := 0
 	for _, c := range cols {
+		if v.gone[c] {
+			continue
+		}
 		if n := len(v.colRows[c]); best < 0 || n < bestCount {
 			best, bestCount = c, n
 		}
 	}
 	return best
-}
-
-// replace sets the entries of row r and indexes columns new to it.
-func (v *view) replace(r int32, cols []int32, coefs []int64) {
-	old := v.rows[r].cols
-	i := 0
-	for _, c := range cols {
-		for i < len(old) && old[i] < c {
-			i++
-		}
-		if i < len(old) && old[i] == c {
-			continue
-		}
-		v.colRows[c] = append(v.colRows[c], r)
-	}
-	normalize(cols, coefs, v.rows[r].pivot)
-	v.rows[r].cols = cols
-	v.rows[r].coefs = coefs
 }
 
 // disclosed reports whether a row with protected pivot b and other columns
@@ -511,7 +518,7 @@ func (v *view) replace(r int32, cols []int32, coefs []int64) {
 func (v *view) disclosed(b int32, rest []int32, skip int32) bool {
 	k := int32(-2)
 	for _, c := range rest {
-		if c == b || c == skip {
+		if c == b || c == skip || v.gone[c] {
 			continue
 		}
 		kc := v.known(c)
@@ -532,6 +539,7 @@ func (v *view) disclosed(b int32, rest []int32, skip int32) bool {
 // disclose a protected cell.
 func (v *view) prepare(c int32, exposed map[int32]bool) bool {
 	v.pend = pending{active: true, col: c, staged: v.pend.staged[:0]}
+	v.resetArena()
 	switch {
 	case v.gone[c]:
 		v.pend.mode = modeGone
@@ -559,10 +567,16 @@ func (v *view) reject(exposed map[int32]bool, cells ...int32) bool {
 // leaves the rows that contain it, which keep their pivots.
 func (v *view) prepareFree(c int32, exposed map[int32]bool) bool {
 	v.pend.mode = modeFree
-	v.pend.rows = v.rowsWith(c)
-	for _, r := range v.pend.rows {
+	unknownC := int32(0)
+	if v.known(c) < 0 {
+		unknownC = 1
+	}
+	for _, r := range v.rowsWith(c) {
 		rw := &v.rows[r]
-		if v.protected[rw.pivot] && v.disclosed(rw.pivot, rw.cols, c) && !v.reject(exposed, rw.pivot) {
+		if !v.protected[rw.pivot] || rw.unknown-unknownC > 0 {
+			continue // another column no reader knows stays in the row
+		}
+		if v.disclosed(rw.pivot, rw.cols, c) && !v.reject(exposed, rw.pivot) {
 			return false
 		}
 	}
@@ -573,16 +587,22 @@ func (v *view) prepareFree(c int32, exposed map[int32]bool) bool {
 // row takes a new pivot, which is eliminated from the other rows.
 func (v *view) preparePivot(c int32, ri int32, exposed map[int32]bool) bool {
 	rw := &v.rows[ri]
-	i := rw.index(c)
-	cols := slices.Delete(slices.Clone(rw.cols), i, i+1)
-	coefs := slices.Delete(slices.Clone(rw.coefs), i, i+1)
 	v.pend.ri = ri
-	if len(cols) == 0 {
+	if rw.live == 1 {
 		// c was determined already: publishing it tells nothing new.
 		v.pend.mode = modeRemove
 		return true
 	}
 	v.pend.mode = modePivot
+	// The row without c, in the arena.
+	start := len(v.ac)
+	for i, x := range rw.cols {
+		if x != c && !v.gone[x] {
+			v.ac = append(v.ac, x)
+			v.ak = append(v.ak, rw.coefs[i])
+		}
+	}
+	cols, coefs := v.ac[start:len(v.ac):len(v.ac)], v.ak[start:len(v.ak):len(v.ak)]
 	q := v.choosePivot(cols)
 	if q < 0 {
 		// Only columns known to readers remain: publishing c would
@@ -610,12 +630,13 @@ func (v *view) preparePivot(c int32, ri int32, exposed map[int32]bool) bool {
 		if r2 == ri {
 			continue
 		}
-		o := &v.rows[r2]
-		nc, nk := combine(o.cols, o.coefs, cols, coefs, q)
-		if v.protected[o.pivot] && v.disclosed(o.pivot, nc, -1) && !v.reject(exposed, o.pivot) {
+		s := v.combineInto(r2, cols, coefs, q)
+		v.work.Rows++
+		v.work.Entries += len(s.cols)
+		if p := v.rows[r2].pivot; v.protected[p] && v.disclosed(p, s.cols, -1) && !v.reject(exposed, p) {
 			return false
 		}
-		v.pend.staged = append(v.pend.staged, staged{r2, nc, nk})
+		v.pend.staged = append(v.pend.staged, s)
 	}
 	v.pend.q, v.pend.cols, v.pend.coefs = q, cols, coefs
 	return true
@@ -644,26 +665,106 @@ func (v *view) commit() {
 	c := p.col
 	switch p.mode {
 	case modeFree:
-		for _, r := range p.rows {
+		unknown := v.known(c) < 0
+		for _, r := range v.colRows[c] {
 			rw := &v.rows[r]
-			i := rw.index(c)
-			rw.cols = slices.Delete(rw.cols, i, i+1)
-			rw.coefs = slices.Delete(rw.coefs, i, i+1)
-			normalize(rw.cols, rw.coefs, rw.pivot)
+			rw.live--
+			if unknown {
+				rw.unknown--
+			}
 		}
 	case modeRemove:
 		v.rows[p.ri] = row{pivot: -1}
 		v.pivotOf[c] = -1
 	case modePivot:
 		for _, s := range p.staged {
-			v.replace(s.row, s.cols, s.coefs)
+			v.apply(s)
 		}
-		v.rows[p.ri] = row{pivot: p.q, cols: p.cols, coefs: p.coefs}
+		r := &v.rows[p.ri]
+		r.cols = append(r.cols[:0], p.cols...)
+		r.coefs = append(r.coefs[:0], p.coefs...)
+		r.pivot = p.q
 		v.pivotOf[c] = -1
 		v.pivotOf[p.q] = p.ri
 	}
 	v.colRows[c] = nil
 	v.gone[c] = true
+	if p.mode == modePivot {
+		v.count(&v.rows[p.ri])
+	}
+}
+
+// resetArena empties the scratch space of staged rows.
+func (v *view) resetArena() {
+	v.ac, v.ak, v.al = v.ac[:0], v.ak[:0], v.al[:0]
+}
+
+// combineInto stages row r minus a multiple of the row (yc, yk) that
+// makes column q cancel, in the arena, normalized for r's pivot, with the
+// columns that enter and leave row r.
+func (v *view) combineInto(r int32, yc []int32, yk []int64, q int32) staged {
+	x := &v.rows[r]
+	xc, xk := x.cols, x.coefs
+	xi, _ := slices.BinarySearch(xc, q)
+	yi, _ := slices.BinarySearch(yc, q)
+	xq, yq := xk[xi], yk[yi]
+	g := gcd(abs(xq), abs(yq))
+	a, b := yq/g, xq/g // a·xq − b·yq = 0
+	start, lstart := len(v.ac), len(v.al)
+	var added []int32
+	i, j := 0, 0
+	for i < len(xc) || j < len(yc) {
+		switch {
+		case j == len(yc) || (i < len(xc) && xc[i] < yc[j]):
+			if !v.gone[xc[i]] {
+				v.ac = append(v.ac, xc[i])
+				v.ak = append(v.ak, mul(a, xk[i]))
+			}
+			i++
+		case i == len(xc) || yc[j] < xc[i]:
+			if !v.gone[yc[j]] {
+				v.ac = append(v.ac, yc[j])
+				v.ak = append(v.ak, neg(mul(b, yk[j])))
+				added = append(added, yc[j])
+			}
+			j++
+		default:
+			if w := sub(mul(a, xk[i]), mul(b, yk[j])); w != 0 {
+				v.ac = append(v.ac, xc[i])
+				v.ak = append(v.ak, w)
+			} else {
+				v.al = append(v.al, xc[i]) // cancelled: leaves the row
+			}
+			i++
+			j++
+		}
+	}
+	s := staged{
+		row:     r,
+		cols:    v.ac[start:len(v.ac):len(v.ac)],
+		coefs:   v.ak[start:len(v.ak):len(v.ak)],
+		removed: v.al[lstart:len(v.al):len(v.al)],
+	}
+	// added is collected separately so that removed stays contiguous.
+	lstart = len(v.al)
+	v.al = append(v.al, added...)
+	s.added = v.al[lstart:len(v.al):len(v.al)]
+	normalize(s.cols, s.coefs, x.pivot)
+	return s
+}
+
+// apply sets a staged row and updates the index.
+func (v *view) apply(s staged) {
+	r := &v.rows[s.row]
+	r.cols = append(r.cols[:0], s.cols...)
+	r.coefs = append(r.coefs[:0], s.coefs...)
+	v.count(r)
+	for _, c := range s.added {
+		v.colRows[c] = append(v.colRows[c], s.row)
+	}
+	for _, c := range s.removed {
+		v.unindex(c, s.row)
+	}
 }
 
 // determinedBy computes Result.DeterminedBy: under the invariant, an
@@ -680,7 +781,7 @@ func (v *view) determinedBy() []int32 {
 		}
 		k := int32(Everyone)
 		for _, c := range r.cols {
-			if c == r.pivot {
+			if c == r.pivot || v.gone[c] {
 				continue
 			}
 			kc := v.known(c)

@@ -1,0 +1,309 @@
+package consent
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+	"golang.org/x/text/message/catalog"
+)
+
+// Reason says why an [Outcome] came out as it did. Its value is a stable
+// code; [Reason.Message] gives the text for users, in Dutch or English.
+type Reason string
+
+// The reasons, in the order [Registry.Decide] considers them.
+const (
+	// ReasonPermitted: a permit counts at that moment.
+	ReasonPermitted Reason = "permitted"
+	// ReasonDenied: the client explicitly refused.
+	ReasonDenied Reason = "denied"
+	// ReasonWithdrawn: the client withdrew the consent at or before that
+	// moment.
+	ReasonWithdrawn Reason = "withdrawn"
+	// ReasonExpired: the validity period had ended.
+	ReasonExpired Reason = "expired"
+	// ReasonNotYetValid: the validity period had not started.
+	ReasonNotYetValid Reason = "not-yet-valid"
+	// ReasonEvidenceMissing: the signed form could not be produced in a spot
+	// check.
+	ReasonEvidenceMissing Reason = "evidence-missing"
+	// ReasonGivenAfterUse: consent was only given after that moment, and
+	// consent after use is not consent.
+	ReasonGivenAfterUse Reason = "given-after-use"
+	// ReasonNoConsent: there is no record for this purpose.
+	ReasonNoConsent Reason = "no-consent"
+)
+
+// messages holds the user-facing texts of the reasons; Dutch is the default.
+var messages = func() *catalog.Builder {
+	b := catalog.NewBuilder(catalog.Fallback(language.Dutch))
+	for _, m := range []struct {
+		reason Reason
+		nl, en string
+	}{
+		{ReasonPermitted, "De cliënt heeft toestemming gegeven voor dit doel.", "The client consented to this purpose."},
+		{ReasonDenied, "De cliënt heeft voor dit doel geen toestemming gegeven.", "The client refused consent for this purpose."},
+		{ReasonWithdrawn, "De cliënt heeft de toestemming voor dit doel ingetrokken.", "The client withdrew consent for this purpose."},
+		{ReasonExpired, "De toestemming voor dit doel is verlopen.", "The consent for this purpose has expired."},
+		{ReasonNotYetValid, "De toestemming voor dit doel gaat later in.", "The consent for this purpose is not yet in effect."},
+		{ReasonEvidenceMissing, "Het toestemmingsformulier kon bij een controle niet worden overgelegd.", "The signed consent form could not be produced in a spot check."},
+		{ReasonGivenAfterUse, "De toestemming is pas na het gebruik gegeven; toestemming achteraf is geen toestemming.", "Consent was given only after the use; consent afterwards is not consent."},
+		{ReasonNoConsent, "Er is geen toestemming van de cliënt vastgelegd voor dit doel.", "No consent of the client is recorded for this purpose."},
+	} {
+		b.SetString(language.Dutch, string(m.reason), m.nl)
+		b.SetString(language.English, string(m.reason), m.en)
+	}
+	b.SetString(language.Dutch, codePractitionerRequired, "Vul de naam en de functie van de behandelaar in: de machtiging om medische informatie op te vragen noemt de behandelaar.")
+	b.SetString(language.English, codePractitionerRequired, "Fill in the practitioner's name and function: the authorisation to request medical information names the practitioner.")
+	b.SetString(language.Dutch, codeInvalidInput, "Het veld %s is niet goed ingevuld.")
+	b.SetString(language.English, codeInvalidInput, "The field %s is not filled in correctly.")
+	return b
+}()
+
+// The codes of FieldError.
+const (
+	codePractitionerRequired = "practitioner-required"
+	codeInvalidInput         = "invalid-input"
+)
+
+// languages are the languages of the messages; the first is the default.
+var languages = []language.Tag{language.Dutch, language.English}
+
+var matcher = language.NewMatcher(languages)
+
+// printer returns a printer of the messages in the language that best
+// matches tag: Dutch or English, Dutch by default.
+func printer(tag language.Tag) *message.Printer {
+	_, i, _ := matcher.Match(tag)
+	return message.NewPrinter(languages[i], message.Catalog(messages))
+}
+
+// Message returns the reason as a sentence for users, in Dutch unless tag
+// matches English better.
+func (r Reason) Message(tag language.Tag) string {
+	return printer(tag).Sprintf(string(r))
+}
+
+// Outcome answers whether a use was allowed.
+type Outcome struct {
+	Allowed bool
+	Reason  Reason
+	// Record is the record the outcome rests on: the permit or deny that
+	// counts, or the record that no longer counts (withdrawn, expired…). It
+	// is nil for ReasonNoConsent.
+	Record *Record
+
+	Subject      Subject
+	Organisation Organisation
+	Purpose      Purpose
+	At           time.Time
+}
+
+// RecordID returns the id of d.Record, or "" if there is none.
+func (d *Outcome) RecordID() RecordID {
+	if d.Record == nil {
+		return ""
+	}
+	return d.Record.ID
+}
+
+// Decide reports whether organisation may use subject's data for purpose at
+// the moment at, with everything known now; see the package documentation
+// for the rules. Only records of this purpose count: purposes never imply
+// each other.
+func (r *Registry) Decide(ctx context.Context, subject Subject, organisation Organisation, purpose Purpose, at time.Time) (Outcome, error) {
+	if err := checkText("Subject", string(subject), maxKeyLen, true); err != nil {
+		return Outcome{}, err
+	}
+	if err := checkText("Organisation", string(organisation), maxKeyLen, true); err != nil {
+		return Outcome{}, err
+	}
+	if !purpose.Valid() {
+		return Outcome{}, fieldError("Purpose", "is not one of the defined purposes")
+	}
+	if at.IsZero() {
+		return Outcome{}, fieldError("at", "is zero")
+	}
+	h, err := r.history(ctx, ChainOf(subject, organisation))
+	if err != nil {
+		return Outcome{}, err
+	}
+	d := h.decide(purpose, at.UTC())
+	d.Subject, d.Organisation, d.Purpose, d.At = subject, organisation, purpose, at.UTC()
+	return d, nil
+}
+
+// decide applies the rules to the records of one chain.
+func (h *history) decide(purpose Purpose, at time.Time) Outcome {
+	var best *Status     // the record that counts and was given last
+	var lapsed *Status   // the record given last before at that does not count
+	var lapsedWhy Reason // why it does not
+	var later bool       // a record was given after at
+	for _, id := range h.order {
+		s := h.statuses[id]
+		rec := &s.Record
+		switch {
+		case rec.Purpose != purpose || s.Void():
+			continue
+		case rec.GivenAt.After(at):
+			later = true
+			continue
+		}
+		why := ReasonPermitted
+		switch {
+		case !s.WithdrawnAt.IsZero() && !s.WithdrawnAt.After(at):
+			why = ReasonWithdrawn
+		case !rec.ValidUntil.IsZero() && !at.Before(rec.ValidUntil):
+			why = ReasonExpired
+		case !rec.ValidFrom.IsZero() && at.Before(rec.ValidFrom):
+			why = ReasonNotYetValid
+		case s.suspendedAt(at):
+			why = ReasonEvidenceMissing
+		}
+		if why != ReasonPermitted {
+			if lapsed == nil || !rec.GivenAt.Before(lapsed.Record.GivenAt) {
+				lapsed, lapsedWhy = s, why
+			}
+			continue
+		}
+		if best == nil || supersedes(rec, &best.Record) {
+			best = s
+		}
+	}
+	switch {
+	case best != nil && best.Record.Decision == Permit:
+		return Outcome{Allowed: true, Reason: ReasonPermitted, Record: cloneRecord(best)}
+	case best != nil:
+		return Outcome{Reason: ReasonDenied, Record: cloneRecord(best)}
+	case lapsed != nil:
+		return Outcome{Reason: lapsedWhy, Record: cloneRecord(lapsed)}
+	case later:
+		// The earliest record given after the moment shows that
+		// consent came too late.
+		var first *Status
+		for _, id := range h.order {
+			s := h.statuses[id]
+			if s.Record.Purpose == purpose && !s.Void() && (first == nil || s.Record.GivenAt.Before(first.Record.GivenAt)) {
+				first = s
+			}
+		}
+		return Outcome{Reason: ReasonGivenAfterUse, Record: cloneRecord(first)}
+	}
+	return Outcome{Reason: ReasonNoConsent}
+}
+
+// supersedes reports whether a counting record a takes precedence over b,
+// which was given earlier in the chain: the one given last wins, and at the
+// same moment a deny wins.
+func supersedes(a, b *Record) bool {
+	switch {
+	case !a.GivenAt.Equal(b.GivenAt):
+		return a.GivenAt.After(b.GivenAt)
+	case a.Decision != b.Decision:
+		return a.Decision == Deny
+	}
+	return true // recorded later
+}
+
+func cloneRecord(s *Status) *Record {
+	r := s.Record.clone()
+	return &r
+}
+
+// AccessLog receives the access-log entries of [Registry.Authorize]. An
+// implementation writes each entry durably before returning nil: an access is
+// allowed only once its entry is logged.
+type AccessLog interface {
+	LogAccess(ctx context.Context, e AccessEntry) error
+}
+
+// AccessLogFunc adapts a function to an [AccessLog].
+type AccessLogFunc func(ctx context.Context, e AccessEntry) error
+
+// LogAccess calls f.
+func (f AccessLogFunc) LogAccess(ctx context.Context, e AccessEntry) error { return f(ctx, e) }
+
+// AccessEntry is one logged access decision, with the elements of NEN 7513:
+// a unique event id, when, which client, which user and responsible user of
+// which organisation, for which purpose, the outcome, and the consent
+// record relied on.
+type AccessEntry struct {
+	ID           string    // unique id of this entry
+	Time         time.Time // when the access was decided
+	Subject      Subject   // the client's subject key
+	User         string
+	OnBehalfOf   string // the responsible user, if not User
+	Organisation Organisation
+	Purpose      Purpose
+	Action       string // what was done, such as "read" or "copy"; free text
+	Allowed      bool
+	Reason       Reason
+	Record       RecordID // the consent record relied on, if any
+}
+
+// LogValue implements [slog.LogValuer], for writing entries with log/slog.
+func (e AccessEntry) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("id", e.ID),
+		slog.Time("time", e.Time),
+		slog.String("subject", string(e.Subject)),
+		slog.String("user", e.User),
+		slog.String("onBehalfOf", e.OnBehalfOf),
+		slog.String("organisation", string(e.Organisation)),
+		slog.String("purpose", string(e.Purpose)),
+		slog.String("action", e.Action),
+		slog.Bool("allowed", e.Allowed),
+		slog.String("reason", string(e.Reason)),
+		slog.String("record", string(e.Record)),
+	)
+}
+
+// Access is a request to use a client's data now, for [Registry.Authorize].
+type Access struct {
+	Subject Subject
+	Purpose Purpose
+	By      Actor  // the user, their organisation and responsible user
+	Action  string // what is done, such as "read"; optional
+}
+
+// Authorize decides whether an access may go ahead now, for the
+// organisation of a.By, and writes the decision to the access log, allowed
+// or not. It returns an error, and the access must not go ahead, when the
+// decision cannot be made or logged (wrapping [ErrLog]).
+func (r *Registry) Authorize(ctx context.Context, a Access) (Outcome, error) {
+	if err := a.By.validate("By"); err != nil {
+		return Outcome{}, err
+	}
+	if err := checkText("Action", a.Action, maxKeyLen, false); err != nil {
+		return Outcome{}, err
+	}
+	if r.log == nil {
+		return Outcome{}, fmt.Errorf("%w: the Registry has no AccessLog", ErrLog)
+	}
+	now := r.now().UTC()
+	d, err := r.Decide(ctx, a.Subject, a.By.Organisation, a.Purpose, now)
+	if err != nil {
+		return Outcome{}, err
+	}
+	entry := AccessEntry{
+		ID:           newID(),
+		Time:         now,
+		Subject:      a.Subject,
+		User:         a.By.User,
+		OnBehalfOf:   a.By.OnBehalfOf,
+		Organisation: a.By.Organisation,
+		Purpose:      a.Purpose,
+		Action:       a.Action,
+		Allowed:      d.Allowed,
+		Reason:       d.Reason,
+		Record:       d.RecordID(),
+	}
+	if err := r.log.LogAccess(ctx, entry); err != nil {
+		return Outcome{}, fmt.Errorf("%w: %w", ErrLog, err)
+	}
+	return d, nil
+}

@@ -1,0 +1,378 @@
+package consent_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/text/language"
+
+	"github.com/zorgkit/zorgkit/consent"
+	"github.com/zorgkit/zorgkit/consent/consenttest"
+)
+
+// t0 is the reference moment of the rule tests; the clock stands 30 days
+// later, so every moment in the tables is in the past.
+var t0 = time.Date(2026, 3, 12, 10, 0, 0, 0, time.UTC)
+
+func newRegistry(t *testing.T) (*consent.Registry, *consenttest.Clock) {
+	t.Helper()
+	clock := consenttest.NewClock(t0.Add(30 * 24 * time.Hour))
+	r, err := consent.New(consent.NewMemoryStore(), consent.Config{Key: consenttest.Key(), Now: clock.Now})
+	require.NoError(t, err)
+	return r, clock
+}
+
+var (
+	recorder = consent.Actor{User: "u1", Organisation: "org-a"}
+)
+
+// given is a record of a rule test, by label.
+type given struct {
+	label        string
+	subject      consent.Subject      // default s1
+	organisation consent.Organisation // default org-a
+	purpose      consent.Purpose
+	decision     consent.Decision
+	at           time.Duration // GivenAt, relative to t0
+	from, until  *time.Duration
+}
+
+func d(x time.Duration) *time.Duration { return &x }
+
+// change is something that happens to a labelled record after all records
+// are given.
+type change struct {
+	label string
+	kind  consent.EventKind // withdrawn, entered-in-error, evidence-missing, evidence-produced, corrected
+	at    time.Duration     // relative to t0, for withdrawals and evidence outcomes
+	// replacement, for corrected
+	replacement *given
+}
+
+func TestDecideRules(t *testing.T) {
+	const ns = time.Nanosecond
+	h := time.Hour
+	permit := func(label string, at time.Duration) given {
+		return given{label: label, purpose: consent.PurposeViewNAW, decision: consent.Permit, at: at}
+	}
+	deny := func(label string, at time.Duration) given {
+		return given{label: label, purpose: consent.PurposeViewNAW, decision: consent.Deny, at: at}
+	}
+	tests := []struct {
+		reason  string
+		records []given
+		changes []change
+		purpose consent.Purpose // default view-naw
+		at      time.Duration
+		allowed bool
+		why     consent.Reason
+		record  string // label of the record the outcome rests on
+	}{
+		{reason: "no record: no consent",
+			at: 0, why: consent.ReasonNoConsent},
+		{reason: "a permit given before the use allows it",
+			records: []given{permit("p", -h)}, at: 0, allowed: true, why: consent.ReasonPermitted, record: "p"},
+		{reason: "a permit given at the very moment of use counts",
+			records: []given{permit("p", 0)}, at: 0, allowed: true, why: consent.ReasonPermitted, record: "p"},
+		{reason: "consent after use is not consent",
+			records: []given{permit("p", h)}, at: 0, why: consent.ReasonGivenAfterUse, record: "p"},
+		{reason: "consent one nanosecond after use is not consent",
+			records: []given{permit("p", ns)}, at: 0, why: consent.ReasonGivenAfterUse, record: "p"},
+		{reason: "consent after use: the earliest late record is named",
+			records: []given{permit("late", 2*h), permit("later", 3*h)}, at: 0, why: consent.ReasonGivenAfterUse, record: "late"},
+		{reason: "a deny beats nothing: it is reported with its record",
+			records: []given{deny("d", -h)}, at: 0, why: consent.ReasonDenied, record: "d"},
+		{reason: "a deny given after the use is not a denial at the use",
+			records: []given{deny("d", h)}, at: 0, why: consent.ReasonGivenAfterUse, record: "d"},
+		{reason: "a later permit overrides an earlier deny",
+			records: []given{deny("d", -2*h), permit("p", -h)}, at: 0, allowed: true, why: consent.ReasonPermitted, record: "p"},
+		{reason: "a later deny overrides an earlier permit",
+			records: []given{permit("p", -2*h), deny("d", -h)}, at: 0, why: consent.ReasonDenied, record: "d"},
+		{reason: "the order of recording does not matter, only when consent was given",
+			records: []given{deny("d", -h), permit("p", -2*h)}, at: 0, why: consent.ReasonDenied, record: "d"},
+		{reason: "before the later deny was given, the permit still counted",
+			records: []given{permit("p", -2*h), deny("d", -h)}, at: -h - ns, allowed: true, why: consent.ReasonPermitted, record: "p"},
+		{reason: "a deny beats a permit given at the same moment",
+			records: []given{permit("p", -h), deny("d", -h)}, at: 0, why: consent.ReasonDenied, record: "d"},
+		{reason: "a deny beats a permit given at the same moment, whatever the recording order",
+			records: []given{deny("d", -h), permit("p", -h)}, at: 0, why: consent.ReasonDenied, record: "d"},
+		{reason: "a withdrawal does not reach back: the use before it was allowed",
+			records: []given{permit("p", -h)}, changes: []change{{label: "p", kind: consent.EventWithdrawn, at: h}},
+			at: h - ns, allowed: true, why: consent.ReasonPermitted, record: "p"},
+		{reason: "a withdrawal ends permission from that very moment",
+			records: []given{permit("p", -h)}, changes: []change{{label: "p", kind: consent.EventWithdrawn, at: h}},
+			at: h, why: consent.ReasonWithdrawn, record: "p"},
+		{reason: "a withdrawal ends permission for good",
+			records: []given{permit("p", -h)}, changes: []change{{label: "p", kind: consent.EventWithdrawn, at: h}},
+			at: 20 * h, why: consent.ReasonWithdrawn, record: "p"},
+		{reason: "withdrawing the newest permit leaves an older one that still counts",
+			records: []given{permit("old", -2*h), permit("new", -h)}, changes: []change{{label: "new", kind: consent.EventWithdrawn, at: 0}},
+			at: h, allowed: true, why: consent.ReasonPermitted, record: "old"},
+		{reason: "withdrawing a deny leaves no consent, not a permit",
+			records: []given{deny("d", -h)}, changes: []change{{label: "d", kind: consent.EventWithdrawn, at: 0}},
+			at: h, why: consent.ReasonWithdrawn, record: "d"},
+		{reason: "withdrawing a deny lets an older permit count again",
+			records: []given{permit("p", -2*h), deny("d", -h)}, changes: []change{{label: "d", kind: consent.EventWithdrawn, at: 0}},
+			at: h, allowed: true, why: consent.ReasonPermitted, record: "p"},
+		{reason: "validity start is inclusive",
+			records: []given{{label: "p", purpose: consent.PurposeViewNAW, decision: consent.Permit, at: -h, from: d(0), until: d(h)}},
+			at:      0, allowed: true, why: consent.ReasonPermitted, record: "p"},
+		{reason: "before the validity period",
+			records: []given{{label: "p", purpose: consent.PurposeViewNAW, decision: consent.Permit, at: -h, from: d(0), until: d(h)}},
+			at:      -ns, why: consent.ReasonNotYetValid, record: "p"},
+		{reason: "validity end is exclusive",
+			records: []given{{label: "p", purpose: consent.PurposeViewNAW, decision: consent.Permit, at: -h, from: d(0), until: d(h)}},
+			at:      h, why: consent.ReasonExpired, record: "p"},
+		{reason: "just before the validity end",
+			records: []given{{label: "p", purpose: consent.PurposeViewNAW, decision: consent.Permit, at: -h, until: d(h)}},
+			at:      h - ns, allowed: true, why: consent.ReasonPermitted, record: "p"},
+		{reason: "a validity period that starts before consent was given does not reach back",
+			records: []given{{label: "p", purpose: consent.PurposeViewNAW, decision: consent.Permit, at: 0, from: d(-10 * h)}},
+			at:      -h, why: consent.ReasonGivenAfterUse, record: "p"},
+		{reason: "purposes never imply each other: consult does not allow viewing NAW",
+			records: []given{
+				{label: "c", purpose: consent.PurposeConsultIndication, decision: consent.Permit, at: -h},
+				{label: "t", purpose: consent.PurposeTakeOverIndication, decision: consent.Permit, at: -h},
+				{label: "m", purpose: consent.PurposeMedicalInformation, decision: consent.Permit, at: -h},
+			},
+			at: 0, why: consent.ReasonNoConsent},
+		{reason: "purposes never imply each other: viewing NAW does not allow taking over",
+			records: []given{permit("p", -h)}, purpose: consent.PurposeTakeOverIndication,
+			at: 0, why: consent.ReasonNoConsent},
+		{reason: "purposes never imply each other: a deny for one purpose does not deny another",
+			records: []given{permit("p", -h), {label: "d", purpose: consent.PurposeConsultIndication, decision: consent.Deny, at: -h}},
+			at:      0, allowed: true, why: consent.ReasonPermitted, record: "p"},
+		{reason: "the medical-information authorisation with a practitioner allows the request",
+			records: []given{{label: "m", purpose: consent.PurposeMedicalInformation, decision: consent.Permit, at: -h}},
+			purpose: consent.PurposeMedicalInformation, at: 0, allowed: true, why: consent.ReasonPermitted, record: "m"},
+		{reason: "another organisation's consent does not count",
+			records: []given{{label: "p", organisation: "org-b", purpose: consent.PurposeViewNAW, decision: consent.Permit, at: -h}},
+			at:      0, why: consent.ReasonNoConsent},
+		{reason: "another client's consent does not count",
+			records: []given{{label: "p", subject: "s2", purpose: consent.PurposeViewNAW, decision: consent.Permit, at: -h}},
+			at:      0, why: consent.ReasonNoConsent},
+		{reason: "a record entered in error never counted, also not before it was marked",
+			records: []given{permit("p", -h)}, changes: []change{{label: "p", kind: consent.EventEnteredInError}},
+			at: 0, why: consent.ReasonNoConsent},
+		{reason: "a record entered in error is not a late consent either",
+			records: []given{permit("p", h)}, changes: []change{{label: "p", kind: consent.EventEnteredInError}},
+			at: 0, why: consent.ReasonNoConsent},
+		{reason: "a corrected record is replaced by its correction",
+			records: []given{permit("p", -h)},
+			changes: []change{{label: "p", kind: consent.EventCorrected, replacement: &given{label: "c", purpose: consent.PurposeViewNAW, decision: consent.Deny, at: -h}}},
+			at:      0, why: consent.ReasonDenied, record: "c"},
+		{reason: "a correction may move the moment consent was given",
+			records: []given{permit("p", -2*h)},
+			changes: []change{{label: "p", kind: consent.EventCorrected, replacement: &given{label: "c", purpose: consent.PurposeViewNAW, decision: consent.Permit, at: h}}},
+			at:      0, why: consent.ReasonGivenAfterUse, record: "c"},
+		{reason: "missing evidence suspends a permit from that moment",
+			records: []given{permit("p", -h)}, changes: []change{{label: "p", kind: consent.EventEvidenceMissing, at: h}},
+			at: h, why: consent.ReasonEvidenceMissing, record: "p"},
+		{reason: "missing evidence does not reach back",
+			records: []given{permit("p", -h)}, changes: []change{{label: "p", kind: consent.EventEvidenceMissing, at: h}},
+			at: h - ns, allowed: true, why: consent.ReasonPermitted, record: "p"},
+		{reason: "evidence produced after all restores the permit from then on",
+			records: []given{permit("p", -h)},
+			changes: []change{{label: "p", kind: consent.EventEvidenceMissing, at: h}, {label: "p", kind: consent.EventEvidenceProduced, at: 2 * h}},
+			at:      2 * h, allowed: true, why: consent.ReasonPermitted, record: "p"},
+		{reason: "evidence produced after all does not reach back into the suspension",
+			records: []given{permit("p", -h)},
+			changes: []change{{label: "p", kind: consent.EventEvidenceMissing, at: h}, {label: "p", kind: consent.EventEvidenceProduced, at: 2 * h}},
+			at:      2*h - ns, why: consent.ReasonEvidenceMissing, record: "p"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.reason, func(t *testing.T) {
+			ctx := t.Context()
+			r, _ := newRegistry(t)
+			ids := map[string]consent.RecordID{}
+			give := func(g given) consent.Record {
+				t.Helper()
+				rec := record(g)
+				got, err := r.Give(ctx, rec)
+				require.NoError(t, err)
+				ids[g.label] = got.ID
+				return got
+			}
+			for _, g := range tt.records {
+				give(g)
+			}
+			for _, c := range tt.changes {
+				ch := consent.Change{At: t0.Add(c.at), By: recorder, Reason: "test"}
+				var err error
+				switch c.kind {
+				case consent.EventWithdrawn:
+					err = r.Withdraw(ctx, ids[c.label], ch)
+				case consent.EventEnteredInError:
+					err = r.EnterInError(ctx, ids[c.label], ch)
+				case consent.EventEvidenceMissing:
+					err = r.EvidenceMissing(ctx, ids[c.label], ch)
+				case consent.EventEvidenceProduced:
+					err = r.EvidenceProduced(ctx, ids[c.label], ch)
+				case consent.EventCorrected:
+					var rec consent.Record
+					rec, err = r.Correct(ctx, ids[c.label], record(*c.replacement), ch)
+					ids[c.replacement.label] = rec.ID
+				}
+				require.NoError(t, err, "change %s of %s", c.kind, c.label)
+			}
+			purpose := tt.purpose
+			if purpose == "" {
+				purpose = consent.PurposeViewNAW
+			}
+			out, err := r.Decide(ctx, "s1", "org-a", purpose, t0.Add(tt.at))
+			require.NoError(t, err)
+			assert.Equal(t, tt.allowed, out.Allowed, "allowed")
+			assert.Equal(t, tt.why, out.Reason, "reason")
+			if tt.record == "" {
+				assert.Nil(t, out.Record, "record")
+			} else if assert.NotNil(t, out.Record, "record") {
+				assert.Equal(t, ids[tt.record], out.Record.ID, "record: want %s", tt.record)
+			}
+			assert.Equal(t, consent.Subject("s1"), out.Subject)
+			assert.Equal(t, purpose, out.Purpose)
+			assert.True(t, out.At.Equal(t0.Add(tt.at)))
+		})
+	}
+}
+
+// record turns a rule-test record into a complete Record.
+func record(g given) consent.Record {
+	subject, org := g.subject, g.organisation
+	if subject == "" {
+		subject = "s1"
+	}
+	if org == "" {
+		org = "org-a"
+	}
+	rec := consenttest.NewRecord(subject, org, g.purpose, g.decision, t0.Add(g.at))
+	if g.from != nil {
+		rec.ValidFrom = t0.Add(*g.from)
+	}
+	if g.until != nil {
+		rec.ValidUntil = t0.Add(*g.until)
+	}
+	return rec
+}
+
+// TestDecideAfterWithdrawal is the question of the issue: was an access on
+// 12 March allowed, asked after a later withdrawal?
+func TestDecideAfterWithdrawal(t *testing.T) {
+	ctx := t.Context()
+	r, clock := newRegistry(t)
+	clock.Set(time.Date(2026, 2, 1, 9, 0, 0, 0, time.UTC))
+	rec, err := r.Give(ctx, consenttest.NewRecord("s1", "org-a", consent.PurposeConsultIndication, consent.Permit, clock.Now().Add(-time.Hour)))
+	require.NoError(t, err)
+	clock.Set(time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC))
+	require.NoError(t, r.Withdraw(ctx, rec.ID, consent.Change{By: recorder}))
+
+	march12 := time.Date(2026, 3, 12, 14, 30, 0, 0, time.UTC)
+	out, err := r.Decide(ctx, "s1", "org-a", consent.PurposeConsultIndication, march12)
+	require.NoError(t, err)
+	assert.True(t, out.Allowed, "the access on 12 March was allowed")
+	out, err = r.Decide(ctx, "s1", "org-a", consent.PurposeConsultIndication, clock.Now())
+	require.NoError(t, err)
+	assert.False(t, out.Allowed, "since the withdrawal it is not")
+	assert.Equal(t, consent.ReasonWithdrawn, out.Reason)
+}
+
+func TestDecideInvalid(t *testing.T) {
+	r, _ := newRegistry(t)
+	tests := []struct {
+		reason  string
+		subject consent.Subject
+		org     consent.Organisation
+		purpose consent.Purpose
+		at      time.Time
+	}{
+		{"empty subject", "", "org-a", consent.PurposeViewNAW, t0},
+		{"empty organisation", "s1", "", consent.PurposeViewNAW, t0},
+		{"unknown purpose", "s1", "org-a", "everything", t0},
+		{"zero moment", "s1", "org-a", consent.PurposeViewNAW, time.Time{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.reason, func(t *testing.T) {
+			_, err := r.Decide(t.Context(), tt.subject, tt.org, tt.purpose, tt.at)
+			assert.ErrorIs(t, err, consent.ErrInvalid)
+		})
+	}
+}
+
+func TestAuthorize(t *testing.T) {
+	ctx := t.Context()
+	var entries []consent.AccessEntry
+	var fail error
+	clock := consenttest.NewClock(t0)
+	r, err := consent.New(consent.NewMemoryStore(), consent.Config{
+		Key: consenttest.Key(),
+		Now: clock.Now,
+		AccessLog: consent.AccessLogFunc(func(_ context.Context, e consent.AccessEntry) error {
+			if fail != nil {
+				return fail
+			}
+			entries = append(entries, e)
+			return nil
+		}),
+	})
+	require.NoError(t, err)
+	rec, err := r.Give(ctx, consenttest.NewRecord("s1", "org-a", consent.PurposeViewNAW, consent.Permit, t0.Add(-time.Hour)))
+	require.NoError(t, err)
+	clock.Advance(time.Minute)
+
+	secretary := consent.Actor{User: "secretary", Organisation: "org-a", OnBehalfOf: "dr-jansen"}
+	out, err := r.Authorize(ctx, consent.Access{Subject: "s1", Purpose: consent.PurposeViewNAW, By: secretary, Action: "read"})
+	require.NoError(t, err)
+	assert.True(t, out.Allowed)
+	out, err = r.Authorize(ctx, consent.Access{Subject: "s1", Purpose: consent.PurposeTakeOverIndication, By: secretary, Action: "copy"})
+	require.NoError(t, err)
+	assert.False(t, out.Allowed, "a refused access is logged too")
+
+	require.Len(t, entries, 2)
+	want := consent.AccessEntry{
+		ID: entries[0].ID, Time: clock.Now(), Subject: "s1", User: "secretary", OnBehalfOf: "dr-jansen",
+		Organisation: "org-a", Purpose: consent.PurposeViewNAW, Action: "read", Allowed: true,
+		Reason: consent.ReasonPermitted, Record: rec.ID,
+	}
+	assert.Equal(t, want, entries[0])
+	assert.Len(t, entries[0].ID, 32)
+	assert.NotEqual(t, entries[0].ID, entries[1].ID, "every entry has its own id")
+	assert.Equal(t, consent.ReasonNoConsent, entries[1].Reason)
+	assert.Empty(t, entries[1].Record)
+
+	fail = errors.New("disk full")
+	_, err = r.Authorize(ctx, consent.Access{Subject: "s1", Purpose: consent.PurposeViewNAW, By: secretary})
+	assert.ErrorIs(t, err, consent.ErrLog, "no access without a log entry")
+
+	_, err = r.Authorize(ctx, consent.Access{Subject: "s1", Purpose: consent.PurposeViewNAW, By: consent.Actor{Organisation: "org-a"}})
+	assert.ErrorIs(t, err, consent.ErrInvalid, "the user is required")
+
+	nolog, err := consent.New(consent.NewMemoryStore(), consent.Config{Key: consenttest.Key()})
+	require.NoError(t, err)
+	_, err = nolog.Authorize(ctx, consent.Access{Subject: "s1", Purpose: consent.PurposeViewNAW, By: secretary})
+	assert.ErrorIs(t, err, consent.ErrLog)
+}
+
+func TestReasonMessages(t *testing.T) {
+	reasons := []consent.Reason{
+		consent.ReasonPermitted, consent.ReasonDenied, consent.ReasonWithdrawn, consent.ReasonExpired,
+		consent.ReasonNotYetValid, consent.ReasonEvidenceMissing, consent.ReasonGivenAfterUse, consent.ReasonNoConsent,
+	}
+	seen := map[string]bool{}
+	for _, r := range reasons {
+		t.Run(string(r), func(t *testing.T) {
+			nl, en := r.Message(language.Dutch), r.Message(language.English)
+			assert.NotEqual(t, string(r), nl, "a Dutch text exists")
+			assert.NotEqual(t, string(r), en, "an English text exists")
+			assert.NotEqual(t, nl, en)
+			assert.Equal(t, nl, r.Message(language.Und), "Dutch is the default")
+			assert.Equal(t, nl, r.Message(language.German), "Dutch is the fallback")
+			assert.Equal(t, en, r.Message(language.BritishEnglish))
+			assert.False(t, seen[nl], "texts are distinct")
+			seen[nl] = true
+		})
+	}
+	assert.Equal(t, "Er is geen toestemming van de cliënt vastgelegd voor dit doel.", consent.ReasonNoConsent.Message(language.Dutch))
+}

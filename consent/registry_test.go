@@ -1,0 +1,375 @@
+package consent_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/text/language"
+
+	"github.com/zorgkit/zorgkit/consent"
+	"github.com/zorgkit/zorgkit/consent/consenttest"
+)
+
+func TestNew(t *testing.T) {
+	_, err := consent.New(nil, consent.Config{Key: consenttest.Key()})
+	assert.Error(t, err)
+	_, err = consent.New(consent.NewMemoryStore(), consent.Config{Key: make([]byte, 31)})
+	assert.ErrorContains(t, err, "at least 32")
+	key := consenttest.Key()
+	r, err := consent.New(consent.NewMemoryStore(), consent.Config{Key: key})
+	require.NoError(t, err)
+	key[0] ^= 1 // the registry keeps its own copy
+	_, err = r.Give(t.Context(), consenttest.NewRecord("s1", "org-a", consent.PurposeViewNAW, consent.Permit, time.Now().Add(-time.Hour)))
+	require.NoError(t, err)
+	_, err = r.Verify(t.Context())
+	assert.NoError(t, err)
+}
+
+func TestGiveInvalid(t *testing.T) {
+	valid := func() consent.Record {
+		return consenttest.NewRecord("pseudonym-7f3a", "org-a", consent.PurposeViewNAW, consent.Permit, t0)
+	}
+	medical := func() consent.Record {
+		return consenttest.NewRecord("pseudonym-7f3a", "org-a", consent.PurposeMedicalInformation, consent.Permit, t0)
+	}
+	tests := []struct {
+		reason string
+		change func(*consent.Record)
+		field  string
+		want   error
+	}{
+		{"no subject", func(r *consent.Record) { r.Subject = "" }, "Subject", consent.ErrInvalid},
+		{"no organisation", func(r *consent.Record) { r.Organisation = "" }, "Organisation", consent.ErrInvalid},
+		{"unknown purpose", func(r *consent.Record) { r.Purpose = "marketing" }, "Purpose", consent.ErrInvalid},
+		{"no purpose", func(r *consent.Record) { r.Purpose = "" }, "Purpose", consent.ErrInvalid},
+		{"no decision: consent must be explicit", func(r *consent.Record) { r.Decision = "" }, "Decision", consent.ErrInvalid},
+		{"unknown decision", func(r *consent.Record) { r.Decision = "maybe" }, "Decision", consent.ErrInvalid},
+		{"no moment of consent", func(r *consent.Record) { r.GivenAt = time.Time{} }, "GivenAt", consent.ErrInvalid},
+		{"consent in the future", func(r *consent.Record) { r.GivenAt = t0.Add(31 * 24 * time.Hour) }, "GivenAt", consent.ErrInvalid},
+		{"empty validity period", func(r *consent.Record) { r.ValidFrom, r.ValidUntil = t0, t0 }, "ValidUntil", consent.ErrInvalid},
+		{"validity ends before it starts", func(r *consent.Record) { r.ValidFrom, r.ValidUntil = t0, t0.Add(-time.Second) }, "ValidUntil", consent.ErrInvalid},
+		{"no policy version", func(r *consent.Record) { r.PolicyVersion = "" }, "PolicyVersion", consent.ErrInvalid},
+		{"no evidence reference", func(r *consent.Record) { r.Evidence.Reference = "" }, "Evidence.Reference", consent.ErrInvalid},
+		{"unknown evidence kind", func(r *consent.Record) { r.Evidence.Kind = "verbal" }, "Evidence.Kind", consent.ErrInvalid},
+		{"short document hash", func(r *consent.Record) { r.Evidence.DocumentSHA256 = make([]byte, 20) }, "Evidence.DocumentSHA256", consent.ErrInvalid},
+		{"no recording user", func(r *consent.Record) { r.RecordedBy.User = "" }, "RecordedBy.User", consent.ErrInvalid},
+		{"no recording organisation", func(r *consent.Record) { r.RecordedBy.Organisation = "" }, "RecordedBy.Organisation", consent.ErrInvalid},
+		{"control character in the subject", func(r *consent.Record) { r.Subject = "pseudonym\n7f3a" }, "Subject", consent.ErrInvalid},
+		{"invalid UTF-8 in the reference", func(r *consent.Record) { r.Evidence.Reference = "map\xff3" }, "Evidence.Reference", consent.ErrInvalid},
+		{"padded subject", func(r *consent.Record) { r.Subject = " pseudonym-7f3a" }, "Subject", consent.ErrInvalid},
+		{"overlong subject", func(r *consent.Record) { r.Subject = consent.Subject(strings.Repeat("p", 257)) }, "Subject", consent.ErrInvalid},
+		{"overlong reference", func(r *consent.Record) { r.Evidence.Reference = strings.Repeat("r", 1025) }, "Evidence.Reference", consent.ErrInvalid},
+		{"a practitioner for another purpose", func(r *consent.Record) {
+			r.Practitioner = &consent.Practitioner{Name: "Dr. A. Jansen", Function: "huisarts"}
+		}, "Practitioner", consent.ErrInvalid},
+	}
+	medicalTests := []struct {
+		reason string
+		change func(*consent.Record)
+		field  string
+		want   error
+	}{
+		{"medical information without practitioner", func(r *consent.Record) { r.Practitioner = nil }, "Practitioner", consent.ErrPractitionerRequired},
+		{"medical information without the practitioner's name", func(r *consent.Record) { r.Practitioner.Name = "" }, "Practitioner", consent.ErrPractitionerRequired},
+		{"medical information without the practitioner's function", func(r *consent.Record) { r.Practitioner.Function = "" }, "Practitioner", consent.ErrPractitionerRequired},
+		{"medical information with a padded function", func(r *consent.Record) { r.Practitioner.Function = "huisarts " }, "Practitioner.Function", consent.ErrInvalid},
+	}
+	run := func(base func() consent.Record, tt struct {
+		reason string
+		change func(*consent.Record)
+		field  string
+		want   error
+	}) {
+		t.Run(tt.reason, func(t *testing.T) {
+			r, _ := newRegistry(t)
+			rec := base()
+			tt.change(&rec)
+			_, err := r.Give(t.Context(), rec)
+			require.ErrorIs(t, err, tt.want)
+			assert.ErrorIs(t, err, consent.ErrInvalid, "every input error is an ErrInvalid")
+			var ferr *consent.FieldError
+			require.ErrorAs(t, err, &ferr)
+			assert.Equal(t, tt.field, ferr.Field)
+			nl, en := ferr.Message(language.Dutch), ferr.Message(language.English)
+			assert.NotEqual(t, nl, en, "a Dutch and an English text")
+			assert.Equal(t, nl, ferr.Message(language.Und), "Dutch is the default")
+			assert.NotContains(t, nl+en, "pseudonym", "a message never contains the value")
+			if errors.Is(err, consent.ErrPractitionerRequired) {
+				assert.Equal(t, "practitioner-required", ferr.Code())
+				assert.Contains(t, nl, "behandelaar")
+			} else {
+				assert.Equal(t, "invalid-input", ferr.Code())
+				assert.Contains(t, nl, tt.field)
+			}
+			assert.NotContains(t, err.Error(), "pseudonym", "an error never contains the subject key")
+			assert.NotContains(t, err.Error(), "archive/", "an error never contains the evidence reference")
+			_, err = r.Verify(t.Context())
+			require.NoError(t, err)
+			got, err := r.History(t.Context(), rec.Subject, rec.Organisation)
+			require.NoError(t, err)
+			assert.Empty(t, got, "nothing is recorded")
+		})
+	}
+	for _, tt := range tests {
+		run(valid, tt)
+	}
+	for _, tt := range medicalTests {
+		run(medical, tt)
+	}
+}
+
+func TestGive(t *testing.T) {
+	ctx := t.Context()
+	r, clock := newRegistry(t)
+	hash := sha256.Sum256([]byte("the signed form"))
+	in := consenttest.NewRecord("s1", "org-a", consent.PurposeMedicalInformation, consent.Permit,
+		time.Date(2026, 3, 12, 11, 0, 0, 0, time.FixedZone("CET", 3600)))
+	in.Evidence = consent.Evidence{Kind: consent.EvidenceElectronicSignature, Reference: "sig-42", DocumentSHA256: bytes.Clone(hash[:])}
+	in.ValidUntil = t0.Add(365 * 24 * time.Hour)
+	in.RecordedBy.OnBehalfOf = "dr-jansen"
+	in.ID = "chosen by the caller"
+	rec, err := r.Give(ctx, in)
+	require.NoError(t, err)
+	assert.Len(t, rec.ID, 32, "the registry assigns a random id")
+	assert.NotEqual(t, in.ID, rec.ID)
+	assert.Equal(t, clock.Now(), rec.RecordedAt)
+	assert.Equal(t, time.UTC, rec.GivenAt.Location(), "times are kept in UTC")
+	assert.True(t, rec.GivenAt.Equal(in.GivenAt))
+	in.Evidence.DocumentSHA256[0] ^= 1 // the caller's slice, after Give
+	st, err := r.Status(ctx, rec.ID)
+	require.NoError(t, err)
+	assert.Equal(t, rec, st.Record)
+	assert.Equal(t, hash[:], st.Record.Evidence.DocumentSHA256)
+	require.Len(t, st.Events, 1)
+	assert.Equal(t, consent.EventGiven, st.Events[0].Kind)
+	assert.Equal(t, uint64(1), st.Events[0].Seq)
+
+	second, err := r.Give(ctx, consenttest.NewRecord("s1", "org-a", consent.PurposeViewNAW, consent.Permit, t0))
+	require.NoError(t, err)
+	assert.NotEqual(t, rec.ID, second.ID)
+}
+
+func TestChanges(t *testing.T) {
+	ctx := t.Context()
+	r, clock := newRegistry(t)
+	give := func() consent.Record {
+		rec, err := r.Give(ctx, consenttest.NewRecord("s1", "org-a", consent.PurposeViewNAW, consent.Permit, t0))
+		require.NoError(t, err)
+		return rec
+	}
+	by := recorder
+
+	t.Run("withdraw twice", func(t *testing.T) {
+		rec := give()
+		require.NoError(t, r.Withdraw(ctx, rec.ID, consent.Change{By: by, Reason: "per brief"}))
+		assert.ErrorIs(t, r.Withdraw(ctx, rec.ID, consent.Change{By: by}), consent.ErrNotActive)
+		st, err := r.Status(ctx, rec.ID)
+		require.NoError(t, err)
+		assert.Equal(t, clock.Now(), st.WithdrawnAt)
+		assert.Equal(t, "per brief", st.Events[1].Reason)
+		assert.Equal(t, by, st.Events[1].By)
+	})
+	t.Run("withdraw before consent was given", func(t *testing.T) {
+		rec := give()
+		err := r.Withdraw(ctx, rec.ID, consent.Change{By: by, At: t0.Add(-time.Second)})
+		assert.ErrorIs(t, err, consent.ErrInvalid)
+	})
+	t.Run("withdraw in the future", func(t *testing.T) {
+		rec := give()
+		err := r.Withdraw(ctx, rec.ID, consent.Change{By: by, At: clock.Now().Add(time.Second)})
+		assert.ErrorIs(t, err, consent.ErrInvalid)
+	})
+	t.Run("withdraw without a user", func(t *testing.T) {
+		rec := give()
+		err := r.Withdraw(ctx, rec.ID, consent.Change{By: consent.Actor{Organisation: "org-a"}})
+		assert.ErrorIs(t, err, consent.ErrInvalid)
+	})
+	t.Run("withdraw an unknown record", func(t *testing.T) {
+		assert.ErrorIs(t, r.Withdraw(ctx, "0123456789abcdef0123456789abcdef", consent.Change{By: by}), consent.ErrNotFound)
+		assert.ErrorIs(t, r.Withdraw(ctx, "", consent.Change{By: by}), consent.ErrInvalid)
+	})
+	t.Run("withdraw a record entered in error", func(t *testing.T) {
+		rec := give()
+		require.NoError(t, r.EnterInError(ctx, rec.ID, consent.Change{By: by, Reason: "wrong client"}))
+		assert.ErrorIs(t, r.Withdraw(ctx, rec.ID, consent.Change{By: by}), consent.ErrNotActive)
+		assert.ErrorIs(t, r.EnterInError(ctx, rec.ID, consent.Change{By: by, Reason: "again"}), consent.ErrNotActive)
+		st, err := r.Status(ctx, rec.ID)
+		require.NoError(t, err)
+		assert.True(t, st.EnteredInError)
+		assert.True(t, st.Void())
+	})
+	t.Run("enter in error needs a reason", func(t *testing.T) {
+		rec := give()
+		assert.ErrorIs(t, r.EnterInError(ctx, rec.ID, consent.Change{By: by}), consent.ErrInvalid)
+	})
+	t.Run("a withdrawn record can still be entered in error", func(t *testing.T) {
+		rec := give()
+		require.NoError(t, r.Withdraw(ctx, rec.ID, consent.Change{By: by}))
+		assert.NoError(t, r.EnterInError(ctx, rec.ID, consent.Change{By: by, Reason: "wrong client"}))
+	})
+	t.Run("correct", func(t *testing.T) {
+		rec := give()
+		fixed := consenttest.NewRecord("s1", "org-a", consent.PurposeViewNAW, consent.Permit, t0)
+		fixed.Evidence.Reference = "map 12"
+		_, err := r.Correct(ctx, rec.ID, fixed, consent.Change{By: by})
+		assert.ErrorIs(t, err, consent.ErrInvalid, "a correction needs a reason")
+		repl, err := r.Correct(ctx, rec.ID, fixed, consent.Change{By: by, Reason: "typo in the reference"})
+		require.NoError(t, err)
+		assert.NotEqual(t, rec.ID, repl.ID)
+		assert.Equal(t, "map 12", repl.Evidence.Reference)
+		st, err := r.Status(ctx, rec.ID)
+		require.NoError(t, err)
+		assert.Equal(t, repl.ID, st.ReplacedBy)
+		assert.True(t, st.Void())
+		_, err = r.Correct(ctx, rec.ID, fixed, consent.Change{By: by, Reason: "again"})
+		assert.ErrorIs(t, err, consent.ErrNotActive, "a corrected record is replaced already")
+		assert.ErrorIs(t, r.Withdraw(ctx, rec.ID, consent.Change{By: by}), consent.ErrNotActive)
+		assert.NoError(t, r.Withdraw(ctx, repl.ID, consent.Change{By: by}), "the replacement is active")
+	})
+	t.Run("correct into another client", func(t *testing.T) {
+		rec := give()
+		other := consenttest.NewRecord("s2", "org-a", consent.PurposeViewNAW, consent.Permit, t0)
+		_, err := r.Correct(ctx, rec.ID, other, consent.Change{By: by, Reason: "wrong client"})
+		assert.ErrorIs(t, err, consent.ErrInvalid)
+	})
+	t.Run("correct with an invalid replacement", func(t *testing.T) {
+		rec := give()
+		bad := consenttest.NewRecord("s1", "org-a", consent.PurposeMedicalInformation, consent.Permit, t0)
+		bad.Practitioner = nil
+		_, err := r.Correct(ctx, rec.ID, bad, consent.Change{By: by, Reason: "purpose"})
+		assert.ErrorIs(t, err, consent.ErrPractitionerRequired)
+	})
+	t.Run("evidence", func(t *testing.T) {
+		rec := give()
+		assert.ErrorIs(t, r.RequestEvidence(ctx, rec.ID, "", consent.Change{By: by}), consent.ErrInvalid, "a request names its reference")
+		require.NoError(t, r.RequestEvidence(ctx, rec.ID, "spot check 2026-Q1", consent.Change{By: by}))
+		st, err := r.Status(ctx, rec.ID)
+		require.NoError(t, err)
+		assert.Equal(t, consent.EvidenceRequested, st.Evidence)
+		assert.Equal(t, "spot check 2026-Q1", st.Events[1].Reference)
+		assert.ErrorIs(t, r.EvidenceMissing(ctx, rec.ID, consent.Change{By: by}), consent.ErrInvalid, "missing evidence needs a reason")
+		require.NoError(t, r.EvidenceMissing(ctx, rec.ID, consent.Change{By: by, Reason: "not in the archive"}))
+		st, err = r.Status(ctx, rec.ID)
+		require.NoError(t, err)
+		assert.Equal(t, consent.EvidenceMissing, st.Evidence)
+		require.NoError(t, r.EvidenceProduced(ctx, rec.ID, consent.Change{By: by}))
+		st, err = r.Status(ctx, rec.ID)
+		require.NoError(t, err)
+		assert.Equal(t, consent.EvidenceProduced, st.Evidence)
+		kinds := []consent.EventKind{}
+		for _, e := range st.Events {
+			kinds = append(kinds, e.Kind)
+		}
+		assert.Equal(t, []consent.EventKind{consent.EventGiven, consent.EventEvidenceRequested, consent.EventEvidenceMissing, consent.EventEvidenceProduced}, kinds)
+	})
+	t.Run("status of an unknown record", func(t *testing.T) {
+		_, err := r.Status(ctx, "nope")
+		assert.ErrorIs(t, err, consent.ErrNotFound)
+	})
+}
+
+// TestStatusIsACopy checks that changing what Status or History returns does
+// not change what the registry knows.
+func TestStatusIsACopy(t *testing.T) {
+	ctx := t.Context()
+	r, _ := newRegistry(t)
+	rec, err := r.Give(ctx, consenttest.NewRecord("s1", "org-a", consent.PurposeMedicalInformation, consent.Permit, t0))
+	require.NoError(t, err)
+	st, err := r.Status(ctx, rec.ID)
+	require.NoError(t, err)
+	st.Record.Practitioner.Name = "someone else"
+	st.Events[0].Consent.Decision = consent.Deny
+	history, err := r.History(ctx, "s1", "org-a")
+	require.NoError(t, err)
+	history[0].Consent.Practitioner.Function = "tandarts"
+	again, err := r.Status(ctx, rec.ID)
+	require.NoError(t, err)
+	assert.Equal(t, rec, again.Record)
+	assert.Equal(t, consent.Permit, again.Events[0].Consent.Decision)
+}
+
+// TestNoSecretsStored checks that the key is nowhere in what the store
+// keeps, and that no error or stored event contains it.
+func TestNoSecretsStored(t *testing.T) {
+	ctx := t.Context()
+	store := consent.NewMemoryStore()
+	key := consenttest.Key()
+	r, err := consent.New(store, consent.Config{Key: key})
+	require.NoError(t, err)
+	rec, err := r.Give(ctx, consenttest.NewRecord("s1", "org-a", consent.PurposeViewNAW, consent.Permit, time.Now().Add(-time.Hour)))
+	require.NoError(t, err)
+	events, err := store.Chain(ctx, consent.ChainOf("s1", "org-a"))
+	require.NoError(t, err)
+	for _, e := range events {
+		for _, field := range [][]byte{e.Payload, e.Prev, e.MAC} {
+			assert.False(t, bytes.Contains(field, key), "the key is stored")
+			assert.False(t, bytes.Contains(field, []byte(hex.EncodeToString(key))), "the key is stored in hexadecimal")
+		}
+	}
+	err = r.Withdraw(ctx, rec.ID, consent.Change{By: consent.Actor{}})
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), hex.EncodeToString(key))
+}
+
+func TestConflictRetried(t *testing.T) {
+	// A store that loses the race a few times: the registry retries.
+	ctx := t.Context()
+	store := &racingStore{MemoryStore: consent.NewMemoryStore(), losses: 3}
+	r, err := consent.New(store, consent.Config{Key: consenttest.Key()})
+	require.NoError(t, err)
+	_, err = r.Give(ctx, consenttest.NewRecord("s1", "org-a", consent.PurposeViewNAW, consent.Permit, time.Now().Add(-time.Hour)))
+	require.NoError(t, err)
+	assert.Equal(t, 4, store.appends)
+
+	store.losses = 1000
+	_, err = r.Give(ctx, consenttest.NewRecord("s1", "org-a", consent.PurposeViewNAW, consent.Permit, time.Now().Add(-time.Hour)))
+	assert.ErrorIs(t, err, consent.ErrConflict, "a chain that stays busy gives up")
+	var cerr *consent.ConflictError
+	assert.True(t, errors.As(err, &cerr))
+}
+
+type racingStore struct {
+	*consent.MemoryStore
+	losses, appends int
+}
+
+func (s *racingStore) Append(ctx context.Context, events []consent.SealedEvent) error {
+	s.appends++
+	if s.losses > 0 {
+		s.losses--
+		return &consent.ConflictError{Chain: events[0].Chain}
+	}
+	return s.MemoryStore.Append(ctx, events)
+}
+
+func TestRecords(t *testing.T) {
+	ctx := t.Context()
+	r, _ := newRegistry(t)
+	first, err := r.Give(ctx, consenttest.NewRecord("s1", "org-a", consent.PurposeViewNAW, consent.Permit, t0))
+	require.NoError(t, err)
+	second, err := r.Give(ctx, consenttest.NewRecord("s1", "org-a", consent.PurposeConsultIndication, consent.Deny, t0))
+	require.NoError(t, err)
+	_, err = r.Give(ctx, consenttest.NewRecord("s1", "org-b", consent.PurposeViewNAW, consent.Permit, t0))
+	require.NoError(t, err)
+	require.NoError(t, r.Withdraw(ctx, first.ID, consent.Change{By: recorder}))
+
+	got, err := r.Records(ctx, "s1", "org-a")
+	require.NoError(t, err)
+	require.Len(t, got, 2, "only the records of this organisation")
+	assert.Equal(t, first, got[0].Record)
+	assert.False(t, got[0].WithdrawnAt.IsZero())
+	assert.Equal(t, second, got[1].Record)
+	assert.Len(t, got[1].Events, 1)
+
+	none, err := r.Records(ctx, "s9", "org-a")
+	require.NoError(t, err)
+	assert.Empty(t, none)
+}

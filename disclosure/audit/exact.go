@@ -1,0 +1,213 @@
+package audit
+
+import (
+	"fmt"
+	"math/big"
+	"slices"
+	"strings"
+
+	"github.com/zorgkit/zorgkit/disclosure/audit/internal/sparse"
+)
+
+// Finding is a withheld cell that a reader can compute exactly.
+type Finding struct {
+	// Cell is the index of the cell in System.Cells; Name is its name.
+	Cell int
+	Name string
+
+	// Attacker is the name of the reader who can compute the cell: "" for
+	// any reader, or the name of an [Attacker] for a cell that only its
+	// inside knowledge discloses.
+	Attacker string
+
+	// Sensitive repeats Cells[Cell].Sensitive: a sensitive finding is a
+	// disclosure; any other finding is a withheld cell that protects
+	// nothing.
+	Sensitive bool
+
+	// Value is the value the reader computes: the cell's true value, up
+	// to the rounding of a float64.
+	Value float64
+
+	// Derivation is how the reader computes it: the weighted sum of the
+	// relations (each written as in the package documentation, as an
+	// expression that is zero) that has coefficient 1 for this cell and 0
+	// for every cell the reader does not know. The cells it leaves are
+	// published, known to the attacker, or computed in an earlier finding
+	// for the same reader (or for any reader).
+	Derivation []Term
+}
+
+// Term is one relation of a derivation, with its weight.
+type Term struct {
+	Relation Relation
+	Coef     *big.Rat
+}
+
+// Relation identifies one relation of a System.
+type Relation struct {
+	Kind  RelationKind
+	Index int // index in System.Sums or System.Ratios
+}
+
+// RelationKind tells a Sum from a Ratio.
+type RelationKind uint8
+
+// The kinds of relation.
+const (
+	SumRelation   RelationKind = iota // System.Sums[Index]
+	RatioRelation                     // System.Ratios[Index]
+)
+
+// String returns "Sums[i]" or "Ratios[i]".
+func (r Relation) String() string {
+	if r.Kind == RatioRelation {
+		return fmt.Sprintf("Ratios[%d]", r.Index)
+	}
+	return fmt.Sprintf("Sums[%d]", r.Index)
+}
+
+// String describes the finding on one line, such as
+// `"a" = 3 for any reader, by Sums[0] - Sums[2]`.
+func (f Finding) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%q = %g", f.Name, f.Value)
+	if f.Attacker == "" {
+		b.WriteString(" for any reader")
+	} else {
+		fmt.Fprintf(&b, " for %q", f.Attacker)
+	}
+	for i, t := range f.Derivation {
+		switch {
+		case i == 0 && t.Coef.Sign() < 0:
+			b.WriteString(", by -")
+		case i == 0:
+			b.WriteString(", by ")
+		case t.Coef.Sign() < 0:
+			b.WriteString(" - ")
+		default:
+			b.WriteString(" + ")
+		}
+		if c := new(big.Rat).Abs(t.Coef); c.Cmp(big.NewRat(1, 1)) != 0 {
+			b.WriteString(c.RatString() + "·")
+		}
+		b.WriteString(t.Relation.String())
+	}
+	return b.String()
+}
+
+// Exact returns every withheld cell that a reader can compute exactly from
+// the published cells and the relations of s: first those any reader can
+// compute (Attacker ""), then, for each attacker in turn, those that only
+// its inside knowledge discloses. A cell an attacker knows itself is not a
+// finding for it.
+//
+// The findings of one reader come in the order in which they were derived:
+// a derivation uses only cells that are published, known to the attacker,
+// or computed in an earlier finding. After a correct protection Exact
+// returns no finding at all; a finding that is not Sensitive is a withheld
+// cell that protects nothing.
+//
+// The result is exact (see the package documentation); an error is a
+// [*SystemError] that says what is wrong with s or an attacker.
+func Exact(s *System, attackers ...Attacker) ([]Finding, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	if err := s.validateAttackers(attackers); err != nil {
+		return nil, err
+	}
+	m := newModel(s)
+	kn := m.newKnowledge()
+	all := make([]int32, len(m.rows))
+	for k := range all {
+		all[k] = int32(k)
+	}
+	findings, comps := m.exact(kn, "", m.singles(kn), all)
+
+	for _, a := range attackers {
+		akn := kn.clone()
+		var queue []int32
+		for _, c := range a.Knows {
+			queue = m.learn(akn, int32(c), queue)
+		}
+		found, _ := m.exact(akn, a.Name, queue, touched(kn, akn, comps))
+		findings = append(findings, found...)
+	}
+	return findings, nil
+}
+
+// exact finds the cells that the reader with knowledge kn can compute:
+// first by peeling the relations in queue, then by elimination in the
+// components of rels that remain. It updates kn and returns the findings
+// and the components.
+func (m *model) exact(kn *knowledge, attacker string, queue []int32, rels []int32) ([]Finding, []component) {
+	var findings []Finding
+	m.peel(kn, queue, func(c, k int32) {
+		findings = append(findings, m.finding(kn, c, attacker, determined{
+			cell: c, den: m.rows[k].Get(c), rels: []int32{k}, coef: []sparse.Int{sparse.NewInt(1)},
+		}))
+	})
+	comps := m.components(kn, rels)
+	var solved []determined
+	for _, comp := range comps {
+		solved = append(solved, m.solveComponent(kn, comp)...)
+	}
+	for _, d := range solved {
+		findings = append(findings, m.finding(kn, d.cell, attacker, d))
+	}
+	for _, d := range solved {
+		m.learn(kn, d.cell, nil) // known now, but a known cell determines nothing new
+	}
+	return findings, comps
+}
+
+// touched returns the relations of the components of any reader in which
+// the attacker, who knows akn, knows a cell that any reader, who knows kn,
+// does not: only there can the attacker learn more than any reader.
+func touched(kn, akn *knowledge, comps []component) []int32 {
+	var rels []int32
+	for _, comp := range comps {
+		for _, c := range comp.cells {
+			if akn.known[c] && !kn.known[c] {
+				rels = append(rels, comp.rels...)
+				break
+			}
+		}
+	}
+	slices.Sort(rels)
+	return rels
+}
+
+// finding turns a determined cell into a Finding, with the value that its
+// derivation gives.
+func (m *model) finding(kn *knowledge, c int32, attacker string, d determined) Finding {
+	cell := m.s.Cells[c]
+	f := Finding{Cell: int(c), Name: cell.Name, Attacker: attacker, Sensitive: cell.Sensitive}
+	den := sparse.Rat(sparse.NewInt(1), d.den)
+	// The combination Σ coef·row, over all cells: den·x + known terms.
+	var sum sparse.Vec
+	for i, k := range d.rels {
+		coef := new(big.Rat).Mul(den, sparse.Rat(d.coef[i], sparse.NewInt(1)))
+		coef.Mul(coef, sparse.Rat(m.scale[k], sparse.NewInt(1)))
+		f.Derivation = append(f.Derivation, Term{Relation: m.relation(k), Coef: coef})
+		sum = sparse.Combine(sparse.NewInt(1), sum, d.coef[i].Neg(), m.rows[k])
+	}
+	// x = −(known terms)/den.
+	value := new(big.Rat)
+	for i, j := range sum.Idx {
+		if j == c {
+			if sum.Val[i].Cmp(d.den) != 0 {
+				panic("audit: internal error: a derivation does not isolate its cell")
+			}
+			continue
+		}
+		if !kn.known[j] {
+			panic("audit: internal error: a derivation uses an unknown cell")
+		}
+		value.Add(value, new(big.Rat).Mul(sparse.Rat(sum.Val[i], sparse.NewInt(1)), m.value(int(j))))
+	}
+	value.Mul(value, den)
+	f.Value, _ = value.Neg(value).Float64()
+	return f
+}

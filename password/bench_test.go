@@ -1,0 +1,114 @@
+package password_test
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"testing"
+
+	"github.com/zorgkit/zorgkit/password"
+)
+
+var (
+	sinkErr    error
+	sinkString string
+	sinkBool   bool
+)
+
+// benchPassword is a 12-character password that passes Portero's rules, so
+// that every rule runs to the end.
+var benchPassword = "Kwast7!mopZe"
+
+var benchUser = password.User{Name: "Jan de Vries", Username: "jdevries", Email: "j.devries@zorgaanbieder.nl"}
+
+// BenchmarkPorteroCheck is the full Portero policy check of a 12-character
+// password: NFKC, length, categories, name parts. No hashing.
+func BenchmarkPorteroCheck(b *testing.B) {
+	p := password.Portero()
+	b.ReportAllocs()
+	for b.Loop() {
+		sinkErr = p.Check(benchPassword, benchUser)
+	}
+	if sinkErr != nil {
+		b.Fatal(sinkErr)
+	}
+}
+
+// BenchmarkPorteroCheckRejected is the same check of a password that breaks
+// every rule, building the PolicyError.
+func BenchmarkPorteroCheckRejected(b *testing.B) {
+	p := password.Portero()
+	b.ReportAllocs()
+	for b.Loop() {
+		sinkErr = p.Check("vries", benchUser)
+	}
+}
+
+// BenchmarkNISTCheck adds the blocklist: the list lookups and the
+// dressed-up-word analysis.
+func BenchmarkNISTCheck(b *testing.B) {
+	p := password.NIST(true, "portero")
+	_ = p.Check("load the list", password.User{})
+	b.ReportAllocs()
+	for b.Loop() {
+		sinkErr = p.Check(benchPassword, benchUser)
+	}
+	if sinkErr != nil {
+		b.Fatal(sinkErr)
+	}
+}
+
+// BenchmarkHash is one argon2id hash at the defaults (m=19 MiB, t=2, p=1).
+func BenchmarkHash(b *testing.B) {
+	var h password.Hasher
+	b.ReportAllocs()
+	for b.Loop() {
+		sinkString, sinkErr = h.Hash(benchPassword)
+	}
+}
+
+// benchHistory returns the hashes of 12 previous passwords, at the defaults.
+func benchHistory(b *testing.B, h *password.Hasher) []string {
+	b.Helper()
+	history := make([]string, 12)
+	for i := range history {
+		enc, err := h.Hash("Vorig#wachtwoord" + strconv.Itoa(i))
+		if err != nil {
+			b.Fatal(err)
+		}
+		history[i] = enc
+	}
+	return history
+}
+
+// BenchmarkHistory checks a new password against 12 previous ones (none
+// matches, so all 12 are hashed): Hasher.Matches, concurrent up to
+// GOMAXPROCS, against a plain loop of Verify calls.
+func BenchmarkHistory(b *testing.B) {
+	var h password.Hasher
+	history := benchHistory(b, &h)
+	ctx := context.Background()
+	b.Run("concurrent", func(b *testing.B) {
+		for b.Loop() {
+			sinkBool, sinkErr = h.Matches(ctx, benchPassword, history)
+		}
+		if sinkBool || sinkErr != nil {
+			b.Fatal(sinkBool, sinkErr)
+		}
+	})
+	b.Run("sequential", func(b *testing.B) {
+		for b.Loop() {
+			sinkBool = false
+			for _, enc := range history {
+				err := h.Verify(enc, benchPassword)
+				if err == nil {
+					sinkBool = true
+					break
+				}
+				if !errors.Is(err, password.ErrMismatch) {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+}

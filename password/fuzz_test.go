@@ -1,0 +1,135 @@
+package password_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/text/language"
+
+	"github.com/zorgkit/zorgkit/password"
+)
+
+var knownCodes = map[password.Code]bool{
+	password.CodeTooShort: true, password.CodeTooLong: true, password.CodeInvalidCharacter: true,
+	password.CodeMissingCategory: true, password.CodeTooFewCategories: true, password.CodeContainsName: true,
+	password.CodeCommon: true, password.CodeGuessable: true,
+}
+
+// FuzzPolicyCheck checks that the presets never panic, report only known
+// codes with a message, agree with the length rules, and keep the password
+// out of the error text.
+func FuzzPolicyCheck(f *testing.F) {
+	for _, s := range []string{"", "Welkom01!", "Zomer2024!", "kT9#mQ2vLx!p", "ｐａｓｓｗｏｒｄ", "e\u0301\u0301\u0301",
+		"\xff\xfe", "1111111111111111111111111111111111111111a1111111111111111111111111", strings.Repeat("aA1!", 40)} {
+		f.Add(s, "Jan de Vries")
+	}
+	policies := []password.Policy{password.Portero(), password.Almere(), password.NIST(false, "portero"), password.NIST(true)}
+	f.Fuzz(func(t *testing.T, pw, name string) {
+		user := password.User{Name: name, Username: name, Email: name + "@zorg.nl"}
+		n := utf8.RuneCountInString(password.Normalize(strings.ToValidUTF8(pw, "\uFFFD")))
+		for _, p := range policies {
+			err := p.Check(pw, user)
+			if err == nil {
+				if n < p.MinLength || n > password.MaxLength {
+					t.Fatalf("%q (%d characters) accepted by a policy with minimum %d", pw, n, p.MinLength)
+				}
+				continue
+			}
+			var perr *password.PolicyError
+			if !errors.As(err, &perr) || len(perr.Violations) == 0 {
+				t.Fatalf("Check(%q) = %v, want a *PolicyError", pw, err)
+			}
+			short := false
+			for _, v := range perr.Violations {
+				if !knownCodes[v.Code] {
+					t.Fatalf("unknown code %q", v.Code)
+				}
+				if v.Message(language.Dutch) == "" || v.Message(language.English) == "" {
+					t.Fatalf("no message for %v", v)
+				}
+				short = short || v.Code == password.CodeTooShort
+			}
+			if short != (n < p.MinLength) {
+				t.Fatalf("%q has %d characters; too_short reported: %v (minimum %d)", pw, n, short, p.MinLength)
+			}
+			list := strings.TrimPrefix(err.Error(), "password: rejected by policy: ")
+			if len(pw) >= 6 && strings.Contains(list, pw) {
+				t.Fatalf("error %q contains the password", err)
+			}
+		}
+	})
+}
+
+// FuzzNormalizeEmail checks that normalising is idempotent and that
+// EmailRules never panics.
+func FuzzNormalizeEmail(f *testing.F) {
+	for _, s := range []string{"j.devries@zorgaanbieder.nl", "Info+X@Zorg.NL", "\"a b\"@zorg.nl", "jose\u0301@zorg.nl", "a@b", "<a@b.nl>"} {
+		f.Add(s)
+	}
+	rules := password.EmailRules{Domains: []string{"zorg.nl"}, Taken: password.TakenIn([]string{"a@zorg.nl"})}
+	f.Fuzz(func(t *testing.T, addr string) {
+		n, err := password.NormalizeEmail(addr)
+		if err == nil {
+			again, err := password.NormalizeEmail(n)
+			if err != nil || again != n {
+				t.Fatalf("NormalizeEmail(%q) = %q, but NormalizeEmail of that = %q, %v", addr, n, again, err)
+			}
+		}
+		_ = password.IsRoleMailbox(addr)
+		_ = rules.Check(context.Background(), addr)
+	})
+}
+
+// FuzzHashResetToken checks that only tokens of the issued form are accepted.
+func FuzzHashResetToken(f *testing.F) {
+	f.Add("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopq")
+	f.Add("")
+	f.Add("+/+/+/+/+/+/+/+/+/+/+/+/+/+/+/+/+/+/+/+/+/a")
+	f.Fuzz(func(t *testing.T, token string) {
+		if _, err := password.HashResetToken(token); err == nil && len(token) != 43 {
+			t.Fatalf("accepted a token of %d characters", len(token))
+		}
+	})
+}
+
+// TestPolicyLinearTime checks that checking a 100,000-character input costs
+// about ten times as much as a 10,000-character one, not a hundred: no
+// rule is super-linear. The ratio of the fastest of three runs is compared,
+// with a wide margin for noise.
+func TestPolicyLinearTime(t *testing.T) {
+	shapes := map[string]string{
+		"letters":        "a",
+		"digits":         "1",
+		"mixed":          "aA1!",
+		"non-ASCII":      "é",
+		"decomposed":     "e\u0301",
+		"digits, letter": "1111111a",
+		"name parts":     "vries",
+	}
+	policy := password.NIST(true, "portero")
+	policy.Rules = append(policy.Rules, password.Require(password.AllCategories), password.RequireAtLeast(3, password.AllCategories))
+	user := password.User{Name: "Jan de Vries " + strings.Repeat("x", 1000), Username: "jdevries", Email: "j.devries@zorg.nl"}
+	fastest := func(s string) time.Duration {
+		best := time.Duration(1 << 62)
+		for range 3 {
+			start := time.Now()
+			_ = policy.Check(s, user)
+			best = min(best, time.Since(start))
+		}
+		return max(best, time.Microsecond)
+	}
+	for name, unit := range shapes {
+		t.Run(name, func(t *testing.T) {
+			small := strings.Repeat(unit, 10_000/utf8.RuneCountInString(unit))
+			large := strings.Repeat(unit, 100_000/utf8.RuneCountInString(unit))
+			ts, tl := fastest(small), fastest(large)
+			if ratio := float64(tl) / float64(ts); ratio > 40 {
+				t.Errorf("10× the input took %.0f× the time (%v vs %v): super-linear", ratio, tl, ts)
+			}
+		})
+	}
+}

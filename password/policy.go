@@ -1,0 +1,446 @@
+package password
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/zorgkit/zorgkit/password/internal/textfold"
+)
+
+// Length limits that hold for every policy, in characters: Unicode code
+// points after NFKC normalisation.
+const (
+	// MaxLength is the longest password any policy accepts, and the
+	// default of [Policy.MaxLength]. The limit bounds the cost of checking
+	// and hashing a password.
+	MaxLength = 128
+
+	// MinMaxLength is the least value [Policy.MaxLength] may have: every
+	// policy accepts passwords of 64 characters, so that people can use
+	// passphrases and password managers (NIST SP 800-63B-4 §3.1.1.2).
+	MinMaxLength = 64
+
+	// DefaultMinLength is the minimum length of a [Policy] whose MinLength
+	// is zero: the least that NIST SP 800-63B-4 and OWASP ASVS 5 allow, and
+	// only where a second factor is used.
+	DefaultMinLength = 8
+)
+
+// User is what a policy knows about the person whose password it checks. All
+// fields are optional.
+type User struct {
+	Name     string // full name, such as "Jan de Vries"
+	Username string // login name
+	Email    string // e-mail address; only its local part is compared
+}
+
+// Policy is a password and account policy: the rules a new password must
+// meet, how many previous passwords it must differ from, and how long
+// passwords and idle accounts stay valid.
+//
+// Build a Policy with a preset ([Portero], [Almere], [NIST]) or as a struct
+// literal. The zero Policy accepts any password of 8 to 128 characters and
+// never expires anything. A Policy must not be modified while it is in use;
+// presets return a new Policy on every call.
+type Policy struct {
+	// MinLength is the minimum length in characters (code points after
+	// NFKC normalisation). Zero means [DefaultMinLength].
+	MinLength int
+
+	// MaxLength is the maximum length in characters. Zero means
+	// [MaxLength]; other values must lie between [MinMaxLength] and
+	// [MaxLength]. Passwords are never truncated.
+	MaxLength int
+
+	// Rules are the further requirements, checked in order.
+	Rules []Rule
+
+	// History is the number of the user's latest passwords, the current
+	// one included, that a new password must differ from. Zero means no
+	// such rule. See [Policy.CheckNew].
+	History int
+
+	// MaxAge is how long a password stays valid after it was set. The
+	// zero Period means it never expires.
+	MaxAge Period
+
+	// Warn is how long before expiry the user is warned. The zero Period
+	// means no warning.
+	Warn Period
+
+	// Inactivity is how long an account stays active without a login.
+	// The zero Period means accounts never become inactive.
+	Inactivity Period
+
+	// Final means an inactive account cannot be reactivated: the user must
+	// be created anew (Portero).
+	Final bool
+
+	// SecondFactor means every login needs a second factor after the
+	// password, such as a [LoginCodes] verification code or [TOTP].
+	SecondFactor bool
+
+	// TemporaryFor is how long a temporary password, such as one sent by
+	// e-mail after "forgot password" (Almere), may be used for its one
+	// login. Zero means [DefaultTemporaryFor].
+	TemporaryFor time.Duration
+}
+
+// Portero returns the policy of CIZ's Portero: at least 8 characters of at
+// least 3 of the 4 categories, no part of the user's name or username, not one
+// of the last 12 passwords; a password is valid for 3 months, with a warning
+// from 2 weeks before it expires; an account without a login for 6 months
+// becomes inactive and cannot be reactivated.
+func Portero() Policy {
+	return Policy{
+		MinLength: 8,
+		Rules: []Rule{
+			RequireAtLeast(3, AllCategories),
+			NoNameParts(DefaultMinPart),
+		},
+		History:    12,
+		MaxAge:     Period{Months: 3},
+		Warn:       Period{Days: 14},
+		Inactivity: Period{Months: 6},
+		Final:      true,
+	}
+}
+
+// Almere returns the policy of the municipality of Almere's Gemeenteportaal:
+// at least 10 characters with at least one upper-case letter, one lower-case
+// letter, one digit and one punctuation character; a verification code at
+// every login; after "forgot password" a temporary password that must be
+// replaced at the next login.
+func Almere() Policy {
+	return Policy{
+		MinLength:    10,
+		Rules:        []Rule{Require(AllCategories)},
+		SecondFactor: true,
+		TemporaryFor: DefaultTemporaryFor,
+	}
+}
+
+// NIST returns a policy after NIST SP 800-63B-4 §3.1.1.2: at least 15
+// characters, or 8 if secondFactor is true (the password is one factor of a
+// multi-factor login); no composition rules; no periodic expiry; passwords
+// checked against a blocklist of common passwords and words, dressed up or
+// not, and against the words of the service itself (context, such as
+// "portero"), as [NotCommon] does. The user's name is also refused
+// ([NoNameParts]).
+func NIST(secondFactor bool, context ...string) Policy {
+	minLength := 15
+	if secondFactor {
+		minLength = 8
+	}
+	return Policy{
+		MinLength:    minLength,
+		Rules:        []Rule{NotCommon(context...), NoNameParts(DefaultMinPart)},
+		SecondFactor: secondFactor,
+	}
+}
+
+func (p *Policy) minLength() int {
+	if p.MinLength == 0 {
+		return DefaultMinLength
+	}
+	return p.MinLength
+}
+
+func (p *Policy) maxLength() int {
+	if p.MaxLength == 0 {
+		return MaxLength
+	}
+	return p.MaxLength
+}
+
+// checkConfig panics if the policy's limits contradict each other: that is
+// a programming error, not bad input.
+func (p *Policy) checkConfig() {
+	lo, hi := p.minLength(), p.maxLength()
+	switch {
+	case lo < 1:
+		panic("password: Policy.MinLength must be positive, not " + strconv.Itoa(lo))
+	case hi < MinMaxLength || hi > MaxLength:
+		panic("password: Policy.MaxLength must lie between 64 and 128, not " + strconv.Itoa(hi))
+	case lo > hi:
+		panic("password: Policy.MinLength " + strconv.Itoa(lo) + " exceeds MaxLength " + strconv.Itoa(hi))
+	case p.History < 0:
+		panic("password: Policy.History must not be negative")
+	}
+}
+
+// Check reports every way in which password breaks the policy's length
+// limits and rules, for the given user. It returns nil or a [*PolicyError]
+// with all violations, never only the first. It does not hash: see
+// [Policy.CheckNew] for the history rule.
+//
+// Check panics if the policy is inconsistent, such as a MinLength above its
+// MaxLength.
+func (p Policy) Check(password string, u User) error {
+	vs := p.check(password, &u, nil)
+	if len(vs) == 0 {
+		return nil
+	}
+	return &PolicyError{Violations: vs}
+}
+
+// CheckNew is [Policy.Check] for a new password, plus the history rule: the
+// password must not match any of the user's previous passwords, given as
+// encoded hashes, most recent first, the current one included. Only the
+// first [Policy.History] of them count. The comparison uses h (nil: the zero
+// Hasher) and costs one argon2id hash per entry; see [Hasher.Matches].
+//
+// It returns nil, a [*PolicyError] with every violation, or another error if
+// a stored hash cannot be read (the password is then not accepted).
+func (p Policy) CheckNew(ctx context.Context, h *Hasher, password string, u User, previous []string) error {
+	vs := p.check(password, &u, nil)
+	if h == nil {
+		h = new(Hasher)
+	}
+	if n := min(p.History, len(previous)); n > 0 {
+		reused, err := h.Matches(ctx, password, previous[:n])
+		if err != nil {
+			return err
+		}
+		if reused {
+			vs = append(vs, Violation{Code: CodeReused, N: p.History})
+		}
+	}
+	if len(vs) == 0 {
+		return nil
+	}
+	return &PolicyError{Violations: vs}
+}
+
+func (p *Policy) check(password string, u *User, dst []Violation) []Violation {
+	p.checkConfig()
+	c := newCandidate(password, u)
+	if c.invalid {
+		dst = append(dst, Violation{Code: CodeInvalidCharacter})
+	}
+	if lo := p.minLength(); c.length < lo {
+		dst = append(dst, Violation{Code: CodeTooShort, N: lo})
+	}
+	if hi := p.maxLength(); c.length > hi {
+		dst = append(dst, Violation{Code: CodeTooLong, N: hi})
+	}
+	for _, r := range p.Rules {
+		dst = r.check(c, dst)
+	}
+	return dst
+}
+
+// Normalize returns the form of password that policies check and [Hasher]
+// hashes: its Unicode NFKC normalisation, so that the same password typed on
+// different keyboards and systems (a composed é or e plus a combining accent,
+// a fullwidth Ａ, a non-breaking space) is the same password. Nothing is
+// trimmed or truncated.
+func Normalize(password string) string { return norm.NFKC.String(password) }
+
+// candidate is a password prepared for the rules.
+type candidate struct {
+	pw      string   // NFKC form; invalid UTF-8 replaced by U+FFFD
+	length  int      // in code points
+	cats    Category // the categories it has characters of
+	invalid bool     // invalid UTF-8 or a control character
+	user    *User
+	folded  string // fold(pw), computed on first use
+}
+
+func newCandidate(password string, u *User) *candidate {
+	c := &candidate{user: u}
+	if !utf8.ValidString(password) {
+		c.invalid = true
+		password = strings.ToValidUTF8(password, "\uFFFD")
+	}
+	c.pw = norm.NFKC.String(password)
+	for _, r := range c.pw {
+		c.length++
+		c.cats |= categoryOf(r)
+		if unicode.IsControl(r) {
+			c.invalid = true
+		}
+	}
+	return c
+}
+
+// foldedPassword returns the password folded for comparison with words.
+func (c *candidate) foldedPassword() string {
+	if c.folded == "" {
+		c.folded = fold(c.pw)
+	}
+	return c.folded
+}
+
+// fold maps s to the form in which words are compared: case-folded, with
+// diacritics removed (é → e, ß → ss).
+func fold(s string) string { return textfold.Fold(s) }
+
+// A Rule is one requirement on a password in a [Policy]. Rules are values
+// made by [Require], [RequireAtLeast], [NoNameParts] and [NotCommon]; they
+// are safe for concurrent use.
+type Rule interface {
+	check(c *candidate, dst []Violation) []Violation
+}
+
+type requireRule struct{ cats Category }
+
+// Require returns a rule that the password has at least one character of
+// each category in cats, such as Require(AllCategories) for "at least one
+// upper-case letter, one lower-case letter, one digit and one punctuation
+// character". Each missing category is its own [CodeMissingCategory]
+// violation. Require panics if cats is empty or not a set of [Category]
+// values.
+func Require(cats Category) Rule {
+	if cats == 0 || cats&^AllCategories != 0 {
+		panic("password: Require needs a non-empty set of categories")
+	}
+	return requireRule{cats}
+}
+
+func (r requireRule) check(c *candidate, dst []Violation) []Violation {
+	(r.cats &^ c.cats).each(func(m Category) {
+		dst = append(dst, Violation{Code: CodeMissingCategory, Categories: m})
+	})
+	return dst
+}
+
+type atLeastRule struct {
+	n    int
+	cats Category
+}
+
+// RequireAtLeast returns a rule that the password has characters of at
+// least n of the categories in cats, such as RequireAtLeast(3,
+// AllCategories) for "at least 3 of upper case, lower case, digits and
+// punctuation". It panics unless 1 ≤ n ≤ cats.Count().
+func RequireAtLeast(n int, cats Category) Rule {
+	if cats&^AllCategories != 0 || n < 1 || n > cats.Count() {
+		panic("password: RequireAtLeast(" + strconv.Itoa(n) + ", " + cats.String() + ") cannot be met")
+	}
+	return atLeastRule{n, cats}
+}
+
+func (r atLeastRule) check(c *candidate, dst []Violation) []Violation {
+	if (r.cats & c.cats).Count() >= r.n {
+		return dst
+	}
+	return append(dst, Violation{Code: CodeTooFewCategories, N: r.n, Categories: r.cats, Missing: r.cats &^ c.cats})
+}
+
+// DefaultMinPart is the length from which [NoNameParts] compares a piece of
+// a name, as Windows Active Directory's complexity rule does.
+const DefaultMinPart = 3
+
+type namePartsRule struct{ minPart int }
+
+// NoNameParts returns a rule that the password contains no part of the
+// user's name, username or e-mail local part ("mag geen delen bevatten van de
+// (gebruikers)naam").
+//
+// Each of the three is split into pieces at every character that is not a
+// letter or digit ("Jan de Vries" → jan, de, vries; "j.devries" → j,
+// devries); the username and the e-mail local part also count whole. Pieces
+// shorter than minPart characters are ignored, and so are Dutch name
+// particles (van, der, den, ter, …), which would otherwise forbid common
+// syllables. The comparison ignores case and diacritics and uses the NFKC
+// form. A user with no name, username or e-mail passes.
+//
+// NoNameParts panics if minPart < 2.
+func NoNameParts(minPart int) Rule {
+	if minPart < 2 {
+		panic("password: NoNameParts needs minPart ≥ 2")
+	}
+	return namePartsRule{minPart}
+}
+
+// particles are the Dutch (and common neighbouring) name particles
+// (tussenvoegsels), ignored as name parts.
+var particles = map[string]bool{
+	"van": true, "der": true, "den": true, "het": true, "ten": true, "ter": true,
+	"aan": true, "bij": true, "uit": true, "voor": true, "over": true, "onder": true,
+	"von": true, "des": true, "del": true, "dos": true, "das": true, "les": true,
+}
+
+func (r namePartsRule) check(c *candidate, dst []Violation) []Violation {
+	u := c.user
+	if u == nil {
+		return dst
+	}
+	fields := [...]struct {
+		field Field
+		value string
+		whole bool
+	}{
+		{FieldName, u.Name, false},
+		{FieldUsername, u.Username, true},
+		{FieldEmail, localPart(u.Email), true},
+	}
+	for _, f := range fields {
+		if f.value != "" && r.contains(c, f.value, f.whole) {
+			dst = append(dst, Violation{Code: CodeContainsName, Field: f.field})
+		}
+	}
+	return dst
+}
+
+// contains reports whether the candidate contains a part of value.
+func (r namePartsRule) contains(c *candidate, value string, whole bool) bool {
+	v := fold(norm.NFKC.String(value))
+	if v == "" {
+		return false
+	}
+	pw := c.foldedPassword()
+	if whole && utf8.RuneCountInString(v) >= r.minPart && strings.Contains(pw, v) {
+		return true
+	}
+	// Split v into pieces of letters and digits, without allocating.
+	start := -1
+	for i := 0; i <= len(v); {
+		ch, size := rune(0), 1
+		if i < len(v) {
+			ch = rune(v[i])
+			if ch >= utf8.RuneSelf {
+				ch, size = utf8.DecodeRuneInString(v[i:])
+			}
+		}
+		if i < len(v) && !notAlnum(ch) {
+			if start < 0 {
+				start = i
+			}
+			i += size
+			continue
+		}
+		if start >= 0 {
+			piece := v[start:i]
+			if utf8.RuneCountInString(piece) >= r.minPart && !particles[piece] && strings.Contains(pw, piece) {
+				return true
+			}
+			start = -1
+		}
+		i += size
+	}
+	return false
+}
+
+func notAlnum(r rune) bool {
+	if r < utf8.RuneSelf {
+		return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9')
+	}
+	return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+}
+
+// localPart returns the part of an e-mail address before its last @, or the
+// whole string if it has none.
+func localPart(addr string) string {
+	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
+		return addr[:i]
+	}
+	return addr
+}

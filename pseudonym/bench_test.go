@@ -1,0 +1,199 @@
+package pseudonym_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/csv"
+	"io"
+	"os"
+	"runtime/metrics"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/zorgkit/zorgkit/bsn/bsntest"
+	"github.com/zorgkit/zorgkit/pseudonym"
+	"github.com/zorgkit/zorgkit/pseudonym/pseudonymtest"
+)
+
+var (
+	sinkBytes     []byte
+	sinkPseudonym pseudonym.Pseudonym
+)
+
+// BenchmarkPseudonym compares one pseudonym, appended to a reused buffer,
+// with the least it can cost: a bare, reused crypto/hmac SHA-256 over the
+// same nine bytes.
+func BenchmarkPseudonym(b *testing.B) {
+	n := bsntest.TestPersons()[0]
+	b.Run("impl=pseudonymiser", func(b *testing.B) {
+		p, err := pseudonymtest.Keyring().Pseudonymiser("gemeente-almere")
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			sinkPseudonym = p.Pseudonym(n)
+		}
+	})
+	b.Run("impl=bare-hmac", func(b *testing.B) {
+		mac := hmac.New(sha256.New, pseudonymtest.Secret("k1"))
+		digits := []byte(n.String())
+		buf := make([]byte, 0, 128)
+		b.ReportAllocs()
+		for b.Loop() {
+			mac.Reset()
+			mac.Write(digits)
+			sinkBytes = mac.Sum(buf[:0])
+		}
+	})
+}
+
+// BenchmarkPseudonymText is a pseudonym in its text form, appended to a
+// reused buffer: the cost of BenchmarkPseudonym plus base32.
+func BenchmarkPseudonymText(b *testing.B) {
+	n := bsntest.TestPersons()[0]
+	p, err := pseudonymtest.Keyring().Pseudonymiser("gemeente-almere")
+	if err != nil {
+		b.Fatal(err)
+	}
+	buf := make([]byte, 0, 128)
+	b.ReportAllocs()
+	for b.Loop() {
+		sinkBytes, _ = p.Pseudonym(n).AppendText(buf[:0])
+	}
+}
+
+// BenchmarkFile compares the whole pipeline on CBS-like rows made on the fly
+// with a plain encoding/csv copy of the same rows. The number of rows is
+// 5 million unless BENCH_ROWS says otherwise; each iteration reads them all,
+// so run it with -benchtime=1x.
+func BenchmarkFile(b *testing.B) {
+	rows := 5_000_000
+	if s := os.Getenv("BENCH_ROWS"); s != "" {
+		rows, _ = strconv.Atoi(s)
+	}
+	size, _ := io.Copy(io.Discard, pseudonymtest.CBSRows(1, rows))
+	b.Run("impl=pipeline", func(b *testing.B) {
+		p := cbsPolicy()
+		measure(b, size, rows, func(r io.Reader, w io.Writer) error {
+			_, err := p.Process(context.Background(), r, w)
+			return err
+		})
+	})
+	b.Run("impl=csv-copy", func(b *testing.B) {
+		measure(b, size, rows, csvCopy)
+	})
+}
+
+// csvCopy is the baseline: read every record with encoding/csv and write it
+// back, without any cryptography.
+func csvCopy(r io.Reader, w io.Writer) error {
+	in := csv.NewReader(r)
+	in.Comma = ';'
+	in.ReuseRecord = true
+	bw := bufio.NewWriterSize(w, 64<<10)
+	out := csv.NewWriter(bw)
+	out.Comma = ';'
+	for {
+		rec, err := in.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if err := out.Write(rec); err != nil {
+			return err
+		}
+	}
+	out.Flush()
+	if err := out.Error(); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// measure runs copy on the generated rows, and reports throughput and peak
+// memory: the process's peak resident set (VmHWM, reset before each run) and
+// the peak of the memory the Go runtime has mapped, sampled every 5 ms.
+func measure(b *testing.B, size int64, rows int, copy func(io.Reader, io.Writer) error) {
+	b.SetBytes(size)
+	b.ReportAllocs()
+	var peakGo atomic.Uint64
+	var peakRSS uint64
+	cpu := cpuTime()
+	for b.Loop() {
+		resetPeakRSS()
+		stop := sampleGoMemory(&peakGo)
+		if err := copy(pseudonymtest.CBSRows(1, rows), io.Discard); err != nil {
+			b.Fatal(err)
+		}
+		stop()
+		peakRSS = max(peakRSS, readPeakRSS())
+	}
+	b.ReportMetric(float64(cpuTime()-cpu)/float64(rows*b.N), "cpu-ns/row")
+	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+	b.ReportMetric(float64(peakGo.Load())/(1<<20), "peak-go-MiB")
+	if peakRSS > 0 {
+		b.ReportMetric(float64(peakRSS)/(1<<20), "peak-rss-MiB")
+	}
+}
+
+// cpuTime returns the CPU time the process has used, user and system.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func sampleGoMemory(peak *atomic.Uint64) (stop func()) {
+	sample := []metrics.Sample{{Name: "/memory/classes/total:bytes"}}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			metrics.Read(sample)
+			if v := sample[0].Value.Uint64(); v > peak.Load() {
+				peak.Store(v)
+			}
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+		}
+	})
+	return func() { close(done); wg.Wait() }
+}
+
+// resetPeakRSS resets VmHWM (Linux 4.0 and later); elsewhere it does nothing.
+func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
+
+// readPeakRSS returns VmHWM in bytes, or 0 where there is none.
+func readPeakRSS() uint64 {
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	_, rest, ok := bytes.Cut(status, []byte("VmHWM:"))
+	if !ok {
+		return 0
+	}
+	line, _, _ := bytes.Cut(rest, []byte("\n"))
+	kb, err := strconv.ParseUint(string(bytes.TrimSpace(bytes.TrimSuffix(bytes.TrimSpace(line), []byte("kB")))), 10, 64)
+	if err != nil {
+		return 0
+	}
+	return kb << 10
+}

@@ -1,0 +1,512 @@
+package pseudonym
+
+import (
+	"bytes"
+	"io"
+	"slices"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
+)
+
+// detectWindow is how much of a file DetectEncoding looks at.
+const detectWindow = 64 << 10
+
+// decode returns in as UTF-8, and the encoding it was read in.
+func decode(in io.Reader, enc Encoding) (io.Reader, Encoding, error) {
+	head := make([]byte, detectWindow)
+	n, err := io.ReadFull(in, head)
+	whole := err == io.EOF || err == io.ErrUnexpectedEOF
+	if err != nil && !whole {
+		return nil, enc, err
+	}
+	head = head[:n]
+	// The rest is read from in itself: no buffer in between to copy through.
+	r := io.MultiReader(bytes.NewReader(head), in)
+	switch {
+	case bytes.HasPrefix(head, []byte("\xef\xbb\xbf")):
+		// A byte-order mark decides: no Windows-1252 text starts with "ï»¿".
+		head = head[3:]
+		return io.MultiReader(bytes.NewReader(head), in), UTF8, nil
+	case bytes.HasPrefix(head, []byte("\xff\xfe")), bytes.HasPrefix(head, []byte("\xfe\xff")):
+		dec := unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder()
+		return transform.NewReader(r, dec), UTF16, nil
+	}
+	if enc == DetectEncoding || enc == UTF16 {
+		enc = Windows1252
+		if validUTF8Prefix(head, whole) {
+			enc = UTF8
+		}
+	}
+	if enc == Windows1252 {
+		return transform.NewReader(r, charmap.Windows1252.NewDecoder()), enc, nil
+	}
+	return r, enc, nil
+}
+
+// validUTF8Prefix reports whether b is valid UTF-8, allowing an incomplete
+// character at its end unless b is the whole file.
+func validUTF8Prefix(b []byte, whole bool) bool {
+	if utf8.Valid(b) {
+		return true
+	}
+	if whole {
+		return false
+	}
+	for cut := 1; cut < utf8.UTFMax && cut <= len(b); cut++ {
+		if utf8.Valid(b[:len(b)-cut]) {
+			return !utf8.FullRune(b[len(b)-cut:])
+		}
+	}
+	return false
+}
+
+// Sizes of the batches in which rows go through the pipeline.
+const (
+	batchBytes = 64 << 10 // a batch is full from this many bytes of input…
+	batchRows  = 1024     // …or this many rows
+	readChunk  = 32 << 10 // the least room a read is given
+)
+
+// rawRow is a row as the framer found it: bytes in[start:end] of its batch
+// without the line ending, or a row the framer rejected (code set).
+type rawRow struct {
+	start, end int
+	line       int
+	quoted     bool // has a '"': split the slow way
+	code       Code
+}
+
+// framer cuts the input into rows: a row ends at a newline that is not in a
+// quoted field. Blank lines are skipped: they hold no data.
+type framer struct {
+	r        io.Reader
+	fixed    bool // a fixed-width file: no quoting
+	comma    byte // 0 until detected
+	maxRow   int
+	line     int    // the line on which the next row starts
+	pending  []byte // bytes read past the last row of the previous batch
+	eof      bool
+	skipping bool // discarding the rest of a rejected line
+}
+
+// frameStatus is what frame found at a position.
+type frameStatus uint8
+
+const (
+	frameRow        frameStatus = iota // a complete row
+	frameBlank                         // an empty line
+	frameIncomplete                    // the row goes on past the data read
+	frameEnd                           // no more data
+	frameBad                           // a row to reject: see code
+)
+
+// frame is the row that starts at a position.
+type frame struct {
+	status frameStatus
+	end    int // end of the row's bytes, without the line ending
+	next   int // where the next row starts
+	lines  int // line endings consumed
+	quoted bool
+	code   Code
+}
+
+// Quote states of a delimited row.
+const (
+	atFieldStart = iota
+	inUnquoted
+	inQuoted
+	atQuoteInQuoted // a '"' inside a quoted field: its end, or the first of ""
+)
+
+// frame finds the row that starts at in[pos:].
+func (f *framer) frame(in []byte, pos int) frame {
+	state := atFieldStart
+	quoted := false
+	lines := 0
+	for i := pos; ; {
+		nl := bytes.IndexByte(in[i:], '\n')
+		lineEnd := len(in)
+		if nl >= 0 {
+			lineEnd = i + nl
+		}
+		content := lineEnd
+		if content > i && in[content-1] == '\r' && (nl >= 0 || f.eof) {
+			content--
+		}
+		if !f.fixed && (state == inQuoted || bytes.IndexByte(in[i:content], '"') >= 0) {
+			quoted = true
+			var ok bool
+			if state, ok = scanQuotes(in[i:content], state, f.comma); !ok {
+				return frame{status: frameBad, code: CodeQuote}
+			}
+		}
+		terminated := nl >= 0 || f.eof
+		switch {
+		case terminated && content-pos > f.maxRow, !terminated && lineEnd-pos > f.maxRow+1:
+			return frame{status: frameBad, code: CodeRowTooLong}
+		case !terminated:
+			return frame{status: frameIncomplete}
+		case state == inQuoted && nl < 0:
+			return frame{status: frameBad, code: CodeQuote} // unterminated at the end of the file
+		case state == inQuoted:
+			i = lineEnd + 1 // the quoted field goes on on the next line
+			lines++
+			continue
+		case nl < 0 && content == pos:
+			return frame{status: frameEnd, next: lineEnd}
+		case nl < 0:
+			return frame{status: frameRow, end: content, next: lineEnd, lines: lines, quoted: quoted}
+		case content == pos:
+			return frame{status: frameBlank, next: lineEnd + 1, lines: 1}
+		}
+		return frame{status: frameRow, end: content, next: lineEnd + 1, lines: lines + 1, quoted: quoted}
+	}
+}
+
+// scanQuotes follows the quote state of a row through one line of it. It
+// reports false for a quote that is neither the start or end of a quoted
+// field nor doubled inside one. A quote inside an unquoted field is a
+// character like any other.
+func scanQuotes(line []byte, state int, comma byte) (int, bool) {
+	for _, c := range line {
+		switch state {
+		case atFieldStart:
+			switch c {
+			case '"':
+				state = inQuoted
+			case comma:
+			default:
+				state = inUnquoted
+			}
+		case inUnquoted:
+			if c == comma {
+				state = atFieldStart
+			}
+		case inQuoted:
+			if c == '"' {
+				state = atQuoteInQuoted
+			}
+		case atQuoteInQuoted:
+			switch c {
+			case '"':
+				state = inQuoted
+			case comma:
+				state = atFieldStart
+			default:
+				return state, false
+			}
+		}
+	}
+	if state == atQuoteInQuoted {
+		state = atFieldStart // the field ended with the line
+	}
+	return state, true
+}
+
+// fill reads rows into b until it is full or the input ends; it reports
+// whether there may be more rows.
+func (f *framer) fill(b *batch) (more bool, err error) {
+	b.in = append(b.in[:0], f.pending...)
+	f.pending = f.pending[:0]
+	pos := 0
+	zeroReads := 0
+	for {
+		// Frame once the delimiter is known: the first line tells.
+		if f.fixed || f.comma != 0 || f.detectComma(b.in) {
+			if f.frameAll(b, &pos) {
+				break
+			}
+		}
+		if f.eof {
+			break
+		}
+		b.in = slices.Grow(b.in, readChunk)
+		n, err := f.r.Read(b.in[len(b.in):cap(b.in)])
+		b.in = b.in[:len(b.in)+n]
+		switch {
+		case err == io.EOF:
+			f.eof = true
+		case err != nil:
+			return false, err
+		case n == 0:
+			if zeroReads++; zeroReads > 100 {
+				return false, io.ErrNoProgress
+			}
+		default:
+			zeroReads = 0
+		}
+	}
+	f.pending = append(f.pending, b.in[pos:]...)
+	b.in = b.in[:pos]
+	return !f.eof || len(f.pending) > 0, nil
+}
+
+// detectComma sets the delimiter to the one of ';', '\t' and ',' that occurs
+// most often in the first line that is not blank. It reports false if that
+// line is not complete in in yet.
+func (f *framer) detectComma(in []byte) bool {
+	line := in
+	for {
+		nl := bytes.IndexByte(line, '\n')
+		switch {
+		case nl < 0 && !f.eof && len(line) <= f.maxRow:
+			return false
+		case nl < 0:
+		case len(bytes.TrimRight(line[:nl], "\r")) == 0:
+			line = line[nl+1:]
+			continue
+		default:
+			line = line[:nl]
+		}
+		break
+	}
+	f.comma = ';'
+	best := bytes.Count(line, []byte{';'})
+	for _, c := range []byte{'\t', ','} {
+		if n := bytes.Count(line, []byte{c}); n > best {
+			f.comma, best = c, n
+		}
+	}
+	return true
+}
+
+// frameAll adds the rows in b.in[*pos:] to b. It reports whether b is full;
+// otherwise it needs more input, or the input has ended.
+func (f *framer) frameAll(b *batch, pos *int) bool {
+	for len(b.rows) < batchRows {
+		if f.skipping {
+			nl := bytes.IndexByte(b.in[*pos:], '\n')
+			if nl < 0 {
+				b.in = b.in[:*pos] // nothing of a batch row is past pos
+				return false
+			}
+			*pos += nl + 1
+			f.skipping = false
+			continue
+		}
+		fr := f.frame(b.in, *pos)
+		switch fr.status {
+		case frameIncomplete:
+			return false
+		case frameEnd:
+			*pos = fr.next
+			return false
+		case frameBlank:
+			f.line++
+		case frameRow:
+			b.rows = append(b.rows, rawRow{start: *pos, end: fr.end, line: f.line, quoted: fr.quoted})
+			f.line += fr.lines
+		case frameBad:
+			// Reject the first line of the row and go on with the next
+			// line: a stray quote costs one row, not the rest of the file.
+			b.rows = append(b.rows, rawRow{line: f.line, code: fr.code})
+			f.line++
+			nl := bytes.IndexByte(b.in[*pos:], '\n')
+			if nl < 0 {
+				f.skipping = true
+				fr.next = len(b.in)
+			} else {
+				fr.next = *pos + nl + 1
+			}
+		}
+		*pos = fr.next
+		if *pos >= batchBytes {
+			return true
+		}
+	}
+	return true
+}
+
+// splitter cuts a row into fields, reusing its buffers.
+type splitter struct {
+	comma     byte
+	fixed     []fixedField
+	maxFields int
+	fields    [][]byte
+	ends      []int
+	scratch   []byte
+}
+
+// split returns the fields of a row, valid until the next call, or the code
+// of the problem that prevents splitting it.
+func (s *splitter) split(row []byte, quoted bool) ([][]byte, Code) {
+	if s.fixed != nil {
+		return s.splitFixed(row)
+	}
+	if quoted {
+		return s.splitQuoted(row)
+	}
+	s.fields = s.fields[:0]
+	for {
+		if len(s.fields) == s.maxFields {
+			return nil, CodeFieldCount
+		}
+		i := bytes.IndexByte(row, s.comma)
+		if i < 0 {
+			s.fields = append(s.fields, row)
+			return s.fields, ""
+		}
+		s.fields = append(s.fields, row[:i])
+		row = row[i+1:]
+	}
+}
+
+// splitQuoted splits a row with quoted fields, unquoting them into scratch.
+func (s *splitter) splitQuoted(row []byte) ([][]byte, Code) {
+	s.scratch = s.scratch[:0]
+	s.ends = s.ends[:0]
+	state := atFieldStart
+	for _, c := range row {
+		switch state {
+		case atFieldStart:
+			switch c {
+			case '"':
+				state = inQuoted
+				continue
+			case s.comma:
+				s.ends = append(s.ends, len(s.scratch))
+				continue
+			}
+			state = inUnquoted
+		case inUnquoted:
+			if c == s.comma {
+				s.ends = append(s.ends, len(s.scratch))
+				state = atFieldStart
+				continue
+			}
+		case inQuoted:
+			if c == '"' {
+				state = atQuoteInQuoted
+				continue
+			}
+		case atQuoteInQuoted:
+			switch c {
+			case '"':
+				state = inQuoted // "" is one quote
+			case s.comma:
+				s.ends = append(s.ends, len(s.scratch))
+				state = atFieldStart
+				continue
+			default:
+				return nil, CodeQuote
+			}
+		}
+		s.scratch = append(s.scratch, c)
+		if len(s.ends) >= s.maxFields {
+			return nil, CodeFieldCount
+		}
+	}
+	if state == inQuoted {
+		return nil, CodeQuote
+	}
+	s.ends = append(s.ends, len(s.scratch))
+	if len(s.ends) > s.maxFields {
+		return nil, CodeFieldCount
+	}
+	s.fields = s.fields[:0]
+	start := 0
+	for _, end := range s.ends {
+		s.fields = append(s.fields, s.scratch[start:end:end])
+		start = end
+	}
+	return s.fields, ""
+}
+
+// splitFixed cuts a fixed-width line into its fields, in characters.
+func (s *splitter) splitFixed(line []byte) ([][]byte, Code) {
+	s.fields = s.fields[:0]
+	ascii := isASCII(line)
+	// offset returns the byte offset of character c, or len(line).
+	at, char := 0, 0
+	offset := func(c int) int {
+		if ascii {
+			return min(c, len(line))
+		}
+		for char < c && at < len(line) {
+			_, size := utf8.DecodeRune(line[at:])
+			at += size
+			char++
+		}
+		return at
+	}
+	for _, f := range s.fixed {
+		start := offset(f.start)
+		end := offset(f.end)
+		s.fields = append(s.fields, bytes.Trim(line[start:end], " "))
+	}
+	if rest := line[offset(s.fixed[len(s.fixed)-1].end):]; len(bytes.Trim(rest, " ")) > 0 {
+		return nil, CodeLineLength
+	}
+	return s.fields, ""
+}
+
+func isASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// A date is a day of the calendar.
+type date struct{ year, month, day int }
+
+// parseDate reads a date in one of the layouts; the default layouts are read
+// without package time, which is slower and allocates.
+func parseDate(b []byte, layouts []string, defaults bool) (date, bool) {
+	if !defaults {
+		for _, layout := range layouts {
+			if t, err := time.Parse(layout, string(b)); err == nil {
+				y, m, d := t.Date()
+				return date{y, int(m), d}, true
+			}
+		}
+		return date{}, false
+	}
+	var d date
+	switch {
+	case len(b) == 10 && b[4] == '-' && b[7] == '-': // 2006-01-02
+		d = date{digits(b[0:4]), digits(b[5:7]), digits(b[8:10])}
+	case len(b) == 8: // 20060102
+		d = date{digits(b[0:4]), digits(b[4:6]), digits(b[6:8])}
+	case len(b) == 10 && b[2] == '-' && b[5] == '-': // 02-01-2006
+		d = date{digits(b[6:10]), digits(b[3:5]), digits(b[0:2])}
+	default:
+		return date{}, false
+	}
+	if d.year < 0 || d.month < 1 || d.month > 12 || d.day < 1 || d.day > daysIn(d.month, d.year) {
+		return date{}, false
+	}
+	return d, true
+}
+
+// daysIn returns the number of days of a month in the Gregorian calendar.
+func daysIn(month, year int) int {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+// digits returns the value of ASCII digits, or -1 if there is another byte.
+func digits(b []byte) int {
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return -1
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
+}

@@ -191,4 +191,3 @@ func checkCounts(t *testing.T, s scenario, p *disclosure.Protected) {
 		}
 	}
 }
-

@@ -214,14 +214,28 @@ func (f *family) protect(t *Tables, r Rules, mask []primaryMask, nonneg []bool) 
 		}
 	}
 	p.Insiders, p.Knower = insiders(pf.known)
+	if !r.ZerosSensitive {
+		// Empty cells are safe: treat every empty base cell, shown or
+		// hidden, as known to all, so that no protection rests on one.
+		for c := range f.n {
+			if f.records[c] == 0 && f.isLeaf(t, c) {
+				p.Knower[c] = -1
+				if !f.inTable[c] {
+					p.Forced = append(p.Forced, int32(c))
+				}
+			}
+		}
+	}
 	for c := range f.n {
 		switch {
 		case mask[c] != 0 && f.records[c] == 0 && !r.ZerosSensitive:
 			// An empty cell of a row withheld in row mode: withheld with
 			// its row, but empty cells are safe, so it needs no
-			// protection.
+			// protection, and it protects nothing: the engine takes it
+			// as known.
 			pf.status[c] = PrimarySuppressed
 			pf.reason[c] = mask[c].first()
+			p.Forced = append(p.Forced, int32(c))
 		case mask[c] != 0:
 			p.Protected[c] = true
 			pf.status[c] = PrimarySuppressed

@@ -218,24 +218,21 @@ func Solve(p *Problem) (res Result, err error) {
 		}
 	}
 	for _, c := range p.Candidates {
-		n := 0
-		for _, v := range views {
-			if !v.prepare(c, nil) {
-				break
-			}
-			n++
+		if !publishAll(views, c) {
+			res.Secondary = append(res.Secondary, c)
 		}
-		if n == len(views) {
-			for _, v := range views {
-				v.commit()
-			}
+	}
+	// Publishing a combination of cells that several readers know is
+	// refused conservatively (see the package comment); what was refused
+	// on that ground may be safe once more is published. Try again.
+	secondary := res.Secondary[:0]
+	for _, c := range res.Secondary {
+		if publishAll(views, c) {
 			continue
 		}
-		for _, v := range views[:n] {
-			v.discard()
-		}
-		res.Secondary = append(res.Secondary, c)
+		secondary = append(secondary, c)
 	}
+	res.Secondary = secondary
 	for c := range exposed {
 		res.Exposed = append(res.Exposed, c)
 	}
@@ -262,6 +259,23 @@ func Solve(p *Problem) (res Result, err error) {
 		res.InsiderKnows = append(res.InsiderKnows, slices.Compact(knows))
 	}
 	return res, nil
+}
+
+// publishAll publishes column c in every view, or, if any view refuses,
+// in none, and reports whether it did.
+func publishAll(views []*view, c int32) bool {
+	for i, v := range views {
+		if !v.prepare(c, nil) {
+			for _, w := range views[:i] {
+				w.discard()
+			}
+			return false
+		}
+	}
+	for _, v := range views {
+		v.commit()
+	}
+	return true
 }
 
 // row is a relation in reduced form: its pivot column appears in no other

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/text/language"
 
 	"github.com/zorgkit/zorgkit/disclosure"
 )
@@ -140,4 +141,27 @@ func TestUndefinedRate(t *testing.T) {
 	var b bytes.Buffer
 	require.NoError(t, p.Table("r").WriteCSV(&b, disclosure.Format{Undefined: "n.v.t."}))
 	assert.Equal(t, "zorgvorm,indicator,decisions,measured,rate\nTotaal,k,12,0,0\nwmo,k,12,0,0\nwlz,k,0,0,n.v.t.\n", b.String())
+}
+
+func TestReasonText(t *testing.T) {
+	tests := []struct {
+		reason disclosure.Reason
+		tag    language.Tag
+		want   string
+	}{
+		{disclosure.Frequency, language.Dutch, "te weinig waarnemingen"},
+		{disclosure.Frequency, language.Und, "te weinig waarnemingen"},
+		{disclosure.Frequency, language.BritishEnglish, "too few contributors"},
+		{disclosure.Complementary, language.German, "afgeschermd ter bescherming van andere cellen"},
+		{disclosure.Derived, language.English, "numerator or denominator withheld"},
+		{disclosure.NoReason, language.English, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.reason.String()+"/"+tt.tag.String(), func(t *testing.T) {
+			assert.Equal(t, tt.want, tt.reason.Text(tt.tag))
+		})
+	}
+	for r := disclosure.Frequency; r <= disclosure.Derived; r++ {
+		assert.NotEqual(t, r.Text(language.Dutch), r.Text(language.English), "reason %v has both texts", r)
+	}
 }

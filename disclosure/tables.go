@@ -1,6 +1,7 @@
 package disclosure
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"slices"
@@ -311,7 +312,7 @@ func FromAggregates(dims []Dimension, s Spec, cells []Aggregate) (*Tables, error
 			}
 			a.leaves[d] = n
 		}
-		key := fmt.Sprint(a.leaves)
+		key := leafKey(a.leaves)
 		if j, dup := seen[key]; dup {
 			return nil, &RecordError{Index: i, Problem: fmt.Sprintf("the same cell as aggregate %d", j)}
 		}
@@ -342,4 +343,13 @@ func FromAggregates(dims []Dimension, s Spec, cells []Aggregate) (*Tables, error
 		t.aggs = append(t.aggs, a)
 	}
 	return t, nil
+}
+
+// leafKey encodes leaf nodes as a map key.
+func leafKey(leaves []int32) string {
+	b := make([]byte, 0, 4*len(leaves))
+	for _, n := range leaves {
+		b = binary.LittleEndian.AppendUint32(b, uint32(n))
+	}
+	return string(b)
 }

@@ -770,6 +770,10 @@ func (v *view) combineInto(r int32, yc []int32, yk []int64, q int32) staged {
 // apply sets a staged row and updates the index.
 func (v *view) apply(s staged) {
 	r := &v.rows[s.row]
+	if n := len(s.cols); cap(r.cols) < n {
+		// Rows tend to grow: leave room.
+		r.cols, r.coefs = make([]int32, 0, n+n/2), make([]int64, 0, n+n/2)
+	}
 	r.cols = append(r.cols[:0], s.cols...)
 	r.coefs = append(r.coefs[:0], s.coefs...)
 	v.count(r)

@@ -49,7 +49,8 @@ func (p *Protected) AuditSystem() (audit.System, []audit.Attacker) {
 			case f.sole[c] >= 0:
 				k = reader(f.sole[c])
 			}
-			if k >= 0 && (f.known[c] == k || f.determinedBy[c] == k || f.determinedBy[c] == elim.Everyone) {
+			if k >= 0 && (f.known[c] == k || f.determinedBy[c] == k || f.determinedBy[c] == elim.Everyone ||
+				slices.Contains(f.insiderKnows[k], int32(c))) {
 				knows[k] = append(knows[k], offset[i]+c)
 			}
 		}

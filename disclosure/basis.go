@@ -55,7 +55,8 @@ func (f *family) basis(t *Tables, known []int32) [][]elim.Term {
 			best := kids[0]
 			for _, k := range kids[1:] {
 				kb, kk := knownIn[j][best], knownIn[j][k]
-				if kk < kb || (kk == kb && f.value[int(k)*f.stride[j]] < f.value[int(best)*f.stride[j]]) {
+				vk, vb := f.value[int(k)*f.stride[j]], f.value[int(best)*f.stride[j]]
+				if kk < kb || (kk == kb && vk < vb) {
 					best = k
 				}
 			}

@@ -118,7 +118,7 @@ func compileDimension(d Dimension, found func() []string) (*dim, error) {
 		return nil, bad("", "the parents form a cycle")
 	}
 	if len(out.codes) == 1 {
-		return nil, bad("", "the dimension has no categories")
+		return nil, bad("", "the dimension has no categories: declare them, or tabulate records that have codes for it")
 	}
 	for n := range out.codes {
 		if out.isLeaf(int32(n)) && n > 0 {

@@ -44,8 +44,11 @@ type protectedFamily struct {
 	sensitive []bool  // primary cells that need protection
 
 	// determinedBy says, per withheld cell, who can compute it: a reader,
-	// elim.Everyone or elim.Nobody.
+	// elim.Everyone or elim.Nobody; insiderKnows lists, per insider, the
+	// withheld cells it can compute.
 	determinedBy []int32
+	insiderKnows map[int32][]int32
+	work         elim.Work
 	exposed      []int32 // primary cells disclosed by publishing empty cells
 }
 
@@ -152,7 +155,7 @@ func (t *Tables) primaries(r Rules, fams []*family) [][]primaryMask {
 					row[d] = nodes[d]
 				}
 				n := rows.records[rows.index(row)]
-				if n < int64(r.minFrequency()) && (n > 0 || r.ZerosSensitive) {
+				if n < int64(r.rowMinimum()) && (n > 0 || r.ZerosSensitive) {
 					masks[i][f.index(nodes)] |= 1 << RowRule
 				}
 			})
@@ -195,7 +198,6 @@ func (f *family) protect(t *Tables, r Rules, mask []primaryMask, nonneg []bool) 
 	p := &elim.Problem{
 		NumCols:   f.n,
 		Protected: pf.sensitive,
-		Knower:    pf.known,
 		Owner:     make([]int32, f.n),
 		Nonneg:    nonneg,
 	}
@@ -210,13 +212,30 @@ func (f *family) protect(t *Tables, r Rules, mask []primaryMask, nonneg []bool) 
 				pf.known[c] = reader(f.sole[c])
 			}
 		}
+	}
+	p.Insiders, p.Knower = insiders(pf.known)
+	if !r.ZerosSensitive {
+		// Empty cells are safe: treat every empty base cell, shown or
+		// hidden, as known to all, so that no protection rests on one.
+		for c := range f.n {
+			if f.records[c] == 0 && f.isLeaf(t, c) {
+				p.Knower[c] = -1
+				if !f.inTable[c] {
+					p.Forced = append(p.Forced, int32(c))
+				}
+			}
+		}
+	}
+	for c := range f.n {
 		switch {
 		case mask[c] != 0 && f.records[c] == 0 && !r.ZerosSensitive:
 			// An empty cell of a row withheld in row mode: withheld with
 			// its row, but empty cells are safe, so it needs no
-			// protection.
+			// protection, and it protects nothing: the engine takes it
+			// as known.
 			pf.status[c] = PrimarySuppressed
 			pf.reason[c] = mask[c].first()
+			p.Forced = append(p.Forced, int32(c))
 		case mask[c] != 0:
 			p.Protected[c] = true
 			pf.status[c] = PrimarySuppressed
@@ -247,7 +266,7 @@ func (f *family) protect(t *Tables, r Rules, mask []primaryMask, nonneg []bool) 
 		}
 		return cmp.Compare(a, b)
 	})
-	p.Basis = f.basis(t, pf.known)
+	p.Basis = f.basis(t, p.Knower)
 	res, err := elim.Solve(p)
 	if err != nil {
 		return nil, fmt.Errorf("disclosure: table too complex for exact 64-bit arithmetic: %w", err)
@@ -257,8 +276,49 @@ func (f *family) protect(t *Tables, r Rules, mask []primaryMask, nonneg []bool) 
 		pf.reason[c] = Complementary
 	}
 	pf.exposed = res.Exposed
+	pf.work = res.Work
 	pf.determinedBy = res.DeterminedBy
+	pf.insiderKnows = make(map[int32][]int32, len(p.Insiders))
+	for i, in := range p.Insiders {
+		pf.insiderKnows[in.Reader] = res.InsiderKnows[i]
+	}
 	return pf, nil
+}
+
+// maxInsiders bounds the number of readers checked in views of their own.
+const maxInsiders = 32
+
+// insiders picks the readers that know more than one base cell (at most
+// maxInsiders, those that know most first) to be checked in views of their
+// own, and returns the knowledge left for the main view. The zero reader
+// stays in the main view, where any sum of empty cells alone is refused.
+func insiders(known []int32) ([]elim.Insider, []int32) {
+	cells := map[int32][]int32{}
+	for c, k := range known {
+		if k > zeroReader {
+			cells[k] = append(cells[k], int32(c))
+		}
+	}
+	var out []elim.Insider
+	for k, cs := range cells {
+		if len(cs) > 1 {
+			out = append(out, elim.Insider{Reader: k, Knows: cs})
+		}
+	}
+	slices.SortFunc(out, func(a, b elim.Insider) int {
+		if c := cmp.Compare(len(b.Knows), len(a.Knows)); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Reader, b.Reader)
+	})
+	out = out[:min(len(out), maxInsiders)]
+	main := slices.Clone(known)
+	for _, in := range out {
+		for _, c := range in.Knows {
+			main[c] = -1
+		}
+	}
+	return out, main
 }
 
 // leavesBelow returns, per cell, the number of base cells it covers.

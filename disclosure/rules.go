@@ -27,10 +27,15 @@ type Rules struct {
 	ZerosSensitive bool
 
 	// RowMode withholds every cell of a report row (the cells that share
-	// the table's Profile categories) whose profile has fewer than
-	// MinFrequency records: the Gemeenteportaal's rule that a profile with
-	// fewer than 5 allocations is not shown. It adds to the cell rules.
+	// the table's Profile categories, in every measure) whose profile has
+	// fewer than RowMinimum records: the Gemeenteportaal's rule that a
+	// profile with fewer than 5 allocations is not shown. It adds to the
+	// cell rules; with MinFrequency 1 it is the portal's rule alone.
 	RowMode bool
+
+	// RowMinimum is the row rule's threshold; DefaultMinFrequency when
+	// zero.
+	RowMinimum int
 
 	// Dominance lists (n,k) rules for Sum tables: a cell is withheld when
 	// its n largest contributors together have more than k percent of its
@@ -60,12 +65,19 @@ func (r Rules) minFrequency() int {
 	return r.MinFrequency
 }
 
+func (r Rules) rowMinimum() int {
+	if r.RowMinimum == 0 {
+		return DefaultMinFrequency
+	}
+	return r.RowMinimum
+}
+
 func (r Rules) check() error {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: "+format, append([]any{ErrRules}, args...)...)
 	}
-	if r.MinFrequency < 0 {
-		return bad("MinFrequency is negative: use 0 for the default of %d", DefaultMinFrequency)
+	if r.MinFrequency < 0 || r.RowMinimum < 0 {
+		return bad("MinFrequency or RowMinimum is negative: use 0 for the default of %d", DefaultMinFrequency)
 	}
 	for _, d := range r.Dominance {
 		if d.N < 1 || d.N > maxDominanceN || !(d.K > 0 && d.K <= 100) {

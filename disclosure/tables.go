@@ -1,6 +1,7 @@
 package disclosure
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"slices"
@@ -109,6 +110,11 @@ type spec struct {
 // records beyond the returned Tables, which keeps a copy of the slice (not
 // of the records' own slices, which must not change afterwards).
 func Tabulate(dims []Dimension, records []Record, specs ...Spec) (*Tables, error) {
+	for i, r := range records {
+		if len(r.Categories) != len(dims) {
+			return nil, &RecordError{Index: i, Problem: fmt.Sprintf("has %d categories for %d dimensions", len(r.Categories), len(dims))}
+		}
+	}
 	t := &Tables{byName: make(map[string]int, len(dims))}
 	for d, def := range dims {
 		cd, err := compileDimension(def, func() []string {
@@ -134,9 +140,6 @@ func Tabulate(dims []Dimension, records []Record, specs ...Spec) (*Tables, error
 	}
 	sums := slices.ContainsFunc(t.specs, func(s *spec) bool { return s.kind == Sum })
 	for i, r := range records {
-		if len(r.Categories) != len(t.dims) {
-			return nil, &RecordError{Index: i, Problem: fmt.Sprintf("has %d categories for %d dimensions", len(r.Categories), len(t.dims))}
-		}
 		for d, code := range r.Categories {
 			if _, ok := t.dims[d].leafOf[code]; !ok {
 				return nil, &RecordError{Index: i, Problem: unknownCode(t.dims[d], code)}
@@ -264,6 +267,11 @@ type aggregate struct {
 // not given are empty). The groups and totals are computed from them. Only
 // Count and Sum tables can be built this way.
 func FromAggregates(dims []Dimension, s Spec, cells []Aggregate) (*Tables, error) {
+	for i, c := range cells {
+		if len(c.Categories) != len(dims) {
+			return nil, &RecordError{Index: i, Problem: fmt.Sprintf("has %d categories for %d dimensions", len(c.Categories), len(dims))}
+		}
+	}
 	t := &Tables{byName: make(map[string]int, len(dims))}
 	for d, def := range dims {
 		cd, err := compileDimension(def, func() []string {
@@ -296,9 +304,6 @@ func FromAggregates(dims []Dimension, s Spec, cells []Aggregate) (*Tables, error
 	}
 	seen := make(map[string]int, len(cells))
 	for i, c := range cells {
-		if len(c.Categories) != len(t.dims) {
-			return nil, &RecordError{Index: i, Problem: fmt.Sprintf("has %d categories for %d dimensions", len(c.Categories), len(t.dims))}
-		}
 		a := aggregate{Aggregate: c, leaves: make([]int32, len(t.dims))}
 		for d, code := range c.Categories {
 			n, ok := t.dims[d].leafOf[code]
@@ -307,7 +312,7 @@ func FromAggregates(dims []Dimension, s Spec, cells []Aggregate) (*Tables, error
 			}
 			a.leaves[d] = n
 		}
-		key := fmt.Sprint(a.leaves)
+		key := leafKey(a.leaves)
 		if j, dup := seen[key]; dup {
 			return nil, &RecordError{Index: i, Problem: fmt.Sprintf("the same cell as aggregate %d", j)}
 		}
@@ -338,4 +343,13 @@ func FromAggregates(dims []Dimension, s Spec, cells []Aggregate) (*Tables, error
 		t.aggs = append(t.aggs, a)
 	}
 	return t, nil
+}
+
+// leafKey encodes leaf nodes as a map key.
+func leafKey(leaves []int32) string {
+	b := make([]byte, 0, 4*len(leaves))
+	for _, n := range leaves {
+		b = binary.LittleEndian.AppendUint32(b, uint32(n))
+	}
+	return string(b)
 }

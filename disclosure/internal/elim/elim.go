@@ -21,16 +21,28 @@
 // only re-pivoted when its pivot column is published. Pivots are chosen to
 // keep rows short (Markowitz) and on cells published late.
 //
-// Readers with inside knowledge are handled exactly rather than by the
-// conservative "any sum of singletons" rule. Each column may be known to one
-// reader (Knower): a contributor that is the only one in an inner cell, or
-// the reader who knows that empty cells are empty. Columns known to a reader
-// are never pivots (except in rows that consist only of that reader's
-// columns), and under that invariant a protected cell b is determined for
-// reader k exactly when b's row has, besides b, only columns known to k. The
-// proof is short: a vector in the row space is the combination of the rows
-// whose pivot it contains; one whose support lies in {b} and k's columns
-// can contain no pivot but b's.
+// # Readers with inside knowledge
+//
+// They are handled exactly, in two ways.
+//
+// Readers that know few cells (a record alone in its cell; the reader who
+// knows that empty cells are empty) share the main view: each column may be
+// known to one of them (Knower). Known columns are never pivots, except in
+// rows that consist only of one reader's columns, and under that invariant a
+// protected cell b is determined for reader k exactly when b's row has,
+// besides b, only columns known to k. (A vector of the row space is the
+// combination of the rows whose pivots it contains; one whose support lies in
+// {b} and k's columns can contain no pivot but b's.) Publishing a cell that
+// would leave a row of columns known to several readers is refused: it would
+// tell each of them a sum of the others' cells. That is conservative, like
+// GaussSuppression's "anySum"; for a reader that knows only that empty cells
+// are empty it is required, since non-negative cells that add up to zero
+// are all zero.
+//
+// Readers that know many cells (a care provider that alone makes up many
+// cells) are Insiders, each checked in a view of its own in which the
+// cells it knows are published. A candidate is published only when every
+// view allows it.
 //
 // Arithmetic is exact: integer coefficients, each row divided by the greatest
 // common divisor of its entries.
@@ -70,9 +82,10 @@ type Problem struct {
 	// suppressions). They are never published.
 	Protected []bool
 
-	// Knower gives, per cell, the reader that knows the cell's value
-	// without it being published, or -1. Only cells that are not the total
-	// of a relation should be known (the knowledge of totals follows).
+	// Knower gives, per cell, the reader of the main view that knows the
+	// cell's value without it being published, or -1. Only cells that are
+	// not the total of a relation should be known (the knowledge of
+	// totals follows).
 	Knower []int32
 
 	// Owner gives, per protected cell, the reader whose own data the cell
@@ -85,6 +98,9 @@ type Problem struct {
 	// of zero), so it is never allowed.
 	Nonneg []bool
 
+	// Insiders are readers checked in views of their own.
+	Insiders []Insider
+
 	// Forced cells are published first, whatever that discloses.
 	Forced []int32
 
@@ -92,6 +108,14 @@ type Problem struct {
 	// publication would disclose a protected cell. Cells in neither list
 	// and not protected stay unpublished (hidden).
 	Candidates []int32
+}
+
+// Insider is a reader with much inside knowledge, such as a care provider
+// that alone makes up many cells. Its cells are not given in
+// Problem.Knower.
+type Insider struct {
+	Reader int32   // as in Problem.Owner
+	Knows  []int32 // the cells it knows
 }
 
 // Result is the outcome of [Solve].
@@ -103,11 +127,25 @@ type Result struct {
 	// Exposed lists protected cells that the forced cells disclose.
 	Exposed []int32
 
-	// DeterminedBy gives, per unpublished cell, who can compute it from
-	// the published cells and the relations: Everyone, a reader (by its
-	// own knowledge, Knower, besides the published cells), or Nobody.
-	// Cells a reader knows directly are not marked.
+	// DeterminedBy gives, per unpublished cell, who can compute it in the
+	// main view: Everyone (from the published cells), a reader (with the
+	// cells it knows), or Nobody. Cells a reader knows directly are not
+	// marked.
 	DeterminedBy []int32
+
+	// InsiderKnows lists, per insider, the unpublished cells it can
+	// compute, including those it knows.
+	InsiderKnows [][]int32
+
+	// Work counts the rows that were rebuilt and their entries: a measure
+	// of effort independent of the machine.
+	Work Work
+}
+
+// Work counts the effort of [Solve].
+type Work struct {
+	Rows    int // rows rebuilt by elimination
+	Entries int // entries of those rows
 }
 
 // Values of Result.DeterminedBy besides readers.
@@ -119,7 +157,7 @@ const (
 // ErrOverflow reports that exact integer arithmetic exceeded 64 bits.
 var ErrOverflow = errors.New("elim: coefficient overflow in exact arithmetic")
 
-// errOverflow is the panic value used internally for ErrOverflow.
+// overflowPanic is the panic value used internally for ErrOverflow.
 type overflowPanic struct{}
 
 // Solve decides which candidates can be published.
@@ -133,151 +171,261 @@ func Solve(p *Problem) (res Result, err error) {
 			panic(r)
 		}
 	}()
-	e := newEngine(p)
-	if p.Basis != nil {
-		e.load(p.Basis)
-	} else {
-		for _, rel := range p.Relations {
-			e.addRelation(rel)
+	order := make([]int32, p.NumCols)
+	for i := range order {
+		order[i] = math.MaxInt32
+	}
+	pos := int32(0)
+	for _, c := range p.Forced {
+		order[c] = pos
+		pos++
+	}
+	for _, c := range p.Candidates {
+		order[c] = pos
+		pos++
+	}
+	main := newView(p, order, p.Knower, p.Protected)
+	views := []*view{main}
+	for _, in := range p.Insiders {
+		protected := make([]bool, p.NumCols)
+		for c, prot := range p.Protected {
+			protected[c] = prot && p.Owner[c] != in.Reader
+		}
+		views = append(views, newView(p, order, nil, protected))
+	}
+	for _, v := range views {
+		if p.Basis != nil {
+			v.load(p.Basis)
+		} else {
+			for _, rel := range p.Relations {
+				v.addRelation(rel)
+			}
+		}
+	}
+	for i, in := range p.Insiders {
+		v := views[i+1]
+		ignore := make(map[int32]bool)
+		for _, c := range in.Knows {
+			v.prepare(c, ignore)
+			v.commit()
 		}
 	}
 	exposed := make(map[int32]bool)
 	for _, c := range p.Forced {
-		e.publish(c, exposed)
+		for _, v := range views {
+			v.prepare(c, exposed)
+			v.commit()
+		}
 	}
 	for _, c := range p.Candidates {
-		if !e.publish(c, nil) {
+		if !publishAll(views, c) {
 			res.Secondary = append(res.Secondary, c)
 		}
 	}
+	// Publishing a combination of cells that several readers know is
+	// refused conservatively (see the package comment); what was refused
+	// on that ground may be safe once more is published. Try again.
+	secondary := res.Secondary[:0]
+	for _, c := range res.Secondary {
+		if publishAll(views, c) {
+			continue
+		}
+		secondary = append(secondary, c)
+	}
+	res.Secondary = secondary
 	for c := range exposed {
 		res.Exposed = append(res.Exposed, c)
 	}
 	slices.Sort(res.Exposed)
-	res.DeterminedBy = e.determinedBy()
+	res.DeterminedBy = main.determinedBy()
+	for _, v := range views {
+		res.Work.Rows += v.work.Rows
+		res.Work.Entries += v.work.Entries
+	}
+	for i, in := range p.Insiders {
+		v := views[i+1]
+		var knows []int32
+		for c, by := range v.determinedBy() {
+			if by == Everyone && !main.gone[c] {
+				knows = append(knows, int32(c))
+			}
+		}
+		for _, c := range in.Knows {
+			if !main.gone[c] {
+				knows = append(knows, c)
+			}
+		}
+		slices.Sort(knows)
+		res.InsiderKnows = append(res.InsiderKnows, slices.Compact(knows))
+	}
 	return res, nil
 }
 
-// determinedBy computes Result.DeterminedBy: under the invariant, an
-// unpublished cell is determined exactly when it is the pivot of a row
-// whose other columns one reader knows (or that has none).
-func (e *engine) determinedBy() []int32 {
-	out := make([]int32, e.p.NumCols)
-	for i := range out {
-		out[i] = Nobody
-	}
-	for _, r := range e.rows {
-		if r.pivot < 0 {
-			continue
-		}
-		k := int32(Everyone)
-		for _, c := range r.cols {
-			if c == r.pivot {
-				continue
+// publishAll publishes column c in every view, or, if any view refuses,
+// in none, and reports whether it did.
+func publishAll(views []*view, c int32) bool {
+	for i, v := range views {
+		if !v.prepare(c, nil) {
+			for _, w := range views[:i] {
+				w.discard()
 			}
-			kc := e.known(c)
-			if kc < 0 || (k != Everyone && kc != k) {
-				k = Nobody
-				break
-			}
-			k = kc
+			return false
 		}
-		out[r.pivot] = k
 	}
-	return out
+	for _, v := range views {
+		v.commit()
+	}
+	return true
 }
 
 // row is a relation in reduced form: its pivot column appears in no other
-// row. Columns are sorted; coefficients are non-zero, with no common
-// divisor, the pivot's positive.
+// row. Columns are sorted, coefficients non-zero. Published columns are
+// left in place until the row is rebuilt (publishing a column then costs
+// nothing per row); live counts the others and unknown those of them no
+// reader knows, the pivot excluded, so that most checks need no scan.
 type row struct {
-	pivot int32 // -1 for a removed row
-	cols  []int32
-	coefs []int64
+	pivot   int32 // -1 for a removed row
+	cols    []int32
+	coefs   []int64
+	live    int32
+	unknown int32
 }
 
-func (r *row) index(c int32) int {
-	i, ok := slices.BinarySearch(r.cols, c)
-	if !ok {
-		return -1
-	}
-	return i
-}
+// view is the reduced system as one set of readers sees it.
+type view struct {
+	p         *Problem
+	knower    []int32 // nil: nobody knows anything
+	protected []bool  // the cells this view protects
+	order     []int32 // column → position in the publication order; MaxInt32 if never
 
-type engine struct {
-	p       *Problem
 	rows    []row
 	pivotOf []int32   // column → row, or -1
-	colRows [][]int32 // column → rows that contain it; may hold stale entries
+	colRows [][]int32 // column → rows that contain it
 	gone    []bool    // column published
-	order   []int32   // column → position in the publication order; MaxInt32 if never
 
-	nRepivot, nCombine, combineWork int
+	// Scratch space for staged rows: columns, coefficients, lists.
+	ac []int32
+	ak []int64
+	al []int32
 
-	// seen marks rows visited in epoch, to drop duplicates from colRows.
-	seen  []uint32
-	epoch uint32
-
-	// scratch buffers
-	staged []staged
+	pend pending
+	work Work
 }
+
+// pending is a publication that prepare found safe and commit applies.
+type pending struct {
+	active bool
+	mode   uint8
+	col    int32
+	ri     int32    // modePivot, modeRemove: the row whose pivot col is
+	q      int32    // modePivot: its new pivot
+	cols   []int32  // modePivot: its new entries
+	coefs  []int64  //
+	staged []staged // modePivot: other rows, with q eliminated
+}
+
+const (
+	modeGone   = iota // nothing to change
+	modeFree          // col leaves the rows that contain it
+	modeRemove        // col was determined: its row goes
+	modePivot         // col's row takes pivot q, eliminated from other rows
+)
 
 type staged struct {
-	row   int32
-	cols  []int32
-	coefs []int64
+	row            int32
+	cols           []int32
+	coefs          []int64
+	added, removed []int32 // columns that enter and leave the row
 }
 
-func newEngine(p *Problem) *engine {
+func newView(p *Problem, order []int32, knower []int32, protected []bool) *view {
 	n := p.NumCols
-	e := &engine{
-		p:       p,
-		pivotOf: make([]int32, n),
-		colRows: make([][]int32, n),
-		gone:    make([]bool, n),
-		order:   make([]int32, n),
+	v := &view{
+		p:         p,
+		knower:    knower,
+		protected: protected,
+		order:     order,
+		pivotOf:   make([]int32, n),
+		colRows:   make([][]int32, n),
+		gone:      make([]bool, n),
 	}
-	for i := range e.pivotOf {
-		e.pivotOf[i] = -1
-		e.order[i] = math.MaxInt32
+	for i := range v.pivotOf {
+		v.pivotOf[i] = -1
 	}
-	pos := int32(0)
-	for _, c := range p.Forced {
-		e.order[c] = pos
-		pos++
-	}
-	for _, c := range p.Candidates {
-		e.order[c] = pos
-		pos++
-	}
-	return e
+	return v
 }
 
 // known reports the reader that knows column c, or -1.
-func (e *engine) known(c int32) int32 { return e.p.Knower[c] }
+func (v *view) known(c int32) int32 {
+	if v.knower == nil {
+		return -1
+	}
+	return v.knower[c]
+}
 
-// rowsWith returns the live rows that contain column c, and drops stale
-// entries from the index.
-func (e *engine) rowsWith(c int32) []int32 {
-	list := e.colRows[c]
-	e.epoch++
-	k := 0
-	for _, r := range list {
-		if e.seen[r] == e.epoch {
-			continue
-		}
-		e.seen[r] = e.epoch
-		if e.rows[r].pivot >= 0 && e.rows[r].index(c) >= 0 {
-			list[k] = r
-			k++
+// rowsWith returns the rows that contain column c.
+func (v *view) rowsWith(c int32) []int32 { return v.colRows[c] }
+
+// unindex removes row r from the rows of column c.
+func (v *view) unindex(c, r int32) {
+	l := v.colRows[c]
+	for i, x := range l {
+		if x == r {
+			l[i] = l[len(l)-1]
+			v.colRows[c] = l[:len(l)-1]
+			return
 		}
 	}
-	e.colRows[c] = list[:k]
-	return e.colRows[c]
+}
+
+// newRow adds a row and indexes its columns.
+func (v *view) newRow(pivot int32, cols []int32, coefs []int64) int32 {
+	ri := int32(len(v.rows))
+	v.rows = append(v.rows, row{pivot: pivot, cols: cols, coefs: coefs})
+	v.count(&v.rows[ri])
+	for _, c := range cols {
+		v.colRows[c] = append(v.colRows[c], ri)
+	}
+	v.pivotOf[pivot] = ri
+	return ri
+}
+
+// count sets the live and unknown counts of r.
+func (v *view) count(r *row) {
+	r.live, r.unknown = 0, 0
+	for _, c := range r.cols {
+		if v.gone[c] {
+			continue
+		}
+		r.live++
+		if c != r.pivot && v.known(c) < 0 {
+			r.unknown++
+		}
+	}
+}
+
+// eliminate makes q, a column of row ri, its pivot, and eliminates it from
+// the other rows.
+func (v *view) eliminate(ri int32, q int32) {
+	r := &v.rows[ri]
+	if old := r.pivot; old >= 0 && v.pivotOf[old] == ri {
+		v.pivotOf[old] = -1
+	}
+	r.pivot = q
+	normalize(r.cols, r.coefs, q)
+	v.count(r)
+	v.pivotOf[q] = ri
+	v.resetArena()
+	others := slices.Clone(v.rowsWith(q))
+	for _, r2 := range others {
+		if r2 != ri {
+			v.apply(v.combineInto(r2, v.rows[ri].cols, v.rows[ri].coefs, q))
+		}
+	}
 }
 
 // addRelation adds a relation to the reduced system.
-func (e *engine) addRelation(rel []Term) {
+func (v *view) addRelation(rel []Term) {
 	cols := make([]int32, 0, len(rel))
 	coefs := make([]int64, 0, len(rel))
 	sorted := slices.Clone(rel)
@@ -295,162 +443,99 @@ func (e *engine) addRelation(rel []Term) {
 	// column, so one pass suffices.
 	var pivots []int32
 	for _, c := range cols {
-		if e.pivotOf[c] >= 0 {
+		if v.pivotOf[c] >= 0 {
 			pivots = append(pivots, c)
 		}
 	}
 	for _, c := range pivots {
-		r := &e.rows[e.pivotOf[c]]
+		r := &v.rows[v.pivotOf[c]]
 		cols, coefs = combine(cols, coefs, r.cols, r.coefs, c)
 	}
 	if len(cols) == 0 {
 		return // implied by the relations so far
 	}
-	q := e.choosePivot(cols, -1)
+	q := v.choosePivot(cols)
 	if q < 0 {
 		// Only known columns remain: a relation between cells that some
-		// readers know. Pivot on one anyway (see the package comment).
-		q = e.cheapest(cols, -1)
+		// readers know. Pivot on one anyway; callers give knowledge of
+		// independent cells only, where this does not happen.
+		q = v.cheapest(cols)
 	}
-	normalize(cols, coefs, q)
-	ri := int32(len(e.rows))
-	e.rows = append(e.rows, row{pivot: q, cols: cols, coefs: coefs})
-	e.seen = append(e.seen, 0)
-	// Eliminate q from the other rows before indexing the new one.
-	for _, r2 := range slices.Clone(e.rowsWith(q)) {
-		o := &e.rows[r2]
-		nc, nk := combine(o.cols, o.coefs, cols, coefs, q)
-		e.replace(r2, nc, nk)
-	}
-	for _, c := range cols {
-		e.colRows[c] = append(e.colRows[c], ri)
-	}
-	e.pivotOf[q] = ri
+	v.eliminate(v.newRow(q, cols, coefs), q)
 }
 
 // load sets up the rows of a reduced basis, and moves pivots off columns
 // that readers know (see the package comment).
-func (e *engine) load(basis [][]Term) {
-	e.rows = make([]row, 0, len(basis))
-	e.seen = make([]uint32, len(basis))
+func (v *view) load(basis [][]Term) {
+	v.rows = make([]row, 0, len(basis))
 	for _, b := range basis {
-		ri := int32(len(e.rows))
-		pivot := b[0].Col
 		terms := slices.Clone(b)
 		slices.SortFunc(terms, func(a, b Term) int { return int(a.Col) - int(b.Col) })
-		r := row{pivot: pivot, cols: make([]int32, len(terms)), coefs: make([]int64, len(terms))}
+		cols, coefs := make([]int32, len(terms)), make([]int64, len(terms))
 		for i, t := range terms {
-			r.cols[i], r.coefs[i] = t.Col, t.Coef
-			e.colRows[t.Col] = append(e.colRows[t.Col], ri)
+			cols[i], coefs[i] = t.Col, t.Coef
 		}
-		normalize(r.cols, r.coefs, pivot)
-		e.rows = append(e.rows, r)
-		e.pivotOf[pivot] = ri
+		normalize(cols, coefs, b[0].Col)
+		v.newRow(b[0].Col, cols, coefs)
 	}
-	for ri := range e.rows {
-		r := &e.rows[ri]
-		if e.known(r.pivot) < 0 {
+	for ri := range v.rows {
+		r := &v.rows[ri]
+		if v.known(r.pivot) < 0 {
 			continue
 		}
-		q := e.choosePivot(r.cols, r.pivot)
-		if q < 0 {
-			continue // only known columns: see addRelation
+		if q := v.choosePivot(r.cols); q >= 0 {
+			v.eliminate(int32(ri), q)
 		}
-		e.pivotOf[r.pivot] = -1
-		cols, coefs := r.cols, r.coefs
-		normalize(cols, coefs, q)
-		for _, r2 := range slices.Clone(e.rowsWith(q)) {
-			if r2 == int32(ri) {
-				continue
-			}
-			o := &e.rows[r2]
-			nc, nk := combine(o.cols, o.coefs, cols, coefs, q)
-			e.replace(r2, nc, nk)
-		}
-		e.rows[ri].pivot = q
-		e.pivotOf[q] = int32(ri)
 	}
 }
 
-// choosePivot picks the pivot of a row among cols (excluding skip): a
-// column no reader knows, that appears in few rows, published as late as
-// possible. It returns -1 if every column is known to some reader.
-func (e *engine) choosePivot(cols []int32, skip int32) int32 {
+// choosePivot picks the pivot of a row among cols: a column no reader
+// knows, published as late as possible (so that the row is not re-pivoted
+// soon), in few rows. It returns -1 if every column is known to some
+// reader.
+func (v *view) choosePivot(cols []int32) int32 {
 	best := int32(-1)
 	var bestCount int
 	var bestOrder int32
 	for _, c := range cols {
-		if c == skip || e.known(c) >= 0 {
+		if v.known(c) >= 0 || v.gone[c] {
 			continue
 		}
-		n := len(e.colRows[c])
-		o := e.order[c]
-		if best < 0 || better(n, o, bestCount, bestOrder) {
+		n := len(v.colRows[c])
+		o := v.order[c]
+		if best < 0 || o > bestOrder || (o == bestOrder && n < bestCount) {
 			best, bestCount, bestOrder = c, n, o
 		}
 	}
 	return best
 }
 
-var pivotHeuristic = 3
-
-func better(n int, o int32, bn int, bo int32) bool {
-	switch pivotHeuristic {
-	case 2:
-		np, bp := o == math.MaxInt32, bo == math.MaxInt32
-		if np != bp {
-			return np
-		}
-		return n < bn || (n == bn && o > bo)
-	case 3:
-		return o > bo || (o == bo && n < bn)
-	}
-	return n < bn || (n == bn && o > bo)
-}
-
 // cheapest picks the column in fewest rows, ignoring readers' knowledge.
-func (e *engine) cheapest(cols []int32, skip int32) int32 {
+func (v *view) cheapest(cols []int32) int32 {
 	best := int32(-1)
 	bestCount := 0
 	for _, c := range cols {
-		if c == skip {
+		if v.gone[c] {
 			continue
 		}
-		if n := len(e.colRows[c]); best < 0 || n < bestCount {
+		if n := len(v.colRows[c]); best < 0 || n < bestCount {
 			best, bestCount = c, n
 		}
 	}
 	return best
 }
 
-// replace sets the entries of row r and indexes columns new to it.
-func (e *engine) replace(r int32, cols []int32, coefs []int64) {
-	old := e.rows[r].cols
-	i := 0
-	for _, c := range cols {
-		for i < len(old) && old[i] < c {
-			i++
-		}
-		if i < len(old) && old[i] == c {
-			continue
-		}
-		e.colRows[c] = append(e.colRows[c], r)
-	}
-	normalize(cols, coefs, e.rows[r].pivot)
-	e.rows[r].cols = cols
-	e.rows[r].coefs = coefs
-}
-
 // disclosed reports whether a row with protected pivot b and other columns
-// rest lets some reader determine b: nobody else in the row (everyone), or
-// only columns one reader knows, that reader not being b's owner.
-func (e *engine) disclosed(b int32, rest []int32, skip int32) bool {
+// rest (skipping b and skip) lets some reader determine b: nobody else in
+// the row (everyone), or only columns one reader knows, that reader not
+// being b's owner.
+func (v *view) disclosed(b int32, rest []int32, skip int32) bool {
 	k := int32(-2)
 	for _, c := range rest {
-		if c == b || c == skip {
+		if c == b || c == skip || v.gone[c] {
 			continue
 		}
-		kc := e.known(c)
+		kc := v.known(c)
 		if kc < 0 || (k != -2 && kc != k) {
 			return false
 		}
@@ -459,131 +544,274 @@ func (e *engine) disclosed(b int32, rest []int32, skip int32) bool {
 	if k == -2 {
 		return true
 	}
-	return k != e.p.Owner[b]
+	return k != v.p.Owner[b]
 }
 
-// publish makes column c known. Unless exposed is non-nil (a forced
-// publication, whose disclosures are recorded in exposed), it refuses, and
-// returns false, when that would disclose a protected cell.
-func (e *engine) publish(c int32, exposed map[int32]bool) bool {
-	if e.gone[c] {
+// prepare checks the publication of column c and stages it for commit.
+// Unless exposed is non-nil (a forced publication, whose disclosures are
+// recorded in exposed), it refuses, and returns false, when that would
+// disclose a protected cell.
+func (v *view) prepare(c int32, exposed map[int32]bool) bool {
+	v.pend = pending{active: true, col: c, staged: v.pend.staged[:0]}
+	v.resetArena()
+	switch {
+	case v.gone[c]:
+		v.pend.mode = modeGone
 		return true
+	case v.pivotOf[c] >= 0:
+		return v.preparePivot(c, v.pivotOf[c], exposed)
 	}
-	var ok bool
-	if r := e.pivotOf[c]; r >= 0 {
-		ok = e.publishPivot(c, r, exposed)
-	} else {
-		ok = e.publishFree(c, exposed)
-	}
-	if ok {
-		e.gone[c] = true
-	}
-	return ok
+	return v.prepareFree(c, exposed)
 }
 
-// publishFree publishes a column that is no pivot: it leaves the rows that
-// contain it, which keep their pivots.
-func (e *engine) publishFree(c int32, exposed map[int32]bool) bool {
-	rows := e.rowsWith(c)
-	for _, r := range rows {
-		rw := &e.rows[r]
-		if e.p.Protected[rw.pivot] && e.disclosed(rw.pivot, rw.cols, c) {
-			if exposed == nil {
-				return false
-			}
-			exposed[rw.pivot] = true
-		}
+// reject clears the pending publication and reports whether a forced one
+// goes ahead regardless.
+func (v *view) reject(exposed map[int32]bool, cells ...int32) bool {
+	if exposed == nil {
+		v.pend.active = false
+		return false
 	}
-	for _, r := range rows {
-		rw := &e.rows[r]
-		i := rw.index(c)
-		rw.cols = slices.Delete(rw.cols, i, i+1)
-		rw.coefs = slices.Delete(rw.coefs, i, i+1)
-		normalize(rw.cols, rw.coefs, rw.pivot)
+	for _, b := range cells {
+		exposed[b] = true
 	}
-	e.colRows[c] = nil
 	return true
 }
 
-// publishPivot publishes the pivot column c of row ri: the row takes a new
-// pivot, which is eliminated from the other rows.
-func (e *engine) publishPivot(c int32, ri int32, exposed map[int32]bool) bool {
-	rw := &e.rows[ri]
-	i := rw.index(c)
-	cols := slices.Delete(slices.Clone(rw.cols), i, i+1)
-	coefs := slices.Delete(slices.Clone(rw.coefs), i, i+1)
-	if len(cols) == 0 {
+// prepareFree stages the publication of a column that is no pivot: it
+// leaves the rows that contain it, which keep their pivots.
+func (v *view) prepareFree(c int32, exposed map[int32]bool) bool {
+	v.pend.mode = modeFree
+	unknownC := int32(0)
+	if v.known(c) < 0 {
+		unknownC = 1
+	}
+	for _, r := range v.rowsWith(c) {
+		rw := &v.rows[r]
+		if !v.protected[rw.pivot] || rw.unknown-unknownC > 0 {
+			continue // another column no reader knows stays in the row
+		}
+		if v.disclosed(rw.pivot, rw.cols, c) && !v.reject(exposed, rw.pivot) {
+			return false
+		}
+	}
+	return true
+}
+
+// preparePivot stages the publication of the pivot column c of row ri: the
+// row takes a new pivot, which is eliminated from the other rows.
+func (v *view) preparePivot(c int32, ri int32, exposed map[int32]bool) bool {
+	rw := &v.rows[ri]
+	v.pend.ri = ri
+	if rw.live == 1 {
 		// c was determined already: publishing it tells nothing new.
-		e.removeRow(ri)
-		e.pivotOf[c] = -1
+		v.pend.mode = modeRemove
 		return true
 	}
-	q := e.choosePivot(cols, -1)
+	v.pend.mode = modePivot
+	// The row without c, in the arena.
+	start := len(v.ac)
+	for i, x := range rw.cols {
+		if x != c && !v.gone[x] {
+			v.ac = append(v.ac, x)
+			v.ak = append(v.ak, rw.coefs[i])
+		}
+	}
+	cols, coefs := v.ac[start:len(v.ac):len(v.ac)], v.ak[start:len(v.ak):len(v.ak)]
+	q := v.choosePivot(cols)
 	if q < 0 {
 		// Only columns known to readers remain: publishing c would
 		// publish a combination of them. Allowed only when one ordinary
 		// reader knows them all: then it learns nothing, and the others
-		// learn a combination of that reader's cells, which stays exact
-		// under the invariant (see the package comment).
-		k := e.known(cols[0])
+		// learn a combination of that reader's cells, which keeps the
+		// test exact (see the package comment).
+		k := v.known(cols[0])
 		for _, x := range cols[1:] {
-			if e.known(x) != k {
+			if v.known(x) != k {
 				k = -1
 				break
 			}
 		}
-		if k < 0 || e.p.Nonneg[k] {
-			if exposed == nil {
-				return false
-			}
-			for _, x := range cols {
-				if e.p.Protected[x] {
-					exposed[x] = true
-				}
-			}
-		}
-		q = e.cheapest(cols, -1)
-	}
-	normalize(cols, coefs, q)
-	if e.p.Protected[q] && e.disclosed(q, cols, -1) {
-		if exposed == nil {
+		if (k < 0 || v.p.Nonneg[k]) && !v.reject(exposed, protectedIn(v.protected, cols)...) {
 			return false
 		}
-		exposed[q] = true
+		q = v.cheapest(cols)
 	}
-	e.nRepivot++
-	e.staged = e.staged[:0]
-	for _, r2 := range e.rowsWith(q) {
+	normalize(cols, coefs, q)
+	if v.protected[q] && v.disclosed(q, cols, -1) && !v.reject(exposed, q) {
+		return false
+	}
+	for _, r2 := range v.rowsWith(q) {
 		if r2 == ri {
 			continue
 		}
-		o := &e.rows[r2]
-		nc, nk := combine(o.cols, o.coefs, cols, coefs, q)
-		if e.p.Protected[o.pivot] && e.disclosed(o.pivot, nc, -1) {
-			if exposed == nil {
-				return false
-			}
-			exposed[o.pivot] = true
+		s := v.combineInto(r2, cols, coefs, q)
+		v.work.Rows++
+		v.work.Entries += len(s.cols)
+		if p := v.rows[r2].pivot; v.protected[p] && v.disclosed(p, s.cols, -1) && !v.reject(exposed, p) {
+			return false
 		}
-		e.staged = append(e.staged, staged{r2, nc, nk})
-		e.nCombine++
-		e.combineWork += len(nc)
+		v.pend.staged = append(v.pend.staged, s)
 	}
-	// Commit.
-	for _, s := range e.staged {
-		e.replace(s.row, s.cols, s.coefs)
-	}
-	e.rows[ri].pivot = q
-	e.rows[ri].cols = cols
-	e.rows[ri].coefs = coefs
-	e.pivotOf[c] = -1
-	e.pivotOf[q] = ri
-	e.colRows[c] = nil
+	v.pend.q, v.pend.cols, v.pend.coefs = q, cols, coefs
 	return true
 }
 
-func (e *engine) removeRow(ri int32) {
-	e.rows[ri] = row{pivot: -1}
+func protectedIn(protected []bool, cols []int32) []int32 {
+	var out []int32
+	for _, c := range cols {
+		if protected[c] {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// discard drops a pending publication.
+func (v *view) discard() { v.pend.active = false }
+
+// commit applies the pending publication.
+func (v *view) commit() {
+	p := &v.pend
+	if !p.active {
+		return
+	}
+	p.active = false
+	c := p.col
+	switch p.mode {
+	case modeFree:
+		unknown := v.known(c) < 0
+		for _, r := range v.colRows[c] {
+			rw := &v.rows[r]
+			rw.live--
+			if unknown {
+				rw.unknown--
+			}
+		}
+	case modeRemove:
+		v.rows[p.ri] = row{pivot: -1}
+		v.pivotOf[c] = -1
+	case modePivot:
+		for _, s := range p.staged {
+			v.apply(s)
+		}
+		r := &v.rows[p.ri]
+		r.cols = append(r.cols[:0], p.cols...)
+		r.coefs = append(r.coefs[:0], p.coefs...)
+		r.pivot = p.q
+		v.pivotOf[c] = -1
+		v.pivotOf[p.q] = p.ri
+	}
+	v.colRows[c] = nil
+	v.gone[c] = true
+	if p.mode == modePivot {
+		v.count(&v.rows[p.ri])
+	}
+}
+
+// resetArena empties the scratch space of staged rows.
+func (v *view) resetArena() {
+	v.ac, v.ak, v.al = v.ac[:0], v.ak[:0], v.al[:0]
+}
+
+// combineInto stages row r minus a multiple of the row (yc, yk) that
+// makes column q cancel, in the arena, normalized for r's pivot, with the
+// columns that enter and leave row r.
+func (v *view) combineInto(r int32, yc []int32, yk []int64, q int32) staged {
+	x := &v.rows[r]
+	xc, xk := x.cols, x.coefs
+	xi, _ := slices.BinarySearch(xc, q)
+	yi, _ := slices.BinarySearch(yc, q)
+	xq, yq := xk[xi], yk[yi]
+	g := gcd(abs(xq), abs(yq))
+	a, b := yq/g, xq/g // a·xq − b·yq = 0
+	start, lstart := len(v.ac), len(v.al)
+	var added []int32
+	i, j := 0, 0
+	for i < len(xc) || j < len(yc) {
+		switch {
+		case j == len(yc) || (i < len(xc) && xc[i] < yc[j]):
+			if !v.gone[xc[i]] {
+				v.ac = append(v.ac, xc[i])
+				v.ak = append(v.ak, mul(a, xk[i]))
+			}
+			i++
+		case i == len(xc) || yc[j] < xc[i]:
+			if !v.gone[yc[j]] {
+				v.ac = append(v.ac, yc[j])
+				v.ak = append(v.ak, neg(mul(b, yk[j])))
+				added = append(added, yc[j])
+			}
+			j++
+		default:
+			if w := sub(mul(a, xk[i]), mul(b, yk[j])); w != 0 {
+				v.ac = append(v.ac, xc[i])
+				v.ak = append(v.ak, w)
+			} else {
+				v.al = append(v.al, xc[i]) // cancelled: leaves the row
+			}
+			i++
+			j++
+		}
+	}
+	s := staged{
+		row:     r,
+		cols:    v.ac[start:len(v.ac):len(v.ac)],
+		coefs:   v.ak[start:len(v.ak):len(v.ak)],
+		removed: v.al[lstart:len(v.al):len(v.al)],
+	}
+	// added is collected separately so that removed stays contiguous.
+	lstart = len(v.al)
+	v.al = append(v.al, added...)
+	s.added = v.al[lstart:len(v.al):len(v.al)]
+	normalize(s.cols, s.coefs, x.pivot)
+	return s
+}
+
+// apply sets a staged row and updates the index.
+func (v *view) apply(s staged) {
+	r := &v.rows[s.row]
+	if n := len(s.cols); cap(r.cols) < n {
+		// Rows tend to grow: leave room.
+		r.cols, r.coefs = make([]int32, 0, n+n/2), make([]int64, 0, n+n/2)
+	}
+	r.cols = append(r.cols[:0], s.cols...)
+	r.coefs = append(r.coefs[:0], s.coefs...)
+	v.count(r)
+	for _, c := range s.added {
+		v.colRows[c] = append(v.colRows[c], s.row)
+	}
+	for _, c := range s.removed {
+		v.unindex(c, s.row)
+	}
+}
+
+// determinedBy computes Result.DeterminedBy: under the invariant, an
+// unpublished cell is determined exactly when it is the pivot of a row
+// whose other columns one reader knows (or that has none).
+func (v *view) determinedBy() []int32 {
+	out := make([]int32, v.p.NumCols)
+	for i := range out {
+		out[i] = Nobody
+	}
+	for _, r := range v.rows {
+		if r.pivot < 0 {
+			continue
+		}
+		k := int32(Everyone)
+		for _, c := range r.cols {
+			if c == r.pivot || v.gone[c] {
+				continue
+			}
+			kc := v.known(c)
+			if kc < 0 || (k != Everyone && kc != k) {
+				k = Nobody
+				break
+			}
+			k = kc
+		}
+		out[r.pivot] = k
+	}
+	return out
 }
 
 // combine returns a·x − b·y without column q, where a and b make column q

@@ -289,6 +289,18 @@ func randomInstance(t *testing.T, r *rand.Rand, readers bool, zeros bool) instan
 			p.Owner[i] = owner
 		}
 	}
+	// Reader 0, when it knows several cells, is checked in a view of its
+	// own.
+	if readers && r.IntN(2) == 0 {
+		in := elim.Insider{Reader: 0}
+		for c, k := range p.Knower {
+			if k == 0 {
+				in.Knows = append(in.Knows, int32(c))
+				p.Knower[c] = -1
+			}
+		}
+		p.Insiders = []elim.Insider{in}
+	}
 	for i := range n {
 		if !p.Protected[i] && !slices.Contains(p.Forced, int32(i)) {
 			p.Candidates = append(p.Candidates, int32(i))
@@ -314,6 +326,13 @@ func (in instance) readerKnows(k int32) []bool {
 		for i, kk := range in.p.Knower {
 			if kk == k {
 				known[i] = true
+			}
+		}
+		for _, ins := range in.p.Insiders {
+			if ins.Reader == k {
+				for _, c := range ins.Knows {
+					known[c] = true
+				}
 			}
 		}
 	}

@@ -1,4 +1,0 @@
-package elim
-
-// SetHeuristic selects the pivot heuristic (experiments).
-func SetHeuristic(h int) { pivotHeuristic = h }

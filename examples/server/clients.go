@@ -43,7 +43,8 @@ type clientView struct {
 
 type purposeView struct {
 	Purpose consent.Purpose
-	Text    string
+	Title   string // "NAW-gegevens inzien"
+	Text    string // "NAW-gegevens inzien", to use in a sentence
 	Allowed bool
 	Reason  string
 }
@@ -132,7 +133,7 @@ func (a *app) clientView(ctx context.Context, u *user, subject, masked string) (
 		if err != nil {
 			return nil, err
 		}
-		cv.Purposes = append(cv.Purposes, purposeView{Purpose: p, Text: purposeText[p], Allowed: out.Allowed, Reason: out.Reason.Message(language.Dutch)})
+		cv.Purposes = append(cv.Purposes, purposeView{Purpose: p, Title: capitalise(purposeText[p]), Text: purposeText[p], Allowed: out.Allowed, Reason: out.Reason.Message(language.Dutch)})
 	}
 	return cv, nil
 }

@@ -1,0 +1,116 @@
+// Package disclosure publishes statistical tables without disclosing small
+// groups: it withholds the cells that fail a primary rule, and enough other
+// cells that none of them can be recomputed from the published cells and
+// the tables' totals and subtotals, by anyone, including a care provider
+// that knows its own records.
+//
+// The Gemeenteportaal shows a municipality reports on the care it bought,
+// built from the data sets its providers upload; a profile with fewer than 5
+// allocations is not shown to the municipality, while a provider always
+// sees all of its own data. Hiding small cells alone is not enough when a
+// report also shows totals: a hidden cell can then often be recomputed by
+// subtraction. This package hides what must be hidden, and lets the
+// independent audit of package [github.com/zorgkit/zorgkit/disclosure/audit]
+// prove it.
+//
+// # Tables
+//
+// [Tabulate] builds linked tables from records (one [Record] per allocation
+// or decision): [Count] tables count records, [Sum] tables add up their
+// values (hours of care), [Response] tables give per outcome indicator the
+// decisions, the valid measurements and their ratio, the response rate.
+// Each table has a cell for every combination of the categories, groups
+// and totals of its dimensions; a [Dimension] can be hierarchical (region >
+// municipality; care category > care type; age group > age band).
+// [FromAggregates] accepts a table that is already aggregated to its inner
+// cells.
+//
+// # Audiences
+//
+// The audience is part of the call, and the two results are different
+// types, so that the unprotected version cannot be handed to the wrong
+// reader by accident:
+//
+//   - [Tables.Protect] returns [Protected] tables of [PublicTable]s, for
+//     everyone but the data owner, such as the municipality: every cell has
+//     a [Status] and a [Reason], and a withheld value is not in it at all.
+//   - [Tables.OwnerView] returns an [OwnerView] of [OwnerTable]s: one
+//     contributor's own records, unprotected, and nothing of the others.
+//
+// Both render as CSV and JSON ([PublicTable.WriteCSV], [PublicTable.WriteJSON])
+// with a configurable symbol for a withheld value ([Format]).
+//
+// # Primary rules
+//
+// [Rules] holds the frequency rule (fewer than N contributors, N = 5 by
+// default; in a count table the contributors are the records), the (n,k)
+// dominance rules and the p% rule for Sum tables, whether an empty cell is
+// itself sensitive ("nobody in this group"), and the Gemeenteportaal's row
+// rule: with RowMode, every cell of a report row whose profile has fewer
+// than RowMinimum records is withheld, in every measure.
+//
+// # Secondary suppression
+//
+// Secondary cells are chosen by Gaussian elimination, the approach of
+// Langsrud ("Secondary cell suppression by Gaussian elimination", PSD 2024;
+// the R package SSBtools/GaussSuppression): candidates are published from
+// the largest to the smallest (among equal values, cells that cover more
+// inner cells first), and a candidate is withheld when publishing it would
+// make a primary cell a linear function of the published cells. The
+// arithmetic is exact (integers) and the result deterministic: the same
+// records give the same pattern, whatever their order.
+//
+// The elimination itself is reworked (see internal/elim): it keeps the
+// tables' additive relations in reduced form over the unpublished cells,
+// starting from a sparse basis of the product of the hierarchies, so that
+// publishing a large total does not fill the system, and a candidate is
+// judged by the few relations that contain it. A 5,000-cell table takes
+// milliseconds and a 100,000-cell table seconds (BENCHMARKS.md), where the
+// R implementation takes seconds and does not finish.
+//
+// # Linked tables
+//
+// All tables of one call are protected as one system. The tables of one
+// measure (counts, sums, measurements of one indicator) are margins of one
+// cross-classification of all the dimensions they use; cells that two
+// tables share are one cell, with one status in every table, and cells of
+// the cross-classification that no table shows are hidden cells that link
+// the tables, so that differencing one report against another (per
+// municipality against per region, per provider against per care type)
+// discloses nothing.
+//
+// # Readers with inside knowledge
+//
+// A contributor (Record.Contributor, such as the care provider) knows its
+// own records, so it knows every cell to which it alone contributes, and a
+// record without a contributor, alone in its cell, knows that cell (the
+// singleton problem). The protection holds against each of them: a primary
+// cell cannot be computed from the published cells together with what one
+// reader knows. Readers that know several cells are checked exactly, each
+// in a view of the system of its own (up to 32 of them; the rest, like
+// those that know a single cell, share the main view, where publishing a
+// combination of cells that several of them know is refused: conservative,
+// like GaussSuppression's "anySum").
+//
+// # Empty cells
+//
+// Empty cells are published unless Rules.ZerosSensitive. Either way they
+// never protect another cell: a withheld empty cell is taken to be known to
+// be empty (cells are not negative, so withheld cells that add up to zero
+// are all zero). Empty cells are never secondary suppressions.
+//
+// # Rates
+//
+// A rate is published only when its numerator and denominator are: a
+// withheld part withholds the rate (reason [Derived]), and since a rate
+// with its published denominator would publish the numerator, the two
+// decide together.
+//
+// # Auditing
+//
+// [Protected.AuditSystem] converts the protected tables into an
+// [audit.System] with an [audit.Attacker] for every reader with inside
+// knowledge, for [audit.Exact]. The tests of this package run it on every
+// protected table, hand-made, random and fuzzed: no reader computes a
+// primary cell.
+package disclosure

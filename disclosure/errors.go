@@ -1,0 +1,81 @@
+package disclosure
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors. The typed errors below wrap them; test with [errors.Is].
+var (
+	// ErrDimension means a Dimension is not well defined.
+	ErrDimension = errors.New("disclosure: invalid dimension")
+
+	// ErrSpec means a table specification is not valid.
+	ErrSpec = errors.New("disclosure: invalid table specification")
+
+	// ErrRecord means a record or aggregate cell does not fit the
+	// dimensions or has an invalid value.
+	ErrRecord = errors.New("disclosure: invalid record")
+
+	// ErrRules means the protection rules are not valid.
+	ErrRules = errors.New("disclosure: invalid rules")
+
+	// ErrTooLarge means the tables would have more cells than MaxCells.
+	ErrTooLarge = errors.New("disclosure: tables too large")
+
+	// ErrNoContributor means an owner view was asked for without a
+	// contributor, or for tables built from aggregates.
+	ErrNoContributor = errors.New("disclosure: owner view needs a contributor and records")
+)
+
+// DimensionError describes what is wrong with a [Dimension].
+type DimensionError struct {
+	Dimension string // the dimension's name
+	Code      string // the category concerned, if any
+	Problem   string
+}
+
+func (e *DimensionError) Error() string {
+	s := "disclosure: dimension " + quoteOrEmpty(e.Dimension)
+	if e.Code != "" {
+		s += ", category " + fmt.Sprintf("%q", e.Code)
+	}
+	return s + ": " + e.Problem
+}
+
+// Unwrap returns ErrDimension.
+func (e *DimensionError) Unwrap() error { return ErrDimension }
+
+// SpecError describes what is wrong with a table specification.
+type SpecError struct {
+	Table   string // the table's name
+	Problem string
+}
+
+func (e *SpecError) Error() string {
+	return "disclosure: table " + quoteOrEmpty(e.Table) + ": " + e.Problem
+}
+
+// Unwrap returns ErrSpec.
+func (e *SpecError) Unwrap() error { return ErrSpec }
+
+// RecordError describes a record (or aggregate cell) that cannot be
+// tabulated. Index is its position in the input.
+type RecordError struct {
+	Index   int
+	Problem string
+}
+
+func (e *RecordError) Error() string {
+	return fmt.Sprintf("disclosure: record %d: %s", e.Index, e.Problem)
+}
+
+// Unwrap returns ErrRecord.
+func (e *RecordError) Unwrap() error { return ErrRecord }
+
+func quoteOrEmpty(s string) string {
+	if s == "" {
+		return "(unnamed)"
+	}
+	return fmt.Sprintf("%q", s)
+}

@@ -1,0 +1,116 @@
+package disclosure_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/zorgkit/zorgkit/disclosure"
+)
+
+func TestTabulateErrors(t *testing.T) {
+	flat := disclosure.Dimension{Name: "zorgvorm"}
+	spec := disclosure.Spec{Name: "t", Dimensions: []string{"gemeente"}}
+	ok := []disclosure.Record{{Categories: []string{"Almere"}}}
+	tests := []struct {
+		reason  string
+		dims    []disclosure.Dimension
+		records []disclosure.Record
+		specs   []disclosure.Spec
+		err     error
+		msg     string
+	}{
+		{"unnamed dimension", []disclosure.Dimension{{}}, nil, []disclosure.Spec{spec}, disclosure.ErrDimension, "no name"},
+		{"duplicate dimension", []disclosure.Dimension{province, province}, nil, []disclosure.Spec{spec}, disclosure.ErrDimension, "two dimensions"},
+		{"duplicate code", []disclosure.Dimension{{Name: "g", Categories: []disclosure.Category{{Code: "a"}, {Code: "a"}}}}, nil, []disclosure.Spec{spec}, disclosure.ErrDimension, "twice"},
+		{"unknown parent", []disclosure.Dimension{{Name: "g", Categories: []disclosure.Category{{Code: "a", Parent: "b"}}}}, nil, []disclosure.Spec{spec}, disclosure.ErrDimension, "not a category"},
+		{"cycle", []disclosure.Dimension{{Name: "g", Categories: []disclosure.Category{{Code: "a", Parent: "b"}, {Code: "b", Parent: "a"}}}}, nil, []disclosure.Spec{spec}, disclosure.ErrDimension, "cycle"},
+		{"category named as the total", []disclosure.Dimension{{Name: "g", Categories: []disclosure.Category{{Code: "Totaal"}}}}, nil, []disclosure.Spec{spec}, disclosure.ErrDimension, "label of the total"},
+		{"flat dimension without data", []disclosure.Dimension{province, flat}, ok, []disclosure.Spec{spec}, disclosure.ErrRecord, "categories for 2 dimensions"},
+		{"no tables", []disclosure.Dimension{province}, ok, nil, disclosure.ErrSpec, "no tables"},
+		{"unnamed table", []disclosure.Dimension{province}, ok, []disclosure.Spec{{Dimensions: []string{"gemeente"}}}, disclosure.ErrSpec, "no name"},
+		{"unknown dimension", []disclosure.Dimension{province}, ok, []disclosure.Spec{{Name: "t", Dimensions: []string{"leeftijd"}}}, disclosure.ErrSpec, "does not exist"},
+		{"profile outside the table", []disclosure.Dimension{province}, ok, []disclosure.Spec{{Name: "t", Dimensions: []string{"gemeente"}, Profile: []string{"x"}}}, disclosure.ErrSpec, "profile"},
+		{"response without indicators", []disclosure.Dimension{province}, ok, []disclosure.Spec{{Name: "t", Kind: disclosure.Response, Dimensions: []string{"gemeente"}}}, disclosure.ErrSpec, "indicators"},
+		{"indicators on a count table", []disclosure.Dimension{province}, ok, []disclosure.Spec{{Name: "t", Dimensions: []string{"gemeente"}, Indicators: []string{"k"}}}, disclosure.ErrSpec, "only response"},
+		{"two tables with one name", []disclosure.Dimension{province}, ok, []disclosure.Spec{spec, spec}, disclosure.ErrSpec, "two tables"},
+		{"unknown category", []disclosure.Dimension{province}, []disclosure.Record{{Categories: []string{"Zwolle"}}}, []disclosure.Spec{spec}, disclosure.ErrRecord, `"Zwolle" is not in dimension`},
+		{"group instead of a leaf", []disclosure.Dimension{province}, []disclosure.Record{{Categories: []string{"Flevoland"}}}, []disclosure.Spec{spec}, disclosure.ErrRecord, "is a group"},
+		{"wrong number of categories", []disclosure.Dimension{province}, []disclosure.Record{{Categories: []string{"Almere", "wmo"}}}, []disclosure.Spec{spec}, disclosure.ErrRecord, "2 categories for 1"},
+		{"negative value in a sum", []disclosure.Dimension{province}, []disclosure.Record{{Categories: []string{"Almere"}, Value: -1}},
+			[]disclosure.Spec{{Name: "t", Kind: disclosure.Sum, Dimensions: []string{"gemeente"}}}, disclosure.ErrRecord, "negative"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.reason, func(t *testing.T) {
+			_, err := disclosure.Tabulate(tt.dims, tt.records, tt.specs...)
+			require.Error(t, err)
+			assert.ErrorIs(t, err, tt.err)
+			assert.Contains(t, err.Error(), tt.msg)
+			assert.Regexp(t, "^disclosure: ", err.Error())
+		})
+	}
+}
+
+func TestFromAggregatesErrors(t *testing.T) {
+	dims := []disclosure.Dimension{province}
+	spec := disclosure.Spec{Name: "t", Kind: disclosure.Sum, Dimensions: []string{"gemeente"}}
+	tests := []struct {
+		reason string
+		spec   disclosure.Spec
+		cells  []disclosure.Aggregate
+		err    error
+	}{
+		{"response tables need records", disclosure.Spec{Name: "t", Kind: disclosure.Response, Dimensions: []string{"gemeente"}, Indicators: []string{"k"}}, nil, disclosure.ErrSpec},
+		{"same cell twice", spec, []disclosure.Aggregate{{Categories: []string{"Almere"}, Count: 1}, {Categories: []string{"Almere"}, Count: 2}}, disclosure.ErrRecord},
+		{"negative count", spec, []disclosure.Aggregate{{Categories: []string{"Almere"}, Count: -1}}, disclosure.ErrRecord},
+		{"value without contributors", spec, []disclosure.Aggregate{{Categories: []string{"Almere"}, Value: 3}}, disclosure.ErrRecord},
+		{"largest not descending", spec, []disclosure.Aggregate{{Categories: []string{"Almere"}, Count: 2, Value: 10, Largest: []float64{2, 8}}}, disclosure.ErrRecord},
+		{"largest above the value", spec, []disclosure.Aggregate{{Categories: []string{"Almere"}, Count: 2, Value: 10, Largest: []float64{8, 7}}}, disclosure.ErrRecord},
+		{"more largest than contributors", spec, []disclosure.Aggregate{{Categories: []string{"Almere"}, Count: 1, Value: 10, Largest: []float64{5, 5}}}, disclosure.ErrRecord},
+	}
+	for _, tt := range tests {
+		t.Run(tt.reason, func(t *testing.T) {
+			_, err := disclosure.FromAggregates(dims, tt.spec, tt.cells)
+			assert.ErrorIs(t, err, tt.err)
+		})
+	}
+}
+
+func TestRulesErrors(t *testing.T) {
+	tabs, err := disclosure.Tabulate([]disclosure.Dimension{province}, records(3, "", "Almere"),
+		disclosure.Spec{Name: "t", Dimensions: []string{"gemeente"}})
+	require.NoError(t, err)
+	for _, r := range []disclosure.Rules{
+		{MinFrequency: -1},
+		{RowMinimum: -2},
+		{Dominance: []disclosure.Dominance{{N: 0, K: 80}}},
+		{Dominance: []disclosure.Dominance{{N: 2, K: 120}}},
+		{PPercent: 100},
+		{PPercent: -5},
+	} {
+		_, err := tabs.Protect(r)
+		assert.ErrorIs(t, err, disclosure.ErrRules, "%+v", r)
+	}
+}
+
+// An aggregated table gives the same protection as its records.
+func TestFromAggregatesMatchesRecords(t *testing.T) {
+	cells := []disclosure.Aggregate{
+		{Categories: []string{"Almere", "wmo"}, Count: 3},
+		{Categories: []string{"Almere", "jeugdhulp"}, Count: 17},
+		{Categories: []string{"Lelystad", "wmo"}, Count: 23},
+		{Categories: []string{"Lelystad", "jeugdhulp"}, Count: 29},
+		{Categories: []string{"Utrecht", "wmo"}, Count: 41},
+		{Categories: []string{"Utrecht", "jeugdhulp"}, Count: 43},
+	}
+	spec := disclosure.Spec{Name: "toewijzingen", Dimensions: []string{"gemeente", "zorgvorm"}}
+	fromAggs, err := disclosure.FromAggregates([]disclosure.Dimension{province, careType}, spec, cells)
+	require.NoError(t, err)
+	p1, err := fromAggs.Protect(disclosure.Rules{})
+	require.NoError(t, err)
+	p2 := renderFixture(t)
+	assert.Equal(t, p2.Table("toewijzingen").Rows(), p1.Table("toewijzingen").Rows())
+	_, err = fromAggs.OwnerView("zorg-a")
+	assert.ErrorIs(t, err, disclosure.ErrNoContributor)
+}

@@ -1,0 +1,129 @@
+package disclosure_test
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/zorgkit/zorgkit/disclosure"
+)
+
+// allocations returns n allocations of care type careType in municipality
+// gemeente by provider.
+func allocations(n int, provider, gemeente, careType string) []disclosure.Record {
+	out := make([]disclosure.Record, n)
+	for i := range out {
+		out[i] = disclosure.Record{Categories: []string{gemeente, careType}, Contributor: provider}
+	}
+	return out
+}
+
+// Protect a small two-dimensional table, municipality (grouped by
+// province) by care type, and print it as the municipality sees it.
+//
+// The 3 wmo allocations in Almere are withheld (fewer than 5), and so are
+// three more cells, so that they cannot be recomputed. Without providers,
+// Almere's and Lelystad's jeugdhulp would do; but zorg-a alone provides
+// jeugdhulp in Flevoland and knows those numbers, so the municipalities'
+// totals are withheld instead.
+func Example() {
+	dims := []disclosure.Dimension{
+		{Name: "gemeente", Categories: []disclosure.Category{
+			{Code: "Flevoland"},
+			{Code: "Almere", Parent: "Flevoland"},
+			{Code: "Lelystad", Parent: "Flevoland"},
+			{Code: "Utrecht"},
+		}},
+		{Name: "zorgvorm"}, // flat: the care types found in the records
+	}
+	var records []disclosure.Record
+	records = append(records, allocations(20, "zorg-a", "Almere", "jeugdhulp")...)
+	records = append(records, allocations(3, "zorg-b", "Almere", "wmo")...)
+	records = append(records, allocations(12, "zorg-a", "Lelystad", "jeugdhulp")...)
+	records = append(records, allocations(9, "zorg-b", "Lelystad", "wmo")...)
+	records = append(records, allocations(30, "zorg-c", "Utrecht", "jeugdhulp")...)
+	records = append(records, allocations(25, "zorg-c", "Utrecht", "wmo")...)
+
+	tables, err := disclosure.Tabulate(dims, records,
+		disclosure.Spec{Name: "toewijzingen", Dimensions: []string{"gemeente", "zorgvorm"}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	protected, err := tables.Protect(disclosure.Rules{}) // fewer than 5 allocations: withheld
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	t := protected.Table("toewijzingen")
+	fmt.Printf("%-10s %10s %10s %10s\n", "", "Totaal", "jeugdhulp", "wmo")
+	rows := t.Rows()
+	for i := 0; i < len(rows); i += 3 {
+		fmt.Printf("%-10s", rows[i].Categories[0])
+		for _, r := range rows[i : i+3] {
+			fmt.Printf(" %10s", display(r.Cells[0]))
+		}
+		fmt.Println()
+	}
+	fmt.Printf("%+v\n", protected.Stats())
+	// Output:
+	//                Totaal  jeugdhulp        wmo
+	// Totaal             99         62         37
+	// Flevoland          44         32         12
+	// Almere           x(s)         20       x(p)
+	// Lelystad         x(s)         12       x(s)
+	// Utrecht            55         30         25
+	// {Cells:15 Primary:1 Secondary:3 Hidden:0}
+}
+
+func display(c disclosure.Cell) string {
+	switch c.Status {
+	case disclosure.PrimarySuppressed:
+		return "x(p)"
+	case disclosure.SecondarySuppressed:
+		return "x(s)"
+	}
+	return fmt.Sprint(c.Value)
+}
+
+// Render a protected table as CSV, with the status and reason of each
+// cell.
+func ExamplePublicTable_WriteCSV() {
+	dims := []disclosure.Dimension{{Name: "zorgvorm"}}
+	var records []disclosure.Record
+	for care, n := range map[string]int{"jeugdhulp": 14, "wmo": 2, "wlz": 6} {
+		for range n {
+			records = append(records, disclosure.Record{Categories: []string{care}})
+		}
+	}
+	tables, _ := disclosure.Tabulate(dims, records, disclosure.Spec{Name: "t", Dimensions: []string{"zorgvorm"}})
+	protected, _ := tables.Protect(disclosure.Rules{})
+	_ = protected.Table("t").WriteCSV(os.Stdout, disclosure.Format{Withheld: "*", Status: true})
+	// Output:
+	// zorgvorm,count,count_status,count_reason
+	// Totaal,22,published,
+	// jeugdhulp,14,published,
+	// wlz,*,secondary,secondary
+	// wmo,*,primary,frequency
+}
+
+// A provider sees all of its own data, small numbers included, and nothing
+// of the others.
+func ExampleTables_OwnerView() {
+	dims := []disclosure.Dimension{{Name: "zorgvorm"}}
+	records := []disclosure.Record{
+		{Categories: []string{"wmo"}, Contributor: "zorg-a"},
+		{Categories: []string{"wmo"}, Contributor: "zorg-a"},
+		{Categories: []string{"jeugdhulp"}, Contributor: "zorg-b"},
+	}
+	tables, _ := disclosure.Tabulate(dims, records, disclosure.Spec{Name: "t", Dimensions: []string{"zorgvorm"}})
+	view, _ := tables.OwnerView("zorg-a")
+	var b strings.Builder
+	_ = view.Table("t").WriteCSV(&b, disclosure.Format{})
+	fmt.Print(b.String())
+	// Output:
+	// zorgvorm,count
+	// Totaal,2
+	// jeugdhulp,0
+	// wmo,2
+}

@@ -1,0 +1,459 @@
+package disclosure
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/zorgkit/zorgkit/disclosure/internal/elim"
+)
+
+// zeroReader is the reader who knows that empty cells are empty.
+const zeroReader = 0
+
+// Protected is the protected version of linked tables, for everyone but
+// the data owner. Every primary cell is withheld, and so are enough other
+// cells that no primary cell can be computed from the published cells and
+// the tables' totals and subtotals, not by any reader and not by a
+// contributor from its own contributions.
+type Protected struct {
+	tables []*PublicTable
+	stats  Stats
+
+	// For AuditSystem; never rendered.
+	t    *Tables
+	fams []*protectedFamily
+	cs   *contributors
+}
+
+// Stats counts the cells of protected tables. A cell shown by several
+// tables counts once.
+type Stats struct {
+	Cells     int // cells of the tables
+	Primary   int // withheld by a primary rule
+	Secondary int // withheld to protect primary cells
+	Hidden    int // cells of the hidden cross-classification linking the tables
+}
+
+type protectedFamily struct {
+	*family
+	status    []Status
+	reason    []Reason
+	known     []int32 // reader that knows a base cell, or -1
+	sensitive []bool  // primary cells that need protection
+
+	// determinedBy says, per withheld cell, who can compute it: a reader,
+	// elim.Everyone or elim.Nobody; insiderKnows lists, per insider, the
+	// withheld cells it can compute.
+	determinedBy []int32
+	insiderKnows map[int32][]int32
+	work         elim.Work
+	exposed      []int32 // primary cells disclosed by publishing empty cells
+}
+
+// Tables returns the protected tables in the order of the specifications.
+func (p *Protected) Tables() []*PublicTable { return slices.Clone(p.tables) }
+
+// Table returns the protected table with the given name, or nil.
+func (p *Protected) Table(name string) *PublicTable {
+	for _, t := range p.tables {
+		if t.name == name {
+			return t
+		}
+	}
+	return nil
+}
+
+// Stats returns the number of cells, primary and secondary suppressions.
+func (p *Protected) Stats() Stats { return p.stats }
+
+// Protect applies the rules to the tables and withholds, in addition,
+// enough cells that no primary cell can be derived: the protected reports
+// for everyone but the data owner.
+func (t *Tables) Protect(r Rules) (*Protected, error) {
+	if err := r.check(); err != nil {
+		return nil, err
+	}
+	cs := t.contributors()
+	fams := t.families()
+	for _, f := range fams {
+		if err := f.build(t, cs, r.topK()); err != nil {
+			return nil, err
+		}
+	}
+	p := &Protected{t: t, cs: cs}
+	masks := t.primaries(r, fams)
+	anonymous := max(len(t.records), len(t.aggs))
+	readers := 1 + len(cs.names) + anonymous
+	nonneg := make([]bool, readers)
+	nonneg[zeroReader] = true
+	for i, f := range fams {
+		pf, err := f.protect(t, r, masks[i], nonneg)
+		if err != nil {
+			return nil, err
+		}
+		p.fams = append(p.fams, pf)
+		for c := range f.n {
+			switch {
+			case !f.inTable[c]:
+				p.stats.Hidden++
+				continue
+			case pf.status[c] == PrimarySuppressed:
+				p.stats.Primary++
+			case pf.status[c] == SecondarySuppressed:
+				p.stats.Secondary++
+			}
+			p.stats.Cells++
+		}
+	}
+	for _, s := range t.specs {
+		p.tables = append(p.tables, &PublicTable{t.render(s, p.fams)})
+	}
+	return p, nil
+}
+
+// reader returns the reader of a contributor key.
+func reader(key int64) int32 { return int32(key + 1) }
+
+// primaries applies the primary rules to every cell of every table.
+func (t *Tables) primaries(r Rules, fams []*family) [][]primaryMask {
+	masks := make([][]primaryMask, len(fams))
+	for i, f := range fams {
+		masks[i] = make([]primaryMask, f.n)
+		for c := range f.n {
+			if f.inTable[c] {
+				masks[i][c] = r.cellRules(f, c)
+			}
+		}
+	}
+	if !r.RowMode {
+		return masks
+	}
+	var all *family // the records of every family's rows
+	for _, f := range fams {
+		if f.measure == Count && f.indicator == "" {
+			all = f
+		}
+	}
+	nodes := make([]int32, len(t.dims))
+	row := make([]int32, len(t.dims))
+	for _, s := range t.specs {
+		for i, f := range fams {
+			if !slices.Contains(f.specs, s) {
+				continue
+			}
+			rows := f
+			if f.indicator != "" {
+				rows = all
+			}
+			t.eachCell(s, nodes, func() {
+				for d := range row {
+					row[d] = 0
+				}
+				for _, d := range s.profile {
+					row[d] = nodes[d]
+				}
+				n := rows.records[rows.index(row)]
+				if n < int64(r.rowMinimum()) && (n > 0 || r.ZerosSensitive) {
+					masks[i][f.index(nodes)] |= 1 << RowRule
+				}
+			})
+		}
+	}
+	return masks
+}
+
+// eachCell calls fn for every cell of table s, with nodes set to its node
+// per schema dimension (the total outside the table), in display order.
+func (t *Tables) eachCell(s *spec, nodes []int32, fn func()) {
+	for d := range nodes {
+		nodes[d] = 0
+	}
+	var rec func(k int)
+	rec = func(k int) {
+		if k == len(s.dims) {
+			fn()
+			return
+		}
+		d := s.dims[k]
+		for x := range t.dims[d].codes {
+			nodes[d] = int32(x)
+			rec(k + 1)
+		}
+		nodes[d] = 0
+	}
+	rec(0)
+}
+
+// protect chooses the secondary suppressions of a family.
+func (f *family) protect(t *Tables, r Rules, mask []primaryMask, nonneg []bool) (*protectedFamily, error) {
+	pf := &protectedFamily{
+		family:    f,
+		status:    make([]Status, f.n),
+		reason:    make([]Reason, f.n),
+		known:     make([]int32, f.n),
+		sensitive: make([]bool, f.n),
+	}
+	p := &elim.Problem{
+		NumCols:   f.n,
+		Protected: pf.sensitive,
+		Owner:     make([]int32, f.n),
+		Nonneg:    nonneg,
+	}
+	for c := range f.n {
+		p.Owner[c] = -1
+		pf.known[c] = -1
+		if f.isLeaf(t, c) {
+			switch {
+			case f.records[c] == 0:
+				pf.known[c] = zeroReader
+			case f.sole[c] >= 0:
+				pf.known[c] = reader(f.sole[c])
+			}
+		}
+	}
+	p.Insiders, p.Knower = insiders(pf.known)
+	if !r.ZerosSensitive {
+		// Empty cells are safe: treat every empty base cell, shown or
+		// hidden, as known to all, so that no protection rests on one.
+		for c := range f.n {
+			if f.records[c] == 0 && f.isLeaf(t, c) {
+				p.Knower[c] = -1
+				if !f.inTable[c] {
+					p.Forced = append(p.Forced, int32(c))
+				}
+			}
+		}
+	}
+	for c := range f.n {
+		switch {
+		case mask[c] != 0 && f.records[c] == 0 && !r.ZerosSensitive:
+			// An empty cell of a row withheld in row mode: withheld with
+			// its row, but empty cells are safe, so it needs no
+			// protection, and it protects nothing: the engine takes it
+			// as known.
+			pf.status[c] = PrimarySuppressed
+			pf.reason[c] = mask[c].first()
+			p.Forced = append(p.Forced, int32(c))
+		case mask[c] != 0:
+			p.Protected[c] = true
+			pf.status[c] = PrimarySuppressed
+			pf.reason[c] = mask[c].first()
+			switch {
+			case f.records[c] == 0:
+				p.Owner[c] = zeroReader
+			case f.sole[c] >= 0:
+				p.Owner[c] = reader(f.sole[c])
+			}
+		case !f.inTable[c]:
+			pf.status[c] = SecondarySuppressed // hidden: never published
+		case f.records[c] == 0:
+			p.Forced = append(p.Forced, int32(c))
+		default:
+			p.Candidates = append(p.Candidates, int32(c))
+		}
+	}
+	// Publish large cells first, so that small ones are withheld; among
+	// equal values, cells that cover more base cells first.
+	leaves := f.leavesBelow(t)
+	slices.SortFunc(p.Candidates, func(a, b int32) int {
+		if c := cmp.Compare(f.value[b], f.value[a]); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(leaves[b], leaves[a]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b)
+	})
+	p.Basis = f.basis(t, p.Knower)
+	res, err := elim.Solve(p)
+	if err != nil {
+		return nil, fmt.Errorf("disclosure: table too complex for exact 64-bit arithmetic: %w", err)
+	}
+	for _, c := range res.Secondary {
+		pf.status[c] = SecondarySuppressed
+		pf.reason[c] = Complementary
+	}
+	pf.exposed = res.Exposed
+	pf.work = res.Work
+	pf.determinedBy = res.DeterminedBy
+	pf.insiderKnows = make(map[int32][]int32, len(p.Insiders))
+	for i, in := range p.Insiders {
+		pf.insiderKnows[in.Reader] = res.InsiderKnows[i]
+	}
+	return pf, nil
+}
+
+// maxInsiders bounds the number of readers checked in views of their own.
+const maxInsiders = 32
+
+// insiders picks the readers that know more than one base cell (at most
+// maxInsiders, those that know most first) to be checked in views of their
+// own, and returns the knowledge left for the main view. The zero reader
+// stays in the main view, where any sum of empty cells alone is refused.
+func insiders(known []int32) ([]elim.Insider, []int32) {
+	cells := map[int32][]int32{}
+	for c, k := range known {
+		if k > zeroReader {
+			cells[k] = append(cells[k], int32(c))
+		}
+	}
+	var out []elim.Insider
+	for k, cs := range cells {
+		if len(cs) > 1 {
+			out = append(out, elim.Insider{Reader: k, Knows: cs})
+		}
+	}
+	slices.SortFunc(out, func(a, b elim.Insider) int {
+		if c := cmp.Compare(len(b.Knows), len(a.Knows)); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Reader, b.Reader)
+	})
+	out = out[:min(len(out), maxInsiders)]
+	main := slices.Clone(known)
+	for _, in := range out {
+		for _, c := range in.Knows {
+			main[c] = -1
+		}
+	}
+	return out, main
+}
+
+// leavesBelow returns, per cell, the number of base cells it covers.
+func (f *family) leavesBelow(t *Tables) []int {
+	per := make([][]int, len(f.dims))
+	for j, d := range f.dims {
+		dm := t.dims[d]
+		per[j] = make([]int, f.size[j])
+		for x := f.size[j] - 1; x >= 0; x-- {
+			if dm.isLeaf(int32(x)) {
+				per[j][x] = 1
+			}
+			if p := dm.parent[x]; p >= 0 {
+				per[j][p] += per[j][x]
+			}
+		}
+	}
+	out := make([]int, f.n)
+	coords := make([]int32, len(f.dims))
+	for c := range out {
+		coords = f.coords(c, coords)
+		n := 1
+		for j, x := range coords {
+			n *= per[j][x]
+		}
+		out[c] = n
+	}
+	return out
+}
+
+// render builds the rows of table s from the families' statuses.
+func (t *Tables) render(s *spec, fams []*protectedFamily) table {
+	out := table{name: s.name, kind: s.kind, measures: measures[s.kind]}
+	for _, d := range s.dims {
+		out.dimensions = append(out.dimensions, t.dims[d].name)
+	}
+	find := func(name string) *protectedFamily {
+		for _, f := range fams {
+			if f.name == name {
+				return f
+			}
+		}
+		return nil
+	}
+	cell := func(f *protectedFamily, c int) Cell {
+		if f.status[c] != Published {
+			return Cell{Status: f.status[c], Reason: f.reason[c]}
+		}
+		return Cell{Value: f.value[c]}
+	}
+	nodes := make([]int32, len(t.dims))
+	categories := func() []string {
+		cats := make([]string, 0, len(s.dims)+1)
+		for _, d := range s.dims {
+			cats = append(cats, t.dims[d].codes[nodes[d]])
+		}
+		return cats
+	}
+	switch s.kind {
+	case Count, Sum:
+		f := find(map[Kind]string{Count: "count", Sum: "sum"}[s.kind])
+		t.eachCell(s, nodes, func() {
+			out.rows = append(out.rows, Row{Categories: categories(), Cells: []Cell{cell(f, f.index(nodes))}})
+		})
+	case Response:
+		all := find("count")
+		out.dimensions = append(out.dimensions, IndicatorDimension)
+		t.eachCell(s, nodes, func() {
+			decisions := cell(all, all.index(nodes))
+			for _, ind := range s.indicators {
+				m := find("measured:" + ind)
+				measured := cell(m, m.index(nodes))
+				rate := Cell{Status: SecondarySuppressed, Reason: Derived}
+				if !decisions.Withheld() && !measured.Withheld() {
+					rate = Cell{Value: measured.Value / decisions.Value}
+					if decisions.Value == 0 {
+						rate.Value = math.NaN()
+					}
+				}
+				out.rows = append(out.rows, Row{
+					Categories: append(categories(), ind),
+					Cells:      []Cell{decisions, measured, rate},
+				})
+			}
+		})
+	}
+	return out
+}
+
+// OwnerView returns the tables of one contributor's own records,
+// unprotected: a care provider always sees all of its own data. The other
+// contributors' records are left out entirely.
+func (t *Tables) OwnerView(contributor string) (*OwnerView, error) {
+	if contributor == "" || t.aggs != nil {
+		return nil, ErrNoContributor
+	}
+	own := &Tables{dims: t.dims, byName: t.byName, specs: t.specs}
+	for _, r := range t.records {
+		if r.Contributor == contributor {
+			own.records = append(own.records, r)
+		}
+	}
+	cs := own.contributors()
+	var fams []*protectedFamily
+	for _, f := range own.families() {
+		if err := f.build(own, cs, 2); err != nil {
+			return nil, err
+		}
+		fams = append(fams, &protectedFamily{family: f, status: make([]Status, f.n), reason: make([]Reason, f.n)})
+	}
+	v := &OwnerView{contributor: contributor}
+	for _, s := range t.specs {
+		v.tables = append(v.tables, &OwnerTable{own.render(s, fams)})
+	}
+	return v, nil
+}
+
+// OwnerView holds a data owner's own tables, unprotected.
+type OwnerView struct {
+	contributor string
+	tables      []*OwnerTable
+}
+
+// Contributor returns the data owner the view is for.
+func (v *OwnerView) Contributor() string { return v.contributor }
+
+// Tables returns the owner's tables in the order of the specifications.
+func (v *OwnerView) Tables() []*OwnerTable { return slices.Clone(v.tables) }
+
+// Table returns the owner's table with the given name, or nil.
+func (v *OwnerView) Table(name string) *OwnerTable {
+	for _, t := range v.tables {
+		if t.name == name {
+			return t
+		}
+	}
+	return nil
+}

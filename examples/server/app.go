@@ -1,0 +1,231 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/zorgkit/zorgkit/consent"
+	"github.com/zorgkit/zorgkit/consent/sqlstore"
+	"github.com/zorgkit/zorgkit/password"
+	"github.com/zorgkit/zorgkit/pseudonym"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// app is the portal: its configuration, database and the zorgkit pieces it is
+// built from. Handlers are methods on it.
+type app struct {
+	cfg     config
+	db      *sql.DB
+	dialect dialect
+	log     *slog.Logger
+	out     io.Writer // the console, for the demo notices
+	now     func() time.Time
+	keys    secrets
+	pages   map[string]*template.Template
+
+	policy   password.Policy
+	hasher   *password.Hasher
+	codes    *password.LoginCodes
+	resets   *password.Resets
+	throttle *password.Throttle
+	totp     *password.TOTP
+	sender   Sender
+
+	keyring    *pseudonym.Keyring
+	field      *pseudonym.FieldCipher
+	pseudonyms sync.Pool // of *pseudonym.Pseudonymiser: one per goroutine at a time
+	consent    *consent.Registry
+
+	kick       chan struct{} // runs the job scheduler now
+	answerTime time.Duration // least time of a login or reset answer
+}
+
+// newApp opens the database, loads the keys and builds the portal; in demo
+// mode it seeds an empty database and prints the demo users' passwords.
+func newApp(ctx context.Context, cfg config, out io.Writer) (*app, error) {
+	a, err := openApp(ctx, cfg, out)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Demo {
+		passwords, err := a.seedDemo(ctx)
+		if err != nil {
+			a.Close()
+			return nil, fmt.Errorf("demo data: %w", err)
+		}
+		a.printDemoUsers(passwords)
+	}
+	return a, nil
+}
+
+// openApp is newApp without the demo data.
+func openApp(ctx context.Context, cfg config, out io.Writer) (*app, error) {
+	log := slog.New(slog.NewTextHandler(out, nil))
+	keys, err := loadSecrets(cfg.KeyFile, cfg.Demo, out)
+	if err != nil {
+		return nil, err
+	}
+	db, d, err := openDB(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	a := &app{cfg: cfg, db: db, dialect: d, log: log, out: out, now: time.Now, keys: keys, kick: make(chan struct{}, 1), answerTime: defaultAnswerTime}
+	if err := a.init(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// init builds the zorgkit pieces from the configuration and keys. Tests call
+// it again after replacing the clock.
+func (a *app) init() error {
+	switch a.cfg.Policy {
+	case "portero":
+		a.policy = password.Portero()
+	case "almere":
+		a.policy = password.Almere()
+	case "nist":
+		a.policy = password.NIST(true, "zorgkit", "portaal")
+	}
+	store := authStore{db: a.db}
+	a.hasher = &password.Hasher{Pepper: a.keys.Pepper}
+	a.throttle = &password.Throttle{Store: store, Now: a.clock}
+	a.codes = &password.LoginCodes{Key: a.keys.Code, Store: store, Throttle: a.throttle, Now: a.clock}
+	a.resets = &password.Resets{Store: store, Now: a.clock}
+	a.totp = &password.TOTP{Now: a.clock}
+	if a.sender == nil {
+		a.sender = &outboxSender{a: a}
+	}
+
+	var ring []*pseudonym.Key
+	for _, k := range a.keys.Keyring {
+		key, err := pseudonym.NewKey(k.ID, k.Secret)
+		if err != nil {
+			return fmt.Errorf("keyring: %w", err)
+		}
+		ring = append(ring, key)
+	}
+	keyring, err := pseudonym.NewKeyring(ring[0], ring[1:]...)
+	if err != nil {
+		return fmt.Errorf("keyring: %w", err)
+	}
+	a.keyring = keyring
+	if a.field, err = keyring.FieldCipher(""); err != nil {
+		return err
+	}
+	a.pseudonyms.New = func() any {
+		p, err := keyring.Pseudonymiser("")
+		if err != nil {
+			panic(err) // the domain "" is always valid
+		}
+		return p
+	}
+
+	cstore, err := sqlstore.New(a.db, sqlstore.Dialect(a.dialect))
+	if err != nil {
+		return err
+	}
+	if a.consent, err = consent.New(cstore, consent.Config{Key: a.keys.ConsentChain, Now: a.clock, AccessLog: consent.AccessLogFunc(a.logAccess)}); err != nil {
+		return err
+	}
+	pages, err := parseTemplates(a.funcs())
+	if err != nil {
+		return fmt.Errorf("templates: %w", err)
+	}
+	a.pages = pages
+	return nil
+}
+
+// clock is the time source handed to the zorgkit pieces; tests move it.
+func (a *app) clock() time.Time { return a.now() }
+
+// Close releases the database.
+func (a *app) Close() error { return a.db.Close() }
+
+// serve runs the HTTP server until ctx is cancelled, then shuts down
+// gracefully, giving running requests 20 seconds.
+func (a *app) serve(ctx context.Context) error {
+	srv := &http.Server{
+		Addr:              a.cfg.Addr,
+		Handler:           a.routes(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       10 * time.Minute, // uploads of a large CBS file
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	if a.cfg.TLSCert != "" {
+		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	l, err := net.Listen("tcp", a.cfg.Addr)
+	if err != nil {
+		return err
+	}
+	scheme := "http"
+	if a.cfg.TLSCert != "" {
+		scheme = "https"
+	}
+	a.log.Info("listening", "url", scheme+"://"+l.Addr().String(), "policy", a.cfg.Policy, "database", string(a.dialect))
+	go a.runJobs(ctx)
+
+	errc := make(chan error, 1)
+	go func() {
+		if a.cfg.TLSCert != "" {
+			errc <- srv.ServeTLS(l, a.cfg.TLSCert, a.cfg.TLSKey)
+		} else {
+			errc <- srv.Serve(l)
+		}
+	}()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// funcs are the template functions.
+func (a *app) funcs() template.FuncMap {
+	return template.FuncMap{
+		"date": func(t time.Time) string {
+			if t.IsZero() {
+				return "—"
+			}
+			return t.Local().Format("2 Jan 2006")
+		},
+		"datetime": func(t time.Time) string {
+			if t.IsZero() {
+				return "—"
+			}
+			return t.Local().Format("2 Jan 2006 15:04")
+		},
+	}
+}

@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/zorgkit/zorgkit/password"
+)
+
+// authStore keeps login codes, reset tokens and throttling counters in the
+// database, so that every server instance sees the same ones. It implements
+// the store interfaces of package password; passwordtest checks it.
+type authStore struct {
+	db *sql.DB
+}
+
+var (
+	_ password.CodeStore     = authStore{}
+	_ password.ResetStore    = authStore{}
+	_ password.ThrottleStore = authStore{}
+)
+
+// ReplaceCode stores c unless the account's current code was issued after
+// notBefore (the resend cooldown).
+func (s authStore) ReplaceCode(ctx context.Context, c password.Challenge, notBefore time.Time) (password.Challenge, bool, error) {
+	res, err := s.db.ExecContext(ctx, `INSERT INTO login_codes (account, attempt, mac, issued_at, expires_at, attempts, used_at)
+		VALUES ($1, $2, $3, $4, $5, 0, 0)
+		ON CONFLICT (account) DO UPDATE SET attempt = excluded.attempt, mac = excluded.mac,
+			issued_at = excluded.issued_at, expires_at = excluded.expires_at, attempts = 0, used_at = 0
+		WHERE login_codes.issued_at <= $6`,
+		c.Account, c.Attempt, c.MAC, usec(c.Issued), usec(c.Expires), usec(notBefore))
+	if err != nil {
+		return password.Challenge{}, false, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return password.Challenge{}, false, err
+	}
+	if n == 1 {
+		return c, true, nil
+	}
+	cur, err := s.challenge(ctx, s.db, c.Account)
+	return cur, false, err
+}
+
+// CountCodeAttempt counts an entry before the code is checked.
+func (s authStore) CountCodeAttempt(ctx context.Context, account, attempt string, now time.Time, max int) (password.Challenge, bool, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE login_codes SET attempts = attempts + 1
+		WHERE account = $1 AND attempt = $2 AND used_at = 0 AND expires_at > $3 AND attempts < $4`,
+		account, attempt, usec(now), max)
+	if err != nil {
+		return password.Challenge{}, false, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return password.Challenge{}, false, err
+	}
+	c, err := s.challenge(ctx, s.db, account)
+	if errors.Is(err, errNotFound) || (err == nil && c.Attempt != attempt) {
+		return password.Challenge{}, false, password.ErrNoCode
+	}
+	return c, n == 1, err
+}
+
+// ConsumeCode marks the code used, once.
+func (s authStore) ConsumeCode(ctx context.Context, account, attempt string, now time.Time) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE login_codes SET used_at = $3 WHERE account = $1 AND attempt = $2 AND used_at = 0`,
+		account, attempt, usec(now))
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+type queryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func (authStore) challenge(ctx context.Context, q queryer, account string) (password.Challenge, error) {
+	c := password.Challenge{Account: account}
+	var issued, expires, used int64
+	err := q.QueryRowContext(ctx, `SELECT attempt, mac, issued_at, expires_at, attempts, used_at FROM login_codes WHERE account = $1`, account).
+		Scan(&c.Attempt, &c.MAC, &issued, &expires, &c.Attempts, &used)
+	if errors.Is(err, sql.ErrNoRows) {
+		return password.Challenge{}, errNotFound
+	}
+	c.Issued, c.Expires, c.Used = fromUsec(issued), fromUsec(expires), fromUsec(used)
+	return c, err
+}
+
+// PutReset stores t as the account's only reset token.
+func (s authStore) PutReset(ctx context.Context, t password.ResetToken) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO reset_tokens (account, hash, created_at, expires_at, used_at)
+		VALUES ($1, $2, $3, $4, 0)
+		ON CONFLICT (account) DO UPDATE SET hash = excluded.hash, created_at = excluded.created_at,
+			expires_at = excluded.expires_at, used_at = 0`,
+		t.Account, t.Hash[:], usec(t.Created), usec(t.Expires))
+	return err
+}
+
+// ConsumeReset marks the token used, once, if it has not expired.
+func (s authStore) ConsumeReset(ctx context.Context, hash [32]byte, now time.Time) (password.ResetToken, error) {
+	t := password.ResetToken{Hash: hash, Used: now}
+	var created, expires int64
+	err := s.db.QueryRowContext(ctx, `UPDATE reset_tokens SET used_at = $2
+		WHERE hash = $1 AND used_at = 0 AND expires_at > $2 RETURNING account, created_at, expires_at`, hash[:], usec(now)).
+		Scan(&t.Account, &created, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return password.ResetToken{}, password.ErrResetInvalid
+	}
+	if err != nil {
+		return password.ResetToken{}, err
+	}
+	t.Created, t.Expires = fromUsec(created), fromUsec(expires)
+	return t, nil
+}
+
+// DeleteReset removes every token of the account.
+func (s authStore) DeleteReset(ctx context.Context, account string) error {
+	_, err := s.db.ExecContext(ctx, `DELETE FROM reset_tokens WHERE account = $1`, account)
+	return err
+}
+
+// GetThrottle returns the throttling state of key.
+func (s authStore) GetThrottle(ctx context.Context, key string) (password.ThrottleState, error) {
+	var st password.ThrottleState
+	var last int64
+	err := s.db.QueryRowContext(ctx, `SELECT failures, last_failure FROM throttle WHERE key = $1`, key).Scan(&st.Failures, &last)
+	if errors.Is(err, sql.ErrNoRows) {
+		return password.ThrottleState{}, nil
+	}
+	st.Last = fromUsec(last)
+	return st, err
+}
+
+// UpdateThrottle applies f to the state of key in one transaction.
+func (s authStore) UpdateThrottle(ctx context.Context, key string, f func(password.ThrottleState) (password.ThrottleState, error)) (password.ThrottleState, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return password.ThrottleState{}, err
+	}
+	defer tx.Rollback()
+	// Make sure the row exists, then lock it: SQLite's immediate
+	// transactions already hold the write lock; PostgreSQL needs the
+	// UPDATE to lock the row before it is read.
+	if _, err := tx.ExecContext(ctx, `INSERT INTO throttle (key, failures, last_failure) VALUES ($1, 0, 0) ON CONFLICT (key) DO NOTHING`, key); err != nil {
+		return password.ThrottleState{}, err
+	}
+	var st password.ThrottleState
+	var last int64
+	if err := tx.QueryRowContext(ctx, `UPDATE throttle SET failures = failures WHERE key = $1 RETURNING failures, last_failure`, key).
+		Scan(&st.Failures, &last); err != nil {
+		return password.ThrottleState{}, err
+	}
+	st.Last = fromUsec(last)
+	next, err := f(st)
+	if err != nil {
+		return st, err
+	}
+	if next == (password.ThrottleState{}) {
+		_, err = tx.ExecContext(ctx, `DELETE FROM throttle WHERE key = $1`, key)
+	} else {
+		_, err = tx.ExecContext(ctx, `UPDATE throttle SET failures = $2, last_failure = $3 WHERE key = $1`, key, next.Failures, usec(next.Last))
+	}
+	if err != nil {
+		return st, err
+	}
+	return next, tx.Commit()
+}

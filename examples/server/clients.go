@@ -1,0 +1,316 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"golang.org/x/text/language"
+
+	"github.com/zorgkit/zorgkit/bsn"
+	"github.com/zorgkit/zorgkit/consent"
+	"github.com/zorgkit/zorgkit/pseudonym"
+)
+
+// The purposes a provider asks consent for, in the order Portero asks them.
+var clientPurposes = []consent.Purpose{consent.PurposeViewNAW, consent.PurposeConsultIndication, consent.PurposeTakeOverIndication}
+
+var purposeText = map[consent.Purpose]string{
+	consent.PurposeViewNAW:            "NAW-gegevens inzien",
+	consent.PurposeConsultIndication:  "een indicatie raadplegen",
+	consent.PurposeTakeOverIndication: "indicatiegegevens overnemen",
+	consent.PurposeMedicalInformation: "medische informatie opvragen bij een behandelaar",
+}
+
+type clientsPage struct {
+	Error  string
+	Client *clientView
+}
+
+// clientView is a looked-up client as the provider sees it: masked, with what
+// each purpose allows.
+type clientView struct {
+	Subject  string // the pseudonym: travels in forms instead of the BSN
+	Masked   string
+	Purposes []purposeView
+	Shown    *clientData // data of the purpose just opened
+	Message  string
+	Today    string // the default date of signing, as yyyy-mm-dd
+}
+
+type purposeView struct {
+	Purpose consent.Purpose
+	Title   string // "NAW-gegevens inzien"
+	Text    string // "NAW-gegevens inzien", to use in a sentence
+	Allowed bool
+	Reason  string
+}
+
+type clientData struct {
+	Purpose     consent.Purpose
+	Name        string
+	Address     string
+	Indications []indication
+}
+
+type indication struct {
+	ID          string
+	CareProfile string
+	DecidedAt   time.Time
+	ValidUntil  time.Time
+}
+
+func (a *app) clientsPage(w http.ResponseWriter, r *http.Request) {
+	a.render(w, r, http.StatusOK, "clients", clientsPage{})
+}
+
+// bsnMessage is the Dutch message for a BSN that does not parse.
+func bsnMessage(err error) string {
+	switch {
+	case errors.Is(err, bsn.ErrLength):
+		return "Een BSN heeft 9 cijfers (of 8, voor een nummer van vóór 2007)."
+	case errors.Is(err, bsn.ErrCharacter):
+		return "Een BSN bestaat alleen uit cijfers; spaties, punten en streepjes mogen."
+	case errors.Is(err, bsn.ErrPlaceholder):
+		return "Dit is geen BSN maar een vervangende code."
+	default:
+		return "Dit is geen geldig BSN (elfproef). Controleer het nummer op een tikfout."
+	}
+}
+
+// lookupClient finds a client by the exact BSN only: there is no search by
+// name or part of a number. The BSN arrives in the POST body, is turned into
+// its pseudonym at once, and goes nowhere else.
+func (a *app) lookupClient(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	u := userFrom(ctx)
+	n, err := bsn.Parse(r.PostFormValue("bsn"))
+	if err != nil {
+		a.render(w, r, http.StatusUnprocessableEntity, "clients", clientsPage{Error: bsnMessage(err)})
+		return
+	}
+	subject, found, err := a.findClient(ctx, n)
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	if err := a.logAccess(ctx, consent.AccessEntry{Subject: consent.Subject(subject), User: u.ID, Organisation: consent.Organisation(u.OrgID),
+		Purpose: "lookup", Action: "lookup", Allowed: found, Reason: "exact-bsn"}); err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	if !found {
+		a.render(w, r, http.StatusNotFound, "clients", clientsPage{Error: "Er is geen cliënt met dit BSN bekend."})
+		return
+	}
+	cv, err := a.clientView(ctx, u, subject, n.Masked())
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	a.render(w, r, http.StatusOK, "clients", clientsPage{Client: cv})
+}
+
+// findClient returns the client's pseudonym and whether the portal knows it.
+func (a *app) findClient(ctx context.Context, n bsn.Number) (string, bool, error) {
+	p := a.pseudonyms.Get().(*pseudonym.Pseudonymiser)
+	defer a.pseudonyms.Put(p)
+	subject := p.Pseudonym(n).String()
+	var count int
+	err := a.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM clients WHERE pseudonym = $1`, subject).Scan(&count)
+	return subject, count == 1, err
+}
+
+// clientView decides, for each purpose, whether the user's organisation has
+// the client's consent now.
+func (a *app) clientView(ctx context.Context, u *user, subject, masked string) (*clientView, error) {
+	cv := &clientView{Subject: subject, Masked: masked, Today: a.now().Local().Format("2006-01-02")}
+	for _, p := range clientPurposes {
+		out, err := a.consent.Decide(ctx, consent.Subject(subject), consent.Organisation(u.OrgID), p, a.now())
+		if err != nil {
+			return nil, err
+		}
+		cv.Purposes = append(cv.Purposes, purposeView{Purpose: p, Title: capitalise(purposeText[p]), Text: purposeText[p], Allowed: out.Allowed, Reason: out.Reason.Message(language.Dutch)})
+	}
+	return cv, nil
+}
+
+// knownSubject returns the subject of a form if it is a client of the portal.
+func (a *app) knownSubject(ctx context.Context, r *http.Request) (string, error) {
+	subject := r.PostFormValue("subject")
+	var count int
+	if err := a.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM clients WHERE pseudonym = $1`, subject).Scan(&count); err != nil {
+		return "", err
+	}
+	if count != 1 {
+		return "", errNotFound
+	}
+	return subject, nil
+}
+
+// recordConsent records the provider's statement that the client gave (or
+// refused) consent for one purpose, with the reference of the signed form in
+// the provider's own archive.
+func (a *app) recordConsent(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	u := userFrom(ctx)
+	subject, err := a.knownSubject(ctx, r)
+	if errors.Is(err, errNotFound) {
+		http.NotFound(w, r)
+		return
+	}
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	given, err := time.ParseInLocation("2006-01-02", r.PostFormValue("given"), time.Local)
+	msg := ""
+	if err != nil {
+		msg = "Vul de datum van ondertekening in (JJJJ-MM-DD)."
+	} else {
+		if today := a.now(); given.After(today) {
+			given = today // signed today: the form's date has no time
+		}
+		rec := consent.Record{
+			Subject:       consent.Subject(subject),
+			Organisation:  consent.Organisation(u.OrgID),
+			Purpose:       consent.Purpose(r.PostFormValue("purpose")),
+			Decision:      consent.Decision(r.PostFormValue("decision")),
+			GivenAt:       given,
+			PolicyVersion: "portero-toestemming-2017",
+			Evidence: consent.Evidence{
+				Kind:      consent.EvidenceKind(r.PostFormValue("evidence")),
+				Reference: strings.TrimSpace(r.PostFormValue("reference")),
+			},
+			RecordedBy: consent.Actor{User: u.ID, Organisation: consent.Organisation(u.OrgID)},
+		}
+		if doc := r.PostFormValue("document"); doc != "" {
+			h := sha256.Sum256([]byte(doc))
+			rec.Evidence.DocumentSHA256 = h[:]
+		}
+		if rec.Purpose == consent.PurposeMedicalInformation {
+			rec.Practitioner = &consent.Practitioner{Name: strings.TrimSpace(r.PostFormValue("practitioner")), Function: strings.TrimSpace(r.PostFormValue("function"))}
+		}
+		if _, err := a.consent.Give(ctx, rec); err != nil {
+			var ferr *consent.FieldError
+			if !errors.As(err, &ferr) {
+				a.serverError(w, r, err)
+				return
+			}
+			msg = "De toestemming is niet vastgelegd: " + ferr.Problem + " (" + ferr.Field + ")."
+		} else {
+			msg = "De toestemming is vastgelegd."
+		}
+	}
+	cv, err := a.clientView(ctx, u, subject, r.PostFormValue("masked"))
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	cv.Message = msg
+	a.render(w, r, http.StatusOK, "clients", clientsPage{Client: cv})
+}
+
+// viewClientData opens the client's data for one purpose, if the consent
+// allows it now. The decision goes to the access log either way.
+func (a *app) viewClientData(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	u := userFrom(ctx)
+	subject, err := a.knownSubject(ctx, r)
+	if errors.Is(err, errNotFound) {
+		http.NotFound(w, r)
+		return
+	}
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	purpose := consent.Purpose(r.PostFormValue("purpose"))
+	out, err := a.consent.Authorize(ctx, consent.Access{
+		Subject: consent.Subject(subject),
+		Purpose: purpose,
+		By:      consent.Actor{User: u.ID, Organisation: consent.Organisation(u.OrgID)},
+		Action:  "read",
+	})
+	if err != nil {
+		var ferr *consent.FieldError
+		if errors.As(err, &ferr) {
+			http.Error(w, "Onbekend doel.", http.StatusBadRequest)
+			return
+		}
+		a.serverError(w, r, err)
+		return
+	}
+	cv, err := a.clientView(ctx, u, subject, r.PostFormValue("masked"))
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	if !out.Allowed {
+		cv.Message = "Geen toegang: " + out.Reason.Message(language.Dutch)
+		a.render(w, r, http.StatusForbidden, "clients", clientsPage{Client: cv})
+		return
+	}
+	data, err := a.clientData(ctx, subject, purpose)
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	cv.Shown = data
+	a.render(w, r, http.StatusOK, "clients", clientsPage{Client: cv})
+}
+
+// clientData returns what one purpose shows: name and address for NAW, the
+// indications for the other two.
+func (a *app) clientData(ctx context.Context, subject string, purpose consent.Purpose) (*clientData, error) {
+	d := &clientData{Purpose: purpose}
+	if purpose == consent.PurposeViewNAW {
+		var nameEnc, addrEnc string
+		if err := a.db.QueryRowContext(ctx, `SELECT name_enc, address_enc FROM clients WHERE pseudonym = $1`, subject).Scan(&nameEnc, &addrEnc); err != nil {
+			return nil, err
+		}
+		name, err := a.field.Decrypt("clients.name", nameEnc)
+		if err != nil {
+			return nil, err
+		}
+		addr, err := a.field.Decrypt("clients.address", addrEnc)
+		if err != nil {
+			return nil, err
+		}
+		d.Name, d.Address = string(name), string(addr)
+		return d, nil
+	}
+	rows, err := a.db.QueryContext(ctx, `SELECT id, care_profile, decided_at, valid_until FROM indications WHERE client = $1 ORDER BY decided_at DESC`, subject)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var in indication
+		var decided, until int64
+		if err := rows.Scan(&in.ID, &in.CareProfile, &decided, &until); err != nil {
+			return nil, err
+		}
+		in.DecidedAt, in.ValidUntil = fromUsec(decided), fromUsec(until)
+		d.Indications = append(d.Indications, in)
+	}
+	return d, rows.Err()
+}
+
+// logAccess writes an access-log entry. It is also the consent registry's
+// AccessLog, so that lookups and consent decisions land in one log.
+func (a *app) logAccess(ctx context.Context, e consent.AccessEntry) error {
+	if e.ID == "" {
+		e.ID = newID()
+	}
+	if e.Time.IsZero() {
+		e.Time = a.now()
+	}
+	_, err := a.db.ExecContext(ctx, `INSERT INTO access_log (id, at, subject, user_id, on_behalf_of, org_id, purpose, action, allowed, reason, record)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		e.ID, usec(e.Time), string(e.Subject), e.User, e.OnBehalfOf, string(e.Organisation), string(e.Purpose), e.Action, e.Allowed, string(e.Reason), string(e.Record))
+	return err
+}

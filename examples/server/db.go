@@ -1,0 +1,225 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/zorgkit/zorgkit/consent/sqlstore"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL, when -database-url is set
+	_ "modernc.org/sqlite"             // the embedded default
+)
+
+// The portal's own tables. Every statement works on SQLite and PostgreSQL:
+// $n placeholders, TEXT ids, BIGINT Unix times in microseconds, BYTEA for
+// bytes (SQLite stores them as blobs whatever the declared type).
+//
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// dialect names the database behind a *sql.DB.
+type dialect string
+
+const (
+	sqlite   dialect = "sqlite"
+	postgres dialect = "postgres"
+)
+
+// openDB opens PostgreSQL when a DSN is configured, else SQLite in the data
+// directory, and applies the migrations.
+func openDB(ctx context.Context, cfg config) (*sql.DB, dialect, error) {
+	var (
+		db  *sql.DB
+		d   dialect
+		err error
+	)
+	if cfg.DatabaseURL != "" {
+		d = postgres
+		db, err = sql.Open("pgx", cfg.DatabaseURL)
+	} else {
+		d = sqlite
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			return nil, "", fmt.Errorf("create data directory: %w", err)
+		}
+		path := filepath.Join(cfg.DataDir, "zorgkit.db")
+		// WAL lets readers proceed during a write; immediate transactions
+		// take the write lock up front, so two writers wait rather than
+		// fail halfway; busy_timeout makes them wait instead of erroring.
+		dsn := "file:" + path + "?_txlock=immediate&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+		db, err = sql.Open("sqlite", dsn)
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("open database: %w", err)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, "", fmt.Errorf("connect to database: %w", err)
+	}
+	if err := migrate(ctx, db, migrations, "migrations"); err != nil {
+		db.Close()
+		return nil, "", err
+	}
+	if err := sqlstore.Migrate(ctx, db, sqlstore.Dialect(d)); err != nil {
+		db.Close()
+		return nil, "", fmt.Errorf("consent migrations: %w", err)
+	}
+	return db, d, nil
+}
+
+// migrate applies every *.sql file in dir of fsys that is not yet recorded in
+// schema_migrations, in name order, each in its own transaction together with
+// its record. Two instances starting at once do not both apply a migration:
+// the loser's insert of the record fails and its transaction rolls back.
+func migrate(ctx context.Context, db *sql.DB, fsys fs.FS, dir string) error {
+	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		name TEXT PRIMARY KEY,
+		applied_at BIGINT NOT NULL)`); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	names, err := fs.Glob(fsys, dir+"/*.sql")
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		if err := applyMigration(ctx, db, fsys, name); err != nil {
+			return fmt.Errorf("migrate %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func applyMigration(ctx context.Context, db *sql.DB, fsys fs.FS, name string) error {
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE name = $1`, name).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	body, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return err
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (name, applied_at) VALUES ($1, $2)`, name, time.Now().UnixMicro()); err != nil {
+		return err
+	}
+	for _, stmt := range splitStatements(string(body)) {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("%w\n%s", err, stmt)
+		}
+	}
+	return tx.Commit()
+}
+
+// splitStatements splits a migration on semicolons at the end of a line. The
+// migrations hold no procedural code, so that is enough; the pgx driver would
+// run several statements at once, but the SQLite driver would not.
+func splitStatements(sql string) []string {
+	var out []string
+	for _, s := range strings.SplitAfter(sql, ";\n") {
+		if s = strings.TrimSpace(s); s != "" && !onlyComments(s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func onlyComments(s string) bool {
+	for _, line := range strings.Split(s, "\n") {
+		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "--") {
+			return false
+		}
+	}
+	return true
+}
+
+// errNotFound is what the query helpers return for a missing row.
+var errNotFound = errors.New("not found")
+
+// usec and fromUsec convert between time.Time and the BIGINT columns.
+func usec(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
+func fromUsec(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(v)
+}
+
+// batchInsert collects rows and inserts them in multi-row INSERTs, which is
+// many times faster than one statement per row on both databases.
+type batchInsert struct {
+	tx      *sql.Tx
+	dialect dialect
+	insert  string // such as "INSERT INTO t (a, b) VALUES "
+	cols    int
+	args    []any
+}
+
+// batchRows is the number of rows per statement: 200 rows of up to 8
+// columns stay well under SQLite's limit of 32766 parameters.
+const batchRows = 200
+
+// add queues a row, inserting the batch when it is full.
+func (b *batchInsert) add(ctx context.Context, values ...any) error {
+	if len(values) != b.cols {
+		panic("batchInsert: wrong number of values")
+	}
+	b.args = append(b.args, values...)
+	if len(b.args) == b.cols*batchRows {
+		return b.flush(ctx)
+	}
+	return nil
+}
+
+// flush inserts the queued rows.
+func (b *batchInsert) flush(ctx context.Context) error {
+	if len(b.args) == 0 {
+		return nil
+	}
+	var q strings.Builder
+	q.WriteString(b.insert)
+	for i := 0; i < len(b.args); i++ {
+		switch {
+		case i == 0:
+			q.WriteString("(")
+		case i%b.cols == 0:
+			q.WriteString("), (")
+		default:
+			q.WriteString(", ")
+		}
+		if b.dialect == sqlite {
+			// SQLite looks a $n parameter up by name, in a list: binding
+			// hundreds of them costs quadratic time. Plain ? binds by
+			// position, and the values are in order.
+			q.WriteString("?")
+		} else {
+			q.WriteString("$" + strconv.Itoa(i+1))
+		}
+	}
+	q.WriteString(")")
+	_, err := b.tx.ExecContext(ctx, q.String(), b.args...)
+	b.args = b.args[:0]
+	return err
+}

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+)
+
+// securityHeaders sets the headers every response carries: no inline script,
+// no framing, no MIME sniffing, no referrer leaving the site.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Cache-Control", "no-store")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// statusRecorder remembers the status code for the access log.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// logRequests logs one line per request. It logs the path, never the query
+// string or the body: a BSN travels only in POST bodies, and stays there.
+func (a *app) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		defer func() {
+			if v := recover(); v != nil {
+				a.log.ErrorContext(r.Context(), "panic", "value", v, "stack", string(debug.Stack()))
+				http.Error(rec, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+			}
+			a.log.InfoContext(r.Context(), "request", "method", r.Method, "path", r.URL.Path,
+				"status", rec.status, "duration", time.Since(start).Round(time.Microsecond))
+		}()
+		next.ServeHTTP(rec, r)
+	})
+}
+
+// render executes the named page template with data into a buffer first, so
+// that a template error becomes a clean 500 instead of half a page.
+func (a *app) render(w http.ResponseWriter, r *http.Request, status int, page string, data any) {
+	var buf bytes.Buffer
+	if err := a.pages[page].ExecuteTemplate(&buf, "layout", pageData{Page: data, View: a.viewOf(r)}); err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = buf.WriteTo(w)
+}
+
+// renderJSON writes v as JSON with the status.
+func (a *app) renderJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+// serverError logs err and answers 500 without details.
+func (a *app) serverError(w http.ResponseWriter, r *http.Request, err error) {
+	a.log.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+	http.Error(w, "Er ging iets mis. Probeer het later opnieuw. (Something went wrong. Try again later.)", http.StatusInternalServerError)
+}
+
+// pageData is what every template receives: the page's own data, and the
+// view of who is looking.
+type pageData struct {
+	Page any
+	View view
+}
+
+// view is the part of the session the layout shows.
+type view struct {
+	User    *user
+	Org     *organisation
+	Notices []string
+}
+
+type ctxKey int
+
+const (
+	ctxUser ctxKey = iota
+	ctxSession
+)
+
+// viewOf returns the view of the request's user, if logged in.
+func (a *app) viewOf(r *http.Request) view {
+	u, _ := r.Context().Value(ctxUser).(*user)
+	if u == nil {
+		return view{}
+	}
+	return view{User: u, Org: u.Org, Notices: u.notices}
+}
+
+func userFrom(ctx context.Context) *user {
+	u, _ := ctx.Value(ctxUser).(*user)
+	return u
+}
+
+func sessionFrom(ctx context.Context) session {
+	s, _ := ctx.Value(ctxSession).(session)
+	return s
+}
+
+// parseTemplates parses each page together with the layout.
+func parseTemplates(funcs template.FuncMap) (map[string]*template.Template, error) {
+	pages, err := templateFS.ReadDir("templates")
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]*template.Template{}
+	for _, p := range pages {
+		name := p.Name()
+		if name == "layout.html" {
+			continue
+		}
+		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name)
+		if err != nil {
+			return nil, err
+		}
+		out[name[:len(name)-len(".html")]] = t
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no templates")
+	}
+	return out, nil
+}
+
+var _ = slog.LevelInfo

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"encoding/base32"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/zorgkit/zorgkit/password"
+)
+
+// home is the dashboard: what this user can do.
+func (a *app) home(w http.ResponseWriter, r *http.Request) {
+	a.render(w, r, http.StatusOK, "home", nil)
+}
+
+// outboxPage shows the demo outbox: only the logged-in user's own messages.
+// It is open from the code stage on, so that the demo's verification code
+// can be read there.
+func (a *app) outboxPage(w http.ResponseWriter, r *http.Request) {
+	msgs, err := a.outbox(r.Context(), userFrom(r.Context()))
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	a.render(w, r, http.StatusOK, "outbox", msgs)
+}
+
+type totpPage struct {
+	Secret  string // base32, for typing into an app
+	URI     string // otpauth:// for a QR code
+	Pending string // the secret, encrypted, carried to the confirmation
+	Error   string
+	Done    bool
+}
+
+// totpForm starts enrolment of an authenticator app: a new secret, shown once.
+func (a *app) totpForm(w http.ResponseWriter, r *http.Request) {
+	u := userFrom(r.Context())
+	secret, err := password.NewTOTPSecret()
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	a.render(w, r, http.StatusOK, "totp", a.totpPage(u, secret, ""))
+}
+
+func (a *app) totpPage(u *user, secret []byte, msg string) totpPage {
+	return totpPage{
+		Secret:  base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(secret),
+		URI:     password.TOTPKeyURI("zorgkit portaal", u.Username, secret),
+		Pending: a.field.Encrypt("totp.pending:"+u.ID, secret),
+		Error:   msg,
+	}
+}
+
+// enrolTOTP switches the user's second factor to the authenticator app once
+// it has produced a right code.
+func (a *app) enrolTOTP(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	u := userFrom(ctx)
+	secret, err := a.field.Decrypt("totp.pending:"+u.ID, r.PostFormValue("pending"))
+	if err != nil {
+		http.Error(w, "Ongeldig formulier.", http.StatusBadRequest)
+		return
+	}
+	step, err := a.totp.Verify(secret, strings.TrimSpace(r.PostFormValue("code")), 0)
+	if err != nil {
+		if errors.Is(err, password.ErrWrongCode) || errors.Is(err, password.ErrCodeUsed) {
+			a.render(w, r, http.StatusUnprocessableEntity, "totp", a.totpPage(u, secret, "De code klopt niet. Controleer de tijd op uw telefoon en probeer het opnieuw."))
+			return
+		}
+		a.serverError(w, r, err)
+		return
+	}
+	enc := a.field.Encrypt("users.totp_secret:"+u.ID, secret)
+	if _, err := a.db.ExecContext(ctx, `UPDATE users SET totp_secret = $1, totp_last_step = $2, channel = 'totp' WHERE id = $3`, []byte(enc), step, u.ID); err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	// A stronger second factor is a change of privilege: a new session id.
+	if err := a.startSession(ctx, w, r, u.ID, stageFull, ""); err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	a.render(w, r, http.StatusOK, "totp", totpPage{Done: true})
+}
+
+type deliveriesPage struct {
+	Rows []deliveryRow
+}
+
+type deliveryRow struct {
+	Provider string
+	Last     time.Time
+	Overdue  bool
+}
+
+// deliveryInterval is how often providers must deliver: at least twice a
+// year.
+const deliveryInterval = 6 // months
+
+// deliveriesPage shows each provider's last counted delivery, with overdue
+// providers flagged: to the portal owner all providers, to a municipality
+// the providers it contracts.
+func (a *app) deliveriesPage(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	u := userFrom(ctx)
+	providers, err := a.orgs(ctx, kindProvider)
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	now := a.now()
+	var p deliveriesPage
+	for _, o := range providers {
+		if u.Role == roleMunicipality && o.MunicipalityID != u.OrgID {
+			continue
+		}
+		var last int64
+		if err := a.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(created_at), 0) FROM uploads WHERE org_id = $1 AND status IN ('accepted', 'processed')`, o.ID).Scan(&last); err != nil {
+			a.serverError(w, r, err)
+			return
+		}
+		t := fromUsec(last)
+		p.Rows = append(p.Rows, deliveryRow{Provider: o.Name, Last: t, Overdue: t.IsZero() || t.AddDate(0, deliveryInterval, 0).Before(now)})
+	}
+	a.render(w, r, http.StatusOK, "deliveries", p)
+}

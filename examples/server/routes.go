@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"net/http"
+	"slices"
+
+	"golang.org/x/text/language"
+)
+
+// routes lists every route of the portal. Each handler states the login stage
+// and roles it needs; the middleware checks them on the server for every
+// request.
+func (a *app) routes() http.Handler {
+	mux := http.NewServeMux()
+	static, _ := fs.Sub(staticFS, "static")
+	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	mux.HandleFunc("GET /healthz", a.healthz)
+
+	// Logging in and out, passwords.
+	mux.HandleFunc("GET /login", a.loginForm)
+	mux.HandleFunc("POST /login", a.login)
+	mux.HandleFunc("GET /password/forgot", a.forgotForm)
+	mux.HandleFunc("POST /password/forgot", a.forgot)
+	mux.HandleFunc("GET /password/reset", a.resetForm)
+	mux.HandleFunc("POST /password/reset", a.reset)
+	mux.Handle("GET /login/code", a.need(codeStage, anyRole, a.codeForm))
+	mux.Handle("POST /login/code", a.need(codeStage, anyRole, a.verifyCode))
+	mux.Handle("POST /login/code/resend", a.need(codeStage, anyRole, a.resendCode))
+	mux.Handle("GET /outbox", a.need(anyStage, anyRole, a.outboxPage))
+	mux.Handle("POST /logout", a.need(anyStage, anyRole, a.logout))
+	mux.Handle("GET /password", a.need(changeStage, anyRole, a.passwordForm))
+	mux.Handle("POST /password", a.need(changeStage, anyRole, a.changePassword))
+	mux.Handle("GET /account/totp", a.need(fullStage, anyRole, a.totpForm))
+	mux.Handle("POST /account/totp", a.need(fullStage, anyRole, a.enrolTOTP))
+
+	mux.Handle("GET /{$}", a.need(fullStage, anyRole, a.home))
+
+	// Organisation administrators: users of their own organisation.
+	mux.Handle("GET /admin/users", a.need(fullStage, admins, a.usersPage))
+	mux.Handle("POST /admin/users", a.need(fullStage, admins, a.createUser))
+	mux.Handle("POST /admin/users/{id}/delete", a.need(fullStage, admins, a.deleteUser))
+
+	// The portal owner: organisations, sanctions, test uploads, spot checks.
+	mux.Handle("GET /owner/orgs", a.need(fullStage, auditors, a.orgsPage))
+	mux.Handle("POST /owner/orgs/{id}/contract", a.need(fullStage, auditors, a.registerContract))
+	mux.Handle("POST /owner/orgs/{id}/suspend", a.need(fullStage, auditors, a.suspendOrg))
+	mux.Handle("POST /owner/orgs/{id}/reinstate", a.need(fullStage, auditors, a.reinstateOrg))
+	mux.Handle("POST /owner/uploads/{id}/approve", a.need(fullStage, auditors, a.approveUpload))
+	mux.Handle("GET /audit", a.need(fullStage, auditors, a.auditPage))
+	mux.Handle("POST /audit/sample", a.need(fullStage, auditors, a.drawSample))
+	mux.Handle("POST /audit/evidence", a.need(fullStage, auditors, a.recordEvidence))
+	mux.Handle("POST /jobs/run", a.need(fullStage, auditors, a.runJobsNow))
+
+	// Providers: clients and consent (Portero), uploads (Gemeenteportaal).
+	mux.Handle("GET /clients", a.need(fullStage, providers, a.clientsPage))
+	mux.Handle("POST /clients/lookup", a.need(fullStage, providers, a.lookupClient))
+	mux.Handle("POST /clients/consent", a.need(fullStage, providers, a.recordConsent))
+	mux.Handle("POST /clients/view", a.need(fullStage, providers, a.viewClientData))
+	mux.Handle("GET /uploads", a.need(fullStage, uploaders, a.uploadsPage))
+	mux.Handle("POST /uploads", a.need(fullStage, providers, a.upload))
+	mux.Handle("GET /uploads/{id}", a.need(fullStage, uploaders, a.uploadReport))
+
+	// Reports and delivery compliance.
+	mux.Handle("GET /reports", a.need(fullStage, readers, a.reportsPage))
+	mux.Handle("GET /deliveries", a.need(fullStage, overseers, a.deliveriesPage))
+
+	// The JSON API: the same checks, the same library calls.
+	mux.Handle("GET /api/me", a.need(fullStage, anyRole, a.apiMe))
+	mux.Handle("POST /api/clients/lookup", a.need(fullStage, providers, a.apiLookup))
+	mux.Handle("GET /api/reports", a.need(fullStage, readers, a.apiReports))
+	mux.Handle("GET /api/uploads/{id}", a.need(fullStage, uploaders, a.apiUpload))
+
+	csrf := http.NewCrossOriginProtection()
+	return securityHeaders(a.logRequests(csrf.Handler(mux)))
+}
+
+// Which login stages a route accepts.
+var (
+	codeStage   = []stage{stageCode}
+	changeStage = []stage{stageChange, stageFull}
+	fullStage   = []stage{stageFull}
+	anyStage    = []stage{stageCode, stageChange, stageFull}
+)
+
+// Which roles a route accepts.
+var (
+	anyRole   []role // nil: every role
+	admins    = []role{roleAdmin}
+	auditors  = []role{roleAuditor}
+	providers = []role{roleUser, roleAdmin}
+	uploaders = []role{roleUser, roleAdmin, roleAuditor}
+	readers   = []role{roleUser, roleAdmin, roleMunicipality, roleAuditor}
+	overseers = []role{roleAuditor, roleMunicipality}
+)
+
+// need wraps h so that it runs only for a logged-in user at one of the
+// stages, with one of the roles, of an organisation that still has access.
+// Anything else is refused before h sees the request.
+func (a *app) need(stages []stage, roles []role, h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		s, err := a.loadSession(ctx, r)
+		if errors.Is(err, errNotFound) {
+			http.Redirect(w, r, "/login", http.StatusSeeOther)
+			return
+		}
+		if err != nil {
+			a.serverError(w, r, err)
+			return
+		}
+		u, err := a.userBy(ctx, "id", s.UserID)
+		if errors.Is(err, errNotFound) {
+			a.endSession(ctx, w, r)
+			http.Redirect(w, r, "/login", http.StatusSeeOther)
+			return
+		}
+		if err != nil {
+			a.serverError(w, r, err)
+			return
+		}
+		// Checked on every request, not only at login: a suspension or
+		// the end of a contract ends access at once.
+		if a.refusal(u) != "" && s.Stage != stageCode {
+			a.endSession(ctx, w, r)
+			http.Redirect(w, r, "/login", http.StatusSeeOther)
+			return
+		}
+		if !slices.Contains(stages, s.Stage) {
+			switch s.Stage {
+			case stageCode:
+				http.Redirect(w, r, "/login/code", http.StatusSeeOther)
+			case stageChange:
+				http.Redirect(w, r, "/password", http.StatusSeeOther)
+			default:
+				http.Error(w, "Niet beschikbaar.", http.StatusNotFound)
+			}
+			return
+		}
+		if roles != nil && !slices.Contains(roles, u.Role) {
+			http.Error(w, "U heeft geen toegang tot deze pagina.", http.StatusForbidden)
+			return
+		}
+		if st := a.policy.Status(u.account(), a.now()); st.Warn && s.Stage == stageFull {
+			u.notices = append(u.notices, st.Message(language.Dutch))
+		}
+		ctx = context.WithValue(ctx, ctxUser, u)
+		ctx = context.WithValue(ctx, ctxSession, s)
+		h(w, r.WithContext(ctx))
+	})
+}
+
+func (a *app) healthz(w http.ResponseWriter, r *http.Request) {
+	if err := a.db.PingContext(r.Context()); err != nil {
+		http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	w.Write([]byte("ok\n"))
+}

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"time"
+)
+
+// A session is server-side: the cookie holds a random 256-bit id, the
+// database only its HMAC under the session key, so a copy of the database
+// cannot be replayed as cookies. Sessions live in the database so that several instances behind a
+// load balancer share them.
+type session struct {
+	IDHash    []byte
+	UserID    string
+	Stage     stage  // how far the login got
+	AttemptID string // the login attempt a verification code is bound to
+	Created   time.Time
+	LastSeen  time.Time
+}
+
+// stage is how far a login has got.
+type stage string
+
+const (
+	stageCode   stage = "code"   // password accepted, verification code pending
+	stageChange stage = "change" // logged in, but must change the password first
+	stageFull   stage = "full"   // logged in
+)
+
+const sessionCookie = "zorgkit_session"
+
+// newSessionID returns a fresh random session id and its hash.
+func (a *app) newSessionID() (id string, hash []byte) {
+	b := make([]byte, 32)
+	rand.Read(b)
+	id = base64.RawURLEncoding.EncodeToString(b)
+	return id, a.hashSessionID(id)
+}
+
+func (a *app) hashSessionID(id string) []byte {
+	m := hmac.New(sha256.New, a.keys.Session)
+	m.Write([]byte(id))
+	return m.Sum(nil)
+}
+
+// startSession replaces any session of the request by a new one with a new
+// id: at login and at every change of privilege, so that an id planted
+// before cannot ride along (session fixation).
+func (a *app) startSession(ctx context.Context, w http.ResponseWriter, r *http.Request, userID string, st stage, attemptID string) error {
+	a.endSession(ctx, w, r)
+	id, hash := a.newSessionID()
+	now := a.now()
+	if _, err := a.db.ExecContext(ctx, `INSERT INTO sessions (id_hash, user_id, stage, attempt_id, created_at, last_seen_at)
+		VALUES ($1, $2, $3, $4, $5, $6)`, hash, userID, string(st), attemptID, usec(now), usec(now)); err != nil {
+		return err
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name:     sessionCookie,
+		Value:    id,
+		Path:     "/",
+		HttpOnly: true,
+		Secure:   a.cfg.TLSCert != "",
+		SameSite: http.SameSiteLaxMode,
+	})
+	return nil
+}
+
+// endSession deletes the request's session, if any, and its cookie.
+func (a *app) endSession(ctx context.Context, w http.ResponseWriter, r *http.Request) {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return
+	}
+	if _, err := a.db.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = $1`, a.hashSessionID(c.Value)); err != nil {
+		a.log.ErrorContext(ctx, "end session", "err", err)
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Path: "/", MaxAge: -1, HttpOnly: true, Secure: a.cfg.TLSCert != "", SameSite: http.SameSiteLaxMode})
+}
+
+// loadSession returns the request's live session, or errNotFound. A session
+// past its idle or absolute timeout is deleted.
+func (a *app) loadSession(ctx context.Context, r *http.Request) (session, error) {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return session{}, errNotFound
+	}
+	s := session{IDHash: a.hashSessionID(c.Value)}
+	var st string
+	var created, seen int64
+	err = a.db.QueryRowContext(ctx, `SELECT user_id, stage, attempt_id, created_at, last_seen_at FROM sessions WHERE id_hash = $1`, s.IDHash).
+		Scan(&s.UserID, &st, &s.AttemptID, &created, &seen)
+	if errors.Is(err, sql.ErrNoRows) {
+		return session{}, errNotFound
+	}
+	if err != nil {
+		return session{}, err
+	}
+	s.Stage, s.Created, s.LastSeen = stage(st), fromUsec(created), fromUsec(seen)
+	now := a.now()
+	if now.Sub(s.LastSeen) > a.cfg.IdleTimeout || now.Sub(s.Created) > a.cfg.MaxSession {
+		_, _ = a.db.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = $1`, s.IDHash)
+		return session{}, errNotFound
+	}
+	// Touch at most once a minute: a write per request would serialise
+	// every page view on SQLite.
+	if now.Sub(s.LastSeen) > time.Minute {
+		if _, err := a.db.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2`, usec(now), s.IDHash); err != nil {
+			return session{}, err
+		}
+		s.LastSeen = now
+	}
+	return s, nil
+}

@@ -125,20 +125,22 @@ const (
 // it is bounded by the batch size, MaxRowBytes and MaxFields.
 //
 // Nothing is lost silently: every data row read is written, or rejected and
-// listed in the [Report] with the reason. A BSN never reaches the output,
-// the report or an error in clear.
+// listed in the [Report] with the reason. A BSN from a column to
+// pseudonymise never reaches the output, the report or an error in clear.
 type Processor struct {
 	// Keyring makes the pseudonyms and encrypts, under its current key, for
 	// Domain ("" is the key holder's own domain).
 	Keyring *Keyring
 	Domain  string
 
-	// Columns is the column policy. An encrypted value is bound to its
-	// column's name in lower case without surrounding spaces (such as
-	// "postcode"), or to "#3" for column 3 of a file without a header:
-	// pass that name to [FieldCipher.Decrypt]. Other is the action for the columns
-	// that have no rule; if it is zero, every column needs a rule, so
-	// that a new column in the file cannot slip through unnoticed.
+	// Columns is the column policy. Other is the action for the columns
+	// that have no rule; if it is zero, every column needs a rule, so that
+	// a new column in the file cannot slip through unnoticed.
+	//
+	// An encrypted value is bound to its column's name in lower case
+	// without surrounding spaces (such as "postcode"), or to "#3" for
+	// column 3 of a file without a header: pass that name to
+	// [FieldCipher.Decrypt].
 	Columns []Column
 	Other   Action
 
@@ -147,8 +149,8 @@ type Processor struct {
 
 	// Comma is the delimiter of a delimited file: ';', ',' or '\t'. If it
 	// is 0, the delimiter is the one of these three that occurs most often
-	// in the first row (';', then '\t', then ',' on a tie). A field may be
-	// quoted with '"' as in RFC 4180.
+	// in the first line that is not blank (';', then '\t', then ',' on a
+	// tie). A field may be quoted with '"' as in RFC 4180.
 	Comma rune
 
 	// Header means the first row names the columns. The output then has a

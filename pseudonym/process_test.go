@@ -413,6 +413,17 @@ func TestProcessRows(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "meerdere\nregels", string(plain), "values are not quoted")
 
+	p.OnInvalid = pseudonym.KeepFlagged
+	var flagged []string
+	_, err = p.ProcessRows(context.Background(), strings.NewReader("bsn;geboortedatum;postcode;geslacht;opmerking\n123456781;2010-01-01;1234AB;1;\n"), func(r pseudonym.Row) error {
+		if r.Flagged {
+			flagged = append(flagged, r.Fields...)
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"bsn-checksum", "2010", "1234", "1", ""}, flagged)
+
 	stop := errors.New("database full")
 	calls := 0
 	_, err = p.ProcessRows(context.Background(), strings.NewReader(pseudonymtest.CBSHeader), func(pseudonym.Row) error { return nil })

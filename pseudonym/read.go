@@ -74,7 +74,7 @@ var (
 	batchBytes = 512 << 10
 	batchOut   = 1 << 20
 	batchRows  = 8192
-	readChunk  = 64 << 10 // the least room a read is given
+	readChunk  = 64 << 10 // the most a read asks for past the end of a batch
 )
 
 // rawRow is a row as the framer found it: bytes in[start:end] of its batch
@@ -231,8 +231,12 @@ func (f *framer) fill(b *batch, limit int) (more bool, err error) {
 		if f.eof {
 			break
 		}
-		b.in = slices.Grow(b.in, readChunk)
-		n, err := f.r.Read(b.in[len(b.in):cap(b.in)])
+		// Read about what the batch lacks: what is read past its end is
+		// copied to the next batch, which a small batch should not pay for
+		// with a large read.
+		want := max(limit-len(b.in), 0) + min(readChunk, max(limit, 4<<10))
+		b.in = slices.Grow(b.in, want)
+		n, err := f.r.Read(b.in[len(b.in) : len(b.in)+want])
 		b.in = b.in[:len(b.in)+n]
 		switch {
 		case err == io.EOF:

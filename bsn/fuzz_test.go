@@ -32,8 +32,8 @@ func FuzzParse(f *testing.F) {
 			if !errors.As(err, &perr) {
 				t.Fatalf("Parse(%q) error %T is not *bsn.Error", s, err)
 			}
-			if len(s) >= 4 && strings.Contains(err.Error(), s) {
-				t.Fatalf("error %q contains the input", err)
+			if leak := digitWindow(err.Error(), s); leak != "" {
+				t.Fatalf("error %q contains digits %s of the input", err, leak)
 			}
 			if !n.IsZero() {
 				t.Fatalf("Parse(%q) failed but returned a non-zero Number", s)
@@ -58,4 +58,22 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Masked shows more than the last three digits")
 		}
 	})
+}
+
+// digitWindow returns a run of 7 consecutive digits of input that msg
+// contains, or "". Seven digits of a nine-digit number identify it nearly;
+// shorter runs occur in messages by themselves ("before 2007", a position).
+func digitWindow(msg, input string) string {
+	var digits []byte
+	for _, r := range input {
+		if '0' <= r && r <= '9' {
+			digits = append(digits, byte(r))
+		}
+	}
+	for i := 0; i+7 <= len(digits); i++ {
+		if w := string(digits[i : i+7]); strings.Contains(msg, w) {
+			return w
+		}
+	}
+	return ""
 }

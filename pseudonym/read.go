@@ -143,6 +143,15 @@ func (f *framer) frame(in []byte, pos int) frame {
 		if content > i && in[content-1] == '\r' && (nl >= 0 || f.eof) {
 			content--
 		}
+		terminated := nl >= 0 || f.eof
+		switch {
+		case terminated && content-pos > f.maxRow, !terminated && lineEnd-pos > f.maxRow+1:
+			return frame{status: frameBad, code: CodeRowTooLong}
+		case !terminated:
+			// Scan the quotes only once the line is whole: a '\r' at the
+			// end of what was read may be the start of a line ending.
+			return frame{status: frameIncomplete}
+		}
 		if !f.fixed && (state == inQuoted || bytes.IndexByte(in[i:content], '"') >= 0) {
 			quoted = true
 			var ok bool
@@ -150,12 +159,7 @@ func (f *framer) frame(in []byte, pos int) frame {
 				return frame{status: frameBad, code: CodeQuote}
 			}
 		}
-		terminated := nl >= 0 || f.eof
 		switch {
-		case terminated && content-pos > f.maxRow, !terminated && lineEnd-pos > f.maxRow+1:
-			return frame{status: frameBad, code: CodeRowTooLong}
-		case !terminated:
-			return frame{status: frameIncomplete}
 		case state == inQuoted && nl < 0:
 			return frame{status: frameBad, code: CodeQuote} // unterminated at the end of the file
 		case state == inQuoted:

@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"database/sql"
+	"encoding/csv"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -170,24 +172,33 @@ func (a *app) processUpload(ctx context.Context, uploadID, orgID string) (int, e
 		return 0, err
 	}
 	ins := &batchInsert{tx: tx, dialect: a.dialect, insert: `INSERT INTO report_records (provider_id, upload_id, municipality, category, product, age_band, goal_measured, sat_measured) VALUES `, cols: 8}
-	// Read the rows in pages, by line: memory stays flat whatever the size
-	// of the upload, and one connection both reads and writes.
-	n, last := 0, -1
-	for {
-		page, err := a.uploadRows(ctx, tx, uploadID, last)
+	// Read the chunks one by one: memory stays flat whatever the size of
+	// the upload, and one connection both reads and writes.
+	n := 0
+	for seq := 0; ; seq++ {
+		var data string
+		err := tx.QueryRowContext(ctx, `SELECT data FROM upload_chunks WHERE upload_id = $1 AND seq = $2`, uploadID, seq).Scan(&data)
+		if errors.Is(err, sql.ErrNoRows) {
+			break
+		}
 		if err != nil {
 			return 0, err
 		}
-		if len(page) == 0 {
-			break
-		}
-		for _, row := range page {
-			last = row.line
-			r, ok := parseReportRecord(row.data)
+		r := csv.NewReader(strings.NewReader(data))
+		r.Comma, r.FieldsPerRecord, r.ReuseRecord = ';', -1, true
+		for {
+			f, err := r.Read()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return 0, fmt.Errorf("chunk %d: %w", seq, err)
+			}
+			rec, ok := parseReportRecord(f)
 			if !ok {
 				continue
 			}
-			if err := ins.add(ctx, orgID, uploadID, r.municipality, r.category, r.product, r.ageBand, r.goalMeasured, r.satMeasured); err != nil {
+			if err := ins.add(ctx, orgID, uploadID, rec.municipality, rec.category, rec.product, rec.ageBand, rec.goalMeasured, rec.satMeasured); err != nil {
 				return 0, err
 			}
 			n++
@@ -202,33 +213,9 @@ func (a *app) processUpload(ctx context.Context, uploadID, orgID string) (int, e
 	return n, tx.Commit()
 }
 
-type uploadRow struct {
-	line int
-	data string
-}
-
-// uploadRows returns the next page of an upload's rows after line.
-func (a *app) uploadRows(ctx context.Context, tx *sql.Tx, uploadID string, after int) ([]uploadRow, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT line, data FROM upload_rows WHERE upload_id = $1 AND line > $2 ORDER BY line LIMIT 5000`, uploadID, after)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var page []uploadRow
-	for rows.Next() {
-		var r uploadRow
-		if err := rows.Scan(&r.line, &r.data); err != nil {
-			return nil, err
-		}
-		page = append(page, r)
-	}
-	return page, rows.Err()
-}
-
 // parseReportRecord reads what the reports need from a pseudonymised row.
-func parseReportRecord(data string) (reportRecord, bool) {
-	f, err := decodeRow(data)
-	if err != nil || len(f) != uploadFields {
+func parseReportRecord(f []string) (reportRecord, bool) {
+	if len(f) != uploadFields {
 		return reportRecord{}, false
 	}
 	goal := strings.ToLower(strings.TrimSpace(f[colGoal]))

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/csv"
@@ -10,7 +11,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"strings"
 	"time"
 
 	"golang.org/x/text/language"
@@ -208,8 +208,9 @@ func (a *app) receive(ctx context.Context, u *user, file io.Reader) (*upload, er
 	return up, nil
 }
 
-// pseudonymiseInto streams file through the column policy into upload_rows,
-// in batches of multi-row inserts inside one transaction.
+// pseudonymiseInto streams file through the column policy into
+// upload_chunks, inside one transaction: a file is stored whole or not at
+// all.
 func (a *app) pseudonymiseInto(ctx context.Context, uploadID string, file io.Reader) (*pseudonym.Report, error) {
 	p := &pseudonym.Processor{
 		Keyring:   a.keyring,
@@ -223,34 +224,60 @@ func (a *app) pseudonymiseInto(ctx context.Context, uploadID string, file io.Rea
 		return nil, err
 	}
 	defer tx.Rollback()
-	rows := &batchInsert{tx: tx, dialect: a.dialect, insert: `INSERT INTO upload_rows (upload_id, line, data) VALUES `, cols: 3}
-	report, err := p.ProcessRows(ctx, file, func(row pseudonym.Row) error {
-		return rows.add(ctx, uploadID, row.Line, encodeRow(row.Fields))
-	})
+	chunks := newChunkWriter(ctx, tx, uploadID)
+	report, err := p.ProcessRows(ctx, file, func(row pseudonym.Row) error { return chunks.write(row.Fields) })
 	if err != nil {
 		return report, err
 	}
-	if err := rows.flush(ctx); err != nil {
+	if err := chunks.flush(); err != nil {
 		return report, err
 	}
 	return report, tx.Commit()
 }
 
-// encodeRow and decodeRow store a row's fields as one line of CSV with ';',
-// quoting a field that holds the delimiter.
-func encodeRow(fields []string) string {
-	var b strings.Builder
-	w := csv.NewWriter(&b)
-	w.Comma = ';'
-	_ = w.Write(fields) // a strings.Builder does not fail
-	w.Flush()
-	return strings.TrimSuffix(b.String(), "\n")
+// chunkWriter stores an upload's rows as CSV with ';' in chunks of about
+// chunkSize bytes, one database row each.
+type chunkWriter struct {
+	ctx      context.Context
+	tx       *sql.Tx
+	uploadID string
+	buf      bytes.Buffer
+	w        *csv.Writer
+	seq      int
+	rows     int
 }
 
-func decodeRow(line string) ([]string, error) {
-	r := csv.NewReader(strings.NewReader(line))
-	r.Comma = ';'
-	return r.Read()
+const chunkSize = 256 << 10
+
+func newChunkWriter(ctx context.Context, tx *sql.Tx, uploadID string) *chunkWriter {
+	c := &chunkWriter{ctx: ctx, tx: tx, uploadID: uploadID}
+	c.w = csv.NewWriter(&c.buf)
+	c.w.Comma = ';'
+	return c
+}
+
+func (c *chunkWriter) write(fields []string) error {
+	if err := c.w.Write(fields); err != nil {
+		return err
+	}
+	c.rows++
+	if c.buf.Len() >= chunkSize {
+		return c.flush()
+	}
+	return nil
+}
+
+func (c *chunkWriter) flush() error {
+	c.w.Flush()
+	if c.rows == 0 {
+		return nil
+	}
+	_, err := c.tx.ExecContext(c.ctx, `INSERT INTO upload_chunks (upload_id, seq, rows, data) VALUES ($1, $2, $3, $4)`,
+		c.uploadID, c.seq, c.rows, c.buf.String())
+	c.seq++
+	c.rows = 0
+	c.buf.Reset()
+	return err
 }
 
 // qualityReportJSON is the stored quality report: counts and problems, by

@@ -16,11 +16,15 @@ CREATE TABLE uploads (
 );
 CREATE INDEX uploads_org ON uploads (org_id, created_at);
 
-CREATE TABLE upload_rows (
+-- The pseudonymised rows, as CSV with ';', in chunks of about 256 KiB: one
+-- database row per chunk, because a row per line makes a large upload
+-- wait on the index.
+CREATE TABLE upload_chunks (
 	upload_id TEXT NOT NULL REFERENCES uploads (id) ON DELETE CASCADE,
-	line      INTEGER NOT NULL,
-	data      TEXT NOT NULL,               -- the pseudonymised row, fields joined by ';'
-	PRIMARY KEY (upload_id, line)
+	seq       INTEGER NOT NULL,
+	rows      INTEGER NOT NULL,
+	data      TEXT NOT NULL,
+	PRIMARY KEY (upload_id, seq)
 );
 
 -- Scheduled jobs: state in the database, so that of several instances only

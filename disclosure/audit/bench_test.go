@@ -77,10 +77,28 @@ func BenchmarkExact(b *testing.B) {
 	}
 }
 
-// BenchmarkExactAttackers audits the protected 5k table for 20 insiders,
+// BenchmarkExactAttackers audits the protected tables for 20 insiders,
 // each the only contributor to five withheld cells.
 func BenchmarkExactAttackers(b *testing.B) {
-	s := benchSystem(benchTables[0].dims, benchPatterns[2].pattern)
+	for _, tab := range benchTables {
+		b.Run("cells="+tab.name, func(b *testing.B) {
+			s := benchSystem(tab.dims, benchPatterns[2].pattern)
+			attackers := benchAttackers(s, 20)
+			var findings []Finding
+			for b.Loop() {
+				var err error
+				if findings, err = Exact(s, attackers...); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(len(findings)), "findings")
+		})
+	}
+}
+
+// benchAttackers returns n insiders, each the only contributor to five
+// withheld cells.
+func benchAttackers(s *System, n int) []Attacker {
 	r := rand.New(rand.NewPCG(1, 2))
 	var hidden []int
 	for i, c := range s.Cells {
@@ -88,21 +106,14 @@ func BenchmarkExactAttackers(b *testing.B) {
 			hidden = append(hidden, i)
 		}
 	}
-	attackers := make([]Attacker, 20)
+	attackers := make([]Attacker, n)
 	for a := range attackers {
 		attackers[a].Name = fmt.Sprint("aanbieder", a)
 		for range 5 {
 			attackers[a].Knows = append(attackers[a].Knows, hidden[r.IntN(len(hidden))])
 		}
 	}
-	var findings []Finding
-	for b.Loop() {
-		var err error
-		if findings, err = Exact(s, attackers...); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(len(findings)), "findings")
+	return attackers
 }
 
 func BenchmarkIntervals(b *testing.B) {

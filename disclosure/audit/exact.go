@@ -2,6 +2,7 @@ package audit
 
 import (
 	"fmt"
+	"math"
 	"math/big"
 	"slices"
 	"strings"
@@ -184,17 +185,17 @@ func touched(kn, akn *knowledge, comps []component) []int32 {
 func (m *model) finding(kn *knowledge, c int32, attacker string, d determined) Finding {
 	cell := m.s.Cells[c]
 	f := Finding{Cell: int(c), Name: cell.Name, Attacker: attacker, Sensitive: cell.Sensitive}
-	den := sparse.Rat(sparse.NewInt(1), d.den)
 	// The combination Σ coef·row, over all cells: den·x + known terms.
 	var sum sparse.Vec
+	one := sparse.NewInt(1)
 	for i, k := range d.rels {
-		coef := new(big.Rat).Mul(den, sparse.Rat(d.coef[i], sparse.NewInt(1)))
-		coef.Mul(coef, sparse.Rat(m.scale[k], sparse.NewInt(1)))
+		coef := sparse.Rat(sparse.Mul(d.coef[i], m.scale[k]), d.den)
 		f.Derivation = append(f.Derivation, Term{Relation: m.relation(k), Coef: coef})
-		sum = sparse.Combine(sparse.NewInt(1), sum, d.coef[i].Neg(), m.rows[k])
+		sum = sparse.Combine(one, sum, d.coef[i].Neg(), m.rows[k])
 	}
-	// x = −(known terms)/den.
-	value := new(big.Rat)
+	// x = −(known terms)/den, in integers while the values are integers.
+	var known sparse.Int
+	var exact *big.Rat
 	for i, j := range sum.Idx {
 		if j == c {
 			if sum.Val[i].Cmp(d.den) != 0 {
@@ -205,9 +206,29 @@ func (m *model) finding(kn *knowledge, c int32, attacker string, d determined) F
 		if !kn.known[j] {
 			panic("audit: internal error: a derivation uses an unknown cell")
 		}
-		value.Add(value, new(big.Rat).Mul(sparse.Rat(sum.Val[i], sparse.NewInt(1)), m.value(int(j))))
+		if v, ok := m.intValue(j); ok && exact == nil {
+			known = sparse.Add(known, sparse.Mul(sum.Val[i], v))
+			continue
+		}
+		if exact == nil {
+			exact = sparse.Rat(known, one)
+		}
+		exact.Add(exact, new(big.Rat).Mul(sparse.Rat(sum.Val[i], one), m.value(int(j))))
 	}
-	value.Mul(value, den)
-	f.Value, _ = value.Neg(value).Float64()
+	if exact == nil {
+		exact = sparse.Rat(known, one)
+	}
+	exact.Quo(exact, sparse.Rat(d.den.Neg(), one))
+	f.Value, _ = exact.Float64()
 	return f
+}
+
+// intValue returns the value of cell c as an Int if it is an integer that
+// a float64 holds exactly.
+func (m *model) intValue(c int32) (sparse.Int, bool) {
+	v := m.s.Cells[c].Value
+	if v != math.Trunc(v) || math.Abs(v) >= 1<<53 {
+		return sparse.Int{}, false
+	}
+	return sparse.NewInt(int64(v)), true
 }

@@ -356,9 +356,10 @@ func (s *Solver) step(q int32) error {
 		if leave >= 0 {
 			c = t.cmp(best)
 		}
-		// Ties go to the smallest basic variable: Bland's rule, and
-		// deterministic in any case.
-		if leave < 0 || c < 0 || (c == 0 && b < s.basis[leave]) {
+		// Ties go to the shorter row, which fills in fewer others, and
+		// then to the smallest basic variable; under Bland's rule only to
+		// the smallest basic variable.
+		if leave < 0 || c < 0 || (c == 0 && s.preferLeaving(i, leave)) {
 			leave, atUpper, best = i, up, t
 		}
 	}
@@ -380,6 +381,16 @@ func (s *Solver) step(q int32) error {
 	}
 	s.pivot(leave, q, atUpper)
 	return nil
+}
+
+// preferLeaving breaks a tie in the ratio test between rows i and j.
+func (s *Solver) preferLeaving(i, j int32) bool {
+	if s.degenerate < s.blandAfter {
+		if li, lj := s.rows[i].Len(), s.rows[j].Len(); li != lj {
+			return li < lj
+		}
+	}
+	return s.basis[i] < s.basis[j]
 }
 
 // ratio is the fraction num/den with den > 0.

@@ -308,6 +308,7 @@ func (s *Solver) entering() int32 {
 	bland := s.degenerate >= s.blandAfter
 	best := int32(-1)
 	var bestC sparse.Int
+	bestLen := 1
 	for k, j := range s.obj.Idx {
 		if j >= s.zcol {
 			break
@@ -319,8 +320,12 @@ func (s *Solver) entering() int32 {
 		if bland {
 			return j // the smallest index
 		}
-		if best < 0 || c.Cmp(bestC) > 0 {
-			best, bestC = j, c
+		// Dantzig's rule, the largest coefficient, weighed by the length
+		// of the column, which bounds the fill-in of the pivot.
+		w := sparse.Mul(c, sparse.NewInt(int64(bestLen)))
+		l := len(s.cols[j]) + 1
+		if best < 0 || w.Cmp(sparse.Mul(bestC, sparse.NewInt(int64(l)))) > 0 {
+			best, bestC, bestLen = j, c, l
 		}
 	}
 	return best

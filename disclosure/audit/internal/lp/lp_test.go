@@ -286,9 +286,9 @@ func TestAgainstVertexEnumeration(t *testing.T) {
 
 func testAgainstVertexEnumeration(t *testing.T, bland int) {
 	r := rand.New(rand.NewPCG(7, uint64(bland)))
-	n := 300
+	n := 200
 	if testing.Short() {
-		n = 60
+		n = 50
 	}
 	for c := range n {
 		nv := 2 + r.IntN(4)

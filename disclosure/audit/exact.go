@@ -10,7 +10,8 @@ import (
 	"github.com/zorgkit/zorgkit/disclosure/audit/internal/sparse"
 )
 
-// Finding is a withheld cell that a reader can compute exactly.
+// Finding is a withheld cell that a reader can compute exactly, or a
+// sensitive cell that is published.
 type Finding struct {
 	// Cell is the index of the cell in System.Cells; Name is its name.
 	Cell int
@@ -35,7 +36,8 @@ type Finding struct {
 	// expression that is zero) that has coefficient 1 for this cell and 0
 	// for every cell the reader does not know. The cells it leaves are
 	// published, known to the attacker, or computed in an earlier finding
-	// for the same reader (or for any reader).
+	// for the same reader (or for any reader). It is empty for a
+	// published cell.
 	Derivation []Term
 }
 
@@ -78,6 +80,9 @@ func (f Finding) String() string {
 	} else {
 		fmt.Fprintf(&b, " for %q", f.Attacker)
 	}
+	if len(f.Derivation) == 0 {
+		b.WriteString(", published")
+	}
 	for i, t := range f.Derivation {
 		switch {
 		case i == 0 && t.Coef.Sign() < 0:
@@ -101,7 +106,8 @@ func (f Finding) String() string {
 // the published cells and the relations of s: first those any reader can
 // compute (Attacker ""), then, for each attacker in turn, those that only
 // its inside knowledge discloses. A cell an attacker knows itself is not a
-// finding for it.
+// finding for it. A sensitive cell that is published, which no protection
+// should allow, comes first, as a finding without derivation.
 //
 // The findings of one reader come in the order in which they were derived:
 // a derivation uses only cells that are published, known to the attacker,
@@ -124,7 +130,14 @@ func Exact(s *System, attackers ...Attacker) ([]Finding, error) {
 	for k := range all {
 		all[k] = int32(k)
 	}
-	findings, comps := m.exact(kn, "", m.singles(kn), all)
+	var findings []Finding
+	for c, cell := range s.Cells {
+		if cell.Published && cell.Sensitive {
+			findings = append(findings, Finding{Cell: c, Name: cell.Name, Sensitive: true, Value: cell.Value})
+		}
+	}
+	found, comps := m.exact(kn, "", m.singles(kn), all)
+	findings = append(findings, found...)
 
 	for _, a := range attackers {
 		akn := kn.clone()

@@ -9,9 +9,8 @@ import (
 )
 
 // Interval is the range of values that a reader can deduce for a sensitive
-// withheld cell: every value in [Min, Max], and no other, is consistent
-// with the published cells, the relations and the fact that no cell is
-// negative.
+// cell: every value in [Min, Max], and no other, is consistent with the
+// published cells, the relations and the fact that no cell is negative.
 type Interval struct {
 	// Cell is the index of the cell in System.Cells; Name is its name.
 	Cell int
@@ -40,11 +39,12 @@ type Interval struct {
 // Exact reports whether the reader can compute the cell: Min == Max.
 func (iv Interval) Exact() bool { return iv.Min == iv.Max }
 
-// Intervals returns, for each sensitive withheld cell, the range of values
-// a reader can deduce for it, in the order of the cells; then, for each
-// attacker in turn, the ranges that its inside knowledge makes narrower,
-// except for cells that it knows itself. A cell whose Interval is not
-// Protected needs more suppression around it.
+// Intervals returns, for each sensitive cell, the range of values a reader
+// can deduce for it, in the order of the cells; then, for each attacker in
+// turn, the ranges that its inside knowledge makes narrower, except for
+// cells that it knows itself. A cell whose Interval is not Protected needs
+// more suppression around it (a published sensitive cell, which no
+// protection should allow, has the single value it shows).
 //
 // The ranges are computed exactly by linear programming: each bound is the
 // optimum of a linear program over the relations restricted to the unknown
@@ -96,7 +96,7 @@ func intervals(s *System, attackers []Attacker, presolve bool) ([]Interval, erro
 	var out []Interval
 	outsider := make(map[int32]bounds)
 	for c, cell := range s.Cells {
-		if cell.Published || !cell.Sensitive {
+		if !cell.Sensitive {
 			continue
 		}
 		b := m.bounds(kn, int32(c), ranges)

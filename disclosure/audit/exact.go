@@ -2,6 +2,7 @@ package audit
 
 import (
 	"fmt"
+	"math"
 	"math/big"
 	"slices"
 	"strings"
@@ -9,7 +10,8 @@ import (
 	"github.com/zorgkit/zorgkit/disclosure/audit/internal/sparse"
 )
 
-// Finding is a withheld cell that a reader can compute exactly.
+// Finding is a withheld cell that a reader can compute exactly, or a
+// sensitive cell that is published.
 type Finding struct {
 	// Cell is the index of the cell in System.Cells; Name is its name.
 	Cell int
@@ -34,7 +36,8 @@ type Finding struct {
 	// expression that is zero) that has coefficient 1 for this cell and 0
 	// for every cell the reader does not know. The cells it leaves are
 	// published, known to the attacker, or computed in an earlier finding
-	// for the same reader (or for any reader).
+	// for the same reader (or for any reader). It is empty for a
+	// published cell.
 	Derivation []Term
 }
 
@@ -77,6 +80,9 @@ func (f Finding) String() string {
 	} else {
 		fmt.Fprintf(&b, " for %q", f.Attacker)
 	}
+	if len(f.Derivation) == 0 {
+		b.WriteString(", published")
+	}
 	for i, t := range f.Derivation {
 		switch {
 		case i == 0 && t.Coef.Sign() < 0:
@@ -100,7 +106,8 @@ func (f Finding) String() string {
 // the published cells and the relations of s: first those any reader can
 // compute (Attacker ""), then, for each attacker in turn, those that only
 // its inside knowledge discloses. A cell an attacker knows itself is not a
-// finding for it.
+// finding for it. A sensitive cell that is published, which no protection
+// should allow, comes first, as a finding without derivation.
 //
 // The findings of one reader come in the order in which they were derived:
 // a derivation uses only cells that are published, known to the attacker,
@@ -123,7 +130,14 @@ func Exact(s *System, attackers ...Attacker) ([]Finding, error) {
 	for k := range all {
 		all[k] = int32(k)
 	}
-	findings, comps := m.exact(kn, "", m.singles(kn), all)
+	var findings []Finding
+	for c, cell := range s.Cells {
+		if cell.Published && cell.Sensitive {
+			findings = append(findings, Finding{Cell: c, Name: cell.Name, Sensitive: true, Value: cell.Value})
+		}
+	}
+	found, comps := m.exact(kn, "", m.singles(kn), all)
+	findings = append(findings, found...)
 
 	for _, a := range attackers {
 		akn := kn.clone()
@@ -184,17 +198,17 @@ func touched(kn, akn *knowledge, comps []component) []int32 {
 func (m *model) finding(kn *knowledge, c int32, attacker string, d determined) Finding {
 	cell := m.s.Cells[c]
 	f := Finding{Cell: int(c), Name: cell.Name, Attacker: attacker, Sensitive: cell.Sensitive}
-	den := sparse.Rat(sparse.NewInt(1), d.den)
 	// The combination Σ coef·row, over all cells: den·x + known terms.
 	var sum sparse.Vec
+	one := sparse.NewInt(1)
 	for i, k := range d.rels {
-		coef := new(big.Rat).Mul(den, sparse.Rat(d.coef[i], sparse.NewInt(1)))
-		coef.Mul(coef, sparse.Rat(m.scale[k], sparse.NewInt(1)))
+		coef := sparse.Rat(sparse.Mul(d.coef[i], m.scale[k]), d.den)
 		f.Derivation = append(f.Derivation, Term{Relation: m.relation(k), Coef: coef})
-		sum = sparse.Combine(sparse.NewInt(1), sum, d.coef[i].Neg(), m.rows[k])
+		sum = sparse.Combine(one, sum, d.coef[i].Neg(), m.rows[k])
 	}
-	// x = −(known terms)/den.
-	value := new(big.Rat)
+	// x = −(known terms)/den, in integers while the values are integers.
+	var known sparse.Int
+	var exact *big.Rat
 	for i, j := range sum.Idx {
 		if j == c {
 			if sum.Val[i].Cmp(d.den) != 0 {
@@ -205,9 +219,29 @@ func (m *model) finding(kn *knowledge, c int32, attacker string, d determined) F
 		if !kn.known[j] {
 			panic("audit: internal error: a derivation uses an unknown cell")
 		}
-		value.Add(value, new(big.Rat).Mul(sparse.Rat(sum.Val[i], sparse.NewInt(1)), m.value(int(j))))
+		if v, ok := m.intValue(j); ok && exact == nil {
+			known = sparse.Add(known, sparse.Mul(sum.Val[i], v))
+			continue
+		}
+		if exact == nil {
+			exact = sparse.Rat(known, one)
+		}
+		exact.Add(exact, new(big.Rat).Mul(sparse.Rat(sum.Val[i], one), m.value(int(j))))
 	}
-	value.Mul(value, den)
-	f.Value, _ = value.Neg(value).Float64()
+	if exact == nil {
+		exact = sparse.Rat(known, one)
+	}
+	exact.Quo(exact, sparse.Rat(d.den.Neg(), one))
+	f.Value, _ = exact.Float64()
 	return f
+}
+
+// intValue returns the value of cell c as an Int if it is an integer that
+// a float64 holds exactly.
+func (m *model) intValue(c int32) (sparse.Int, bool) {
+	v := m.s.Cells[c].Value
+	if v != math.Trunc(v) || math.Abs(v) >= 1<<53 {
+		return sparse.Int{}, false
+	}
+	return sparse.NewInt(int64(v)), true
 }

@@ -306,6 +306,19 @@ func TestExactDerivation(t *testing.T) {
 	assert.Equal(t, `"t[2,2]" = 2 for any reader, by -Sums[1]`, f.String())
 }
 
+func TestExactPublishedSensitive(t *testing.T) {
+	b := table3x3()
+	b.s.Cells[b.id("t[2,2]")].Sensitive = true
+	got, err := Exact(b.system())
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	assert.Equal(t, Finding{Cell: b.id("t[2,2]"), Name: "t[2,2]", Sensitive: true, Value: 2}, got[0])
+	assert.Equal(t, `"t[2,2]" = 2 for any reader, published`, got[0].String())
+	ivs, err := Intervals(b.system())
+	require.NoError(t, err)
+	assert.Equal(t, []span{{"", "t[2,2]", 2, 2, false}}, spans(ivs))
+}
+
 func TestExactDecimalValues(t *testing.T) {
 	// Hours of care: 0.1 + 0.2 is 0.30000000000000004 in float64, but the
 	// audit reads decimals and finds exactly 0.3.

@@ -192,6 +192,12 @@ type component struct {
 // components splits the relations in rels that still have two or more
 // unknown cells into components, ordered by their first cell.
 func (m *model) components(kn *knowledge, rels []int32) []component {
+	return m.componentsOf(kn, rels, 2)
+}
+
+// componentsOf is components for the relations with at least minUnknown
+// unknown cells.
+func (m *model) componentsOf(kn *knowledge, rels []int32, minUnknown int32) []component {
 	// Union-find over cells, by size with path halving; a cell is in the
 	// forest once parent has an entry for it.
 	parent := make(map[int32]int32)
@@ -205,7 +211,7 @@ func (m *model) components(kn *knowledge, rels []int32) []component {
 	}
 	var core []int32
 	for _, k := range rels {
-		if kn.unknown[k] < 2 {
+		if kn.unknown[k] < minUnknown {
 			continue
 		}
 		core = append(core, k)

@@ -75,6 +75,13 @@ func checkDerivations(t testing.TB, s *System, attackers []Attacker, findings []
 	}
 	knows := func(reader string, c int) bool { return known[""][c] || known[reader][c] }
 	for _, f := range findings {
+		if len(f.Derivation) == 0 {
+			cell := s.Cells[f.Cell]
+			if f.Attacker != "" || !cell.Published || !cell.Sensitive || f.Value != cell.Value {
+				t.Errorf("%v: a finding without derivation that is not a published sensitive cell", f)
+			}
+			continue
+		}
 		if knows(f.Attacker, f.Cell) {
 			t.Errorf("%v: the reader knew the cell already", f)
 			continue
@@ -191,10 +198,15 @@ func rank(m [][]*big.Rat) int {
 }
 
 // expectedFindings returns, by brute force, the cells each reader can
-// compute that it did not know, as findingNames would list them (in any
-// order).
+// compute that it did not know, and the published sensitive cells, as
+// findingNames would list them (in any order).
 func expectedFindings(s *System, attackers []Attacker) map[string]bool {
 	out := map[string]bool{}
+	for _, c := range s.Cells {
+		if c.Published && c.Sensitive {
+			out[c.Name] = true
+		}
+	}
 	outsider := determinedByRank(s, nil)
 	for c := range outsider {
 		out[s.Cells[c].Name] = true

@@ -33,7 +33,7 @@ func interesting(r *rand.Rand) *big.Int {
 
 func TestIntAgainstBig(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	for range 20000 {
+	for range 10000 {
 		a, b := interesting(r), interesting(r)
 		x, y := NewBig(a), NewBig(b)
 		check := func(op string, got Int, want *big.Int) {
@@ -104,7 +104,7 @@ func randomVec(r *rand.Rand, n int) Vec {
 func TestEliminate(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	const n = 12
-	for range 3000 {
+	for range 2000 {
 		x, y := randomVec(r, n), randomVec(r, n)
 		if y.Len() == 0 {
 			continue

@@ -49,7 +49,6 @@ type protectedFamily struct {
 	determinedBy []int32
 	insiderKnows map[int32][]int32
 	work         elim.Work
-	exposed      []int32 // primary cells disclosed by publishing empty cells
 }
 
 // Tables returns the protected tables in the order of the specifications.
@@ -275,7 +274,11 @@ func (f *family) protect(t *Tables, r Rules, mask []primaryMask, nonneg []bool) 
 		pf.status[c] = SecondarySuppressed
 		pf.reason[c] = Complementary
 	}
-	pf.exposed = res.Exposed
+	if len(res.Exposed) > 0 {
+		// Only empty cells are published unconditionally, and they add up
+		// to zero; a primary cell they determine would be empty and safe.
+		return nil, fmt.Errorf("disclosure: internal error: %d primary cells disclosed by empty cells", len(res.Exposed))
+	}
 	pf.work = res.Work
 	pf.determinedBy = res.DeterminedBy
 	pf.insiderKnows = make(map[int32][]int32, len(p.Insiders))

@@ -266,6 +266,16 @@ func (f *family) protect(t *Tables, r Rules, mask []primaryMask, nonneg []bool) 
 		return cmp.Compare(a, b)
 	})
 	p.Basis = f.basis(t, p.Knower)
+	for i, in := range p.Insiders {
+		known := make([]int32, f.n)
+		for c := range known {
+			known[c] = -1
+		}
+		for _, c := range in.Knows {
+			known[c] = in.Reader
+		}
+		p.Insiders[i].Basis = f.basis(t, known)
+	}
 	res, err := elim.Solve(p)
 	if err != nil {
 		return nil, fmt.Errorf("disclosure: table too complex for exact 64-bit arithmetic: %w", err)

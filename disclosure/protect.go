@@ -40,8 +40,9 @@ type protectedFamily struct {
 	*family
 	status    []Status
 	reason    []Reason
-	known     []int32 // reader that knows a base cell, or -1
-	sensitive []bool  // primary cells that need protection
+	known     []int32   // reader that knows a base cell, or -1
+	sensitive []bool    // primary cells that need protection
+	margin    []float64 // the interval protection they need
 
 	// determinedBy says, per withheld cell, who can compute it: a reader,
 	// elim.Everyone or elim.Nobody; insiderKnows lists, per insider, the
@@ -193,6 +194,7 @@ func (f *family) protect(t *Tables, r Rules, mask []primaryMask, nonneg []bool) 
 		reason:    make([]Reason, f.n),
 		known:     make([]int32, f.n),
 		sensitive: make([]bool, f.n),
+		margin:    make([]float64, f.n),
 	}
 	p := &elim.Problem{
 		NumCols:   f.n,
@@ -237,6 +239,7 @@ func (f *family) protect(t *Tables, r Rules, mask []primaryMask, nonneg []bool) 
 			p.Forced = append(p.Forced, int32(c))
 		case mask[c] != 0:
 			p.Protected[c] = true
+			pf.margin[c] = r.margin(f, c, mask[c])
 			pf.status[c] = PrimarySuppressed
 			pf.reason[c] = mask[c].first()
 			switch {

@@ -35,6 +35,7 @@ func (p *Protected) AuditSystem() (audit.System, []audit.Attacker) {
 				Value:     f.value[c],
 				Published: published,
 				Sensitive: f.sensitive[c],
+				Margin:    f.margin[c],
 			})
 			if published {
 				continue

@@ -1,6 +1,7 @@
 package disclosure
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 )
@@ -301,8 +302,8 @@ func tooLarge(t *Tables, f *family) error {
 	for j, d := range f.dims {
 		names[j] = t.dims[d].name
 	}
-	return &SpecError{Problem: "the cross-classification of " + strings.Join(names, " × ") +
-		" has more than MaxCells cells: use fewer or smaller dimensions: " + ErrTooLarge.Error()}
+	return fmt.Errorf("%w: the cross-classification of %s has more than %d cells: use fewer or smaller dimensions per call",
+		ErrTooLarge, strings.Join(names, " × "), MaxCells)
 }
 
 // mergeSole adds a record of contributor key to a cell's sole contributor.

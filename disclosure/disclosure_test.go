@@ -390,3 +390,34 @@ func TestAuditFindsNaiveSuppression(t *testing.T) {
 	assert.Equal(t, "count[zorgvorm=B]", findings[0].Name)
 	assert.Empty(t, findings[0].Attacker, "with A published, anyone computes B")
 }
+
+// The audit system states the interval protection each primary cell needs.
+func TestAuditSystemMargins(t *testing.T) {
+	rec := func(cat, contributor string, v float64) disclosure.Record {
+		return disclosure.Record{Categories: []string{cat}, Contributor: contributor, Value: v}
+	}
+	recs := []disclosure.Record{
+		rec("A", "p1", 50), rec("A", "p2", 46), rec("A", "p3", 2), rec("A", "p4", 1), rec("A", "p5", 1),
+		rec("B", "p1", 2), rec("B", "p2", 2),
+		rec("C", "p1", 20), rec("C", "p2", 20), rec("C", "p3", 20), rec("C", "p4", 20), rec("C", "p5", 20),
+		rec("D", "p1", 20), rec("D", "p2", 25), rec("D", "p3", 20), rec("D", "p4", 20), rec("D", "p5", 20),
+	}
+	tabs, err := disclosure.Tabulate([]disclosure.Dimension{{Name: "z"}}, recs,
+		disclosure.Spec{Name: "uren", Kind: disclosure.Sum, Dimensions: []string{"z"}})
+	require.NoError(t, err)
+	p, err := tabs.Protect(disclosure.Rules{PPercent: 10, Margin: 0.02})
+	require.NoError(t, err)
+	sys, _ := p.AuditSystem()
+	margins := map[string]float64{}
+	for _, c := range sys.Cells {
+		if c.Sensitive {
+			margins[c.Name] = c.Margin
+		} else {
+			assert.Zero(t, c.Margin, "only primary cells need a margin")
+		}
+	}
+	assert.Equal(t, map[string]float64{
+		"sum[z=A]": 5,   // p% rule: 10% of the largest (50) is more than 2% of 100
+		"sum[z=B]": 0.2, // p% rule too: 10% of 2, more than 2% of 4
+	}, margins)
+}

@@ -1,6 +1,7 @@
 package disclosure_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -113,4 +114,24 @@ func TestFromAggregatesMatchesRecords(t *testing.T) {
 	assert.Equal(t, p2.Table("toewijzingen").Rows(), p1.Table("toewijzingen").Rows())
 	_, err = fromAggs.OwnerView("zorg-a")
 	assert.ErrorIs(t, err, disclosure.ErrNoContributor)
+}
+
+func TestTooLarge(t *testing.T) {
+	var dims []disclosure.Dimension
+	var names []string
+	rec := disclosure.Record{}
+	for d := range 4 {
+		dim := disclosure.Dimension{Name: fmt.Sprint("d", d)}
+		for c := range 60 {
+			dim.Categories = append(dim.Categories, disclosure.Category{Code: fmt.Sprint(c)})
+		}
+		dims = append(dims, dim)
+		names = append(names, dim.Name)
+		rec.Categories = append(rec.Categories, "0")
+	}
+	tabs, err := disclosure.Tabulate(dims, []disclosure.Record{rec}, disclosure.Spec{Name: "t", Dimensions: names})
+	require.NoError(t, err)
+	_, err = tabs.Protect(disclosure.Rules{})
+	assert.ErrorIs(t, err, disclosure.ErrTooLarge)
+	assert.Contains(t, err.Error(), "d0 × d1 × d2 × d3")
 }

@@ -40,8 +40,9 @@ type protectedFamily struct {
 	*family
 	status    []Status
 	reason    []Reason
-	known     []int32 // reader that knows a base cell, or -1
-	sensitive []bool  // primary cells that need protection
+	known     []int32   // reader that knows a base cell, or -1
+	sensitive []bool    // primary cells that need protection
+	margin    []float64 // the interval protection they need
 
 	// determinedBy says, per withheld cell, who can compute it: a reader,
 	// elim.Everyone or elim.Nobody; insiderKnows lists, per insider, the
@@ -49,7 +50,6 @@ type protectedFamily struct {
 	determinedBy []int32
 	insiderKnows map[int32][]int32
 	work         elim.Work
-	exposed      []int32 // primary cells disclosed by publishing empty cells
 }
 
 // Tables returns the protected tables in the order of the specifications.
@@ -194,6 +194,7 @@ func (f *family) protect(t *Tables, r Rules, mask []primaryMask, nonneg []bool) 
 		reason:    make([]Reason, f.n),
 		known:     make([]int32, f.n),
 		sensitive: make([]bool, f.n),
+		margin:    make([]float64, f.n),
 	}
 	p := &elim.Problem{
 		NumCols:   f.n,
@@ -238,6 +239,7 @@ func (f *family) protect(t *Tables, r Rules, mask []primaryMask, nonneg []bool) 
 			p.Forced = append(p.Forced, int32(c))
 		case mask[c] != 0:
 			p.Protected[c] = true
+			pf.margin[c] = r.margin(f, c, mask[c])
 			pf.status[c] = PrimarySuppressed
 			pf.reason[c] = mask[c].first()
 			switch {
@@ -267,6 +269,16 @@ func (f *family) protect(t *Tables, r Rules, mask []primaryMask, nonneg []bool) 
 		return cmp.Compare(a, b)
 	})
 	p.Basis = f.basis(t, p.Knower)
+	for i, in := range p.Insiders {
+		known := make([]int32, f.n)
+		for c := range known {
+			known[c] = -1
+		}
+		for _, c := range in.Knows {
+			known[c] = in.Reader
+		}
+		p.Insiders[i].Basis = f.basis(t, known)
+	}
 	res, err := elim.Solve(p)
 	if err != nil {
 		return nil, fmt.Errorf("disclosure: table too complex for exact 64-bit arithmetic: %w", err)
@@ -275,7 +287,11 @@ func (f *family) protect(t *Tables, r Rules, mask []primaryMask, nonneg []bool) 
 		pf.status[c] = SecondarySuppressed
 		pf.reason[c] = Complementary
 	}
-	pf.exposed = res.Exposed
+	if len(res.Exposed) > 0 {
+		// Only empty cells are published unconditionally, and they add up
+		// to zero; a primary cell they determine would be empty and safe.
+		return nil, fmt.Errorf("disclosure: internal error: %d primary cells disclosed by empty cells", len(res.Exposed))
+	}
 	pf.work = res.Work
 	pf.determinedBy = res.DeterminedBy
 	pf.insiderKnows = make(map[int32][]int32, len(p.Insiders))

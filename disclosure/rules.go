@@ -47,6 +47,14 @@ type Rules struct {
 	// than p percent of the largest, so that the second largest
 	// contributor could estimate the largest within p percent.
 	PPercent float64
+
+	// Margin is the protection the interval audit (audit.Intervals)
+	// requires of a primary cell: the range of values a reader can deduce
+	// for it must be at least Margin times its value wide, and for a cell
+	// withheld by the p% rule at least p percent of its largest
+	// contribution. [Protected.AuditSystem] states it for every primary
+	// cell. Zero asks only that no primary cell is exact.
+	Margin float64
 }
 
 // Dominance is an (n,k) dominance rule.
@@ -86,6 +94,9 @@ func (r Rules) check() error {
 	}
 	if !(r.PPercent >= 0 && r.PPercent < 100) || math.IsNaN(r.PPercent) {
 		return bad("PPercent %g must be at least 0 and below 100", r.PPercent)
+	}
+	if !(r.Margin >= 0) || math.IsInf(r.Margin, 0) {
+		return bad("Margin %g must be a finite number, zero or more", r.Margin)
 	}
 	return nil
 }
@@ -165,6 +176,16 @@ func (m primaryMask) first() Reason {
 		}
 	}
 	return NoReason
+}
+
+// margin returns the interval protection required of primary cell c of f
+// with primary reasons m.
+func (r Rules) margin(f *family, c int, m primaryMask) float64 {
+	out := r.Margin * math.Abs(f.value[c])
+	if m.has(PPercent) && len(f.top[c]) > 0 {
+		out = max(out, r.PPercent/100*f.top[c][0])
+	}
+	return out
 }
 
 // cellRules applies the cell rules of r to cell c of family f.

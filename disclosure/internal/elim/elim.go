@@ -116,6 +116,11 @@ type Problem struct {
 type Insider struct {
 	Reader int32   // as in Problem.Owner
 	Knows  []int32 // the cells it knows
+
+	// Basis, if not nil, replaces Problem.Basis in the insider's view: a
+	// basis whose pivots avoid the cells the insider knows makes their
+	// publication in its view cheap.
+	Basis [][]Term
 }
 
 // Result is the outcome of [Solve].
@@ -193,10 +198,13 @@ func Solve(p *Problem) (res Result, err error) {
 		}
 		views = append(views, newView(p, order, nil, protected))
 	}
-	for _, v := range views {
-		if p.Basis != nil {
+	for i, v := range views {
+		switch {
+		case i > 0 && p.Insiders[i-1].Basis != nil:
+			v.load(p.Insiders[i-1].Basis)
+		case p.Basis != nil:
 			v.load(p.Basis)
-		} else {
+		default:
 			for _, rel := range p.Relations {
 				v.addRelation(rel)
 			}

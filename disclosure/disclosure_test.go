@@ -387,8 +387,13 @@ func TestAuditFindsNaiveSuppression(t *testing.T) {
 	findings, err = audit.Exact(&sys, attackers...)
 	require.NoError(t, err)
 	require.NotEmpty(t, findings)
-	assert.Equal(t, "count[zorgvorm=B]", findings[0].Name)
-	assert.Empty(t, findings[0].Attacker, "with A published, anyone computes B")
+	var outsider []string // what any reader computes; a published A is itself a finding
+	for _, f := range findings {
+		if f.Attacker == "" && f.Name != "count[zorgvorm=A]" {
+			outsider = append(outsider, f.Name)
+		}
+	}
+	assert.Equal(t, []string{"count[zorgvorm=B]"}, outsider, "with A published, anyone computes B")
 }
 
 // The audit system states the interval protection each primary cell needs.

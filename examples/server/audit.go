@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/text/language"
+
 	"github.com/zorgkit/zorgkit/consent"
 )
 
@@ -129,7 +131,7 @@ func (a *app) drawSample(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var ferr *consent.FieldError
 		if errors.As(err, &ferr) {
-			a.renderAudit(w, r, http.StatusUnprocessableEntity, "De steekproef kan niet worden getrokken: "+ferr.Error())
+			a.renderAudit(w, r, http.StatusUnprocessableEntity, "De steekproef kan niet worden getrokken: "+ferr.Message(language.Dutch))
 			return
 		}
 		a.serverError(w, r, err)
@@ -148,14 +150,26 @@ func (a *app) drawSample(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/audit", http.StatusSeeOther)
 }
 
+// defaultEvidenceReason is recorded when the auditor gives no reason.
+var defaultEvidenceReason = map[string]string{
+	"request":  "steekproef",
+	"produced": "formulier overlegd",
+	"missing":  "formulier niet overlegd binnen de termijn",
+}
+
 // recordEvidence asks a provider for a signed form, or records whether it
 // was produced.
 func (a *app) recordEvidence(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	id := consent.RecordID(r.PostFormValue("record"))
-	c := consent.Change{By: consent.Actor{User: userFrom(ctx).ID, Organisation: consent.Organisation(userFrom(ctx).OrgID)}, Reason: strings.TrimSpace(r.PostFormValue("reason"))}
+	action := r.PostFormValue("action")
+	reason := strings.TrimSpace(r.PostFormValue("reason"))
+	if reason == "" {
+		reason = defaultEvidenceReason[action]
+	}
+	c := consent.Change{By: consent.Actor{User: userFrom(ctx).ID, Organisation: consent.Organisation(userFrom(ctx).OrgID)}, Reason: reason}
 	var err error
-	switch r.PostFormValue("action") {
+	switch action {
 	case "request":
 		if err = a.consent.RequestEvidence(ctx, id, r.PostFormValue("sample"), c); err == nil {
 			err = a.notifyEvidenceRequest(ctx, id, r.PostFormValue("sample"))
@@ -170,8 +184,8 @@ func (a *app) recordEvidence(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		var ferr *consent.FieldError
-		if errors.As(err, &ferr) || errors.Is(err, consent.ErrInvalid) {
-			a.renderAudit(w, r, http.StatusUnprocessableEntity, err.Error())
+		if errors.As(err, &ferr) {
+			a.renderAudit(w, r, http.StatusUnprocessableEntity, ferr.Message(language.Dutch))
 			return
 		}
 		a.serverError(w, r, err)

@@ -200,7 +200,7 @@ func (a *app) recordConsent(w http.ResponseWriter, r *http.Request) {
 				a.serverError(w, r, err)
 				return
 			}
-			msg = "De toestemming is niet vastgelegd: " + ferr.Problem + " (" + ferr.Field + ")."
+			msg = "De toestemming is niet vastgelegd: " + ferr.Message(language.Dutch)
 		} else {
 			msg = "De toestemming is vastgelegd."
 		}

@@ -52,10 +52,10 @@ func openDB(ctx context.Context, cfg config) (*sql.DB, dialect, error) {
 			return nil, "", fmt.Errorf("create data directory: %w", err)
 		}
 		path := filepath.Join(cfg.DataDir, "zorgkit.db")
-		// WAL lets readers proceed during a write; immediate transactions
-		// take the write lock up front, so two writers wait rather than
-		// fail halfway; busy_timeout makes them wait instead of erroring.
-		dsn := "file:" + path + "?_txlock=immediate&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+		// Immediate transactions take the write lock up front, so two
+		// writers wait rather than fail halfway; busy_timeout makes them
+		// wait instead of erroring.
+		dsn := "file:" + path + "?_txlock=immediate&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
 		db, err = sql.Open("sqlite", dsn)
 	}
 	if err != nil {
@@ -64,6 +64,16 @@ func openDB(ctx context.Context, cfg config) (*sql.DB, dialect, error) {
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, "", fmt.Errorf("connect to database: %w", err)
+	}
+	if d == sqlite {
+		// Write-ahead logging lets readers go on during a write. The mode
+		// stays with the file; set it once, here, rather than in the
+		// connection string, where connections opened at the same moment
+		// on a new file would fail with SQLITE_BUSY.
+		if _, err := db.ExecContext(ctx, `PRAGMA journal_mode=WAL`); err != nil {
+			db.Close()
+			return nil, "", fmt.Errorf("database: %w", err)
+		}
 	}
 	if err := migrate(ctx, db, migrations, "migrations"); err != nil {
 		db.Close()

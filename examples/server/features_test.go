@@ -1,0 +1,196 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/zorgkit/zorgkit/bsn/bsntest"
+	"github.com/zorgkit/zorgkit/consent"
+	"github.com/zorgkit/zorgkit/consent/consenttest"
+	"github.com/zorgkit/zorgkit/consent/sqlstore"
+	"github.com/zorgkit/zorgkit/password"
+)
+
+func TestTOTP(t *testing.T) {
+	p := newTestPortal(t)
+	b := p.browser()
+	b.login("jdevries")
+	_, body := b.get("/account/totp")
+	secretB32 := regexp.MustCompile(`id="secret">([A-Z2-7]+)<`).FindStringSubmatch(body)
+	require.NotNil(t, secretB32)
+	pending := hiddenValue(t, body, "pending")
+	secret, err := p.a.field.Decrypt("totp.pending:"+userID(t, p, "jdevries"), pending)
+	require.NoError(t, err)
+
+	status, _ := b.post("/account/totp", url.Values{"pending": {pending}, "code": {"000000"}})
+	if password.TOTPCode(secret, p.clock.Now()) != "000000" {
+		assert.Equal(t, http.StatusUnprocessableEntity, status, "a wrong code does not enrol")
+	}
+	status, body = b.post("/account/totp", url.Values{"pending": {pending}, "code": {password.TOTPCode(secret, p.clock.Now())}})
+	require.Equal(t, http.StatusOK, status, text(body))
+	assert.Contains(t, body, `id="done"`)
+
+	// From now on the second factor is the app, and a code works once.
+	b.post("/logout", nil)
+	p.clock.Advance(time.Minute)
+	b.post("/login", url.Values{"username": {"jdevries"}, "password": {p.passwords["jdevries"]}})
+	code := password.TOTPCode(secret, p.clock.Now())
+	status, body = b.post("/login/code", url.Values{"code": {code}})
+	require.Equal(t, http.StatusOK, status, text(body))
+	assert.Contains(t, body, `id="whoami"`)
+	c := p.browser()
+	c.post("/login", url.Values{"username": {"jdevries"}, "password": {p.passwords["jdevries"]}})
+	status, _ = c.post("/login/code", url.Values{"code": {code}})
+	assert.Equal(t, http.StatusUnauthorized, status, "the same code again")
+}
+
+func userID(t *testing.T, p *testPortal, username string) string {
+	t.Helper()
+	var id string
+	require.NoError(t, p.a.db.QueryRow(`SELECT id FROM users WHERE username = $1`, username).Scan(&id))
+	return id
+}
+
+func TestSpotCheck(t *testing.T) {
+	p := newTestPortal(t)
+	p.clock.Advance(time.Hour) // the demo's consents lie in a closed window
+	owner := p.browser()
+	owner.login("beheerder")
+	status, body := owner.post("/audit/sample", url.Values{"k": {"3"}, "days": {"365"}, "org": {"zonnehuis"}})
+	require.Equal(t, http.StatusOK, status, text(body))
+	assert.Contains(t, body, `id="verified"`, "the consent chain verifies")
+	ids := regexp.MustCompile(`name="record" value="([^"]+)"`).FindAllStringSubmatch(body, -1)
+	require.Len(t, ids, 3)
+
+	// The manifest redraws the same sample.
+	var js string
+	require.NoError(t, p.a.db.QueryRow(`SELECT manifest FROM audit_samples`).Scan(&js))
+	var m consent.Manifest
+	require.NoError(t, json.Unmarshal([]byte(js), &m))
+	require.NoError(t, p.a.consent.Redraw(t.Context(), m))
+
+	// Ask the provider for the form; it is told; record that it was missing.
+	sample := hiddenValue(t, body, "sample")
+	status, _ = owner.post("/audit/evidence", url.Values{"record": {ids[0][1]}, "sample": {sample}, "action": {"request"}})
+	require.Equal(t, http.StatusOK, status)
+	assert.Contains(t, p.sent.last("zonnehuis-beheer", "Verzoek om toestemmingsformulier"), "ZH-TOE-")
+	status, body = owner.post("/audit/evidence", url.Values{"record": {ids[0][1]}, "sample": {sample}, "action": {"missing"}})
+	require.Equal(t, http.StatusOK, status, text(body))
+	assert.Contains(t, body, ">missing<")
+}
+
+func TestDeliveries(t *testing.T) {
+	p := newTestPortal(t)
+	gemeente := p.browser()
+	gemeente.login("gemeente")
+	_, body := gemeente.get("/deliveries")
+	page := text(body)
+	assert.Contains(t, page, "Zorggroep Zonnehuis 23 Nov 2026 op tijd")
+	assert.Contains(t, page, "Thuiszorg Noord — te laat", "never delivered")
+
+	// A last delivery seven months ago is overdue: twice a year is the rule.
+	_, err := p.a.db.Exec(`UPDATE uploads SET created_at = $1 WHERE org_id = 'zonnehuis'`, usec(p.clock.Now().AddDate(0, -7, 0)))
+	require.NoError(t, err)
+	_, body = gemeente.get("/deliveries")
+	assert.Contains(t, text(body), "Zorggroep Zonnehuis 23 Apr 2026 te laat")
+}
+
+func TestReportsByAudience(t *testing.T) {
+	p := newTestPortal(t)
+	provider := p.browser()
+	provider.login("jdevries")
+	_, own := provider.get("/reports")
+	assert.Contains(t, own, "eigen gegevens")
+	assert.NotContains(t, own, `class="withheld`, "a provider sees all of its own data")
+	assert.NotContains(t, own, "Jeugdhulp De Linde", "and nothing of another provider")
+
+	gemeente := p.browser()
+	gemeente.login("gemeente")
+	_, protected := gemeente.get("/reports")
+	assert.Contains(t, protected, "beschermd")
+	assert.Contains(t, protected, `class="withheld primary"`, "small cells are withheld from the municipality")
+	assert.Contains(t, protected, "respons")
+
+	// The JSON API gives the same protected figures.
+	status, js := gemeente.get("/api/reports")
+	require.Equal(t, http.StatusOK, status)
+	var out reportsPage
+	require.NoError(t, json.Unmarshal([]byte(js), &out))
+	require.NotEmpty(t, out.Tables)
+	withheld := 0
+	for _, tab := range out.Tables {
+		for _, r := range tab.Rows {
+			for _, c := range r.Cells {
+				if c.Status != "published" {
+					withheld++
+					assert.Equal(t, "x", c.Text, "a withheld value never leaves the server")
+				}
+			}
+		}
+	}
+	assert.Positive(t, withheld)
+}
+
+func TestAPILookup(t *testing.T) {
+	p := newTestPortal(t)
+	b := p.browser()
+	b.login("jdevries")
+	person := bsntest.TestPersons()[0]
+	resp, err := b.c.Post(p.srv.URL+"/api/clients/lookup", "application/json", strings.NewReader(`{"bsn":"`+person.Dotted()+`"}`))
+	require.NoError(t, err)
+	status, body := readBody(t, resp)
+	require.Equal(t, http.StatusOK, status, body)
+	assert.Contains(t, body, person.Masked())
+	assert.NotContains(t, body, person.String())
+	var out struct {
+		Purposes []struct {
+			Purpose string `json:"purpose"`
+			Allowed bool   `json:"allowed"`
+		} `json:"purposes"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(body), &out))
+	require.Len(t, out.Purposes, 3)
+	assert.True(t, out.Purposes[0].Allowed, "NAW")
+
+	resp, err = b.c.Post(p.srv.URL+"/api/clients/lookup", "application/json", strings.NewReader(`{"bsn":"999999999"}`))
+	require.NoError(t, err)
+	status, body = readBody(t, resp)
+	assert.Equal(t, http.StatusUnprocessableEntity, status)
+	assert.Contains(t, body, "bsn-placeholder")
+}
+
+// TestConsentStore runs the consent conformance suite on the portal's own
+// database, with its migrations: on SQLite, and on PostgreSQL when
+// configured.
+func TestConsentStore(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) {
+		consenttest.Run(t, func(t *testing.T) consent.Store {
+			cfg, err := parseConfig([]string{"-data", t.TempDir()}, func(string) string { return "" })
+			require.NoError(t, err)
+			return portalConsentStore(t, cfg)
+		})
+	})
+	t.Run("postgres", func(t *testing.T) {
+		consenttest.Run(t, func(t *testing.T) consent.Store {
+			return portalConsentStore(t, postgresConfig(t))
+		})
+	})
+}
+
+func portalConsentStore(t *testing.T, cfg config) consent.Store {
+	t.Helper()
+	db, d, err := openDB(t.Context(), cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	s, err := sqlstore.New(db, sqlstore.Dialect(d))
+	require.NoError(t, err)
+	return s
+}

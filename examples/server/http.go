@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"html/template"
-	"log/slog"
 	"net/http"
 	"runtime/debug"
 	"time"
@@ -153,4 +152,3 @@ func parseTemplates(funcs template.FuncMap) (map[string]*template.Template, erro
 	return out, nil
 }
 
-var _ = slog.LevelInfo

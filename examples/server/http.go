@@ -151,4 +151,3 @@ func parseTemplates(funcs template.FuncMap) (map[string]*template.Template, erro
 	}
 	return out, nil
 }
-

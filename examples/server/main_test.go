@@ -82,7 +82,9 @@ func TestRun(t *testing.T) {
 
 	ctx2, cancel2 := context.WithCancel(context.Background())
 	out2 := &syncBuffer{}
-	go func() { done <- run(ctx2, []string{"-data", filepath.Join(dir, "data"), "-addr", "127.0.0.1:0"}, func(string) string { return "" }, out2) }()
+	go func() {
+		done <- run(ctx2, []string{"-data", filepath.Join(dir, "data"), "-addr", "127.0.0.1:0"}, func(string) string { return "" }, out2)
+	}()
 	require.Eventually(t, func() bool { return strings.Contains(out2.String(), "msg=listening") }, 30*time.Second, 20*time.Millisecond)
 	assert.NotContains(t, out2.String(), "password:")
 	assert.NotContains(t, out2.String(), "generated new random keys")

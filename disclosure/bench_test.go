@@ -19,11 +19,13 @@ func BenchmarkProtect(b *testing.B) {
 		name    string
 		table   *disclosuretest.Table
 		records bool
+		rules   disclosure.Rules
 	}{
-		{"cells=5k/records", disclosuretest.Small(1, 0), true},
-		{"cells=5k/aggregates", disclosuretest.Small(1, 0), false},
-		{"cells=5k/providers=20", disclosuretest.Small(1, 20), true},
-		{"cells=100k/aggregates", disclosuretest.Large(1, 0), false},
+		{"cells=5k/records", disclosuretest.Small(1, 0), true, disclosure.Rules{}},
+		{"cells=5k/aggregates", disclosuretest.Small(1, 0), false, disclosure.Rules{}},
+		{"cells=5k/providers=20", disclosuretest.Small(1, 20), true, disclosure.Rules{}},
+		{"cells=5k/intervals", disclosuretest.Small(1, 0), false, disclosure.Rules{Margin: 1, Intervals: true}},
+		{"cells=100k/aggregates", disclosuretest.Large(1, 0), false, disclosure.Rules{}},
 	}
 	for _, c := range cases {
 		var recs []disclosure.Record
@@ -43,7 +45,7 @@ func BenchmarkProtect(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				p, err := tabs.Protect(disclosure.Rules{})
+				p, err := tabs.Protect(c.rules)
 				if err != nil {
 					b.Fatal(err)
 				}

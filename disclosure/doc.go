@@ -99,6 +99,18 @@
 // be empty (cells are not negative, so withheld cells that add up to zero
 // are all zero). Empty cells are never secondary suppressions.
 //
+// # Interval protection
+//
+// Exact protection keeps every primary cell from being computed, but
+// non-negative cells can still narrow it down: if a withheld 4 and a
+// withheld 5 add up to a published 9, the 4 lies between 0 and 9. Rules.Margin
+// states how wide that range must be (a multiple of the cell's value, and
+// for the p% rule p percent of the largest contribution); with
+// Rules.Intervals, Protect runs the interval audit ([audit.Intervals],
+// linear programming) and withholds more cells next to every primary cell
+// whose range is too narrow, until none is. It can take much longer than
+// the exact protection.
+//
 // # Rates
 //
 // A rate is published only when its numerator and denominator are: a
@@ -110,7 +122,7 @@
 //
 // [Protected.AuditSystem] converts the protected tables into an
 // [audit.System] with an [audit.Attacker] for every reader with inside
-// knowledge, for [audit.Exact]. The tests of this package run it on every
-// protected table, hand-made, random and fuzzed: no reader computes a
-// primary cell.
+// knowledge, for [audit.Exact] and [audit.Intervals]. The tests of this
+// package run the exact audit on every protected table, hand-made, random
+// and fuzzed: no reader computes a primary cell.
 package disclosure

@@ -23,6 +23,10 @@ var (
 	// ErrTooLarge means the tables would have more cells than MaxCells.
 	ErrTooLarge = errors.New("disclosure: tables too large")
 
+	// ErrIntervals means that Rules.Intervals could not be met: no cell
+	// near a primary cell whose range is too narrow is left to withhold.
+	ErrIntervals = errors.New("disclosure: interval protection cannot be met: lower Rules.Margin")
+
 	// ErrNoContributor means an owner view was asked for without a
 	// contributor, or for tables built from aggregates.
 	ErrNoContributor = errors.New("disclosure: owner view needs a contributor and records")

@@ -70,7 +70,9 @@ func (p *Protected) Stats() Stats { return p.stats }
 
 // Protect applies the rules to the tables and withholds, in addition,
 // enough cells that no primary cell can be derived: the protected reports
-// for everyone but the data owner.
+// for everyone but the data owner. With Rules.Intervals it withholds more
+// cells until no reader can narrow a primary cell down to less than its
+// margin.
 func (t *Tables) Protect(r Rules) (*Protected, error) {
 	if err := r.check(); err != nil {
 		return nil, err
@@ -82,14 +84,32 @@ func (t *Tables) Protect(r Rules) (*Protected, error) {
 			return nil, err
 		}
 	}
-	p := &Protected{t: t, cs: cs}
 	masks := t.primaries(r, fams)
+	extra := make([][]bool, len(fams)) // withheld for the interval protection
+	for i, f := range fams {
+		extra[i] = make([]bool, f.n)
+	}
+	for {
+		p, err := t.suppress(r, cs, fams, masks, extra)
+		if err != nil || !r.Intervals {
+			return p, err
+		}
+		more, err := p.widen(extra)
+		if err != nil || !more {
+			return p, err
+		}
+	}
+}
+
+// suppress chooses the secondary suppressions of every family, given the
+// primary cells and the cells withheld in addition.
+func (t *Tables) suppress(r Rules, cs *contributors, fams []*family, masks [][]primaryMask, extra [][]bool) (*Protected, error) {
+	p := &Protected{t: t, cs: cs}
 	anonymous := max(len(t.records), len(t.aggs))
-	readers := 1 + len(cs.names) + anonymous
-	nonneg := make([]bool, readers)
+	nonneg := make([]bool, 1+len(cs.names)+anonymous) // per reader
 	nonneg[zeroReader] = true
 	for i, f := range fams {
-		pf, err := f.protect(t, r, masks[i], nonneg)
+		pf, err := f.protect(t, r, masks[i], extra[i], nonneg)
 		if err != nil {
 			return nil, err
 		}
@@ -187,7 +207,7 @@ func (t *Tables) eachCell(s *spec, nodes []int32, fn func()) {
 }
 
 // protect chooses the secondary suppressions of a family.
-func (f *family) protect(t *Tables, r Rules, mask []primaryMask, nonneg []bool) (*protectedFamily, error) {
+func (f *family) protect(t *Tables, r Rules, mask []primaryMask, extra []bool, nonneg []bool) (*protectedFamily, error) {
 	pf := &protectedFamily{
 		family:    f,
 		status:    make([]Status, f.n),
@@ -198,7 +218,7 @@ func (f *family) protect(t *Tables, r Rules, mask []primaryMask, nonneg []bool) 
 	}
 	p := &elim.Problem{
 		NumCols:   f.n,
-		Protected: pf.sensitive,
+		Protected: make([]bool, f.n),
 		Owner:     make([]int32, f.n),
 		Nonneg:    nonneg,
 	}
@@ -239,6 +259,7 @@ func (f *family) protect(t *Tables, r Rules, mask []primaryMask, nonneg []bool) 
 			p.Forced = append(p.Forced, int32(c))
 		case mask[c] != 0:
 			p.Protected[c] = true
+			pf.sensitive[c] = true
 			pf.margin[c] = r.margin(f, c, mask[c])
 			pf.status[c] = PrimarySuppressed
 			pf.reason[c] = mask[c].first()
@@ -250,6 +271,16 @@ func (f *family) protect(t *Tables, r Rules, mask []primaryMask, nonneg []bool) 
 			}
 		case !f.inTable[c]:
 			pf.status[c] = SecondarySuppressed // hidden: never published
+		case extra[c]:
+			// Withheld for the interval protection: protected like a
+			// primary cell (a cell the published ones determine would
+			// widen no range), but not sensitive itself.
+			p.Protected[c] = true
+			pf.status[c] = SecondarySuppressed
+			pf.reason[c] = Complementary
+			if f.sole[c] >= 0 {
+				p.Owner[c] = reader(f.sole[c])
+			}
 		case f.records[c] == 0:
 			p.Forced = append(p.Forced, int32(c))
 		default:

@@ -55,6 +55,13 @@ type Rules struct {
 	// contribution. [Protected.AuditSystem] states it for every primary
 	// cell. Zero asks only that no primary cell is exact.
 	Margin float64
+
+	// Intervals asks for interval protection: after the exact protection,
+	// Protect runs the interval audit and withholds more cells, near
+	// every primary cell a reader can narrow down to less than its
+	// Margin, until none is left. It can take much longer than the exact
+	// protection alone.
+	Intervals bool
 }
 
 // Dominance is an (n,k) dominance rule.

@@ -1,11 +1,13 @@
 package audit
 
 import (
+	"slices"
+
 	"github.com/zorgkit/zorgkit/disclosure/audit/internal/sparse"
 )
 
 // determined is a cell that a combination of relations isolates:
-// Σ Coef[i]·rows[Rels[i]] = Den·e_cell + (terms in known cells).
+// Σ coef[i]·rows[rels[i]] = den·e_cell + (terms in known cells).
 type determined struct {
 	cell int32
 	den  sparse.Int
@@ -57,5 +59,6 @@ func (m *model) solveComponent(kn *knowledge, comp component) []determined {
 		}
 		out = append(out, d)
 	}
+	slices.SortFunc(out, func(a, b determined) int { return int(a.cell - b.cell) })
 	return out
 }

@@ -92,3 +92,22 @@ func TestExactAgainstBruteForce(t *testing.T) {
 		checkDerivations(t, s, attackers, got)
 	}
 }
+
+// TestDeterministic checks that both audits give the same result, in the
+// same order, every time.
+func TestDeterministic(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 6))
+	for i := range 50 {
+		s, attackers := randomSystem(r, false)
+		f1, err := Exact(s, attackers...)
+		require.NoError(t, err)
+		i1, err := Intervals(s, attackers...)
+		require.NoError(t, err)
+		for range 3 {
+			f2, _ := Exact(s, attackers...)
+			i2, _ := Intervals(s, attackers...)
+			require.Equal(t, f1, f2, "case %d", i)
+			require.Equal(t, i1, i2, "case %d", i)
+		}
+	}
+}

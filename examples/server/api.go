@@ -48,21 +48,11 @@ func (a *app) apiLookup(w http.ResponseWriter, r *http.Request) {
 		a.renderJSON(w, r, http.StatusUnprocessableEntity, apiError{code, bsnMessage(err)})
 		return
 	}
-	subject, found, err := a.findClient(ctx, n)
-	if err != nil {
-		a.serverError(w, r, err)
+	cv, err := a.lookup(ctx, u, n)
+	if errors.Is(err, errNotFound) {
+		a.renderJSON(w, r, http.StatusNotFound, apiError{"not-found", msgNoClient})
 		return
 	}
-	if err := a.logAccess(ctx, consent.AccessEntry{Subject: consent.Subject(subject), User: u.ID, Organisation: consent.Organisation(u.OrgID),
-		Purpose: "lookup", Action: "lookup", Allowed: found, Reason: "exact-bsn"}); err != nil {
-		a.serverError(w, r, err)
-		return
-	}
-	if !found {
-		a.renderJSON(w, r, http.StatusNotFound, apiError{"not-found", "Er is geen cliënt met dit BSN bekend."})
-		return
-	}
-	cv, err := a.clientView(ctx, u, subject, n.Masked())
 	if err != nil {
 		a.serverError(w, r, err)
 		return

@@ -166,7 +166,7 @@ func (a *app) serve(ctx context.Context) error {
 		Addr:              a.cfg.Addr,
 		Handler:           a.routes(),
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       10 * time.Minute, // uploads of a large CBS file
+		ReadTimeout:       time.Minute, // the upload handler extends its own
 		WriteTimeout:      2 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,

@@ -15,7 +15,9 @@ import (
 	"github.com/zorgkit/zorgkit/pseudonym"
 )
 
-// The purposes a provider asks consent for, in the order Portero asks them.
+// The purposes whose data a provider can open, in the order Portero asks
+// for consent; the fourth, the client's authorisation to request medical
+// information from a practitioner, is recorded but opens nothing here.
 var clientPurposes = []consent.Purpose{consent.PurposeViewNAW, consent.PurposeConsultIndication, consent.PurposeTakeOverIndication}
 
 var purposeText = map[consent.Purpose]string{
@@ -43,6 +45,7 @@ type clientView struct {
 
 type purposeView struct {
 	Purpose consent.Purpose
+	Medical bool   // the authorisation to request medical information: nothing to open
 	Title   string // "NAW-gegevens inzien"
 	Text    string // "NAW-gegevens inzien", to use in a sentence
 	Allowed bool
@@ -92,26 +95,36 @@ func (a *app) lookupClient(w http.ResponseWriter, r *http.Request) {
 		a.render(w, r, http.StatusUnprocessableEntity, "clients", clientsPage{Error: bsnMessage(err)})
 		return
 	}
-	subject, found, err := a.findClient(ctx, n)
-	if err != nil {
-		a.serverError(w, r, err)
+	cv, err := a.lookup(ctx, u, n)
+	if errors.Is(err, errNotFound) {
+		a.render(w, r, http.StatusNotFound, "clients", clientsPage{Error: msgNoClient})
 		return
 	}
-	if err := a.logAccess(ctx, consent.AccessEntry{Subject: consent.Subject(subject), User: u.ID, Organisation: consent.Organisation(u.OrgID),
-		Purpose: "lookup", Action: "lookup", Allowed: found, Reason: "exact-bsn"}); err != nil {
-		a.serverError(w, r, err)
-		return
-	}
-	if !found {
-		a.render(w, r, http.StatusNotFound, "clients", clientsPage{Error: "Er is geen cliënt met dit BSN bekend."})
-		return
-	}
-	cv, err := a.clientView(ctx, u, subject, n.Masked())
 	if err != nil {
 		a.serverError(w, r, err)
 		return
 	}
 	a.render(w, r, http.StatusOK, "clients", clientsPage{Client: cv})
+}
+
+const msgNoClient = "Er is geen cliënt met dit BSN bekend."
+
+// lookup finds the client with BSN n for u, writes the lookup to the access
+// log, found or not, and returns what u's organisation may do with the
+// client, or errNotFound.
+func (a *app) lookup(ctx context.Context, u *user, n bsn.Number) (*clientView, error) {
+	subject, found, err := a.findClient(ctx, n)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.logAccess(ctx, consent.AccessEntry{Subject: consent.Subject(subject), User: u.ID, Organisation: consent.Organisation(u.OrgID),
+		Purpose: "lookup", Action: "lookup", Allowed: found, Reason: "exact-bsn"}); err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, errNotFound
+	}
+	return a.clientView(ctx, u, subject, n.Masked())
 }
 
 // findClient returns the client's pseudonym and whether the portal knows it.
@@ -128,12 +141,12 @@ func (a *app) findClient(ctx context.Context, n bsn.Number) (string, bool, error
 // the client's consent now.
 func (a *app) clientView(ctx context.Context, u *user, subject, masked string) (*clientView, error) {
 	cv := &clientView{Subject: subject, Masked: masked, Today: a.now().Local().Format("2006-01-02")}
-	for _, p := range clientPurposes {
+	for _, p := range append(clientPurposes, consent.PurposeMedicalInformation) {
 		out, err := a.consent.Decide(ctx, consent.Subject(subject), consent.Organisation(u.OrgID), p, a.now())
 		if err != nil {
 			return nil, err
 		}
-		cv.Purposes = append(cv.Purposes, purposeView{Purpose: p, Title: capitalise(purposeText[p]), Text: purposeText[p], Allowed: out.Allowed, Reason: out.Reason.Message(language.Dutch)})
+		cv.Purposes = append(cv.Purposes, purposeView{Purpose: p, Medical: p == consent.PurposeMedicalInformation, Title: capitalise(purposeText[p]), Text: purposeText[p], Allowed: out.Allowed, Reason: out.Reason.Message(language.Dutch)})
 	}
 	return cv, nil
 }

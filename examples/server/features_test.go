@@ -157,7 +157,7 @@ func TestAPILookup(t *testing.T) {
 		} `json:"purposes"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(body), &out))
-	require.Len(t, out.Purposes, 3)
+	require.Len(t, out.Purposes, 4, "the three questions and the medical authorisation")
 	assert.True(t, out.Purposes[0].Allowed, "NAW")
 
 	resp, err = b.c.Post(p.srv.URL+"/api/clients/lookup", "application/json", strings.NewReader(`{"bsn":"999999999"}`))
@@ -193,4 +193,25 @@ func portalConsentStore(t *testing.T, cfg config) consent.Store {
 	s, err := sqlstore.New(db, sqlstore.Dialect(d))
 	require.NoError(t, err)
 	return s
+}
+
+// The client's authorisation to request medical information needs the
+// practitioner's name and function.
+func TestMedicalAuthorisation(t *testing.T) {
+	p := newTestPortal(t)
+	b := p.browser()
+	b.login("jdevries")
+	_, body := b.post("/clients/lookup", url.Values{"bsn": {bsntest.TestPersons()[2].String()}})
+	subject := hiddenValue(t, body, "subject")
+	form := url.Values{"subject": {subject}, "purpose": {"request-medical-information"}, "decision": {"permit"},
+		"given": {p.clock.Now().Format("2006-01-02")}, "reference": {"ZH-MED-0001"}, "evidence": {"paper"}}
+	_, body = b.post("/clients/consent", form)
+	assert.Contains(t, body, "niet vastgelegd", "no practitioner")
+	form.Set("practitioner", "dr. A. Arts")
+	form.Set("function", "huisarts")
+	_, body = b.post("/clients/consent", form)
+	assert.Contains(t, body, "De toestemming is vastgelegd")
+	p.clock.Advance(time.Minute)
+	_, body = b.post("/clients/lookup", url.Values{"bsn": {bsntest.TestPersons()[2].String()}})
+	assert.Contains(t, body, "De machtiging is vastgelegd")
 }

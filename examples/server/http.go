@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"html/template"
-	"log/slog"
 	"net/http"
 	"runtime/debug"
 	"time"
@@ -152,5 +151,3 @@ func parseTemplates(funcs template.FuncMap) (map[string]*template.Template, erro
 	}
 	return out, nil
 }
-
-var _ = slog.LevelInfo

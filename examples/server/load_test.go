@@ -95,6 +95,7 @@ func BenchmarkUpload(b *testing.B) {
 	p := newTestPortal(b, func(c *config) { c.MaxUpload = (size + 64) << 20 })
 	c := p.browser()
 	c.login("jdevries")
+	c.c.Timeout = 0 // a large file takes a while
 	b.SetBytes(size << 20)
 	b.ResetTimer()
 	for range b.N {

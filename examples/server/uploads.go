@@ -58,6 +58,9 @@ var uploadColumns = []pseudonym.Column{
 	{Name: "Tevredenheid", Action: pseudonym.Keep},
 }
 
+// uploadTimeout is how long an upload may take: 2 GB at 4 MB/s.
+const uploadTimeout = 10 * time.Minute
+
 // uploadHeader is the header row of the data set, for the demo and the docs.
 const uploadHeader = "BSN;Geboortedatum;Geslacht;Postcode;Gemeentecode;Beschikkingsnummer;Productcode;Begindatum;Einddatum;Doelrealisatie;Tevredenheid"
 
@@ -119,6 +122,11 @@ func (a *app) uploadsWhere(ctx context.Context, cond string, args ...any) ([]upl
 func (a *app) upload(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	u := userFrom(ctx)
+	// A large file takes longer than the server's timeouts allow other
+	// requests; the size limit bounds this one instead.
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(uploadTimeout))
+	_ = rc.SetWriteDeadline(time.Now().Add(uploadTimeout))
 	r.Body = http.MaxBytesReader(w, r.Body, a.cfg.MaxUpload)
 	file, err := uploadedFile(r)
 	if err != nil {

@@ -78,6 +78,8 @@ type Solver struct {
 
 	mark []uint32 // per row, for rowsWith
 	gen  uint32
+
+	ws sparse.Workspace
 }
 
 // blandAfter is the default number of consecutive degenerate pivots after
@@ -418,11 +420,11 @@ func (s *Solver) pivot(r, q int32, atUpper bool) {
 		if i == r {
 			continue
 		}
-		old := s.rows[i]
-		s.rows[i] = sparse.Eliminate(old, pr, q)
-		sparse.Added(old, s.rows[i], s.zcol, func(j int32) { s.cols[j] = append(s.cols[j], i) })
+		for _, j := range s.ws.EliminateInPlace(&s.rows[i], pr, q, s.zcol) {
+			s.cols[j] = append(s.cols[j], i)
+		}
 	}
-	s.obj = sparse.Eliminate(s.obj, pr, q)
+	s.ws.EliminateInPlace(&s.obj, pr, q, 0)
 	s.cols[q] = append(s.cols[q][:0], r)
 	leaving := s.basis[r]
 	s.basis[r], s.where[q], s.where[leaving] = q, r, -1

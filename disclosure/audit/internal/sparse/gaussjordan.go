@@ -35,6 +35,8 @@ type eliminator struct {
 	length  []int32
 	buckets [][]int32
 	lowest  int
+
+	ws Workspace
 }
 
 const (
@@ -111,29 +113,12 @@ func (e *eliminator) eliminate(r, c int32) {
 		if i == r || !e.rows[i].Has(c) {
 			continue // a stale entry
 		}
-		old := e.rows[i]
-		e.rows[i] = Eliminate(old, pr, c)
-		Added(old, e.rows[i], e.n, func(j int32) { e.cols[j] = append(e.cols[j], i) })
+		for _, j := range e.ws.EliminateInPlace(&e.rows[i], pr, c, e.n) {
+			e.cols[j] = append(e.cols[j], i)
+		}
 		if e.pivot[i] == active {
 			e.queue(i)
 		}
 	}
 	e.cols[c] = append(e.cols[c][:0], r)
-}
-
-// Added calls f for each index below n that has an entry in after but not
-// in before.
-func Added(before, after Vec, n int32, f func(int32)) {
-	k := 0
-	for _, j := range after.Idx {
-		if j >= n {
-			return
-		}
-		for k < len(before.Idx) && before.Idx[k] < j {
-			k++
-		}
-		if k == len(before.Idx) || before.Idx[k] != j {
-			f(j)
-		}
-	}
 }

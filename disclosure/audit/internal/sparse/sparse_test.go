@@ -121,6 +121,23 @@ func TestEliminate(t *testing.T) {
 		for _, v := range got.Val {
 			require.False(t, v.IsZero(), "a zero entry is stored")
 		}
+		// EliminateInPlace gives the same row and reports the fill-in.
+		inPlace := x.Clone()
+		var w Workspace
+		limit := int32(r.IntN(n + 1))
+		added := w.EliminateInPlace(&inPlace, y, col, limit)
+		require.Equal(t, got.Idx, inPlace.Idx)
+		require.Equal(t, len(got.Val), len(inPlace.Val))
+		for k := range got.Val {
+			require.Equal(t, 0, got.Val[k].Cmp(inPlace.Val[k]))
+		}
+		var fill []int32
+		for _, j := range got.Idx {
+			if j < limit && !x.Has(j) {
+				fill = append(fill, j)
+			}
+		}
+		assert.Equal(t, fill, added, "fill-in below %d", limit)
 		if !x.Has(col) {
 			assert.Equal(t, x, got)
 			continue

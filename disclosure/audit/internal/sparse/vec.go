@@ -47,26 +47,79 @@ func (v Vec) CountBelow(i int32) int {
 // positive factor, which the simplex method relies on for its basic
 // coefficients.
 func Eliminate(x, y Vec, col int32) Vec {
+	p, q, ok := multipliers(x, y, col)
+	if !ok {
+		return x
+	}
+	var out Vec
+	combine(&out, p, x, q, y, 0, nil)
+	return out.Reduce()
+}
+
+// multipliers returns p > 0 and q such that p·x − q·y has no entry at col,
+// or false if x has none there.
+func multipliers(x, y Vec, col int32) (p, q Int, ok bool) {
 	cx := x.Get(col)
 	if cx.IsZero() {
-		return x
+		return p, q, false
 	}
 	cy := y.Get(col)
 	if cy.IsZero() {
 		panic("sparse: Eliminate with a pivot row that lacks the pivot column")
 	}
 	g := GCD(cx, cy)
-	p, q := Quo(cy, g), Quo(cx, g)
+	p, q = Quo(cy, g), Quo(cx, g)
 	if p.Sign() < 0 {
 		p, q = p.Neg(), q.Neg()
 	}
-	return Combine(p, x, q, y).Reduce()
+	return p, q, true
+}
+
+// Workspace holds the buffers of EliminateInPlace. The zero Workspace is
+// ready to use.
+type Workspace struct {
+	buf   Vec
+	added []int32
+}
+
+// EliminateInPlace sets *x to Eliminate(*x, y, col), reusing the storage of
+// *x, which nobody else may hold. It returns the indices below limit that
+// have an entry in the new *x but had none in the old one: the fill-in. The
+// returned slice is valid until the next call.
+func (w *Workspace) EliminateInPlace(x *Vec, y Vec, col, limit int32) []int32 {
+	w.added = w.added[:0]
+	p, q, ok := multipliers(*x, y, col)
+	if !ok {
+		return w.added
+	}
+	combine(&w.buf, p, *x, q, y, limit, &w.added)
+	w.buf.Reduce()
+	n := len(w.buf.Idx)
+	if cap(x.Idx) < n || cap(x.Val) < n {
+		x.Idx, x.Val = make([]int32, n, n+n/4), make([]Int, n, n+n/4)
+	}
+	x.Idx, x.Val = x.Idx[:n], x.Val[:n]
+	copy(x.Idx, w.buf.Idx)
+	copy(x.Val, w.buf.Val)
+	clear(w.buf.Val) // drop references to big values
+	return w.added
 }
 
 // Combine returns a·x − b·y.
 func Combine(a Int, x Vec, b Int, y Vec) Vec {
+	var out Vec
+	combine(&out, a, x, b, y, 0, nil)
+	return out
+}
+
+// combine sets *out to a·x − b·y, reusing its storage, and appends to added
+// the indices below limit at which only y has an entry.
+func combine(out *Vec, a Int, x Vec, b Int, y Vec, limit int32, added *[]int32) {
 	n := len(x.Idx) + len(y.Idx)
-	out := Vec{Idx: make([]int32, 0, n), Val: make([]Int, 0, n)}
+	if cap(out.Idx) < n {
+		out.Idx, out.Val = make([]int32, 0, n), make([]Int, 0, n)
+	}
+	out.Idx, out.Val = out.Idx[:0], out.Val[:0]
 	i, j := 0, 0
 	for i < len(x.Idx) || j < len(y.Idx) {
 		var idx int32
@@ -78,6 +131,9 @@ func Combine(a Int, x Vec, b Int, y Vec) Vec {
 		case i == len(x.Idx) || y.Idx[j] < x.Idx[i]:
 			idx, val = y.Idx[j], mulOne(b, y.Val[j]).Neg()
 			j++
+			if added != nil && idx < limit && !val.IsZero() {
+				*added = append(*added, idx)
+			}
 		default:
 			idx, val = x.Idx[i], Sub(mulOne(a, x.Val[i]), mulOne(b, y.Val[j]))
 			i++
@@ -88,7 +144,6 @@ func Combine(a Int, x Vec, b Int, y Vec) Vec {
 			out.Val = append(out.Val, val)
 		}
 	}
-	return out
 }
 
 // mulOne is Mul with a shortcut for the common factor 1.

@@ -457,7 +457,7 @@ func (v *view) addRelation(rel []Term) {
 	}
 	for _, c := range pivots {
 		r := &v.rows[v.pivotOf[c]]
-		cols, coefs = combine(cols, coefs, r.cols, r.coefs, c)
+		cols, coefs, _, _ = merge(nil, nil, nil, nil, cols, coefs, r.cols, r.coefs, c, v.gone)
 	}
 	if len(cols) == 0 {
 		return // implied by the relations so far
@@ -726,41 +726,9 @@ func (v *view) resetArena() {
 // columns that enter and leave row r.
 func (v *view) combineInto(r int32, yc []int32, yk []int64, q int32) staged {
 	x := &v.rows[r]
-	xc, xk := x.cols, x.coefs
-	xi, _ := slices.BinarySearch(xc, q)
-	yi, _ := slices.BinarySearch(yc, q)
-	xq, yq := xk[xi], yk[yi]
-	g := gcd(abs(xq), abs(yq))
-	a, b := yq/g, xq/g // a·xq − b·yq = 0
 	start, lstart := len(v.ac), len(v.al)
 	var added []int32
-	i, j := 0, 0
-	for i < len(xc) || j < len(yc) {
-		switch {
-		case j == len(yc) || (i < len(xc) && xc[i] < yc[j]):
-			if !v.gone[xc[i]] {
-				v.ac = append(v.ac, xc[i])
-				v.ak = append(v.ak, mul(a, xk[i]))
-			}
-			i++
-		case i == len(xc) || yc[j] < xc[i]:
-			if !v.gone[yc[j]] {
-				v.ac = append(v.ac, yc[j])
-				v.ak = append(v.ak, neg(mul(b, yk[j])))
-				added = append(added, yc[j])
-			}
-			j++
-		default:
-			if w := sub(mul(a, xk[i]), mul(b, yk[j])); w != 0 {
-				v.ac = append(v.ac, xc[i])
-				v.ak = append(v.ak, w)
-			} else {
-				v.al = append(v.al, xc[i]) // cancelled: leaves the row
-			}
-			i++
-			j++
-		}
-	}
+	v.ac, v.ak, added, v.al = merge(v.ac, v.ak, added, v.al, x.cols, x.coefs, yc, yk, q, v.gone)
 	s := staged{
 		row:     r,
 		cols:    v.ac[start:len(v.ac):len(v.ac)],
@@ -822,37 +790,45 @@ func (v *view) determinedBy() []int32 {
 	return out
 }
 
-// combine returns a·x − b·y without column q, where a and b make column q
-// cancel: x and y both contain q.
-func combine(xc []int32, xk []int64, yc []int32, yk []int64, q int32) ([]int32, []int64) {
+// merge appends a·x − b·y to cols and coefs, where a and b make column q,
+// which x and y both contain, cancel. It skips the columns marked gone,
+// appends to added the columns of y that x lacks and to removed those of x
+// that cancel (q among them).
+func merge(cols []int32, coefs []int64, added, removed []int32,
+	xc []int32, xk []int64, yc []int32, yk []int64, q int32, gone []bool) ([]int32, []int64, []int32, []int32) {
 	xi, _ := slices.BinarySearch(xc, q)
 	yi, _ := slices.BinarySearch(yc, q)
 	xq, yq := xk[xi], yk[yi]
 	g := gcd(abs(xq), abs(yq))
 	a, b := yq/g, xq/g // a·xq − b·yq = 0
-	cols := make([]int32, 0, len(xc)+len(yc))
-	coefs := make([]int64, 0, len(xc)+len(yc))
 	i, j := 0, 0
 	for i < len(xc) || j < len(yc) {
 		switch {
 		case j == len(yc) || (i < len(xc) && xc[i] < yc[j]):
-			cols = append(cols, xc[i])
-			coefs = append(coefs, mul(a, xk[i]))
+			if !gone[xc[i]] {
+				cols = append(cols, xc[i])
+				coefs = append(coefs, mul(a, xk[i]))
+			}
 			i++
 		case i == len(xc) || yc[j] < xc[i]:
-			cols = append(cols, yc[j])
-			coefs = append(coefs, neg(mul(b, yk[j])))
+			if !gone[yc[j]] {
+				cols = append(cols, yc[j])
+				coefs = append(coefs, neg(mul(b, yk[j])))
+				added = append(added, yc[j])
+			}
 			j++
 		default:
-			if v := sub(mul(a, xk[i]), mul(b, yk[j])); v != 0 {
+			if w := sub(mul(a, xk[i]), mul(b, yk[j])); w != 0 {
 				cols = append(cols, xc[i])
-				coefs = append(coefs, v)
+				coefs = append(coefs, w)
+			} else {
+				removed = append(removed, xc[i])
 			}
 			i++
 			j++
 		}
 	}
-	return cols, coefs
+	return cols, coefs, added, removed
 }
 
 func dropZeros(cols []int32, coefs []int64) ([]int32, []int64) {

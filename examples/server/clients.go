@@ -151,17 +151,20 @@ func (a *app) clientView(ctx context.Context, u *user, subject, masked string) (
 	return cv, nil
 }
 
-// knownSubject returns the subject of a form if it is a client of the portal.
-func (a *app) knownSubject(ctx context.Context, r *http.Request) (string, error) {
+// formSubject returns the client (subject) a form names, if the portal
+// knows it; otherwise it answers the request and returns false.
+func (a *app) formSubject(w http.ResponseWriter, r *http.Request) (string, bool) {
 	subject := r.PostFormValue("subject")
 	var count int
-	if err := a.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM clients WHERE pseudonym = $1`, subject).Scan(&count); err != nil {
-		return "", err
+	if err := a.db.QueryRowContext(r.Context(), `SELECT COUNT(*) FROM clients WHERE pseudonym = $1`, subject).Scan(&count); err != nil {
+		a.serverError(w, r, err)
+		return "", false
 	}
 	if count != 1 {
-		return "", errNotFound
+		http.NotFound(w, r)
+		return "", false
 	}
-	return subject, nil
+	return subject, true
 }
 
 // recordConsent records the provider's statement that the client gave (or
@@ -170,13 +173,8 @@ func (a *app) knownSubject(ctx context.Context, r *http.Request) (string, error)
 func (a *app) recordConsent(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	u := userFrom(ctx)
-	subject, err := a.knownSubject(ctx, r)
-	if errors.Is(err, errNotFound) {
-		http.NotFound(w, r)
-		return
-	}
-	if err != nil {
-		a.serverError(w, r, err)
+	subject, ok := a.formSubject(w, r)
+	if !ok {
 		return
 	}
 	given, err := time.ParseInLocation("2006-01-02", r.PostFormValue("given"), time.Local)
@@ -232,13 +230,8 @@ func (a *app) recordConsent(w http.ResponseWriter, r *http.Request) {
 func (a *app) viewClientData(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	u := userFrom(ctx)
-	subject, err := a.knownSubject(ctx, r)
-	if errors.Is(err, errNotFound) {
-		http.NotFound(w, r)
-		return
-	}
-	if err != nil {
-		a.serverError(w, r, err)
+	subject, ok := a.formSubject(w, r)
+	if !ok {
 		return
 	}
 	purpose := consent.Purpose(r.PostFormValue("purpose"))

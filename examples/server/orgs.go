@@ -54,14 +54,8 @@ func (a *app) registerContract(w http.ResponseWriter, r *http.Request) {
 	if r.PostFormValue("dpa") != "on" {
 		dpa = time.Time{}
 	}
-	res, err := a.db.ExecContext(ctx, `UPDATE organisations SET contract_start = $1, contract_end = $2, dpa_registered_at = $3 WHERE id = $4 AND kind <> 'owner'`,
-		usec(start), usec(end), usec(dpa), r.PathValue("id"))
-	if err != nil {
-		a.serverError(w, r, err)
-		return
-	}
-	if n, _ := res.RowsAffected(); n != 1 {
-		http.NotFound(w, r)
+	if !a.execOne(w, r, `UPDATE organisations SET contract_start = $1, contract_end = $2, dpa_registered_at = $3 WHERE id = $4 AND kind <> 'owner'`,
+		usec(start), usec(end), usec(dpa), r.PathValue("id")) {
 		return
 	}
 	a.log.InfoContext(ctx, "contract registered", "org", r.PathValue("id"), "by", userFrom(ctx).ID)
@@ -109,15 +103,25 @@ func (a *app) suspendOrg(w http.ResponseWriter, r *http.Request) {
 // reinstateOrg lifts a suspension.
 func (a *app) reinstateOrg(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	res, err := a.db.ExecContext(ctx, `UPDATE organisations SET suspended_at = 0, suspended_reason = '' WHERE id = $1 AND kind <> 'owner'`, r.PathValue("id"))
-	if err != nil {
-		a.serverError(w, r, err)
-		return
-	}
-	if n, _ := res.RowsAffected(); n != 1 {
-		http.NotFound(w, r)
+	if !a.execOne(w, r, `UPDATE organisations SET suspended_at = 0, suspended_reason = '' WHERE id = $1 AND kind <> 'owner'`, r.PathValue("id")) {
 		return
 	}
 	a.log.InfoContext(ctx, "organisation reinstated", "org", r.PathValue("id"), "by", userFrom(ctx).ID)
 	http.Redirect(w, r, "/owner/orgs", http.StatusSeeOther)
+}
+
+// execOne runs a statement that must change exactly one row, such as an
+// update of an organisation by id. When it does not, it answers the request
+// (not found, or a server error) and returns false.
+func (a *app) execOne(w http.ResponseWriter, r *http.Request, query string, args ...any) bool {
+	res, err := a.db.ExecContext(r.Context(), query, args...)
+	if err != nil {
+		a.serverError(w, r, err)
+		return false
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		http.NotFound(w, r)
+		return false
+	}
+	return true
 }

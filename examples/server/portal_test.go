@@ -116,17 +116,35 @@ func TestIsolation(t *testing.T) {
 	assert.Equal(t, http.StatusForbidden, status)
 	assert.NotContains(t, body, "Anna de Boer")
 
-	// Providers and municipalities cannot reach the owner's pages.
-	for _, b := range []*browser{linde, zonnehuis} {
-		for _, path := range []string{"/owner/orgs", "/audit"} {
-			status, _ := b.get(path)
-			assert.Equal(t, http.StatusForbidden, status, path)
-		}
-		status, _ := b.post("/owner/orgs/delinde/suspend", url.Values{"reason": {"x"}})
-		assert.Equal(t, http.StatusForbidden, status)
-		status, _ = b.post("/owner/uploads/"+uploadID+"/approve", nil)
-		assert.Equal(t, http.StatusForbidden, status)
+	// Providers cannot reach the owner's or the municipality's pages.
+	ownerOnly := []struct{ method, path string }{
+		{"GET", "/owner/orgs"}, {"GET", "/audit"}, {"GET", "/deliveries"},
+		{"POST", "/owner/orgs/delinde/suspend"}, {"POST", "/owner/orgs/zonnehuis/reinstate"},
+		{"POST", "/owner/orgs/zonnehuis/contract"}, {"POST", "/owner/uploads/" + uploadID + "/approve"},
+		{"POST", "/audit/sample"}, {"POST", "/audit/evidence"}, {"POST", "/jobs/run"},
 	}
+	for _, b := range []*browser{linde, zonnehuis} {
+		for _, r := range ownerOnly {
+			var status int
+			if r.method == "GET" {
+				status, _ = b.get(r.path)
+			} else {
+				status, _ = b.post(r.path, url.Values{"reason": {"x"}, "k": {"1"}, "days": {"1"}, "record": {"x"}, "action": {"missing"}})
+			}
+			assert.Equal(t, http.StatusForbidden, status, "%s %s", r.method, r.path)
+		}
+	}
+
+	// What every provider may open shows only its own: reports, outbox.
+	_, body = linde.get("/reports")
+	assert.NotContains(t, body, "Zorggroep Zonnehuis")
+	_, body = linde.get("/api/reports")
+	assert.NotContains(t, body, "Zorggroep Zonnehuis")
+	require.NoError(t, (&outboxSender{a: p.a}).Send(ctx, lindeAdmin, "Voor De Linde", "alleen voor Lars"))
+	_, body = la.get("/outbox")
+	assert.Contains(t, body, "alleen voor Lars", "the addressee reads it")
+	_, body = linde.get("/outbox")
+	assert.NotContains(t, body, "alleen voor Lars", "another user of the same organisation does not")
 	gemeente := p.browser()
 	gemeente.login("gemeente")
 	for _, path := range []string{"/clients", "/admin/users"} {

@@ -111,6 +111,8 @@ type Error struct {
 	Pos int
 }
 
+// Error describes the problem and, for a bad character, its position; never
+// the input.
 func (e *Error) Error() string {
 	if e.Pos > 0 {
 		return "bsn: invalid character at position " + strconv.Itoa(e.Pos) + ": use only digits, spaces, dots and hyphens"

@@ -82,9 +82,9 @@ const (
 	// as UTF-8, and any other file as Windows-1252 (what Excel writes as
 	// "CSV" on Dutch Windows).
 	DetectEncoding Encoding = iota
-	UTF8           // UTF-8, with or without a byte-order mark
-	Windows1252    // Windows-1252 (CP1252), a superset of Latin-1
-	UTF16          // only with a byte-order mark, as Excel's "Unicode text"
+	UTF8                    // UTF-8, with or without a byte-order mark
+	Windows1252             // Windows-1252 (CP1252), a superset of Latin-1
+	UTF16                   // only with a byte-order mark, as Excel's "Unicode text"
 )
 
 var encodingNames = [...]string{"detect", "UTF-8", "Windows-1252", "UTF-16"}

@@ -83,7 +83,7 @@ const (
 	// "CSV" on Dutch Windows).
 	DetectEncoding Encoding = iota
 	UTF8                    // UTF-8, with or without a byte-order mark
-	Windows1252             // Windows-1252 (CP1252), a superset of Latin-1
+	Windows1252             // Windows-1252 (CP1252), as Dutch Windows writes text
 	UTF16                   // only with a byte-order mark, as Excel's "Unicode text"
 )
 

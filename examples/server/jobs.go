@@ -131,8 +131,10 @@ type reportRecord struct {
 // processUploads turns the latest counted delivery of each provider into its
 // report figures, replacing what it had.
 func (a *app) processUploads(ctx context.Context) (string, error) {
+	// Only a provider whose newest counted delivery is not yet processed:
+	// the others' report records are up to date.
 	rows, err := a.db.QueryContext(ctx, `SELECT u.id, u.org_id FROM uploads u
-		WHERE u.status IN ('accepted', 'processed') AND u.created_at = (
+		WHERE u.status = 'accepted' AND u.created_at = (
 			SELECT MAX(v.created_at) FROM uploads v WHERE v.org_id = u.org_id AND v.status IN ('accepted', 'processed'))`)
 	if err != nil {
 		return "", err

@@ -39,6 +39,9 @@ func (a *app) evenTiming(ctx context.Context, start time.Time) {
 // alike.
 func passwordKey(username string) string { return "password:" + strings.ToLower(username) }
 
+// resetKey is the throttle's key for reset requests for an address.
+func resetKey(emailKey string) string { return "reset:" + emailKey }
+
 // accountKey is the key of an account in the code store and the throttle's
 // key for wrong verification codes and authenticator codes.
 func accountKey(username string) string { return "user:" + strings.ToLower(username) }
@@ -386,11 +389,13 @@ func (a *app) forgot(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	defer a.render(w, r, http.StatusOK, "forgot", forgotPage{Sent: true})
 	defer a.evenTiming(ctx, start)
-	if err := a.throttle.Attempt(ctx, "reset-ip:"+clientIP(r)); err != nil {
-		return
-	}
 	key, err := password.NormalizeEmail(r.PostFormValue("email"))
 	if err != nil {
+		return
+	}
+	// Requests for one address are throttled like logins, so that nobody
+	// floods a mailbox; a completed reset clears the count.
+	if err := a.throttle.Attempt(ctx, resetKey(key)); err != nil {
 		return
 	}
 	u, err := a.userBy(ctx, "email_key", key)
@@ -490,7 +495,8 @@ func (a *app) reset(w http.ResponseWriter, r *http.Request) {
 		a.serverError(w, r, err)
 		return
 	}
-	for _, k := range []string{passwordKey(u.Username), accountKey(u.Username)} {
+	emailKey, _ := password.NormalizeEmail(u.Email)
+	for _, k := range []string{passwordKey(u.Username), accountKey(u.Username), resetKey(emailKey)} {
 		if err := a.throttle.Reset(ctx, k); err != nil {
 			a.serverError(w, r, err)
 			return

@@ -353,3 +353,19 @@ func TestNewSessionIDAtLogin(t *testing.T) {
 	after := b.c.Jar.Cookies(u)[0].Value
 	assert.NotEqual(t, before, after, "a new session id once the login is complete")
 }
+
+func TestResetRequestsThrottled(t *testing.T) {
+	p := newTestPortal(t)
+	b := p.browser()
+	for range 8 {
+		status, _ := b.post("/password/forgot", url.Values{"email": {"jan.devries@zonnehuis.example"}})
+		require.Equal(t, http.StatusOK, status, "always the same answer")
+	}
+	n := 0
+	for _, m := range p.sent.msgs {
+		if m.To == "jdevries" && m.Subject == "Wachtwoord herstellen" {
+			n++
+		}
+	}
+	assert.Equal(t, 5, n, "from the 5th request on, no more mail until the back-off has passed")
+}

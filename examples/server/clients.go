@@ -225,6 +225,44 @@ func (a *app) recordConsent(w http.ResponseWriter, r *http.Request) {
 	a.render(w, r, http.StatusOK, "clients", clientsPage{Client: cv})
 }
 
+// withdrawConsent records that the client withdrew a consent: one click, as
+// easy as giving it. It counts from now; earlier uses stay justified.
+func (a *app) withdrawConsent(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	u := userFrom(ctx)
+	subject, ok := a.formSubject(w, r)
+	if !ok {
+		return
+	}
+	// The record to withdraw is the one that allows the purpose now, for
+	// the user's own organisation: never a record named by the form.
+	out, err := a.consent.Decide(ctx, consent.Subject(subject), consent.Organisation(u.OrgID), consent.Purpose(r.PostFormValue("purpose")), a.now())
+	if err != nil {
+		var ferr *consent.FieldError
+		if errors.As(err, &ferr) {
+			http.Error(w, "Onbekend doel.", http.StatusBadRequest)
+			return
+		}
+		a.serverError(w, r, err)
+		return
+	}
+	msg := "Er is geen toestemming om in te trekken."
+	if out.Allowed {
+		if err := a.consent.Withdraw(ctx, out.RecordID(), consent.Change{By: consent.Actor{User: u.ID, Organisation: consent.Organisation(u.OrgID)}, Reason: "ingetrokken door de cliënt"}); err != nil {
+			a.serverError(w, r, err)
+			return
+		}
+		msg = "De toestemming is ingetrokken."
+	}
+	cv, err := a.clientView(ctx, u, subject, r.PostFormValue("masked"))
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	cv.Message = msg
+	a.render(w, r, http.StatusOK, "clients", clientsPage{Client: cv})
+}
+
 // viewClientData opens the client's data for one purpose, if the consent
 // allows it now. The decision goes to the access log either way.
 func (a *app) viewClientData(w http.ResponseWriter, r *http.Request) {

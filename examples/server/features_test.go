@@ -215,3 +215,28 @@ func TestMedicalAuthorisation(t *testing.T) {
 	_, body = b.post("/clients/lookup", url.Values{"bsn": {bsntest.TestPersons()[2].String()}})
 	assert.Contains(t, body, "De machtiging is vastgelegd")
 }
+
+// A withdrawal is one click; it ends the permission from that moment on.
+func TestWithdrawConsent(t *testing.T) {
+	p := newTestPortal(t)
+	b := p.browser()
+	b.login("jdevries")
+	_, body := b.post("/clients/lookup", url.Values{"bsn": {bsntest.TestPersons()[0].String()}})
+	subject := hiddenValue(t, body, "subject")
+	status, _ := b.post("/clients/view", url.Values{"subject": {subject}, "purpose": {"view-naw"}})
+	require.Equal(t, http.StatusOK, status)
+
+	_, body = b.post("/clients/withdraw", url.Values{"subject": {subject}, "purpose": {"view-naw"}})
+	assert.Contains(t, body, "De toestemming is ingetrokken")
+	p.clock.Advance(time.Second)
+	status, _ = b.post("/clients/view", url.Values{"subject": {subject}, "purpose": {"view-naw"}})
+	assert.Equal(t, http.StatusForbidden, status)
+
+	// Another organisation cannot withdraw Zonnehuis' consent: it has none.
+	linde := p.browser()
+	linde.login("linde")
+	_, body = linde.post("/clients/withdraw", url.Values{"subject": {subject}, "purpose": {"consult-indication"}})
+	assert.Contains(t, body, "geen toestemming om in te trekken")
+	status, _ = b.post("/clients/view", url.Values{"subject": {subject}, "purpose": {"consult-indication"}})
+	assert.Equal(t, http.StatusOK, status, "Zonnehuis' other consent stands")
+}

@@ -58,6 +58,7 @@ func (a *app) routes() http.Handler {
 	mux.Handle("GET /clients", a.need(fullStage, providers, a.clientsPage))
 	mux.Handle("POST /clients/lookup", a.need(fullStage, providers, a.lookupClient))
 	mux.Handle("POST /clients/consent", a.need(fullStage, providers, a.recordConsent))
+	mux.Handle("POST /clients/withdraw", a.need(fullStage, providers, a.withdrawConsent))
 	mux.Handle("POST /clients/view", a.need(fullStage, providers, a.viewClientData))
 	mux.Handle("GET /uploads", a.need(fullStage, uploaders, a.uploadsPage))
 	mux.Handle("POST /uploads", a.need(fullStage, providers, a.upload))

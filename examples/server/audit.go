@@ -167,7 +167,7 @@ func (a *app) recordEvidence(w http.ResponseWriter, r *http.Request) {
 	if reason == "" {
 		reason = defaultEvidenceReason[action]
 	}
-	c := consent.Change{By: consent.Actor{User: userFrom(ctx).ID, Organisation: consent.Organisation(userFrom(ctx).OrgID)}, Reason: reason}
+	c := consent.Change{By: userFrom(ctx).actor(), Reason: reason}
 	var err error
 	switch action {
 	case "request":

@@ -196,7 +196,7 @@ func (a *app) recordConsent(w http.ResponseWriter, r *http.Request) {
 				Kind:      consent.EvidenceKind(r.PostFormValue("evidence")),
 				Reference: strings.TrimSpace(r.PostFormValue("reference")),
 			},
-			RecordedBy: consent.Actor{User: u.ID, Organisation: consent.Organisation(u.OrgID)},
+			RecordedBy: u.actor(),
 		}
 		if doc := r.PostFormValue("document"); doc != "" {
 			h := sha256.Sum256([]byte(doc))
@@ -216,13 +216,7 @@ func (a *app) recordConsent(w http.ResponseWriter, r *http.Request) {
 			msg = "De toestemming is vastgelegd."
 		}
 	}
-	cv, err := a.clientView(ctx, u, subject, r.PostFormValue("masked"))
-	if err != nil {
-		a.serverError(w, r, err)
-		return
-	}
-	cv.Message = msg
-	a.render(w, r, http.StatusOK, "clients", clientsPage{Client: cv})
+	a.renderClient(w, r, subject, http.StatusOK, msg, nil)
 }
 
 // withdrawConsent records that the client withdrew a consent: one click, as
@@ -248,19 +242,13 @@ func (a *app) withdrawConsent(w http.ResponseWriter, r *http.Request) {
 	}
 	msg := "Er is geen toestemming om in te trekken."
 	if out.Allowed {
-		if err := a.consent.Withdraw(ctx, out.RecordID(), consent.Change{By: consent.Actor{User: u.ID, Organisation: consent.Organisation(u.OrgID)}, Reason: "ingetrokken door de cliënt"}); err != nil {
+		if err := a.consent.Withdraw(ctx, out.RecordID(), consent.Change{By: u.actor(), Reason: "ingetrokken door de cliënt"}); err != nil {
 			a.serverError(w, r, err)
 			return
 		}
 		msg = "De toestemming is ingetrokken."
 	}
-	cv, err := a.clientView(ctx, u, subject, r.PostFormValue("masked"))
-	if err != nil {
-		a.serverError(w, r, err)
-		return
-	}
-	cv.Message = msg
-	a.render(w, r, http.StatusOK, "clients", clientsPage{Client: cv})
+	a.renderClient(w, r, subject, http.StatusOK, msg, nil)
 }
 
 // viewClientData opens the client's data for one purpose, if the consent
@@ -276,7 +264,7 @@ func (a *app) viewClientData(w http.ResponseWriter, r *http.Request) {
 	out, err := a.consent.Authorize(ctx, consent.Access{
 		Subject: consent.Subject(subject),
 		Purpose: purpose,
-		By:      consent.Actor{User: u.ID, Organisation: consent.Organisation(u.OrgID)},
+		By:      u.actor(),
 		Action:  "read",
 	})
 	if err != nil {
@@ -288,14 +276,8 @@ func (a *app) viewClientData(w http.ResponseWriter, r *http.Request) {
 		a.serverError(w, r, err)
 		return
 	}
-	cv, err := a.clientView(ctx, u, subject, r.PostFormValue("masked"))
-	if err != nil {
-		a.serverError(w, r, err)
-		return
-	}
 	if !out.Allowed {
-		cv.Message = "Geen toegang: " + out.Reason.Message(language.Dutch)
-		a.render(w, r, http.StatusForbidden, "clients", clientsPage{Client: cv})
+		a.renderClient(w, r, subject, http.StatusForbidden, "Geen toegang: "+out.Reason.Message(language.Dutch), nil)
 		return
 	}
 	data, err := a.clientData(ctx, subject, purpose)
@@ -303,8 +285,19 @@ func (a *app) viewClientData(w http.ResponseWriter, r *http.Request) {
 		a.serverError(w, r, err)
 		return
 	}
-	cv.Shown = data
-	a.render(w, r, http.StatusOK, "clients", clientsPage{Client: cv})
+	a.renderClient(w, r, subject, http.StatusOK, "", data)
+}
+
+// renderClient shows the client page of subject after an action: what the
+// user's organisation may do now, a message, and the data opened, if any.
+func (a *app) renderClient(w http.ResponseWriter, r *http.Request, subject string, status int, msg string, shown *clientData) {
+	cv, err := a.clientView(r.Context(), userFrom(r.Context()), subject, r.PostFormValue("masked"))
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	cv.Message, cv.Shown = msg, shown
+	a.render(w, r, status, "clients", clientsPage{Client: cv})
 }
 
 // clientData returns what one purpose shows: name and address for NAW, the

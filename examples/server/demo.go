@@ -151,7 +151,7 @@ func (a *app) seedClients(ctx context.Context, by *user) error {
 				Subject: consent.Subject(subject), Organisation: consent.Organisation(by.OrgID), Purpose: p, Decision: decision,
 				GivenAt: now.AddDate(0, 0, -30+i), PolicyVersion: "portero-toestemming-2017",
 				Evidence:   consent.Evidence{Kind: consent.EvidencePaper, Reference: fmt.Sprintf("ZH-TOE-%04d", 100+i)},
-				RecordedBy: consent.Actor{User: by.ID, Organisation: consent.Organisation(by.OrgID)},
+				RecordedBy: by.actor(),
 			}); err != nil {
 				return err
 			}

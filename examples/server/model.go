@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zorgkit/zorgkit/consent"
 	"github.com/zorgkit/zorgkit/password"
 )
 
@@ -101,6 +102,11 @@ func (u *user) account() password.Account {
 // pwUser returns what the password rules compare against.
 func (u *user) pwUser() password.User {
 	return password.User{Name: u.Name, Username: u.Username, Email: u.Email}
+}
+
+// actor is the user as the consent registry records who did something.
+func (u *user) actor() consent.Actor {
+	return consent.Actor{User: u.ID, Organisation: consent.Organisation(u.OrgID)}
 }
 
 // newID returns a random identifier for a row.

@@ -46,6 +46,9 @@ type app struct {
 	throttle *password.Throttle
 	totp     *password.TOTP
 	sender   Sender
+	// transports deliver the outbox by channel (email, sms).
+	transports map[string]transport
+	outboxKick chan struct{} // wakes the outbox worker
 
 	keyring    *pseudonym.Keyring
 	field      *pseudonym.FieldCipher
@@ -85,7 +88,7 @@ func openApp(ctx context.Context, cfg config, out io.Writer) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &app{cfg: cfg, db: db, dialect: d, log: log, out: out, now: time.Now, keys: keys, kick: make(chan struct{}, 1), answerTime: defaultAnswerTime}
+	a := &app{cfg: cfg, db: db, dialect: d, log: log, out: out, now: time.Now, keys: keys, kick: make(chan struct{}, 1), outboxKick: make(chan struct{}, 1), answerTime: defaultAnswerTime}
 	if err := a.init(); err != nil {
 		db.Close()
 		return nil, err
@@ -111,7 +114,14 @@ func (a *app) init() error {
 	a.resets = &password.Resets{Store: store, Now: a.clock}
 	a.totp = &password.TOTP{Now: a.clock}
 	if a.sender == nil {
-		a.sender = &outboxSender{a: a}
+		a.sender = &outbox{a: a}
+	}
+	if a.transports == nil {
+		t, err := newTransports(a.cfg, a.out)
+		if err != nil {
+			return err
+		}
+		a.transports = t
 	}
 
 	var ring []*pseudonym.Key
@@ -186,6 +196,7 @@ func (a *app) serve(ctx context.Context) error {
 	}
 	a.log.Info("listening", "url", scheme+"://"+l.Addr().String(), "policy", a.cfg.Policy, "database", string(a.dialect))
 	go a.runJobs(ctx)
+	go a.runOutbox(ctx)
 
 	errc := make(chan error, 1)
 	go func() {

@@ -24,6 +24,10 @@ type config struct {
 	IdleTimeout time.Duration // session idle timeout
 	MaxSession  time.Duration // session absolute lifetime
 	MaxUpload   int64         // upload size limit in bytes
+
+	Lease           time.Duration // how long a dead instance's upload or job waits to be taken over
+	UploadIdle      time.Duration // an upload that sends nothing for this long is abandoned
+	UploadRetention time.Duration // how long a processed upload's rows are kept
 }
 
 // parseConfig reads the flags in args; a flag not given takes the value of its
@@ -50,6 +54,9 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	idle := fs.String("session-idle", env("ZORGKIT_SESSION_IDLE", "30m"), "session idle `timeout` (ZORGKIT_SESSION_IDLE)")
 	maxSession := fs.String("session-max", env("ZORGKIT_SESSION_MAX", "12h"), "session absolute `lifetime` (ZORGKIT_SESSION_MAX)")
 	fs.Int64Var(&c.MaxUpload, "max-upload", 2<<30, "upload size limit in `bytes`")
+	lease := fs.String("lease", env("ZORGKIT_LEASE", "30s"), "`time` after which an upload or job of a dead instance is taken over; the heartbeat renews it every third (ZORGKIT_LEASE)")
+	uploadIdle := fs.String("upload-idle", env("ZORGKIT_UPLOAD_IDLE", "1m"), "an upload that sends nothing for this `time` is abandoned (ZORGKIT_UPLOAD_IDLE)")
+	retention := fs.String("upload-retention", env("ZORGKIT_UPLOAD_RETENTION", "0s"), "how long the pseudonymised rows of a processed upload are kept; 0 purges them once processed (ZORGKIT_UPLOAD_RETENTION)")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -62,6 +69,16 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	}
 	if c.MaxSession, err = time.ParseDuration(*maxSession); err != nil {
 		return config{}, fmt.Errorf("-session-max: %w", err)
+	}
+	for _, d := range []struct {
+		flag string
+		v    string
+		to   *time.Duration
+		min  time.Duration
+	}{{"-lease", *lease, &c.Lease, time.Second}, {"-upload-idle", *uploadIdle, &c.UploadIdle, time.Second}, {"-upload-retention", *retention, &c.UploadRetention, 0}} {
+		if *d.to, err = time.ParseDuration(d.v); err != nil || *d.to < d.min {
+			return config{}, fmt.Errorf("%s %q: want a duration of at least %v, such as 30s", d.flag, d.v, d.min)
+		}
 	}
 	if _, err := time.Parse("15:04", c.JobsAt); err != nil {
 		return config{}, fmt.Errorf("-jobs-at %q: want HH:MM", c.JobsAt)

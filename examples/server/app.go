@@ -50,10 +50,11 @@ type app struct {
 	transports map[string]transport
 	outboxKick chan struct{} // wakes the outbox worker
 
-	keyring    *pseudonym.Keyring
-	field      *pseudonym.FieldCipher
-	pseudonyms sync.Pool // of *pseudonym.Pseudonymiser: one per goroutine at a time
-	consent    *consent.Registry
+	keyring      *pseudonym.Keyring
+	field        *pseudonym.FieldCipher
+	pseudonyms   sync.Pool // of *pseudonym.Pseudonymiser of lookupDomain: one per goroutine at a time
+	lookupDomain string    // the pseudonym domain of client lookup (see domains.go)
+	consent      *consent.Registry
 
 	kick       chan struct{} // runs the job scheduler now
 	answerTime time.Duration // least time of a login or reset answer
@@ -89,6 +90,10 @@ func openApp(ctx context.Context, cfg config, out io.Writer) (*app, error) {
 		return nil, err
 	}
 	a := &app{cfg: cfg, db: db, dialect: d, log: log, out: out, now: time.Now, keys: keys, kick: make(chan struct{}, 1), outboxKick: make(chan struct{}, 1), answerTime: defaultAnswerTime}
+	if a.lookupDomain, err = lookupDomain(ctx, db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("pseudonym domains: %w", err)
+	}
 	if err := a.init(); err != nil {
 		db.Close()
 		return nil, err
@@ -141,9 +146,9 @@ func (a *app) init() error {
 		return err
 	}
 	a.pseudonyms.New = func() any {
-		p, err := keyring.Pseudonymiser("")
+		p, err := keyring.Pseudonymiser(a.lookupDomain)
 		if err != nil {
-			panic(err) // the domain "" is always valid
+			panic(err) // the domains in pseudonym_domains are valid
 		}
 		return p
 	}

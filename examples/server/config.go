@@ -30,6 +30,10 @@ type config struct {
 	MaxSession  time.Duration // session absolute lifetime
 	MaxUpload   int64         // upload size limit in bytes
 
+	Lease           time.Duration // how long a dead instance's upload or job waits to be taken over
+	UploadIdle      time.Duration // an upload that sends nothing for this long is abandoned
+	UploadRetention time.Duration // how long a processed upload's rows are kept
+
 	// BaseURL is the address users reach the portal at, such as
 	// https://portaal.example.nl: links in messages are built from it,
 	// never from the Host header or the listen address. When it is https,
@@ -113,6 +117,9 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	smsTokenFile := fs.String("sms-token-file", env("ZORGKIT_SMS_TOKEN_FILE", ""), "`file` holding the SMS gateway's bearer token; or set ZORGKIT_SMS_TOKEN (ZORGKIT_SMS_TOKEN_FILE)")
 	fs.StringVar(&c.SMS.From, "sms-from", env("ZORGKIT_SMS_FROM", "Portaal"), "`sender` of SMS messages (ZORGKIT_SMS_FROM)")
 	smsTimeout := fs.String("sms-timeout", env("ZORGKIT_SMS_TIMEOUT", "15s"), "`timeout` of a request to the SMS gateway (ZORGKIT_SMS_TIMEOUT)")
+	lease := fs.String("lease", env("ZORGKIT_LEASE", "30s"), "`time` after which an upload or job of a dead instance is taken over; the heartbeat renews it every third (ZORGKIT_LEASE)")
+	uploadIdle := fs.String("upload-idle", env("ZORGKIT_UPLOAD_IDLE", "1m"), "an upload that sends nothing for this `time` is abandoned (ZORGKIT_UPLOAD_IDLE)")
+	retention := fs.String("upload-retention", env("ZORGKIT_UPLOAD_RETENTION", "0s"), "how long the pseudonymised rows of a processed upload are kept; 0 purges them once processed (ZORGKIT_UPLOAD_RETENTION)")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -125,6 +132,16 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	}
 	if c.MaxSession, err = time.ParseDuration(*maxSession); err != nil {
 		return config{}, fmt.Errorf("-session-max: %w", err)
+	}
+	for _, d := range []struct {
+		flag string
+		v    string
+		to   *time.Duration
+		min  time.Duration
+	}{{"-lease", *lease, &c.Lease, time.Second}, {"-upload-idle", *uploadIdle, &c.UploadIdle, time.Second}, {"-upload-retention", *retention, &c.UploadRetention, 0}} {
+		if *d.to, err = time.ParseDuration(d.v); err != nil || *d.to < d.min {
+			return config{}, fmt.Errorf("%s %q: want a duration of at least %v, such as 30s", d.flag, d.v, d.min)
+		}
 	}
 	if _, err := time.Parse("15:04", c.JobsAt); err != nil {
 		return config{}, fmt.Errorf("-jobs-at %q: want HH:MM", c.JobsAt)

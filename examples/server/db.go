@@ -55,7 +55,13 @@ func openDB(ctx context.Context, cfg config) (*sql.DB, dialect, error) {
 		// Immediate transactions take the write lock up front, so two
 		// writers wait rather than fail halfway; busy_timeout makes them
 		// wait instead of erroring.
-		dsn := "file:" + path + "?_txlock=immediate&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+		// A new database returns free pages to the file system when the
+		// uploads sweep asks (auto_vacuum 2 is incremental; it cannot be
+		// turned on once tables exist, so older files keep their free
+		// pages for reuse), and the write-ahead log is cut back to 64 MiB
+		// after each checkpoint.
+		dsn := "file:" + path + "?_txlock=immediate&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)" +
+			"&_pragma=auto_vacuum(2)&_pragma=journal_size_limit(67108864)"
 		db, err = sql.Open("sqlite", dsn)
 	}
 	if err != nil {

@@ -306,9 +306,13 @@ func TestUploadTooLarge(t *testing.T) {
 	b.login("jdevries")
 	status, _ := b.upload("/uploads", "big.csv", demoDataset("big", 200))
 	assert.Equal(t, http.StatusRequestEntityTooLarge, status)
-	var n int
-	require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*) FROM uploads WHERE org_id = 'zonnehuis'`).Scan(&n))
-	assert.Equal(t, 2, n, "nothing of the cut-off file is kept")
+	// Nothing of the cut-off file is kept: the upload is marked abandoned,
+	// its chunks are gone, and it is no delivery.
+	var abandoned, chunks int
+	require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*), COALESCE(SUM((SELECT COUNT(*) FROM upload_chunks c WHERE c.upload_id = u.id)), 0)
+		FROM uploads u WHERE org_id = 'zonnehuis' AND status = 'abandoned'`).Scan(&abandoned, &chunks))
+	assert.Equal(t, 1, abandoned)
+	assert.Zero(t, chunks)
 }
 
 // upload posts a file as a multipart form.

@@ -184,6 +184,12 @@ func (a *app) serve(ctx context.Context) error {
 	if a.cfg.TLSCert != "" {
 		scheme = "https"
 	}
+	if a.cfg.DebugAddr != "" {
+		if err := a.serveDebug(ctx); err != nil {
+			l.Close()
+			return err
+		}
+	}
 	a.log.Info("listening", "url", scheme+"://"+l.Addr().String(), "policy", a.cfg.Policy, "database", string(a.dialect))
 	go a.runJobs(ctx)
 

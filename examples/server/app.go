@@ -51,6 +51,7 @@ type app struct {
 	field      *pseudonym.FieldCipher
 	pseudonyms sync.Pool // of *pseudonym.Pseudonymiser: one per goroutine at a time
 	consent    *consent.Registry
+	accessLog  *groupCommit[consent.AccessEntry]
 
 	kick       chan struct{} // runs the job scheduler now
 	answerTime time.Duration // least time of a login or reset answer
@@ -138,6 +139,7 @@ func (a *app) init() error {
 		return p
 	}
 
+	a.accessLog = newGroupCommit(a.db, accessLogBatch, a.writeAccessLog)
 	cstore, err := sqlstore.New(a.db, sqlstore.Dialect(a.dialect))
 	if err != nil {
 		return err

@@ -176,7 +176,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fmt.Fprintf(out, "load before: %s\n", loadavg())
 	fmt.Fprintf(out, "wrk -t%d -d%s --timeout %s; lookup = POST /clients/lookup of a known BSN, logged in as jdevries\n\n",
 		o.threads, o.duration, o.timeout)
-	fmt.Fprintf(out, "%-8s %-5s %10s %9s %9s %9s %7s %8s %s\n", "endpoint", "conns", "req/s", "p50", "p99", "max", "errors", "timeouts", "ratio")
+	fmt.Fprintf(out, "%-8s %-5s %10s %9s %9s %9s %7s %8s %9s  %s\n", "endpoint", "conns", "req/s", "p50", "p99", "max", "errors", "timeouts", "cpu/req", "ratio")
 	profiled := o.profile == ""
 	var totalLookups int64
 	for _, c := range o.conns {
@@ -193,10 +193,12 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 						return err
 					}
 				}
+				cpu0 := cpuTime(servers)
 				r, err := runWrk(ctx, o, servers, c, ep, scripts[ep])
 				if err != nil {
 					return err
 				}
+				cpu := cpuTime(servers) - cpu0
 				if stopProfile != nil {
 					if err := stopProfile(); err != nil {
 						return err
@@ -211,11 +213,16 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 						ratio = fmt.Sprintf("%.3f × healthz", r.rps()/health.rps())
 					}
 				}
-				fmt.Fprintf(out, "%-8s %-5d %10.0f %9s %9s %9s %7d %8d %s\n", ep, c, r.rps(), ms(r.p50), ms(r.p99), ms(r.max), r.errors(), r.timeouts, ratio)
+				perReq := "?"
+				if cpu >= 0 && r.requests > 0 {
+					perReq = fmt.Sprintf("%.0fµs", float64(cpu.Microseconds())/float64(r.requests))
+				}
+				fmt.Fprintf(out, "%-8s %-5d %10.0f %9s %9s %9s %7d %8d %9s  %s\n", ep, c, r.rps(), ms(r.p50), ms(r.p99), ms(r.max), r.errors(), r.timeouts, perReq, ratio)
 			}
 		}
 	}
 	fmt.Fprintf(out, "\nload after: %s\n", loadavg())
+	fmt.Fprintln(out, "cpu/req: the servers' CPU time (user and system) during the run, per request")
 	// Every answered lookup must be in the access log.
 	logged, err := countAccessLog(ctx, tmp, dbURL)
 	if err != nil {
@@ -615,6 +622,36 @@ func countAccessLog(ctx context.Context, tmp, dbURL string) (int64, error) {
 	var n int64
 	err = db.QueryRowContext(ctx, `SELECT COUNT(*) FROM access_log`).Scan(&n)
 	return n, err
+}
+
+// cpuTime returns the CPU time (user and system) the servers have used so
+// far, from /proc (Linux; elsewhere -1). Per request it is a steadier figure
+// than the rate on a machine shared with other work: it counts what a
+// request costs, not how much of the machine it got.
+func cpuTime(servers []*server) time.Duration {
+	var total time.Duration
+	for _, s := range servers {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+		if err != nil {
+			return -1
+		}
+		// The fields after the command name, which is in parentheses:
+		// utime and stime are the 12th and 13th, in clock ticks (100 a
+		// second on Linux).
+		rest := string(b[strings.LastIndexByte(string(b), ')')+1:])
+		f := strings.Fields(rest)
+		if len(f) < 13 {
+			return -1
+		}
+		for _, v := range f[11:13] {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return -1
+			}
+			total += time.Duration(n) * 10 * time.Millisecond
+		}
+	}
+	return total
 }
 
 func loadavg() string {

@@ -55,6 +55,7 @@ type app struct {
 	pseudonyms   sync.Pool // of *pseudonym.Pseudonymiser of lookupDomain: one per goroutine at a time
 	lookupDomain string    // the pseudonym domain of client lookup (see domains.go)
 	consent      *consent.Registry
+	accessLog    *groupCommit[consent.AccessEntry]
 
 	kick       chan struct{} // runs the job scheduler now
 	answerTime time.Duration // least time of a login or reset answer
@@ -153,6 +154,7 @@ func (a *app) init() error {
 		return p
 	}
 
+	a.accessLog = newGroupCommit(a.db, accessLogBatch, a.writeAccessLog)
 	cstore, err := sqlstore.New(a.db, sqlstore.Dialect(a.dialect))
 	if err != nil {
 		return err
@@ -198,6 +200,12 @@ func (a *app) serve(ctx context.Context) error {
 	scheme := "http"
 	if a.cfg.TLSCert != "" {
 		scheme = "https"
+	}
+	if a.cfg.DebugAddr != "" {
+		if err := a.serveDebug(ctx); err != nil {
+			l.Close()
+			return err
+		}
 	}
 	a.log.Info("listening", "url", scheme+"://"+l.Addr().String(), "policy", a.cfg.Policy, "database", string(a.dialect))
 	go a.runJobs(ctx)

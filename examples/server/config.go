@@ -17,6 +17,7 @@ import (
 // as fallback.
 type config struct {
 	Addr        string        // listen address
+	DebugAddr   string        // listen address of the profiles (and metrics); empty: none
 	DataDir     string        // SQLite database, generated demo keys
 	DatabaseURL string        // PostgreSQL DSN; empty means SQLite in DataDir
 	KeyFile     string        // secrets; generated in demo mode when missing
@@ -88,6 +89,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		return def
 	}
 	fs.StringVar(&c.Addr, "addr", env("ZORGKIT_ADDR", "localhost:8080"), "listen `address` (ZORGKIT_ADDR)")
+	fs.StringVar(&c.DebugAddr, "debug-addr", env("ZORGKIT_DEBUG_ADDR", ""), "listen `address` of the Go profiles, such as 127.0.0.1:6060; keep it off the network; empty: none (ZORGKIT_DEBUG_ADDR)")
 	fs.StringVar(&c.DataDir, "data", env("ZORGKIT_DATA", "zorgkit-data"), "data `directory` for the SQLite database and demo keys (ZORGKIT_DATA)")
 	fs.StringVar(&c.DatabaseURL, "database-url", env("ZORGKIT_DATABASE_URL", ""), "PostgreSQL `DSN`; empty means SQLite in the data directory (ZORGKIT_DATABASE_URL)")
 	fs.StringVar(&c.KeyFile, "key-file", env("ZORGKIT_KEY_FILE", ""), "secrets `file` (JSON); default keys.json in the data directory (ZORGKIT_KEY_FILE)")

@@ -168,6 +168,9 @@ func (p *Processor) run(ctx context.Context, in io.Reader, s sink) (*Report, err
 	if err := context.Cause(ctx); err != nil {
 		return report, err
 	}
+	if report.Rows.Read == 0 {
+		return report, ErrNoRows
+	}
 	return report, nil
 }
 

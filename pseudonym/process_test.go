@@ -236,8 +236,18 @@ func TestProcessFormats(t *testing.T) {
 			"1315 KA Zoë   1\n1234AB  Jan    \n1234AB  Jan   2X\n12\n", "pc;naam;x\n1315;Zoë;1\n1234;Jan;\n", []string{"3:0:line-length", "4:1:postcode"}},
 		{"fixed width with a header line", pseudonym.Processor{Header: true, Layout: []pseudonym.Field{{"a", 1, 2}, {"b", 3, 2}}},
 			"AABB\n1 2\n", "a;b\n1;2\n", nil},
-		{"empty file without header", pseudonym.Processor{}, "", "", nil},
-		{"header only", pseudonym.Processor{Header: true}, "a;b\n", "a;b\n", nil},
+		{"CR line ends (Excel for Mac)", pseudonym.Processor{Header: true},
+			"a;b\r1;2\r3;4\r", "a;b\n1;2\n3;4\n", nil},
+		{"CR line ends, no final line end, blank lines", pseudonym.Processor{Header: true},
+			"\r\ra;b\r\r1;2\r3;4", "a;b\n1;2\n3;4\n", nil},
+		{"CR line ends, a quoted field over lines", pseudonym.Processor{Header: true},
+			"a;b\r\"x\ry\";2\r3;4\r", "a;b\n\"x\ny\";2\n3;4\n", nil},
+		{"a lone CR in a CRLF file ends its line", pseudonym.Processor{Header: true},
+			"a;b\r\n1;2\r3;4\r\n5;6\r\n", "a;b\n1;2\n3;4\n5;6\n", nil},
+		{"LF, CRLF and CR mixed; line numbers count each", pseudonym.Processor{Header: true, MaxFields: 2},
+			"a;b\n1;2\r\n3;4\r5;6;7\n8;9\r", "a;b\n1;2\n3;4\n8;9\n", []string{"4:0:field-count"}},
+		{"CR line ends in a fixed-width file", pseudonym.Processor{Layout: []pseudonym.Field{{"a", 1, 2}, {"b", 3, 2}}},
+			"1 2 \r3 4 \r", "a;b\n1;2\n3;4\n", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.reason, func(t *testing.T) {
@@ -255,6 +265,30 @@ func TestProcessFormats(t *testing.T) {
 			assert.Equal(t, tt.want, out)
 			assert.Equal(t, tt.problems, problems)
 			assert.Equal(t, report.Rows.Read, report.Rows.Written+report.Rows.Rejected)
+		})
+	}
+}
+
+// TestProcessNoRows: a file without data rows is an error, never "0 rows
+// read" and success.
+func TestProcessNoRows(t *testing.T) {
+	for _, tt := range []struct {
+		reason, in string
+		header     bool
+		want       string
+	}{
+		{"empty file", "", false, ""},
+		{"blank lines only", "\n\r\n\r", false, ""},
+		{"header only", "a;b\n", true, "a;b\n"},
+		{"header and blank lines", "a;b\r\n\r\n\r\n", true, "a;b\n"},
+	} {
+		t.Run(tt.reason, func(t *testing.T) {
+			p := &pseudonym.Processor{Keyring: pseudonymtest.Keyring(), Header: tt.header, Other: pseudonym.Keep}
+			var out strings.Builder
+			report, err := p.Process(context.Background(), strings.NewReader(tt.in), &out)
+			assert.ErrorIs(t, err, pseudonym.ErrNoRows)
+			assert.Equal(t, tt.want, out.String())
+			assert.Zero(t, report.Rows.Read)
 		})
 	}
 }
@@ -318,6 +352,9 @@ func TestProcessConfigErrors(t *testing.T) {
 		{"empty file, header expected", pseudonym.Processor{Header: true, Other: pseudonym.Keep}, "\n\n", pseudonym.ErrHeader},
 		{"header cannot be read", pseudonym.Processor{Header: true, Other: pseudonym.Keep}, "\"a\"b;c\n", pseudonym.ErrHeader},
 		{"header not UTF-8", pseudonym.Processor{Header: true, Encoding: pseudonym.UTF8, Other: pseudonym.Keep}, "\xe9\n", pseudonym.ErrHeader},
+		{"a number as long as a BSN in the header of a kept column", pseudonym.Processor{Header: true, Other: pseudonym.Keep}, "naam;x 1234 5678\n", pseudonym.ErrHeader},
+		{"BSNs in a header cell (a file read as one line)", pseudonym.Processor{Header: true, Other: pseudonym.Keep, MaxRowBytes: 1 << 20},
+			"BSN;naam\xa0999993847;x\xa0999992077;y\n", pseudonym.ErrHeader},
 	}
 	for _, tt := range tests {
 		t.Run(tt.reason, func(t *testing.T) {

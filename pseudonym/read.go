@@ -254,10 +254,44 @@ func (f *framer) fill(b *batch, limit int) (more bool, err error) {
 		default:
 			zeroReads = 0
 		}
+		lineEnds(b.in, len(b.in)-n, f.eof)
 	}
 	f.pending = append(f.pending, b.in[pos:]...)
 	b.in = b.in[:pos]
 	return !f.eof || len(f.pending) > 0, nil
+}
+
+// lineEnds turns every lone carriage return in in[from:], one not followed
+// by a line feed, into a line feed, so that the framer, which ends lines at
+// '\n' (and drops a '\r' before it), reads the line ends of every platform:
+// LF, CRLF, and the CR alone of classic Mac OS that Excel for Mac still
+// writes as "CSV (Macintosh)". A lone CR in a CRLF file (a cell edited on
+// another platform) then ends its line too, rather than merging two rows;
+// inside a quoted field it becomes a line feed, a line break either way.
+//
+// A CR at the end of in is left for the next call to decide, unless the
+// input has ended; a CR just before from, left by the last call, is decided
+// now.
+func lineEnds(in []byte, from int, eof bool) {
+	if from > 0 && in[from-1] == '\r' {
+		from--
+	}
+	for {
+		i := bytes.IndexByte(in[from:], '\r')
+		if i < 0 {
+			return
+		}
+		i += from
+		switch {
+		case i+1 < len(in):
+			if in[i+1] != '\n' {
+				in[i] = '\n'
+			}
+		case eof:
+			in[i] = '\n'
+		}
+		from = i + 1
+	}
 }
 
 // detectComma sets the delimiter to the one of ';', '\t' and ',' that occurs

@@ -191,10 +191,10 @@ func (a *app) receive(ctx context.Context, u *user, file io.Reader) (*upload, er
 		_, _ = a.db.ExecContext(context.WithoutCancel(ctx), `DELETE FROM uploads WHERE id = $1`, up.ID)
 		return nil, err
 	}
-	if errors.Is(err, pseudonym.ErrHeader) || (err == nil && report.Rows.Written == 0) {
+	if errors.Is(err, pseudonym.ErrHeader) || errors.Is(err, pseudonym.ErrNoRows) || (err == nil && report.Rows.Written == 0) {
 		up.Status = statusRejected
 		up.Error = "De kolommen van het bestand zijn niet die van de CBS-dataset: " + uploadHeader
-		if err == nil {
+		if !errors.Is(err, pseudonym.ErrHeader) {
 			up.Error = "Het bestand bevat geen bruikbare rijen."
 		}
 		err = nil

@@ -83,8 +83,11 @@ type Encoding uint8
 const (
 	// DetectEncoding reads a file with a byte-order mark as what the mark
 	// says (UTF-8 or UTF-16), a file whose first 64 KiB are valid UTF-8
-	// as UTF-8, and any other file as Windows-1252 (what Excel writes as
-	// "CSV" on Dutch Windows).
+	// with a character that is not ASCII as UTF-8, and one whose first 64
+	// KiB are not valid UTF-8 as Windows-1252 (what Excel writes as "CSV"
+	// on Dutch Windows). A file whose first 64 KiB are ASCII is decided on
+	// its first byte that is not: UTF-8 if that byte starts a valid UTF-8
+	// character, Windows-1252 otherwise; [Report.EncodingLine] says where.
 	DetectEncoding Encoding = iota
 	UTF8                    // UTF-8, with or without a byte-order mark
 	Windows1252             // Windows-1252 (CP1252), as Dutch Windows writes text

@@ -568,6 +568,53 @@ func TestCodeTexts(t *testing.T) {
 	assert.Equal(t, "unknown-code", pseudonym.Code("unknown-code").Text(language.Dutch))
 }
 
+// TestLateEncoding reads files whose first 64 KiB are ASCII: the encoding
+// is decided on the first byte that is not.
+func TestLateEncoding(t *testing.T) {
+	pseudonym.SmallBatches(t, 4<<10)
+	const asciiRows = 5000 // some 100 KiB, past the 64 KiB window
+	ascii := strings.Repeat("Jansen;1234AB\n", asciiRows)
+	cp1252 := func(s string) string {
+		b, err := charmap.Windows1252.NewEncoder().String(s)
+		require.NoError(t, err)
+		return b
+	}
+	tests := []struct {
+		reason   string
+		enc      pseudonym.Encoding
+		rest     string
+		want     pseudonym.Encoding
+		line     int
+		rejected int
+		wantRest string
+	}{
+		{"Windows-1252 after 64 KiB of ASCII", pseudonym.DetectEncoding, cp1252("Zoë;1315 KA\nCoëlho;1316\n"), pseudonym.Windows1252, asciiRows + 2, 0, "Zoë;1315 KA\nCoëlho;1316\n"},
+		{"UTF-8 after 64 KiB of ASCII", pseudonym.DetectEncoding, "Zoë;1315 KA\nCoëlho;1316\n", pseudonym.UTF8, asciiRows + 2, 0, "Zoë;1315 KA\nCoëlho;1316\n"},
+		{"UTF-8, then a stray byte: that row is rejected", pseudonym.DetectEncoding, "Zoë;1315 KA\nCo\xeblho;1316\nJan;1\n", pseudonym.UTF8, asciiRows + 2, 1, "Zoë;1315 KA\nJan;1\n"},
+		{"configured UTF-8 decides nothing late", pseudonym.UTF8, cp1252("Zoë;1\n"), pseudonym.UTF8, 0, 1, ""},
+		{"ASCII throughout", pseudonym.DetectEncoding, "Jan;1\n", pseudonym.UTF8, 0, 0, "Jan;1\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.reason, func(t *testing.T) {
+			p := &pseudonym.Processor{Keyring: pseudonymtest.Keyring(), Header: true, Other: pseudonym.Keep, Encoding: tt.enc}
+			// Cut the reads so that a character may fall across two.
+			r := iotest.HalfReader(strings.NewReader("naam;postcode\n" + ascii + tt.rest))
+			var out strings.Builder
+			report, err := p.Process(context.Background(), r, &out)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, report.Encoding)
+			assert.Equal(t, tt.line, report.EncodingLine)
+			assert.Equal(t, tt.rejected, report.Rows.Rejected)
+			assert.Equal(t, "naam;postcode\n"+ascii+tt.wantRest, out.String())
+			if tt.line > 0 {
+				var text strings.Builder
+				require.NoError(t, report.WriteText(&text, language.Dutch))
+				assert.Contains(t, text.String(), fmt.Sprintf("tekenset: %s, vastgesteld op regel %d", tt.want, tt.line))
+			}
+		})
+	}
+}
+
 func TestWindows1252EveryByte(t *testing.T) {
 	// Every byte Windows-1252 defines decodes to the same text as x/text's
 	// decoder gives.

@@ -86,7 +86,9 @@ func (a *app) runNextJob(ctx context.Context, instance string) (bool, error) {
 	if n, _ := res.RowsAffected(); n != 1 {
 		return true, nil // another instance took it; look for the next
 	}
+	start := time.Now()
 	detail, jobErr := a.processUploads(ctx)
+	a.metrics.job(start, jobErr)
 	state := "done"
 	if jobErr != nil {
 		state, detail = "failed", jobErr.Error()

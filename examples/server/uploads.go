@@ -211,6 +211,7 @@ func (a *app) receive(ctx context.Context, u *user, file io.Reader) (*upload, er
 		up.ID, string(up.Status), report.Rows.Read, report.Rows.Written, report.Rows.Rejected, report.Rows.Flagged, string(js), up.Error); err != nil {
 		return nil, err
 	}
+	a.metrics.upload(report.Rows.Read, report.Rows.Written, report.Rows.Rejected, report.Rows.Flagged)
 	a.log.InfoContext(ctx, "upload received", "upload", up.ID, "org", u.OrgID, "status", string(up.Status),
 		"read", report.Rows.Read, "written", report.Rows.Written, "rejected", report.Rows.Rejected)
 	return up, nil

@@ -80,7 +80,13 @@ func openDBObserved(ctx context.Context, cfg config, onWrite func(time.Duration)
 		// writers wait rather than fail halfway; busy_timeout makes them
 		// wait instead of erroring (writers of this process queue for
 		// the connector's own lock first, see sqliteConnector).
-		dsn := "file:" + path + "?_txlock=immediate&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+		// A new database returns free pages to the file system when the
+		// uploads sweep asks (auto_vacuum 2 is incremental; it cannot be
+		// turned on once tables exist, so older files keep their free
+		// pages for reuse), and the write-ahead log is cut back to 64 MiB
+		// after each checkpoint.
+		dsn := "file:" + path + "?_txlock=immediate&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)" +
+			"&_pragma=auto_vacuum(2)&_pragma=journal_size_limit(67108864)"
 		conn := newSQLiteConnector(dsn, 10*time.Second)
 		conn.onWrite = onWrite
 		db = sql.OpenDB(conn)

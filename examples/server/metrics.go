@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
@@ -58,7 +57,7 @@ func newMetrics() *metrics {
 		}, []string{"outcome"}),
 		messages: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "zorgkit_messages_total",
-			Help: "Messages to users by kind (code: a verification code; mail: anything else), channel and outcome (sent or failed).",
+			Help: "Delivery attempts of messages to users by kind (code: a verification code; mail: anything else), channel and outcome (sent, retry, failed, given_up).",
 		}, []string{"kind", "channel", "outcome"}),
 		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "zorgkit_consent_decisions_total",
@@ -195,30 +194,29 @@ func (m *metrics) job(start time.Time, err error) {
 // sqliteWrite records how long a SQLite writer waited for the lock.
 func (m *metrics) sqliteWrite(wait time.Duration) { m.sqliteWriteWait.Observe(wait.Seconds()) }
 
-// countingSender counts the messages a Sender sends and fails to send.
-type countingSender struct {
-	next Sender
-	m    *metrics
-}
-
-func (s *countingSender) Send(ctx context.Context, to *user, subject, body string) error {
-	err := s.next.Send(ctx, to, subject, body)
+// delivery counts one delivery attempt of a message: kind is code (a
+// verification code) or mail, channel email or sms, outcome sent, retry (a
+// temporary failure), failed (refused for good) or given_up (expired before
+// it could be delivered).
+func (m *metrics) delivery(subject, channel, outcome string) {
 	kind := "mail"
-	if subject == codeSubject {
+	if subject == subjectCode {
 		kind = "code"
 	}
-	channel := "other"
-	switch to.Channel {
-	case "email", "sms", "totp":
-		channel = to.Channel
+	if channel != "email" && channel != "sms" {
+		channel = "other"
 	}
-	outcome := "sent"
-	if err != nil {
-		outcome = "failed"
-	}
-	s.m.messages.WithLabelValues(kind, channel, outcome).Inc()
-	return err
+	m.messages.WithLabelValues(kind, channel, outcome).Inc()
 }
 
-// codeSubject is the subject of a message with a verification code.
-const codeSubject = "Verificatiecode"
+// deliveryOutcome is the outcome label of a delivery that ended with err.
+func deliveryOutcome(err error) string {
+	var perr *permanentError
+	switch {
+	case err == nil:
+		return "sent"
+	case errors.As(err, &perr):
+		return "failed"
+	}
+	return "retry"
+}

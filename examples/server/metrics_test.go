@@ -94,9 +94,6 @@ func TestMetricsTokenFromFile(t *testing.T) {
 // pseudonym, user name, name, address or e-mail address.
 func TestMetricsLabelsAllowList(t *testing.T) {
 	p := newTestPortal(t, func(c *config) { c.MetricsToken = testMetricsToken })
-	// init wraps the sender the test portal put in, as it wraps the
-	// configured one, to count the messages.
-	require.NoError(t, p.a.init())
 	persons := bsntest.TestPersons()
 
 	// Logging in: a wrong password, a wrong code, success.
@@ -142,6 +139,19 @@ func TestMetricsLabelsAllowList(t *testing.T) {
 	_, err := p.a.runNextJob(context.Background(), "test")
 	require.NoError(t, err)
 
+	// The test portal records messages instead of queueing them: send two
+	// through the outbox and deliver them, as its worker does.
+	u, err := p.a.userBy(context.Background(), "username", "jdevries")
+	require.NoError(t, err)
+	o := &outbox{a: p.a}
+	require.NoError(t, o.SendCode(context.Background(), u, "Uw verificatiecode is 123456.", p.clock.Now().Add(10*time.Minute)))
+	require.NoError(t, o.Send(context.Background(), u, "Bericht", "Een bericht."))
+	for range 2 {
+		more, err := p.a.deliverNext(context.Background(), "test")
+		require.NoError(t, err)
+		require.True(t, more)
+	}
+
 	status, scrape := p.scrape(testMetricsToken)
 	require.Equal(t, http.StatusOK, status)
 
@@ -152,7 +162,8 @@ func TestMetricsLabelsAllowList(t *testing.T) {
 		`zorgkit_logins_total{outcome="success"} 2`,
 		`zorgkit_logins_total{outcome="wrong_password"} 1`,
 		`zorgkit_logins_total{outcome="code_wrong"} 1`,
-		`zorgkit_messages_total{channel="email",kind="code",outcome="sent"}`,
+		`zorgkit_messages_total{channel="email",kind="code",outcome="sent"} 1`,
+		`zorgkit_messages_total{channel="email",kind="mail",outcome="sent"} 1`,
 		`zorgkit_access_log_write_seconds_count`,
 		`zorgkit_access_log_batch_entries_count`,
 		`zorgkit_upload_rows_total{kind="read"} 50`,
@@ -169,7 +180,7 @@ func TestMetricsLabelsAllowList(t *testing.T) {
 		"route": func(v string) bool { return v == "unmatched" || routeRE.MatchString(v) },
 		"code":  regexp.MustCompile(`^[1-5][0-9][0-9]$`).MatchString,
 		"outcome": oneOf("success", "wrong_password", "throttled", "code_wrong", "refused", "sent", "failed", "done", "error", "other",
-			"permitted", "denied", "withdrawn", "expired", "not-yet-valid", "evidence-missing", "given-after-use", "no-consent"),
+			"retry", "given_up", "permitted", "denied", "withdrawn", "expired", "not-yet-valid", "evidence-missing", "given-after-use", "no-consent"),
 		"kind":    oneOf("code", "mail", "read", "written", "rejected", "flagged"),
 		"channel": oneOf("email", "sms", "totp", "other"),
 		"purpose": func(v string) bool { return v == "other" || consent.Purpose(v).Valid() },

@@ -65,6 +65,7 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 		a.render(w, r, http.StatusUnauthorized, "login", loginPage{Error: msgLoginFailed, Username: username})
 	}
 	if username == "" || pw == "" || len(username) > 200 {
+		a.metrics.login("wrong_password")
 		fail()
 		return
 	}
@@ -78,6 +79,7 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			a.log.WarnContext(ctx, "login throttled", "key", strings.SplitN(k, ":", 2)[0])
+			a.metrics.login("throttled")
 			fail()
 			return
 		}
@@ -85,6 +87,7 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 	u, err := a.userBy(ctx, "username", username)
 	if errors.Is(err, errNotFound) {
 		_ = a.hasher.VerifyUnknown(pw) // as long as a wrong password takes
+		a.metrics.login("wrong_password")
 		fail()
 		return
 	}
@@ -96,12 +99,14 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 		if !errors.Is(err, password.ErrMismatch) {
 			a.log.ErrorContext(ctx, "verify password", "user", u.ID, "err", err)
 		}
+		a.metrics.login("wrong_password")
 		fail()
 		return
 	}
 	// The password is right: from here on the user may learn why a login
 	// is refused.
 	if refusal := a.refusal(u); refusal != "" {
+		a.metrics.login("refused")
 		a.evenTiming(ctx, start)
 		a.render(w, r, http.StatusForbidden, "login", loginPage{Error: refusal, Username: username})
 		return
@@ -213,6 +218,7 @@ func (a *app) verifyCode(w http.ResponseWriter, r *http.Request) {
 			a.serverError(w, r, err)
 			return
 		}
+		a.metrics.codeFailed(err)
 		a.render(w, r, http.StatusUnauthorized, "code", codePage{Error: msg, TOTP: u.Channel == "totp", Demo: a.cfg.Demo})
 		return
 	}
@@ -232,6 +238,7 @@ func (a *app) verifyCode(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.log.InfoContext(ctx, "login", "user", u.ID, "org", u.OrgID)
+	a.metrics.login("success")
 	if next == stageChange {
 		http.Redirect(w, r, "/password", http.StatusSeeOther)
 		return

@@ -354,15 +354,32 @@ func (a *app) logAccess(ctx context.Context, e consent.AccessEntry) error {
 	if e.Time.IsZero() {
 		e.Time = a.now()
 	}
-	return a.accessLog.add(ctx, e)
+	start := time.Now()
+	err := a.accessLog.add(ctx, e)
+	a.metrics.accessLogged(time.Since(start), err)
+	return err
 }
 
-// writeAccessLog inserts the entries of one group commit.
+// writeAccessLog inserts the entries of one group commit: on PostgreSQL in
+// multi-row INSERTs (one round trip), on SQLite one prepared INSERT per entry
+// (no round trips to save, and a statement text per batch size would be
+// parsed anew each time).
 func (a *app) writeAccessLog(ctx context.Context, tx *sql.Tx, entries []consent.AccessEntry) error {
-	b := batchInsert{tx: tx, dialect: a.dialect, cols: 11,
-		insert: `INSERT INTO access_log (id, at, subject, user_id, on_behalf_of, org_id, purpose, action, allowed, reason, record) VALUES `}
-	for _, e := range entries {
-		if err := b.add(ctx, e.ID, usec(e.Time), string(e.Subject), e.User, e.OnBehalfOf, string(e.Organisation), string(e.Purpose), e.Action, e.Allowed, string(e.Reason), string(e.Record)); err != nil {
+	const insert = `INSERT INTO access_log (id, at, subject, user_id, on_behalf_of, org_id, purpose, action, allowed, reason, record) VALUES `
+	row := func(e *consent.AccessEntry) []any {
+		return []any{e.ID, usec(e.Time), string(e.Subject), e.User, e.OnBehalfOf, string(e.Organisation), string(e.Purpose), e.Action, e.Allowed, string(e.Reason), string(e.Record)}
+	}
+	if a.dialect == sqlite {
+		for i := range entries {
+			if _, err := tx.ExecContext(ctx, insert+`($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, row(&entries[i])...); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	b := batchInsert{tx: tx, dialect: a.dialect, cols: 11, insert: insert}
+	for i := range entries {
+		if err := b.add(ctx, row(&entries[i])...); err != nil {
 			return err
 		}
 	}

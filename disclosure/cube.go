@@ -22,7 +22,7 @@ type family struct {
 	measure   Kind   // Count or Sum
 	indicator string // population: records measured for this indicator; "" for all
 
-	dims   []int   // schema dimensions of the cube, ascending
+	dims   []int   // schema dimensions of the cube, by name
 	size   []int   // nodes per cube dimension
 	stride []int   // index = Σ node·stride
 	n      int     // cells
@@ -110,7 +110,9 @@ func (t *Tables) families() []*family {
 				}
 			}
 		}
-		slices.Sort(f.dims)
+		// By name, so that the order in which dimensions are passed does
+		// not change the numbering of the cells.
+		slices.SortFunc(f.dims, func(a, b int) int { return strings.Compare(t.dims[a].name, t.dims[b].name) })
 	}
 	return fams
 }
@@ -174,14 +176,10 @@ func (f *family) build(t *Tables, cs *contributors, topK int) error {
 		named = make([][]contribution, f.n)
 		anon = make([]anonymous, f.n)
 	}
-	leaf := func(categories []string, schemaOrder bool) int {
+	leaf := func(categories []string) int {
 		c := 0
 		for j, d := range f.dims {
-			code := categories[d]
-			if !schemaOrder {
-				code = categories[j]
-			}
-			c += int(t.dims[d].leafOf[code]) * f.stride[j]
+			c += int(t.dims[d].leafOf[categories[d]]) * f.stride[j]
 		}
 		return c
 	}
@@ -189,7 +187,7 @@ func (f *family) build(t *Tables, cs *contributors, topK int) error {
 		if f.indicator != "" && !slices.Contains(r.Measured, f.indicator) {
 			continue
 		}
-		c := leaf(r.Categories, true)
+		c := leaf(r.Categories)
 		key := cs.anonymous(i)
 		if r.Contributor != "" {
 			key = int64(cs.key[r.Contributor])
@@ -208,7 +206,7 @@ func (f *family) build(t *Tables, cs *contributors, topK int) error {
 		}
 	}
 	for i, a := range t.aggs {
-		c := leaf(a.Categories, false)
+		c := leaf(a.Categories)
 		f.records[c] = int64(a.Count)
 		switch {
 		case a.Count == 0:

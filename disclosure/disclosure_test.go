@@ -2,6 +2,7 @@ package disclosure_test
 
 import (
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -10,6 +11,7 @@ import (
 
 	"github.com/zorgkit/zorgkit/disclosure"
 	"github.com/zorgkit/zorgkit/disclosure/audit"
+	"github.com/zorgkit/zorgkit/disclosure/disclosuretest"
 )
 
 // records returns n records with the given categories and contributor.
@@ -425,4 +427,76 @@ func TestAuditSystemMargins(t *testing.T) {
 		"sum[z=A]": 5,   // p% rule: 10% of the largest (50) is more than 2% of 100
 		"sum[z=B]": 0.2, // p% rule too: 10% of 2, more than 2% of 4
 	}, margins)
+}
+
+// The order in which categories and dimensions are declared changes the
+// display order of the rows and columns, never the pattern: ties between
+// candidates are broken by the categories' codes and the dimensions'
+// names.
+func TestProtectIndependentOfDeclarationOrder(t *testing.T) {
+	key := func(dims []string, cats []string) string {
+		parts := make([]string, len(dims))
+		for i := range dims {
+			parts[i] = dims[i] + "=" + cats[i]
+		}
+		slices.Sort(parts)
+		return strings.Join(parts, ";")
+	}
+	pattern := func(t *testing.T, tab *disclosuretest.Table, recs bool) map[string]disclosure.Status {
+		t.Helper()
+		var tabs *disclosure.Tables
+		var err error
+		if recs {
+			tabs, err = disclosure.Tabulate(tab.Dimensions, tab.Records(), tab.Spec)
+		} else {
+			tabs, err = disclosure.FromAggregates(tab.Dimensions, tab.Spec, tab.Cells)
+		}
+		require.NoError(t, err)
+		p, err := tabs.Protect(disclosure.Rules{})
+		require.NoError(t, err)
+		out := map[string]disclosure.Status{}
+		pt := p.Tables()[0]
+		for _, row := range pt.Rows() {
+			out[key(pt.Dimensions(), row.Categories)] = row.Cells[0].Status
+		}
+		return out
+	}
+	for _, tt := range []struct {
+		name      string
+		providers int
+		records   bool
+	}{
+		{"aggregates", 0, false},
+		{"records of 6 providers", 6, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tab := disclosuretest.New(3, tt.providers, [3][2]int{{3, 3}, {3, 3}, {2, 4}})
+			want := pattern(t, tab, tt.records)
+			r := rand.New(rand.NewPCG(5, 6))
+			for range 3 {
+				shuffled := *tab
+				perm := r.Perm(len(tab.Dimensions))
+				shuffled.Dimensions = make([]disclosure.Dimension, len(perm))
+				shuffled.Spec.Dimensions = make([]string, len(perm))
+				for i, d := range perm {
+					shuffled.Dimensions[i] = tab.Dimensions[d]
+					shuffled.Spec.Dimensions[i] = tab.Dimensions[d].Name
+				}
+				shuffled.Cells = slices.Clone(tab.Cells)
+				for c := range shuffled.Cells {
+					cats := make([]string, len(perm))
+					for i, d := range perm {
+						cats[i] = tab.Cells[c].Categories[d]
+					}
+					shuffled.Cells[c].Categories = cats
+				}
+				for d := range shuffled.Dimensions {
+					cats := slices.Clone(shuffled.Dimensions[d].Categories)
+					r.Shuffle(len(cats), func(i, j int) { cats[i], cats[j] = cats[j], cats[i] })
+					shuffled.Dimensions[d].Categories = cats
+				}
+				assert.Equal(t, want, pattern(t, &shuffled, tt.records))
+			}
+		})
+	}
 }

@@ -58,7 +58,9 @@
 // inner cells first), and a candidate is withheld when publishing it would
 // make a primary cell a linear function of the published cells. The
 // arithmetic is exact (integers) and the result deterministic: the same
-// records give the same pattern, whatever their order.
+// records give the same pattern, whatever their order, and whatever the
+// order in which categories and dimensions are declared (that order is
+// only the order of display: ties are broken by codes and names).
 //
 // The elimination itself is reworked (see internal/elim): it keeps the
 // tables' additive relations in reduced form over the unpublished cells,

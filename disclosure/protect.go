@@ -197,8 +197,8 @@ func (t *Tables) eachCell(s *spec, nodes []int32, fn func()) {
 			return
 		}
 		d := s.dims[k]
-		for x := range t.dims[d].codes {
-			nodes[d] = int32(x)
+		for _, x := range t.dims[d].display {
+			nodes[d] = x
 			rec(k + 1)
 		}
 		nodes[d] = 0
@@ -457,9 +457,14 @@ func (t *Tables) render(s *spec, fams []*protectedFamily) table {
 
 // OwnerView returns the tables of one contributor's own records,
 // unprotected: a care provider always sees all of its own data. The other
-// contributors' records are left out entirely.
+// contributors' records are left out entirely. For tables built from
+// aggregates, the contributor's own data are the aggregates whose
+// Contributor it is.
+//
+// A contributor of none of the records gives [ErrUnknownContributor]
+// (never a view of zeros), an empty contributor [ErrNoContributor].
 func (t *Tables) OwnerView(contributor string) (*OwnerView, error) {
-	if contributor == "" || t.aggs != nil {
+	if contributor == "" {
 		return nil, ErrNoContributor
 	}
 	own := &Tables{dims: t.dims, byName: t.byName, specs: t.specs}
@@ -467,6 +472,14 @@ func (t *Tables) OwnerView(contributor string) (*OwnerView, error) {
 		if r.Contributor == contributor {
 			own.records = append(own.records, r)
 		}
+	}
+	for _, a := range t.aggs {
+		if a.Contributor == contributor {
+			own.aggs = append(own.aggs, a)
+		}
+	}
+	if own.records == nil && own.aggs == nil {
+		return nil, fmt.Errorf("%w %q: check the name, or wait for its data", ErrUnknownContributor, contributor)
 	}
 	cs := own.contributors()
 	var fams []*protectedFamily

@@ -118,7 +118,13 @@
 // A rate is published only when its numerator and denominator are: a
 // withheld part withholds the rate (reason [Derived]), and since a rate
 // with its published denominator would publish the numerator, the two
-// decide together.
+// decide together. Decisions and valid measurements also publish their
+// difference, the non-response: 8 decisions and 6 measurements tell that 2
+// clients were not measured. The non-response is therefore a cell of the
+// table for the primary rules (never shown itself), and the protection
+// keeps a small one from being computed, like any primary cell; the count
+// of all records and the measured and unmeasured records of every
+// indicator are protected as one system.
 //
 // # Auditing
 //

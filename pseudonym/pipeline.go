@@ -140,6 +140,9 @@ func (p *Processor) run(ctx context.Context, in io.Reader, s sink) (*Report, err
 	if err := pl.columns(first); err != nil {
 		return report, err
 	}
+	if err := pl.bindSchema(); err != nil {
+		return report, err
+	}
 	fc, err := p.Keyring.FieldCipher(p.Domain) // safe to share
 	if err != nil {
 		return report, err
@@ -395,6 +398,22 @@ func (pl *plan) columns(first *batch) error {
 	return pl.resolve()
 }
 
+// bindSchema binds the Processor's Schema, if any, to the columns.
+func (pl *plan) bindSchema() error {
+	if pl.p.Schema == nil {
+		return nil
+	}
+	check, err := pl.p.Schema.Bind(pl.names)
+	if err != nil {
+		if !errors.Is(err, ErrHeader) {
+			err = fmt.Errorf("%w: %w", ErrHeader, err)
+		}
+		return err
+	}
+	pl.check = check
+	return nil
+}
+
 // worker transforms batches; each worker goroutine has its own.
 type worker struct {
 	pl     *plan
@@ -447,15 +466,30 @@ func (w *worker) process(b *batch) {
 // reject lists a row rejected as a whole.
 func (w *worker) reject(b *batch, line int, code Code) {
 	b.counts.Rejected++
-	b.problems = append(b.problems, Problem{Line: line, Code: code, Rejected: true})
+	b.problems = append(b.problems, Problem{Line: line, Code: code, Rejected: true, Severity: SeverityReject})
 }
 
 // row transforms one row and appends it to the output.
 func (w *worker) row(b *batch, line int, fields [][]byte) {
 	pl := w.pl
+	first := len(b.problems) // of this row
+	rejected := false
+	if pl.check != nil {
+		b.problems = pl.check(fields, b.problems)
+		for i := first; i < len(b.problems); i++ {
+			p := &b.problems[i]
+			p.Line = line
+			p.Rejected = p.Severity == SeverityReject
+			rejected = rejected || p.Rejected
+		}
+		if rejected {
+			b.counts.Rejected++
+			return
+		}
+	}
+	flagged := len(b.problems) > first
 	out := b.out // a local: the compiler keeps it in registers
 	start := len(out)
-	rejected, flagged := false, false
 	w.ends = w.ends[:0]
 	for i := range pl.out {
 		col := &pl.out[i]
@@ -467,7 +501,18 @@ func (w *worker) row(b *batch, line int, fields [][]byte) {
 		out, code = w.cell(out, col, fields[col.src])
 		if code != "" {
 			reject := pl.p.OnInvalid == RejectRow
-			b.problems = append(b.problems, Problem{Line: line, Column: col.src + 1, Name: col.name, Code: code, Rejected: reject})
+			severity := SeverityWarning
+			if reject {
+				severity = SeverityReject
+			}
+			// One problem a cell: the schema's, if it found one, now
+			// with what the cell's action made of it.
+			p := findProblem(b.problems[first:], col.src+1)
+			if p == nil {
+				b.problems = append(b.problems, Problem{Line: line, Column: col.src + 1, Name: col.name, Code: code})
+				p = &b.problems[len(b.problems)-1]
+			}
+			p.Rejected, p.Severity = reject, severity
 			rejected = rejected || reject
 			flagged = true
 			out = append(out[:cell], code...) // never the invalid value
@@ -554,6 +599,16 @@ func (w *worker) cell(out []byte, col *outCol, v []byte) ([]byte, Code) {
 		return append(out, pl.ageBands.label(age)...), ""
 	}
 	panic("pseudonym: unknown action " + col.action.String())
+}
+
+// findProblem returns the problem of column col among ps, or nil.
+func findProblem(ps []Problem, col int) *Problem {
+	for i := range ps {
+		if ps[i].Column == col {
+			return &ps[i]
+		}
+	}
+	return nil
 }
 
 // bsnCode is the problem code of an error of bsn.Parse.

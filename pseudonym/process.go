@@ -154,6 +154,14 @@ type Processor struct {
 	// OnInvalid says what happens to a row with an invalid cell.
 	OnInvalid OnInvalid
 
+	// Schema, if not nil, checks every row against a declared data set
+	// before the column policy applies: each column's type and domain,
+	// and rules across columns (package pseudonym/layout has one for the
+	// CBS youth-care data set). Its problems have their own [Severity]:
+	// a row with a problem of SeverityReject is rejected whatever
+	// OnInvalid says; the others are written and listed.
+	Schema Schema
+
 	// Comma is the delimiter of a delimited file: ';', ',' or '\t'. If it
 	// is 0, the delimiter is the one of these three that occurs most often
 	// in the first line that is not blank (';', then '\t', then ',' on a
@@ -212,12 +220,32 @@ type Processor struct {
 	Progress func(Counts)
 }
 
+// A Schema checks the values of rows against a declared data set; package
+// pseudonym/layout implements it for layouts that are data, such as the CBS
+// youth-care data set.
+type Schema interface {
+	// Bind returns the check of the rows of a file with these column
+	// names (nil for a file without a header: the columns are then taken
+	// by position), or an error if the names do not fit the data set,
+	// such as a required column that is missing; the Processor wraps it
+	// in ErrHeader. The error names columns, never a cell.
+	//
+	// The check appends the problems of one row's fields to problems
+	// and returns the extended slice, with Column, Name, Code and
+	// Severity set (the Processor sets Line and Rejected). It never puts
+	// a value in a problem. The Processor calls it from several
+	// goroutines at once.
+	Bind(names []string) (check func(fields [][]byte, problems []Problem) []Problem, err error)
+}
+
 // A Row is a row of output handed to the function of
 // [Processor.ProcessRows].
 type Row struct {
 	Line   int      // the line on which the row starts in the input
 	Fields []string // the output values, in the order of Report.Columns
-	// Flagged reports whether a cell holds a problem code (see KeepFlagged).
+	// Flagged reports whether the row was written with a problem: a
+	// cell holds a problem code (see KeepFlagged), or a Schema found a
+	// problem of SeverityWarning or SeverityMeasurement.
 	Flagged bool
 }
 
@@ -257,6 +285,8 @@ type plan struct {
 	defaultDates bool // dates are the default layouts
 	ageBands     *ageBands
 	ageOn        date
+
+	check func(fields [][]byte, problems []Problem) []Problem // the bound Schema, or nil
 
 	inFields int      // fields per row
 	names    []string // input column names, nil without a header

@@ -46,12 +46,18 @@ type app struct {
 	throttle *password.Throttle
 	totp     *password.TOTP
 	sender   Sender
+	// transports deliver the outbox by channel (email, sms).
+	transports map[string]transport
+	outboxKick chan struct{} // wakes the outbox worker
 
-	keyring    *pseudonym.Keyring
-	field      *pseudonym.FieldCipher
-	pseudonyms sync.Pool // of *pseudonym.Pseudonymiser: one per goroutine at a time
-	consent    *consent.Registry
+	keyring      *pseudonym.Keyring
+	field        *pseudonym.FieldCipher
+	pseudonyms   sync.Pool // of *pseudonym.Pseudonymiser of lookupDomain: one per goroutine at a time
+	lookupDomain string    // the pseudonym domain of client lookup (see domains.go)
+	consent      *consent.Registry
+	accessLog    *groupCommit[consent.AccessEntry]
 
+	metrics    *metrics
 	kick       chan struct{} // runs the job scheduler now
 	answerTime time.Duration // least time of a login or reset answer
 }
@@ -81,12 +87,21 @@ func openApp(ctx context.Context, cfg config, out io.Writer) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, d, err := openDB(ctx, cfg)
+	m := newMetrics()
+	db, d, err := openDBObserved(ctx, cfg, m.sqliteWrite)
 	if err != nil {
 		return nil, err
 	}
-	a := &app{cfg: cfg, db: db, dialect: d, log: log, out: out, now: time.Now, keys: keys, kick: make(chan struct{}, 1), answerTime: defaultAnswerTime}
+	a := &app{cfg: cfg, db: db, dialect: d, log: log, out: out, now: time.Now, keys: keys, metrics: m, kick: make(chan struct{}, 1), outboxKick: make(chan struct{}, 1), answerTime: defaultAnswerTime}
+	if a.lookupDomain, err = lookupDomain(ctx, db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("pseudonym domains: %w", err)
+	}
 	if err := a.init(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := a.checkChannels(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -111,7 +126,14 @@ func (a *app) init() error {
 	a.resets = &password.Resets{Store: store, Now: a.clock}
 	a.totp = &password.TOTP{Now: a.clock}
 	if a.sender == nil {
-		a.sender = &outboxSender{a: a}
+		a.sender = &outbox{a: a}
+	}
+	if a.transports == nil {
+		t, err := newTransports(a.cfg, a.out)
+		if err != nil {
+			return err
+		}
+		a.transports = t
 	}
 
 	var ring []*pseudonym.Key
@@ -131,13 +153,15 @@ func (a *app) init() error {
 		return err
 	}
 	a.pseudonyms.New = func() any {
-		p, err := keyring.Pseudonymiser("")
+		p, err := keyring.Pseudonymiser(a.lookupDomain)
 		if err != nil {
-			panic(err) // the domain "" is always valid
+			panic(err) // the domains in pseudonym_domains are valid
 		}
 		return p
 	}
 
+	a.accessLog = newGroupCommit(a.db, accessLogBatch, a.writeAccessLog)
+	a.accessLog.observe = a.metrics.accessLogCommit
 	cstore, err := sqlstore.New(a.db, sqlstore.Dialect(a.dialect))
 	if err != nil {
 		return err
@@ -184,8 +208,15 @@ func (a *app) serve(ctx context.Context) error {
 	if a.cfg.TLSCert != "" {
 		scheme = "https"
 	}
+	if a.cfg.DebugAddr != "" {
+		if err := a.serveDebug(ctx); err != nil {
+			l.Close()
+			return err
+		}
+	}
 	a.log.Info("listening", "url", scheme+"://"+l.Addr().String(), "policy", a.cfg.Policy, "database", string(a.dialect))
 	go a.runJobs(ctx)
+	go a.runOutbox(ctx)
 
 	errc := make(chan error, 1)
 	go func() {

@@ -21,7 +21,7 @@ import (
 func TestSharedFieldCipher(t *testing.T) {
 	p := newTestPortal(t)
 	ctx := context.Background()
-	outbox := &outboxSender{a: p.a}
+	outbox := &outbox{a: p.a}
 	var names []string
 	rows, err := p.a.db.Query(`SELECT pseudonym FROM clients`)
 	require.NoError(t, err)

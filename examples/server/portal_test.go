@@ -140,11 +140,12 @@ func TestIsolation(t *testing.T) {
 	assert.NotContains(t, body, "Zorggroep Zonnehuis")
 	_, body = linde.get("/api/reports")
 	assert.NotContains(t, body, "Zorggroep Zonnehuis")
-	require.NoError(t, (&outboxSender{a: p.a}).Send(ctx, lindeAdmin, "Voor De Linde", "alleen voor Lars"))
+	require.NoError(t, (&outbox{a: p.a}).Send(ctx, lindeAdmin, "Voor De Linde", "alleen voor Lars"))
 	_, body = la.get("/outbox")
-	assert.Contains(t, body, "alleen voor Lars", "the addressee reads it")
+	assert.Contains(t, body, "Voor De Linde", "the addressee sees it")
+	assert.NotContains(t, body, "alleen voor Lars", "the demo outbox never shows a message's content")
 	_, body = linde.get("/outbox")
-	assert.NotContains(t, body, "alleen voor Lars", "another user of the same organisation does not")
+	assert.NotContains(t, body, "Voor De Linde", "another user of the same organisation does not")
 	gemeente := p.browser()
 	gemeente.login("gemeente")
 	for _, path := range []string{"/clients", "/admin/users"} {
@@ -305,9 +306,13 @@ func TestUploadTooLarge(t *testing.T) {
 	b.login("jdevries")
 	status, _ := b.upload("/uploads", "big.csv", demoDataset("big", 200))
 	assert.Equal(t, http.StatusRequestEntityTooLarge, status)
-	var n int
-	require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*) FROM uploads WHERE org_id = 'zonnehuis'`).Scan(&n))
-	assert.Equal(t, 2, n, "nothing of the cut-off file is kept")
+	// Nothing of the cut-off file is kept: the upload is marked abandoned,
+	// its chunks are gone, and it is no delivery.
+	var abandoned, chunks int
+	require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*), COALESCE(SUM((SELECT COUNT(*) FROM upload_chunks c WHERE c.upload_id = u.id)), 0)
+		FROM uploads u WHERE org_id = 'zonnehuis' AND status = 'abandoned'`).Scan(&abandoned, &chunks))
+	assert.Equal(t, 1, abandoned)
+	assert.Zero(t, chunks)
 }
 
 // upload posts a file as a multipart form.

@@ -60,6 +60,15 @@ type Column struct {
 	Name   string // the name in the header (case and surrounding spaces ignored), or
 	Pos    int    // the position, from 1
 	Action Action
+
+	// NumericFromSpreadsheet declares that the column (to Pseudonymise)
+	// may come from a spreadsheet as numbers: an 8-digit number cell of an
+	// .xlsx is then a BSN whose leading zero the spreadsheet dropped, read
+	// as 9 digits and listed with CodeBSNLegacyNumber (a warning). Without
+	// it such a cell is a problem, CodeBSNNumberCell: a number cell may
+	// have lost any digit a spreadsheet thought insignificant. A text cell,
+	// and every line of a text file, is read by the rules of bsn.Parse.
+	NumericFromSpreadsheet bool
 }
 
 // OnInvalid says what happens to a row with an invalid cell: a BSN that is
@@ -184,6 +193,14 @@ type Processor struct {
 	// Encoding is the character encoding of the input.
 	Encoding Encoding
 
+	// Sheet names the worksheet of an .xlsx to read; "" is the first.
+	// MaxSpreadsheetBytes bounds the size of an .xlsx: a zip needs random
+	// access, so one that is not an io.ReaderAt (such as an HTTP request
+	// body) is held in memory, never written to a temporary file. Zero
+	// means DefaultMaxSpreadsheetBytes.
+	Sheet               string
+	MaxSpreadsheetBytes int
+
 	// DateLayouts are the accepted layouts of dates, in the notation of
 	// package time. If nil: 2006-01-02, 20060102 and 02-01-2006.
 	DateLayouts []string
@@ -287,6 +304,7 @@ type plan struct {
 	ageOn        date
 
 	check func(fields [][]byte, problems []Problem) []Problem // the bound Schema, or nil
+	sheet bool                                                // a spreadsheet: cells may carry markNumber
 
 	inFields int      // fields per row
 	names    []string // input column names, nil without a header
@@ -301,6 +319,7 @@ type fixedField struct{ start, end int }
 type outCol struct {
 	src    int // input field index
 	action Action
+	legacy bool   // NumericFromSpreadsheet
 	field  string // the name bound into encrypted values
 	name   string // for problems
 }
@@ -406,6 +425,7 @@ func (pl *plan) compileLayout(layout []Field) error {
 func (pl *plan) resolve() error {
 	p := pl.p
 	actions := make([]Action, pl.inFields)
+	legacy := make([]bool, pl.inFields)
 	byName := make(map[string]int, len(pl.names))
 	for i, n := range pl.names {
 		key := foldName(n)
@@ -434,6 +454,7 @@ func (pl *plan) resolve() error {
 			return fmt.Errorf("%w: column %s has two rules", ErrConfig, pl.columnLabel(i))
 		}
 		actions[i] = c.Action
+		legacy[i] = c.NumericFromSpreadsheet
 	}
 	for i, a := range actions {
 		if a == 0 {
@@ -454,7 +475,7 @@ func (pl *plan) resolve() error {
 		if a == Drop {
 			continue
 		}
-		col := outCol{src: i, action: a, field: "#" + strconv.Itoa(i+1)}
+		col := outCol{src: i, action: a, legacy: legacy[i], field: "#" + strconv.Itoa(i+1)}
 		if pl.names != nil {
 			col.name = pl.names[i]
 			col.field = foldName(pl.names[i])

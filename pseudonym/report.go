@@ -74,6 +74,12 @@ var codeTexts = map[Code][2]string{
 	CodeOneOf:        {"van deze kolommen moet er één gevuld zijn", "one of these columns must be filled"},
 	CodeAge:          {"leeftijd buiten het bereik van de dataset", "age outside the data set's range"},
 
+	CodeXLS:      {"Dit is een Excel 97-2003-bestand (.xls) of een met een wachtwoord beveiligd bestand; sla het op als Excel-werkmap (.xlsx) of als CSV, zonder wachtwoord, en lever het opnieuw aan", "This is an Excel 97-2003 file (.xls) or a password-protected file; save it as an Excel workbook (.xlsx) or as CSV, without a password, and upload it again"},
+	CodeODS:      {"Dit is een OpenDocument-spreadsheet (.ods); sla het op als Excel-werkmap (.xlsx) of als CSV en lever het opnieuw aan", "This is an OpenDocument spreadsheet (.ods); save it as an Excel workbook (.xlsx) or as CSV and upload it again"},
+	CodeXLSX:     {"Het Excel-bestand is niet te lezen (beschadigd of onvolledig); sla het opnieuw op als .xlsx of als CSV", "The Excel file cannot be read (damaged or incomplete); save it again as .xlsx or as CSV"},
+	CodeBinary:   {"Dit is geen tekst- of Excel-bestand; lever de dataset aan als CSV of als Excel-werkmap (.xlsx)", "This is not a text or Excel file; upload the data set as CSV or as an Excel workbook (.xlsx)"},
+	CodeTooLarge: {"Het Excel-bestand is te groot; lever het aan als CSV", "The Excel file is too large; upload it as CSV"},
+
 	CodeBSNNumberCell:   {"BSN met 8 cijfers in een getalcel: de voorloopnul is mogelijk weggevallen; maak de kolom tekst", "8-digit BSN in a number cell: the leading zero may have been lost; format the column as text"},
 	CodeBSNLegacyNumber: {"BSN met 8 cijfers uit een getalcel gelezen als BSN met voorloopnul (kolom toegestaan als getal)", "8-digit BSN from a number cell read as a BSN with a leading zero (column allowed as a number)"},
 }
@@ -222,6 +228,10 @@ type Report struct {
 	Comma    rune
 	Encoding Encoding
 	Columns  []string
+
+	// Format is the kind of file read: delimited text, fixed-width text,
+	// or an .xlsx workbook (whose Encoding is UTF-8, and Comma 0).
+	Format Format
 
 	// EncodingLine is set when DetectEncoding found the first 64 KiB of
 	// the file ASCII and decided on the first byte that is not: the line

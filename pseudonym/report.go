@@ -121,6 +121,9 @@ func newCatalog() catalog.Catalog {
 	set(msgNoMeasurement, " (behouden; geen geldige meting)", msgNoMeasurement)
 	set(msgSummary, "rijen gelezen: %d, geschreven: %d (waarvan gemarkeerd: %d), afgewezen: %d\n", msgSummary)
 	set(msgOmitted, "… en nog %d problemen\n", msgOmitted)
+	for _, m := range renderMessages {
+		set(m[0], m[1], m[2])
+	}
 	set(msgEncodingLate, "tekenset: %s, vastgesteld op regel %s (de regels ervoor zijn ASCII)\n", msgEncodingLate)
 	return b
 }

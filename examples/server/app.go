@@ -17,6 +17,7 @@ import (
 
 	"github.com/zorgkit/zorgkit/consent"
 	"github.com/zorgkit/zorgkit/consent/sqlstore"
+	"github.com/zorgkit/zorgkit/examples/server/internal/seal"
 	"github.com/zorgkit/zorgkit/password"
 	"github.com/zorgkit/zorgkit/pseudonym"
 )
@@ -50,6 +51,7 @@ type app struct {
 	transports map[string]transport
 	outboxKick chan struct{} // wakes the outbox worker
 
+	handles    *seal.Sealer // client handles (clienthandle.go)
 	keyring    *pseudonym.Keyring
 	field      *pseudonym.FieldCipher
 	pseudonyms sync.Pool // of *pseudonym.Pseudonymiser: one per goroutine at a time
@@ -127,6 +129,12 @@ func (a *app) init() error {
 		}
 		a.transports = t
 	}
+
+	handles, err := seal.New(a.keys.Session, clientHandleLabel)
+	if err != nil {
+		return err
+	}
+	a.handles = handles
 
 	var ring []*pseudonym.Key
 	for _, k := range a.keys.Keyring {

@@ -90,6 +90,10 @@ func openApp(ctx context.Context, cfg config, out io.Writer) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkKeyFingerprints(ctx, db, keys, cfg.AcceptKeyChange, time.Now(), log); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("%s: %w", cfg.KeyFile, err)
+	}
 	a := &app{cfg: cfg, db: db, dialect: d, log: log, out: out, now: time.Now, keys: keys, kick: make(chan struct{}, 1), outboxKick: make(chan struct{}, 1), answerTime: defaultAnswerTime}
 	if err := a.init(); err != nil {
 		db.Close()

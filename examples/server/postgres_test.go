@@ -4,9 +4,11 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -95,4 +97,19 @@ func TestPostgres(t *testing.T) {
 	assert.Contains(t, body, `id="status">accepted<`)
 	_, err = first.a.processUploads(t.Context())
 	require.NoError(t, err)
+}
+
+// TestPostgresMismatchedKeys is issue 10, hole 8 as it happened: a second
+// instance with a data folder of its own (so demo mode generates its own
+// keys) on the first one's PostgreSQL database refuses to start.
+func TestPostgresMismatchedKeys(t *testing.T) {
+	cfg := postgresConfig(t)
+	startTestPortal(t, cfg, true)
+	other := cfg
+	other.DataDir = t.TempDir()
+	other.KeyFile = filepath.Join(other.DataDir, "keys.json")
+	_, err := openApp(t.Context(), other, io.Discard)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "pepper")
+	assert.Contains(t, err.Error(), "same key file")
 }

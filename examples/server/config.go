@@ -18,19 +18,25 @@ import (
 // config is the portal's configuration, from flags with environment variables
 // as fallback.
 type config struct {
-	Addr        string        // listen address
-	DataDir     string        // SQLite database, generated demo keys
-	DatabaseURL string        // PostgreSQL DSN; empty means SQLite in DataDir
-	KeyFile     string        // secrets; generated in demo mode when missing
-	Policy      string        // password policy: portero, almere or nist
-	Demo        bool          // seed demo data and generate missing keys
-	TLSCert     string        // certificate file; TLS when set with TLSKey
-	TLSKey      string        // private key file
-	JobsAt      string        // time of day (HH:MM, local) of the nightly job
-	RunJobsNow  bool          // run the processing job once at start
-	IdleTimeout time.Duration // session idle timeout
-	MaxSession  time.Duration // session absolute lifetime
-	MaxUpload   int64         // upload size limit in bytes
+	Addr         string        // listen address
+	DebugAddr    string        // listen address of the profiles and /metrics; empty: none
+	MetricsToken string        // bearer token for /metrics on Addr; empty: /metrics only on DebugAddr
+	DataDir      string        // SQLite database, generated demo keys
+	DatabaseURL  string        // PostgreSQL DSN; empty means SQLite in DataDir
+	KeyFile      string        // secrets; generated in demo mode when missing
+	Policy       string        // password policy: portero, almere or nist
+	Demo         bool          // seed demo data and generate missing keys
+	TLSCert      string        // certificate file; TLS when set with TLSKey
+	TLSKey       string        // private key file
+	JobsAt       string        // time of day (HH:MM, local) of the nightly job
+	RunJobsNow   bool          // run the processing job once at start
+	IdleTimeout  time.Duration // session idle timeout
+	MaxSession   time.Duration // session absolute lifetime
+	MaxUpload    int64         // upload size limit in bytes
+
+	Lease           time.Duration // how long a dead instance's upload or job waits to be taken over
+	UploadIdle      time.Duration // an upload that sends nothing for this long is abandoned
+	UploadRetention time.Duration // how long a processed upload's rows are kept
 
 	// BaseURL is the address users reach the portal at, such as
 	// https://portaal.example.nl: links in messages are built from it,
@@ -86,6 +92,8 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		return def
 	}
 	fs.StringVar(&c.Addr, "addr", env("ZORGKIT_ADDR", "localhost:8080"), "listen `address` (ZORGKIT_ADDR)")
+	fs.StringVar(&c.DebugAddr, "debug-addr", env("ZORGKIT_DEBUG_ADDR", ""), "listen `address` of /metrics and the Go profiles, such as 127.0.0.1:6060; keep it off the public network; empty: none (ZORGKIT_DEBUG_ADDR)")
+	metricsTokenFile := fs.String("metrics-token-file", env("ZORGKIT_METRICS_TOKEN_FILE", ""), "`file` with a bearer token of at least 32 characters: /metrics is then also served on the portal's address, to requests with that token (ZORGKIT_METRICS_TOKEN_FILE)")
 	fs.StringVar(&c.DataDir, "data", env("ZORGKIT_DATA", "zorgkit-data"), "data `directory` for the SQLite database and demo keys (ZORGKIT_DATA)")
 	fs.StringVar(&c.DatabaseURL, "database-url", env("ZORGKIT_DATABASE_URL", ""), "PostgreSQL `DSN`; empty means SQLite in the data directory (ZORGKIT_DATABASE_URL)")
 	fs.StringVar(&c.KeyFile, "key-file", env("ZORGKIT_KEY_FILE", ""), "secrets `file` (JSON); default keys.json in the data directory (ZORGKIT_KEY_FILE)")
@@ -115,6 +123,9 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	smsTokenFile := fs.String("sms-token-file", env("ZORGKIT_SMS_TOKEN_FILE", ""), "`file` holding the SMS gateway's bearer token; or set ZORGKIT_SMS_TOKEN (ZORGKIT_SMS_TOKEN_FILE)")
 	fs.StringVar(&c.SMS.From, "sms-from", env("ZORGKIT_SMS_FROM", "Portaal"), "`sender` of SMS messages (ZORGKIT_SMS_FROM)")
 	smsTimeout := fs.String("sms-timeout", env("ZORGKIT_SMS_TIMEOUT", "15s"), "`timeout` of a request to the SMS gateway (ZORGKIT_SMS_TIMEOUT)")
+	lease := fs.String("lease", env("ZORGKIT_LEASE", "30s"), "`time` after which an upload or job of a dead instance is taken over; the heartbeat renews it every third (ZORGKIT_LEASE)")
+	uploadIdle := fs.String("upload-idle", env("ZORGKIT_UPLOAD_IDLE", "1m"), "an upload that sends nothing for this `time` is abandoned (ZORGKIT_UPLOAD_IDLE)")
+	retention := fs.String("upload-retention", env("ZORGKIT_UPLOAD_RETENTION", "0s"), "how long the pseudonymised rows of a processed upload are kept; 0 purges them once processed (ZORGKIT_UPLOAD_RETENTION)")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -128,6 +139,16 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	if c.MaxSession, err = time.ParseDuration(*maxSession); err != nil {
 		return config{}, fmt.Errorf("-session-max: %w", err)
 	}
+	for _, d := range []struct {
+		flag string
+		v    string
+		to   *time.Duration
+		min  time.Duration
+	}{{"-lease", *lease, &c.Lease, time.Second}, {"-upload-idle", *uploadIdle, &c.UploadIdle, time.Second}, {"-upload-retention", *retention, &c.UploadRetention, 0}} {
+		if *d.to, err = time.ParseDuration(d.v); err != nil || *d.to < d.min {
+			return config{}, fmt.Errorf("%s %q: want a duration of at least %v, such as 30s", d.flag, d.v, d.min)
+		}
+	}
 	if _, err := time.Parse("15:04", c.JobsAt); err != nil {
 		return config{}, fmt.Errorf("-jobs-at %q: want HH:MM", c.JobsAt)
 	}
@@ -138,6 +159,16 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return config{}, errors.New("-tls-cert and -tls-key go together: give both or neither")
+	}
+	if *metricsTokenFile != "" {
+		b, err := os.ReadFile(*metricsTokenFile)
+		if err != nil {
+			return config{}, fmt.Errorf("-metrics-token-file: %w", err)
+		}
+		c.MetricsToken = strings.TrimSpace(string(b))
+		if len(c.MetricsToken) < 32 {
+			return config{}, errors.New("-metrics-token-file: the token has fewer than 32 characters; generate a random one, for example with: openssl rand -hex 32")
+		}
 	}
 	if c.KeyFile == "" {
 		c.KeyFile = filepath.Join(c.DataDir, "keys.json")

@@ -81,8 +81,11 @@ func (a *app) logRequests(next http.Handler) http.Handler {
 				a.log.ErrorContext(r.Context(), "panic", "value", v, "stack", string(debug.Stack()))
 				http.Error(rec, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 			}
+			d := time.Since(start)
 			a.log.InfoContext(r.Context(), "request", "method", r.Method, "path", r.URL.Path,
-				"status", rec.status, "duration", time.Since(start).Round(time.Microsecond))
+				"status", rec.status, "duration", d.Round(time.Microsecond))
+			// The ServeMux has set the pattern it matched on r itself.
+			a.metrics.request(r.Pattern, rec.status, d)
 		}()
 		next.ServeHTTP(rec, r)
 	})

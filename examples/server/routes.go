@@ -18,6 +18,9 @@ func (a *app) routes() http.Handler {
 	static, _ := fs.Sub(staticFS, "static")
 	mux.Handle("GET /static/", staticFiles(static))
 	mux.HandleFunc("GET /healthz", a.healthz)
+	if a.cfg.MetricsToken != "" {
+		mux.Handle("GET /metrics", a.metrics.handler(a.cfg.MetricsToken))
+	}
 
 	// Logging in and out, passwords.
 	mux.HandleFunc("GET /login", a.loginForm)

@@ -299,7 +299,7 @@ func TestPseudonymAloneOpensNothing(t *testing.T) {
 		assert.False(t, strings.Contains(body, "Anna de Boer"), "opened with %q", v)
 	}
 	p.clock.Advance(time.Second)
-	out, err := p.a.consent.Decide(ctx, consent.Subject(subject), "delinde", consent.PurposeViewNAW, p.clock.Now())
+	out, err := p.a.consent.DecideUnlogged(ctx, consent.Subject(subject), "delinde", consent.PurposeViewNAW, p.clock.Now())
 	require.NoError(t, err)
 	assert.False(t, out.Allowed, "B recorded no consent")
 

@@ -242,6 +242,7 @@ func (a *app) claimNext(ctx context.Context) (*claim, error) {
 		}
 		if giveUp <= now {
 			a.log.Warn("outbox: gave up delivery", "message", c.ID, "user", c.UserID, "subject", c.Subject, "channel", c.Channel, "attempts", c.Attempts-1)
+			a.metrics.delivery(c.Subject, c.Channel, "given_up")
 			if err := a.closeMessage(ctx, c, outboxFailed, "given up: expired before delivery"); err != nil {
 				return nil, err
 			}
@@ -272,6 +273,7 @@ func (a *app) transmit(ctx context.Context, c *claim) error {
 // finish records the outcome of a delivery: sent, failed for good, or queued
 // for a retry with exponential back-off.
 func (a *app) finish(ctx context.Context, c *claim, deliveryErr error) error {
+	a.metrics.delivery(c.Subject, c.Channel, deliveryOutcome(deliveryErr))
 	if deliveryErr == nil {
 		return a.closeMessage(ctx, c, outboxSent, "")
 	}

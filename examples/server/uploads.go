@@ -12,6 +12,7 @@ import (
 	"mime"
 	"net/http"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/text/language"
@@ -136,7 +137,8 @@ func (a *app) upload(w http.ResponseWriter, r *http.Request) {
 	rc := http.NewResponseController(w)
 	deadline := time.Now().Add(uploadTimeout)
 	_ = rc.SetWriteDeadline(deadline)
-	r.Body = http.MaxBytesReader(w, &idleReader{r: r.Body, rc: rc, idle: a.cfg.UploadIdle, deadline: deadline}, a.cfg.MaxUpload)
+	idle := &idleReader{r: r.Body, rc: rc, idle: a.cfg.UploadIdle, deadline: deadline}
+	r.Body = http.MaxBytesReader(w, idle, a.cfg.MaxUpload)
 	file, err := uploadedFile(r)
 	if err != nil {
 		a.renderUploads(w, r, http.StatusBadRequest, "Kies een bestand om aan te leveren.")
@@ -151,8 +153,11 @@ func (a *app) upload(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, errNoMunicipality):
 		a.renderUploads(w, r, http.StatusUnprocessableEntity, "Uw organisatie is nog niet aan een gemeente gekoppeld; neem contact op met de portaalbeheerder.")
 		return
-	case errors.Is(err, os.ErrDeadlineExceeded):
-		a.renderUploads(w, r, http.StatusRequestTimeout, "Het bestand kwam niet binnen de tijd binnen. Lever het opnieuw aan.")
+	case errors.Is(err, os.ErrDeadlineExceeded) || idle.timedOut.Load():
+		// The connection's context ended with the read; the page is
+		// still worth sending.
+		r = r.WithContext(context.WithoutCancel(ctx))
+		a.renderUploads(w, r, http.StatusRequestTimeout, "Er kwam een tijd lang niets van het bestand binnen; de aanlevering is afgebroken. Lever het opnieuw aan.")
 		return
 	case err != nil && ctx.Err() != nil:
 		return // the client is gone; the upload was abandoned
@@ -172,6 +177,7 @@ type idleReader struct {
 	idle     time.Duration
 	deadline time.Time // the latest the upload may end
 	set      time.Time // when the deadline was last moved
+	timedOut atomic.Bool
 }
 
 func (ir *idleReader) Read(p []byte) (int, error) {
@@ -185,7 +191,11 @@ func (ir *idleReader) Read(p []byte) (int, error) {
 		}
 		_ = ir.rc.SetReadDeadline(d)
 	}
-	return ir.r.Read(p)
+	n, err := ir.r.Read(p)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		ir.timedOut.Store(true)
+	}
+	return n, err
 }
 
 func (ir *idleReader) Close() error {

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/zorgkit/zorgkit/bsn/bsntest"
+)
+
+// stalledUpload starts an upload of a file of size bytes by browser b, sends
+// the first sent bytes of it and then stops sending, like a client on a bad
+// connection. It returns when the server has stored a chunk; cut ends the
+// upload as a client that goes away. The response (an error, or the
+// server's answer) arrives on done.
+func stalledUpload(t *testing.T, b *browser, size, sent int64) (cut func(), done <-chan error) {
+	t.Helper()
+	pr, pw := io.Pipe()
+	mw := multipart.NewWriter(pw)
+	errc := make(chan error, 1)
+	go func() {
+		resp, err := b.c.Post(b.p.srv.URL+"/uploads", mw.FormDataContentType(), pr)
+		if err == nil {
+			resp.Body.Close()
+			err = fmt.Errorf("status %d", resp.StatusCode)
+		}
+		errc <- err
+	}()
+	go func() {
+		fw, err := mw.CreateFormFile("file", "cbs.csv")
+		if err == nil {
+			_, err = io.Copy(fw, io.LimitReader(demoStream(size), sent))
+		}
+		if err != nil {
+			pw.CloseWithError(err)
+		}
+		// Then nothing more: the client stalls.
+	}()
+	require.Eventually(t, func() bool {
+		var n int
+		require.NoError(t, b.p.a.db.QueryRow(`SELECT COUNT(*) FROM upload_chunks c JOIN uploads u ON u.id = c.upload_id WHERE u.status = 'receiving'`).Scan(&n))
+		return n > 0
+	}, 20*time.Second, 10*time.Millisecond, "the server stores chunks while the file arrives")
+	return func() { pw.CloseWithError(io.ErrUnexpectedEOF) }, errc
+}
+
+// uploadsWithStatus counts the uploads of an organisation in a status.
+func uploadsWithStatus(t testing.TB, p *testPortal, org string, status uploadStatus) int {
+	t.Helper()
+	var n int
+	require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*) FROM uploads WHERE org_id = $1 AND status = $2`, org, string(status)).Scan(&n))
+	return n
+}
+
+func chunkCount(t testing.TB, p *testPortal) int {
+	t.Helper()
+	var n int
+	require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*) FROM upload_chunks c JOIN uploads u ON u.id = c.upload_id WHERE u.status IN ('receiving', 'abandoned')`).Scan(&n))
+	return n
+}
+
+// TestStalledUploadBlocksNobody is issue 10, point 5: an upload whose client
+// stops sending halfway holds no write lock, so other users log in, look
+// clients up and open pages meanwhile. When the client goes away, the half
+// upload is abandoned and its chunks are deleted.
+func TestStalledUploadBlocksNobody(t *testing.T) {
+	p := newTestPortal(t)
+	jan := p.browser()
+	jan.login("jdevries")
+	cut, done := stalledUpload(t, jan, 8<<20, 2<<20)
+
+	// Meanwhile: logins (sessions, codes, throttle counters, last login
+	// are writes) and lookups (the access log) of other users.
+	for _, name := range []string{"linde", "gemeente", "beheerder"} {
+		b := p.browser()
+		b.login(name)
+		status, _ := b.get("/")
+		assert.Equal(t, http.StatusOK, status, name)
+		p.clock.Advance(time.Second)
+	}
+	z := p.browser()
+	z.login("zonnehuis-beheer")
+	for _, n := range bsntest.TestPersons()[:3] {
+		status, body := z.post("/clients/lookup", url.Values{"bsn": {n.String()}})
+		assert.Equal(t, http.StatusOK, status, text(body))
+	}
+	assert.Equal(t, 1, uploadsWithStatus(t, p, "zonnehuis", statusReceiving), "the upload is still arriving")
+
+	cut()
+	<-done
+	require.Eventually(t, func() bool { return uploadsWithStatus(t, p, "zonnehuis", statusAbandoned) == 1 }, 10*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return chunkCount(t, p) == 0 }, 10*time.Second, 10*time.Millisecond, "nothing of the half file is kept")
+	assert.Zero(t, uploadsWithStatus(t, p, "zonnehuis", statusReceiving))
+}
+
+// A client that stops sending without going away is cut off after
+// -upload-idle, not after the whole upload's time.
+func TestStalledUploadTimesOut(t *testing.T) {
+	p := newTestPortal(t, func(c *config) { c.UploadIdle = time.Second })
+	jan := p.browser()
+	jan.login("jdevries")
+	cut, done := stalledUpload(t, jan, 8<<20, 1<<20)
+	defer cut()
+	select {
+	case err := <-done:
+		assert.ErrorContains(t, err, "408", "the client is told")
+	case <-time.After(20 * time.Second):
+		t.Fatal("the server did not cut off a client that sent nothing for 20 s")
+	}
+	require.Eventually(t, func() bool { return uploadsWithStatus(t, p, "zonnehuis", statusAbandoned) == 1 }, 10*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return chunkCount(t, p) == 0 }, 10*time.Second, 10*time.Millisecond)
+}
+
+// An upload whose receiver died (its heartbeat stopped) is abandoned by the
+// sweep of any instance once the lease has passed, and never processed.
+func TestDeadReceiverIsSweptAfterLease(t *testing.T) {
+	p := newTestPortal(t)
+	ctx := context.Background()
+	before := reportRows(t, p, "zonnehuis")
+	now := p.clock.Now()
+	_, err := p.a.db.Exec(`INSERT INTO uploads (id, org_id, user_id, created_at, status, heartbeat_at) VALUES ('dead', 'zonnehuis', 'x', $1, 'receiving', $1)`, usec(now))
+	require.NoError(t, err)
+	_, err = p.a.db.Exec(`INSERT INTO upload_chunks (upload_id, seq, rows, data) VALUES ('dead', 0, 1, 'v1.x;12-17;V;1312;0034;e1.x;45A11;2026-01-01;2026-06-30;ja;8')`)
+	require.NoError(t, err)
+
+	_, err = p.a.processUploads(ctx)
+	require.NoError(t, err)
+	require.NoError(t, p.a.sweep(ctx))
+	assert.Equal(t, 1, uploadsWithStatus(t, p, "zonnehuis", statusReceiving), "within the lease the receiver may still be alive")
+
+	p.clock.Advance(p.a.cfg.Lease + time.Second)
+	require.NoError(t, p.a.sweep(ctx))
+	assert.Equal(t, 1, uploadsWithStatus(t, p, "zonnehuis", statusAbandoned))
+	assert.Zero(t, chunkCount(t, p))
+	assert.Equal(t, before, reportRows(t, p, "zonnehuis"), "the report is untouched")
+}
+
+// reportRows counts the rows of a provider's report.
+func reportRows(t testing.TB, p *testPortal, org string) int {
+	t.Helper()
+	var n int
+	require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*) FROM report_records WHERE provider_id = $1`, org).Scan(&n))
+	return n
+}

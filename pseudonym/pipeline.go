@@ -104,11 +104,21 @@ func (p *Processor) run(ctx context.Context, in io.Reader, s sink) (*Report, err
 	if err != nil {
 		return report, err
 	}
-	r, enc, err := decode(in, p.Encoding)
+	r, enc, sniff, err := decode(in, p.Encoding)
 	if err != nil {
 		return report, fmt.Errorf("pseudonym: reading the file: %w", err)
 	}
 	report.Encoding = enc
+	if sniff != nil {
+		// The encoding is decided on the first byte that is not ASCII,
+		// which the reading goroutines meet; the report learns it at the
+		// end, when they have stopped.
+		defer func() {
+			if sniff.decided {
+				report.Encoding, report.EncodingLine = sniff.enc, sniff.line
+			}
+		}()
+	}
 	f := &framer{r: r, comma: pl.comma, fixed: pl.fixed != nil, maxRow: pl.maxRow, line: 1}
 	if f.fixed {
 		f.comma = pl.outComma
@@ -130,9 +140,13 @@ func (p *Processor) run(ctx context.Context, in io.Reader, s sink) (*Report, err
 	if err := pl.columns(first); err != nil {
 		return report, err
 	}
+	fc, err := p.Keyring.FieldCipher(p.Domain) // safe to share
+	if err != nil {
+		return report, err
+	}
 	ws := make([]*worker, p.workers())
 	for i := range ws {
-		if ws[i], err = pl.newWorker(s.values()); err != nil {
+		if ws[i], err = pl.newWorker(s.values(), fc); err != nil {
 			return report, err
 		}
 	}
@@ -163,6 +177,9 @@ func (p *Processor) run(ctx context.Context, in io.Reader, s sink) (*Report, err
 	wg.Wait()
 	if err := context.Cause(ctx); err != nil {
 		return report, err
+	}
+	if report.Rows.Read == 0 {
+		return report, ErrNoRows
 	}
 	return report, nil
 }
@@ -382,20 +399,17 @@ func (pl *plan) columns(first *batch) error {
 type worker struct {
 	pl     *plan
 	values bool
-	pz     *Pseudonymiser
-	fc     *FieldCipher
+	pz     *Pseudonymiser // one per worker: not safe for concurrent use
+	fc     *FieldCipher   // shared by the workers
 	sp     splitter
 	plain  bool // the current row needs no quotes
 	ends   []int
 }
 
-func (pl *plan) newWorker(values bool) (*worker, error) {
-	w := &worker{pl: pl, values: values, sp: splitter{comma: pl.comma, fixed: pl.fixed, maxFields: pl.maxFields}}
+func (pl *plan) newWorker(values bool, fc *FieldCipher) (*worker, error) {
+	w := &worker{pl: pl, values: values, fc: fc, sp: splitter{comma: pl.comma, fixed: pl.fixed, maxFields: pl.maxFields}}
 	var err error
 	if w.pz, err = pl.p.Keyring.Pseudonymiser(pl.p.Domain); err != nil {
-		return nil, err
-	}
-	if w.fc, err = pl.p.Keyring.FieldCipher(pl.p.Domain); err != nil {
 		return nil, err
 	}
 	return w, nil

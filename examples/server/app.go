@@ -46,12 +46,16 @@ type app struct {
 	throttle *password.Throttle
 	totp     *password.TOTP
 	sender   Sender
+	// transports deliver the outbox by channel (email, sms).
+	transports map[string]transport
+	outboxKick chan struct{} // wakes the outbox worker
 
 	keyring      *pseudonym.Keyring
 	field        *pseudonym.FieldCipher
 	pseudonyms   sync.Pool // of *pseudonym.Pseudonymiser of lookupDomain: one per goroutine at a time
 	lookupDomain string    // the pseudonym domain of client lookup (see domains.go)
 	consent      *consent.Registry
+	accessLog    *groupCommit[consent.AccessEntry]
 
 	kick       chan struct{} // runs the job scheduler now
 	answerTime time.Duration // least time of a login or reset answer
@@ -86,7 +90,7 @@ func openApp(ctx context.Context, cfg config, out io.Writer) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &app{cfg: cfg, db: db, dialect: d, log: log, out: out, now: time.Now, keys: keys, kick: make(chan struct{}, 1), answerTime: defaultAnswerTime}
+	a := &app{cfg: cfg, db: db, dialect: d, log: log, out: out, now: time.Now, keys: keys, kick: make(chan struct{}, 1), outboxKick: make(chan struct{}, 1), answerTime: defaultAnswerTime}
 	if a.lookupDomain, err = lookupDomain(ctx, db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("pseudonym domains: %w", err)
@@ -116,7 +120,14 @@ func (a *app) init() error {
 	a.resets = &password.Resets{Store: store, Now: a.clock}
 	a.totp = &password.TOTP{Now: a.clock}
 	if a.sender == nil {
-		a.sender = &outboxSender{a: a}
+		a.sender = &outbox{a: a}
+	}
+	if a.transports == nil {
+		t, err := newTransports(a.cfg, a.out)
+		if err != nil {
+			return err
+		}
+		a.transports = t
 	}
 
 	var ring []*pseudonym.Key
@@ -143,6 +154,7 @@ func (a *app) init() error {
 		return p
 	}
 
+	a.accessLog = newGroupCommit(a.db, accessLogBatch, a.writeAccessLog)
 	cstore, err := sqlstore.New(a.db, sqlstore.Dialect(a.dialect))
 	if err != nil {
 		return err
@@ -189,8 +201,15 @@ func (a *app) serve(ctx context.Context) error {
 	if a.cfg.TLSCert != "" {
 		scheme = "https"
 	}
+	if a.cfg.DebugAddr != "" {
+		if err := a.serveDebug(ctx); err != nil {
+			l.Close()
+			return err
+		}
+	}
 	a.log.Info("listening", "url", scheme+"://"+l.Addr().String(), "policy", a.cfg.Policy, "database", string(a.dialect))
 	go a.runJobs(ctx)
+	go a.runOutbox(ctx)
 
 	errc := make(chan error, 1)
 	go func() {

@@ -186,7 +186,7 @@ func (a *app) sendCode(ctx context.Context, u *user, attempt string) error {
 	ch := password.ChannelFunc(func(ctx context.Context, account, code string, expires time.Time) error {
 		body := fmt.Sprintf("Uw verificatiecode is %s. De code is geldig tot %s. Heeft u niet geprobeerd in te loggen? Neem dan contact op met uw organisatiebeheerder.",
 			code, expires.Local().Format("15:04"))
-		return a.sender.Send(ctx, u, "Verificatiecode", body)
+		return a.sender.SendCode(ctx, u, body, expires)
 	})
 	_, err := a.codes.Issue(ctx, ch, accountKey(u.Username), attempt)
 	return err

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"errors"
 	"net/http"
 	"strings"
@@ -338,7 +339,10 @@ func (a *app) clientData(ctx context.Context, subject string, purpose consent.Pu
 }
 
 // logAccess writes an access-log entry. It is also the consent registry's
-// AccessLog, so that lookups and consent decisions land in one log.
+// AccessLog, so that lookups and consent decisions land in one log. It
+// returns once the entry is committed (in a group commit with the entries of
+// other requests, see groupCommit); an error means the entry is not logged,
+// and the access must not go ahead.
 func (a *app) logAccess(ctx context.Context, e consent.AccessEntry) error {
 	if e.ID == "" {
 		e.ID = newID()
@@ -346,8 +350,17 @@ func (a *app) logAccess(ctx context.Context, e consent.AccessEntry) error {
 	if e.Time.IsZero() {
 		e.Time = a.now()
 	}
-	_, err := a.db.ExecContext(ctx, `INSERT INTO access_log (id, at, subject, user_id, on_behalf_of, org_id, purpose, action, allowed, reason, record)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		e.ID, usec(e.Time), string(e.Subject), e.User, e.OnBehalfOf, string(e.Organisation), string(e.Purpose), e.Action, e.Allowed, string(e.Reason), string(e.Record))
-	return err
+	return a.accessLog.add(ctx, e)
+}
+
+// writeAccessLog inserts the entries of one group commit.
+func (a *app) writeAccessLog(ctx context.Context, tx *sql.Tx, entries []consent.AccessEntry) error {
+	b := batchInsert{tx: tx, dialect: a.dialect, cols: 11,
+		insert: `INSERT INTO access_log (id, at, subject, user_id, on_behalf_of, org_id, purpose, action, allowed, reason, record) VALUES `}
+	for _, e := range entries {
+		if err := b.add(ctx, e.ID, usec(e.Time), string(e.Subject), e.User, e.OnBehalfOf, string(e.Organisation), string(e.Purpose), e.Action, e.Allowed, string(e.Reason), string(e.Record)); err != nil {
+			return err
+		}
+	}
+	return b.flush(ctx)
 }

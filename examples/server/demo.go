@@ -110,7 +110,11 @@ func (a *app) printDemoUsers(passwords map[string]string) {
 	for _, du := range demoUsers {
 		fmt.Fprintf(a.out, "  %-18s %-22s %-14s password: %s\n", du.username, du.org, du.role, passwords[du.username])
 	}
-	fmt.Fprintf(a.out, "Log in at %s/login; the verification code appears in the outbox and on this console.\n\n", a.baseURL())
+	where := "on this console"
+	if a.cfg.SMTP.Addr != "" {
+		where = "in the mailbox of " + a.cfg.SMTP.Addr
+	}
+	fmt.Fprintf(a.out, "Log in at %s/login; the verification code appears %s.\n\n", a.baseURL(), where)
 }
 
 // seedClients registers the fictitious test persons of the BRP test

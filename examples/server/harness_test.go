@@ -85,6 +85,10 @@ func (r *recorder) Send(ctx context.Context, to *user, subject, body string) err
 	return nil
 }
 
+func (r *recorder) SendCode(ctx context.Context, to *user, body string, expires time.Time) error {
+	return r.Send(ctx, to, subjectCode, body)
+}
+
 // last returns the body of the newest message to username with subject.
 func (r *recorder) last(username, subject string) string {
 	r.mu.Lock()

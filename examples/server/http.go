@@ -100,6 +100,7 @@ type view struct {
 	User    *user
 	Org     *organisation
 	Notices []string
+	Demo    bool // demo mode: the outbox stand-in exists
 }
 
 type ctxKey int
@@ -115,7 +116,7 @@ func (a *app) viewOf(r *http.Request) view {
 	if u == nil {
 		return view{}
 	}
-	return view{User: u, Org: u.Org, Notices: u.notices}
+	return view{User: u, Org: u.Org, Notices: u.notices, Demo: a.cfg.Demo}
 }
 
 func userFrom(ctx context.Context) *user {

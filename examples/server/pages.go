@@ -15,18 +15,6 @@ func (a *app) home(w http.ResponseWriter, r *http.Request) {
 	a.render(w, r, http.StatusOK, "home", nil)
 }
 
-// outboxPage shows the demo outbox: only the logged-in user's own messages.
-// It is open from the code stage on, so that the demo's verification code
-// can be read there.
-func (a *app) outboxPage(w http.ResponseWriter, r *http.Request) {
-	msgs, err := a.outbox(r.Context(), userFrom(r.Context()))
-	if err != nil {
-		a.serverError(w, r, err)
-		return
-	}
-	a.render(w, r, http.StatusOK, "outbox", msgs)
-}
-
 type totpPage struct {
 	Secret  string // base32, for typing into an app
 	URI     string // otpauth:// for a QR code

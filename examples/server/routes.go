@@ -29,7 +29,11 @@ func (a *app) routes() http.Handler {
 	mux.Handle("GET /login/code", a.need(codeStage, anyRole, a.codeForm))
 	mux.Handle("POST /login/code", a.need(codeStage, anyRole, a.verifyCode))
 	mux.Handle("POST /login/code/resend", a.need(codeStage, anyRole, a.resendCode))
-	mux.Handle("GET /outbox", a.need(anyStage, anyRole, a.outboxPage))
+	if a.cfg.Demo {
+		// The demo's stand-in for a mailbox: after the second factor
+		// only, and never with a message's content.
+		mux.Handle("GET /outbox", a.need(fullStage, anyRole, a.outboxPage))
+	}
 	mux.Handle("POST /logout", a.need(anyStage, anyRole, a.logout))
 	mux.Handle("GET /password", a.need(changeStage, anyRole, a.passwordForm))
 	mux.Handle("POST /password", a.need(changeStage, anyRole, a.changePassword))

@@ -486,6 +486,8 @@ func qualityReport(r *pseudonym.Report) qualityReportJSON {
 type uploadReportPage struct {
 	Upload  upload
 	Quality qualityReportJSON
+	Codes   []string // the problem codes, sorted
+	Owner   bool     // the portal owner, who approves a test file here
 }
 
 // uploadFor returns an upload the user may see: one of their own
@@ -526,7 +528,7 @@ func (a *app) uploadReport(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	a.render(w, r, http.StatusOK, "upload", uploadReportPage{Upload: *up, Quality: q})
+	a.render(w, r, http.StatusOK, "upload", uploadReportPage{Upload: *up, Quality: q, Codes: sortedCodes(q.ByCode), Owner: userFrom(ctx).Role == roleAuditor})
 }
 
 // approveUpload is the portal owner's approval of a provider's test file; the

@@ -7,6 +7,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -149,4 +150,75 @@ func reportRows(t testing.TB, p *testPortal, org string) int {
 	var n int
 	require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*) FROM report_records WHERE provider_id = $1`, org).Scan(&n))
 	return n
+}
+
+// TestQualityReportDownloads: the quality report as CSV and as a printable
+// page, for the provider, through the API, and for the portal owner who
+// approves the test file; never for another organisation, and never with a
+// cell's value.
+func TestQualityReportDownloads(t *testing.T) {
+	p := newTestPortal(t)
+	_, err := p.a.db.Exec(`UPDATE organisations SET contract_start = $1, contract_end = $2, dpa_registered_at = $1 WHERE id = 'noord'`,
+		usec(p.clock.Now().AddDate(0, -1, 0)), usec(p.clock.Now().AddDate(1, 0, 0)))
+	require.NoError(t, err)
+	noord := p.browser()
+	noord.login("noord")
+	persons := bsntest.TestPersons()
+	file := uploadHeader + "\n" +
+		persons[0].String() + ";2012-05-01;V;1312 AB;0034;B000001;45A11;2026-01-01;2026-06-30;ja;8\n" +
+		"123456781;2012-05-01;V;1312 AB;0034;B000002;45A11;2026-01-01;2026-06-30;ja;8\n" + // eleven-proof fails
+		persons[1].String() + ";2012-05-01;V;99999;0034;B000003;45A11;2026-01-01;2026-06-30;ja;8\n" // postcode
+	status, body := noord.upload("/uploads", "cbs.csv", strings.NewReader(file))
+	require.Equal(t, http.StatusOK, status, text(body))
+	assert.Contains(t, body, `id="status">test<`)
+	assert.Contains(t, body, `report.csv`)
+	var id string
+	require.NoError(t, p.a.db.QueryRow(`SELECT id FROM uploads WHERE org_id = 'noord'`).Scan(&id))
+
+	for _, path := range []string{"/uploads/" + id + "/report.csv", "/api/uploads/" + id + "/report.csv"} {
+		resp, err := noord.c.Get(p.srv.URL + path)
+		require.NoError(t, err)
+		status, csvText := readBody(t, resp)
+		require.Equal(t, http.StatusOK, status, path)
+		assert.Equal(t, "text/csv; charset=utf-8", resp.Header.Get("Content-Type"))
+		assert.Contains(t, resp.Header.Get("Content-Disposition"), "attachment")
+		assert.True(t, strings.HasPrefix(csvText, "\uFEFFaanlevering;"+id), "a byte-order mark for Excel")
+		assert.Contains(t, csvText, "rijen gelezen;3\r\n")
+		assert.Contains(t, csvText, "rijen afgekeurd;2\r\n")
+		assert.Contains(t, csvText, "regel;kolom;code;gevolg;omschrijving\r\n3;BSN;bsn-checksum;afgekeurd;")
+		assert.Contains(t, csvText, "4;Postcode;postcode;afgekeurd;")
+		assert.NotContains(t, csvText, "123456781", "never a value")
+		assert.NotContains(t, csvText, "99999")
+	}
+	status, page := noord.get("/uploads/" + id + "/report.html")
+	require.Equal(t, http.StatusOK, status)
+	assert.Contains(t, page, "<caption>Problemen per regel")
+	assert.NotContains(t, page, `href="/clients"`, "printable: no navigation")
+	assert.NotContains(t, page, "123456781")
+
+	// The owner approves from the same report.
+	owner := p.browser()
+	owner.login("beheerder")
+	_, ownerPage := owner.get("/uploads/" + id)
+	assert.Contains(t, ownerPage, `id="approve"`)
+	status, ownerCSV := owner.get("/uploads/" + id + "/report.csv")
+	require.Equal(t, http.StatusOK, status)
+	_, providerCSV := noord.get("/uploads/" + id + "/report.csv")
+	assert.Equal(t, providerCSV, ownerCSV, "the same report")
+
+	// Another provider sees nothing of it.
+	linde := p.browser()
+	linde.login("linde")
+	for _, path := range []string{"/uploads/" + id + "/report.csv", "/uploads/" + id + "/report.html", "/api/uploads/" + id + "/report.csv"} {
+		status, _ := linde.get(path)
+		assert.Equal(t, http.StatusNotFound, status, path)
+	}
+}
+
+func TestSpreadsheetSafe(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"BSN", "BSN"}, {"=HYPERLINK(\"x\")", "'=HYPERLINK(\"x\")"}, {"+1", "'+1"}, {"-1", "'-1"}, {"@SUM", "'@SUM"}, {"", ""},
+	} {
+		assert.Equal(t, tt.want, spreadsheetSafe(tt.in), tt.in)
+	}
 }

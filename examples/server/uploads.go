@@ -266,9 +266,10 @@ func (a *app) receive(ctx context.Context, u *user, file io.Reader) (*upload, er
 		if errors.Is(err, pseudonym.ErrNoRows) {
 			up.Error = "Het bestand bevat geen bruikbare rijen."
 		}
-		if _, err = io.Copy(io.Discard, file); err == nil {
-			report.Rows = pseudonym.Counts{}
+		if report == nil {
+			report = &pseudonym.Report{}
 		}
+		_, err = io.Copy(io.Discard, file)
 	}
 	if err == nil {
 		err = context.Cause(rctx) // the lease was lost while the last chunk went in

@@ -65,6 +65,13 @@ func (a *app) uploadReportCSV(w http.ResponseWriter, r *http.Request) {
 	if up.Error != "" {
 		write("melding", up.Error)
 	}
+	if q.Encoding != "" {
+		write("tekenset", q.Encoding)
+		if q.EncodingLine > 0 {
+			write("tekenset besloten op regel", strconv.Itoa(q.EncodingLine))
+		}
+		write("scheidingsteken", q.Delimiter)
+	}
 	write("rijen gelezen", strconv.Itoa(q.Counts.Read))
 	write("rijen verwerkt", strconv.Itoa(q.Counts.Written))
 	write("rijen afgekeurd", strconv.Itoa(q.Counts.Rejected))

@@ -460,6 +460,12 @@ type qualityReportJSON struct {
 	Problems []problemJSON    `json:"problems"`
 	Omitted  int              `json:"omitted"`
 	ByCode   map[string]int   `json:"byCode"`
+
+	// How the file was read: its character encoding and, when the first
+	// 64 KiB were ASCII, the line whose byte decided it; its delimiter.
+	Encoding     string `json:"encoding,omitempty"`
+	EncodingLine int    `json:"encodingLine,omitempty"`
+	Delimiter    string `json:"delimiter,omitempty"`
 }
 
 type problemJSON struct {
@@ -471,7 +477,10 @@ type problemJSON struct {
 }
 
 func qualityReport(r *pseudonym.Report) qualityReportJSON {
-	q := qualityReportJSON{Counts: r.Rows, Omitted: r.Omitted, ByCode: map[string]int{}}
+	q := qualityReportJSON{Counts: r.Rows, Omitted: r.Omitted, ByCode: map[string]int{}, EncodingLine: r.EncodingLine}
+	if r.Comma != 0 {
+		q.Encoding, q.Delimiter = r.Encoding.String(), delimiterName(r.Comma)
+	}
 	for c, n := range r.ByCode {
 		q.ByCode[string(c)] = n
 	}
@@ -562,4 +571,17 @@ func (a *app) approveUpload(w http.ResponseWriter, r *http.Request) {
 	}
 	a.log.InfoContext(ctx, "test upload approved", "upload", id, "org", orgID, "by", userFrom(ctx).ID)
 	http.Redirect(w, r, "/owner/orgs", http.StatusSeeOther)
+}
+
+// delimiterName names a delimiter for the report.
+func delimiterName(c rune) string {
+	switch c {
+	case ';':
+		return "puntkomma"
+	case ',':
+		return "komma"
+	case '\t':
+		return "tab"
+	}
+	return string(c)
 }

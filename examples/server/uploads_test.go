@@ -222,3 +222,32 @@ func TestSpreadsheetSafe(t *testing.T) {
 		assert.Equal(t, tt.want, spreadsheetSafe(tt.in), tt.in)
 	}
 }
+
+// TestPseudonymDomains: an upload's BSNs become pseudonyms of the receiving
+// municipality's domain, which differ from those of client lookup (and of
+// any other municipality), so the two cannot be joined.
+func TestPseudonymDomains(t *testing.T) {
+	p := newTestPortal(t)
+	b := p.browser()
+	b.login("jdevries")
+	n := bsntest.TestPersons()[0]
+	status, body := b.upload("/uploads", "cbs.csv", strings.NewReader(uploadHeader+"\n"+n.String()+";2012-05-01;V;1312 AB;0034;B000001;45A11;2026-01-01;2026-06-30;ja;8\n"))
+	require.Equal(t, http.StatusOK, status, text(body))
+	var domain, data string
+	require.NoError(t, p.a.db.QueryRow(`SELECT u.domain, c.data FROM uploads u JOIN upload_chunks c ON c.upload_id = u.id WHERE u.status = 'accepted'`).Scan(&domain, &data))
+	assert.Equal(t, "gemeente-0034", domain, "Almere's domain")
+
+	pseudonymOf := func(domain string) string {
+		ps, err := p.a.keyring.Pseudonyms(domain, n)
+		require.NoError(t, err)
+		return ps[0].String()
+	}
+	assert.Equal(t, "client-lookup", p.a.lookupDomain)
+	assert.True(t, strings.HasPrefix(data, pseudonymOf("gemeente-0034")+";"))
+	var clients int
+	require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*) FROM clients WHERE pseudonym = $1`, pseudonymOf("client-lookup")).Scan(&clients))
+	assert.Equal(t, 1, clients, "client lookup uses its own domain")
+	for _, other := range []string{"client-lookup", "gemeente-0995", ""} {
+		assert.NotContains(t, data, pseudonymOf(other), other)
+	}
+}

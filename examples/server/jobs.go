@@ -163,12 +163,12 @@ type reportRecord struct {
 // processUploads turns the latest delivery of each provider into its
 // report, when it is newer than the report's.
 func (a *app) processUploads(ctx context.Context) (string, error) {
-	// Only a provider whose newest delivery is not yet processed: the
-	// others' reports are up to date.
+	// Only a provider whose newest delivery (the last to arrive whole) is
+	// not yet processed: the others' reports are up to date.
 	rows, err := a.db.QueryContext(ctx, `SELECT u.id, u.org_id FROM uploads u
-		WHERE u.status = 'accepted' AND u.created_at = (
-			SELECT MAX(v.created_at) FROM uploads v WHERE v.org_id = u.org_id AND v.status IN ('accepted', 'processed'))
-		ORDER BY u.created_at`)
+		WHERE u.status = 'accepted' AND u.received_at = (
+			SELECT MAX(v.received_at) FROM uploads v WHERE v.org_id = u.org_id AND v.status IN ('accepted', 'processed'))
+		ORDER BY u.received_at`)
 	if err != nil {
 		return "", err
 	}
@@ -307,10 +307,10 @@ func (a *app) swapReport(ctx context.Context, uploadID, orgID string) (int, erro
 	}
 	defer tx.Rollback()
 	var status string
-	var created int64
+	var received int64
 	var chunks, built, builtRows, written int
-	if err := tx.QueryRowContext(ctx, `SELECT status, created_at, chunks, built_chunks, built_rows, rows_written FROM uploads WHERE id = $1`, uploadID).
-		Scan(&status, &created, &chunks, &built, &builtRows, &written); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT status, received_at, chunks, built_chunks, built_rows, rows_written FROM uploads WHERE id = $1`, uploadID).
+		Scan(&status, &received, &chunks, &built, &builtRows, &written); err != nil {
 		return 0, err
 	}
 	if status != string(statusAccepted) {
@@ -321,7 +321,7 @@ func (a *app) swapReport(ctx context.Context, uploadID, orgID string) (int, erro
 		return 0, a.rejectDelivery(ctx, uploadID, fmt.Errorf("%w: %d of %d chunks, %d of %d rows", errIncomplete, built, chunks, builtRows, written))
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE uploads SET status = 'superseded'
-		WHERE org_id = $1 AND id <> $2 AND status IN ('accepted', 'processed') AND created_at <= $3`, orgID, uploadID, created); err != nil {
+		WHERE org_id = $1 AND id <> $2 AND status IN ('accepted', 'processed') AND received_at <= $3`, orgID, uploadID, received); err != nil {
 		return 0, err
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE uploads SET status = 'processed', processed_at = $2 WHERE id = $1 AND status = 'accepted'`, uploadID, usec(a.now())); err != nil {

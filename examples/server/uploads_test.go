@@ -251,3 +251,31 @@ func TestPseudonymDomains(t *testing.T) {
 		assert.NotContains(t, data, pseudonymOf(other), other)
 	}
 }
+
+// Two deliveries before the nightly job: the newer one becomes the report,
+// the older one is superseded without being built, and the sweep purges
+// both's chunks and the previous report's rows.
+func TestNewestDeliveryWins(t *testing.T) {
+	p := newTestPortal(t)
+	ctx := context.Background()
+	b := p.browser()
+	b.login("jdevries")
+	for _, rows := range []int{30, 50} {
+		p.clock.Advance(time.Minute)
+		status, body := b.upload("/uploads", "cbs.csv", demoDataset("zonnehuis", rows))
+		require.Equal(t, http.StatusOK, status, text(body))
+	}
+	_, err := p.a.processUploads(ctx)
+	require.NoError(t, err)
+	require.NoError(t, p.a.sweep(ctx))
+	var written int
+	require.NoError(t, p.a.db.QueryRow(`SELECT rows_written FROM uploads WHERE org_id = 'zonnehuis' AND status = 'processed'`).Scan(&written))
+	assert.Equal(t, 50-1, written, "the newer file, less the row with a typing error in its BSN")
+	assert.Equal(t, written, reportRows(t, p, "zonnehuis"))
+	assert.Zero(t, uploadsWithStatus(t, p, "zonnehuis", statusAccepted))
+	var chunks, stale int
+	require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*) FROM upload_chunks`).Scan(&chunks))
+	require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*) FROM report_rows r JOIN uploads u ON u.id = r.upload_id WHERE u.status <> 'processed'`).Scan(&stale))
+	assert.Zero(t, chunks)
+	assert.Zero(t, stale)
+}

@@ -13,6 +13,27 @@ import (
 	"time"
 )
 
+// Why a jobs table of our own and not River (github.com/riverqueue/river,
+// v0.51.2, evaluated for issue 12 on both databases through database/sql:
+// riverdatabasesql on PostgreSQL, riversqlite on modernc SQLite; both ran
+// transactional steps exactly once with JobCompleteTx):
+//
+//   - River rescues a running job by the age of its attempt
+//     (RescueStuckJobsAfter, at least JobTimeout, checked every 30 s), not
+//     by a heartbeat: a killed job waits for that long, and a live job that
+//     runs longer is started a second time. Processing a 1 GB delivery
+//     takes minutes, so either the rescue waits minutes or the work is cut
+//     into many jobs; here the lease follows a heartbeat, and a dead job is
+//     taken over after -lease whatever its length.
+//   - Its SQLite driver is early, and its authors advise a pool of one
+//     connection, which would serialise the portal's readers, or a second
+//     pool on the same file.
+//   - It brings eleven modules (lib/pq and four of tidwall's among them) and
+//     its own tables and migration line beside the portal's.
+//
+// The guarantees that matter here, steps that commit with their progress
+// and a swap in one transaction, live in the portal's own tables either way.
+
 // runJobs is the scheduler: every instance runs it, and the jobs table makes
 // sure each job runs once at a time. The nightly processing job is queued at
 // JobsAt; the portal owner's button (or -run-jobs-now) queues one to run at

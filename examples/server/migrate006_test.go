@@ -4,9 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"io/fs"
+	"net/http"
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -108,4 +110,36 @@ func openRaw(ctx context.Context, cfg config) (*sql.DB, error) {
 		return sql.Open("pgx", cfg.DatabaseURL)
 	}
 	return sql.Open("sqlite", "file:"+cfg.DataDir+"/zorgkit.db?_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)")
+}
+
+// TestUploadLifecyclePostgres runs the upload state machine on PostgreSQL:
+// two deliveries, a job taken over from a dead instance after its lease,
+// the swap, and the sweep.
+func TestUploadLifecyclePostgres(t *testing.T) {
+	p := startTestPortal(t, postgresConfig(t), true)
+	ctx := context.Background()
+	b := p.browser()
+	b.login("jdevries")
+	for _, rows := range []int{30, 50} {
+		p.clock.Advance(time.Minute)
+		status, body := b.upload("/uploads", "cbs.csv", demoDataset("zonnehuis", rows))
+		require.Equal(t, http.StatusOK, status, text(body))
+	}
+	// A job that a dead instance claimed: taken over after the lease only.
+	_, err := p.a.db.Exec(`INSERT INTO jobs (id, state, run_after, instance, lease_until, attempts) VALUES ('process:dead', 'running', 0, 'dead', $1, 1)`,
+		usec(p.clock.Now().Add(p.a.cfg.Lease)))
+	require.NoError(t, err)
+	ran, err := p.a.runNextJob(ctx, "alive")
+	require.NoError(t, err)
+	assert.False(t, ran)
+	p.clock.Advance(p.a.cfg.Lease + time.Second)
+	ran, err = p.a.runNextJob(ctx, "alive")
+	require.NoError(t, err)
+	assert.True(t, ran)
+	require.NoError(t, p.a.sweep(ctx))
+	assert.Equal(t, 49, reportRows(t, p, "zonnehuis"))
+	assert.Equal(t, 1, uploadsWithStatus(t, p, "zonnehuis", statusProcessed))
+	var chunks int
+	require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*) FROM upload_chunks`).Scan(&chunks))
+	assert.Zero(t, chunks)
 }

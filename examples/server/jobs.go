@@ -28,7 +28,7 @@ import (
 //   - Its SQLite driver is early, and its authors advise a pool of one
 //     connection, which would serialise the portal's readers, or a second
 //     pool on the same file.
-//   - It brings eleven modules (lib/pq and four of tidwall's among them) and
+//   - It brings twelve modules (seven of River's, lib/pq, four of tidwall's) and
 //     its own tables and migration line beside the portal's.
 //
 // The guarantees that matter here, steps that commit with their progress

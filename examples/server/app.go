@@ -18,6 +18,9 @@ import (
 	"github.com/zorgkit/zorgkit/consent"
 	"github.com/zorgkit/zorgkit/consent/sqlstore"
 	"github.com/zorgkit/zorgkit/password"
+	"github.com/zorgkit/zorgkit/password/otp"
+	"github.com/zorgkit/zorgkit/password/reset"
+	"github.com/zorgkit/zorgkit/password/throttle"
 	"github.com/zorgkit/zorgkit/pseudonym"
 )
 
@@ -39,12 +42,12 @@ type app struct {
 	keys    secrets
 	pages   map[string]*template.Template
 
-	policy   password.Policy
+	policy   *password.Policy
 	hasher   *password.Hasher
-	codes    *password.LoginCodes
-	resets   *password.Resets
-	throttle *password.Throttle
-	totp     *password.TOTP
+	codes    *otp.OutOfBand
+	resets   *reset.Issuer
+	throttle *throttle.Throttle
+	totp     *otp.TOTP
 	sender   Sender
 	// transports deliver the outbox by channel (email, sms).
 	transports map[string]transport
@@ -58,8 +61,9 @@ type app struct {
 	accessLog    *groupCommit[consent.AccessEntry]
 
 	metrics    *metrics
-	kick       chan struct{} // runs the job scheduler now
-	answerTime time.Duration // least time of a login or reset answer
+	kick       chan struct{}   // runs the job scheduler now
+	answerTime time.Duration   // least time of a login or reset answer
+	hashParams password.Params // argon2id parameters; zero: the defaults
 }
 
 // newApp opens the database, loads the keys and builds the portal; in demo
@@ -111,20 +115,9 @@ func openApp(ctx context.Context, cfg config, out io.Writer) (*app, error) {
 // init builds the zorgkit pieces from the configuration and keys. Tests call
 // it again after replacing the clock.
 func (a *app) init() error {
-	switch a.cfg.Policy {
-	case "portero":
-		a.policy = password.Portero()
-	case "almere":
-		a.policy = password.Almere()
-	case "nist":
-		a.policy = password.NIST(true, "zorgkit", "portaal")
+	if err := a.initAuth(); err != nil {
+		return err
 	}
-	store := authStore{db: a.db}
-	a.hasher = &password.Hasher{Pepper: a.keys.Pepper}
-	a.throttle = &password.Throttle{Store: store, Now: a.clock}
-	a.codes = &password.LoginCodes{Key: a.keys.Code, Store: store, Throttle: a.throttle, Now: a.clock}
-	a.resets = &password.Resets{Store: store, Now: a.clock}
-	a.totp = &password.TOTP{Now: a.clock}
 	if a.sender == nil {
 		a.sender = &outbox{a: a}
 	}

@@ -54,8 +54,11 @@ func crashHelper(mode string) int {
 		return fail(err)
 	}
 	defer a.Close()
-	a.hasher.Params = cheapParams
+	a.hashParams = cheapParams
 	a.sender = &recorder{}
+	if err := a.initAuth(); err != nil {
+		return fail(err)
+	}
 	if at := os.Getenv(crashAtEnv); at != "" {
 		step, n, _ := strings.Cut(at, "#")
 		nth, _ := strconv.Atoi(n)

@@ -279,3 +279,42 @@ func TestNewestDeliveryWins(t *testing.T) {
 	assert.Zero(t, chunks)
 	assert.Zero(t, stale)
 }
+
+// An accepted delivery whose stored rows do not add up to its receipt is
+// never made the report: it is rejected, and the report stays as it was.
+func TestIncompleteDeliveryIsRejected(t *testing.T) {
+	tests := []struct {
+		name, damage string
+	}{
+		{"a chunk is missing", `DELETE FROM upload_chunks WHERE upload_id = $1 AND seq = 0`},
+		{"a row is missing", `UPDATE uploads SET rows_written = rows_written + 1 WHERE id = $1`},
+		{"a chunk is unreadable", `UPDATE upload_chunks SET data = 'a;"b' WHERE upload_id = $1 AND seq = 0`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newTestPortal(t)
+			ctx := context.Background()
+			before, delivered := reportRows(t, p, "zonnehuis"), deliveries(t, p, "zonnehuis")
+			b := p.browser()
+			b.login("jdevries")
+			status, body := b.upload("/uploads", "cbs.csv", demoDataset("x", 40))
+			require.Equal(t, http.StatusOK, status, text(body))
+			var id string
+			require.NoError(t, p.a.db.QueryRow(`SELECT id FROM uploads WHERE status = 'accepted'`).Scan(&id))
+			_, err := p.a.db.Exec(tt.damage, id)
+			require.NoError(t, err)
+
+			_, err = p.a.processUploads(ctx)
+			require.NoError(t, err, "the job goes on with the other providers")
+			require.NoError(t, p.a.sweep(ctx))
+			assert.Equal(t, before, reportRows(t, p, "zonnehuis"), "the report is untouched")
+			var st string
+			require.NoError(t, p.a.db.QueryRow(`SELECT status FROM uploads WHERE id = $1`, id).Scan(&st))
+			assert.Equal(t, "rejected", st)
+			assert.Equal(t, delivered, deliveries(t, p, "zonnehuis"), "a rejected upload is no delivery")
+			var rows int
+			require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*) FROM report_rows WHERE upload_id = $1`, id).Scan(&rows))
+			assert.Zero(t, rows, "what was built of it is deleted")
+		})
+	}
+}

@@ -85,6 +85,9 @@ func openDBObserved(ctx context.Context, cfg config, onWrite func(time.Duration)
 		// turned on once tables exist, so older files keep their free
 		// pages for reuse), and the write-ahead log is cut back to 64 MiB
 		// after each checkpoint.
+		// The path is part of a URI: '#', '?' and '%' in a directory name
+		// must be escaped, or SQLite opens another file.
+		path = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
 		dsn := "file:" + path + "?_txlock=immediate&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)" +
 			"&_pragma=auto_vacuum(2)&_pragma=journal_size_limit(67108864)"
 		conn := newSQLiteConnector(dsn, 10*time.Second)

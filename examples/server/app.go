@@ -101,6 +101,10 @@ func openApp(ctx context.Context, cfg config, out io.Writer) (*app, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := a.checkChannels(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return a, nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -45,14 +44,6 @@ func resetKey(emailKey string) string { return "reset:" + emailKey }
 // accountKey is the key of an account in the code store and the throttle's
 // key for wrong verification codes and authenticator codes.
 func accountKey(username string) string { return "user:" + strings.ToLower(username) }
-
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
 
 type loginPage struct {
 	Error    string
@@ -440,13 +431,6 @@ func (a *app) sendReset(ctx context.Context, u *user) error {
 	link := a.baseURL() + "/password/reset?token=" + url.QueryEscape(token)
 	return a.sender.Send(ctx, u, "Wachtwoord herstellen", fmt.Sprintf(
 		"Via deze link stelt u een nieuw wachtwoord in: %s\nDe link is geldig tot %s en werkt één keer.", link, expires.Local().Format("15:04")))
-}
-
-func (a *app) baseURL() string {
-	if a.cfg.TLSCert != "" {
-		return "https://" + a.cfg.Addr
-	}
-	return "http://" + a.cfg.Addr
 }
 
 func (a *app) resetForm(w http.ResponseWriter, r *http.Request) {

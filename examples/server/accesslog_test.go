@@ -81,7 +81,7 @@ func TestAccessLogFailingRefuses(t *testing.T) {
 	n := bsntest.TestPersons()[0]
 	status, body := b.post("/clients/lookup", url.Values{"bsn": {n.String()}})
 	require.Equal(t, http.StatusOK, status)
-	subject := hiddenValue(t, body, "subject")
+	subject := hiddenValue(t, body, "client")
 
 	_, err := p.a.db.Exec(`ALTER TABLE access_log RENAME TO access_log_gone`)
 	require.NoError(t, err)
@@ -89,7 +89,7 @@ func TestAccessLogFailingRefuses(t *testing.T) {
 	assert.Equal(t, http.StatusInternalServerError, status)
 	assert.NotContains(t, body, subject)
 	assert.NotContains(t, body, n.Masked())
-	status, body = b.post("/clients/view", url.Values{"subject": {subject}, "purpose": {"view-naw"}})
+	status, body = b.post("/clients/view", url.Values{"client": {subject}, "purpose": {"view-naw"}})
 	assert.Equal(t, http.StatusInternalServerError, status)
 	assert.NotContains(t, body, "Almere", "no address")
 

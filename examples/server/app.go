@@ -60,6 +60,7 @@ type app struct {
 	consent      *consent.Registry
 	accessLog    *groupCommit[consent.AccessEntry]
 
+	metrics    *metrics
 	kick       chan struct{}   // runs the job scheduler now
 	answerTime time.Duration   // least time of a login or reset answer
 	hashParams password.Params // argon2id parameters; zero: the defaults
@@ -90,16 +91,21 @@ func openApp(ctx context.Context, cfg config, out io.Writer) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, d, err := openDB(ctx, cfg)
+	m := newMetrics()
+	db, d, err := openDBObserved(ctx, cfg, m.sqliteWrite)
 	if err != nil {
 		return nil, err
 	}
-	a := &app{cfg: cfg, db: db, dialect: d, log: log, out: out, now: time.Now, keys: keys, kick: make(chan struct{}, 1), outboxKick: make(chan struct{}, 1), answerTime: defaultAnswerTime}
+	a := &app{cfg: cfg, db: db, dialect: d, log: log, out: out, now: time.Now, keys: keys, metrics: m, kick: make(chan struct{}, 1), outboxKick: make(chan struct{}, 1), answerTime: defaultAnswerTime}
 	if a.lookupDomain, err = lookupDomain(ctx, db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("pseudonym domains: %w", err)
 	}
 	if err := a.init(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := a.checkChannels(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -148,6 +154,7 @@ func (a *app) init() error {
 	}
 
 	a.accessLog = newGroupCommit(a.db, accessLogBatch, a.writeAccessLog)
+	a.accessLog.observe = a.metrics.accessLogCommit
 	cstore, err := sqlstore.New(a.db, sqlstore.Dialect(a.dialect))
 	if err != nil {
 		return err

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -86,14 +85,6 @@ func resetKey(emailKey string) string { return "reset:" + emailKey }
 // key for wrong verification codes and authenticator codes.
 func accountKey(username string) string { return "user:" + strings.ToLower(username) }
 
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
 type loginPage struct {
 	Error    string
 	Username string
@@ -114,6 +105,7 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 		a.render(w, r, http.StatusUnauthorized, "login", loginPage{Error: msgLoginFailed, Username: username})
 	}
 	if username == "" || pw == "" || len(username) > 200 {
+		a.metrics.login("wrong_password")
 		fail()
 		return
 	}
@@ -127,6 +119,7 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			a.log.WarnContext(ctx, "login throttled", "key", strings.SplitN(k, ":", 2)[0])
+			a.metrics.login("throttled")
 			fail()
 			return
 		}
@@ -134,6 +127,7 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 	u, err := a.userBy(ctx, "username", username)
 	if errors.Is(err, errNotFound) {
 		_ = a.hasher.VerifyUnknown(ctx, pw) // as long as a wrong password takes
+		a.metrics.login("wrong_password")
 		fail()
 		return
 	}
@@ -145,12 +139,14 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 		if !errors.Is(err, password.ErrMismatch) {
 			a.log.ErrorContext(ctx, "verify password", "user", u.ID, "err", err)
 		}
+		a.metrics.login("wrong_password")
 		fail()
 		return
 	}
 	// The password is right: from here on the user may learn why a login
 	// is refused.
 	if refusal := a.refusal(u); refusal != "" {
+		a.metrics.login("refused")
 		a.evenTiming(ctx, start)
 		a.render(w, r, http.StatusForbidden, "login", loginPage{Error: refusal, Username: username})
 		return
@@ -262,6 +258,7 @@ func (a *app) verifyCode(w http.ResponseWriter, r *http.Request) {
 			a.serverError(w, r, err)
 			return
 		}
+		a.metrics.codeFailed(err)
 		a.render(w, r, http.StatusUnauthorized, "code", codePage{Error: msg, TOTP: u.Channel == "totp", Demo: a.cfg.Demo})
 		return
 	}
@@ -281,6 +278,7 @@ func (a *app) verifyCode(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.log.InfoContext(ctx, "login", "user", u.ID, "org", u.OrgID)
+	a.metrics.login("success")
 	if next == stageChange {
 		http.Redirect(w, r, "/password", http.StatusSeeOther)
 		return
@@ -473,13 +471,6 @@ func (a *app) sendReset(ctx context.Context, u *user) error {
 	link := a.baseURL() + "/password/reset?token=" + url.QueryEscape(token)
 	return a.sender.Send(ctx, u, "Wachtwoord herstellen", fmt.Sprintf(
 		"Via deze link stelt u een nieuw wachtwoord in: %s\nDe link is geldig tot %s en werkt één keer.", link, expires.Local().Format("15:04")))
-}
-
-func (a *app) baseURL() string {
-	if a.cfg.TLSCert != "" {
-		return "https://" + a.cfg.Addr
-	}
-	return "http://" + a.cfg.Addr
 }
 
 func (a *app) resetForm(w http.ResponseWriter, r *http.Request) {

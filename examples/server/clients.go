@@ -143,7 +143,8 @@ func (a *app) findClient(ctx context.Context, n bsn.Number) (string, bool, error
 func (a *app) clientView(ctx context.Context, u *user, subject, masked string) (*clientView, error) {
 	cv := &clientView{Subject: subject, Masked: masked, Today: a.now().Local().Format("2006-01-02")}
 	for _, p := range append(clientPurposes, consent.PurposeMedicalInformation) {
-		out, err := a.consent.Decide(ctx, consent.Subject(subject), consent.Organisation(u.OrgID), p, a.now())
+		// Which purposes the page offers opens no data: no log entry.
+		out, err := a.consent.DecideUnlogged(ctx, consent.Subject(subject), consent.Organisation(u.OrgID), p, a.now())
 		if err != nil {
 			return nil, err
 		}
@@ -220,8 +221,10 @@ func (a *app) recordConsent(w http.ResponseWriter, r *http.Request) {
 	a.renderClient(w, r, subject, http.StatusOK, msg, nil)
 }
 
-// withdrawConsent records that the client withdrew a consent: one click, as
-// easy as giving it. It counts from now; earlier uses stay justified.
+// withdrawConsent records that the client withdrew the consent for a
+// purpose, for the user's own organisation: one click, as easy as giving it.
+// It ends every permit of that purpose from now on; earlier uses stay
+// justified.
 func (a *app) withdrawConsent(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	u := userFrom(ctx)
@@ -229,25 +232,26 @@ func (a *app) withdrawConsent(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	// The record to withdraw is the one that allows the purpose now, for
-	// the user's own organisation: never a record named by the form.
-	out, err := a.consent.Decide(ctx, consent.Subject(subject), consent.Organisation(u.OrgID), consent.Purpose(r.PostFormValue("purpose")), a.now())
-	if err != nil {
-		var ferr *consent.FieldError
-		if errors.As(err, &ferr) {
-			http.Error(w, "Onbekend doel.", http.StatusBadRequest)
-			return
-		}
+	_, err := a.consent.Withdraw(ctx, consent.Withdrawal{
+		Subject:      consent.Subject(subject),
+		Organisation: consent.Organisation(u.OrgID),
+		Purpose:      consent.Purpose(r.PostFormValue("purpose")),
+		By:           u.actor(),
+		Reason:       "ingetrokken door de cliënt",
+	})
+	var ferr *consent.FieldError
+	msg := "De toestemming is ingetrokken."
+	switch {
+	case errors.Is(err, consent.ErrNotActive):
+		msg = "Er is geen toestemming om in te trekken."
+	case errors.Is(err, consent.ErrDenyNotWithdrawable):
+		msg = "De cliënt heeft voor dit doel geen toestemming gegeven; een weigering trek je niet in. Leg een nieuwe toestemming vast als de cliënt van gedachten verandert."
+	case errors.As(err, &ferr):
+		http.Error(w, "Onbekend doel.", http.StatusBadRequest)
+		return
+	case err != nil:
 		a.serverError(w, r, err)
 		return
-	}
-	msg := "Er is geen toestemming om in te trekken."
-	if out.Allowed {
-		if err := a.consent.Withdraw(ctx, out.RecordID(), consent.Change{By: u.actor(), Reason: "ingetrokken door de cliënt"}); err != nil {
-			a.serverError(w, r, err)
-			return
-		}
-		msg = "De toestemming is ingetrokken."
 	}
 	a.renderClient(w, r, subject, http.StatusOK, msg, nil)
 }
@@ -350,15 +354,32 @@ func (a *app) logAccess(ctx context.Context, e consent.AccessEntry) error {
 	if e.Time.IsZero() {
 		e.Time = a.now()
 	}
-	return a.accessLog.add(ctx, e)
+	start := time.Now()
+	err := a.accessLog.add(ctx, e)
+	a.metrics.accessLogged(time.Since(start), err)
+	return err
 }
 
-// writeAccessLog inserts the entries of one group commit.
+// writeAccessLog inserts the entries of one group commit: on PostgreSQL in
+// multi-row INSERTs (one round trip), on SQLite one prepared INSERT per entry
+// (no round trips to save, and a statement text per batch size would be
+// parsed anew each time).
 func (a *app) writeAccessLog(ctx context.Context, tx *sql.Tx, entries []consent.AccessEntry) error {
-	b := batchInsert{tx: tx, dialect: a.dialect, cols: 11,
-		insert: `INSERT INTO access_log (id, at, subject, user_id, on_behalf_of, org_id, purpose, action, allowed, reason, record) VALUES `}
-	for _, e := range entries {
-		if err := b.add(ctx, e.ID, usec(e.Time), string(e.Subject), e.User, e.OnBehalfOf, string(e.Organisation), string(e.Purpose), e.Action, e.Allowed, string(e.Reason), string(e.Record)); err != nil {
+	const insert = `INSERT INTO access_log (id, at, subject, user_id, on_behalf_of, org_id, purpose, action, allowed, reason, record) VALUES `
+	row := func(e *consent.AccessEntry) []any {
+		return []any{e.ID, usec(e.Time), string(e.Subject), e.User, e.OnBehalfOf, string(e.Organisation), string(e.Purpose), e.Action, e.Allowed, string(e.Reason), string(e.Record)}
+	}
+	if a.dialect == sqlite {
+		for i := range entries {
+			if _, err := tx.ExecContext(ctx, insert+`($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, row(&entries[i])...); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	b := batchInsert{tx: tx, dialect: a.dialect, cols: 11, insert: insert}
+	for i := range entries {
+		if err := b.add(ctx, row(&entries[i])...); err != nil {
 			return err
 		}
 	}

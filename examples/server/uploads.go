@@ -272,6 +272,7 @@ func (a *app) receive(ctx context.Context, u *user, file io.Reader) (*upload, er
 		return nil, err
 	}
 	crashPoint("upload.finished")
+	a.metrics.upload(report.Rows.Read, report.Rows.Written, report.Rows.Rejected, report.Rows.Flagged)
 	a.log.InfoContext(ctx, "upload received", "upload", up.ID, "org", u.OrgID, "status", string(up.Status),
 		"read", report.Rows.Read, "written", report.Rows.Written, "rejected", report.Rows.Rejected, "chunks", chunks)
 	return up, nil

@@ -66,6 +66,9 @@ func (a *app) createUser(w http.ResponseWriter, r *http.Request) {
 	if f.Channel == "sms" && f.Phone == "" {
 		errs = append(errs, "Vul voor sms een mobiel nummer in.")
 	}
+	if f.Channel == "sms" && a.transports["sms"] == nil {
+		errs = append(errs, "Dit portaal verstuurt geen sms (er is geen sms-gateway ingesteld); kies e-mail.")
+	}
 	if f.Role != string(roleUser) && f.Role != string(roleAdmin) {
 		errs = append(errs, "Kies de rol gebruiker of organisatiebeheerder.")
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/zorgkit/zorgkit/password"
+	"github.com/zorgkit/zorgkit/password/throttle"
 )
 
 // metrics are the portal's figures for Prometheus, on /metrics.
@@ -149,7 +149,7 @@ func (m *metrics) login(outcome string) { m.logins.WithLabelValues(outcome).Inc(
 // codeFailed counts a second login step that failed with err: throttled
 // after too many wrong codes, or a wrong (also expired or used) code.
 func (m *metrics) codeFailed(err error) {
-	if errors.Is(err, password.ErrThrottled) {
+	if errors.Is(err, throttle.ErrThrottled) {
 		m.login("throttled")
 		return
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/zorgkit/zorgkit/password"
@@ -55,6 +56,21 @@ func BenchmarkNISTCheck(b *testing.B) {
 	}
 	if sinkErr != nil {
 		b.Fatal(sinkErr)
+	}
+}
+
+// BenchmarkCheckHuge checks 1 MB of combining marks (the 870 ms of
+// CPU before the byte cap) and, for comparison, the largest input that is
+// still normalised, 4096 bytes of them.
+func BenchmarkCheckHuge(b *testing.B) {
+	p := mustPolicy(b, password.NIST(true, "portero"))
+	for _, n := range []int{password.MaxInputBytes, 1 << 20} {
+		in := "a" + strings.Repeat("\u0301", (n-1)/2)
+		b.Run("bytes="+strconv.Itoa(len(in)), func(b *testing.B) {
+			for b.Loop() {
+				sinkErr = p.Check(in, benchUser)
+			}
+		})
 	}
 }
 

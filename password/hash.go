@@ -51,10 +51,6 @@ const (
 	// maxEncodedLength bounds the PHC string: the longest valid one, with
 	// 64-byte salt and key and the largest parameters, has 206 bytes.
 	maxEncodedLength = 256
-	// maxInputBytes bounds a password in bytes before normalisation. A
-	// password of MaxLength code points after NFKC has at most 4·3·128
-	// bytes before it (NFKC composes at most three code points into one).
-	maxInputBytes = 4 * 3 * MaxLength
 	// minPepperLength is the shortest pepper [Hasher] accepts.
 	minPepperLength = 32
 )
@@ -300,7 +296,7 @@ func (h *Hasher) Matches(ctx context.Context, password string, encoded []string)
 // input returns the bytes that argon2id hashes for password: its NFKC form,
 // or the HMAC of that under the pepper.
 func (h *Hasher) input(password string) ([]byte, error) {
-	if len(password) > maxInputBytes {
+	if len(password) > MaxInputBytes {
 		return nil, ErrTooLong
 	}
 	pw := Normalize(password)

@@ -33,6 +33,16 @@ const (
 	// is zero: the least that NIST SP 800-63B-4 and OWASP ASVS 5 allow, and
 	// only where a second factor is used.
 	DefaultMinLength = 8
+
+	// MaxInputBytes is the longest input, in bytes, that this package
+	// normalises. [Policy.Check] refuses a longer password as too long, with
+	// that violation alone, without reading it: no password of [MaxLength] characters is that
+	// long in any form (NFKC composes at most 4 code points of at most 4
+	// bytes into one character, so 128 characters have at most 2048
+	// bytes), and normalising is what makes a huge input expensive.
+	// [Hasher.Verify] hashes stored passwords of up to MaxInputBytes, so
+	// that hashes of long passphrases made elsewhere still verify.
+	MaxInputBytes = 4096
 )
 
 // User is what a policy knows about the person whose password it checks. All
@@ -265,6 +275,11 @@ func (p *Policy) CheckNew(ctx context.Context, h *Hasher, password string, u Use
 }
 
 func (p *Policy) check(password string, u *User, dst []Violation) []Violation {
+	if len(password) > MaxInputBytes {
+		// Far too long in any form: say so, and only so, without reading
+		// it; the other rules would describe an input nobody can use.
+		return append(dst, Violation{Code: CodeTooLong, N: p.maxLength()})
+	}
 	c := newCandidate(password, u)
 	if c.invalid {
 		dst = append(dst, Violation{Code: CodeInvalidCharacter})

@@ -7,10 +7,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/text/language"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/zorgkit/zorgkit/password"
 )
@@ -378,4 +381,36 @@ func TestViolationJSON(t *testing.T) {
 	assert.Error(t, c.UnmarshalText([]byte("upper+bogus")))
 	require.NoError(t, c.UnmarshalText([]byte("none")))
 	assert.Equal(t, password.Category(0), c)
+}
+
+// TestHugeInputNotNormalised: an input of more than MaxInputBytes bytes is
+// refused as too long, alone, without reading it; up to the cap the rules
+// apply as always.
+func TestHugeInputNotNormalised(t *testing.T) {
+	p := mustPolicy(t, password.Portero())
+	marks := "a" + strings.Repeat("\u0301", 1<<19) // 1 MB of combining marks
+	assert.Equal(t, []password.Violation{tooLong}, violations(t, p.Check(marks, password.User{Name: "Jan de Vries"})))
+	assert.Equal(t, []password.Violation{tooLong}, violations(t, p.Check(strings.Repeat("\xff", password.MaxInputBytes+1), password.User{})))
+	assert.Equal(t, []password.Violation{invalid, tooLong, tooFew(password.Upper | password.Digit)},
+		violations(t, p.Check(strings.Repeat("a\xff", password.MaxInputBytes/2), password.User{})), "at the cap, everything is examined")
+
+	almostTooLong := strings.Repeat("a", password.MaxInputBytes)
+	assert.Equal(t, []password.Violation{tooLong, tooFew(password.Upper | password.Digit | password.Punct)},
+		violations(t, p.Check(almostTooLong, password.User{})), "at the cap the rules still apply")
+}
+
+// TestMaxInputBytesBound: a password of MaxLength characters after NFKC
+// has fewer than MaxInputBytes bytes in any form, so that the cap never
+// refuses a password the length rule would accept. NFKC turns k input code
+// points into at least k code points before composing, so a character comes
+// from at most as many input code points as its canonical decomposition has.
+func TestMaxInputBytesBound(t *testing.T) {
+	most := 0
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if p := norm.NFD.PropertiesString(string(r)); p.Decomposition() != nil {
+			most = max(most, utf8.RuneCount(p.Decomposition()))
+		}
+	}
+	require.Equal(t, 4, most, "the longest canonical decomposition (U+1F82 and others)")
+	assert.Greater(t, password.MaxInputBytes, most*utf8.UTFMax*password.MaxLength)
 }

@@ -74,6 +74,42 @@ func BenchmarkCheckHuge(b *testing.B) {
 	}
 }
 
+// BenchmarkFailedVerify times the failed verifications that must not tell
+// a known account from an unknown one (issue 15, defect 1), at the default
+// parameters: all should take as long as "unknown user".
+func BenchmarkFailedVerify(b *testing.B) {
+	h := mustHasher(b, password.HasherConfig{})
+	weakHasher := mustHasher(b, password.HasherConfig{Params: password.Params{Memory: 4096, Time: 1, Threads: 1, SaltLength: 16, KeyLength: 32}})
+	stored, err := h.Hash(ctx, benchPassword)
+	if err != nil {
+		b.Fatal(err)
+	}
+	weak, err := weakHasher.Hash(ctx, benchPassword)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cases := []struct {
+		name   string
+		verify func() error
+	}{
+		{"unknown user", func() error { return h.VerifyUnknown(ctx, "wrong password") }},
+		{"wrong password", func() error { return h.Verify(ctx, stored, "wrong password") }},
+		{"password of 200 characters", func() error { return h.Verify(ctx, stored, strings.Repeat("x", 200)) }},
+		{"stored with m=4 MiB, t=1", func() error { return h.Verify(ctx, weak, "wrong password") }},
+		{"malformed stored hash", func() error { return h.Verify(ctx, "$argon2id$broken", "wrong password") }},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				sinkErr = c.verify()
+			}
+			if sinkErr == nil {
+				b.Fatal("verified")
+			}
+		})
+	}
+}
+
 // BenchmarkHash is one argon2id hash at the defaults (m=19 MiB, t=2, p=1).
 func BenchmarkHash(b *testing.B) {
 	var h password.Hasher

@@ -408,6 +408,12 @@ func (r atLeastRule) check(c *candidate, dst []Violation) []Violation {
 // a name, as Windows Active Directory's complexity rule does.
 const DefaultMinPart = 3
 
+// MinDerivedPart is the least length of the parts [NoNameParts] derives from
+// within a username or e-mail local part: runs of letters, such as "vries"
+// in "jdevries". Shorter runs inside a username would forbid common
+// syllables.
+const MinDerivedPart = 4
+
 type namePartsRule struct{ minPart int }
 
 // contentRule marks the rules that compare the password's content with
@@ -428,9 +434,18 @@ func (notCommonRule) contentRule() {}
 // devries); the username and the e-mail local part also count whole. Pieces
 // shorter than minPart characters are ignored, and so are Dutch name
 // particles (van, der, den, ter, …), which would otherwise forbid common
-// syllables. The comparison ignores case and diacritics and uses the NFKC
-// form. A user with no name, username or e-mail passes. Passwords longer
-// than [MaxLength] are not examined (they break the length limit anyway).
+// syllables.
+//
+// A username or e-mail local part is often a name run together with
+// initials or particles ("jdevries", "pvandijk"), so within them every run
+// of at least [MinDerivedPart] consecutive letters (or minPart, if larger)
+// counts as a part too: for jdevries, jdev, devr, evri, vrie and ries, and so
+// devries and vries. Digits do not join such runs, so that a year in a
+// username does not forbid years.
+//
+// The comparison ignores case and diacritics and uses the NFKC form. A user
+// with no name, username or e-mail passes. Passwords longer than
+// [MaxLength] are not examined (they break the length limit anyway).
 //
 // [NewPolicy] refuses the rule if minPart < 2.
 func NoNameParts(minPart int) Rule { return namePartsRule{minPart} }
@@ -465,11 +480,38 @@ func (r namePartsRule) check(c *candidate, dst []Violation) []Violation {
 		{FieldEmail, localPart(u.Email), true},
 	}
 	for _, f := range fields {
-		if f.value != "" && r.contains(c, f.value, f.whole) {
+		if f.value != "" && (r.contains(c, f.value, f.whole) || f.whole && r.containsRun(c, f.value)) {
 			dst = append(dst, Violation{Code: CodeContainsName, Field: f.field})
 		}
 	}
 	return dst
+}
+
+// containsRun reports whether the candidate contains a run of at least
+// max(MinDerivedPart, minPart) consecutive letters of value. It compares
+// the runs of exactly that length: a longer common run contains one. A
+// run that is a name particle (voor, over) does not count.
+func (r namePartsRule) containsRun(c *candidate, value string) bool {
+	k := max(MinDerivedPart, r.minPart)
+	v := []rune(fold(norm.NFKC.String(value)))
+	pw := c.foldedPassword()
+	for i := 0; i < len(v); {
+		if !unicode.IsLetter(v[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(v) && unicode.IsLetter(v[j]) {
+			j++
+		}
+		for s := i; s+k <= j; s++ {
+			if part := string(v[s : s+k]); !particles[part] && strings.Contains(pw, part) {
+				return true
+			}
+		}
+		i = j
+	}
+	return false
 }
 
 // contains reports whether the candidate contains a part of value.

@@ -222,7 +222,7 @@ func TestWithdrawConsent(t *testing.T) {
 	linde.login("linde")
 	status, _ = linde.post("/clients/withdraw", url.Values{"client": {subject}, "purpose": {"consult-indication"}})
 	assert.Equal(t, http.StatusNotFound, status, "Zonnehuis' client handle is not De Linde's")
-	_, body = linde.post("/clients/lookup", url.Values{"bsn": {bsntest.TestPersons()[0].String()}})
+	_, body = linde.post("/clients/lookup", url.Values{"bsn": {bsntest.TestPersons()[0].Digits()}})
 	_, body = linde.post("/clients/withdraw", url.Values{"client": {hiddenValue(t, body, "client")}, "purpose": {"consult-indication"}})
 	assert.Contains(t, body, "geen toestemming om in te trekken")
 	status, _ = b.post("/clients/view", url.Values{"client": {subject}, "purpose": {"consult-indication"}})

@@ -244,7 +244,7 @@ func (k *Key) Pseudonymiser(domain string) (*Pseudonymiser, error) {
 	var digits [9]byte
 	var sum [Size]byte
 	mac := func(n bsn.Number) [Size]byte {
-		d, _ := n.AppendText(digits[:0])
+		d := n.AppendDigits(digits[:0])
 		h.Reset()
 		h.Write(d)
 		h.Sum(sum[:0])

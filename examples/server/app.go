@@ -17,7 +17,11 @@ import (
 
 	"github.com/zorgkit/zorgkit/consent"
 	"github.com/zorgkit/zorgkit/consent/sqlstore"
+	"github.com/zorgkit/zorgkit/examples/server/internal/seal"
 	"github.com/zorgkit/zorgkit/password"
+	"github.com/zorgkit/zorgkit/password/otp"
+	"github.com/zorgkit/zorgkit/password/reset"
+	"github.com/zorgkit/zorgkit/password/throttle"
 	"github.com/zorgkit/zorgkit/pseudonym"
 )
 
@@ -39,17 +43,18 @@ type app struct {
 	keys    secrets
 	pages   map[string]*template.Template
 
-	policy   password.Policy
+	policy   *password.Policy
 	hasher   *password.Hasher
-	codes    *password.LoginCodes
-	resets   *password.Resets
-	throttle *password.Throttle
-	totp     *password.TOTP
+	codes    *otp.OutOfBand
+	resets   *reset.Issuer
+	throttle *throttle.Throttle
+	totp     *otp.TOTP
 	sender   Sender
 	// transports deliver the outbox by channel (email, sms).
 	transports map[string]transport
 	outboxKick chan struct{} // wakes the outbox worker
 
+	handles      *seal.Sealer // client handles (clienthandle.go)
 	keyring      *pseudonym.Keyring
 	field        *pseudonym.FieldCipher
 	pseudonyms   sync.Pool // of *pseudonym.Pseudonymiser of lookupDomain: one per goroutine at a time
@@ -58,8 +63,9 @@ type app struct {
 	accessLog    *groupCommit[consent.AccessEntry]
 
 	metrics    *metrics
-	kick       chan struct{} // runs the job scheduler now
-	answerTime time.Duration // least time of a login or reset answer
+	kick       chan struct{}   // runs the job scheduler now
+	answerTime time.Duration   // least time of a login or reset answer
+	hashParams password.Params // argon2id parameters; zero: the defaults
 }
 
 // newApp opens the database, loads the keys and builds the portal; in demo
@@ -92,6 +98,10 @@ func openApp(ctx context.Context, cfg config, out io.Writer) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkKeyFingerprints(ctx, db, keys, cfg.AcceptKeyChange, time.Now(), log); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("%s: %w", cfg.KeyFile, err)
+	}
 	a := &app{cfg: cfg, db: db, dialect: d, log: log, out: out, now: time.Now, keys: keys, metrics: m, kick: make(chan struct{}, 1), outboxKick: make(chan struct{}, 1), answerTime: defaultAnswerTime}
 	if a.lookupDomain, err = lookupDomain(ctx, db); err != nil {
 		db.Close()
@@ -111,20 +121,9 @@ func openApp(ctx context.Context, cfg config, out io.Writer) (*app, error) {
 // init builds the zorgkit pieces from the configuration and keys. Tests call
 // it again after replacing the clock.
 func (a *app) init() error {
-	switch a.cfg.Policy {
-	case "portero":
-		a.policy = password.Portero()
-	case "almere":
-		a.policy = password.Almere()
-	case "nist":
-		a.policy = password.NIST(true, "zorgkit", "portaal")
+	if err := a.initAuth(); err != nil {
+		return err
 	}
-	store := authStore{db: a.db}
-	a.hasher = &password.Hasher{Pepper: a.keys.Pepper}
-	a.throttle = &password.Throttle{Store: store, Now: a.clock}
-	a.codes = &password.LoginCodes{Key: a.keys.Code, Store: store, Throttle: a.throttle, Now: a.clock}
-	a.resets = &password.Resets{Store: store, Now: a.clock}
-	a.totp = &password.TOTP{Now: a.clock}
 	if a.sender == nil {
 		a.sender = &outbox{a: a}
 	}
@@ -135,6 +134,12 @@ func (a *app) init() error {
 		}
 		a.transports = t
 	}
+
+	handles, err := seal.New(a.keys.Session, clientHandleLabel)
+	if err != nil {
+		return err
+	}
+	a.handles = handles
 
 	var ring []*pseudonym.Key
 	for _, k := range a.keys.Keyring {

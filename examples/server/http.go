@@ -31,6 +31,22 @@ func securityHeaders(next http.Handler, hsts bool) http.Handler {
 	})
 }
 
+// maxFormBody bounds what a request other than an upload may send: forms
+// and JSON of a few fields. Without it a form body is parsed up to 10 MB
+// into memory, by anyone, before the login is even checked.
+const maxFormBody = 64 << 10
+
+// limitBodies caps the body of every request but the upload, which sets its
+// own limit (-max-upload).
+func limitBodies(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !(r.Method == http.MethodPost && r.URL.Path == "/uploads") {
+			r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // staticFiles serves the files of fsys under /static/, and nothing else: a
 // directory is not found, so never listed. They hold no personal data, so
 // they may be cached for an hour.

@@ -295,6 +295,9 @@ type mailpitMessage struct {
 	To        []struct {
 		Address string `json:"Address"`
 	} `json:"To"`
+	Bcc []struct {
+		Address string `json:"Address"`
+	} `json:"Bcc"`
 }
 
 // mailpitText returns the text body of a message.
@@ -367,17 +370,28 @@ func TestSMTPMailpit(t *testing.T) {
 	require.Len(t, msgs, 2)
 	assert.Contains(t, mailpitText(t, mp.api, msgs[0].ID), "https://portaal.example.nl/password/reset?token=")
 
+	// A name cannot add a header.
+	_, err := p.a.db.Exec(`UPDATE users SET name = $1 WHERE username = 'jdevries'`, "Jan\r\nBcc: mallory@evil.example")
+	require.NoError(t, err)
+	require.NoError(t, p.a.sender.Send(context.Background(), p.user("jdevries"), "Naam", "tekst"))
+	p.flush()
+	msgs = mailpitMessages(t, mp.api)
+	require.Len(t, msgs, 3)
+	assert.Empty(t, msgs[0].Bcc)
+	require.Len(t, msgs[0].To, 1)
+	assert.Equal(t, "jan.devries@zonnehuis.example", msgs[0].To[0].Address)
+
 	// The server answers 451 for a while: the message waits and goes out
 	// once it is back; a 550 is final.
 	u := p.user("jdevries")
 	mailpitChaos(t, mp.api, 451)
 	require.NoError(t, p.a.sender.Send(context.Background(), u, "Later", "even geduld"))
 	p.flush()
-	assert.Len(t, mailpitMessages(t, mp.api), 2)
+	assert.Len(t, mailpitMessages(t, mp.api), 3)
 	mailpitChaos(t, mp.api, 0)
 	p.clock.Advance(outboxBackoff)
 	p.flush()
-	assert.Len(t, mailpitMessages(t, mp.api), 3)
+	assert.Len(t, mailpitMessages(t, mp.api), 4)
 	mailpitChaos(t, mp.api, 550)
 	p.clock.Advance(time.Second)
 	require.NoError(t, p.a.sender.Send(context.Background(), u, "Nooit", "weg"))

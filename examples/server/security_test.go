@@ -73,7 +73,7 @@ func useOutbox(p *testPortal) *transportRecorder {
 func (p *testPortal) flush() {
 	p.t.Helper()
 	for {
-		more, err := p.a.deliverNext(context.Background(), "test")
+		more, err := p.a.deliverNext(context.Background())
 		require.NoError(p.t, err)
 		if !more {
 			return
@@ -434,7 +434,7 @@ func TestConcurrentHandlers(t *testing.T) {
 	}
 	wg.Go(func() {
 		for range 16 {
-			if _, err := p.a.deliverNext(context.Background(), "concurrent"); err != nil {
+			if _, err := p.a.deliverNext(context.Background()); err != nil {
 				assert.NoError(t, err)
 				return
 			}

@@ -102,6 +102,17 @@ func newSMTPTransport(c smtpConfig, baseURL string) (*smtpTransport, error) {
 	return &smtpTransport{client: client, from: from.String(), domain: domain}, nil
 }
 
+// headerSafe drops control characters from a header value: a name an
+// administrator typed must not add a header (a Bcc) to the portal's mail.
+func headerSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)
+}
+
 // messageID is the Message-ID of an outbox message: the same on every
 // attempt, so that a repeat after a crash is recognisable as one.
 func (t *smtpTransport) messageID(id string) string { return "outbox." + id + "@" + t.domain }
@@ -111,10 +122,10 @@ func (t *smtpTransport) deliver(ctx context.Context, m envelope) error {
 	if err := msg.From(t.from); err != nil {
 		return permanent(fmt.Errorf("smtp: sender: %w", err))
 	}
-	if err := msg.AddToFormat(m.Name, m.To); err != nil {
+	if err := msg.AddToFormat(headerSafe(m.Name), m.To); err != nil {
 		return permanent(fmt.Errorf("smtp: recipient of message %s: %w", m.ID, err))
 	}
-	msg.Subject(m.Subject)
+	msg.Subject(headerSafe(m.Subject))
 	msg.SetMessageIDWithValue(t.messageID(m.ID))
 	msg.SetDate()
 	msg.SetGenHeader("Auto-Submitted", "auto-generated")

@@ -367,6 +367,9 @@ func (a *app) logAccess(ctx context.Context, e consent.AccessEntry) error {
 	start := time.Now()
 	err := a.accessLog.add(ctx, e)
 	a.metrics.accessLogged(time.Since(start), err)
+	if e.Purpose.Valid() { // a consent decision, not a lookup
+		a.metrics.decision(e.Purpose, e.Reason)
+	}
 	return err
 }
 

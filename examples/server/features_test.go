@@ -87,22 +87,6 @@ func TestSpotCheck(t *testing.T) {
 	assert.Contains(t, body, ">missing<")
 }
 
-func TestDeliveries(t *testing.T) {
-	p := newTestPortal(t)
-	gemeente := p.browser()
-	gemeente.login("gemeente")
-	_, body := gemeente.get("/deliveries")
-	page := text(body)
-	assert.Contains(t, page, "Zorggroep Zonnehuis 23 Nov 2026 op tijd")
-	assert.Contains(t, page, "Thuiszorg Noord — te laat", "never delivered")
-
-	// A last delivery seven months ago is overdue: twice a year is the rule.
-	_, err := p.a.db.Exec(`UPDATE uploads SET created_at = $1 WHERE org_id = 'zonnehuis'`, usec(p.clock.Now().AddDate(0, -7, 0)))
-	require.NoError(t, err)
-	_, body = gemeente.get("/deliveries")
-	assert.Contains(t, text(body), "Zorggroep Zonnehuis 23 Apr 2026 te laat")
-}
-
 func TestReportsByAudience(t *testing.T) {
 	p := newTestPortal(t)
 	provider := p.browser()

@@ -169,6 +169,8 @@ func TestMetricsLabelsAllowList(t *testing.T) {
 		`zorgkit_upload_rows_total{kind="read"} 50`,
 		`zorgkit_job_duration_seconds_count{job="process",outcome="done"} 1`,
 		`zorgkit_sqlite_write_lock_wait_seconds_count`,
+		`zorgkit_consent_decisions_total{outcome="permitted",purpose="view-naw"} 1`,
+		`zorgkit_consent_decisions_total{outcome="no-consent",purpose="take-over-indication"} 1`,
 	} {
 		assert.True(t, strings.Contains(scrape, want), "the scrape has %s", want)
 	}

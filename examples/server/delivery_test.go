@@ -336,7 +336,7 @@ func mailpitChaos(t testing.TB, api string, code int) {
 // mailbox, a reset link built from the public base URL, a temporary failure
 // retried, a refusal, and a server without STARTTLS that gets nothing.
 func TestSMTPMailpit(t *testing.T) {
-	mp := startMailpit(t, true)
+	mp := startMailpit(t, "starttls")
 	p := newTestPortal(t, func(c *config) {
 		c.BaseURL = "https://portaal.example.nl"
 		c.SMTP = smtpConfig{Addr: mp.smtp, TLS: "starttls", CAFile: mp.caFile, Username: "portal", Password: mp.password,
@@ -401,7 +401,7 @@ func TestSMTPMailpit(t *testing.T) {
 	assert.Equal(t, outboxFailed, rows[len(rows)-1].State)
 
 	// A server that does not offer STARTTLS gets no code in clear.
-	plain := startMailpit(t, false)
+	plain := startMailpit(t, "plain")
 	p.a.cfg.SMTP.Addr = plain.smtp
 	p.a.transports = nil
 	require.NoError(t, p.a.init())
@@ -414,4 +414,34 @@ func TestSMTPMailpit(t *testing.T) {
 	assert.Equal(t, outboxQueued, rows[len(rows)-1].State, "waits for a server that offers TLS")
 	assert.NotContains(t, p.out.String(), "112233")
 	assert.NotContains(t, p.out.String(), mp.password)
+}
+
+// TestSMTPImplicitTLS delivers to a Mailpit that speaks TLS from the first
+// byte, as on port 465, with a login.
+func TestSMTPImplicitTLS(t *testing.T) {
+	mp := startMailpit(t, "tls")
+	ctx := context.Background()
+	cfg := smtpConfig{Addr: mp.smtp, TLS: "tls", CAFile: mp.caFile, Username: "portal", Password: mp.password,
+		From: "noreply@portaal.example.nl", Timeout: 10 * time.Second}
+	tr, err := newSMTPTransport(cfg, "https://portaal.example.nl")
+	require.NoError(t, err)
+	require.NoError(t, tr.deliver(ctx, envelope{ID: "m1", To: "jan@zonnehuis.example", Name: "Jan", Subject: "Bericht", Body: "tekst"}))
+	msgs := mailpitMessages(t, mp.api)
+	require.Len(t, msgs, 1)
+	assert.Equal(t, "portal", msgs[0].Username)
+
+	// STARTTLS against a TLS port, and a wrong password: no delivery.
+	cfg.TLS = "starttls"
+	tr, err = newSMTPTransport(cfg, "")
+	require.NoError(t, err)
+	wctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	assert.Error(t, tr.deliver(wctx, envelope{ID: "m2", To: "jan@zonnehuis.example", Subject: "x", Body: "x"}))
+	cfg.TLS, cfg.Password = "tls", "wrong"
+	tr, err = newSMTPTransport(cfg, "")
+	require.NoError(t, err)
+	err = tr.deliver(ctx, envelope{ID: "m3", To: "jan@zonnehuis.example", Subject: "x", Body: "x"})
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "wrong", "the password stays out of the error")
+	assert.Len(t, mailpitMessages(t, mp.api), 1)
 }

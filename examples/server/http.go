@@ -179,9 +179,11 @@ const (
 )
 
 // viewOf returns the view of the request's user, if logged in.
+// Before the second factor the user is not logged in: the page shows no
+// name, organisation or menu.
 func (a *app) viewOf(r *http.Request) view {
 	u, _ := r.Context().Value(ctxUser).(*user)
-	if u == nil {
+	if u == nil || sessionFrom(r.Context()).Stage == stageCode {
 		return view{}
 	}
 	return view{User: u, Org: u.Org, Notices: u.notices, Demo: a.cfg.Demo}

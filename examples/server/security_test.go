@@ -109,6 +109,8 @@ func TestSecondFactorNotReadable(t *testing.T) {
 			for _, path := range []string{"/outbox", "/outbox/", "/api/outbox", "/"} {
 				_, body := b.get(path)
 				assert.NotContains(t, body, code, "%s at the code stage", path)
+				assert.NotContains(t, body, `href="/outbox"`, "%s at the code stage", path)
+				assert.NotContains(t, body, "Zorggroep Zonnehuis", "not logged in yet: no name or organisation")
 			}
 
 			// Fully logged in, a session still never reads a code: not

@@ -445,3 +445,24 @@ func TestSMTPImplicitTLS(t *testing.T) {
 	assert.NotContains(t, err.Error(), "wrong", "the password stays out of the error")
 	assert.Len(t, mailpitMessages(t, mp.api), 1)
 }
+
+// TestOutboxPurge forgets old delivered and failed messages, never one that
+// is still to be delivered.
+func TestOutboxPurge(t *testing.T) {
+	p := newTestPortal(t)
+	tr := useOutbox(p)
+	ctx := context.Background()
+	u := p.user("jdevries")
+	require.NoError(t, p.a.sender.Send(ctx, u, "Afgeleverd", "x"))
+	p.flush()
+	require.Len(t, tr.delivered(), 1)
+	tr.fail = func(envelope) error { return errors.New("421 later") }
+	p.clock.Advance(time.Second)
+	require.NoError(t, p.a.sender.Send(ctx, u, "Wacht", "y"))
+	p.flush()
+	p.clock.Advance(outboxKeep + time.Hour)
+	require.NoError(t, p.a.purgeOutbox(ctx))
+	rows := p.outboxRows("jdevries")
+	require.Len(t, rows, 1, "the delivered one is forgotten")
+	assert.Equal(t, outboxQueued, rows[0].State, "the waiting one stays (and is given up by delivery, not by the purge)")
+}

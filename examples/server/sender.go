@@ -63,7 +63,8 @@ const (
 	outboxPoll    = 5 * time.Second  // how often the worker looks for due messages
 	outboxBackoff = 15 * time.Second // the first retry; it doubles up to outboxMaxWait
 	outboxMaxWait = 30 * time.Minute
-	outboxWorkers = 4 // messages an instance delivers at once: a slow server holds up one, not every code
+	outboxWorkers = 4                   // messages an instance delivers at once: a slow server holds up one, not every code
+	outboxKeep    = 30 * 24 * time.Hour // how long a delivered message's record (never its content) is kept
 )
 
 // Outbox states.
@@ -161,7 +162,30 @@ func (a *app) runOutbox(ctx context.Context) {
 	for range outboxWorkers {
 		wg.Go(func() { a.outboxWorker(ctx) })
 	}
+	wg.Go(func() {
+		tick := time.NewTicker(time.Hour)
+		defer tick.Stop()
+		for {
+			if err := a.purgeOutbox(ctx); err != nil && ctx.Err() == nil {
+				a.log.Error("outbox: purge", "err", err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	})
 	wg.Wait()
+}
+
+// purgeOutbox forgets messages delivered or given up more than outboxKeep
+// ago: what was sent to whom is kept no longer than it helps to answer "did
+// the portal send me that?".
+func (a *app) purgeOutbox(ctx context.Context) error {
+	_, err := a.db.ExecContext(ctx, `DELETE FROM outbox WHERE state IN ($1, $2) AND created_at < $3`,
+		outboxSent, outboxFailed, usec(a.now().Add(-outboxKeep)))
+	return err
 }
 
 // outboxWorker delivers one message at a time.

@@ -147,7 +147,7 @@ func TestMetricsLabelsAllowList(t *testing.T) {
 	require.NoError(t, o.SendCode(context.Background(), u, "Uw verificatiecode is 123456.", p.clock.Now().Add(10*time.Minute)))
 	require.NoError(t, o.Send(context.Background(), u, "Bericht", "Een bericht."))
 	for range 2 {
-		more, err := p.a.deliverNext(context.Background(), "test")
+		more, err := p.a.deliverNext(context.Background())
 		require.NoError(t, err)
 		require.True(t, more)
 	}

@@ -1,18 +1,22 @@
 // Command loadtest compares consent-checked client lookups with /healthz on
 // the same running portal, side by side, with wrk on loopback.
 //
-//	go run ./examples/server/loadtest                 # embedded SQLite
+//	go run ./examples/server/loadtest                                   # embedded SQLite
+//	go run ./examples/server/loadtest -database-url start -instances 2  # a throwaway PostgreSQL
 //	go run ./examples/server/loadtest -database-url 'postgres://…' -instances 2
 //
 // It builds the example server, starts it on 127.0.0.1 with a fresh data
 // directory (SQLite) or a fresh database it creates next to the one the URL
-// names (PostgreSQL; the URL's user needs CREATEDB), logs the demo user
-// jdevries in (password from the console, verification code from the demo
-// outbox), and then runs, for each concurrency, wrk against GET /healthz and
-// POST /clients/lookup alternately, for a bounded time each. It prints
-// requests per second, latency percentiles, errors and timeouts, and the
-// ratio of lookups to /healthz, which is the figure to compare between runs:
-// absolute rates depend on what else the machine is doing.
+// names (PostgreSQL; the URL's user needs CREATEDB; "start" first starts a
+// throwaway cluster), logs the demo user jdevries in (the password and the
+// verification code from the demo console), and then runs, for each
+// concurrency, wrk against GET /healthz and POST /clients/lookup
+// alternately, for a bounded time each. It prints requests per second,
+// latency percentiles, errors and timeouts, the servers' CPU time per
+// request, and the ratio of lookups to /healthz: the ratio and the CPU time
+// are the figures to compare between runs, since absolute rates depend on
+// what else the machine is doing. At the end it checks that the access log
+// holds an entry for every answered lookup.
 //
 // With -instances 2 (PostgreSQL only) two servers share the database and the
 // session; two wrk processes, one per instance with half the connections

@@ -91,6 +91,9 @@ func openDBObserved(ctx context.Context, cfg config, onWrite func(time.Duration)
 		// after the portal acted on it. The cost is one fsync per commit,
 		// which the access log's group commit shares among the entries
 		// that arrive together.
+		// The path is part of a URI: '#', '?' and '%' in a directory name
+		// must be escaped, or SQLite opens another file.
+		path = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
 		dsn := "file:" + path + "?_txlock=immediate&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)" +
 			"&_pragma=auto_vacuum(2)&_pragma=journal_size_limit(67108864)"
 		conn := newSQLiteConnector(dsn, 10*time.Second)

@@ -182,17 +182,19 @@ func TestQualityReportDownloads(t *testing.T) {
 		require.Equal(t, http.StatusOK, status, path)
 		assert.Equal(t, "text/csv; charset=utf-8", resp.Header.Get("Content-Type"))
 		assert.Contains(t, resp.Header.Get("Content-Disposition"), "attachment")
-		assert.True(t, strings.HasPrefix(csvText, "\uFEFFaanlevering;"+id), "a byte-order mark for Excel")
-		assert.Contains(t, csvText, "rijen gelezen;3\r\n")
-		assert.Contains(t, csvText, "rijen afgekeurd;2\r\n")
-		assert.Contains(t, csvText, "regel;kolom;code;gevolg;omschrijving\r\n3;BSN;bsn-checksum;afgekeurd;")
-		assert.Contains(t, csvText, "4;Postcode;postcode;afgekeurd;")
+		assert.True(t, strings.HasPrefix(csvText, "\uFEFFregel;kolom;naam;code;gevolg;omschrijving\r\n"), "a byte-order mark for Excel, then the table")
+		assert.Contains(t, csvText, "\r\n3;1;BSN;bsn-checksum;rij afgewezen;")
+		assert.Contains(t, csvText, "\r\n4;4;Postcode;postcode;rij afgewezen;")
 		assert.NotContains(t, csvText, "123456781", "never a value")
 		assert.NotContains(t, csvText, "99999")
 	}
 	status, page := noord.get("/uploads/" + id + "/report.html")
 	require.Equal(t, http.StatusOK, status)
-	assert.Contains(t, page, "<caption>Problemen per regel")
+	assert.Contains(t, page, "Thuiszorg Noord", "the title names the provider")
+	assert.Contains(t, text(page), "3", "the counts")
+	status, english := noord.get("/uploads/" + id + "/report.csv?lang=en")
+	require.Equal(t, http.StatusOK, status)
+	assert.Contains(t, english, "row rejected")
 	assert.NotContains(t, page, `href="/clients"`, "printable: no navigation")
 	assert.NotContains(t, page, "123456781")
 
@@ -212,14 +214,6 @@ func TestQualityReportDownloads(t *testing.T) {
 	for _, path := range []string{"/uploads/" + id + "/report.csv", "/uploads/" + id + "/report.html", "/api/uploads/" + id + "/report.csv"} {
 		status, _ := linde.get(path)
 		assert.Equal(t, http.StatusNotFound, status, path)
-	}
-}
-
-func TestSpreadsheetSafe(t *testing.T) {
-	for _, tt := range []struct{ in, want string }{
-		{"BSN", "BSN"}, {"=HYPERLINK(\"x\")", "'=HYPERLINK(\"x\")"}, {"+1", "'+1"}, {"-1", "'-1"}, {"@SUM", "'@SUM"}, {"", ""},
-	} {
-		assert.Equal(t, tt.want, spreadsheetSafe(tt.in), tt.in)
 	}
 }
 

@@ -27,7 +27,7 @@ import (
 func TestFileKinds(t *testing.T) {
 	persons := bsntest.TestPersons()
 	row := func(i int, product string) string {
-		return fmt.Sprintf("%s;2012-05-0%d;2;1312 AB;0034;B%06d;87654321;01;%s;2026-01-01;2026-06-30;1;ja;8", persons[i%len(persons)].String(), 1+i%9, i, product)
+		return fmt.Sprintf("%s;2012-05-0%d;2;1312 AB;0034;B%06d;87654321;01;%s;2026-01-01;2026-06-30;1;ja;8", persons[i%len(persons)].Digits(), 1+i%9, i, product)
 	}
 	lines := func(n int, product string) []string {
 		out := []string{uploadHeader}
@@ -85,7 +85,7 @@ func TestFileKinds(t *testing.T) {
 			var data string
 			require.NoError(t, p.a.db.QueryRow(`SELECT string_agg(data, '') FROM upload_chunks c JOIN uploads u ON u.id = c.upload_id WHERE u.status = 'accepted'`).Scan(&data))
 			for _, n := range persons {
-				assert.NotContains(t, data, n.String(), "no raw BSN stored")
+				assert.NotContains(t, data, n.Digits(), "no raw BSN stored")
 			}
 			if tt.encoding == "Windows-1252" {
 				assert.Contains(t, data, "45Aë1", "stored as UTF-8")
@@ -105,7 +105,7 @@ func TestSpreadsheetUploads(t *testing.T) {
 	persons := bsntest.TestPersons()
 	var legacy bsn.Number // a BSN from before 2007: a leading zero
 	for _, n := range bsntest.Numbers(3, 2000) {
-		if s := n.String(); s[0] == '0' && s[1] != '0' {
+		if s := n.Digits(); s[0] == '0' && s[1] != '0' {
 			legacy = n
 			break
 		}
@@ -119,9 +119,9 @@ func TestSpreadsheetUploads(t *testing.T) {
 		require.NoError(t, f.SetCellValue(sheet, cell, h))
 	}
 	rows := [][]any{
-		{persons[0].String(), time.Date(2012, 5, 1, 0, 0, 0, 0, time.UTC), 2, "1312 AB", "0034", "B000001", 87654321, "01", "45A11",
+		{persons[0].Digits(), time.Date(2012, 5, 1, 0, 0, 0, 0, time.UTC), 2, "1312 AB", "0034", "B000001", 87654321, "01", "45A11",
 			time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC), 1, "ja", 8},
-		{mustAtoi(t, legacy.String()), time.Date(2013, 7, 2, 0, 0, 0, 0, time.UTC), 1, "1312 AB", "0034", "B000002", 87654321, "02", "45A12",
+		{mustAtoi(t, legacy.Digits()), time.Date(2013, 7, 2, 0, 0, 0, 0, time.UTC), 1, "1312 AB", "0034", "B000002", 87654321, "02", "45A12",
 			time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), "", "", "nee", 6},
 	}
 	for r, row := range rows {
@@ -147,7 +147,7 @@ func TestSpreadsheetUploads(t *testing.T) {
 	ps, err := p.a.keyring.Pseudonyms("gemeente-0034", legacy)
 	require.NoError(t, err)
 	assert.Contains(t, data, ps[0].String(), "the number is the BSN with its leading zero")
-	assert.NotContains(t, data, legacy.String()[1:])
+	assert.NotContains(t, data, legacy.Digits()[1:])
 
 	// The nightly job reads it like any other delivery.
 	_, err = p.a.processUploads(t.Context())
@@ -199,9 +199,9 @@ func TestFieldDomains(t *testing.T) {
 		{"Tevredenheid", "42", "value-range", "measurement"},                // a satisfaction of 42
 		{"Doelrealisatie", "misschien", "value-not-in-list", "measurement"}, // a goal of "misschien"
 	}
-	file := uploadHeader + "\n" + cbsRow(persons[0].String(), 0) + "\n"
+	file := uploadHeader + "\n" + cbsRow(persons[0].Digits(), 0) + "\n"
 	for i, tt := range tests {
-		file += set(cbsRow(persons[(i+1)%len(persons)].String(), i+1), tt.col, tt.value) + "\n"
+		file += set(cbsRow(persons[(i+1)%len(persons)].Digits(), i+1), tt.col, tt.value) + "\n"
 	}
 	status, body := b.upload("/uploads", "cbs.csv", strings.NewReader(file))
 	require.Equal(t, http.StatusOK, status, text(body))

@@ -90,7 +90,7 @@ func TestStalledUploadBlocksNobody(t *testing.T) {
 	z := p.browser()
 	z.login("zonnehuis-beheer")
 	for _, n := range bsntest.TestPersons()[:3] {
-		status, body := z.post("/clients/lookup", url.Values{"bsn": {n.String()}})
+		status, body := z.post("/clients/lookup", url.Values{"bsn": {n.Digits()}})
 		assert.Equal(t, http.StatusOK, status, text(body))
 	}
 	assert.Equal(t, 1, uploadsWithStatus(t, p, "zonnehuis", statusReceiving), "the upload is still arriving")
@@ -165,9 +165,9 @@ func TestQualityReportDownloads(t *testing.T) {
 	noord.login("noord")
 	persons := bsntest.TestPersons()
 	file := uploadHeader + "\n" +
-		cbsRow(persons[0].String(), 1) + "\n" +
+		cbsRow(persons[0].Digits(), 1) + "\n" +
 		cbsRow("123456781", 2) + "\n" + // eleven-proof fails
-		strings.Replace(cbsRow(persons[1].String(), 3), "1312 AB", "99999", 1) + "\n" // postcode
+		strings.Replace(cbsRow(persons[1].Digits(), 3), "1312 AB", "99999", 1) + "\n" // postcode
 	status, body := noord.upload("/uploads", "cbs.csv", strings.NewReader(file))
 	require.Equal(t, http.StatusOK, status, text(body))
 	assert.Contains(t, body, `id="status">test<`)
@@ -225,7 +225,7 @@ func TestPseudonymDomains(t *testing.T) {
 	b := p.browser()
 	b.login("jdevries")
 	n := bsntest.TestPersons()[0]
-	status, body := b.upload("/uploads", "cbs.csv", strings.NewReader(uploadHeader+"\n"+cbsRow(n.String(), 1)+"\n"))
+	status, body := b.upload("/uploads", "cbs.csv", strings.NewReader(uploadHeader+"\n"+cbsRow(n.Digits(), 1)+"\n"))
 	require.Equal(t, http.StatusOK, status, text(body))
 	var domain, data string
 	require.NoError(t, p.a.db.QueryRow(`SELECT u.domain, c.data FROM uploads u JOIN upload_chunks c ON c.upload_id = u.id WHERE u.status = 'accepted'`).Scan(&domain, &data))

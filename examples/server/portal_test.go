@@ -346,7 +346,7 @@ func TestNoRawBSNAnywhere(t *testing.T) {
 	var file strings.Builder
 	file.WriteString(uploadHeader + "\n")
 	for i, n := range persons {
-		fmt.Fprintf(&file, "%s;2012-05-0%d;V;1312 AB;0034;B%06d;45A11;2026-01-01;2026-06-30;ja;8\n", dotted(n), 1+i%9, i)
+		fmt.Fprintln(&file, cbsRow(dotted(n), i))
 	}
 	status, _ := b.upload("/uploads", "cbs.csv", strings.NewReader(file.String()))
 	require.Equal(t, http.StatusOK, status)

@@ -41,6 +41,7 @@ func TestAdminManagesOwnUsers(t *testing.T) {
 		{"role mailbox", "info@zonnehuis.example", "algeme"},
 		{"another organisation's domain", "piet@delinde.example", "domein"},
 		{"address taken (case-insensitive)", "Jan.DeVries@Zonnehuis.example", "al in gebruik"},
+		{"the same mailbox with a +tag", "jan.devries+portaal@zonnehuis.example", "al in gebruik"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/zorgkit/zorgkit/consent"
 	"github.com/zorgkit/zorgkit/consent/consenttest"
+	"github.com/zorgkit/zorgkit/consent/store"
 )
 
 // BenchmarkDecide decides on a chain of n events: every decision reads,
@@ -16,7 +17,7 @@ func BenchmarkDecide(b *testing.B) {
 		b.Run(fmt.Sprintf("events=%d", n), func(b *testing.B) {
 			ctx := b.Context()
 			clock := consenttest.NewClock(t0)
-			r, err := consent.New(consent.NewMemoryStore(), consent.Config{Key: consenttest.Key(), Now: clock.Now})
+			r, err := consent.New(store.NewMemory(), consent.Config{Key: consenttest.Key(), Now: clock.Now})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -38,7 +39,7 @@ func BenchmarkDecide(b *testing.B) {
 
 func BenchmarkGive(b *testing.B) {
 	ctx := b.Context()
-	r, err := consent.New(consent.NewMemoryStore(), consent.Config{Key: consenttest.Key()})
+	r, err := consent.New(store.NewMemory(), consent.Config{Key: consenttest.Key()})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -52,26 +53,4 @@ func BenchmarkGive(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-}
-
-func BenchmarkBottomK(b *testing.B) {
-	for _, n := range []int{1_000, 100_000} {
-		b.Run(fmt.Sprintf("population=%d", n), func(b *testing.B) {
-			population, seed := benchPopulation(n)
-			b.ReportAllocs()
-			for b.Loop() {
-				consent.BottomK(seed, 50, population)
-			}
-		})
-	}
-}
-
-// benchPopulation returns n record ids and a seed for the sampling
-// benchmarks.
-func benchPopulation(n int) ([]consent.RecordID, []byte) {
-	population := make([]consent.RecordID, n)
-	for i := range population {
-		population[i] = consent.RecordID(fmt.Sprintf("%032x", i))
-	}
-	return population, []byte("a seed of sixteen bytes or more")
 }

@@ -16,10 +16,21 @@ type ledger struct {
 	// since is the latest moment any statement or evidence outcome took
 	// effect; see ledger.pruned.
 	since time.Time
+	plans []*SamplePlan // in the chain of plans
+	// full is set when the ledger holds every event of the chain, not
+	// only the pruned state of its head.
+	full bool
 }
 
 func newLedger() *ledger {
 	return &ledger{statuses: make(map[RecordID]*Status)}
+}
+
+// fullLedger returns an empty ledger that will hold every event.
+func fullLedger() *ledger {
+	l := newLedger()
+	l.full = true
+	return l
 }
 
 // withdrawal is the client's withdrawal of consent for a purpose, as of a
@@ -29,8 +40,9 @@ type withdrawal struct {
 	purpose Purpose
 	at      time.Time
 	seq     uint64
-	void    bool // entered in error
-	event   *Event
+	named   bool   // a version 1 withdrawal, which names the record withdrawn
+	void    bool   // entered in error
+	event   *Event // in a full ledger
 }
 
 // The kinds of statements, in their order at the same moment: a deny beats a
@@ -99,36 +111,44 @@ func recordStart(r *Record) time.Time {
 
 // apply folds one verified event into the ledger.
 func (l *ledger) apply(e *Event) {
-	l.events = append(l.events, e)
+	if l.full {
+		l.events = append(l.events, e)
+	}
 	l.seq = e.Seq
 	switch e.Kind {
 	case EventGiven:
+		l.advance(e.Consent.GivenAt)
+		l.advance(earlier(recordStart(e.Consent), e.RecordedAt))
 		s := &Status{Record: e.Consent.clone(), seq: e.Seq}
 		s.Events = append(s.Events, e.clone())
 		l.statuses[e.Record] = s
 		l.order = append(l.order, e.Record)
-		l.advance(e.Consent.GivenAt)
-		l.advance(earlier(recordStart(e.Consent), e.RecordedAt))
 		return
 	case EventWithdrawn:
+		l.advance(e.At)
 		w := &withdrawal{id: e.Record, purpose: e.Purpose, at: e.At, seq: e.Seq, event: e}
 		if e.Purpose == "" { // version 1: the purpose of the record withdrawn
+			w.named = true
 			if s := l.statuses[e.Record]; s != nil {
 				w.purpose = s.Record.Purpose
 			}
 		}
 		l.withdrawals = append(l.withdrawals, w)
-		l.advance(e.At)
+		return
+	case EventSamplePlanned:
+		l.plans = append(l.plans, e.Plan)
 		return
 	case EventEnteredInError:
-		if w := l.withdrawal(e.Record); w != nil && e.Record != "" && l.statuses[e.Record] == nil {
+		if w := l.withdrawal(e.Record); w != nil {
 			w.void = true
 			return
 		}
+	case EventEvidenceProduced, EventEvidenceMissing:
+		l.advance(e.At)
 	}
 	s := l.statuses[e.Record]
 	if s == nil {
-		return // verifyChain rejects events about unknown records
+		return // pruned, or unknown, which verifyChain rejects
 	}
 	s.Events = append(s.Events, e.clone())
 	switch e.Kind {
@@ -141,11 +161,9 @@ func (l *ledger) apply(e *Event) {
 	case EventEvidenceProduced:
 		s.Evidence = EvidenceProduced
 		s.suspensions = append(s.suspensions, interval{end: e.At})
-		l.advance(e.At)
 	case EventEvidenceMissing:
 		s.Evidence = EvidenceMissing
 		s.suspensions = append(s.suspensions, interval{start: e.At})
-		l.advance(e.At)
 	}
 }
 
@@ -165,7 +183,7 @@ func earlier(a, b time.Time) time.Time {
 // withdrawal returns the withdrawal with the given id, or nil.
 func (l *ledger) withdrawal(id RecordID) *withdrawal {
 	for _, w := range l.withdrawals {
-		if w.id == id && w.event.Purpose != "" {
+		if w.id == id && !w.named {
 			return w
 		}
 	}
@@ -193,7 +211,7 @@ func (l *ledger) status(id RecordID) *Status {
 		if w.void || w.purpose != s.Record.Purpose {
 			continue
 		}
-		named := w.event.Purpose == "" && w.id == id
+		named := w.named && w.id == id
 		if (named || s.Record.Decision == Permit && !w.at.Before(s.Record.GivenAt)) && (ended == nil || w.at.Before(ended.at)) {
 			ended = w
 		}
@@ -201,7 +219,7 @@ func (l *ledger) status(id RecordID) *Status {
 	if ended != nil {
 		c.WithdrawnAt = ended.at
 		c.Withdrawal = ended.id
-		if ended.event.Purpose != "" { // a version 1 withdrawal is among the record's events already
+		if !ended.named { // a version 1 withdrawal is among the record's events already
 			at := len(c.Events)
 			for at > 0 && c.Events[at-1].Seq > ended.seq {
 				at--

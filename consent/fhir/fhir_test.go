@@ -20,6 +20,7 @@ import (
 	"github.com/zorgkit/zorgkit/consent"
 	"github.com/zorgkit/zorgkit/consent/consenttest"
 	"github.com/zorgkit/zorgkit/consent/fhir"
+	"github.com/zorgkit/zorgkit/consent/store"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -123,7 +124,7 @@ func TestSchemaRejects(t *testing.T) {
 func TestExport(t *testing.T) {
 	ctx := t.Context()
 	clock := consenttest.NewClock(t0)
-	r, err := consent.New(consent.NewMemoryStore(), consent.Config{Key: consenttest.Key(), Now: clock.Now})
+	r, err := consent.New(store.NewMemory(), consent.Config{Key: consenttest.Key(), Now: clock.Now})
 	require.NoError(t, err)
 	by := consent.Actor{User: "u1", Organisation: "org-a"}
 	n := 0

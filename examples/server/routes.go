@@ -54,6 +54,7 @@ func (a *app) routes() http.Handler {
 	mux.Handle("POST /owner/orgs/{id}/reinstate", a.need(fullStage, auditors, a.reinstateOrg))
 	mux.Handle("POST /owner/uploads/{id}/approve", a.need(fullStage, auditors, a.approveUpload))
 	mux.Handle("GET /audit", a.need(fullStage, auditors, a.auditPage))
+	mux.Handle("POST /audit/plan", a.need(fullStage, auditors, a.planSample))
 	mux.Handle("POST /audit/sample", a.need(fullStage, auditors, a.drawSample))
 	mux.Handle("POST /audit/evidence", a.need(fullStage, auditors, a.recordEvidence))
 	mux.Handle("POST /jobs/run", a.need(fullStage, auditors, a.runJobsNow))

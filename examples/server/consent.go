@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/zorgkit/zorgkit/consent"
+	"github.com/zorgkit/zorgkit/consent/accesslog"
+)
+
+// instanceName names this process in the access log (NEN 7513: the
+// application instance): the host and a random suffix, since several
+// processes may run on one host.
+func instanceName() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "unknown-host"
+	}
+	return host + "/" + newID()[:8]
+}
+
+// upgradeConsent writes the heads of the consent chains of a database that
+// was written before heads existed (consent/sqlstore migration 0003): once,
+// when there are events but no head at all. A head that is missing or
+// damaged later is not repaired here: Verify reports it, and the operator
+// repairs it (Registry.RepairHeads) after looking into it.
+func (a *app) upgradeConsent(ctx context.Context) error {
+	var events, heads int
+	if err := a.db.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM consent_events), (SELECT COUNT(*) FROM consent_heads)`).Scan(&events, &heads); err != nil {
+		return err
+	}
+	if events == 0 || heads > 0 {
+		return nil
+	}
+	repaired, err := a.consent.RepairHeads(ctx, consent.Change{
+		By:     consent.Actor{User: "system", Organisation: "portal"},
+		Reason: "upgrade: heads for the chains written before heads existed",
+	})
+	if err != nil {
+		return fmt.Errorf("writing the heads of %d chains: %w", len(repaired), err)
+	}
+	a.log.Info("consent: heads written for the chains of an older store", "chains", len(repaired))
+	return nil
+}
+
+// accessLogKey derives the key of the access log's MAC chains from the
+// consent key, so that the two never share a key.
+func accessLogKey(consentKey []byte) []byte {
+	m := hmac.New(sha256.New, consentKey)
+	m.Write([]byte("zorgkit example portal: access log key"))
+	return m.Sum(nil)
+}
+
+// writeAccessLog seals the entries of one group commit after the last
+// entry of this instance's chain, and inserts them. It reads the chain's
+// head in the transaction, so that a failed transaction leaves nothing to
+// undo, and a second process with the same instance name would fail on the
+// unique (chain, seq) instead of forking the chain.
+func (a *app) writeAccessLog(ctx context.Context, tx *sql.Tx, entries []consent.AccessEntry) error {
+	var head accesslog.Head
+	var seq int64
+	var mac string
+	err := tx.QueryRowContext(ctx, `SELECT seq, mac FROM access_log WHERE chain = $1 ORDER BY seq DESC LIMIT 1`, a.instance).Scan(&seq, &mac)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return err
+	default:
+		b, err := hex.DecodeString(mac)
+		if err != nil {
+			return fmt.Errorf("access log: the MAC of entry %d is not hexadecimal", seq)
+		}
+		head = accesslog.Head{Seq: uint64(seq), MAC: b}
+	}
+	b := batchInsert{tx: tx, dialect: a.dialect, cols: 20,
+		insert: `INSERT INTO access_log (id, at, subject, user_id, on_behalf_of, org_id, purpose, action, allowed, reason, record,
+			instance, address, role, object, error, chain, seq, payload, mac) VALUES `}
+	for _, e := range entries {
+		sealed, err := a.accessSealer.Seal(a.instance, head, e)
+		if err != nil {
+			return err
+		}
+		head = accesslog.Head{Seq: sealed.Seq, MAC: sealed.MAC}
+		if err := b.add(ctx, e.ID, usec(e.Time), string(e.Subject), e.User, e.OnBehalfOf, string(e.Organisation), string(e.Purpose),
+			string(e.Action), e.Allowed, string(e.Reason), string(e.Record), e.Instance, e.Address, e.Role, e.Object, e.Error,
+			a.instance, int64(sealed.Seq), string(sealed.Payload), hex.EncodeToString(sealed.MAC)); err != nil {
+			return err
+		}
+	}
+	return b.flush(ctx)
+}
+
+// verifyAccessLog checks every chain of the access log and returns the head
+// of each, to anchor.
+func (a *app) verifyAccessLog(ctx context.Context) (map[string]accesslog.Head, error) {
+	heads := map[string]accesslog.Head{}
+	var problems []consent.Problem
+	var chains []string
+	rows, err := a.db.QueryContext(ctx, `SELECT DISTINCT chain FROM access_log WHERE chain IS NOT NULL ORDER BY chain`)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		chains = append(chains, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, c := range chains {
+		v := a.accessSealer.NewVerifier(c)
+		for after := int64(0); ; {
+			rows, err := a.db.QueryContext(ctx, `SELECT seq, payload, mac FROM access_log WHERE chain = $1 AND seq > $2 ORDER BY seq LIMIT 1000`, c, after)
+			if err != nil {
+				return nil, err
+			}
+			n := 0
+			for rows.Next() {
+				var seq int64
+				var payload, mac string
+				if err := rows.Scan(&seq, &payload, &mac); err != nil {
+					rows.Close()
+					return nil, err
+				}
+				m, _ := hex.DecodeString(mac)
+				v.Next(uint64(seq), []byte(payload), m)
+				after, n = seq, n+1
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return nil, err
+			}
+			if n == 0 {
+				break
+			}
+		}
+		heads[c] = v.Head()
+		var terr *consent.TamperError
+		if errors.As(v.Err(), &terr) {
+			problems = append(problems, terr.Problems...)
+		}
+	}
+	if len(problems) > 0 {
+		return heads, &consent.TamperError{Problems: problems}
+	}
+	return heads, nil
+}

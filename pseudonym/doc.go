@@ -16,6 +16,12 @@
 // so data made before a rotation is still recognised, decrypted, and found:
 // [Keyring.Pseudonyms] gives a BSN's pseudonym under every key.
 //
+// No value of this package shows key material, whatever prints it: every fmt
+// verb (%p too), slog and encoding/json see key ids only, and the keys
+// themselves are held where reflection cannot reach them, so that %+v of a
+// struct that holds a [Key] by value, or a reflection-based dump of a
+// server's state, does not show them either.
+//
 // Every recipient of pseudonymised data (a municipality, a researcher) gets
 // its own domain, and pseudonyms of two domains cannot be joined without the
 // key. The empty domain "" is the key holder's own.

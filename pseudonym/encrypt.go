@@ -45,13 +45,16 @@ var (
 // changes after [Keyring.FieldCipher] made it: the ciphers of all keys of
 // the ring are made then. After a key rotation, make a new FieldCipher from
 // the new [Keyring]; the old one keeps working for the values it can read.
-// It never shows its keys.
+// It never shows its keys, and keeps them out of reach of reflection (see
+// [Key]).
 type FieldCipher struct {
 	domain   string
-	kid      string                 // of the current key, which encrypts
-	current  cipher.AEAD            // of the current key
-	overhead int                    // of every AEAD: nonce and tag
-	aeads    map[string]cipher.AEAD // by key id, every key of the ring; never written after construction
+	kid      string // of the current key, which encrypts
+	overhead int    // of every AEAD: nonce and tag
+	// aead returns the cipher of key kid, or nil. The closure holds the
+	// ciphers of every key of the ring, made at construction and never
+	// changed.
+	aead func(kid string) cipher.AEAD
 }
 
 // FieldCipher returns a cipher for the fields of domain; "" is the key
@@ -67,8 +70,8 @@ func (r *Keyring) FieldCipher(domain string) (*FieldCipher, error) {
 		aeads[k.id] = a
 	}
 	kid := r.Current().id
-	current := aeads[kid]
-	return &FieldCipher{domain: domain, kid: kid, current: current, overhead: current.Overhead(), aeads: aeads}, nil
+	aead := func(kid string) cipher.AEAD { return aeads[kid] }
+	return &FieldCipher{domain: domain, kid: kid, overhead: aeads[kid].Overhead(), aead: aead}, nil
 }
 
 // fieldAEAD returns AES-256-GCM with random nonces under k's field key for
@@ -125,7 +128,7 @@ func (c *FieldCipher) AppendEncrypt(dst []byte, field string, plaintext []byte) 
 	dst = grow(dst, encLen+sealedLen+aadLen(c.kid, field))
 	sealedAt := start + encLen
 	aad := appendAAD(dst[sealedAt+sealedLen:sealedAt+sealedLen], c.kid, field)
-	sealed := c.current.Seal(dst[sealedAt:sealedAt:sealedAt+sealedLen], nil, plaintext, aad)
+	sealed := c.aead(c.kid).Seal(dst[sealedAt:sealedAt:sealedAt+sealedLen], nil, plaintext, aad)
 	b64.Encode(dst[start:], sealed)
 	return dst[:start+encLen]
 }
@@ -153,8 +156,8 @@ func (c *FieldCipher) Decrypt(field, text string) ([]byte, error) {
 		return nil, ErrCiphertext
 	}
 	sealed := buf[:n:n]
-	aead, ok := c.aeads[kid]
-	if !ok {
+	aead := c.aead(kid)
+	if aead == nil {
 		return nil, ErrUnknownKey
 	}
 	aad := appendAAD(buf[n:n], kid, field)

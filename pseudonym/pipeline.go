@@ -104,11 +104,21 @@ func (p *Processor) run(ctx context.Context, in io.Reader, s sink) (*Report, err
 	if err != nil {
 		return report, err
 	}
-	r, enc, err := decode(in, p.Encoding)
+	r, enc, sniff, err := decode(in, p.Encoding)
 	if err != nil {
 		return report, fmt.Errorf("pseudonym: reading the file: %w", err)
 	}
 	report.Encoding = enc
+	if sniff != nil {
+		// The encoding is decided on the first byte that is not ASCII,
+		// which the reading goroutines meet; the report learns it at the
+		// end, when they have stopped.
+		defer func() {
+			if sniff.decided {
+				report.Encoding, report.EncodingLine = sniff.enc, sniff.line
+			}
+		}()
+	}
 	f := &framer{r: r, comma: pl.comma, fixed: pl.fixed != nil, maxRow: pl.maxRow, line: 1}
 	if f.fixed {
 		f.comma = pl.outComma
@@ -167,6 +177,9 @@ func (p *Processor) run(ctx context.Context, in io.Reader, s sink) (*Report, err
 	wg.Wait()
 	if err := context.Cause(ctx); err != nil {
 		return report, err
+	}
+	if report.Rows.Read == 0 {
+		return report, ErrNoRows
 	}
 	return report, nil
 }

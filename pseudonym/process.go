@@ -24,6 +24,10 @@ var (
 	// does not fit the column policy: a column it names is missing, or a
 	// column has no rule. The message names the column, never a cell.
 	ErrHeader = errors.New("pseudonym: the file's columns do not match the column policy")
+
+	// ErrNoRows means the file holds no data row: it is empty, or has
+	// only a header or blank lines. Nothing was written but the header.
+	ErrNoRows = errors.New("pseudonym: the file has no data rows")
 )
 
 // An Action is what a [Processor] does with a column.
@@ -79,8 +83,11 @@ type Encoding uint8
 const (
 	// DetectEncoding reads a file with a byte-order mark as what the mark
 	// says (UTF-8 or UTF-16), a file whose first 64 KiB are valid UTF-8
-	// as UTF-8, and any other file as Windows-1252 (what Excel writes as
-	// "CSV" on Dutch Windows).
+	// with a character that is not ASCII as UTF-8, and one whose first 64
+	// KiB are not valid UTF-8 as Windows-1252 (what Excel writes as "CSV"
+	// on Dutch Windows). A file whose first 64 KiB are ASCII is decided on
+	// its first byte that is not: UTF-8 if that byte starts a valid UTF-8
+	// character, Windows-1252 otherwise; [Report.EncodingLine] says where.
 	DetectEncoding Encoding = iota
 	UTF8                    // UTF-8, with or without a byte-order mark
 	Windows1252             // Windows-1252 (CP1252), as Dutch Windows writes text
@@ -216,9 +223,10 @@ type Row struct {
 
 // Process reads a file from in, applies the column policy, and writes the
 // result to out as a delimited file. It returns the report, also with an
-// error, which stops the file: an error from in or out, ctx's, ErrConfig, or
-// ErrHeader. Rows written before an error stay written; the Report says how
-// many.
+// error, which stops the file: an error from in or out, ctx's, ErrConfig,
+// ErrHeader, or ErrNoRows for a file without data rows (never "0 rows read"
+// and success). Rows written before an error stay written; the Report says
+// how many.
 //
 // Process never creates a temporary file; in may be an HTTP request body.
 // Cancelling ctx stops the work after the reads and writes in progress.
@@ -404,10 +412,12 @@ func (pl *plan) resolve() error {
 			}
 			actions[i] = p.Other
 		}
-		if a == Pseudonymise && pl.names != nil && pl.fixed == nil && looksLikeNumber(pl.names[i]) {
-			// A header cell that looks like a BSN: the first row is
-			// data, and would be copied to the output as a header.
-			return fmt.Errorf("%w: the header of column %d looks like a BSN: does the file have a header row? Set Header accordingly", ErrHeader, i+1)
+		if pl.names != nil && pl.fixed == nil && looksLikeNumber(pl.names[i]) {
+			// A header cell that holds a number as long as a BSN, in any
+			// column: the first row is data (or the whole file was read
+			// as one line), and would be copied to the output as a
+			// header. Whatever the policy, it is never written.
+			return fmt.Errorf("%w: the header of column %d holds a number as long as a BSN: does the file have a header row, and line ends? Set Header accordingly", ErrHeader, i+1)
 		}
 	}
 	for i, a := range actions {

@@ -55,6 +55,7 @@ const (
 	msgFlagged       = " (kept, flagged)"
 	msgSummary       = "rows read: %d, written: %d (of which flagged: %d), rejected: %d\n"
 	msgOmitted       = "… and %d more problems\n"
+	msgEncodingLate  = "character encoding: %s, decided at line %s (the lines before it are ASCII)\n"
 )
 
 var messages = newCatalog()
@@ -81,6 +82,7 @@ func newCatalog() catalog.Catalog {
 	set(msgFlagged, " (behouden, gemarkeerd)", msgFlagged)
 	set(msgSummary, "rijen gelezen: %d, geschreven: %d (waarvan gemarkeerd: %d), afgewezen: %d\n", msgSummary)
 	set(msgOmitted, "… en nog %d problemen\n", msgOmitted)
+	set(msgEncodingLate, "tekenset: %s, vastgesteld op regel %s (de regels ervoor zijn ASCII)\n", msgEncodingLate)
 	return b
 }
 
@@ -157,6 +159,11 @@ type Report struct {
 	Comma    rune
 	Encoding Encoding
 	Columns  []string
+
+	// EncodingLine is set when DetectEncoding found the first 64 KiB of
+	// the file ASCII and decided on the first byte that is not: the line
+	// of that byte. Encoding then says what it decided.
+	EncodingLine int
 }
 
 // WriteText writes the report for users in the language closest to tag
@@ -165,6 +172,11 @@ func (r *Report) WriteText(w io.Writer, tag language.Tag) error {
 	pr := printer(tag)
 	if _, err := pr.Fprintf(w, msgSummary, r.Rows.Read, r.Rows.Written, r.Rows.Flagged, r.Rows.Rejected); err != nil {
 		return err
+	}
+	if r.EncodingLine > 0 {
+		if _, err := pr.Fprintf(w, msgEncodingLate, r.Encoding, strconv.Itoa(r.EncodingLine)); err != nil {
+			return err
+		}
 	}
 	for _, p := range r.Problems {
 		if _, err := fmt.Fprintln(w, p.Text(tag)); err != nil {

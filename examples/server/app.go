@@ -19,6 +19,9 @@ import (
 	"github.com/zorgkit/zorgkit/consent/accesslog"
 	"github.com/zorgkit/zorgkit/consent/sqlstore"
 	"github.com/zorgkit/zorgkit/password"
+	"github.com/zorgkit/zorgkit/password/otp"
+	"github.com/zorgkit/zorgkit/password/reset"
+	"github.com/zorgkit/zorgkit/password/throttle"
 	"github.com/zorgkit/zorgkit/pseudonym"
 )
 
@@ -40,12 +43,12 @@ type app struct {
 	keys    secrets
 	pages   map[string]*template.Template
 
-	policy   password.Policy
+	policy   *password.Policy
 	hasher   *password.Hasher
-	codes    *password.LoginCodes
-	resets   *password.Resets
-	throttle *password.Throttle
-	totp     *password.TOTP
+	codes    *otp.OutOfBand
+	resets   *reset.Issuer
+	throttle *throttle.Throttle
+	totp     *otp.TOTP
 	sender   Sender
 	// transports deliver the outbox by channel (email, sms).
 	transports map[string]transport
@@ -60,8 +63,10 @@ type app struct {
 	accessSealer *accesslog.Sealer
 	accessLog    *groupCommit[consent.AccessEntry]
 
-	kick       chan struct{} // runs the job scheduler now
-	answerTime time.Duration // least time of a login or reset answer
+	metrics    *metrics
+	kick       chan struct{}   // runs the job scheduler now
+	answerTime time.Duration   // least time of a login or reset answer
+	hashParams password.Params // argon2id parameters; zero: the defaults
 }
 
 // newApp opens the database, loads the keys and builds the portal; in demo
@@ -89,11 +94,12 @@ func openApp(ctx context.Context, cfg config, out io.Writer) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, d, err := openDB(ctx, cfg)
+	m := newMetrics()
+	db, d, err := openDBObserved(ctx, cfg, m.sqliteWrite)
 	if err != nil {
 		return nil, err
 	}
-	a := &app{cfg: cfg, db: db, dialect: d, log: log, out: out, now: time.Now, keys: keys, kick: make(chan struct{}, 1), outboxKick: make(chan struct{}, 1), answerTime: defaultAnswerTime}
+	a := &app{cfg: cfg, db: db, dialect: d, log: log, out: out, now: time.Now, keys: keys, metrics: m, kick: make(chan struct{}, 1), outboxKick: make(chan struct{}, 1), answerTime: defaultAnswerTime}
 	if a.lookupDomain, err = lookupDomain(ctx, db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("pseudonym domains: %w", err)
@@ -106,26 +112,19 @@ func openApp(ctx context.Context, cfg config, out io.Writer) (*app, error) {
 		db.Close()
 		return nil, fmt.Errorf("consent: %w", err)
 	}
+	if err := a.checkChannels(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return a, nil
 }
 
 // init builds the zorgkit pieces from the configuration and keys. Tests call
 // it again after replacing the clock.
 func (a *app) init() error {
-	switch a.cfg.Policy {
-	case "portero":
-		a.policy = password.Portero()
-	case "almere":
-		a.policy = password.Almere()
-	case "nist":
-		a.policy = password.NIST(true, "zorgkit", "portaal")
+	if err := a.initAuth(); err != nil {
+		return err
 	}
-	store := authStore{db: a.db}
-	a.hasher = &password.Hasher{Pepper: a.keys.Pepper}
-	a.throttle = &password.Throttle{Store: store, Now: a.clock}
-	a.codes = &password.LoginCodes{Key: a.keys.Code, Store: store, Throttle: a.throttle, Now: a.clock}
-	a.resets = &password.Resets{Store: store, Now: a.clock}
-	a.totp = &password.TOTP{Now: a.clock}
 	if a.sender == nil {
 		a.sender = &outbox{a: a}
 	}
@@ -162,6 +161,7 @@ func (a *app) init() error {
 	}
 
 	a.accessLog = newGroupCommit(a.db, accessLogBatch, a.writeAccessLog)
+	a.accessLog.observe = a.metrics.accessLogCommit
 	cstore, err := sqlstore.New(a.db, sqlstore.Dialect(a.dialect))
 	if err != nil {
 		return err

@@ -365,5 +365,8 @@ func (a *app) logAccess(ctx context.Context, e consent.AccessEntry) error {
 	if e.Time.IsZero() {
 		e.Time = a.now()
 	}
-	return a.accessLog.add(ctx, e)
+	start := time.Now()
+	err := a.accessLog.add(ctx, e)
+	a.metrics.accessLogged(time.Since(start), err)
+	return err
 }

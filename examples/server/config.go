@@ -16,20 +16,21 @@ import (
 // config is the portal's configuration, from flags with environment variables
 // as fallback.
 type config struct {
-	Addr        string        // listen address
-	DebugAddr   string        // listen address of the profiles (and metrics); empty: none
-	DataDir     string        // SQLite database, generated demo keys
-	DatabaseURL string        // PostgreSQL DSN; empty means SQLite in DataDir
-	KeyFile     string        // secrets; generated in demo mode when missing
-	Policy      string        // password policy: portero, almere or nist
-	Demo        bool          // seed demo data and generate missing keys
-	TLSCert     string        // certificate file; TLS when set with TLSKey
-	TLSKey      string        // private key file
-	JobsAt      string        // time of day (HH:MM, local) of the nightly job
-	RunJobsNow  bool          // run the processing job once at start
-	IdleTimeout time.Duration // session idle timeout
-	MaxSession  time.Duration // session absolute lifetime
-	MaxUpload   int64         // upload size limit in bytes
+	Addr         string        // listen address
+	DebugAddr    string        // listen address of the profiles and /metrics; empty: none
+	MetricsToken string        // bearer token for /metrics on Addr; empty: /metrics only on DebugAddr
+	DataDir      string        // SQLite database, generated demo keys
+	DatabaseURL  string        // PostgreSQL DSN; empty means SQLite in DataDir
+	KeyFile      string        // secrets; generated in demo mode when missing
+	Policy       string        // password policy: portero, almere or nist
+	Demo         bool          // seed demo data and generate missing keys
+	TLSCert      string        // certificate file; TLS when set with TLSKey
+	TLSKey       string        // private key file
+	JobsAt       string        // time of day (HH:MM, local) of the nightly job
+	RunJobsNow   bool          // run the processing job once at start
+	IdleTimeout  time.Duration // session idle timeout
+	MaxSession   time.Duration // session absolute lifetime
+	MaxUpload    int64         // upload size limit in bytes
 
 	Lease           time.Duration // how long a dead instance's upload or job waits to be taken over
 	UploadIdle      time.Duration // an upload that sends nothing for this long is abandoned
@@ -89,7 +90,8 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		return def
 	}
 	fs.StringVar(&c.Addr, "addr", env("ZORGKIT_ADDR", "localhost:8080"), "listen `address` (ZORGKIT_ADDR)")
-	fs.StringVar(&c.DebugAddr, "debug-addr", env("ZORGKIT_DEBUG_ADDR", ""), "listen `address` of the Go profiles, such as 127.0.0.1:6060; keep it off the network; empty: none (ZORGKIT_DEBUG_ADDR)")
+	fs.StringVar(&c.DebugAddr, "debug-addr", env("ZORGKIT_DEBUG_ADDR", ""), "listen `address` of /metrics and the Go profiles, such as 127.0.0.1:6060; keep it off the public network; empty: none (ZORGKIT_DEBUG_ADDR)")
+	metricsTokenFile := fs.String("metrics-token-file", env("ZORGKIT_METRICS_TOKEN_FILE", ""), "`file` with a bearer token of at least 32 characters: /metrics is then also served on the portal's address, to requests with that token (ZORGKIT_METRICS_TOKEN_FILE)")
 	fs.StringVar(&c.DataDir, "data", env("ZORGKIT_DATA", "zorgkit-data"), "data `directory` for the SQLite database and demo keys (ZORGKIT_DATA)")
 	fs.StringVar(&c.DatabaseURL, "database-url", env("ZORGKIT_DATABASE_URL", ""), "PostgreSQL `DSN`; empty means SQLite in the data directory (ZORGKIT_DATABASE_URL)")
 	fs.StringVar(&c.KeyFile, "key-file", env("ZORGKIT_KEY_FILE", ""), "secrets `file` (JSON); default keys.json in the data directory (ZORGKIT_KEY_FILE)")
@@ -155,6 +157,16 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return config{}, errors.New("-tls-cert and -tls-key go together: give both or neither")
+	}
+	if *metricsTokenFile != "" {
+		b, err := os.ReadFile(*metricsTokenFile)
+		if err != nil {
+			return config{}, fmt.Errorf("-metrics-token-file: %w", err)
+		}
+		c.MetricsToken = strings.TrimSpace(string(b))
+		if len(c.MetricsToken) < 32 {
+			return config{}, errors.New("-metrics-token-file: the token has fewer than 32 characters; generate a random one, for example with: openssl rand -hex 32")
+		}
 	}
 	if c.KeyFile == "" {
 		c.KeyFile = filepath.Join(c.DataDir, "keys.json")

@@ -78,18 +78,28 @@ func (a *app) writeAccessLog(ctx context.Context, tx *sql.Tx, entries []consent.
 		}
 		head = accesslog.Head{Seq: uint64(seq), MAC: b}
 	}
-	b := batchInsert{tx: tx, dialect: a.dialect, cols: 20,
-		insert: `INSERT INTO access_log (id, at, subject, user_id, on_behalf_of, org_id, purpose, action, allowed, reason, record,
-			instance, address, role, object, error, chain, seq, payload, mac) VALUES `}
+	// On PostgreSQL in multi-row INSERTs (one round trip), on SQLite one
+	// prepared INSERT per entry (no round trips to save, and a statement
+	// text per batch size would be parsed anew each time).
+	const insert = `INSERT INTO access_log (id, at, subject, user_id, on_behalf_of, org_id, purpose, action, allowed, reason, record,
+		instance, address, role, object, error, chain, seq, payload, mac) VALUES `
+	b := batchInsert{tx: tx, dialect: a.dialect, cols: 20, insert: insert}
 	for _, e := range entries {
 		sealed, err := a.accessSealer.Seal(a.instance, head, e)
 		if err != nil {
 			return err
 		}
 		head = accesslog.Head{Seq: sealed.Seq, MAC: sealed.MAC}
-		if err := b.add(ctx, e.ID, usec(e.Time), string(e.Subject), e.User, e.OnBehalfOf, string(e.Organisation), string(e.Purpose),
+		row := []any{e.ID, usec(e.Time), string(e.Subject), e.User, e.OnBehalfOf, string(e.Organisation), string(e.Purpose),
 			string(e.Action), e.Allowed, string(e.Reason), string(e.Record), e.Instance, e.Address, e.Role, e.Object, e.Error,
-			a.instance, int64(sealed.Seq), string(sealed.Payload), hex.EncodeToString(sealed.MAC)); err != nil {
+			a.instance, int64(sealed.Seq), string(sealed.Payload), hex.EncodeToString(sealed.MAC)}
+		if a.dialect == sqlite {
+			if _, err := tx.ExecContext(ctx, insert+`($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`, row...); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := b.add(ctx, row...); err != nil {
 			return err
 		}
 	}

@@ -48,6 +48,12 @@ const (
 // openDB opens PostgreSQL when a DSN is configured, else SQLite in the data
 // directory, and applies the migrations.
 func openDB(ctx context.Context, cfg config) (*sql.DB, dialect, error) {
+	return openDBObserved(ctx, cfg, nil)
+}
+
+// openDBObserved is openDB whose SQLite writers report to onWrite, if not
+// nil, how long each waited for the write lock.
+func openDBObserved(ctx context.Context, cfg config, onWrite func(time.Duration)) (*sql.DB, dialect, error) {
 	var (
 		db  *sql.DB
 		d   dialect
@@ -81,7 +87,9 @@ func openDB(ctx context.Context, cfg config) (*sql.DB, dialect, error) {
 		// after each checkpoint.
 		dsn := "file:" + path + "?_txlock=immediate&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)" +
 			"&_pragma=auto_vacuum(2)&_pragma=journal_size_limit(67108864)"
-		db = sql.OpenDB(newSQLiteConnector(dsn, 10*time.Second))
+		conn := newSQLiteConnector(dsn, 10*time.Second)
+		conn.onWrite = onWrite
+		db = sql.OpenDB(conn)
 		// Every connection is a file handle, a page cache and the schema
 		// parsed once: keep them all rather than open and parse anew for
 		// each burst (database/sql keeps two idle ones by default, which

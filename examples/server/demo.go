@@ -11,7 +11,7 @@ import (
 	"github.com/zorgkit/zorgkit/bsn"
 	"github.com/zorgkit/zorgkit/bsn/bsntest"
 	"github.com/zorgkit/zorgkit/consent"
-	"github.com/zorgkit/zorgkit/password"
+	"github.com/zorgkit/zorgkit/password/email"
 )
 
 // The demo's organisations. The domains use the reserved .example top-level
@@ -63,15 +63,15 @@ func (a *app) seedDemo(ctx context.Context) (map[string]string, error) {
 	users := map[string]*user{}
 	passwords := map[string]string{}
 	for _, du := range demoUsers {
-		pw, err := a.policy.TemporaryPassword() // a random password that meets the policy
+		pw, err := a.policy.TemporaryPassword(nil) // a random password that meets the policy
 		if err != nil {
 			return nil, err
 		}
-		hash, err := a.hasher.Hash(pw)
+		hash, err := a.hasher.Hash(ctx, pw)
 		if err != nil {
 			return nil, err
 		}
-		key, err := password.NormalizeEmail(du.email)
+		key, err := email.Normalize(du.email)
 		if err != nil {
 			return nil, err
 		}

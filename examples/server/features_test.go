@@ -18,7 +18,7 @@ import (
 	"github.com/zorgkit/zorgkit/consent/consenttest"
 	"github.com/zorgkit/zorgkit/consent/sqlstore"
 	"github.com/zorgkit/zorgkit/consent/store"
-	"github.com/zorgkit/zorgkit/password"
+	"github.com/zorgkit/zorgkit/password/otp"
 )
 
 func TestTOTP(t *testing.T) {
@@ -33,10 +33,10 @@ func TestTOTP(t *testing.T) {
 	require.NoError(t, err)
 
 	status, _ := b.post("/account/totp", url.Values{"pending": {pending}, "code": {"000000"}})
-	if password.TOTPCode(secret, p.clock.Now()) != "000000" {
+	if otp.TOTPAt(secret, p.clock.Now()) != "000000" {
 		assert.Equal(t, http.StatusUnprocessableEntity, status, "a wrong code does not enrol")
 	}
-	status, body = b.post("/account/totp", url.Values{"pending": {pending}, "code": {password.TOTPCode(secret, p.clock.Now())}})
+	status, body = b.post("/account/totp", url.Values{"pending": {pending}, "code": {otp.TOTPAt(secret, p.clock.Now())}})
 	require.Equal(t, http.StatusOK, status, text(body))
 	assert.Contains(t, body, `id="done"`)
 
@@ -44,7 +44,7 @@ func TestTOTP(t *testing.T) {
 	b.post("/logout", nil)
 	p.clock.Advance(time.Minute)
 	b.post("/login", url.Values{"username": {"jdevries"}, "password": {p.passwords["jdevries"]}})
-	code := password.TOTPCode(secret, p.clock.Now())
+	code := otp.TOTPAt(secret, p.clock.Now())
 	status, body = b.post("/login/code", url.Values{"code": {code}})
 	require.Equal(t, http.StatusOK, status, text(body))
 	assert.Contains(t, body, `id="whoami"`)

@@ -171,7 +171,10 @@ func seededTemplate(t testing.TB) *seededDB {
 		defer a.Close()
 		a.now = func() time.Time { return startTime }
 		a.sender = &recorder{}
-		a.hasher.Params = cheapParams
+		a.hashParams = cheapParams
+		if tmpl.err = a.initAuth(); tmpl.err != nil {
+			return
+		}
 		if tmpl.passwords, tmpl.err = a.seedDemo(context.Background()); tmpl.err != nil {
 			return
 		}
@@ -201,7 +204,8 @@ func startTestPortal(t testing.TB, cfg config, seed bool) *testPortal {
 	a.now = p.clock.Now
 	a.sender = p.sent
 	a.answerTime = 0
-	a.hasher.Params = cheapParams
+	a.hashParams = cheapParams
+	require.NoError(t, a.initAuth())
 	p.a = a
 	if seed {
 		p.passwords, err = a.seedDemo(context.Background())

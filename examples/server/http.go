@@ -6,16 +6,21 @@ import (
 	"encoding/json"
 	"errors"
 	"html/template"
+	"io/fs"
 	"net/http"
 	"runtime/debug"
 	"time"
 )
 
 // securityHeaders sets the headers every response carries: no inline script,
-// no framing, no MIME sniffing, no referrer leaving the site.
-func securityHeaders(next http.Handler) http.Handler {
+// no framing, no MIME sniffing, no referrer leaving the site, no copy in any
+// cache (pages show personal data); with hsts, HTTPS only from now on.
+func securityHeaders(next http.Handler, hsts bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
+		if hsts {
+			h.Set("Strict-Transport-Security", hstsHeader)
+		}
 		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
@@ -24,6 +29,32 @@ func securityHeaders(next http.Handler) http.Handler {
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
 		next.ServeHTTP(w, r)
 	})
+}
+
+// staticFiles serves the files of fsys under /static/, and nothing else: a
+// directory is not found, so never listed. They hold no personal data, so
+// they may be cached for an hour.
+func staticFiles(fsys fs.FS) http.Handler {
+	files := http.StripPrefix("/static/", http.FileServerFS(filesOnly{fsys}))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		files.ServeHTTP(w, r)
+	})
+}
+
+// filesOnly is fsys without its directories.
+type filesOnly struct{ fs.FS }
+
+func (f filesOnly) Open(name string) (fs.File, error) {
+	file, err := f.FS.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := file.Stat(); err != nil || st.IsDir() {
+		file.Close()
+		return nil, fs.ErrNotExist
+	}
+	return file, nil
 }
 
 // statusRecorder remembers the status code for the access log.
@@ -50,8 +81,11 @@ func (a *app) logRequests(next http.Handler) http.Handler {
 				a.log.ErrorContext(r.Context(), "panic", "value", v, "stack", string(debug.Stack()))
 				http.Error(rec, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 			}
+			d := time.Since(start)
 			a.log.InfoContext(r.Context(), "request", "method", r.Method, "path", r.URL.Path,
-				"status", rec.status, "duration", time.Since(start).Round(time.Microsecond))
+				"status", rec.status, "duration", d.Round(time.Microsecond))
+			// The ServeMux has set the pattern it matched on r itself.
+			a.metrics.request(r.Pattern, rec.status, d)
 		}()
 		next.ServeHTTP(rec, r)
 	})

@@ -111,7 +111,9 @@ func (a *app) runNextJob(ctx context.Context, instance string) (bool, error) {
 	defer cancel(nil)
 	go a.heartbeat(jctx, cancel, `UPDATE jobs SET lease_until = $2 + $3 WHERE id = $1 AND state = 'running' AND instance = $4`,
 		id, a.cfg.Lease.Microseconds(), instance)
+	start := time.Now()
 	detail, jobErr := a.processUploads(jctx)
+	a.metrics.job(start, jobErr)
 	if cause := context.Cause(jctx); jobErr != nil && errors.Is(cause, errLeaseLost) {
 		return true, fmt.Errorf("job %s: %w", id, cause) // the instance that took over finishes it
 	}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/zorgkit/zorgkit/password"
+	"github.com/zorgkit/zorgkit/password/otp"
 )
 
 // home is the dashboard: what this user can do.
@@ -26,7 +26,7 @@ type totpPage struct {
 // totpForm starts enrolment of an authenticator app: a new secret, shown once.
 func (a *app) totpForm(w http.ResponseWriter, r *http.Request) {
 	u := userFrom(r.Context())
-	secret, err := password.NewTOTPSecret()
+	secret, err := otp.NewTOTPSecret()
 	if err != nil {
 		a.serverError(w, r, err)
 		return
@@ -37,7 +37,7 @@ func (a *app) totpForm(w http.ResponseWriter, r *http.Request) {
 func (a *app) totpPage(u *user, secret []byte, msg string) totpPage {
 	return totpPage{
 		Secret:  base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(secret),
-		URI:     password.TOTPKeyURI("zorgkit portaal", u.Username, secret),
+		URI:     otp.TOTPKeyURI("zorgkit portaal", u.Username, secret),
 		Pending: a.field.Encrypt("totp.pending:"+u.ID, secret),
 		Error:   msg,
 	}
@@ -55,7 +55,7 @@ func (a *app) enrolTOTP(w http.ResponseWriter, r *http.Request) {
 	}
 	step, err := a.totp.Verify(secret, strings.TrimSpace(r.PostFormValue("code")), 0)
 	if err != nil {
-		if errors.Is(err, password.ErrWrongCode) || errors.Is(err, password.ErrCodeUsed) {
+		if errors.Is(err, otp.ErrWrong) || errors.Is(err, otp.ErrUsed) {
 			a.render(w, r, http.StatusUnprocessableEntity, "totp", a.totpPage(u, secret, "De code klopt niet. Controleer de tijd op uw telefoon en probeer het opnieuw."))
 			return
 		}

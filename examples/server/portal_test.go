@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -20,8 +21,12 @@ import (
 
 	"github.com/zorgkit/zorgkit/bsn"
 	"github.com/zorgkit/zorgkit/bsn/bsntest"
-	"github.com/zorgkit/zorgkit/password"
-	"github.com/zorgkit/zorgkit/password/passwordtest"
+	"github.com/zorgkit/zorgkit/password/otp"
+	"github.com/zorgkit/zorgkit/password/otp/otptest"
+	"github.com/zorgkit/zorgkit/password/reset"
+	"github.com/zorgkit/zorgkit/password/reset/resettest"
+	"github.com/zorgkit/zorgkit/password/throttle"
+	"github.com/zorgkit/zorgkit/password/throttle/throttletest"
 )
 
 func TestAdminManagesOwnUsers(t *testing.T) {
@@ -95,7 +100,7 @@ func TestIsolation(t *testing.T) {
 		Role: roleAdmin, PasswordSet: p.clock.Now(), Created: p.clock.Now()}
 	pw := "Linde!Beheer2026"
 	var err error
-	lindeAdmin.Hash, err = p.a.hasher.Hash(pw)
+	lindeAdmin.Hash, err = p.a.hasher.Hash(context.Background(), pw)
 	require.NoError(t, err)
 	require.NoError(t, p.a.insertUser(ctx, lindeAdmin, "lars@delinde.example"))
 	la := p.browser()
@@ -421,24 +426,24 @@ func TestTwoInstancesShareSessions(t *testing.T) {
 	assert.Equal(t, http.StatusOK, status)
 }
 
-// TestAuthStore runs the password package's conformance tests against the
-// portal's SQL store.
+// TestAuthStore runs the conformance tests of the password subpackages
+// against the portal's SQL stores.
 func TestAuthStore(t *testing.T) {
-	newStore := func(t testing.TB) authStore {
+	newDB := func(t testing.TB) *sql.DB {
 		cfg, err := parseConfig([]string{"-data", t.TempDir()}, func(string) string { return "" })
 		require.NoError(t, err)
 		db, _, err := openDB(context.Background(), cfg)
 		require.NoError(t, err)
 		t.Cleanup(func() { db.Close() })
-		return authStore{db: db}
+		return db
 	}
 	t.Run("codes", func(t *testing.T) {
-		passwordtest.TestCodeStore(t, func(t testing.TB) password.CodeStore { return newStore(t) })
+		otptest.TestStore(t, func(t testing.TB) otp.Store { return codeStore{newDB(t)} })
 	})
 	t.Run("resets", func(t *testing.T) {
-		passwordtest.TestResetStore(t, func(t testing.TB) password.ResetStore { return newStore(t) })
+		resettest.TestStore(t, func(t testing.TB) reset.Store { return resetStore{newDB(t)} })
 	})
 	t.Run("throttle", func(t *testing.T) {
-		passwordtest.TestThrottleStore(t, func(t testing.TB) password.ThrottleStore { return newStore(t) })
+		throttletest.TestStore(t, func(t testing.TB) throttle.Store { return throttleStore{newDB(t)} })
 	})
 }

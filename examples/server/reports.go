@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -88,9 +89,12 @@ func (a *app) reports(ctx context.Context, u *user) (reportsPage, error) {
 	if u.Role == roleUser || u.Role == roleAdmin {
 		out.Audience = "eigen gegevens van " + u.Org.Name
 		view, err := tables.OwnerView(u.OrgID)
-		if err != nil {
+		switch {
+		case errors.Is(err, disclosure.ErrUnknownContributor):
 			// No records of this provider yet.
 			return reportsPage{Audience: out.Audience, Empty: true}, nil
+		case err != nil:
+			return reportsPage{}, err
 		}
 		for _, t := range view.Tables() {
 			out.Tables = append(out.Tables, renderReport(t.Name(), t.Dimensions(), t.Measures(), t.Rows(), names, rowFilter{provider: u.OrgID}))

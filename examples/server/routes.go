@@ -16,8 +16,11 @@ import (
 func (a *app) routes() http.Handler {
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(staticFS, "static")
-	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	mux.Handle("GET /static/", staticFiles(static))
 	mux.HandleFunc("GET /healthz", a.healthz)
+	if a.cfg.MetricsToken != "" {
+		mux.Handle("GET /metrics", a.metrics.handler(a.cfg.MetricsToken))
+	}
 
 	// Logging in and out, passwords.
 	mux.HandleFunc("GET /login", a.loginForm)
@@ -80,7 +83,12 @@ func (a *app) routes() http.Handler {
 	mux.Handle("GET /api/uploads/{id}", a.need(fullStage, uploaders, a.apiUpload))
 
 	csrf := http.NewCrossOriginProtection()
-	return securityHeaders(a.logRequests(csrf.Handler(mux)))
+	// Behind a proxy that rewrites Host, the browser's Origin is still the
+	// public address: the portal's own origin.
+	if err := csrf.AddTrustedOrigin(a.cfg.BaseURL); err != nil && a.cfg.BaseURL != "" {
+		panic(err) // parseConfig checked it
+	}
+	return a.withClientAddr(securityHeaders(a.logRequests(csrf.Handler(mux)), a.secureCookies()))
 }
 
 // Which login stages a route accepts.

@@ -104,6 +104,27 @@ func (o *outbox) enqueue(ctx context.Context, to *user, channel, address, subjec
 	return nil
 }
 
+// checkChannels refuses to start when users get their codes through a
+// channel that has no transport: their logins would fail.
+func (a *app) checkChannels(ctx context.Context) error {
+	for _, ch := range []string{"email", "sms"} {
+		if a.transports[ch] != nil {
+			continue
+		}
+		var n int
+		if err := a.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE channel = $1 AND deactivated_at = 0`, ch).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 && ch == "sms" {
+			return fmt.Errorf("%d users get their login code by SMS, and no SMS gateway is configured: set -sms-url (ZORGKIT_SMS_URL) and ZORGKIT_SMS_TOKEN, or give those users e-mail", n)
+		}
+		if n > 0 {
+			return fmt.Errorf("%d users get their login code by e-mail, and no mail server is configured: set -smtp-addr (ZORGKIT_SMTP_ADDR) and -mail-from (ZORGKIT_MAIL_FROM)", n)
+		}
+	}
+	return nil
+}
+
 // envelope is one message as a transport delivers it.
 type envelope struct {
 	ID       string // the outbox row: the same on every attempt
@@ -221,6 +242,7 @@ func (a *app) claimNext(ctx context.Context) (*claim, error) {
 		}
 		if giveUp <= now {
 			a.log.Warn("outbox: gave up delivery", "message", c.ID, "user", c.UserID, "subject", c.Subject, "channel", c.Channel, "attempts", c.Attempts-1)
+			a.metrics.delivery(c.Subject, c.Channel, "given_up")
 			if err := a.closeMessage(ctx, c, outboxFailed, "given up: expired before delivery"); err != nil {
 				return nil, err
 			}
@@ -251,6 +273,7 @@ func (a *app) transmit(ctx context.Context, c *claim) error {
 // finish records the outcome of a delivery: sent, failed for good, or queued
 // for a retry with exponential back-off.
 func (a *app) finish(ctx context.Context, c *claim, deliveryErr error) error {
+	a.metrics.delivery(c.Subject, c.Channel, deliveryOutcome(deliveryErr))
 	if deliveryErr == nil {
 		return a.closeMessage(ctx, c, outboxSent, "")
 	}

@@ -249,10 +249,13 @@ func (a *app) receive(ctx context.Context, u *user, file io.Reader) (*upload, er
 	go a.heartbeat(rctx, cancel, `UPDATE uploads SET heartbeat_at = $2 WHERE id = $1 AND status = 'receiving'`, up.ID)
 
 	report, chunks, err := a.pseudonymiseInto(rctx, up.ID, domain, file)
-	if errors.Is(err, pseudonym.ErrHeader) {
-		// A file with the wrong columns: rejected as a whole, once it has
-		// arrived whole.
+	if errors.Is(err, pseudonym.ErrHeader) || errors.Is(err, pseudonym.ErrNoRows) {
+		// A file with the wrong columns or without data rows: rejected as
+		// a whole, once it has arrived whole.
 		up.Status, up.Error = statusRejected, "De kolommen van het bestand zijn niet die van de CBS-dataset: "+uploadHeader
+		if errors.Is(err, pseudonym.ErrNoRows) {
+			up.Error = "Het bestand bevat geen bruikbare rijen."
+		}
 		if _, err = io.Copy(io.Discard, file); err == nil {
 			report.Rows = pseudonym.Counts{}
 		}
@@ -269,6 +272,7 @@ func (a *app) receive(ctx context.Context, u *user, file io.Reader) (*upload, er
 		return nil, err
 	}
 	crashPoint("upload.finished")
+	a.metrics.upload(report.Rows.Read, report.Rows.Written, report.Rows.Rejected, report.Rows.Flagged)
 	a.log.InfoContext(ctx, "upload received", "upload", up.ID, "org", u.OrgID, "status", string(up.Status),
 		"read", report.Rows.Read, "written", report.Rows.Written, "rejected", report.Rows.Rejected, "chunks", chunks)
 	return up, nil

@@ -158,7 +158,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if pw == "" {
 		return errors.New("the server printed no demo password for jdevries: is the database new?")
 	}
-	cookie, err := login(ctx, servers[0].url, "jdevries", pw)
+	cookie, err := login(ctx, servers[0], "jdevries", pw)
 	if err != nil {
 		return fmt.Errorf("logging in: %w", err)
 	}
@@ -245,9 +245,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 type server struct {
 	index    int
 	cmd      *exec.Cmd
-	url      string // http://127.0.0.1:port
-	debug    string // http://127.0.0.1:port of -debug-addr, if any
-	password string // jdevries's demo password (first instance only)
+	url      string      // http://127.0.0.1:port
+	debug    string      // http://127.0.0.1:port of -debug-addr, if any
+	password string      // jdevries's demo password (first instance only)
+	codes    chan string // verification codes for jdevries, from the demo console
 
 	mu     sync.Mutex
 	errors int
@@ -283,17 +284,28 @@ func startServer(ctx context.Context, o options, tmp string, i int, dbURL string
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting the server: %w", err)
 	}
-	s := &server{index: i, cmd: cmd, done: make(chan struct{})}
+	s := &server{index: i, cmd: cmd, done: make(chan struct{}), codes: make(chan string, 8)}
 	ready := make(chan struct{})
 	go func() {
 		defer close(s.done)
 		defer logFile.Close()
 		sc := bufio.NewScanner(stdout)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		signalled := false
+		signalled, codeNext := false, false
 		for sc.Scan() {
 			line := sc.Text()
 			logFile.WriteString(line + "\n")
+			// The demo prints each message on the console; a code for
+			// jdevries is on the line after its header.
+			if codeNext {
+				if code := codeRE.FindString(line); code != "" {
+					select {
+					case s.codes <- code:
+					default:
+					}
+				}
+			}
+			codeNext = strings.Contains(line, "DEMO OUTBOX: Verificatiecode for jdevries ")
 			s.mu.Lock()
 			if m := passwordRE.FindStringSubmatch(line); m != nil {
 				s.password = m[1]
@@ -386,8 +398,10 @@ func (s *server) startProfile(ctx context.Context, d time.Duration, path string)
 
 var codeRE = regexp.MustCompile(`\b\d{6}\b`)
 
-// login logs username in and returns the Cookie header of its session.
-func login(ctx context.Context, base, username, password string) (string, error) {
+// login logs username in, with the verification code from the demo
+// console, and returns the Cookie header of its session.
+func login(ctx context.Context, s *server, username, password string) (string, error) {
+	base := s.url
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar, Timeout: time.Minute}
 	post := func(path string, form url.Values) (string, error) {
@@ -398,16 +412,15 @@ func login(ctx context.Context, base, username, password string) (string, error)
 	if _, err := post("/login", url.Values{"username": {username}, "password": {password}}); err != nil {
 		return "", err
 	}
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/outbox", nil)
-	body, err := do(c, req)
-	if err != nil {
-		return "", err
+	var code string
+	select {
+	case code = <-s.codes:
+	case <-time.After(time.Minute):
+		return "", errors.New("no verification code on the demo console within a minute")
+	case <-ctx.Done():
+		return "", ctx.Err()
 	}
-	code := codeRE.FindString(body)
-	if code == "" {
-		return "", errors.New("no verification code in the demo outbox")
-	}
-	body, err = post("/login/code", url.Values{"code": {code}})
+	body, err := post("/login/code", url.Values{"code": {code}})
 	if err != nil {
 		return "", err
 	}

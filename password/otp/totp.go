@@ -1,4 +1,4 @@
-package password
+package otp
 
 import (
 	"crypto/hmac"
@@ -28,13 +28,8 @@ const totpSecretBytes = 20
 
 // TOTP verifies time-based one-time passwords (RFC 6238) from an
 // authenticator app: HMAC-SHA-1, 6 digits, 30-second steps, one step of
-// clock drift either way. A code is accepted once: the application stores the
+// clock drift either way. Each is accepted once: the application stores the
 // step [TOTP.Verify] returns and passes it back as lastStep next time.
-//
-// TOTP is the stronger alternative to [LoginCodes] sent by e-mail or SMS: the
-// secret never travels after enrolment. A 6-digit code can be guessed with
-// probability 3 in a million per try (three steps are accepted), so throttle
-// wrong codes with [Throttle] like wrong passwords.
 //
 // The zero TOTP uses the system clock.
 type TOTP struct {
@@ -47,7 +42,7 @@ type TOTP struct {
 func NewTOTPSecret() ([]byte, error) {
 	s := make([]byte, totpSecretBytes)
 	if _, err := rand.Read(s); err != nil {
-		return nil, fmt.Errorf("password: reading random secret: %w", err)
+		return nil, fmt.Errorf("otp: reading random secret: %w", err)
 	}
 	return s, nil
 }
@@ -76,31 +71,30 @@ func TOTPStep(t time.Time) int64 {
 	return floorDiv(t.Unix(), int64(TOTPPeriod/time.Second))
 }
 
-// TOTPCode returns the code for secret at time t, as an authenticator app
-// shows it.
-func TOTPCode(secret []byte, t time.Time) string {
+// TOTPAt returns the one-time password for secret at time t, as an
+// authenticator app shows it.
+func TOTPAt(secret []byte, t time.Time) string {
 	return hotp(sha1.New, secret, uint64(TOTPStep(t)), TOTPDigits)
 }
 
-// Verify checks code against secret at the current time. lastStep is the step
-// of the last code accepted for this secret (0 if none): a code of that step
-// or an earlier one is refused with [ErrCodeUsed], so that a code works once.
-// On success Verify returns the code's step, to be stored as the new lastStep;
-// store it atomically with a condition, such as
+// Verify checks otp against secret at the current time. lastStep is the step
+// of the last one accepted for this secret (0 if none): one of that step or
+// an earlier one is refused with [ErrUsed], so that each works once. On
+// success Verify returns its step, to be stored as the new lastStep; store it
+// atomically with a condition, such as
 //
 //	UPDATE users SET totp_step = $2 WHERE id = $1 AND totp_step < $2
 //
-// and treat "no row changed" as [ErrCodeUsed]. Otherwise it returns
-// [ErrWrongCode].
-func (t *TOTP) Verify(secret []byte, code string, lastStep int64) (int64, error) {
+// and treat "no row changed" as [ErrUsed]. Otherwise it returns [ErrWrong].
+func (t *TOTP) Verify(secret []byte, otp string, lastStep int64) (int64, error) {
 	if len(secret) == 0 {
-		return 0, errors.New("password: TOTP secret is empty")
+		return 0, errors.New("otp: TOTP secret is empty")
 	}
 	now := time.Now
 	if t.Now != nil {
 		now = t.Now
 	}
-	code = cleanCode(code)
+	otp = clean(otp)
 	current := TOTPStep(now())
 	var matched int64 = -1
 	// Compare with every candidate step, without stopping early.
@@ -109,15 +103,15 @@ func (t *TOTP) Verify(secret []byte, code string, lastStep int64) (int64, error)
 			continue
 		}
 		want := hotp(sha1.New, secret, uint64(step), TOTPDigits)
-		if subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1 && step > matched {
+		if subtle.ConstantTimeCompare([]byte(want), []byte(otp)) == 1 && step > matched {
 			matched = step
 		}
 	}
 	switch {
 	case matched < 0:
-		return 0, ErrWrongCode
+		return 0, ErrWrong
 	case matched <= lastStep:
-		return 0, ErrCodeUsed
+		return 0, ErrUsed
 	}
 	return matched, nil
 }

@@ -1,4 +1,4 @@
-package password
+package otp
 
 import (
 	"crypto/sha1"

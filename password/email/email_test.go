@@ -1,4 +1,4 @@
-package password_test
+package email_test
 
 import (
 	"context"
@@ -8,11 +8,12 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/text/language"
 
-	"github.com/zorgkit/zorgkit/password"
+	"github.com/zorgkit/zorgkit/password/email"
 )
 
-func TestNormalizeEmail(t *testing.T) {
+func TestNormalize(t *testing.T) {
 	tests := []struct {
 		in, want string
 		reason   string
@@ -25,15 +26,15 @@ func TestNormalizeEmail(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.reason, func(t *testing.T) {
-			got, err := password.NormalizeEmail(tt.in)
+			got, err := email.Normalize(tt.in)
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, got)
 		})
 	}
 	for _, bad := range []string{"", "jan", "jan@", "@zorg.nl", "jan@localhost", "Jan <jan@zorg.nl>", "<jan@zorg.nl>",
 		"jan@zorg.nl, piet@zorg.nl", "jan@zorg.nl.", "jan de vries@zorg.nl", `"jan de vries"@zorg.nl`, strings.Repeat("a", 250) + "@zorg.nl"} {
-		_, err := password.NormalizeEmail(bad)
-		assert.ErrorIs(t, err, password.ErrEmailInvalid, "%q", bad)
+		_, err := email.Normalize(bad)
+		assert.ErrorIs(t, err, email.ErrInvalid, "%q", bad)
 	}
 }
 
@@ -72,31 +73,31 @@ func TestIsRoleMailbox(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.reason+": "+tt.addr, func(t *testing.T) {
-			assert.Equal(t, tt.want, password.IsRoleMailbox(tt.addr))
+			assert.Equal(t, tt.want, email.IsRoleMailbox(tt.addr))
 		})
 	}
 }
 
-func TestEmailRules(t *testing.T) {
+func TestRules(t *testing.T) {
 	ctx := context.Background()
-	rules := password.EmailRules{
+	rules := email.Rules{
 		Domains: []string{"zorgaanbieder.nl", "ZorgGroep.NL"},
-		Taken:   password.TakenIn([]string{"P.Bakker@zorgaanbieder.nl", "not an address"}),
+		Taken:   email.TakenIn([]string{"P.Bakker@zorgaanbieder.nl", "not an address"}),
 	}
 	tests := []struct {
 		addr   string
-		want   []password.Code
+		want   []email.Code
 		reason string
 	}{
 		{"j.devries@zorgaanbieder.nl", nil, "a personal address in the organisation's domain"},
 		{"j.devries@zorggroep.nl", nil, "the second domain, compared without case"},
-		{"j.devries@gmail.com", []password.Code{password.CodeEmailDomain}, "outside the organisation"},
-		{"j.devries@locatie.zorgaanbieder.nl", []password.Code{password.CodeEmailDomain}, "subdomains only if allowed"},
-		{"j.devries@evilzorgaanbieder.nl", []password.Code{password.CodeEmailDomain}, "a suffix is not a subdomain"},
-		{"info@zorgaanbieder.nl", []password.Code{password.CodeEmailRole}, "info@, as the FAQ says"},
-		{"p.bakker@zorgaanbieder.nl", []password.Code{password.CodeEmailTaken}, "another user has it, compared after normalising"},
-		{"info@hotmail.com", []password.Code{password.CodeEmailDomain, password.CodeEmailRole}, "all violations at once"},
-		{"not an address", []password.Code{password.CodeEmailInvalid}, "unparsable"},
+		{"j.devries@gmail.com", []email.Code{email.CodeDomain}, "outside the organisation"},
+		{"j.devries@locatie.zorgaanbieder.nl", []email.Code{email.CodeDomain}, "subdomains only if allowed"},
+		{"j.devries@evilzorgaanbieder.nl", []email.Code{email.CodeDomain}, "a suffix is not a subdomain"},
+		{"info@zorgaanbieder.nl", []email.Code{email.CodeRole}, "info@, as the FAQ says"},
+		{"p.bakker@zorgaanbieder.nl", []email.Code{email.CodeTaken}, "another user has it, compared after normalising"},
+		{"info@hotmail.com", []email.Code{email.CodeDomain, email.CodeRole}, "all violations at once"},
+		{"not an address", []email.Code{email.CodeInvalid}, "unparsable"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.reason, func(t *testing.T) {
@@ -105,24 +106,42 @@ func TestEmailRules(t *testing.T) {
 				assert.NoError(t, err)
 				return
 			}
-			var got []password.Code
-			for _, v := range violations(t, err) {
-				got = append(got, v.Code)
-			}
-			assert.Equal(t, tt.want, got)
+			var eerr *email.Error
+			require.ErrorAs(t, err, &eerr)
+			assert.Equal(t, tt.want, eerr.Codes)
+			assert.ErrorIs(t, err, email.ErrRejected)
+			assert.NotContains(t, err.Error(), tt.addr)
 		})
 	}
 
-	sub := password.EmailRules{Domains: []string{"zorgaanbieder.nl"}, Subdomains: true}
+	sub := email.Rules{Domains: []string{"zorgaanbieder.nl"}, Subdomains: true}
 	assert.NoError(t, sub.Check(ctx, "j.devries@locatie.zorgaanbieder.nl"))
-	assert.NoError(t, password.EmailRules{}.Check(ctx, "j.devries@example.org"), "no domains: any")
+	assert.NoError(t, email.Rules{}.Check(ctx, "j.devries@example.org"), "no domains: any")
 
 	dbDown := errors.New("database down")
-	failing := password.EmailRules{Taken: func(context.Context, string) (bool, error) { return false, dbDown }}
+	failing := email.Rules{Taken: func(context.Context, string) (bool, error) { return false, dbDown }}
 	assert.ErrorIs(t, failing.Check(ctx, "j.devries@zorgaanbieder.nl"), dbDown)
 
 	var asked string
-	lookup := password.EmailRules{Taken: func(_ context.Context, n string) (bool, error) { asked = n; return false, nil }}
+	lookup := email.Rules{Taken: func(_ context.Context, n string) (bool, error) { asked = n; return false, nil }}
 	require.NoError(t, lookup.Check(ctx, "J.DeVries@ZorgAanbieder.nl"))
 	assert.Equal(t, "j.devries@zorgaanbieder.nl", asked, "Taken gets the normalised address")
+}
+
+func TestMessages(t *testing.T) {
+	err := &email.Error{Codes: []email.Code{email.CodeDomain, email.CodeRole}}
+	assert.Equal(t, []string{
+		"Gebruik een e-mailadres binnen het domein van uw organisatie, zoals naam@uworganisatie.nl.",
+		"Gebruik een persoonlijk e-mailadres, geen algemeen adres zoals info@ of secretariaat@ dat meer mensen lezen.",
+	}, err.Messages(language.Dutch))
+	assert.Equal(t, "Use an e-mail address within your organisation's domain, such as name@yourorganisation.nl. "+
+		"Use a personal e-mail address, not a general one such as info@ or office@ that several people read.", err.Message(language.English))
+	assert.True(t, err.Has(email.CodeRole))
+	assert.False(t, err.Has(email.CodeTaken))
+	assert.Equal(t, "email: address rejected: email_domain, email_role", err.Error())
+	for _, c := range []email.Code{email.CodeInvalid, email.CodeDomain, email.CodeRole, email.CodeTaken} {
+		e := &email.Error{Codes: []email.Code{c}}
+		assert.NotEqual(t, e.Message(language.Dutch), e.Message(language.English), c)
+		assert.NotContains(t, e.Message(language.Dutch), "%!")
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/zorgkit/zorgkit/consent/internal/canon"
@@ -50,6 +51,9 @@ type Registry struct {
 	log      AccessLog
 	instance string
 	logger   *slog.Logger
+
+	mu     sync.Mutex
+	queues map[ChainID]*chainQueue // the chains being updated
 }
 
 // New returns a Registry that keeps its events in s, such as a
@@ -75,7 +79,7 @@ func New(s store.Store, cfg Config) (*Registry, error) {
 		logger = slog.Default()
 	}
 	return &Registry{store: s, key: append([]byte(nil), cfg.Key...), now: now, log: cfg.AccessLog,
-		instance: cfg.Instance, logger: logger}, nil
+		instance: cfg.Instance, logger: logger, queues: make(map[ChainID]*chainQueue)}, nil
 }
 
 // clock returns the current time in UTC, or an error if the clock is
@@ -125,21 +129,89 @@ const maxAttempts = 32
 // event of the chain, not only its head's state.
 var errNeedHistory = errors.New("consent: the operation needs the chain's history")
 
+// An op is one operation's update of a chain, waiting in the chain's queue.
+type op struct {
+	build func(now time.Time, l *ledger) ([]*Event, error)
+	err   error
+	lead  bool          // set when the op is to lead the next batch
+	wake  chan struct{} // one send: done (err is set), or lead
+}
+
+// chainQueue holds the ops of one chain waiting for an update.
+type chainQueue struct {
+	pending []*op
+	busy    bool // a leader is writing
+}
+
+// maxOps bounds the ops of one store update.
+const maxOps = 64
+
 // update appends to a chain what build derives from its current state, with
-// the chain's new head, in one store update. build first gets the state of
-// the chain's head; it returns errNeedHistory when it needs every event,
-// and is then called again with them. build returns no events when there is
-// nothing to append.
+// the chain's new head. build first gets the state of the chain's head; it
+// returns errNeedHistory when it needs every event, and is then called
+// again with them; it returns no events when there is nothing to append.
+//
+// The operations on one chain that arrive while an update of it is being
+// written go together into the next one, each build seeing what the ones
+// before it appended (a group commit): writers of one busy chain then share
+// a transaction instead of taking turns, one round trip each. The first
+// operation to find the chain idle writes (leads); after its own batch it
+// hands the lead to the oldest waiting one.
 func (r *Registry) update(ctx context.Context, chain ChainID, build func(now time.Time, l *ledger) ([]*Event, error)) error {
+	o := &op{build: build, wake: make(chan struct{}, 1)}
+	r.mu.Lock()
+	q := r.queues[chain]
+	if q == nil {
+		q = &chainQueue{}
+		r.queues[chain] = q
+	}
+	q.pending = append(q.pending, o)
+	lead := !q.busy
+	q.busy = true
+	r.mu.Unlock()
+	if !lead {
+		<-o.wake // the op is written even if ctx ends now: it was queued
+		if !o.lead {
+			return o.err
+		}
+	}
+	// The batch carries other callers' ops: it does not end with ctx.
+	wctx := context.WithoutCancel(ctx)
+	for done := false; !done; {
+		r.mu.Lock()
+		n := min(len(q.pending), maxOps)
+		batch := q.pending[:n:n]
+		q.pending = q.pending[n:]
+		r.mu.Unlock()
+		r.run(wctx, chain, batch)
+		for _, b := range batch {
+			if b == o {
+				done = true
+			} else {
+				b.wake <- struct{}{}
+			}
+		}
+	}
+	r.mu.Lock()
+	if len(q.pending) == 0 {
+		delete(r.queues, chain)
+		r.mu.Unlock()
+		return o.err
+	}
+	next := q.pending[0]
+	r.mu.Unlock()
+	next.lead = true
+	next.wake <- struct{}{}
+	return o.err
+}
+
+// run writes the ops of one batch in one store update, and sets each op's
+// error.
+func (r *Registry) run(ctx context.Context, chain ChainID, ops []*op) {
 	var err error
 	for attempt := range maxAttempts {
 		if attempt > 0 {
-			d := time.Duration(rand.Int64N(int64(min(attempt, 10)) * int64(time.Millisecond)))
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(d):
-			}
+			time.Sleep(time.Duration(rand.Int64N(int64(min(attempt, 10)) * int64(time.Millisecond))))
 		}
 		err = r.store.Update(ctx, string(chain), func(h *store.Head, read store.EventReader) (*store.Batch, error) {
 			now, err := r.clock()
@@ -150,8 +222,10 @@ func (r *Registry) update(ctx context.Context, chain ChainID, build func(now tim
 			if err != nil {
 				return nil, err
 			}
-			events, err := build(now, l)
+			b, err := r.apply(chain, now, l, ops)
 			if errors.Is(err, errNeedHistory) {
+				// An op needs every event: all ops again, on the full
+				// ledger.
 				var evs []store.Event
 				if evs, err = read(1); err != nil {
 					return nil, err
@@ -159,46 +233,77 @@ func (r *Registry) update(ctx context.Context, chain ChainID, build func(now tim
 				if l, err = r.replay(chain, h, evs, true); err != nil {
 					return nil, err
 				}
-				events, err = build(now, l)
+				b, err = r.apply(chain, now, l, ops)
 			}
-			if err != nil || len(events) == 0 {
-				return nil, err
-			}
-			return r.batch(chain, now, l, events)
+			return b, err
 		})
 		if !errors.Is(err, store.ErrConflict) {
 			break
 		}
 	}
 	switch {
+	case err == nil:
+		return
 	case errors.Is(err, store.ErrTaken):
-		return &TamperError{Problems: []Problem{{ProblemExtra, chain, 0, "",
+		err = &TamperError{Problems: []Problem{{ProblemExtra, chain, 0, "",
 			"a row that the chain's head does not cover takes the place of the next event: find it with Verify and quarantine it"}}}
 	case errors.Is(err, store.ErrConflict):
-		return fmt.Errorf("consent: the chain stayed busy after %d attempts: %w", maxAttempts, err)
+		err = fmt.Errorf("consent: the chain stayed busy after %d attempts: %w", maxAttempts, err)
 	}
-	return err
+	for _, o := range ops {
+		if o.err == nil {
+			o.err = err // nothing was stored
+		}
+	}
 }
 
-// batch seals events after the ledger's last one, folds them into it, and
-// returns them with the chain's new head.
-func (r *Registry) batch(chain ChainID, now time.Time, l *ledger, events []*Event) (*store.Batch, error) {
-	b := &store.Batch{Events: make([]store.Event, len(events))}
-	for i, e := range events {
-		e.Chain, e.Seq, e.RecordedAt = chain, l.seq+1, now
-		if e.At.IsZero() {
-			e.At = now
-		}
-		sealed, err := seal(r.key, e, l.headMAC)
-		if err != nil {
+// apply runs the ops' builds in turn on l, sealing and folding in the events
+// of each, and returns them with the chain's new head, or nil when there
+// are none. An op whose build fails has its error and appends nothing; the
+// others go on.
+func (r *Registry) apply(chain ChainID, now time.Time, l *ledger, ops []*op) (*store.Batch, error) {
+	b := &store.Batch{}
+	for _, o := range ops {
+		o.err = nil
+		events, err := o.build(now, l)
+		if errors.Is(err, errNeedHistory) && !l.full {
 			return nil, err
 		}
-		b.Events[i] = sealed
-		l.apply(e)
-		l.headMAC = sealed.MAC
+		if err == nil {
+			err = r.seal(chain, now, l, events, b)
+		}
+		o.err = err
+	}
+	if len(b.Events) == 0 {
+		return nil, nil
 	}
 	b.Head = r.head(chain, l)
 	return b, nil
+}
+
+// seal seals events after the ledger's last one, and only if all of them
+// seal, folds them into it and adds them to b.
+func (r *Registry) seal(chain ChainID, now time.Time, l *ledger, events []*Event, b *store.Batch) error {
+	sealed := make([]store.Event, len(events))
+	seq, prev := l.seq, l.headMAC
+	for i, e := range events {
+		seq++
+		e.Chain, e.Seq, e.RecordedAt = chain, seq, now
+		if e.At.IsZero() {
+			e.At = now
+		}
+		var err error
+		if sealed[i], err = seal(r.key, e, prev); err != nil {
+			return err
+		}
+		prev = sealed[i].MAC
+	}
+	for i, e := range events {
+		l.apply(e)
+		l.headMAC = sealed[i].MAC
+	}
+	b.Events = append(b.Events, sealed...)
+	return nil
 }
 
 // replay verifies the events of a chain against its head and folds them

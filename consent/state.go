@@ -189,9 +189,8 @@ func decodeState(b []byte) (*ledger, error) {
 	if r.Err() != nil {
 		return nil, fmt.Errorf("state: %w", r.Err())
 	}
-	if !bytes.Equal(l.encodeState(), b) {
-		return nil, fmt.Errorf("state is not in canonical form")
-	}
+	// The state's seal was checked before: the key's holder wrote it. (Verify
+	// compares it byte for byte with the state the events give.)
 	return l, nil
 }
 

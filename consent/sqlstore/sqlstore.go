@@ -28,9 +28,10 @@
 //
 // # Concurrent appends
 //
-// The appends to one chain are serialised: on PostgreSQL with a
-// transaction-level advisory lock per chain (pg_advisory_xact_lock with the
-// key pair 0x636f6e73, the first 32 bits of the chain id), so that
+// The appends to one chain are serialised: on PostgreSQL by the lock of the
+// chain's row in consent_heads (SELECT … FOR UPDATE), or, for a chain
+// without a head yet, a transaction-level advisory lock (pg_advisory_xact_lock
+// with the key pair 0x636f6e73 and the first 32 bits of the chain id), so that
 // different chains never wait for each other; SQLite serialises all writes.
 // A writer reads the chain's head under the lock and appends after it, so
 // concurrent writers wait for each other instead of failing.
@@ -109,20 +110,21 @@ var _ store.Store = (*Store)(nil)
 
 // queries are the statements of a dialect.
 type queries struct {
-	lockHead, head, events, locate, heads, scan   string
-	insertEvent, upsertHead                       string
-	appendCheckpoint, checkpoints, lastCheckpoint string
-	findEvent, quarantine, deleteEvent            string
+	lockHead, head, headForUpdate, events, locate, heads, scan string
+	insertEvent, upsertHead                                    string
+	appendCheckpoint, checkpoints, lastCheckpoint              string
+	findEvent, quarantine, deleteEvent                         string
 }
 
 const eventColumns = "seq, record_id, kind, recorded_at, payload, prev_mac, mac"
 
 func newQueries(d Dialect) queries {
 	q := queries{
-		head:   "SELECT seq, mac, state, seal FROM consent_heads WHERE chain_id = ?",
-		events: "SELECT " + eventColumns + " FROM consent_events WHERE chain_id = ? AND seq >= ? ORDER BY seq",
-		locate: "SELECT chain_id, " + eventColumns + " FROM consent_events WHERE record_id = ? ORDER BY seq, chain_id LIMIT 1",
-		heads:  "SELECT chain_id, seq, mac, state, seal FROM consent_heads WHERE chain_id > ? ORDER BY chain_id LIMIT ?",
+		head:          "SELECT seq, mac, state, seal FROM consent_heads WHERE chain_id = ?",
+		headForUpdate: "SELECT seq, mac, state, seal FROM consent_heads WHERE chain_id = ? FOR UPDATE",
+		events:        "SELECT " + eventColumns + " FROM consent_events WHERE chain_id = ? AND seq >= ? ORDER BY seq",
+		locate:        "SELECT chain_id, " + eventColumns + " FROM consent_events WHERE record_id = ? ORDER BY seq, chain_id LIMIT 1",
+		heads:         "SELECT chain_id, seq, mac, state, seal FROM consent_heads WHERE chain_id > ? ORDER BY chain_id LIMIT ?",
 		scan: "SELECT chain_id, " + eventColumns + " FROM consent_events WHERE (chain_id, seq) > (?, ?) " +
 			"ORDER BY chain_id, seq LIMIT ?",
 		insertEvent: "INSERT INTO consent_events (chain_id, " + eventColumns + ", organisation, purpose, decision) " +
@@ -146,7 +148,7 @@ func newQueries(d Dialect) queries {
 		q.lockHead = "SELECT pg_advisory_xact_lock(?, ?)"
 		q.insertEvent = strings.Replace(q.insertEvent, "ON CONFLICT DO NOTHING", "ON CONFLICT (chain_id, seq) DO NOTHING", 1)
 	}
-	for _, p := range []*string{&q.lockHead, &q.head, &q.events, &q.locate, &q.heads, &q.scan, &q.insertEvent, &q.upsertHead,
+	for _, p := range []*string{&q.lockHead, &q.head, &q.headForUpdate, &q.events, &q.locate, &q.heads, &q.scan, &q.insertEvent, &q.upsertHead,
 		&q.appendCheckpoint, &q.checkpoints, &q.lastCheckpoint, &q.findEvent, &q.quarantine, &q.deleteEvent} {
 		*p = d.rebind(*p)
 	}
@@ -244,19 +246,9 @@ func (s *Store) Update(ctx context.Context, chain string, fn func(head *store.He
 		return fmt.Errorf("consent/sqlstore: %w", err)
 	}
 	defer tx.Rollback()
-	if s.dialect == PostgreSQL {
-		if _, err := tx.ExecContext(ctx, s.q.lockHead, lockClass, lockKey(chain)); err != nil {
-			return fmt.Errorf("consent/sqlstore: locking a chain: %w", err)
-		}
-	}
-	var head *store.Head
-	h, ok, err := scanHead(tx.QueryRowContext(ctx, s.q.head, chain), chain)
-	switch {
-	case err == nil && ok:
-		head = &h
-	case err == nil, errors.Is(err, sql.ErrNoRows):
-	default:
-		return fmt.Errorf("consent/sqlstore: reading a head: %w", err)
+	head, err := s.lockHead(ctx, tx, chain)
+	if err != nil {
+		return err
 	}
 	read := func(from uint64) ([]store.Event, error) {
 		return s.readEvents(ctx, tx, s.q.events, chain, chain, int64(from))
@@ -269,10 +261,21 @@ func (s *Store) Update(ctx context.Context, chain string, fn func(head *store.He
 		return err
 	}
 	for i := range b.Events {
-		e := &b.Events[i]
-		if at := e.RecordedAt; !time.Unix(0, at.UnixNano()).Equal(at) {
+		if at := b.Events[i].RecordedAt; !time.Unix(0, at.UnixNano()).Equal(at) {
 			return fmt.Errorf("%w: RecordedAt is outside the years 1678 to 2262", store.ErrInvalid)
 		}
+	}
+	if s.dialect == PostgreSQL {
+		if err := s.writePostgres(ctx, tx, chain, b); err != nil {
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("consent/sqlstore: committing an update: %w", err)
+		}
+		return nil
+	}
+	for i := range b.Events {
+		e := &b.Events[i]
 		res, err := tx.ExecContext(ctx, s.q.insertEvent, e.Chain, int64(e.Seq), e.Record, e.Kind, e.RecordedAt.UnixNano(),
 			e.Payload, e.Prev, e.MAC)
 		if err != nil {
@@ -290,6 +293,74 @@ func (s *Store) Update(ctx context.Context, chain string, fn func(head *store.He
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("consent/sqlstore: committing an update: %w", err)
+	}
+	return nil
+}
+
+// lockHead locks the chain for the update and reads its head. SQLite has
+// the database locked already (an immediate transaction). PostgreSQL locks
+// the head's row; a chain without one yet takes the chain's advisory lock
+// and reads again, locking the row that another writer may have made
+// meanwhile, so that every writer of a chain waits for the one before.
+func (s *Store) lockHead(ctx context.Context, tx *sql.Tx, chain string) (*store.Head, error) {
+	read := func(query string) (*store.Head, error) {
+		h, ok, err := scanHead(tx.QueryRowContext(ctx, query, chain), chain)
+		switch {
+		case err == nil && ok:
+			return &h, nil
+		case err == nil, errors.Is(err, sql.ErrNoRows):
+			return nil, nil
+		}
+		return nil, fmt.Errorf("consent/sqlstore: reading a head: %w", err)
+	}
+	if s.dialect != PostgreSQL {
+		return read(s.q.head)
+	}
+	if h, err := read(s.q.headForUpdate); h != nil || err != nil {
+		return h, err
+	}
+	if _, err := tx.ExecContext(ctx, s.q.lockHead, lockClass, lockKey(chain)); err != nil {
+		return nil, fmt.Errorf("consent/sqlstore: locking a chain: %w", err)
+	}
+	return read(s.q.headForUpdate)
+}
+
+// writePostgres writes a batch in one statement, one round trip: the
+// events, and the head only if every event was inserted.
+func (s *Store) writePostgres(ctx context.Context, tx *sql.Tx, chain string, b *store.Batch) error {
+	var q strings.Builder
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	q.WriteString("WITH e AS (")
+	if len(b.Events) > 0 {
+		q.WriteString("INSERT INTO consent_events (chain_id, " + eventColumns + ", organisation, purpose, decision) VALUES ")
+		for i := range b.Events {
+			e := &b.Events[i]
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(" + strings.Join([]string{arg(e.Chain), arg(int64(e.Seq)), arg(e.Record), arg(e.Kind),
+				arg(e.RecordedAt.UnixNano()), arg(e.Payload), arg(e.Prev), arg(e.MAC)}, ", ") + ", '', '', '')")
+		}
+		q.WriteString(" ON CONFLICT (chain_id, seq) DO NOTHING RETURNING 1")
+	} else {
+		q.WriteString("SELECT 1 WHERE false")
+	}
+	h := &b.Head
+	q.WriteString("), h AS (INSERT INTO consent_heads (chain_id, seq, mac, state, seal) SELECT " +
+		strings.Join([]string{arg(chain), arg(int64(h.Seq)), arg(h.MAC), arg(h.State), arg(h.Seal)}, ", ") +
+		" WHERE (SELECT COUNT(*) FROM e) = " + arg(len(b.Events)) +
+		" ON CONFLICT (chain_id) DO UPDATE SET seq = excluded.seq, mac = excluded.mac, state = excluded.state, seal = excluded.seal" +
+		" RETURNING 1) SELECT (SELECT COUNT(*) FROM e), (SELECT COUNT(*) FROM h)")
+	var inserted, heads int
+	if err := tx.QueryRowContext(ctx, q.String(), args...).Scan(&inserted, &heads); err != nil {
+		return fmt.Errorf("consent/sqlstore: appending: %w", err)
+	}
+	if inserted != len(b.Events) || heads != 1 {
+		return fmt.Errorf("consent/sqlstore: chain %s: %w", chain, store.ErrTaken)
 	}
 	return nil
 }

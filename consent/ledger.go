@@ -216,6 +216,22 @@ func (l *ledger) status(id RecordID) *Status {
 			ended = w
 		}
 	}
+	// A later statement of the purpose supersedes the record from the
+	// moment it starts.
+	if !s.Void() {
+		x := stmt{s: s}
+		for _, id := range l.order {
+			o := l.statuses[id]
+			if y := (stmt{s: o}); o.Record.Purpose == s.Record.Purpose && !o.Void() && x.before(y) && (c.SupersededAt.IsZero() || y.start().Before(c.SupersededAt)) {
+				c.SupersededAt = y.start()
+			}
+		}
+		for _, w := range l.withdrawals {
+			if y := (stmt{w: w}); w.purpose == s.Record.Purpose && !w.void && x.before(y) && (c.SupersededAt.IsZero() || w.at.Before(c.SupersededAt)) {
+				c.SupersededAt = w.at
+			}
+		}
+	}
 	if ended != nil {
 		c.WithdrawnAt = ended.at
 		c.Withdrawal = ended.id
@@ -406,8 +422,12 @@ type Status struct {
 	// and the withdrawal that ended it, if any.
 	Events []Event
 
-	WithdrawnAt    time.Time     // when a withdrawal ended it; zero if none did
-	Withdrawal     RecordID      // the id of that withdrawal
+	WithdrawnAt time.Time // when a withdrawal ended it; zero if none did
+	Withdrawal  RecordID  // the id of that withdrawal
+	// SupersededAt is when a later statement of the client about the same
+	// purpose (a record or a withdrawal) started: from then on the record
+	// never decides again. Zero if none has been made.
+	SupersededAt   time.Time
 	EnteredInError bool          // it never counted
 	ReplacedBy     RecordID      // the corrected record that replaced it
 	Evidence       EvidenceState // the latest evidence event's outcome

@@ -15,6 +15,7 @@ import (
 )
 
 type auditPage struct {
+	Problems  []consent.Problem // of the consent registry, when it does not verify
 	Plans     []planView
 	Samples   []sampleView
 	Providers []*organisation
@@ -73,6 +74,9 @@ func (a *app) renderAudit(w http.ResponseWriter, r *http.Request, status int, ms
 			return
 		}
 		p.Error = "De toestemmingsregistratie is gewijzigd buiten het portaal om: " + err.Error()
+		if terr != nil {
+			p.Problems = terr.Problems
+		}
 	} else {
 		p.Verified = cp.Digest
 	}
@@ -193,6 +197,34 @@ func (a *app) drawSample(w http.ResponseWriter, r *http.Request) {
 	// A plan draws one sample: a second draw finds the first.
 	if _, err := a.db.ExecContext(ctx, `INSERT INTO audit_samples (id, manifest, drawn_by, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
 		m.Plan.ID, string(js), userFrom(ctx).ID, usec(a.now())); err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/audit", http.StatusSeeOther)
+}
+
+// quarantine moves a row of the consent registry that does not verify out
+// of its chain, with the auditor's reason: the operator's way out when a row
+// was written behind the portal's back and blocks a client's chain. The
+// registry refuses a row that verifies, and logs what it moved.
+func (a *app) quarantine(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	seq, err := strconv.ParseUint(r.PostFormValue("seq"), 10, 64)
+	if err != nil {
+		http.Error(w, "Onbekende gebeurtenis.", http.StatusBadRequest)
+		return
+	}
+	err = a.consent.Quarantine(ctx, consent.ChainID(r.PostFormValue("chain")), seq,
+		consent.Change{By: userFrom(ctx).actor(), Reason: strings.TrimSpace(r.PostFormValue("reason"))})
+	var ferr *consent.FieldError
+	switch {
+	case errors.Is(err, consent.ErrNotFound):
+		http.NotFound(w, r)
+		return
+	case errors.As(err, &ferr):
+		a.renderAudit(w, r, http.StatusUnprocessableEntity, "Niet in quarantaine geplaatst: "+ferr.Message(language.Dutch))
+		return
+	case err != nil:
 		a.serverError(w, r, err)
 		return
 	}

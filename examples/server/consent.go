@@ -8,7 +8,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
+	"strings"
 
 	"github.com/zorgkit/zorgkit/consent"
 	"github.com/zorgkit/zorgkit/consent/accesslog"
@@ -165,4 +168,65 @@ func (a *app) verifyAccessLog(ctx context.Context) (map[string]accesslog.Head, e
 		return heads, &consent.TamperError{Problems: problems}
 	}
 	return heads, nil
+}
+
+// anchorJob is the id prefix of the daily job that anchors the consent
+// registry and the access log.
+const anchorJob = "anchor:"
+
+// anchorConsent verifies the consent registry, which stores a checkpoint,
+// and the access log; seals the checkpoint's digest into the access log;
+// and mails the digest and the head of every access-log chain to the portal
+// owner's staff. The mail is the anchor outside the database: with it,
+// Registry.VerifyAnchor later shows that no consent event the checkpoint
+// covers was removed or changed, and the heads show the same of the access
+// log, even if the whole database was rolled back.
+func (a *app) anchorConsent(ctx context.Context) (string, error) {
+	var body strings.Builder
+	subject := "Dagelijks controlepunt toestemmingsregistratie en toegangslog"
+	cp, cerr := a.consent.Verify(ctx)
+	if cerr == nil {
+		fmt.Fprintf(&body, "Controlepunt %d van de toestemmingsregistratie, %s: %d ketens, %d gebeurtenissen.\nDigest: %s\n",
+			cp.Seq, cp.Time.Local().Format("2-1-2006 15:04:05"), cp.Chains, cp.Events, cp.Digest)
+		// In the access log too, whose heads below then cover it.
+		if err := a.logAccess(ctx, consent.AccessEntry{Instance: a.instance, User: "system", Role: "system", Organisation: "portal",
+			Object: "consent/checkpoint/" + cp.Digest, Action: consent.ActionExecute, Allowed: true}); err != nil {
+			return "", err
+		}
+	}
+	heads, lerr := a.verifyAccessLog(ctx)
+	if lerr == nil {
+		body.WriteString("\nToegangslog, per instantie het laatste volgnummer en de MAC:\n")
+		for _, chain := range slices.Sorted(maps.Keys(heads)) {
+			fmt.Fprintf(&body, "%s %d %x\n", chain, heads[chain].Seq, heads[chain].MAC)
+		}
+	}
+	detail := "anchored"
+	if err := errors.Join(cerr, lerr); err != nil {
+		var terr *consent.TamperError
+		if !errors.As(err, &terr) && !errors.Is(err, consent.ErrCheckpoint) {
+			return "", err // storage: try again at the next tick
+		}
+		subject = "ALARM: toestemmingsregistratie of toegangslog gewijzigd buiten het portaal om"
+		fmt.Fprintf(&body, "\nDe controle vond een wijziging buiten het portaal om: %v\nOnderzoek dit, en herstel uit een back-up.\n", err)
+		detail = "tampered: " + err.Error()
+	}
+	owners, err := a.orgs(ctx, kindOwner)
+	if err != nil {
+		return "", err
+	}
+	for _, o := range owners {
+		users, err := a.usersOf(ctx, o.ID)
+		if err != nil {
+			return "", err
+		}
+		for _, u := range users {
+			if u.Role == roleAuditor || u.Role == roleAdmin {
+				if err := a.sender.Send(ctx, u, subject, body.String()); err != nil {
+					return "", err
+				}
+			}
+		}
+	}
+	return detail, nil
 }

@@ -60,6 +60,7 @@ func (a *app) routes() http.Handler {
 	mux.Handle("POST /audit/plan", a.need(fullStage, auditors, a.planSample))
 	mux.Handle("POST /audit/sample", a.need(fullStage, auditors, a.drawSample))
 	mux.Handle("POST /audit/evidence", a.need(fullStage, auditors, a.recordEvidence))
+	mux.Handle("POST /audit/quarantine", a.need(fullStage, auditors, a.quarantine))
 	mux.Handle("POST /jobs/run", a.need(fullStage, auditors, a.runJobsNow))
 
 	// Providers: clients and consent (Portero), uploads (Gemeenteportaal).

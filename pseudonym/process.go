@@ -60,6 +60,15 @@ type Column struct {
 	Name   string // the name in the header (case and surrounding spaces ignored), or
 	Pos    int    // the position, from 1
 	Action Action
+
+	// NumericFromSpreadsheet declares that the column (to Pseudonymise)
+	// may come from a spreadsheet as numbers: an 8-digit number cell of an
+	// .xlsx is then a BSN whose leading zero the spreadsheet dropped, read
+	// as 9 digits and listed with CodeBSNLegacyNumber (a warning). Without
+	// it such a cell is a problem, CodeBSNNumberCell: a number cell may
+	// have lost any digit a spreadsheet thought insignificant. A text cell,
+	// and every line of a text file, is read by the rules of bsn.Parse.
+	NumericFromSpreadsheet bool
 }
 
 // OnInvalid says what happens to a row with an invalid cell: a BSN that is
@@ -154,6 +163,14 @@ type Processor struct {
 	// OnInvalid says what happens to a row with an invalid cell.
 	OnInvalid OnInvalid
 
+	// Schema, if not nil, checks every row against a declared data set
+	// before the column policy applies: each column's type and domain,
+	// and rules across columns (package pseudonym/layout has one for the
+	// CBS youth-care data set). Its problems have their own [Severity]:
+	// a row with a problem of SeverityReject is rejected whatever
+	// OnInvalid says; the others are written and listed.
+	Schema Schema
+
 	// Comma is the delimiter of a delimited file: ';', ',' or '\t'. If it
 	// is 0, the delimiter is the one of these three that occurs most often
 	// in the first line that is not blank (';', then '\t', then ',' on a
@@ -175,6 +192,14 @@ type Processor struct {
 
 	// Encoding is the character encoding of the input.
 	Encoding Encoding
+
+	// Sheet names the worksheet of an .xlsx to read; "" is the first.
+	// MaxSpreadsheetBytes bounds the size of an .xlsx: a zip needs random
+	// access, so one that is not an io.ReaderAt (such as an HTTP request
+	// body) is held in memory, never written to a temporary file. Zero
+	// means DefaultMaxSpreadsheetBytes.
+	Sheet               string
+	MaxSpreadsheetBytes int
 
 	// DateLayouts are the accepted layouts of dates, in the notation of
 	// package time. If nil: 2006-01-02, 20060102 and 02-01-2006.
@@ -212,12 +237,32 @@ type Processor struct {
 	Progress func(Counts)
 }
 
+// A Schema checks the values of rows against a declared data set; package
+// pseudonym/layout implements it for layouts that are data, such as the CBS
+// youth-care data set.
+type Schema interface {
+	// Bind returns the check of the rows of a file with these column
+	// names (nil for a file without a header: the columns are then taken
+	// by position), or an error if the names do not fit the data set,
+	// such as a required column that is missing; the Processor wraps it
+	// in ErrHeader. The error names columns, never a cell.
+	//
+	// The check appends the problems of one row's fields to problems
+	// and returns the extended slice, with Column, Name, Code and
+	// Severity set (the Processor sets Line and Rejected). It never puts
+	// a value in a problem. The Processor calls it from several
+	// goroutines at once.
+	Bind(names []string) (check func(fields [][]byte, problems []Problem) []Problem, err error)
+}
+
 // A Row is a row of output handed to the function of
 // [Processor.ProcessRows].
 type Row struct {
 	Line   int      // the line on which the row starts in the input
 	Fields []string // the output values, in the order of Report.Columns
-	// Flagged reports whether a cell holds a problem code (see KeepFlagged).
+	// Flagged reports whether the row was written with a problem: a
+	// cell holds a problem code (see KeepFlagged), or a Schema found a
+	// problem of SeverityWarning or SeverityMeasurement.
 	Flagged bool
 }
 
@@ -258,6 +303,9 @@ type plan struct {
 	ageBands     *ageBands
 	ageOn        date
 
+	check func(fields [][]byte, problems []Problem) []Problem // the bound Schema, or nil
+	sheet bool                                                // a spreadsheet: cells may carry markNumber
+
 	inFields int      // fields per row
 	names    []string // input column names, nil without a header
 	out      []outCol // output columns in order
@@ -271,6 +319,7 @@ type fixedField struct{ start, end int }
 type outCol struct {
 	src    int // input field index
 	action Action
+	legacy bool   // NumericFromSpreadsheet
 	field  string // the name bound into encrypted values
 	name   string // for problems
 }
@@ -376,6 +425,7 @@ func (pl *plan) compileLayout(layout []Field) error {
 func (pl *plan) resolve() error {
 	p := pl.p
 	actions := make([]Action, pl.inFields)
+	legacy := make([]bool, pl.inFields)
 	byName := make(map[string]int, len(pl.names))
 	for i, n := range pl.names {
 		key := foldName(n)
@@ -404,6 +454,7 @@ func (pl *plan) resolve() error {
 			return fmt.Errorf("%w: column %s has two rules", ErrConfig, pl.columnLabel(i))
 		}
 		actions[i] = c.Action
+		legacy[i] = c.NumericFromSpreadsheet
 	}
 	for i, a := range actions {
 		if a == 0 {
@@ -424,7 +475,7 @@ func (pl *plan) resolve() error {
 		if a == Drop {
 			continue
 		}
-		col := outCol{src: i, action: a, field: "#" + strconv.Itoa(i+1)}
+		col := outCol{src: i, action: a, legacy: legacy[i], field: "#" + strconv.Itoa(i+1)}
 		if pl.names != nil {
 			col.name = pl.names[i]
 			col.field = foldName(pl.names[i])

@@ -16,17 +16,23 @@ import (
 // detectWindow is how much of a file DetectEncoding looks at.
 const detectWindow = 64 << 10
 
-// decode returns in as UTF-8 and the encoding it was read in. For a file
+// readHead reads the first detectWindow bytes of a file, or the whole file
+// if it is shorter.
+func readHead(in io.Reader) (head []byte, whole bool, err error) {
+	head = make([]byte, detectWindow)
+	n, err := io.ReadFull(in, head)
+	whole = err == io.EOF || err == io.ErrUnexpectedEOF
+	if err != nil && !whole {
+		return nil, false, err
+	}
+	return head[:n], whole, nil
+}
+
+// decode returns a text file as UTF-8, and the encoding it was read in;
+// head is its first bytes, as readHead read them, and in the rest. For a file
 // whose first detectWindow bytes are ASCII the encoding is not known yet:
 // the sniffer it returns then decides on the first byte that is not ASCII.
-func decode(in io.Reader, enc Encoding) (io.Reader, Encoding, *sniffer, error) {
-	head := make([]byte, detectWindow)
-	n, err := io.ReadFull(in, head)
-	whole := err == io.EOF || err == io.ErrUnexpectedEOF
-	if err != nil && !whole {
-		return nil, enc, nil, err
-	}
-	head = head[:n]
+func decode(head []byte, whole bool, in io.Reader, enc Encoding) (io.Reader, Encoding, *sniffer, error) {
 	// The rest is read from in itself: no buffer in between to copy through.
 	r := io.MultiReader(bytes.NewReader(head), in)
 	switch {
@@ -202,7 +208,8 @@ type framer struct {
 	line     int    // the line on which the next row starts
 	pending  []byte // bytes read past the last row of the previous batch
 	eof      bool
-	skipping bool // discarding the rest of a rejected line
+	skipping bool     // discarding the rest of a rejected line
+	sniff    *sniffer // deciding the encoding late, or nil
 }
 
 // frameStatus is what frame found at a position.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"database/sql"
 	"net/http"
 	"net/url"
 	"sync"
@@ -19,10 +20,37 @@ func TestAccessLogConcurrentLookups(t *testing.T) {
 	p := newTestPortal(t)
 	b := p.browser()
 	b.login("jdevries")
+	concurrentLookups(t, p.a.db, b, p.srv.URL)
+	_, err := p.a.verifyAccessLog(t.Context())
+	require.NoError(t, err, "the entries of the group commits form one unbroken chain")
+}
+
+// The same with two instances on one PostgreSQL database, each with its own
+// group commits.
+func TestAccessLogConcurrentLookupsPostgres(t *testing.T) {
+	cfg := postgresConfig(t)
+	first := startTestPortal(t, cfg, true)
+	second := startTestPortal(t, cfg, false)
+	second.a.now = first.clock.Now
+	b := first.browser()
+	b.login("jdevries")
+	u1, _ := url.Parse(first.srv.URL)
+	u2, _ := url.Parse(second.srv.URL)
+	b.c.Jar.SetCookies(u2, b.c.Jar.Cookies(u1))
+	concurrentLookups(t, first.a.db, b, first.srv.URL, second.srv.URL)
+	heads, err := first.a.verifyAccessLog(t.Context())
+	require.NoError(t, err, "each instance has its own unbroken chain")
+	assert.Contains(t, heads, first.a.instance)
+	assert.Contains(t, heads, second.a.instance)
+}
+
+// concurrentLookups runs lookups from 6 clients at once, spread over the
+// servers, and checks that the access log has each answered one.
+func concurrentLookups(t *testing.T, db *sql.DB, b *browser, servers ...string) {
 	var before int
-	require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*) FROM access_log`).Scan(&before))
+	require.NoError(t, db.QueryRow(`SELECT COUNT(*) FROM access_log WHERE object = 'client/lookup'`).Scan(&before))
 	persons := bsntest.TestPersons()
-	const clients, each = 8, 10
+	const clients, each = 6, 2
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	answered := 0
@@ -31,7 +59,7 @@ func TestAccessLogConcurrentLookups(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range each {
-				resp, err := b.c.PostForm(p.srv.URL+"/clients/lookup", url.Values{"bsn": {persons[(c+i)%len(persons)].String()}})
+				resp, err := b.c.PostForm(servers[(c+i)%len(servers)]+"/clients/lookup", url.Values{"bsn": {persons[(c+i)%len(persons)].String()}})
 				if !assert.NoError(t, err) {
 					return
 				}
@@ -46,12 +74,9 @@ func TestAccessLogConcurrentLookups(t *testing.T) {
 	}
 	wg.Wait()
 	var lookups int
-	require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*) FROM access_log WHERE object = 'client/lookup'`).Scan(&lookups))
+	require.NoError(t, db.QueryRow(`SELECT COUNT(*) FROM access_log WHERE object = 'client/lookup'`).Scan(&lookups))
 	assert.Equal(t, clients*each, answered)
-	assert.Equal(t, answered, lookups)
-	heads, err := p.a.verifyAccessLog(t.Context())
-	require.NoError(t, err, "the entries of the group commits form one unbroken chain")
-	assert.Equal(t, uint64(lookups), heads[p.a.instance].Seq)
+	assert.Equal(t, answered, lookups-before)
 }
 
 // The access log is sealed in a MAC chain: an entry changed or removed
@@ -63,8 +88,8 @@ func TestAccessLogSealed(t *testing.T) {
 	b.login("jdevries")
 	status, body := b.post("/clients/lookup", url.Values{"bsn": {bsntest.TestPersons()[0].String()}})
 	require.Equal(t, http.StatusOK, status)
-	subject := hiddenValue(t, body, "subject")
-	status, _ = b.post("/clients/view", url.Values{"subject": {subject}, "purpose": {"view-naw"}})
+	client := hiddenValue(t, body, "client")
+	status, _ = b.post("/clients/view", url.Values{"client": {client}, "purpose": {"view-naw"}})
 	require.Equal(t, http.StatusOK, status)
 	status, _ = b.post("/clients/lookup", url.Values{"bsn": {bsntest.TestPersons()[1].String()}})
 	require.Equal(t, http.StatusOK, status)
@@ -104,7 +129,7 @@ func TestAccessLogFailingRefuses(t *testing.T) {
 	n := bsntest.TestPersons()[0]
 	status, body := b.post("/clients/lookup", url.Values{"bsn": {n.String()}})
 	require.Equal(t, http.StatusOK, status)
-	subject := hiddenValue(t, body, "subject")
+	subject := hiddenValue(t, body, "client")
 
 	_, err := p.a.db.Exec(`ALTER TABLE access_log RENAME TO access_log_gone`)
 	require.NoError(t, err)
@@ -112,7 +137,7 @@ func TestAccessLogFailingRefuses(t *testing.T) {
 	assert.Equal(t, http.StatusInternalServerError, status)
 	assert.NotContains(t, body, subject)
 	assert.NotContains(t, body, n.Masked())
-	status, body = b.post("/clients/view", url.Values{"subject": {subject}, "purpose": {"view-naw"}})
+	status, body = b.post("/clients/view", url.Values{"client": {subject}, "purpose": {"view-naw"}})
 	assert.Equal(t, http.StatusInternalServerError, status)
 	assert.NotContains(t, body, "Almere", "no address")
 

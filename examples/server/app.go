@@ -18,6 +18,7 @@ import (
 	"github.com/zorgkit/zorgkit/consent"
 	"github.com/zorgkit/zorgkit/consent/accesslog"
 	"github.com/zorgkit/zorgkit/consent/sqlstore"
+	"github.com/zorgkit/zorgkit/examples/server/internal/seal"
 	"github.com/zorgkit/zorgkit/password"
 	"github.com/zorgkit/zorgkit/password/otp"
 	"github.com/zorgkit/zorgkit/password/reset"
@@ -54,6 +55,7 @@ type app struct {
 	transports map[string]transport
 	outboxKick chan struct{} // wakes the outbox worker
 
+	handles      *seal.Sealer // client handles (clienthandle.go)
 	keyring      *pseudonym.Keyring
 	field        *pseudonym.FieldCipher
 	pseudonyms   sync.Pool // of *pseudonym.Pseudonymiser of lookupDomain: one per goroutine at a time
@@ -99,6 +101,10 @@ func openApp(ctx context.Context, cfg config, out io.Writer) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkKeyFingerprints(ctx, db, keys, cfg.AcceptKeyChange, time.Now(), log); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("%s: %w", cfg.KeyFile, err)
+	}
 	a := &app{cfg: cfg, db: db, dialect: d, log: log, out: out, now: time.Now, keys: keys, metrics: m, kick: make(chan struct{}, 1), outboxKick: make(chan struct{}, 1), answerTime: defaultAnswerTime}
 	if a.lookupDomain, err = lookupDomain(ctx, db); err != nil {
 		db.Close()
@@ -135,6 +141,12 @@ func (a *app) init() error {
 		}
 		a.transports = t
 	}
+
+	handles, err := seal.New(a.keys.Session, clientHandleLabel)
+	if err != nil {
+		return err
+	}
+	a.handles = handles
 
 	var ring []*pseudonym.Key
 	for _, k := range a.keys.Keyring {

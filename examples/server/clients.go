@@ -35,7 +35,7 @@ type clientsPage struct {
 // clientView is a looked-up client as the provider sees it: masked, with what
 // each purpose allows.
 type clientView struct {
-	Subject  string // the pseudonym: travels in forms instead of the BSN
+	Handle   string // names the client in forms, for this session only (clienthandle.go)
 	Masked   string
 	Purposes []purposeView
 	Shown    *clientData // data of the purpose just opened
@@ -141,7 +141,7 @@ func (a *app) findClient(ctx context.Context, n bsn.Number) (string, bool, error
 // clientView decides, for each purpose, whether the user's organisation has
 // the client's consent now.
 func (a *app) clientView(ctx context.Context, u *user, subject, masked string) (*clientView, error) {
-	cv := &clientView{Subject: subject, Masked: masked, Today: a.now().Local().Format("2006-01-02")}
+	cv := &clientView{Handle: a.sealClient(sessionFrom(ctx), u, clientRef{Subject: subject, Masked: masked}), Masked: masked, Today: a.now().Local().Format("2006-01-02")}
 	for _, p := range append(clientPurposes, consent.PurposeMedicalInformation) {
 		// Which purposes the page offers opens no data: no log entry.
 		out, err := a.consent.DecideUnlogged(ctx, consent.Subject(subject), consent.Organisation(u.OrgID), p, a.now())
@@ -153,21 +153,30 @@ func (a *app) clientView(ctx context.Context, u *user, subject, masked string) (
 	return cv, nil
 }
 
-// formSubject returns the client (subject) a form names, if the portal
-// knows it; otherwise it answers the request and returns false.
+// formSubject returns the client (subject) a form names by the handle of a
+// lookup in this session, if the portal knows it; otherwise it answers the
+// request and returns false.
 func (a *app) formSubject(w http.ResponseWriter, r *http.Request) (string, bool) {
-	subject := r.PostFormValue("subject")
+	c, err := a.formClient(r)
+	if err != nil {
+		a.render(w, r, http.StatusNotFound, "clients", clientsPage{Error: msgLookupAgain})
+		return "", false
+	}
 	var count int
-	if err := a.db.QueryRowContext(r.Context(), `SELECT COUNT(*) FROM clients WHERE pseudonym = $1`, subject).Scan(&count); err != nil {
+	if err := a.db.QueryRowContext(r.Context(), `SELECT COUNT(*) FROM clients WHERE pseudonym = $1`, c.Subject).Scan(&count); err != nil {
 		a.serverError(w, r, err)
 		return "", false
 	}
 	if count != 1 {
-		http.NotFound(w, r)
+		a.render(w, r, http.StatusNotFound, "clients", clientsPage{Error: msgNoClient})
 		return "", false
 	}
-	return subject, true
+	return c.Subject, true
 }
+
+// msgLookupAgain answers a form whose client handle is not (or no longer)
+// valid in this session.
+const msgLookupAgain = "Zoek de cliënt opnieuw op met het BSN: de vorige zoekopdracht is verlopen of hoort bij een andere sessie."
 
 // recordConsent records the provider's statement that the client gave (or
 // refused) consent for one purpose, with the reference of the signed form in
@@ -299,7 +308,8 @@ func (a *app) viewClientData(w http.ResponseWriter, r *http.Request) {
 // renderClient shows the client page of subject after an action: what the
 // user's organisation may do now, a message, and the data opened, if any.
 func (a *app) renderClient(w http.ResponseWriter, r *http.Request, subject string, status int, msg string, shown *clientData) {
-	cv, err := a.clientView(r.Context(), userFrom(r.Context()), subject, r.PostFormValue("masked"))
+	c, _ := a.formClient(r) // formSubject checked it; only the masked BSN is new here
+	cv, err := a.clientView(r.Context(), userFrom(r.Context()), subject, c.Masked)
 	if err != nil {
 		a.serverError(w, r, err)
 		return
@@ -368,5 +378,8 @@ func (a *app) logAccess(ctx context.Context, e consent.AccessEntry) error {
 	start := time.Now()
 	err := a.accessLog.add(ctx, e)
 	a.metrics.accessLogged(time.Since(start), err)
+	if e.Purpose.Valid() { // a consent decision, not a lookup
+		a.metrics.decision(e.Purpose, e.Reason)
+	}
 	return err
 }

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/zorgkit/zorgkit/examples/server/internal/realip"
 )
 
 // config is the portal's configuration, from flags with environment variables
@@ -174,14 +176,14 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	if c.BaseURL, err = publicURL(c.BaseURL, c.Addr, c.TLSCert != "", c.Demo); err != nil {
 		return config{}, err
 	}
-	if c.TrustedProxies, err = parsePrefixes(*proxies); err != nil {
+	if c.TrustedProxies, err = realip.ParsePrefixes(*proxies); err != nil {
 		return config{}, fmt.Errorf("-trusted-proxies: %w", err)
 	}
 	switch strings.ToLower(c.ProxyHeader) {
 	case "x-forwarded-for":
-		c.ProxyHeader = "X-Forwarded-For"
+		c.ProxyHeader = realip.XForwardedFor
 	case "forwarded":
-		c.ProxyHeader = "Forwarded"
+		c.ProxyHeader = realip.Forwarded
 	default:
 		return config{}, fmt.Errorf("-proxy-header %q: want X-Forwarded-For or Forwarded", c.ProxyHeader)
 	}
@@ -256,33 +258,6 @@ func publicURL(raw, addr string, tls, demo bool) (string, error) {
 		return "", fmt.Errorf("-base-url %q: give only scheme, host and port; the portal serves from the root", raw)
 	}
 	return u.Scheme + "://" + strings.ToLower(u.Host), nil
-}
-
-// parsePrefixes parses a comma-separated list of IP addresses and CIDR
-// ranges.
-func parsePrefixes(s string) ([]netip.Prefix, error) {
-	var out []netip.Prefix
-	for _, f := range strings.Split(s, ",") {
-		f = strings.TrimSpace(f)
-		if f == "" {
-			continue
-		}
-		if strings.Contains(f, "/") {
-			p, err := netip.ParsePrefix(f)
-			if err != nil {
-				return nil, fmt.Errorf("%q: want an IP address or CIDR range such as 10.0.0.0/8", f)
-			}
-			out = append(out, p.Masked())
-			continue
-		}
-		ip, err := netip.ParseAddr(f)
-		if err != nil {
-			return nil, fmt.Errorf("%q: want an IP address or CIDR range such as 10.0.0.0/8", f)
-		}
-		ip = ip.Unmap()
-		out = append(out, netip.PrefixFrom(ip, ip.BitLen()))
-	}
-	return out, nil
 }
 
 // secretSetting returns a secret from the environment variable, or else from

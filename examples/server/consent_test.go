@@ -23,8 +23,8 @@ func TestWithdrawEndsEveryPermit(t *testing.T) {
 	b := p.browser()
 	b.login("jdevries")
 	_, body := b.post("/clients/lookup", url.Values{"bsn": {bsntest.TestPersons()[0].String()}})
-	subject := hiddenValue(t, body, "subject")
-	form := url.Values{"subject": {subject}, "purpose": {"view-naw"}, "decision": {"permit"},
+	subject := hiddenValue(t, body, "client")
+	form := url.Values{"client": {subject}, "purpose": {"view-naw"}, "decision": {"permit"},
 		"given": {p.clock.Now().Format("2006-01-02")}, "reference": {"ZH-TOE-RENEWED"}, "evidence": {"paper"}}
 	for range 2 { // a double click
 		_, body = b.post("/clients/consent", form)
@@ -32,12 +32,12 @@ func TestWithdrawEndsEveryPermit(t *testing.T) {
 	}
 	p.clock.Advance(time.Minute)
 
-	_, body = b.post("/clients/withdraw", url.Values{"subject": {subject}, "purpose": {"view-naw"}})
+	_, body = b.post("/clients/withdraw", url.Values{"client": {subject}, "purpose": {"view-naw"}})
 	assert.Contains(t, body, "De toestemming is ingetrokken")
 	p.clock.Advance(time.Second)
-	status, _ := b.post("/clients/view", url.Values{"subject": {subject}, "purpose": {"view-naw"}})
+	status, _ := b.post("/clients/view", url.Values{"client": {subject}, "purpose": {"view-naw"}})
 	assert.Equal(t, http.StatusForbidden, status, "neither the renewed nor the older permit allows access")
-	_, body = b.post("/clients/withdraw", url.Values{"subject": {subject}, "purpose": {"view-naw"}})
+	_, body = b.post("/clients/withdraw", url.Values{"client": {subject}, "purpose": {"view-naw"}})
 	assert.Contains(t, body, "geen toestemming om in te trekken", "a second click changes nothing")
 }
 
@@ -47,13 +47,13 @@ func TestWithdrawRefusal(t *testing.T) {
 	b := p.browser()
 	b.login("jdevries")
 	_, body := b.post("/clients/lookup", url.Values{"bsn": {bsntest.TestPersons()[2].String()}})
-	subject := hiddenValue(t, body, "subject")
-	form := url.Values{"subject": {subject}, "purpose": {"take-over-indication"}, "decision": {"deny"},
+	subject := hiddenValue(t, body, "client")
+	form := url.Values{"client": {subject}, "purpose": {"take-over-indication"}, "decision": {"deny"},
 		"given": {p.clock.Now().Format("2006-01-02")}, "reference": {"ZH-TOE-WEIGERING"}, "evidence": {"paper"}}
 	_, body = b.post("/clients/consent", form)
 	require.Contains(t, body, "De toestemming is vastgelegd")
 	p.clock.Advance(time.Minute)
-	_, body = b.post("/clients/withdraw", url.Values{"subject": {subject}, "purpose": {"take-over-indication"}})
+	_, body = b.post("/clients/withdraw", url.Values{"client": {subject}, "purpose": {"take-over-indication"}})
 	assert.Contains(t, body, "een weigering trek je niet in")
 }
 

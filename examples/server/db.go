@@ -84,8 +84,17 @@ func openDBObserved(ctx context.Context, cfg config, onWrite func(time.Duration)
 		// uploads sweep asks (auto_vacuum 2 is incremental; it cannot be
 		// turned on once tables exist, so older files keep their free
 		// pages for reuse), and the write-ahead log is cut back to 64 MiB
-		// after each checkpoint.
-		dsn := "file:" + path + "?_txlock=immediate&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)" +
+		// after each checkpoint. synchronous=FULL makes every commit
+		// durable, also against a power failure (NORMAL would lose the
+		// last commits then, though not on a crash of the process): an
+		// access-log entry, a consent or its withdrawal must not vanish
+		// after the portal acted on it. The cost is one fsync per commit,
+		// which the access log's group commit shares among the entries
+		// that arrive together.
+		// The path is part of a URI: '#', '?' and '%' in a directory name
+		// must be escaped, or SQLite opens another file.
+		path = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+		dsn := "file:" + path + "?_txlock=immediate&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)" +
 			"&_pragma=auto_vacuum(2)&_pragma=journal_size_limit(67108864)"
 		conn := newSQLiteConnector(dsn, 10*time.Second)
 		conn.onWrite = onWrite

@@ -247,7 +247,7 @@ func TestSMSGateway(t *testing.T) {
 
 	// A reset link is e-mail, whatever the code channel.
 	assert.Equal(t, map[string]transport{"sms": p.a.transports["sms"], "email": p.a.transports["email"]}, p.a.transports)
-	_, isGateway := p.a.transports["email"].(*smsGateway)
+	_, isGateway := p.a.transports["email"].(smsTransport)
 	assert.False(t, isGateway)
 
 	// The gateway's errors: a server error is retried with the same key,
@@ -272,51 +272,6 @@ func TestSMSGateway(t *testing.T) {
 	assert.Equal(t, outboxFailed, rows[len(rows)-1].State)
 	assert.NotContains(t, p.out.String(), "555444")
 	assert.NotContains(t, p.out.String(), "gateway-token")
-}
-
-func TestE164(t *testing.T) {
-	tests := []struct {
-		name, in, want string
-	}{
-		{"Dutch mobile as typed", "06-12345678", "+31612345678"},
-		{"spaces", "06 1234 5678", "+31612345678"},
-		{"international", "+31 6 12345678", "+31612345678"},
-		{"00 prefix", "0031612345678", "+31612345678"},
-		{"Belgian", "+32 470 12 34 56", "+32470123456"},
-		{"letters", "06-CALLME", ""},
-		{"too short", "0612", ""},
-		{"empty", "", ""},
-		{"plus zero", "+0612345678", ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := e164(tt.in)
-			if tt.want == "" {
-				assert.ErrorIs(t, err, errPhoneNumber)
-				return
-			}
-			require.NoError(t, err)
-			assert.Equal(t, tt.want, got)
-		})
-	}
-}
-
-func FuzzE164(f *testing.F) {
-	for _, s := range []string{"06-12345678", "+31 6 12345678", "0031612345678", "", "+", "00", "0"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		got, err := e164(s)
-		if err != nil {
-			return
-		}
-		if !e164RE.MatchString(got) {
-			t.Fatalf("e164(%q) = %q, not in international form", s, got)
-		}
-		if again, err := e164(got); err != nil || again != got {
-			t.Fatalf("e164(%q) = %q, then %q, %v", s, got, again, err)
-		}
-	})
 }
 
 // mailpitMessages lists the messages Mailpit received, newest first.

@@ -186,6 +186,9 @@ func seededTemplate(t testing.TB) *seededDB {
 }
 
 func TestMain(m *testing.M) {
+	if mode := os.Getenv(crashHelperEnv); mode != "" {
+		os.Exit(crashHelper(mode)) // a server process of a crash test, see crash_test.go
+	}
 	code := m.Run()
 	if tmpl.dir != "" {
 		os.RemoveAll(tmpl.dir)

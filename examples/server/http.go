@@ -9,6 +9,8 @@ import (
 	"io/fs"
 	"net/http"
 	"runtime/debug"
+	"strconv"
+	"sync"
 	"time"
 )
 
@@ -94,14 +96,30 @@ func (a *app) logRequests(next http.Handler) http.Handler {
 // render executes the named page template with data into a buffer first, so
 // that a template error becomes a clean 500 instead of half a page.
 func (a *app) render(w http.ResponseWriter, r *http.Request, status int, page string, data any) {
-	var buf bytes.Buffer
-	if err := a.pages[page].ExecuteTemplate(&buf, "layout", pageData{Page: data, View: a.viewOf(r)}); err != nil {
+	buf := pageBuffers.Get().(*bytes.Buffer)
+	defer putPageBuffer(buf)
+	if err := a.pages[page].ExecuteTemplate(buf, "layout", pageData{Page: data, View: a.viewOf(r)}); err != nil {
 		a.serverError(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	// With the length known the page goes out in one piece, not chunked.
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)
 	_, _ = buf.WriteTo(w)
+}
+
+// pageBuffers keeps the buffers pages are rendered into: a page is some
+// kilobytes, and growing a new buffer to that size for every request is
+// garbage the collector has to chase.
+var pageBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func putPageBuffer(b *bytes.Buffer) {
+	if b.Cap() > 1<<20 {
+		return // an exceptional page: let it go
+	}
+	b.Reset()
+	pageBuffers.Put(b)
 }
 
 // renderJSON writes v as JSON with the status.

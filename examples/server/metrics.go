@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/zorgkit/zorgkit/consent"
 	"github.com/zorgkit/zorgkit/password/throttle"
 )
 
@@ -61,7 +62,7 @@ func newMetrics() *metrics {
 		}, []string{"kind", "channel", "outcome"}),
 		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "zorgkit_consent_decisions_total",
-			Help: "Consent decisions by purpose and outcome (the decision's reason, or error).",
+			Help: "Consent decisions for an access (each one in the access log), by purpose and outcome (the decision's reason).",
 		}, []string{"purpose", "outcome"}),
 		accessLogWrite: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "zorgkit_access_log_write_seconds",
@@ -154,6 +155,24 @@ func (m *metrics) codeFailed(err error) {
 		return
 	}
 	m.login("code_wrong")
+}
+
+// decision counts a consent decision the registry logged for an access.
+func (m *metrics) decision(purpose consent.Purpose, reason consent.Reason) {
+	p := "other"
+	if purpose.Valid() {
+		p = string(purpose)
+	}
+	outcome := "other"
+	if knownReasons[reason] {
+		outcome = string(reason)
+	}
+	m.decisions.WithLabelValues(p, outcome).Inc()
+}
+
+var knownReasons = map[consent.Reason]bool{
+	consent.ReasonPermitted: true, consent.ReasonDenied: true, consent.ReasonWithdrawn: true, consent.ReasonExpired: true,
+	consent.ReasonNotYetValid: true, consent.ReasonEvidenceMissing: true, consent.ReasonGivenAfterUse: true, consent.ReasonNoConsent: true,
 }
 
 // accessLogged records one access-log write as its request saw it.

@@ -111,15 +111,15 @@ func TestMetricsLabelsAllowList(t *testing.T) {
 	// Clients: lookups (found, unknown, invalid), consent, view, withdraw.
 	status, body := b.post("/clients/lookup", url.Values{"bsn": {persons[0].String()}})
 	require.Equal(t, http.StatusOK, status)
-	subject := hiddenValue(t, body, "subject")
+	subject := hiddenValue(t, body, "client")
 	b.post("/clients/lookup", url.Values{"bsn": {persons[5].Dotted()}})
 	b.post("/clients/lookup", url.Values{"bsn": {"123456789"}})
 	b.post("/clients/lookup", url.Values{"bsn": {"999999990"}})
-	b.post("/clients/view", url.Values{"subject": {subject}, "purpose": {"view-naw"}})
-	b.post("/clients/view", url.Values{"subject": {subject}, "purpose": {"take-over-indication"}})
-	b.post("/clients/consent", url.Values{"subject": {subject}, "purpose": {"take-over-indication"}, "decision": {"permit"},
+	b.post("/clients/view", url.Values{"client": {subject}, "purpose": {"view-naw"}})
+	b.post("/clients/view", url.Values{"client": {subject}, "purpose": {"take-over-indication"}})
+	b.post("/clients/consent", url.Values{"client": {subject}, "purpose": {"take-over-indication"}, "decision": {"permit"},
 		"given": {p.clock.Now().Format("2006-01-02")}, "reference": {"ZH-TOE-0999"}, "evidence": {"paper"}})
-	b.post("/clients/withdraw", url.Values{"subject": {subject}, "purpose": {"view-naw"}})
+	b.post("/clients/withdraw", url.Values{"client": {subject}, "purpose": {"view-naw"}})
 	b.get("/api/me")
 	b.get("/reports")
 	b.get("/uploads")
@@ -169,6 +169,8 @@ func TestMetricsLabelsAllowList(t *testing.T) {
 		`zorgkit_upload_rows_total{kind="read"} 50`,
 		`zorgkit_job_duration_seconds_count{job="process",outcome="done"} 1`,
 		`zorgkit_sqlite_write_lock_wait_seconds_count`,
+		`zorgkit_consent_decisions_total{outcome="permitted",purpose="view-naw"} 1`,
+		`zorgkit_consent_decisions_total{outcome="no-consent",purpose="take-over-indication"} 1`,
 	} {
 		assert.True(t, strings.Contains(scrape, want), "the scrape has %s", want)
 	}

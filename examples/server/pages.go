@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/zorgkit/zorgkit/password/otp"
 )
@@ -73,46 +72,4 @@ func (a *app) enrolTOTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.render(w, r, http.StatusOK, "totp", totpPage{Done: true})
-}
-
-type deliveriesPage struct {
-	Rows []deliveryRow
-}
-
-type deliveryRow struct {
-	Provider string
-	Last     time.Time
-	Overdue  bool
-}
-
-// deliveryInterval is how often providers must deliver: at least twice a
-// year.
-const deliveryInterval = 6 // months
-
-// deliveriesPage shows each provider's last counted delivery, with overdue
-// providers flagged: to the portal owner all providers, to a municipality
-// the providers it contracts.
-func (a *app) deliveriesPage(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	u := userFrom(ctx)
-	providers, err := a.orgs(ctx, kindProvider)
-	if err != nil {
-		a.serverError(w, r, err)
-		return
-	}
-	now := a.now()
-	var p deliveriesPage
-	for _, o := range providers {
-		if u.Role == roleMunicipality && o.MunicipalityID != u.OrgID {
-			continue
-		}
-		var last int64
-		if err := a.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(created_at), 0) FROM uploads WHERE org_id = $1 AND status IN ('accepted', 'processed')`, o.ID).Scan(&last); err != nil {
-			a.serverError(w, r, err)
-			return
-		}
-		t := fromUsec(last)
-		p.Rows = append(p.Rows, deliveryRow{Provider: o.Name, Last: t, Overdue: t.IsZero() || t.AddDate(0, deliveryInterval, 0).Before(now)})
-	}
-	a.render(w, r, http.StatusOK, "deliveries", p)
 }

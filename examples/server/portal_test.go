@@ -116,8 +116,8 @@ func TestIsolation(t *testing.T) {
 	// Consent recorded by Zonnehuis does not open a client to De Linde.
 	first := bsntest.TestPersons()[0]
 	_, body = linde.post("/clients/lookup", url.Values{"bsn": {first.String()}})
-	subject := hiddenValue(t, body, "subject")
-	status, body = linde.post("/clients/view", url.Values{"subject": {subject}, "purpose": {"view-naw"}})
+	subject := hiddenValue(t, body, "client")
+	status, body = linde.post("/clients/view", url.Values{"client": {subject}, "purpose": {"view-naw"}})
 	assert.Equal(t, http.StatusForbidden, status)
 	assert.NotContains(t, body, "Anna de Boer")
 
@@ -228,28 +228,28 @@ func TestClientLookupAndConsent(t *testing.T) {
 	require.Equal(t, http.StatusOK, status)
 	assert.Contains(t, body, persons[0].Masked())
 	assert.NotContains(t, body, persons[0].String(), "the page shows the BSN masked")
-	subject := hiddenValue(t, body, "subject")
-	status, body = b.post("/clients/view", url.Values{"subject": {subject}, "masked": {persons[0].Masked()}, "purpose": {"view-naw"}})
+	subject := hiddenValue(t, body, "client")
+	status, body = b.post("/clients/view", url.Values{"client": {subject}, "purpose": {"view-naw"}})
 	require.Equal(t, http.StatusOK, status)
 	assert.Contains(t, body, "Anna de Boer")
 
 	// Taking over indication data needs its own consent.
-	status, body = b.post("/clients/view", url.Values{"subject": {subject}, "purpose": {"take-over-indication"}})
+	status, body = b.post("/clients/view", url.Values{"client": {subject}, "purpose": {"take-over-indication"}})
 	assert.Equal(t, http.StatusForbidden, status)
 	assert.Contains(t, body, `id="consent-take-over-indication"`, "the page asks the question")
 
 	given := p.clock.Now().Format("2006-01-02")
-	status, body = b.post("/clients/consent", url.Values{"subject": {subject}, "purpose": {"take-over-indication"}, "decision": {"permit"},
+	status, body = b.post("/clients/consent", url.Values{"client": {subject}, "purpose": {"take-over-indication"}, "decision": {"permit"},
 		"given": {given}, "reference": {"ZH-TOE-0999"}, "evidence": {"paper"}})
 	require.Equal(t, http.StatusOK, status, body)
 	assert.Contains(t, body, "vastgelegd")
 	p.clock.Advance(time.Minute)
-	status, body = b.post("/clients/view", url.Values{"subject": {subject}, "purpose": {"take-over-indication"}})
+	status, body = b.post("/clients/view", url.Values{"client": {subject}, "purpose": {"take-over-indication"}})
 	require.Equal(t, http.StatusOK, status)
 	assert.Contains(t, body, "VV-")
 
 	// Without an archive reference, nothing is recorded.
-	status, body = b.post("/clients/consent", url.Values{"subject": {subject}, "purpose": {"consult-indication"}, "decision": {"permit"},
+	status, body = b.post("/clients/consent", url.Values{"client": {subject}, "purpose": {"consult-indication"}, "decision": {"permit"},
 		"given": {given}, "reference": {""}, "evidence": {"paper"}})
 	assert.Equal(t, http.StatusOK, status)
 	assert.Contains(t, body, "niet vastgelegd")

@@ -72,6 +72,8 @@ func (a *app) routes() http.Handler {
 	mux.Handle("GET /uploads", a.need(fullStage, uploaders, a.uploadsPage))
 	mux.Handle("POST /uploads", a.need(fullStage, providers, a.upload))
 	mux.Handle("GET /uploads/{id}", a.need(fullStage, uploaders, a.uploadReport))
+	mux.Handle("GET /uploads/{id}/report.csv", a.need(fullStage, uploaders, a.uploadReportCSV))
+	mux.Handle("GET /uploads/{id}/report.html", a.need(fullStage, uploaders, a.uploadReportPrint))
 
 	// Reports and delivery compliance.
 	mux.Handle("GET /reports", a.need(fullStage, readers, a.reportsPage))
@@ -82,6 +84,8 @@ func (a *app) routes() http.Handler {
 	mux.Handle("POST /api/clients/lookup", a.need(fullStage, providers, a.apiLookup))
 	mux.Handle("GET /api/reports", a.need(fullStage, readers, a.apiReports))
 	mux.Handle("GET /api/uploads/{id}", a.need(fullStage, uploaders, a.apiUpload))
+	mux.Handle("GET /api/uploads/{id}/report.csv", a.need(fullStage, uploaders, a.uploadReportCSV))
+	mux.Handle("GET /api/uploads/{id}/report.html", a.need(fullStage, uploaders, a.uploadReportPrint))
 
 	csrf := http.NewCrossOriginProtection()
 	// Behind a proxy that rewrites Host, the browser's Origin is still the

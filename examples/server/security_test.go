@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"html"
 	"io"
 	"net/http"
 	"net/netip"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,6 +17,10 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/zorgkit/zorgkit/bsn/bsntest"
+	"github.com/zorgkit/zorgkit/consent"
+	"github.com/zorgkit/zorgkit/examples/server/internal/seal"
 )
 
 // transportRecorder is a transport that keeps what it delivers; fail, when
@@ -213,71 +220,6 @@ func TestSpoofedForwardedFor(t *testing.T) {
 	assert.Zero(t, n, "the peer is no trusted proxy: its headers are ignored")
 }
 
-func TestClientAddress(t *testing.T) {
-	proxies := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("2001:db8:ffff::/48")}
-	tests := []struct {
-		name   string
-		remote string
-		header string
-		values []string
-		want   string
-	}{
-		{"direct client", "198.51.100.1:5000", "X-Forwarded-For", nil, "198.51.100.1"},
-		{"direct client forging the header", "198.51.100.1:5000", "X-Forwarded-For", []string{"203.0.113.5"}, "198.51.100.1"},
-		{"one proxy", "10.0.0.2:443", "X-Forwarded-For", []string{"203.0.113.5"}, "203.0.113.5"},
-		{"forged hop left of the real one", "10.0.0.2:443", "X-Forwarded-For", []string{"1.2.3.4, 203.0.113.5"}, "203.0.113.5"},
-		{"two proxies", "10.0.0.2:443", "X-Forwarded-For", []string{"203.0.113.5, 10.1.1.1"}, "203.0.113.5"},
-		{"several header lines", "10.0.0.2:443", "X-Forwarded-For", []string{"1.2.3.4", "203.0.113.5, 10.1.1.1"}, "203.0.113.5"},
-		{"only proxies", "10.0.0.2:443", "X-Forwarded-For", []string{"10.9.9.9, 10.1.1.1"}, "10.9.9.9"},
-		{"no header from the proxy", "10.0.0.2:443", "X-Forwarded-For", nil, "10.0.0.2"},
-		{"garbage at the right", "10.0.0.2:443", "X-Forwarded-For", []string{"203.0.113.5, garbage"}, "10.0.0.2"},
-		{"garbage behind a trusted hop", "10.0.0.2:443", "X-Forwarded-For", []string{"garbage, 10.1.1.1"}, "10.1.1.1"},
-		{"hop with port", "10.0.0.2:443", "X-Forwarded-For", []string{"203.0.113.5:6000"}, "203.0.113.5"},
-		{"IPv6 hop", "10.0.0.2:443", "X-Forwarded-For", []string{"2001:db8::7"}, "2001:db8::7"},
-		{"IPv6 proxy", "[2001:db8:ffff::1]:443", "X-Forwarded-For", []string{"203.0.113.5"}, "203.0.113.5"},
-		{"IPv4-mapped peer", "[::ffff:10.0.0.2]:443", "X-Forwarded-For", []string{"203.0.113.5"}, "203.0.113.5"},
-		{"zone is no address", "10.0.0.2:443", "X-Forwarded-For", []string{"fe80::1%eth0"}, "10.0.0.2"},
-		{"Forwarded", "10.0.0.2:443", "Forwarded", []string{`for=1.2.3.4, for="[2001:db8::7]:4711";proto=https`}, "2001:db8::7"},
-		{"Forwarded, obfuscated hop", "10.0.0.2:443", "Forwarded", []string{`for=203.0.113.5, for=_hidden`}, "10.0.0.2"},
-		{"Forwarded without for", "10.0.0.2:443", "Forwarded", []string{`proto=https`}, "10.0.0.2"},
-		{"Forwarded ignores X-Forwarded-For", "10.0.0.2:443", "Forwarded", nil, "10.0.0.2"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.want, clientAddress(tt.remote, tt.values, tt.header, proxies))
-		})
-	}
-}
-
-// FuzzClientAddress: whatever the header says, the answer is an address,
-// the peer's own when the peer is no proxy, and never one a proxy did not
-// vouch for when the proxy's own hop is readable.
-func FuzzClientAddress(f *testing.F) {
-	for _, s := range []string{"203.0.113.5", "1.2.3.4, 10.1.1.1", "garbage", `for="[2001:db8::7]:4711"`, "", ",,,", "[::1]:80"} {
-		f.Add(s, true)
-		f.Add(s, false)
-	}
-	proxies := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
-	f.Fuzz(func(t *testing.T, header string, forwarded bool) {
-		name := "X-Forwarded-For"
-		if forwarded {
-			name = "Forwarded"
-		}
-		got := clientAddress("198.51.100.1:5000", []string{header}, name, proxies)
-		if got != "198.51.100.1" {
-			t.Fatalf("untrusted peer: got %q", got)
-		}
-		got = clientAddress("10.0.0.2:443", []string{header + ", 203.0.113.5"}, "X-Forwarded-For", proxies)
-		if got != "203.0.113.5" {
-			t.Fatalf("the proxy's own hop is 203.0.113.5: got %q from %q", got, header)
-		}
-		got = clientAddress("10.0.0.2:443", []string{header}, name, proxies)
-		if _, err := netip.ParseAddr(got); err != nil {
-			t.Fatalf("not an address: %q", got)
-		}
-	})
-}
-
 func TestStaticNotListed(t *testing.T) {
 	p := newTestPortal(t)
 	for _, path := range []string{"/static/", "/static", "/static/./", "/static/%2e/"} {
@@ -288,4 +230,154 @@ func TestStaticNotListed(t *testing.T) {
 	status, body := p.browser().get("/static/style.css")
 	assert.Equal(t, http.StatusOK, status)
 	assert.NotEmpty(t, body)
+}
+
+// hiddenFields returns the hidden form fields of a page, as a browser would
+// post them back.
+func hiddenFields(body string) url.Values {
+	v := url.Values{}
+	for _, m := range regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)"`).FindAllStringSubmatch(body, -1) {
+		v.Set(m[1], html.UnescapeString(m[2]))
+	}
+	return v
+}
+
+// TestPseudonymAloneOpensNothing is issue 10, hole 2: organisation B took
+// the subject key that organisation A's page and API showed, recorded a
+// consent of its own for it and opened the client's name and address,
+// without ever knowing the BSN. Every client action must be bound to a
+// lookup of this session, and no reusable subject key may leave the server.
+func TestPseudonymAloneOpensNothing(t *testing.T) {
+	p := newTestPortal(t)
+	ctx := context.Background()
+	person := bsntest.TestPersons()[0]
+	subject, found, err := p.a.findClient(ctx, person)
+	require.NoError(t, err)
+	require.True(t, found)
+
+	a := p.browser()
+	a.login("jdevries")
+	_, page := a.post("/clients/lookup", url.Values{"bsn": {person.String()}})
+	form := hiddenFields(page)
+	require.NotEmpty(t, form, "the client page has forms")
+	resp, err := a.c.Post(p.srv.URL+"/api/clients/lookup", "application/json", strings.NewReader(`{"bsn":"`+person.String()+`"}`))
+	require.NoError(t, err)
+	_, api := readBody(t, resp)
+	assert.False(t, strings.Contains(page, subject), "the page shows the subject key")
+	assert.False(t, strings.Contains(api, subject), "the API shows the subject key")
+	var apiValues map[string]any
+	require.NoError(t, json.Unmarshal([]byte(api), &apiValues))
+
+	// Organisation B replays every value it could have seen, in every field.
+	b := p.browser()
+	b.login("linde")
+	var seen []string
+	for _, v := range form {
+		seen = append(seen, v...)
+	}
+	for _, v := range apiValues {
+		if s, ok := v.(string); ok {
+			seen = append(seen, s)
+		}
+	}
+	seen = append(seen, subject) // and the key itself, had it leaked elsewhere
+	for _, v := range seen {
+		replay := url.Values{"purpose": {"view-naw"}, "decision": {"permit"}, "given": {p.clock.Now().Format("2006-01-02")},
+			"reference": {"B-0001"}, "evidence": {"paper"}}
+		for k := range form {
+			if k != "purpose" {
+				replay.Set(k, v)
+			}
+		}
+		replay.Set("subject", v)
+		replay.Set("client", v)
+		status, body := b.post("/clients/consent", replay)
+		assert.NotEqual(t, http.StatusOK, status, "recording consent with %q", v)
+		assert.False(t, strings.Contains(body, "De toestemming is vastgelegd"), "recorded with %q", v)
+		status, body = b.post("/clients/view", replay)
+		assert.NotEqual(t, http.StatusOK, status, "opening with %q", v)
+		assert.False(t, strings.Contains(body, "Anna de Boer"), "opened with %q", v)
+	}
+	p.clock.Advance(time.Second)
+	out, err := p.a.consent.DecideUnlogged(ctx, consent.Subject(subject), "delinde", consent.PurposeViewNAW, p.clock.Now())
+	require.NoError(t, err)
+	assert.False(t, out.Allowed, "B recorded no consent")
+
+	// A's own form works in A's session...
+	view := url.Values{"purpose": {"view-naw"}}
+	for k, v := range form {
+		if k != "purpose" {
+			view[k] = v
+		}
+	}
+	status, body := a.post("/clients/view", view)
+	require.Equal(t, http.StatusOK, status)
+	assert.Contains(t, body, "Anna de Boer")
+
+	// ...but not in another session of the same user,
+	p.clock.Advance(time.Minute) // past the resend cooldown
+	a2 := p.browser()
+	a2.login("jdevries")
+	status, body = a2.post("/clients/view", view)
+	assert.NotEqual(t, http.StatusOK, status, "another session")
+	assert.NotContains(t, body, "Anna de Boer")
+
+	// nor after logging out and in again,
+	a.post("/logout", nil)
+	p.clock.Advance(time.Minute)
+	a.login("jdevries")
+	status, body = a.post("/clients/view", view)
+	assert.NotEqual(t, http.StatusOK, status, "a new session")
+	assert.NotContains(t, body, "Anna de Boer")
+
+	// nor once it has expired, though the session lives on.
+	_, page = a.post("/clients/lookup", url.Values{"bsn": {person.String()}})
+	view = hiddenFields(page)
+	view.Set("purpose", "view-naw")
+	for range 3 {
+		p.clock.Advance(20 * time.Minute)
+		status, _ = a.get("/clients")
+		require.Equal(t, http.StatusOK, status)
+	}
+	status, body = a.post("/clients/view", view)
+	assert.NotEqual(t, http.StatusOK, status, "expired")
+	assert.NotContains(t, body, "Anna de Boer")
+}
+
+// TestClientHandle: a handle opens only for the session, user and
+// organisation it was made for, until it expires (the sealing itself is
+// tested in package internal/seal).
+func TestClientHandle(t *testing.T) {
+	p := newTestPortal(t)
+	s := session{IDHash: []byte("session one hash")}
+	u := &user{ID: "u1", OrgID: "zonnehuis"}
+	ref := clientRef{Subject: "v1.kid.subjectkey", Masked: "******782"}
+	h := p.a.sealClient(s, u, ref)
+	got, err := p.a.openClient(s, u, h)
+	require.NoError(t, err)
+	assert.Equal(t, ref, got)
+	tests := []struct {
+		name   string
+		s      session
+		u      *user
+		handle string
+	}{
+		{"another session", session{IDHash: []byte("session two hash")}, u, h},
+		{"another user", s, &user{ID: "u2", OrgID: "zonnehuis"}, h},
+		{"another organisation", s, &user{ID: "u1", OrgID: "delinde"}, h},
+		{"the subject key itself", s, u, ref.Subject},
+		{"no session", session{}, u, h},
+		{"a session id that runs into the user id", session{IDHash: []byte("session one hashu")}, &user{ID: "1", OrgID: "zonnehuis"}, h},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := p.a.openClient(tt.s, tt.u, tt.handle)
+			assert.ErrorIs(t, err, seal.ErrInvalid)
+		})
+	}
+	t.Run("expired", func(t *testing.T) {
+		p.clock.Advance(p.a.cfg.IdleTimeout)
+		_, err := p.a.openClient(s, u, h)
+		assert.ErrorIs(t, err, seal.ErrInvalid)
+	})
 }

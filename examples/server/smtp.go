@@ -33,7 +33,7 @@ func newTransports(cfg config, console io.Writer) (map[string]transport, error) 
 		t["email"] = consoleTransport{console}
 	}
 	if cfg.SMS.URL != "" {
-		t["sms"] = newSMSGateway(cfg.SMS)
+		t["sms"] = newSMSTransport(cfg.SMS)
 	} else if cfg.Demo {
 		t["sms"] = consoleTransport{console}
 	}

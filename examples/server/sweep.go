@@ -37,7 +37,7 @@ func (a *app) sweep(ctx context.Context) error {
 	// Chunks: of abandoned uploads at once; of the others once processing
 	// no longer needs them and the retention has passed.
 	ids, err := a.uploadIDs(ctx, `SELECT id FROM uploads WHERE purged_at = 0 AND (status = 'abandoned'
-		OR (status IN ('processed', 'superseded', 'rejected', 'test', 'test-approved') AND received_at < $1 AND processed_at < $1))`,
+		OR (status IN ('processed', 'superseded', 'rejected', 'test', 'test-approved') AND received_at <= $1 AND processed_at <= $1))`,
 		usec(now.Add(-a.cfg.UploadRetention)))
 	if err != nil {
 		return err

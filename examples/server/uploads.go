@@ -12,6 +12,7 @@ import (
 	"mime"
 	"net/http"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/text/language"
@@ -136,7 +137,8 @@ func (a *app) upload(w http.ResponseWriter, r *http.Request) {
 	rc := http.NewResponseController(w)
 	deadline := time.Now().Add(uploadTimeout)
 	_ = rc.SetWriteDeadline(deadline)
-	r.Body = http.MaxBytesReader(w, &idleReader{r: r.Body, rc: rc, idle: a.cfg.UploadIdle, deadline: deadline}, a.cfg.MaxUpload)
+	idle := &idleReader{r: r.Body, rc: rc, idle: a.cfg.UploadIdle, deadline: deadline}
+	r.Body = http.MaxBytesReader(w, idle, a.cfg.MaxUpload)
 	file, err := uploadedFile(r)
 	if err != nil {
 		a.renderUploads(w, r, http.StatusBadRequest, "Kies een bestand om aan te leveren.")
@@ -151,8 +153,11 @@ func (a *app) upload(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, errNoMunicipality):
 		a.renderUploads(w, r, http.StatusUnprocessableEntity, "Uw organisatie is nog niet aan een gemeente gekoppeld; neem contact op met de portaalbeheerder.")
 		return
-	case errors.Is(err, os.ErrDeadlineExceeded):
-		a.renderUploads(w, r, http.StatusRequestTimeout, "Het bestand kwam niet binnen de tijd binnen. Lever het opnieuw aan.")
+	case errors.Is(err, os.ErrDeadlineExceeded) || idle.timedOut.Load():
+		// The connection's context ended with the read; the page is
+		// still worth sending.
+		r = r.WithContext(context.WithoutCancel(ctx))
+		a.renderUploads(w, r, http.StatusRequestTimeout, "Er kwam een tijd lang niets van het bestand binnen; de aanlevering is afgebroken. Lever het opnieuw aan.")
 		return
 	case err != nil && ctx.Err() != nil:
 		return // the client is gone; the upload was abandoned
@@ -172,6 +177,7 @@ type idleReader struct {
 	idle     time.Duration
 	deadline time.Time // the latest the upload may end
 	set      time.Time // when the deadline was last moved
+	timedOut atomic.Bool
 }
 
 func (ir *idleReader) Read(p []byte) (int, error) {
@@ -185,7 +191,11 @@ func (ir *idleReader) Read(p []byte) (int, error) {
 		}
 		_ = ir.rc.SetReadDeadline(d)
 	}
-	return ir.r.Read(p)
+	n, err := ir.r.Read(p)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		ir.timedOut.Store(true)
+	}
+	return n, err
 }
 
 func (ir *idleReader) Close() error {
@@ -256,9 +266,10 @@ func (a *app) receive(ctx context.Context, u *user, file io.Reader) (*upload, er
 		if errors.Is(err, pseudonym.ErrNoRows) {
 			up.Error = "Het bestand bevat geen bruikbare rijen."
 		}
-		if _, err = io.Copy(io.Discard, file); err == nil {
-			report.Rows = pseudonym.Counts{}
+		if report == nil {
+			report = &pseudonym.Report{}
 		}
+		_, err = io.Copy(io.Discard, file)
 	}
 	if err == nil {
 		err = context.Cause(rctx) // the lease was lost while the last chunk went in
@@ -449,6 +460,12 @@ type qualityReportJSON struct {
 	Problems []problemJSON    `json:"problems"`
 	Omitted  int              `json:"omitted"`
 	ByCode   map[string]int   `json:"byCode"`
+
+	// How the file was read: its character encoding and, when the first
+	// 64 KiB were ASCII, the line whose byte decided it; its delimiter.
+	Encoding     string `json:"encoding,omitempty"`
+	EncodingLine int    `json:"encodingLine,omitempty"`
+	Delimiter    string `json:"delimiter,omitempty"`
 }
 
 type problemJSON struct {
@@ -460,7 +477,10 @@ type problemJSON struct {
 }
 
 func qualityReport(r *pseudonym.Report) qualityReportJSON {
-	q := qualityReportJSON{Counts: r.Rows, Omitted: r.Omitted, ByCode: map[string]int{}}
+	q := qualityReportJSON{Counts: r.Rows, Omitted: r.Omitted, ByCode: map[string]int{}, EncodingLine: r.EncodingLine}
+	if r.Comma != 0 {
+		q.Encoding, q.Delimiter = r.Encoding.String(), delimiterName(r.Comma)
+	}
 	for c, n := range r.ByCode {
 		q.ByCode[string(c)] = n
 	}
@@ -477,6 +497,8 @@ func qualityReport(r *pseudonym.Report) qualityReportJSON {
 type uploadReportPage struct {
 	Upload  upload
 	Quality qualityReportJSON
+	Codes   []string // the problem codes, sorted
+	Owner   bool     // the portal owner, who approves a test file here
 }
 
 // uploadFor returns an upload the user may see: one of their own
@@ -517,7 +539,7 @@ func (a *app) uploadReport(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	a.render(w, r, http.StatusOK, "upload", uploadReportPage{Upload: *up, Quality: q})
+	a.render(w, r, http.StatusOK, "upload", uploadReportPage{Upload: *up, Quality: q, Codes: sortedCodes(q.ByCode), Owner: userFrom(ctx).Role == roleAuditor})
 }
 
 // approveUpload is the portal owner's approval of a provider's test file; the
@@ -549,4 +571,17 @@ func (a *app) approveUpload(w http.ResponseWriter, r *http.Request) {
 	}
 	a.log.InfoContext(ctx, "test upload approved", "upload", id, "org", orgID, "by", userFrom(ctx).ID)
 	http.Redirect(w, r, "/owner/orgs", http.StatusSeeOther)
+}
+
+// delimiterName names a delimiter for the report.
+func delimiterName(c rune) string {
+	switch c {
+	case ';':
+		return "puntkomma"
+	case ',':
+		return "komma"
+	case '\t':
+		return "tab"
+	}
+	return string(c)
 }

@@ -234,6 +234,11 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 	}
 	for _, s := range servers {
+		if sum, count, err := s.metric(ctx, "zorgkit_access_log_batch_entries"); err == nil && count > 0 {
+			fmt.Fprintf(out, "instance %d: %.0f access-log entries in %.0f group commits (%.1f per commit)\n", s.index+1, sum, count, sum/count)
+		}
+	}
+	for _, s := range servers {
 		if n := s.errorLines(); n > 0 {
 			fmt.Fprintf(out, "instance %d logged %d errors (see its log with -keep)\n", s.index+1, n)
 		}
@@ -317,7 +322,9 @@ func startServer(ctx context.Context, o options, tmp string, i int, dbURL string
 				s.url, signalled = m[1], true
 				close(ready)
 			}
-			if strings.Contains(line, "level=ERROR") {
+			// wrk drops its connections at the end of a run, cancelling
+			// the requests in flight: those are not the server's errors.
+			if strings.Contains(line, "level=ERROR") && !strings.Contains(line, "context canceled") {
 				s.errors++
 			}
 			s.mu.Unlock()
@@ -394,6 +401,36 @@ func (s *server) startProfile(ctx context.Context, d time.Duration, path string)
 		errc <- err
 	}()
 	return func() error { return <-errc }, nil
+}
+
+// metric returns the _sum and _count of a histogram on the server's
+// /metrics (on its debug address).
+func (s *server) metric(ctx context.Context, name string) (sum, count float64, err error) {
+	if s.debug == "" {
+		return 0, 0, errors.New("no debug listener")
+	}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.debug+"/metrics", nil)
+	body, err := do(http.DefaultClient, req)
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, line := range strings.Split(body, "\n") {
+		f := strings.Fields(line)
+		if len(f) != 2 {
+			continue
+		}
+		v, err := strconv.ParseFloat(f[1], 64)
+		if err != nil {
+			continue
+		}
+		switch f[0] {
+		case name + "_sum":
+			sum = v
+		case name + "_count":
+			count = v
+		}
+	}
+	return sum, count, nil
 }
 
 var codeRE = regexp.MustCompile(`\b\d{6}\b`)

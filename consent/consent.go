@@ -409,8 +409,7 @@ const (
 	Deny   Decision = "deny"
 )
 
-// Valid reports whether d is Permit or Deny.
-func (d Decision) Valid() bool { return d == Permit || d == Deny }
+func (d Decision) valid() bool { return d == Permit || d == Deny }
 
 // EvidenceKind is the form of the signed consent.
 type EvidenceKind string
@@ -423,8 +422,7 @@ const (
 	EvidenceElectronicSignature EvidenceKind = "electronic-signature"
 )
 
-// Valid reports whether k is one of the defined kinds.
-func (k EvidenceKind) Valid() bool {
+func (k EvidenceKind) valid() bool {
 	return k == EvidencePaper || k == EvidenceElectronicSignature
 }
 
@@ -517,9 +515,9 @@ func (r *Record) validate() error {
 	switch {
 	case !r.Purpose.Valid():
 		return fieldError("Purpose", "is not one of the defined purposes")
-	case !r.Decision.Valid():
+	case !r.Decision.valid():
 		return fieldError("Decision", `is neither "permit" nor "deny"`)
-	case !r.Evidence.Kind.Valid():
+	case !r.Evidence.Kind.valid():
 		return fieldError("Evidence.Kind", "is not one of the defined kinds")
 	case len(r.Evidence.DocumentSHA256) != 0 && len(r.Evidence.DocumentSHA256) != 32:
 		return fieldError("Evidence.DocumentSHA256", "is not 32 bytes long")

@@ -97,11 +97,6 @@ type Outcome struct {
 	// counts, or the record that no longer counts (withdrawn, expired…). It
 	// is nil for ReasonNoConsent.
 	Record *Record
-
-	Subject      Subject
-	Organisation Organisation
-	Purpose      Purpose
-	At           time.Time
 }
 
 // RecordID returns the id of d.Record, or "" if there is none.
@@ -146,9 +141,7 @@ func (r *Registry) DecideUnlogged(ctx context.Context, subject Subject, organisa
 			return Outcome{}, err
 		}
 	}
-	d := l.decide(purpose, at.UTC())
-	d.Subject, d.Organisation, d.Purpose, d.At = subject, organisation, purpose, at.UTC()
-	return d, nil
+	return l.decide(purpose, at.UTC()), nil
 }
 
 // AccessLog receives the access-log entries of [Registry.Authorize]. An
@@ -179,8 +172,7 @@ const (
 	ActionExecute Action = "E" // search or another operation on data
 )
 
-// Valid reports whether a is one of the defined actions.
-func (a Action) Valid() bool {
+func (a Action) valid() bool {
 	switch a {
 	case ActionCreate, ActionRead, ActionUpdate, ActionDelete, ActionExecute:
 		return true
@@ -265,7 +257,7 @@ func (a *Access) validate() error {
 	if err := a.By.validate("By"); err != nil {
 		return err
 	}
-	if !a.Action.Valid() {
+	if !a.Action.valid() {
 		return fieldError("Action", "is not one of the defined actions")
 	}
 	for _, f := range []struct {

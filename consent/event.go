@@ -47,16 +47,16 @@ const (
 	// form; the record does not count from [Event.At] until the form is
 	// produced after all.
 	EventEvidenceMissing EventKind = "evidence-missing"
-	// EventSamplePlanned records a spot check planned before its
-	// population was known ([Event.Plan]; [Event.Record] is the plan's id),
-	// in the registry's chain of plans.
-	EventSamplePlanned EventKind = "sample-planned"
 )
+
+// eventSamplePlanned records a spot check planned before its population was
+// known, in the registry's chain of plans; Event.Record is the plan's id.
+const eventSamplePlanned EventKind = "sample-planned"
 
 func (k EventKind) valid() bool {
 	switch k {
 	case EventGiven, EventWithdrawn, EventEnteredInError, EventCorrected,
-		EventEvidenceRequested, EventEvidenceProduced, EventEvidenceMissing, EventSamplePlanned:
+		EventEvidenceRequested, EventEvidenceProduced, EventEvidenceMissing, eventSamplePlanned:
 		return true
 	}
 	return false
@@ -122,7 +122,7 @@ func writeField(h interface{ Write([]byte) (int, error) }, s string) {
 //	reason*      why, for withdrawals, corrections and evidence outcomes
 //	replacedBy*  the replacing record, for EventCorrected
 //	reference*   the request's reference, for EventEvidenceRequested
-//	plan*        the sample plan, for EventSamplePlanned: {"organisation"*,
+//	plan*        the sample plan, for eventSamplePlanned: {"organisation"*,
 //	             "purpose"*, "decision"*, "from", "until", "k", "seedHash"}
 //
 // Strings are escaped as in RFC 8785 (the JSON Canonicalization Scheme),
@@ -154,14 +154,14 @@ type Event struct {
 	RecordedAt time.Time // when it was recorded
 	By         Actor
 
-	Purpose    Purpose     // the purpose withdrawn, for EventWithdrawn
-	Consent    *Record     // the record, for EventGiven
-	Reason     string      // why, where the kind has one
-	ReplacedBy RecordID    // the replacement, for EventCorrected
-	Reference  string      // the request's reference, for EventEvidenceRequested
-	Plan       *SamplePlan // the plan, for EventSamplePlanned
+	Purpose    Purpose  // the purpose withdrawn, for EventWithdrawn
+	Consent    *Record  // the record, for EventGiven
+	Reason     string   // why, where the kind has one
+	ReplacedBy RecordID // the replacement, for EventCorrected
+	Reference  string   // the request's reference, for EventEvidenceRequested
 
-	format int // the encoding version it was read in; 0 is the current one
+	plan   *SamplePlan // the plan, for eventSamplePlanned
+	format int         // the encoding version it was read in; 0 is the current one
 }
 
 // maxPayload bounds a payload read from storage before it is decoded.
@@ -194,7 +194,7 @@ func (e *Event) encode() []byte {
 	w.Optional("reason", e.Reason)
 	w.Optional("replacedBy", string(e.ReplacedBy))
 	w.Optional("reference", e.Reference)
-	if p := e.Plan; p != nil && format >= formatV2 {
+	if p := e.plan; p != nil && format >= formatV2 {
 		w.Key("plan")
 		writePlan(&w, p)
 	}
@@ -330,8 +330,8 @@ func decodeEvent(payload []byte) (*Event, error) {
 	e.Reference = r.Optional("reference")
 	if format >= formatV2 && r.Has("plan", false) {
 		r.Key("plan", false)
-		e.Plan = readPlan(r)
-		e.Plan.ID, e.Plan.PlannedAt, e.Plan.By = string(e.Record), e.RecordedAt, e.By
+		e.plan = readPlan(r)
+		e.plan.ID, e.plan.PlannedAt, e.plan.By = string(e.Record), e.RecordedAt, e.By
 	}
 	r.Close()
 	r.Done()
@@ -402,8 +402,8 @@ func sameEvent(a, b *Event) bool {
 	if a.Chain != b.Chain || a.Seq != b.Seq || a.Kind != b.Kind || a.Record != b.Record ||
 		!a.At.Equal(b.At) || !a.RecordedAt.Equal(b.RecordedAt) || a.By != b.By || a.Purpose != b.Purpose ||
 		a.Reason != b.Reason || a.ReplacedBy != b.ReplacedBy || a.Reference != b.Reference ||
-		(a.Consent == nil) != (b.Consent == nil) || (a.Plan == nil) != (b.Plan == nil) ||
-		a.Plan != nil && !a.Plan.equal(b.Plan) {
+		(a.Consent == nil) != (b.Consent == nil) || (a.plan == nil) != (b.plan == nil) ||
+		a.plan != nil && !a.plan.equal(b.plan) {
 		return false
 	}
 	if a.Consent == nil {

@@ -135,8 +135,8 @@ func (l *ledger) apply(e *Event) {
 		}
 		l.withdrawals = append(l.withdrawals, w)
 		return
-	case EventSamplePlanned:
-		l.plans = append(l.plans, e.Plan)
+	case eventSamplePlanned:
+		l.plans = append(l.plans, e.plan)
 		return
 	case EventEnteredInError:
 		if w := l.withdrawal(e.Record); w != nil {

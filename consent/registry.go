@@ -39,8 +39,8 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// MinKeyLen is the minimum length of [Config.Key], in bytes.
-const MinKeyLen = 32
+// minKeyLen is the minimum length of [Config.Key], in bytes.
+const minKeyLen = 32
 
 // Registry records consent in a store and decides with it. It is safe for
 // concurrent use, also by several processes that share one store.
@@ -54,6 +54,7 @@ type Registry struct {
 
 	mu     sync.Mutex
 	queues map[ChainID]*chainQueue // the chains being updated
+	states stateCache
 }
 
 // New returns a Registry that keeps its events in s, such as a
@@ -62,8 +63,8 @@ func New(s store.Store, cfg Config) (*Registry, error) {
 	if s == nil {
 		return nil, errors.New("consent: New needs a store")
 	}
-	if len(cfg.Key) < MinKeyLen {
-		return nil, fmt.Errorf("consent: the key has %d bytes, want at least %d: generate a random secret and keep it in configuration", len(cfg.Key), MinKeyLen)
+	if len(cfg.Key) < minKeyLen {
+		return nil, fmt.Errorf("consent: the key has %d bytes, want at least %d: generate a random secret and keep it in configuration", len(cfg.Key), minKeyLen)
 	}
 	if cfg.AccessLog != nil {
 		if err := checkText("Config.Instance", cfg.Instance, maxKeyLen, true); err != nil {
@@ -386,14 +387,25 @@ func (r *Registry) readHead(ctx context.Context, chain ChainID) (*store.Head, er
 }
 
 // state returns the verified state of a chain's head: what decisions at or
-// after its since need.
+// after its since need. The ledger is read, never changed.
 func (r *Registry) state(ctx context.Context, chain ChainID) (*ledger, *store.Head, error) {
 	h, err := r.readHead(ctx, chain)
-	if err != nil {
+	if err != nil || h == nil {
+		return newLedger(), h, err
+	}
+	if err := r.checkSeal(chain, h); err != nil {
 		return nil, nil, err
 	}
-	l, err := r.openHead(chain, h)
-	return l, h, err
+	if l := r.states.get(chain, h.Seal); l != nil {
+		return l, h, nil
+	}
+	l, err := decodeState(h.State)
+	if err != nil { // sealed by the key: only a bug writes this
+		return nil, nil, &TamperError{Problems: []Problem{{ProblemHead, chain, h.Seq, "", err.Error()}}}
+	}
+	l.seq, l.headMAC = h.Seq, h.MAC
+	r.states.put(chain, h.Seal, l)
+	return l, h, nil
 }
 
 // history returns the full ledger of a chain: every event up to its head,
@@ -741,9 +753,9 @@ func (e *Event) clone() Event {
 		r := e.Consent.clone()
 		c.Consent = &r
 	}
-	if e.Plan != nil {
-		p := *e.Plan
-		c.Plan = &p
+	if e.plan != nil {
+		p := *e.plan
+		c.plan = &p
 	}
 	return c
 }

@@ -14,11 +14,11 @@ import (
 	"github.com/zorgkit/zorgkit/consent/internal/canon"
 )
 
-// SampleAlgorithm names the sampling algorithm in a [Manifest]: the k
+// sampleAlgorithm names the sampling algorithm in a [Manifest]: the k
 // records with the smallest HMAC-SHA256(seed, record id), compared as
 // big-endian numbers (ties, which do not happen in practice, by record id),
 // in that order ("bottom-k").
-const SampleAlgorithm = "bottom-k/HMAC-SHA256/v1"
+const sampleAlgorithm = "bottom-k/HMAC-SHA256/v1"
 
 // FreezeMargin is how long after the end of a sample's window the sample can
 // be drawn, so that no append still in progress can join the population.
@@ -128,7 +128,7 @@ func checkFilter(f *Filter) error {
 		return fieldError("Filter.Until", "is not after From")
 	case f.Purpose != "" && !f.Purpose.Valid():
 		return fieldError("Filter.Purpose", "is not one of the defined purposes")
-	case f.Decision != "" && !f.Decision.Valid():
+	case f.Decision != "" && !f.Decision.valid():
 		return fieldError("Filter.Decision", `is neither "permit" nor "deny"`)
 	}
 	if err := checkTime("Filter.From", f.From, true); err != nil {
@@ -179,7 +179,7 @@ func (r *Registry) PlanSample(ctx context.Context, f Filter, k int, by Actor) (S
 		sum := sha256.Sum256(r.sampleSeed(p.ID))
 		p.SeedHash, p.PlannedAt = hex.EncodeToString(sum[:]), now
 		plan = p
-		return []*Event{{Kind: EventSamplePlanned, Record: RecordID(p.ID), By: by, Plan: &p}}, nil
+		return []*Event{{Kind: eventSamplePlanned, Record: RecordID(p.ID), By: by, plan: &p}}, nil
 	})
 	if err != nil {
 		return SamplePlan{}, err
@@ -230,9 +230,12 @@ func (r *Registry) plan(ctx context.Context, id string) (*SamplePlan, error) {
 
 // Manifest describes a drawn sample so that anyone can redraw it.
 type Manifest struct {
-	Plan             SamplePlan `json:"plan"`
-	Algorithm        string     `json:"algorithm"` // SampleAlgorithm
-	Seed             string     `json:"seed"`      // hexadecimal; its SHA-256 is Plan.SeedHash
+	Plan SamplePlan `json:"plan"`
+	// Algorithm is "bottom-k/HMAC-SHA256/v1": the k records with the
+	// smallest HMAC-SHA256(seed, record id), compared as big-endian numbers,
+	// in that order.
+	Algorithm        string     `json:"algorithm"`
+	Seed             string     `json:"seed"` // hexadecimal; its SHA-256 is Plan.SeedHash
 	PopulationSize   int        `json:"populationSize"`
 	PopulationDigest string     `json:"populationDigest"` // see populationDigest
 	Selected         []RecordID `json:"selected"`         // in rank order
@@ -264,7 +267,7 @@ func (r *Registry) Sample(ctx context.Context, plan string) (Manifest, error) {
 	seed := r.sampleSeed(p.ID)
 	return Manifest{
 		Plan:             *p,
-		Algorithm:        SampleAlgorithm,
+		Algorithm:        sampleAlgorithm,
 		Seed:             hex.EncodeToString(seed),
 		PopulationSize:   len(population),
 		PopulationDigest: populationDigest(population),
@@ -304,8 +307,8 @@ func (r *Registry) population(ctx context.Context, f *Filter) ([]RecordID, error
 // wraps [ErrSampleMismatch] and says what differs, or is an error of the
 // store.
 func (r *Registry) Redraw(ctx context.Context, m Manifest) error {
-	if m.Algorithm != SampleAlgorithm {
-		return fmt.Errorf("%w: algorithm %q, want %q", ErrSampleMismatch, m.Algorithm, SampleAlgorithm)
+	if m.Algorithm != sampleAlgorithm {
+		return fmt.Errorf("%w: algorithm %q, want %q", ErrSampleMismatch, m.Algorithm, sampleAlgorithm)
 	}
 	p, err := r.plan(ctx, m.Plan.ID)
 	if errors.Is(err, ErrNotFound) {

@@ -51,7 +51,7 @@ func TestSample(t *testing.T) {
 	m, err := r.Sample(ctx, plan.ID)
 	require.NoError(t, err)
 	assert.Equal(t, plan, m.Plan)
-	assert.Equal(t, consent.SampleAlgorithm, m.Algorithm)
+	assert.Equal(t, "bottom-k/HMAC-SHA256/v1", m.Algorithm)
 	assert.Equal(t, 10, m.PopulationSize)
 	require.Len(t, m.Selected, 3)
 	for _, id := range m.Selected {

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"sync"
 
 	"github.com/zorgkit/zorgkit/consent/internal/canon"
 	"github.com/zorgkit/zorgkit/consent/store"
@@ -194,13 +195,21 @@ func decodeState(b []byte) (*ledger, error) {
 	return l, nil
 }
 
+// checkSeal verifies a head's seal.
+func (r *Registry) checkSeal(chain ChainID, h *store.Head) error {
+	if h.Chain != string(chain) || !hmac.Equal(headSeal(r.key, chain, h.Seq, h.MAC, h.State), h.Seal) {
+		return &TamperError{Problems: []Problem{{ProblemHead, chain, h.Seq, "", "the head's seal does not match"}}}
+	}
+	return nil
+}
+
 // openHead verifies a head's seal and returns the pruned ledger it holds.
 func (r *Registry) openHead(chain ChainID, h *store.Head) (*ledger, error) {
 	if h == nil {
 		return newLedger(), nil
 	}
-	if h.Chain != string(chain) || !hmac.Equal(headSeal(r.key, chain, h.Seq, h.MAC, h.State), h.Seal) {
-		return nil, &TamperError{Problems: []Problem{{ProblemHead, chain, h.Seq, "", "the head's seal does not match"}}}
+	if err := r.checkSeal(chain, h); err != nil {
+		return nil, err
 	}
 	l, err := decodeState(h.State)
 	if err != nil { // sealed by the key: only a bug writes this
@@ -220,4 +229,46 @@ func (r *Registry) head(chain ChainID, l *ledger) store.Head {
 		State: state,
 		Seal:  headSeal(r.key, chain, l.seq, l.headMAC, state),
 	}
+}
+
+// stateCache keeps the decoded states of the heads read last, so that a
+// decision on a chain that did not change since verifies its head's seal but
+// does not decode its state again. A seal that verifies and equals the one
+// cached is of the same head, since the seal is a MAC of the whole head. The
+// ledgers in the cache are read, never changed.
+type stateCache struct {
+	mu      sync.Mutex
+	entries map[ChainID]cachedState
+}
+
+type cachedState struct {
+	seal   []byte
+	ledger *ledger
+}
+
+// maxCachedStates bounds the cache: a few megabytes at most.
+const maxCachedStates = 1024
+
+func (c *stateCache) get(chain ChainID, seal []byte) *ledger {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.entries[chain]; ok && bytes.Equal(e.seal, seal) {
+		return e.ledger
+	}
+	return nil
+}
+
+func (c *stateCache) put(chain ChainID, seal []byte, l *ledger) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil {
+		c.entries = make(map[ChainID]cachedState)
+	}
+	if _, ok := c.entries[chain]; !ok && len(c.entries) >= maxCachedStates {
+		for k := range c.entries { // an arbitrary one: map order is random
+			delete(c.entries, k)
+			break
+		}
+	}
+	c.entries[chain] = cachedState{bytes.Clone(seal), l}
 }

@@ -115,7 +115,7 @@ func verifyChain(key []byte, chain ChainID, sealed []store.Event) ([]*Event, []P
 		switch {
 		case e != nil && e.Chain == chain && creates(e):
 			known[e.Record] = e.Kind
-		case e == nil && (s.Kind == string(EventGiven) || s.Kind == string(EventWithdrawn) || s.Kind == string(EventSamplePlanned)):
+		case e == nil && (s.Kind == string(EventGiven) || s.Kind == string(EventWithdrawn) || s.Kind == string(eventSamplePlanned)):
 			if _, ok := known[RecordID(s.Record)]; !ok {
 				known[RecordID(s.Record)] = EventKind(s.Kind)
 			}
@@ -138,7 +138,7 @@ func verifyChain(key []byte, chain ChainID, sealed []store.Event) ([]*Event, []P
 // creates reports whether e introduces a new id: a record given, a
 // withdrawal of version 2 (which names its purpose), or a sample plan.
 func creates(e *Event) bool {
-	return e.Kind == EventGiven || e.Kind == EventWithdrawn && e.Purpose != "" || e.Kind == EventSamplePlanned
+	return e.Kind == EventGiven || e.Kind == EventWithdrawn && e.Purpose != "" || e.Kind == eventSamplePlanned
 }
 
 // checkEvent checks one stored event. It returns the decoded event, and the
@@ -175,8 +175,8 @@ func checkEvent(key []byte, chain ChainID, s *store.Event, linked bool, prev []b
 // known: only a bug could have sealed one that does not.
 func validEvent(e *Event, chain ChainID, known map[RecordID]EventKind) bool {
 	creator, exists := known[e.Record]
-	if (e.Kind == EventGiven) != (e.Consent != nil) || (e.Kind == EventSamplePlanned) != (e.Plan != nil) ||
-		(e.Kind == EventSamplePlanned) != (chain == plansChain) || e.Purpose != "" && !e.Purpose.Valid() {
+	if (e.Kind == EventGiven) != (e.Consent != nil) || (e.Kind == eventSamplePlanned) != (e.plan != nil) ||
+		(e.Kind == eventSamplePlanned) != (chain == plansChain) || e.Purpose != "" && !e.Purpose.Valid() {
 		return false
 	}
 	switch {

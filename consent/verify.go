@@ -749,7 +749,8 @@ func (r *Registry) Quarantine(ctx context.Context, chain ChainID, seq uint64, c 
 // does not verify ([ProblemHead]), from the chain's events, when they
 // verify and hold every event the last checkpoint covers; c.Reason is
 // required and c.At is ignored. It returns the chains repaired, each also
-// logged to [Config.Logger].
+// logged to [Config.Logger], and an error for the chains it could not
+// repair (their events do not verify: quarantine what Verify names first).
 //
 // Run it once after upgrading a store written before heads existed, and
 // when Verify reports a damaged head. A head cannot be repaired from events
@@ -773,7 +774,7 @@ func (r *Registry) RepairHeads(ctx context.Context, c Change) ([]ChainID, error)
 	}
 	var broken []ChainID
 	err = r.walk(ctx, func(c *chainReport) {
-		if len(c.problems) > 0 && !slices.ContainsFunc(c.problems, func(p Problem) bool { return p.Kind != ProblemHead && p.Kind != ProblemExtra }) {
+		if len(c.problems) > 0 && !slices.ContainsFunc(c.problems, func(p Problem) bool { return p.Kind != ProblemHead }) {
 			broken = append(broken, c.chain)
 		}
 	})
@@ -781,6 +782,7 @@ func (r *Registry) RepairHeads(ctx context.Context, c Change) ([]ChainID, error)
 		return nil, err
 	}
 	var repaired []ChainID
+	var errs []error
 	for _, chain := range broken {
 		err := r.store.Update(ctx, string(chain), func(h *store.Head, read store.EventReader) (*store.Batch, error) {
 			evs, err := read(1)
@@ -804,11 +806,12 @@ func (r *Registry) RepairHeads(ctx context.Context, c Change) ([]ChainID, error)
 			return &store.Batch{Head: r.head(chain, l)}, nil
 		})
 		if err != nil {
-			return repaired, err
+			errs = append(errs, err) // the others are repaired all the same
+			continue
 		}
 		repaired = append(repaired, chain)
 		r.logger.WarnContext(ctx, "consent: head repaired", slog.String("chain", string(chain)),
 			slog.String("by", c.By.User), slog.String("organisation", string(c.By.Organisation)), slog.String("reason", c.Reason))
 	}
-	return repaired, nil
+	return repaired, errors.Join(errs...)
 }

@@ -22,7 +22,7 @@ func TestWithdrawEndsEveryPermit(t *testing.T) {
 	p := newTestPortal(t)
 	b := p.browser()
 	b.login("jdevries")
-	_, body := b.post("/clients/lookup", url.Values{"bsn": {bsntest.TestPersons()[0].String()}})
+	_, body := b.post("/clients/lookup", url.Values{"bsn": {bsntest.TestPersons()[0].Digits()}})
 	subject := hiddenValue(t, body, "client")
 	form := url.Values{"client": {subject}, "purpose": {"view-naw"}, "decision": {"permit"},
 		"given": {p.clock.Now().Format("2006-01-02")}, "reference": {"ZH-TOE-RENEWED"}, "evidence": {"paper"}}
@@ -46,7 +46,7 @@ func TestWithdrawRefusal(t *testing.T) {
 	p := newTestPortal(t)
 	b := p.browser()
 	b.login("jdevries")
-	_, body := b.post("/clients/lookup", url.Values{"bsn": {bsntest.TestPersons()[2].String()}})
+	_, body := b.post("/clients/lookup", url.Values{"bsn": {bsntest.TestPersons()[2].Digits()}})
 	subject := hiddenValue(t, body, "client")
 	form := url.Values{"client": {subject}, "purpose": {"take-over-indication"}, "decision": {"deny"},
 		"given": {p.clock.Now().Format("2006-01-02")}, "reference": {"ZH-TOE-WEIGERING"}, "evidence": {"paper"}}

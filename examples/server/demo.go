@@ -195,7 +195,7 @@ func demoDataset(seed string, rows int) io.Reader {
 	var b strings.Builder
 	b.WriteString(uploadHeader + "\n")
 	for i := range rows {
-		field := numbers[i].String()
+		field := numbers[i].Digits()
 		switch {
 		case i%97 == 13:
 			field = "999999999"
@@ -219,7 +219,7 @@ func demoDataset(seed string, rows int) io.Reader {
 // bsnTypo returns n with its last digit changed: a typing error that the
 // eleven-proof catches.
 func bsnTypo(n bsn.Number) string {
-	s := []byte(n.String())
+	s := []byte(n.Digits())
 	s[8] = '0' + (s[8]-'0'+1)%10
 	return string(s)
 }

@@ -93,7 +93,7 @@ func (a *app) routes() http.Handler {
 	if err := csrf.AddTrustedOrigin(a.cfg.BaseURL); err != nil && a.cfg.BaseURL != "" {
 		panic(err) // parseConfig checked it
 	}
-	return a.withClientAddr(securityHeaders(a.logRequests(csrf.Handler(mux)), a.secureCookies()))
+	return a.withClientAddr(securityHeaders(a.logRequests(csrf.Handler(limitBodies(mux))), a.secureCookies()))
 }
 
 // Which login stages a route accepts.

@@ -259,12 +259,17 @@ func (a *app) receive(ctx context.Context, u *user, file io.Reader) (*upload, er
 	go a.heartbeat(rctx, cancel, `UPDATE uploads SET heartbeat_at = $2 WHERE id = $1 AND status = 'receiving'`, up.ID)
 
 	report, chunks, err := a.pseudonymiseInto(rctx, up.ID, domain, file)
-	if errors.Is(err, pseudonym.ErrHeader) || errors.Is(err, pseudonym.ErrNoRows) {
-		// A file with the wrong columns or without data rows: rejected as
-		// a whole, once it has arrived whole.
+	var fileType *pseudonym.FileTypeError
+	if errors.Is(err, pseudonym.ErrHeader) || errors.Is(err, pseudonym.ErrNoRows) || errors.As(err, &fileType) {
+		// A file with the wrong columns or without data rows, or one
+		// that is no CSV nor .xlsx (a legacy .xls): rejected as a whole,
+		// once it has arrived whole.
 		up.Status, up.Error = statusRejected, "De kolommen van het bestand zijn niet die van de CBS-dataset: "+uploadHeader
-		if errors.Is(err, pseudonym.ErrNoRows) {
+		switch {
+		case errors.Is(err, pseudonym.ErrNoRows):
 			up.Error = "Het bestand bevat geen bruikbare rijen."
+		case fileType != nil:
+			up.Error = fileType.Code.Text(language.Dutch)
 		}
 		if report == nil {
 			report = &pseudonym.Report{}

@@ -507,7 +507,7 @@ end
 func writeScripts(dir, cookie string) (map[string]string, error) {
 	var bsns []string
 	for _, n := range bsntest.TestPersons() {
-		bsns = append(bsns, strconv.Quote(n.String()))
+		bsns = append(bsns, strconv.Quote(n.Digits()))
 	}
 	lookup := fmt.Sprintf(`
 wrk.method = "POST"

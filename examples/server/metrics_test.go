@@ -70,6 +70,10 @@ func TestMetricsEndpointNeedsToken(t *testing.T) {
 	status, body := readBody(t, resp)
 	assert.Equal(t, http.StatusOK, status)
 	assert.Contains(t, body, "zorgkit_http_request_duration_seconds")
+	resp, err = http.Get(debug.URL + "/debug/pprof/cmdline")
+	require.NoError(t, err)
+	status, _ = readBody(t, resp)
+	assert.Equal(t, http.StatusNotFound, status, "the command line may hold a database password")
 }
 
 func TestMetricsTokenFromFile(t *testing.T) {

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -50,7 +48,7 @@ func TestUpgradeVersion1(t *testing.T) {
 			for _, row := range fixture.Rows {
 				prev, _ := hex.DecodeString(row.PrevMAC)
 				mac, _ := hex.DecodeString(row.MAC)
-				_, err := db.ExecContext(ctx, rebindAll(d.dialect, `INSERT INTO consent_events (chain_id, seq, record_id, kind, organisation, purpose, decision,
+				_, err := db.ExecContext(ctx, sqlstore.Rebind(d.dialect, `INSERT INTO consent_events (chain_id, seq, record_id, kind, organisation, purpose, decision,
 					recorded_at, payload, prev_mac, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 					row.ChainID, row.Seq, row.RecordID, row.Kind, row.Organisation, row.Purpose, row.Decision, row.RecordedAt,
 					[]byte(row.Payload), prev, mac)
@@ -87,22 +85,4 @@ func TestUpgradeVersion1(t *testing.T) {
 			require.NoError(t, err)
 		})
 	}
-}
-
-// rebindAll rewrites every ? placeholder for dialect.
-func rebindAll(dialect sqlstore.Dialect, query string) string {
-	if dialect != sqlstore.PostgreSQL {
-		return query
-	}
-	var b strings.Builder
-	n := 0
-	for _, c := range query {
-		if c == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
 }

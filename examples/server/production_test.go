@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"database/sql"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -136,5 +137,49 @@ func waitMessages(t *testing.T, api, to string, n int) []mailpitMessage {
 		}
 		require.True(t, time.Now().Before(deadline), "%d messages to %s arrive; %d did", n, to, len(msgs))
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestShutdownFinishesDelivery stops the portal (as on SIGTERM) while the
+// mail server has a message and has not answered yet: the shutdown waits for
+// the answer and records the message as sent. Cutting the delivery off
+// instead would leave the message unacknowledged, and the next start would
+// send the code again.
+func TestShutdownFinishesDelivery(t *testing.T) {
+	f := startFakeSMTP(t, "slow")
+	data := filepath.Join(t.TempDir(), "data")
+	out := &syncBuffer{}
+	args := []string{"-data", data, "-addr", "127.0.0.1:0",
+		"-smtp-addr", f.l.Addr().String(), "-smtp-tls", "none", "-mail-from", "noreply@portaal.example"}
+	runUntil(t, args, nil, out, func(base string) string {
+		m := regexp.MustCompile(`jdevries\s.*password: (\S+)`).FindStringSubmatch(out.String())
+		require.NotNil(t, m, "the demo passwords are printed")
+		resp, err := http.PostForm(base+"/login", url.Values{"username": {"jdevries"}, "password": {m[1]}})
+		require.NoError(t, err)
+		resp.Body.Close()
+		select {
+		case <-f.inData:
+		case <-time.After(20 * time.Second):
+			t.Fatal("no message reached the mail server")
+		}
+		// The shutdown starts now; the server answers a moment later.
+		time.AfterFunc(300*time.Millisecond, func() { close(f.hold) })
+		return ""
+	})
+
+	got := f.received()
+	require.NotEmpty(t, got)
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(data, "zorgkit.db"))
+	require.NoError(t, err)
+	defer db.Close()
+	seen := map[string]bool{}
+	for _, mid := range got {
+		id := regexp.MustCompile(`^<outbox\.([0-9a-f]+)@`).FindStringSubmatch(mid)
+		require.NotNil(t, id, mid)
+		assert.False(t, seen[id[1]], "message %s reached the server twice", id[1])
+		seen[id[1]] = true
+		var state string
+		require.NoError(t, db.QueryRow(`SELECT state FROM outbox WHERE id = $1`, id[1]).Scan(&state))
+		assert.Equal(t, outboxSent, state, "the server took message %s before the shutdown ended", id[1])
 	}
 }

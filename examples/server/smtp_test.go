@@ -22,6 +22,11 @@ type fakeSMTP struct {
 	l    net.Listener
 	fail string // how the first connection ends; see serve
 
+	// In mode "slow", every message waits for hold to close before its 250;
+	// inData closes when the first one has arrived.
+	hold, inData chan struct{}
+	once         sync.Once
+
 	mu    sync.Mutex
 	conns int
 	got   []string // Message-IDs
@@ -30,7 +35,7 @@ type fakeSMTP struct {
 func startFakeSMTP(t *testing.T, fail string) *fakeSMTP {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	f := &fakeSMTP{l: l, fail: fail}
+	f := &fakeSMTP{l: l, fail: fail, hold: make(chan struct{}), inData: make(chan struct{})}
 	t.Cleanup(func() { l.Close() })
 	go func() {
 		for {
@@ -43,7 +48,7 @@ func startFakeSMTP(t *testing.T, fail string) *fakeSMTP {
 			first := f.conns == 1
 			f.mu.Unlock()
 			fail := ""
-			if first {
+			if first || f.fail == "slow" {
 				fail = f.fail
 			}
 			go f.serve(c, fail)
@@ -59,6 +64,7 @@ func startFakeSMTP(t *testing.T, fail string) *fakeSMTP {
 //	"after-250"  the line drops right after the 250 to the message
 //	"before-250" the server has the whole message, the line drops before it answers
 //	"421"        the server answers the message with 421 (try again later)
+//	"slow"       (every connection) the 250 to a message waits for f.hold
 func (f *fakeSMTP) serve(c net.Conn, fail string) {
 	defer c.Close()
 	r := bufio.NewReader(c)
@@ -99,6 +105,9 @@ func (f *fakeSMTP) serve(c net.Conn, fail string) {
 			f.got = append(f.got, id)
 			f.mu.Unlock()
 			switch fail {
+			case "slow":
+				f.once.Do(func() { close(f.inData) })
+				<-f.hold
 			case "before-250":
 				return
 			case "after-250":

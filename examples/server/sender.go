@@ -157,7 +157,8 @@ func permanent(err error) error { return &permanentError{err} }
 
 // runOutbox delivers due messages until ctx ends: at once when a message is
 // queued on this instance, otherwise every few seconds. It returns once the
-// deliveries under way when ctx ended are finished and recorded.
+// deliveries under way when ctx ended are finished and recorded. Every hour
+// it forgets old messages and sessions that ended.
 func (a *app) runOutbox(ctx context.Context) {
 	var wg sync.WaitGroup
 	for range outboxWorkers {
@@ -169,6 +170,9 @@ func (a *app) runOutbox(ctx context.Context) {
 		for {
 			if err := a.purgeOutbox(ctx); err != nil && ctx.Err() == nil {
 				a.log.Error("outbox: purge", "err", err)
+			}
+			if err := a.purgeSessions(ctx); err != nil && ctx.Err() == nil {
+				a.log.Error("sessions: purge", "err", err)
 			}
 			select {
 			case <-ctx.Done():

@@ -1,6 +1,7 @@
 package disclosure_test
 
 import (
+	"context"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -53,7 +54,7 @@ func statuses(t *testing.T, tab interface{ Rows() []disclosure.Row }) map[string
 func assertAuditClean(t *testing.T, p *disclosure.Protected) {
 	t.Helper()
 	sys, attackers := p.AuditSystem()
-	findings, err := audit.Exact(&sys, attackers...)
+	findings, err := audit.Exact(context.Background(), &sys, attackers...)
 	require.NoError(t, err)
 	for _, f := range findings {
 		assert.False(t, f.Sensitive, "disclosure: %v", f)
@@ -372,7 +373,7 @@ func TestAuditFindsNaiveSuppression(t *testing.T) {
 			sys.Cells[i].Published = true
 		}
 	}
-	findings, err := audit.Exact(&sys, attackers...)
+	findings, err := audit.Exact(context.Background(), &sys, attackers...)
 	require.NoError(t, err)
 	var got []string
 	for _, f := range findings {
@@ -388,7 +389,7 @@ func TestAuditFindsNaiveSuppression(t *testing.T) {
 			sys.Cells[i].Published = true
 		}
 	}
-	findings, err = audit.Exact(&sys, attackers...)
+	findings, err = audit.Exact(context.Background(), &sys, attackers...)
 	require.NoError(t, err)
 	require.NotEmpty(t, findings)
 	var outsider []string // what any reader computes; a published A is itself a finding
@@ -546,7 +547,7 @@ func TestNonResponseIsProtected(t *testing.T) {
 			sys.Cells[c].Published = true
 		}
 	}
-	findings, err := audit.Exact(&sys)
+	findings, err := audit.Exact(context.Background(), &sys)
 	require.NoError(t, err)
 	assert.True(t, slices.ContainsFunc(findings, func(f audit.Finding) bool {
 		return f.Sensitive && f.Name == "unmeasured:kwaliteit[gemeente=Almere]" && f.Value == 2

@@ -2,6 +2,7 @@ package disclosure
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"maps"
 	"slices"
@@ -17,7 +18,7 @@ import (
 // else the largest. It reports whether it marked any.
 func (p *Protected) widen(extra [][]bool) (bool, error) {
 	sys, attackers := p.AuditSystem()
-	ivs, err := audit.Intervals(&sys, attackers...)
+	ivs, err := audit.Intervals(context.Background(), &sys, attackers...)
 	if err != nil {
 		return false, fmt.Errorf("disclosure: interval audit: %w", err)
 	}

@@ -1,6 +1,7 @@
 package disclosure_test
 
 import (
+	"context"
 	"math/rand/v2"
 	"testing"
 
@@ -16,7 +17,7 @@ import (
 func assertIntervalsHold(t *testing.T, p *disclosure.Protected) {
 	t.Helper()
 	sys, attackers := p.AuditSystem()
-	ivs, err := audit.Intervals(&sys, attackers...)
+	ivs, err := audit.Intervals(context.Background(), &sys, attackers...)
 	require.NoError(t, err)
 	for _, iv := range ivs {
 		assert.True(t, iv.Protected, "%s: [%g, %g] for %q, margin %g", iv.Name, iv.Min, iv.Max, iv.Attacker, iv.Margin)
@@ -39,7 +40,7 @@ func TestIntervalProtection(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, map[string]string{"Totaal": "P", "A": "p", "B": "s", "C": "P", "D": "P"}, statuses(t, exact.Table("t")))
 	sys, attackers := exact.AuditSystem()
-	ivs, err := audit.Intervals(&sys, attackers...)
+	ivs, err := audit.Intervals(context.Background(), &sys, attackers...)
 	require.NoError(t, err)
 	require.Len(t, ivs, 1)
 	assert.Equal(t, [2]float64{0, 9}, [2]float64{ivs[0].Min, ivs[0].Max})

@@ -268,3 +268,63 @@ func TestProtectedTable(t *testing.T) {
 		assert.Less(t, iv.Min, iv.Max, iv.Name)
 	}
 }
+
+// A withheld 4 and a withheld 5 add up to a published 9: the 4 lies
+// anywhere in [0, 9]. The protection levels ask for a width, a reach below
+// the value (capped at zero) and a reach above it.
+func TestIntervalsProtectionLevels(t *testing.T) {
+	tests := []struct {
+		reason               string
+		margin, below, above float64
+		protected            bool
+	}{
+		{"no requirement: not exact", 0, 0, 0, true},
+		{"9 wide is enough for a width of 9", 9, 0, 0, true},
+		{"but not for 9.5", 9.5, 0, 0, false},
+		{"down to 0 and up to 9", 0, 4, 5, true},
+		{"down to 0, also when more is asked: cells are not negative", 0, 10, 0, true},
+		{"not up to 10", 0, 0, 6, false},
+		{"all three at once", 9, 4, 5, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.reason, func(t *testing.T) {
+			s := &System{
+				Cells: []Cell{
+					{Name: "a", Value: 4, Sensitive: true, Margin: tt.margin, Below: tt.below, Above: tt.above},
+					{Name: "b", Value: 5},
+					{Name: "total", Value: 9, Published: true},
+				},
+				Sums: []Sum{{Total: 2, Parts: []int{0, 1}}},
+			}
+			ivs, err := Intervals(context.Background(), s)
+			require.NoError(t, err)
+			require.Len(t, ivs, 1)
+			assert.Equal(t, [2]float64{0, 9}, [2]float64{ivs[0].Min, ivs[0].Max})
+			assert.Equal(t, tt.protected, ivs[0].Protected)
+			assert.Equal(t, [3]float64{tt.margin, tt.below, tt.above}, [3]float64{ivs[0].Margin, ivs[0].Below, ivs[0].Above})
+		})
+	}
+	bad := &System{Cells: []Cell{{Name: "a", Value: 1, Below: -1}}}
+	_, err := Intervals(context.Background(), bad)
+	assert.ErrorIs(t, err, ErrInvalid, "a negative protection level")
+}
+
+// A canceled audit stops with a StoppedError that says how far it got.
+func TestAuditsStop(t *testing.T) {
+	s := benchSystem(benchTables[0].dims, benchPatterns[2].pattern)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := Intervals(ctx, s)
+	var stopped *StoppedError
+	require.ErrorAs(t, err, &stopped)
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.Equal(t, "sensitive cells, for any reader", stopped.Stage)
+	assert.Zero(t, stopped.Done)
+	assert.Positive(t, stopped.Total)
+	assert.Contains(t, err.Error(), "audit: stopped after 0 of")
+
+	_, err = Exact(ctx, s)
+	require.ErrorAs(t, err, &stopped)
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.Equal(t, "components, for any reader", stopped.Stage)
+}

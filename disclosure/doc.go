@@ -89,10 +89,14 @@
 // singleton problem). The protection holds against each of them: a primary
 // cell cannot be computed from the published cells together with what one
 // reader knows. Readers that know several cells are checked exactly, each
-// in a view of the system of its own (up to 32 of them; the rest, like
-// those that know a single cell, share the main view, where publishing a
-// combination of cells that several of them know is refused: conservative,
-// like GaussSuppression's "anySum").
+// in a view of the system of its own (up to 32 of them). Readers that know
+// a single cell, such as records alone in their cells, share one view in
+// which the test is exact as well: a combination of such readers' cells may
+// be published as long as it discloses no cell to any one of them, where
+// GaussSuppression refuses any such sum ("anySum"). The remaining readers
+// that know several cells, and the knowledge that empty cells are empty,
+// are handled conservatively in that view: a combination of their cells is
+// never published.
 //
 // # Empty cells
 //

@@ -289,10 +289,17 @@ func protectGroup(t *Tables, r Rules, g []int, fams []*family, masks [][]primary
 		pfs[k] = pf
 		values = append(values, f.value...)
 		leaves = append(leaves, f.leavesBelow(t)...)
+		// Readers know base cells: the leaves of the cube, and of an
+		// indicator's cubes only when they are leaves of the records'
+		// cube too. A leaf of a coarser cube is a total of records'
+		// cells, which a reader that alone contributes to it does not
+		// know by itself (it cannot tell that nobody else contributed),
+		// just as it does not know such a total of the records' cube.
+		base := f.indicator == "" || slices.Equal(f.dims, whole(g, fams).dims)
 		for c := range f.n {
 			p.Owner[o+c] = -1
 			pf.known[c] = -1
-			if f.isLeaf(t, c) {
+			if base && f.isLeaf(t, c) {
 				pf.known[c] = f.knower(c)
 			}
 			known[o+c] = pf.known[c]
@@ -404,6 +411,16 @@ func protectGroup(t *Tables, r Rules, g []int, fams []*family, masks [][]primary
 	return pfs, nil
 }
 
+// whole returns the family of all records of group g (the decisions).
+func whole(g []int, fams []*family) *family {
+	for _, i := range g {
+		if fams[i].indicator == "" {
+			return fams[i]
+		}
+	}
+	return nil
+}
+
 // groupBasis returns the additive relations of a group of families in
 // reduced form, for readers who know the cells in known: each family's
 // cube (see family.basis), and for each family of the non-response, its
@@ -427,12 +444,7 @@ func groupBasis(t *Tables, g []int, fams []*family, offset []int, known []int32)
 			rows = append(rows, row)
 		}
 	}
-	var whole *family // the decisions
-	for _, i := range g {
-		if fams[i].indicator == "" {
-			whole = fams[i]
-		}
-	}
+	decisions := whole(g, fams)
 	nodes := make([]int32, len(t.dims))
 	coords := make([]int32, 0, len(t.dims))
 	for _, i := range g {
@@ -448,8 +460,8 @@ func groupBasis(t *Tables, g []int, fams []*family, offset []int, known []int32)
 				nodes[d] = coords[j]
 			}
 			row := []elim.Term{{Col: int32(at[u] + c), Coef: 1}}
-			for _, x := range expand[whole](whole.index(nodes)) {
-				row = append(row, elim.Term{Col: int32(at[whole]) + x.Col, Coef: -x.Coef})
+			for _, x := range expand[decisions](decisions.index(nodes)) {
+				row = append(row, elim.Term{Col: int32(at[decisions]) + x.Col, Coef: -x.Coef})
 			}
 			for _, x := range expand[m](c) {
 				row = append(row, elim.Term{Col: int32(at[m]) + x.Col, Coef: x.Coef})

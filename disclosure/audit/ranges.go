@@ -96,6 +96,11 @@ func newRangeLP(m *model, kn *knowledge, comp component, stats *lpStats) *rangeL
 		p.RHS = append(p.RHS, f)
 	}
 	r.float = simplex.New(&p)
+	// Start from the true values, a point of the polyhedron: no phase 1.
+	for i, c := range comp.cells {
+		v, _ := m.value(int(c)).Float64()
+		r.float.SetValue(i, v)
+	}
 	r.scratch = make([]int64, len(comp.cells))
 	r.values = make([]frac, len(comp.cells))
 	r.rhsDen = 1

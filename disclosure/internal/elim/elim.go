@@ -62,8 +62,10 @@
 package elim
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math"
 	"math/bits"
 	"slices"
@@ -122,7 +124,27 @@ type Problem struct {
 	// publication would disclose a protected cell. Cells in neither list
 	// and not protected stay unpublished (hidden).
 	Candidates []int32
+
+	// Allow, if not nil, is asked before a candidate that no view
+	// refuses is published, and may refuse it for reasons of its own
+	// (the interval protection of package disclosure). It is told of
+	// candidates in order, and only publishes when it returns true.
+	Allow func(c int32) bool
 }
+
+// StoppedError reports that Solve stopped because its context ended,
+// after Done of Total candidates.
+type StoppedError struct {
+	Done, Total int
+	Err         error
+}
+
+func (e *StoppedError) Error() string {
+	return fmt.Sprintf("elim: stopped after %d of %d candidates: %v", e.Done, e.Total, e.Err)
+}
+
+// Unwrap returns the context's error.
+func (e *StoppedError) Unwrap() error { return e.Err }
 
 // Insider is a reader with much inside knowledge, such as a care provider
 // that alone makes up many cells. Its cells are not given in
@@ -180,7 +202,10 @@ var ErrOverflow = errors.New("elim: coefficient overflow in exact arithmetic")
 type overflowPanic struct{}
 
 // Solve decides which candidates can be published.
-func Solve(p *Problem) (res Result, err error) {
+//
+// Solve checks ctx now and then, and stops with a *StoppedError when it
+// ends.
+func Solve(ctx context.Context, p *Problem) (res Result, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			if _, ok := r.(overflowPanic); ok {
@@ -239,8 +264,12 @@ func Solve(p *Problem) (res Result, err error) {
 			v.commit()
 		}
 	}
-	for _, c := range p.Candidates {
-		if !publishAll(views, c) {
+	total := 2 * len(p.Candidates)
+	for i, c := range p.Candidates {
+		if i&255 == 0 && ctx.Err() != nil {
+			return Result{}, &StoppedError{Done: i, Total: total, Err: ctx.Err()}
+		}
+		if !publishAll(p, views, c) {
 			res.Secondary = append(res.Secondary, c)
 		}
 	}
@@ -248,8 +277,11 @@ func Solve(p *Problem) (res Result, err error) {
 	// refused conservatively (see the package comment); what was refused
 	// on that ground may be safe once more is published. Try again.
 	secondary := res.Secondary[:0]
-	for _, c := range res.Secondary {
-		if publishAll(views, c) {
+	for i, c := range res.Secondary {
+		if i&255 == 0 && ctx.Err() != nil {
+			return Result{}, &StoppedError{Done: len(p.Candidates) + i, Total: total, Err: ctx.Err()}
+		}
+		if publishAll(p, views, c) {
 			continue
 		}
 		secondary = append(secondary, c)
@@ -283,9 +315,9 @@ func Solve(p *Problem) (res Result, err error) {
 	return res, nil
 }
 
-// publishAll publishes column c in every view, or, if any view refuses,
-// in none, and reports whether it did.
-func publishAll(views []*view, c int32) bool {
+// publishAll publishes column c in every view, or, if any view or
+// p.Allow refuses, in none, and reports whether it did.
+func publishAll(p *Problem, views []*view, c int32) bool {
 	for i, v := range views {
 		if !v.prepare(c, nil) {
 			for _, w := range views[:i] {
@@ -293,6 +325,12 @@ func publishAll(views []*view, c int32) bool {
 			}
 			return false
 		}
+	}
+	if p.Allow != nil && !p.Allow(c) {
+		for _, v := range views {
+			v.discard()
+		}
+		return false
 	}
 	for _, v := range views {
 		v.commit()

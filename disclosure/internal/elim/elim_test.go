@@ -1,6 +1,7 @@
 package elim_test
 
 import (
+	"context"
 	"fmt"
 	"math/big"
 	"math/rand/v2"
@@ -329,7 +330,7 @@ func randomInstanceWith(t *testing.T, r *rand.Rand, readers, singles, zeros bool
 		}
 	}
 	slices.SortStableFunc(p.Candidates, func(a, b int32) int { return tab.values[b] - tab.values[a] })
-	res, err := elim.Solve(&p)
+	res, err := elim.Solve(context.Background(), &p)
 	require.NoError(t, err)
 	pubd := make([]bool, n)
 	for _, c := range p.Forced {

@@ -112,7 +112,7 @@ func TestBrowser(t *testing.T) {
 	login("jdevries")
 	must(s.Navigate(ctx, p.srv.URL+"/clients"))
 	person := bsntest.TestPersons()[0]
-	typeInto("#bsn", person.Dotted())
+	typeInto("#bsn", dotted(person))
 	click("#lookup")
 	require.Contains(t, textOf("#client"), person.Masked())
 	snap("03-client")

@@ -11,7 +11,7 @@ import (
 	"github.com/zorgkit/zorgkit/bsn"
 	"github.com/zorgkit/zorgkit/bsn/bsntest"
 	"github.com/zorgkit/zorgkit/consent"
-	"github.com/zorgkit/zorgkit/password"
+	"github.com/zorgkit/zorgkit/password/email"
 )
 
 // The demo's organisations. The domains use the reserved .example top-level
@@ -63,15 +63,15 @@ func (a *app) seedDemo(ctx context.Context) (map[string]string, error) {
 	users := map[string]*user{}
 	passwords := map[string]string{}
 	for _, du := range demoUsers {
-		pw, err := a.policy.TemporaryPassword() // a random password that meets the policy
+		pw, err := a.policy.TemporaryPassword(nil) // a random password that meets the policy
 		if err != nil {
 			return nil, err
 		}
-		hash, err := a.hasher.Hash(pw)
+		hash, err := a.hasher.Hash(ctx, pw)
 		if err != nil {
 			return nil, err
 		}
-		key, err := password.NormalizeEmail(du.email)
+		key, err := email.Mailbox(du.email)
 		if err != nil {
 			return nil, err
 		}
@@ -110,7 +110,11 @@ func (a *app) printDemoUsers(passwords map[string]string) {
 	for _, du := range demoUsers {
 		fmt.Fprintf(a.out, "  %-18s %-22s %-14s password: %s\n", du.username, du.org, du.role, passwords[du.username])
 	}
-	fmt.Fprintf(a.out, "Log in at %s/login; the verification code appears in the outbox and on this console.\n\n", a.baseURL())
+	where := "on this console"
+	if a.cfg.SMTP.Addr != "" {
+		where = "in the mailbox of " + a.cfg.SMTP.Addr
+	}
+	fmt.Fprintf(a.out, "Log in at %s/login; the verification code appears %s.\n\n", a.baseURL(), where)
 }
 
 // seedClients registers the fictitious test persons of the BRP test
@@ -191,7 +195,7 @@ func demoDataset(seed string, rows int) io.Reader {
 	var b strings.Builder
 	b.WriteString(uploadHeader + "\n")
 	for i := range rows {
-		field := numbers[i].String()
+		field := numbers[i].Digits()
 		switch {
 		case i%97 == 13:
 			field = "999999999"
@@ -204,10 +208,20 @@ func demoDataset(seed string, rows int) io.Reader {
 		if rng.IntN(3) > 0 {
 			sat = fmt.Sprint(4 + rng.IntN(7))
 		}
-		fmt.Fprintf(&b, "%s;%s;%s;13%02d %c%c;%s;B%06d;%s;%s;%s;%s;%s\n",
-			field, birth.Format("2006-01-02"), []string{"M", "V"}[rng.IntN(2)], 10+rng.IntN(90), 'A'+rune(rng.IntN(26)), 'A'+rune(rng.IntN(26)),
-			municipalities[rng.IntN(len(municipalities))], rng.IntN(1_000_000), products[rng.IntN(len(products))],
-			"2026-01-01", "2026-06-30", goal, sat)
+		sex := []string{"1", "2"}[rng.IntN(2)]
+		// A few values outside the data set's domains, so that the
+		// quality report has something to show: a satisfaction of 42 is
+		// no valid measurement, sex "Q" is accepted with a warning.
+		switch {
+		case i%113 == 7:
+			sat = "42"
+		case i%127 == 9:
+			sex = "Q"
+		}
+		fmt.Fprintf(&b, "%s;%s;%s;13%02d %c%c;%s;B%06d;%08d;%s;%s;%s;%s;%s;%s;%s\n",
+			field, birth.Format("2006-01-02"), sex, 10+rng.IntN(90), 'A'+rune(rng.IntN(26)), 'A'+rune(rng.IntN(26)),
+			municipalities[rng.IntN(len(municipalities))], rng.IntN(1_000_000), 87000000+i%1000, []string{"01", "02", "03", "06"}[i%4],
+			products[rng.IntN(len(products))], "2026-01-01", "2026-06-30", []string{"1", "1", "2", "3"}[i%4], goal, sat)
 	}
 	return strings.NewReader(b.String())
 }
@@ -215,7 +229,7 @@ func demoDataset(seed string, rows int) io.Reader {
 // bsnTypo returns n with its last digit changed: a typing error that the
 // eleven-proof catches.
 func bsnTypo(n bsn.Number) string {
-	s := []byte(n.String())
+	s := []byte(n.Digits())
 	s[8] = '0' + (s[8]-'0'+1)%10
 	return string(s)
 }

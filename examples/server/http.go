@@ -6,16 +6,23 @@ import (
 	"encoding/json"
 	"errors"
 	"html/template"
+	"io/fs"
 	"net/http"
 	"runtime/debug"
+	"strconv"
+	"sync"
 	"time"
 )
 
 // securityHeaders sets the headers every response carries: no inline script,
-// no framing, no MIME sniffing, no referrer leaving the site.
-func securityHeaders(next http.Handler) http.Handler {
+// no framing, no MIME sniffing, no referrer leaving the site, no copy in any
+// cache (pages show personal data); with hsts, HTTPS only from now on.
+func securityHeaders(next http.Handler, hsts bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
+		if hsts {
+			h.Set("Strict-Transport-Security", hstsHeader)
+		}
 		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
@@ -24,6 +31,48 @@ func securityHeaders(next http.Handler) http.Handler {
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
 		next.ServeHTTP(w, r)
 	})
+}
+
+// maxFormBody bounds what a request other than an upload may send: forms
+// and JSON of a few fields. Without it a form body is parsed up to 10 MB
+// into memory, by anyone, before the login is even checked.
+const maxFormBody = 64 << 10
+
+// limitBodies caps the body of every request but the upload, which sets its
+// own limit (-max-upload).
+func limitBodies(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !(r.Method == http.MethodPost && r.URL.Path == "/uploads") {
+			r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// staticFiles serves the files of fsys under /static/, and nothing else: a
+// directory is not found, so never listed. They hold no personal data, so
+// they may be cached for an hour.
+func staticFiles(fsys fs.FS) http.Handler {
+	files := http.StripPrefix("/static/", http.FileServerFS(filesOnly{fsys}))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		files.ServeHTTP(w, r)
+	})
+}
+
+// filesOnly is fsys without its directories.
+type filesOnly struct{ fs.FS }
+
+func (f filesOnly) Open(name string) (fs.File, error) {
+	file, err := f.FS.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := file.Stat(); err != nil || st.IsDir() {
+		file.Close()
+		return nil, fs.ErrNotExist
+	}
+	return file, nil
 }
 
 // statusRecorder remembers the status code for the access log.
@@ -50,8 +99,11 @@ func (a *app) logRequests(next http.Handler) http.Handler {
 				a.log.ErrorContext(r.Context(), "panic", "value", v, "stack", string(debug.Stack()))
 				http.Error(rec, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 			}
+			d := time.Since(start)
 			a.log.InfoContext(r.Context(), "request", "method", r.Method, "path", r.URL.Path,
-				"status", rec.status, "duration", time.Since(start).Round(time.Microsecond))
+				"status", rec.status, "duration", d.Round(time.Microsecond))
+			// The ServeMux has set the pattern it matched on r itself.
+			a.metrics.request(r.Pattern, rec.status, d)
 		}()
 		next.ServeHTTP(rec, r)
 	})
@@ -60,14 +112,30 @@ func (a *app) logRequests(next http.Handler) http.Handler {
 // render executes the named page template with data into a buffer first, so
 // that a template error becomes a clean 500 instead of half a page.
 func (a *app) render(w http.ResponseWriter, r *http.Request, status int, page string, data any) {
-	var buf bytes.Buffer
-	if err := a.pages[page].ExecuteTemplate(&buf, "layout", pageData{Page: data, View: a.viewOf(r)}); err != nil {
+	buf := pageBuffers.Get().(*bytes.Buffer)
+	defer putPageBuffer(buf)
+	if err := a.pages[page].ExecuteTemplate(buf, "layout", pageData{Page: data, View: a.viewOf(r)}); err != nil {
 		a.serverError(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	// With the length known the page goes out in one piece, not chunked.
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)
 	_, _ = buf.WriteTo(w)
+}
+
+// pageBuffers keeps the buffers pages are rendered into: a page is some
+// kilobytes, and growing a new buffer to that size for every request is
+// garbage the collector has to chase.
+var pageBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func putPageBuffer(b *bytes.Buffer) {
+	if b.Cap() > 1<<20 {
+		return // an exceptional page: let it go
+	}
+	b.Reset()
+	pageBuffers.Put(b)
 }
 
 // renderJSON writes v as JSON with the status.
@@ -100,6 +168,7 @@ type view struct {
 	User    *user
 	Org     *organisation
 	Notices []string
+	Demo    bool // demo mode: the outbox stand-in exists
 }
 
 type ctxKey int
@@ -110,12 +179,14 @@ const (
 )
 
 // viewOf returns the view of the request's user, if logged in.
+// Before the second factor the user is not logged in: the page shows no
+// name, organisation or menu.
 func (a *app) viewOf(r *http.Request) view {
 	u, _ := r.Context().Value(ctxUser).(*user)
-	if u == nil {
+	if u == nil || sessionFrom(r.Context()).Stage == stageCode {
 		return view{}
 	}
-	return view{User: u, Org: u.Org, Notices: u.notices}
+	return view{User: u, Org: u.Org, Notices: u.notices, Demo: a.cfg.Demo}
 }
 
 func userFrom(ctx context.Context) *user {

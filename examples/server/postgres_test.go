@@ -4,9 +4,11 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -68,11 +70,11 @@ func TestPostgres(t *testing.T) {
 	assert.Contains(t, body, "Cliënt opzoeken", "the session of one instance is valid on the other")
 
 	// Lookup with consent, on the other instance.
-	resp, err = b.c.PostForm(second.srv.URL+"/clients/lookup", url.Values{"bsn": {bsntest.TestPersons()[0].String()}})
+	resp, err = b.c.PostForm(second.srv.URL+"/clients/lookup", url.Values{"bsn": {bsntest.TestPersons()[0].Digits()}})
 	require.NoError(t, err)
 	_, body = readBody(t, resp)
-	subject := hiddenValue(t, body, "subject")
-	resp, err = b.c.PostForm(second.srv.URL+"/clients/view", url.Values{"subject": {subject}, "purpose": {"view-naw"}})
+	subject := hiddenValue(t, body, "client")
+	resp, err = b.c.PostForm(second.srv.URL+"/clients/view", url.Values{"client": {subject}, "purpose": {"view-naw"}})
 	require.NoError(t, err)
 	status, body := readBody(t, resp)
 	assert.Equal(t, http.StatusOK, status)
@@ -90,9 +92,24 @@ func TestPostgres(t *testing.T) {
 	assert.Equal(t, http.StatusUnauthorized, status)
 
 	// Upload and processing.
-	status, body = b.upload("/uploads", "cbs.csv", strings.NewReader(uploadHeader+"\n"+bsntest.TestPersons()[1].String()+";2012-05-01;V;1312 AB;0034;B000001;45A11;2026-01-01;2026-06-30;ja;8\n"))
+	status, body = b.upload("/uploads", "cbs.csv", strings.NewReader(uploadHeader+"\n"+cbsRow(bsntest.TestPersons()[1].Digits(), 1)+"\n"))
 	require.Equal(t, http.StatusOK, status, body)
 	assert.Contains(t, body, `id="status">accepted<`)
 	_, err = first.a.processUploads(t.Context())
 	require.NoError(t, err)
+}
+
+// TestPostgresMismatchedKeys is issue 10, hole 8 as it happened: a second
+// instance with a data folder of its own (so demo mode generates its own
+// keys) on the first one's PostgreSQL database refuses to start.
+func TestPostgresMismatchedKeys(t *testing.T) {
+	cfg := postgresConfig(t)
+	startTestPortal(t, cfg, true)
+	other := cfg
+	other.DataDir = t.TempDir()
+	other.KeyFile = filepath.Join(other.DataDir, "keys.json")
+	_, err := openApp(t.Context(), other, io.Discard)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "pepper")
+	assert.Contains(t, err.Error(), "same key file")
 }

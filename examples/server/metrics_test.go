@@ -243,8 +243,20 @@ func writeFile(path, content string) error {
 // start. A failed run later does not count; a database that does not
 // answer leaves the figure out, not the scrape.
 func TestMetricsJobLastSuccessFromDatabase(t *testing.T) {
-	p := newTestPortal(t, func(c *config) { c.MetricsToken = testMetricsToken })
-	lastSuccess := func() (float64, bool) {
+	jobLastSuccess(t, newTestPortal(t, func(c *config) { c.MetricsToken = testMetricsToken }))
+}
+
+// The same on PostgreSQL, where two instances report the same time.
+func TestMetricsJobLastSuccessFromDatabasePostgres(t *testing.T) {
+	cfg := postgresConfig(t)
+	cfg.MetricsToken = testMetricsToken
+	jobLastSuccess(t, startTestPortal(t, cfg, true), startTestPortal(t, cfg, false))
+}
+
+// jobLastSuccess checks the figure on each of the portals, which share a
+// database.
+func jobLastSuccess(t *testing.T, portals ...*testPortal) {
+	lastSuccess := func(p *testPortal) (float64, bool) {
 		t.Helper()
 		status, scrape := p.scrape(testMetricsToken)
 		require.Equal(t, http.StatusOK, status)
@@ -262,10 +274,13 @@ func TestMetricsJobLastSuccessFromDatabase(t *testing.T) {
 		require.Equal(t, "process", m.GetLabel()[0].GetValue())
 		return m.GetGauge().GetValue(), true
 	}
+	db := portals[0].a.db
 
-	v, ok := lastSuccess()
-	require.True(t, ok)
-	assert.Zero(t, v, "never run")
+	for _, p := range portals {
+		v, ok := lastSuccess(p)
+		require.True(t, ok)
+		assert.Zero(t, v, "never run")
+	}
 
 	done := time.Date(2026, 11, 30, 2, 0, 17, 250000000, time.UTC)
 	for _, row := range []struct {
@@ -277,18 +292,22 @@ func TestMetricsJobLastSuccessFromDatabase(t *testing.T) {
 		{"process:now:later", "failed", "other-instance", done.Add(time.Hour)},
 		{"process:2026-12-01", "queued", "", time.Time{}},
 	} {
-		_, err := p.a.db.Exec(`INSERT INTO jobs (id, state, run_after, finished_at, instance) VALUES ($1, $2, 0, $3, $4)`,
+		_, err := db.Exec(`INSERT INTO jobs (id, state, run_after, finished_at, instance) VALUES ($1, $2, 0, $3, $4)`,
 			row.id, row.state, usec(row.finished), row.instance)
 		require.NoError(t, err)
 	}
-	v, ok = lastSuccess()
-	require.True(t, ok)
-	assert.Equal(t, float64(done.UnixMicro())/1e6, v, "the last done run, by another instance")
+	for _, p := range portals {
+		v, ok := lastSuccess(p)
+		require.True(t, ok)
+		assert.Equal(t, float64(done.UnixMicro())/1e6, v, "the last done run, by another instance")
+	}
 
-	_, err := p.a.db.Exec(`ALTER TABLE jobs RENAME TO jobs_gone`)
+	_, err := db.Exec(`ALTER TABLE jobs RENAME TO jobs_gone`)
 	require.NoError(t, err)
-	_, ok = lastSuccess()
-	assert.False(t, ok, "left out without the table")
-	_, err = p.a.db.Exec(`ALTER TABLE jobs_gone RENAME TO jobs`)
+	for _, p := range portals {
+		_, ok := lastSuccess(p)
+		assert.False(t, ok, "left out without the table")
+	}
+	_, err = db.Exec(`ALTER TABLE jobs_gone RENAME TO jobs`)
 	require.NoError(t, err)
 }

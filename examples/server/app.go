@@ -101,6 +101,7 @@ func openApp(ctx context.Context, cfg config, out io.Writer) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	m.watchJobs(db)
 	if err := checkKeyFingerprints(ctx, db, keys, cfg.AcceptKeyChange, time.Now(), log); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("%s: %w", cfg.KeyFile, err)

@@ -52,6 +52,7 @@ type app struct {
 	pseudonyms sync.Pool // of *pseudonym.Pseudonymiser: one per goroutine at a time
 	consent    *consent.Registry
 
+	reports    reportCache   // the protected Zorgmonitor, until the records change
 	kick       chan struct{} // runs the job scheduler now
 	answerTime time.Duration // least time of a login or reset answer
 }
@@ -214,18 +215,5 @@ func (a *app) serve(ctx context.Context) error {
 
 // funcs are the template functions.
 func (a *app) funcs() template.FuncMap {
-	return template.FuncMap{
-		"date": func(t time.Time) string {
-			if t.IsZero() {
-				return "—"
-			}
-			return t.Local().Format("2 Jan 2006")
-		},
-		"datetime": func(t time.Time) string {
-			if t.IsZero() {
-				return "—"
-			}
-			return t.Local().Format("2 Jan 2006 15:04")
-		},
-	}
+	return pageFuncs()
 }

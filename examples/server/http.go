@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
 )
 
@@ -100,6 +101,8 @@ type view struct {
 	User    *user
 	Org     *organisation
 	Notices []string
+	Menu    []menuItem    // only after the full login
+	Session *sessionClock // when the session ends, for the warning before
 }
 
 type ctxKey int
@@ -115,7 +118,16 @@ func (a *app) viewOf(r *http.Request) view {
 	if u == nil {
 		return view{}
 	}
-	return view{User: u, Org: u.Org, Notices: u.notices}
+	v := view{User: u, Org: u.Org, Notices: u.notices}
+	if s := sessionFrom(r.Context()); s.Stage == stageFull {
+		v.Menu = a.menuFor(u, r.URL.Path)
+		next := "/"
+		if r.Method == http.MethodGet {
+			next = r.URL.RequestURI()
+		}
+		v.Session = a.sessionClock(s, next)
+	}
+	return v
 }
 
 func userFrom(ctx context.Context) *user {
@@ -137,10 +149,10 @@ func parseTemplates(funcs template.FuncMap) (map[string]*template.Template, erro
 	out := map[string]*template.Template{}
 	for _, p := range pages {
 		name := p.Name()
-		if name == "layout.html" {
+		if name == "layout.html" || strings.HasPrefix(name, "_") {
 			continue
 		}
-		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name)
+		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/_*.html", "templates/"+name)
 		if err != nil {
 			return nil, err
 		}

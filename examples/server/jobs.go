@@ -117,6 +117,8 @@ const (
 	colAgeBand      = 1
 	colMunicipality = 4
 	colProduct      = 6
+	colBegin        = 7
+	colEnd          = 8
 	colGoal         = 9
 	colSatisfaction = 10
 	uploadFields    = 11
@@ -125,6 +127,7 @@ const (
 // reportRecord is one decision as the reports count it.
 type reportRecord struct {
 	provider, municipality, category, product, ageBand string
+	period                                             string // reporting half-year, such as "2026-1"
 	goalMeasured, satMeasured                          bool
 }
 
@@ -173,7 +176,7 @@ func (a *app) processUpload(ctx context.Context, uploadID, orgID string) (int, e
 	if _, err := tx.ExecContext(ctx, `DELETE FROM report_records WHERE provider_id = $1`, orgID); err != nil {
 		return 0, err
 	}
-	ins := &batchInsert{tx: tx, dialect: a.dialect, insert: `INSERT INTO report_records (provider_id, upload_id, municipality, category, product, age_band, goal_measured, sat_measured) VALUES `, cols: 8}
+	ins := &batchInsert{tx: tx, dialect: a.dialect, insert: `INSERT INTO report_records (provider_id, upload_id, municipality, category, product, age_band, goal_measured, sat_measured, period) VALUES `, cols: 9}
 	// Read the chunks one by one: memory stays flat whatever the size of
 	// the upload, and one connection both reads and writes.
 	n := 0
@@ -200,7 +203,7 @@ func (a *app) processUpload(ctx context.Context, uploadID, orgID string) (int, e
 			if !ok {
 				continue
 			}
-			if err := ins.add(ctx, orgID, uploadID, rec.municipality, rec.category, rec.product, rec.ageBand, rec.goalMeasured, rec.satMeasured); err != nil {
+			if err := ins.add(ctx, orgID, uploadID, rec.municipality, rec.category, rec.product, rec.ageBand, rec.goalMeasured, rec.satMeasured, rec.period); err != nil {
 				return 0, err
 			}
 			n++
@@ -224,6 +227,7 @@ func parseReportRecord(f []string) (reportRecord, bool) {
 	sat, serr := strconv.Atoi(strings.TrimSpace(f[colSatisfaction]))
 	return reportRecord{
 		municipality: f[colMunicipality], category: productCategory(f[colProduct]), product: f[colProduct], ageBand: f[colAgeBand],
+		period:       reportPeriod(f[colBegin], f[colEnd]),
 		goalMeasured: goal == "ja" || goal == "nee",
 		satMeasured:  serr == nil && sat >= 1 && sat <= 10,
 	}, true

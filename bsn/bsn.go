@@ -262,6 +262,20 @@ func check(d *[9]byte) fault {
 // IsZero reports whether n is the zero Number, which means "no number".
 func (n Number) IsZero() bool { return n == Number{} }
 
+// Digits returns the nine digits, such as "123456782", or "" for the zero
+// Number: the form to store and to send to whoever may see the number.
+func (n Number) Digits() string { return n.String() }
+
+// AppendDigits appends the nine digits to b, or nothing for the zero
+// Number, as [Number.Digits] returns them; it does not allocate when b has
+// room. It is the form for a keyed hash of the number, such as a pseudonym.
+func (n Number) AppendDigits(b []byte) []byte {
+	if n.IsZero() {
+		return b
+	}
+	return append(b, n.digits[:]...)
+}
+
 // String returns the nine digits, such as "123456782", or "" for the zero
 // Number. Use [Number.Masked] wherever the full number is not needed.
 func (n Number) String() string {

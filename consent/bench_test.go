@@ -28,7 +28,7 @@ func BenchmarkDecide(b *testing.B) {
 			}
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := r.Decide(ctx, "s1", "org-a", consent.PurposeViewNAW, t0); err != nil {
+				if _, err := r.DecideUnlogged(ctx, "s1", "org-a", consent.PurposeViewNAW, t0); err != nil {
 					b.Fatal(err)
 				}
 			}

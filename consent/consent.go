@@ -21,36 +21,73 @@
 //
 // The client is identified by an opaque subject key that the caller supplies,
 // such as a keyed pseudonym of the BSN. The package never needs the raw BSN,
-// and it cannot list clients: every question names a subject the caller
-// already knows.
+// refuses a subject key that looks like one ([ErrSubjectIsBSN]), and cannot
+// list clients: every question names a subject the caller already knows.
 //
 // # Events
 //
 // Records are immutable. Everything that happens is an append-only [Event]:
-// given, withdrawn, entered in error, corrected, evidence requested, produced or
-// missing. The state at any moment is derived from the events, so "was this
+// given, withdrawn (a purpose, as of a moment), entered in error, corrected,
+// evidence requested, produced or missing. The state at any moment is derived from the events, so "was this
 // access allowed on 12 March?" still has an answer after a later withdrawal.
 //
 // # Deciding
 //
-// [Registry.Decide] answers whether a subject's data may be used by an
-// organisation for a purpose at a moment, with the record the answer rests on
-// and a [Reason]. The rules, for the records of that subject, organisation and
-// purpose only:
+// [Registry.DecideUnlogged] answers whether a subject's data may be used by
+// an organisation for a purpose at a moment, with the record the answer rests
+// on and a [Reason]; [Registry.Authorize] does the same for an access now and
+// writes it to the access log. Only the statements about that subject,
+// organisation and purpose count. A statement is a record (a permit or a
+// deny) or a withdrawal, and the client's last statement decides:
 //
-//   - A record counts from the moment the consent was given ([Record.GivenAt]),
-//     inclusive. Consent given after the use is not consent.
-//   - A record counts within its validity period, [ValidFrom, ValidUntil): the
-//     start is inclusive, the end exclusive, as with every interval here.
-//   - A withdrawal ends a record from the moment of withdrawal, not before.
-//   - A record entered in error, or corrected (replaced by a new record), never
-//     counted: it is ignored, also for moments before it was marked.
-//   - Evidence found missing in a spot check suspends a record from that moment
-//     until the evidence is produced after all.
-//   - Of the records that count, the one given last decides, so a client can
-//     change their mind either way; a deny beats a permit given at the same
-//     moment. An explicit deny is reported as [ReasonDenied], with the deny
-//     record, which is more than the [ReasonNoConsent] of no record at all.
+//   - Statements are ordered by their moment: when the consent was given
+//     ([Record.GivenAt]), or when the withdrawal takes effect
+//     ([Withdrawal.At]). At the same moment a deny comes after a permit, and
+//     a withdrawal after both; records given at the same moment in the order
+//     they were recorded. The order of recording does not matter otherwise.
+//   - At a moment t, the statement that decides is the last one, in that
+//     order, that was made at or before t and has started: a record whose
+//     validity starts later ([Record.ValidFrom]) starts then.
+//   - An earlier statement never decides again once a later one has started:
+//     a withdrawal ends every permit given before it, and an expired or
+//     suspended later record does not bring an older one back.
+//   - A record entered in error or corrected never counted, and neither did
+//     a withdrawal entered in error: they are left out, also for moments
+//     before they were marked, and the statement before them decides.
+//
+// The statement that decides gives the answer:
+//
+//	deciding statement at t                          allowed  reason
+//	none: no record of the purpose                   no       no-consent
+//	none: only records given after t                 no       given-after-use
+//	none: records given, validity not yet started    no       not-yet-valid
+//	a withdrawal                                     no       withdrawn
+//	a record whose validity ended at or before t     no       expired
+//	a record suspended for missing evidence at t     no       evidence-missing
+//	a deny                                           no       denied
+//	a permit                                         yes      permitted
+//
+// Intervals include their start and exclude their end, as everywhere here:
+// consent given at t counts at t, a withdrawal or suspension at t counts at
+// t, and a validity that ends at t no longer counts at t. Consent given after
+// the use is not consent.
+//
+// Recording, withdrawing and correcting follow from these rules:
+//
+//	operation                          effect
+//	Give, same form again              nothing: the record already recorded is returned (idempotent)
+//	Give, another permit or deny       a new statement: from its start it supersedes the earlier ones
+//	Withdraw a permit in force         one withdrawal: every permit given before its moment ends
+//	Withdraw a suspended permit        a withdrawal: it could have counted again
+//	Withdraw after a deny              refused, ErrDenyNotWithdrawable: record a permit, or enter the deny in error
+//	Withdraw with nothing in force     refused, ErrNotActive: a second click changes nothing
+//	Give a form signed before a        recorded, and it never counts after the withdrawal:
+//	withdrawal, entered after it       the client withdrew it already
+//	EnterInError (record, withdrawal)  it never counted; the statement before it decides again
+//	Correct                            the old record never counted; the replacement counts from its GivenAt
+//
+// The same form is a record with the same purpose, decision, moments,
+// policy version, evidence and practitioner that still decides or will.
 //
 // The decision is made with everything known when it is asked: a record
 // entered today of a form signed last week answers "was last Tuesday's use
@@ -58,6 +95,14 @@
 // access log: [Registry.Authorize] decides at that moment, with the records
 // entered by then, and writes an [AccessEntry], in the spirit of NEN 7513, to
 // an [AccessLog].
+//
+// # Time
+//
+// Every time the package accepts, keeps or writes lies in [MinTime,
+// MaxTime), 1970 to 2199: a date typed as 0026, or 9999-12-31 for "no end"
+// (leave the end zero instead), is refused with a [FieldError] before
+// anything is written. Nothing is appended that the package cannot read back
+// unchanged, so one bad input can never make a chain unreadable.
 //
 // # Tamper evidence
 //
@@ -96,6 +141,17 @@
 // ([Registry.Redraw], or [BottomK] on a list of ids) and get the same sample.
 // Evidence requests and their outcome are events on the records.
 //
+// # Operations
+//
+// The store is append-only, so a row that someone with INSERT rights wrote
+// into it behind the registry's back stays, and may take the place of the
+// next event of a chain: no decision rests on that chain, and nothing can be
+// appended to it, until an operator moves the row out. [Registry.Verify]
+// names the row (chain and sequence number); [Registry.Quarantine] moves
+// exactly that row, if it does not verify, into the store's quarantine, with
+// who did it, when and why, and logs it to [Config.Logger]. An event that
+// verifies can never be quarantined.
+//
 // # Stores
 //
 // A [Store] keeps sealed events; it never interprets them. [NewMemoryStore]
@@ -130,9 +186,23 @@ var (
 	// ErrNotFound means no record has the given id.
 	ErrNotFound = errors.New("consent: record not found: check the record id")
 
-	// ErrNotActive means a withdrawal or correction names a record that was
-	// already withdrawn, entered in error or corrected.
-	ErrNotActive = errors.New("consent: record is no longer active: it was withdrawn, entered in error or corrected")
+	// ErrNotActive means there is nothing to change: a withdrawal found no
+	// permit that could still allow access, or a correction names a record
+	// that was already entered in error or corrected.
+	ErrNotActive = errors.New("consent: nothing active to change: the consent was already withdrawn, entered in error or corrected, or there is none")
+
+	// ErrDenyNotWithdrawable means a withdrawal was asked for a purpose whose
+	// last statement is the client's refusal. A refusal is not withdrawn:
+	// record a new permit when the client changes their mind, or enter the
+	// refusal in error ([Registry.EnterInError]) when it was recorded by
+	// mistake.
+	ErrDenyNotWithdrawable = errors.New("consent: the client refused consent for this purpose, and a refusal cannot be withdrawn: record a new permit, or enter the refusal in error if it was recorded by mistake")
+
+	// ErrSubjectIsBSN means a subject key looks like a citizen service
+	// number: eight or nine digits (separators aside) that pass the
+	// eleven-proof. Pass a pseudonym of the BSN instead. It is also an
+	// [ErrInvalid].
+	ErrSubjectIsBSN error = &invalidError{"consent: the subject key looks like a BSN: pass a pseudonym of the BSN, never the number itself"}
 
 	// ErrConflict means another writer appended to the same chain first. The
 	// [Registry] retries a few times by itself; when it still returns
@@ -221,10 +291,85 @@ func checkText(field, s string, max int, required bool) error {
 	return nil
 }
 
+// The range of every time the package accepts or stores: [MinTime,
+// MaxTime). A moment outside it is a mistake (a date typed as 0026 or
+// 9999-12-31 for "no end": leave an end zero instead), and it could not be
+// written as a FHIR dateTime or kept by every store.
+var (
+	MinTime = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+	MaxTime = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// checkTime validates a time field: in [MinTime, MaxTime), or zero when
+// not required.
+func checkTime(field string, t time.Time, required bool) error {
+	switch {
+	case t.IsZero():
+		if required {
+			return fieldError(field, "is zero")
+		}
+		return nil
+	case t.Before(MinTime):
+		return fieldError(field, "is before 1970-01-01")
+	case !t.Before(MaxTime):
+		return fieldError(field, "is not before 2200-01-01 (leave an end zero for no end)")
+	}
+	return nil
+}
+
 // Subject is the opaque key of a client, such as a keyed pseudonym of the
 // BSN. The package compares subject keys byte for byte and never interprets
-// them; it never needs, and should never be given, a raw BSN.
+// them, except to refuse one that looks like a BSN ([ErrSubjectIsBSN]): it
+// never needs, and must never be given, a raw BSN.
 type Subject string
+
+// checkSubject validates a subject key.
+func checkSubject(s Subject) error {
+	if err := checkText("Subject", string(s), maxKeyLen, true); err != nil {
+		return err
+	}
+	if looksLikeBSN(string(s)) {
+		return &FieldError{Field: "Subject", Problem: "looks like a BSN: never pass the number itself", Err: ErrSubjectIsBSN}
+	}
+	return nil
+}
+
+// looksLikeBSN reports whether s would pass as a BSN: nine digits, or eight
+// (issued before 2007, with a leading zero implied), that pass the
+// eleven-proof, ignoring white space, dots and dashes and folding fullwidth
+// digits, as people write and documents print a BSN. (Package bsn has the
+// full rules; top-level packages of zorgkit do not import each other.)
+func looksLikeBSN(s string) bool {
+	var d [9]int
+	n := 0
+	for _, r := range s {
+		switch {
+		case '0' <= r && r <= '9':
+			r -= '0'
+		case '０' <= r && r <= '９':
+			r -= '０'
+		case r == '.' || unicode.IsSpace(r) || unicode.Is(unicode.Dash, r):
+			continue
+		default:
+			return false
+		}
+		if n == len(d) {
+			return false
+		}
+		d[n] = int(r)
+		n++
+	}
+	switch n {
+	case 9:
+	case 8:
+		copy(d[1:], d[:8])
+		d[0] = 0
+	default:
+		return false
+	}
+	sum := 9*d[0] + 8*d[1] + 7*d[2] + 6*d[3] + 5*d[4] + 4*d[5] + 3*d[6] + 2*d[7] - d[8]
+	return sum != 0 && sum%11 == 0
+}
 
 // Organisation identifies a care provider, such as its AGB code. Compared byte
 // for byte.
@@ -370,13 +515,15 @@ type Record struct {
 
 // validate checks everything the caller supplies (not ID and RecordedAt).
 func (r *Record) validate() error {
+	if err := checkSubject(r.Subject); err != nil {
+		return err
+	}
 	checks := []struct {
 		field    string
 		value    string
 		max      int
 		required bool
 	}{
-		{"Subject", string(r.Subject), maxKeyLen, true},
 		{"Organisation", string(r.Organisation), maxKeyLen, true},
 		{"PolicyVersion", r.PolicyVersion, maxKeyLen, true},
 		{"Evidence.Reference", r.Evidence.Reference, maxTextLen, true},
@@ -397,8 +544,20 @@ func (r *Record) validate() error {
 		return fieldError("Evidence.DocumentSHA256", "is not 32 bytes long")
 	case r.GivenAt.IsZero():
 		return fieldError("GivenAt", "is zero: record the moment the consent was given")
-	case !r.ValidFrom.IsZero() && !r.ValidUntil.IsZero() && !r.ValidFrom.Before(r.ValidUntil):
+	}
+	for _, t := range []struct {
+		field string
+		t     time.Time
+	}{{"GivenAt", r.GivenAt}, {"ValidFrom", r.ValidFrom}, {"ValidUntil", r.ValidUntil}} {
+		if err := checkTime(t.field, t.t, false); err != nil {
+			return err
+		}
+	}
+	if !r.ValidFrom.IsZero() && !r.ValidUntil.IsZero() && !r.ValidFrom.Before(r.ValidUntil) {
 		return fieldError("ValidUntil", "is not after ValidFrom")
+	}
+	if !r.ValidUntil.IsZero() && !r.GivenAt.Before(r.ValidUntil) {
+		return fieldError("ValidUntil", "is not after GivenAt: the consent would never count")
 	}
 	if err := r.RecordedBy.validate("RecordedBy"); err != nil {
 		return err

@@ -15,7 +15,7 @@ import (
 // code; [Reason.Message] gives the text for users, in Dutch or English.
 type Reason string
 
-// The reasons, in the order [Registry.Decide] considers them.
+// The reasons.
 const (
 	// ReasonPermitted: a permit counts at that moment.
 	ReasonPermitted Reason = "permitted"
@@ -111,12 +111,17 @@ func (d *Outcome) RecordID() RecordID {
 	return d.Record.ID
 }
 
-// Decide reports whether organisation may use subject's data for purpose at
-// the moment at, with everything known now; see the package documentation
-// for the rules. Only records of this purpose count: purposes never imply
-// each other.
-func (r *Registry) Decide(ctx context.Context, subject Subject, organisation Organisation, purpose Purpose, at time.Time) (Outcome, error) {
-	if err := checkText("Subject", string(subject), maxKeyLen, true); err != nil {
+// DecideUnlogged reports whether organisation may use subject's data for
+// purpose at the moment at, with everything known now; see the package
+// documentation for the rules. Only records of this purpose count: purposes
+// never imply each other.
+//
+// It writes nothing to the access log, as its name says: use it for
+// questions that open no data, such as which purposes a page may offer, or
+// whether a use on a past date was allowed. Every access to a client's data
+// goes through [Registry.Authorize], which logs it.
+func (r *Registry) DecideUnlogged(ctx context.Context, subject Subject, organisation Organisation, purpose Purpose, at time.Time) (Outcome, error) {
+	if err := checkSubject(subject); err != nil {
 		return Outcome{}, err
 	}
 	if err := checkText("Organisation", string(organisation), maxKeyLen, true); err != nil {
@@ -125,93 +130,16 @@ func (r *Registry) Decide(ctx context.Context, subject Subject, organisation Org
 	if !purpose.Valid() {
 		return Outcome{}, fieldError("Purpose", "is not one of the defined purposes")
 	}
-	if at.IsZero() {
-		return Outcome{}, fieldError("at", "is zero")
+	if err := checkTime("at", at, true); err != nil {
+		return Outcome{}, err
 	}
-	h, err := r.history(ctx, ChainOf(subject, organisation))
+	l, err := r.ledger(ctx, ChainOf(subject, organisation))
 	if err != nil {
 		return Outcome{}, err
 	}
-	d := h.decide(purpose, at.UTC())
+	d := l.decide(purpose, at.UTC())
 	d.Subject, d.Organisation, d.Purpose, d.At = subject, organisation, purpose, at.UTC()
 	return d, nil
-}
-
-// decide applies the rules to the records of one chain.
-func (h *history) decide(purpose Purpose, at time.Time) Outcome {
-	var best *Status     // the record that counts and was given last
-	var lapsed *Status   // the record given last before at that does not count
-	var lapsedWhy Reason // why it does not
-	var later bool       // a record was given after at
-	for _, id := range h.order {
-		s := h.statuses[id]
-		rec := &s.Record
-		switch {
-		case rec.Purpose != purpose || s.Void():
-			continue
-		case rec.GivenAt.After(at):
-			later = true
-			continue
-		}
-		why := ReasonPermitted
-		switch {
-		case !s.WithdrawnAt.IsZero() && !s.WithdrawnAt.After(at):
-			why = ReasonWithdrawn
-		case !rec.ValidUntil.IsZero() && !at.Before(rec.ValidUntil):
-			why = ReasonExpired
-		case !rec.ValidFrom.IsZero() && at.Before(rec.ValidFrom):
-			why = ReasonNotYetValid
-		case s.suspendedAt(at):
-			why = ReasonEvidenceMissing
-		}
-		if why != ReasonPermitted {
-			if lapsed == nil || !rec.GivenAt.Before(lapsed.Record.GivenAt) {
-				lapsed, lapsedWhy = s, why
-			}
-			continue
-		}
-		if best == nil || supersedes(rec, &best.Record) {
-			best = s
-		}
-	}
-	switch {
-	case best != nil && best.Record.Decision == Permit:
-		return Outcome{Allowed: true, Reason: ReasonPermitted, Record: cloneRecord(best)}
-	case best != nil:
-		return Outcome{Reason: ReasonDenied, Record: cloneRecord(best)}
-	case lapsed != nil:
-		return Outcome{Reason: lapsedWhy, Record: cloneRecord(lapsed)}
-	case later:
-		// The earliest record given after the moment shows that
-		// consent came too late.
-		var first *Status
-		for _, id := range h.order {
-			s := h.statuses[id]
-			if s.Record.Purpose == purpose && !s.Void() && (first == nil || s.Record.GivenAt.Before(first.Record.GivenAt)) {
-				first = s
-			}
-		}
-		return Outcome{Reason: ReasonGivenAfterUse, Record: cloneRecord(first)}
-	}
-	return Outcome{Reason: ReasonNoConsent}
-}
-
-// supersedes reports whether a counting record a takes precedence over b,
-// which was given earlier in the chain: the one given last wins, and at the
-// same moment a deny wins.
-func supersedes(a, b *Record) bool {
-	switch {
-	case !a.GivenAt.Equal(b.GivenAt):
-		return a.GivenAt.After(b.GivenAt)
-	case a.Decision != b.Decision:
-		return a.Decision == Deny
-	}
-	return true // recorded later
-}
-
-func cloneRecord(s *Status) *Record {
-	r := s.Record.clone()
-	return &r
 }
 
 // AccessLog receives the access-log entries of [Registry.Authorize]. An
@@ -284,8 +212,11 @@ func (r *Registry) Authorize(ctx context.Context, a Access) (Outcome, error) {
 	if r.log == nil {
 		return Outcome{}, fmt.Errorf("%w: the Registry has no AccessLog", ErrLog)
 	}
-	now := r.now().UTC()
-	d, err := r.Decide(ctx, a.Subject, a.By.Organisation, a.Purpose, now)
+	now, err := r.clock()
+	if err != nil {
+		return Outcome{}, err
+	}
+	d, err := r.DecideUnlogged(ctx, a.Subject, a.By.Organisation, a.Purpose, now)
 	if err != nil {
 		return Outcome{}, err
 	}

@@ -43,14 +43,16 @@ type given struct {
 
 func d(x time.Duration) *time.Duration { return &x }
 
-// change is something that happens to a labelled record after all records
-// are given.
+// change is something that happens after all records are given: to a
+// labelled record, or a withdrawal (labelled, so that it can be entered in
+// error), or a record given late.
 type change struct {
 	label string
-	kind  consent.EventKind // withdrawn, entered-in-error, evidence-missing, evidence-produced, corrected
+	kind  consent.EventKind // withdrawn, entered-in-error, evidence-missing, evidence-produced, corrected, given
 	at    time.Duration     // relative to t0, for withdrawals and evidence outcomes
-	// replacement, for corrected
+	// replacement, for corrected; the record, for given
 	replacement *given
+	err         error // the error the change meets, if any
 }
 
 func TestDecideRules(t *testing.T) {
@@ -61,6 +63,9 @@ func TestDecideRules(t *testing.T) {
 	}
 	deny := func(label string, at time.Duration) given {
 		return given{label: label, purpose: consent.PurposeViewNAW, decision: consent.Deny, at: at}
+	}
+	withdraw := func(label string, at time.Duration) change {
+		return change{label: label, kind: consent.EventWithdrawn, at: at}
 	}
 	tests := []struct {
 		reason  string
@@ -100,24 +105,83 @@ func TestDecideRules(t *testing.T) {
 			records: []given{permit("p", -h), deny("d", -h)}, at: 0, why: consent.ReasonDenied, record: "d"},
 		{reason: "a deny beats a permit given at the same moment, whatever the recording order",
 			records: []given{deny("d", -h), permit("p", -h)}, at: 0, why: consent.ReasonDenied, record: "d"},
+		{reason: "of two permits given at the same moment, the one recorded last decides",
+			records: []given{permit("p1", -h), {label: "p2", purpose: consent.PurposeViewNAW, decision: consent.Permit, at: -h, until: d(h)}},
+			at:      h, why: consent.ReasonExpired, record: "p2"},
 		{reason: "a withdrawal does not reach back: the use before it was allowed",
-			records: []given{permit("p", -h)}, changes: []change{{label: "p", kind: consent.EventWithdrawn, at: h}},
+			records: []given{permit("p", -h)}, changes: []change{withdraw("w", h)},
 			at: h - ns, allowed: true, why: consent.ReasonPermitted, record: "p"},
 		{reason: "a withdrawal ends permission from that very moment",
-			records: []given{permit("p", -h)}, changes: []change{{label: "p", kind: consent.EventWithdrawn, at: h}},
+			records: []given{permit("p", -h)}, changes: []change{withdraw("w", h)},
 			at: h, why: consent.ReasonWithdrawn, record: "p"},
 		{reason: "a withdrawal ends permission for good",
-			records: []given{permit("p", -h)}, changes: []change{{label: "p", kind: consent.EventWithdrawn, at: h}},
+			records: []given{permit("p", -h)}, changes: []change{withdraw("w", h)},
 			at: 20 * h, why: consent.ReasonWithdrawn, record: "p"},
-		{reason: "withdrawing the newest permit leaves an older one that still counts",
-			records: []given{permit("old", -2*h), permit("new", -h)}, changes: []change{{label: "new", kind: consent.EventWithdrawn, at: 0}},
-			at: h, allowed: true, why: consent.ReasonPermitted, record: "old"},
-		{reason: "withdrawing a deny leaves no consent, not a permit",
-			records: []given{deny("d", -h)}, changes: []change{{label: "d", kind: consent.EventWithdrawn, at: 0}},
-			at: h, why: consent.ReasonWithdrawn, record: "d"},
-		{reason: "withdrawing a deny lets an older permit count again",
-			records: []given{permit("p", -2*h), deny("d", -h)}, changes: []change{{label: "d", kind: consent.EventWithdrawn, at: 0}},
+		{reason: "a withdrawal at the moment consent was given ends it at once",
+			records: []given{permit("p", -h)}, changes: []change{withdraw("w", -h)},
+			at: -h, why: consent.ReasonWithdrawn, record: "p"},
+		{reason: "a withdrawal ends every permit of the purpose: the older one does not decide again",
+			records: []given{permit("old", -2*h), permit("new", -h)}, changes: []change{withdraw("w", 0)},
+			at: h, why: consent.ReasonWithdrawn, record: "new"},
+		{reason: "the same form twice is one record, and one withdrawal ends it",
+			records: []given{permit("p", -h), permit("again", -h)}, changes: []change{withdraw("w", 0)},
+			at: h, why: consent.ReasonWithdrawn, record: "p"},
+		{reason: "a withdrawal ends a permit whose validity starts later",
+			records: []given{{label: "p", purpose: consent.PurposeViewNAW, decision: consent.Permit, at: -h, from: d(2 * h)}},
+			changes: []change{withdraw("w", 0)},
+			at:      3 * h, why: consent.ReasonWithdrawn, record: "p"},
+		{reason: "a withdrawal leaves other purposes alone",
+			records: []given{permit("p", -h), {label: "c", purpose: consent.PurposeConsultIndication, decision: consent.Permit, at: -h}},
+			changes: []change{withdraw("w", 0)}, purpose: consent.PurposeConsultIndication,
+			at: h, allowed: true, why: consent.ReasonPermitted, record: "c"},
+		{reason: "a permit given before the withdrawal but recorded after it does not count",
+			records: []given{permit("p", -3*h)},
+			changes: []change{withdraw("w", -h), {kind: consent.EventGiven, replacement: &given{label: "late", purpose: consent.PurposeViewNAW, decision: consent.Permit, at: -2 * h}}},
+			at:      0, why: consent.ReasonWithdrawn, record: "late"},
+		{reason: "a permit given after the withdrawal counts again",
+			records: []given{permit("p", -3*h)},
+			changes: []change{withdraw("w", -2*h), {kind: consent.EventGiven, replacement: &given{label: "new", purpose: consent.PurposeViewNAW, decision: consent.Permit, at: -h}}},
+			at:      0, allowed: true, why: consent.ReasonPermitted, record: "new"},
+		{reason: "a refusal cannot be withdrawn",
+			records: []given{deny("d", -h)}, changes: []change{{label: "w", kind: consent.EventWithdrawn, at: 0, err: consent.ErrDenyNotWithdrawable}},
+			at: h, why: consent.ReasonDenied, record: "d"},
+		{reason: "a refusal cannot be withdrawn, and the older permit it overrode stays overridden",
+			records: []given{permit("p", -2*h), deny("d", -h)}, changes: []change{{label: "w", kind: consent.EventWithdrawn, at: 0, err: consent.ErrDenyNotWithdrawable}},
+			at: h, why: consent.ReasonDenied, record: "d"},
+		{reason: "nothing to withdraw without a permit",
+			changes: []change{{label: "w", kind: consent.EventWithdrawn, at: 0, err: consent.ErrNotActive}},
+			at:      h, why: consent.ReasonNoConsent},
+		{reason: "withdrawing twice: the second finds nothing to withdraw",
+			records: []given{permit("p", -h)}, changes: []change{withdraw("w", 0), {label: "w2", kind: consent.EventWithdrawn, at: h, err: consent.ErrNotActive}},
+			at: 2 * h, why: consent.ReasonWithdrawn, record: "p"},
+		{reason: "a withdrawal before the permit was given withdraws nothing",
+			records: []given{permit("p", 0)}, changes: []change{{label: "w", kind: consent.EventWithdrawn, at: -h, err: consent.ErrNotActive}},
 			at: h, allowed: true, why: consent.ReasonPermitted, record: "p"},
+		{reason: "a withdrawal entered in error never counted",
+			records: []given{permit("p", -h)},
+			changes: []change{withdraw("w", 0), {label: "w", kind: consent.EventEnteredInError}},
+			at:      h, allowed: true, why: consent.ReasonPermitted, record: "p"},
+		{reason: "entering the later refusal in error lets the older permit count again",
+			records: []given{permit("p", -2*h), deny("d", -h)}, changes: []change{{label: "d", kind: consent.EventEnteredInError}},
+			at: 0, allowed: true, why: consent.ReasonPermitted, record: "p"},
+		{reason: "an expired later permit does not bring an older one back",
+			records: []given{permit("old", -2*h), {label: "new", purpose: consent.PurposeViewNAW, decision: consent.Permit, at: -h, until: d(h)}},
+			at:      2 * h, why: consent.ReasonExpired, record: "new"},
+		{reason: "an expired refusal does not bring an older permit back",
+			records: []given{permit("old", -2*h), {label: "d", purpose: consent.PurposeViewNAW, decision: consent.Deny, at: -h, until: d(h)}},
+			at:      2 * h, why: consent.ReasonExpired, record: "d"},
+		{reason: "a later permit whose validity starts later leaves the earlier one in force until then",
+			records: []given{permit("old", -2*h), {label: "new", purpose: consent.PurposeViewNAW, decision: consent.Permit, at: -h, from: d(h)}},
+			at:      0, allowed: true, why: consent.ReasonPermitted, record: "old"},
+		{reason: "a later permit whose validity starts later takes over when it starts",
+			records: []given{permit("old", -2*h), {label: "new", purpose: consent.PurposeViewNAW, decision: consent.Permit, at: -h, from: d(h)}},
+			at:      h, allowed: true, why: consent.ReasonPermitted, record: "new"},
+		{reason: "a refusal whose validity starts later leaves the permit in force until then",
+			records: []given{permit("p", -2*h), {label: "d", purpose: consent.PurposeViewNAW, decision: consent.Deny, at: -h, from: d(h)}},
+			at:      h - ns, allowed: true, why: consent.ReasonPermitted, record: "p"},
+		{reason: "a permit that starts later but was overridden by a later refusal never counts",
+			records: []given{{label: "p", purpose: consent.PurposeViewNAW, decision: consent.Permit, at: -2 * h, from: d(h)}, deny("d", -h)},
+			at:      2 * h, why: consent.ReasonDenied, record: "d"},
 		{reason: "validity start is inclusive",
 			records: []given{{label: "p", purpose: consent.PurposeViewNAW, decision: consent.Permit, at: -h, from: d(0), until: d(h)}},
 			at:      0, allowed: true, why: consent.ReasonPermitted, record: "p"},
@@ -175,6 +239,13 @@ func TestDecideRules(t *testing.T) {
 		{reason: "missing evidence does not reach back",
 			records: []given{permit("p", -h)}, changes: []change{{label: "p", kind: consent.EventEvidenceMissing, at: h}},
 			at: h - ns, allowed: true, why: consent.ReasonPermitted, record: "p"},
+		{reason: "a suspended later permit does not bring an older one back",
+			records: []given{permit("old", -2*h), permit("new", -h)}, changes: []change{{label: "new", kind: consent.EventEvidenceMissing, at: 0}},
+			at: h, why: consent.ReasonEvidenceMissing, record: "new"},
+		{reason: "a suspended permit can still be withdrawn, since it may count again",
+			records: []given{permit("p", -h)},
+			changes: []change{{label: "p", kind: consent.EventEvidenceMissing, at: 0}, withdraw("w", h), {label: "p", kind: consent.EventEvidenceProduced, at: 2 * h}},
+			at:      3 * h, why: consent.ReasonWithdrawn, record: "p"},
 		{reason: "evidence produced after all restores the permit from then on",
 			records: []given{permit("p", -h)},
 			changes: []change{{label: "p", kind: consent.EventEvidenceMissing, at: h}, {label: "p", kind: consent.EventEvidenceProduced, at: 2 * h}},
@@ -194,7 +265,9 @@ func TestDecideRules(t *testing.T) {
 				rec := record(g)
 				got, err := r.Give(ctx, rec)
 				require.NoError(t, err)
-				ids[g.label] = got.ID
+				if _, seen := ids[g.label]; !seen {
+					ids[g.label] = got.ID
+				}
 				return got
 			}
 			for _, g := range tt.records {
@@ -204,8 +277,11 @@ func TestDecideRules(t *testing.T) {
 				ch := consent.Change{At: t0.Add(c.at), By: recorder, Reason: "test"}
 				var err error
 				switch c.kind {
+				case consent.EventGiven:
+					give(*c.replacement)
 				case consent.EventWithdrawn:
-					err = r.Withdraw(ctx, ids[c.label], ch)
+					purpose := consent.PurposeViewNAW
+					ids[c.label], err = r.Withdraw(ctx, consent.Withdrawal{Subject: "s1", Organisation: "org-a", Purpose: purpose, At: ch.At, By: recorder, Reason: "per brief"})
 				case consent.EventEnteredInError:
 					err = r.EnterInError(ctx, ids[c.label], ch)
 				case consent.EventEvidenceMissing:
@@ -217,13 +293,17 @@ func TestDecideRules(t *testing.T) {
 					rec, err = r.Correct(ctx, ids[c.label], record(*c.replacement), ch)
 					ids[c.replacement.label] = rec.ID
 				}
-				require.NoError(t, err, "change %s of %s", c.kind, c.label)
+				if c.err != nil {
+					require.ErrorIs(t, err, c.err, "change %s of %s", c.kind, c.label)
+				} else {
+					require.NoError(t, err, "change %s of %s", c.kind, c.label)
+				}
 			}
 			purpose := tt.purpose
 			if purpose == "" {
 				purpose = consent.PurposeViewNAW
 			}
-			out, err := r.Decide(ctx, "s1", "org-a", purpose, t0.Add(tt.at))
+			out, err := r.DecideUnlogged(ctx, "s1", "org-a", purpose, t0.Add(tt.at))
 			require.NoError(t, err)
 			assert.Equal(t, tt.allowed, out.Allowed, "allowed")
 			assert.Equal(t, tt.why, out.Reason, "reason")
@@ -267,13 +347,14 @@ func TestDecideAfterWithdrawal(t *testing.T) {
 	rec, err := r.Give(ctx, consenttest.NewRecord("s1", "org-a", consent.PurposeConsultIndication, consent.Permit, clock.Now().Add(-time.Hour)))
 	require.NoError(t, err)
 	clock.Set(time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC))
-	require.NoError(t, r.Withdraw(ctx, rec.ID, consent.Change{By: recorder}))
+	_, err = r.Withdraw(ctx, consent.Withdrawal{Subject: "s1", Organisation: "org-a", Purpose: rec.Purpose, By: recorder})
+	require.NoError(t, err)
 
 	march12 := time.Date(2026, 3, 12, 14, 30, 0, 0, time.UTC)
-	out, err := r.Decide(ctx, "s1", "org-a", consent.PurposeConsultIndication, march12)
+	out, err := r.DecideUnlogged(ctx, "s1", "org-a", consent.PurposeConsultIndication, march12)
 	require.NoError(t, err)
 	assert.True(t, out.Allowed, "the access on 12 March was allowed")
-	out, err = r.Decide(ctx, "s1", "org-a", consent.PurposeConsultIndication, clock.Now())
+	out, err = r.DecideUnlogged(ctx, "s1", "org-a", consent.PurposeConsultIndication, clock.Now())
 	require.NoError(t, err)
 	assert.False(t, out.Allowed, "since the withdrawal it is not")
 	assert.Equal(t, consent.ReasonWithdrawn, out.Reason)
@@ -292,10 +373,13 @@ func TestDecideInvalid(t *testing.T) {
 		{"empty organisation", "s1", "", consent.PurposeViewNAW, t0},
 		{"unknown purpose", "s1", "org-a", "everything", t0},
 		{"zero moment", "s1", "org-a", consent.PurposeViewNAW, time.Time{}},
+		{"a moment before 1970", "s1", "org-a", consent.PurposeViewNAW, time.Date(1969, 12, 31, 0, 0, 0, 0, time.UTC)},
+		{"a moment in 2200", "s1", "org-a", consent.PurposeViewNAW, consent.MaxTime},
+		{"a BSN as subject", "111222333", "org-a", consent.PurposeViewNAW, t0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.reason, func(t *testing.T) {
-			_, err := r.Decide(t.Context(), tt.subject, tt.org, tt.purpose, tt.at)
+			_, err := r.DecideUnlogged(t.Context(), tt.subject, tt.org, tt.purpose, tt.at)
 			assert.ErrorIs(t, err, consent.ErrInvalid)
 		})
 	}

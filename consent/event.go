@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"time"
 )
@@ -18,10 +17,13 @@ type EventKind string
 const (
 	// EventGiven records a consent statement, permit or deny.
 	EventGiven EventKind = "given"
-	// EventWithdrawn ends a record from [Event.At] on.
+	// EventWithdrawn records that the client withdrew consent for
+	// [Event.Purpose] as of [Event.At]: no record of that purpose given at
+	// or before that moment counts from then on. [Event.Record] is the
+	// withdrawal's own id.
 	EventWithdrawn EventKind = "withdrawn"
-	// EventEnteredInError marks a record that should never have been
-	// recorded; it never counted.
+	// EventEnteredInError marks a record or withdrawal that should never
+	// have been recorded; it never counted.
 	EventEnteredInError EventKind = "entered-in-error"
 	// EventCorrected marks a record replaced by a corrected one
 	// ([Event.ReplacedBy]); the old record never counted. The given event of
@@ -80,37 +82,54 @@ func writeField(h interface{ Write([]byte) (int, error) }, s string) {
 //
 // An event is stored as its payload, a canonical JSON encoding, and a MAC:
 //
-//	MAC = HMAC-SHA256(key, "zorgkit/consent/v1 event\n" || prev || payload)
+//	MAC = HMAC-SHA256(key, "zorgkit/consent/v2 event\n" || prev || payload)
 //
 // where prev is the MAC of the previous event of the chain (32 zero bytes for
 // the first). Only the last field has a variable length, so the input is
 // unambiguous. The payload holds the chain id and sequence number, so an event
 // moved to another place or chain no longer verifies.
 //
-// The payload is one JSON object with these members in this order, without
-// white space, as [encoding/json.Marshal] writes it (strings escaped as it
-// escapes them); members marked * are left out when empty:
+// The payload is one JSON object (RFC 8259) with these members in this
+// order, without white space; members marked * are left out when empty:
 //
-//	v            1, the encoding version
+//	v            2, the encoding version
 //	chain        the chain id
 //	seq          the sequence number
 //	kind         the EventKind
-//	record       the record id
+//	record       the record id (for EventWithdrawn: the withdrawal's id)
 //	at           when the event took effect
 //	recordedAt   when it was recorded
 //	by           {"user", "organisation", "onBehalfOf"*}
+//	purpose*     the purpose withdrawn, for EventWithdrawn
 //	consent*     the record, for EventGiven: {"subject", "organisation",
 //	             "purpose", "decision", "givenAt", "validFrom"*,
 //	             "validUntil"*, "policyVersion", "evidence": {"kind",
-//	             "reference", "sha256"* (hexadecimal)}, "practitioner"*:
-//	             {"name", "function"}}
+//	             "reference", "sha256"* (lowercase hexadecimal)},
+//	             "practitioner"*: {"name", "function"}}
 //	reason*      why, for withdrawals, corrections and evidence outcomes
 //	replacedBy*  the replacing record, for EventCorrected
 //	reference*   the request's reference, for EventEvidenceRequested
 //
-// Times are RFC 3339 in UTC with up to nine fractional digits and no trailing
-// zeros (time.RFC3339Nano). Any other encoding of the same event is rejected,
-// so every event has exactly one payload.
+// Strings are escaped as in RFC 8785 (the JSON Canonicalization Scheme),
+// section 3.2.2.2: the quotation mark, the backslash and the control
+// characters U+0000 to U+001F, these as \b, \t, \n, \f, \r or \u00xx with
+// lowercase hexadecimal digits; every other character is written as itself,
+// in UTF-8. Numbers are unsigned decimal integers without leading zeros.
+// Times are RFC 3339 strings in UTC, YYYY-MM-DDThh:mm:ss, a fraction of one
+// to nine digits without trailing zeros when there is one, and Z, within
+// [MinTime, MaxTime). Any other encoding of the same event is rejected, so
+// every event has exactly one payload. The file testdata/events.json holds
+// known-answer vectors.
+//
+// # Version 1
+//
+// Stores written before version 2 hold version 1 events, which keep
+// verifying: "v" is 1, the MAC's prefix is "zorgkit/consent/v1 event\n",
+// there is no purpose member, strings are escaped as encoding/json of Go 1.22
+// to 1.26 escaped them (also <, > and & as \u003c, \u003e and \u0026, and
+// U+2028 and U+2029 as \u2028 and \u2029), and an EventWithdrawn names the
+// one record it withdrew, whose purpose it then withdraws. The package reads
+// version 1 and writes version 2 only; nothing is rewritten.
 type Event struct {
 	Chain      ChainID
 	Seq        uint64
@@ -120,128 +139,85 @@ type Event struct {
 	RecordedAt time.Time // when it was recorded
 	By         Actor
 
+	Purpose    Purpose  // the purpose withdrawn, for EventWithdrawn
 	Consent    *Record  // the record, for EventGiven
 	Reason     string   // why, where the kind has one
 	ReplacedBy RecordID // the replacement, for EventCorrected
 	Reference  string   // the request's reference, for EventEvidenceRequested
-}
 
-// wireEvent is the payload layout; see Event. The field order is the
-// encoding's member order.
-type wireEvent struct {
-	V          int         `json:"v"`
-	Chain      string      `json:"chain"`
-	Seq        uint64      `json:"seq"`
-	Kind       string      `json:"kind"`
-	Record     string      `json:"record"`
-	At         string      `json:"at"`
-	RecordedAt string      `json:"recordedAt"`
-	By         wireActor   `json:"by"`
-	Consent    *wireRecord `json:"consent,omitempty"`
-	Reason     string      `json:"reason,omitempty"`
-	ReplacedBy string      `json:"replacedBy,omitempty"`
-	Reference  string      `json:"reference,omitempty"`
+	format int // the encoding version it was read in; 0 is the current one
 }
-
-type wireActor struct {
-	User         string `json:"user"`
-	Organisation string `json:"organisation"`
-	OnBehalfOf   string `json:"onBehalfOf,omitempty"`
-}
-
-type wireRecord struct {
-	Subject       string            `json:"subject"`
-	Organisation  string            `json:"organisation"`
-	Purpose       string            `json:"purpose"`
-	Decision      string            `json:"decision"`
-	GivenAt       string            `json:"givenAt"`
-	ValidFrom     string            `json:"validFrom,omitempty"`
-	ValidUntil    string            `json:"validUntil,omitempty"`
-	PolicyVersion string            `json:"policyVersion"`
-	Evidence      wireEvidence      `json:"evidence"`
-	Practitioner  *wirePractitioner `json:"practitioner,omitempty"`
-}
-
-type wireEvidence struct {
-	Kind      string `json:"kind"`
-	Reference string `json:"reference"`
-	SHA256    string `json:"sha256,omitempty"`
-}
-
-type wirePractitioner struct {
-	Name     string `json:"name"`
-	Function string `json:"function"`
-}
-
-// payloadVersion is the "v" of the encoding above.
-const payloadVersion = 1
 
 // maxPayload bounds a payload read from storage before it is decoded.
 const maxPayload = 16 << 10
 
-func formatTime(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format(time.RFC3339Nano)
-}
-
-// parseTime parses a time written by formatTime and rejects any other form.
-func parseTime(s string) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}, err
-	}
-	t = t.UTC()
-	if t.Format(time.RFC3339Nano) != s {
-		return time.Time{}, fmt.Errorf("time %q is not in canonical form", s)
-	}
-	return t, nil
-}
-
-// encode returns the canonical payload of e.
+// encode returns the canonical payload of e, in its own format version.
 func (e *Event) encode() []byte {
-	w := wireEvent{
-		V:          payloadVersion,
-		Chain:      string(e.Chain),
-		Seq:        e.Seq,
-		Kind:       string(e.Kind),
-		Record:     string(e.Record),
-		At:         formatTime(e.At),
-		RecordedAt: formatTime(e.RecordedAt),
-		By:         wireActor{e.By.User, string(e.By.Organisation), e.By.OnBehalfOf},
-		Reason:     e.Reason,
-		ReplacedBy: string(e.ReplacedBy),
-		Reference:  e.Reference,
+	format := e.format
+	if format == 0 {
+		format = formatV2
+	}
+	w := writer{b: make([]byte, 0, 512), format: format}
+	w.open()
+	w.uint("v", uint64(format))
+	w.member("chain", string(e.Chain))
+	w.uint("seq", e.Seq)
+	w.member("kind", string(e.Kind))
+	w.member("record", string(e.Record))
+	w.time("at", e.At, false)
+	w.time("recordedAt", e.RecordedAt, false)
+	w.key("by")
+	w.open()
+	w.member("user", e.By.User)
+	w.member("organisation", string(e.By.Organisation))
+	w.optional("onBehalfOf", e.By.OnBehalfOf)
+	w.close()
+	if format >= formatV2 {
+		w.optional("purpose", string(e.Purpose))
 	}
 	if r := e.Consent; r != nil {
-		w.Consent = &wireRecord{
-			Subject:       string(r.Subject),
-			Organisation:  string(r.Organisation),
-			Purpose:       string(r.Purpose),
-			Decision:      string(r.Decision),
-			GivenAt:       formatTime(r.GivenAt),
-			ValidFrom:     formatTime(r.ValidFrom),
-			ValidUntil:    formatTime(r.ValidUntil),
-			PolicyVersion: r.PolicyVersion,
-			Evidence: wireEvidence{
-				Kind:      string(r.Evidence.Kind),
-				Reference: r.Evidence.Reference,
-				SHA256:    hex.EncodeToString(r.Evidence.DocumentSHA256),
-			},
-		}
+		w.key("consent")
+		w.open()
+		w.member("subject", string(r.Subject))
+		w.member("organisation", string(r.Organisation))
+		w.member("purpose", string(r.Purpose))
+		w.member("decision", string(r.Decision))
+		w.time("givenAt", r.GivenAt, false)
+		w.time("validFrom", r.ValidFrom, true)
+		w.time("validUntil", r.ValidUntil, true)
+		w.member("policyVersion", r.PolicyVersion)
+		w.key("evidence")
+		w.open()
+		w.member("kind", string(r.Evidence.Kind))
+		w.member("reference", r.Evidence.Reference)
+		w.optional("sha256", hex.EncodeToString(r.Evidence.DocumentSHA256))
+		w.close()
 		if p := r.Practitioner; p != nil {
-			w.Consent.Practitioner = &wirePractitioner{p.Name, p.Function}
+			w.key("practitioner")
+			w.open()
+			w.member("name", p.Name)
+			w.member("function", p.Function)
+			w.close()
 		}
+		w.close()
 	}
-	b, err := json.Marshal(w)
-	if err != nil {
-		panic("consent: encoding an event: " + err.Error()) // only strings and numbers: cannot fail
+	w.optional("reason", e.Reason)
+	w.optional("replacedBy", string(e.ReplacedBy))
+	w.optional("reference", e.Reference)
+	w.close()
+	return w.b
+}
+
+// payloadFormat returns the format version a payload claims, from its
+// first bytes, or 0.
+func payloadFormat(payload []byte) int {
+	switch {
+	case bytes.HasPrefix(payload, []byte(`{"v":2,`)):
+		return formatV2
+	case bytes.HasPrefix(payload, []byte(`{"v":1,`)):
+		return formatV1
 	}
-	return b
+	return 0
 }
 
 // decodeEvent parses a canonical payload. It rejects anything that encode
@@ -250,61 +226,71 @@ func decodeEvent(payload []byte) (*Event, error) {
 	if len(payload) > maxPayload {
 		return nil, fmt.Errorf("payload of %d bytes exceeds %d", len(payload), maxPayload)
 	}
-	var w wireEvent
-	dec := json.NewDecoder(bytes.NewReader(payload))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&w); err != nil {
-		return nil, fmt.Errorf("payload is not an event: %w", err)
+	format := payloadFormat(payload)
+	if format == 0 {
+		return nil, fmt.Errorf("payload is not an event of a known version")
 	}
-	if w.V != payloadVersion {
-		return nil, fmt.Errorf("payload version %d, want %d", w.V, payloadVersion)
+	r := reader{b: payload}
+	r.open()
+	r.uint("v", true)
+	e := &Event{format: format}
+	if format == formatV2 {
+		e.format = 0
 	}
-	e := &Event{
-		Chain:      ChainID(w.Chain),
-		Seq:        w.Seq,
-		Kind:       EventKind(w.Kind),
-		Record:     RecordID(w.Record),
-		By:         Actor{w.By.User, Organisation(w.By.Organisation), w.By.OnBehalfOf},
-		Reason:     w.Reason,
-		ReplacedBy: RecordID(w.ReplacedBy),
-		Reference:  w.Reference,
+	e.Chain = ChainID(r.member("chain", false))
+	e.Seq = r.uint("seq", false)
+	e.Kind = EventKind(r.member("kind", false))
+	e.Record = RecordID(r.member("record", false))
+	e.At = r.time("at", false, false)
+	e.RecordedAt = r.time("recordedAt", false, false)
+	r.key("by", false)
+	r.open()
+	e.By.User = r.member("user", true)
+	e.By.Organisation = Organisation(r.member("organisation", false))
+	e.By.OnBehalfOf = r.optional("onBehalfOf")
+	r.close()
+	if format >= formatV2 {
+		e.Purpose = Purpose(r.optional("purpose"))
 	}
-	var err error
-	if e.At, err = parseTime(w.At); err != nil {
-		return nil, err
-	}
-	if e.RecordedAt, err = parseTime(w.RecordedAt); err != nil {
-		return nil, err
-	}
-	if c := w.Consent; c != nil {
-		r := &Record{
-			ID:            e.Record,
-			Subject:       Subject(c.Subject),
-			Organisation:  Organisation(c.Organisation),
-			Purpose:       Purpose(c.Purpose),
-			Decision:      Decision(c.Decision),
-			PolicyVersion: c.PolicyVersion,
-			Evidence:      Evidence{Kind: EvidenceKind(c.Evidence.Kind), Reference: c.Evidence.Reference},
-			RecordedBy:    e.By,
-			RecordedAt:    e.RecordedAt,
-		}
-		for _, f := range []struct {
-			dst *time.Time
-			src string
-		}{{&r.GivenAt, c.GivenAt}, {&r.ValidFrom, c.ValidFrom}, {&r.ValidUntil, c.ValidUntil}} {
-			if *f.dst, err = parseTime(f.src); err != nil {
-				return nil, err
-			}
-		}
-		if c.Evidence.SHA256 != "" {
-			if r.Evidence.DocumentSHA256, err = hex.DecodeString(c.Evidence.SHA256); err != nil {
+	if r.has("consent", false) {
+		r.key("consent", false)
+		r.open()
+		c := &Record{ID: e.Record, RecordedBy: e.By, RecordedAt: e.RecordedAt}
+		c.Subject = Subject(r.member("subject", true))
+		c.Organisation = Organisation(r.member("organisation", false))
+		c.Purpose = Purpose(r.member("purpose", false))
+		c.Decision = Decision(r.member("decision", false))
+		c.GivenAt = r.time("givenAt", false, false)
+		c.ValidFrom = r.time("validFrom", false, true)
+		c.ValidUntil = r.time("validUntil", false, true)
+		c.PolicyVersion = r.member("policyVersion", false)
+		r.key("evidence", false)
+		r.open()
+		c.Evidence.Kind = EvidenceKind(r.member("kind", true))
+		c.Evidence.Reference = r.member("reference", false)
+		if sum := r.optional("sha256"); sum != "" && r.err == nil {
+			var err error
+			if c.Evidence.DocumentSHA256, err = hex.DecodeString(sum); err != nil {
 				return nil, fmt.Errorf("evidence hash: %w", err)
 			}
 		}
-		if p := c.Practitioner; p != nil {
-			r.Practitioner = &Practitioner{p.Name, p.Function}
+		r.close()
+		if r.has("practitioner", false) {
+			r.key("practitioner", false)
+			r.open()
+			c.Practitioner = &Practitioner{Name: r.member("name", true), Function: r.member("function", false)}
+			r.close()
 		}
-		e.Consent = r
+		r.close()
+		e.Consent = c
+	}
+	e.Reason = r.optional("reason")
+	e.ReplacedBy = RecordID(r.optional("replacedBy"))
+	e.Reference = r.optional("reference")
+	r.close()
+	r.done()
+	if r.err != nil {
+		return nil, fmt.Errorf("payload: %w", r.err)
 	}
 	if !bytes.Equal(e.encode(), payload) {
 		return nil, fmt.Errorf("payload is not in canonical form")
@@ -312,15 +298,24 @@ func decodeEvent(payload []byte) (*Event, error) {
 	return e, nil
 }
 
-// macPrefix separates event MACs from any other use of the key.
-const macPrefix = "zorgkit/consent/v1 event\n"
+// The prefixes of the MACs, per format version, separate event MACs from any
+// other use of the key.
+const (
+	macPrefixV1 = "zorgkit/consent/v1 event\n"
+	macPrefix   = "zorgkit/consent/v2 event\n"
+)
 
-// eventMAC returns the MAC of a payload that follows prev.
+// eventMAC returns the MAC of a payload that follows prev, for the format
+// version the payload claims.
 func eventMAC(key, prev, payload []byte) []byte {
 	m := hmac.New(sha256.New, key)
-	m.Write([]byte(macPrefix))
+	if payloadFormat(payload) == formatV1 {
+		m.Write([]byte(macPrefixV1))
+	} else {
+		m.Write([]byte(macPrefix))
+	}
 	if len(prev) == 0 {
-		prev = make([]byte, sha256.Size)
+		prev = zeroMAC[:]
 	}
 	m.Write(prev)
 	m.Write(payload)
@@ -356,12 +351,21 @@ func (s SealedEvent) clone() SealedEvent {
 	return s
 }
 
-// seal encodes e, which follows prev, and computes its MAC.
-func seal(key []byte, e *Event, prev []byte) SealedEvent {
+// seal encodes e, which follows prev, and computes its MAC. It refuses an
+// event whose payload does not decode back to the same event: nothing is
+// ever appended that could not be read again.
+func seal(key []byte, e *Event, prev []byte) (SealedEvent, error) {
 	if len(prev) == 0 {
-		prev = make([]byte, sha256.Size)
+		prev = zeroMAC[:]
 	}
 	payload := e.encode()
+	back, err := decodeEvent(payload)
+	if err != nil {
+		return SealedEvent{}, fmt.Errorf("%w: the event would not read back (%v)", ErrInvalid, err)
+	}
+	if !sameEvent(back, e) {
+		return SealedEvent{}, fmt.Errorf("%w: the event would not read back unchanged", ErrInvalid)
+	}
 	s := SealedEvent{
 		Chain:      e.Chain,
 		Seq:        e.Seq,
@@ -372,10 +376,29 @@ func seal(key []byte, e *Event, prev []byte) SealedEvent {
 		Prev:       bytes.Clone(prev),
 		MAC:        eventMAC(key, prev, payload),
 	}
-	if r := e.Consent; r != nil {
-		s.Organisation, s.Purpose, s.Decision = r.Organisation, r.Purpose, r.Decision
+	s.Organisation, s.Purpose, s.Decision = index(e)
+	return s, nil
+}
+
+// sameEvent reports whether two events hold the same information.
+func sameEvent(a, b *Event) bool {
+	if a.Chain != b.Chain || a.Seq != b.Seq || a.Kind != b.Kind || a.Record != b.Record ||
+		!a.At.Equal(b.At) || !a.RecordedAt.Equal(b.RecordedAt) || a.By != b.By || a.Purpose != b.Purpose ||
+		a.Reason != b.Reason || a.ReplacedBy != b.ReplacedBy || a.Reference != b.Reference ||
+		(a.Consent == nil) != (b.Consent == nil) {
+		return false
 	}
-	return s
+	if a.Consent == nil {
+		return true
+	}
+	x, y := a.Consent, b.Consent
+	return x.ID == a.Record && y.ID == b.Record && x.Subject == y.Subject && x.Organisation == y.Organisation &&
+		x.Purpose == y.Purpose && x.Decision == y.Decision && x.GivenAt.Equal(y.GivenAt) &&
+		x.ValidFrom.Equal(y.ValidFrom) && x.ValidUntil.Equal(y.ValidUntil) && x.PolicyVersion == y.PolicyVersion &&
+		x.Evidence.Kind == y.Evidence.Kind && x.Evidence.Reference == y.Evidence.Reference &&
+		bytes.Equal(x.Evidence.DocumentSHA256, y.Evidence.DocumentSHA256) &&
+		(x.Practitioner == nil) == (y.Practitioner == nil) && (x.Practitioner == nil || *x.Practitioner == *y.Practitioner) &&
+		x.RecordedBy == a.By && y.RecordedBy == b.By && x.RecordedAt.Equal(a.RecordedAt) && y.RecordedAt.Equal(b.RecordedAt)
 }
 
 // index returns the index columns that seal would give e, to check a stored
@@ -384,5 +407,5 @@ func index(e *Event) (Organisation, Purpose, Decision) {
 	if r := e.Consent; r != nil {
 		return r.Organisation, r.Purpose, r.Decision
 	}
-	return "", "", ""
+	return "", e.Purpose, ""
 }

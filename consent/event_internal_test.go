@@ -4,9 +4,13 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -29,9 +33,6 @@ func TestKnownAnswers(t *testing.T) {
 		name, got, want string
 	}{
 		{"ChainOf(s1, org-a)", string(ChainOf("s1", "org-a")), "5473d490c97422c6133e3a8085fed4f88b9e5ae4e910752cf65ba5725b52117f"},
-		{"MAC of a first event", hex.EncodeToString(eventMAC(testKey(), nil, []byte(`{"v":1}`))), "ffce0c4e16864af23d023c24c1608c8066e6139979b50b15eb30f9a4015a1bde"},
-		{"MAC of a first event, explicit zero prev", hex.EncodeToString(eventMAC(testKey(), make([]byte, 32), []byte(`{"v":1}`))), "ffce0c4e16864af23d023c24c1608c8066e6139979b50b15eb30f9a4015a1bde"},
-		{"MAC after an event", hex.EncodeToString(eventMAC(testKey(), prev, []byte(`{"v":1}`))), "44f159674d059a4053e597ec6ab959f39510c3d9833e407a924afc19f84e9ee7"},
 		{"checkpoint digest", digest([]Head{{Chain: "5473d490c97422c6133e3a8085fed4f88b9e5ae4e910752cf65ba5725b52117f", Seq: 3, MAC: prev}}), "a20db40a30f34ee8d22424a05d5c5d92929810062da4efe55f6f76a0c6fbc50c"},
 	}
 	for _, tt := range tests {
@@ -41,10 +42,54 @@ func TestKnownAnswers(t *testing.T) {
 	}
 }
 
-// goldenEvent is an event with every field set, and its payload below.
+// eventVectors are the known answers in testdata/events.json.
+type eventVectors struct {
+	Key     string `json:"key"`
+	Vectors []struct {
+		Name    string `json:"name"`
+		Prev    string `json:"prev"`
+		Payload string `json:"payload"`
+		MAC     string `json:"mac"`
+	} `json:"vectors"`
+}
+
+func readVectors(t testing.TB) eventVectors {
+	b, err := os.ReadFile(filepath.Join("testdata", "events.json"))
+	require.NoError(t, err)
+	var v eventVectors
+	require.NoError(t, json.Unmarshal(b, &v))
+	require.NotEmpty(t, v.Vectors)
+	return v
+}
+
+// TestEventVectors checks every vector: the payload decodes, encodes back to
+// the same bytes, and has the MAC computed independently.
+func TestEventVectors(t *testing.T) {
+	v := readVectors(t)
+	require.Equal(t, hex.EncodeToString(testKey()), v.Key)
+	for _, tt := range v.Vectors {
+		t.Run(tt.Name, func(t *testing.T) {
+			e, err := decodeEvent([]byte(tt.Payload))
+			require.NoError(t, err)
+			assert.Equal(t, tt.Payload, string(e.encode()))
+			prev, err := hex.DecodeString(tt.Prev)
+			require.NoError(t, err)
+			assert.Equal(t, tt.MAC, hex.EncodeToString(eventMAC(testKey(), prev, []byte(tt.Payload))))
+		})
+	}
+	// The first vector is goldenEvent, in version 2.
+	e, err := decodeEvent([]byte(v.Vectors[0].Payload))
+	require.NoError(t, err)
+	assert.Equal(t, goldenEvent(), e)
+	assert.Equal(t, v.Vectors[0].Payload, string(goldenEvent().encode()), "the encoder writes the vector")
+}
+
+// goldenEvent is an event with every field set: the first vector of
+// testdata/events.json.
 func goldenEvent() *Event {
 	at := time.Date(2026, 3, 12, 10, 0, 0, 120000000, time.UTC)
 	hash := sha256.Sum256([]byte("form"))
+	by := Actor{User: "u1", Organisation: "org-a", OnBehalfOf: "dr <jansen> & co"}
 	return &Event{
 		Chain:      ChainOf("s1", "org-a"),
 		Seq:        1,
@@ -52,7 +97,7 @@ func goldenEvent() *Event {
 		Record:     "0123456789abcdef0123456789abcdef",
 		At:         at,
 		RecordedAt: at,
-		By:         Actor{User: "u1", Organisation: "org-a", OnBehalfOf: "dr <jansen>"},
+		By:         by,
 		Consent: &Record{
 			ID:            "0123456789abcdef0123456789abcdef",
 			Subject:       "s1",
@@ -60,54 +105,49 @@ func goldenEvent() *Event {
 			Purpose:       PurposeMedicalInformation,
 			Decision:      Permit,
 			GivenAt:       time.Date(2026, 3, 11, 9, 30, 0, 0, time.UTC),
+			ValidFrom:     time.Date(2026, 3, 12, 0, 0, 0, 0, time.UTC),
 			ValidUntil:    time.Date(2027, 3, 11, 0, 0, 0, 0, time.UTC),
 			PolicyVersion: "2026-1",
-			Evidence:      Evidence{Kind: EvidencePaper, Reference: "map 12 \"blad\" 3", DocumentSHA256: hash[:]},
-			Practitioner:  &Practitioner{Name: "Dr. A. Jansen", Function: "huisarts"},
-			RecordedBy:    Actor{User: "u1", Organisation: "org-a", OnBehalfOf: "dr <jansen>"},
+			Evidence:      Evidence{Kind: EvidencePaper, Reference: `map 12 "blad" 3 \ 4`, DocumentSHA256: hash[:]},
+			Practitioner:  &Practitioner{Name: "Dr. É. Jansen\u2028", Function: "huisarts"},
+			RecordedBy:    by,
 			RecordedAt:    at,
 		},
 	}
 }
 
-const goldenPayload = `{"v":1,"chain":"5473d490c97422c6133e3a8085fed4f88b9e5ae4e910752cf65ba5725b52117f","seq":1,"kind":"given",` +
-	`"record":"0123456789abcdef0123456789abcdef","at":"2026-03-12T10:00:00.12Z","recordedAt":"2026-03-12T10:00:00.12Z",` +
-	`"by":{"user":"u1","organisation":"org-a","onBehalfOf":"dr \u003cjansen\u003e"},` +
-	`"consent":{"subject":"s1","organisation":"org-a","purpose":"request-medical-information","decision":"permit",` +
-	`"givenAt":"2026-03-11T09:30:00Z","validUntil":"2027-03-11T00:00:00Z","policyVersion":"2026-1",` +
-	`"evidence":{"kind":"paper","reference":"map 12 \"blad\" 3","sha256":"2aac7b4e4b2e0d0e9d5aa51c5d4bcd22dbb1d4b8e5ebf5d3b1c3dd9ae7b6b1ca"},` +
-	`"practitioner":{"name":"Dr. A. Jansen","function":"huisarts"}}}`
-
-func TestEncodeGolden(t *testing.T) {
-	e := goldenEvent()
-	hash := sha256.Sum256([]byte("form"))
-	want := strings.Replace(goldenPayload, "2aac7b4e4b2e0d0e9d5aa51c5d4bcd22dbb1d4b8e5ebf5d3b1c3dd9ae7b6b1ca", hex.EncodeToString(hash[:]), 1)
-	assert.Equal(t, want, string(e.encode()))
-
-	got, err := decodeEvent([]byte(want))
-	require.NoError(t, err)
-	assert.Equal(t, e, got, "decode(encode(e)) == e")
-}
-
 func TestDecodeRejectsNonCanonical(t *testing.T) {
 	valid := string(goldenEvent().encode())
+	v1 := readVectors(t).Vectors[3].Payload
+	require.True(t, strings.HasPrefix(v1, `{"v":1,`))
 	tests := []struct {
 		reason  string
 		payload string
 	}{
 		{"white space", strings.Replace(valid, `"seq":1`, `"seq": 1`, 1)},
-		{"members reordered", strings.Replace(valid, `{"v":1,"chain":"`+string(ChainOf("s1", "org-a"))+`",`, `{"chain":"`+string(ChainOf("s1", "org-a"))+`","v":1,`, 1)},
+		{"members reordered", strings.Replace(valid, `"seq":1,"kind":"given"`, `"kind":"given","seq":1`, 1)},
+		{"the version not first", strings.Replace(valid, `{"v":2,"chain":"`+string(ChainOf("s1", "org-a"))+`",`, `{"chain":"`+string(ChainOf("s1", "org-a"))+`","v":2,`, 1)},
 		{"unknown member", strings.Replace(valid, `"seq":1,`, `"seq":1,"extra":2,`, 1)},
+		{"a leading zero", strings.Replace(valid, `"seq":1,`, `"seq":01,`, 1)},
+		{"a signed number", strings.Replace(valid, `"seq":1,`, `"seq":+1,`, 1)},
 		{"time not in UTC", strings.Replace(valid, `"at":"2026-03-12T10:00:00.12Z"`, `"at":"2026-03-12T11:00:00.12+01:00"`, 1)},
 		{"trailing zero in a fraction", strings.Replace(valid, `"at":"2026-03-12T10:00:00.12Z"`, `"at":"2026-03-12T10:00:00.120Z"`, 1)},
+		{"a year out of range", strings.Replace(valid, `"validUntil":"2027-03-11T00:00:00Z"`, `"validUntil":"2200-03-11T00:00:00Z"`, 1)},
 		{"an empty optional member spelled out", strings.Replace(valid, `"policyVersion"`, `"validFrom":"","policyVersion"`, 1)},
-		{"unescaped HTML", strings.Replace(valid, `\u003c`, `<`, 1)},
-		{"upper-case hash", upperHash(valid)},
-		{"other version", strings.Replace(valid, `"v":1`, `"v":2`, 1)},
+		{"HTML escaped in version 2", strings.Replace(valid, `<`, `\u003c`, 1)},
+		{"HTML not escaped in version 1", strings.Replace(v1, `\u003c`, `<`, 1)},
+		{"a solidus escaped", strings.Replace(valid, `"2026-1"`, `"2026\/1"`, 1)},
+		{"a letter escaped", strings.Replace(valid, `"u1"`, `"\u0075\u0031"`, 1)},
+		{"upper-case hexadecimal", upperHash(valid)},
+		{"invalid UTF-8", strings.Replace(valid, `"u1"`, "\"u\xff\"", 1)},
+		{"a raw control character", strings.Replace(valid, `"u1"`, "\"u\x01\"", 1)},
+		{"other version", strings.Replace(valid, `"v":2`, `"v":3`, 1)},
+		{"version 1 with a purpose member", strings.Replace(readVectors(t).Vectors[4].Payload, `"reason"`, `"purpose":"view-naw","reason"`, 1)},
 		{"trailing data", valid + " "},
 		{"two objects", valid + valid},
 		{"not JSON", "given"},
-		{"too long", `{"v":1,"reason":"` + strings.Repeat("x", maxPayload) + `"}`},
+		{"cut short", valid[:len(valid)-1]},
+		{"too long", `{"v":2,"reason":"` + strings.Repeat("x", maxPayload) + `"}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.reason, func(t *testing.T) {
@@ -123,14 +163,39 @@ func upperHash(valid string) string {
 	return valid[:i] + strings.ToUpper(valid[i:i+64]) + valid[i+64:]
 }
 
+// TestSealRefusesWhatCannotBeRead checks that no event is appended that its
+// own decoder would refuse: the store would be blocked for good.
+func TestSealRefusesWhatCannotBeRead(t *testing.T) {
+	tests := []struct {
+		reason string
+		change func(e *Event)
+	}{
+		{"a year beyond 9999", func(e *Event) { e.Consent.ValidUntil = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) }},
+		{"a year beyond the range", func(e *Event) { e.Consent.ValidUntil = MaxTime }},
+		{"year 0", func(e *Event) { e.Consent.GivenAt = time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC) }},
+		{"invalid UTF-8", func(e *Event) { e.Reason = "a\xffb" }},
+		{"a record id that differs from the event's", func(e *Event) { e.Consent.ID = "other" }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.reason, func(t *testing.T) {
+			e := goldenEvent()
+			tt.change(e)
+			_, err := seal(testKey(), e, nil)
+			assert.ErrorIs(t, err, ErrInvalid)
+		})
+	}
+	_, err := seal(testKey(), goldenEvent(), nil)
+	assert.NoError(t, err)
+}
+
 // FuzzDecodeEvent checks that decoding never panics and that every payload
 // it accepts is the canonical encoding of what it decoded: one payload per
 // event.
 func FuzzDecodeEvent(f *testing.F) {
-	f.Add([]byte(goldenEvent().encode()))
-	withdrawn := &Event{Chain: "c", Seq: 2, Kind: EventWithdrawn, Record: "r", At: time.Unix(1, 5).UTC(), RecordedAt: time.Unix(2, 0).UTC(), By: Actor{User: "u"}, Reason: "per brief"}
-	f.Add(withdrawn.encode())
-	f.Add([]byte(`{"v":1}`))
+	for _, v := range readVectors(f).Vectors {
+		f.Add([]byte(v.Payload))
+	}
+	f.Add([]byte(`{"v":2}`))
 	f.Add([]byte(`{}`))
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		e, err := decodeEvent(payload)
@@ -139,6 +204,39 @@ func FuzzDecodeEvent(f *testing.F) {
 		}
 		if again := e.encode(); !bytes.Equal(again, payload) {
 			t.Fatalf("decodeEvent accepted a non-canonical payload:\n%s\nre-encodes as\n%s", payload, again)
+		}
+	})
+}
+
+// FuzzEncodeRoundTrip checks that every string survives the canonical
+// encoding unchanged, or is refused by seal: the writer and the reader agree
+// on every escape.
+func FuzzEncodeRoundTrip(f *testing.F) {
+	f.Add("per brief", "dr <jansen>", false)
+	f.Add("\b\t\n\f\r\x00\x1f\x7f\u2028\u2029\"\\/", "é", true)
+	f.Add("a\xffb", "\xed\xa0\x80", false)
+	f.Fuzz(func(t *testing.T, reason, user string, v1 bool) {
+		e := &Event{Chain: "c", Seq: 1, Kind: EventEnteredInError, Record: "r", At: MinTime, RecordedAt: MinTime,
+			By: Actor{User: user, Organisation: "o"}, Reason: reason}
+		if v1 {
+			e.format = formatV1
+		}
+		payload := e.encode()
+		back, err := decodeEvent(payload)
+		if !utf8.ValidString(reason) || !utf8.ValidString(user) {
+			if err == nil && !v1 {
+				t.Fatalf("invalid UTF-8 was accepted: %q", payload)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("valid strings do not read back: %v\n%q", err, payload)
+		}
+		if back.Reason != reason || back.By.User != user {
+			t.Fatalf("read back %q, %q; want %q, %q", back.Reason, back.By.User, reason, user)
+		}
+		if !bytes.Equal(back.encode(), payload) {
+			t.Fatalf("not canonical")
 		}
 	})
 }
@@ -156,9 +254,10 @@ func TestVerifyChainMemory(t *testing.T) {
 		Evidence:   Evidence{Kind: EvidencePaper, Reference: "a"},
 		RecordedBy: Actor{User: "u1", Organisation: "org-a"},
 	}
-	given, err := r.Give(ctx, rec)
+	_, err = r.Give(ctx, rec)
 	require.NoError(t, err)
-	require.NoError(t, r.Withdraw(ctx, given.ID, Change{By: rec.RecordedBy}))
+	_, err = r.Withdraw(ctx, Withdrawal{Subject: "s1", Organisation: "org-a", Purpose: PurposeViewNAW, By: rec.RecordedBy})
+	require.NoError(t, err)
 	chain := ChainOf("s1", "org-a")
 	sealed, err := store.Chain(ctx, chain)
 	require.NoError(t, err)
@@ -170,7 +269,7 @@ func TestVerifyChainMemory(t *testing.T) {
 	}{
 		{"returned for another chain", []SealedEvent{withChain(sealed[0], "other"), sealed[1]}, ProblemReordered},
 		{"the same event twice", []SealedEvent{sealed[0], sealed[0], sealed[1]}, ProblemReordered},
-		{"a withdrawal of an unknown record", []SealedEvent{sealed[1]}, ProblemRemoved},
+		{"a withdrawal without the consent before it", []SealedEvent{sealed[1]}, ProblemRemoved},
 	}
 	for _, tt := range tests {
 		t.Run(tt.reason, func(t *testing.T) {
@@ -187,7 +286,8 @@ func TestVerifyChainMemory(t *testing.T) {
 	e, err := decodeEvent(sealed[0].Payload)
 	require.NoError(t, err)
 	e.Consent.Subject = "s2"
-	forged := seal(testKey(), e, nil)
+	forged, err := seal(testKey(), e, nil)
+	require.NoError(t, err)
 	_, problems = verifyChain(testKey(), chain, []SealedEvent{forged})
 	require.Len(t, problems, 1)
 	assert.Equal(t, ProblemChanged, problems[0].Kind)

@@ -39,7 +39,7 @@ func Example() {
 	}
 
 	for _, p := range []consent.Purpose{consent.PurposeConsultIndication, consent.PurposeViewNAW} {
-		out, err := r.Decide(ctx, "ps-7f3a9c", "agb-01234567", p, now)
+		out, err := r.DecideUnlogged(ctx, "ps-7f3a9c", "agb-01234567", p, now)
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -48,11 +48,16 @@ func Example() {
 
 	// The client withdraws an hour later.
 	now = now.Add(time.Hour)
-	if err := r.Withdraw(ctx, rec.ID, consent.Change{By: rec.RecordedBy}); err != nil {
+	if _, err := r.Withdraw(ctx, consent.Withdrawal{
+		Subject:      rec.Subject,
+		Organisation: rec.Organisation,
+		Purpose:      rec.Purpose,
+		By:           rec.RecordedBy,
+	}); err != nil {
 		log.Fatal(err)
 	}
-	before, _ := r.Decide(ctx, "ps-7f3a9c", "agb-01234567", consent.PurposeConsultIndication, now.Add(-time.Minute))
-	after, _ := r.Decide(ctx, "ps-7f3a9c", "agb-01234567", consent.PurposeConsultIndication, now)
+	before, _ := r.DecideUnlogged(ctx, "ps-7f3a9c", "agb-01234567", consent.PurposeConsultIndication, now.Add(-time.Minute))
+	after, _ := r.DecideUnlogged(ctx, "ps-7f3a9c", "agb-01234567", consent.PurposeConsultIndication, now)
 	fmt.Println("before the withdrawal:", before.Allowed)
 	fmt.Println("after the withdrawal:", after.Allowed, after.Reason.Message(language.Dutch))
 	// Output:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"time"
 )
@@ -22,6 +23,10 @@ type Config struct {
 	// Authorize returns an error, because an access without a log entry
 	// cannot be justified later.
 	AccessLog AccessLog
+
+	// Logger receives the operator's actions, such as a quarantine; nil
+	// means slog.Default().
+	Logger *slog.Logger
 }
 
 // MinKeyLen is the minimum length of [Config.Key], in bytes.
@@ -30,10 +35,11 @@ const MinKeyLen = 32
 // Registry records consent in a [Store] and decides with it. It is safe for
 // concurrent use, also by several processes that share one store.
 type Registry struct {
-	store Store
-	key   []byte
-	now   func() time.Time
-	log   AccessLog
+	store  Store
+	key    []byte
+	now    func() time.Time
+	log    AccessLog
+	logger *slog.Logger
 }
 
 // New returns a Registry that keeps its events in store.
@@ -48,15 +54,29 @@ func New(store Store, cfg Config) (*Registry, error) {
 	if now == nil {
 		now = time.Now
 	}
-	return &Registry{store: store, key: append([]byte(nil), cfg.Key...), now: now, log: cfg.AccessLog}, nil
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &Registry{store: store, key: append([]byte(nil), cfg.Key...), now: now, log: cfg.AccessLog, logger: logger}, nil
+}
+
+// clock returns the current time in UTC, or an error if the clock is
+// outside [MinTime, MaxTime): nothing is recorded with a broken clock.
+func (r *Registry) clock() (time.Time, error) {
+	now := r.now().UTC()
+	if now.Before(MinTime) || !now.Before(MaxTime) {
+		return time.Time{}, fmt.Errorf("consent: the clock stands at %s, outside the years 1970 to 2199: fix Config.Now or the system clock", now.Format(time.RFC3339))
+	}
+	return now, nil
 }
 
 // Change says who does something to a record, when and why.
 type Change struct {
 	// At is when the change takes effect; zero means now. It may lie in the
-	// past (a withdrawal by letter, entered the next day), never in the
-	// future. Only withdrawals and evidence outcomes use it; the other
-	// changes take effect when they are recorded.
+	// past (evidence produced by post, entered the next day), never in the
+	// future. Only evidence outcomes use it; the other changes take effect
+	// when they are recorded.
 	At     time.Time
 	By     Actor
 	Reason string
@@ -67,6 +87,9 @@ func (c *Change) validate(now time.Time, reasonRequired bool) error {
 		return err
 	}
 	if err := checkText("Reason", c.Reason, maxTextLen, reasonRequired); err != nil {
+		return err
+	}
+	if err := checkTime("At", c.At, false); err != nil {
 		return err
 	}
 	if c.At.After(now) {
@@ -82,8 +105,9 @@ const maxAttempts = 32
 
 // appendEvents reads the chain, lets build derive the events to append from
 // its current state, and appends them; when another writer got there first,
-// it reads the chain again and retries.
-func (r *Registry) appendEvents(ctx context.Context, chain ChainID, build func(now time.Time, h *history) ([]*Event, error)) error {
+// it reads the chain again and retries. build returns no events when there
+// is nothing to append.
+func (r *Registry) appendEvents(ctx context.Context, chain ChainID, build func(now time.Time, l *ledger) ([]*Event, error)) error {
 	var err error
 	for attempt := range maxAttempts {
 		if attempt > 0 {
@@ -96,24 +120,29 @@ func (r *Registry) appendEvents(ctx context.Context, chain ChainID, build func(n
 			case <-time.After(d):
 			}
 		}
-		var h *history
-		if h, err = r.history(ctx, chain); err != nil {
+		var l *ledger
+		if l, err = r.ledger(ctx, chain); err != nil {
 			return err
 		}
-		now := r.now().UTC()
+		var now time.Time
+		if now, err = r.clock(); err != nil {
+			return err
+		}
 		var events []*Event
-		if events, err = build(now, h); err != nil {
+		if events, err = build(now, l); err != nil || len(events) == 0 {
 			return err
 		}
 		sealed := make([]SealedEvent, len(events))
-		prev, seq := h.headMAC, uint64(len(h.events))
+		prev, seq := l.headMAC, l.seq
 		for i, e := range events {
 			seq++
 			e.Chain, e.Seq, e.RecordedAt = chain, seq, now
 			if e.At.IsZero() {
 				e.At = now
 			}
-			sealed[i] = seal(r.key, e, prev)
+			if sealed[i], err = seal(r.key, e, prev); err != nil {
+				return err
+			}
 			prev = sealed[i].MAC
 		}
 		if err = r.store.Append(ctx, sealed); !errors.Is(err, ErrConflict) {
@@ -126,16 +155,29 @@ func (r *Registry) appendEvents(ctx context.Context, chain ChainID, build func(n
 // Give records a consent statement and returns it with its ID and RecordedAt
 // set. The record must be complete (see [Record]); its GivenAt must not be
 // in the future.
+//
+// Give is idempotent: when the chain already holds a record that states
+// exactly the same (the same purpose, decision, moments, policy version,
+// evidence and practitioner) and that still counts or will, Give records
+// nothing and returns that record, so a form entered twice, or a double
+// click, is one record. Any other statement supersedes the earlier ones from
+// the moment it counts (see the package documentation).
 func (r *Registry) Give(ctx context.Context, rec Record) (Record, error) {
 	rec = rec.clone()
 	rec.ID, rec.RecordedAt = "", time.Time{}
 	if err := rec.validate(); err != nil {
 		return Record{}, err
 	}
+	rec.GivenAt, rec.ValidFrom, rec.ValidUntil = rec.GivenAt.UTC(), utc(rec.ValidFrom), utc(rec.ValidUntil)
 	rec.ID = RecordID(newID())
-	err := r.appendEvents(ctx, ChainOf(rec.Subject, rec.Organisation), func(now time.Time, _ *history) ([]*Event, error) {
+	var existing *Record
+	err := r.appendEvents(ctx, ChainOf(rec.Subject, rec.Organisation), func(now time.Time, l *ledger) ([]*Event, error) {
 		if rec.GivenAt.After(now) {
 			return nil, fieldError("GivenAt", "is in the future: record consent once it has been given")
+		}
+		if s := l.identical(&rec); s != nil {
+			existing = cloneRecord(s)
+			return nil, nil
 		}
 		rec.RecordedAt = now
 		c := rec.clone()
@@ -144,7 +186,9 @@ func (r *Registry) Give(ctx context.Context, rec Record) (Record, error) {
 	if err != nil {
 		return Record{}, err
 	}
-	rec.GivenAt, rec.ValidFrom, rec.ValidUntil = rec.GivenAt.UTC(), utc(rec.ValidFrom), utc(rec.ValidUntil)
+	if existing != nil {
+		return *existing, nil
+	}
 	return rec, nil
 }
 
@@ -155,7 +199,64 @@ func utc(t time.Time) time.Time {
 	return t.UTC()
 }
 
-// locate returns the chain of a record.
+// Withdrawal is the client's withdrawal of consent for one purpose, for
+// [Registry.Withdraw].
+type Withdrawal struct {
+	Subject      Subject
+	Organisation Organisation // the provider that held the consent
+	Purpose      Purpose
+	// At is when the withdrawal takes effect; zero means now. It may lie in
+	// the past (a letter, entered the next day), never in the future.
+	At     time.Time
+	By     Actor  // who records the withdrawal
+	Reason string // optional, such as "per brief"
+}
+
+// Withdraw records that the client withdrew consent for a purpose at an
+// organisation, as of w.At, and returns the withdrawal's id. From that
+// moment no record of that purpose given at or before it counts: every
+// permit that could allow access ends, also an older one, and also one
+// recorded later but given before the withdrawal. Uses before the moment
+// stay justified. Only a consent given after the moment counts again.
+//
+// A withdrawal is one call, as easy as giving consent. Withdraw returns
+// [ErrNotActive] when there is nothing to withdraw (no permit, or one
+// withdrawn or expired already: a second click changes nothing), and
+// [ErrDenyNotWithdrawable] when the client's statement at that moment is a
+// refusal. A withdrawal recorded by mistake is entered in error with its id
+// ([Registry.EnterInError]).
+func (r *Registry) Withdraw(ctx context.Context, w Withdrawal) (RecordID, error) {
+	if err := checkSubject(w.Subject); err != nil {
+		return "", err
+	}
+	if err := checkText("Organisation", string(w.Organisation), maxKeyLen, true); err != nil {
+		return "", err
+	}
+	if !w.Purpose.Valid() {
+		return "", fieldError("Purpose", "is not one of the defined purposes")
+	}
+	c := Change{At: w.At, By: w.By, Reason: w.Reason}
+	id := RecordID(newID())
+	err := r.appendEvents(ctx, ChainOf(w.Subject, w.Organisation), func(now time.Time, l *ledger) ([]*Event, error) {
+		if err := c.validate(now, false); err != nil {
+			return nil, err
+		}
+		at := c.At.UTC()
+		if at.IsZero() {
+			at = now
+		}
+		if err := l.withdrawable(w.Purpose, at); err != nil {
+			return nil, err
+		}
+		return []*Event{{Kind: EventWithdrawn, Record: id, At: at, By: c.By, Purpose: w.Purpose, Reason: c.Reason}}, nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return id, nil
+}
+
+// locate returns the chain of a record or withdrawal.
 func (r *Registry) locate(ctx context.Context, id RecordID) (ChainID, error) {
 	if err := checkText("record id", string(id), maxKeyLen, true); err != nil {
 		return "", err
@@ -165,20 +266,23 @@ func (r *Registry) locate(ctx context.Context, id RecordID) (ChainID, error) {
 
 // changeRecord appends one event about an existing record, after check
 // approves of the record's current state.
-func (r *Registry) changeRecord(ctx context.Context, id RecordID, c Change, reasonRequired bool, check func(now time.Time, s *Status) error, e Event) error {
+func (r *Registry) changeRecord(ctx context.Context, id RecordID, c Change, reasonRequired bool, check func(s *Status) error, e Event) error {
 	chain, err := r.locate(ctx, id)
 	if err != nil {
 		return err
 	}
-	return r.appendEvents(ctx, chain, func(now time.Time, h *history) ([]*Event, error) {
+	return r.appendEvents(ctx, chain, func(now time.Time, l *ledger) ([]*Event, error) {
 		if err := c.validate(now, reasonRequired); err != nil {
 			return nil, err
 		}
-		s := h.status(id)
-		if s == nil {
+		s := l.status(id)
+		switch {
+		case s == nil && l.withdrawal(id) != nil:
+			return nil, errWithdrawalID
+		case s == nil:
 			return nil, ErrNotFound
 		}
-		if err := check(now, s); err != nil {
+		if err := check(s); err != nil {
 			return nil, err
 		}
 		e := e
@@ -187,37 +291,37 @@ func (r *Registry) changeRecord(ctx context.Context, id RecordID, c Change, reas
 	})
 }
 
-// Withdraw ends a record from c.At (zero: now) on: it no longer justifies
-// any use from that moment, and still justifies the uses before it. A
-// withdrawal is one call, as easy as giving consent; c.Reason is optional.
-func (r *Registry) Withdraw(ctx context.Context, id RecordID, c Change) error {
-	return r.changeRecord(ctx, id, c, false, func(now time.Time, s *Status) error {
-		if !s.active() {
-			return ErrNotActive
-		}
-		at := c.At
-		if at.IsZero() {
-			at = now
-		}
-		if at.Before(s.Record.GivenAt) {
-			return fieldError("At", "is before the consent was given: enter the record in error instead")
-		}
-		return nil
-	}, Event{Kind: EventWithdrawn})
-}
-
-// EnterInError marks a record that should never have been recorded, such as
-// one for the wrong client. It never counted, also not for uses before it
-// was marked; c.Reason is required, and c.At is ignored.
+// EnterInError marks a record or a withdrawal that should never have been
+// recorded, such as one for the wrong client. It never counted, also not for
+// uses before it was marked: entering a refusal or a withdrawal in error
+// lets the statement before it count again. c.Reason is required, and c.At is
+// ignored.
 func (r *Registry) EnterInError(ctx context.Context, id RecordID, c Change) error {
 	c.At = time.Time{}
-	return r.changeRecord(ctx, id, c, true, func(_ time.Time, s *Status) error {
-		if s.EnteredInError || s.ReplacedBy != "" {
-			return ErrNotActive
+	chain, err := r.locate(ctx, id)
+	if err != nil {
+		return err
+	}
+	return r.appendEvents(ctx, chain, func(now time.Time, l *ledger) ([]*Event, error) {
+		if err := c.validate(now, true); err != nil {
+			return nil, err
 		}
-		return nil
-	}, Event{Kind: EventEnteredInError})
+		if s := l.statuses[id]; s != nil {
+			if s.Void() {
+				return nil, ErrNotActive
+			}
+		} else if w := l.withdrawal(id); w == nil {
+			return nil, ErrNotFound
+		} else if w.void {
+			return nil, ErrNotActive
+		}
+		return []*Event{{Kind: EventEnteredInError, Record: id, By: c.By, Reason: c.Reason}}, nil
+	})
 }
+
+// errWithdrawalID is the error of an operation on records given the id of
+// a withdrawal.
+var errWithdrawalID = fieldError("record id", "names a withdrawal: only EnterInError applies to it")
 
 // Correct replaces a record with a corrected one, in one atomic append: the
 // old record never counted, the replacement counts from its own GivenAt. The
@@ -232,6 +336,7 @@ func (r *Registry) Correct(ctx context.Context, id RecordID, replacement Record,
 	if err := rec.validate(); err != nil {
 		return Record{}, err
 	}
+	rec.GivenAt, rec.ValidFrom, rec.ValidUntil = rec.GivenAt.UTC(), utc(rec.ValidFrom), utc(rec.ValidUntil)
 	chain, err := r.locate(ctx, id)
 	if err != nil {
 		return Record{}, err
@@ -239,18 +344,19 @@ func (r *Registry) Correct(ctx context.Context, id RecordID, replacement Record,
 	if ChainOf(rec.Subject, rec.Organisation) != chain {
 		return Record{}, fieldError("replacement", "is about another subject or organisation: record it anew and enter the old record in error")
 	}
-	err = r.appendEvents(ctx, chain, func(now time.Time, h *history) ([]*Event, error) {
+	err = r.appendEvents(ctx, chain, func(now time.Time, l *ledger) ([]*Event, error) {
 		if err := c.validate(now, true); err != nil {
 			return nil, err
 		}
-		s := h.status(id)
-		if s == nil {
+		s := l.statuses[id]
+		switch {
+		case s == nil && l.withdrawal(id) != nil:
+			return nil, errWithdrawalID
+		case s == nil:
 			return nil, ErrNotFound
-		}
-		if s.EnteredInError || s.ReplacedBy != "" {
+		case s.Void():
 			return nil, ErrNotActive
-		}
-		if rec.GivenAt.After(now) {
+		case rec.GivenAt.After(now):
 			return nil, fieldError("GivenAt", "is in the future: record consent once it has been given")
 		}
 		rec.RecordedAt = now
@@ -263,7 +369,6 @@ func (r *Registry) Correct(ctx context.Context, id RecordID, replacement Record,
 	if err != nil {
 		return Record{}, err
 	}
-	rec.GivenAt, rec.ValidFrom, rec.ValidUntil = rec.GivenAt.UTC(), utc(rec.ValidFrom), utc(rec.ValidUntil)
 	return rec, nil
 }
 
@@ -275,7 +380,7 @@ func (r *Registry) RequestEvidence(ctx context.Context, id RecordID, reference s
 		return err
 	}
 	c.At = time.Time{}
-	return r.changeRecord(ctx, id, c, false, func(time.Time, *Status) error { return nil },
+	return r.changeRecord(ctx, id, c, false, func(*Status) error { return nil },
 		Event{Kind: EventEvidenceRequested, Reference: reference})
 }
 
@@ -283,7 +388,7 @@ func (r *Registry) RequestEvidence(ctx context.Context, id RecordID, reference s
 // c.At, zero: now). A record suspended by [Registry.EvidenceMissing] counts
 // again from that moment.
 func (r *Registry) EvidenceProduced(ctx context.Context, id RecordID, c Change) error {
-	return r.changeRecord(ctx, id, c, false, func(time.Time, *Status) error { return nil },
+	return r.changeRecord(ctx, id, c, false, func(*Status) error { return nil },
 		Event{Kind: EventEvidenceProduced})
 }
 
@@ -291,7 +396,7 @@ func (r *Registry) EvidenceProduced(ctx context.Context, id RecordID, c Change) 
 // form (at c.At, zero: now): the record no longer justifies any use from that
 // moment until the form is produced after all. c.Reason is required.
 func (r *Registry) EvidenceMissing(ctx context.Context, id RecordID, c Change) error {
-	return r.changeRecord(ctx, id, c, true, func(time.Time, *Status) error { return nil },
+	return r.changeRecord(ctx, id, c, true, func(*Status) error { return nil },
 		Event{Kind: EventEvidenceMissing})
 }
 
@@ -301,12 +406,15 @@ func (r *Registry) Status(ctx context.Context, id RecordID) (*Status, error) {
 	if err != nil {
 		return nil, err
 	}
-	h, err := r.history(ctx, chain)
+	l, err := r.ledger(ctx, chain)
 	if err != nil {
 		return nil, err
 	}
-	s := h.status(id)
+	s := l.status(id)
 	if s == nil {
+		if l.withdrawal(id) != nil {
+			return nil, errWithdrawalID
+		}
 		return nil, ErrNotFound
 	}
 	return s, nil
@@ -315,25 +423,25 @@ func (r *Registry) Status(ctx context.Context, id RecordID) (*Status, error) {
 // Records returns every record of a subject at an organisation, in the
 // order they were recorded, each with what happened to it since.
 func (r *Registry) Records(ctx context.Context, subject Subject, organisation Organisation) ([]*Status, error) {
-	h, err := r.history(ctx, ChainOf(subject, organisation))
+	l, err := r.ledger(ctx, ChainOf(subject, organisation))
 	if err != nil {
 		return nil, err
 	}
-	statuses := make([]*Status, len(h.order))
-	for i, id := range h.order {
-		statuses[i] = h.status(id)
+	statuses := make([]*Status, len(l.order))
+	for i, id := range l.order {
+		statuses[i] = l.status(id)
 	}
 	return statuses, nil
 }
 
 // History returns every event of a subject and organisation, in order.
 func (r *Registry) History(ctx context.Context, subject Subject, organisation Organisation) ([]Event, error) {
-	h, err := r.history(ctx, ChainOf(subject, organisation))
+	l, err := r.ledger(ctx, ChainOf(subject, organisation))
 	if err != nil {
 		return nil, err
 	}
-	events := make([]Event, len(h.events))
-	for i, e := range h.events {
+	events := make([]Event, len(l.events))
+	for i, e := range l.events {
 		events[i] = e.clone()
 	}
 	return events, nil
@@ -348,10 +456,10 @@ func (e *Event) clone() Event {
 	return c
 }
 
-// history reads a chain and verifies it; a chain that does not verify is an
+// ledger reads a chain and verifies it; a chain that does not verify is an
 // error wrapping ErrTampered, so nothing is ever decided on a tampered
 // record.
-func (r *Registry) history(ctx context.Context, chain ChainID) (*history, error) {
+func (r *Registry) ledger(ctx context.Context, chain ChainID) (*ledger, error) {
 	sealed, err := r.store.Chain(ctx, chain)
 	if err != nil {
 		return nil, err
@@ -360,114 +468,12 @@ func (r *Registry) history(ctx context.Context, chain ChainID) (*history, error)
 	if len(problems) > 0 {
 		return nil, &TamperError{Problems: problems}
 	}
-	h := &history{events: events, statuses: make(map[RecordID]*Status)}
+	l := newLedger()
 	if n := len(sealed); n > 0 {
-		h.headMAC = sealed[n-1].MAC
+		l.headMAC = sealed[n-1].MAC
 	}
 	for _, e := range events {
-		h.apply(e)
+		l.apply(e)
 	}
-	return h, nil
-}
-
-// history is the verified state of one chain.
-type history struct {
-	events   []*Event
-	headMAC  []byte
-	statuses map[RecordID]*Status
-	order    []RecordID // records in the order they were given
-}
-
-func (h *history) status(id RecordID) *Status {
-	s, ok := h.statuses[id]
-	if !ok {
-		return nil
-	}
-	c := *s
-	c.Record = s.Record.clone()
-	c.Events = make([]Event, len(s.Events))
-	for i := range s.Events {
-		c.Events[i] = s.Events[i].clone()
-	}
-	return &c
-}
-
-// apply folds one verified event into the statuses.
-func (h *history) apply(e *Event) {
-	if e.Kind == EventGiven {
-		s := &Status{Record: e.Consent.clone()}
-		h.statuses[e.Record] = s
-		h.order = append(h.order, e.Record)
-	}
-	s := h.statuses[e.Record]
-	if s == nil {
-		return // verifyChain rejects events about unknown records
-	}
-	s.Events = append(s.Events, e.clone())
-	switch e.Kind {
-	case EventWithdrawn:
-		s.WithdrawnAt = e.At
-	case EventEnteredInError:
-		s.EnteredInError = true
-	case EventCorrected:
-		s.ReplacedBy = e.ReplacedBy
-	case EventEvidenceRequested:
-		s.Evidence = EvidenceRequested
-	case EventEvidenceProduced:
-		s.Evidence = EvidenceProduced
-		s.suspensions = append(s.suspensions, interval{end: e.At})
-	case EventEvidenceMissing:
-		s.Evidence = EvidenceMissing
-		s.suspensions = append(s.suspensions, interval{start: e.At})
-	}
-}
-
-// EvidenceState is where a record stands in a spot check.
-type EvidenceState string
-
-// The evidence states; the zero value means the evidence was never asked for.
-const (
-	EvidenceRequested EvidenceState = "requested"
-	EvidenceProduced  EvidenceState = "produced"
-	EvidenceMissing   EvidenceState = "missing"
-)
-
-// Status is a record and everything that happened to it, as known now.
-type Status struct {
-	Record Record
-	Events []Event // the record's events, in order, starting with EventGiven
-
-	WithdrawnAt    time.Time     // when it was withdrawn; zero if not
-	EnteredInError bool          // it never counted
-	ReplacedBy     RecordID      // the corrected record that replaced it
-	Evidence       EvidenceState // the latest evidence event's outcome
-
-	// suspensions are the changes of evidence in order: a start opens a
-	// suspension (missing), an end closes it (produced).
-	suspensions []interval
-}
-
-type interval struct{ start, end time.Time }
-
-// active reports whether a withdrawal may still end the record.
-func (s *Status) active() bool {
-	return s.WithdrawnAt.IsZero() && !s.EnteredInError && s.ReplacedBy == ""
-}
-
-// Void reports whether the record never counted: entered in error or
-// corrected.
-func (s *Status) Void() bool { return s.EnteredInError || s.ReplacedBy != "" }
-
-// suspendedAt reports whether missing evidence suspends the record at t.
-func (s *Status) suspendedAt(t time.Time) bool {
-	suspended := false
-	for _, c := range s.suspensions {
-		switch {
-		case !c.start.IsZero() && !c.start.After(t):
-			suspended = true
-		case !c.end.IsZero() && !c.end.After(t):
-			suspended = false
-		}
-	}
-	return suspended
+	return l, nil
 }

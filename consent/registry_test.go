@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -67,6 +68,16 @@ func TestGiveInvalid(t *testing.T) {
 		{"padded subject", func(r *consent.Record) { r.Subject = " pseudonym-7f3a" }, "Subject", consent.ErrInvalid},
 		{"overlong subject", func(r *consent.Record) { r.Subject = consent.Subject(strings.Repeat("p", 257)) }, "Subject", consent.ErrInvalid},
 		{"overlong reference", func(r *consent.Record) { r.Evidence.Reference = strings.Repeat("r", 1025) }, "Evidence.Reference", consent.ErrInvalid},
+		{"a validity in year 10000", func(r *consent.Record) { r.ValidUntil = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) }, "ValidUntil", consent.ErrInvalid},
+		{"9999-12-31 for no end", func(r *consent.Record) { r.ValidUntil = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC) }, "ValidUntil", consent.ErrInvalid},
+		{"consent given in year 0", func(r *consent.Record) { r.GivenAt = time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC) }, "GivenAt", consent.ErrInvalid},
+		{"consent given in 0026", func(r *consent.Record) { r.GivenAt = time.Date(26, 3, 12, 0, 0, 0, 0, time.UTC) }, "GivenAt", consent.ErrInvalid},
+		{"a validity start before 1970", func(r *consent.Record) { r.ValidFrom = time.Date(1969, 12, 31, 23, 59, 59, 0, time.UTC) }, "ValidFrom", consent.ErrInvalid},
+		{"a validity that ends before consent was given", func(r *consent.Record) { r.ValidUntil = t0 }, "ValidUntil", consent.ErrInvalid},
+		{"a BSN as subject", func(r *consent.Record) { r.Subject = "111222333" }, "Subject", consent.ErrSubjectIsBSN},
+		{"a dotted BSN as subject", func(r *consent.Record) { r.Subject = "1112.22.333" }, "Subject", consent.ErrSubjectIsBSN},
+		{"an eight-digit BSN as subject", func(r *consent.Record) { r.Subject = "11222311" }, "Subject", consent.ErrSubjectIsBSN},
+		{"a BSN in fullwidth digits as subject", func(r *consent.Record) { r.Subject = "１１１２２２３３３" }, "Subject", consent.ErrSubjectIsBSN},
 		{"a practitioner for another purpose", func(r *consent.Record) {
 			r.Practitioner = &consent.Practitioner{Name: "Dr. A. Jansen", Function: "huisarts"}
 		}, "Practitioner", consent.ErrInvalid},
@@ -157,49 +168,171 @@ func TestGive(t *testing.T) {
 	assert.NotEqual(t, rec.ID, second.ID)
 }
 
-func TestChanges(t *testing.T) {
+// TestGiveIdempotent checks that the same form entered twice is one record,
+// and that any other statement is recorded.
+func TestGiveIdempotent(t *testing.T) {
 	ctx := t.Context()
 	r, clock := newRegistry(t)
-	give := func() consent.Record {
+	form := consenttest.NewRecord("s1", "org-a", consent.PurposeViewNAW, consent.Permit, t0)
+	first, err := r.Give(ctx, form)
+	require.NoError(t, err)
+	clock.Advance(time.Second)
+	again := form
+	again.RecordedBy.User = "a colleague" // who enters it does not matter
+	second, err := r.Give(ctx, again)
+	require.NoError(t, err)
+	assert.Equal(t, first, second, "the record already recorded is returned")
+	history, err := r.History(ctx, "s1", "org-a")
+	require.NoError(t, err)
+	assert.Len(t, history, 1, "nothing is appended")
+
+	tests := []struct {
+		reason string
+		change func(*consent.Record)
+	}{
+		{"another reference", func(r *consent.Record) { r.Evidence.Reference = "map 13" }},
+		{"another moment", func(r *consent.Record) { r.GivenAt = r.GivenAt.Add(time.Minute) }},
+		{"another decision", func(r *consent.Record) { r.Decision = consent.Deny }},
+		{"another policy", func(r *consent.Record) { r.PolicyVersion = "v2" }},
+		{"a validity period", func(r *consent.Record) { r.ValidUntil = t0.Add(time.Hour) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.reason, func(t *testing.T) {
+			rec := form
+			tt.change(&rec)
+			got, err := r.Give(ctx, rec)
+			require.NoError(t, err)
+			assert.NotEqual(t, first.ID, got.ID, "a different statement is a new record")
+		})
+	}
+
+	// Once withdrawn, the same form again is a new record, which the
+	// withdrawal ends too: it was given before the withdrawal.
+	r2, clock2 := newRegistry(t)
+	p, err := r2.Give(ctx, form)
+	require.NoError(t, err)
+	clock2.Advance(time.Hour)
+	_, err = r2.Withdraw(ctx, consent.Withdrawal{Subject: "s1", Organisation: "org-a", Purpose: consent.PurposeViewNAW, By: recorder})
+	require.NoError(t, err)
+	re, err := r2.Give(ctx, form)
+	require.NoError(t, err)
+	assert.NotEqual(t, p.ID, re.ID)
+	out, err := r2.DecideUnlogged(ctx, "s1", "org-a", consent.PurposeViewNAW, clock2.Now())
+	require.NoError(t, err)
+	assert.False(t, out.Allowed, "entering an old form again does not undo a withdrawal")
+	assert.Equal(t, consent.ReasonWithdrawn, out.Reason)
+}
+
+func TestWithdraw(t *testing.T) {
+	ctx := t.Context()
+	by := recorder
+	withdrawal := func(c func(w *consent.Withdrawal)) consent.Withdrawal {
+		w := consent.Withdrawal{Subject: "s1", Organisation: "org-a", Purpose: consent.PurposeViewNAW, By: by, Reason: "per brief"}
+		if c != nil {
+			c(&w)
+		}
+		return w
+	}
+	t.Run("records who, when and why", func(t *testing.T) {
+		r, clock := newRegistry(t)
 		rec, err := r.Give(ctx, consenttest.NewRecord("s1", "org-a", consent.PurposeViewNAW, consent.Permit, t0))
+		require.NoError(t, err)
+		id, err := r.Withdraw(ctx, withdrawal(nil))
+		require.NoError(t, err)
+		assert.Len(t, id, 32)
+		st, err := r.Status(ctx, rec.ID)
+		require.NoError(t, err)
+		assert.Equal(t, clock.Now(), st.WithdrawnAt)
+		assert.Equal(t, id, st.Withdrawal)
+		require.Len(t, st.Events, 2)
+		assert.Equal(t, consent.EventWithdrawn, st.Events[1].Kind)
+		assert.Equal(t, "per brief", st.Events[1].Reason)
+		assert.Equal(t, by, st.Events[1].By)
+		assert.Equal(t, consent.PurposeViewNAW, st.Events[1].Purpose)
+		_, err = r.Withdraw(ctx, withdrawal(nil))
+		assert.ErrorIs(t, err, consent.ErrNotActive, "a second withdrawal finds nothing")
+		_, err = r.Status(ctx, id)
+		assert.ErrorIs(t, err, consent.ErrInvalid, "a withdrawal is not a record")
+	})
+	t.Run("a withdrawal in the past", func(t *testing.T) {
+		r, _ := newRegistry(t)
+		_, err := r.Give(ctx, consenttest.NewRecord("s1", "org-a", consent.PurposeViewNAW, consent.Permit, t0))
+		require.NoError(t, err)
+		_, err = r.Withdraw(ctx, withdrawal(func(w *consent.Withdrawal) { w.At = t0.Add(time.Hour) }))
+		require.NoError(t, err)
+		out, err := r.DecideUnlogged(ctx, "s1", "org-a", consent.PurposeViewNAW, t0.Add(time.Hour-time.Nanosecond))
+		require.NoError(t, err)
+		assert.True(t, out.Allowed)
+	})
+	tests := []struct {
+		reason string
+		change func(w *consent.Withdrawal)
+		want   error
+	}{
+		{"in the future", func(w *consent.Withdrawal) { w.At = t0.Add(365 * 24 * time.Hour) }, consent.ErrInvalid},
+		{"before 1970", func(w *consent.Withdrawal) { w.At = time.Date(1969, 1, 1, 0, 0, 0, 0, time.UTC) }, consent.ErrInvalid},
+		{"without a user", func(w *consent.Withdrawal) { w.By.User = "" }, consent.ErrInvalid},
+		{"without a subject", func(w *consent.Withdrawal) { w.Subject = "" }, consent.ErrInvalid},
+		{"with a BSN as subject", func(w *consent.Withdrawal) { w.Subject = "1112.22.333" }, consent.ErrSubjectIsBSN},
+		{"without an organisation", func(w *consent.Withdrawal) { w.Organisation = "" }, consent.ErrInvalid},
+		{"of an unknown purpose", func(w *consent.Withdrawal) { w.Purpose = "everything" }, consent.ErrInvalid},
+		{"of another purpose", func(w *consent.Withdrawal) { w.Purpose = consent.PurposeConsultIndication }, consent.ErrNotActive},
+		{"at another organisation", func(w *consent.Withdrawal) { w.Organisation = "org-b" }, consent.ErrNotActive},
+		{"before the consent was given", func(w *consent.Withdrawal) { w.At = t0.Add(-time.Second) }, consent.ErrNotActive},
+	}
+	for _, tt := range tests {
+		t.Run(tt.reason, func(t *testing.T) {
+			r, _ := newRegistry(t)
+			_, err := r.Give(ctx, consenttest.NewRecord("s1", "org-a", consent.PurposeViewNAW, consent.Permit, t0))
+			require.NoError(t, err)
+			_, err = r.Withdraw(ctx, withdrawal(tt.change))
+			assert.ErrorIs(t, err, tt.want)
+			history, err := r.History(ctx, "s1", "org-a")
+			require.NoError(t, err)
+			assert.Len(t, history, 1, "nothing is recorded")
+		})
+	}
+	t.Run("a refusal", func(t *testing.T) {
+		r, _ := newRegistry(t)
+		_, err := r.Give(ctx, consenttest.NewRecord("s1", "org-a", consent.PurposeViewNAW, consent.Deny, t0))
+		require.NoError(t, err)
+		_, err = r.Withdraw(ctx, withdrawal(nil))
+		assert.ErrorIs(t, err, consent.ErrDenyNotWithdrawable)
+		assert.Contains(t, err.Error(), "in error", "the message says what to do")
+	})
+	t.Run("a withdrawal entered in error", func(t *testing.T) {
+		r, _ := newRegistry(t)
+		_, err := r.Give(ctx, consenttest.NewRecord("s1", "org-a", consent.PurposeViewNAW, consent.Permit, t0))
+		require.NoError(t, err)
+		id, err := r.Withdraw(ctx, withdrawal(nil))
+		require.NoError(t, err)
+		require.NoError(t, r.EnterInError(ctx, id, consent.Change{By: by, Reason: "wrong client"}))
+		assert.ErrorIs(t, r.EnterInError(ctx, id, consent.Change{By: by, Reason: "again"}), consent.ErrNotActive)
+		assert.ErrorIs(t, r.EvidenceProduced(ctx, id, consent.Change{By: by}), consent.ErrInvalid, "a withdrawal has no evidence")
+		_, err = r.Correct(ctx, id, consenttest.NewRecord("s1", "org-a", consent.PurposeViewNAW, consent.Permit, t0), consent.Change{By: by, Reason: "x"})
+		assert.ErrorIs(t, err, consent.ErrInvalid, "a withdrawal is not corrected")
+		_, err = r.Withdraw(ctx, withdrawal(nil))
+		assert.NoError(t, err, "the consent counts again, and can be withdrawn")
+	})
+}
+
+func TestChanges(t *testing.T) {
+	ctx := t.Context()
+	r, _ := newRegistry(t)
+	n := 0
+	give := func() consent.Record {
+		n++
+		rec, err := r.Give(ctx, consenttest.NewRecord(consent.Subject(fmt.Sprint("s", n)), "org-a", consent.PurposeViewNAW, consent.Permit, t0))
 		require.NoError(t, err)
 		return rec
 	}
 	by := recorder
 
-	t.Run("withdraw twice", func(t *testing.T) {
-		rec := give()
-		require.NoError(t, r.Withdraw(ctx, rec.ID, consent.Change{By: by, Reason: "per brief"}))
-		assert.ErrorIs(t, r.Withdraw(ctx, rec.ID, consent.Change{By: by}), consent.ErrNotActive)
-		st, err := r.Status(ctx, rec.ID)
-		require.NoError(t, err)
-		assert.Equal(t, clock.Now(), st.WithdrawnAt)
-		assert.Equal(t, "per brief", st.Events[1].Reason)
-		assert.Equal(t, by, st.Events[1].By)
-	})
-	t.Run("withdraw before consent was given", func(t *testing.T) {
-		rec := give()
-		err := r.Withdraw(ctx, rec.ID, consent.Change{By: by, At: t0.Add(-time.Second)})
-		assert.ErrorIs(t, err, consent.ErrInvalid)
-	})
-	t.Run("withdraw in the future", func(t *testing.T) {
-		rec := give()
-		err := r.Withdraw(ctx, rec.ID, consent.Change{By: by, At: clock.Now().Add(time.Second)})
-		assert.ErrorIs(t, err, consent.ErrInvalid)
-	})
-	t.Run("withdraw without a user", func(t *testing.T) {
-		rec := give()
-		err := r.Withdraw(ctx, rec.ID, consent.Change{By: consent.Actor{Organisation: "org-a"}})
-		assert.ErrorIs(t, err, consent.ErrInvalid)
-	})
-	t.Run("withdraw an unknown record", func(t *testing.T) {
-		assert.ErrorIs(t, r.Withdraw(ctx, "0123456789abcdef0123456789abcdef", consent.Change{By: by}), consent.ErrNotFound)
-		assert.ErrorIs(t, r.Withdraw(ctx, "", consent.Change{By: by}), consent.ErrInvalid)
-	})
-	t.Run("withdraw a record entered in error", func(t *testing.T) {
+	t.Run("enter in error", func(t *testing.T) {
 		rec := give()
 		require.NoError(t, r.EnterInError(ctx, rec.ID, consent.Change{By: by, Reason: "wrong client"}))
-		assert.ErrorIs(t, r.Withdraw(ctx, rec.ID, consent.Change{By: by}), consent.ErrNotActive)
+		_, err := r.Withdraw(ctx, consent.Withdrawal{Subject: rec.Subject, Organisation: "org-a", Purpose: rec.Purpose, By: by})
+		assert.ErrorIs(t, err, consent.ErrNotActive, "a record entered in error is nothing to withdraw")
 		assert.ErrorIs(t, r.EnterInError(ctx, rec.ID, consent.Change{By: by, Reason: "again"}), consent.ErrNotActive)
 		st, err := r.Status(ctx, rec.ID)
 		require.NoError(t, err)
@@ -210,14 +343,19 @@ func TestChanges(t *testing.T) {
 		rec := give()
 		assert.ErrorIs(t, r.EnterInError(ctx, rec.ID, consent.Change{By: by}), consent.ErrInvalid)
 	})
+	t.Run("enter an unknown record in error", func(t *testing.T) {
+		assert.ErrorIs(t, r.EnterInError(ctx, "0123456789abcdef0123456789abcdef", consent.Change{By: by, Reason: "x"}), consent.ErrNotFound)
+		assert.ErrorIs(t, r.EnterInError(ctx, "", consent.Change{By: by, Reason: "x"}), consent.ErrInvalid)
+	})
 	t.Run("a withdrawn record can still be entered in error", func(t *testing.T) {
 		rec := give()
-		require.NoError(t, r.Withdraw(ctx, rec.ID, consent.Change{By: by}))
+		_, err := r.Withdraw(ctx, consent.Withdrawal{Subject: rec.Subject, Organisation: "org-a", Purpose: rec.Purpose, By: by})
+		require.NoError(t, err)
 		assert.NoError(t, r.EnterInError(ctx, rec.ID, consent.Change{By: by, Reason: "wrong client"}))
 	})
 	t.Run("correct", func(t *testing.T) {
 		rec := give()
-		fixed := consenttest.NewRecord("s1", "org-a", consent.PurposeViewNAW, consent.Permit, t0)
+		fixed := consenttest.NewRecord(rec.Subject, "org-a", consent.PurposeViewNAW, consent.Permit, t0)
 		fixed.Evidence.Reference = "map 12"
 		_, err := r.Correct(ctx, rec.ID, fixed, consent.Change{By: by})
 		assert.ErrorIs(t, err, consent.ErrInvalid, "a correction needs a reason")
@@ -231,18 +369,18 @@ func TestChanges(t *testing.T) {
 		assert.True(t, st.Void())
 		_, err = r.Correct(ctx, rec.ID, fixed, consent.Change{By: by, Reason: "again"})
 		assert.ErrorIs(t, err, consent.ErrNotActive, "a corrected record is replaced already")
-		assert.ErrorIs(t, r.Withdraw(ctx, rec.ID, consent.Change{By: by}), consent.ErrNotActive)
-		assert.NoError(t, r.Withdraw(ctx, repl.ID, consent.Change{By: by}), "the replacement is active")
+		_, err = r.Withdraw(ctx, consent.Withdrawal{Subject: rec.Subject, Organisation: "org-a", Purpose: rec.Purpose, By: by})
+		assert.NoError(t, err, "the replacement is active")
 	})
 	t.Run("correct into another client", func(t *testing.T) {
 		rec := give()
-		other := consenttest.NewRecord("s2", "org-a", consent.PurposeViewNAW, consent.Permit, t0)
+		other := consenttest.NewRecord("another", "org-a", consent.PurposeViewNAW, consent.Permit, t0)
 		_, err := r.Correct(ctx, rec.ID, other, consent.Change{By: by, Reason: "wrong client"})
 		assert.ErrorIs(t, err, consent.ErrInvalid)
 	})
 	t.Run("correct with an invalid replacement", func(t *testing.T) {
 		rec := give()
-		bad := consenttest.NewRecord("s1", "org-a", consent.PurposeMedicalInformation, consent.Permit, t0)
+		bad := consenttest.NewRecord(rec.Subject, "org-a", consent.PurposeMedicalInformation, consent.Permit, t0)
 		bad.Practitioner = nil
 		_, err := r.Correct(ctx, rec.ID, bad, consent.Change{By: by, Reason: "purpose"})
 		assert.ErrorIs(t, err, consent.ErrPractitionerRequired)
@@ -314,7 +452,7 @@ func TestNoSecretsStored(t *testing.T) {
 			assert.False(t, bytes.Contains(field, []byte(hex.EncodeToString(key))), "the key is stored in hexadecimal")
 		}
 	}
-	err = r.Withdraw(ctx, rec.ID, consent.Change{By: consent.Actor{}})
+	_, err = r.Withdraw(ctx, consent.Withdrawal{Subject: rec.Subject, Organisation: rec.Organisation, Purpose: rec.Purpose})
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), hex.EncodeToString(key))
 }
@@ -359,7 +497,8 @@ func TestRecords(t *testing.T) {
 	require.NoError(t, err)
 	_, err = r.Give(ctx, consenttest.NewRecord("s1", "org-b", consent.PurposeViewNAW, consent.Permit, t0))
 	require.NoError(t, err)
-	require.NoError(t, r.Withdraw(ctx, first.ID, consent.Change{By: recorder}))
+	_, err = r.Withdraw(ctx, consent.Withdrawal{Subject: "s1", Organisation: "org-a", Purpose: first.Purpose, By: recorder})
+	require.NoError(t, err)
 
 	got, err := r.Records(ctx, "s1", "org-a")
 	require.NoError(t, err)

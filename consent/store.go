@@ -28,8 +28,9 @@ type Store interface {
 	// empty slice for an unknown chain.
 	Chain(ctx context.Context, chain ChainID) ([]SealedEvent, error)
 
-	// Locate returns the chain that holds the given event of a record, or an
-	// error that wraps [ErrNotFound].
+	// Locate returns the chain that holds the events of a record (or
+	// withdrawal): the chain of any event whose Record is the given id, or
+	// an error that wraps [ErrNotFound].
 	Locate(ctx context.Context, record RecordID) (ChainID, error)
 
 	// Heads returns the last event of at most limit chains whose id sorts
@@ -40,6 +41,22 @@ type Store interface {
 	// Population returns the ids of the records whose given event matches f,
 	// sorted.
 	Population(ctx context.Context, f Filter) ([]RecordID, error)
+
+	// Quarantine moves the stored event at q.Event.Chain and q.Event.Seq
+	// out of its chain, into a quarantine that keeps it with q's note,
+	// atomically. The stored event must equal q.Event in every field;
+	// otherwise Quarantine changes nothing and returns an error that wraps
+	// [ErrConflict], or [ErrNotFound] when there is no event at that place.
+	Quarantine(ctx context.Context, q Quarantined) error
+}
+
+// Quarantined is a stored event that [Registry.Quarantine] moved out of its
+// chain, with who did it, when and why.
+type Quarantined struct {
+	Event  SealedEvent
+	At     time.Time
+	By     Actor
+	Reason string
 }
 
 // Head is the last event of a chain.
@@ -72,9 +89,10 @@ func (f Filter) Matches(e *SealedEvent) bool {
 // MemoryStore is a [Store] in memory, for tests and small tools. Its zero
 // value is not usable; call [NewMemoryStore].
 type MemoryStore struct {
-	mu      sync.RWMutex
-	chains  map[ChainID][]SealedEvent
-	records map[RecordID]ChainID
+	mu          sync.RWMutex
+	chains      map[ChainID][]SealedEvent
+	records     map[RecordID]ChainID
+	quarantined []Quarantined
 }
 
 var _ Store = (*MemoryStore)(nil)
@@ -101,7 +119,7 @@ func (m *MemoryStore) Append(ctx context.Context, events []SealedEvent) error {
 	}
 	for _, e := range events {
 		chain = append(chain, e.clone())
-		if e.Kind == EventGiven {
+		if _, ok := m.records[e.Record]; !ok {
 			m.records[e.Record] = id
 		}
 	}
@@ -226,4 +244,41 @@ func (m *MemoryStore) Population(ctx context.Context, f Filter) ([]RecordID, err
 	}
 	slices.SortFunc(ids, func(a, b RecordID) int { return strings.Compare(string(a), string(b)) })
 	return ids, nil
+}
+
+// Quarantine implements [Store].
+func (m *MemoryStore) Quarantine(ctx context.Context, q Quarantined) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	chain := m.chains[q.Event.Chain]
+	i := slices.IndexFunc(chain, func(e SealedEvent) bool { return e.Seq == q.Event.Seq })
+	if i < 0 {
+		return ErrNotFound
+	}
+	if !sameSealed(&chain[i], &q.Event) {
+		return conflictError(q.Event.Chain)
+	}
+	q.Event = chain[i].clone()
+	m.quarantined = append(m.quarantined, q)
+	chain = slices.Delete(chain, i, i+1)
+	if len(chain) == 0 {
+		delete(m.chains, q.Event.Chain)
+	} else {
+		m.chains[q.Event.Chain] = chain
+	}
+	if !slices.ContainsFunc(chain, func(e SealedEvent) bool { return e.Record == q.Event.Record }) {
+		delete(m.records, q.Event.Record)
+	}
+	return nil
+}
+
+// sameSealed reports whether two sealed events are equal in every field.
+func sameSealed(a, b *SealedEvent) bool {
+	return a.Chain == b.Chain && a.Seq == b.Seq && a.Record == b.Record && a.Kind == b.Kind &&
+		a.Organisation == b.Organisation && a.Purpose == b.Purpose && a.Decision == b.Decision &&
+		a.RecordedAt.Equal(b.RecordedAt) && bytes.Equal(a.Payload, b.Payload) &&
+		bytes.Equal(a.Prev, b.Prev) && bytes.Equal(a.MAC, b.MAC)
 }

@@ -9,6 +9,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -83,7 +85,7 @@ func verifyChain(key []byte, chain ChainID, sealed []SealedEvent) ([]*Event, []P
 	next := uint64(1)  // the Seq the next event should have
 	prev := zeroMAC[:] // the MAC of the stored event before
 	prevOK := true     // whether that event verified
-	given := map[RecordID]bool{}
+	known := map[RecordID]EventKind{}
 	for i := range sealed {
 		s := &sealed[i]
 		if s.Seq > next {
@@ -98,13 +100,16 @@ func verifyChain(key []byte, chain ChainID, sealed []SealedEvent) ([]*Event, []P
 			continue
 		}
 		linked := s.Seq == next && prevOK
-		e, kind, detail := checkEvent(key, chain, s, linked, prev, given)
-		// A damaged given event still shows that its record exists: do not
-		// blame the record's later events for it.
-		if e != nil && e.Kind == EventGiven && e.Chain == chain {
-			given[e.Record] = true
-		} else if e == nil && s.Kind == EventGiven {
-			given[s.Record] = true
+		e, kind, detail := checkEvent(key, chain, s, linked, prev, known)
+		// A damaged event that creates an id still shows that the id
+		// exists: do not blame the id's later events for it.
+		switch {
+		case e != nil && e.Chain == chain && creates(e):
+			known[e.Record] = e.Kind
+		case e == nil && (s.Kind == EventGiven || s.Kind == EventWithdrawn && s.Purpose != ""):
+			if _, ok := known[s.Record]; !ok {
+				known[s.Record] = s.Kind
+			}
 		}
 		if kind != "" {
 			record := s.Record
@@ -121,9 +126,15 @@ func verifyChain(key []byte, chain ChainID, sealed []SealedEvent) ([]*Event, []P
 	return events, problems
 }
 
+// creates reports whether e introduces a new id: a record given, or a
+// withdrawal of version 2 (which names its purpose).
+func creates(e *Event) bool {
+	return e.Kind == EventGiven || e.Kind == EventWithdrawn && e.Purpose != ""
+}
+
 // checkEvent checks one stored event. It returns the decoded event, and the
 // kind and detail of the problem if there is one.
-func checkEvent(key []byte, chain ChainID, s *SealedEvent, linked bool, prev []byte, given map[RecordID]bool) (*Event, ProblemKind, string) {
+func checkEvent(key []byte, chain ChainID, s *SealedEvent, linked bool, prev []byte, known map[RecordID]EventKind) (*Event, ProblemKind, string) {
 	if s.Chain != chain {
 		return nil, ProblemReordered, "returned for another chain"
 	}
@@ -144,12 +155,32 @@ func checkEvent(key []byte, chain ChainID, s *SealedEvent, linked bool, prev []b
 		return e, ProblemChanged, "stored columns do not match the payload"
 	case linked && !bytes.Equal(s.Prev, prev):
 		return e, ProblemChanged, fmt.Sprintf("does not follow event %d", s.Seq-1)
-	case !e.Kind.valid() || (e.Kind == EventGiven) == given[e.Record] || (e.Kind == EventGiven) != (e.Consent != nil):
+	case !validEvent(e, known):
 		return e, ProblemChanged, "is not a valid event of the chain"
 	case e.Consent != nil && ChainOf(e.Consent.Subject, e.Consent.Organisation) != chain:
 		return e, ProblemChanged, "records consent of another subject or organisation than its chain's"
 	}
 	return e, "", ""
+}
+
+// validEvent reports whether e fits the events before it, whose ids are in
+// known: only a bug could have sealed one that does not.
+func validEvent(e *Event, known map[RecordID]EventKind) bool {
+	creator, exists := known[e.Record]
+	if (e.Kind == EventGiven) != (e.Consent != nil) || e.Purpose != "" && !e.Purpose.Valid() {
+		return false
+	}
+	switch {
+	case creates(e):
+		return !exists
+	case e.Kind == EventWithdrawn: // version 1: names the record withdrawn
+		return e.format == formatV1 && creator == EventGiven
+	case e.Kind == EventEnteredInError:
+		return exists
+	case e.Kind.valid():
+		return creator == EventGiven
+	}
+	return false
 }
 
 // Checkpoint is the head of every chain at one moment, and a digest over
@@ -267,5 +298,51 @@ func (r *Registry) VerifyCheckpoint(ctx context.Context, cp Checkpoint) error {
 	if len(problems) > 0 {
 		return &TamperError{Problems: problems}
 	}
+	return nil
+}
+
+// Quarantine moves a stored event that does not verify out of its chain,
+// into the store's quarantine, where it stays with who moved it, when and
+// why. c.Reason is required and c.At is ignored; the quarantine is also
+// logged to [Config.Logger].
+//
+// It is the operator's way out when a row was written into the store
+// behind the registry's back, by someone with INSERT rights or a broken
+// tool: such a row takes the place of the next event, so that the chain
+// can neither be decided on nor appended to. Run [Registry.Verify], check
+// the problem it names, and quarantine that event by its chain and
+// sequence number. Only an event that Verify blames can be quarantined, so
+// no verified event can be made to disappear this way. Quarantine does not
+// hide tampering: an event quarantined from the middle of a chain leaves a
+// gap that Verify keeps reporting as removed.
+func (r *Registry) Quarantine(ctx context.Context, chain ChainID, seq uint64, c Change) error {
+	now, err := r.clock()
+	if err != nil {
+		return err
+	}
+	c.At = time.Time{}
+	if err := c.validate(now, true); err != nil {
+		return err
+	}
+	sealed, err := r.store.Chain(ctx, chain)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(sealed, func(e SealedEvent) bool { return e.Seq == seq })
+	if i < 0 {
+		return ErrNotFound
+	}
+	_, problems := verifyChain(r.key, chain, sealed)
+	p := slices.IndexFunc(problems, func(p Problem) bool { return p.Seq == seq && p.Kind != ProblemRemoved })
+	if p < 0 {
+		return fieldError("seq", "names an event that verifies: only an event that does not verify can be quarantined")
+	}
+	if err := r.store.Quarantine(ctx, Quarantined{Event: sealed[i], At: now, By: c.By, Reason: c.Reason}); err != nil {
+		return err
+	}
+	r.logger.WarnContext(ctx, "consent: event quarantined",
+		slog.String("chain", string(chain)), slog.Uint64("seq", seq), slog.String("record", string(sealed[i].Record)),
+		slog.String("problem", problems[p].String()),
+		slog.String("by", c.By.User), slog.String("organisation", string(c.By.Organisation)), slog.String("reason", c.Reason))
 	return nil
 }

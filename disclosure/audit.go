@@ -12,7 +12,9 @@ import (
 // AuditSystem returns the protected tables as a reader sees them, for the
 // independent checks of package audit: every cell once (cells shared by
 // several tables, and the hidden cells that link tables over different
-// dimensions), a Sum for every additive relation, the published rates, the
+// dimensions; the non-response, decisions minus valid measurements, which
+// response tables publish implicitly), a Sum for every additive relation,
+// the published rates, the
 // primary cells as sensitive, and an Attacker for every reader with inside
 // knowledge of withheld cells: a contributor knows the withheld cells it
 // alone contributes to (its own base cells, and the totals it can compute
@@ -43,14 +45,7 @@ func (p *Protected) AuditSystem() (audit.System, []audit.Attacker) {
 			// A reader knows the withheld cells it alone contributes to,
 			// as far as it can compute them: its own base cells, and the
 			// totals of those it can add up.
-			var k int32 = -1
-			switch {
-			case f.records[c] == 0:
-				k = zeroReader
-			case f.sole[c] >= 0:
-				k = reader(f.sole[c])
-			}
-			if k >= 0 && (f.known[c] == k || f.determinedBy[c] == k || f.determinedBy[c] == elim.Everyone ||
+			if k := f.knower(c); k >= 0 && (f.known[c] == k || f.determinedBy[c] == k || f.determinedBy[c] == elim.Everyone ||
 				slices.Contains(f.insiderKnows[k], int32(c))) {
 				knows[k] = append(knows[k], offset[i]+c)
 			}
@@ -73,6 +68,27 @@ func (p *Protected) AuditSystem() (audit.System, []audit.Attacker) {
 	famIndex := func(name string) int {
 		return slices.IndexFunc(p.fams, func(f *protectedFamily) bool { return f.name == name })
 	}
+	// The non-response: decisions = measured + not measured.
+	nodes := make([]int32, len(p.t.dims))
+	for i, u := range p.fams {
+		if u.complementOf == nil {
+			continue
+		}
+		whole, m := famIndex("count"), famIndex(u.complementOf.name)
+		for c := range u.n {
+			coords = u.coords(c, coords)
+			for j, d := range u.dims {
+				nodes[d] = coords[j]
+			}
+			sys.Sums = append(sys.Sums, audit.Sum{
+				Total: offset[whole] + p.fams[whole].index(nodes),
+				Parts: []int{offset[m] + c, offset[i] + c},
+			})
+			for _, d := range u.dims {
+				nodes[d] = 0
+			}
+		}
+	}
 	seen := map[[2]int]bool{}
 	for _, tab := range p.tables {
 		if tab.kind != Response {
@@ -80,7 +96,6 @@ func (p *Protected) AuditSystem() (audit.System, []audit.Attacker) {
 		}
 		s := p.t.specs[slices.IndexFunc(p.t.specs, func(s *spec) bool { return s.name == tab.name })]
 		all := famIndex("count")
-		nodes := make([]int32, len(p.t.dims))
 		row := 0
 		p.t.eachCell(s, nodes, func() {
 			den := offset[all] + p.fams[all].index(nodes)

@@ -6,7 +6,8 @@ import (
 	"github.com/zorgkit/zorgkit/disclosure/internal/elim"
 )
 
-// basis returns the additive relations of the cube of f in reduced form.
+// expansion returns, for the additive relations of the cube of f, a
+// function that writes every cell as a combination of independent cells.
 //
 // In every dimension one child of each group is dropped: it equals its
 // group minus its other children. A cell with a dropped node in some
@@ -20,7 +21,7 @@ import (
 // The dropped child is the one whose slice holds the fewest cells that
 // readers know (the engine must move pivots off those), then the one with
 // the smallest value (published late, so re-pivoted late).
-func (f *family) basis(t *Tables, known []int32) [][]elim.Term {
+func (f *family) expansion(t *Tables, known []int32) func(c int) []elim.Term {
 	nd := len(f.dims)
 	// Known base cells per node, per dimension.
 	knownIn := make([][]int, nd)
@@ -78,29 +79,17 @@ func (f *family) basis(t *Tables, known []int32) [][]elim.Term {
 			expansion[j][x] = e
 		}
 	}
-	var rows [][]elim.Term
-	for c := range f.n {
-		coords = f.coords(c, coords)
-		any := false
-		for j, x := range coords {
-			if dropped[j][x] {
-				any = true
-				break
-			}
-		}
-		if !any {
-			continue
-		}
+	return func(c int) []elim.Term {
+		coords := f.coords(c, make([]int32, 0, nd))
 		size := 1
 		for j, x := range coords {
 			size *= len(expansion[j][x])
 		}
-		row := make([]elim.Term, 1, size+1)
-		row[0] = elim.Term{Col: int32(c), Coef: 1}
+		out := make([]elim.Term, 0, size)
 		var prod func(j, cell int, coef int64)
 		prod = func(j, cell int, coef int64) {
 			if j == nd {
-				row = append(row, elim.Term{Col: int32(cell), Coef: -coef})
+				out = append(out, elim.Term{Col: int32(cell), Coef: coef})
 				return
 			}
 			for _, e := range expansion[j][coords[j]] {
@@ -108,6 +97,26 @@ func (f *family) basis(t *Tables, known []int32) [][]elim.Term {
 			}
 		}
 		prod(0, 0, 1)
+		return out
+	}
+}
+
+// basis returns the additive relations of the cube of f in reduced form,
+// each with its pivot first: a cell with a dropped node, minus its
+// expansion (see expansion).
+func (f *family) basis(t *Tables, known []int32) [][]elim.Term {
+	expand := f.expansion(t, known)
+	var rows [][]elim.Term
+	for c := range f.n {
+		e := expand(c)
+		if len(e) == 1 && e[0].Col == int32(c) {
+			continue // no dropped node: an independent cell
+		}
+		row := make([]elim.Term, 1, len(e)+1)
+		row[0] = elim.Term{Col: int32(c), Coef: 1}
+		for _, x := range e {
+			row = append(row, elim.Term{Col: x.Col, Coef: -x.Coef})
+		}
 		rows = append(rows, row)
 	}
 	return rows

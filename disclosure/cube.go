@@ -18,11 +18,18 @@ import (
 // Families do not share relations: a count and a sum are different
 // unknowns. Readers' knowledge spans families.
 type family struct {
-	name      string // "count", "sum" or "measured:<indicator>", used in cell names
+	name      string // "count", "sum", "measured:<indicator>" or "unmeasured:<indicator>", used in cell names
 	measure   Kind   // Count or Sum
 	indicator string // population: records measured for this indicator; "" for all
 
-	dims   []int   // schema dimensions of the cube, ascending
+	// complementOf, for the family of the records not measured for an
+	// indicator, is the family of those measured: the non-response,
+	// decisions minus valid measurements, which a response table
+	// publishes implicitly. It is in no table; its cells follow the
+	// primary rules where the measured cell is shown.
+	complementOf *family
+
+	dims   []int   // schema dimensions of the cube, by name
 	size   []int   // nodes per cube dimension
 	stride []int   // index = Σ node·stride
 	n      int     // cells
@@ -33,6 +40,11 @@ type family struct {
 	value   []float64 // records (Count) or sum of values (Sum)
 	sole    []int64   // the one contributor (key), or noContributor or manyContributors
 
+	// decided, for the families of an indicator, is the sole
+	// contributor of the decisions with the same categories: it knows how
+	// many of its records were measured, also when none were.
+	decided []int64
+
 	// Sum families only.
 	distinct []int64     // number of contributors
 	top      [][]float64 // the largest contributions, one per contributor, largest first
@@ -42,6 +54,36 @@ const (
 	noContributor    = -1
 	manyContributors = -2
 )
+
+// knower returns the reader that knows cell c by itself, or -1: the
+// contributor that alone makes up the cell, or, for an empty cell, the one
+// that alone makes up the decisions it is part of, or else the reader who
+// knows that empty cells are empty.
+func (f *family) knower(c int) int32 {
+	switch {
+	case f.records[c] > 0 && f.sole[c] >= 0:
+		return reader(f.sole[c])
+	case f.records[c] > 0:
+		return -1
+	case f.decided != nil && f.decided[c] >= 0:
+		return reader(f.decided[c])
+	}
+	return zeroReader
+}
+
+// linkDecisions sets f.decided from the family of all records.
+func (f *family) linkDecisions(t *Tables, whole *family) {
+	f.decided = make([]int64, f.n)
+	nodes := make([]int32, len(t.dims))
+	coords := make([]int32, 0, len(f.dims))
+	for c := range f.n {
+		coords = f.coords(c, coords)
+		for j, d := range f.dims {
+			nodes[d] = coords[j]
+		}
+		f.decided[c] = whole.sole[whole.index(nodes)]
+	}
+}
 
 // coords returns the node per cube dimension of cell c.
 func (f *family) coords(c int, out []int32) []int32 {
@@ -110,7 +152,15 @@ func (t *Tables) families() []*family {
 				}
 			}
 		}
-		slices.Sort(f.dims)
+		// By name, so that the order in which dimensions are passed does
+		// not change the numbering of the cells.
+		slices.SortFunc(f.dims, func(a, b int) int { return strings.Compare(t.dims[a].name, t.dims[b].name) })
+	}
+	for _, f := range slices.Clone(fams) {
+		if f.indicator != "" {
+			fams = append(fams, &family{name: "unmeasured:" + f.indicator, measure: Count, indicator: f.indicator,
+				complementOf: f, dims: slices.Clone(f.dims)})
+		}
 	}
 	return fams
 }
@@ -174,22 +224,18 @@ func (f *family) build(t *Tables, cs *contributors, topK int) error {
 		named = make([][]contribution, f.n)
 		anon = make([]anonymous, f.n)
 	}
-	leaf := func(categories []string, schemaOrder bool) int {
+	leaf := func(categories []string) int {
 		c := 0
 		for j, d := range f.dims {
-			code := categories[d]
-			if !schemaOrder {
-				code = categories[j]
-			}
-			c += int(t.dims[d].leafOf[code]) * f.stride[j]
+			c += int(t.dims[d].leafOf[categories[d]]) * f.stride[j]
 		}
 		return c
 	}
 	for i, r := range t.records {
-		if f.indicator != "" && !slices.Contains(r.Measured, f.indicator) {
-			continue
+		if f.indicator != "" && slices.Contains(r.Measured, f.indicator) == (f.complementOf != nil) {
+			continue // not in the family's population
 		}
-		c := leaf(r.Categories, true)
+		c := leaf(r.Categories)
 		key := cs.anonymous(i)
 		if r.Contributor != "" {
 			key = int64(cs.key[r.Contributor])
@@ -208,7 +254,7 @@ func (f *family) build(t *Tables, cs *contributors, topK int) error {
 		}
 	}
 	for i, a := range t.aggs {
-		c := leaf(a.Categories, false)
+		c := leaf(a.Categories)
 		f.records[c] = int64(a.Count)
 		switch {
 		case a.Count == 0:

@@ -3,6 +3,7 @@ package disclosure
 import (
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // DefaultTotal is the label of a dimension's total when [Dimension.Total] is
@@ -40,15 +41,21 @@ type Category struct {
 	Parent string
 }
 
-// dim is a compiled Dimension. Node 0 is the total; nodes are numbered in
-// display order (pre-order: a group before its members), so a child has a
-// higher number than its parent.
+// dim is a compiled Dimension. Node 0 is the total. Nodes are numbered in
+// a canonical order that does not depend on the order in which categories
+// are declared: pre-order (a group before its members, so a child has a
+// higher number than its parent), with the members of a group in the order
+// of their codes. All computations use it, so that the protection of a
+// table does not change when its categories are declared in another order;
+// display lists the nodes in the declared order for output.
 type dim struct {
 	name     string
 	codes    []string // by node
 	parent   []int32  // by node; -1 for the total
 	children [][]int32
+	display  []int32          // nodes in display order
 	leafOf   map[string]int32 // leaf code → node
+	nodeOf   map[string]int32 // every code, the total's label included → node
 	leaves   int              // number of leaves
 }
 
@@ -90,7 +97,7 @@ func compileDimension(d Dimension, found func() []string) (*dim, error) {
 		}
 		index[c.Code] = i
 	}
-	kids := make(map[string][]int, len(cats)) // parent code → categories, in order
+	kids := make(map[string][]int, len(cats)) // parent code → categories, in declared order
 	for i, c := range cats {
 		if c.Parent != "" {
 			if _, ok := index[c.Parent]; !ok {
@@ -99,17 +106,20 @@ func compileDimension(d Dimension, found func() []string) (*dim, error) {
 		}
 		kids[c.Parent] = append(kids[c.Parent], i)
 	}
-	out := &dim{name: d.Name, leafOf: make(map[string]int32)}
+	out := &dim{name: d.Name, leafOf: make(map[string]int32), nodeOf: make(map[string]int32)}
 	var visit func(code string, parent int32)
 	visit = func(code string, parent int32) {
 		n := int32(len(out.codes))
 		out.codes = append(out.codes, code)
 		out.parent = append(out.parent, parent)
 		out.children = append(out.children, nil)
+		out.nodeOf[code] = n
 		if parent >= 0 {
 			out.children[parent] = append(out.children[parent], n)
 		}
-		for _, k := range kids[codeKey(code, n)] {
+		members := slices.Clone(kids[codeKey(code, n)])
+		slices.SortFunc(members, func(a, b int) int { return strings.Compare(cats[a].Code, cats[b].Code) })
+		for _, k := range members {
 			visit(cats[k].Code, n)
 		}
 	}
@@ -120,6 +130,15 @@ func compileDimension(d Dimension, found func() []string) (*dim, error) {
 	if len(out.codes) == 1 {
 		return nil, bad("", "the dimension has no categories: declare them, or tabulate records that have codes for it")
 	}
+	var show func(code string)
+	show = func(code string) {
+		n := out.nodeOf[code]
+		out.display = append(out.display, n)
+		for _, k := range kids[codeKey(code, n)] {
+			show(cats[k].Code)
+		}
+	}
+	show(total)
 	for n := range out.codes {
 		if out.isLeaf(int32(n)) && n > 0 {
 			out.leafOf[out.codes[n]] = int32(n)

@@ -2,6 +2,7 @@ package disclosure_test
 
 import (
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -10,6 +11,7 @@ import (
 
 	"github.com/zorgkit/zorgkit/disclosure"
 	"github.com/zorgkit/zorgkit/disclosure/audit"
+	"github.com/zorgkit/zorgkit/disclosure/disclosuretest"
 )
 
 // records returns n records with the given categories and contributor.
@@ -55,7 +57,9 @@ func assertAuditClean(t *testing.T, p *disclosure.Protected) {
 	require.NoError(t, err)
 	for _, f := range findings {
 		assert.False(t, f.Sensitive, "disclosure: %v", f)
-		if f.Attacker == "" {
+		if f.Attacker == "" && !strings.HasPrefix(f.Name, "unmeasured:") {
+			// The non-response is no cell of a table: a reader may
+			// compute it when it is not small.
 			assert.Zero(t, f.Value, "a withheld cell any reader computes: %v", f)
 		}
 	}
@@ -425,4 +429,126 @@ func TestAuditSystemMargins(t *testing.T) {
 		"sum[z=A]": 5,   // p% rule: 10% of the largest (50) is more than 2% of 100
 		"sum[z=B]": 0.2, // p% rule too: 10% of 2, more than 2% of 4
 	}, margins)
+}
+
+// The order in which categories and dimensions are declared changes the
+// display order of the rows and columns, never the pattern: ties between
+// candidates are broken by the categories' codes and the dimensions'
+// names.
+func TestProtectIndependentOfDeclarationOrder(t *testing.T) {
+	key := func(dims []string, cats []string) string {
+		parts := make([]string, len(dims))
+		for i := range dims {
+			parts[i] = dims[i] + "=" + cats[i]
+		}
+		slices.Sort(parts)
+		return strings.Join(parts, ";")
+	}
+	pattern := func(t *testing.T, tab *disclosuretest.Table, recs bool) map[string]disclosure.Status {
+		t.Helper()
+		var tabs *disclosure.Tables
+		var err error
+		if recs {
+			tabs, err = disclosure.Tabulate(tab.Dimensions, tab.Records(), tab.Spec)
+		} else {
+			tabs, err = disclosure.FromAggregates(tab.Dimensions, tab.Spec, tab.Cells)
+		}
+		require.NoError(t, err)
+		p, err := tabs.Protect(disclosure.Rules{})
+		require.NoError(t, err)
+		out := map[string]disclosure.Status{}
+		pt := p.Tables()[0]
+		for _, row := range pt.Rows() {
+			out[key(pt.Dimensions(), row.Categories)] = row.Cells[0].Status
+		}
+		return out
+	}
+	for _, tt := range []struct {
+		name      string
+		providers int
+		records   bool
+	}{
+		{"aggregates", 0, false},
+		{"records of 6 providers", 6, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tab := disclosuretest.New(3, tt.providers, [3][2]int{{3, 3}, {3, 3}, {2, 4}})
+			want := pattern(t, tab, tt.records)
+			r := rand.New(rand.NewPCG(5, 6))
+			for range 3 {
+				shuffled := *tab
+				perm := r.Perm(len(tab.Dimensions))
+				shuffled.Dimensions = make([]disclosure.Dimension, len(perm))
+				shuffled.Spec.Dimensions = make([]string, len(perm))
+				for i, d := range perm {
+					shuffled.Dimensions[i] = tab.Dimensions[d]
+					shuffled.Spec.Dimensions[i] = tab.Dimensions[d].Name
+				}
+				shuffled.Cells = slices.Clone(tab.Cells)
+				for c := range shuffled.Cells {
+					cats := make([]string, len(perm))
+					for i, d := range perm {
+						cats[i] = tab.Cells[c].Categories[d]
+					}
+					shuffled.Cells[c].Categories = cats
+				}
+				for d := range shuffled.Dimensions {
+					cats := slices.Clone(shuffled.Dimensions[d].Categories)
+					r.Shuffle(len(cats), func(i, j int) { cats[i], cats[j] = cats[j], cats[i] })
+					shuffled.Dimensions[d].Categories = cats
+				}
+				assert.Equal(t, want, pattern(t, &shuffled, tt.records))
+			}
+		})
+	}
+}
+
+// Decisions minus valid measurements is the non-response, which a response
+// table publishes implicitly: 8 decisions and 6 measurements would publish
+// a 2. It follows the frequency rule like a cell of the table.
+func TestNonResponseIsProtected(t *testing.T) {
+	measured := func(rs []disclosure.Record, n int) []disclosure.Record {
+		for i := range n {
+			rs[i].Measured = []string{"kwaliteit"}
+		}
+		return rs
+	}
+	var recs []disclosure.Record
+	recs = append(recs, measured(records(8, "", "Almere"), 6)...)
+	recs = append(recs, measured(records(30, "", "Lelystad"), 20)...)
+	recs = append(recs, measured(records(40, "", "Utrecht"), 25)...)
+	tabs, err := disclosure.Tabulate([]disclosure.Dimension{province}, recs,
+		disclosure.Spec{Name: "respons", Kind: disclosure.Response, Dimensions: []string{"gemeente"}, Indicators: []string{"kwaliteit"}})
+	require.NoError(t, err)
+	p, err := tabs.Protect(disclosure.Rules{})
+	require.NoError(t, err)
+	rows := map[string][]disclosure.Cell{}
+	for _, r := range p.Table("respons").Rows() {
+		rows[r.Categories[0]] = r.Cells
+	}
+	almere := rows["Almere"]
+	assert.True(t, almere[0].Withheld() || almere[1].Withheld(), "decisions and measurements of Almere give its non-response of 2: %v", almere)
+	assert.True(t, almere[2].Withheld(), "and so does the rate")
+	for _, g := range []string{"Flevoland", "Lelystad"} {
+		assert.False(t, rows[g][0].Withheld() && rows[g][1].Withheld() && rows["Totaal"][0].Withheld(), "%s", g)
+	}
+	assertAuditClean(t, p)
+
+	// The audit system states the non-response, so the audit finds it in a
+	// naive pattern.
+	sys, _ := p.AuditSystem()
+	i := slices.IndexFunc(sys.Cells, func(c audit.Cell) bool { return c.Name == "unmeasured:kwaliteit[gemeente=Almere]" })
+	require.GreaterOrEqual(t, i, 0)
+	assert.True(t, sys.Cells[i].Sensitive)
+	assert.Equal(t, 2.0, sys.Cells[i].Value)
+	for c := range sys.Cells {
+		if !sys.Cells[c].Sensitive && !strings.HasPrefix(sys.Cells[c].Name, "unmeasured:") {
+			sys.Cells[c].Published = true
+		}
+	}
+	findings, err := audit.Exact(&sys)
+	require.NoError(t, err)
+	assert.True(t, slices.ContainsFunc(findings, func(f audit.Finding) bool {
+		return f.Sensitive && f.Name == "unmeasured:kwaliteit[gemeente=Almere]" && f.Value == 2
+	}), "%v", findings)
 }

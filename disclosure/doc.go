@@ -58,7 +58,9 @@
 // inner cells first), and a candidate is withheld when publishing it would
 // make a primary cell a linear function of the published cells. The
 // arithmetic is exact (integers) and the result deterministic: the same
-// records give the same pattern, whatever their order.
+// records give the same pattern, whatever their order, and whatever the
+// order in which categories and dimensions are declared (that order is
+// only the order of display: ties are broken by codes and names).
 //
 // The elimination itself is reworked (see internal/elim): it keeps the
 // tables' additive relations in reduced form over the unpublished cells,
@@ -116,7 +118,13 @@
 // A rate is published only when its numerator and denominator are: a
 // withheld part withholds the rate (reason [Derived]), and since a rate
 // with its published denominator would publish the numerator, the two
-// decide together.
+// decide together. Decisions and valid measurements also publish their
+// difference, the non-response: 8 decisions and 6 measurements tell that 2
+// clients were not measured. The non-response is therefore a cell of the
+// table for the primary rules (never shown itself), and the protection
+// keeps a small one from being computed, like any primary cell; the count
+// of all records and the measured and unmeasured records of every
+// indicator are protected as one system.
 //
 // # Auditing
 //

@@ -27,9 +27,20 @@ var (
 	// near a primary cell whose range is too narrow is left to withhold.
 	ErrIntervals = errors.New("disclosure: interval protection cannot be met: lower Rules.Margin")
 
-	// ErrNoContributor means an owner view was asked for without a
-	// contributor, or for tables built from aggregates.
-	ErrNoContributor = errors.New("disclosure: owner view needs a contributor and records")
+	// ErrNoContributor means an owner view was asked for without naming
+	// a contributor.
+	ErrNoContributor = errors.New("disclosure: owner view needs a contributor")
+
+	// ErrUnknownContributor means an owner view was asked for a
+	// contributor of none of the records (or aggregates): a typing error,
+	// or a provider that has not delivered data yet. The view would be
+	// all zeros, which reads as data.
+	ErrUnknownContributor = errors.New("disclosure: no records of this contributor")
+
+	// ErrEmpty means there is nothing to tabulate: no records, or no
+	// aggregates. A table of zeros is made from aggregates whose Count is
+	// zero.
+	ErrEmpty = errors.New("disclosure: no records to tabulate")
 )
 
 // DimensionError describes what is wrong with a [Dimension].

@@ -41,6 +41,13 @@ func TestTabulateErrors(t *testing.T) {
 		{"wrong number of categories", []disclosure.Dimension{province}, []disclosure.Record{{Categories: []string{"Almere", "wmo"}}}, []disclosure.Spec{spec}, disclosure.ErrRecord, "2 categories for 1"},
 		{"negative value in a sum", []disclosure.Dimension{province}, []disclosure.Record{{Categories: []string{"Almere"}, Value: -1}},
 			[]disclosure.Spec{{Name: "t", Kind: disclosure.Sum, Dimensions: []string{"gemeente"}}}, disclosure.ErrRecord, "negative"},
+		{"no records", []disclosure.Dimension{province}, nil, []disclosure.Spec{spec}, disclosure.ErrEmpty, "no records"},
+		{"a measurement of an indicator no table declares", []disclosure.Dimension{province}, []disclosure.Record{{Categories: []string{"Almere"}, Measured: []string{"kwaliteit"}}},
+			[]disclosure.Spec{spec}, disclosure.ErrRecord, `indicator "kwaliteit" is not an indicator of any response table`},
+		{"a misspelt indicator", []disclosure.Dimension{province}, []disclosure.Record{{Categories: []string{"Almere"}, Measured: []string{"kwalitiet"}}},
+			[]disclosure.Spec{{Name: "r", Kind: disclosure.Response, Dimensions: []string{"gemeente"}, Indicators: []string{"kwaliteit"}}}, disclosure.ErrRecord, `"kwalitiet"`},
+		{"an indicator measured twice", []disclosure.Dimension{province}, []disclosure.Record{{Categories: []string{"Almere"}, Measured: []string{"kwaliteit", "kwaliteit"}}},
+			[]disclosure.Spec{{Name: "r", Kind: disclosure.Response, Dimensions: []string{"gemeente"}, Indicators: []string{"kwaliteit"}}}, disclosure.ErrRecord, "twice"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.reason, func(t *testing.T) {
@@ -63,6 +70,7 @@ func TestFromAggregatesErrors(t *testing.T) {
 		err    error
 	}{
 		{"response tables need records", disclosure.Spec{Name: "t", Kind: disclosure.Response, Dimensions: []string{"gemeente"}, Indicators: []string{"k"}}, nil, disclosure.ErrSpec},
+		{"no cells", spec, nil, disclosure.ErrEmpty},
 		{"same cell twice", spec, []disclosure.Aggregate{{Categories: []string{"Almere"}, Count: 1}, {Categories: []string{"Almere"}, Count: 2}}, disclosure.ErrRecord},
 		{"negative count", spec, []disclosure.Aggregate{{Categories: []string{"Almere"}, Count: -1}}, disclosure.ErrRecord},
 		{"value without contributors", spec, []disclosure.Aggregate{{Categories: []string{"Almere"}, Value: 3}}, disclosure.ErrRecord},
@@ -113,7 +121,7 @@ func TestFromAggregatesMatchesRecords(t *testing.T) {
 	p2 := renderFixture(t)
 	assert.Equal(t, p2.Table("toewijzingen").Rows(), p1.Table("toewijzingen").Rows())
 	_, err = fromAggs.OwnerView("zorg-a")
-	assert.ErrorIs(t, err, disclosure.ErrNoContributor)
+	assert.ErrorIs(t, err, disclosure.ErrUnknownContributor, "no aggregate names a contributor")
 }
 
 func TestTooLarge(t *testing.T) {
@@ -134,4 +142,61 @@ func TestTooLarge(t *testing.T) {
 	_, err = tabs.Protect(disclosure.Rules{})
 	assert.ErrorIs(t, err, disclosure.ErrTooLarge)
 	assert.Contains(t, err.Error(), "d0 × d1 × d2 × d3")
+}
+
+func TestOwnerView(t *testing.T) {
+	var recs []disclosure.Record
+	recs = append(recs, records(3, "zorg-a", "Almere", "wmo")...)
+	recs = append(recs, records(7, "zorg-b", "Almere", "wmo")...)
+	recs = append(recs, records(2, "zorg-b", "Utrecht", "jeugdhulp")...)
+	spec := disclosure.Spec{Name: "t", Dimensions: []string{"gemeente", "zorgvorm"}}
+	fromRecords, err := disclosure.Tabulate([]disclosure.Dimension{province, careType}, recs, spec)
+	require.NoError(t, err)
+	fromAggregates, err := disclosure.FromAggregates([]disclosure.Dimension{province, careType}, spec, []disclosure.Aggregate{
+		{Categories: []string{"Almere", "wmo"}, Count: 3, Contributor: "zorg-a"},
+		{Categories: []string{"Almere", "jeugdhulp"}, Count: 9},
+		{Categories: []string{"Utrecht", "jeugdhulp"}, Count: 2, Contributor: "zorg-b"},
+	})
+	require.NoError(t, err)
+
+	for _, tt := range []struct {
+		reason string
+		tables *disclosure.Tables
+	}{
+		{"records", fromRecords},
+		{"aggregates with a contributor", fromAggregates},
+	} {
+		t.Run(tt.reason, func(t *testing.T) {
+			v, err := tt.tables.OwnerView("zorg-a")
+			require.NoError(t, err)
+			assert.Equal(t, "zorg-a", v.Contributor())
+			got := cells(t, v.Table("t"))
+			assert.Equal(t, disclosure.Cell{Value: 3}, got["Almere/wmo"], "its own cell")
+			assert.Equal(t, disclosure.Cell{Value: 3}, got["Totaal/Totaal"], "only its own records")
+			assert.Equal(t, disclosure.Cell{Value: 0}, got["Utrecht/jeugdhulp"], "nothing of the others")
+
+			_, err = tt.tables.OwnerView("Z-typo")
+			require.ErrorIs(t, err, disclosure.ErrUnknownContributor, "a name without records is an error, not a view of zeros")
+			assert.Contains(t, err.Error(), `"Z-typo"`)
+			_, err = tt.tables.OwnerView("")
+			assert.ErrorIs(t, err, disclosure.ErrNoContributor)
+		})
+	}
+}
+
+// A table of zeros is data, given explicitly: aggregates with Count 0.
+func TestZeroTable(t *testing.T) {
+	tabs, err := disclosure.FromAggregates([]disclosure.Dimension{province}, disclosure.Spec{Name: "t", Dimensions: []string{"gemeente"}},
+		[]disclosure.Aggregate{{Categories: []string{"Almere"}}})
+	require.NoError(t, err)
+	p, err := tabs.Protect(disclosure.Rules{})
+	require.NoError(t, err)
+	for _, r := range p.Table("t").Rows() {
+		assert.Equal(t, disclosure.Cell{Value: 0}, r.Cells[0], "empty cells are published by default: %v", r.Categories)
+	}
+	p, err = tabs.Protect(disclosure.Rules{ZerosSensitive: true})
+	require.NoError(t, err)
+	for _, r := range p.Table("t").Rows() {
+		assert.Equal(t, disclosure.Empty, r.Cells[0].Reason, "with sensitive zeros every cell is withheld: %v", r.Categories)
+	}
 }

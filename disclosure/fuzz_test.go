@@ -59,6 +59,7 @@ func FuzzProtect(f *testing.F) {
 			RowMode:        flags&2 != 0,
 			MinFrequency:   1 + int(next()%5),
 		}
+		response := flags>>2%4 == 2
 		var recs []disclosure.Record
 		for range 5 + int(next()%60) {
 			b := next()
@@ -69,7 +70,7 @@ func FuzzProtect(f *testing.F) {
 			for d := range dims {
 				rec.Categories = append(rec.Categories, leaves[d][int(next())%len(leaves[d])])
 			}
-			if b&1 != 0 {
+			if b&1 != 0 && response {
 				rec.Measured = []string{"k"}
 			}
 			recs = append(recs, rec)

@@ -130,6 +130,11 @@ func randomScenario(r *rand.Rand, i int) scenario {
 		s.rules.MinFrequency = 3
 	}
 	s.rules.ZerosSensitive = r.IntN(4) == 0
+	if !slices.ContainsFunc(s.specs, func(sp disclosure.Spec) bool { return sp.Kind == disclosure.Response }) {
+		for i := range s.records {
+			s.records[i].Measured = nil // no table declares the indicator
+		}
+	}
 	return s
 }
 

@@ -84,6 +84,11 @@ func (t *Tables) Protect(r Rules) (*Protected, error) {
 			return nil, err
 		}
 	}
+	for _, f := range fams {
+		if f.indicator != "" {
+			f.linkDecisions(t, fams[slices.IndexFunc(fams, func(f *family) bool { return f.name == "count" })])
+		}
+	}
 	masks := t.primaries(r, fams)
 	extra := make([][]bool, len(fams)) // withheld for the interval protection
 	for i, f := range fams {
@@ -104,20 +109,26 @@ func (t *Tables) Protect(r Rules) (*Protected, error) {
 // suppress chooses the secondary suppressions of every family, given the
 // primary cells and the cells withheld in addition.
 func (t *Tables) suppress(r Rules, cs *contributors, fams []*family, masks [][]primaryMask, extra [][]bool) (*Protected, error) {
-	p := &Protected{t: t, cs: cs}
+	p := &Protected{t: t, cs: cs, fams: make([]*protectedFamily, len(fams))}
 	anonymous := max(len(t.records), len(t.aggs))
 	nonneg := make([]bool, 1+len(cs.names)+anonymous) // per reader
 	nonneg[zeroReader] = true
-	for i, f := range fams {
-		pf, err := f.protect(t, r, masks[i], extra[i], nonneg)
+	for _, g := range groups(fams) {
+		pfs, err := protectGroup(t, r, g, fams, masks, extra, nonneg)
 		if err != nil {
 			return nil, err
 		}
-		p.fams = append(p.fams, pf)
-		for c := range f.n {
+		for k, i := range g {
+			p.fams[i] = pfs[k]
+		}
+	}
+	for _, pf := range p.fams {
+		for c := range pf.n {
 			switch {
-			case !f.inTable[c]:
-				p.stats.Hidden++
+			case !pf.inTable[c]:
+				if pf.complementOf == nil {
+					p.stats.Hidden++
+				}
 				continue
 			case pf.status[c] == PrimarySuppressed:
 				p.stats.Primary++
@@ -133,6 +144,26 @@ func (t *Tables) suppress(r Rules, cs *contributors, fams []*family, masks [][]p
 	return p, nil
 }
 
+// groups returns the families that must be protected as one system, as
+// indices into fams: the records' count with the measured and unmeasured
+// records of every indicator (decisions = measured + not measured), and
+// every other family alone.
+func groups(fams []*family) [][]int {
+	var out [][]int
+	var counts []int
+	for i, f := range fams {
+		if f.measure == Count {
+			counts = append(counts, i)
+		} else {
+			out = append(out, []int{i})
+		}
+	}
+	if len(counts) > 0 {
+		out = append(out, counts)
+	}
+	return out
+}
+
 // reader returns the reader of a contributor key.
 func reader(key int64) int32 { return int32(key + 1) }
 
@@ -141,8 +172,15 @@ func (t *Tables) primaries(r Rules, fams []*family) [][]primaryMask {
 	masks := make([][]primaryMask, len(fams))
 	for i, f := range fams {
 		masks[i] = make([]primaryMask, f.n)
+		shown := f.inTable
+		if f.complementOf != nil {
+			// The non-response is published with the decisions and the
+			// measurements: the rules apply to it as to a cell of the
+			// table.
+			shown = f.complementOf.inTable
+		}
 		for c := range f.n {
-			if f.inTable[c] {
+			if shown[c] {
 				masks[i][c] = r.cellRules(f, c)
 			}
 		}
@@ -150,6 +188,18 @@ func (t *Tables) primaries(r Rules, fams []*family) [][]primaryMask {
 	if !r.RowMode {
 		return masks
 	}
+	defer func() {
+		// The non-response of a withheld row is withheld with it.
+		for i, f := range fams {
+			if f.complementOf == nil {
+				continue
+			}
+			m := masks[slices.Index(fams, f.complementOf)]
+			for c := range f.n {
+				masks[i][c] |= m[c] & (1 << RowRule)
+			}
+		}
+	}()
 	var all *family // the records of every family's rows
 	for _, f := range fams {
 		if f.measure == Count && f.indicator == "" {
@@ -197,8 +247,8 @@ func (t *Tables) eachCell(s *spec, nodes []int32, fn func()) {
 			return
 		}
 		d := s.dims[k]
-		for x := range t.dims[d].codes {
-			nodes[d] = int32(x)
+		for _, x := range t.dims[d].display {
+			nodes[d] = x
 			rec(k + 1)
 		}
 		nodes[d] = 0
@@ -206,92 +256,103 @@ func (t *Tables) eachCell(s *spec, nodes []int32, fn func()) {
 	rec(0)
 }
 
-// protect chooses the secondary suppressions of a family.
-func (f *family) protect(t *Tables, r Rules, mask []primaryMask, extra []bool, nonneg []bool) (*protectedFamily, error) {
-	pf := &protectedFamily{
-		family:    f,
-		status:    make([]Status, f.n),
-		reason:    make([]Reason, f.n),
-		known:     make([]int32, f.n),
-		sensitive: make([]bool, f.n),
-		margin:    make([]float64, f.n),
+// protectGroup chooses the secondary suppressions of a group of families
+// (see groups), given by their indices in fams, as one system.
+func protectGroup(t *Tables, r Rules, g []int, fams []*family, masks [][]primaryMask, extra [][]bool, nonneg []bool) ([]*protectedFamily, error) {
+	// The group's cells are numbered family after family.
+	offset := make([]int, len(g))
+	n := 0
+	for k, i := range g {
+		offset[k] = n
+		n += fams[i].n
 	}
 	p := &elim.Problem{
-		NumCols:   f.n,
-		Protected: make([]bool, f.n),
-		Owner:     make([]int32, f.n),
+		NumCols:   n,
+		Protected: make([]bool, n),
+		Owner:     make([]int32, n),
 		Nonneg:    nonneg,
 	}
-	for c := range f.n {
-		p.Owner[c] = -1
-		pf.known[c] = -1
-		if f.isLeaf(t, c) {
+	known := make([]int32, n) // who knows a base cell
+	var values []float64      // per column, for the order of candidates
+	var leaves []int
+	pfs := make([]*protectedFamily, len(g))
+	for k, i := range g {
+		f, mask, o := fams[i], masks[i], offset[k]
+		pf := &protectedFamily{
+			family:    f,
+			status:    make([]Status, f.n),
+			reason:    make([]Reason, f.n),
+			known:     make([]int32, f.n),
+			sensitive: make([]bool, f.n),
+			margin:    make([]float64, f.n),
+		}
+		pfs[k] = pf
+		values = append(values, f.value...)
+		leaves = append(leaves, f.leavesBelow(t)...)
+		for c := range f.n {
+			p.Owner[o+c] = -1
+			pf.known[c] = -1
+			if f.isLeaf(t, c) {
+				pf.known[c] = f.knower(c)
+			}
+			known[o+c] = pf.known[c]
+		}
+		for c := range f.n {
 			switch {
+			case mask[c] != 0 && f.records[c] == 0 && !r.ZerosSensitive:
+				// An empty cell of a row withheld in row mode: withheld
+				// with its row, but empty cells are safe, so it needs no
+				// protection, and it protects nothing: the engine takes
+				// it as known.
+				pf.status[c] = PrimarySuppressed
+				pf.reason[c] = mask[c].first()
+				p.Forced = append(p.Forced, int32(o+c))
+			case mask[c] != 0:
+				p.Protected[o+c] = true
+				pf.sensitive[c] = true
+				pf.margin[c] = r.margin(f, c, mask[c])
+				pf.status[c] = PrimarySuppressed
+				pf.reason[c] = mask[c].first()
+				p.Owner[o+c] = f.knower(c)
+			case !f.inTable[c]:
+				pf.status[c] = SecondarySuppressed // hidden: never published
+			case extra[i][c]:
+				// Withheld for the interval protection: protected like a
+				// primary cell (a cell the published ones determine would
+				// widen no range), but not sensitive itself.
+				p.Protected[o+c] = true
+				pf.status[c] = SecondarySuppressed
+				pf.reason[c] = Complementary
+				if f.sole[c] >= 0 {
+					p.Owner[o+c] = reader(f.sole[c])
+				}
 			case f.records[c] == 0:
-				pf.known[c] = zeroReader
-			case f.sole[c] >= 0:
-				pf.known[c] = reader(f.sole[c])
+				p.Forced = append(p.Forced, int32(o+c))
+			default:
+				p.Candidates = append(p.Candidates, int32(o+c))
 			}
 		}
 	}
-	p.Insiders, p.Knower = insiders(pf.known)
+	p.Insiders, p.Knower = insiders(known)
 	if !r.ZerosSensitive {
 		// Empty cells are safe: treat every empty base cell, shown or
 		// hidden, as known to all, so that no protection rests on one.
-		for c := range f.n {
-			if f.records[c] == 0 && f.isLeaf(t, c) {
-				p.Knower[c] = -1
-				if !f.inTable[c] {
-					p.Forced = append(p.Forced, int32(c))
+		for k, i := range g {
+			f, o := fams[i], offset[k]
+			for c := range f.n {
+				if f.records[c] == 0 && f.isLeaf(t, c) {
+					p.Knower[o+c] = -1
+					if !f.inTable[c] && pfs[k].status[c] != PrimarySuppressed {
+						p.Forced = append(p.Forced, int32(o+c))
+					}
 				}
 			}
 		}
 	}
-	for c := range f.n {
-		switch {
-		case mask[c] != 0 && f.records[c] == 0 && !r.ZerosSensitive:
-			// An empty cell of a row withheld in row mode: withheld with
-			// its row, but empty cells are safe, so it needs no
-			// protection, and it protects nothing: the engine takes it
-			// as known.
-			pf.status[c] = PrimarySuppressed
-			pf.reason[c] = mask[c].first()
-			p.Forced = append(p.Forced, int32(c))
-		case mask[c] != 0:
-			p.Protected[c] = true
-			pf.sensitive[c] = true
-			pf.margin[c] = r.margin(f, c, mask[c])
-			pf.status[c] = PrimarySuppressed
-			pf.reason[c] = mask[c].first()
-			switch {
-			case f.records[c] == 0:
-				p.Owner[c] = zeroReader
-			case f.sole[c] >= 0:
-				p.Owner[c] = reader(f.sole[c])
-			}
-		case !f.inTable[c]:
-			pf.status[c] = SecondarySuppressed // hidden: never published
-		case extra[c]:
-			// Withheld for the interval protection: protected like a
-			// primary cell (a cell the published ones determine would
-			// widen no range), but not sensitive itself.
-			p.Protected[c] = true
-			pf.status[c] = SecondarySuppressed
-			pf.reason[c] = Complementary
-			if f.sole[c] >= 0 {
-				p.Owner[c] = reader(f.sole[c])
-			}
-		case f.records[c] == 0:
-			p.Forced = append(p.Forced, int32(c))
-		default:
-			p.Candidates = append(p.Candidates, int32(c))
-		}
-	}
 	// Publish large cells first, so that small ones are withheld; among
 	// equal values, cells that cover more base cells first.
-	leaves := f.leavesBelow(t)
 	slices.SortFunc(p.Candidates, func(a, b int32) int {
-		if c := cmp.Compare(f.value[b], f.value[a]); c != 0 {
+		if c := cmp.Compare(values[b], values[a]); c != 0 {
 			return c
 		}
 		if c := cmp.Compare(leaves[b], leaves[a]); c != 0 {
@@ -299,37 +360,107 @@ func (f *family) protect(t *Tables, r Rules, mask []primaryMask, extra []bool, n
 		}
 		return cmp.Compare(a, b)
 	})
-	p.Basis = f.basis(t, p.Knower)
+	p.Basis = groupBasis(t, g, fams, offset, p.Knower)
 	for i, in := range p.Insiders {
-		known := make([]int32, f.n)
-		for c := range known {
-			known[c] = -1
+		kn := make([]int32, n)
+		for c := range kn {
+			kn[c] = -1
 		}
 		for _, c := range in.Knows {
-			known[c] = in.Reader
+			kn[c] = in.Reader
 		}
-		p.Insiders[i].Basis = f.basis(t, known)
+		p.Insiders[i].Basis = groupBasis(t, g, fams, offset, kn)
 	}
 	res, err := elim.Solve(p)
 	if err != nil {
 		return nil, fmt.Errorf("disclosure: table too complex for exact 64-bit arithmetic: %w", err)
-	}
-	for _, c := range res.Secondary {
-		pf.status[c] = SecondarySuppressed
-		pf.reason[c] = Complementary
 	}
 	if len(res.Exposed) > 0 {
 		// Only empty cells are published unconditionally, and they add up
 		// to zero; a primary cell they determine would be empty and safe.
 		return nil, fmt.Errorf("disclosure: internal error: %d primary cells disclosed by empty cells", len(res.Exposed))
 	}
-	pf.work = res.Work
-	pf.determinedBy = res.DeterminedBy
-	pf.insiderKnows = make(map[int32][]int32, len(p.Insiders))
-	for i, in := range p.Insiders {
-		pf.insiderKnows[in.Reader] = res.InsiderKnows[i]
+	// Back to the families.
+	which := func(col int32) (int, int) {
+		k, _ := slices.BinarySearch(offset, int(col)+1)
+		return k - 1, int(col) - offset[k-1]
 	}
-	return pf, nil
+	for _, col := range res.Secondary {
+		k, c := which(col)
+		pfs[k].status[c] = SecondarySuppressed
+		pfs[k].reason[c] = Complementary
+	}
+	for k, pf := range pfs {
+		pf.determinedBy = res.DeterminedBy[offset[k] : offset[k]+pf.n]
+		pf.insiderKnows = make(map[int32][]int32, len(p.Insiders))
+	}
+	pfs[0].work = res.Work
+	for i, in := range p.Insiders {
+		for _, col := range res.InsiderKnows[i] {
+			k, c := which(col)
+			pfs[k].insiderKnows[in.Reader] = append(pfs[k].insiderKnows[in.Reader], int32(c))
+		}
+	}
+	return pfs, nil
+}
+
+// groupBasis returns the additive relations of a group of families in
+// reduced form, for readers who know the cells in known: each family's
+// cube (see family.basis), and for each family of the non-response, its
+// cells as decisions minus measured, with both written in independent
+// cells.
+func groupBasis(t *Tables, g []int, fams []*family, offset []int, known []int32) [][]elim.Term {
+	var rows [][]elim.Term
+	expand := make(map[*family]func(int) []elim.Term, len(g))
+	at := make(map[*family]int, len(g))
+	for k, i := range g {
+		f, o := fams[i], offset[k]
+		at[f] = o
+		if f.complementOf != nil {
+			continue // its cube's relations follow from the others'
+		}
+		expand[f] = f.expansion(t, known[o:o+f.n])
+		for _, row := range f.basis(t, known[o:o+f.n]) {
+			for j := range row {
+				row[j].Col += int32(o)
+			}
+			rows = append(rows, row)
+		}
+	}
+	var whole *family // the decisions
+	for _, i := range g {
+		if fams[i].indicator == "" {
+			whole = fams[i]
+		}
+	}
+	nodes := make([]int32, len(t.dims))
+	coords := make([]int32, 0, len(t.dims))
+	for _, i := range g {
+		u := fams[i]
+		m := u.complementOf
+		if m == nil {
+			continue
+		}
+		for c := range u.n {
+			// u[c] = whole[c'] − m[c], c' the same categories.
+			coords = u.coords(c, coords)
+			for j, d := range u.dims {
+				nodes[d] = coords[j]
+			}
+			row := []elim.Term{{Col: int32(at[u] + c), Coef: 1}}
+			for _, x := range expand[whole](whole.index(nodes)) {
+				row = append(row, elim.Term{Col: int32(at[whole]) + x.Col, Coef: -x.Coef})
+			}
+			for _, x := range expand[m](c) {
+				row = append(row, elim.Term{Col: int32(at[m]) + x.Col, Coef: x.Coef})
+			}
+			rows = append(rows, row)
+			for _, d := range u.dims {
+				nodes[d] = 0
+			}
+		}
+	}
+	return rows
 }
 
 // maxInsiders bounds the number of readers checked in views of their own.
@@ -457,9 +588,14 @@ func (t *Tables) render(s *spec, fams []*protectedFamily) table {
 
 // OwnerView returns the tables of one contributor's own records,
 // unprotected: a care provider always sees all of its own data. The other
-// contributors' records are left out entirely.
+// contributors' records are left out entirely. For tables built from
+// aggregates, the contributor's own data are the aggregates whose
+// Contributor it is.
+//
+// A contributor of none of the records gives [ErrUnknownContributor]
+// (never a view of zeros), an empty contributor [ErrNoContributor].
 func (t *Tables) OwnerView(contributor string) (*OwnerView, error) {
-	if contributor == "" || t.aggs != nil {
+	if contributor == "" {
 		return nil, ErrNoContributor
 	}
 	own := &Tables{dims: t.dims, byName: t.byName, specs: t.specs}
@@ -467,6 +603,14 @@ func (t *Tables) OwnerView(contributor string) (*OwnerView, error) {
 		if r.Contributor == contributor {
 			own.records = append(own.records, r)
 		}
+	}
+	for _, a := range t.aggs {
+		if a.Contributor == contributor {
+			own.aggs = append(own.aggs, a)
+		}
+	}
+	if own.records == nil && own.aggs == nil {
+		return nil, fmt.Errorf("%w %q: check the name, or wait for its data", ErrUnknownContributor, contributor)
 	}
 	cs := own.contributors()
 	var fams []*protectedFamily

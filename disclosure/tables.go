@@ -108,7 +108,10 @@ type spec struct {
 //
 // Tabulate checks the input; it does not alter or keep a reference to
 // records beyond the returned Tables, which keeps a copy of the slice (not
-// of the records' own slices, which must not change afterwards).
+// of the records' own slices, which must not change afterwards). Without
+// records it returns [ErrEmpty]; an indicator in Record.Measured that no
+// Response table declares is an error, not a measurement silently left
+// out.
 func Tabulate(dims []Dimension, records []Record, specs ...Spec) (*Tables, error) {
 	for i, r := range records {
 		if len(r.Categories) != len(dims) {
@@ -138,8 +141,25 @@ func Tabulate(dims []Dimension, records []Record, specs ...Spec) (*Tables, error
 	if err := t.compileSpecs(specs); err != nil {
 		return nil, err
 	}
+	if len(records) == 0 {
+		return nil, ErrEmpty
+	}
 	sums := slices.ContainsFunc(t.specs, func(s *spec) bool { return s.kind == Sum })
+	indicators := map[string]bool{}
+	for _, s := range t.specs {
+		for _, ind := range s.indicators {
+			indicators[ind] = true
+		}
+	}
 	for i, r := range records {
+		for j, ind := range r.Measured {
+			switch {
+			case !indicators[ind]:
+				return nil, &RecordError{Index: i, Problem: fmt.Sprintf("indicator %q is not an indicator of any response table: declare it in Spec.Indicators, or leave it out of Record.Measured", ind)}
+			case slices.Contains(r.Measured[:j], ind):
+				return nil, &RecordError{Index: i, Problem: fmt.Sprintf("indicator %q is measured twice", ind)}
+			}
+		}
 		for d, code := range r.Categories {
 			if _, ok := t.dims[d].leafOf[code]; !ok {
 				return nil, &RecordError{Index: i, Problem: unknownCode(t.dims[d], code)}
@@ -150,9 +170,6 @@ func Tabulate(dims []Dimension, records []Record, specs ...Spec) (*Tables, error
 		}
 	}
 	t.records = slices.Clone(records)
-	if t.records == nil {
-		t.records = []Record{}
-	}
 	return t, nil
 }
 
@@ -265,7 +282,8 @@ type aggregate struct {
 // FromAggregates builds a table from its inner cells, already aggregated:
 // one Aggregate per combination of leaf categories (combinations that are
 // not given are empty). The groups and totals are computed from them. Only
-// Count and Sum tables can be built this way.
+// Count and Sum tables can be built this way. Without cells it returns
+// [ErrEmpty]: a table of zeros is given as cells whose Count is zero.
 func FromAggregates(dims []Dimension, s Spec, cells []Aggregate) (*Tables, error) {
 	for i, c := range cells {
 		if len(c.Categories) != len(dims) {
@@ -301,6 +319,9 @@ func FromAggregates(dims []Dimension, s Spec, cells []Aggregate) (*Tables, error
 	}
 	if len(cs.dims) != len(t.dims) || !slices.IsSorted(cs.dims) {
 		return nil, &SpecError{Table: s.Name, Problem: "an aggregated table must have all the dimensions, in the order given"}
+	}
+	if len(cells) == 0 {
+		return nil, ErrEmpty
 	}
 	seen := make(map[string]int, len(cells))
 	for i, c := range cells {

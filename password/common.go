@@ -104,6 +104,8 @@ func NotCommon(context ...string) Rule {
 	return r
 }
 
+func (notCommonRule) validate() error { return nil }
+
 func (r notCommonRule) check(c *candidate, dst []Violation) []Violation {
 	if c.length == 0 {
 		return dst

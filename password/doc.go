@@ -1,27 +1,35 @@
-// Package password decides whether a password, a login attempt and an account
-// are acceptable, as Dutch care portals need: password policies (with exact
-// presets of CIZ's Portero and the municipality of Almere's Gemeenteportaal,
-// and one after NIST SP 800-63B-4), argon2id hashing, password history,
-// expiry and inactivity, reset links, temporary passwords, login
-// verification codes, TOTP, throttling of failed logins, and the rules for an
-// account's e-mail address.
+// Package password decides whether a password is acceptable and keeps it
+// safe, as Dutch care portals need: password policies (with exact presets of
+// CIZ's Portero and the municipality of Almere's Gemeenteportaal, and one
+// after NIST SP 800-63B-4), password history, expiry and inactivity, and
+// argon2id hashing.
+//
+// Its subpackages do the rest of a login: package otp the second factor
+// (one-time passwords by e-mail or SMS, and TOTP), package throttle the
+// limits on failed attempts, package reset "forgot password" links and
+// temporary passwords, and package email the rules for an account's e-mail
+// address.
 //
 // # Policies
 //
-// A [Policy] holds length limits and composable [Rule] values ([Require],
-// [RequireAtLeast], [NoNameParts], [NotCommon]). [Policy.Check] returns every
+// A [Config] holds length limits and composable [Rule] values ([Require],
+// [RequireAtLeast], [NoNameParts], [NotCommon]); [NewPolicy] checks it once,
+// where it is built, and returns the [Policy]. [Policy.Check] returns every
 // [Violation] at once, in a [*PolicyError]; each has a stable [Code], its
 // parameters, and a message in Dutch (the default) or English that says what
 // to do:
 //
-//	err := password.Portero().Check(pw, password.User{Name: "Jan de Vries"})
+//	policy, err := password.NewPolicy(password.Portero()) // at start-up
+//	…
+//	err = policy.Check(pw, password.User{Name: "Jan de Vries"})
 //	var perr *password.PolicyError
 //	if errors.As(err, &perr) {
 //		for _, msg := range perr.Messages(language.Dutch) { … }
 //	}
 //
-// [ErrorMessage] gives the same for the other errors a user sees: a wrong or
-// expired code, a wait after failed logins, an invalid reset link.
+// [ErrorMessage] gives the same for every other error a user sees, of this
+// package and its subpackages: a wrong or expired one-time password, a wait
+// after failed logins, an invalid reset link.
 //
 // Lengths count Unicode code points of the NFKC form ([Normalize]), which is
 // also the form that is hashed, so that a password typed on another keyboard
@@ -30,9 +38,10 @@
 // cost of checking and hashing.
 //
 // [Portero], [Almere] and [NIST] return presets; each call returns a new
-// Policy, which the caller may adjust. [Policy.CheckNew] adds the history rule ("not
-// one of the last 12") and [Policy.Status] computes expiry, the warning
-// before it, forced changes and inactivity from an account's timestamps.
+// Config, which the caller may adjust before building the Policy.
+// [Policy.CheckNew] adds the history rule ("not one of the last 12") and
+// [Policy.Status] computes expiry, the warning before it, forced changes and
+// inactivity from an account's timestamps.
 //
 // # Where the portals' rules and current standards disagree
 //
@@ -64,19 +73,22 @@
 //     as a restricted authenticator, to be offered only with an alternative
 //     and after informing users of the risks, and does not accept e-mail as
 //     an out-of-band channel at all, since e-mail proves no possession of a
-//     device; ASVS 5.0 likewise ranks them below authenticator apps. [LoginCodes] implements the portal's flow;
-//     [TOTP] (RFC 6238, an authenticator app) is the stronger alternative to
-//     offer alongside.
+//     device; ASVS 5.0 likewise ranks them below authenticator apps. Package
+//     otp implements the portal's flow, and TOTP (RFC 6238, an authenticator
+//     app), the stronger alternative to offer alongside.
 //   - Blocklist. Neither portal mentions one; NIST and ASVS 5 require
 //     checking new passwords against lists of common, expected or
 //     compromised passwords. [NotCommon] does so with an embedded list; it
 //     does not query breach corpora such as Have I Been Pwned.
 //
 // Neither portal states how failed logins are limited; both standards
-// require it ([Throttle]). Portero's reset link is what the standards
-// describe, single use and short-lived ([Resets]); Almere's e-mailed
-// temporary password serves the same purpose as long as it is short-lived
-// and must be replaced at once, which [Policy.Status] enforces.
+// require it (package throttle). Portero's reset link is what the standards
+// describe, single use and short-lived (package reset); Almere's e-mailed
+// temporary password serves the same purpose as long as it is short-lived,
+// single use and must be replaced at once, and as long as asking for one
+// does not replace the current password, which anyone could otherwise do to
+// anyone (package reset keeps it apart until it is used; [Policy.Status]
+// enforces the change).
 //
 // # Hashing
 //
@@ -95,26 +107,12 @@
 // [Hasher.Matches] checks a new password against the hashes of previous ones
 // concurrently, at most GOMAXPROCS at a time, and stops at the first match.
 //
-// # State kept by the application
-//
-// Reset tokens, login codes and throttling counters are state that the
-// application keeps, typically in a SQL database shared by several server
-// instances. [ResetStore], [CodeStore] and [ThrottleStore] describe the
-// atomic operations they need (their documentation shows the SQL);
-// [MemoryStore] implements all three for a single process and tests, and
-// package passwordtest has conformance tests for other implementations.
-// One-time codes are counted before they are checked, and consumed with a
-// conditional update, so that concurrent requests cannot use one twice or
-// guess past the limit. Secrets (codes, tokens) are stored only as HMACs or
-// hashes. Every type that depends on time has a Now field; all lifetimes
-// are computed from timestamps, and nothing starts a timer.
-//
 // # Privacy and security
 //
-// No error, log line or [Violation] contains a password, code, token or
-// key. Compare a submitted secret only through this package, which compares in
-// constant time. To avoid revealing which accounts exist, handle an unknown
-// username like a wrong password (throttle it under the same key, and spend
-// the time of a hash with [Hasher.VerifyUnknown]), and answer reset requests
-// for unknown addresses exactly as for known ones.
+// No error, log line or [Violation] contains a password or key. Compare a
+// submitted password only through [Hasher], which compares in constant time.
+// To avoid revealing which accounts exist, handle an unknown username like a
+// wrong password (throttle it under the same key, and spend the time of a
+// hash with [Hasher.VerifyUnknown]), and answer reset requests for unknown
+// addresses exactly as for known ones.
 package password

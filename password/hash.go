@@ -1,6 +1,7 @@
 package password
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
@@ -61,8 +62,10 @@ const (
 // Errors of [Hasher]. Those about a stored hash are wrapped with a detail;
 // test for them with errors.Is.
 var (
-	// ErrMismatch means the password does not match the hash.
-	ErrMismatch = errors.New("password: the password does not match the hash")
+	// ErrMismatch means the password does not match the hash. Its message
+	// for the user (see [ErrorMessage]) is "the username or password is
+	// incorrect".
+	ErrMismatch error = &messageError{"password: the password does not match the hash", keyErrLogin}
 
 	// ErrMalformedHash means a stored hash is not a PHC string of the form
 	// $argon2id$v=19$m=…,t=…,p=…$salt$hash.
@@ -82,27 +85,14 @@ var (
 	// more than any policy accepts; it is not hashed.
 	ErrTooLong = errors.New("password: password longer than 128 characters: not hashed")
 
-	// ErrPepper means the Hasher's pepper is set but shorter than 32 bytes.
+	// ErrPepper means a pepper is set but shorter than 32 bytes.
 	ErrPepper = errors.New("password: pepper shorter than 32 bytes: use 32 random bytes from configuration")
 )
 
-// Hasher hashes and verifies passwords with argon2id, in the PHC string
-// format:
-//
-//	$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>
-//
-// with salt and hash in unpadded standard base64. The password is hashed in
-// its [Normalize]d form, so that it matches however it was typed.
-//
-// Each hash holds Params.Memory KiB (19 MiB by default) while it runs: bound
-// the number of logins a server handles at once, and throttle failed ones
-// ([Throttle]), so that a burst of logins cannot exhaust its memory.
-//
-// The zero Hasher uses [DefaultParams] and no pepper. A Hasher is safe for
-// concurrent use; do not change its fields while it is in use.
-type Hasher struct {
-	// Params for new hashes. Zero means [DefaultParams]. Parameters beyond
-	// the limits make Hash fail with [ErrHashLimits].
+// HasherConfig configures a [Hasher]. The zero HasherConfig gives
+// [DefaultParams] and no pepper.
+type HasherConfig struct {
+	// Params for new hashes. Zero means [DefaultParams].
 	Params Params
 
 	// Pepper, if set, is a secret of at least 32 bytes kept outside the
@@ -118,27 +108,65 @@ type Hasher struct {
 	Rand io.Reader
 }
 
-func (h *Hasher) params() Params {
-	if h.Params == (Params{}) {
+// Hasher hashes and verifies passwords with argon2id, in the PHC string
+// format:
+//
+//	$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>
+//
+// with salt and hash in unpadded standard base64. The password is hashed in
+// its [Normalize]d form, so that it matches however it was typed.
+//
+// Each hash holds Params.Memory KiB (19 MiB by default) while it runs: bound
+// the number of logins a server handles at once, and throttle failed ones
+// (package throttle), so that a burst of logins cannot exhaust its memory.
+//
+// Build a Hasher with [NewHasher]; the zero Hasher uses [DefaultParams] and
+// no pepper. A Hasher is safe for concurrent use.
+type Hasher struct {
+	params Params
+	pepper []byte
+	rand   io.Reader
+}
+
+// NewHasher returns a Hasher with configuration c, or an error if its
+// Params are invalid or beyond the limits ([ErrHashLimits]) or its Pepper is
+// shorter than 32 bytes ([ErrPepper]).
+func NewHasher(c HasherConfig) (*Hasher, error) {
+	h := &Hasher{params: c.Params, pepper: bytes.Clone(c.Pepper), rand: c.Rand}
+	if err := h.paramsOrDefault().check(); err != nil {
+		return nil, err
+	}
+	if len(c.Pepper) > 0 && len(c.Pepper) < minPepperLength {
+		return nil, ErrPepper
+	}
+	return h, nil
+}
+
+// defaultHasher returns a Hasher with the defaults.
+func defaultHasher() *Hasher { return new(Hasher) }
+
+func (h *Hasher) paramsOrDefault() Params {
+	if h.params == (Params{}) {
 		return DefaultParams()
 	}
-	return h.Params
+	return h.params
 }
 
 // Hash returns the PHC string of a new argon2id hash of password, with a new
 // random salt. Hash does not check the password against a policy; do that
-// first with [Policy.Check].
-func (h *Hasher) Hash(password string) (string, error) {
-	p := h.params()
-	if err := p.check(); err != nil {
+// first with [Policy.Check]. A password of more than [MaxLength] characters
+// is refused with [ErrTooLong].
+func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
+	if err := ctx.Err(); err != nil {
 		return "", err
 	}
+	p := h.paramsOrDefault()
 	in, err := h.input(password)
 	if err != nil {
 		return "", err
 	}
 	salt := make([]byte, p.SaltLength)
-	r := h.Rand
+	r := h.rand
 	if r == nil {
 		r = rand.Reader
 	}
@@ -155,7 +183,10 @@ func (h *Hasher) Hash(password string) (string, error) {
 // and an error wrapping [ErrMalformedHash], [ErrUnsupportedHash] or
 // [ErrHashLimits] if encoded cannot be used; the limits are checked before
 // any hashing. The comparison takes constant time.
-func (h *Hasher) Verify(encoded, password string) error {
+func (h *Hasher) Verify(ctx context.Context, encoded, password string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	d, err := decode(encoded)
 	if err != nil {
 		return err
@@ -177,11 +208,11 @@ func (h *Hasher) Verify(encoded, password string) error {
 // returns [ErrMismatch]. Call it when a login names an account that does not
 // exist, so that the answer takes as long as for a wrong password and does
 // not reveal which accounts exist.
-func (h *Hasher) VerifyUnknown(password string) error {
-	p := h.params()
-	if err := p.check(); err != nil {
+func (h *Hasher) VerifyUnknown(ctx context.Context, password string) error {
+	if err := ctx.Err(); err != nil {
 		return err
 	}
+	p := h.paramsOrDefault()
 	in, err := h.input(password)
 	if err != nil && !errors.Is(err, ErrTooLong) {
 		return err
@@ -201,7 +232,7 @@ func (h *Hasher) NeedsRehash(encoded string) bool {
 	if err != nil {
 		return true
 	}
-	p := h.params()
+	p := h.paramsOrDefault()
 	return d.Memory < p.Memory || d.Time < p.Time || d.Threads < p.Threads ||
 		d.SaltLength < p.SaltLength || d.KeyLength < p.KeyLength
 }
@@ -269,9 +300,6 @@ func (h *Hasher) Matches(ctx context.Context, password string, encoded []string)
 // input returns the bytes that argon2id hashes for password: its NFKC form,
 // or the HMAC of that under the pepper.
 func (h *Hasher) input(password string) ([]byte, error) {
-	if len(h.Pepper) > 0 && len(h.Pepper) < minPepperLength {
-		return nil, ErrPepper
-	}
 	if len(password) > maxInputBytes {
 		return nil, ErrTooLong
 	}
@@ -279,10 +307,10 @@ func (h *Hasher) input(password string) ([]byte, error) {
 	if utf8.RuneCountInString(pw) > MaxLength {
 		return nil, ErrTooLong
 	}
-	if len(h.Pepper) == 0 {
+	if len(h.pepper) == 0 {
 		return []byte(pw), nil
 	}
-	m := hmac.New(sha256.New, h.Pepper)
+	m := hmac.New(sha256.New, h.pepper)
 	m.Write([]byte(pw))
 	return m.Sum(nil), nil
 }

@@ -46,19 +46,18 @@ func TestKnownAnswers(t *testing.T) {
 		t.Run(v.Name, func(t *testing.T) {
 			pepper, err := hex.DecodeString(v.PepperHex)
 			require.NoError(t, err)
-			h := &password.Hasher{Pepper: pepper}
-			assert.NoError(t, h.Verify(v.PHC, v.Password))
-			assert.ErrorIs(t, h.Verify(v.PHC, v.Password+"x"), password.ErrMismatch)
+			h := mustHasher(t, password.HasherConfig{Pepper: pepper})
+			assert.NoError(t, h.Verify(ctx, v.PHC, v.Password))
+			assert.ErrorIs(t, h.Verify(ctx, v.PHC, v.Password+"x"), password.ErrMismatch)
 			if len(pepper) > 0 {
-				assert.ErrorIs(t, (&password.Hasher{}).Verify(v.PHC, v.Password), password.ErrMismatch, "a peppered hash needs the pepper")
+				assert.ErrorIs(t, mustHasher(t, password.HasherConfig{}).Verify(ctx, v.PHC, v.Password), password.ErrMismatch, "a peppered hash needs the pepper")
 			}
 
 			// Hash with the vector's salt and parameters gives the same
 			// hash, written in the canonical m,t,p order.
 			params, salt, key := parsePHC(t, v.PHC)
-			h.Params = params
-			h.Rand = bytes.NewReader(salt)
-			got, err := h.Hash(v.Password)
+			h = mustHasher(t, password.HasherConfig{Params: params, Pepper: pepper, Rand: bytes.NewReader(salt)})
+			got, err := h.Hash(ctx, v.Password)
 			require.NoError(t, err)
 			_, gotSalt, gotKey := parsePHC(t, got)
 			assert.Equal(t, salt, gotSalt)
@@ -96,8 +95,8 @@ func parsePHC(t *testing.T, s string) (password.Params, []byte, []byte) {
 }
 
 func TestHashFormat(t *testing.T) {
-	h := &password.Hasher{Rand: bytes.NewReader(make([]byte, 16))}
-	got, err := h.Hash("Kwast7!mop")
+	h := mustHasher(t, password.HasherConfig{Rand: bytes.NewReader(make([]byte, 16))})
+	got, err := h.Hash(ctx, "Kwast7!mop")
 	require.NoError(t, err)
 	f := strings.Split(got, "$")
 	require.Len(t, f, 6)
@@ -110,10 +109,10 @@ func TestHashFormat(t *testing.T) {
 }
 
 func TestHashVerify(t *testing.T) {
-	h := &password.Hasher{Params: cheap}
-	a, err := h.Hash("Kwast7!mop")
+	h := mustHasher(t, password.HasherConfig{Params: cheap})
+	a, err := h.Hash(ctx, "Kwast7!mop")
 	require.NoError(t, err)
-	b, err := h.Hash("Kwast7!mop")
+	b, err := h.Hash(ctx, "Kwast7!mop")
 	require.NoError(t, err)
 	assert.NotEqual(t, a, b, "a new salt for every hash")
 
@@ -131,7 +130,7 @@ func TestHashVerify(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.reason, func(t *testing.T) {
-			err := h.Verify(a, tt.pw)
+			err := h.Verify(ctx, a, tt.pw)
 			if tt.ok {
 				assert.NoError(t, err)
 			} else {
@@ -140,36 +139,35 @@ func TestHashVerify(t *testing.T) {
 		})
 	}
 
-	composed, err := h.Hash("café")
+	composed, err := h.Hash(ctx, "café")
 	require.NoError(t, err)
-	assert.NoError(t, h.Verify(composed, "cafe\u0301"), "decomposed é matches composed é")
+	assert.NoError(t, h.Verify(ctx, composed, "cafe\u0301"), "decomposed é matches composed é")
 }
 
 func TestHashTooLong(t *testing.T) {
-	h := &password.Hasher{Params: cheap}
-	ok, err := h.Hash(strings.Repeat("é", 128))
+	h := mustHasher(t, password.HasherConfig{Params: cheap})
+	ok, err := h.Hash(ctx, strings.Repeat("é", 128))
 	require.NoError(t, err, "128 characters are hashed")
-	_, err = h.Hash(strings.Repeat("é", 129))
+	_, err = h.Hash(ctx, strings.Repeat("é", 129))
 	assert.ErrorIs(t, err, password.ErrTooLong)
-	_, err = h.Hash(strings.Repeat("x", 1<<20))
+	_, err = h.Hash(ctx, strings.Repeat("x", 1<<20))
 	assert.ErrorIs(t, err, password.ErrTooLong)
-	assert.ErrorIs(t, h.Verify(ok, strings.Repeat("é", 129)), password.ErrMismatch)
-	assert.NoError(t, h.Verify(ok, strings.Repeat("e\u0301", 128)), "decomposed input counts after NFKC")
+	assert.ErrorIs(t, h.Verify(ctx, ok, strings.Repeat("é", 129)), password.ErrMismatch)
+	assert.NoError(t, h.Verify(ctx, ok, strings.Repeat("e\u0301", 128)), "decomposed input counts after NFKC")
 }
 
 func TestPepper(t *testing.T) {
 	pepper := bytes.Repeat([]byte{7}, 32)
-	h := &password.Hasher{Params: cheap, Pepper: pepper}
-	enc, err := h.Hash("Kwast7!mop")
+	h := mustHasher(t, password.HasherConfig{Params: cheap, Pepper: pepper})
+	enc, err := h.Hash(ctx, "Kwast7!mop")
 	require.NoError(t, err)
-	assert.NoError(t, h.Verify(enc, "Kwast7!mop"))
-	other := &password.Hasher{Params: cheap, Pepper: bytes.Repeat([]byte{8}, 32)}
-	assert.ErrorIs(t, other.Verify(enc, "Kwast7!mop"), password.ErrMismatch, "another pepper")
+	assert.NoError(t, h.Verify(ctx, enc, "Kwast7!mop"))
+	other := mustHasher(t, password.HasherConfig{Params: cheap, Pepper: bytes.Repeat([]byte{8}, 32)})
+	assert.ErrorIs(t, other.Verify(ctx, enc, "Kwast7!mop"), password.ErrMismatch, "another pepper")
 
-	short := &password.Hasher{Params: cheap, Pepper: []byte("too short")}
-	_, err = short.Hash("Kwast7!mop")
-	assert.ErrorIs(t, err, password.ErrPepper)
-	assert.ErrorIs(t, short.Verify(enc, "Kwast7!mop"), password.ErrPepper)
+	short, err := password.NewHasher(password.HasherConfig{Params: cheap, Pepper: []byte("too short")})
+	assert.ErrorIs(t, err, password.ErrPepper, "a short pepper is refused where the Hasher is built")
+	assert.Nil(t, short)
 }
 
 func TestVerifyRejectsBadHashes(t *testing.T) {
@@ -212,10 +210,10 @@ func TestVerifyRejectsBadHashes(t *testing.T) {
 		{"$argon2id$v=19$m=64,t=1,p=1$" + salt + "$" + strings.Replace(key, "C", "-", 1), password.ErrMalformedHash, "URL base64"},
 		{"$argon2id$v=19$m=64,t=1,p=1$" + salt + "$" + strings.Repeat("A", 200), password.ErrMalformedHash, "over-long"},
 	}
-	h := &password.Hasher{}
+	h := mustHasher(t, password.HasherConfig{})
 	for _, tt := range tests {
 		t.Run(tt.reason, func(t *testing.T) {
-			err := h.Verify(tt.enc, "password")
+			err := h.Verify(ctx, tt.enc, "password")
 			assert.ErrorIs(t, err, tt.want)
 			assert.True(t, h.NeedsRehash(tt.enc), "an unreadable hash needs replacing")
 		})
@@ -223,8 +221,8 @@ func TestVerifyRejectsBadHashes(t *testing.T) {
 }
 
 func TestNeedsRehash(t *testing.T) {
-	h := &password.Hasher{Params: cheap}
-	enc, err := h.Hash("Kwast7!mop")
+	h := mustHasher(t, password.HasherConfig{Params: cheap})
+	enc, err := h.Hash(ctx, "Kwast7!mop")
 	require.NoError(t, err)
 	tests := []struct {
 		p      password.Params
@@ -242,13 +240,15 @@ func TestNeedsRehash(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.reason, func(t *testing.T) {
-			assert.Equal(t, tt.want, (&password.Hasher{Params: tt.p}).NeedsRehash(enc))
+			assert.Equal(t, tt.want, mustHasher(t, password.HasherConfig{Params: tt.p}).NeedsRehash(enc))
 		})
 	}
 }
 
 func withMemory(p password.Params, m uint32) password.Params { p.Memory = m; return p }
 
+// TestHashParamsChecked: parameters out of range are refused where the
+// Hasher is built.
 func TestHashParamsChecked(t *testing.T) {
 	tests := []struct {
 		p      password.Params
@@ -264,8 +264,9 @@ func TestHashParamsChecked(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.reason, func(t *testing.T) {
-			_, err := (&password.Hasher{Params: tt.p}).Hash("Kwast7!mop")
+			h, err := password.NewHasher(password.HasherConfig{Params: tt.p})
 			require.Error(t, err)
+			assert.Nil(t, h)
 			assert.Equal(t, tt.limits, errors.Is(err, password.ErrHashLimits), "%v", err)
 		})
 	}
@@ -274,10 +275,10 @@ func TestHashParamsChecked(t *testing.T) {
 const MaxMemoryPlusOne = password.MaxMemory + 1
 
 func TestMatches(t *testing.T) {
-	h := &password.Hasher{Params: cheap}
+	h := mustHasher(t, password.HasherConfig{Params: cheap})
 	var history []string
 	for _, pw := range []string{"Eerste#001", "Tweede#002", "Derde#0003", "Vierde#004", "Vijfde#005"} {
-		enc, err := h.Hash(pw)
+		enc, err := h.Hash(ctx, pw)
 		require.NoError(t, err)
 		history = append(history, enc)
 	}
@@ -311,11 +312,11 @@ func TestMatches(t *testing.T) {
 }
 
 func TestCheckNewHistory(t *testing.T) {
-	h := &password.Hasher{Params: cheap}
-	p := password.Portero()
+	h := mustHasher(t, password.HasherConfig{Params: cheap})
+	p := mustPolicy(t, password.Portero())
 	var history []string // most recent first
 	for i := range 13 {
-		enc, err := h.Hash("Oud#wachtw" + string(rune('a'+i)))
+		enc, err := h.Hash(ctx, "Oud#wachtw"+string(rune('a'+i)))
 		require.NoError(t, err)
 		history = append([]string{enc}, history...)
 	}
@@ -340,8 +341,7 @@ func mustB64(t *testing.T, s string) []byte {
 }
 
 func TestVerifyUnknown(t *testing.T) {
-	h := &password.Hasher{Params: cheap}
-	assert.ErrorIs(t, h.VerifyUnknown("Kwast7!mop"), password.ErrMismatch)
-	assert.ErrorIs(t, h.VerifyUnknown(strings.Repeat("x", 1000)), password.ErrMismatch)
-	assert.ErrorIs(t, (&password.Hasher{Params: cheap, Pepper: []byte("short")}).VerifyUnknown("x"), password.ErrPepper)
+	h := mustHasher(t, password.HasherConfig{Params: cheap})
+	assert.ErrorIs(t, h.VerifyUnknown(ctx, "Kwast7!mop"), password.ErrMismatch)
+	assert.ErrorIs(t, h.VerifyUnknown(ctx, strings.Repeat("x", 1000)), password.ErrMismatch)
 }

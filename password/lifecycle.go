@@ -1,14 +1,19 @@
 package password
 
 import (
+	cryptorand "crypto/rand"
+	"errors"
+	"fmt"
+	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/text/language"
 )
 
 // DefaultTemporaryFor is how long a temporary password stays usable when
-// [Policy.TemporaryFor] is zero: as long as a reset link.
+// [Config].TemporaryFor is zero: as long as a reset link.
 const DefaultTemporaryFor = time.Hour
 
 // Period is a span of calendar time, such as 3 months or 14 days, as the
@@ -117,9 +122,9 @@ func (s Status) CanLogin() bool { return !s.Inactive && !s.TemporaryExpired }
 func (s Status) Message(tag language.Tag) string {
 	switch {
 	case s.Expired:
-		return printer(tag).Sprintf(keyExpired)
+		return messages.Sprintf(tag, keyExpired)
 	case s.Warn:
-		return printer(tag).Sprintf(keyExpiresIn, s.DaysLeft)
+		return messages.Sprintf(tag, keyExpiresIn, s.DaysLeft)
 	}
 	return ""
 }
@@ -131,32 +136,28 @@ func (s Status) Message(tag language.Tag) string {
 // LastLogin and (unless the policy has NoReactivation) Reactivated times; the account
 // is inactive once the policy's Inactivity has passed since then. An account
 // without any of these times is never inactive.
-func (p Policy) Status(a Account, now time.Time) Status {
-	s := Status{NoReactivation: p.NoReactivation, Temporary: a.Temporary}
+func (p *Policy) Status(a Account, now time.Time) Status {
+	s := Status{NoReactivation: p.c.NoReactivation, Temporary: a.Temporary}
 
-	if !p.Inactivity.IsZero() {
+	if !p.c.Inactivity.IsZero() {
 		last := a.Created
 		if a.LastLogin.After(last) {
 			last = a.LastLogin
 		}
-		if !p.NoReactivation && a.Reactivated.After(last) {
+		if !p.c.NoReactivation && a.Reactivated.After(last) {
 			last = a.Reactivated
 		}
-		s.Inactive = !last.IsZero() && !now.Before(p.Inactivity.AddTo(last))
+		s.Inactive = !last.IsZero() && !now.Before(p.c.Inactivity.AddTo(last))
 	}
 
 	if a.Temporary && !a.PasswordSet.IsZero() {
-		ttl := p.TemporaryFor
-		if ttl == 0 {
-			ttl = DefaultTemporaryFor
-		}
-		s.TemporaryExpired = !now.Before(a.PasswordSet.Add(ttl))
+		s.TemporaryExpired = !now.Before(a.PasswordSet.Add(p.temporaryFor()))
 	}
 
-	if !p.MaxAge.IsZero() && !a.PasswordSet.IsZero() && !a.Temporary {
-		s.ExpiresAt = p.MaxAge.AddTo(a.PasswordSet)
+	if !p.c.MaxAge.IsZero() && !a.PasswordSet.IsZero() && !a.Temporary {
+		s.ExpiresAt = p.c.MaxAge.AddTo(a.PasswordSet)
 		s.Expired = !now.Before(s.ExpiresAt)
-		if !s.Expired && !p.Warn.IsZero() && !now.Before(p.Warn.SubFrom(s.ExpiresAt)) {
+		if !s.Expired && !p.c.Warn.IsZero() && !now.Before(p.c.Warn.SubFrom(s.ExpiresAt)) {
 			s.Warn = true
 			s.DaysLeft = calendarDays(now, s.ExpiresAt)
 		}
@@ -172,4 +173,77 @@ func calendarDays(a, b time.Time) int {
 	yb, mb, db := b.Date()
 	d := time.Date(yb, mb, db, 0, 0, 0, 0, time.UTC).Sub(time.Date(ya, ma, da, 0, 0, 0, 0, time.UTC))
 	return int(d / (24 * time.Hour))
+}
+
+// temporaryAlphabets are the characters of temporary passwords, per
+// category, without look-alikes (0 O o 1 l I |) that are hard to copy from
+// an e-mail.
+var temporaryAlphabets = [...]string{
+	"ABCDEFGHJKLMNPQRSTUVWXYZ",
+	"abcdefghijkmnpqrstuvwxyz",
+	"23456789",
+	"!#$%&*+-=?@",
+}
+
+// TemporaryLength is the least length of a password from
+// [Policy.TemporaryPassword].
+const TemporaryLength = 16
+
+// TemporaryPassword returns a random temporary password that meets the
+// policy, such as the one an administrator's new user gets: 16 characters
+// (or the policy's minimum, if longer) with every category, drawn from rand
+// (nil: crypto/rand). For a new account, store its hash as the password with
+// [Account].Temporary set and PasswordSet now; [Policy.Status] then demands a
+// new password at the first login and refuses the temporary one after
+// TemporaryFor. For an existing account, never replace the password: issue a
+// temporary password with package reset, which keeps the current one
+// working until the temporary one is used.
+func (p *Policy) TemporaryPassword(rand io.Reader) (string, error) {
+	r := rand
+	if r == nil {
+		r = cryptorand.Reader
+	}
+	all := strings.Join(temporaryAlphabets[:], "")
+	n := max(TemporaryLength, p.minLength())
+	for range 100 {
+		var b strings.Builder
+		for i := range n {
+			set := all
+			if i < len(temporaryAlphabets) {
+				set = temporaryAlphabets[i] // one of each category first
+			}
+			k, err := randomIndex(r, len(set))
+			if err != nil {
+				return "", err
+			}
+			b.WriteByte(set[k])
+		}
+		s := []byte(b.String())
+		// Shuffle, so the categories are not in fixed places.
+		for i := len(s) - 1; i > 0; i-- {
+			j, err := randomIndex(r, i+1)
+			if err != nil {
+				return "", err
+			}
+			s[i], s[j] = s[j], s[i]
+		}
+		if p.Check(string(s), User{}) == nil {
+			return string(s), nil
+		}
+	}
+	return "", errors.New("password: no temporary password meets the policy")
+}
+
+// randomIndex returns a uniform random number in [0, n), n ≤ 256.
+func randomIndex(r io.Reader, n int) (int, error) {
+	limit := 256 - 256%n
+	var buf [1]byte
+	for {
+		if _, err := io.ReadFull(r, buf[:]); err != nil {
+			return 0, fmt.Errorf("password: reading random bytes: %w", err)
+		}
+		if int(buf[0]) < limit {
+			return int(buf[0]) % n, nil
+		}
+	}
 }

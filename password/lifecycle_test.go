@@ -1,10 +1,12 @@
 package password_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"golang.org/x/text/language"
 
 	"github.com/zorgkit/zorgkit/password"
@@ -56,7 +58,7 @@ func TestPeriodAddTo(t *testing.T) {
 // maanden niet heeft ingelogd wordt het betreffende gebruikersaccount
 // inactief gemaakt. Het account kan in dat geval niet gereactiveerd worden."
 func TestPorteroStatus(t *testing.T) {
-	p := password.Portero()
+	p := mustPolicy(t, password.Portero())
 	set := day(2026, 1, 10, 9, 0) // password set; expires 10 April 09:00
 	acct := password.Account{Created: day(2025, 6, 1, 9, 0), LastLogin: day(2026, 1, 10, 9, 0), PasswordSet: set}
 	tests := []struct {
@@ -100,7 +102,7 @@ func withReactivated(a password.Account, at time.Time) password.Account {
 }
 
 func TestStatusMessages(t *testing.T) {
-	p := password.Portero()
+	p := mustPolicy(t, password.Portero())
 	a := password.Account{PasswordSet: day(2026, 1, 10, 9, 0)}
 	tests := []struct {
 		now    time.Time
@@ -123,7 +125,7 @@ func TestStatusMessages(t *testing.T) {
 }
 
 func TestStatusInactivity(t *testing.T) {
-	reactivatable := password.Policy{Inactivity: password.Period{Months: 6}}
+	reactivatable := mustPolicy(t, password.Config{Inactivity: password.Period{Months: 6}})
 	created := day(2026, 1, 1, 9, 0)
 	tests := []struct {
 		a        password.Account
@@ -144,7 +146,7 @@ func TestStatusInactivity(t *testing.T) {
 			assert.False(t, s.NoReactivation)
 		})
 	}
-	s := password.Policy{}.Status(password.Account{Created: created}, day(2040, 1, 1, 0, 0))
+	s := mustPolicy(t, password.Config{}).Status(password.Account{Created: created}, day(2040, 1, 1, 0, 0))
 	assert.False(t, s.Inactive, "no inactivity period: never inactive")
 	assert.True(t, s.ExpiresAt.IsZero(), "no expiry")
 }
@@ -152,7 +154,7 @@ func TestStatusInactivity(t *testing.T) {
 // TestAlmereTemporary: after "forgot password" the user gets a temporary
 // password that must be replaced at the next login and is valid only briefly.
 func TestAlmereTemporary(t *testing.T) {
-	p := password.Almere()
+	p := mustPolicy(t, password.Almere())
 	set := day(2026, 11, 23, 9, 0)
 	a := password.Account{Created: day(2025, 1, 1, 0, 0), PasswordSet: set, Temporary: true}
 
@@ -169,14 +171,33 @@ func TestAlmereTemporary(t *testing.T) {
 	s = p.Status(a, set.Add(10*365*24*time.Hour))
 	assert.False(t, s.MustChange(), "a chosen password never expires at Almere")
 
-	custom := password.Policy{TemporaryFor: 24 * time.Hour}
+	custom := mustPolicy(t, password.Config{TemporaryFor: 24 * time.Hour})
 	a.Temporary = true
 	assert.True(t, custom.Status(a, set.Add(23*time.Hour)).CanLogin())
 }
 
 func TestNISTNoExpiry(t *testing.T) {
-	s := password.NIST(false).Status(password.Account{PasswordSet: day(2000, 1, 1, 0, 0)}, day(2026, 1, 1, 0, 0))
+	s := mustPolicy(t, password.NIST(false)).Status(password.Account{PasswordSet: day(2000, 1, 1, 0, 0)}, day(2026, 1, 1, 0, 0))
 	assert.False(t, s.Expired, "no periodic expiry")
 	assert.False(t, s.Warn)
 	assert.False(t, s.Inactive)
+}
+
+func TestTemporaryPassword(t *testing.T) {
+	for _, c := range []password.Config{password.Almere(), password.Portero(), password.NIST(false)} {
+		p := mustPolicy(t, c)
+		seen := map[string]bool{}
+		for range 20 {
+			pw, err := p.TemporaryPassword(nil)
+			require.NoError(t, err)
+			assert.NoError(t, p.Check(pw, password.User{}), "meets its own policy")
+			assert.GreaterOrEqual(t, len(pw), password.TemporaryLength)
+			assert.Len(t, pw, max(password.TemporaryLength, c.MinLength))
+			assert.False(t, strings.ContainsAny(pw, "0O1lI|"), "no look-alikes: %s", pw)
+			assert.False(t, seen[pw])
+			seen[pw] = true
+		}
+	}
+	_, err := mustPolicy(t, password.Almere()).TemporaryPassword(strings.NewReader("short"))
+	assert.Error(t, err, "a failing source of randomness")
 }

@@ -4,33 +4,14 @@ import (
 	"strings"
 
 	"golang.org/x/text/feature/plural"
-	"golang.org/x/text/language"
 	xmessage "golang.org/x/text/message"
-	"golang.org/x/text/message/catalog"
+
+	"github.com/zorgkit/zorgkit/password/internal/i18n"
 )
 
 // The package's own message catalog: Dutch, the default, and English. The
 // keys are internal; the stable interface is the Code of a Violation.
-
-var (
-	languages = []language.Tag{language.Dutch, language.English}
-	matcher   = language.NewMatcher(languages)
-	messages  = newCatalog()
-	printers  = [...]*xmessage.Printer{
-		xmessage.NewPrinter(language.Dutch, xmessage.Catalog(messages)),
-		xmessage.NewPrinter(language.English, xmessage.Catalog(messages)),
-	}
-)
-
-// printer returns the printer of the supported language that best matches
-// tag: English for any English tag, Dutch otherwise.
-func printer(tag language.Tag) *xmessage.Printer {
-	_, i, conf := matcher.Match(tag)
-	if conf == language.No {
-		i = 0
-	}
-	return printers[i]
-}
+var messages = i18n.New(buildCatalog)
 
 // Message keys that are not violation codes.
 const (
@@ -55,18 +36,12 @@ const (
 	keyExpired       = "expiry.expired"
 	keyUnknown       = "unknown"
 	keyAddKinds      = "too_few_categories.add"
+	keyErrLogin      = "error.login"
+	keyErrBusy       = "error.busy"
 )
 
-func newCatalog() *catalog.Builder {
-	b := catalog.NewBuilder(catalog.Fallback(language.Dutch))
-	set := func(key, nl, en string) {
-		mustSet(b.SetString(language.Dutch, key, nl))
-		mustSet(b.SetString(language.English, key, en))
-	}
-	setPlural := func(key string, nl, en []any) {
-		mustSet(b.Set(language.Dutch, key, plural.Selectf(1, "%d", nl...)))
-		mustSet(b.Set(language.English, key, plural.Selectf(1, "%d", en...)))
-	}
+func buildCatalog(c *i18n.Catalog) {
+	set, setPlural := c.Set, c.SetPlural
 
 	setPlural(string(CodeTooShort),
 		[]any{plural.One, "Kies een wachtwoord van minstens %d teken.", plural.Other, "Kies een wachtwoord van minstens %d tekens."},
@@ -84,12 +59,9 @@ func newCatalog() *catalog.Builder {
 	set(string(CodeTooFewCategories),
 		"Gebruik tekens uit minstens %[1]d van deze soorten: %[2]s.",
 		"Use characters of at least %[1]d of these kinds: %[2]s.")
-	mustSet(b.Set(language.Dutch, keyAddKinds, plural.Selectf(1, "%d",
-		plural.One, "Voeg bijvoorbeeld %[2]s toe.",
-		plural.Other, "Voeg er nog %[1]d soorten aan toe, bijvoorbeeld %[2]s.")))
-	mustSet(b.Set(language.English, keyAddKinds, plural.Selectf(1, "%d",
-		plural.One, "Add, for example, %[2]s.",
-		plural.Other, "Add %[1]d more kinds, for example %[2]s.")))
+	setPlural(keyAddKinds,
+		[]any{plural.One, "Voeg bijvoorbeeld %[2]s toe.", plural.Other, "Voeg er nog %[1]d soorten aan toe, bijvoorbeeld %[2]s."},
+		[]any{plural.One, "Add, for example, %[2]s.", plural.Other, "Add %[1]d more kinds, for example %[2]s."})
 	set(keyCategoryUpper, "hoofdletters", "upper-case letters")
 	set(keyCategoryLower, "kleine letters", "lower-case letters")
 	set(keyCategoryDigit, "cijfers", "digits")
@@ -119,41 +91,25 @@ func newCatalog() *catalog.Builder {
 		[]any{plural.One, "U heeft dit wachtwoord al eerder gebruikt. Kies een ander wachtwoord dan uw vorige.", plural.Other, "U heeft dit wachtwoord al eerder gebruikt. Kies een wachtwoord dat verschilt van uw laatste %d wachtwoorden."},
 		[]any{plural.One, "You have used this password before. Choose one that differs from your previous password.", plural.Other, "You have used this password before. Choose one that differs from your last %d passwords."})
 
-	set(string(CodeEmailInvalid),
-		"Vul een geldig e-mailadres in, zoals naam@organisatie.nl.",
-		"Enter a valid e-mail address, such as name@organisation.nl.")
-	set(string(CodeEmailDomain),
-		"Gebruik een e-mailadres binnen het domein van uw organisatie, zoals naam@uworganisatie.nl.",
-		"Use an e-mail address within your organisation's domain, such as name@yourorganisation.nl.")
-	set(string(CodeEmailRole),
-		"Gebruik een persoonlijk e-mailadres, geen algemeen adres zoals info@ of secretariaat@ dat meer mensen lezen.",
-		"Use a personal e-mail address, not a general one such as info@ or office@ that several people read.")
-	set(string(CodeEmailTaken),
-		"Dit e-mailadres is al in gebruik bij een andere gebruiker. Elke gebruiker heeft een eigen e-mailadres nodig.",
-		"This e-mail address is already used by another user. Every user needs an e-mail address of their own.")
-
-	mustSet(b.Set(language.Dutch, keyExpiresIn, plural.Selectf(1, "%d",
-		"=0", "Uw wachtwoord verloopt vandaag. Kies nu een nieuw wachtwoord.",
-		plural.One, "Uw wachtwoord verloopt over %d dag. Kies nu een nieuw wachtwoord.",
-		plural.Other, "Uw wachtwoord verloopt over %d dagen. Kies nu een nieuw wachtwoord.")))
-	mustSet(b.Set(language.English, keyExpiresIn, plural.Selectf(1, "%d",
-		"=0", "Your password expires today. Choose a new password now.",
-		plural.One, "Your password expires in %d day. Choose a new password now.",
-		plural.Other, "Your password expires in %d days. Choose a new password now.")))
+	setPlural(keyExpiresIn,
+		[]any{"=0", "Uw wachtwoord verloopt vandaag. Kies nu een nieuw wachtwoord.",
+			plural.One, "Uw wachtwoord verloopt over %d dag. Kies nu een nieuw wachtwoord.",
+			plural.Other, "Uw wachtwoord verloopt over %d dagen. Kies nu een nieuw wachtwoord."},
+		[]any{"=0", "Your password expires today. Choose a new password now.",
+			plural.One, "Your password expires in %d day. Choose a new password now.",
+			plural.Other, "Your password expires in %d days. Choose a new password now."})
 	set(keyExpired,
 		"Uw wachtwoord is verlopen. Kies een nieuw wachtwoord om verder te gaan.",
 		"Your password has expired. Choose a new password to continue.")
 	set(keyUnknown,
 		"Het wachtwoord voldoet niet aan de eisen (%s).",
 		"The password does not meet the requirements (%s).")
-	addErrorMessages(b)
-	return b
-}
-
-func mustSet(err error) {
-	if err != nil {
-		panic("password: message catalog: " + err.Error())
-	}
+	set(keyErrLogin,
+		"De gebruikersnaam of het wachtwoord is onjuist.",
+		"The username or password is incorrect.")
+	set(keyErrBusy,
+		"Er wordt op dit moment erg veel ingelogd. Probeer het over een paar seconden opnieuw.",
+		"Very many people are logging in at the moment. Try again in a few seconds.")
 }
 
 // message renders v with p.
@@ -196,8 +152,7 @@ func message(p *xmessage.Printer, v Violation) string {
 		case FieldEmail:
 			return p.Sprintf(keyContainsEmail)
 		}
-	case CodeInvalidCharacter, CodeCommon, CodeGuessable,
-		CodeEmailInvalid, CodeEmailDomain, CodeEmailRole, CodeEmailTaken:
+	case CodeInvalidCharacter, CodeCommon, CodeGuessable:
 		return p.Sprintf(string(v.Code))
 	}
 	return p.Sprintf(keyUnknown, v.String())

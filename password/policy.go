@@ -3,6 +3,8 @@ package password
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -41,15 +43,12 @@ type User struct {
 	Email    string // e-mail address; only its local part is compared
 }
 
-// Policy is a password and account policy: the rules a new password must
-// meet, how many previous passwords it must differ from, and how long
-// passwords and idle accounts stay valid.
-//
-// Build a Policy with a preset ([Portero], [Almere], [NIST]) or as a struct
-// literal. The zero Policy accepts any password of 8 to 128 characters and
-// never expires anything. A Policy must not be modified while it is in use;
-// presets return a new Policy on every call.
-type Policy struct {
+// Config is a password and account policy's configuration: the rules a new
+// password must meet, how many previous passwords it must differ from, and
+// how long passwords and idle accounts stay valid. Start from a preset
+// ([Portero], [Almere], [NIST]) or a struct literal, and build the [Policy]
+// with [NewPolicy], which checks it.
+type Config struct {
 	// MinLength is the minimum length in characters (code points after
 	// NFKC normalisation). Zero means [DefaultMinLength].
 	MinLength int
@@ -84,22 +83,79 @@ type Policy struct {
 	NoReactivation bool
 
 	// SecondFactor means every login needs a second factor after the
-	// password, such as a [LoginCodes] verification code or [TOTP].
+	// password, such as a one-time password (package otp).
 	SecondFactor bool
 
 	// TemporaryFor is how long a temporary password, such as one sent by
-	// e-mail after "forgot password" (Almere), may be used for its one
-	// login. Zero means [DefaultTemporaryFor].
+	// e-mail after "forgot password" (Almere) or to a new user, may be used
+	// for its one login. Zero means [DefaultTemporaryFor].
 	TemporaryFor time.Duration
 }
 
-// Portero returns the policy of CIZ's Portero: at least 8 characters of at
-// least 3 of the 4 categories, no part of the user's name or username, not one
-// of the last 12 passwords; a password is valid for 3 months, with a warning
-// from 2 weeks before it expires; an account without a login for 6 months
-// becomes inactive and cannot be reactivated.
-func Portero() Policy {
-	return Policy{
+// Policy is a checked [Config]: it checks passwords and computes the state
+// of accounts. Build it with [NewPolicy]; the zero Policy accepts any
+// password of 8 to 128 characters and never expires anything. A Policy is
+// safe for concurrent use.
+type Policy struct {
+	c Config
+}
+
+// NewPolicy returns the policy of c, or an error if c is inconsistent: a
+// MinLength that is not positive or exceeds MaxLength, a MaxLength outside
+// [MinMaxLength] to [MaxLength], a negative History or TemporaryFor, or a
+// nil or impossible rule (such as [RequireAtLeast] of more categories than
+// it names). Zero fields take their defaults. c is copied: changing it
+// afterwards does not change the policy.
+func NewPolicy(c Config) (*Policy, error) {
+	if c.MinLength == 0 {
+		c.MinLength = DefaultMinLength
+	}
+	if c.MaxLength == 0 {
+		c.MaxLength = MaxLength
+	}
+	if c.TemporaryFor == 0 {
+		c.TemporaryFor = DefaultTemporaryFor
+	}
+	lo, hi := c.MinLength, c.MaxLength
+	switch {
+	case lo < 1:
+		return nil, errors.New("password: Config.MinLength must be positive, not " + strconv.Itoa(lo))
+	case hi < MinMaxLength || hi > MaxLength:
+		return nil, errors.New("password: Config.MaxLength must lie between 64 and 128, not " + strconv.Itoa(hi))
+	case lo > hi:
+		return nil, errors.New("password: Config.MinLength " + strconv.Itoa(lo) + " exceeds MaxLength " + strconv.Itoa(hi))
+	case c.History < 0:
+		return nil, errors.New("password: Config.History must not be negative")
+	case c.TemporaryFor < 0:
+		return nil, errors.New("password: Config.TemporaryFor must not be negative")
+	}
+	for i, r := range c.Rules {
+		if r == nil {
+			return nil, errors.New("password: Config.Rules[" + strconv.Itoa(i) + "] is nil")
+		}
+		if err := r.validate(); err != nil {
+			return nil, fmt.Errorf("password: Config.Rules[%d]: %w", i, err)
+		}
+	}
+	c.Rules = slices.Clone(c.Rules)
+	return &Policy{c: c}, nil
+}
+
+// Config returns the policy's configuration, with defaults filled in.
+func (p *Policy) Config() Config {
+	c := p.c
+	c.MinLength, c.MaxLength, c.TemporaryFor = p.minLength(), p.maxLength(), p.temporaryFor()
+	c.Rules = slices.Clone(c.Rules)
+	return c
+}
+
+// Portero returns the configuration of CIZ's Portero: at least 8 characters
+// of at least 3 of the 4 categories, no part of the user's name or username,
+// not one of the last 12 passwords; a password is valid for 3 months, with a
+// warning from 2 weeks before it expires; an account without a login for 6
+// months becomes inactive and cannot be reactivated.
+func Portero() Config {
+	return Config{
 		MinLength: 8,
 		Rules: []Rule{
 			RequireAtLeast(3, AllCategories),
@@ -113,13 +169,13 @@ func Portero() Policy {
 	}
 }
 
-// Almere returns the policy of the municipality of Almere's Gemeenteportaal:
-// at least 10 characters with at least one upper-case letter, one lower-case
-// letter, one digit and one punctuation character; a verification code at
-// every login; after "forgot password" a temporary password that must be
-// replaced at the next login.
-func Almere() Policy {
-	return Policy{
+// Almere returns the configuration of the municipality of Almere's
+// Gemeenteportaal: at least 10 characters with at least one upper-case
+// letter, one lower-case letter, one digit and one punctuation character; a
+// verification code at every login; after "forgot password" a temporary
+// password that must be replaced at the next login.
+func Almere() Config {
+	return Config{
 		MinLength:    10,
 		Rules:        []Rule{Require(AllCategories)},
 		SecondFactor: true,
@@ -127,19 +183,19 @@ func Almere() Policy {
 	}
 }
 
-// NIST returns a policy after NIST SP 800-63B-4 §3.1.1.2: at least 15
-// characters, or 8 if secondFactor is true (the password is one factor of a
-// multi-factor login); no composition rules; no periodic expiry; passwords
-// checked against a blocklist of common passwords and words, dressed up or
-// not, and against the words of the service itself (context, such as
-// "portero"), as [NotCommon] does. The user's name is also refused
+// NIST returns a configuration after NIST SP 800-63B-4 §3.1.1.2: at least
+// 15 characters, or 8 if secondFactor is true (the password is one factor
+// of a multi-factor login); no composition rules; no periodic expiry;
+// passwords checked against a blocklist of common passwords and words,
+// dressed up or not, and against the words of the service itself (context,
+// such as "portero"), as [NotCommon] does. The user's name is also refused
 // ([NoNameParts]).
-func NIST(secondFactor bool, context ...string) Policy {
+func NIST(secondFactor bool, context ...string) Config {
 	minLength := 15
 	if secondFactor {
 		minLength = 8
 	}
-	return Policy{
+	return Config{
 		MinLength:    minLength,
 		Rules:        []Rule{NotCommon(context...), NoNameParts(DefaultMinPart)},
 		SecondFactor: secondFactor,
@@ -147,60 +203,31 @@ func NIST(secondFactor bool, context ...string) Policy {
 }
 
 func (p *Policy) minLength() int {
-	if p.MinLength == 0 {
+	if p.c.MinLength == 0 {
 		return DefaultMinLength
 	}
-	return p.MinLength
+	return p.c.MinLength
 }
 
 func (p *Policy) maxLength() int {
-	if p.MaxLength == 0 {
+	if p.c.MaxLength == 0 {
 		return MaxLength
 	}
-	return p.MaxLength
+	return p.c.MaxLength
 }
 
-// Validate reports whether the policy's settings are consistent: a positive
-// MinLength no greater than MaxLength, a MaxLength between [MinMaxLength]
-// and [MaxLength], and no negative History. Call it at start-up for a policy
-// built from configuration; [Policy.Check] panics on an invalid policy.
-func (p Policy) Validate() error {
-	lo, hi := p.minLength(), p.maxLength()
-	switch {
-	case lo < 1:
-		return errors.New("password: Policy.MinLength must be positive, not " + strconv.Itoa(lo))
-	case hi < MinMaxLength || hi > MaxLength:
-		return errors.New("password: Policy.MaxLength must lie between 64 and 128, not " + strconv.Itoa(hi))
-	case lo > hi:
-		return errors.New("password: Policy.MinLength " + strconv.Itoa(lo) + " exceeds MaxLength " + strconv.Itoa(hi))
-	case p.History < 0:
-		return errors.New("password: Policy.History must not be negative")
-	case p.TemporaryFor < 0:
-		return errors.New("password: Policy.TemporaryFor must not be negative")
+func (p *Policy) temporaryFor() time.Duration {
+	if p.c.TemporaryFor == 0 {
+		return DefaultTemporaryFor
 	}
-	for i, r := range p.Rules {
-		if r == nil {
-			return errors.New("password: Policy.Rules[" + strconv.Itoa(i) + "] is nil")
-		}
-	}
-	return nil
-}
-
-// checkConfig panics if the policy is invalid: that is a programming error,
-// not bad input.
-func (p *Policy) checkConfig() {
-	if err := p.Validate(); err != nil {
-		panic(err.Error())
-	}
+	return p.c.TemporaryFor
 }
 
 // Check reports every way in which password breaks the policy's length
 // limits and rules, for the given user. It returns nil or a [*PolicyError]
 // with all violations, never only the first. It does not hash: see
 // [Policy.CheckNew] for the history rule.
-//
-// Check panics if the policy is invalid (see [Policy.Validate]).
-func (p Policy) Check(password string, u User) error {
+func (p *Policy) Check(password string, u User) error {
 	vs := p.check(password, &u, nil)
 	if len(vs) == 0 {
 		return nil
@@ -211,23 +238,24 @@ func (p Policy) Check(password string, u User) error {
 // CheckNew is [Policy.Check] for a new password, plus the history rule: the
 // password must not match any of the user's previous passwords, given as
 // encoded hashes, most recent first, the current one included. Only the
-// first [Policy.History] of them count. The comparison uses h (nil: the zero
-// Hasher) and costs one argon2id hash per entry; see [Hasher.Matches].
+// first History of them count. The comparison uses h (nil: a Hasher with
+// the defaults) and costs one argon2id hash per entry; see [Hasher.Matches].
 //
 // It returns nil, a [*PolicyError] with every violation, or another error if
-// a stored hash cannot be read (the password is then not accepted).
-func (p Policy) CheckNew(ctx context.Context, h *Hasher, password string, u User, previous []string) error {
+// a stored hash cannot be read or ctx ends (the password is then not
+// accepted).
+func (p *Policy) CheckNew(ctx context.Context, h *Hasher, password string, u User, previous []string) error {
 	vs := p.check(password, &u, nil)
 	if h == nil {
-		h = new(Hasher)
+		h = defaultHasher()
 	}
-	if n := min(p.History, len(previous)); n > 0 {
+	if n := min(p.c.History, len(previous)); n > 0 {
 		reused, err := h.Matches(ctx, password, previous[:n])
 		if err != nil {
 			return err
 		}
 		if reused {
-			vs = append(vs, Violation{Code: CodeReused, N: p.History})
+			vs = append(vs, Violation{Code: CodeReused, N: p.c.History})
 		}
 	}
 	if len(vs) == 0 {
@@ -237,7 +265,6 @@ func (p Policy) CheckNew(ctx context.Context, h *Hasher, password string, u User
 }
 
 func (p *Policy) check(password string, u *User, dst []Violation) []Violation {
-	p.checkConfig()
 	c := newCandidate(password, u)
 	if c.invalid {
 		dst = append(dst, Violation{Code: CodeInvalidCharacter})
@@ -248,7 +275,7 @@ func (p *Policy) check(password string, u *User, dst []Violation) []Violation {
 	if hi := p.maxLength(); c.length > hi {
 		dst = append(dst, Violation{Code: CodeTooLong, N: hi})
 	}
-	for _, r := range p.Rules {
+	for _, r := range p.c.Rules {
 		if c.length > MaxLength {
 			if _, ok := r.(contentRule); ok {
 				continue
@@ -310,6 +337,7 @@ func fold(s string) string { return textfold.Fold(s) }
 // are safe for concurrent use.
 type Rule interface {
 	check(c *candidate, dst []Violation) []Violation
+	validate() error // nil, or why the rule can never be met
 }
 
 type requireRule struct{ cats Category }
@@ -318,13 +346,15 @@ type requireRule struct{ cats Category }
 // each category in cats, such as Require(AllCategories) for "at least one
 // upper-case letter, one lower-case letter, one digit and one punctuation
 // character". Each missing category is its own [CodeMissingCategory]
-// violation. Require panics if cats is empty or not a set of [Category]
-// values.
-func Require(cats Category) Rule {
-	if cats == 0 || cats&^AllCategories != 0 {
-		panic("password: Require needs a non-empty set of categories")
+// violation. [NewPolicy] refuses the rule if cats is empty or not a set of
+// [Category] values.
+func Require(cats Category) Rule { return requireRule{cats} }
+
+func (r requireRule) validate() error {
+	if r.cats == 0 || r.cats&^AllCategories != 0 {
+		return errors.New("Require needs a non-empty set of categories")
 	}
-	return requireRule{cats}
+	return nil
 }
 
 func (r requireRule) check(c *candidate, dst []Violation) []Violation {
@@ -342,12 +372,14 @@ type atLeastRule struct {
 // RequireAtLeast returns a rule that the password has characters of at
 // least n of the categories in cats, such as RequireAtLeast(3,
 // AllCategories) for "at least 3 of upper case, lower case, digits and
-// punctuation". It panics unless 1 ≤ n ≤ cats.Count().
-func RequireAtLeast(n int, cats Category) Rule {
-	if cats&^AllCategories != 0 || n < 1 || n > cats.Count() {
-		panic("password: RequireAtLeast(" + strconv.Itoa(n) + ", " + cats.String() + ") cannot be met")
+// punctuation". [NewPolicy] refuses the rule unless 1 ≤ n ≤ cats.Count().
+func RequireAtLeast(n int, cats Category) Rule { return atLeastRule{n, cats} }
+
+func (r atLeastRule) validate() error {
+	if r.cats&^AllCategories != 0 || r.n < 1 || r.n > r.cats.Count() {
+		return errors.New("RequireAtLeast(" + strconv.Itoa(r.n) + ", " + r.cats.String() + ") cannot be met")
 	}
-	return atLeastRule{n, cats}
+	return nil
 }
 
 func (r atLeastRule) check(c *candidate, dst []Violation) []Violation {
@@ -385,12 +417,14 @@ func (notCommonRule) contentRule() {}
 // form. A user with no name, username or e-mail passes. Passwords longer
 // than [MaxLength] are not examined (they break the length limit anyway).
 //
-// NoNameParts panics if minPart < 2.
-func NoNameParts(minPart int) Rule {
-	if minPart < 2 {
-		panic("password: NoNameParts needs minPart ≥ 2")
+// [NewPolicy] refuses the rule if minPart < 2.
+func NoNameParts(minPart int) Rule { return namePartsRule{minPart} }
+
+func (r namePartsRule) validate() error {
+	if r.minPart < 2 {
+		return errors.New("NoNameParts needs minPart ≥ 2")
 	}
-	return namePartsRule{minPart}
+	return nil
 }
 
 // particles are the Dutch (and common neighbouring) name particles

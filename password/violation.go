@@ -12,9 +12,9 @@ import (
 // switch on them and map them to your own texts; they never change meaning.
 type Code string
 
-// The codes of the violations that [Policy.Check], [Policy.CheckNew] and
-// [EmailRules.Check] report. The comment of each says which parameters of the
-// [Violation] it sets.
+// The codes of the violations that [Policy.Check] and [Policy.CheckNew]
+// report. The comment of each says which parameters of the [Violation] it
+// sets.
 const (
 	// CodeTooShort: the password has fewer than N characters.
 	CodeTooShort Code = "too_short"
@@ -42,17 +42,6 @@ const (
 	CodeGuessable Code = "guessable"
 	// CodeReused: the password is one of the user's last N passwords.
 	CodeReused Code = "reused"
-
-	// CodeEmailInvalid: the account e-mail address cannot be parsed.
-	CodeEmailInvalid Code = "email_invalid"
-	// CodeEmailDomain: the address is not within one of the organisation's
-	// domains.
-	CodeEmailDomain Code = "email_domain"
-	// CodeEmailRole: the address is a generic role mailbox such as info@ or
-	// secretariaat@, shared by several people.
-	CodeEmailRole Code = "email_role"
-	// CodeEmailTaken: another user already has this address.
-	CodeEmailTaken Code = "email_taken"
 )
 
 // Field names the piece of user information that a password contains, in a
@@ -66,8 +55,7 @@ const (
 	FieldEmail    Field = "email"
 )
 
-// A Violation is one way in which a password or an account e-mail address
-// breaks a rule. Which parameters are set depends on Code; the others are
+// A Violation is one way in which a password breaks a rule. Which parameters are set depends on Code; the others are
 // zero. A Violation never contains the password or any part of it.
 //
 // In JSON a Violation is an object such as {"code":"too_short","n":8}, with
@@ -106,23 +94,23 @@ func (v Violation) String() string {
 // English, saying what to do. Tags other than English (en, en-GB, …) give
 // Dutch, the default.
 func (v Violation) Message(tag language.Tag) string {
-	return message(printer(tag), v)
+	return message(messages.Printer(tag), v)
 }
 
 // ErrPolicy matches every [*PolicyError]: errors.Is(err, ErrPolicy) reports
-// whether a password or an address was rejected by a rule, as opposed to
-// failing for another reason.
+// whether a password was rejected by a rule, as opposed to failing for
+// another reason.
 var ErrPolicy = errors.New("password: rejected by policy")
 
-// PolicyError is the error that [Policy.Check], [Policy.CheckNew] and
-// [EmailRules.Check] return when the input breaks one or more rules. It holds
+// PolicyError is the error that [Policy.Check] and [Policy.CheckNew] return
+// when a password breaks one or more rules. It holds
 // every violation, in the order of the rules; use errors.As to get at them.
 type PolicyError struct {
 	Violations []Violation
 }
 
 // Error lists the codes of the violations. It is meant for logs: it never
-// contains the password or address. Show people [PolicyError.Messages].
+// contains the password. Show people [PolicyError.Messages].
 func (e *PolicyError) Error() string {
 	var b strings.Builder
 	b.WriteString("password: rejected by policy: ")
@@ -141,12 +129,18 @@ func (e *PolicyError) Is(target error) bool { return target == ErrPolicy }
 // Messages returns the message of every violation, in order, in the language
 // of tag (see [Violation.Message]).
 func (e *PolicyError) Messages(tag language.Tag) []string {
-	p := printer(tag)
+	p := messages.Printer(tag)
 	msgs := make([]string, len(e.Violations))
 	for i, v := range e.Violations {
 		msgs[i] = message(p, v)
 	}
 	return msgs
+}
+
+// Message returns the messages of every violation, in order, as one text in
+// the language of tag.
+func (e *PolicyError) Message(tag language.Tag) string {
+	return strings.Join(e.Messages(tag), " ")
 }
 
 // Has reports whether one of the violations has code c.

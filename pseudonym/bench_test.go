@@ -9,6 +9,7 @@ import (
 	"encoding/csv"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"runtime/metrics"
 	"strconv"
@@ -18,8 +19,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xuri/excelize/v2"
+
 	"github.com/zorgkit/zorgkit/bsn/bsntest"
 	"github.com/zorgkit/zorgkit/pseudonym"
+	"github.com/zorgkit/zorgkit/pseudonym/layout"
 	"github.com/zorgkit/zorgkit/pseudonym/pseudonymtest"
 )
 
@@ -45,7 +49,7 @@ func BenchmarkPseudonym(b *testing.B) {
 	})
 	b.Run("impl=bare-hmac", func(b *testing.B) {
 		mac := hmac.New(sha256.New, pseudonymtest.Secret("k1"))
-		digits := []byte(n.String())
+		digits := []byte(n.Digits())
 		buf := make([]byte, 0, 128)
 		b.ReportAllocs()
 		for b.Loop() {
@@ -88,9 +92,153 @@ func BenchmarkFile(b *testing.B) {
 			return err
 		})
 	})
+	b.Run("impl=pipeline-layout", func(b *testing.B) {
+		// As a portal runs it: every row checked against the youth-care
+		// layout too.
+		p := cbsPolicy()
+		p.Schema = layout.Jeugdhulp()
+		measure(b, size, rows, func(r io.Reader, w io.Writer) error {
+			_, err := p.Process(context.Background(), r, w)
+			return err
+		})
+	})
 	b.Run("impl=csv-copy", func(b *testing.B) {
 		measure(b, size, rows, csvCopy)
 	})
+}
+
+// BenchmarkXLSX compares the pipeline on an .xlsx workbook of the same
+// CBS-like rows with the least a copy of it costs: excelize's row iterator
+// written out with encoding/csv. The workbook (200 000 rows unless
+// BENCH_XLSX_ROWS says otherwise) is made once with excelize's stream
+// writer, in a temporary file that both read from; run it with
+// -benchtime=1x, one implementation per process for the memory figures.
+func BenchmarkXLSX(b *testing.B) {
+	rows := 200_000
+	if s := os.Getenv("BENCH_XLSX_ROWS"); s != "" {
+		rows, _ = strconv.Atoi(s)
+	}
+	path := filepath.Join(os.TempDir(), "zorgkit-bench-"+strconv.Itoa(rows)+".xlsx")
+	if _, err := os.Stat(path); err != nil {
+		if err := writeWorkbook(path, rows); err != nil {
+			b.Fatal(err)
+		}
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	open := func() io.Reader {
+		f, err := os.Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { f.Close() })
+		return f
+	}
+	b.Run("impl=pipeline-layout", func(b *testing.B) {
+		p := cbsPolicy()
+		p.Schema = layout.Jeugdhulp()
+		measureFile(b, info.Size(), rows, open, func(r io.Reader, w io.Writer) error {
+			_, err := p.Process(context.Background(), r, w)
+			return err
+		})
+	})
+	b.Run("impl=excelize-csv-copy", func(b *testing.B) {
+		measureFile(b, info.Size(), rows, open, excelizeCopy)
+	})
+}
+
+// excelizeCopy is the baseline of an .xlsx: excelize's streaming row
+// iterator, every row written with encoding/csv.
+func excelizeCopy(r io.Reader, w io.Writer) error {
+	f, err := excelize.OpenReader(r)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	rows, err := f.Rows(f.GetSheetName(0))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	bw := bufio.NewWriterSize(w, 64<<10)
+	out := csv.NewWriter(bw)
+	out.Comma = ';'
+	for rows.Next() {
+		rec, err := rows.Columns()
+		if err != nil {
+			return err
+		}
+		if err := out.Write(rec); err != nil {
+			return err
+		}
+	}
+	out.Flush()
+	if err := out.Error(); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// writeWorkbook writes pseudonymtest.CBSRows(1, rows) as an .xlsx, every
+// cell a string, as a spreadsheet with a text column for the BSN holds it.
+func writeWorkbook(path string, rows int) error {
+	f := excelize.NewFile()
+	defer f.Close()
+	sw, err := f.NewStreamWriter("Sheet1")
+	if err != nil {
+		return err
+	}
+	in := csv.NewReader(pseudonymtest.CBSRows(1, rows))
+	in.Comma = ';'
+	for r := 1; ; r++ {
+		rec, err := in.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		cells := make([]any, len(rec))
+		for i, v := range rec {
+			cells[i] = v
+		}
+		ref, _ := excelize.CoordinatesToCellName(1, r)
+		if err := sw.SetRow(ref, cells); err != nil {
+			return err
+		}
+	}
+	if err := sw.Flush(); err != nil {
+		return err
+	}
+	return f.SaveAs(path)
+}
+
+// measureFile is measure for a file read from open.
+func measureFile(b *testing.B, size int64, rows int, open func() io.Reader, copy func(io.Reader, io.Writer) error) {
+	b.SetBytes(size)
+	b.ReportAllocs()
+	var peakGo atomic.Uint64
+	var peakRSS uint64
+	cpu := cpuTime()
+	for b.Loop() {
+		in := open()
+		debug.FreeOSMemory()
+		resetPeakRSS()
+		stop := sampleGoMemory(&peakGo)
+		if err := copy(in, io.Discard); err != nil {
+			b.Fatal(err)
+		}
+		stop()
+		peakRSS = max(peakRSS, readPeakRSS())
+	}
+	b.ReportMetric(float64(cpuTime()-cpu)/float64(rows*b.N), "cpu-ns/row")
+	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+	b.ReportMetric(float64(peakGo.Load())/(1<<20), "peak-go-MiB")
+	if peakRSS > 0 {
+		b.ReportMetric(float64(peakRSS)/(1<<20), "peak-rss-MiB")
+	}
 }
 
 // csvCopy is the baseline: read every record with encoding/csv and write it

@@ -16,6 +16,12 @@
 // so data made before a rotation is still recognised, decrypted, and found:
 // [Keyring.Pseudonyms] gives a BSN's pseudonym under every key.
 //
+// No value of this package shows key material, whatever prints it: every fmt
+// verb (%p too), slog and encoding/json see key ids only, and the keys
+// themselves are held where reflection cannot reach them, so that %+v of a
+// struct that holds a [Key] by value, or a reflection-based dump of a
+// server's state, does not show them either.
+//
 // Every recipient of pseudonymised data (a municipality, a researcher) gets
 // its own domain, and pseudonyms of two domains cannot be joined without the
 // key. The empty domain "" is the key holder's own.
@@ -53,9 +59,21 @@
 // first line: a field may be quoted, with "" for a quote, and may then hold
 // delimiters and line breaks. A quote inside an unquoted field is text, as
 // spreadsheets write it; a quote after a closing quote makes the row
-// unreadable. Blank lines hold no data and are skipped. The encoding is
+// unreadable. Lines end in LF, CRLF, or a CR alone (Excel for Mac's "CSV
+// (Macintosh)"). Blank lines hold no data and are skipped. The encoding is
 // UTF-8 (with or without byte-order mark), Windows-1252 or UTF-16 with a
 // byte-order mark, detected or configured; the output is UTF-8.
+//
+// An Excel workbook (.xlsx) is read too, recognised by its content: the
+// rows of its first worksheet, a row's line its row number, dates in date
+// formats as YYYY-MM-DD, whole numbers without decimals. Spreadsheets drop
+// leading zeros: see [Column.NumericFromSpreadsheet]. A legacy .xls, an
+// OpenDocument spreadsheet or another binary file is refused with a
+// [FileTypeError] whose text tells the provider how to save it instead.
+//
+// A file without data rows is an error ([ErrNoRows]), and so is a header
+// cell that holds a number as long as a BSN: never "0 rows read" and
+// success, never a BSN in the output's header.
 //
 // Nothing is lost silently: every data row is written, or rejected and listed
 // in the Report with its line, its column and a stable [Code] with a Dutch

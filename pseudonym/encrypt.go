@@ -40,33 +40,38 @@ var (
 // a value moved to another column does not decrypt. See the package
 // documentation for the exact construction.
 //
-// A FieldCipher is not safe for concurrent use (it reuses a buffer); give
-// every goroutine its own. It never shows its keys.
+// A FieldCipher is safe for concurrent use, like the [cipher.AEAD] it wraps:
+// a server shares one between all its handlers. It holds no state that
+// changes after [Keyring.FieldCipher] made it: the ciphers of all keys of
+// the ring are made then. After a key rotation, make a new FieldCipher from
+// the new [Keyring]; the old one keeps working for the values it can read.
+// It never shows its keys, and keeps them out of reach of reflection (see
+// [Key]).
 type FieldCipher struct {
-	domain  string
-	kid     string                 // of the current key, which encrypts
-	current cipher.AEAD            // of the current key
-	ring    *Keyring               // to find older keys for decryption
-	aeads   map[string]cipher.AEAD // by key id, made on first use
-	aad     []byte
+	domain   string
+	kid      string // of the current key, which encrypts
+	overhead int    // of every AEAD: nonce and tag
+	// aead returns the cipher of key kid, or nil. The closure holds the
+	// ciphers of every key of the ring, made at construction and never
+	// changed.
+	aead func(kid string) cipher.AEAD
 }
 
 // FieldCipher returns a cipher for the fields of domain; "" is the key
 // holder's own domain. It encrypts under the current key and decrypts under
 // any key of the ring.
 func (r *Keyring) FieldCipher(domain string) (*FieldCipher, error) {
-	current, err := r.Current().fieldAEAD(domain)
-	if err != nil {
-		return nil, err
+	aeads := make(map[string]cipher.AEAD, len(r.keys))
+	for _, k := range r.keys {
+		a, err := k.fieldAEAD(domain)
+		if err != nil {
+			return nil, err
+		}
+		aeads[k.id] = a
 	}
 	kid := r.Current().id
-	return &FieldCipher{
-		domain:  domain,
-		kid:     kid,
-		current: current,
-		ring:    r,
-		aeads:   map[string]cipher.AEAD{kid: current},
-	}, nil
+	aead := func(kid string) cipher.AEAD { return aeads[kid] }
+	return &FieldCipher{domain: domain, kid: kid, overhead: aeads[kid].Overhead(), aead: aead}, nil
 }
 
 // fieldAEAD returns AES-256-GCM with random nonces under k's field key for
@@ -88,14 +93,17 @@ func (k *Key) fieldAEAD(domain string) (cipher.AEAD, error) {
 	return aead, nil
 }
 
-// additionalData returns the associated data for a value of field under key
-// kid, in c's buffer: "e1.<kid>.<field>".
-func (c *FieldCipher) additionalData(kid, field string) []byte {
-	c.aad = append(c.aad[:0], encPrefix...)
-	c.aad = append(c.aad, kid...)
-	c.aad = append(c.aad, '.')
-	c.aad = append(c.aad, field...)
-	return c.aad
+// aadLen is the length of the associated data for a value of field under key
+// kid.
+func aadLen(kid, field string) int { return len(encPrefix) + len(kid) + 1 + len(field) }
+
+// appendAAD appends the associated data for a value of field under key kid:
+// "e1.<kid>.<field>".
+func appendAAD(dst []byte, kid, field string) []byte {
+	dst = append(dst, encPrefix...)
+	dst = append(dst, kid...)
+	dst = append(dst, '.')
+	return append(dst, field...)
 }
 
 // Encrypt returns the text form of plaintext encrypted for field.
@@ -104,20 +112,25 @@ func (c *FieldCipher) Encrypt(field string, plaintext []byte) string {
 }
 
 // AppendEncrypt appends the text form of plaintext encrypted for field to dst
-// and returns the extended buffer.
+// and returns the extended buffer. It does not allocate when dst has room
+// for the text and, past it, for the sealed value and the associated data.
 func (c *FieldCipher) AppendEncrypt(dst []byte, field string, plaintext []byte) []byte {
 	dst = append(dst, encPrefix...)
 	dst = append(dst, c.kid...)
 	dst = append(dst, '.')
-	// Seal into the tail of dst, past the room base64 will need, then encode
-	// from there into place: one buffer, no allocation once dst has room.
-	sealedLen := len(plaintext) + c.current.Overhead()
+	// Everything per call lives in dst, nothing in c: the text where it
+	// belongs, then the sealed value, then the associated data. Sealing
+	// past the room base64 needs and encoding from there into place takes
+	// one buffer.
+	sealedLen := len(plaintext) + c.overhead
+	encLen := b64.EncodedLen(sealedLen)
 	start := len(dst)
-	dst = grow(dst, b64.EncodedLen(sealedLen)+sealedLen)
-	tail := dst[start+b64.EncodedLen(sealedLen):]
-	sealed := c.current.Seal(tail[:0], nil, plaintext, c.additionalData(c.kid, field))
+	dst = grow(dst, encLen+sealedLen+aadLen(c.kid, field))
+	sealedAt := start + encLen
+	aad := appendAAD(dst[sealedAt+sealedLen:sealedAt+sealedLen], c.kid, field)
+	sealed := c.aead(c.kid).Seal(dst[sealedAt:sealedAt:sealedAt+sealedLen], nil, plaintext, aad)
 	b64.Encode(dst[start:], sealed)
-	return dst[:start+b64.EncodedLen(sealedLen)]
+	return dst[:start+encLen]
 }
 
 // grow extends b by n bytes of unspecified content.
@@ -135,36 +148,24 @@ func (c *FieldCipher) Decrypt(field, text string) ([]byte, error) {
 	if !ok || !validKeyID(kid) {
 		return nil, ErrCiphertext
 	}
-	sealed, err := b64.DecodeString(encoded)
-	if err != nil || len(sealed) < c.current.Overhead() {
+	// One buffer: the sealed value, then the associated data.
+	n := b64.DecodedLen(len(encoded))
+	buf := make([]byte, n, n+aadLen(kid, field))
+	n, err := b64.Decode(buf, []byte(encoded))
+	if err != nil || n < c.overhead {
 		return nil, ErrCiphertext
 	}
-	aead, err := c.aead(kid)
-	if err != nil {
-		return nil, err
+	sealed := buf[:n:n]
+	aead := c.aead(kid)
+	if aead == nil {
+		return nil, ErrUnknownKey
 	}
-	plaintext, err := aead.Open(sealed[:0], nil, sealed, c.additionalData(kid, field))
+	aad := appendAAD(buf[n:n], kid, field)
+	plaintext, err := aead.Open(sealed[:0], nil, sealed, aad)
 	if err != nil {
 		return nil, ErrDecrypt
 	}
 	return plaintext, nil
-}
-
-// aead returns the cipher of key kid, making it on first use.
-func (c *FieldCipher) aead(kid string) (cipher.AEAD, error) {
-	if a, ok := c.aeads[kid]; ok {
-		return a, nil
-	}
-	k := c.ring.Key(kid)
-	if k == nil {
-		return nil, ErrUnknownKey
-	}
-	a, err := k.fieldAEAD(c.domain)
-	if err != nil {
-		return nil, err
-	}
-	c.aeads[kid] = a
-	return a, nil
 }
 
 // String returns "pseudonym.FieldCipher(<key id>, <domain>)".

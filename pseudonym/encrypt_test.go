@@ -5,7 +5,10 @@ import (
 	"crypto/cipher"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -156,4 +159,64 @@ func TestFieldCipher(t *testing.T) {
 		_, err = wrong.Decrypt("postcode", text)
 		assert.ErrorIs(t, err, pseudonym.ErrDecrypt)
 	})
+}
+
+// TestFieldCipherConcurrent shares one FieldCipher between many goroutines,
+// as a server shares it between its handlers, with a key rotation in
+// between: values made before the rotation are decrypted under the older
+// key while new ones are made under the current key. Every value must
+// decrypt, under its own field and no other. Run it with -race.
+func TestFieldCipherConcurrent(t *testing.T) {
+	before, err := pseudonym.NewKeyring(pseudonymtest.Key("k1"))
+	require.NoError(t, err)
+	after, err := pseudonym.NewKeyring(pseudonymtest.Key("2026-11"), pseudonymtest.Key("k1"), pseudonymtest.Key("k3"))
+	require.NoError(t, err)
+	old, err := before.FieldCipher("gemeente-almere")
+	require.NoError(t, err)
+	const goroutines, rounds = 8, 300
+	// Values made before the rotation, in fields of different lengths.
+	field := func(g, i int) string { return fmt.Sprintf("col%0*d", 1+(g+i)%7, g) }
+	plain := func(g, i int) string { return fmt.Sprintf("value %d/%d %s", g, i, strings.Repeat("x", (g*i)%50)) }
+	made := make([][]string, goroutines)
+	for g := range goroutines {
+		for i := range rounds {
+			made[g] = append(made[g], old.Encrypt(field(g, i), []byte(plain(g, i))))
+		}
+	}
+
+	c, err := after.FieldCipher("gemeente-almere") // the rotation
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	errs := make(chan error, goroutines)
+	for g := range goroutines {
+		wg.Go(func() {
+			var buf []byte
+			for i := range rounds {
+				f, p := field(g, i), plain(g, i)
+				got, err := c.Decrypt(f, made[g][i])
+				if err != nil || string(got) != p {
+					errs <- fmt.Errorf("goroutine %d: value %d made before the rotation: %v", g, i, err)
+					return
+				}
+				buf = c.AppendEncrypt(buf[:0], f, []byte(p))
+				text := c.Encrypt(f, []byte(p))
+				for _, v := range []string{string(buf), text} {
+					got, err := c.Decrypt(f, v)
+					if err != nil || string(got) != p {
+						errs <- fmt.Errorf("goroutine %d: value %d made after the rotation: %v", g, i, err)
+						return
+					}
+					if _, err := c.Decrypt(f+"x", v); !errors.Is(err, pseudonym.ErrDecrypt) {
+						errs <- fmt.Errorf("goroutine %d: value %d decrypts in another field", g, i)
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
 }

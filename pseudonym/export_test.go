@@ -1,9 +1,5 @@
 package pseudonym
 
-// PRK exposes a key's HKDF pseudorandom key to the tests that check it is
-// never shown.
-func PRK(k *Key) []byte { return k.prk[:] }
-
 // SmallBatches makes the pipeline cut files into batches of at most n bytes
 // and n/64 rows, so that small test files cross many batch boundaries.
 func SmallBatches(t interface{ Cleanup(func()) }, n int) {

@@ -3,12 +3,18 @@ package pseudonym_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/csv"
 	"errors"
 	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
+	"github.com/zorgkit/zorgkit/bsn/bsntest"
 	"github.com/zorgkit/zorgkit/pseudonym"
 	"github.com/zorgkit/zorgkit/pseudonym/pseudonymtest"
 )
@@ -59,6 +65,7 @@ func FuzzProcess(f *testing.F) {
 	f.Add([]byte("1;2\n5\" disk;x\n\"x\"y;1\n;\n\n\r\n"), false)
 	f.Add([]byte("1315 KA Zoë   1\n1234AB  Jan    \n"), true)
 	f.Add([]byte("\xe9;\xff\n"), false)
+	f.Add([]byte("a;b\r1;2\r\"x\ry\";3\r\n4;5\r"), false)
 	ring := pseudonymtest.Keyring()
 	pseudonym.SmallBatches(f, 64) // rows cross batch boundaries
 	f.Fuzz(func(t *testing.T, data []byte, fixed bool) {
@@ -71,6 +78,16 @@ func FuzzProcess(f *testing.F) {
 			report, err := p.Process(context.Background(), bytes.NewReader(data), &out)
 			if errors.Is(err, pseudonym.ErrHeader) && !fixed {
 				return // the first row sets the number of fields and cannot be read
+			}
+			if errors.Is(err, pseudonym.ErrNoRows) {
+				if report.Rows.Read != 0 {
+					t.Fatalf("ErrNoRows after %d rows", report.Rows.Read)
+				}
+				plain := utf8.Valid(data) && !bytes.HasPrefix(data, []byte("\xef\xbb\xbf"))
+				if plain && len(bytes.Trim(data, "\r\n")) != 0 && !fixed {
+					t.Fatalf("ErrNoRows for a file with more than line ends: %q", data)
+				}
+				return
 			}
 			if err != nil {
 				t.Fatalf("Process: %v", err)
@@ -97,7 +114,9 @@ func FuzzProcess(f *testing.F) {
 			if maxRow < 1<<20 || fixed || bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) {
 				continue
 			}
-			in := csv.NewReader(bytes.NewReader(data))
+			// encoding/csv ends lines at LF and CRLF only; the processor
+			// also at a lone CR, as Excel for Mac writes them.
+			in := csv.NewReader(bytes.NewReader(loneCRToLF(data)))
 			in.Comma = ';'
 			in.FieldsPerRecord = -1
 			want, err := in.ReadAll()
@@ -115,4 +134,213 @@ func FuzzProcess(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzReadKeyring reads arbitrary key files. A file is read or refused with
+// ErrKeyFile, whose message never holds a secret; a file that is read gives
+// the keys an independent reading of its lines gives: the same ids in the
+// same order, and the same pseudonyms as keys made from the secrets
+// directly.
+func FuzzReadKeyring(f *testing.F) {
+	b64 := func(id string) string { return base64.StdEncoding.EncodeToString(pseudonymtest.Secret(id)) }
+	f.Add("# keys\n2026-11 " + b64("2026-11") + "\nk1\t" + strings.TrimRight(b64("k1"), "=") + "\n")
+	f.Add("k1 " + b64("k1") + "\r\n\r\n  k3   " + b64("k3") + "  \n")
+	f.Add("k1 " + b64("k1") + "\nk1 " + b64("k3") + "\n")
+	f.Add("k.1 " + b64("k1") + "\n")
+	f.Add("k1 AAAA\n")
+	f.Add("k1 " + b64("k1") + "!\n")
+	f.Add("")
+	n := bsntest.TestPersons()[0]
+	f.Fuzz(func(t *testing.T, file string) {
+		ring, err := pseudonym.ReadKeyring(strings.NewReader(file))
+		if err != nil {
+			if !errors.Is(err, pseudonym.ErrKeyFile) {
+				t.Fatalf("error %v does not wrap ErrKeyFile", err)
+			}
+			for _, line := range strings.Split(file, "\n") {
+				fields := strings.Fields(line)
+				for _, secret := range fields[min(1, len(fields)):] {
+					if len(secret) >= 8 && strings.Contains(err.Error(), secret) {
+						t.Fatalf("error %q shows a secret", err)
+					}
+				}
+			}
+			return
+		}
+		var want []*pseudonym.Key
+		for _, line := range strings.Split(file, "\n") {
+			line = strings.TrimSpace(line)
+			if line == "" || line[0] == '#' {
+				continue
+			}
+			id, secret, ok := strings.Cut(line, " ")
+			if i := strings.IndexByte(line, '\t'); !ok || i >= 0 && i < len(id) {
+				id, secret, _ = strings.Cut(line, "\t")
+			}
+			raw, err := base64.RawStdEncoding.DecodeString(strings.TrimRight(strings.TrimSpace(secret), "="))
+			if err != nil {
+				t.Fatalf("read a line whose secret is not base64: %q", line)
+			}
+			k, err := pseudonym.NewKey(id, raw)
+			if err != nil {
+				t.Fatalf("read a line that makes no key: %q: %v", line, err)
+			}
+			want = append(want, k)
+		}
+		got := ring.Keys()
+		if len(got) != len(want) {
+			t.Fatalf("%d keys read, %d lines with keys", len(got), len(want))
+		}
+		for i := range got {
+			if got[i].ID() != want[i].ID() {
+				t.Fatalf("key %d: id %q, want %q", i, got[i].ID(), want[i].ID())
+			}
+			p, _ := got[i].Pseudonymiser("d")
+			q, _ := want[i].Pseudonymiser("d")
+			if !p.Pseudonym(n).Equal(q.Pseudonym(n)) {
+				t.Fatalf("key %q differs from the key its line makes", got[i].ID())
+			}
+		}
+	})
+}
+
+// FuzzDecrypt decrypts arbitrary text: it fails with one of the three
+// sentinel errors (which cannot hold the input) and returns no plaintext, or
+// it decrypts a value that this cipher made for that field. Encrypting what
+// the fuzzer gives and decrypting it gives it back.
+func FuzzDecrypt(f *testing.F) {
+	ring := pseudonymtest.Keyring()
+	c, err := ring.FieldCipher("gemeente-almere")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, v := range pseudonymtest.FieldVectors() {
+		f.Add(v.Field, v.Text)
+	}
+	f.Add("postcode", c.Encrypt("postcode", []byte("1234 AB")))
+	f.Add("postcode", c.Encrypt("postcode", nil))
+	f.Add("x", "e1.k9.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+	f.Add("x", "e1..")
+	f.Add("", "e1.2026-11.")
+	f.Fuzz(func(t *testing.T, field, text string) {
+		plain, err := c.Decrypt(field, text)
+		switch err {
+		case nil:
+			again, err := c.Decrypt(field, c.Encrypt(field, plain))
+			if err != nil || !bytes.Equal(again, plain) {
+				t.Fatalf("round trip of a decrypted value: %v", err)
+			}
+		case pseudonym.ErrCiphertext, pseudonym.ErrUnknownKey, pseudonym.ErrDecrypt:
+			if plain != nil {
+				t.Fatalf("error %v with plaintext", err)
+			}
+		default:
+			t.Fatalf("error %v is not a sentinel", err)
+		}
+		value := []byte(text)
+		got, err := c.Decrypt(field, c.Encrypt(field, value))
+		if err != nil || !bytes.Equal(got, value) {
+			t.Fatalf("round trip: %v", err)
+		}
+		if _, err := c.Decrypt(field+"x", c.Encrypt(field, value)); err != pseudonym.ErrDecrypt {
+			t.Fatalf("a value decrypts in another field: %v", err)
+		}
+	})
+}
+
+// pc4Ref is an independent statement of a Dutch postcode: four digits, the
+// first not 0, then optionally an optional space and two letters, with
+// spaces around.
+var pc4Ref = regexp.MustCompile(`^ *([1-9][0-9]{3})(?: ?([A-Za-z]{2}))? *$`)
+
+// FuzzPC4 compares PC4 with pc4Ref on arbitrary text; the error is the
+// sentinel, which cannot hold the input.
+func FuzzPC4(f *testing.F) {
+	for _, s := range []string{"1234 AB", "1234ab", " 1315 KA ", "9999", "0123AB", "1234SA", "1234 sd", "1234  AB", "1234É1", "", "1234\u00a0AB"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := pseudonym.PC4(s)
+		m := pc4Ref.FindStringSubmatch(s)
+		if m != nil && len(m[2]) == 2 {
+			if l := strings.ToUpper(m[2]); l == "SA" || l == "SD" || l == "SS" {
+				m = nil // not issued
+			}
+		}
+		switch {
+		case m == nil && err != pseudonym.ErrPostcode:
+			t.Fatalf("PC4(%q) = %q, %v; want ErrPostcode", s, got, err)
+		case m != nil && (err != nil || got != m[1]):
+			t.Fatalf("PC4(%q) = %q, %v; want %q", s, got, err, m[1])
+		}
+	})
+}
+
+// FuzzAgeBand compares AgeBand with an age counted by time.AddDate (which
+// takes 29 February to 1 March in a common year, as AgeBand documents) on
+// arbitrary dates and band limits.
+func FuzzAgeBand(f *testing.F) {
+	f.Add(int32(0), int32(365*12), []byte{})
+	f.Add(int32(-1), int32(365*4+1), []byte{4, 12, 18, 23})
+	f.Add(int32(11016), int32(11016+365), []byte{1})               // 29 February 2000
+	f.Add(int32(11016), int32(11016+365*4+1), []byte{4, 4})        // limits not increasing
+	f.Add(int32(20000), int32(10000), []byte{18, 65})              // born after the date
+	f.Add(int32(-700000), int32(700000), []byte{100, 200, 255, 3}) // far apart
+	f.Fuzz(func(t *testing.T, birthDay, onDay int32, limitBytes []byte) {
+		day := func(d int32) time.Time { return time.Unix(int64(d%3_000_000)*86400, 0).UTC() }
+		birth, on := day(birthDay), day(onDay)
+		var limits []int
+		for _, b := range limitBytes[:min(len(limitBytes), 8)] {
+			limits = append(limits, int(b))
+		}
+		got, err := pseudonym.AgeBand(birth, on, limits...)
+
+		if len(limits) == 0 {
+			limits = []int{4, 12, 18, 23}
+		}
+		for i, l := range limits {
+			if l <= 0 || i > 0 && l <= limits[i-1] {
+				if err != pseudonym.ErrAgeBands {
+					t.Fatalf("limits %v: %q, %v; want ErrAgeBands", limits, got, err)
+				}
+				return
+			}
+		}
+		if birth.After(on) {
+			if err != pseudonym.ErrBirthDate {
+				t.Fatalf("born %v, on %v: %q, %v; want ErrBirthDate", birth, on, got, err)
+			}
+			return
+		}
+		age := on.Year() - birth.Year()
+		if birth.AddDate(age, 0, 0).After(on) {
+			age--
+		}
+		want := strconv.Itoa(limits[len(limits)-1]) + "+"
+		for i, l := range limits {
+			if age < l {
+				lo := 0
+				if i > 0 {
+					lo = limits[i-1]
+				}
+				want = strconv.Itoa(lo) + "-" + strconv.Itoa(l-1)
+				break
+			}
+		}
+		if err != nil || got != want {
+			t.Fatalf("born %v, on %v, limits %v: %q, %v; want %q (age %d)", birth, on, limits, got, err, want, age)
+		}
+	})
+}
+
+// loneCRToLF returns data with every CR that is not followed by an LF
+// replaced by an LF.
+func loneCRToLF(data []byte) []byte {
+	out := bytes.Clone(data)
+	for i, c := range out {
+		if c == '\r' && (i+1 == len(out) || out[i+1] != '\n') {
+			out[i] = '\n'
+		}
+	}
+	return out
 }

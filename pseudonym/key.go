@@ -55,6 +55,10 @@ var (
 	// bytes.
 	ErrDomain = errors.New("pseudonym: invalid domain: use valid UTF-8 of at most 255 bytes")
 
+	// ErrZeroKey means a Key was not made by [NewKey]: the zero Key holds
+	// no secret.
+	ErrZeroKey = errors.New("pseudonym: zero Key: make keys with NewKey or ReadKeyring")
+
 	// ErrKeyFile means a key file does not follow the format [ReadKeyring]
 	// documents. The error never contains the secret.
 	ErrKeyFile = errors.New("pseudonym: malformed key file")
@@ -67,10 +71,15 @@ var (
 // A Key never shows its secret: [Key.String], [Key.GoString], [Key.Format]
 // and [Key.LogValue] show only the id, and encoding/json sees no exported
 // field. It keeps only the HKDF pseudorandom key derived from the secret, not
-// the secret itself.
+// the secret itself, and keeps even that out of reach of reflection: inside
+// a function value, which no reflection-based printer (fmt's %p, or %+v of a
+// struct that holds a Key; go-spew; a test's diff) can look into. The same
+// holds for the derived keys in a [Pseudonymiser] and a [FieldCipher].
 type Key struct {
-	id  string
-	prk [sha256.Size]byte // HKDF-Extract(salt, secret)
+	id string
+	// expand is HKDF-Expand under the key's PRK, which only this closure
+	// holds; nil in the zero Key.
+	expand func(info string) ([]byte, error)
 }
 
 // NewKey returns a key with the given id and secret. The id has 1 to 32 ASCII
@@ -88,10 +97,8 @@ func NewKey(id string, secret []byte) (*Key, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pseudonym: deriving key: %w", err)
 	}
-	k := &Key{id: id}
-	copy(k.prk[:], prk)
-	clear(prk)
-	return k, nil
+	expand := func(info string) ([]byte, error) { return hkdf.Expand(sha256.New, prk, info, 32) }
+	return &Key{id: id, expand: expand}, nil
 }
 
 // validKeyID reports whether id may be a key id.
@@ -147,7 +154,10 @@ func (k *Key) subkey(purpose, domain string) ([]byte, error) {
 	if len(domain) > maxDomainLen || !utf8.ValidString(domain) {
 		return nil, ErrDomain
 	}
-	b, err := hkdf.Expand(sha256.New, k.prk[:], purpose+domain, 32)
+	if k.expand == nil {
+		return nil, ErrZeroKey
+	}
+	b, err := k.expand(purpose + domain)
 	if err != nil {
 		return nil, fmt.Errorf("pseudonym: deriving key: %w", err)
 	}
@@ -231,6 +241,7 @@ func (r Keyring) LogValue() slog.Value { return slog.StringValue(r.String()) }
 // service alone.
 func ReadKeyring(r io.Reader) (*Keyring, error) {
 	var keys []*Key
+	lines := make(map[string]int) // of the key ids
 	sc := bufio.NewScanner(r)
 	for line := 1; sc.Scan(); line++ {
 		text := strings.TrimSpace(sc.Text())
@@ -253,6 +264,10 @@ func ReadKeyring(r io.Reader) (*Keyring, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: line %d: %w", ErrKeyFile, line, err)
 		}
+		if first, dup := lines[id]; dup {
+			return nil, fmt.Errorf("%w: line %d: %w (id %q, also on line %d)", ErrKeyFile, line, ErrDuplicateKey, id, first)
+		}
+		lines[id] = line
 		keys = append(keys, k)
 	}
 	if err := sc.Err(); err != nil {

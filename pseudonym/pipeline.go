@@ -104,35 +104,61 @@ func (p *Processor) run(ctx context.Context, in io.Reader, s sink) (*Report, err
 	if err != nil {
 		return report, err
 	}
-	r, enc, err := decode(in, p.Encoding)
+	head, whole, err := readHead(in)
 	if err != nil {
 		return report, fmt.Errorf("pseudonym: reading the file: %w", err)
 	}
-	report.Encoding = enc
-	f := &framer{r: r, comma: pl.comma, fixed: pl.fixed != nil, maxRow: pl.maxRow, line: 1}
-	if f.fixed {
-		f.comma = pl.outComma
+	var src source
+	switch kind := sniff(head); {
+	case kind == kindZip && pl.fixed == nil:
+		if _, _, ok := readerAt(in); !ok {
+			in = io.MultiReader(bytes.NewReader(head), in)
+		} // else read in place, from its start
+		sheet, err := openSheet(in, p, pl)
+		if err != nil {
+			return report, err
+		}
+		defer sheet.close()
+		src, report.Format, report.Encoding = sheet, XLSX, UTF8
+		pl.comma, pl.outComma, pl.sheet = 0, ';', true
+	case kind == kindOLE:
+		return report, &FileTypeError{Code: CodeXLS}
+	case kind != kindText:
+		return report, &FileTypeError{Code: CodeBinary}
 	}
-
+	if src == nil {
+		s, err := pl.openText(head, whole, in, report)
+		if err != nil {
+			return report, err
+		}
+		src = s
+	}
 	// The first batch holds the first row, the header or a row that tells
 	// the number of columns, however many blank lines come before it.
 	first := &batch{}
 	more := true
 	for len(first.rows) == 0 && more {
-		if more, err = f.fill(first, max(batchBytes/16, 1)); err != nil {
+		if more, err = src.fill(first, max(batchBytes/16, 1)); err != nil {
 			return report, fmt.Errorf("pseudonym: reading the file: %w", err)
 		}
 	}
-	if !f.fixed {
+	if f, ok := src.(*framer); ok && !f.fixed {
 		pl.comma, pl.outComma = f.comma, f.comma
 		report.Comma = rune(pl.comma)
 	}
 	if err := pl.columns(first); err != nil {
 		return report, err
 	}
+	if err := pl.bindSchema(); err != nil {
+		return report, err
+	}
+	fc, err := p.Keyring.FieldCipher(p.Domain) // safe to share
+	if err != nil {
+		return report, err
+	}
 	ws := make([]*worker, p.workers())
 	for i := range ws {
-		if ws[i], err = pl.newWorker(s.values()); err != nil {
+		if ws[i], err = pl.newWorker(s.values(), fc); err != nil {
 			return report, err
 		}
 	}
@@ -143,7 +169,7 @@ func (p *Processor) run(ctx context.Context, in io.Reader, s sink) (*Report, err
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	pp := &pipeline{ctx: ctx, cancel: cancel, p: p, pl: pl, sink: s, report: report, f: f, more: more, seq: 1}
+	pp := &pipeline{ctx: ctx, cancel: cancel, p: p, pl: pl, sink: s, report: report, f: src, more: more, seq: 1}
 	pp.cond = sync.NewCond(&pp.mu)
 	pp.ready = make([]*batch, 2*len(ws)+2) // all the batches there are: the memory bound
 	for range len(pp.ready) - 1 {
@@ -161,10 +187,42 @@ func (p *Processor) run(ctx context.Context, in io.Reader, s sink) (*Report, err
 	}
 	pp.work(ws[0], first) // this goroutine is a worker too
 	wg.Wait()
+	if f, ok := src.(*framer); ok && f.sniff != nil && f.sniff.decided {
+		// The encoding was decided on the first byte that is not ASCII,
+		// which a reading goroutine met; they have all stopped.
+		report.Encoding, report.EncodingLine = f.sniff.enc, f.sniff.line
+	}
 	if err := context.Cause(ctx); err != nil {
 		return report, err
 	}
+	if report.Rows.Read == 0 {
+		return report, ErrNoRows
+	}
 	return report, nil
+}
+
+// A source cuts a file into batches of rows: a *framer for text, a
+// *sheetSource for a spreadsheet.
+type source interface {
+	// fill reads rows into b until it holds limit bytes of input (or
+	// batchRows rows) or the input ends; it reports whether there may be
+	// more rows.
+	fill(b *batch, limit int) (more bool, err error)
+}
+
+// openText returns the framer of a text file, whose first bytes are head.
+func (pl *plan) openText(head []byte, whole bool, in io.Reader, report *Report) (*framer, error) {
+	r, enc, sniff, err := decode(head, whole, in, pl.p.Encoding)
+	if err != nil {
+		return nil, fmt.Errorf("pseudonym: reading the file: %w", err)
+	}
+	report.Encoding = enc
+	f := &framer{r: r, comma: pl.comma, fixed: pl.fixed != nil, maxRow: pl.maxRow, line: 1, sniff: sniff}
+	if f.fixed {
+		f.comma = pl.outComma
+		report.Format = FixedWidth
+	}
+	return f, nil
 }
 
 // A pipeline takes a file through the workers. Every worker reads a batch
@@ -181,7 +239,7 @@ type pipeline struct {
 	report *Report // written by the writer of the moment only
 
 	readMu sync.Mutex // held while reading: one reader at a time
-	f      *framer
+	f      source
 
 	mu      sync.Mutex
 	cond    *sync.Cond // signalled when a batch is freed or the input ends
@@ -378,24 +436,41 @@ func (pl *plan) columns(first *batch) error {
 	return pl.resolve()
 }
 
+// bindSchema binds the Processor's Schema, if any, to the columns.
+func (pl *plan) bindSchema() error {
+	if pl.p.Schema == nil {
+		return nil
+	}
+	check, err := pl.p.Schema.Bind(pl.names)
+	if err != nil {
+		if !errors.Is(err, ErrHeader) {
+			err = fmt.Errorf("%w: %w", ErrHeader, err)
+		}
+		return err
+	}
+	pl.check = check
+	return nil
+}
+
 // worker transforms batches; each worker goroutine has its own.
 type worker struct {
 	pl     *plan
 	values bool
-	pz     *Pseudonymiser
-	fc     *FieldCipher
+	pz     *Pseudonymiser // one per worker: not safe for concurrent use
+	fc     *FieldCipher   // shared by the workers
 	sp     splitter
 	plain  bool // the current row needs no quotes
 	ends   []int
+	// For a spreadsheet: which fields of the row were 8-digit number
+	// cells, and a BSN with its leading zero put back.
+	numeric []bool
+	padded  []byte
 }
 
-func (pl *plan) newWorker(values bool) (*worker, error) {
-	w := &worker{pl: pl, values: values, sp: splitter{comma: pl.comma, fixed: pl.fixed, maxFields: pl.maxFields}}
+func (pl *plan) newWorker(values bool, fc *FieldCipher) (*worker, error) {
+	w := &worker{pl: pl, values: values, fc: fc, sp: splitter{comma: pl.comma, fixed: pl.fixed, maxFields: pl.maxFields}}
 	var err error
 	if w.pz, err = pl.p.Keyring.Pseudonymiser(pl.p.Domain); err != nil {
-		return nil, err
-	}
-	if w.fc, err = pl.p.Keyring.FieldCipher(pl.p.Domain); err != nil {
 		return nil, err
 	}
 	return w, nil
@@ -425,7 +500,7 @@ func (w *worker) process(b *batch) {
 		}
 		// A row of a delimited file without quotes or carriage returns
 		// has no field that needs quotes: one scan, not one per field.
-		w.plain = pl.fixed == nil && !r.quoted && bytes.IndexByte(text, '\r') < 0
+		w.plain = pl.fixed == nil && !pl.sheet && !r.quoted && bytes.IndexByte(text, '\r') < 0
 		w.row(b, r.line, fields)
 	}
 }
@@ -433,15 +508,42 @@ func (w *worker) process(b *batch) {
 // reject lists a row rejected as a whole.
 func (w *worker) reject(b *batch, line int, code Code) {
 	b.counts.Rejected++
-	b.problems = append(b.problems, Problem{Line: line, Code: code, Rejected: true})
+	b.problems = append(b.problems, Problem{Line: line, Code: code, Rejected: true, Severity: SeverityReject})
 }
 
 // row transforms one row and appends it to the output.
 func (w *worker) row(b *batch, line int, fields [][]byte) {
 	pl := w.pl
+	first := len(b.problems) // of this row
+	rejected := false
+	if pl.sheet {
+		// A number cell of eight digits carries a mark: see
+		// NumericFromSpreadsheet.
+		w.numeric = w.numeric[:0]
+		for i, f := range fields {
+			mark := len(f) > 0 && f[0] == markNumber
+			if mark {
+				fields[i] = f[1:]
+			}
+			w.numeric = append(w.numeric, mark)
+		}
+	}
+	if pl.check != nil {
+		b.problems = pl.check(fields, b.problems)
+		for i := first; i < len(b.problems); i++ {
+			p := &b.problems[i]
+			p.Line = line
+			p.Rejected = p.Severity == SeverityReject
+			rejected = rejected || p.Rejected
+		}
+		if rejected {
+			b.counts.Rejected++
+			return
+		}
+	}
+	flagged := len(b.problems) > first
 	out := b.out // a local: the compiler keeps it in registers
 	start := len(out)
-	rejected, flagged := false, false
 	w.ends = w.ends[:0]
 	for i := range pl.out {
 		col := &pl.out[i]
@@ -450,10 +552,36 @@ func (w *worker) row(b *batch, line int, fields [][]byte) {
 		}
 		cell := len(out)
 		var code Code
-		out, code = w.cell(out, col, fields[col.src])
+		v := fields[col.src]
+		if pl.sheet && col.action == Pseudonymise && w.numeric[col.src] {
+			if !col.legacy {
+				code = CodeBSNNumberCell
+			} else {
+				// A BSN that lost its leading zero: accepted, and said so.
+				w.padded = append(append(w.padded[:0], '0'), v...)
+				v = w.padded
+				b.problems = append(b.problems, Problem{Line: line, Column: col.src + 1, Name: col.name,
+					Code: CodeBSNLegacyNumber, Severity: SeverityWarning})
+				flagged = true
+			}
+		}
+		if code == "" {
+			out, code = w.cell(out, col, v)
+		}
 		if code != "" {
 			reject := pl.p.OnInvalid == RejectRow
-			b.problems = append(b.problems, Problem{Line: line, Column: col.src + 1, Name: col.name, Code: code, Rejected: reject})
+			severity := SeverityWarning
+			if reject {
+				severity = SeverityReject
+			}
+			// One problem a cell: the schema's, if it found one, now
+			// with what the cell's action made of it.
+			p := findProblem(b.problems[first:], col.src+1)
+			if p == nil {
+				b.problems = append(b.problems, Problem{Line: line, Column: col.src + 1, Name: col.name, Code: code})
+				p = &b.problems[len(b.problems)-1]
+			}
+			p.Rejected, p.Severity = reject, severity
 			rejected = rejected || reject
 			flagged = true
 			out = append(out[:cell], code...) // never the invalid value
@@ -540,6 +668,16 @@ func (w *worker) cell(out []byte, col *outCol, v []byte) ([]byte, Code) {
 		return append(out, pl.ageBands.label(age)...), ""
 	}
 	panic("pseudonym: unknown action " + col.action.String())
+}
+
+// findProblem returns the problem of column col among ps, or nil.
+func findProblem(ps []Problem, col int) *Problem {
+	for i := range ps {
+		if ps[i].Column == col {
+			return &ps[i]
+		}
+	}
+	return nil
 }
 
 // bsnCode is the problem code of an error of bsn.Parse.

@@ -24,6 +24,10 @@ var (
 	// does not fit the column policy: a column it names is missing, or a
 	// column has no rule. The message names the column, never a cell.
 	ErrHeader = errors.New("pseudonym: the file's columns do not match the column policy")
+
+	// ErrNoRows means the file holds no data row: it is empty, or has
+	// only a header or blank lines. Nothing was written but the header.
+	ErrNoRows = errors.New("pseudonym: the file has no data rows")
 )
 
 // An Action is what a [Processor] does with a column.
@@ -56,6 +60,15 @@ type Column struct {
 	Name   string // the name in the header (case and surrounding spaces ignored), or
 	Pos    int    // the position, from 1
 	Action Action
+
+	// NumericFromSpreadsheet declares that the column (to Pseudonymise)
+	// may come from a spreadsheet as numbers: an 8-digit number cell of an
+	// .xlsx is then a BSN whose leading zero the spreadsheet dropped, read
+	// as 9 digits and listed with CodeBSNLegacyNumber (a warning). Without
+	// it such a cell is a problem, CodeBSNNumberCell: a number cell may
+	// have lost any digit a spreadsheet thought insignificant. A text cell,
+	// and every line of a text file, is read by the rules of bsn.Parse.
+	NumericFromSpreadsheet bool
 }
 
 // OnInvalid says what happens to a row with an invalid cell: a BSN that is
@@ -79,8 +92,11 @@ type Encoding uint8
 const (
 	// DetectEncoding reads a file with a byte-order mark as what the mark
 	// says (UTF-8 or UTF-16), a file whose first 64 KiB are valid UTF-8
-	// as UTF-8, and any other file as Windows-1252 (what Excel writes as
-	// "CSV" on Dutch Windows).
+	// with a character that is not ASCII as UTF-8, and one whose first 64
+	// KiB are not valid UTF-8 as Windows-1252 (what Excel writes as "CSV"
+	// on Dutch Windows). A file whose first 64 KiB are ASCII is decided on
+	// its first byte that is not: UTF-8 if that byte starts a valid UTF-8
+	// character, Windows-1252 otherwise; [Report.EncodingLine] says where.
 	DetectEncoding Encoding = iota
 	UTF8                    // UTF-8, with or without a byte-order mark
 	Windows1252             // Windows-1252 (CP1252), as Dutch Windows writes text
@@ -147,6 +163,14 @@ type Processor struct {
 	// OnInvalid says what happens to a row with an invalid cell.
 	OnInvalid OnInvalid
 
+	// Schema, if not nil, checks every row against a declared data set
+	// before the column policy applies: each column's type and domain,
+	// and rules across columns (package pseudonym/layout has one for the
+	// CBS youth-care data set). Its problems have their own [Severity]:
+	// a row with a problem of SeverityReject is rejected whatever
+	// OnInvalid says; the others are written and listed.
+	Schema Schema
+
 	// Comma is the delimiter of a delimited file: ';', ',' or '\t'. If it
 	// is 0, the delimiter is the one of these three that occurs most often
 	// in the first line that is not blank (';', then '\t', then ',' on a
@@ -168,6 +192,14 @@ type Processor struct {
 
 	// Encoding is the character encoding of the input.
 	Encoding Encoding
+
+	// Sheet names the worksheet of an .xlsx to read; "" is the first.
+	// MaxSpreadsheetBytes bounds the size of an .xlsx: a zip needs random
+	// access, so one that is not an io.ReaderAt (such as an HTTP request
+	// body) is held in memory, never written to a temporary file. Zero
+	// means DefaultMaxSpreadsheetBytes.
+	Sheet               string
+	MaxSpreadsheetBytes int
 
 	// DateLayouts are the accepted layouts of dates, in the notation of
 	// package time. If nil: 2006-01-02, 20060102 and 02-01-2006.
@@ -205,20 +237,41 @@ type Processor struct {
 	Progress func(Counts)
 }
 
+// A Schema checks the values of rows against a declared data set; package
+// pseudonym/layout implements it for layouts that are data, such as the CBS
+// youth-care data set.
+type Schema interface {
+	// Bind returns the check of the rows of a file with these column
+	// names (nil for a file without a header: the columns are then taken
+	// by position), or an error if the names do not fit the data set,
+	// such as a required column that is missing; the Processor wraps it
+	// in ErrHeader. The error names columns, never a cell.
+	//
+	// The check appends the problems of one row's fields to problems
+	// and returns the extended slice, with Column, Name, Code and
+	// Severity set (the Processor sets Line and Rejected). It never puts
+	// a value in a problem. The Processor calls it from several
+	// goroutines at once.
+	Bind(names []string) (check func(fields [][]byte, problems []Problem) []Problem, err error)
+}
+
 // A Row is a row of output handed to the function of
 // [Processor.ProcessRows].
 type Row struct {
 	Line   int      // the line on which the row starts in the input
 	Fields []string // the output values, in the order of Report.Columns
-	// Flagged reports whether a cell holds a problem code (see KeepFlagged).
+	// Flagged reports whether the row was written with a problem: a
+	// cell holds a problem code (see KeepFlagged), or a Schema found a
+	// problem of SeverityWarning or SeverityMeasurement.
 	Flagged bool
 }
 
 // Process reads a file from in, applies the column policy, and writes the
 // result to out as a delimited file. It returns the report, also with an
-// error, which stops the file: an error from in or out, ctx's, ErrConfig, or
-// ErrHeader. Rows written before an error stay written; the Report says how
-// many.
+// error, which stops the file: an error from in or out, ctx's, ErrConfig,
+// ErrHeader, or ErrNoRows for a file without data rows (never "0 rows read"
+// and success). Rows written before an error stay written; the Report says
+// how many.
 //
 // Process never creates a temporary file; in may be an HTTP request body.
 // Cancelling ctx stops the work after the reads and writes in progress.
@@ -250,6 +303,9 @@ type plan struct {
 	ageBands     *ageBands
 	ageOn        date
 
+	check func(fields [][]byte, problems []Problem) []Problem // the bound Schema, or nil
+	sheet bool                                                // a spreadsheet: cells may carry markNumber
+
 	inFields int      // fields per row
 	names    []string // input column names, nil without a header
 	out      []outCol // output columns in order
@@ -263,6 +319,7 @@ type fixedField struct{ start, end int }
 type outCol struct {
 	src    int // input field index
 	action Action
+	legacy bool   // NumericFromSpreadsheet
 	field  string // the name bound into encrypted values
 	name   string // for problems
 }
@@ -368,6 +425,7 @@ func (pl *plan) compileLayout(layout []Field) error {
 func (pl *plan) resolve() error {
 	p := pl.p
 	actions := make([]Action, pl.inFields)
+	legacy := make([]bool, pl.inFields)
 	byName := make(map[string]int, len(pl.names))
 	for i, n := range pl.names {
 		key := foldName(n)
@@ -396,6 +454,7 @@ func (pl *plan) resolve() error {
 			return fmt.Errorf("%w: column %s has two rules", ErrConfig, pl.columnLabel(i))
 		}
 		actions[i] = c.Action
+		legacy[i] = c.NumericFromSpreadsheet
 	}
 	for i, a := range actions {
 		if a == 0 {
@@ -404,17 +463,19 @@ func (pl *plan) resolve() error {
 			}
 			actions[i] = p.Other
 		}
-		if a == Pseudonymise && pl.names != nil && pl.fixed == nil && looksLikeNumber(pl.names[i]) {
-			// A header cell that looks like a BSN: the first row is
-			// data, and would be copied to the output as a header.
-			return fmt.Errorf("%w: the header of column %d looks like a BSN: does the file have a header row? Set Header accordingly", ErrHeader, i+1)
+		if pl.names != nil && pl.fixed == nil && looksLikeNumber(pl.names[i]) {
+			// A header cell that holds a number as long as a BSN, in any
+			// column: the first row is data (or the whole file was read
+			// as one line), and would be copied to the output as a
+			// header. Whatever the policy, it is never written.
+			return fmt.Errorf("%w: the header of column %d holds a number as long as a BSN: does the file have a header row, and line ends? Set Header accordingly", ErrHeader, i+1)
 		}
 	}
 	for i, a := range actions {
 		if a == Drop {
 			continue
 		}
-		col := outCol{src: i, action: a, field: "#" + strconv.Itoa(i+1)}
+		col := outCol{src: i, action: a, legacy: legacy[i], field: "#" + strconv.Itoa(i+1)}
 		if pl.names != nil {
 			col.name = pl.names[i]
 			col.field = foldName(pl.names[i])

@@ -60,13 +60,14 @@ func TestNoBSNInOutput(t *testing.T) {
 	add := func(s string) {
 		n, err := bsn.Parse(s)
 		require.NoError(t, err)
-		forbidden = append(forbidden, n.String(), n.Dotted(), n.String()[:4]+" "+n.String()[4:6]+" "+n.String()[6:])
-		if n.String()[0] == '0' {
-			forbidden = append(forbidden, n.String()[1:]) // the eight-digit form
+		d := n.Digits()
+		forbidden = append(forbidden, d, d[:4]+"."+d[4:6]+"."+d[6:], d[:4]+" "+d[4:6]+" "+d[6:])
+		if d[0] == '0' {
+			forbidden = append(forbidden, d[1:]) // the eight-digit form
 		}
 	}
 	for _, n := range bsntest.TestPersons() {
-		add(n.String())
+		add(n.Digits())
 	}
 	forbidden = append(forbidden, "999996631", "99999670") // invalid, yet a client's number
 	for _, f := range forbidden {
@@ -236,8 +237,18 @@ func TestProcessFormats(t *testing.T) {
 			"1315 KA Zoë   1\n1234AB  Jan    \n1234AB  Jan   2X\n12\n", "pc;naam;x\n1315;Zoë;1\n1234;Jan;\n", []string{"3:0:line-length", "4:1:postcode"}},
 		{"fixed width with a header line", pseudonym.Processor{Header: true, Layout: []pseudonym.Field{{"a", 1, 2}, {"b", 3, 2}}},
 			"AABB\n1 2\n", "a;b\n1;2\n", nil},
-		{"empty file without header", pseudonym.Processor{}, "", "", nil},
-		{"header only", pseudonym.Processor{Header: true}, "a;b\n", "a;b\n", nil},
+		{"CR line ends (Excel for Mac)", pseudonym.Processor{Header: true},
+			"a;b\r1;2\r3;4\r", "a;b\n1;2\n3;4\n", nil},
+		{"CR line ends, no final line end, blank lines", pseudonym.Processor{Header: true},
+			"\r\ra;b\r\r1;2\r3;4", "a;b\n1;2\n3;4\n", nil},
+		{"CR line ends, a quoted field over lines", pseudonym.Processor{Header: true},
+			"a;b\r\"x\ry\";2\r3;4\r", "a;b\n\"x\ny\";2\n3;4\n", nil},
+		{"a lone CR in a CRLF file ends its line", pseudonym.Processor{Header: true},
+			"a;b\r\n1;2\r3;4\r\n5;6\r\n", "a;b\n1;2\n3;4\n5;6\n", nil},
+		{"LF, CRLF and CR mixed; line numbers count each", pseudonym.Processor{Header: true, MaxFields: 2},
+			"a;b\n1;2\r\n3;4\r5;6;7\n8;9\r", "a;b\n1;2\n3;4\n8;9\n", []string{"4:0:field-count"}},
+		{"CR line ends in a fixed-width file", pseudonym.Processor{Layout: []pseudonym.Field{{"a", 1, 2}, {"b", 3, 2}}},
+			"1 2 \r3 4 \r", "a;b\n1;2\n3;4\n", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.reason, func(t *testing.T) {
@@ -255,6 +266,30 @@ func TestProcessFormats(t *testing.T) {
 			assert.Equal(t, tt.want, out)
 			assert.Equal(t, tt.problems, problems)
 			assert.Equal(t, report.Rows.Read, report.Rows.Written+report.Rows.Rejected)
+		})
+	}
+}
+
+// TestProcessNoRows: a file without data rows is an error, never "0 rows
+// read" and success.
+func TestProcessNoRows(t *testing.T) {
+	for _, tt := range []struct {
+		reason, in string
+		header     bool
+		want       string
+	}{
+		{"empty file", "", false, ""},
+		{"blank lines only", "\n\r\n\r", false, ""},
+		{"header only", "a;b\n", true, "a;b\n"},
+		{"header and blank lines", "a;b\r\n\r\n\r\n", true, "a;b\n"},
+	} {
+		t.Run(tt.reason, func(t *testing.T) {
+			p := &pseudonym.Processor{Keyring: pseudonymtest.Keyring(), Header: tt.header, Other: pseudonym.Keep}
+			var out strings.Builder
+			report, err := p.Process(context.Background(), strings.NewReader(tt.in), &out)
+			assert.ErrorIs(t, err, pseudonym.ErrNoRows)
+			assert.Equal(t, tt.want, out.String())
+			assert.Zero(t, report.Rows.Read)
 		})
 	}
 }
@@ -318,6 +353,9 @@ func TestProcessConfigErrors(t *testing.T) {
 		{"empty file, header expected", pseudonym.Processor{Header: true, Other: pseudonym.Keep}, "\n\n", pseudonym.ErrHeader},
 		{"header cannot be read", pseudonym.Processor{Header: true, Other: pseudonym.Keep}, "\"a\"b;c\n", pseudonym.ErrHeader},
 		{"header not UTF-8", pseudonym.Processor{Header: true, Encoding: pseudonym.UTF8, Other: pseudonym.Keep}, "\xe9\n", pseudonym.ErrHeader},
+		{"a number as long as a BSN in the header of a kept column", pseudonym.Processor{Header: true, Other: pseudonym.Keep}, "naam;x 1234 5678\n", pseudonym.ErrHeader},
+		{"BSNs in a header cell (a file read as one line)", pseudonym.Processor{Header: true, Other: pseudonym.Keep, MaxRowBytes: 1 << 20},
+			"BSN;naam\xa0999993847;x\xa0999992077;y\n", pseudonym.ErrHeader},
 	}
 	for _, tt := range tests {
 		t.Run(tt.reason, func(t *testing.T) {
@@ -529,6 +567,53 @@ func TestCodeTexts(t *testing.T) {
 		assert.Equal(t, en, c.Text(language.AmericanEnglish))
 	}
 	assert.Equal(t, "unknown-code", pseudonym.Code("unknown-code").Text(language.Dutch))
+}
+
+// TestLateEncoding reads files whose first 64 KiB are ASCII: the encoding
+// is decided on the first byte that is not.
+func TestLateEncoding(t *testing.T) {
+	pseudonym.SmallBatches(t, 4<<10)
+	const asciiRows = 5000 // some 100 KiB, past the 64 KiB window
+	ascii := strings.Repeat("Jansen;1234AB\n", asciiRows)
+	cp1252 := func(s string) string {
+		b, err := charmap.Windows1252.NewEncoder().String(s)
+		require.NoError(t, err)
+		return b
+	}
+	tests := []struct {
+		reason   string
+		enc      pseudonym.Encoding
+		rest     string
+		want     pseudonym.Encoding
+		line     int
+		rejected int
+		wantRest string
+	}{
+		{"Windows-1252 after 64 KiB of ASCII", pseudonym.DetectEncoding, cp1252("Zoë;1315 KA\nCoëlho;1316\n"), pseudonym.Windows1252, asciiRows + 2, 0, "Zoë;1315 KA\nCoëlho;1316\n"},
+		{"UTF-8 after 64 KiB of ASCII", pseudonym.DetectEncoding, "Zoë;1315 KA\nCoëlho;1316\n", pseudonym.UTF8, asciiRows + 2, 0, "Zoë;1315 KA\nCoëlho;1316\n"},
+		{"UTF-8, then a stray byte: that row is rejected", pseudonym.DetectEncoding, "Zoë;1315 KA\nCo\xeblho;1316\nJan;1\n", pseudonym.UTF8, asciiRows + 2, 1, "Zoë;1315 KA\nJan;1\n"},
+		{"configured UTF-8 decides nothing late", pseudonym.UTF8, cp1252("Zoë;1\n"), pseudonym.UTF8, 0, 1, ""},
+		{"ASCII throughout", pseudonym.DetectEncoding, "Jan;1\n", pseudonym.UTF8, 0, 0, "Jan;1\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.reason, func(t *testing.T) {
+			p := &pseudonym.Processor{Keyring: pseudonymtest.Keyring(), Header: true, Other: pseudonym.Keep, Encoding: tt.enc}
+			// Cut the reads so that a character may fall across two.
+			r := iotest.HalfReader(strings.NewReader("naam;postcode\n" + ascii + tt.rest))
+			var out strings.Builder
+			report, err := p.Process(context.Background(), r, &out)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, report.Encoding)
+			assert.Equal(t, tt.line, report.EncodingLine)
+			assert.Equal(t, tt.rejected, report.Rows.Rejected)
+			assert.Equal(t, "naam;postcode\n"+ascii+tt.wantRest, out.String())
+			if tt.line > 0 {
+				var text strings.Builder
+				require.NoError(t, report.WriteText(&text, language.Dutch))
+				assert.Contains(t, text.String(), fmt.Sprintf("tekenset: %s, vastgesteld op regel %d", tt.want, tt.line))
+			}
+		})
+	}
 }
 
 func TestWindows1252EveryByte(t *testing.T) {

@@ -8,7 +8,6 @@ import (
 	"encoding/base32"
 	"errors"
 	"fmt"
-	"hash"
 	"strings"
 
 	"github.com/zorgkit/zorgkit/bsn"
@@ -214,13 +213,13 @@ func Parse(s string) (Pseudonym, error) {
 // A Pseudonymiser makes the pseudonyms of one domain under one key. It keeps
 // its HMAC state between calls, so making a pseudonym does not allocate; like
 // a [hash.Hash] it is not safe for concurrent use: give every goroutine its
-// own. It never shows its key (see [Key]).
+// own. It never shows its key, nor the last BSN it saw (see [Key]).
 type Pseudonymiser struct {
 	kid    string
 	domain string
-	mac    hash.Hash
-	digits [9]byte
-	sum    [Size]byte
+	// mac returns HMAC-SHA256 under the subkey of the nine digits of n. The
+	// closure holds the key and the state, out of reach of reflection.
+	mac func(n bsn.Number) [Size]byte
 }
 
 // Pseudonymiser returns a pseudonymiser for domain under the current key.
@@ -238,9 +237,21 @@ func (k *Key) Pseudonymiser(domain string) (*Pseudonymiser, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Pseudonymiser{kid: k.id, domain: domain, mac: hmac.New(sha256.New, subkey)}
+	h := hmac.New(sha256.New, subkey)
 	clear(subkey)
-	return p, nil
+	// Buffers of the closure, not locals of a call: a local handed to the
+	// hash.Hash interface would escape to the heap on every call.
+	var digits [9]byte
+	var sum [Size]byte
+	mac := func(n bsn.Number) [Size]byte {
+		d := n.AppendDigits(digits[:0])
+		h.Reset()
+		h.Write(d)
+		h.Sum(sum[:0])
+		clear(digits[:])
+		return sum
+	}
+	return &Pseudonymiser{kid: k.id, domain: domain, mac: mac}, nil
 }
 
 // Pseudonym returns the pseudonym of n, which must be a valid (non-zero)
@@ -249,13 +260,7 @@ func (p *Pseudonymiser) Pseudonym(n bsn.Number) Pseudonym {
 	if n.IsZero() {
 		panic("pseudonym: Pseudonym of the zero bsn.Number")
 	}
-	digits, _ := n.AppendText(p.digits[:0])
-	p.mac.Reset()
-	p.mac.Write(digits)
-	// Sum into the Pseudonymiser, not into the result: a local handed to
-	// the hash.Hash interface would escape to the heap.
-	p.mac.Sum(p.sum[:0])
-	return Pseudonym{kid: p.kid, mac: p.sum, kind: Person}
+	return Pseudonym{kid: p.kid, mac: p.mac(n), kind: Person}
 }
 
 // Pseudonymise parses s as a BSN with [bsn.Parse] and returns its pseudonym;

@@ -2,6 +2,7 @@ package pseudonym
 
 import (
 	"bytes"
+	"encoding/binary"
 	"io"
 	"slices"
 	"time"
@@ -15,36 +16,147 @@ import (
 // detectWindow is how much of a file DetectEncoding looks at.
 const detectWindow = 64 << 10
 
-// decode returns in as UTF-8, and the encoding it was read in.
-func decode(in io.Reader, enc Encoding) (io.Reader, Encoding, error) {
-	head := make([]byte, detectWindow)
+// readHead reads the first detectWindow bytes of a file, or the whole file
+// if it is shorter.
+func readHead(in io.Reader) (head []byte, whole bool, err error) {
+	head = make([]byte, detectWindow)
 	n, err := io.ReadFull(in, head)
-	whole := err == io.EOF || err == io.ErrUnexpectedEOF
+	whole = err == io.EOF || err == io.ErrUnexpectedEOF
 	if err != nil && !whole {
-		return nil, enc, err
+		return nil, false, err
 	}
-	head = head[:n]
+	return head[:n], whole, nil
+}
+
+// decode returns a text file as UTF-8, and the encoding it was read in;
+// head is its first bytes, as readHead read them, and in the rest. For a file
+// whose first detectWindow bytes are ASCII the encoding is not known yet:
+// the sniffer it returns then decides on the first byte that is not ASCII.
+func decode(head []byte, whole bool, in io.Reader, enc Encoding) (io.Reader, Encoding, *sniffer, error) {
 	// The rest is read from in itself: no buffer in between to copy through.
 	r := io.MultiReader(bytes.NewReader(head), in)
 	switch {
 	case bytes.HasPrefix(head, []byte("\xef\xbb\xbf")):
 		// A byte-order mark decides: no Windows-1252 text starts with "ï»¿".
 		head = head[3:]
-		return io.MultiReader(bytes.NewReader(head), in), UTF8, nil
+		return io.MultiReader(bytes.NewReader(head), in), UTF8, nil, nil
 	case bytes.HasPrefix(head, []byte("\xff\xfe")), bytes.HasPrefix(head, []byte("\xfe\xff")):
 		dec := unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder()
-		return transform.NewReader(r, dec), UTF16, nil
+		return transform.NewReader(r, dec), UTF16, nil, nil
 	}
 	if enc == DetectEncoding || enc == UTF16 {
-		enc = Windows1252
-		if validUTF8Prefix(head, whole) {
+		switch {
+		case isASCII(head) && !whole:
+			s := &sniffer{r: in, lines: 1 + lineCount(head)}
+			s.lastCR = len(head) > 0 && head[len(head)-1] == '\r'
+			return io.MultiReader(bytes.NewReader(head), s), UTF8, s, nil
+		case validUTF8Prefix(head, whole):
 			enc = UTF8
+		default:
+			enc = Windows1252
 		}
 	}
 	if enc == Windows1252 {
-		return transform.NewReader(r, charmap.Windows1252.NewDecoder()), enc, nil
+		return transform.NewReader(r, charmap.Windows1252.NewDecoder()), enc, nil, nil
 	}
-	return r, enc, nil
+	return r, enc, nil, nil
+}
+
+// A sniffer passes a file through that has been ASCII so far, and decides
+// its encoding on the first byte that is not: if that byte starts valid
+// UTF-8, the file is UTF-8; if not, the file is Windows-1252 from there on,
+// which for the ASCII before it is the same as reading the whole file as
+// Windows-1252. A Windows-1252 file whose first 64 KiB happen to be ASCII
+// is so read right, instead of losing every later row with an "ë". Reads
+// must ask for at least utf8.UTFMax bytes, as the framer's do.
+type sniffer struct {
+	r       io.Reader
+	decided bool
+	enc     Encoding  // once decided
+	line    int       // the line of the first byte that is not ASCII, once decided
+	lines   int       // line ends passed so far, plus one
+	lastCR  bool      // the last byte passed was a '\r'
+	carry   []byte    // the start of a multi-byte character cut off by a read
+	dec     io.Reader // the Windows-1252 decoder, after the switch
+}
+
+func (s *sniffer) Read(p []byte) (int, error) {
+	if s.dec != nil {
+		return s.dec.Read(p)
+	}
+	if s.decided {
+		return s.r.Read(p)
+	}
+	n := copy(p, s.carry)
+	s.carry = s.carry[:0]
+	m, err := s.r.Read(p[n:])
+	n += m
+	i := asciiPrefix(p[:n])
+	if i == n {
+		s.count(p[:n])
+		return n, err
+	}
+	// The first byte that is not ASCII: a complete, valid character?
+	r, size := utf8.DecodeRune(p[i:n])
+	if r == utf8.RuneError && size <= 1 && !utf8.FullRune(p[i:n]) && err == nil {
+		// Cut off by the read: decide when the rest is in.
+		s.carry = append(s.carry, p[i:n]...)
+		s.count(p[:i])
+		return i, nil
+	}
+	s.count(p[:i])
+	s.decided, s.line = true, s.lines
+	if r != utf8.RuneError || size > 1 {
+		s.enc = UTF8
+		return n, err
+	}
+	s.enc = Windows1252
+	rest := io.MultiReader(bytes.NewReader(bytes.Clone(p[i:n])), s.r)
+	if err != nil {
+		rest = io.MultiReader(bytes.NewReader(bytes.Clone(p[i:n])), errReader{err})
+	}
+	s.dec = transform.NewReader(rest, charmap.Windows1252.NewDecoder())
+	return i, nil
+}
+
+// count counts the line ends in b: LF, CRLF and a lone CR.
+func (s *sniffer) count(b []byte) {
+	for _, c := range b {
+		switch {
+		case c == '\n' && s.lastCR: // the LF of a CRLF
+		case c == '\n' || c == '\r':
+			s.lines++
+		}
+		s.lastCR = c == '\r'
+	}
+}
+
+// lineCount returns the number of line ends in b: LF, CRLF and a lone CR.
+func lineCount(b []byte) int {
+	s := &sniffer{}
+	s.count(b)
+	return s.lines
+}
+
+// errReader returns its error.
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+
+// asciiPrefix returns the length of the ASCII start of b.
+func asciiPrefix(b []byte) int {
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		if binary.LittleEndian.Uint64(b[i:])&0x8080808080808080 != 0 {
+			break
+		}
+	}
+	for ; i < len(b); i++ {
+		if b[i] >= utf8.RuneSelf {
+			return i
+		}
+	}
+	return i
 }
 
 // validUTF8Prefix reports whether b is valid UTF-8, allowing an incomplete
@@ -96,7 +208,8 @@ type framer struct {
 	line     int    // the line on which the next row starts
 	pending  []byte // bytes read past the last row of the previous batch
 	eof      bool
-	skipping bool // discarding the rest of a rejected line
+	skipping bool     // discarding the rest of a rejected line
+	sniff    *sniffer // deciding the encoding late, or nil
 }
 
 // frameStatus is what frame found at a position.
@@ -254,10 +367,44 @@ func (f *framer) fill(b *batch, limit int) (more bool, err error) {
 		default:
 			zeroReads = 0
 		}
+		lineEnds(b.in, len(b.in)-n, f.eof)
 	}
 	f.pending = append(f.pending, b.in[pos:]...)
 	b.in = b.in[:pos]
 	return !f.eof || len(f.pending) > 0, nil
+}
+
+// lineEnds turns every lone carriage return in in[from:], one not followed
+// by a line feed, into a line feed, so that the framer, which ends lines at
+// '\n' (and drops a '\r' before it), reads the line ends of every platform:
+// LF, CRLF, and the CR alone of classic Mac OS that Excel for Mac still
+// writes as "CSV (Macintosh)". A lone CR in a CRLF file (a cell edited on
+// another platform) then ends its line too, rather than merging two rows;
+// inside a quoted field it becomes a line feed, a line break either way.
+//
+// A CR at the end of in is left for the next call to decide, unless the
+// input has ended; a CR just before from, left by the last call, is decided
+// now.
+func lineEnds(in []byte, from int, eof bool) {
+	if from > 0 && in[from-1] == '\r' {
+		from--
+	}
+	for {
+		i := bytes.IndexByte(in[from:], '\r')
+		if i < 0 {
+			return
+		}
+		i += from
+		switch {
+		case i+1 < len(in):
+			if in[i+1] != '\n' {
+				in[i] = '\n'
+			}
+		case eof:
+			in[i] = '\n'
+		}
+		from = i + 1
+	}
 }
 
 // detectComma sets the delimiter to the one of ';', '\t' and ',' that occurs
@@ -460,14 +607,7 @@ func (s *splitter) splitFixed(line []byte) ([][]byte, Code) {
 	return s.fields, ""
 }
 
-func isASCII(b []byte) bool {
-	for _, c := range b {
-		if c >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
-}
+func isASCII(b []byte) bool { return asciiPrefix(b) == len(b) }
 
 // A date is a day of the calendar.
 type date struct{ year, month, day int }

@@ -30,6 +30,23 @@ const (
 	CodeEncoding     Code = "encoding"      // the row is not valid UTF-8
 	CodeQuote        Code = "quote"         // a quote where none may be: the row cannot be split into fields
 	CodeRowTooLong   Code = "row-too-long"  // the row is longer than MaxRowBytes
+
+	// Codes of a [Schema], such as a layout of package pseudonym/layout:
+	// a value outside its column's domain, or rows whose columns disagree.
+	CodeMissing      Code = "value-missing"       // a value the data set requires is empty
+	CodeNotInList    Code = "value-not-in-list"   // not one of the column's codes
+	CodeNumber       Code = "value-number"        // not a whole number
+	CodeRange        Code = "value-range"         // a number outside the column's range
+	CodeFormat       Code = "value-format"        // not of the column's format (length, characters)
+	CodeDateRange    Code = "date-range"          // a date outside the column's range
+	CodeDateOrder    Code = "date-order"          // a date before the date it may not precede (an end before its start)
+	CodeRequiredWith Code = "value-required-with" // empty while another column of the row is filled
+	CodeOneOf        Code = "value-one-of"        // of columns of which one is required, all are empty
+	CodeAge          Code = "age-range"           // an age outside the data set's range on a date of the row
+
+	// Codes of spreadsheet cells.
+	CodeBSNNumberCell   Code = "bsn-number-cell"   // an 8-digit BSN in a number cell of a column not declared to allow it
+	CodeBSNLegacyNumber Code = "bsn-legacy-number" // an 8-digit BSN in a number cell, read as 9 digits with a leading zero (a warning)
 )
 
 // codeTexts are the user texts of the codes: Dutch, then English.
@@ -45,6 +62,26 @@ var codeTexts = map[Code][2]string{
 	CodeEncoding:     {"ongeldige tekens: het bestand is geen geldige UTF-8; sla het op als CSV UTF-8", "invalid characters: the file is not valid UTF-8; save it as CSV UTF-8"},
 	CodeQuote:        {"aanhalingsteken op een onverwachte plaats; de rij is niet in velden te splitsen", "quote in an unexpected place; the row cannot be split into fields"},
 	CodeRowTooLong:   {"rij is te lang; controleer of alle aanhalingstekens gesloten zijn", "row too long; check that every quote is closed"},
+
+	CodeMissing:      {"waarde ontbreekt", "value missing"},
+	CodeNotInList:    {"waarde staat niet in de codelijst van deze kolom", "value is not in this column's code list"},
+	CodeNumber:       {"waarde is geen geheel getal", "value is not a whole number"},
+	CodeRange:        {"getal buiten het toegestane bereik", "number outside the allowed range"},
+	CodeFormat:       {"waarde heeft niet de vorm van deze kolom (lengte of tekens)", "value does not have this column's format (length or characters)"},
+	CodeDateRange:    {"datum buiten het toegestane bereik", "date outside the allowed range"},
+	CodeDateOrder:    {"datum ligt vóór een datum die eraan voorafgaat, zoals een einddatum vóór de begindatum", "date before a date that must precede it, such as an end before its start"},
+	CodeRequiredWith: {"waarde ontbreekt terwijl een andere kolom van de rij die vereist", "value missing while another column of the row requires it"},
+	CodeOneOf:        {"van deze kolommen moet er één gevuld zijn", "one of these columns must be filled"},
+	CodeAge:          {"leeftijd buiten het bereik van de dataset", "age outside the data set's range"},
+
+	CodeXLS:      {"Dit is een Excel 97-2003-bestand (.xls) of een met een wachtwoord beveiligd bestand; sla het op als Excel-werkmap (.xlsx) of als CSV, zonder wachtwoord, en lever het opnieuw aan", "This is an Excel 97-2003 file (.xls) or a password-protected file; save it as an Excel workbook (.xlsx) or as CSV, without a password, and upload it again"},
+	CodeODS:      {"Dit is een OpenDocument-spreadsheet (.ods); sla het op als Excel-werkmap (.xlsx) of als CSV en lever het opnieuw aan", "This is an OpenDocument spreadsheet (.ods); save it as an Excel workbook (.xlsx) or as CSV and upload it again"},
+	CodeXLSX:     {"Het Excel-bestand is niet te lezen (beschadigd of onvolledig); sla het opnieuw op als .xlsx of als CSV", "The Excel file cannot be read (damaged or incomplete); save it again as .xlsx or as CSV"},
+	CodeBinary:   {"Dit is geen tekst- of Excel-bestand; lever de dataset aan als CSV of als Excel-werkmap (.xlsx)", "This is not a text or Excel file; upload the data set as CSV or as an Excel workbook (.xlsx)"},
+	CodeTooLarge: {"Het Excel-bestand is te groot; lever het aan als CSV", "The Excel file is too large; upload it as CSV"},
+
+	CodeBSNNumberCell:   {"BSN met 8 cijfers in een getalcel: de voorloopnul is mogelijk weggevallen; maak de kolom tekst", "8-digit BSN in a number cell: the leading zero may have been lost; format the column as text"},
+	CodeBSNLegacyNumber: {"BSN met 8 cijfers uit een getalcel gelezen als BSN met voorloopnul (kolom toegestaan als getal)", "8-digit BSN from a number cell read as a BSN with a leading zero (column allowed as a number)"},
 }
 
 // Templates of the report, in the catalog by their English text.
@@ -53,8 +90,10 @@ const (
 	msgProblemPos    = "line %s, column %d: %s"
 	msgProblemRow    = "line %s: %s"
 	msgFlagged       = " (kept, flagged)"
+	msgNoMeasurement = " (kept; not a valid measurement)"
 	msgSummary       = "rows read: %d, written: %d (of which flagged: %d), rejected: %d\n"
 	msgOmitted       = "… and %d more problems\n"
+	msgEncodingLate  = "character encoding: %s, decided at line %s (the lines before it are ASCII)\n"
 )
 
 var messages = newCatalog()
@@ -79,8 +118,13 @@ func newCatalog() catalog.Catalog {
 	set(msgProblemPos, "regel %s, kolom %d: %s", msgProblemPos)
 	set(msgProblemRow, "regel %s: %s", msgProblemRow)
 	set(msgFlagged, " (behouden, gemarkeerd)", msgFlagged)
+	set(msgNoMeasurement, " (behouden; geen geldige meting)", msgNoMeasurement)
 	set(msgSummary, "rijen gelezen: %d, geschreven: %d (waarvan gemarkeerd: %d), afgewezen: %d\n", msgSummary)
 	set(msgOmitted, "… en nog %d problemen\n", msgOmitted)
+	for _, m := range renderMessages {
+		set(m[0], m[1], m[2])
+	}
+	set(msgEncodingLate, "tekenset: %s, vastgesteld op regel %s (de regels ervoor zijn ASCII)\n", msgEncodingLate)
 	return b
 }
 
@@ -101,6 +145,29 @@ func (c Code) Text(tag language.Tag) string {
 	return printer(tag).Sprintf(string(c))
 }
 
+// Severity is what a problem means for its row.
+type Severity uint8
+
+const (
+	// SeverityReject: the row is rejected.
+	SeverityReject Severity = iota
+	// SeverityWarning: the row is accepted, with a warning.
+	SeverityWarning
+	// SeverityMeasurement: the row is accepted, but is not a valid
+	// measurement for the indicators that use the column.
+	SeverityMeasurement
+)
+
+var severityNames = [...]string{"reject", "warning", "measurement"}
+
+// String returns "reject", "warning" or "measurement".
+func (s Severity) String() string {
+	if int(s) < len(severityNames) {
+		return severityNames[s]
+	}
+	return "Severity(" + strconv.Itoa(int(s)) + ")"
+}
+
 // A Problem is something wrong with one row of a file. It never holds the
 // value of a cell: a report of problems with BSNs must not contain them.
 type Problem struct {
@@ -109,6 +176,9 @@ type Problem struct {
 	Name     string // the column's name from the header or layout, if any
 	Code     Code
 	Rejected bool // the row was rejected; false means it was kept, flagged
+	// Severity is what the problem means for the row: SeverityReject
+	// whenever Rejected is set.
+	Severity Severity
 }
 
 // Text describes the problem in the language closest to tag (Dutch by
@@ -117,7 +187,11 @@ func (p Problem) Text(tag language.Tag) string {
 	pr := printer(tag)
 	line := strconv.Itoa(p.Line)
 	reason := p.Code.Text(tag)
-	if !p.Rejected {
+	switch {
+	case p.Rejected:
+	case p.Severity == SeverityMeasurement:
+		reason += pr.Sprintf(msgNoMeasurement)
+	default:
 		reason += pr.Sprintf(msgFlagged)
 	}
 	switch {
@@ -157,6 +231,15 @@ type Report struct {
 	Comma    rune
 	Encoding Encoding
 	Columns  []string
+
+	// Format is the kind of file read: delimited text, fixed-width text,
+	// or an .xlsx workbook (whose Encoding is UTF-8, and Comma 0).
+	Format Format
+
+	// EncodingLine is set when DetectEncoding found the first 64 KiB of
+	// the file ASCII and decided on the first byte that is not: the line
+	// of that byte. Encoding then says what it decided.
+	EncodingLine int
 }
 
 // WriteText writes the report for users in the language closest to tag
@@ -165,6 +248,11 @@ func (r *Report) WriteText(w io.Writer, tag language.Tag) error {
 	pr := printer(tag)
 	if _, err := pr.Fprintf(w, msgSummary, r.Rows.Read, r.Rows.Written, r.Rows.Flagged, r.Rows.Rejected); err != nil {
 		return err
+	}
+	if r.EncodingLine > 0 {
+		if _, err := pr.Fprintf(w, msgEncodingLate, r.Encoding, strconv.Itoa(r.EncodingLine)); err != nil {
+			return err
+		}
 	}
 	for _, p := range r.Problems {
 		if _, err := fmt.Fprintln(w, p.Text(tag)); err != nil {

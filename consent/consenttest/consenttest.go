@@ -16,6 +16,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -106,6 +107,7 @@ func Run(t *testing.T, newStore func(t *testing.T) consent.Store) {
 		{"Population", testPopulation},
 		{"CancelledContext", testCancelledContext},
 		{"ConcurrentAppendOneWinner", testConcurrentAppendOneWinner},
+		{"Quarantine", testQuarantine},
 		{"Registry", testRegistry},
 		{"RegistryConcurrent", testRegistryConcurrent},
 		{"Sample", testSample},
@@ -285,8 +287,44 @@ func testLocate(t *testing.T, s consent.Store) {
 	assert.Equal(t, c2, got)
 	_, err = s.Locate(ctx, "no-such-record")
 	assert.ErrorIs(t, err, consent.ErrNotFound)
-	_, err = s.Locate(ctx, e1[1].Record)
-	assert.ErrorIs(t, err, consent.ErrNotFound, "only given events locate a record")
+	got, err = s.Locate(ctx, e1[1].Record)
+	require.NoError(t, err, "every event locates the id it names")
+	assert.Equal(t, c1, got)
+}
+
+func testQuarantine(t *testing.T, s consent.Store) {
+	ctx := t.Context()
+	c := chainID("s1")
+	events := sealed(c, 1, zero, consent.EventGiven, consent.EventGiven, consent.EventWithdrawn)
+	require.NoError(t, s.Append(ctx, events))
+	note := func(e consent.SealedEvent) consent.Quarantined {
+		return consent.Quarantined{Event: e, At: epoch, By: consent.Actor{User: "operator", Organisation: "portal"}, Reason: "inserted by hand"}
+	}
+
+	changed := events[2]
+	changed.MAC = bytes.Clone(changed.MAC)
+	changed.MAC[0] ^= 1
+	assert.ErrorIs(t, s.Quarantine(ctx, note(changed)), consent.ErrConflict, "only the event as stored is quarantined")
+	missing := events[2]
+	missing.Seq = 9
+	assert.ErrorIs(t, s.Quarantine(ctx, note(missing)), consent.ErrNotFound)
+	got, err := s.Chain(ctx, c)
+	require.NoError(t, err)
+	require.Len(t, got, 3, "a refused quarantine changes nothing")
+
+	require.NoError(t, s.Quarantine(ctx, note(events[2])))
+	got, err = s.Chain(ctx, c)
+	require.NoError(t, err)
+	require.Len(t, got, 2, "the quarantined event left the chain")
+	assertSameEvent(t, events[1], got[1])
+	_, err = s.Locate(ctx, events[2].Record)
+	assert.ErrorIs(t, err, consent.ErrNotFound, "a quarantined event no longer locates its id")
+
+	// The place is free again: the chain goes on.
+	require.NoError(t, s.Append(ctx, sealed(c, 3, events[1].MAC, consent.EventGiven)))
+	got, err = s.Chain(ctx, c)
+	require.NoError(t, err)
+	assert.Len(t, got, 3)
 }
 
 func testHeads(t *testing.T, s consent.Store) {
@@ -470,7 +508,9 @@ func testRegistry(t *testing.T, s consent.Store) {
 
 	clock.Advance(time.Hour)
 	withdrawnAt := clock.Now()
-	require.NoError(t, r.Withdraw(ctx, rec.ID, consent.Change{By: consent.Actor{User: "u1", Organisation: "org-a"}}))
+	_, err = r.Withdraw(ctx, consent.Withdrawal{Subject: "subject-1", Organisation: "org-a", Purpose: consent.PurposeViewNAW,
+		By: consent.Actor{User: "u1", Organisation: "org-a"}})
+	require.NoError(t, err)
 	for _, tt := range []struct {
 		at      time.Time
 		allowed bool
@@ -478,7 +518,7 @@ func testRegistry(t *testing.T, s consent.Store) {
 		{withdrawnAt.Add(-time.Nanosecond), true},
 		{withdrawnAt, false},
 	} {
-		out, err := r.Decide(ctx, "subject-1", "org-a", consent.PurposeViewNAW, tt.at)
+		out, err := r.DecideUnlogged(ctx, "subject-1", "org-a", consent.PurposeViewNAW, tt.at)
 		require.NoError(t, err)
 		assert.Equal(t, tt.allowed, out.Allowed, "at %v", tt.at)
 		assert.Equal(t, rec.ID, out.RecordID())
@@ -509,14 +549,17 @@ func testRegistryConcurrent(t *testing.T, s consent.Store) {
 	errs := make([]error, writers)
 	for w := range writers {
 		wg.Go(func() {
-			for range perWriter {
-				rec, err := r.Give(ctx, NewRecord(subjects[w], "org-a", consent.PurposeConsultIndication, consent.Permit, epoch.Add(-time.Hour)))
+			for i := range perWriter {
+				// Distinct forms: the same form twice would be one record.
+				rec := NewRecord(subjects[w], "org-a", consent.PurposeConsultIndication, consent.Permit, epoch.Add(-time.Hour))
+				rec.Evidence.Reference = fmt.Sprintf("form %d-%d", w, i)
+				rec, err := r.Give(ctx, rec)
 				if err != nil {
 					errs[w] = err
 					return
 				}
 				ids[w] = append(ids[w], rec.ID)
-				if err := r.Withdraw(ctx, rec.ID, consent.Change{By: rec.RecordedBy}); err != nil {
+				if err := r.RequestEvidence(ctx, rec.ID, fmt.Sprint("check ", w), consent.Change{By: rec.RecordedBy}); err != nil {
 					errs[w] = err
 					return
 				}
@@ -534,12 +577,36 @@ func testRegistryConcurrent(t *testing.T, s consent.Store) {
 		for _, id := range ids[w] {
 			st, err := r.Status(ctx, id)
 			require.NoError(t, err)
-			assert.False(t, st.WithdrawnAt.IsZero(), "every withdrawal is kept")
+			assert.Equal(t, consent.EvidenceRequested, st.Evidence, "every evidence request is kept")
 		}
 	}
 	history, err := r.History(ctx, "shared", "org-a")
 	require.NoError(t, err)
 	assert.Len(t, history, 4*perWriter*2)
+
+	// Concurrent withdrawals of the same consent: one ends it, the others
+	// find nothing left to withdraw.
+	var withdrawn, nothing int
+	var mu sync.Mutex
+	for range writers {
+		wg.Go(func() {
+			_, err := r.Withdraw(ctx, consent.Withdrawal{Subject: "shared", Organisation: "org-a", Purpose: consent.PurposeConsultIndication,
+				By: consent.Actor{User: "u1", Organisation: "org-a"}})
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				withdrawn++
+			case errors.Is(err, consent.ErrNotActive):
+				nothing++
+			default:
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, 1, withdrawn, "exactly one withdrawal is recorded")
+	assert.Equal(t, writers-1, nothing)
 }
 
 func testSample(t *testing.T, s consent.Store) {

@@ -25,7 +25,7 @@ func ExampleNewRecord() {
 		log.Fatal(err)
 	}
 	clock.Advance(time.Minute)
-	out, err := r.Decide(ctx, "ps-1", "org-a", consent.PurposeMedicalInformation, clock.Now())
+	out, err := r.DecideUnlogged(ctx, "ps-1", "org-a", consent.PurposeMedicalInformation, clock.Now())
 	if err != nil {
 		log.Fatal(err)
 	}

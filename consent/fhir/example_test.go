@@ -23,7 +23,7 @@ func ExampleExport() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := r.Withdraw(ctx, rec.ID, consent.Change{By: rec.RecordedBy}); err != nil {
+	if _, err := r.Withdraw(ctx, consent.Withdrawal{Subject: rec.Subject, Organisation: rec.Organisation, Purpose: rec.Purpose, By: rec.RecordedBy}); err != nil {
 		log.Fatal(err)
 	}
 	st, err := r.Status(ctx, rec.ID)

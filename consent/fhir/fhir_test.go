@@ -126,8 +126,11 @@ func TestExport(t *testing.T) {
 	r, err := consent.New(consent.NewMemoryStore(), consent.Config{Key: consenttest.Key(), Now: clock.Now})
 	require.NoError(t, err)
 	by := consent.Actor{User: "u1", Organisation: "org-a"}
+	n := 0
 	give := func(rec consent.Record) consent.RecordID {
 		t.Helper()
+		n++
+		rec.Evidence.Reference += fmt.Sprint("/", n) // distinct forms: the same form twice is one record
 		got, err := r.Give(ctx, rec)
 		require.NoError(t, err)
 		return got.ID
@@ -145,7 +148,8 @@ func TestExport(t *testing.T) {
 	limited.ValidFrom, limited.ValidUntil = t0, t0.Add(24*time.Hour)
 	expiring := give(limited)
 	clock.Advance(time.Hour)
-	require.NoError(t, r.Withdraw(ctx, withdrawn, consent.Change{By: by}))
+	_, err = r.Withdraw(ctx, consent.Withdrawal{Subject: "ps-7f3a9c", Organisation: "org-a", Purpose: consent.PurposeTakeOverIndication, By: by})
+	require.NoError(t, err)
 	require.NoError(t, r.EnterInError(ctx, inError, consent.Change{By: by, Reason: "wrong client"}))
 	_, err = r.Correct(ctx, corrected, record(consent.PurposeViewNAW, consent.Deny), consent.Change{By: by, Reason: "wrong box"})
 	require.NoError(t, err)
@@ -183,7 +187,7 @@ func TestExport(t *testing.T) {
 			assert.Equal(t, "patient-privacy", c.Scope.Coding[0].Code)
 			assert.Equal(t, "ps-7f3a9c", c.Patient.Identifier.Value)
 			assert.Equal(t, "org-a", c.Organization[0].Identifier.Value)
-			assert.Equal(t, "archive/ps-7f3a9c", c.SourceReference.Identifier.Value)
+			assert.Equal(t, st.Record.Evidence.Reference, c.SourceReference.Identifier.Value)
 			assert.Equal(t, "https://portal.example/toestemming/v1", c.Policy[0].URI)
 			assert.Equal(t, tt.provision, c.Provision.Type)
 			assert.Equal(t, string(st.Record.Purpose), c.Provision.Purpose[0].Code)

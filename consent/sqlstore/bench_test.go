@@ -42,7 +42,7 @@ func BenchmarkDecide(b *testing.B) {
 			}
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := r.Decide(ctx, "s1", "org-a", consent.PurposeViewNAW, time.Now()); err != nil {
+				if _, err := r.DecideUnlogged(ctx, "s1", "org-a", consent.PurposeViewNAW, time.Now()); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -49,7 +49,7 @@ func Example() {
 	if _, err := r.Give(ctx, consenttest.NewRecord("ps-7f3a9c", "agb-01234567", consent.PurposeTakeOverIndication, consent.Permit, given)); err != nil {
 		log.Fatal(err)
 	}
-	out, err := r.Decide(ctx, "ps-7f3a9c", "agb-01234567", consent.PurposeTakeOverIndication, time.Now())
+	out, err := r.DecideUnlogged(ctx, "ps-7f3a9c", "agb-01234567", consent.PurposeTakeOverIndication, time.Now())
 	if err != nil {
 		log.Fatal(err)
 	}

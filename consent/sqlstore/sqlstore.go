@@ -197,8 +197,8 @@ func (s *Store) Chain(ctx context.Context, chain consent.ChainID) ([]consent.Sea
 func (s *Store) Locate(ctx context.Context, record consent.RecordID) (consent.ChainID, error) {
 	var chain string
 	err := s.db.QueryRowContext(ctx, s.dialect.rebind(
-		"SELECT chain_id FROM consent_events WHERE record_id = ? AND kind = ? LIMIT 1"),
-		string(record), string(consent.EventGiven)).Scan(&chain)
+		"SELECT chain_id FROM consent_events WHERE record_id = ? LIMIT 1"),
+		string(record)).Scan(&chain)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", consent.ErrNotFound
 	}
@@ -283,4 +283,50 @@ func (s *Store) Population(ctx context.Context, f consent.Filter) ([]consent.Rec
 		return nil, fmt.Errorf("consent/sqlstore: selecting a population: %w", err)
 	}
 	return ids, nil
+}
+
+// Quarantine implements [consent.Store]: it copies the row into
+// consent_quarantine and deletes it from consent_events, in one
+// transaction. The role that runs it needs INSERT on consent_quarantine and
+// DELETE on consent_events: grant them to the operator, not to the
+// application.
+func (s *Store) Quarantine(ctx context.Context, q consent.Quarantined) error {
+	e := &q.Event
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("consent/sqlstore: %w", err)
+	}
+	defer tx.Rollback()
+	var n int
+	err = tx.QueryRowContext(ctx, s.dialect.rebind("SELECT COUNT(*) FROM consent_events WHERE chain_id = ? AND seq = ?"),
+		string(e.Chain), int64(e.Seq)).Scan(&n)
+	if err != nil {
+		return fmt.Errorf("consent/sqlstore: quarantining an event: %w", err)
+	}
+	if n == 0 {
+		return consent.ErrNotFound
+	}
+	res, err := tx.ExecContext(ctx, s.dialect.rebind("INSERT INTO consent_quarantine (chain_id, "+columns+
+		", quarantined_at, quarantined_by, reason) SELECT chain_id, "+columns+", ?, ?, ? FROM consent_events "+
+		"WHERE chain_id = ? AND seq = ? AND record_id = ? AND kind = ? AND organisation = ? AND purpose = ? "+
+		"AND decision = ? AND recorded_at = ? AND payload = ? AND prev_mac = ? AND mac = ?"),
+		q.At.UnixNano(), q.By.User+" ("+string(q.By.Organisation)+")", q.Reason,
+		string(e.Chain), int64(e.Seq), string(e.Record), string(e.Kind), string(e.Organisation), string(e.Purpose),
+		string(e.Decision), e.RecordedAt.UnixNano(), e.Payload, e.Prev, e.MAC)
+	if err != nil {
+		return fmt.Errorf("consent/sqlstore: quarantining an event: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("consent/sqlstore: %w", err)
+	} else if n != 1 {
+		return &consent.ConflictError{Chain: e.Chain} // the row is not the one named
+	}
+	if _, err := tx.ExecContext(ctx, s.dialect.rebind("DELETE FROM consent_events WHERE chain_id = ? AND seq = ?"),
+		string(e.Chain), int64(e.Seq)); err != nil {
+		return fmt.Errorf("consent/sqlstore: quarantining an event: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("consent/sqlstore: committing a quarantine: %w", err)
+	}
+	return nil
 }

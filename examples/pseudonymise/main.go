@@ -23,8 +23,18 @@
 //	pseudonymise -key-file K -in F -out G -domain gemeente-almere \
 //	    -bsn BSN -pc4 Postcode -year Geboortedatum -encrypt Opmerking -other drop
 //
+// The input may also be an Excel workbook (.xlsx), recognised by its
+// content; -numeric-bsn reads an 8-digit number cell in a BSN column as a
+// BSN whose leading zero the spreadsheet dropped. -layout jeugdhulp checks
+// every row against the CBS youth-care data set, and -report-csv and
+// -report-html write the quality report for the provider:
+//
+//	pseudonymise -key-file K -in aanlevering.xlsx -out G -layout jeugdhulp \
+//	    -numeric-bsn -report-html kwaliteit.html
+//
 // The exit status is 0 if every row was written, 1 if rows were rejected,
-// and 2 on an error (then no output file is left behind).
+// and 2 on an error (then no output file is left behind), such as a file
+// without data rows or a legacy .xls (save it as .xlsx or CSV).
 package main
 
 import (
@@ -35,6 +45,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -42,6 +53,7 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/zorgkit/zorgkit/pseudonym"
+	"github.com/zorgkit/zorgkit/pseudonym/layout"
 )
 
 func main() {
@@ -84,6 +96,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		encoding = fs.String("encoding", "detect", "input encoding: detect, utf-8 or windows-1252")
 		flagBad  = fs.Bool("flag", false, "keep a row with an invalid cell, with the problem code in the cell, instead of rejecting it")
 		lang     = fs.String("lang", "nl", "language of the report: nl or en")
+		layoutF  = fs.String("layout", "", "check every row against a data-set layout: jeugdhulp (the CBS youth-care data set) or a layout file (JSON)")
+		numeric  = fs.Bool("numeric-bsn", false, "in an .xlsx, read an 8-digit number cell in a -bsn column as a BSN that lost its leading zero")
+		sheet    = fs.String("sheet", "", "the worksheet of an .xlsx to read; empty: the first")
+		repCSV   = fs.String("report-csv", "", "also write the quality report as CSV to this file")
+		repHTML  = fs.String("report-html", "", "also write the quality report as a printable HTML page to this file")
 	)
 	if err := fs.Parse(args); err != nil {
 		return false, errUsage
@@ -96,7 +113,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err != nil {
 		return false, err
 	}
-	p := &pseudonym.Processor{Keyring: ring, Domain: *domain, Header: !*noHeader}
+	p := &pseudonym.Processor{Keyring: ring, Domain: *domain, Header: !*noHeader, Sheet: *sheet}
+	if *layoutF != "" {
+		if p.Schema, err = readLayout(*layoutF); err != nil {
+			return false, err
+		}
+	}
 	for _, c := range []struct {
 		list   string
 		action pseudonym.Action
@@ -107,6 +129,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		cols, err := columns(c.list, c.action)
 		if err != nil {
 			return false, err
+		}
+		for i := range cols {
+			cols[i].NumericFromSpreadsheet = *numeric && c.action == pseudonym.Pseudonymise
 		}
 		p.Columns = append(p.Columns, cols...)
 	}
@@ -148,13 +173,58 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 
 	report, err := p.Process(ctx, counted, out)
 	progress.done()
+	if fe := (*pseudonym.FileTypeError)(nil); errors.As(err, &fe) {
+		err = errors.New(fe.Code.Text(tag)) // what to do, in the user's language
+	}
 	if err := commit(err); err != nil {
 		return false, err
 	}
 	if err := report.WriteText(stderr, tag); err != nil {
 		return false, err
 	}
+	if err := writeReports(report, tag, *inPath, *repCSV, *repHTML); err != nil {
+		return false, err
+	}
 	return report.Rows.Rejected > 0, nil
+}
+
+// readLayout returns the embedded youth-care layout, or reads a layout file.
+func readLayout(name string) (*layout.Layout, error) {
+	if name == "jeugdhulp" {
+		return layout.Jeugdhulp(), nil
+	}
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return nil, err
+	}
+	return layout.Parse(b)
+}
+
+// writeReports writes the quality report as CSV and as HTML, where asked.
+func writeReports(report *pseudonym.Report, tag language.Tag, in, csvPath, htmlPath string) error {
+	for _, r := range []struct {
+		path  string
+		write func(io.Writer) error
+	}{
+		{csvPath, func(w io.Writer) error { return report.WriteCSV(w, tag) }},
+		{htmlPath, func(w io.Writer) error { return report.WriteHTML(w, tag, filepath.Base(in)) }},
+	} {
+		if r.path == "" {
+			continue
+		}
+		f, err := os.OpenFile(r.path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+		if err != nil {
+			return err
+		}
+		err = r.write(f)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // readKeyring reads the key file, and warns if others may read it.

@@ -69,6 +69,39 @@ func TestRunStdio(t *testing.T) {
 	assert.Contains(t, stderr.String(), "rijen gelezen: 1, geschreven: 1", "Dutch by default")
 }
 
+// TestRunLayoutAndReports checks the LibreOffice .xlsx of the clients file
+// against the youth-care layout and writes the quality reports.
+func TestRunLayoutAndReports(t *testing.T) {
+	keys, _ := writeKeyFile(t, 0o600)
+	dir := t.TempDir()
+	out, repCSV, repHTML := filepath.Join(dir, "out.csv"), filepath.Join(dir, "q.csv"), filepath.Join(dir, "q.html")
+	var stderr bytes.Buffer
+	_, err := run(context.Background(), []string{"-key-file", keys, "-in", "../../pseudonym/testdata/clients-libreoffice.xlsx", "-out", out,
+		"-year", "Geboortedatum", "-pc4", "postcode", "-drop", "Opmerking", "-layout", "jeugdhulp", "-numeric-bsn",
+		"-report-csv", repCSV, "-report-html", repHTML}, nil, &bytes.Buffer{}, &stderr)
+	require.Error(t, err, "the clients file lacks the data set's start date")
+	assert.Contains(t, err.Error(), `"Begindatum"`)
+
+	_, err = run(context.Background(), []string{"-key-file", keys, "-in", "../../pseudonym/testdata/clients-libreoffice.xlsx", "-out", out,
+		"-year", "Geboortedatum", "-pc4", "postcode", "-drop", "Opmerking", "-numeric-bsn",
+		"-report-csv", repCSV, "-report-html", repHTML}, nil, &bytes.Buffer{}, &stderr)
+	require.NoError(t, err)
+	q, err := os.ReadFile(repCSV)
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(string(q), "regel;kolom;naam;code;gevolg;omschrijving\r\n"))
+	page, err := os.ReadFile(repHTML)
+	require.NoError(t, err)
+	assert.Contains(t, string(page), "<title>clients-libreoffice.xlsx</title>")
+	assert.Contains(t, string(page), "xlsx")
+
+	_, err = run(context.Background(), []string{"-key-file", keys, "-in", "../../pseudonym/testdata/clients-libreoffice.xls", "-out", out},
+		nil, &bytes.Buffer{}, &stderr)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "sla het op als Excel-werkmap (.xlsx) of als CSV")
+	_, statErr := os.Stat(out)
+	assert.True(t, os.IsNotExist(statErr), "no output file is left behind")
+}
+
 func TestRunErrors(t *testing.T) {
 	keys, secret := writeKeyFile(t, 0o600)
 	badKeys := filepath.Join(t.TempDir(), "bad")

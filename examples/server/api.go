@@ -62,11 +62,13 @@ func (a *app) apiLookup(w http.ResponseWriter, r *http.Request) {
 		Allowed bool            `json:"allowed"`
 		Reason  string          `json:"reason"`
 	}
+	// The client is named by a handle valid in this session only, never by
+	// its subject key (clienthandle.go).
 	out := struct {
-		Subject  string    `json:"subject"`
+		Client   string    `json:"client"`
 		BSN      string    `json:"bsn"`
 		Purposes []purpose `json:"purposes"`
-	}{Subject: cv.Subject, BSN: cv.Masked}
+	}{Client: cv.Handle, BSN: cv.Masked}
 	for _, p := range cv.Purposes {
 		out.Purposes = append(out.Purposes, purpose{p.Purpose, p.Allowed, p.Reason})
 	}

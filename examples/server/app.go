@@ -17,7 +17,11 @@ import (
 
 	"github.com/zorgkit/zorgkit/consent"
 	"github.com/zorgkit/zorgkit/consent/sqlstore"
+	"github.com/zorgkit/zorgkit/examples/server/internal/seal"
 	"github.com/zorgkit/zorgkit/password"
+	"github.com/zorgkit/zorgkit/password/otp"
+	"github.com/zorgkit/zorgkit/password/reset"
+	"github.com/zorgkit/zorgkit/password/throttle"
 	"github.com/zorgkit/zorgkit/pseudonym"
 )
 
@@ -39,22 +43,30 @@ type app struct {
 	keys    secrets
 	pages   map[string]*template.Template
 
-	policy   password.Policy
+	policy   *password.Policy
 	hasher   *password.Hasher
-	codes    *password.LoginCodes
-	resets   *password.Resets
-	throttle *password.Throttle
-	totp     *password.TOTP
+	codes    *otp.OutOfBand
+	resets   *reset.Issuer
+	throttle *throttle.Throttle
+	totp     *otp.TOTP
 	sender   Sender
+	// transports deliver the outbox by channel (email, sms).
+	transports map[string]transport
+	outboxKick chan struct{} // wakes the outbox worker
 
-	keyring    *pseudonym.Keyring
-	field      *pseudonym.FieldCipher
-	pseudonyms sync.Pool // of *pseudonym.Pseudonymiser: one per goroutine at a time
-	consent    *consent.Registry
+	handles      *seal.Sealer // client handles (clienthandle.go)
+	keyring      *pseudonym.Keyring
+	field        *pseudonym.FieldCipher
+	pseudonyms   sync.Pool // of *pseudonym.Pseudonymiser of lookupDomain: one per goroutine at a time
+	lookupDomain string    // the pseudonym domain of client lookup (see domains.go)
+	consent      *consent.Registry
+	accessLog    *groupCommit[consent.AccessEntry]
 
-	reports    reportCache   // the protected Zorgmonitor, until the records change
-	kick       chan struct{} // runs the job scheduler now
-	answerTime time.Duration // least time of a login or reset answer
+	metrics    *metrics
+	reports    reportCache     // the protected Zorgmonitor, until the records change
+	kick       chan struct{}   // runs the job scheduler now
+	answerTime time.Duration   // least time of a login or reset answer
+	hashParams password.Params // argon2id parameters; zero: the defaults
 }
 
 // newApp opens the database, loads the keys and builds the portal; in demo
@@ -82,12 +94,25 @@ func openApp(ctx context.Context, cfg config, out io.Writer) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, d, err := openDB(ctx, cfg)
+	m := newMetrics()
+	db, d, err := openDBObserved(ctx, cfg, m.sqliteWrite)
 	if err != nil {
 		return nil, err
 	}
-	a := &app{cfg: cfg, db: db, dialect: d, log: log, out: out, now: time.Now, keys: keys, kick: make(chan struct{}, 1), answerTime: defaultAnswerTime}
+	if err := checkKeyFingerprints(ctx, db, keys, cfg.AcceptKeyChange, time.Now(), log); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("%s: %w", cfg.KeyFile, err)
+	}
+	a := &app{cfg: cfg, db: db, dialect: d, log: log, out: out, now: time.Now, keys: keys, metrics: m, kick: make(chan struct{}, 1), outboxKick: make(chan struct{}, 1), answerTime: defaultAnswerTime}
+	if a.lookupDomain, err = lookupDomain(ctx, db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("pseudonym domains: %w", err)
+	}
 	if err := a.init(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := a.checkChannels(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -97,23 +122,25 @@ func openApp(ctx context.Context, cfg config, out io.Writer) (*app, error) {
 // init builds the zorgkit pieces from the configuration and keys. Tests call
 // it again after replacing the clock.
 func (a *app) init() error {
-	switch a.cfg.Policy {
-	case "portero":
-		a.policy = password.Portero()
-	case "almere":
-		a.policy = password.Almere()
-	case "nist":
-		a.policy = password.NIST(true, "zorgkit", "portaal")
+	if err := a.initAuth(); err != nil {
+		return err
 	}
-	store := authStore{db: a.db}
-	a.hasher = &password.Hasher{Pepper: a.keys.Pepper}
-	a.throttle = &password.Throttle{Store: store, Now: a.clock}
-	a.codes = &password.LoginCodes{Key: a.keys.Code, Store: store, Throttle: a.throttle, Now: a.clock}
-	a.resets = &password.Resets{Store: store, Now: a.clock}
-	a.totp = &password.TOTP{Now: a.clock}
 	if a.sender == nil {
-		a.sender = &outboxSender{a: a}
+		a.sender = &outbox{a: a}
 	}
+	if a.transports == nil {
+		t, err := newTransports(a.cfg, a.out)
+		if err != nil {
+			return err
+		}
+		a.transports = t
+	}
+
+	handles, err := seal.New(a.keys.Session, clientHandleLabel)
+	if err != nil {
+		return err
+	}
+	a.handles = handles
 
 	var ring []*pseudonym.Key
 	for _, k := range a.keys.Keyring {
@@ -132,13 +159,15 @@ func (a *app) init() error {
 		return err
 	}
 	a.pseudonyms.New = func() any {
-		p, err := keyring.Pseudonymiser("")
+		p, err := keyring.Pseudonymiser(a.lookupDomain)
 		if err != nil {
-			panic(err) // the domain "" is always valid
+			panic(err) // the domains in pseudonym_domains are valid
 		}
 		return p
 	}
 
+	a.accessLog = newGroupCommit(a.db, accessLogBatch, a.writeAccessLog)
+	a.accessLog.observe = a.metrics.accessLogCommit
 	cstore, err := sqlstore.New(a.db, sqlstore.Dialect(a.dialect))
 	if err != nil {
 		return err
@@ -185,8 +214,15 @@ func (a *app) serve(ctx context.Context) error {
 	if a.cfg.TLSCert != "" {
 		scheme = "https"
 	}
+	if a.cfg.DebugAddr != "" {
+		if err := a.serveDebug(ctx); err != nil {
+			l.Close()
+			return err
+		}
+	}
 	a.log.Info("listening", "url", scheme+"://"+l.Addr().String(), "policy", a.cfg.Policy, "database", string(a.dialect))
 	go a.runJobs(ctx)
+	go a.runOutbox(ctx)
 
 	errc := make(chan error, 1)
 	go func() {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -13,6 +12,10 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/zorgkit/zorgkit/password"
+	"github.com/zorgkit/zorgkit/password/email"
+	"github.com/zorgkit/zorgkit/password/otp"
+	"github.com/zorgkit/zorgkit/password/reset"
+	"github.com/zorgkit/zorgkit/password/throttle"
 )
 
 // msgLoginFailed is the one answer to every failed login: unknown user, wrong
@@ -23,6 +26,42 @@ const msgLoginFailed = "Onbekende gebruikersnaam of onjuist wachtwoord, of te ve
 // defaultAnswerTime is how long the login and reset answers take at least,
 // so that their timing does not tell an unknown user from a wrong password.
 const defaultAnswerTime = 400 * time.Millisecond
+
+// initAuth builds the login's pieces from the configuration and keys, with
+// their state in the database.
+func (a *app) initAuth() error {
+	var config password.Config
+	switch a.cfg.Policy {
+	case "portero":
+		config = password.Portero()
+	case "almere":
+		config = password.Almere()
+	case "nist":
+		config = password.NIST(true, "zorgkit", "portaal")
+	default:
+		return fmt.Errorf("unknown password policy %q", a.cfg.Policy)
+	}
+	var err error
+	if a.policy, err = password.NewPolicy(config); err != nil {
+		return err
+	}
+	if a.hasher, err = password.NewHasher(password.HasherConfig{Params: a.hashParams, Pepper: a.keys.Pepper}); err != nil {
+		return err
+	}
+	thConfig := throttle.Accounts(throttleStore{a.db})
+	thConfig.Now = a.clock
+	if a.throttle, err = throttle.New(thConfig); err != nil {
+		return err
+	}
+	if a.codes, err = otp.NewOutOfBand(otp.Config{Key: a.keys.Code, Store: codeStore{a.db}, Limiter: a.throttle, Now: a.clock}); err != nil {
+		return err
+	}
+	if a.resets, err = reset.New(reset.Config{Store: resetStore{a.db}, Now: a.clock}); err != nil {
+		return err
+	}
+	a.totp = &otp.TOTP{Now: a.clock}
+	return nil
+}
 
 // evenTiming waits until at least the answer time has passed since start.
 func (a *app) evenTiming(ctx context.Context, start time.Time) {
@@ -46,14 +85,6 @@ func resetKey(emailKey string) string { return "reset:" + emailKey }
 // key for wrong verification codes and authenticator codes.
 func accountKey(username string) string { return "user:" + strings.ToLower(username) }
 
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
 type loginPage struct {
 	Error    string
 	Username string
@@ -74,6 +105,7 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 		a.render(w, r, http.StatusUnauthorized, "login", loginPage{Error: msgLoginFailed, Username: username})
 	}
 	if username == "" || pw == "" || len(username) > 200 {
+		a.metrics.login("wrong_password")
 		fail()
 		return
 	}
@@ -82,18 +114,20 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 	pwKey, ipKey := passwordKey(username), "ip:"+clientIP(r)
 	for _, k := range []string{pwKey, ipKey} {
 		if err := a.throttle.Attempt(ctx, k); err != nil {
-			if !errors.Is(err, password.ErrThrottled) {
+			if !errors.Is(err, throttle.ErrThrottled) {
 				a.serverError(w, r, err)
 				return
 			}
 			a.log.WarnContext(ctx, "login throttled", "key", strings.SplitN(k, ":", 2)[0])
+			a.metrics.login("throttled")
 			fail()
 			return
 		}
 	}
 	u, err := a.userBy(ctx, "username", username)
 	if errors.Is(err, errNotFound) {
-		_ = a.hasher.VerifyUnknown(pw) // as long as a wrong password takes
+		_ = a.hasher.VerifyUnknown(ctx, pw) // as long as a wrong password takes
+		a.metrics.login("wrong_password")
 		fail()
 		return
 	}
@@ -101,22 +135,24 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 		a.serverError(w, r, err)
 		return
 	}
-	if err := a.hasher.Verify(u.Hash, pw); err != nil {
+	if err := a.hasher.Verify(ctx, u.Hash, pw); err != nil {
 		if !errors.Is(err, password.ErrMismatch) {
 			a.log.ErrorContext(ctx, "verify password", "user", u.ID, "err", err)
 		}
+		a.metrics.login("wrong_password")
 		fail()
 		return
 	}
 	// The password is right: from here on the user may learn why a login
 	// is refused.
 	if refusal := a.refusal(u); refusal != "" {
+		a.metrics.login("refused")
 		a.evenTiming(ctx, start)
 		a.render(w, r, http.StatusForbidden, "login", loginPage{Error: refusal, Username: username})
 		return
 	}
 	if a.hasher.NeedsRehash(u.Hash) {
-		if h, err := a.hasher.Hash(pw); err == nil {
+		if h, err := a.hasher.Hash(ctx, pw); err == nil {
 			_, _ = a.db.ExecContext(ctx, `UPDATE users SET password_hash = $1 WHERE id = $2`, h, u.ID)
 		}
 	}
@@ -124,7 +160,7 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 	// which only a complete login resets: asking for new codes does not
 	// buy new guesses.
 	for _, k := range []string{pwKey, ipKey} {
-		if err := a.throttle.Success(ctx, k); err != nil {
+		if err := a.throttle.Reset(ctx, k); err != nil {
 			a.serverError(w, r, err)
 			return
 		}
@@ -136,7 +172,7 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 	}
 	if u.Channel != "totp" {
 		err := a.sendCode(ctx, u, attempt)
-		var cd *password.CooldownError
+		var cd *otp.CooldownError
 		if errors.As(err, &cd) {
 			// A login right after the previous one: the code of that one
 			// was replaced, and a new one may be sent after the cooldown.
@@ -183,10 +219,10 @@ func capitalise(s string) string {
 // sendCode issues a verification code bound to this login attempt and sends
 // it through the user's channel.
 func (a *app) sendCode(ctx context.Context, u *user, attempt string) error {
-	ch := password.ChannelFunc(func(ctx context.Context, account, code string, expires time.Time) error {
+	ch := otp.ChannelFunc(func(ctx context.Context, account, code string, expires time.Time) error {
 		body := fmt.Sprintf("Uw verificatiecode is %s. De code is geldig tot %s. Heeft u niet geprobeerd in te loggen? Neem dan contact op met uw organisatiebeheerder.",
 			code, expires.Local().Format("15:04"))
-		return a.sender.Send(ctx, u, "Verificatiecode", body)
+		return a.sender.SendCode(ctx, u, body, expires)
 	})
 	_, err := a.codes.Issue(ctx, ch, accountKey(u.Username), attempt)
 	return err
@@ -218,15 +254,16 @@ func (a *app) verifyCode(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		// The package's own Dutch text for a wrong, expired or used code,
 		// or a wait after too many failures.
-		msg := password.ErrorMessage(err, language.Dutch, a.now())
+		msg := password.ErrorMessage(err, language.Dutch)
 		if msg == "" {
 			a.serverError(w, r, err)
 			return
 		}
+		a.metrics.codeFailed(err)
 		a.render(w, r, http.StatusUnauthorized, "code", codePage{Error: msg, TOTP: u.Channel == "totp", Demo: a.cfg.Demo})
 		return
 	}
-	_ = a.throttle.Success(ctx, accountKey(u.Username))
+	_ = a.throttle.Reset(ctx, accountKey(u.Username))
 	now := a.now()
 	if _, err := a.db.ExecContext(ctx, `UPDATE users SET last_login_at = $1 WHERE id = $2`, usec(now), u.ID); err != nil {
 		a.serverError(w, r, err)
@@ -242,6 +279,7 @@ func (a *app) verifyCode(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.log.InfoContext(ctx, "login", "user", u.ID, "org", u.OrgID)
+	a.metrics.login("success")
 	if next == stageChange {
 		http.Redirect(w, r, "/password", http.StatusSeeOther)
 		return
@@ -250,12 +288,12 @@ func (a *app) verifyCode(w http.ResponseWriter, r *http.Request) {
 }
 
 // resendCode sends a new code for the same login attempt; the cooldown of
-// LoginCodes keeps this from flooding the user's phone.
+// one-time passwords keeps this from flooding the user's phone.
 func (a *app) resendCode(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	u, s := userFrom(ctx), sessionFrom(ctx)
 	if err := a.sendCode(ctx, u, s.AttemptID); err != nil {
-		var cd *password.CooldownError
+		var cd *otp.CooldownError
 		if !errors.As(err, &cd) {
 			a.serverError(w, r, err)
 			return
@@ -266,8 +304,8 @@ func (a *app) resendCode(w http.ResponseWriter, r *http.Request) {
 	a.render(w, r, http.StatusOK, "code", codePage{Notice: "Er is een nieuwe code verstuurd.", Demo: a.cfg.Demo})
 }
 
-func (a *app) cooldownMessage(cd *password.CooldownError) string {
-	return password.ErrorMessage(cd, language.Dutch, a.now())
+func (a *app) cooldownMessage(cd *otp.CooldownError) string {
+	return cd.Message(language.Dutch)
 }
 
 func (a *app) logout(w http.ResponseWriter, r *http.Request) {
@@ -290,7 +328,7 @@ func (a *app) passwordForm(w http.ResponseWriter, r *http.Request) {
 func (a *app) changePassword(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	u := userFrom(ctx)
-	if err := a.hasher.Verify(u.Hash, r.PostFormValue("current")); err != nil {
+	if err := a.hasher.Verify(ctx, u.Hash, r.PostFormValue("current")); err != nil {
 		a.render(w, r, http.StatusUnprocessableEntity, "password", passwordPage{Errors: []string{"Uw huidige wachtwoord is onjuist."}})
 		return
 	}
@@ -328,7 +366,7 @@ func (a *app) setPassword(ctx context.Context, u *user, pw, repeat string, tempo
 		}
 		return nil, err
 	}
-	hash, err := a.hasher.Hash(pw)
+	hash, err := a.hasher.Hash(ctx, pw)
 	if err != nil {
 		return nil, err
 	}
@@ -359,7 +397,7 @@ func (a *app) setPassword(ctx context.Context, u *user, pw, repeat string, tempo
 // passwordHistory returns the user's latest password hashes, newest first,
 // as many as the policy compares against.
 func (a *app) passwordHistory(ctx context.Context, userID string) ([]string, error) {
-	n := max(a.policy.History, 1)
+	n := max(a.policy.Config().History, 1)
 	rows, err := a.db.QueryContext(ctx, `SELECT hash FROM password_history WHERE user_id = $1 ORDER BY set_at DESC LIMIT $2`, userID, n)
 	if err != nil {
 		return nil, err
@@ -390,7 +428,7 @@ func (a *app) forgot(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	defer a.render(w, r, http.StatusOK, "forgot", forgotPage{Sent: true})
 	defer a.evenTiming(ctx, start)
-	key, err := password.NormalizeEmail(r.PostFormValue("email"))
+	key, err := email.Normalize(r.PostFormValue("email"))
 	if err != nil {
 		return
 	}
@@ -412,11 +450,11 @@ func (a *app) forgot(w http.ResponseWriter, r *http.Request) {
 // password that must be replaced at the next login.
 func (a *app) sendReset(ctx context.Context, u *user) error {
 	if a.cfg.Policy == "almere" {
-		temp, err := a.policy.TemporaryPassword()
+		temp, err := a.policy.TemporaryPassword(nil)
 		if err != nil {
 			return err
 		}
-		hash, err := a.hasher.Hash(temp)
+		hash, err := a.hasher.Hash(ctx, temp)
 		if err != nil {
 			return err
 		}
@@ -434,13 +472,6 @@ func (a *app) sendReset(ctx context.Context, u *user) error {
 	link := a.baseURL() + "/password/reset?token=" + url.QueryEscape(token)
 	return a.sender.Send(ctx, u, "Wachtwoord herstellen", fmt.Sprintf(
 		"Via deze link stelt u een nieuw wachtwoord in: %s\nDe link is geldig tot %s en werkt één keer.", link, expires.Local().Format("15:04")))
-}
-
-func (a *app) baseURL() string {
-	if a.cfg.TLSCert != "" {
-		return "https://" + a.cfg.Addr
-	}
-	return "http://" + a.cfg.Addr
 }
 
 func (a *app) resetForm(w http.ResponseWriter, r *http.Request) {
@@ -468,7 +499,7 @@ func (a *app) reset(w http.ResponseWriter, r *http.Request) {
 	}
 	account, err := a.resets.Redeem(ctx, token)
 	if err != nil {
-		if errors.Is(err, password.ErrResetInvalid) {
+		if errors.Is(err, reset.ErrInvalid) {
 			a.render(w, r, http.StatusGone, "reset", passwordPage{Expired: true})
 			return
 		}
@@ -496,7 +527,7 @@ func (a *app) reset(w http.ResponseWriter, r *http.Request) {
 		a.serverError(w, r, err)
 		return
 	}
-	emailKey, _ := password.NormalizeEmail(u.Email)
+	emailKey, _ := email.Normalize(u.Email)
 	for _, k := range []string{passwordKey(u.Username), accountKey(u.Username), resetKey(emailKey)} {
 		if err := a.throttle.Reset(ctx, k); err != nil {
 			a.serverError(w, r, err)
@@ -526,7 +557,7 @@ func (a *app) verifyTOTP(ctx context.Context, u *user, code string) error {
 		return err
 	}
 	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		return password.ErrCodeUsed
+		return otp.ErrUsed
 	}
 	return nil
 }
@@ -534,7 +565,7 @@ func (a *app) verifyTOTP(ctx context.Context, u *user, code string) error {
 // totpSecret decrypts the user's TOTP secret.
 func (a *app) totpSecret(u *user) ([]byte, error) {
 	if len(u.TOTPSecret) == 0 {
-		return nil, password.ErrNoCode
+		return nil, otp.ErrNotIssued
 	}
 	return a.field.Decrypt("users.totp_secret:"+u.ID, string(u.TOTPSecret))
 }

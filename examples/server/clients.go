@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"errors"
 	"net/http"
 	"strings"
@@ -35,7 +36,7 @@ type clientsPage struct {
 // clientView is a looked-up client as the provider sees it: masked, with what
 // each purpose allows.
 type clientView struct {
-	Subject  string // the pseudonym: travels in forms instead of the BSN
+	Handle   string // names the client in forms, for this session only (clienthandle.go)
 	Masked   string
 	Purposes []purposeView
 	Shown    *clientData // data of the purpose just opened
@@ -146,9 +147,10 @@ func (a *app) findClient(ctx context.Context, n bsn.Number) (string, bool, error
 // clientView decides, for each purpose, whether the user's organisation has
 // the client's consent now.
 func (a *app) clientView(ctx context.Context, u *user, subject, masked string) (*clientView, error) {
-	cv := &clientView{Subject: subject, Masked: masked, Today: a.now().Local().Format("2006-01-02")}
+	cv := &clientView{Handle: a.sealClient(sessionFrom(ctx), u, clientRef{Subject: subject, Masked: masked}), Masked: masked, Today: a.now().Local().Format("2006-01-02")}
 	for _, p := range append(clientPurposes, consent.PurposeMedicalInformation) {
-		out, err := a.consent.Decide(ctx, consent.Subject(subject), consent.Organisation(u.OrgID), p, a.now())
+		// Which purposes the page offers opens no data: no log entry.
+		out, err := a.consent.DecideUnlogged(ctx, consent.Subject(subject), consent.Organisation(u.OrgID), p, a.now())
 		if err != nil {
 			return nil, err
 		}
@@ -161,21 +163,30 @@ func (a *app) clientView(ctx context.Context, u *user, subject, masked string) (
 	return cv, nil
 }
 
-// formSubject returns the client (subject) a form names, if the portal
-// knows it; otherwise it answers the request and returns false.
+// formSubject returns the client (subject) a form names by the handle of a
+// lookup in this session, if the portal knows it; otherwise it answers the
+// request and returns false.
 func (a *app) formSubject(w http.ResponseWriter, r *http.Request) (string, bool) {
-	subject := r.PostFormValue("subject")
+	c, err := a.formClient(r)
+	if err != nil {
+		a.render(w, r, http.StatusNotFound, "clients", clientsPage{Error: msgLookupAgain})
+		return "", false
+	}
 	var count int
-	if err := a.db.QueryRowContext(r.Context(), `SELECT COUNT(*) FROM clients WHERE pseudonym = $1`, subject).Scan(&count); err != nil {
+	if err := a.db.QueryRowContext(r.Context(), `SELECT COUNT(*) FROM clients WHERE pseudonym = $1`, c.Subject).Scan(&count); err != nil {
 		a.serverError(w, r, err)
 		return "", false
 	}
 	if count != 1 {
-		http.NotFound(w, r)
+		a.render(w, r, http.StatusNotFound, "clients", clientsPage{Error: msgNoClient})
 		return "", false
 	}
-	return subject, true
+	return c.Subject, true
 }
+
+// msgLookupAgain answers a form whose client handle is not (or no longer)
+// valid in this session.
+const msgLookupAgain = "Zoek de cliënt opnieuw op met het BSN: de vorige zoekopdracht is verlopen of hoort bij een andere sessie."
 
 // recordConsent records the provider's statement that the client gave (or
 // refused) consent for one purpose, with the reference of the signed form in
@@ -231,8 +242,10 @@ func (a *app) recordConsent(w http.ResponseWriter, r *http.Request) {
 	a.renderClient(w, r, subject, http.StatusOK, msg, nil)
 }
 
-// withdrawConsent records that the client withdrew a consent: one click, as
-// easy as giving it. It counts from now; earlier uses stay justified.
+// withdrawConsent records that the client withdrew the consent for a
+// purpose, for the user's own organisation: one click, as easy as giving it.
+// It ends every permit of that purpose from now on; earlier uses stay
+// justified.
 func (a *app) withdrawConsent(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	u := userFrom(ctx)
@@ -240,25 +253,26 @@ func (a *app) withdrawConsent(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	// The record to withdraw is the one that allows the purpose now, for
-	// the user's own organisation: never a record named by the form.
-	out, err := a.consent.Decide(ctx, consent.Subject(subject), consent.Organisation(u.OrgID), consent.Purpose(r.PostFormValue("purpose")), a.now())
-	if err != nil {
-		var ferr *consent.FieldError
-		if errors.As(err, &ferr) {
-			http.Error(w, "Onbekend doel.", http.StatusBadRequest)
-			return
-		}
+	_, err := a.consent.Withdraw(ctx, consent.Withdrawal{
+		Subject:      consent.Subject(subject),
+		Organisation: consent.Organisation(u.OrgID),
+		Purpose:      consent.Purpose(r.PostFormValue("purpose")),
+		By:           u.actor(),
+		Reason:       "ingetrokken door de cliënt",
+	})
+	var ferr *consent.FieldError
+	msg := "De toestemming is ingetrokken."
+	switch {
+	case errors.Is(err, consent.ErrNotActive):
+		msg = "Er is geen toestemming om in te trekken."
+	case errors.Is(err, consent.ErrDenyNotWithdrawable):
+		msg = "De cliënt heeft voor dit doel geen toestemming gegeven; een weigering kunt u niet intrekken. Verandert de cliënt van gedachten? Leg dan een nieuwe toestemming vast."
+	case errors.As(err, &ferr):
+		http.Error(w, "Onbekend doel.", http.StatusBadRequest)
+		return
+	case err != nil:
 		a.serverError(w, r, err)
 		return
-	}
-	msg := "Er is geen toestemming om in te trekken."
-	if out.Allowed {
-		if err := a.consent.Withdraw(ctx, out.RecordID(), consent.Change{By: u.actor(), Reason: "ingetrokken door de cliënt"}); err != nil {
-			a.serverError(w, r, err)
-			return
-		}
-		msg = "De toestemming is ingetrokken."
 	}
 	a.renderClient(w, r, subject, http.StatusOK, msg, nil)
 }
@@ -303,7 +317,8 @@ func (a *app) viewClientData(w http.ResponseWriter, r *http.Request) {
 // renderClient shows the client page of subject after an action: what the
 // user's organisation may do now, a message, and the data opened, if any.
 func (a *app) renderClient(w http.ResponseWriter, r *http.Request, subject string, status int, msg string, shown *clientData) {
-	cv, err := a.clientView(r.Context(), userFrom(r.Context()), subject, r.PostFormValue("masked"))
+	c, _ := a.formClient(r) // formSubject checked it; only the masked BSN is new here
+	cv, err := a.clientView(r.Context(), userFrom(r.Context()), subject, c.Masked)
 	if err != nil {
 		a.serverError(w, r, err)
 		return
@@ -350,7 +365,10 @@ func (a *app) clientData(ctx context.Context, subject string, purpose consent.Pu
 }
 
 // logAccess writes an access-log entry. It is also the consent registry's
-// AccessLog, so that lookups and consent decisions land in one log.
+// AccessLog, so that lookups and consent decisions land in one log. It
+// returns once the entry is committed (in a group commit with the entries of
+// other requests, see groupCommit); an error means the entry is not logged,
+// and the access must not go ahead.
 func (a *app) logAccess(ctx context.Context, e consent.AccessEntry) error {
 	if e.ID == "" {
 		e.ID = newID()
@@ -358,8 +376,37 @@ func (a *app) logAccess(ctx context.Context, e consent.AccessEntry) error {
 	if e.Time.IsZero() {
 		e.Time = a.now()
 	}
-	_, err := a.db.ExecContext(ctx, `INSERT INTO access_log (id, at, subject, user_id, on_behalf_of, org_id, purpose, action, allowed, reason, record)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		e.ID, usec(e.Time), string(e.Subject), e.User, e.OnBehalfOf, string(e.Organisation), string(e.Purpose), e.Action, e.Allowed, string(e.Reason), string(e.Record))
+	start := time.Now()
+	err := a.accessLog.add(ctx, e)
+	a.metrics.accessLogged(time.Since(start), err)
+	if e.Purpose.Valid() { // a consent decision, not a lookup
+		a.metrics.decision(e.Purpose, e.Reason)
+	}
 	return err
+}
+
+// writeAccessLog inserts the entries of one group commit: on PostgreSQL in
+// multi-row INSERTs (one round trip), on SQLite one prepared INSERT per entry
+// (no round trips to save, and a statement text per batch size would be
+// parsed anew each time).
+func (a *app) writeAccessLog(ctx context.Context, tx *sql.Tx, entries []consent.AccessEntry) error {
+	const insert = `INSERT INTO access_log (id, at, subject, user_id, on_behalf_of, org_id, purpose, action, allowed, reason, record) VALUES `
+	row := func(e *consent.AccessEntry) []any {
+		return []any{e.ID, usec(e.Time), string(e.Subject), e.User, e.OnBehalfOf, string(e.Organisation), string(e.Purpose), e.Action, e.Allowed, string(e.Reason), string(e.Record)}
+	}
+	if a.dialect == sqlite {
+		for i := range entries {
+			if _, err := tx.ExecContext(ctx, insert+`($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, row(&entries[i])...); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	b := batchInsert{tx: tx, dialect: a.dialect, cols: 11, insert: insert}
+	for i := range entries {
+		if err := b.add(ctx, row(&entries[i])...); err != nil {
+			return err
+		}
+	}
+	return b.flush(ctx)
 }

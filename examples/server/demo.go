@@ -11,7 +11,7 @@ import (
 	"github.com/zorgkit/zorgkit/bsn"
 	"github.com/zorgkit/zorgkit/bsn/bsntest"
 	"github.com/zorgkit/zorgkit/consent"
-	"github.com/zorgkit/zorgkit/password"
+	"github.com/zorgkit/zorgkit/password/email"
 )
 
 // The demo's organisations. The domains use the reserved .example top-level
@@ -75,15 +75,15 @@ func (a *app) seedDemo(ctx context.Context) (map[string]string, error) {
 	users := map[string]*user{}
 	passwords := map[string]string{}
 	for _, du := range demoUsers {
-		pw, err := a.policy.TemporaryPassword() // a random password that meets the policy
+		pw, err := a.policy.TemporaryPassword(nil) // a random password that meets the policy
 		if err != nil {
 			return nil, err
 		}
-		hash, err := a.hasher.Hash(pw)
+		hash, err := a.hasher.Hash(ctx, pw)
 		if err != nil {
 			return nil, err
 		}
-		key, err := password.NormalizeEmail(du.email)
+		key, err := email.Normalize(du.email)
 		if err != nil {
 			return nil, err
 		}
@@ -132,7 +132,11 @@ func (a *app) printDemoUsers(passwords map[string]string) {
 	for _, du := range demoUsers {
 		fmt.Fprintf(a.out, "  %-18s %-22s %-14s password: %s\n", du.username, du.org, du.role, passwords[du.username])
 	}
-	fmt.Fprintf(a.out, "Log in at %s/login; the verification code appears in the outbox and on this console.\n\n", a.baseURL())
+	where := "on this console"
+	if a.cfg.SMTP.Addr != "" {
+		where = "in the mailbox of " + a.cfg.SMTP.Addr
+	}
+	fmt.Fprintf(a.out, "Log in at %s/login; the verification code appears %s.\n\n", a.baseURL(), where)
 }
 
 // seedClients registers the fictitious test persons of the BRP test

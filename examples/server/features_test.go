@@ -16,7 +16,7 @@ import (
 	"github.com/zorgkit/zorgkit/consent"
 	"github.com/zorgkit/zorgkit/consent/consenttest"
 	"github.com/zorgkit/zorgkit/consent/sqlstore"
-	"github.com/zorgkit/zorgkit/password"
+	"github.com/zorgkit/zorgkit/password/otp"
 )
 
 func TestTOTP(t *testing.T) {
@@ -31,10 +31,10 @@ func TestTOTP(t *testing.T) {
 	require.NoError(t, err)
 
 	status, _ := b.post("/account/totp", url.Values{"pending": {pending}, "code": {"000000"}})
-	if password.TOTPCode(secret, p.clock.Now()) != "000000" {
+	if otp.TOTPAt(secret, p.clock.Now()) != "000000" {
 		assert.Equal(t, http.StatusUnprocessableEntity, status, "a wrong code does not enrol")
 	}
-	status, body = b.post("/account/totp", url.Values{"pending": {pending}, "code": {password.TOTPCode(secret, p.clock.Now())}})
+	status, body = b.post("/account/totp", url.Values{"pending": {pending}, "code": {otp.TOTPAt(secret, p.clock.Now())}})
 	require.Equal(t, http.StatusOK, status, text(body))
 	assert.Contains(t, body, `id="done"`)
 
@@ -42,7 +42,7 @@ func TestTOTP(t *testing.T) {
 	b.post("/logout", nil)
 	p.clock.Advance(time.Minute)
 	b.post("/login", url.Values{"username": {"jdevries"}, "password": {p.passwords["jdevries"]}})
-	code := password.TOTPCode(secret, p.clock.Now())
+	code := otp.TOTPAt(secret, p.clock.Now())
 	status, body = b.post("/login/code", url.Values{"code": {code}})
 	require.Equal(t, http.StatusOK, status, text(body))
 	assert.Contains(t, body, `id="whoami"`)
@@ -85,22 +85,6 @@ func TestSpotCheck(t *testing.T) {
 	status, body = owner.post("/audit/evidence", url.Values{"record": {ids[0][1]}, "sample": {sample}, "action": {"missing"}})
 	require.Equal(t, http.StatusOK, status, text(body))
 	assert.Contains(t, body, "<dd>ontbreekt</dd>", "the evidence state, in Dutch")
-}
-
-func TestDeliveries(t *testing.T) {
-	p := newTestPortal(t)
-	gemeente := p.browser()
-	gemeente.login("gemeente")
-	_, body := gemeente.get("/deliveries")
-	page := text(body)
-	assert.Contains(t, page, "Zorggroep Zonnehuis 23 november 2026 Ja")
-	assert.Contains(t, page, "Thuiszorg Noord nog nooit Nee, te laat", "never delivered")
-
-	// A last delivery seven months ago is overdue: twice a year is the rule.
-	_, err := p.a.db.Exec(`UPDATE uploads SET created_at = $1 WHERE org_id = 'zonnehuis'`, usec(p.clock.Now().AddDate(0, -7, 0)))
-	require.NoError(t, err)
-	_, body = gemeente.get("/deliveries")
-	assert.Contains(t, text(body), "Zorggroep Zonnehuis 23 april 2026 Nee, te laat")
 }
 
 func TestReportsByAudience(t *testing.T) {
@@ -202,8 +186,8 @@ func TestMedicalAuthorisation(t *testing.T) {
 	b := p.browser()
 	b.login("jdevries")
 	_, body := b.post("/clients/lookup", url.Values{"bsn": {bsntest.TestPersons()[2].String()}})
-	subject := hiddenValue(t, body, "subject")
-	form := url.Values{"subject": {subject}, "purpose": {"request-medical-information"}, "decision": {"permit"},
+	subject := hiddenValue(t, body, "client")
+	form := url.Values{"client": {subject}, "purpose": {"request-medical-information"}, "decision": {"permit"},
 		"given": {p.clock.Now().Format("2006-01-02")}, "reference": {"ZH-MED-0001"}, "evidence": {"paper"}}
 	_, body = b.post("/clients/consent", form)
 	assert.Contains(t, body, "niet vastgelegd", "no practitioner")
@@ -222,21 +206,25 @@ func TestWithdrawConsent(t *testing.T) {
 	b := p.browser()
 	b.login("jdevries")
 	_, body := b.post("/clients/lookup", url.Values{"bsn": {bsntest.TestPersons()[0].String()}})
-	subject := hiddenValue(t, body, "subject")
-	status, _ := b.post("/clients/view", url.Values{"subject": {subject}, "purpose": {"view-naw"}})
+	subject := hiddenValue(t, body, "client")
+	status, _ := b.post("/clients/view", url.Values{"client": {subject}, "purpose": {"view-naw"}})
 	require.Equal(t, http.StatusOK, status)
 
-	_, body = b.post("/clients/withdraw", url.Values{"subject": {subject}, "purpose": {"view-naw"}})
+	_, body = b.post("/clients/withdraw", url.Values{"client": {subject}, "purpose": {"view-naw"}})
 	assert.Contains(t, body, "De toestemming is ingetrokken")
 	p.clock.Advance(time.Second)
-	status, _ = b.post("/clients/view", url.Values{"subject": {subject}, "purpose": {"view-naw"}})
+	status, _ = b.post("/clients/view", url.Values{"client": {subject}, "purpose": {"view-naw"}})
 	assert.Equal(t, http.StatusForbidden, status)
 
 	// Another organisation cannot withdraw Zonnehuis' consent: it has none.
+	// With Zonnehuis' form it cannot even name the client.
 	linde := p.browser()
 	linde.login("linde")
-	_, body = linde.post("/clients/withdraw", url.Values{"subject": {subject}, "purpose": {"consult-indication"}})
+	status, _ = linde.post("/clients/withdraw", url.Values{"client": {subject}, "purpose": {"consult-indication"}})
+	assert.Equal(t, http.StatusNotFound, status, "Zonnehuis' client handle is not De Linde's")
+	_, body = linde.post("/clients/lookup", url.Values{"bsn": {bsntest.TestPersons()[0].String()}})
+	_, body = linde.post("/clients/withdraw", url.Values{"client": {hiddenValue(t, body, "client")}, "purpose": {"consult-indication"}})
 	assert.Contains(t, body, "geen toestemming om in te trekken")
-	status, _ = b.post("/clients/view", url.Values{"subject": {subject}, "purpose": {"consult-indication"}})
+	status, _ = b.post("/clients/view", url.Values{"client": {subject}, "purpose": {"consult-indication"}})
 	assert.Equal(t, http.StatusOK, status, "Zonnehuis' other consent stands")
 }

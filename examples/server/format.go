@@ -34,6 +34,12 @@ var (
 		"sms":   "sms",
 		"totp":  "authenticator-app",
 	}
+	outboxStateNames = map[string]string{
+		outboxQueued:  "wacht op verzending",
+		outboxSending: "wordt verstuurd",
+		outboxSent:    "verstuurd",
+		outboxFailed:  "niet afgeleverd",
+	}
 	evidenceStateNames = map[consent.EvidenceState]string{
 		"":                        "niet opgevraagd",
 		consent.EvidenceRequested: "opgevraagd",
@@ -106,6 +112,7 @@ func pageFuncs() template.FuncMap {
 		"uploadStatus":  func(s uploadStatus) string { return nameOr(uploadStatusNames, s) },
 		"roleName":      func(r role) string { return nameOr(roleNames, r) },
 		"channelName":   func(c string) string { return nameOr(channelNames, c) },
+		"outboxState":   func(s string) string { return nameOr(outboxStateNames, s) },
 		"evidenceState": func(s consent.EvidenceState) string { return nameOr(evidenceStateNames, s) },
 		"evidenceKind":  func(k consent.EvidenceKind) string { return nameOr(evidenceKindNames, k) },
 		"purposeTitle":  func(p consent.Purpose) string { return capitalise(purposeText[p]) },
@@ -191,7 +198,7 @@ func userFormErrors(msgs []string) []fieldError {
 	for _, m := range msgs {
 		field := ""
 		switch l := strings.ToLower(m); {
-		case strings.Contains(l, "e-mail of sms"):
+		case strings.Contains(l, "e-mail of sms"), strings.Contains(l, "sms-gateway"):
 			field = "new-channel"
 		case strings.Contains(l, "mobiel"):
 			field = "new-phone"

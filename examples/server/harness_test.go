@@ -85,6 +85,10 @@ func (r *recorder) Send(ctx context.Context, to *user, subject, body string) err
 	return nil
 }
 
+func (r *recorder) SendCode(ctx context.Context, to *user, body string, expires time.Time) error {
+	return r.Send(ctx, to, subjectCode, body)
+}
+
 // last returns the body of the newest message to username with subject.
 func (r *recorder) last(username, subject string) string {
 	r.mu.Lock()
@@ -167,7 +171,10 @@ func seededTemplate(t testing.TB) *seededDB {
 		defer a.Close()
 		a.now = func() time.Time { return startTime }
 		a.sender = &recorder{}
-		a.hasher.Params = cheapParams
+		a.hashParams = cheapParams
+		if tmpl.err = a.initAuth(); tmpl.err != nil {
+			return
+		}
 		if tmpl.passwords, tmpl.err = a.seedDemo(context.Background()); tmpl.err != nil {
 			return
 		}
@@ -179,6 +186,9 @@ func seededTemplate(t testing.TB) *seededDB {
 }
 
 func TestMain(m *testing.M) {
+	if mode := os.Getenv(crashHelperEnv); mode != "" {
+		os.Exit(crashHelper(mode)) // a server process of a crash test, see crash_test.go
+	}
 	code := m.Run()
 	if tmpl.dir != "" {
 		os.RemoveAll(tmpl.dir)
@@ -197,7 +207,8 @@ func startTestPortal(t testing.TB, cfg config, seed bool) *testPortal {
 	a.now = p.clock.Now
 	a.sender = p.sent
 	a.answerTime = 0
-	a.hasher.Params = cheapParams
+	a.hashParams = cheapParams
+	require.NoError(t, a.initAuth())
 	p.a = a
 	if seed {
 		p.passwords, err = a.seedDemo(context.Background())

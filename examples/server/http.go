@@ -6,17 +6,24 @@ import (
 	"encoding/json"
 	"errors"
 	"html/template"
+	"io/fs"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
 // securityHeaders sets the headers every response carries: no inline script,
-// no framing, no MIME sniffing, no referrer leaving the site.
-func securityHeaders(next http.Handler) http.Handler {
+// no framing, no MIME sniffing, no referrer leaving the site, no copy in any
+// cache (pages show personal data); with hsts, HTTPS only from now on.
+func securityHeaders(next http.Handler, hsts bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
+		if hsts {
+			h.Set("Strict-Transport-Security", hstsHeader)
+		}
 		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
@@ -25,6 +32,32 @@ func securityHeaders(next http.Handler) http.Handler {
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
 		next.ServeHTTP(w, r)
 	})
+}
+
+// staticFiles serves the files of fsys under /static/, and nothing else: a
+// directory is not found, so never listed. They hold no personal data, so
+// they may be cached for an hour.
+func staticFiles(fsys fs.FS) http.Handler {
+	files := http.StripPrefix("/static/", http.FileServerFS(filesOnly{fsys}))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		files.ServeHTTP(w, r)
+	})
+}
+
+// filesOnly is fsys without its directories.
+type filesOnly struct{ fs.FS }
+
+func (f filesOnly) Open(name string) (fs.File, error) {
+	file, err := f.FS.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := file.Stat(); err != nil || st.IsDir() {
+		file.Close()
+		return nil, fs.ErrNotExist
+	}
+	return file, nil
 }
 
 // statusRecorder remembers the status code for the access log.
@@ -51,8 +84,11 @@ func (a *app) logRequests(next http.Handler) http.Handler {
 				a.log.ErrorContext(r.Context(), "panic", "value", v, "stack", string(debug.Stack()))
 				http.Error(rec, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 			}
+			d := time.Since(start)
 			a.log.InfoContext(r.Context(), "request", "method", r.Method, "path", r.URL.Path,
-				"status", rec.status, "duration", time.Since(start).Round(time.Microsecond))
+				"status", rec.status, "duration", d.Round(time.Microsecond))
+			// The ServeMux has set the pattern it matched on r itself.
+			a.metrics.request(r.Pattern, rec.status, d)
 		}()
 		next.ServeHTTP(rec, r)
 	})
@@ -61,14 +97,30 @@ func (a *app) logRequests(next http.Handler) http.Handler {
 // render executes the named page template with data into a buffer first, so
 // that a template error becomes a clean 500 instead of half a page.
 func (a *app) render(w http.ResponseWriter, r *http.Request, status int, page string, data any) {
-	var buf bytes.Buffer
-	if err := a.pages[page].ExecuteTemplate(&buf, "layout", pageData{Page: data, View: a.viewOf(r)}); err != nil {
+	buf := pageBuffers.Get().(*bytes.Buffer)
+	defer putPageBuffer(buf)
+	if err := a.pages[page].ExecuteTemplate(buf, "layout", pageData{Page: data, View: a.viewOf(r)}); err != nil {
 		a.serverError(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	// With the length known the page goes out in one piece, not chunked.
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)
 	_, _ = buf.WriteTo(w)
+}
+
+// pageBuffers keeps the buffers pages are rendered into: a page is some
+// kilobytes, and growing a new buffer to that size for every request is
+// garbage the collector has to chase.
+var pageBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func putPageBuffer(b *bytes.Buffer) {
+	if b.Cap() > 1<<20 {
+		return // an exceptional page: let it go
+	}
+	b.Reset()
+	pageBuffers.Put(b)
 }
 
 // renderJSON writes v as JSON with the status.
@@ -101,6 +153,7 @@ type view struct {
 	User    *user
 	Org     *organisation
 	Notices []string
+	Demo    bool          // demo mode: the outbox stand-in exists
 	Menu    []menuItem    // only after the full login
 	Session *sessionClock // when the session ends, for the warning before
 }
@@ -118,7 +171,7 @@ func (a *app) viewOf(r *http.Request) view {
 	if u == nil {
 		return view{}
 	}
-	v := view{User: u, Org: u.Org, Notices: u.notices}
+	v := view{User: u, Org: u.Org, Notices: u.notices, Demo: a.cfg.Demo}
 	if s := sessionFrom(r.Context()); s.Stage == stageFull {
 		v.Menu = a.menuFor(u, r.URL.Path)
 		next := "/"

@@ -1,15 +1,23 @@
 package main
 
 import (
+	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
+	"time"
 )
 
 // secrets are the portal's keys. They come from the key file, never from the
@@ -99,4 +107,140 @@ func writeSecrets(path string, s secrets) error {
 		return err
 	}
 	return f.Close()
+}
+
+// Every instance on one database must use the same keys: with another
+// pepper every login fails as a wrong password, with another keyring the
+// pseudonyms and encrypted fields are unreadable, with another session key
+// the sessions of the other instances are. So the database keeps a
+// fingerprint of each key (never the key), written at the first start, and
+// an instance whose key file does not match refuses to start.
+
+// keyFingerprint is HMAC-SHA256(key, "zorgkit key fingerprint v1" 0x00
+// name): it identifies the key without revealing anything about it.
+func keyFingerprint(key []byte, name string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("zorgkit key fingerprint v1\x00" + name))
+	return m.Sum(nil)
+}
+
+// changeableKeys are the keys whose change loses only what is fleeting:
+// sessions (session) and codes waiting to be entered (code).
+var changeableKeys = []string{"session", "code"}
+
+// checkKeyFingerprints compares the keys with the fingerprints in the
+// database and records those it does not have yet (the first start, a new
+// keyring key). A key that differs refuses the start, unless it is in
+// accept (session or code only); a keyring key the database knows and the
+// key file lacks too: data encrypted under it would be lost.
+func checkKeyFingerprints(ctx context.Context, db *sql.DB, keys secrets, accept []string, now time.Time, log *slog.Logger) error {
+	type named struct {
+		name string
+		key  []byte
+	}
+	want := []named{{"session", keys.Session}, {"code", keys.Code}, {"pepper", keys.Pepper}, {"consent_chain", keys.ConsentChain}}
+	for _, k := range keys.Keyring {
+		want = append(want, named{"keyring:" + k.ID, k.Secret})
+	}
+	for attempt := 0; ; attempt++ {
+		stored, err := storedFingerprints(ctx, db)
+		if err != nil {
+			return err
+		}
+		var differ, missing, accepted, unknown []string
+		inFile := map[string]bool{}
+		for _, k := range want {
+			inFile[k.name] = true
+			s, ok := stored[k.name]
+			switch {
+			case !ok:
+				unknown = append(unknown, k.name)
+			case hmac.Equal(s, keyFingerprint(k.key, k.name)):
+			case slices.Contains(accept, k.name) && slices.Contains(changeableKeys, k.name):
+				accepted = append(accepted, k.name)
+			default:
+				differ = append(differ, k.name)
+			}
+		}
+		for name := range stored {
+			if !inFile[name] && strings.HasPrefix(name, "keyring:") {
+				missing = append(missing, name)
+			}
+		}
+		slices.Sort(missing)
+		if len(differ) > 0 || len(missing) > 0 {
+			return keyMismatch(differ, missing)
+		}
+		if len(unknown) == 0 && len(accepted) == 0 {
+			return nil
+		}
+		if attempt > 0 {
+			return errors.New("keys: the key fingerprints keep changing while this instance starts; start the instances one at a time")
+		}
+		// Record what is new, then compare once more: another instance
+		// starting at the same moment may have recorded other keys first.
+		for _, k := range want {
+			fp := keyFingerprint(k.key, k.name)
+			switch {
+			case slices.Contains(unknown, k.name):
+				_, err = db.ExecContext(ctx, `INSERT INTO key_fingerprints (name, fingerprint, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING`, k.name, fp, usec(now))
+			case slices.Contains(accepted, k.name):
+				_, err = db.ExecContext(ctx, `UPDATE key_fingerprints SET fingerprint = $2, created_at = $3 WHERE name = $1`, k.name, fp, usec(now))
+				log.Warn("key change accepted: every session or pending code made with the old key ends", "key", k.name)
+			}
+			if err != nil {
+				return fmt.Errorf("keys: record fingerprints: %w", err)
+			}
+		}
+	}
+}
+
+// storedFingerprints returns the fingerprints in the database by key name.
+func storedFingerprints(ctx context.Context, db *sql.DB) (map[string][]byte, error) {
+	rows, err := db.QueryContext(ctx, `SELECT name, fingerprint FROM key_fingerprints`)
+	if err != nil {
+		return nil, fmt.Errorf("keys: read fingerprints: %w", err)
+	}
+	defer rows.Close()
+	out := map[string][]byte{}
+	for rows.Next() {
+		var name string
+		var fp []byte
+		if err := rows.Scan(&name, &fp); err != nil {
+			return nil, err
+		}
+		out[name] = fp
+	}
+	return out, rows.Err()
+}
+
+// keyNames names keys as the key file does: "pepper", "keyring key k1".
+func keyNames(names []string) string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		if id, ok := strings.CutPrefix(n, "keyring:"); ok {
+			n = "keyring key " + id
+		}
+		out[i] = n
+	}
+	return strings.Join(out, ", ")
+}
+
+// keyMismatch says which keys differ and what to do.
+func keyMismatch(differ, missing []string) error {
+	var b strings.Builder
+	b.WriteString("keys: the key file does not match the keys this database was set up with.")
+	if len(differ) > 0 {
+		b.WriteString(" Different: " + keyNames(differ) + ".")
+	}
+	if len(missing) > 0 {
+		b.WriteString(" Missing: " + keyNames(missing) + "; the data encrypted under it would be unreadable: put it back in the keyring, behind the current key.")
+	}
+	b.WriteString(" Every instance on one database needs the same key file: copy the key file of the instance that set the database up" +
+		" (never let -demo generate a new one for a shared database), or give this instance a database of its own.")
+	if len(missing) == 0 && !slices.ContainsFunc(differ, func(n string) bool { return !slices.Contains(changeableKeys, n) }) {
+		b.WriteString(" If you replaced " + keyNames(differ) + " on purpose, on every instance, start once with -accept-key-change=" +
+			strings.Join(differ, ",") + " (sessions and codes waiting to be entered end).")
+	}
+	return errors.New(b.String())
 }

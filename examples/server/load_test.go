@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -28,9 +29,10 @@ import (
 // argon2id cost (m=19 MiB, t=2, p=1), with as many clients as GOMAXPROCS.
 func BenchmarkLogin(b *testing.B) {
 	p := newTestPortal(b)
-	p.a.hasher.Params = password.DefaultParams()
+	p.a.hashParams = password.DefaultParams()
+	require.NoError(b, p.a.initAuth())
 	pw := p.passwords["jdevries"]
-	hash, err := p.a.hasher.Hash(pw)
+	hash, err := p.a.hasher.Hash(context.Background(), pw)
 	require.NoError(b, err)
 	_, err = p.a.db.Exec(`UPDATE users SET password_hash = $1 WHERE username = 'jdevries'`, hash)
 	require.NoError(b, err)

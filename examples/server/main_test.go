@@ -67,7 +67,8 @@ func TestRun(t *testing.T) {
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
 	cookie := resp.Header.Get("Set-Cookie")
 	assert.Contains(t, cookie, "Secure", "over TLS the session cookie is Secure")
-	assert.Contains(t, out.String(), "DEMO OUTBOX: Verificatiecode for jdevries")
+	assert.Eventually(t, func() bool { return strings.Contains(out.String(), "DEMO OUTBOX: Verificatiecode for jdevries") },
+		10*time.Second, 10*time.Millisecond, "the outbox worker prints the demo's code on the console")
 
 	// The second start of the same data directory seeds nothing and prints
 	// no passwords.

@@ -198,22 +198,39 @@ func scanUser(s scanner) (*user, error) {
 	return &u, nil
 }
 
-// userBy returns the user whose column col equals v, with the organisation.
+// userBy returns the user whose column col equals v, with the organisation,
+// in one query: it runs on every request, to check the session.
 func (a *app) userBy(ctx context.Context, col, v string) (*user, error) {
 	switch col {
 	case "id", "username", "email_key":
 	default:
 		panic("userBy: unknown column " + col)
 	}
-	u, err := scanUser(a.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE `+col+` = $1`, v))
+	row := a.db.QueryRowContext(ctx, `SELECT `+userOrgColumns+` FROM users u JOIN organisations o ON o.id = u.org_id WHERE u.`+col+` = $1`, v)
+	// scanUser and scanOrg each convert their own columns; the row has both.
+	var org *organisation
+	u, err := scanUser(scanFunc(func(userDest ...any) error {
+		var err error
+		org, err = scanOrg(scanFunc(func(orgDest ...any) error {
+			return row.Scan(append(userDest, orgDest...)...)
+		}))
+		return err
+	}))
 	if err != nil {
 		return nil, err
 	}
-	if u.Org, err = a.org(ctx, u.OrgID); err != nil {
-		return nil, err
-	}
+	u.Org = org
 	return u, nil
 }
+
+// userOrgColumns are userColumns and orgColumns of users u joined with
+// organisations o.
+var userOrgColumns = "u." + strings.ReplaceAll(userColumns, ", ", ", u.") + ", o." + strings.ReplaceAll(orgColumns, ", ", ", o.")
+
+// scanFunc adapts a function to a scanner.
+type scanFunc func(dest ...any) error
+
+func (f scanFunc) Scan(dest ...any) error { return f(dest...) }
 
 func (a *app) usersOf(ctx context.Context, orgID string) ([]*user, error) {
 	rows, err := a.db.QueryContext(ctx, `SELECT `+userColumns+` FROM users WHERE org_id = $1 ORDER BY username`, orgID)

@@ -18,7 +18,7 @@ import (
 
 	"golang.org/x/text/language"
 
-	"github.com/zorgkit/zorgkit/password"
+	"github.com/zorgkit/zorgkit/password/email"
 )
 
 // The onboarding of a care provider, as the Gemeenteportaal describes it:
@@ -379,11 +379,11 @@ func (a *app) grantAccess(ctx context.Context, id string) error {
 		if u.Role != roleAdmin || !u.LastLogin.IsZero() {
 			continue
 		}
-		temp, err := a.policy.TemporaryPassword()
+		temp, err := a.policy.TemporaryPassword(nil)
 		if err != nil {
 			return err
 		}
-		hash, err := a.hasher.Hash(temp)
+		hash, err := a.hasher.Hash(ctx, temp)
 		if err != nil {
 			return err
 		}
@@ -539,7 +539,7 @@ func (a *app) registerProvider(w http.ResponseWriter, r *http.Request) {
 	if f.ContactName == "" || len(f.ContactName) > 200 {
 		errs = append(errs, fieldError{"contact-name", "Vul de naam van de contactpersoon in."})
 	}
-	rules := password.EmailRules{
+	rules := email.Rules{
 		Domains: []string{f.Domain},
 		Taken: func(ctx context.Context, key string) (bool, error) {
 			var n int
@@ -548,12 +548,12 @@ func (a *app) registerProvider(w http.ResponseWriter, r *http.Request) {
 		},
 	}
 	if err := rules.Check(ctx, f.ContactEmail); err != nil {
-		var perr *password.PolicyError
-		if !errors.As(err, &perr) {
+		var eerr *email.Error
+		if !errors.As(err, &eerr) {
 			a.serverError(w, r, err)
 			return
 		}
-		for _, m := range perr.Messages(language.Dutch) {
+		for _, m := range eerr.Messages(language.Dutch) {
 			errs = append(errs, fieldError{"contact-email", m})
 		}
 	}
@@ -566,12 +566,12 @@ func (a *app) registerProvider(w http.ResponseWriter, r *http.Request) {
 	now := a.now()
 	o := &organisation{ID: orgID(f.Name), Name: f.Name, Kind: kindProvider, Domains: []string{f.Domain}, MunicipalityID: u.OrgID,
 		ContractStart: start, ContractEnd: end, RegisteredBy: u.OrgID, Registered: now}
-	emailKey, _ := password.NormalizeEmail(f.ContactEmail)
+	emailKey, _ := email.Normalize(f.ContactEmail)
 	// The contact's account exists from now on, with a password nobody
 	// knows: it is replaced by a temporary one when access is granted.
 	unusable := make([]byte, 32)
 	rand.Read(unusable)
-	hash, err := a.hasher.Hash(base64.RawURLEncoding.EncodeToString(unusable))
+	hash, err := a.hasher.Hash(ctx, base64.RawURLEncoding.EncodeToString(unusable))
 	if err != nil {
 		a.serverError(w, r, err)
 		return
@@ -812,7 +812,7 @@ func (a *app) submitSurvey(w http.ResponseWriter, r *http.Request) {
 	if f.ContactName == "" || len(f.ContactName) > 200 {
 		errs = append(errs, fieldError{"survey-contact-name", "Vul de naam van de contactpersoon voor de aanleveringen in."})
 	}
-	if _, err := password.NormalizeEmail(f.ContactEmail); err != nil {
+	if _, err := email.Normalize(f.ContactEmail); err != nil {
 		errs = append(errs, fieldError{"survey-contact-email", "Vul een geldig e-mailadres in, zoals naam@zorgaanbieder.nl."})
 	}
 	if errs != nil {

@@ -13,7 +13,7 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/zorgkit/zorgkit/consent"
-	"github.com/zorgkit/zorgkit/password"
+	"github.com/zorgkit/zorgkit/password/otp"
 )
 
 type homePage struct {
@@ -27,18 +27,6 @@ func (a *app) home(w http.ResponseWriter, r *http.Request) {
 	a.render(w, r, http.StatusOK, "home", homePage{Name: u.Name, Role: roleNames[u.Role], Org: u.Org.Name, Menu: a.menuFor(u, "/")})
 }
 
-// outboxPage shows the demo outbox: only the logged-in user's own messages.
-// It is open from the code stage on, so that the demo's verification code
-// can be read there.
-func (a *app) outboxPage(w http.ResponseWriter, r *http.Request) {
-	msgs, err := a.outbox(r.Context(), userFrom(r.Context()))
-	if err != nil {
-		a.serverError(w, r, err)
-		return
-	}
-	a.render(w, r, http.StatusOK, "outbox", msgs)
-}
-
 type totpPage struct {
 	Secret  string // base32, for typing into an app
 	URI     string // otpauth:// for a QR code
@@ -50,7 +38,7 @@ type totpPage struct {
 // totpForm starts enrolment of an authenticator app: a new secret, shown once.
 func (a *app) totpForm(w http.ResponseWriter, r *http.Request) {
 	u := userFrom(r.Context())
-	secret, err := password.NewTOTPSecret()
+	secret, err := otp.NewTOTPSecret()
 	if err != nil {
 		a.serverError(w, r, err)
 		return
@@ -61,7 +49,7 @@ func (a *app) totpForm(w http.ResponseWriter, r *http.Request) {
 func (a *app) totpPage(u *user, secret []byte, msg string) totpPage {
 	return totpPage{
 		Secret:  base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(secret),
-		URI:     password.TOTPKeyURI("zorgkit portaal", u.Username, secret),
+		URI:     otp.TOTPKeyURI("zorgkit portaal", u.Username, secret),
 		Pending: a.field.Encrypt("totp.pending:"+u.ID, secret),
 		Error:   msg,
 	}
@@ -79,7 +67,7 @@ func (a *app) enrolTOTP(w http.ResponseWriter, r *http.Request) {
 	}
 	step, err := a.totp.Verify(secret, strings.TrimSpace(r.PostFormValue("code")), 0)
 	if err != nil {
-		if errors.Is(err, password.ErrWrongCode) || errors.Is(err, password.ErrCodeUsed) {
+		if errors.Is(err, otp.ErrWrong) || errors.Is(err, otp.ErrUsed) {
 			a.render(w, r, http.StatusUnprocessableEntity, "totp", a.totpPage(u, secret, "De code klopt niet. Controleer de tijd op uw telefoon en probeer het opnieuw."))
 			return
 		}
@@ -97,48 +85,6 @@ func (a *app) enrolTOTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.render(w, r, http.StatusOK, "totp", totpPage{Done: true})
-}
-
-type deliveriesPage struct {
-	Rows []deliveryRow
-}
-
-type deliveryRow struct {
-	Provider string
-	Last     time.Time
-	Overdue  bool
-}
-
-// deliveryInterval is how often providers must deliver: at least twice a
-// year.
-const deliveryInterval = 6 // months
-
-// deliveriesPage shows each provider's last counted delivery, with overdue
-// providers flagged: to the portal owner all providers, to a municipality
-// the providers it contracts.
-func (a *app) deliveriesPage(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	u := userFrom(ctx)
-	providers, err := a.orgs(ctx, kindProvider)
-	if err != nil {
-		a.serverError(w, r, err)
-		return
-	}
-	now := a.now()
-	var p deliveriesPage
-	for _, o := range providers {
-		if u.Role == roleMunicipality && o.MunicipalityID != u.OrgID {
-			continue
-		}
-		var last int64
-		if err := a.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(created_at), 0) FROM uploads WHERE org_id = $1 AND status IN ('accepted', 'processed')`, o.ID).Scan(&last); err != nil {
-			a.serverError(w, r, err)
-			return
-		}
-		t := fromUsec(last)
-		p.Rows = append(p.Rows, deliveryRow{Provider: o.Name, Last: t, Overdue: t.IsZero() || t.AddDate(0, deliveryInterval, 0).Before(now)})
-	}
-	a.render(w, r, http.StatusOK, "deliveries", p)
 }
 
 // menuItem is a page in the main menu, for the roles whose routes serve it.
@@ -433,13 +379,14 @@ func (a *app) confirmWithdraw(w http.ResponseWriter, r *http.Request) {
 		a.renderClient(w, r, subject, http.StatusOK, "De toestemming is niet ingetrokken.", nil)
 		return
 	}
+	c, _ := a.formClient(r) // formSubject checked it
 	var fields []hiddenField
-	for _, name := range []string{"subject", "masked", "purpose"} {
+	for _, name := range []string{"client", "purpose"} {
 		fields = append(fields, hiddenField{name, r.PostFormValue(name)})
 	}
 	a.render(w, r, http.StatusOK, "confirm", confirmPage{
 		Title:       "Toestemming intrekken",
-		Question:    "Trekt de cliënt met BSN " + r.PostFormValue("masked") + " de toestemming in voor: " + purposeText[purpose] + "?",
+		Question:    "Trekt de cliënt met BSN " + c.Masked + " de toestemming in voor: " + purposeText[purpose] + "?",
 		Consequence: "Vanaf nu mag uw organisatie deze gegevens niet meer gebruiken. Wat u eerder met de toestemming heeft gedaan, blijft verantwoord. Geeft de cliënt later opnieuw toestemming, dan legt u die opnieuw vast.",
 		Action:      "/clients/withdraw",
 		Fields:      fields,
@@ -466,7 +413,8 @@ var consentFields = map[string]struct{ input, message string }{
 // the registry refused, with the problem at its field.
 func (a *app) renderConsentError(w http.ResponseWriter, r *http.Request, subject string, ferr *consent.FieldError) {
 	purpose := consent.Purpose(r.PostFormValue("purpose"))
-	cv, err := a.clientView(r.Context(), userFrom(r.Context()), subject, r.PostFormValue("masked"))
+	c, _ := a.formClient(r) // formSubject checked it
+	cv, err := a.clientView(r.Context(), userFrom(r.Context()), subject, c.Masked)
 	if err != nil {
 		a.serverError(w, r, err)
 		return

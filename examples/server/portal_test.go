@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -20,8 +21,12 @@ import (
 
 	"github.com/zorgkit/zorgkit/bsn"
 	"github.com/zorgkit/zorgkit/bsn/bsntest"
-	"github.com/zorgkit/zorgkit/password"
-	"github.com/zorgkit/zorgkit/password/passwordtest"
+	"github.com/zorgkit/zorgkit/password/otp"
+	"github.com/zorgkit/zorgkit/password/otp/otptest"
+	"github.com/zorgkit/zorgkit/password/reset"
+	"github.com/zorgkit/zorgkit/password/reset/resettest"
+	"github.com/zorgkit/zorgkit/password/throttle"
+	"github.com/zorgkit/zorgkit/password/throttle/throttletest"
 )
 
 func TestAdminManagesOwnUsers(t *testing.T) {
@@ -95,7 +100,7 @@ func TestIsolation(t *testing.T) {
 		Role: roleAdmin, PasswordSet: p.clock.Now(), Created: p.clock.Now()}
 	pw := "Linde!Beheer2026"
 	var err error
-	lindeAdmin.Hash, err = p.a.hasher.Hash(pw)
+	lindeAdmin.Hash, err = p.a.hasher.Hash(context.Background(), pw)
 	require.NoError(t, err)
 	require.NoError(t, p.a.insertUser(ctx, lindeAdmin, "lars@delinde.example"))
 	la := p.browser()
@@ -111,8 +116,8 @@ func TestIsolation(t *testing.T) {
 	// Consent recorded by Zonnehuis does not open a client to De Linde.
 	first := bsntest.TestPersons()[0]
 	_, body = linde.post("/clients/lookup", url.Values{"bsn": {first.String()}})
-	subject := hiddenValue(t, body, "subject")
-	status, body = linde.post("/clients/view", url.Values{"subject": {subject}, "purpose": {"view-naw"}})
+	subject := hiddenValue(t, body, "client")
+	status, body = linde.post("/clients/view", url.Values{"client": {subject}, "purpose": {"view-naw"}})
 	assert.Equal(t, http.StatusForbidden, status)
 	assert.NotContains(t, body, "Anna de Boer")
 
@@ -140,11 +145,12 @@ func TestIsolation(t *testing.T) {
 	assert.NotContains(t, body, "Zorggroep Zonnehuis")
 	_, body = linde.get("/api/reports")
 	assert.NotContains(t, body, "Zorggroep Zonnehuis")
-	require.NoError(t, (&outboxSender{a: p.a}).Send(ctx, lindeAdmin, "Voor De Linde", "alleen voor Lars"))
+	require.NoError(t, (&outbox{a: p.a}).Send(ctx, lindeAdmin, "Voor De Linde", "alleen voor Lars"))
 	_, body = la.get("/outbox")
-	assert.Contains(t, body, "alleen voor Lars", "the addressee reads it")
+	assert.Contains(t, body, "Voor De Linde", "the addressee sees it")
+	assert.NotContains(t, body, "alleen voor Lars", "the demo outbox never shows a message's content")
 	_, body = linde.get("/outbox")
-	assert.NotContains(t, body, "alleen voor Lars", "another user of the same organisation does not")
+	assert.NotContains(t, body, "Voor De Linde", "another user of the same organisation does not")
 	gemeente := p.browser()
 	gemeente.login("gemeente")
 	for _, path := range []string{"/clients", "/admin/users"} {
@@ -202,28 +208,28 @@ func TestClientLookupAndConsent(t *testing.T) {
 	require.Equal(t, http.StatusOK, status)
 	assert.Contains(t, body, persons[0].Masked())
 	assert.NotContains(t, body, persons[0].String(), "the page shows the BSN masked")
-	subject := hiddenValue(t, body, "subject")
-	status, body = b.post("/clients/view", url.Values{"subject": {subject}, "masked": {persons[0].Masked()}, "purpose": {"view-naw"}})
+	subject := hiddenValue(t, body, "client")
+	status, body = b.post("/clients/view", url.Values{"client": {subject}, "purpose": {"view-naw"}})
 	require.Equal(t, http.StatusOK, status)
 	assert.Contains(t, body, "Anna de Boer")
 
 	// Taking over indication data needs its own consent.
-	status, body = b.post("/clients/view", url.Values{"subject": {subject}, "purpose": {"take-over-indication"}})
+	status, body = b.post("/clients/view", url.Values{"client": {subject}, "purpose": {"take-over-indication"}})
 	assert.Equal(t, http.StatusForbidden, status)
 	assert.Contains(t, body, `id="consent-take-over-indication"`, "the page asks the question")
 
 	given := p.clock.Now().Format("2006-01-02")
-	status, body = b.post("/clients/consent", url.Values{"subject": {subject}, "purpose": {"take-over-indication"}, "decision": {"permit"},
+	status, body = b.post("/clients/consent", url.Values{"client": {subject}, "purpose": {"take-over-indication"}, "decision": {"permit"},
 		"given": {given}, "reference": {"ZH-TOE-0999"}, "evidence": {"paper"}})
 	require.Equal(t, http.StatusOK, status, body)
 	assert.Contains(t, body, "vastgelegd")
 	p.clock.Advance(time.Minute)
-	status, body = b.post("/clients/view", url.Values{"subject": {subject}, "purpose": {"take-over-indication"}})
+	status, body = b.post("/clients/view", url.Values{"client": {subject}, "purpose": {"take-over-indication"}})
 	require.Equal(t, http.StatusOK, status)
 	assert.Contains(t, body, "VV-")
 
 	// Without an archive reference, nothing is recorded.
-	status, body = b.post("/clients/consent", url.Values{"subject": {subject}, "purpose": {"consult-indication"}, "decision": {"permit"},
+	status, body = b.post("/clients/consent", url.Values{"client": {subject}, "purpose": {"consult-indication"}, "decision": {"permit"},
 		"given": {given}, "reference": {""}, "evidence": {"paper"}})
 	assert.Equal(t, http.StatusUnprocessableEntity, status)
 	assert.Contains(t, body, "niet vastgelegd")
@@ -285,9 +291,13 @@ func TestUploadTooLarge(t *testing.T) {
 	b.login("jdevries")
 	status, _ := b.upload("/uploads", "big.csv", demoDataset("big", 200))
 	assert.Equal(t, http.StatusRequestEntityTooLarge, status)
-	var n int
-	require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*) FROM uploads WHERE org_id = 'zonnehuis'`).Scan(&n))
-	assert.Equal(t, 2, n, "nothing of the cut-off file is kept")
+	// Nothing of the cut-off file is kept: the upload is marked abandoned,
+	// its chunks are gone, and it is no delivery.
+	var abandoned, chunks int
+	require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*), COALESCE(SUM((SELECT COUNT(*) FROM upload_chunks c WHERE c.upload_id = u.id)), 0)
+		FROM uploads u WHERE org_id = 'zonnehuis' AND status = 'abandoned'`).Scan(&abandoned, &chunks))
+	assert.Equal(t, 1, abandoned)
+	assert.Zero(t, chunks)
 }
 
 // upload posts a file as a multipart form.
@@ -396,24 +406,24 @@ func TestTwoInstancesShareSessions(t *testing.T) {
 	assert.Equal(t, http.StatusOK, status)
 }
 
-// TestAuthStore runs the password package's conformance tests against the
-// portal's SQL store.
+// TestAuthStore runs the conformance tests of the password subpackages
+// against the portal's SQL stores.
 func TestAuthStore(t *testing.T) {
-	newStore := func(t testing.TB) authStore {
+	newDB := func(t testing.TB) *sql.DB {
 		cfg, err := parseConfig([]string{"-data", t.TempDir()}, func(string) string { return "" })
 		require.NoError(t, err)
 		db, _, err := openDB(context.Background(), cfg)
 		require.NoError(t, err)
 		t.Cleanup(func() { db.Close() })
-		return authStore{db: db}
+		return db
 	}
 	t.Run("codes", func(t *testing.T) {
-		passwordtest.TestCodeStore(t, func(t testing.TB) password.CodeStore { return newStore(t) })
+		otptest.TestStore(t, func(t testing.TB) otp.Store { return codeStore{newDB(t)} })
 	})
 	t.Run("resets", func(t *testing.T) {
-		passwordtest.TestResetStore(t, func(t testing.TB) password.ResetStore { return newStore(t) })
+		resettest.TestStore(t, func(t testing.TB) reset.Store { return resetStore{newDB(t)} })
 	})
 	t.Run("throttle", func(t *testing.T) {
-		passwordtest.TestThrottleStore(t, func(t testing.TB) password.ThrottleStore { return newStore(t) })
+		throttletest.TestStore(t, func(t testing.TB) throttle.Store { return throttleStore{newDB(t)} })
 	})
 }

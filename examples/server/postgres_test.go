@@ -4,9 +4,11 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -71,8 +73,8 @@ func TestPostgres(t *testing.T) {
 	resp, err = b.c.PostForm(second.srv.URL+"/clients/lookup", url.Values{"bsn": {bsntest.TestPersons()[0].String()}})
 	require.NoError(t, err)
 	_, body = readBody(t, resp)
-	subject := hiddenValue(t, body, "subject")
-	resp, err = b.c.PostForm(second.srv.URL+"/clients/view", url.Values{"subject": {subject}, "purpose": {"view-naw"}})
+	subject := hiddenValue(t, body, "client")
+	resp, err = b.c.PostForm(second.srv.URL+"/clients/view", url.Values{"client": {subject}, "purpose": {"view-naw"}})
 	require.NoError(t, err)
 	status, body := readBody(t, resp)
 	assert.Equal(t, http.StatusOK, status)
@@ -95,4 +97,19 @@ func TestPostgres(t *testing.T) {
 	assert.Contains(t, body, `id="status">accepted<`)
 	_, err = first.a.processUploads(t.Context())
 	require.NoError(t, err)
+}
+
+// TestPostgresMismatchedKeys is issue 10, hole 8 as it happened: a second
+// instance with a data folder of its own (so demo mode generates its own
+// keys) on the first one's PostgreSQL database refuses to start.
+func TestPostgresMismatchedKeys(t *testing.T) {
+	cfg := postgresConfig(t)
+	startTestPortal(t, cfg, true)
+	other := cfg
+	other.DataDir = t.TempDir()
+	other.KeyFile = filepath.Join(other.DataDir, "keys.json")
+	_, err := openApp(t.Context(), other, io.Discard)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "pepper")
+	assert.Contains(t, err.Error(), "same key file")
 }

@@ -16,8 +16,11 @@ import (
 func (a *app) routes() http.Handler {
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(staticFS, "static")
-	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	mux.Handle("GET /static/", staticFiles(static))
 	mux.HandleFunc("GET /healthz", a.healthz)
+	if a.cfg.MetricsToken != "" {
+		mux.Handle("GET /metrics", a.metrics.handler(a.cfg.MetricsToken))
+	}
 
 	// Logging in and out, passwords.
 	mux.HandleFunc("GET /login", a.loginForm)
@@ -29,7 +32,11 @@ func (a *app) routes() http.Handler {
 	mux.Handle("GET /login/code", a.need(codeStage, anyRole, a.codeForm))
 	mux.Handle("POST /login/code", a.need(codeStage, anyRole, a.verifyCode))
 	mux.Handle("POST /login/code/resend", a.need(codeStage, anyRole, a.resendCode))
-	mux.Handle("GET /outbox", a.need(anyStage, anyRole, a.outboxPage))
+	if a.cfg.Demo {
+		// The demo's stand-in for a mailbox: after the second factor
+		// only, and never with a message's content.
+		mux.Handle("GET /outbox", a.need(fullStage, anyRole, a.outboxPage))
+	}
 	mux.Handle("POST /logout", a.need(anyStage, anyRole, a.logout))
 	mux.Handle("GET /password", a.need(changeStage, anyRole, a.passwordForm))
 	mux.Handle("POST /password", a.need(changeStage, anyRole, a.changePassword))
@@ -69,6 +76,8 @@ func (a *app) routes() http.Handler {
 	mux.Handle("GET /uploads", a.need(fullStage, uploaders, a.uploadsPage))
 	mux.Handle("POST /uploads", a.need(fullStage, providers, a.upload))
 	mux.Handle("GET /uploads/{id}", a.need(fullStage, uploaders, a.uploadReport))
+	mux.Handle("GET /uploads/{id}/report.csv", a.need(fullStage, uploaders, a.uploadReportCSV))
+	mux.Handle("GET /uploads/{id}/report.html", a.need(fullStage, uploaders, a.uploadReportPrint))
 
 	// Municipalities: registering the providers they contracted, whose
 	// contact answers the survey through the link it is sent.
@@ -87,12 +96,19 @@ func (a *app) routes() http.Handler {
 	mux.Handle("POST /api/clients/lookup", a.need(fullStage, providers, a.apiLookup))
 	mux.Handle("GET /api/reports", a.need(fullStage, readers, a.apiReports))
 	mux.Handle("GET /api/uploads/{id}", a.need(fullStage, uploaders, a.apiUpload))
+	mux.Handle("GET /api/uploads/{id}/report.csv", a.need(fullStage, uploaders, a.uploadReportCSV))
+	mux.Handle("GET /api/uploads/{id}/report.html", a.need(fullStage, uploaders, a.uploadReportPrint))
 
 	csrf := http.NewCrossOriginProtection()
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "Dit formulier is verstuurd vanaf een andere website en daarom geweigerd. Open de pagina opnieuw en probeer het nog eens.", http.StatusForbidden)
 	}))
-	return securityHeaders(a.errorPages(a.logRequests(csrf.Handler(mux))))
+	// Behind a proxy that rewrites Host, the browser's Origin is still the
+	// public address: the portal's own origin.
+	if err := csrf.AddTrustedOrigin(a.cfg.BaseURL); err != nil && a.cfg.BaseURL != "" {
+		panic(err) // parseConfig checked it
+	}
+	return a.withClientAddr(securityHeaders(a.errorPages(a.logRequests(csrf.Handler(mux))), a.secureCookies()))
 }
 
 // Which login stages a route accepts.

@@ -34,7 +34,20 @@ const (
 	stageFull   stage = "full"   // logged in
 )
 
-const sessionCookie = "zorgkit_session"
+// The session cookie's name. Over HTTPS it carries the __Host- prefix: the
+// browser then accepts it only Secure, for the whole site and from the
+// site itself, so that a sibling domain cannot plant a session id.
+const (
+	sessionCookie       = "zorgkit_session"
+	secureSessionCookie = "__Host-zorgkit_session"
+)
+
+func (a *app) sessionCookie() string {
+	if a.secureCookies() {
+		return secureSessionCookie
+	}
+	return sessionCookie
+}
 
 // newSessionID returns a fresh random session id and its hash.
 func (a *app) newSessionID() (id string, hash []byte) {
@@ -62,11 +75,11 @@ func (a *app) startSession(ctx context.Context, w http.ResponseWriter, r *http.R
 		return err
 	}
 	http.SetCookie(w, &http.Cookie{
-		Name:     sessionCookie,
+		Name:     a.sessionCookie(),
 		Value:    id,
 		Path:     "/",
 		HttpOnly: true,
-		Secure:   a.cfg.TLSCert != "",
+		Secure:   a.secureCookies(),
 		SameSite: http.SameSiteLaxMode,
 	})
 	return nil
@@ -74,20 +87,20 @@ func (a *app) startSession(ctx context.Context, w http.ResponseWriter, r *http.R
 
 // endSession deletes the request's session, if any, and its cookie.
 func (a *app) endSession(ctx context.Context, w http.ResponseWriter, r *http.Request) {
-	c, err := r.Cookie(sessionCookie)
+	c, err := r.Cookie(a.sessionCookie())
 	if err != nil {
 		return
 	}
 	if _, err := a.db.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = $1`, a.hashSessionID(c.Value)); err != nil {
 		a.log.ErrorContext(ctx, "end session", "err", err)
 	}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Path: "/", MaxAge: -1, HttpOnly: true, Secure: a.cfg.TLSCert != "", SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, &http.Cookie{Name: a.sessionCookie(), Path: "/", MaxAge: -1, HttpOnly: true, Secure: a.secureCookies(), SameSite: http.SameSiteLaxMode})
 }
 
 // loadSession returns the request's live session, or errNotFound. A session
 // past its idle or absolute timeout is deleted.
 func (a *app) loadSession(ctx context.Context, r *http.Request) (session, error) {
-	c, err := r.Cookie(sessionCookie)
+	c, err := r.Cookie(a.sessionCookie())
 	if err != nil {
 		return session{}, errNotFound
 	}

@@ -11,6 +11,8 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"os"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/text/language"
@@ -18,16 +20,24 @@ import (
 	"github.com/zorgkit/zorgkit/pseudonym"
 )
 
-// uploadStatus is where an upload stands.
+// uploadStatus is where an upload stands; see migrations/006_upload_states.sql
+// for the state machine.
 type uploadStatus string
 
 const (
+	statusReceiving    uploadStatus = "receiving"     // arriving: never read, abandoned when its receiver dies
+	statusAbandoned    uploadStatus = "abandoned"     // cut off, too large or its receiver died: never used
 	statusTest         uploadStatus = "test"          // a provider's first file: checked, not counted
 	statusTestApproved uploadStatus = "test-approved" // the portal owner approved the test file
-	statusAccepted     uploadStatus = "accepted"      // counted from the next processing run
-	statusProcessed    uploadStatus = "processed"     // in the report tables
-	statusRejected     uploadStatus = "rejected"      // unreadable: wrong columns, no rows
+	statusAccepted     uploadStatus = "accepted"      // a delivery, processed by the next job
+	statusProcessed    uploadStatus = "processed"     // its rows are the provider's report
+	statusSuperseded   uploadStatus = "superseded"    // a delivery whose report a newer one replaced
+	statusRejected     uploadStatus = "rejected"      // complete but unusable: wrong columns, no rows
 )
+
+// deliveryStatuses are the statuses of a complete, validated delivery that
+// counts: an empty, rejected, cut-off or test upload is no delivery.
+const deliveryStatuses = `('accepted', 'processed', 'superseded')`
 
 // upload is an upload's record.
 type upload struct {
@@ -118,16 +128,17 @@ func (a *app) uploadsWhere(ctx context.Context, cond string, args ...any) ([]upl
 // upload receives a CBS data set and pseudonymises it as it arrives: the
 // request body streams through the pseudonym.Processor into the database,
 // without a temporary file, so the raw file never reaches the disk. The size
-// is limited.
+// is limited, and so is the time the client may stay silent.
 func (a *app) upload(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	u := userFrom(ctx)
 	// A large file takes longer than the server's timeouts allow other
-	// requests; the size limit bounds this one instead.
+	// requests; the size limit and the idle limit bound this one instead.
 	rc := http.NewResponseController(w)
-	_ = rc.SetReadDeadline(time.Now().Add(uploadTimeout))
-	_ = rc.SetWriteDeadline(time.Now().Add(uploadTimeout))
-	r.Body = http.MaxBytesReader(w, r.Body, a.cfg.MaxUpload)
+	deadline := time.Now().Add(uploadTimeout)
+	_ = rc.SetWriteDeadline(deadline)
+	idle := &idleReader{r: r.Body, rc: rc, idle: a.cfg.UploadIdle, deadline: deadline}
+	r.Body = http.MaxBytesReader(w, idle, a.cfg.MaxUpload)
 	file, err := uploadedFile(r)
 	if err != nil {
 		a.renderUploads(w, r, http.StatusBadRequest, "Kies een bestand om aan te leveren.")
@@ -139,11 +150,59 @@ func (a *app) upload(w http.ResponseWriter, r *http.Request) {
 	case errors.As(err, &maxErr):
 		a.renderUploads(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("Het bestand is groter dan %d MB.", a.cfg.MaxUpload>>20))
 		return
+	case errors.Is(err, errNoMunicipality):
+		a.renderUploads(w, r, http.StatusUnprocessableEntity, "Uw organisatie is nog niet aan een gemeente gekoppeld; neem contact op met de portaalbeheerder.")
+		return
+	case errors.Is(err, os.ErrDeadlineExceeded) || idle.timedOut.Load():
+		// The connection's context ended with the read; the page is
+		// still worth sending.
+		r = r.WithContext(context.WithoutCancel(ctx))
+		a.renderUploads(w, r, http.StatusRequestTimeout, "Er kwam een tijd lang niets van het bestand binnen; de aanlevering is afgebroken. Lever het opnieuw aan.")
+		return
+	case err != nil && ctx.Err() != nil:
+		return // the client is gone; the upload was abandoned
 	case err != nil:
 		a.serverError(w, r, err)
 		return
 	}
 	http.Redirect(w, r, "/uploads/"+up.ID, http.StatusSeeOther)
+}
+
+// idleReader extends the connection's read deadline while data arrives, up
+// to a final deadline: a client that stops sending is cut off after idle,
+// not after the whole upload's time.
+type idleReader struct {
+	r        io.Reader
+	rc       *http.ResponseController
+	idle     time.Duration
+	deadline time.Time // the latest the upload may end
+	set      time.Time // when the deadline was last moved
+	timedOut atomic.Bool
+}
+
+func (ir *idleReader) Read(p []byte) (int, error) {
+	// Moving the deadline costs a timer reset; do it at most a few times
+	// per idle period.
+	if now := time.Now(); now.Sub(ir.set) > ir.idle/4 {
+		ir.set = now
+		d := now.Add(ir.idle)
+		if d.After(ir.deadline) {
+			d = ir.deadline
+		}
+		_ = ir.rc.SetReadDeadline(d)
+	}
+	n, err := ir.r.Read(p)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		ir.timedOut.Store(true)
+	}
+	return n, err
+}
+
+func (ir *idleReader) Close() error {
+	if c, ok := ir.r.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
 }
 
 // uploadedFile returns the first file part of a multipart form, read as a
@@ -168,86 +227,182 @@ func uploadedFile(r *http.Request) (io.Reader, error) {
 	}
 }
 
-// receive pseudonymises one file into a new upload. A provider's first file
-// is a test file; after the portal owner approved a test, files count.
+// errNoMunicipality means a provider has no contracting municipality, whose
+// pseudonym domain its uploads would use.
+var errNoMunicipality = errors.New("the organisation has no municipality")
+
+// errLeaseLost means another instance declared this instance's upload or
+// job dead, because its heartbeats stopped arriving for a lease.
+var errLeaseLost = errors.New("lease lost: the heartbeat stopped for longer than -lease")
+
+// receive pseudonymises one file into a new upload, in steps that each hold
+// the write lock briefly: the upload's record (receiving), each chunk of
+// rows, and the last step, which checks that every row arrived and makes it
+// a test file, a delivery or a rejected file at once. A provider's first
+// file is a test file; after the portal owner approved a test, files count.
+// A file that does not arrive whole is abandoned and its chunks deleted.
 func (a *app) receive(ctx context.Context, u *user, file io.Reader) (*upload, error) {
-	status := statusTest
-	var approved int
-	if err := a.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM uploads WHERE org_id = $1 AND status IN ('test-approved', 'accepted', 'processed')`, u.OrgID).Scan(&approved); err != nil {
+	domain, err := a.uploadDomain(ctx, u.Org)
+	if err != nil {
 		return nil, err
 	}
-	if approved > 0 {
-		status = statusAccepted
-	}
-	up := &upload{ID: newID(), OrgID: u.OrgID, UserID: u.ID, Created: a.now(), Status: status}
-	if _, err := a.db.ExecContext(ctx, `INSERT INTO uploads (id, org_id, user_id, created_at, status) VALUES ($1, $2, $3, $4, $5)`,
-		up.ID, up.OrgID, up.UserID, usec(up.Created), string(up.Status)); err != nil {
+	up := &upload{ID: newID(), OrgID: u.OrgID, UserID: u.ID, Created: a.now(), Status: statusReceiving}
+	if _, err := a.db.ExecContext(ctx, `INSERT INTO uploads (id, org_id, user_id, created_at, status, heartbeat_at, domain) VALUES ($1, $2, $3, $4, $5, $4, $6)`,
+		up.ID, up.OrgID, up.UserID, usec(up.Created), string(up.Status), domain); err != nil {
 		return nil, err
 	}
-	report, err := a.pseudonymiseInto(ctx, up.ID, file)
-	var maxErr *http.MaxBytesError
-	if errors.As(err, &maxErr) || ctx.Err() != nil {
-		// Nothing of a cut-off file is kept.
-		_, _ = a.db.ExecContext(context.WithoutCancel(ctx), `DELETE FROM uploads WHERE id = $1`, up.ID)
-		return nil, err
-	}
-	if errors.Is(err, pseudonym.ErrHeader) || (err == nil && report.Rows.Written == 0) {
-		up.Status = statusRejected
-		up.Error = "De kolommen van het bestand zijn niet die van de CBS-dataset: " + uploadHeader
-		if err == nil {
+	crashPoint("upload.created")
+	// The heartbeat tells other instances that this upload is alive; if
+	// one of them abandoned it anyway, the receive stops.
+	rctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	go a.heartbeat(rctx, cancel, `UPDATE uploads SET heartbeat_at = $2 WHERE id = $1 AND status = 'receiving'`, up.ID)
+
+	report, chunks, err := a.pseudonymiseInto(rctx, up.ID, domain, file)
+	if errors.Is(err, pseudonym.ErrHeader) || errors.Is(err, pseudonym.ErrNoRows) {
+		// A file with the wrong columns or without data rows: rejected as
+		// a whole, once it has arrived whole.
+		up.Status, up.Error = statusRejected, "De kolommen van het bestand zijn niet die van de CBS-dataset: "+uploadHeader
+		if errors.Is(err, pseudonym.ErrNoRows) {
 			up.Error = "Het bestand bevat geen bruikbare rijen."
 		}
-		err = nil
+		if report == nil {
+			report = &pseudonym.Report{}
+		}
+		_, err = io.Copy(io.Discard, file)
+	}
+	if err == nil {
+		err = context.Cause(rctx) // the lease was lost while the last chunk went in
 	}
 	if err != nil {
-		_, _ = a.db.ExecContext(context.WithoutCancel(ctx), `DELETE FROM uploads WHERE id = $1`, up.ID)
+		a.abandonUpload(context.WithoutCancel(ctx), up.ID, err)
 		return nil, err
 	}
-	js, err := json.Marshal(qualityReport(report))
-	if err != nil {
+	if err := a.finishUpload(ctx, up, report, chunks); err != nil {
+		a.abandonUpload(context.WithoutCancel(ctx), up.ID, err)
 		return nil, err
 	}
-	if _, err := a.db.ExecContext(ctx, `UPDATE uploads SET status = $2, rows_read = $3, rows_written = $4, rows_rejected = $5, rows_flagged = $6, report = $7, error = $8 WHERE id = $1`,
-		up.ID, string(up.Status), report.Rows.Read, report.Rows.Written, report.Rows.Rejected, report.Rows.Flagged, string(js), up.Error); err != nil {
-		return nil, err
-	}
+	crashPoint("upload.finished")
+	a.metrics.upload(report.Rows.Read, report.Rows.Written, report.Rows.Rejected, report.Rows.Flagged)
 	a.log.InfoContext(ctx, "upload received", "upload", up.ID, "org", u.OrgID, "status", string(up.Status),
-		"read", report.Rows.Read, "written", report.Rows.Written, "rejected", report.Rows.Rejected)
+		"read", report.Rows.Read, "written", report.Rows.Written, "rejected", report.Rows.Rejected, "chunks", chunks)
 	return up, nil
 }
 
+// finishUpload is the last step of a receive, in one transaction: it checks
+// that the chunks hold every row written, and decides what the file is.
+func (a *app) finishUpload(ctx context.Context, up *upload, report *pseudonym.Report, chunks int) error {
+	if up.Status == statusReceiving && report.Rows.Written == 0 {
+		up.Status, up.Error = statusRejected, "Het bestand bevat geen bruikbare rijen."
+	}
+	js, err := json.Marshal(qualityReport(report))
+	if err != nil {
+		return err
+	}
+	tx, err := a.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var stored, rows int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(rows), 0) FROM upload_chunks WHERE upload_id = $1`, up.ID).Scan(&stored, &rows); err != nil {
+		return err
+	}
+	if stored != chunks || rows != report.Rows.Written {
+		return fmt.Errorf("upload %s: %d chunks with %d rows stored, want %d with %d", up.ID, stored, rows, chunks, report.Rows.Written)
+	}
+	if up.Status == statusReceiving {
+		var counted int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM uploads WHERE org_id = $1 AND (status = 'test-approved' OR status IN `+deliveryStatuses+`)`, up.OrgID).Scan(&counted); err != nil {
+			return err
+		}
+		up.Status = statusTest
+		if counted > 0 {
+			up.Status = statusAccepted
+		}
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE uploads SET status = $2, received_at = $3, chunks = $4, rows_read = $5, rows_written = $6, rows_rejected = $7,
+		rows_flagged = $8, report = $9, error = $10 WHERE id = $1 AND status = 'receiving'`,
+		up.ID, string(up.Status), usec(a.now()), chunks, report.Rows.Read, report.Rows.Written, report.Rows.Rejected, report.Rows.Flagged, string(js), up.Error)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return errLeaseLost
+	}
+	crashPoint("upload.finishing")
+	return tx.Commit()
+}
+
+// abandonUpload marks a receiving upload abandoned and deletes its chunks.
+// If this instance dies first, the sweep finishes the work.
+func (a *app) abandonUpload(ctx context.Context, id string, cause error) {
+	if _, err := a.db.ExecContext(ctx, `UPDATE uploads SET status = 'abandoned', error = $2 WHERE id = $1 AND status = 'receiving'`,
+		id, "De aanlevering is afgebroken voordat het bestand volledig binnen was; lever het opnieuw aan."); err != nil {
+		a.log.ErrorContext(ctx, "abandon upload", "upload", id, "err", err)
+		return
+	}
+	a.log.WarnContext(ctx, "upload abandoned", "upload", id, "cause", cause)
+	if err := a.purgeChunks(ctx, id); err != nil {
+		a.log.ErrorContext(ctx, "purge abandoned upload", "upload", id, "err", err)
+	}
+}
+
+// heartbeat renews a lease every third of -lease by running update with id
+// ($1), the time ($2) and extra ($3…), until ctx ends. When the update finds
+// no row, another instance has taken over: it cancels ctx with errLeaseLost.
+func (a *app) heartbeat(ctx context.Context, cancel context.CancelCauseFunc, update string, id string, extra ...any) {
+	t := time.NewTicker(a.cfg.Lease / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		res, err := a.db.ExecContext(ctx, update, append([]any{id, usec(a.now())}, extra...)...)
+		if err != nil {
+			if ctx.Err() == nil {
+				a.log.Warn("heartbeat", "id", id, "err", err) // try again at the next tick
+			}
+			continue
+		}
+		if n, err := res.RowsAffected(); err == nil && n == 0 {
+			cancel(errLeaseLost)
+			return
+		}
+	}
+}
+
 // pseudonymiseInto streams file through the column policy into
-// upload_chunks, inside one transaction: a file is stored whole or not at
-// all.
-func (a *app) pseudonymiseInto(ctx context.Context, uploadID string, file io.Reader) (*pseudonym.Report, error) {
+// upload_chunks, one short transaction per chunk of about chunkSize bytes:
+// nothing holds the write lock while the client sends. It returns the report
+// and the number of chunks written.
+func (a *app) pseudonymiseInto(ctx context.Context, uploadID, domain string, file io.Reader) (*pseudonym.Report, int, error) {
 	p := &pseudonym.Processor{
 		Keyring:   a.keyring,
+		Domain:    domain,
 		Columns:   uploadColumns,
 		Header:    true,
 		OnInvalid: pseudonym.RejectRow,
 		AgeOn:     a.now(),
 	}
-	tx, err := a.db.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	chunks := newChunkWriter(ctx, tx, uploadID)
+	chunks := newChunkWriter(ctx, a.db, uploadID)
 	report, err := p.ProcessRows(ctx, file, func(row pseudonym.Row) error { return chunks.write(row.Fields) })
 	if err != nil {
-		return report, err
+		return report, chunks.seq, err
 	}
 	if err := chunks.flush(); err != nil {
-		return report, err
+		return report, chunks.seq, err
 	}
-	return report, tx.Commit()
+	return report, chunks.seq, nil
 }
 
 // chunkWriter stores an upload's rows as CSV with ';' in chunks of about
-// chunkSize bytes, one database row each.
+// chunkSize bytes, one database row each, each in its own statement.
 type chunkWriter struct {
 	ctx      context.Context
-	tx       *sql.Tx
+	db       *sql.DB
 	uploadID string
 	buf      bytes.Buffer
 	w        *csv.Writer
@@ -257,8 +412,8 @@ type chunkWriter struct {
 
 const chunkSize = 256 << 10
 
-func newChunkWriter(ctx context.Context, tx *sql.Tx, uploadID string) *chunkWriter {
-	c := &chunkWriter{ctx: ctx, tx: tx, uploadID: uploadID}
+func newChunkWriter(ctx context.Context, db *sql.DB, uploadID string) *chunkWriter {
+	c := &chunkWriter{ctx: ctx, db: db, uploadID: uploadID}
 	c.w = csv.NewWriter(&c.buf)
 	c.w.Comma = ';'
 	return c
@@ -280,12 +435,22 @@ func (c *chunkWriter) flush() error {
 	if c.rows == 0 {
 		return nil
 	}
-	_, err := c.tx.ExecContext(c.ctx, `INSERT INTO upload_chunks (upload_id, seq, rows, data) VALUES ($1, $2, $3, $4)`,
+	// The upload must still be receiving: an abandoned upload gets no
+	// more chunks.
+	res, err := c.db.ExecContext(c.ctx, `INSERT INTO upload_chunks (upload_id, seq, rows, data)
+		SELECT $1, $2, $3, $4 FROM uploads WHERE id = $1 AND status = 'receiving'`,
 		c.uploadID, c.seq, c.rows, c.buf.String())
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return errLeaseLost
+	}
 	c.seq++
 	c.rows = 0
 	c.buf.Reset()
-	return err
+	crashPoint("upload.chunk")
+	return nil
 }
 
 // qualityReportJSON is the stored quality report: counts and problems, by
@@ -295,6 +460,12 @@ type qualityReportJSON struct {
 	Problems []problemJSON    `json:"problems"`
 	Omitted  int              `json:"omitted"`
 	ByCode   map[string]int   `json:"byCode"`
+
+	// How the file was read: its character encoding and, when the first
+	// 64 KiB were ASCII, the line whose byte decided it; its delimiter.
+	Encoding     string `json:"encoding,omitempty"`
+	EncodingLine int    `json:"encodingLine,omitempty"`
+	Delimiter    string `json:"delimiter,omitempty"`
 }
 
 type problemJSON struct {
@@ -306,7 +477,10 @@ type problemJSON struct {
 }
 
 func qualityReport(r *pseudonym.Report) qualityReportJSON {
-	q := qualityReportJSON{Counts: r.Rows, Omitted: r.Omitted, ByCode: map[string]int{}}
+	q := qualityReportJSON{Counts: r.Rows, Omitted: r.Omitted, ByCode: map[string]int{}, EncodingLine: r.EncodingLine}
+	if r.Comma != 0 {
+		q.Encoding, q.Delimiter = r.Encoding.String(), delimiterName(r.Comma)
+	}
 	for c, n := range r.ByCode {
 		q.ByCode[string(c)] = n
 	}
@@ -323,6 +497,8 @@ func qualityReport(r *pseudonym.Report) qualityReportJSON {
 type uploadReportPage struct {
 	Upload  upload
 	Quality qualityReportJSON
+	Codes   []string // the problem codes, sorted
+	Owner   bool     // the portal owner, who approves a test file here
 }
 
 // uploadFor returns an upload the user may see: one of their own
@@ -363,7 +539,7 @@ func (a *app) uploadReport(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	a.render(w, r, http.StatusOK, "upload", uploadReportPage{Upload: *up, Quality: q})
+	a.render(w, r, http.StatusOK, "upload", uploadReportPage{Upload: *up, Quality: q, Codes: sortedCodes(q.ByCode), Owner: userFrom(ctx).Role == roleAuditor})
 }
 
 // approveUpload is the portal owner's approval of a provider's test file; the
@@ -395,4 +571,17 @@ func (a *app) approveUpload(w http.ResponseWriter, r *http.Request) {
 	}
 	a.log.InfoContext(ctx, "test upload approved", "upload", id, "org", orgID, "by", userFrom(ctx).ID)
 	http.Redirect(w, r, "/owner/orgs", http.StatusSeeOther)
+}
+
+// delimiterName names a delimiter for the report.
+func delimiterName(c rune) string {
+	switch c {
+	case ';':
+		return "puntkomma"
+	case ',':
+		return "komma"
+	case '\t':
+		return "tab"
+	}
+	return string(c)
 }

@@ -9,7 +9,7 @@ import (
 
 	"golang.org/x/text/language"
 
-	"github.com/zorgkit/zorgkit/password"
+	"github.com/zorgkit/zorgkit/password/email"
 )
 
 type usersPage struct {
@@ -66,10 +66,13 @@ func (a *app) createUser(w http.ResponseWriter, r *http.Request) {
 	if f.Channel == "sms" && f.Phone == "" {
 		errs = append(errs, "Vul voor sms een mobiel nummer in.")
 	}
+	if f.Channel == "sms" && a.transports["sms"] == nil {
+		errs = append(errs, "Dit portaal verstuurt geen sms (er is geen sms-gateway ingesteld); kies e-mail.")
+	}
 	if f.Role != string(roleUser) && f.Role != string(roleAdmin) {
 		errs = append(errs, "Kies de rol gebruiker of organisatiebeheerder.")
 	}
-	rules := password.EmailRules{
+	rules := email.Rules{
 		Domains: admin.Org.Domains,
 		Taken: func(ctx context.Context, key string) (bool, error) {
 			var n int
@@ -78,24 +81,24 @@ func (a *app) createUser(w http.ResponseWriter, r *http.Request) {
 		},
 	}
 	if err := rules.Check(ctx, f.Email); err != nil {
-		var perr *password.PolicyError
-		if !errors.As(err, &perr) {
+		var eerr *email.Error
+		if !errors.As(err, &eerr) {
 			a.serverError(w, r, err)
 			return
 		}
-		errs = append(errs, perr.Messages(language.Dutch)...)
+		errs = append(errs, eerr.Messages(language.Dutch)...)
 	}
 	if len(errs) > 0 {
 		a.renderUsers(w, r, http.StatusUnprocessableEntity, usersPage{Errors: errs, Form: f})
 		return
 	}
-	emailKey, _ := password.NormalizeEmail(f.Email)
-	temp, err := a.policy.TemporaryPassword()
+	emailKey, _ := email.Normalize(f.Email)
+	temp, err := a.policy.TemporaryPassword(nil)
 	if err != nil {
 		a.serverError(w, r, err)
 		return
 	}
-	hash, err := a.hasher.Hash(temp)
+	hash, err := a.hasher.Hash(ctx, temp)
 	if err != nil {
 		a.serverError(w, r, err)
 		return

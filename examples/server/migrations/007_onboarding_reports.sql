@@ -27,9 +27,14 @@ CREATE TABLE surveys (
 );
 
 -- The reporting half-year of a decision ("2026-1", "2026-2"): the half-year
--- in which the care ended, or began when it has not ended. Records from
--- before this column have no period until their provider's next delivery.
-ALTER TABLE report_records ADD COLUMN period TEXT NOT NULL DEFAULT '';
+-- in which the care ended, or began when it has not ended. Rows from before
+-- this column have no period until their provider's next delivery.
+ALTER TABLE report_rows ADD COLUMN period TEXT NOT NULL DEFAULT '';
+DROP VIEW report_records;
+CREATE VIEW report_records AS
+	SELECT r.provider_id, r.upload_id, r.municipality, r.category, r.product, r.age_band, r.goal_measured, r.sat_measured, r.period
+	FROM report_rows r JOIN uploads u ON u.id = r.upload_id
+	WHERE u.status = 'processed';
 
 -- The protected Zorgmonitor of one state of the report records (the
 -- protection takes seconds): computed once, read by every instance. It holds

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"database/sql"
+	"net/http"
+	"net/url"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/zorgkit/zorgkit/bsn/bsntest"
+)
+
+// Lookups at the same time go into the access log in group commits; every
+// answered one is there, once.
+func TestAccessLogConcurrentLookups(t *testing.T) {
+	p := newTestPortal(t)
+	b := p.browser()
+	b.login("jdevries")
+	concurrentLookups(t, p.a.db, b, p.srv.URL)
+}
+
+// The same with two instances on one PostgreSQL database, each with its own
+// group commits.
+func TestAccessLogConcurrentLookupsPostgres(t *testing.T) {
+	cfg := postgresConfig(t)
+	first := startTestPortal(t, cfg, true)
+	second := startTestPortal(t, cfg, false)
+	second.a.now = first.clock.Now
+	b := first.browser()
+	b.login("jdevries")
+	u1, _ := url.Parse(first.srv.URL)
+	u2, _ := url.Parse(second.srv.URL)
+	b.c.Jar.SetCookies(u2, b.c.Jar.Cookies(u1))
+	concurrentLookups(t, first.a.db, b, first.srv.URL, second.srv.URL)
+}
+
+// concurrentLookups runs lookups from 6 clients at once, spread over the
+// servers, and checks that the access log has each answered one.
+func concurrentLookups(t *testing.T, db *sql.DB, b *browser, servers ...string) {
+	var before int
+	require.NoError(t, db.QueryRow(`SELECT COUNT(*) FROM access_log WHERE purpose = 'lookup'`).Scan(&before))
+	persons := bsntest.TestPersons()
+	const clients, each = 6, 2
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	answered := 0
+	for c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				resp, err := b.c.PostForm(servers[(c+i)%len(servers)]+"/clients/lookup", url.Values{"bsn": {persons[(c+i)%len(persons)].String()}})
+				if !assert.NoError(t, err) {
+					return
+				}
+				resp.Body.Close()
+				if assert.Equal(t, http.StatusOK, resp.StatusCode) {
+					mu.Lock()
+					answered++
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	var lookups int
+	require.NoError(t, db.QueryRow(`SELECT COUNT(*) FROM access_log WHERE purpose = 'lookup'`).Scan(&lookups))
+	assert.Equal(t, clients*each, answered)
+	assert.Equal(t, answered, lookups-before)
+}
+
+// When the access log cannot be written, nothing is shown: not the client
+// page of a lookup, not the client's data.
+func TestAccessLogFailingRefuses(t *testing.T) {
+	p := newTestPortal(t)
+	b := p.browser()
+	b.login("jdevries")
+	n := bsntest.TestPersons()[0]
+	status, body := b.post("/clients/lookup", url.Values{"bsn": {n.String()}})
+	require.Equal(t, http.StatusOK, status)
+	subject := hiddenValue(t, body, "client")
+
+	_, err := p.a.db.Exec(`ALTER TABLE access_log RENAME TO access_log_gone`)
+	require.NoError(t, err)
+	status, body = b.post("/clients/lookup", url.Values{"bsn": {n.String()}})
+	assert.Equal(t, http.StatusInternalServerError, status)
+	assert.NotContains(t, body, subject)
+	assert.NotContains(t, body, n.Masked())
+	status, body = b.post("/clients/view", url.Values{"client": {subject}, "purpose": {"view-naw"}})
+	assert.Equal(t, http.StatusInternalServerError, status)
+	assert.NotContains(t, body, "Almere", "no address")
+
+	_, err = p.a.db.Exec(`ALTER TABLE access_log_gone RENAME TO access_log`)
+	require.NoError(t, err)
+	status, _ = b.post("/clients/lookup", url.Values{"bsn": {n.String()}})
+	assert.Equal(t, http.StatusOK, status, "the log works again")
+}

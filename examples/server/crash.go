@@ -1,0 +1,16 @@
+package main
+
+// crashHook, when set, is called at each named step of a multi-step
+// operation (an upload, the nightly job, the purge). Only the crash tests
+// set it: their helper process kills itself with SIGKILL at the step it is
+// told, so that the test can check what a crash at exactly that point
+// leaves behind. A portal never sets it.
+var crashHook func(step string)
+
+// crashPoint marks a step at which a crash must leave the database
+// consistent.
+func crashPoint(step string) {
+	if crashHook != nil {
+		crashHook(step)
+	}
+}

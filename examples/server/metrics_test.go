@@ -1,0 +1,235 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/zorgkit/zorgkit/bsn/bsntest"
+	"github.com/zorgkit/zorgkit/consent"
+	"github.com/zorgkit/zorgkit/pseudonym"
+)
+
+const testMetricsToken = "0123456789abcdef0123456789abcdef-test"
+
+// scrape fetches /metrics with the token.
+func (p *testPortal) scrape(token string) (int, string) {
+	p.t.Helper()
+	req, err := http.NewRequest(http.MethodGet, p.srv.URL+"/metrics", nil)
+	require.NoError(p.t, err)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(p.t, err)
+	return readBody(p.t, resp)
+}
+
+func TestMetricsEndpointNeedsToken(t *testing.T) {
+	tests := []struct {
+		name, token string
+		want        int
+	}{
+		{"no token", "", http.StatusUnauthorized},
+		{"wrong token", strings.Repeat("x", len(testMetricsToken)), http.StatusUnauthorized},
+		{"a prefix of the token", testMetricsToken[:20], http.StatusUnauthorized},
+		{"the token and more", testMetricsToken + "x", http.StatusUnauthorized},
+		{"the token", testMetricsToken, http.StatusOK},
+	}
+	p := newTestPortal(t, func(c *config) { c.MetricsToken = testMetricsToken })
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, body := p.scrape(tt.token)
+			assert.Equal(t, tt.want, status)
+			if tt.want != http.StatusOK {
+				assert.NotContains(t, body, "zorgkit_")
+			}
+		})
+	}
+
+	// Without a token configured, the portal's address has no /metrics;
+	// the debug address has it.
+	q := newTestPortal(t)
+	status, _ := q.scrape(testMetricsToken)
+	assert.NotEqual(t, http.StatusOK, status)
+	debug := httptest.NewServer(q.a.debugRoutes())
+	defer debug.Close()
+	resp, err := http.Get(debug.URL + "/metrics")
+	require.NoError(t, err)
+	status, body := readBody(t, resp)
+	assert.Equal(t, http.StatusOK, status)
+	assert.Contains(t, body, "zorgkit_http_request_duration_seconds")
+}
+
+func TestMetricsTokenFromFile(t *testing.T) {
+	dir := t.TempDir()
+	short, long := dir+"/short", dir+"/long"
+	require.NoError(t, writeFile(short, "too-short\n"))
+	require.NoError(t, writeFile(long, testMetricsToken+"\n"))
+	_, err := parseConfig([]string{"-metrics-token-file", short}, func(string) string { return "" })
+	assert.ErrorContains(t, err, "fewer than 32")
+	cfg, err := parseConfig(nil, func(k string) string {
+		if k == "ZORGKIT_METRICS_TOKEN_FILE" {
+			return long
+		}
+		return ""
+	})
+	require.NoError(t, err)
+	assert.Equal(t, testMetricsToken, cfg.MetricsToken, "trimmed")
+}
+
+// After a walk through the whole portal, every label value on /metrics is
+// from the allowed sets, and nothing in the scrape names a person: no BSN,
+// pseudonym, user name, name, address or e-mail address.
+func TestMetricsLabelsAllowList(t *testing.T) {
+	p := newTestPortal(t, func(c *config) { c.MetricsToken = testMetricsToken })
+	persons := bsntest.TestPersons()
+
+	// Logging in: a wrong password, a wrong code, success.
+	b := p.browser()
+	status, _ := b.post("/login", url.Values{"username": {"jdevries"}, "password": {"wrong-" + p.passwords["jdevries"]}})
+	assert.Equal(t, http.StatusUnauthorized, status)
+	status, _ = b.post("/login", url.Values{"username": {"jdevries"}, "password": {p.passwords["jdevries"]}})
+	require.Equal(t, http.StatusOK, status)
+	status, _ = b.post("/login/code", url.Values{"code": {"000000"}})
+	assert.Equal(t, http.StatusUnauthorized, status)
+	p.clock.Advance(5 * time.Minute) // past the cooldown of a new code
+	b = p.browser()
+	b.login("jdevries")
+
+	// Clients: lookups (found, unknown, invalid), consent, view, withdraw.
+	status, body := b.post("/clients/lookup", url.Values{"bsn": {persons[0].String()}})
+	require.Equal(t, http.StatusOK, status)
+	subject := hiddenValue(t, body, "client")
+	b.post("/clients/lookup", url.Values{"bsn": {persons[5].Dotted()}})
+	b.post("/clients/lookup", url.Values{"bsn": {"123456789"}})
+	b.post("/clients/lookup", url.Values{"bsn": {"999999990"}})
+	b.post("/clients/view", url.Values{"client": {subject}, "purpose": {"view-naw"}})
+	b.post("/clients/view", url.Values{"client": {subject}, "purpose": {"take-over-indication"}})
+	b.post("/clients/consent", url.Values{"client": {subject}, "purpose": {"take-over-indication"}, "decision": {"permit"},
+		"given": {p.clock.Now().Format("2006-01-02")}, "reference": {"ZH-TOE-0999"}, "evidence": {"paper"}})
+	b.post("/clients/withdraw", url.Values{"client": {subject}, "purpose": {"view-naw"}})
+	b.get("/api/me")
+	b.get("/reports")
+	b.get("/uploads")
+	status, _ = b.upload("/uploads", "cbs.csv", demoDataset("zonnehuis-metrics", 50))
+	require.Equal(t, http.StatusOK, status)
+	// A path with a BSN in it matches no route: the label must not be it.
+	b.get("/clients/" + persons[1].String())
+	b.get("/uploads/" + persons[2].String())
+
+	// The owner: audit, organisations, the job.
+	owner := p.browser()
+	owner.login("beheerder")
+	owner.get("/audit")
+	owner.get("/owner/orgs")
+	owner.get("/deliveries")
+	owner.post("/jobs/run", nil)
+	_, err := p.a.runNextJob(context.Background(), "test")
+	require.NoError(t, err)
+
+	// The test portal records messages instead of queueing them: send two
+	// through the outbox and deliver them, as its worker does.
+	u, err := p.a.userBy(context.Background(), "username", "jdevries")
+	require.NoError(t, err)
+	o := &outbox{a: p.a}
+	require.NoError(t, o.SendCode(context.Background(), u, "Uw verificatiecode is 123456.", p.clock.Now().Add(10*time.Minute)))
+	require.NoError(t, o.Send(context.Background(), u, "Bericht", "Een bericht."))
+	for range 2 {
+		more, err := p.a.deliverNext(context.Background(), "test")
+		require.NoError(t, err)
+		require.True(t, more)
+	}
+
+	status, scrape := p.scrape(testMetricsToken)
+	require.Equal(t, http.StatusOK, status)
+
+	// Each figure the issue asks for is there, with the walk's events.
+	for _, want := range []string{
+		`zorgkit_http_request_duration_seconds_count{code="200",route="POST /clients/lookup"}`,
+		`zorgkit_http_request_duration_seconds_count{code="404",route="GET /uploads/{id}"}`,
+		`zorgkit_logins_total{outcome="success"} 2`,
+		`zorgkit_logins_total{outcome="wrong_password"} 1`,
+		`zorgkit_logins_total{outcome="code_wrong"} 1`,
+		`zorgkit_messages_total{channel="email",kind="code",outcome="sent"} 1`,
+		`zorgkit_messages_total{channel="email",kind="mail",outcome="sent"} 1`,
+		`zorgkit_access_log_write_seconds_count`,
+		`zorgkit_access_log_batch_entries_count`,
+		`zorgkit_upload_rows_total{kind="read"} 50`,
+		`zorgkit_job_duration_seconds_count{job="process",outcome="done"} 1`,
+		`zorgkit_sqlite_write_lock_wait_seconds_count`,
+		`zorgkit_consent_decisions_total{outcome="permitted",purpose="view-naw"} 1`,
+		`zorgkit_consent_decisions_total{outcome="no-consent",purpose="take-over-indication"} 1`,
+	} {
+		assert.True(t, strings.Contains(scrape, want), "the scrape has %s", want)
+	}
+	assert.False(t, strings.Contains(scrape, `zorgkit_job_last_success_timestamp_seconds{job="process"} 0`+"\n"), "set after the job")
+
+	// Every label value is from its allowed set.
+	routeRE := regexp.MustCompile(`^(GET|POST) /[a-z/]*(\{id\}|\{\$\})?[a-z/]*$`)
+	allowed := map[string]func(string) bool{
+		"route": func(v string) bool { return v == "unmatched" || routeRE.MatchString(v) },
+		"code":  regexp.MustCompile(`^[1-5][0-9][0-9]$`).MatchString,
+		"outcome": oneOf("success", "wrong_password", "throttled", "code_wrong", "refused", "sent", "failed", "done", "error", "other",
+			"retry", "given_up", "permitted", "denied", "withdrawn", "expired", "not-yet-valid", "evidence-missing", "given-after-use", "no-consent"),
+		"kind":    oneOf("code", "mail", "read", "written", "rejected", "flagged"),
+		"channel": oneOf("email", "sms", "totp", "other"),
+		"purpose": func(v string) bool { return v == "other" || consent.Purpose(v).Valid() },
+		"job":     oneOf("process"),
+		"version": regexp.MustCompile(`^go[0-9.]+`).MatchString, // go_info
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(strings.NewReader(scrape))
+	require.NoError(t, err)
+	for name, f := range families {
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				check, ok := allowed[l.GetName()]
+				if assert.True(t, ok, "%s: label %q is not on the allow-list", name, l.GetName()) {
+					assert.True(t, check(l.GetValue()), "%s: %s=%q is not an allowed value", name, l.GetName(), l.GetValue())
+				}
+			}
+		}
+	}
+
+	// Nothing that names a person, anywhere in the scrape.
+	pz := p.a.pseudonyms.Get().(*pseudonym.Pseudonymiser)
+	defer p.a.pseudonyms.Put(pz)
+	var forbidden []string
+	for _, n := range persons {
+		forbidden = append(forbidden, n.String(), n.Dotted(), pz.Pseudonym(n).String())
+	}
+	for _, du := range demoUsers {
+		forbidden = append(forbidden, du.username, du.name, du.email)
+	}
+	forbidden = append(forbidden, "Anna de Boer", "Stationsstraat", "Almere", "Zonnehuis", subject)
+	for _, s := range forbidden {
+		assert.False(t, strings.Contains(scrape, s), "the scrape names %q", s)
+	}
+}
+
+func oneOf(values ...string) func(string) bool {
+	return func(v string) bool {
+		for _, w := range values {
+			if v == w {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+func writeFile(path, content string) error {
+	return os.WriteFile(path, []byte(content), 0o600)
+}

@@ -1,0 +1,320 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/zorgkit/zorgkit/bsn/bsntest"
+)
+
+// stalledUpload starts an upload of a file of size bytes by browser b, sends
+// the first sent bytes of it and then stops sending, like a client on a bad
+// connection. It returns when the server has stored a chunk; cut ends the
+// upload as a client that goes away. The response (an error, or the
+// server's answer) arrives on done.
+func stalledUpload(t *testing.T, b *browser, size, sent int64) (cut func(), done <-chan error) {
+	t.Helper()
+	pr, pw := io.Pipe()
+	mw := multipart.NewWriter(pw)
+	errc := make(chan error, 1)
+	go func() {
+		resp, err := b.c.Post(b.p.srv.URL+"/uploads", mw.FormDataContentType(), pr)
+		if err == nil {
+			resp.Body.Close()
+			err = fmt.Errorf("status %d", resp.StatusCode)
+		}
+		errc <- err
+	}()
+	go func() {
+		fw, err := mw.CreateFormFile("file", "cbs.csv")
+		if err == nil {
+			_, err = io.Copy(fw, io.LimitReader(demoStream(size), sent))
+		}
+		if err != nil {
+			pw.CloseWithError(err)
+		}
+		// Then nothing more: the client stalls.
+	}()
+	require.Eventually(t, func() bool {
+		var n int
+		require.NoError(t, b.p.a.db.QueryRow(`SELECT COUNT(*) FROM upload_chunks c JOIN uploads u ON u.id = c.upload_id WHERE u.status = 'receiving'`).Scan(&n))
+		return n > 0
+	}, 20*time.Second, 10*time.Millisecond, "the server stores chunks while the file arrives")
+	return func() { pw.CloseWithError(io.ErrUnexpectedEOF) }, errc
+}
+
+// uploadsWithStatus counts the uploads of an organisation in a status.
+func uploadsWithStatus(t testing.TB, p *testPortal, org string, status uploadStatus) int {
+	t.Helper()
+	var n int
+	require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*) FROM uploads WHERE org_id = $1 AND status = $2`, org, string(status)).Scan(&n))
+	return n
+}
+
+func chunkCount(t testing.TB, p *testPortal) int {
+	t.Helper()
+	var n int
+	require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*) FROM upload_chunks c JOIN uploads u ON u.id = c.upload_id WHERE u.status IN ('receiving', 'abandoned')`).Scan(&n))
+	return n
+}
+
+// TestStalledUploadBlocksNobody is issue 10, point 5: an upload whose client
+// stops sending halfway holds no write lock, so other users log in, look
+// clients up and open pages meanwhile. When the client goes away, the half
+// upload is abandoned and its chunks are deleted.
+func TestStalledUploadBlocksNobody(t *testing.T) {
+	p := newTestPortal(t)
+	jan := p.browser()
+	jan.login("jdevries")
+	cut, done := stalledUpload(t, jan, 8<<20, 2<<20)
+
+	// Meanwhile: logins (sessions, codes, throttle counters, last login
+	// are writes) and lookups (the access log) of other users.
+	for _, name := range []string{"linde", "gemeente", "beheerder"} {
+		b := p.browser()
+		b.login(name)
+		status, _ := b.get("/")
+		assert.Equal(t, http.StatusOK, status, name)
+		p.clock.Advance(time.Second)
+	}
+	z := p.browser()
+	z.login("zonnehuis-beheer")
+	for _, n := range bsntest.TestPersons()[:3] {
+		status, body := z.post("/clients/lookup", url.Values{"bsn": {n.String()}})
+		assert.Equal(t, http.StatusOK, status, text(body))
+	}
+	assert.Equal(t, 1, uploadsWithStatus(t, p, "zonnehuis", statusReceiving), "the upload is still arriving")
+
+	cut()
+	<-done
+	require.Eventually(t, func() bool { return uploadsWithStatus(t, p, "zonnehuis", statusAbandoned) == 1 }, 10*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return chunkCount(t, p) == 0 }, 10*time.Second, 10*time.Millisecond, "nothing of the half file is kept")
+	assert.Zero(t, uploadsWithStatus(t, p, "zonnehuis", statusReceiving))
+}
+
+// A client that stops sending without going away is cut off after
+// -upload-idle, not after the whole upload's time.
+func TestStalledUploadTimesOut(t *testing.T) {
+	p := newTestPortal(t, func(c *config) { c.UploadIdle = time.Second })
+	jan := p.browser()
+	jan.login("jdevries")
+	cut, done := stalledUpload(t, jan, 8<<20, 1<<20)
+	defer cut()
+	select {
+	case err := <-done:
+		assert.ErrorContains(t, err, "408", "the client is told")
+	case <-time.After(20 * time.Second):
+		t.Fatal("the server did not cut off a client that sent nothing for 20 s")
+	}
+	require.Eventually(t, func() bool { return uploadsWithStatus(t, p, "zonnehuis", statusAbandoned) == 1 }, 10*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return chunkCount(t, p) == 0 }, 10*time.Second, 10*time.Millisecond)
+}
+
+// An upload whose receiver died (its heartbeat stopped) is abandoned by the
+// sweep of any instance once the lease has passed, and never processed.
+func TestDeadReceiverIsSweptAfterLease(t *testing.T) {
+	p := newTestPortal(t)
+	ctx := context.Background()
+	before := reportRows(t, p, "zonnehuis")
+	now := p.clock.Now()
+	_, err := p.a.db.Exec(`INSERT INTO uploads (id, org_id, user_id, created_at, status, heartbeat_at) VALUES ('dead', 'zonnehuis', 'x', $1, 'receiving', $1)`, usec(now))
+	require.NoError(t, err)
+	_, err = p.a.db.Exec(`INSERT INTO upload_chunks (upload_id, seq, rows, data) VALUES ('dead', 0, 1, 'v1.x;12-17;V;1312;0034;e1.x;45A11;2026-01-01;2026-06-30;ja;8')`)
+	require.NoError(t, err)
+
+	_, err = p.a.processUploads(ctx)
+	require.NoError(t, err)
+	require.NoError(t, p.a.sweep(ctx))
+	assert.Equal(t, 1, uploadsWithStatus(t, p, "zonnehuis", statusReceiving), "within the lease the receiver may still be alive")
+
+	p.clock.Advance(p.a.cfg.Lease + time.Second)
+	require.NoError(t, p.a.sweep(ctx))
+	assert.Equal(t, 1, uploadsWithStatus(t, p, "zonnehuis", statusAbandoned))
+	assert.Zero(t, chunkCount(t, p))
+	assert.Equal(t, before, reportRows(t, p, "zonnehuis"), "the report is untouched")
+}
+
+// reportRows counts the rows of a provider's report.
+func reportRows(t testing.TB, p *testPortal, org string) int {
+	t.Helper()
+	var n int
+	require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*) FROM report_records WHERE provider_id = $1`, org).Scan(&n))
+	return n
+}
+
+// TestQualityReportDownloads: the quality report as CSV and as a printable
+// page, for the provider, through the API, and for the portal owner who
+// approves the test file; never for another organisation, and never with a
+// cell's value.
+func TestQualityReportDownloads(t *testing.T) {
+	p := newTestPortal(t)
+	_, err := p.a.db.Exec(`UPDATE organisations SET contract_start = $1, contract_end = $2, dpa_registered_at = $1, survey_received_at = $1 WHERE id = 'noord'`,
+		usec(p.clock.Now().AddDate(0, -1, 0)), usec(p.clock.Now().AddDate(1, 0, 0)))
+	require.NoError(t, err)
+	noord := p.browser()
+	noord.login("noord")
+	persons := bsntest.TestPersons()
+	file := uploadHeader + "\n" +
+		persons[0].String() + ";2012-05-01;V;1312 AB;0034;B000001;45A11;2026-01-01;2026-06-30;ja;8\n" +
+		"123456781;2012-05-01;V;1312 AB;0034;B000002;45A11;2026-01-01;2026-06-30;ja;8\n" + // eleven-proof fails
+		persons[1].String() + ";2012-05-01;V;99999;0034;B000003;45A11;2026-01-01;2026-06-30;ja;8\n" // postcode
+	status, body := noord.upload("/uploads", "cbs.csv", strings.NewReader(file))
+	require.Equal(t, http.StatusOK, status, text(body))
+	assert.Contains(t, body, `data-status="test"`)
+	assert.Contains(t, body, `report.csv`)
+	var id string
+	require.NoError(t, p.a.db.QueryRow(`SELECT id FROM uploads WHERE org_id = 'noord'`).Scan(&id))
+
+	for _, path := range []string{"/uploads/" + id + "/report.csv", "/api/uploads/" + id + "/report.csv"} {
+		resp, err := noord.c.Get(p.srv.URL + path)
+		require.NoError(t, err)
+		status, csvText := readBody(t, resp)
+		require.Equal(t, http.StatusOK, status, path)
+		assert.Equal(t, "text/csv; charset=utf-8", resp.Header.Get("Content-Type"))
+		assert.Contains(t, resp.Header.Get("Content-Disposition"), "attachment")
+		assert.True(t, strings.HasPrefix(csvText, "\uFEFFaanlevering;"+id), "a byte-order mark for Excel")
+		assert.Contains(t, csvText, "rijen gelezen;3\r\n")
+		assert.Contains(t, csvText, "rijen afgekeurd;2\r\n")
+		assert.Contains(t, csvText, "regel;kolom;code;gevolg;omschrijving\r\n3;BSN;bsn-checksum;afgekeurd;")
+		assert.Contains(t, csvText, "4;Postcode;postcode;afgekeurd;")
+		assert.NotContains(t, csvText, "123456781", "never a value")
+		assert.NotContains(t, csvText, "99999")
+	}
+	status, page := noord.get("/uploads/" + id + "/report.html")
+	require.Equal(t, http.StatusOK, status)
+	assert.Contains(t, page, "<caption>Problemen per regel")
+	assert.NotContains(t, page, `href="/clients"`, "printable: no navigation")
+	assert.NotContains(t, page, "123456781")
+
+	// The owner approves from the same report.
+	owner := p.browser()
+	owner.login("beheerder")
+	_, ownerPage := owner.get("/uploads/" + id)
+	assert.Contains(t, ownerPage, `id="approve"`)
+	status, ownerCSV := owner.get("/uploads/" + id + "/report.csv")
+	require.Equal(t, http.StatusOK, status)
+	_, providerCSV := noord.get("/uploads/" + id + "/report.csv")
+	assert.Equal(t, providerCSV, ownerCSV, "the same report")
+
+	// Another provider sees nothing of it.
+	linde := p.browser()
+	linde.login("linde")
+	for _, path := range []string{"/uploads/" + id + "/report.csv", "/uploads/" + id + "/report.html", "/api/uploads/" + id + "/report.csv"} {
+		status, _ := linde.get(path)
+		assert.Equal(t, http.StatusNotFound, status, path)
+	}
+}
+
+func TestSpreadsheetSafe(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"BSN", "BSN"}, {"=HYPERLINK(\"x\")", "'=HYPERLINK(\"x\")"}, {"+1", "'+1"}, {"-1", "'-1"}, {"@SUM", "'@SUM"}, {"", ""},
+	} {
+		assert.Equal(t, tt.want, spreadsheetSafe(tt.in), tt.in)
+	}
+}
+
+// TestPseudonymDomains: an upload's BSNs become pseudonyms of the receiving
+// municipality's domain, which differ from those of client lookup (and of
+// any other municipality), so the two cannot be joined.
+func TestPseudonymDomains(t *testing.T) {
+	p := newTestPortal(t)
+	b := p.browser()
+	b.login("jdevries")
+	n := bsntest.TestPersons()[0]
+	status, body := b.upload("/uploads", "cbs.csv", strings.NewReader(uploadHeader+"\n"+n.String()+";2012-05-01;V;1312 AB;0034;B000001;45A11;2026-01-01;2026-06-30;ja;8\n"))
+	require.Equal(t, http.StatusOK, status, text(body))
+	var domain, data string
+	require.NoError(t, p.a.db.QueryRow(`SELECT u.domain, c.data FROM uploads u JOIN upload_chunks c ON c.upload_id = u.id WHERE u.status = 'accepted'`).Scan(&domain, &data))
+	assert.Equal(t, "gemeente-0034", domain, "Almere's domain")
+
+	pseudonymOf := func(domain string) string {
+		ps, err := p.a.keyring.Pseudonyms(domain, n)
+		require.NoError(t, err)
+		return ps[0].String()
+	}
+	assert.Equal(t, "client-lookup", p.a.lookupDomain)
+	assert.True(t, strings.HasPrefix(data, pseudonymOf("gemeente-0034")+";"))
+	var clients int
+	require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*) FROM clients WHERE pseudonym = $1`, pseudonymOf("client-lookup")).Scan(&clients))
+	assert.Equal(t, 1, clients, "client lookup uses its own domain")
+	for _, other := range []string{"client-lookup", "gemeente-0995", ""} {
+		assert.NotContains(t, data, pseudonymOf(other), other)
+	}
+}
+
+// Two deliveries before the nightly job: the newer one becomes the report,
+// the older one is superseded without being built, and the sweep purges
+// both's chunks and the previous report's rows.
+func TestNewestDeliveryWins(t *testing.T) {
+	p := newTestPortal(t)
+	ctx := context.Background()
+	b := p.browser()
+	b.login("jdevries")
+	for _, rows := range []int{30, 50} {
+		p.clock.Advance(time.Minute)
+		status, body := b.upload("/uploads", "cbs.csv", demoDataset("zonnehuis", rows))
+		require.Equal(t, http.StatusOK, status, text(body))
+	}
+	_, err := p.a.processUploads(ctx)
+	require.NoError(t, err)
+	require.NoError(t, p.a.sweep(ctx))
+	var written int
+	require.NoError(t, p.a.db.QueryRow(`SELECT rows_written FROM uploads WHERE org_id = 'zonnehuis' AND status = 'processed'`).Scan(&written))
+	assert.Equal(t, 50-1, written, "the newer file, less the row with a typing error in its BSN")
+	assert.Equal(t, written, reportRows(t, p, "zonnehuis"))
+	assert.Zero(t, uploadsWithStatus(t, p, "zonnehuis", statusAccepted))
+	var chunks, stale int
+	require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*) FROM upload_chunks`).Scan(&chunks))
+	require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*) FROM report_rows r JOIN uploads u ON u.id = r.upload_id WHERE u.status <> 'processed'`).Scan(&stale))
+	assert.Zero(t, chunks)
+	assert.Zero(t, stale)
+}
+
+// An accepted delivery whose stored rows do not add up to its receipt is
+// never made the report: it is rejected, and the report stays as it was.
+func TestIncompleteDeliveryIsRejected(t *testing.T) {
+	tests := []struct {
+		name, damage string
+	}{
+		{"a chunk is missing", `DELETE FROM upload_chunks WHERE upload_id = $1 AND seq = 0`},
+		{"a row is missing", `UPDATE uploads SET rows_written = rows_written + 1 WHERE id = $1`},
+		{"a chunk is unreadable", `UPDATE upload_chunks SET data = 'a;"b' WHERE upload_id = $1 AND seq = 0`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newTestPortal(t)
+			ctx := context.Background()
+			before, delivered := reportRows(t, p, "zonnehuis"), deliveries(t, p, "zonnehuis")
+			b := p.browser()
+			b.login("jdevries")
+			status, body := b.upload("/uploads", "cbs.csv", demoDataset("x", 40))
+			require.Equal(t, http.StatusOK, status, text(body))
+			var id string
+			require.NoError(t, p.a.db.QueryRow(`SELECT id FROM uploads WHERE status = 'accepted'`).Scan(&id))
+			_, err := p.a.db.Exec(tt.damage, id)
+			require.NoError(t, err)
+
+			_, err = p.a.processUploads(ctx)
+			require.NoError(t, err, "the job goes on with the other providers")
+			require.NoError(t, p.a.sweep(ctx))
+			assert.Equal(t, before, reportRows(t, p, "zonnehuis"), "the report is untouched")
+			var st string
+			require.NoError(t, p.a.db.QueryRow(`SELECT status FROM uploads WHERE id = $1`, id).Scan(&st))
+			assert.Equal(t, "rejected", st)
+			assert.Equal(t, delivered, deliveries(t, p, "zonnehuis"), "a rejected upload is no delivery")
+			var rows int
+			require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*) FROM report_rows WHERE upload_id = $1`, id).Scan(&rows))
+			assert.Zero(t, rows, "what was built of it is deleted")
+		})
+	}
+}

@@ -1,0 +1,392 @@
+package simplex
+
+import "math"
+
+// factor is a sparse LU factorization of a basis matrix B (m × m, rows are
+// the constraints, columns the basis positions), kept up to date in product
+// form: B = B₀·E₁⋯E_k after k basis changes, each E an eta matrix.
+//
+// The factorization of B₀ is Gaussian elimination with a pivot order
+// chosen to keep it sparse: column and row singletons first (the
+// triangular part of a basis, which for the relations of statistical
+// tables is most of it), then, in what remains, the pivot with the
+// smallest Markowitz count (r−1)(c−1) among those at least a tenth of the
+// largest entry of their column (threshold partial pivoting). Step k
+// eliminates column pivCol[k] with row pivRow[k]: it subtracts multiples
+// (L_k) of the pivot row from the other rows, and keeps the pivot row's
+// remaining entries (U_k, the pivot first).
+type factor struct {
+	m int
+
+	pivRow, pivCol []int32
+	lStart         []int32 // step k's multipliers are l[lStart[k]:lStart[k+1]]
+	lRow           []int32
+	lVal           []float64
+	uStart         []int32 // step k's row of U is u[uStart[k]:uStart[k+1]], the pivot first
+	uCol           []int32
+	uVal           []float64
+
+	// Etas, one per basis change since the factorization: position
+	// etaPos[e] took a column whose transformed entries are
+	// eta[etaStart[e]:etaStart[e+1]], etaPiv[e] the one at etaPos[e].
+	etaPos   []int32
+	etaPiv   []float64
+	etaStart []int32
+	etaIdx   []int32
+	etaVal   []float64
+}
+
+// luThreshold is the threshold of partial pivoting: a pivot must be at
+// least this fraction of the largest entry in its column.
+const luThreshold = 0.1
+
+// luZero is the size below which an entry of the elimination is dropped as
+// cancelled.
+const luZero = 1e-13
+
+// column returns the entries of basis column p: row indices and values.
+type columnFunc func(p int) ([]int32, []float64)
+
+// factorize computes the factorization of the m × m matrix whose columns
+// col gives. It returns the positions it could not pivot and the rows left
+// without a pivot, in equal numbers, when the matrix is singular (numerically:
+// no entry above luZero is left); the caller replaces those columns by the
+// unit columns of those rows and factorizes again.
+func factorize(m int, col columnFunc) (*factor, []int32, []int32) {
+	f := &factor{m: m, lStart: []int32{0}, uStart: []int32{0}, etaStart: []int32{0}}
+
+	// The active submatrix by rows, with the rows of each column.
+	type entry struct {
+		col int32
+		val float64
+	}
+	rows := make([][]entry, m)
+	colRows := make([][]int32, m)
+	for p := range m {
+		idx, val := col(p)
+		for k, i := range idx {
+			if val[k] == 0 {
+				continue
+			}
+			rows[i] = append(rows[i], entry{int32(p), val[k]})
+			colRows[p] = append(colRows[p], i)
+		}
+	}
+	rowDone := make([]bool, m)
+	colDone := make([]bool, m)
+	rowCount := make([]int32, m)
+	colCount := make([]int32, m)
+	for i := range m {
+		rowCount[i] = int32(len(rows[i]))
+	}
+	for p := range m {
+		colCount[p] = int32(len(colRows[p]))
+	}
+	find := func(i, p int32) int {
+		for k, e := range rows[i] {
+			if e.col == p {
+				return k
+			}
+		}
+		return -1
+	}
+
+	// Buckets of active columns by count, for the Markowitz search, and
+	// queues of singletons.
+	bucketHead := make([]int32, m+1)
+	for i := range bucketHead {
+		bucketHead[i] = -1
+	}
+	next := make([]int32, m)
+	prev := make([]int32, m)
+	inBucket := make([]int32, m) // the count a column is filed under
+	unlink := func(p int32) {
+		if prev[p] >= 0 {
+			next[prev[p]] = next[p]
+		} else {
+			bucketHead[inBucket[p]] = next[p]
+		}
+		if next[p] >= 0 {
+			prev[next[p]] = prev[p]
+		}
+	}
+	link := func(p int32) {
+		c := colCount[p]
+		inBucket[p] = c
+		prev[p] = -1
+		next[p] = bucketHead[c]
+		if next[p] >= 0 {
+			prev[next[p]] = p
+		}
+		bucketHead[c] = p
+	}
+	for p := range int32(m) {
+		link(p)
+	}
+	recount := func(p int32) {
+		if !colDone[p] && inBucket[p] != colCount[p] {
+			unlink(p)
+			link(p)
+		}
+	}
+	var rowQueue, touchedCols []int32
+	for i := range int32(m) {
+		if rowCount[i] == 1 {
+			rowQueue = append(rowQueue, i)
+		}
+	}
+
+	pivot := func(r, p int32) {
+		// Eliminate column p from the other active rows with row r.
+		rk := find(r, p)
+		pv := rows[r][rk].val
+		f.pivRow = append(f.pivRow, r)
+		f.pivCol = append(f.pivCol, p)
+		rowDone[r], colDone[p] = true, true
+		unlink(p)
+		// U_k: the pivot, then the other entries of row r.
+		f.uCol = append(f.uCol, p)
+		f.uVal = append(f.uVal, pv)
+		for _, e := range rows[r] {
+			if e.col != p {
+				f.uCol = append(f.uCol, e.col)
+				f.uVal = append(f.uVal, e.val)
+				colCount[e.col]--
+			}
+		}
+		touched := touchedCols[:0]
+		for _, e := range rows[r] {
+			if e.col != p {
+				touched = append(touched, e.col)
+			}
+		}
+		for _, i := range colRows[p] {
+			if rowDone[i] {
+				continue
+			}
+			k := find(i, p)
+			if k < 0 {
+				continue // the entry cancelled
+			}
+			l := rows[i][k].val / pv
+			f.lRow = append(f.lRow, i)
+			f.lVal = append(f.lVal, l)
+			// row i −= l·row r, without column p.
+			rows[i][k] = rows[i][len(rows[i])-1]
+			rows[i] = rows[i][:len(rows[i])-1]
+			for _, e := range rows[r] {
+				if e.col == p {
+					continue
+				}
+				if k := find(i, e.col); k >= 0 {
+					v := rows[i][k].val - l*e.val
+					if math.Abs(v) > luZero {
+						rows[i][k].val = v
+						continue
+					}
+					rows[i][k] = rows[i][len(rows[i])-1]
+					rows[i] = rows[i][:len(rows[i])-1]
+					colCount[e.col]--
+					continue
+				}
+				rows[i] = append(rows[i], entry{e.col, -l * e.val})
+				colRows[e.col] = append(colRows[e.col], i)
+				colCount[e.col]++
+			}
+			rowCount[i] = int32(len(rows[i]))
+			if rowCount[i] == 1 {
+				rowQueue = append(rowQueue, i)
+			}
+		}
+		for _, c := range touched {
+			recount(c)
+		}
+		touchedCols = touched
+		f.lStart = append(f.lStart, int32(len(f.lRow)))
+		f.uStart = append(f.uStart, int32(len(f.uCol)))
+	}
+
+	for len(f.pivRow) < m {
+		// A column singleton: no elimination at all.
+		if p := bucketHead[1]; p >= 0 {
+			for _, i := range colRows[p] {
+				if !rowDone[i] && find(i, p) >= 0 {
+					pivot(i, p)
+					break
+				}
+			}
+			continue
+		}
+		// A row singleton: no fill-in.
+		found := false
+		for len(rowQueue) > 0 && !found {
+			i := rowQueue[len(rowQueue)-1]
+			rowQueue = rowQueue[:len(rowQueue)-1]
+			if rowDone[i] || rowCount[i] != 1 {
+				continue
+			}
+			e := rows[i][0]
+			// Stable enough: the largest entry of its column, or not far below.
+			big := 0.0
+			for _, j := range colRows[e.col] {
+				if !rowDone[j] {
+					if k := find(j, e.col); k >= 0 {
+						big = max(big, math.Abs(rows[j][k].val))
+					}
+				}
+			}
+			if math.Abs(e.val) >= luThreshold*big {
+				pivot(i, e.col)
+				found = true
+			}
+		}
+		if found {
+			continue
+		}
+		// Markowitz: among the columns of fewest entries, the pivot of
+		// least (r−1)(c−1) that passes the threshold.
+		bestR, bestP := int32(-1), int32(-1)
+		bestCost := int64(math.MaxInt64)
+		searched := 0
+		for c := int32(1); c <= int32(m) && searched < 4; c++ {
+			for p := bucketHead[c]; p >= 0 && searched < 4; p = next[p] {
+				searched++
+				big := 0.0
+				for _, i := range colRows[p] {
+					if !rowDone[i] {
+						if k := find(i, p); k >= 0 {
+							big = max(big, math.Abs(rows[i][k].val))
+						}
+					}
+				}
+				for _, i := range colRows[p] {
+					if rowDone[i] {
+						continue
+					}
+					k := find(i, p)
+					if k < 0 || math.Abs(rows[i][k].val) < luThreshold*big {
+						continue
+					}
+					cost := int64(rowCount[i]-1) * int64(colCount[p]-1)
+					if cost < bestCost || (cost == bestCost && i < bestR) {
+						bestR, bestP, bestCost = i, p, cost
+					}
+				}
+			}
+			if bestR >= 0 {
+				break
+			}
+		}
+		if bestR < 0 {
+			break // singular: no entry left
+		}
+		pivot(bestR, bestP)
+	}
+	if len(f.pivRow) == m {
+		return f, nil, nil
+	}
+	var cols, rws []int32
+	for p := range int32(m) {
+		if !colDone[p] {
+			cols = append(cols, p)
+		}
+	}
+	for i := range int32(m) {
+		if !rowDone[i] {
+			rws = append(rws, i)
+		}
+	}
+	return nil, cols, rws
+}
+
+// ftran solves B·x = a in place: a holds the right-hand side by row on
+// entry and the solution by basis position on return. work is scratch
+// space of length m.
+func (f *factor) ftran(a, work []float64) {
+	// w = M_{m−1}⋯M₀·a
+	for k, r := range f.pivRow {
+		w := a[r]
+		if w == 0 {
+			continue
+		}
+		for t := f.lStart[k]; t < f.lStart[k+1]; t++ {
+			a[f.lRow[t]] -= f.lVal[t] * w
+		}
+	}
+	// U'·x = w, backwards.
+	x := work
+	for k := len(f.pivRow) - 1; k >= 0; k-- {
+		s := a[f.pivRow[k]]
+		for t := f.uStart[k] + 1; t < f.uStart[k+1]; t++ {
+			s -= f.uVal[t] * x[f.uCol[t]]
+		}
+		x[f.pivCol[k]] = s / f.uVal[f.uStart[k]]
+	}
+	copy(a, x)
+	// The etas, in order.
+	for e, p := range f.etaPos {
+		xp := a[p] / f.etaPiv[e]
+		a[p] = xp
+		if xp == 0 {
+			continue
+		}
+		for t := f.etaStart[e]; t < f.etaStart[e+1]; t++ {
+			a[f.etaIdx[t]] -= f.etaVal[t] * xp
+		}
+	}
+}
+
+// btran solves Bᵀ·y = c in place: c holds the right-hand side by basis
+// position on entry and the solution by row on return. work is scratch
+// space of length m.
+func (f *factor) btran(c, work []float64) {
+	// The etas' transposes, last first.
+	for e := len(f.etaPos) - 1; e >= 0; e-- {
+		p := f.etaPos[e]
+		s := c[p]
+		for t := f.etaStart[e]; t < f.etaStart[e+1]; t++ {
+			s -= f.etaVal[t] * c[f.etaIdx[t]]
+		}
+		c[p] = s / f.etaPiv[e]
+	}
+	// U'ᵀ·v = c, forwards, by columns of U'ᵀ.
+	v := work
+	for k, r := range f.pivRow {
+		u0 := f.uStart[k]
+		vk := c[f.pivCol[k]] / f.uVal[u0]
+		v[r] = vk
+		if vk == 0 {
+			continue
+		}
+		for t := u0 + 1; t < f.uStart[k+1]; t++ {
+			c[f.uCol[t]] -= f.uVal[t] * vk
+		}
+	}
+	// y = M₀ᵀ⋯M_{m−1}ᵀ·v
+	for k := len(f.pivRow) - 1; k >= 0; k-- {
+		s := 0.0
+		for t := f.lStart[k]; t < f.lStart[k+1]; t++ {
+			s += f.lVal[t] * v[f.lRow[t]]
+		}
+		v[f.pivRow[k]] -= s
+	}
+	copy(c, v)
+}
+
+// update records a basis change: position p takes the column whose ftran
+// is alpha (by basis position).
+func (f *factor) update(p int, alpha []float64) {
+	f.etaPos = append(f.etaPos, int32(p))
+	f.etaPiv = append(f.etaPiv, alpha[p])
+	for i, v := range alpha {
+		if i != p && v != 0 && math.Abs(v) > luZero {
+			f.etaIdx = append(f.etaIdx, int32(i))
+			f.etaVal = append(f.etaVal, v)
+		}
+	}
+	f.etaStart = append(f.etaStart, int32(len(f.etaIdx)))
+}
+
+// updates returns the number of basis changes since the factorization
+// and the entries their etas hold.
+func (f *factor) updates() (int, int) { return len(f.etaPos), len(f.etaIdx) }

@@ -1,0 +1,508 @@
+package layout
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/zorgkit/zorgkit/bsn"
+	"github.com/zorgkit/zorgkit/pseudonym"
+)
+
+// typ is the type of a column.
+type typ uint8
+
+const (
+	typeText typ = iota
+	typeBSN
+	typeDate
+	typeInteger
+	typeCode
+	typePostcode
+)
+
+var typeNames = [...]string{"text", "bsn", "date", "integer", "code", "postcode"}
+
+func (t typ) String() string { return typeNames[t] }
+
+// column is a compiled column.
+type column struct {
+	name                string
+	required, mandatory bool
+	typ                 typ
+	severity            pseudonym.Severity
+	codes               []Code
+	codeSet             map[string]bool
+	min, max            int64
+	minDate, maxDate    date
+	minLen, maxLen      int
+	chars               string
+}
+
+func compileColumn(fc fileColumn) (column, error) {
+	c := column{name: fc.Name, required: fc.Required, mandatory: fc.Mandatory, minLen: fc.MinLength, maxLen: fc.MaxLength, chars: fc.Chars}
+	var err error
+	if c.severity, err = severityOf(fc.Severity); err != nil {
+		return c, err
+	}
+	found := false
+	for i, n := range typeNames {
+		if fc.Type == n {
+			c.typ, found = typ(i), true
+		}
+	}
+	if !found {
+		return c, fmt.Errorf("type %q: use one of %s", fc.Type, strings.Join(typeNames[:], ", "))
+	}
+	if (len(fc.Codes) > 0) != (c.typ == typeCode) {
+		return c, errors.New("codes go with type code, and type code needs codes")
+	}
+	if len(fc.Codes) > maxCodes {
+		return c, fmt.Errorf("more than %d codes", maxCodes)
+	}
+	c.codes = fc.Codes
+	c.codeSet = map[string]bool{}
+	for _, code := range fc.Codes {
+		key := codeKey([]byte(code.Code))
+		if key == "" || c.codeSet[key] {
+			return c, fmt.Errorf("code %q is empty or given twice", code.Code)
+		}
+		c.codeSet[key] = true
+	}
+	if (fc.Min != nil || fc.Max != nil) && c.typ != typeInteger {
+		return c, errors.New("min and max go with type integer")
+	}
+	c.min, c.max = -1<<62, 1<<62
+	if fc.Min != nil {
+		c.min = *fc.Min
+	}
+	if fc.Max != nil {
+		c.max = *fc.Max
+	}
+	if c.min > c.max {
+		return c, errors.New("min is above max")
+	}
+	if (fc.MinDate != "" || fc.MaxDate != "") && c.typ != typeDate {
+		return c, errors.New("minDate and maxDate go with type date")
+	}
+	c.minDate, c.maxDate = date{0, 1, 1}, date{9999, 12, 31}
+	iso, _ := parseDateFormat("YYYY-MM-DD")
+	for _, d := range []struct {
+		s   string
+		dst *date
+	}{{fc.MinDate, &c.minDate}, {fc.MaxDate, &c.maxDate}} {
+		if d.s == "" {
+			continue
+		}
+		v, ok := iso.parse(d.s)
+		if !ok {
+			return c, fmt.Errorf("date %q: use YYYY-MM-DD", d.s)
+		}
+		*d.dst = v
+	}
+	if c.maxDate.before(c.minDate) {
+		return c, errors.New("minDate is after maxDate")
+	}
+	if (fc.MinLength != 0 || fc.MaxLength != 0 || fc.Chars != "") && c.typ != typeText {
+		return c, errors.New("minLength, maxLength and chars go with type text")
+	}
+	if c.minLen < 0 || c.maxLen < 0 || c.maxLen != 0 && c.minLen > c.maxLen {
+		return c, errors.New("minLength and maxLength: not negative, and min not above max")
+	}
+	switch fc.Chars {
+	case "", "digits", "alnum":
+	default:
+		return c, fmt.Errorf("chars %q: use digits, alnum or leave it out", fc.Chars)
+	}
+	return c, nil
+}
+
+// rule is a compiled rule between the columns of a row.
+type rule struct {
+	kind     string
+	cols     []int
+	min, max int64
+	severity pseudonym.Severity
+}
+
+func compileRule(fr fileRule, col func(string) (int, error), l *Layout) (rule, error) {
+	r := rule{kind: fr.Kind}
+	var err error
+	if r.severity, err = severityOf(fr.Severity); err != nil {
+		return r, err
+	}
+	for _, n := range fr.Columns {
+		i, err := col(n)
+		if err != nil {
+			return r, err
+		}
+		r.cols = append(r.cols, i)
+	}
+	isDate := func(i int) bool { return l.columns[i].typ == typeDate }
+	switch fr.Kind {
+	case "order", "age":
+		if len(r.cols) != 2 || !isDate(r.cols[0]) || !isDate(r.cols[1]) {
+			return r, errors.New("give two date columns")
+		}
+		if fr.Kind == "age" {
+			if fr.Min == nil || fr.Max == nil || *fr.Min > *fr.Max || *fr.Min < 0 {
+				return r, errors.New("give min and max ages, min not above max")
+			}
+			r.min, r.max = *fr.Min, *fr.Max
+		}
+	case "requiredWith":
+		if len(r.cols) != 2 {
+			return r, errors.New("give two columns")
+		}
+	case "oneOf":
+		if len(r.cols) < 2 {
+			return r, errors.New("give two columns or more")
+		}
+	default:
+		return r, errors.New("kind: use order, requiredWith, oneOf or age")
+	}
+	if fr.Kind != "age" && (fr.Min != nil || fr.Max != nil) {
+		return r, errors.New("min and max go with kind age")
+	}
+	return r, nil
+}
+
+// indicator is a compiled indicator.
+type indicator struct {
+	Indicator
+	cols, requires []int
+}
+
+// Bind implements [pseudonym.Schema]: it finds the layout's columns among
+// names (case and surrounding spaces ignored; a column may go by one of its
+// aliases) and returns the check of a row. Without names (a file without a
+// header) the columns are taken by position, in the layout's order. A
+// required column that is missing is an error; columns the layout does not
+// have are left to the Processor's column policy.
+func (l *Layout) Bind(names []string) (func(fields [][]byte, problems []pseudonym.Problem) []pseudonym.Problem, error) {
+	b, err := l.bind(names)
+	if err != nil {
+		return nil, err
+	}
+	return b.check, nil
+}
+
+// binding is a layout bound to the columns of one file.
+type binding struct {
+	l     *Layout
+	pos   []int    // by layout column: its field index, or -1
+	names []string // by layout column: its name in the file
+}
+
+func (l *Layout) bind(names []string) (*binding, error) {
+	b := &binding{l: l, pos: make([]int, len(l.columns)), names: make([]string, len(l.columns))}
+	for i, c := range l.columns {
+		b.pos[i], b.names[i] = -1, c.name
+		if names == nil {
+			b.pos[i] = i
+		}
+	}
+	for j, n := range names {
+		i, ok := l.byName[fold(n)]
+		if !ok {
+			continue
+		}
+		if b.pos[i] >= 0 {
+			return nil, fmt.Errorf("%w: layout: column %q is in the header twice", pseudonym.ErrHeader, l.columns[i].name)
+		}
+		b.pos[i], b.names[i] = j, n
+	}
+	var missing []string
+	for i, c := range l.columns {
+		if c.required && b.pos[i] < 0 {
+			missing = append(missing, strconv.Quote(c.name))
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("%w: layout %s: the header lacks the required column(s) %s", pseudonym.ErrHeader, l.name, strings.Join(missing, ", "))
+	}
+	return b, nil
+}
+
+// value returns layout column i of a row, without surrounding spaces, and
+// whether the row has it.
+func (b *binding) value(fields [][]byte, i int) ([]byte, bool) {
+	j := b.pos[i]
+	if j < 0 || j >= len(fields) {
+		return nil, false
+	}
+	return trimSpace(fields[j]), true
+}
+
+// check appends the problems of a row to ps.
+func (b *binding) check(fields [][]byte, ps []pseudonym.Problem) []pseudonym.Problem {
+	l := b.l
+	first := len(ps) // of this row
+	// The dates read and whether each value is filled and valid, by
+	// layout column; on the stack for a layout of common size.
+	var datesBuf [32]date
+	var validBuf [32]bool
+	var dates []date
+	var valid []bool
+	if n := len(l.columns); n <= len(datesBuf) {
+		dates, valid = datesBuf[:n], validBuf[:n]
+	} else {
+		dates, valid = make([]date, n), make([]bool, n)
+	}
+	problem := func(i int, code pseudonym.Code, s pseudonym.Severity) {
+		for k := first; k < len(ps); k++ { // one problem a cell
+			if ps[k].Column == b.pos[i]+1 {
+				return
+			}
+		}
+		ps = append(ps, pseudonym.Problem{Column: b.pos[i] + 1, Name: b.names[i], Code: code, Severity: s})
+	}
+	for i := range l.columns {
+		c := &l.columns[i]
+		v, ok := b.value(fields, i)
+		if !ok {
+			continue
+		}
+		if len(v) == 0 {
+			if c.mandatory {
+				problem(i, pseudonym.CodeMissing, c.severity)
+			}
+			continue
+		}
+		code := c.checkValue(v, l, &dates[i])
+		if code != "" {
+			problem(i, code, c.severity)
+			continue
+		}
+		valid[i] = true
+	}
+	for _, r := range l.rules {
+		switch r.kind {
+		case "order":
+			a, z := r.cols[0], r.cols[1]
+			if valid[a] && valid[z] && dates[z].before(dates[a]) {
+				problem(z, pseudonym.CodeDateOrder, r.severity)
+			}
+		case "age":
+			birth, on := r.cols[0], r.cols[1]
+			if valid[birth] && valid[on] && !dates[on].before(dates[birth]) { // the order rule's case
+				if age := int64(ageOn(dates[birth], dates[on])); age < r.min || age > r.max {
+					problem(birth, pseudonym.CodeAge, r.severity)
+				}
+			}
+		case "requiredWith":
+			a, z := r.cols[0], r.cols[1]
+			if _, inRow := b.value(fields, z); inRow && filled(b, fields, a) && !filled(b, fields, z) {
+				problem(z, pseudonym.CodeRequiredWith, r.severity)
+			}
+		case "oneOf":
+			any, present := false, -1
+			for _, i := range r.cols {
+				any = any || filled(b, fields, i)
+				if _, inRow := b.value(fields, i); present < 0 && inRow {
+					present = i
+				}
+			}
+			if !any && present >= 0 {
+				problem(present, pseudonym.CodeOneOf, r.severity)
+			}
+		}
+	}
+	return ps
+}
+
+func filled(b *binding, fields [][]byte, i int) bool {
+	v, ok := b.value(fields, i)
+	return ok && len(v) > 0
+}
+
+// checkValue returns the problem with a non-empty value, or "". A date it
+// reads goes into d.
+func (c *column) checkValue(v []byte, l *Layout, d *date) pseudonym.Code {
+	switch c.typ {
+	case typeBSN:
+		if _, err := bsn.Parse(string(v)); err != nil && !errors.Is(err, bsn.ErrUnknown) && !errors.Is(err, bsn.ErrUnborn) {
+			return bsnCode(err)
+		}
+	case typeDate:
+		var ok bool
+		if *d, ok = l.parseDate(v); !ok {
+			return pseudonym.CodeDate
+		}
+		if d.before(c.minDate) || c.maxDate.before(*d) {
+			return pseudonym.CodeDateRange
+		}
+	case typeInteger:
+		n, ok := parseInt(v)
+		switch {
+		case !ok:
+			return pseudonym.CodeNumber
+		case n < c.min || n > c.max:
+			return pseudonym.CodeRange
+		}
+	case typeCode:
+		if !c.hasCode(v) {
+			return pseudonym.CodeNotInList
+		}
+	case typePostcode:
+		if _, err := pseudonym.PC4(string(v)); err != nil {
+			return pseudonym.CodePostcode
+		}
+	case typeText:
+		n := utf8.RuneCount(v)
+		if n < c.minLen || c.maxLen > 0 && n > c.maxLen || !c.charsOK(v) {
+			return pseudonym.CodeFormat
+		}
+	}
+	return ""
+}
+
+func (c *column) charsOK(v []byte) bool {
+	for _, b := range v {
+		digit := '0' <= b && b <= '9'
+		letter := 'a' <= b|0x20 && b|0x20 <= 'z'
+		switch {
+		case c.chars == "digits" && !digit, c.chars == "alnum" && !digit && !letter:
+			return false
+		}
+	}
+	return true
+}
+
+// bsnCode is the problem code of an error of bsn.Parse.
+func bsnCode(err error) pseudonym.Code {
+	switch {
+	case errors.Is(err, bsn.ErrLength):
+		return pseudonym.CodeBSNLength
+	case errors.Is(err, bsn.ErrCharacter):
+		return pseudonym.CodeBSNCharacter
+	}
+	return pseudonym.CodeBSNChecksum
+}
+
+// parseInt reads a whole number: an optional sign and ASCII digits.
+func parseInt(v []byte) (int64, bool) {
+	neg := false
+	if len(v) > 0 && (v[0] == '-' || v[0] == '+') {
+		neg, v = v[0] == '-', v[1:]
+	}
+	digits := len(v) > 0
+	for len(v) > 1 && v[0] == '0' {
+		v = v[1:]
+	}
+	if !digits || len(v) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range v {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
+func trimSpace(v []byte) []byte {
+	for len(v) > 0 && (v[0] == ' ' || v[0] == '\t') {
+		v = v[1:]
+	}
+	for len(v) > 0 && (v[len(v)-1] == ' ' || v[len(v)-1] == '\t') {
+		v = v[:len(v)-1]
+	}
+	return v
+}
+
+// Valid reports whether a row is a valid measurement for the indicator: its
+// columns are filled and valid in the layout's domains, the columns it
+// requires are filled, and no rule the row breaks concerns them. The row
+// gives its values by column name (any of a column's names; case ignored),
+// as the portal stores them after pseudonymisation; only the indicator's
+// columns and the ones it requires are read. An unknown indicator is
+// [ErrIndicator].
+func (l *Layout) Valid(name string, row map[string]string) (bool, error) {
+	var in *indicator
+	for i := range l.indicators {
+		if l.indicators[i].Name == name {
+			in = &l.indicators[i]
+		}
+	}
+	if in == nil {
+		return false, fmt.Errorf("%w %q", ErrIndicator, name)
+	}
+	get := func(i int) []byte {
+		for k, v := range row {
+			if j, ok := l.byName[fold(k)]; ok && j == i {
+				return trimSpace([]byte(v))
+			}
+		}
+		return nil
+	}
+	for _, i := range in.requires {
+		if len(get(i)) == 0 {
+			return false, nil
+		}
+	}
+	for _, i := range in.cols {
+		v := get(i)
+		var d date
+		if len(v) == 0 || l.columns[i].checkValue(v, l, &d) != "" {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// codeKey is the form of a code that values match: in lower case, and
+// digits without leading zeros ("01" is "1"), as files write "Ja" for "ja"
+// and spreadsheets drop leading zeros.
+func codeKey(v []byte) string {
+	digits := len(v) > 0
+	for _, c := range v {
+		digits = digits && '0' <= c && c <= '9'
+	}
+	if digits {
+		for len(v) > 1 && v[0] == '0' {
+			v = v[1:]
+		}
+		return string(v)
+	}
+	return strings.ToLower(string(v))
+}
+
+// hasCode reports whether v is one of the column's codes, as codeKey
+// compares them, without allocating for the usual values.
+func (c *column) hasCode(v []byte) bool {
+	digits, ascii, upper := true, true, false
+	for _, b := range v {
+		digits = digits && '0' <= b && b <= '9'
+		ascii = ascii && b < utf8.RuneSelf
+		upper = upper || 'A' <= b && b <= 'Z'
+	}
+	switch {
+	case digits:
+		for len(v) > 1 && v[0] == '0' {
+			v = v[1:]
+		}
+		return c.codeSet[string(v)]
+	case !ascii:
+		return c.codeSet[codeKey(v)]
+	case upper && len(v) <= 64:
+		var buf [64]byte
+		for i, b := range v {
+			if 'A' <= b && b <= 'Z' {
+				b += 'a' - 'A'
+			}
+			buf[i] = b
+		}
+		return c.codeSet[string(buf[:len(v)])]
+	case upper:
+		return c.codeSet[codeKey(v)]
+	}
+	return c.codeSet[string(v)]
+}

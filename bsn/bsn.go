@@ -38,15 +38,43 @@
 // through instead of rejecting the row or merging every unknown client into one
 // person.
 //
-// # Privacy
+// # Privacy: one rule for printing
 //
-// A [Number] logged through [log/slog] shows only its last three digits (see
-// [Number.LogValue]). Error values carry the kind of problem and the position of
-// a bad character; they never contain the input.
+// A [Number] shows only its last three digits, as "******782", wherever it is
+// printed or encoded without being asked for its digits: [Number.String],
+// every verb of package fmt (%v, %+v, %#v, %s, %q, %x, %d, …), also inside a
+// struct, slice or map, [log/slog] ([Number.LogValue]), and encoding/json,
+// encoding/xml and other encoders that use [Number.MarshalText] or
+// [Number.AppendText]; encoding/gob refuses it. Its digits come out only
+// through [Number.Digits] (and [Number.AppendDigits], the same without
+// allocating, as strconv.AppendInt is to Itoa): the form to store, to send to
+// whoever may see the number, and to feed to a keyed hash for a pseudonym.
+//
+// Where fmt prints by reflection instead of calling a Number's methods (a
+// Number in an unexported struct field, %p, which fmt handles before any
+// method), it shows the Number's internal value, which is not the digits: a
+// Number holds them enciphered under a key drawn at random when the process
+// starts. That keeps them out of log lines; it is not encryption to rely on
+// against someone who can read the process's memory, and a Number means
+// nothing in another process: store the digits, never the Number's bytes.
+//
+// Encoding is therefore not a round trip. json.Marshal of a struct with a
+// Number field gives "******782", and json.Unmarshal of that fails with
+// [ErrCharacter]: a struct that holds a BSN is far more often logged or
+// returned as JSON by accident than stored as JSON on purpose, and the
+// accident must not disclose the number, while the purpose can say so with a
+// string field that holds n.Digits(). [Number.UnmarshalText] parses a real
+// number as [Parse] does, so a Number field still reads one from a request.
+//
+// Error values carry the kind of problem and the position of a bad character;
+// they never contain the input.
 package bsn
 
 import (
+	crand "crypto/rand"
+	"encoding/binary"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"strconv"
@@ -56,14 +84,17 @@ import (
 	"golang.org/x/text/width"
 )
 
-// Number is a valid citizen service number. It is a comparable value that holds
-// the canonical nine digits; use == to compare two numbers.
+// Number is a valid citizen service number. It is a comparable value; use ==
+// to compare two numbers, and use a Number as a map key. It prints masked
+// (see the package documentation); [Number.Digits] gives the nine digits.
 //
 // The zero Number means "no number"; [Number.IsZero] reports it. Every non-zero
 // Number was produced by [Parse], [Number.UnmarshalText] or [Random] and passed
 // the eleven-proof.
 type Number struct {
-	digits [9]byte // ASCII digits; all zero bytes for the zero Number
+	// x is the number's value (its nine digits read as an integer),
+	// enciphered with the process's key; 0 for the zero Number.
+	x uint64
 }
 
 // Sentinel errors returned (wrapped in an [*Error]) by [Parse] and
@@ -152,15 +183,15 @@ var faultErrors = [...]error{
 // A non-nil error is an [*Error] that wraps [ErrLength], [ErrCharacter],
 // [ErrChecksum], [ErrUnknown] or [ErrUnborn].
 func Parse(s string) (Number, error) {
-	var n Number
-	f, pos := scan(s, &n.digits)
+	var d [9]byte
+	f, pos := scan(s, &d)
 	if f != ok {
 		if f == badCharacter {
 			return Number{}, &Error{Err: ErrCharacter, Pos: pos}
 		}
 		return Number{}, &Error{Err: faultErrors[f]}
 	}
-	return n, nil
+	return fromDigits(&d), nil
 }
 
 // Valid reports whether s denotes a BSN, with the same rules as [Parse]. It
@@ -263,8 +294,16 @@ func check(d *[9]byte) fault {
 func (n Number) IsZero() bool { return n == Number{} }
 
 // Digits returns the nine digits, such as "123456782", or "" for the zero
-// Number: the form to store and to send to whoever may see the number.
-func (n Number) Digits() string { return n.String() }
+// Number: the form to store and to send to whoever may see the number. It
+// is the one way, with [Number.AppendDigits], to get them; everything else
+// prints [Number.Masked].
+func (n Number) Digits() string {
+	if n.IsZero() {
+		return ""
+	}
+	d := n.digits()
+	return string(d[:])
+}
 
 // AppendDigits appends the nine digits to b, or nothing for the zero
 // Number, as [Number.Digits] returns them; it does not allocate when b has
@@ -273,26 +312,8 @@ func (n Number) AppendDigits(b []byte) []byte {
 	if n.IsZero() {
 		return b
 	}
-	return append(b, n.digits[:]...)
-}
-
-// String returns the nine digits, such as "123456782", or "" for the zero
-// Number. Use [Number.Masked] wherever the full number is not needed.
-func (n Number) String() string {
-	if n.IsZero() {
-		return ""
-	}
-	return string(n.digits[:])
-}
-
-// Dotted returns the number as Dutch documents print it, such as
-// "1234.56.782", or "" for the zero Number.
-func (n Number) Dotted() string {
-	if n.IsZero() {
-		return ""
-	}
-	d := n.digits
-	return string([]byte{d[0], d[1], d[2], d[3], '.', d[4], d[5], '.', d[6], d[7], d[8]})
+	d := n.digits()
+	return append(b, d[:]...)
 }
 
 // Masked returns the number with all but its last three digits hidden, such as
@@ -302,28 +323,73 @@ func (n Number) Masked() string {
 	if n.IsZero() {
 		return ""
 	}
-	return "******" + string(n.digits[6:])
+	d := n.digits()
+	return string([]byte{'*', '*', '*', '*', '*', '*', d[6], d[7], d[8]})
+}
+
+// String returns [Number.Masked]: a Number printed by accident shows only
+// its last three digits. Use [Number.Digits] for the number itself.
+func (n Number) String() string { return n.Masked() }
+
+// Format implements [fmt.Formatter]: every verb prints [Number.Masked], with
+// the verb's width and flags; %q quotes it, and %#v prints
+// bsn.Number("******782").
+func (n Number) Format(f fmt.State, verb rune) {
+	m := n.Masked()
+	switch {
+	case verb == 'v' && f.Flag('#'):
+		m = `bsn.Number(` + strconv.Quote(m) + `)`
+	case verb == 'q':
+		m = strconv.Quote(m)
+	}
+	// Width and the '-' flag pad the text; precision, '+', '#', ' ' and
+	// '0' do not apply to it.
+	w, hasWidth := f.Width()
+	pad := 0
+	if hasWidth {
+		pad = w - utf8.RuneCountInString(m)
+	}
+	if f.Flag('-') {
+		fmt.Fprint(f, m)
+		writeSpaces(f, pad)
+		return
+	}
+	writeSpaces(f, pad)
+	fmt.Fprint(f, m)
+}
+
+func writeSpaces(f fmt.State, n int) {
+	for ; n > 0; n-- {
+		f.Write([]byte{' '})
+	}
 }
 
 // LogValue implements [slog.LogValuer]: a Number handed to a logger shows up
 // masked, as [Number.Masked] returns it.
 func (n Number) LogValue() slog.Value { return slog.StringValue(n.Masked()) }
 
-// AppendText implements [encoding.TextAppender]. It appends the nine digits to
-// b, or nothing for the zero Number; it does not allocate when b has room.
+// AppendText implements [encoding.TextAppender]. It appends [Number.Masked]
+// to b: encoders print a Number masked, as fmt does (see the package
+// documentation). Use [Number.AppendDigits] for the digits.
 func (n Number) AppendText(b []byte) ([]byte, error) {
 	if n.IsZero() {
 		return b, nil
 	}
-	return append(b, n.digits[:]...), nil
+	d := n.digits()
+	return append(b, '*', '*', '*', '*', '*', '*', d[6], d[7], d[8]), nil
 }
 
-// MarshalText implements [encoding.TextMarshaler]. It returns the nine digits,
-// or an empty slice for the zero Number.
+// MarshalText implements [encoding.TextMarshaler]. It returns
+// [Number.Masked], or an empty slice for the zero Number, so that JSON and
+// other encodings of a value holding a Number show it masked; the result
+// does not parse back (see the package documentation). Store
+// [Number.Digits] instead.
 func (n Number) MarshalText() ([]byte, error) { return n.AppendText(make([]byte, 0, 9)) }
 
 // UnmarshalText implements [encoding.TextUnmarshaler] with the rules of
-// [Parse]. Empty text gives the zero Number, matching [Number.MarshalText].
+// [Parse]. Empty text gives the zero Number. The masked form that
+// MarshalText returns is not a number and gives an error wrapping
+// [ErrCharacter].
 func (n *Number) UnmarshalText(text []byte) error {
 	if len(text) == 0 {
 		*n = Number{}
@@ -335,6 +401,77 @@ func (n *Number) UnmarshalText(text []byte) error {
 	}
 	*n = p
 	return nil
+}
+
+// The digits of a Number are kept enciphered: its value v < 10⁹ (the nine
+// digits read as an integer) goes through a four-round Feistel network on
+// two 32-bit halves, with round keys drawn from crypto/rand when the
+// process starts. That is a permutation of the 64-bit values, so equal
+// numbers have equal Numbers and == works, and it costs a few nanoseconds.
+// The keys are chosen so that no valid number enciphers to 0, the zero
+// Number.
+var roundKeys = func() [4]uint64 {
+	for {
+		var b [32]byte
+		if _, err := crand.Read(b[:]); err != nil {
+			panic("bsn: reading random keys: " + err.Error())
+		}
+		var k [4]uint64
+		for i := range k {
+			k[i] = binary.LittleEndian.Uint64(b[8*i:])
+		}
+		if decipher(&k, 0) >= 1_000_000_000 {
+			return k
+		}
+	}
+}()
+
+// round is the Feistel round function: 32 bits of the SplitMix64
+// finaliser of the half and the round key.
+func round(k uint64, half uint32) uint32 {
+	x := uint64(half) ^ k
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return uint32(x)
+}
+
+func encipher(k *[4]uint64, v uint64) uint64 {
+	l, r := uint32(v>>32), uint32(v)
+	for i := range k {
+		l, r = r, l^round(k[i], r)
+	}
+	return uint64(l)<<32 | uint64(r)
+}
+
+func decipher(k *[4]uint64, x uint64) uint64 {
+	l, r := uint32(x>>32), uint32(x)
+	for i := len(k) - 1; i >= 0; i-- {
+		l, r = r^round(k[i], l), l
+	}
+	return uint64(l)<<32 | uint64(r)
+}
+
+// fromDigits returns the Number of nine valid ASCII digits.
+func fromDigits(d *[9]byte) Number {
+	var v uint64
+	for _, c := range d {
+		v = v*10 + uint64(c-'0')
+	}
+	return Number{x: encipher(&roundKeys, v)}
+}
+
+// digits returns the nine ASCII digits of a non-zero Number.
+func (n Number) digits() [9]byte {
+	v := decipher(&roundKeys, n.x)
+	var d [9]byte
+	for i := 8; i >= 0; i-- {
+		d[i] = byte('0' + v%10)
+		v /= 10
+	}
+	return d
 }
 
 // Random returns a valid Number drawn from src, uniformly over all valid BSNs:
@@ -356,19 +493,19 @@ func Random(src rand.Source) Number {
 		// without one is uniform over all valid numbers. A prefix sum
 		// below 11 would need d9 equal to it: a zero weighted sum.
 		prefix := uint64n(100_000_000)
-		var n Number
+		var d [9]byte
 		sum := uint64(0)
 		for i := 7; i >= 0; i-- {
 			digit := prefix % 10
 			prefix /= 10
-			n.digits[i] = byte('0' + digit)
+			d[i] = byte('0' + digit)
 			sum += uint64(9-i) * digit
 		}
 		check := sum % 11
 		if check == 10 || sum < 11 {
 			continue
 		}
-		n.digits[8] = byte('0' + check)
-		return n
+		d[8] = byte('0' + check)
+		return fromDigits(&d)
 	}
 }

@@ -2,11 +2,14 @@ package bsn_test
 
 import (
 	"bytes"
+	"encoding/gob"
 	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -45,7 +48,7 @@ func TestParseValid(t *testing.T) {
 		t.Run(tt.reason, func(t *testing.T) {
 			n, err := bsn.Parse(tt.in)
 			require.NoError(t, err)
-			assert.Equal(t, tt.want, n.String())
+			assert.Equal(t, tt.want, n.Digits())
 			assert.True(t, bsn.Valid(tt.in), "Valid disagrees with Parse")
 		})
 	}
@@ -141,7 +144,7 @@ func TestZeroSum(t *testing.T) {
 func TestSubstitution(t *testing.T) {
 	sample := append(bsntest.TestPersons(), bsntest.Numbers(1, 2000)...)
 	for _, n := range sample {
-		s := []byte(n.String())
+		s := []byte(n.Digits())
 		for i := range s {
 			orig := s[i]
 			for d := byte('0'); d <= '9'; d++ {
@@ -162,7 +165,7 @@ func TestEightDigits(t *testing.T) {
 	// Every valid number with a leading zero is also accepted without it,
 	// and parses to the same Number.
 	for _, n := range bsntest.Numbers(2, 5000) {
-		s := n.String()
+		s := n.Digits()
 		if s[0] != '0' {
 			continue
 		}
@@ -179,72 +182,206 @@ func TestEightDigits(t *testing.T) {
 func TestFormats(t *testing.T) {
 	n, err := bsn.Parse("040645678")
 	require.NoError(t, err)
-	assert.Equal(t, "040645678", n.String())
-	assert.Equal(t, "0406.45.678", n.Dotted())
+	assert.Equal(t, "040645678", n.Digits())
 	assert.Equal(t, "******678", n.Masked())
-	assert.Equal(t, "040645678", fmt.Sprint(n))
+	assert.Equal(t, "******678", n.String(), "String masks")
 	assert.False(t, n.IsZero())
 
-	again, err := bsn.Parse(n.Dotted())
+	buf := make([]byte, 0, 16)
+	assert.Equal(t, "040645678", string(n.AppendDigits(buf)))
+	assert.Zero(t, testing.AllocsPerRun(100, func() { buf = n.AppendDigits(buf[:0]) }), "AppendDigits")
+
+	again, err := bsn.Parse(n.Digits())
 	require.NoError(t, err)
-	assert.Equal(t, n, again, "the printed form parses back")
+	assert.Equal(t, n, again, "the digits parse back")
 
 	var zero bsn.Number
 	assert.True(t, zero.IsZero())
 	assert.Empty(t, zero.String())
-	assert.Empty(t, zero.Dotted())
+	assert.Empty(t, zero.Digits())
 	assert.Empty(t, zero.Masked())
+	assert.Empty(t, zero.AppendDigits(nil))
+	assert.Empty(t, fmt.Sprint(zero))
 }
 
-func TestText(t *testing.T) {
+// TestComparable: equal numbers are equal Numbers, whatever the input form,
+// and work as map keys.
+func TestComparable(t *testing.T) {
+	a, err := bsn.Parse("1234.56.782")
+	require.NoError(t, err)
+	b, err := bsn.Parse("１２３４５６７８２")
+	require.NoError(t, err)
+	c, err := bsn.Parse("040645678")
+	require.NoError(t, err)
+	assert.True(t, a == b)
+	assert.False(t, a == c)
+	assert.False(t, a == bsn.Number{})
+	m := map[bsn.Number]int{a: 1, c: 2}
+	assert.Equal(t, 1, m[b])
+	for _, n := range bsntest.Numbers(3, 2000) {
+		assert.False(t, n.IsZero(), "no valid number is the zero Number")
+		back, err := bsn.Parse(n.Digits())
+		require.NoError(t, err)
+		assert.Equal(t, n, back)
+	}
+}
+
+// digitForms are the ways the digits of n could show up in output: plain,
+// printed with dots, and as the decimal byte values that reflection prints
+// for a [9]byte.
+func digitForms(n bsn.Number) []string {
+	d := n.Digits()
+	var codes []string
+	for i := range 9 {
+		codes = append(codes, strconv.Itoa(int(d[i])))
+	}
+	forms := []string{d, d[:4] + "." + d[4:6] + "." + d[6:], d[:6], strings.Join(codes[:6], " "), fmt.Sprintf("%x", d[:6])}
+	if v, err := strconv.Atoi(d); err == nil {
+		forms = append(forms, strconv.Itoa(v), strconv.FormatInt(int64(v), 16))
+	}
+	return forms
+}
+
+type withNumber struct {
+	Name string
+	BSN  bsn.Number
+}
+
+type withHidden struct {
+	name string
+	bsn  bsn.Number // unexported: fmt cannot call its methods
+}
+
+type withPointer struct {
+	BSN *bsn.Number
+}
+
+// TestFormatEveryVerb: every fmt verb, on a Number, a pointer to one, a
+// struct holding one in an exported or an unexported field, a slice and a
+// map, prints it masked or not at all; never its digits.
+func TestFormatEveryVerb(t *testing.T) {
+	n, err := bsn.Parse("999993847")
+	require.NoError(t, err)
+	values := map[string]any{
+		"Number":           n,
+		"*Number":          &n,
+		"struct":           withNumber{"Jan", n},
+		"*struct":          &withNumber{"Jan", n},
+		"unexported field": withHidden{"Jan", n},
+		"pointer field":    withPointer{&n},
+		"slice":            []bsn.Number{n, n},
+		"map key":          map[bsn.Number]string{n: "Jan"},
+		"map value":        map[string]bsn.Number{"Jan": n},
+		"array":            [1]bsn.Number{n},
+		"any":              []any{n},
+	}
+	verbs := []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d", "%o", "%b", "%c", "%U", "%e", "%f", "%g", "%t", "%p", "%T",
+		"%10v", "%-12s|", "%.3s", "%08d", "% x", "%#x", "%+q", "%#q", "%!", "%z"}
+	for name, v := range values {
+		t.Run(name, func(t *testing.T) {
+			for _, verb := range verbs {
+				out := fmt.Sprintf(verb, v)
+				for _, form := range digitForms(n) {
+					assert.NotContains(t, out, form, "fmt.Sprintf(%q) of a %s shows the number: %s", verb, name, out)
+				}
+			}
+			for _, out := range []string{fmt.Sprint(v), fmt.Sprintln(v), fmt.Errorf("client %v", v).Error(), fmt.Errorf("client %w", fmt.Errorf("%v", v)).Error()} {
+				assert.NotContains(t, out, n.Digits())
+			}
+		})
+	}
+	tests := []struct {
+		format string
+		want   string
+	}{
+		{"%v", "******847"},
+		{"%s", "******847"},
+		{"%d", "******847"},
+		{"%x", "******847"},
+		{"%q", `"******847"`},
+		{"%#v", `bsn.Number("******847")`},
+		{"%+v", "******847"},
+		{"%12v|", "   ******847|"},
+		{"%-12v|", "******847   |"},
+		{"%T", "bsn.Number"},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, fmt.Sprintf(tt.format, n), tt.format)
+	}
+	assert.Equal(t, "{Name:Jan BSN:******847}", fmt.Sprintf("%+v", withNumber{"Jan", n}))
+	assert.Equal(t, "[******847 ******847]", fmt.Sprint([]bsn.Number{n, n}))
+}
+
+// TestEncodings: JSON, XML and slog show a Number masked, alone or inside a
+// struct or slice, and gob refuses it; UnmarshalText still reads a real
+// number.
+func TestEncodings(t *testing.T) {
 	n, err := bsn.Parse("1234.56.782")
 	require.NoError(t, err)
 
+	type client struct {
+		BSN  bsn.Number   `json:"bsn" xml:"bsn"`
+		All  []bsn.Number `json:"all" xml:"all"`
+		Name string       `json:"name" xml:"name"`
+	}
+	c := client{BSN: n, All: []bsn.Number{n}, Name: "Jan"}
+	j, err := json.Marshal(c)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"bsn":"******782","all":["******782"],"name":"Jan"}`, string(j))
+	x, err := xml.Marshal(c)
+	require.NoError(t, err)
+	assert.Equal(t, `<client><bsn>******782</bsn><all>******782</all><name>Jan</name></client>`, string(x))
+	var g bytes.Buffer
+	assert.Error(t, gob.NewEncoder(&g).Encode(c), "gob refuses a Number (it uses no TextMarshaler)")
+
+	var logs bytes.Buffer
+	for _, h := range []slog.Handler{slog.NewTextHandler(&logs, nil), slog.NewJSONHandler(&logs, nil)} {
+		log := slog.New(h)
+		log.Info("lookup", "bsn", n)
+		log.Info("lookup", slog.Any("client", n), slog.Group("g", "bsn", n))
+		log.Info("lookup", "client", c, "numbers", []bsn.Number{n, n}, "hidden", withHidden{"Jan", n}, "ptr", &n)
+	}
+	for name, out := range map[string]string{"JSON": string(j), "XML": string(x), "gob": g.String(), "slog": logs.String()} {
+		for _, form := range digitForms(n) {
+			assert.NotContains(t, out, form, "%s shows the number", name)
+		}
+	}
+	assert.Contains(t, logs.String(), "******782")
+
+	// Not a round trip: the masked form does not parse back.
+	var back client
+	err = json.Unmarshal(j, &back)
+	assert.ErrorIs(t, err, bsn.ErrCharacter, "the masked form is not a number")
+	assert.True(t, back.BSN.IsZero())
+
+	// Reading a real number from a request still works.
+	var req struct {
+		BSN bsn.Number `json:"bsn"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(`{"bsn":"1234 56 782"}`), &req))
+	assert.Equal(t, n, req.BSN)
+	assert.ErrorIs(t, json.Unmarshal([]byte(`{"bsn":"12"}`), &req), bsn.ErrLength)
+
 	b, err := n.MarshalText()
 	require.NoError(t, err)
-	assert.Equal(t, "123456782", string(b))
+	assert.Equal(t, "******782", string(b))
+	buf := make([]byte, 0, 16)
+	out, err := n.AppendText(buf)
+	require.NoError(t, err)
+	assert.Equal(t, "******782", string(out))
 
 	var got bsn.Number
 	require.NoError(t, got.UnmarshalText([]byte("1234 56 782")))
 	assert.Equal(t, n, got)
-
 	err = got.UnmarshalText([]byte("123456781"))
 	assert.ErrorIs(t, err, bsn.ErrChecksum)
 	assert.Equal(t, n, got, "a failed UnmarshalText leaves the value alone")
-
 	require.NoError(t, got.UnmarshalText(nil))
 	assert.True(t, got.IsZero(), "empty text is the zero Number")
-
-	type client struct {
-		BSN bsn.Number `json:"bsn"`
-	}
-	j, err := json.Marshal(client{n})
+	var zero bsn.Number
+	b, err = zero.MarshalText()
 	require.NoError(t, err)
-	assert.JSONEq(t, `{"bsn":"123456782"}`, string(j))
-	var c client
-	require.NoError(t, json.Unmarshal(j, &c))
-	assert.Equal(t, n, c.BSN)
-	assert.ErrorIs(t, json.Unmarshal([]byte(`{"bsn":"12"}`), &c), bsn.ErrLength)
-
-	buf := make([]byte, 0, 16)
-	out, err := n.AppendText(buf)
-	require.NoError(t, err)
-	assert.Equal(t, "123456782", string(out))
-}
-
-func TestLogValueMasks(t *testing.T) {
-	n, err := bsn.Parse("999993847")
-	require.NoError(t, err)
-	var buf bytes.Buffer
-	for _, h := range []slog.Handler{slog.NewTextHandler(&buf, nil), slog.NewJSONHandler(&buf, nil)} {
-		log := slog.New(h)
-		log.Info("lookup", "bsn", n)
-		log.Info("lookup", slog.Any("client", n), slog.Group("g", "bsn", n))
-	}
-	out := buf.String()
-	assert.NotContains(t, out, "999993847")
-	assert.NotContains(t, out, "9999.93.847")
-	assert.Contains(t, out, "******847")
+	assert.Empty(t, b)
 }
 
 func TestErrorMessages(t *testing.T) {
@@ -283,7 +420,7 @@ func TestNumbersDeterministic(t *testing.T) {
 	assert.Equal(t, a, b, "same seed, same numbers")
 	assert.NotEqual(t, a, bsntest.Numbers(43, 100), "another seed, other numbers")
 	for _, n := range a {
-		assert.True(t, bsn.Valid(n.String()))
+		assert.True(t, bsn.Valid(n.Digits()))
 	}
 }
 
@@ -300,7 +437,7 @@ func TestRandomUniform(t *testing.T) {
 	var gotFirst, gotLast [10]int
 	src := rand.NewPCG(7, 11)
 	for range draws {
-		s := bsn.Random(src).String()
+		s := bsn.Random(src).Digits()
 		gotFirst[s[0]-'0']++
 		gotLast[s[8]-'0']++
 	}
@@ -309,7 +446,7 @@ func TestRandomUniform(t *testing.T) {
 	assert.Less(t, chiSquared(gotFirst, first, total, draws), critical, "first digit")
 	assert.Less(t, chiSquared(gotLast, last, total, draws), critical, "check digit")
 
-	assert.True(t, bsn.Valid(bsn.Random(nil).String()), "nil source")
+	assert.True(t, bsn.Valid(bsn.Random(nil).Digits()), "nil source")
 }
 
 // exactDigitCounts counts, over all valid BSNs, how many start and how many end

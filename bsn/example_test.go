@@ -1,6 +1,7 @@
 package bsn_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,13 +16,32 @@ func ExampleParse() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(n)
-	fmt.Println(n.Dotted())
-	fmt.Println(n.Masked())
+	fmt.Println(n.Digits()) // to store, or to show someone who may see it
+	fmt.Println(n)          // printed by accident: masked
 	// Output:
 	// 123456782
-	// 1234.56.782
 	// ******782
+}
+
+// Every way of printing or encoding a Number masks it, also inside other
+// values; only Digits gives the number.
+func ExampleNumber_Digits() {
+	n, _ := bsn.Parse("999993847")
+	type client struct {
+		Name string
+		BSN  bsn.Number
+	}
+	c := client{"Jan", n}
+	fmt.Println(fmt.Errorf("client %v not found", n))
+	fmt.Printf("%+v %q %x\n", c, n, n)
+	j, _ := json.Marshal(c)
+	fmt.Println(string(j))
+	fmt.Println(n.Digits())
+	// Output:
+	// client ******847 not found
+	// {Name:Jan BSN:******847} "******847" ******847
+	// {"Name":"Jan","BSN":"******847"}
+	// 999993847
 }
 
 func ExampleParse_errors() {

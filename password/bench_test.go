@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/zorgkit/zorgkit/password"
@@ -55,6 +56,57 @@ func BenchmarkNISTCheck(b *testing.B) {
 	}
 	if sinkErr != nil {
 		b.Fatal(sinkErr)
+	}
+}
+
+// BenchmarkCheckHuge checks 1 MB of combining marks (the issue's 870 ms of
+// CPU before the byte cap) and, for comparison, the largest input that is
+// still normalised, 4096 bytes of them.
+func BenchmarkCheckHuge(b *testing.B) {
+	p := mustPolicy(b, password.NIST(true, "portero"))
+	for _, n := range []int{password.MaxInputBytes, 1 << 20} {
+		in := "a" + strings.Repeat("\u0301", (n-1)/2)
+		b.Run("bytes="+strconv.Itoa(len(in)), func(b *testing.B) {
+			for b.Loop() {
+				sinkErr = p.Check(in, benchUser)
+			}
+		})
+	}
+}
+
+// BenchmarkFailedVerify times the failed verifications that must not tell
+// a known account from an unknown one (issue 15, defect 1), at the default
+// parameters: all should take as long as "unknown user".
+func BenchmarkFailedVerify(b *testing.B) {
+	h := mustHasher(b, password.HasherConfig{})
+	weakHasher := mustHasher(b, password.HasherConfig{Params: password.Params{Memory: 4096, Time: 1, Threads: 1, SaltLength: 16, KeyLength: 32}})
+	stored, err := h.Hash(ctx, benchPassword)
+	if err != nil {
+		b.Fatal(err)
+	}
+	weak, err := weakHasher.Hash(ctx, benchPassword)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cases := []struct {
+		name   string
+		verify func() error
+	}{
+		{"unknown user", func() error { return h.VerifyUnknown(ctx, "wrong password") }},
+		{"wrong password", func() error { return h.Verify(ctx, stored, "wrong password") }},
+		{"password of 200 characters", func() error { return h.Verify(ctx, stored, strings.Repeat("x", 200)) }},
+		{"stored with m=4 MiB, t=1", func() error { return h.Verify(ctx, weak, "wrong password") }},
+		{"malformed stored hash", func() error { return h.Verify(ctx, "$argon2id$broken", "wrong password") }},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				sinkErr = c.verify()
+			}
+			if sinkErr == nil {
+				b.Fatal("verified")
+			}
+		})
 	}
 }
 

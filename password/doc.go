@@ -104,6 +104,17 @@
 // secret K of RFC 9106, and a peppered hash is verifiable only by this
 // package with the same pepper.
 //
+// Every failed verification costs the same argon2id work as the login of
+// an unknown user ([Hasher.VerifyUnknown]), whatever the password's length
+// and the stored hash's parameters, so that timing does not reveal which
+// accounts exist. Stored hashes of passphrases longer than any policy
+// accepts, made by another system, verify up to [MaxInputBytes] bytes.
+//
+// A Hasher runs at most as many hashes at once as there are cores, within a
+// memory budget, and lets a bounded number wait; beyond that it answers
+// [ErrBusy] at once, which a server turns into 503 and Retry-After, rather
+// than running out of memory under a burst of logins.
+//
 // [Hasher.Matches] checks a new password against the hashes of previous ones
 // concurrently, at most GOMAXPROCS at a time, and stops at the first match.
 //

@@ -34,6 +34,7 @@ func ExamplePolicy_Check() {
 	// - Kies een wachtwoord van minstens 8 tekens.
 	// - Gebruik tekens uit minstens 3 van deze soorten: hoofdletters, kleine letters, cijfers en leestekens (zoals ! $ # %). Voeg er nog 2 soorten aan toe, bijvoorbeeld een hoofdletter en een cijfer.
 	// - Het wachtwoord mag geen deel van uw naam bevatten. Kies een wachtwoord zonder uw naam.
+	// - Het wachtwoord mag geen deel van uw gebruikersnaam bevatten. Kies een wachtwoord zonder uw gebruikersnaam.
 	// <nil>
 }
 

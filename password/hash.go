@@ -51,10 +51,6 @@ const (
 	// maxEncodedLength bounds the PHC string: the longest valid one, with
 	// 64-byte salt and key and the largest parameters, has 206 bytes.
 	maxEncodedLength = 256
-	// maxInputBytes bounds a password in bytes before normalisation. A
-	// password of MaxLength code points after NFKC has at most 4·3·128
-	// bytes before it (NFKC composes at most three code points into one).
-	maxInputBytes = 4 * 3 * MaxLength
 	// minPepperLength is the shortest pepper [Hasher] accepts.
 	minPepperLength = 32
 )
@@ -81,9 +77,19 @@ var (
 	// refused before any work is done.
 	ErrHashLimits = errors.New("password: hash parameters beyond the limits (m ≤ 262144 KiB, t ≤ 10, p ≤ 16)")
 
-	// ErrTooLong means the password has more than [MaxLength] characters,
-	// more than any policy accepts; it is not hashed.
-	ErrTooLong = errors.New("password: password longer than 128 characters: not hashed")
+	// ErrTooLong means the password is longer than this package hashes:
+	// [Hasher.Hash] takes at most [MaxLength] characters, more than any
+	// policy accepts; [Hasher.Verify] and [Hasher.VerifyUnknown] take at
+	// most [MaxInputBytes] bytes, so that hashes of long passphrases made
+	// elsewhere still verify. Its message for the user is that of a wrong
+	// password.
+	ErrTooLong error = &messageError{"password: password too long: not hashed", keyErrLogin}
+
+	// ErrBusy means too many passwords are being hashed at once: the
+	// Hasher's queue is full (see [HasherConfig]). Nothing was hashed or
+	// counted; answer "try again shortly", such as HTTP 503 with
+	// Retry-After.
+	ErrBusy error = &messageError{"password: too many passwords being hashed at once: try again shortly", keyErrBusy}
 
 	// ErrPepper means a pepper is set but shorter than 32 bytes.
 	ErrPepper = errors.New("password: pepper shorter than 32 bytes: use 32 random bytes from configuration")
@@ -103,6 +109,22 @@ type HasherConfig struct {
 	// stored passwords.
 	Pepper []byte
 
+	// Concurrency is how many argon2id hashes run at once: GOMAXPROCS if
+	// zero. More would not finish sooner on that many cores, and each
+	// holds Params.Memory.
+	Concurrency int
+
+	// MemoryLimit is the memory, in KiB, that the hashes running at once
+	// may hold together: 256 MiB if zero. A hash of a stored password with
+	// a larger Memory than the limit runs alone.
+	MemoryLimit uint32
+
+	// Queue is how many hashes may wait for their turn; beyond it, a call
+	// fails at once with [ErrBusy]. Zero means 16 per Concurrency (with
+	// the defaults, a wait of about a second); negative means none may
+	// wait. A waiting call gives up when its context ends.
+	Queue int
+
 	// Rand is the source of salts. Nil means crypto/rand; set it only in
 	// tests.
 	Rand io.Reader
@@ -116,29 +138,60 @@ type HasherConfig struct {
 // with salt and hash in unpadded standard base64. The password is hashed in
 // its [Normalize]d form, so that it matches however it was typed.
 //
-// Each hash holds Params.Memory KiB (19 MiB by default) while it runs: bound
-// the number of logins a server handles at once, and throttle failed ones
-// (package throttle), so that a burst of logins cannot exhaust its memory.
+// # Memory and concurrency
 //
-// Build a Hasher with [NewHasher]; the zero Hasher uses [DefaultParams] and
-// no pepper. A Hasher is safe for concurrent use.
+// Each hash holds Params.Memory KiB (19 MiB by default) while it runs, so a
+// burst of logins could exhaust a server's memory. A Hasher therefore runs
+// at most Concurrency hashes at once, within MemoryLimit, and lets at most
+// Queue more wait, in order of arrival; beyond that it refuses at once with
+// [ErrBusy], which an HTTP server answers with 503 and Retry-After. Every
+// call of every method counts, also those of [Policy.CheckNew].
+//
+// # Timing
+//
+// Every failed verification costs the same argon2id work as a login of an
+// unknown user ([Hasher.VerifyUnknown]): that of one hash with the Hasher's
+// Params (memory × passes). A stored hash with weaker parameters, until it
+// is rehashed, is topped up with the difference; a stored hash that cannot
+// be used costs the full amount; and a password of any length up to
+// [MaxInputBytes] is hashed, known account or not. So the time of a failure
+// does not reveal whether the account exists. (A stored hash with stronger
+// parameters than the Hasher's, as after lowering them, costs what it
+// costs: do not lower them while such hashes exist.)
+//
+// Build a Hasher with [NewHasher]; the zero Hasher uses the defaults. A
+// Hasher is safe for concurrent use.
 type Hasher struct {
 	params Params
 	pepper []byte
 	rand   io.Reader
+	lim    *limiter
+	once   sync.Once // makes lim for the zero Hasher
 }
 
 // NewHasher returns a Hasher with configuration c, or an error if its
 // Params are invalid or beyond the limits ([ErrHashLimits]) or its Pepper is
 // shorter than 32 bytes ([ErrPepper]).
+//
+// Concurrency, MemoryLimit and Queue bound the work in progress (see
+// [Hasher]); NewHasher refuses negative ones and a MemoryLimit below the
+// Params' Memory.
 func NewHasher(c HasherConfig) (*Hasher, error) {
 	h := &Hasher{params: c.Params, pepper: bytes.Clone(c.Pepper), rand: c.Rand}
-	if err := h.paramsOrDefault().check(); err != nil {
+	p := h.paramsOrDefault()
+	if err := p.check(); err != nil {
 		return nil, err
 	}
 	if len(c.Pepper) > 0 && len(c.Pepper) < minPepperLength {
 		return nil, ErrPepper
 	}
+	switch {
+	case c.Concurrency < 0:
+		return nil, errors.New("password: HasherConfig.Concurrency must not be negative")
+	case c.MemoryLimit != 0 && c.MemoryLimit < p.Memory:
+		return nil, fmt.Errorf("password: HasherConfig.MemoryLimit (%d KiB) is below the Memory of one hash (%d KiB)", c.MemoryLimit, p.Memory)
+	}
+	h.lim = newLimiter(c.Concurrency, c.MemoryLimit, c.Queue)
 	return h, nil
 }
 
@@ -155,13 +208,11 @@ func (h *Hasher) paramsOrDefault() Params {
 // Hash returns the PHC string of a new argon2id hash of password, with a new
 // random salt. Hash does not check the password against a policy; do that
 // first with [Policy.Check]. A password of more than [MaxLength] characters
-// is refused with [ErrTooLong].
+// is refused with [ErrTooLong]. It waits for its turn (see [Hasher]) and
+// returns [ErrBusy] or ctx's error if it cannot have one.
 func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
-	if err := ctx.Err(); err != nil {
-		return "", err
-	}
 	p := h.paramsOrDefault()
-	in, err := h.input(password)
+	in, err := h.input(password, MaxLength)
 	if err != nil {
 		return "", err
 	}
@@ -173,52 +224,64 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	if _, err := io.ReadFull(r, salt); err != nil {
 		return "", fmt.Errorf("password: reading random salt: %w", err)
 	}
-	key := argon2.IDKey(in, salt, p.Time, p.Memory, p.Threads, p.KeyLength)
+	key, err := h.idKey(ctx, in, salt, p)
+	if err != nil {
+		return "", err
+	}
 	return encode(phc{p, salt, key}), nil
 }
 
 // Verify checks password against encoded, a PHC string made by [Hasher.Hash]
 // or any argon2id implementation (without pepper, unless h has the pepper it
-// was made with). It returns nil if they match, [ErrMismatch] if they do not,
-// and an error wrapping [ErrMalformedHash], [ErrUnsupportedHash] or
-// [ErrHashLimits] if encoded cannot be used; the limits are checked before
-// any hashing. The comparison takes constant time.
+// was made with). It returns nil if they match, [ErrMismatch] if they do
+// not, an error wrapping [ErrMalformedHash], [ErrUnsupportedHash] or
+// [ErrHashLimits] if encoded cannot be used (the limits are checked before
+// any hashing), [ErrTooLong] for a password of more than [MaxInputBytes]
+// bytes, and [ErrBusy] or ctx's error if it cannot have its turn. The
+// comparison takes constant time.
+//
+// Every failure but ErrTooLong, ErrBusy and ctx's costs the work of one hash
+// with h's parameters, as [Hasher.VerifyUnknown] does (see [Hasher]).
 func (h *Hasher) Verify(ctx context.Context, encoded, password string) error {
-	if err := ctx.Err(); err != nil {
+	in, err := h.input(password, 0)
+	if err != nil {
 		return err
 	}
 	d, err := decode(encoded)
 	if err != nil {
+		if werr := h.work(ctx, in, h.paramsOrDefault().work()); werr != nil {
+			return werr
+		}
 		return err
 	}
-	in, err := h.input(password)
-	if errors.Is(err, ErrTooLong) {
-		return ErrMismatch // no hash of ours is of such a password
-	}
+	ok, err := h.matches(ctx, &d, in)
 	if err != nil {
 		return err
 	}
-	if !d.matches(in) {
-		return ErrMismatch
+	if ok {
+		return nil
 	}
-	return nil
+	if target, done := h.paramsOrDefault().work(), d.work(); done < target {
+		if err := h.work(ctx, in, target-done); err != nil {
+			return err
+		}
+	}
+	return ErrMismatch
 }
 
-// VerifyUnknown does the work of a [Hasher.Verify] with h's parameters and
-// returns [ErrMismatch]. Call it when a login names an account that does not
-// exist, so that the answer takes as long as for a wrong password and does
-// not reveal which accounts exist.
+// VerifyUnknown does the work of a failed [Hasher.Verify] and returns
+// [ErrMismatch] (or [ErrTooLong], [ErrBusy] or ctx's error, as Verify would).
+// Call it when a login names an account that does not exist, so that the
+// answer takes as long as for a wrong password and does not reveal which
+// accounts exist.
 func (h *Hasher) VerifyUnknown(ctx context.Context, password string) error {
-	if err := ctx.Err(); err != nil {
+	in, err := h.input(password, 0)
+	if err != nil {
 		return err
 	}
-	p := h.paramsOrDefault()
-	in, err := h.input(password)
-	if err != nil && !errors.Is(err, ErrTooLong) {
+	if err := h.work(ctx, in, h.paramsOrDefault().work()); err != nil {
 		return err
 	}
-	d := phc{Params: p, salt: make([]byte, p.SaltLength), key: make([]byte, p.KeyLength)}
-	d.matches(in) // a key of zeros: never equal
 	return ErrMismatch
 }
 
@@ -248,9 +311,9 @@ func (h *Hasher) Matches(ctx context.Context, password string, encoded []string)
 	if len(encoded) == 0 {
 		return false, nil
 	}
-	in, err := h.input(password)
+	in, err := h.input(password, MaxLength)
 	if errors.Is(err, ErrTooLong) {
-		return false, nil
+		return false, nil // no previous password was that long
 	}
 	if err != nil {
 		return false, err
@@ -278,7 +341,16 @@ func (h *Hasher) Matches(ctx context.Context, password string, encoded []string)
 					mu.Unlock()
 					continue
 				}
-				if d.matches(in) {
+				ok, err := h.matches(ctx, &d, in)
+				if err != nil {
+					if ctx.Err() == nil { // not the cancel of a match
+						mu.Lock()
+						errs = append(errs, err)
+						mu.Unlock()
+					}
+					return
+				}
+				if ok {
 					found.Store(true)
 					cancel()
 					return
@@ -298,13 +370,15 @@ func (h *Hasher) Matches(ctx context.Context, password string, encoded []string)
 }
 
 // input returns the bytes that argon2id hashes for password: its NFKC form,
-// or the HMAC of that under the pepper.
-func (h *Hasher) input(password string) ([]byte, error) {
-	if len(password) > maxInputBytes {
+// or the HMAC of that under the pepper. A password of more than
+// MaxInputBytes bytes, or more than maxChars characters if maxChars > 0,
+// is ErrTooLong.
+func (h *Hasher) input(password string, maxChars int) ([]byte, error) {
+	if len(password) > MaxInputBytes {
 		return nil, ErrTooLong
 	}
 	pw := Normalize(password)
-	if utf8.RuneCountInString(pw) > MaxLength {
+	if maxChars > 0 && utf8.RuneCountInString(pw) > maxChars {
 		return nil, ErrTooLong
 	}
 	if len(h.pepper) == 0 {
@@ -335,9 +409,62 @@ type phc struct {
 	salt, key []byte
 }
 
-func (d *phc) matches(in []byte) bool {
-	key := argon2.IDKey(in, d.salt, d.Time, d.Memory, d.Threads, d.KeyLength)
-	return subtle.ConstantTimeCompare(key, d.key) == 1
+// work is the argon2id work of a hash with p: memory × passes, in KiB
+// block-passes. The time and CPU of a hash are proportional to it.
+func (p Params) work() uint64 { return uint64(p.Memory) * uint64(p.Time) }
+
+// matches reports whether in hashes to d's key, in constant time.
+func (h *Hasher) matches(ctx context.Context, d *phc, in []byte) (bool, error) {
+	key, err := h.idKey(ctx, in, d.salt, d.Params)
+	if err != nil {
+		return false, err
+	}
+	return subtle.ConstantTimeCompare(key, d.key) == 1, nil
+}
+
+// work spends w units of argon2id work (see Params.work) on in, in at
+// most h's memory, and throws the result away: the cost of a failed
+// verification that hashed less, or nothing.
+func (h *Hasher) work(ctx context.Context, in []byte, w uint64) error {
+	p := h.paramsOrDefault()
+	passes := (w + uint64(p.Memory) - 1) / uint64(p.Memory)
+	if passes == 0 {
+		return nil
+	}
+	memory := (w + passes - 1) / passes
+	if memory < 8 {
+		return nil // less than the smallest hash: nothing to spend
+	}
+	filler := Params{Memory: uint32(memory), Time: uint32(passes), Threads: 1, SaltLength: minSaltLength, KeyLength: minKeyLength}
+	_, err := h.idKey(ctx, in, make([]byte, minSaltLength), filler)
+	return err
+}
+
+// argon2Hook, if set by a test, is told the parameters of every argon2id
+// hash this package computes.
+var argon2Hook func(Params)
+
+// idKey computes argon2id of in with p, in its turn (see Hasher).
+func (h *Hasher) idKey(ctx context.Context, in, salt []byte, p Params) ([]byte, error) {
+	lim := h.limiter()
+	mem, err := lim.acquire(ctx, p.Memory)
+	if err != nil {
+		return nil, err
+	}
+	defer lim.release(mem)
+	if argon2Hook != nil {
+		argon2Hook(p)
+	}
+	return argon2.IDKey(in, salt, p.Time, p.Memory, p.Threads, p.KeyLength), nil
+}
+
+func (h *Hasher) limiter() *limiter {
+	h.once.Do(func() {
+		if h.lim == nil {
+			h.lim = newLimiter(0, 0, 0)
+		}
+	})
+	return h.lim
 }
 
 var b64 = base64.RawStdEncoding.Strict()

@@ -13,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/argon2"
+	"golang.org/x/text/language"
 
 	"github.com/zorgkit/zorgkit/password"
 )
@@ -29,6 +31,7 @@ type vectorFile struct {
 		Password  string `json:"password"`
 		PHC       string `json:"phc"`
 		PepperHex string `json:"pepper_hex"`
+		Legacy    bool   `json:"legacy"`
 	} `json:"vectors"`
 }
 
@@ -48,7 +51,11 @@ func TestKnownAnswers(t *testing.T) {
 			require.NoError(t, err)
 			h := mustHasher(t, password.HasherConfig{Pepper: pepper})
 			assert.NoError(t, h.Verify(ctx, v.PHC, v.Password))
-			assert.ErrorIs(t, h.Verify(ctx, v.PHC, v.Password+"x"), password.ErrMismatch)
+			wrong := v.Password + "x"
+			if len(wrong) > password.MaxInputBytes {
+				wrong = "X" + v.Password[1:]
+			}
+			assert.ErrorIs(t, h.Verify(ctx, v.PHC, wrong), password.ErrMismatch)
 			if len(pepper) > 0 {
 				assert.ErrorIs(t, mustHasher(t, password.HasherConfig{}).Verify(ctx, v.PHC, v.Password), password.ErrMismatch, "a peppered hash needs the pepper")
 			}
@@ -58,6 +65,12 @@ func TestKnownAnswers(t *testing.T) {
 			params, salt, key := parsePHC(t, v.PHC)
 			h = mustHasher(t, password.HasherConfig{Params: params, Pepper: pepper, Rand: bytes.NewReader(salt)})
 			got, err := h.Hash(ctx, v.Password)
+			if v.Legacy {
+				// Longer than any policy accepts: verified, as stored
+				// by another system, but never hashed anew.
+				assert.ErrorIs(t, err, password.ErrTooLong)
+				return
+			}
 			require.NoError(t, err)
 			_, gotSalt, gotKey := parsePHC(t, got)
 			assert.Equal(t, salt, gotSalt)
@@ -149,11 +162,57 @@ func TestHashTooLong(t *testing.T) {
 	ok, err := h.Hash(ctx, strings.Repeat("é", 128))
 	require.NoError(t, err, "128 characters are hashed")
 	_, err = h.Hash(ctx, strings.Repeat("é", 129))
-	assert.ErrorIs(t, err, password.ErrTooLong)
+	assert.ErrorIs(t, err, password.ErrTooLong, "new hashes only of what a policy can accept")
 	_, err = h.Hash(ctx, strings.Repeat("x", 1<<20))
 	assert.ErrorIs(t, err, password.ErrTooLong)
 	assert.ErrorIs(t, h.Verify(ctx, ok, strings.Repeat("é", 129)), password.ErrMismatch)
 	assert.NoError(t, h.Verify(ctx, ok, strings.Repeat("e\u0301", 128)), "decomposed input counts after NFKC")
+}
+
+// TestVerifyLongPassphrase: a hash of a passphrase longer than any policy
+// accepts, made by another implementation, verifies up to MaxInputBytes
+// bytes (issue 15, defect 2); beyond, Verify says ErrTooLong, not a
+// mismatch. The vectors of the reference implementation are in
+// TestKnownAnswers; here x/crypto makes hashes of every length up to the cap.
+func TestVerifyLongPassphrase(t *testing.T) {
+	h := mustHasher(t, password.HasherConfig{Params: cheap})
+	salt := []byte("0123456789abcdef")
+	for _, n := range []int{129, 160, 1000, password.MaxInputBytes} {
+		pw := strings.Repeat("passphrase ", n/11+1)[:n]
+		key := argon2.IDKey([]byte(pw), salt, 1, 64, 1, 32)
+		legacy := "$argon2id$v=19$m=64,t=1,p=1$" + base64.RawStdEncoding.EncodeToString(salt) + "$" + base64.RawStdEncoding.EncodeToString(key)
+		assert.NoError(t, h.Verify(ctx, legacy, pw), "%d bytes", n)
+		assert.ErrorIs(t, h.Verify(ctx, legacy, pw[:n-1]), password.ErrMismatch, "%d bytes less one", n)
+		assert.ErrorIs(t, h.VerifyUnknown(ctx, pw), password.ErrMismatch)
+	}
+	tooLong := strings.Repeat("x", password.MaxInputBytes+1)
+	assert.ErrorIs(t, h.Verify(ctx, "$argon2id$v=19$m=64,t=1,p=1$MDEyMzQ1Njc4OWFiY2RlZg$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", tooLong), password.ErrTooLong)
+	assert.ErrorIs(t, h.VerifyUnknown(ctx, tooLong), password.ErrTooLong, "the same answer for an unknown user")
+	assert.NotErrorIs(t, password.ErrTooLong, password.ErrMismatch, "a distinct error")
+	assert.Equal(t, password.ErrorMessage(password.ErrMismatch, language.Dutch), password.ErrorMessage(password.ErrTooLong, language.Dutch),
+		"the same message for the user as a wrong password")
+}
+
+func TestHasherConfig(t *testing.T) {
+	tests := []struct {
+		c      password.HasherConfig
+		reason string
+	}{
+		{password.HasherConfig{Concurrency: -1}, "negative concurrency"},
+		{password.HasherConfig{MemoryLimit: 1024}, "a limit below one hash's 19 MiB"},
+		{password.HasherConfig{Pepper: []byte("too short")}, "a short pepper"},
+		{password.HasherConfig{Params: password.Params{Memory: 64, Time: 11, Threads: 1, SaltLength: 16, KeyLength: 32}}, "parameters beyond the limits"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.reason, func(t *testing.T) {
+			h, err := password.NewHasher(tt.c)
+			require.Error(t, err)
+			assert.Nil(t, h)
+			assert.True(t, strings.HasPrefix(err.Error(), "password: "), err.Error())
+		})
+	}
+	_, err := password.NewHasher(password.HasherConfig{Concurrency: 1, MemoryLimit: 19 * 1024, Queue: -1})
+	assert.NoError(t, err)
 }
 
 func TestPepper(t *testing.T) {
@@ -210,7 +269,7 @@ func TestVerifyRejectsBadHashes(t *testing.T) {
 		{"$argon2id$v=19$m=64,t=1,p=1$" + salt + "$" + strings.Replace(key, "C", "-", 1), password.ErrMalformedHash, "URL base64"},
 		{"$argon2id$v=19$m=64,t=1,p=1$" + salt + "$" + strings.Repeat("A", 200), password.ErrMalformedHash, "over-long"},
 	}
-	h := mustHasher(t, password.HasherConfig{})
+	h := mustHasher(t, password.HasherConfig{Params: cheap})
 	for _, tt := range tests {
 		t.Run(tt.reason, func(t *testing.T) {
 			err := h.Verify(ctx, tt.enc, "password")

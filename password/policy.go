@@ -33,6 +33,16 @@ const (
 	// is zero: the least that NIST SP 800-63B-4 and OWASP ASVS 5 allow, and
 	// only where a second factor is used.
 	DefaultMinLength = 8
+
+	// MaxInputBytes is the longest input, in bytes, that this package
+	// normalises. [Policy.Check] refuses a longer password as too long, with
+	// that violation alone, without reading it: no password of [MaxLength] characters is that
+	// long in any form (NFKC composes at most 4 code points of at most 4
+	// bytes into one character, so 128 characters have at most 2048
+	// bytes), and normalising is what makes a huge input expensive.
+	// [Hasher.Verify] hashes stored passwords of up to MaxInputBytes, so
+	// that hashes of long passphrases made elsewhere still verify.
+	MaxInputBytes = 4096
 )
 
 // User is what a policy knows about the person whose password it checks. All
@@ -265,6 +275,11 @@ func (p *Policy) CheckNew(ctx context.Context, h *Hasher, password string, u Use
 }
 
 func (p *Policy) check(password string, u *User, dst []Violation) []Violation {
+	if len(password) > MaxInputBytes {
+		// Far too long in any form: say so, and only so, without reading
+		// it; the other rules would describe an input nobody can use.
+		return append(dst, Violation{Code: CodeTooLong, N: p.maxLength()})
+	}
 	c := newCandidate(password, u)
 	if c.invalid {
 		dst = append(dst, Violation{Code: CodeInvalidCharacter})
@@ -393,6 +408,12 @@ func (r atLeastRule) check(c *candidate, dst []Violation) []Violation {
 // a name, as Windows Active Directory's complexity rule does.
 const DefaultMinPart = 3
 
+// MinDerivedPart is the least length of the parts [NoNameParts] derives from
+// within a username or e-mail local part: runs of letters, such as "vries"
+// in "jdevries". Shorter runs inside a username would forbid common
+// syllables.
+const MinDerivedPart = 4
+
 type namePartsRule struct{ minPart int }
 
 // contentRule marks the rules that compare the password's content with
@@ -413,9 +434,18 @@ func (notCommonRule) contentRule() {}
 // devries); the username and the e-mail local part also count whole. Pieces
 // shorter than minPart characters are ignored, and so are Dutch name
 // particles (van, der, den, ter, …), which would otherwise forbid common
-// syllables. The comparison ignores case and diacritics and uses the NFKC
-// form. A user with no name, username or e-mail passes. Passwords longer
-// than [MaxLength] are not examined (they break the length limit anyway).
+// syllables.
+//
+// A username or e-mail local part is often a name run together with
+// initials or particles ("jdevries", "pvandijk"), so within them every run
+// of at least [MinDerivedPart] consecutive letters (or minPart, if larger)
+// counts as a part too: for jdevries, jdev, devr, evri, vrie and ries, and so
+// devries and vries. Digits do not join such runs, so that a year in a
+// username does not forbid years.
+//
+// The comparison ignores case and diacritics and uses the NFKC form. A user
+// with no name, username or e-mail passes. Passwords longer than
+// [MaxLength] are not examined (they break the length limit anyway).
 //
 // [NewPolicy] refuses the rule if minPart < 2.
 func NoNameParts(minPart int) Rule { return namePartsRule{minPart} }
@@ -450,11 +480,38 @@ func (r namePartsRule) check(c *candidate, dst []Violation) []Violation {
 		{FieldEmail, localPart(u.Email), true},
 	}
 	for _, f := range fields {
-		if f.value != "" && r.contains(c, f.value, f.whole) {
+		if f.value != "" && (r.contains(c, f.value, f.whole) || f.whole && r.containsRun(c, f.value)) {
 			dst = append(dst, Violation{Code: CodeContainsName, Field: f.field})
 		}
 	}
 	return dst
+}
+
+// containsRun reports whether the candidate contains a run of at least
+// max(MinDerivedPart, minPart) consecutive letters of value. It compares
+// the runs of exactly that length: a longer common run contains one. A
+// run that is a name particle (voor, over) does not count.
+func (r namePartsRule) containsRun(c *candidate, value string) bool {
+	k := max(MinDerivedPart, r.minPart)
+	v := []rune(fold(norm.NFKC.String(value)))
+	pw := c.foldedPassword()
+	for i := 0; i < len(v); {
+		if !unicode.IsLetter(v[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(v) && unicode.IsLetter(v[j]) {
+			j++
+		}
+		for s := i; s+k <= j; s++ {
+			if part := string(v[s : s+k]); !particles[part] && strings.Contains(pw, part) {
+				return true
+			}
+		}
+		i = j
+	}
+	return false
 }
 
 // contains reports whether the candidate contains a part of value.

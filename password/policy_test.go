@@ -7,10 +7,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/text/language"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/zorgkit/zorgkit/password"
 )
@@ -85,7 +88,15 @@ func TestPortero(t *testing.T) {
 		{"Kw7!m", jan, []password.Violation{tooShort8}, "5 characters"},
 		{"Kwast7!", jan, []password.Violation{tooShort8}, "7 characters: one short"},
 		{"kw", jan, []password.Violation{tooShort8, tooFew(password.Upper | password.Digit | password.Punct)}, "all violations at once, not only the first"},
-		{"Vries2026!", jan, []password.Violation{contains(password.FieldName)}, "contains the surname"},
+		{"Vries2026!", jan, []password.Violation{contains(password.FieldName), contains(password.FieldUsername), contains(password.FieldEmail)}, "contains the surname, which is also in the username and e-mail address"},
+		{"Devries2024!", password.User{Username: "jdevries"}, []password.Violation{contains(password.FieldUsername)}, "the surname within the username (issue 15, defect 4)"},
+		{"Vries2024!!", password.User{Username: "jdevries"}, []password.Violation{contains(password.FieldUsername)}, "part of the surname within the username"},
+		{"Dijk#2024x", password.User{Username: "pvandijk"}, []password.Violation{contains(password.FieldUsername)}, "a four-letter surname after a particle"},
+		{"Jdev#20241", password.User{Username: "jdevries"}, []password.Violation{contains(password.FieldUsername)}, "four letters of the username"},
+		{"Jde#2024xQ", password.User{Username: "jdevries"}, nil, "three letters of the username are not a part"},
+		{"Zomer2024!x", password.User{Username: "jan2024"}, nil, "a year in the username is not a part: digits do not make runs"},
+		{"Voorjaar#26", password.User{Username: "jvoorbeek"}, nil, "a particle within the username is not a part"},
+		{"Bakker2026!", password.User{Email: "pbakker@zorg.nl"}, []password.Violation{contains(password.FieldEmail)}, "the surname within the e-mail local part"},
 		{"janTulp#88", jan, []password.Violation{contains(password.FieldName)}, "contains the first name, case ignored"},
 		{"xJDEVRIES9", jan, []password.Violation{contains(password.FieldName), contains(password.FieldUsername), contains(password.FieldEmail)}, "contains the username whole (and so the surname and e-mail part)"},
 		{"Dewind#123", jan, nil, "the particle de is shorter than 3 characters: not a name part"},
@@ -162,6 +173,21 @@ func TestNIST(t *testing.T) {
 		{"kT9#mQ2vLx!p", u, nil, "random 12 characters"},
 		{"Zomer83#!92&71@", u, nil, "a word with ten random digits and symbols"},
 		{"83920175", u, nil, "eight random digits: not a pattern"},
+		{"Q1w2e3r4!", u, []password.Violation{guessable}, "a zigzag over two keyboard rows (issue 15, defect 6)"},
+		{"Zaq12wsx!", u, []password.Violation{guessable}, "a keyboard walk up one column and down the next"},
+		{"1qaz2wsx!Q", u, []password.Violation{guessable}, "two columns side by side, then the start again"},
+		{"!QAZ2wsx#EDC", u, []password.Violation{guessable}, "three columns, shifted alternately"},
+		{"Asdfghjkl1!", u, []password.Violation{guessable}, "the middle row"},
+		{"Mju76yhn#", u, []password.Violation{guessable}, "up and down columns on the right"},
+		{"Azerty1234!", u, []password.Violation{guessable}, "the top row of an AZERTY keyboard"},
+		{"Qwertz2024!", u, []password.Violation{guessable}, "the top row of a QWERTZ keyboard"},
+		{"147258369", u, []password.Violation{common}, "columns of the numeric keypad: listed (digits alone are no walk)"},
+		{"1qaz2wsx3edc", u, []password.Violation{common}, "three columns: listed"},
+		{"1Qaz2wsx3edc!", u, []password.Violation{guessable}, "three columns, dressed up"},
+		{"Qwertyzxcvb!", u, []password.Violation{guessable}, "two rows, with one jump between them"},
+		{"Q1w2e3r4t5y6u7!", u, []password.Violation{guessable}, "a long zigzag"},
+		{"!@#$%^&*()", u, []password.Violation{guessable}, "the shifted number row"},
+		{"Kwastmop#1qz", u, nil, "a few keys next to each other within a word are no walk"},
 		{"Hondenhok77", u, nil, "a rarer compound word"},
 	})
 }
@@ -378,4 +404,36 @@ func TestViolationJSON(t *testing.T) {
 	assert.Error(t, c.UnmarshalText([]byte("upper+bogus")))
 	require.NoError(t, c.UnmarshalText([]byte("none")))
 	assert.Equal(t, password.Category(0), c)
+}
+
+// TestHugeInputNotNormalised: an input of more than MaxInputBytes bytes is
+// refused as too long, alone, without reading it; up to the cap the rules
+// apply as always.
+func TestHugeInputNotNormalised(t *testing.T) {
+	p := mustPolicy(t, password.Portero())
+	marks := "a" + strings.Repeat("\u0301", 1<<19) // 1 MB of combining marks
+	assert.Equal(t, []password.Violation{tooLong}, violations(t, p.Check(marks, password.User{Name: "Jan de Vries"})))
+	assert.Equal(t, []password.Violation{tooLong}, violations(t, p.Check(strings.Repeat("\xff", password.MaxInputBytes+1), password.User{})))
+	assert.Equal(t, []password.Violation{invalid, tooLong, tooFew(password.Upper | password.Digit)},
+		violations(t, p.Check(strings.Repeat("a\xff", password.MaxInputBytes/2), password.User{})), "at the cap, everything is examined")
+
+	almostTooLong := strings.Repeat("a", password.MaxInputBytes)
+	assert.Equal(t, []password.Violation{tooLong, tooFew(password.Upper | password.Digit | password.Punct)},
+		violations(t, p.Check(almostTooLong, password.User{})), "at the cap the rules still apply")
+}
+
+// TestMaxInputBytesBound: a password of MaxLength characters after NFKC
+// has fewer than MaxInputBytes bytes in any form, so that the cap never
+// refuses a password the length rule would accept. NFKC turns k input code
+// points into at least k code points before composing, so a character comes
+// from at most as many input code points as its canonical decomposition has.
+func TestMaxInputBytesBound(t *testing.T) {
+	most := 0
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if p := norm.NFD.PropertiesString(string(r)); p.Decomposition() != nil {
+			most = max(most, utf8.RuneCount(p.Decomposition()))
+		}
+	}
+	require.Equal(t, 4, most, "the longest canonical decomposition (U+1F82 and others)")
+	assert.Greater(t, password.MaxInputBytes, most*utf8.UTFMax*password.MaxLength)
 }

@@ -215,7 +215,7 @@ func writeWorkbook(path string, rows int) error {
 	return f.SaveAs(path)
 }
 
-// measureFile is measure for a file read from open.
+// measureFile is measure for a file that open returns for each run.
 func measureFile(b *testing.B, size int64, rows int, open func() io.Reader, copy func(io.Reader, io.Writer) error) {
 	b.SetBytes(size)
 	b.ReportAllocs()
@@ -276,27 +276,7 @@ func csvCopy(r io.Reader, w io.Writer) error {
 // released), sampled every 5 ms. Run one implementation per process for the
 // memory figures: a process keeps what an earlier benchmark grew.
 func measure(b *testing.B, size int64, rows int, copy func(io.Reader, io.Writer) error) {
-	b.SetBytes(size)
-	b.ReportAllocs()
-	var peakGo atomic.Uint64
-	var peakRSS uint64
-	cpu := cpuTime()
-	for b.Loop() {
-		debug.FreeOSMemory()
-		resetPeakRSS()
-		stop := sampleGoMemory(&peakGo)
-		if err := copy(pseudonymtest.CBSRows(1, rows), io.Discard); err != nil {
-			b.Fatal(err)
-		}
-		stop()
-		peakRSS = max(peakRSS, readPeakRSS())
-	}
-	b.ReportMetric(float64(cpuTime()-cpu)/float64(rows*b.N), "cpu-ns/row")
-	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
-	b.ReportMetric(float64(peakGo.Load())/(1<<20), "peak-go-MiB")
-	if peakRSS > 0 {
-		b.ReportMetric(float64(peakRSS)/(1<<20), "peak-rss-MiB")
-	}
+	measureFile(b, size, rows, func() io.Reader { return pseudonymtest.CBSRows(1, rows) }, copy)
 }
 
 // cpuTime returns the CPU time the process has used, user and system.

@@ -159,7 +159,7 @@ func TestBrowser(t *testing.T) {
 	d.login("jdevries", func(step string) { snap(map[string]string{"login": "01-login", "code": "02-code"}[step]) })
 	d.open("/clients")
 	person := bsntest.TestPersons()[0]
-	d.typeInto("#bsn", person.Dotted())
+	d.typeInto("#bsn", dotted(person))
 	d.click("#lookup")
 	require.Contains(t, d.textOf("#client"), person.Masked())
 	snap("03-client")

@@ -83,7 +83,7 @@ func (a *app) seedDemo(ctx context.Context) (map[string]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		key, err := email.Normalize(du.email)
+		key, err := email.Mailbox(du.email)
 		if err != nil {
 			return nil, err
 		}
@@ -217,7 +217,7 @@ func demoDataset(seed string, rows int) io.Reader {
 	var b strings.Builder
 	b.WriteString(uploadHeader + "\n")
 	for i := range rows {
-		field := numbers[i].String()
+		field := numbers[i].Digits()
 		switch {
 		case i%97 == 13:
 			field = "999999999"
@@ -230,18 +230,29 @@ func demoDataset(seed string, rows int) io.Reader {
 		if rng.IntN(3) > 0 {
 			sat = fmt.Sprint(4 + rng.IntN(7))
 		}
-		// Care that began between July 2024 and September 2026 and took
-		// two to ten months; care that had not ended by November 2026
-		// has no end date.
-		begin := time.Date(2024, 7, 1, 0, 0, 0, 0, time.UTC).AddDate(0, rng.IntN(27), rng.IntN(28))
-		end := begin.AddDate(0, 2+rng.IntN(9), 0).Format("2006-01-02")
-		if end > "2026-10-31" {
-			end = ""
+		sex := []string{"1", "2"}[rng.IntN(2)]
+		// A few values outside the data set's domains, so that the
+		// quality report has something to show: a satisfaction of 42 is
+		// no valid measurement, sex "Q" is accepted with a warning.
+		switch {
+		case i%113 == 7:
+			sat = "42"
+		case i%127 == 9:
+			sex = "Q"
 		}
-		fmt.Fprintf(&b, "%s;%s;%s;13%02d %c%c;%s;B%06d;%s;%s;%s;%s;%s\n",
-			field, birth.Format("2006-01-02"), []string{"M", "V"}[rng.IntN(2)], 10+rng.IntN(90), 'A'+rune(rng.IntN(26)), 'A'+rune(rng.IntN(26)),
-			municipalities[rng.IntN(len(municipalities))], rng.IntN(1_000_000), products[rng.IntN(len(products))],
-			begin.Format("2006-01-02"), end, goal, sat)
+		// Care that began between July 2024 and September 2026 and took
+		// two to ten months, so that the Zorgmonitor has periods to
+		// compare; care that had not ended by November 2026 has no end
+		// date and no reason of ending.
+		begin := time.Date(2024, 7, 1, 0, 0, 0, 0, time.UTC).AddDate(0, rng.IntN(27), rng.IntN(28))
+		end, reason := begin.AddDate(0, 2+rng.IntN(9), 0).Format("2006-01-02"), []string{"1", "1", "2", "3"}[i%4]
+		if end > "2026-10-31" {
+			end, reason = "", ""
+		}
+		fmt.Fprintf(&b, "%s;%s;%s;13%02d %c%c;%s;B%06d;%08d;%s;%s;%s;%s;%s;%s;%s\n",
+			field, birth.Format("2006-01-02"), sex, 10+rng.IntN(90), 'A'+rune(rng.IntN(26)), 'A'+rune(rng.IntN(26)),
+			municipalities[rng.IntN(len(municipalities))], rng.IntN(1_000_000), 87000000+i%1000, []string{"01", "02", "03", "06"}[i%4],
+			products[rng.IntN(len(products))], begin.Format("2006-01-02"), end, reason, goal, sat)
 	}
 	return strings.NewReader(b.String())
 }
@@ -249,7 +260,7 @@ func demoDataset(seed string, rows int) io.Reader {
 // bsnTypo returns n with its last digit changed: a typing error that the
 // eleven-proof catches.
 func bsnTypo(n bsn.Number) string {
-	s := []byte(n.String())
+	s := []byte(n.Digits())
 	s[8] = '0' + (s[8]-'0'+1)%10
 	return string(s)
 }

@@ -46,6 +46,15 @@ var (
 		consent.EvidenceProduced:  "overlegd",
 		consent.EvidenceMissing:   "ontbreekt",
 	}
+	problemKindNames = map[consent.ProblemKind]string{
+		consent.ProblemChanged:   "gewijzigd",
+		consent.ProblemRemoved:   "verwijderd",
+		consent.ProblemReordered: "verplaatst",
+		consent.ProblemTruncated: "keten afgekapt",
+		consent.ProblemRewritten: "herschreven",
+		consent.ProblemExtra:     "buiten het portaal om toegevoegd",
+		consent.ProblemHead:      "kop van de keten klopt niet",
+	}
 	evidenceKindNames = map[consent.EvidenceKind]string{
 		consent.EvidencePaper:               "op papier",
 		consent.EvidenceElectronicSignature: "met elektronische handtekening",
@@ -115,6 +124,7 @@ func pageFuncs() template.FuncMap {
 		"outboxState":   func(s string) string { return nameOr(outboxStateNames, s) },
 		"evidenceState": func(s consent.EvidenceState) string { return nameOr(evidenceStateNames, s) },
 		"evidenceKind":  func(k consent.EvidenceKind) string { return nameOr(evidenceKindNames, k) },
+		"problemKind":   func(k consent.ProblemKind) string { return nameOr(problemKindNames, k) },
 		"purposeTitle":  func(p consent.Purpose) string { return capitalise(purposeText[p]) },
 		"errs":          oneFieldError,
 		"errsFor":       fieldErrors,

@@ -41,6 +41,7 @@ func TestAdminManagesOwnUsers(t *testing.T) {
 		{"role mailbox", "info@zonnehuis.example", "algeme"},
 		{"another organisation's domain", "piet@delinde.example", "domein"},
 		{"address taken (case-insensitive)", "Jan.DeVries@Zonnehuis.example", "al in gebruik"},
+		{"the same mailbox with a +tag", "jan.devries+portaal@zonnehuis.example", "al in gebruik"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -115,7 +116,7 @@ func TestIsolation(t *testing.T) {
 
 	// Consent recorded by Zonnehuis does not open a client to De Linde.
 	first := bsntest.TestPersons()[0]
-	_, body = linde.post("/clients/lookup", url.Values{"bsn": {first.String()}})
+	_, body = linde.post("/clients/lookup", url.Values{"bsn": {first.Digits()}})
 	subject := hiddenValue(t, body, "client")
 	status, body = linde.post("/clients/view", url.Values{"client": {subject}, "purpose": {"view-naw"}})
 	assert.Equal(t, http.StatusForbidden, status)
@@ -157,7 +158,7 @@ func TestIsolation(t *testing.T) {
 		status, _ := gemeente.get(path)
 		assert.Equal(t, http.StatusForbidden, status, path)
 	}
-	status, _ = gemeente.post("/clients/lookup", url.Values{"bsn": {first.String()}})
+	status, _ = gemeente.post("/clients/lookup", url.Values{"bsn": {first.Digits()}})
 	assert.Equal(t, http.StatusForbidden, status)
 	status, _ = gemeente.get("/uploads/" + uploadID)
 	assert.Equal(t, http.StatusForbidden, status)
@@ -200,14 +201,14 @@ func TestClientLookupAndConsent(t *testing.T) {
 	status, body := b.post("/clients/lookup", url.Values{"bsn": {"123456781"}})
 	assert.Equal(t, http.StatusUnprocessableEntity, status)
 	assert.Contains(t, body, "elfproef")
-	status, _ = b.post("/clients/lookup", url.Values{"bsn": {bsntest.Numbers(99, 1)[0].String()}})
+	status, _ = b.post("/clients/lookup", url.Values{"bsn": {bsntest.Numbers(99, 1)[0].Digits()}})
 	assert.Equal(t, http.StatusNotFound, status, "a valid BSN of nobody in the portal")
 
 	// The first test person gave Zonnehuis consent to see NAW data.
-	status, body = b.post("/clients/lookup", url.Values{"bsn": {persons[0].Dotted()}})
+	status, body = b.post("/clients/lookup", url.Values{"bsn": {dotted(persons[0])}})
 	require.Equal(t, http.StatusOK, status)
 	assert.Contains(t, body, persons[0].Masked())
-	assert.NotContains(t, body, persons[0].String(), "the page shows the BSN masked")
+	assert.NotContains(t, body, persons[0].Digits(), "the page shows the BSN masked")
 	subject := hiddenValue(t, body, "client")
 	status, body = b.post("/clients/view", url.Values{"client": {subject}, "purpose": {"view-naw"}})
 	require.Equal(t, http.StatusOK, status)
@@ -236,8 +237,8 @@ func TestClientLookupAndConsent(t *testing.T) {
 
 	// Every lookup and decision is in the access log, by subject key.
 	var lookups, decisions int
-	require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*) FROM access_log WHERE purpose = 'lookup'`).Scan(&lookups))
-	require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*) FROM access_log WHERE purpose <> 'lookup'`).Scan(&decisions))
+	require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*) FROM access_log WHERE object = 'client/lookup'`).Scan(&lookups))
+	require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*) FROM access_log WHERE object <> 'client/lookup'`).Scan(&decisions))
 	assert.Equal(t, 2, lookups, "the unknown client and the first test person; an invalid BSN is no lookup")
 	assert.Equal(t, 3, decisions)
 }
@@ -326,12 +327,12 @@ func TestNoRawBSNAnywhere(t *testing.T) {
 	var file strings.Builder
 	file.WriteString(uploadHeader + "\n")
 	for i, n := range persons {
-		fmt.Fprintf(&file, "%s;2012-05-0%d;V;1312 AB;0034;B%06d;45A11;2026-01-01;2026-06-30;ja;8\n", n.Dotted(), 1+i%9, i)
+		fmt.Fprintln(&file, cbsRow(dotted(n), i))
 	}
 	status, _ := b.upload("/uploads", "cbs.csv", strings.NewReader(file.String()))
 	require.Equal(t, http.StatusOK, status)
 	for _, n := range persons {
-		b.post("/clients/lookup", url.Values{"bsn": {n.String()}})
+		b.post("/clients/lookup", url.Values{"bsn": {n.Digits()}})
 	}
 	p.a.processUploads(context.Background())
 
@@ -364,10 +365,16 @@ func TestNoRawBSNAnywhere(t *testing.T) {
 	}
 }
 
+// dotted returns n's digits as Dutch documents print them: 1234.56.782.
+func dotted(n bsn.Number) string {
+	d := n.Digits()
+	return d[:4] + "." + d[4:6] + "." + d[6:]
+}
+
 // bsnForms are the ways a BSN can appear in text.
 func bsnForms(n bsn.Number) []string {
-	s := n.String()
-	forms := []string{s, n.Dotted(), s[:4] + " " + s[4:6] + " " + s[6:]}
+	s := n.Digits()
+	forms := []string{s, dotted(n), s[:4] + " " + s[4:6] + " " + s[6:]}
 	if s[0] == '0' {
 		forms = append(forms, s[1:])
 	}

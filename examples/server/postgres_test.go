@@ -70,7 +70,7 @@ func TestPostgres(t *testing.T) {
 	assert.Contains(t, body, "Cliënt opzoeken", "the session of one instance is valid on the other")
 
 	// Lookup with consent, on the other instance.
-	resp, err = b.c.PostForm(second.srv.URL+"/clients/lookup", url.Values{"bsn": {bsntest.TestPersons()[0].String()}})
+	resp, err = b.c.PostForm(second.srv.URL+"/clients/lookup", url.Values{"bsn": {bsntest.TestPersons()[0].Digits()}})
 	require.NoError(t, err)
 	_, body = readBody(t, resp)
 	subject := hiddenValue(t, body, "client")
@@ -92,9 +92,9 @@ func TestPostgres(t *testing.T) {
 	assert.Equal(t, http.StatusUnauthorized, status)
 
 	// Upload and processing.
-	status, body = b.upload("/uploads", "cbs.csv", strings.NewReader(uploadHeader+"\n"+bsntest.TestPersons()[1].String()+";2012-05-01;V;1312 AB;0034;B000001;45A11;2026-01-01;2026-06-30;ja;8\n"))
+	status, body = b.upload("/uploads", "cbs.csv", strings.NewReader(uploadHeader+"\n"+cbsRow(bsntest.TestPersons()[1].Digits(), 1)+"\n"))
 	require.Equal(t, http.StatusOK, status, body)
-	assert.Contains(t, body, `id="status">accepted<`)
+	assert.Contains(t, body, `data-status="accepted"`)
 	_, err = first.a.processUploads(t.Context())
 	require.NoError(t, err)
 }

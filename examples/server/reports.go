@@ -68,7 +68,7 @@ var reportRules = disclosure.Rules{MinFrequency: 5, RowMode: true}
 
 // reportFormat names the layout of the cached report: a change of the
 // tables or the rules changes it, so that an old cache is not read.
-const reportFormat = "zorgmonitor-2"
+const reportFormat = "zorgmonitor-3"
 
 // unknownPeriod is the period of records without a usable date.
 const unknownPeriod = "onbekend"
@@ -178,7 +178,14 @@ type cachedCell struct {
 	Reason string   `json:"r,omitempty"`
 }
 
-// protectReport tabulates and protects the current records.
+// protectReport tabulates and protects the current records, one reporting
+// year at a time. A record belongs to one half-year, so the years' records
+// are disjoint; and the protected report has no total over all periods, so
+// no published cell spans two years. The years' tables then share no cell
+// and no record, and protecting each year on its own withholds exactly what
+// protecting them together would have to: no combination of one year's
+// cells tells anything about another's. It keeps each system small (linked
+// tables cost far more than linearly in their size).
 func (a *app) protectReport(ctx context.Context, version string) (*reportData, string, error) {
 	records, dims, err := a.reportRecords(ctx)
 	if err != nil {
@@ -187,17 +194,33 @@ func (a *app) protectReport(ctx context.Context, version string) (*reportData, s
 	c := cachedReport{Dims: [][]disclosure.Category{dims[0].Categories, dims[3].Categories, dims[4].Categories}, Tables: map[string][]cachedRow{}}
 	if len(records) == 0 {
 		c.Empty = true
-	} else {
-		tables, err := disclosure.Tabulate(dims, records, reportTables...)
+	}
+	byYear := map[string][]disclosure.Record{}
+	for _, r := range records {
+		y := periodYear(r.Categories[posPeriod])
+		byYear[y] = append(byYear[y], r)
+	}
+	for _, y := range sortedSet(keysOf(byYear)) {
+		yearDims := slices.Clone(dims)
+		yearDims[posPeriod] = disclosure.Dimension{Name: dimPeriod}
+		for _, cat := range dims[posPeriod].Categories {
+			if cat.Code == y || cat.Parent == y {
+				yearDims[posPeriod].Categories = append(yearDims[posPeriod].Categories, cat)
+			}
+		}
+		tables, err := disclosure.Tabulate(yearDims, byYear[y], reportTables...)
 		if err != nil {
 			return nil, "", err
 		}
-		protected, err := tables.Protect(reportRules)
+		protected, err := tables.Protect(ctx, reportRules)
 		if err != nil {
 			return nil, "", err
 		}
 		for _, spec := range reportTables {
 			for _, r := range protected.Table(spec.Name).Rows() {
+				if r.Categories[posPeriod] == disclosure.DefaultTotal {
+					continue // the year's own row, once more
+				}
 				cr := cachedRow{Categories: r.Categories}
 				for _, cell := range r.Cells {
 					cc := cachedCell{}
@@ -220,6 +243,23 @@ func (a *app) protectReport(ctx context.Context, version string) (*reportData, s
 	}
 	d, err := decodeReport(version, string(js))
 	return d, string(js), err
+}
+
+// periodYear is the reporting year of a half-year ("2026" of "2026-1");
+// a period without a year stands alone.
+func periodYear(period string) string {
+	if y, _, ok := strings.Cut(period, "-"); ok {
+		return y
+	}
+	return period
+}
+
+func keysOf[V any](m map[string]V) map[string]bool {
+	out := make(map[string]bool, len(m))
+	for k := range m {
+		out[k] = true
+	}
+	return out
 }
 
 // decodeReport reads a stored report.
@@ -768,16 +808,24 @@ func selection(d *reportData, v *readerView, q url.Values) (reportSelection, []s
 		switch {
 		case val == "":
 			return def
-		case val == disclosure.DefaultTotal || ok(val):
+		case ok(val):
 			return val
 		}
 		notices = append(notices, "De gekozen "+what+" komt in de gegevens niet (meer) voor. U ziet een andere keuze.")
 		return def
 	}
 	var sel reportSelection
-	sel.Period = pick(paramPeriod, "periode", latestPeriod(d.Periods), in(d.Periods))
-	sel.Municipality = pick(paramMunicipality, "gemeente", disclosure.DefaultTotal, func(c string) bool { return slices.Contains(v.present(posMunicipality), c) })
-	sel.Provider = pick(paramProvider, "zorgaanbieder", disclosure.DefaultTotal, func(c string) bool { return slices.Contains(v.present(posProvider), c) })
+	total := func(ok func(string) bool) func(string) bool {
+		return func(c string) bool { return c == disclosure.DefaultTotal || ok(c) }
+	}
+	// The protected report has no total over all periods (protectReport).
+	periodOK := in(d.Periods)
+	if v.own {
+		periodOK = total(periodOK)
+	}
+	sel.Period = pick(paramPeriod, "periode", latestPeriod(d.Periods), periodOK)
+	sel.Municipality = pick(paramMunicipality, "gemeente", disclosure.DefaultTotal, total(func(c string) bool { return slices.Contains(v.present(posMunicipality), c) }))
+	sel.Provider = pick(paramProvider, "zorgaanbieder", disclosure.DefaultTotal, total(func(c string) bool { return slices.Contains(v.present(posProvider), c) }))
 	if g := q.Get(paramGroup); g != "" {
 		dim, val, _ := strings.Cut(g, ":")
 		switch {
@@ -799,12 +847,16 @@ func selection(d *reportData, v *readerView, q url.Values) (reportSelection, []s
 	return sel, notices
 }
 
-// latestPeriod is the default period: the latest half-year.
+// latestPeriod is the default period: the latest half-year, or else the
+// one period there is.
 func latestPeriod(periods []disclosure.Category) string {
 	for i := len(periods) - 1; i >= 0; i-- {
 		if c := periods[i]; c.Parent != "" {
 			return c.Code
 		}
+	}
+	if len(periods) > 0 {
+		return periods[0].Code
 	}
 	return disclosure.DefaultTotal
 }
@@ -812,7 +864,9 @@ func latestPeriod(periods []disclosure.Category) string {
 // selectionForm lists the choices of each selection list.
 func selectionForm(d *reportData, v *readerView, sel reportSelection, names map[string]string) reportForm {
 	var f reportForm
-	f.Periods = []option{{Value: disclosure.DefaultTotal, Label: "Alle perioden", Selected: sel.Period == disclosure.DefaultTotal}}
+	if v.own {
+		f.Periods = []option{{Value: disclosure.DefaultTotal, Label: "Alle perioden", Selected: sel.Period == disclosure.DefaultTotal}}
+	}
 	for _, c := range d.Periods {
 		f.Periods = append(f.Periods, option{Value: c.Code, Label: capitalise(periodLabel(c.Code)), Selected: sel.Period == c.Code})
 	}

@@ -42,6 +42,14 @@ async function main() {
       salt: Buffer.from('0123456789abcdef', 'hex'), m: 64, t: 1, p: 2, len: 64},
     {name: 'defaults with pepper', password: 'Correct Horse Battery Staple',
       pepper: Buffer.alloc(32, 0x5a), salt: Buffer.from('000102030405060708090a0b0c0d0e0f', 'hex'), m: 19456, t: 2, p: 1, len: 32},
+    // Hashes of passphrases longer than any policy accepts, as another
+    // system may have stored them: password.Hasher verifies them up to
+    // MaxInputBytes (4096 bytes).
+    {name: 'legacy: 160-character passphrase', legacy: true,
+      password: 'de zon schijnt op het dak van het oude gemeentehuis terwijl de postbode fietst langs de gracht met een tas vol brieven voor iedereen in de straat en verder nog!',
+      salt: Buffer.from('a0a1a2a3a4a5a6a7a8a9aaabacadaeaf', 'hex'), m: 64, t: 1, p: 1, len: 32},
+    {name: 'legacy: 4096-byte passphrase', legacy: true, password: 'Zorgportaal-2026 '.repeat(240) + 'x'.repeat(16),
+      salt: Buffer.from('b0b1b2b3b4b5b6b7b8b9babbbcbdbebf', 'hex'), m: 64, t: 1, p: 1, len: 32},
   ];
   const out = [];
   for (const c of cases) {
@@ -54,6 +62,7 @@ async function main() {
     });
     const v = {name: c.name, password: c.password, phc};
     if (c.pepper) v.pepper_hex = c.pepper.toString('hex');
+    if (c.legacy) v.legacy = true;
     out.push(v);
   }
   process.stdout.write(JSON.stringify({

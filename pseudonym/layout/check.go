@@ -119,16 +119,24 @@ func compileColumn(fc fileColumn) (column, error) {
 	return c, nil
 }
 
+// Kinds of rules.
+const (
+	ruleOrder = iota
+	ruleAge
+	ruleRequiredWith
+	ruleOneOf
+)
+
 // rule is a compiled rule between the columns of a row.
 type rule struct {
-	kind     string
+	kind     int
 	cols     []int
 	min, max int64
 	severity pseudonym.Severity
 }
 
 func compileRule(fr fileRule, col func(string) (int, error), l *Layout) (rule, error) {
-	r := rule{kind: fr.Kind}
+	var r rule
 	var err error
 	if r.severity, err = severityOf(fr.Severity); err != nil {
 		return r, err
@@ -143,20 +151,24 @@ func compileRule(fr fileRule, col func(string) (int, error), l *Layout) (rule, e
 	isDate := func(i int) bool { return l.columns[i].typ == typeDate }
 	switch fr.Kind {
 	case "order", "age":
+		r.kind = ruleOrder
 		if len(r.cols) != 2 || !isDate(r.cols[0]) || !isDate(r.cols[1]) {
 			return r, errors.New("give two date columns")
 		}
 		if fr.Kind == "age" {
+			r.kind = ruleAge
 			if fr.Min == nil || fr.Max == nil || *fr.Min > *fr.Max || *fr.Min < 0 {
 				return r, errors.New("give min and max ages, min not above max")
 			}
 			r.min, r.max = *fr.Min, *fr.Max
 		}
 	case "requiredWith":
+		r.kind = ruleRequiredWith
 		if len(r.cols) != 2 {
 			return r, errors.New("give two columns")
 		}
 	case "oneOf":
+		r.kind = ruleOneOf
 		if len(r.cols) < 2 {
 			return r, errors.New("give two columns or more")
 		}
@@ -226,30 +238,19 @@ func (l *Layout) bind(names []string) (*binding, error) {
 	return b, nil
 }
 
-// value returns layout column i of a row, without surrounding spaces, and
-// whether the row has it.
-func (b *binding) value(fields [][]byte, i int) ([]byte, bool) {
-	j := b.pos[i]
-	if j < 0 || j >= len(fields) {
-		return nil, false
-	}
-	return trimSpace(fields[j]), true
-}
-
 // check appends the problems of a row to ps.
 func (b *binding) check(fields [][]byte, ps []pseudonym.Problem) []pseudonym.Problem {
 	l := b.l
 	first := len(ps) // of this row
-	// The dates read and whether each value is filled and valid, by
-	// layout column; on the stack for a layout of common size.
-	var datesBuf [32]date
-	var validBuf [32]bool
-	var dates []date
-	var valid []bool
-	if n := len(l.columns); n <= len(datesBuf) {
-		dates, valid = datesBuf[:n], validBuf[:n]
+	// Per layout column: its value without surrounding spaces, whether
+	// the row has the column, the date read, and whether the value is
+	// filled and valid. On the stack for a layout of common size.
+	var buf [32]cellState
+	var cells []cellState
+	if n := len(l.columns); n <= len(buf) {
+		cells = buf[:n]
 	} else {
-		dates, valid = make([]date, n), make([]bool, n)
+		cells = make([]cellState, n)
 	}
 	problem := func(i int, code pseudonym.Code, s pseudonym.Severity) {
 		for k := first; k < len(ps); k++ { // one problem a cell
@@ -260,48 +261,49 @@ func (b *binding) check(fields [][]byte, ps []pseudonym.Problem) []pseudonym.Pro
 		ps = append(ps, pseudonym.Problem{Column: b.pos[i] + 1, Name: b.names[i], Code: code, Severity: s})
 	}
 	for i := range l.columns {
-		c := &l.columns[i]
-		v, ok := b.value(fields, i)
-		if !ok {
+		c, cs := &l.columns[i], &cells[i]
+		j := b.pos[i]
+		if j < 0 || j >= len(fields) {
 			continue
 		}
-		if len(v) == 0 {
+		cs.inRow = true
+		cs.value = trimSpace(fields[j])
+		if len(cs.value) == 0 {
 			if c.mandatory {
 				problem(i, pseudonym.CodeMissing, c.severity)
 			}
 			continue
 		}
-		code := c.checkValue(v, l, &dates[i])
-		if code != "" {
+		if code := c.checkValue(cs.value, l, &cs.date); code != "" {
 			problem(i, code, c.severity)
 			continue
 		}
-		valid[i] = true
+		cs.valid = true
 	}
 	for _, r := range l.rules {
 		switch r.kind {
-		case "order":
-			a, z := r.cols[0], r.cols[1]
-			if valid[a] && valid[z] && dates[z].before(dates[a]) {
-				problem(z, pseudonym.CodeDateOrder, r.severity)
+		case ruleOrder:
+			a, z := &cells[r.cols[0]], &cells[r.cols[1]]
+			if a.valid && z.valid && z.date.before(a.date) {
+				problem(r.cols[1], pseudonym.CodeDateOrder, r.severity)
 			}
-		case "age":
-			birth, on := r.cols[0], r.cols[1]
-			if valid[birth] && valid[on] && !dates[on].before(dates[birth]) { // the order rule's case
-				if age := int64(ageOn(dates[birth], dates[on])); age < r.min || age > r.max {
-					problem(birth, pseudonym.CodeAge, r.severity)
+		case ruleAge:
+			birth, on := &cells[r.cols[0]], &cells[r.cols[1]]
+			if birth.valid && on.valid && !on.date.before(birth.date) { // else the order rule's case
+				if age := int64(ageOn(birth.date, on.date)); age < r.min || age > r.max {
+					problem(r.cols[0], pseudonym.CodeAge, r.severity)
 				}
 			}
-		case "requiredWith":
-			a, z := r.cols[0], r.cols[1]
-			if _, inRow := b.value(fields, z); inRow && filled(b, fields, a) && !filled(b, fields, z) {
-				problem(z, pseudonym.CodeRequiredWith, r.severity)
+		case ruleRequiredWith:
+			a, z := &cells[r.cols[0]], &cells[r.cols[1]]
+			if z.inRow && len(a.value) > 0 && len(z.value) == 0 {
+				problem(r.cols[1], pseudonym.CodeRequiredWith, r.severity)
 			}
-		case "oneOf":
+		case ruleOneOf:
 			any, present := false, -1
 			for _, i := range r.cols {
-				any = any || filled(b, fields, i)
-				if _, inRow := b.value(fields, i); present < 0 && inRow {
+				any = any || len(cells[i].value) > 0
+				if present < 0 && cells[i].inRow {
 					present = i
 				}
 			}
@@ -313,9 +315,11 @@ func (b *binding) check(fields [][]byte, ps []pseudonym.Problem) []pseudonym.Pro
 	return ps
 }
 
-func filled(b *binding, fields [][]byte, i int) bool {
-	v, ok := b.value(fields, i)
-	return ok && len(v) > 0
+// cellState is what check learns of one column of a row.
+type cellState struct {
+	value        []byte
+	date         date
+	inRow, valid bool
 }
 
 // checkValue returns the problem with a non-empty value, or "". A date it
@@ -360,12 +364,18 @@ func (c *column) checkValue(v []byte, l *Layout, d *date) pseudonym.Code {
 }
 
 func (c *column) charsOK(v []byte) bool {
-	for _, b := range v {
-		digit := '0' <= b && b <= '9'
-		letter := 'a' <= b|0x20 && b|0x20 <= 'z'
-		switch {
-		case c.chars == "digits" && !digit, c.chars == "alnum" && !digit && !letter:
-			return false
+	switch c.chars {
+	case "digits":
+		for _, b := range v {
+			if b < '0' || b > '9' {
+				return false
+			}
+		}
+	case "alnum":
+		for _, b := range v {
+			if (b < '0' || b > '9') && (b|0x20 < 'a' || b|0x20 > 'z') {
+				return false
+			}
 		}
 	}
 	return true

@@ -192,6 +192,14 @@ func TestBrowser(t *testing.T) {
 	d.open("/reports")
 	require.Contains(t, d.textOf("main"), "Respons per zorgaanbieder")
 	snap("06-report")
+	// The charts, each with its table beside it.
+	scrollTo := func(css string) {
+		d.must(s.Execute(ctx, `document.querySelector(arguments[0]).scrollIntoView(); return true;`, []any{css}, nil))
+	}
+	scrollTo("#per-provider-title")
+	snap("08-report-chart")
+	scrollTo("#trend-title")
+	snap("09-report-trend")
 	d.open("/reports?groep=leeftijd:4-11&indicator=doelrealisatie")
 	require.Contains(t, d.textOf("#selection"), "4-11 jaar")
 	snap("07-report-selection")

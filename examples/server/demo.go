@@ -1,12 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net/http"
 	"strings"
 	"time"
+
+	"golang.org/x/text/encoding/charmap"
 
 	"github.com/zorgkit/zorgkit/bsn"
 	"github.com/zorgkit/zorgkit/bsn/bsntest"
@@ -267,4 +271,27 @@ func bsnTypo(n bsn.Number) string {
 	s := []byte(n.Digits())
 	s[8] = '0' + (s[8]-'0'+1)%10
 	return string(s)
+}
+
+// demoFile sends a newly generated CBS data set (demoDataset, 500 rows) as
+// a provider's Excel on Dutch Windows saves it, "CSV (gescheiden door
+// lijstscheidingsteken)": Windows-1252, ';' and CRLF line ends, so that a
+// newcomer can try the upload flow with a file as providers really send
+// them. It exists in demo mode only: its BSNs are valid numbers drawn at
+// random, not test persons.
+func (a *app) demoFile(w http.ResponseWriter, r *http.Request) {
+	u := userFrom(r.Context())
+	data, err := io.ReadAll(demoDataset(u.OrgID+a.now().Format(time.RFC3339Nano), 500))
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	data, err = charmap.Windows1252.NewEncoder().Bytes(bytes.ReplaceAll(data, []byte("\n"), []byte("\r\n")))
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=windows-1252")
+	w.Header().Set("Content-Disposition", `attachment; filename="cbs-jeugdhulp-demo.csv"`)
+	_, _ = w.Write(data)
 }

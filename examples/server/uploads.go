@@ -92,6 +92,7 @@ type uploadsPage struct {
 	Error   string
 	Header  string
 	Owner   bool
+	Demo    bool // demo mode: a generated data set can be downloaded
 }
 
 func (a *app) uploadsPage(w http.ResponseWriter, r *http.Request) {
@@ -112,7 +113,7 @@ func (a *app) renderUploads(w http.ResponseWriter, r *http.Request, status int, 
 		a.serverError(w, r, err)
 		return
 	}
-	a.render(w, r, status, "uploads", uploadsPage{Uploads: list, Error: msg, Header: uploadHeader, Owner: u.Role == roleAuditor})
+	a.render(w, r, status, "uploads", uploadsPage{Uploads: list, Error: msg, Header: uploadHeader, Owner: u.Role == roleAuditor, Demo: a.cfg.Demo})
 }
 
 // uploadsWhere lists uploads matching a condition on "u", newest first.

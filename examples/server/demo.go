@@ -75,7 +75,7 @@ func (a *app) seedDemo(ctx context.Context) (map[string]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		key, err := email.Normalize(du.email)
+		key, err := email.Mailbox(du.email)
 		if err != nil {
 			return nil, err
 		}

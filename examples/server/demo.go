@@ -198,6 +198,9 @@ func (a *app) seedUploads(ctx context.Context, u *user) error {
 //   - row 7, 120, …: a satisfaction of 42 (no valid measurement)
 //   - row 9, 136, …: sex "Q" (accepted with a warning)
 //   - row 30, 211, …: an end date without its reason (a warning)
+//
+// Product 47A05 is rare (rows 5, 88, …), so that the reports have small
+// cells to withhold.
 func demoDataset(seed string, rows int) io.Reader {
 	var s uint64
 	for _, c := range seed {
@@ -245,10 +248,14 @@ func demoDataset(seed string, rows int) io.Reader {
 			}
 			reason = ""
 		}
+		product := products[rng.IntN(len(products))]
+		if i%83 == 5 {
+			product = "47A05" // a rare product: small cells, which the reports withhold
+		}
 		fmt.Fprintf(&b, "%s;%s;%s;%s;%s;B%06d;%08d;%s;%s;%s;%s;%s;%s;%s\n",
 			field, birth.Format("2006-01-02"), sex, postcode,
 			municipalities[rng.IntN(len(municipalities))], rng.IntN(1_000_000), 87000000+i%1000, referrers[rng.IntN(len(referrers))],
-			products[rng.IntN(len(products))], begin.Format("2006-01-02"), end, reason, goal, sat)
+			product, begin.Format("2006-01-02"), end, reason, goal, sat)
 	}
 	return strings.NewReader(b.String())
 }

@@ -122,6 +122,41 @@ func TestStalledUploadTimesOut(t *testing.T) {
 	require.Eventually(t, func() bool { return chunkCount(t, p) == 0 }, 10*time.Second, 10*time.Millisecond)
 }
 
+// A client that never stops sending, but sends a trickle (512 bytes every
+// 100 ms, never idle for -upload-idle), is cut off once it averages less
+// than -upload-min-rate: it cannot hold an upload and its connection open
+// for days. The half upload is abandoned.
+func TestSlowDripUploadIsCut(t *testing.T) {
+	p := newTestPortal(t, func(c *config) { c.UploadIdle = time.Second; c.UploadMinRate = 32 << 10 })
+	jan := p.browser()
+	jan.login("jdevries")
+	pr, pw := io.Pipe()
+	defer pr.Close() // unblocks the writer once the server has answered
+	mw := multipart.NewWriter(pw)
+	go func() {
+		fw, err := mw.CreateFormFile("file", "cbs.csv")
+		src := demoStream(8 << 20)
+		buf := make([]byte, 512)
+		for err == nil {
+			time.Sleep(100 * time.Millisecond)
+			if _, err = io.ReadFull(src, buf); err == nil {
+				_, err = fw.Write(buf)
+			}
+		}
+		pw.CloseWithError(err)
+	}()
+	start := time.Now()
+	resp, err := jan.c.Post(p.srv.URL+"/uploads", mw.FormDataContentType(), pr)
+	require.NoError(t, err)
+	status, body := readBody(t, resp)
+	assert.Equal(t, http.StatusRequestTimeout, status)
+	assert.Contains(t, text(body), "te langzaam")
+	assert.Less(t, time.Since(start), 15*time.Second, "cut off after about -upload-idle, not at the end of the file")
+	require.Eventually(t, func() bool { return uploadsWithStatus(t, p, "zonnehuis", statusAbandoned) == 1 }, 10*time.Second, 10*time.Millisecond)
+	assert.Zero(t, chunkCount(t, p))
+	assert.Zero(t, uploadsWithStatus(t, p, "zonnehuis", statusReceiving))
+}
+
 // An upload whose receiver died (its heartbeat stopped) is abandoned by the
 // sweep of any instance once the lease has passed, and never processed.
 func TestDeadReceiverIsSweptAfterLease(t *testing.T) {

@@ -86,12 +86,12 @@ func TestAccessLogSealed(t *testing.T) {
 	p := newTestPortal(t)
 	b := p.browser()
 	b.login("jdevries")
-	status, body := b.post("/clients/lookup", url.Values{"bsn": {bsntest.TestPersons()[0].String()}})
+	status, body := b.post("/clients/lookup", url.Values{"bsn": {bsntest.TestPersons()[0].Digits()}})
 	require.Equal(t, http.StatusOK, status)
 	client := hiddenValue(t, body, "client")
 	status, _ = b.post("/clients/view", url.Values{"client": {client}, "purpose": {"view-naw"}})
 	require.Equal(t, http.StatusOK, status)
-	status, _ = b.post("/clients/lookup", url.Values{"bsn": {bsntest.TestPersons()[1].String()}})
+	status, _ = b.post("/clients/lookup", url.Values{"bsn": {bsntest.TestPersons()[1].Digits()}})
 	require.Equal(t, http.StatusOK, status)
 
 	var instance, address, role, object, action, payload string

@@ -120,7 +120,13 @@
 // reordered, cut-off or added event, and stores a [Checkpoint]: the head of
 // every chain, chained to the checkpoint before. The next Verify compares
 // with it, so that a chain rolled back whole, head and all, or removed, is
-// found too. What no check inside the database can find is the database
+// found too. Such a rollback puts back a head that the key sealed, so until
+// the next Verify only the registry that saw the later head can tell: each
+// Registry remembers the last head it saw of each chain (of up to 65,536
+// chains), and refuses to decide on or append to a chain whose head
+// went back or vanished, with a [TamperError] (ProblemTruncated). A process
+// started after the rollback cannot know. What no check inside the database
+// can find is the database
 // rolled back as a whole; for that, anchor each checkpoint's digest outside
 // it, where its administrator cannot change it: in the access log that is
 // mailed to the portal's owner every day, with a notary or a transparency

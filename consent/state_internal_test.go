@@ -152,3 +152,41 @@ func FuzzDecodeCheckpoint(f *testing.F) {
 		}
 	})
 }
+
+// TestHighWater checks the memory of the heads seen: a head behind the
+// highest seen, or none after one was seen, is a rollback; the memory stays
+// bounded.
+func TestHighWater(t *testing.T) {
+	var c stateCache
+	require.NoError(t, c.rolledBack("a", nil), "nothing seen: no head is fine")
+	c.saw("a", 5)
+	c.saw("a", 3) // a reader that read before a writer: the mark stays
+	tests := []struct {
+		name string
+		head *store.Head
+		ok   bool
+	}{
+		{"the head seen", &store.Head{Seq: 5}, true},
+		{"a later head", &store.Head{Seq: 6}, true},
+		{"an earlier head", &store.Head{Seq: 4}, false},
+		{"no head", nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := c.rolledBack("a", tt.head)
+			if tt.ok {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorIs(t, err, ErrTampered)
+			var terr *TamperError
+			require.ErrorAs(t, err, &terr)
+			require.Equal(t, ProblemTruncated, terr.Problems[0].Kind)
+			require.Equal(t, uint64(5), terr.Problems[0].Seq)
+		})
+	}
+	for i := range maxHighWater + 10 {
+		c.saw(ChainID(fmt.Sprint(i)), 1)
+	}
+	require.Len(t, c.high, maxHighWater)
+}

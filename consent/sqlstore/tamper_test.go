@@ -270,3 +270,69 @@ func assertProblems(t *testing.T, err error, chain, other consent.ChainID, ids m
 	first := terr.Problems[0]
 	assert.Contains(t, err.Error(), first.String(), "the message names the event")
 }
+
+// TestRollbackOfAWithdrawal rolls a chain back to before a withdrawal, head
+// and all, with the old head's sealed row: the attack that a head alone
+// cannot find, since the old head verifies. The registry that saw the
+// withdrawal refuses to decide or append on the chain; a registry started
+// afterwards cannot know, and the checkpoint that Verify took after the
+// withdrawal names the missing event.
+func TestRollbackOfAWithdrawal(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(string(d.dialect), func(t *testing.T) {
+			if d.dialect == sqlstore.PostgreSQL {
+				postgresDSN(t)
+			}
+			ctx := t.Context()
+			s, db := newStore(t, d.dialect, d.open)
+			clock := consenttest.NewClock(t0)
+			cfg := consent.Config{Key: consenttest.Key(), Now: clock.Now}
+			r, err := consent.New(s, cfg)
+			require.NoError(t, err)
+			chain := consent.ChainOf("s1", "org-a")
+			_, err = r.Give(ctx, consenttest.NewRecord("s1", "org-a", consent.PurposeViewNAW, consent.Permit, clock.Now().Add(-time.Hour)))
+			require.NoError(t, err)
+			_, err = db.ExecContext(ctx, tamperSQL(d.dialect, `CREATE TABLE saved_head AS SELECT seq, mac, state, seal FROM consent_heads WHERE chain_id = ?1`, chain, ""))
+			require.NoError(t, err)
+			clock.Advance(time.Minute)
+			_, err = r.Withdraw(ctx, consent.Withdrawal{Subject: "s1", Organisation: "org-a", Purpose: consent.PurposeViewNAW,
+				By: consent.Actor{User: "u1", Organisation: "org-a"}})
+			require.NoError(t, err)
+			_, err = r.Verify(ctx)
+			require.NoError(t, err)
+			o, err := r.DecideUnlogged(ctx, "s1", "org-a", consent.PurposeViewNAW, clock.Now())
+			require.NoError(t, err)
+			require.Equal(t, consent.ReasonWithdrawn, o.Reason)
+
+			guards := []string{"DROP TRIGGER consent_events_no_delete"}
+			if d.dialect == sqlstore.PostgreSQL {
+				guards = []string{"ALTER TABLE consent_events DISABLE TRIGGER USER"}
+			}
+			for _, stmt := range append(guards,
+				`DELETE FROM consent_events WHERE chain_id = ?1 AND seq = 2`,
+				`UPDATE consent_heads SET seq = (SELECT seq FROM saved_head), mac = (SELECT mac FROM saved_head), state = (SELECT state FROM saved_head), seal = (SELECT seal FROM saved_head) WHERE chain_id = ?1`,
+			) {
+				_, err := db.ExecContext(ctx, tamperSQL(d.dialect, stmt, chain, ""))
+				require.NoError(t, err, stmt)
+			}
+
+			_, err = r.DecideUnlogged(ctx, "s1", "org-a", consent.PurposeViewNAW, clock.Now())
+			var terr *consent.TamperError
+			require.ErrorAs(t, err, &terr, "the registry that saw the withdrawal does not decide on the old head")
+			assert.Equal(t, consent.ProblemTruncated, terr.Problems[0].Kind)
+			assert.Equal(t, uint64(2), terr.Problems[0].Seq)
+			_, err = r.Give(ctx, consenttest.NewRecord("s1", "org-a", consent.PurposeConsultIndication, consent.Permit, clock.Now()))
+			assert.ErrorIs(t, err, consent.ErrTampered, "nor appends to it")
+
+			fresh, err := consent.New(s, cfg)
+			require.NoError(t, err)
+			o, err = fresh.DecideUnlogged(ctx, "s1", "org-a", consent.PurposeViewNAW, clock.Now())
+			require.NoError(t, err)
+			assert.Equal(t, consent.ReasonPermitted, o.Reason, "a new process trusts the sealed old head")
+			_, err = fresh.Verify(ctx)
+			require.ErrorAs(t, err, &terr, "the checkpoint holds the withdrawal")
+			assert.Equal(t, []consent.Problem{{Kind: consent.ProblemTruncated, Chain: chain, Seq: 2}},
+				[]consent.Problem{{Kind: terr.Problems[0].Kind, Chain: terr.Problems[0].Chain, Seq: terr.Problems[0].Seq}})
+		})
+	}
+}

@@ -305,6 +305,23 @@ func (c *stateCache) rolledBack(chain ChainID, h *store.Head) error {
 func (c *stateCache) saw(chain ChainID, seq uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.raise(chain, seq, true)
+}
+
+// sawAll raises the high-water marks of the chains of a checkpoint, as far
+// as there is room: it does not push out the marks of chains in use.
+func (c *stateCache) sawAll(heads map[ChainID]cpHead) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for chain, h := range heads {
+		c.raise(chain, h.seq, false)
+	}
+}
+
+// raise raises the high-water mark of a chain to seq; a chain without one
+// gets one if there is room, or if evict, in place of an arbitrary other.
+// c.mu is held.
+func (c *stateCache) raise(chain ChainID, seq uint64, evict bool) {
 	if c.high == nil {
 		c.high = make(map[ChainID]uint64)
 	}
@@ -313,6 +330,9 @@ func (c *stateCache) saw(chain ChainID, seq uint64) {
 		return
 	}
 	if len(c.high) >= maxHighWater {
+		if !evict {
+			return
+		}
 		for k := range c.high { // an arbitrary one: map order is random
 			delete(c.high, k)
 			break

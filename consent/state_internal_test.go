@@ -3,6 +3,7 @@ package consent
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -189,4 +190,7 @@ func TestHighWater(t *testing.T) {
 		c.saw(ChainID(fmt.Sprint(i)), 1)
 	}
 	require.Len(t, c.high, maxHighWater)
+	used := maps.Clone(c.high)
+	c.sawAll(map[ChainID]cpHead{"verified": {seq: 7}})
+	require.Equal(t, used, c.high, "the heads of a Verify do not push out those in use")
 }

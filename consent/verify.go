@@ -622,6 +622,7 @@ func (r *Registry) Verify(ctx context.Context) (Checkpoint, error) {
 	if err != nil {
 		return Checkpoint{}, err
 	}
+	r.states.sawAll(heads)
 	return cp, nil
 }
 

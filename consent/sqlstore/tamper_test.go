@@ -273,10 +273,10 @@ func assertProblems(t *testing.T, err error, chain, other consent.ChainID, ids m
 
 // TestRollbackOfAWithdrawal rolls a chain back to before a withdrawal, head
 // and all, with the old head's sealed row: the attack that a head alone
-// cannot find, since the old head verifies. The registry that saw the
-// withdrawal refuses to decide or append on the chain; a registry started
-// afterwards cannot know, and the checkpoint that Verify took after the
-// withdrawal names the missing event.
+// cannot find, since the old head verifies. The registry that made the
+// withdrawal, and one that ran Verify after it, refuse to decide or append
+// on the chain; a registry started afterwards cannot know, and the
+// checkpoint that Verify took after the withdrawal names the missing event.
 func TestRollbackOfAWithdrawal(t *testing.T) {
 	for _, d := range dialects {
 		t.Run(string(d.dialect), func(t *testing.T) {
@@ -298,7 +298,9 @@ func TestRollbackOfAWithdrawal(t *testing.T) {
 			_, err = r.Withdraw(ctx, consent.Withdrawal{Subject: "s1", Organisation: "org-a", Purpose: consent.PurposeViewNAW,
 				By: consent.Actor{User: "u1", Organisation: "org-a"}})
 			require.NoError(t, err)
-			_, err = r.Verify(ctx)
+			verified, err := consent.New(s, cfg)
+			require.NoError(t, err)
+			_, err = verified.Verify(ctx)
 			require.NoError(t, err)
 			o, err := r.DecideUnlogged(ctx, "s1", "org-a", consent.PurposeViewNAW, clock.Now())
 			require.NoError(t, err)
@@ -318,11 +320,13 @@ func TestRollbackOfAWithdrawal(t *testing.T) {
 
 			_, err = r.DecideUnlogged(ctx, "s1", "org-a", consent.PurposeViewNAW, clock.Now())
 			var terr *consent.TamperError
-			require.ErrorAs(t, err, &terr, "the registry that saw the withdrawal does not decide on the old head")
+			require.ErrorAs(t, err, &terr, "the registry that made the withdrawal does not decide on the old head")
 			assert.Equal(t, consent.ProblemTruncated, terr.Problems[0].Kind)
 			assert.Equal(t, uint64(2), terr.Problems[0].Seq)
 			_, err = r.Give(ctx, consenttest.NewRecord("s1", "org-a", consent.PurposeConsultIndication, consent.Permit, clock.Now()))
 			assert.ErrorIs(t, err, consent.ErrTampered, "nor appends to it")
+			_, err = verified.DecideUnlogged(ctx, "s1", "org-a", consent.PurposeViewNAW, clock.Now())
+			assert.ErrorIs(t, err, consent.ErrTampered, "nor does the registry that verified the withdrawal")
 
 			fresh, err := consent.New(s, cfg)
 			require.NoError(t, err)

@@ -748,8 +748,9 @@ func (r *Registry) Quarantine(ctx context.Context, chain ChainID, seq uint64, c 
 
 // RepairHeads writes a new head for every chain whose head is missing or
 // does not verify ([ProblemHead]), from the chain's events, when they
-// verify and hold every event the last checkpoint covers; c.Reason is
-// required and c.At is ignored. It returns the chains repaired, each also
+// verify and hold every event the last checkpoint covers and the last head
+// of the chain that this registry saw; c.Reason is required and c.At is
+// ignored. It returns the chains repaired, each also
 // logged to [Config.Logger], and an error for the chains it could not
 // repair (their events do not verify: quarantine what Verify names first).
 //
@@ -798,6 +799,9 @@ func (r *Registry) RepairHeads(ctx context.Context, c Change) ([]ChainID, error)
 			problems = append(problems, compare(&report, lastHeads)...)
 			if len(problems) > 0 || len(events) == 0 {
 				return nil, &TamperError{Problems: problems}
+			}
+			if err := r.states.rolledBack(chain, &store.Head{Seq: evs[len(evs)-1].Seq}); err != nil {
+				return nil, err // this registry saw a later head: the tail is gone
 			}
 			l := fullLedger()
 			for _, e := range events {

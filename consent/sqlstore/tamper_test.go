@@ -337,6 +337,61 @@ func TestRollbackOfAWithdrawal(t *testing.T) {
 			require.ErrorAs(t, err, &terr, "the checkpoint holds the withdrawal")
 			assert.Equal(t, []consent.Problem{{Kind: consent.ProblemTruncated, Chain: chain, Seq: 2}},
 				[]consent.Problem{{Kind: terr.Problems[0].Kind, Chain: terr.Problems[0].Chain, Seq: terr.Problems[0].Seq}})
+
+		})
+	}
+}
+
+// TestRepairAfterCut cuts the last event and the head off a chain, with no
+// checkpoint to compare with: RepairHeads in the registry that saw the
+// chain's head refuses to write a head without the event; one started
+// afterwards cannot know, and repairs the chain as it is.
+func TestRepairAfterCut(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(string(d.dialect), func(t *testing.T) {
+			if d.dialect == sqlstore.PostgreSQL {
+				postgresDSN(t)
+			}
+			ctx := t.Context()
+			s, db := newStore(t, d.dialect, d.open)
+			clock := consenttest.NewClock(t0)
+			cfg := consent.Config{Key: consenttest.Key(), Now: clock.Now}
+			r, err := consent.New(s, cfg)
+			require.NoError(t, err)
+			chain := consent.ChainOf("s1", "org-a")
+			_, err = r.Give(ctx, consenttest.NewRecord("s1", "org-a", consent.PurposeViewNAW, consent.Permit, clock.Now().Add(-time.Hour)))
+			require.NoError(t, err)
+			_, err = r.Withdraw(ctx, consent.Withdrawal{Subject: "s1", Organisation: "org-a", Purpose: consent.PurposeViewNAW,
+				By: consent.Actor{User: "u1", Organisation: "org-a"}})
+			require.NoError(t, err)
+
+			guards := []string{"DROP TRIGGER consent_events_no_delete"}
+			if d.dialect == sqlstore.PostgreSQL {
+				guards = []string{"ALTER TABLE consent_events DISABLE TRIGGER USER"}
+			}
+			for _, stmt := range append(guards,
+				`DELETE FROM consent_events WHERE chain_id = ?1 AND seq = 2`,
+				`DELETE FROM consent_heads WHERE chain_id = ?1`,
+			) {
+				_, err := db.ExecContext(ctx, tamperSQL(d.dialect, stmt, chain, ""))
+				require.NoError(t, err, stmt)
+			}
+			change := consent.Change{By: consent.Actor{User: "operator", Organisation: "portal"}, Reason: "the head is gone"}
+			repaired, err := r.RepairHeads(ctx, change)
+			var terr *consent.TamperError
+			require.ErrorAs(t, err, &terr)
+			assert.Equal(t, consent.ProblemTruncated, terr.Problems[0].Kind)
+			assert.Equal(t, uint64(2), terr.Problems[0].Seq)
+			assert.Empty(t, repaired)
+			var heads int
+			require.NoError(t, db.QueryRowContext(ctx, `SELECT COUNT(*) FROM consent_heads`).Scan(&heads))
+			assert.Zero(t, heads, "no head is written without the withdrawal")
+
+			fresh, err := consent.New(s, cfg)
+			require.NoError(t, err)
+			repaired, err = fresh.RepairHeads(ctx, change)
+			require.NoError(t, err)
+			assert.Equal(t, []consent.ChainID{chain}, repaired, "a new process cannot know")
 		})
 	}
 }

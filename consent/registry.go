@@ -411,10 +411,9 @@ func (r *Registry) state(ctx context.Context, chain ChainID) (*ledger, *store.He
 	if err := r.checkSeal(chain, h); err != nil {
 		return nil, nil, err
 	}
-	if err := r.states.rolledBack(chain, h); err != nil {
+	if err := r.states.advance(chain, h); err != nil {
 		return nil, nil, err
 	}
-	r.states.saw(chain, h.Seq)
 	if l := r.states.get(chain, h.Seal); l != nil {
 		return l, h, nil
 	}

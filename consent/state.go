@@ -297,6 +297,23 @@ func (c *stateCache) rolledBack(chain ChainID, h *store.Head) error {
 	if seq >= high {
 		return nil
 	}
+	return rollback(chain, high, seq)
+}
+
+// advance is rolledBack and, if the head is not behind, saw, in one.
+func (c *stateCache) advance(chain ChainID, h *store.Head) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if high := c.high[chain]; h.Seq < high {
+		return rollback(chain, high, h.Seq)
+	}
+	c.raise(chain, h.Seq, true)
+	return nil
+}
+
+// rollback returns the error of a chain whose head went back from high to
+// seq.
+func rollback(chain ChainID, high, seq uint64) error {
 	return &TamperError{Problems: []Problem{{ProblemTruncated, chain, high, "",
 		fmt.Sprintf("the chain's head went back from event %d to %d: the chain was rolled back behind the registry's back", high, seq)}}}
 }

@@ -186,6 +186,9 @@ func TestHighWater(t *testing.T) {
 			require.Equal(t, uint64(5), terr.Problems[0].Seq)
 		})
 	}
+	require.Error(t, c.advance("a", &store.Head{Seq: 4}))
+	require.NoError(t, c.advance("a", &store.Head{Seq: 9}))
+	require.ErrorIs(t, c.rolledBack("a", &store.Head{Seq: 8}), ErrTampered, "advance raised the mark")
 	for i := range maxHighWater + 10 {
 		c.saw(ChainID(fmt.Sprint(i)), 1)
 	}

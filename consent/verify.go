@@ -596,7 +596,7 @@ func (r *Registry) Verify(ctx context.Context) (Checkpoint, error) {
 	if err != nil {
 		return Checkpoint{}, err
 	}
-	heads, events, problems, err := r.audit(ctx, lastHeads)
+	heads, events, problems, err := r.audit(ctx, lastHeads, nil)
 	if err != nil {
 		return Checkpoint{}, err
 	}
@@ -628,8 +628,8 @@ func (r *Registry) Verify(ctx context.Context) (Checkpoint, error) {
 
 // audit walks the store and returns the head of every chain that verifies,
 // the number of events, and every problem, also against the heads of a
-// checkpoint.
-func (r *Registry) audit(ctx context.Context, against map[ChainID]cpHead) (map[ChainID]cpHead, uint64, []Problem, error) {
+// checkpoint. It calls visit, if not nil, with every chain that verifies.
+func (r *Registry) audit(ctx context.Context, against map[ChainID]cpHead, visit func(c *chainReport)) (map[ChainID]cpHead, uint64, []Problem, error) {
 	heads := map[ChainID]cpHead{}
 	var events uint64
 	var problems []Problem
@@ -643,6 +643,9 @@ func (r *Registry) audit(ctx context.Context, against map[ChainID]cpHead) (map[C
 		if c.ledger != nil {
 			heads[c.chain] = cpHead{c.head.Seq, bytes.Clone(c.head.MAC)}
 			events += uint64(len(c.sealed))
+			if visit != nil {
+				visit(c)
+			}
 		}
 	})
 	if err != nil {
@@ -682,7 +685,7 @@ func (r *Registry) VerifyAnchor(ctx context.Context, digest string) error {
 	if anchored == nil {
 		return fmt.Errorf("%w: no stored checkpoint has the digest %s", ErrCheckpoint, digest)
 	}
-	_, _, problems, err := r.audit(ctx, anchored)
+	_, _, problems, err := r.audit(ctx, anchored, nil)
 	if err != nil {
 		return err
 	}

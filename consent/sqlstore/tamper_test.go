@@ -395,3 +395,47 @@ func TestRepairAfterCut(t *testing.T) {
 		})
 	}
 }
+
+// TestSampleAfterChainRemoved removes a client's chain whole, events and
+// head, after a checkpoint: the record would leave the spot check's
+// population unnoticed, so Sample refuses to draw.
+func TestSampleAfterChainRemoved(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(string(d.dialect), func(t *testing.T) {
+			if d.dialect == sqlstore.PostgreSQL {
+				postgresDSN(t)
+			}
+			ctx := t.Context()
+			s, db := newStore(t, d.dialect, d.open)
+			clock := consenttest.NewClock(t0)
+			r, err := consent.New(s, consent.Config{Key: consenttest.Key(), Now: clock.Now})
+			require.NoError(t, err)
+			auditor := consent.Actor{User: "auditor", Organisation: "portal"}
+			plan, err := r.PlanSample(ctx, consent.Filter{Organisation: "org-a", Until: t0.Add(time.Hour)}, 2, auditor)
+			require.NoError(t, err)
+			for _, subject := range []consent.Subject{"s1", "s2", "s3"} {
+				_, err := r.Give(ctx, consenttest.NewRecord(subject, "org-a", consent.PurposeViewNAW, consent.Permit, clock.Now().Add(-time.Hour)))
+				require.NoError(t, err)
+				clock.Advance(time.Minute)
+			}
+			_, err = r.Verify(ctx)
+			require.NoError(t, err)
+			clock.Advance(2 * time.Hour)
+
+			chain := consent.ChainOf("s2", "org-a")
+			guards := []string{"DROP TRIGGER consent_events_no_delete"}
+			if d.dialect == sqlstore.PostgreSQL {
+				guards = []string{"ALTER TABLE consent_events DISABLE TRIGGER USER"}
+			}
+			for _, stmt := range append(guards, `DELETE FROM consent_events WHERE chain_id = ?1`, `DELETE FROM consent_heads WHERE chain_id = ?1`) {
+				_, err := db.ExecContext(ctx, tamperSQL(d.dialect, stmt, chain, ""))
+				require.NoError(t, err, stmt)
+			}
+			_, err = r.Sample(ctx, plan.ID)
+			var terr *consent.TamperError
+			require.ErrorAs(t, err, &terr, "a population without the removed chain is not drawn from")
+			assert.Equal(t, consent.ProblemTruncated, terr.Problems[0].Kind)
+			assert.Equal(t, chain, terr.Problems[0].Chain)
+		})
+	}
+}

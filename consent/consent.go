@@ -165,8 +165,9 @@
 // window), how many, and the SHA-256 of the seed it will draw with, in the
 // registry's chain of plans, one plan per window. Once the window has
 // closed, [Registry.Sample] draws from the verified events, never from
-// index columns: the k records with the smallest HMAC-SHA256(seed, record
-// id), "bottom-k". The [Manifest] reveals the seed, so anyone can check it
+// index columns, and only from a store that matches its last checkpoint (a
+// chain removed since is found): the k records with the smallest
+// HMAC-SHA256(seed, record id), "bottom-k". The [Manifest] reveals the seed, so anyone can check it
 // against the plan and redraw the sample ([Registry.Redraw]). Evidence
 // requests and their outcome are events on the records.
 //

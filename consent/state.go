@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"sync"
 
 	"github.com/zorgkit/zorgkit/consent/internal/canon"
@@ -313,9 +314,16 @@ func (c *stateCache) advance(chain ChainID, h *store.Head) error {
 
 // rollback returns the error of a chain whose head went back from high to
 // seq.
-func rollback(chain ChainID, high, seq uint64) error {
+func rollback(chain ChainID, high, seq uint64) *TamperError {
 	return &TamperError{Problems: []Problem{{ProblemTruncated, chain, high, "",
 		fmt.Sprintf("the chain's head went back from event %d to %d: the chain was rolled back behind the registry's back", high, seq)}}}
+}
+
+// marks returns a copy of the high-water marks.
+func (c *stateCache) marks() map[ChainID]uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.high)
 }
 
 // saw raises the high-water mark of a chain to seq.
@@ -339,6 +347,9 @@ func (c *stateCache) sawAll(heads map[ChainID]cpHead) {
 // gets one if there is room, or if evict, in place of an arbitrary other.
 // c.mu is held.
 func (c *stateCache) raise(chain ChainID, seq uint64, evict bool) {
+	if seq == 0 { // no head: nothing to remember
+		return
+	}
 	if c.high == nil {
 		c.high = make(map[ChainID]uint64)
 	}

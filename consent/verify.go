@@ -634,6 +634,9 @@ func (r *Registry) audit(ctx context.Context, against map[ChainID]cpHead, visit 
 	var events uint64
 	var problems []Problem
 	seen := map[ChainID]bool{}
+	// The heads this registry saw, taken before the walk: a head the walk
+	// reads is at least as far, unless the chain was cut behind its back.
+	high := r.states.marks()
 	err := r.walk(ctx, func(c *chainReport) {
 		seen[c.chain] = true
 		problems = append(problems, c.problems...)
@@ -661,7 +664,20 @@ func (r *Registry) audit(ctx context.Context, against map[ChainID]cpHead, visit 
 	for _, c := range missing {
 		problems = append(problems, Problem{ProblemTruncated, c, against[c].seq, "", "the chain is gone"})
 	}
-	return heads, events, problems, nil
+	// What the checkpoint does not cover yet, this registry may know: a
+	// chain that it saw further, cut or removed since, head and all.
+	reported := map[ChainID]bool{}
+	for _, p := range problems {
+		reported[p.Chain] = true
+	}
+	var behind []Problem
+	for c, seq := range high {
+		if h, ok := heads[c]; seq > 0 && !reported[c] && (!ok || h.seq < seq) {
+			behind = append(behind, rollback(c, seq, h.seq).Problems...)
+		}
+	}
+	slices.SortFunc(behind, func(a, b Problem) int { return strings.Compare(string(a.Chain), string(b.Chain)) })
+	return heads, events, append(problems, behind...), nil
 }
 
 // VerifyAnchor checks the store against a checkpoint digest anchored

@@ -3,7 +3,9 @@ package sqlstore_test
 import (
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -436,6 +438,67 @@ func TestSampleAfterChainRemoved(t *testing.T) {
 			require.ErrorAs(t, err, &terr, "a population without the removed chain is not drawn from")
 			assert.Equal(t, consent.ProblemTruncated, terr.Problems[0].Kind)
 			assert.Equal(t, chain, terr.Problems[0].Chain)
+		})
+	}
+}
+
+// TestCutBeforeCheckpoint removes a chain whole, events and head, before
+// any checkpoint covers it: the registry that wrote it finds that in Verify
+// (and stores no checkpoint without the chain); one started afterwards
+// cannot know. Verify while the registry appends finds nothing.
+func TestCutBeforeCheckpoint(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(string(d.dialect), func(t *testing.T) {
+			if d.dialect == sqlstore.PostgreSQL {
+				postgresDSN(t)
+			}
+			ctx := t.Context()
+			s, db := newStore(t, d.dialect, d.open)
+			clock := consenttest.NewClock(t0)
+			cfg := consent.Config{Key: consenttest.Key(), Now: clock.Now}
+			r, err := consent.New(s, cfg)
+			require.NoError(t, err)
+			var wg sync.WaitGroup
+			for w := range 4 {
+				wg.Go(func() {
+					for i := range 5 {
+						rec := consenttest.NewRecord(consent.Subject(fmt.Sprint("s", i)), "org-a", consent.PurposeViewNAW, consent.Permit, t0.Add(-time.Hour))
+						rec.Evidence.Reference = fmt.Sprintf("form %d-%d", w, i)
+						_, err := r.Give(ctx, rec)
+						assert.NoError(t, err)
+					}
+				})
+			}
+			for range 3 {
+				_, err := r.Verify(ctx)
+				assert.NoError(t, err, "appends during Verify are no rollback")
+			}
+			wg.Wait()
+			_, err = r.Verify(ctx)
+			require.NoError(t, err)
+			_, err = r.Give(ctx, consenttest.NewRecord("late", "org-a", consent.PurposeViewNAW, consent.Permit, t0.Add(-time.Hour)))
+			require.NoError(t, err)
+
+			chain := consent.ChainOf("late", "org-a")
+			guards := []string{"DROP TRIGGER consent_events_no_delete"}
+			if d.dialect == sqlstore.PostgreSQL {
+				guards = []string{"ALTER TABLE consent_events DISABLE TRIGGER USER"}
+			}
+			for _, stmt := range append(guards, `DELETE FROM consent_events WHERE chain_id = ?1`, `DELETE FROM consent_heads WHERE chain_id = ?1`) {
+				_, err := db.ExecContext(ctx, tamperSQL(d.dialect, stmt, chain, ""))
+				require.NoError(t, err, stmt)
+			}
+			_, err = r.Verify(ctx)
+			var terr *consent.TamperError
+			require.ErrorAs(t, err, &terr, "the registry that wrote the chain")
+			assert.Equal(t, []consent.Problem{{Kind: consent.ProblemTruncated, Chain: chain, Seq: 1}},
+				[]consent.Problem{{Kind: terr.Problems[0].Kind, Chain: terr.Problems[0].Chain, Seq: terr.Problems[0].Seq}})
+			assert.Len(t, terr.Problems, 1)
+
+			fresh, err := consent.New(s, cfg)
+			require.NoError(t, err)
+			_, err = fresh.Verify(ctx)
+			assert.NoError(t, err, "a new process cannot know")
 		})
 	}
 }

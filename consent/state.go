@@ -255,7 +255,7 @@ type cachedState struct {
 }
 
 // maxCachedStates bounds the cache: a few megabytes at most. maxHighWater
-// bounds the high-water marks: about 100 bytes each.
+// bounds the high-water marks: about 150 bytes each, 10 MB at most.
 const (
 	maxCachedStates = 1024
 	maxHighWater    = 1 << 16

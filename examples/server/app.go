@@ -66,6 +66,7 @@ type app struct {
 	accessLog    *groupCommit[consent.AccessEntry]
 
 	metrics    *metrics
+	reports    reportCache     // the protected Zorgmonitor, until the records change
 	kick       chan struct{}   // runs the job scheduler now
 	answerTime time.Duration   // least time of a login or reset answer
 	hashParams password.Params // argon2id parameters; zero: the defaults
@@ -101,6 +102,7 @@ func openApp(ctx context.Context, cfg config, out io.Writer) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	m.watchJobs(db)
 	if err := checkKeyFingerprints(ctx, db, keys, cfg.AcceptKeyChange, time.Now(), log); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("%s: %w", cfg.KeyFile, err)
@@ -262,18 +264,5 @@ func (a *app) serve(ctx context.Context) error {
 
 // funcs are the template functions.
 func (a *app) funcs() template.FuncMap {
-	return template.FuncMap{
-		"date": func(t time.Time) string {
-			if t.IsZero() {
-				return "—"
-			}
-			return t.Local().Format("2 Jan 2006")
-		},
-		"datetime": func(t time.Time) string {
-			if t.IsZero() {
-				return "—"
-			}
-			return t.Local().Format("2 Jan 2006 15:04")
-		},
-	}
+	return pageFuncs()
 }

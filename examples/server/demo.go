@@ -21,7 +21,7 @@ var demoOrgs = []organisation{
 	{ID: "almere", Name: "Gemeente Almere", Kind: kindMunicipality, Domains: []string{"almere.example"}, CBSCode: "0034"},
 	{ID: "zonnehuis", Name: "Zorggroep Zonnehuis", Kind: kindProvider, Domains: []string{"zonnehuis.example"}, MunicipalityID: "almere"},
 	{ID: "delinde", Name: "Jeugdhulp De Linde", Kind: kindProvider, Domains: []string{"delinde.example"}, MunicipalityID: "almere"},
-	{ID: "noord", Name: "Thuiszorg Noord", Kind: kindProvider, Domains: []string{"thuiszorgnoord.example"}, MunicipalityID: "almere"}, // no contract yet
+	{ID: "noord", Name: "Thuiszorg Noord", Kind: kindProvider, Domains: []string{"thuiszorgnoord.example"}, MunicipalityID: "almere"}, // the survey is not in yet
 }
 
 type demoUser struct {
@@ -35,7 +35,7 @@ var demoUsers = []demoUser{
 	{"zonnehuis", "zonnehuis-beheer", "Olga Organisatiebeheer", "o.beheer@zonnehuis.example", roleAdmin},
 	{"zonnehuis", "jdevries", "Jan de Vries", "jan.devries@zonnehuis.example", roleUser},
 	{"delinde", "linde", "Lotte Linde", "lotte@delinde.example", roleUser},
-	{"noord", "noord", "Nina Noord", "nina@thuiszorgnoord.example", roleUser},
+	{"noord", "noord", "Nina Noord", "nina@thuiszorgnoord.example", roleAdmin},
 }
 
 // seedDemo fills an empty database with demo organisations, users, clients,
@@ -53,8 +53,20 @@ func (a *app) seedDemo(ctx context.Context) (map[string]string, error) {
 	now := a.now()
 	for _, o := range demoOrgs {
 		o := o
-		if o.Kind != kindOwner && o.ID != "noord" {
-			o.ContractStart, o.ContractEnd, o.DPARegistered = now.AddDate(-1, 0, 0), now.AddDate(2, 0, 0), now.AddDate(-1, 0, 0)
+		yearAgo := now.AddDate(-1, 0, 0)
+		switch {
+		case o.Kind == kindMunicipality:
+			o.ContractStart, o.ContractEnd, o.DPARegistered = yearAgo, now.AddDate(2, 0, 0), yearAgo
+		case o.ID == "noord":
+			// Registered by the municipality last week; the survey link
+			// is sent below, once the contact has an account.
+			o.ContractStart, o.ContractEnd = now.AddDate(0, 0, -7), now.AddDate(2, 0, 0)
+			o.RegisteredBy, o.Registered = o.MunicipalityID, now.AddDate(0, 0, -7)
+		case o.Kind == kindProvider:
+			o.ContractStart, o.ContractEnd, o.DPARegistered = yearAgo, now.AddDate(2, 0, 0), yearAgo.AddDate(0, 0, 14)
+			o.RegisteredBy, o.Registered = o.MunicipalityID, yearAgo
+			o.SurveySent, o.SurveyReceived, o.DPASent = yearAgo, yearAgo.AddDate(0, 0, 3), yearAgo.AddDate(0, 0, 3)
+			o.AccessGranted = o.DPARegistered
 		}
 		if err := a.insertOrg(ctx, &o); err != nil {
 			return nil, err
@@ -87,6 +99,13 @@ func (a *app) seedDemo(ctx context.Context) (map[string]string, error) {
 		users[du.username] = u
 		passwords[du.username] = pw
 	}
+	noord, err := a.org(ctx, "noord")
+	if err != nil {
+		return nil, err
+	}
+	if err := a.sendSurvey(ctx, noord); err != nil {
+		return nil, err
+	}
 	if err := a.seedClients(ctx, users["jdevries"]); err != nil {
 		return nil, err
 	}
@@ -96,6 +115,9 @@ func (a *app) seedDemo(ctx context.Context) (map[string]string, error) {
 		}
 	}
 	if _, err := a.processUploads(ctx); err != nil {
+		return nil, err
+	}
+	if err := a.refreshReports(ctx); err != nil {
 		return nil, err
 	}
 	return passwords, nil
@@ -218,10 +240,19 @@ func demoDataset(seed string, rows int) io.Reader {
 		case i%127 == 9:
 			sex = "Q"
 		}
+		// Care that began between July 2024 and September 2026 and took
+		// two to ten months, so that the Zorgmonitor has periods to
+		// compare; care that had not ended by November 2026 has no end
+		// date and no reason of ending.
+		begin := time.Date(2024, 7, 1, 0, 0, 0, 0, time.UTC).AddDate(0, rng.IntN(27), rng.IntN(28))
+		end, reason := begin.AddDate(0, 2+rng.IntN(9), 0).Format("2006-01-02"), []string{"1", "1", "2", "3"}[i%4]
+		if end > "2026-10-31" {
+			end, reason = "", ""
+		}
 		fmt.Fprintf(&b, "%s;%s;%s;13%02d %c%c;%s;B%06d;%08d;%s;%s;%s;%s;%s;%s;%s\n",
 			field, birth.Format("2006-01-02"), sex, 10+rng.IntN(90), 'A'+rune(rng.IntN(26)), 'A'+rune(rng.IntN(26)),
 			municipalities[rng.IntN(len(municipalities))], rng.IntN(1_000_000), 87000000+i%1000, []string{"01", "02", "03", "06"}[i%4],
-			products[rng.IntN(len(products))], "2026-01-01", "2026-06-30", []string{"1", "1", "2", "3"}[i%4], goal, sat)
+			products[rng.IntN(len(products))], begin.Format("2006-01-02"), end, reason, goal, sat)
 	}
 	return strings.NewReader(b.String())
 }

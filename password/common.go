@@ -79,7 +79,11 @@ type notCommonRule struct {
 //     dressed up ([CodeGuessable]): capitals, look-alike substitutions
 //     (W3lk0m, P@ssw0rd), digits, years, dates and symbols before or after
 //     (Welkom01!, Zomer2024!, Wachtwoord1!), or repeated (welkomwelkom).
-//     Sequences and repetitions (12345678, aaaaaaaa, abcdefgh) count too.
+//     Sequences and repetitions (12345678, aaaaaaaa, abcdefgh) count too,
+//     and so do keyboard walks (Q1w2e3r4!, Zaq12wsx!, 1qaz2wsx!Q, asdfgh,
+//     147258369) on the QWERTY, AZERTY and QWERTZ keyboards and the numeric
+//     keypad: keys next to each other, in a line, a zigzag or columns side
+//     by side, estimated from the layouts rather than listed.
 //
 // For the second test the password is modelled as a base plus decorations,
 // and the number of guesses an attacker needs is estimated as the rank of
@@ -115,7 +119,7 @@ func (r notCommonRule) check(c *candidate, dst []Violation) []Violation {
 	if list.rank(pw) > 0 || r.context[pw] {
 		return append(dst, Violation{Code: CodeCommon})
 	}
-	if r.guesses(list, pw, c.pw) < guessableBelow {
+	if g := r.guesses(list, pw, c.pw); g < guessableBelow || walkEstimate(list, c.pw) < guessableBelow {
 		return append(dst, Violation{Code: CodeGuessable})
 	}
 	return dst

@@ -85,8 +85,8 @@ func buildCatalog(c *i18n.Catalog) {
 		"Dit wachtwoord staat op een lijst van veelgebruikte wachtwoorden en is dus makkelijk te raden. Kies een ander wachtwoord, bijvoorbeeld een zin van een paar woorden die niet bij elkaar horen.",
 		"This password is on a list of commonly used passwords, so it is easy to guess. Choose another one, for example a sentence of a few unrelated words.")
 	set(string(CodeGuessable),
-		"Dit wachtwoord is makkelijk te raden: het is een bekend woord met wat cijfers of tekens eromheen, of een reeks zoals 12345678. Kies een ander wachtwoord, bijvoorbeeld een zin van een paar woorden die niet bij elkaar horen.",
-		"This password is easy to guess: it is a well-known word with a few digits or symbols around it, or a sequence such as 12345678. Choose another one, for example a sentence of a few unrelated words.")
+		"Dit wachtwoord is makkelijk te raden: het is een bekend woord met wat cijfers of tekens eromheen, een reeks zoals 12345678, of toetsen die op het toetsenbord naast elkaar liggen, zoals qwerty. Kies een ander wachtwoord, bijvoorbeeld een zin van een paar woorden die niet bij elkaar horen.",
+		"This password is easy to guess: it is a well-known word with a few digits or symbols around it, a sequence such as 12345678, or keys next to each other on the keyboard, such as qwerty. Choose another one, for example a sentence of a few unrelated words.")
 	setPlural(string(CodeReused),
 		[]any{plural.One, "U heeft dit wachtwoord al eerder gebruikt. Kies een ander wachtwoord dan uw vorige.", plural.Other, "U heeft dit wachtwoord al eerder gebruikt. Kies een wachtwoord dat verschilt van uw laatste %d wachtwoorden."},
 		[]any{plural.One, "You have used this password before. Choose one that differs from your previous password.", plural.Other, "You have used this password before. Choose one that differs from your last %d passwords."})

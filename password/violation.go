@@ -37,8 +37,8 @@ const (
 	CodeCommon Code = "common"
 	// CodeGuessable: the password is a common word or password dressed up
 	// with digits, symbols, capitals or look-alike characters (Welkom01!), a
-	// repetition or sequence (aaaaaaaa, 12345678), or built on a word of the
-	// service itself.
+	// repetition or sequence (aaaaaaaa, 12345678), a keyboard walk
+	// (Q1w2e3r4!), or built on a word of the service itself.
 	CodeGuessable Code = "guessable"
 	// CodeReused: the password is one of the user's last N passwords.
 	CodeReused Code = "reused"

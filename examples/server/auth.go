@@ -427,7 +427,7 @@ func (a *app) forgot(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	defer a.render(w, r, http.StatusOK, "forgot", forgotPage{Sent: true})
 	defer a.evenTiming(ctx, start)
-	key, err := email.Normalize(r.PostFormValue("email"))
+	key, err := email.Mailbox(r.PostFormValue("email"))
 	if err != nil {
 		return
 	}
@@ -526,7 +526,7 @@ func (a *app) reset(w http.ResponseWriter, r *http.Request) {
 		a.serverError(w, r, err)
 		return
 	}
-	emailKey, _ := email.Normalize(u.Email)
+	emailKey, _ := email.Mailbox(u.Email)
 	for _, k := range []string{passwordKey(u.Username), accountKey(u.Username), resetKey(emailKey)} {
 		if err := a.throttle.Reset(ctx, k); err != nil {
 			a.serverError(w, r, err)

@@ -92,7 +92,7 @@ func (a *app) createUser(w http.ResponseWriter, r *http.Request) {
 		a.renderUsers(w, r, http.StatusUnprocessableEntity, usersPage{Errors: errs, Form: f})
 		return
 	}
-	emailKey, _ := email.Normalize(f.Email)
+	emailKey, _ := email.Mailbox(f.Email)
 	temp, err := a.policy.TemporaryPassword(nil)
 	if err != nil {
 		a.serverError(w, r, err)

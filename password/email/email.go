@@ -4,8 +4,11 @@
 // mailadres … binnen het domein van de organisatie … een algemeen adres zoals
 // info@uworganisatie.nl is niet toegestaan").
 //
-// Problems have a stable [Code] and a message in Dutch (the default) or
-// English that says what to do. No error contains the address.
+// [Normalize] gives the form to store and send to; [Mailbox] the form to
+// compare, in which a +tag does not make another address. [Rules.Check]
+// reports every problem at once; each has a stable [Code] and a message in
+// Dutch (the default) or English that says what to do. No error contains
+// the address.
 package email
 
 import (
@@ -93,13 +96,14 @@ type Rules struct {
 	// name@locatie.zorgaanbieder.nl.
 	Subdomains bool
 
-	// Taken reports whether another user already has the normalised
-	// address (see [Normalize]). Nil means uniqueness is not checked.
-	// When a user changes their address, it must not count their own. See
-	// [TakenIn] for a list held in memory; with SQL, compare against a
-	// column that holds normalised addresses under a unique index, which
-	// also settles two concurrent sign-ups.
-	Taken func(ctx context.Context, normalized string) (bool, error)
+	// Taken reports whether another user already has an address with the
+	// same mailbox (see [Mailbox]), so that piet+portero@ cannot stand
+	// beside piet@. Nil means uniqueness is not checked. When a user
+	// changes their address, it must not count their own. See [TakenIn]
+	// for a list held in memory; with SQL, compare against a column that
+	// holds every account's Mailbox under a unique index, which also
+	// settles two concurrent sign-ups.
+	Taken func(ctx context.Context, mailbox string) (bool, error)
 }
 
 // Check reports every rule that addr breaks: nil, an [*Error] with the codes
@@ -118,7 +122,7 @@ func (r Rules) Check(ctx context.Context, addr string) error {
 		codes = append(codes, CodeRole)
 	}
 	if r.Taken != nil {
-		taken, err := r.Taken(ctx, norm)
+		taken, err := r.Taken(ctx, mailbox(norm))
 		if err != nil {
 			return err
 		}
@@ -147,20 +151,47 @@ func (r Rules) inDomains(norm string) bool {
 }
 
 // TakenIn returns a Taken function for [Rules] that looks addresses up in
-// existing, compared after [Normalize]. Entries that are not valid
-// addresses are compared as they are, lower-cased.
+// existing, compared by [Mailbox]. Entries that are not valid addresses are
+// compared as they are, lower-cased.
 func TakenIn(existing []string) func(context.Context, string) (bool, error) {
 	set := make(map[string]bool, len(existing))
 	for _, e := range existing {
-		n, err := Normalize(e)
+		n, err := Mailbox(e)
 		if err != nil {
 			n = strings.ToLower(strings.TrimSpace(e))
 		}
 		set[n] = true
 	}
-	return func(_ context.Context, normalized string) (bool, error) {
-		return set[normalized], nil
+	return func(_ context.Context, mailbox string) (bool, error) {
+		return set[mailbox], nil
 	}
+}
+
+// Mailbox returns the mailbox that addr delivers to: its [Normalize]d form
+// without a subaddress, the +tag of RFC 5233 (piet+portero@zorg.nl →
+// piet@zorg.nl), which most mail servers deliver to the same person. It is
+// the form in which to compare addresses for uniqueness, and to look an
+// account up by its address; keep the normalised address, with its tag, to
+// send mail to. A local part that starts with + keeps it.
+//
+// Other conventions some providers follow, such as ignoring dots (Gmail) or
+// a hyphen as separator, are not applied: they are not general, and the
+// accounts' addresses are the organisations' own.
+func Mailbox(addr string) (string, error) {
+	n, err := Normalize(addr)
+	if err != nil {
+		return "", err
+	}
+	return mailbox(n), nil
+}
+
+// mailbox is Mailbox of a normalised address.
+func mailbox(norm string) string {
+	at := strings.LastIndexByte(norm, '@')
+	if plus := strings.IndexByte(norm[:at], '+'); plus > 0 {
+		return norm[:plus] + norm[at:]
+	}
+	return norm
 }
 
 // IsRoleMailbox reports whether addr is a generic role mailbox, shared by or
@@ -170,9 +201,11 @@ func TakenIn(existing []string) func(context.Context, string) (bool, error) {
 // (secretariaat, receptie, administratie, boekhouding, planning, zorg,
 // kantoor, algemeen, …).
 //
-// Case, dots, hyphens and underscores, a +tag and trailing digits do not
-// matter (No-Reply2@, info+portero@), and a role word before a separator
-// counts too (info.almere@, secretariaat-noord@).
+// Only the whole local part is compared, or its part before a +tag: a
+// person's address that merely starts or ends with a role word
+// (hr.devries@, fg.jansen@, zorg.jansen@, jan.planning@) is one person's.
+// Case, dots, hyphens and underscores within it and trailing digits do not
+// matter (No-Reply2@, mailer-daemon@, info+portero@).
 func IsRoleMailbox(addr string) bool {
 	n, err := Normalize(addr)
 	if err != nil {
@@ -195,19 +228,12 @@ func isRole(local string) bool {
 	if i := strings.IndexByte(local, '+'); i >= 0 {
 		local = local[:i]
 	}
-	isSep := func(r rune) bool { return r == '.' || r == '-' || r == '_' }
-	if roleMailboxes[canonicalRole(strings.Map(func(r rune) rune {
-		if isSep(r) {
+	return roleMailboxes[canonicalRole(strings.Map(func(r rune) rune {
+		if r == '.' || r == '-' || r == '_' {
 			return -1
 		}
 		return r
-	}, local))] {
-		return true
-	}
-	if i := strings.IndexFunc(local, isSep); i > 0 {
-		return roleMailboxes[canonicalRole(local[:i])]
-	}
-	return false
+	}, local))]
 }
 
 func canonicalRole(s string) string {

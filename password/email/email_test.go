@@ -63,8 +63,15 @@ func TestIsRoleMailbox(t *testing.T) {
 		{"admin@zorgaanbieder.nl", true, "technical"},
 		{"info2@zorgaanbieder.nl", true, "numbered"},
 		{"info+portero@zorgaanbieder.nl", true, "with a +tag"},
-		{"info.almere@zorgaanbieder.nl", true, "role word before a dot"},
-		{"secretariaat-noord@zorgaanbieder.nl", true, "role word before a hyphen"},
+		{"info.almere@zorgaanbieder.nl", false, "a role word is only the whole local part"},
+		{"secretariaat-noord@zorgaanbieder.nl", false, "a role word is only the whole local part"},
+		{"hr.devries@zorgaanbieder.nl", false, "a person in HR (issue 15, defect 5)"},
+		{"fg.jansen@zorgaanbieder.nl", false, "the data protection officer, by name"},
+		{"zorg.jansen@zorgaanbieder.nl", false, "a person whose address starts with zorg"},
+		{"mailer-daemon@zorgaanbieder.nl", true, "with a hyphen within"},
+		{"secretariaat+noord@zorgaanbieder.nl", true, "the part before a +tag"},
+		{"hr@zorgaanbieder.nl", true, "HR as a whole"},
+		{"f.g@zorgaanbieder.nl", true, "dots within do not matter"},
 		{"j.devries@zorgaanbieder.nl", false, "a person"},
 		{"informatica.docent@zorgaanbieder.nl", false, "a word that starts with info"},
 		{"jan.planning@zorgaanbieder.nl", false, "a role word later in the address"},
@@ -82,7 +89,7 @@ func TestRules(t *testing.T) {
 	ctx := context.Background()
 	rules := email.Rules{
 		Domains: []string{"zorgaanbieder.nl", "ZorgGroep.NL"},
-		Taken:   email.TakenIn([]string{"P.Bakker@zorgaanbieder.nl", "not an address"}),
+		Taken:   email.TakenIn([]string{"P.Bakker@zorgaanbieder.nl", "piet+zorg@zorgaanbieder.nl", "not an address"}),
 	}
 	tests := []struct {
 		addr   string
@@ -96,6 +103,9 @@ func TestRules(t *testing.T) {
 		{"j.devries@evilzorgaanbieder.nl", []email.Code{email.CodeDomain}, "a suffix is not a subdomain"},
 		{"info@zorgaanbieder.nl", []email.Code{email.CodeRole}, "info@, as the FAQ says"},
 		{"p.bakker@zorgaanbieder.nl", []email.Code{email.CodeTaken}, "another user has it, compared after normalising"},
+		{"p.bakker+portero@zorgaanbieder.nl", []email.Code{email.CodeTaken}, "the same mailbox with a +tag (issue 15, defect 5)"},
+		{"piet@zorgaanbieder.nl", []email.Code{email.CodeTaken}, "the same mailbox as an existing piet+zorg@"},
+		{"pbakker@zorgaanbieder.nl", nil, "dots are not ignored"},
 		{"info@hotmail.com", []email.Code{email.CodeDomain, email.CodeRole}, "all violations at once"},
 		{"not an address", []email.Code{email.CodeInvalid}, "unparsable"},
 	}
@@ -124,8 +134,8 @@ func TestRules(t *testing.T) {
 
 	var asked string
 	lookup := email.Rules{Taken: func(_ context.Context, n string) (bool, error) { asked = n; return false, nil }}
-	require.NoError(t, lookup.Check(ctx, "J.DeVries@ZorgAanbieder.nl"))
-	assert.Equal(t, "j.devries@zorgaanbieder.nl", asked, "Taken gets the normalised address")
+	require.NoError(t, lookup.Check(ctx, "J.DeVries+Portero@ZorgAanbieder.nl"))
+	assert.Equal(t, "j.devries@zorgaanbieder.nl", asked, "Taken gets the mailbox")
 }
 
 func TestMessages(t *testing.T) {
@@ -144,4 +154,27 @@ func TestMessages(t *testing.T) {
 		assert.NotEqual(t, e.Message(language.Dutch), e.Message(language.English), c)
 		assert.NotContains(t, e.Message(language.Dutch), "%!")
 	}
+}
+
+func TestMailbox(t *testing.T) {
+	tests := []struct {
+		in, want string
+		reason   string
+	}{
+		{"piet@zorg.nl", "piet@zorg.nl", "no tag"},
+		{"Piet+Portero@Zorg.NL", "piet@zorg.nl", "a +tag, after normalising"},
+		{"piet+a+b@zorg.nl", "piet@zorg.nl", "from the first +"},
+		{"+piet@zorg.nl", "+piet@zorg.nl", "a local part that starts with +"},
+		{"p.bakker@zorg.nl", "p.bakker@zorg.nl", "dots stay"},
+		{"piet-zorg@zorg.nl", "piet-zorg@zorg.nl", "a hyphen is no separator"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.reason, func(t *testing.T) {
+			got, err := email.Mailbox(tt.in)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+	_, err := email.Mailbox("not an address")
+	assert.ErrorIs(t, err, email.ErrInvalid)
 }

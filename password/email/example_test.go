@@ -16,7 +16,7 @@ func ExampleRules() {
 		Domains: []string{"zorgaanbieder.nl"},
 		Taken:   email.TakenIn([]string{"p.bakker@zorgaanbieder.nl"}),
 	}
-	for _, addr := range []string{"J.deVries@zorgaanbieder.nl", "info@zorgaanbieder.nl", "P.Bakker@Zorgaanbieder.nl", "jan@gmail.com"} {
+	for _, addr := range []string{"J.deVries@zorgaanbieder.nl", "info@zorgaanbieder.nl", "P.Bakker+portero@Zorgaanbieder.nl", "jan@gmail.com"} {
 		err := rules.Check(context.Background(), addr)
 		var eerr *email.Error
 		if errors.As(err, &eerr) {
@@ -28,7 +28,7 @@ func ExampleRules() {
 	// Output:
 	// J.deVries@zorgaanbieder.nl → ok
 	// info@zorgaanbieder.nl → Gebruik een persoonlijk e-mailadres, geen algemeen adres zoals info@ of secretariaat@ dat meer mensen lezen.
-	// P.Bakker@Zorgaanbieder.nl → Dit e-mailadres is al in gebruik bij een andere gebruiker. Elke gebruiker heeft een eigen e-mailadres nodig.
+	// P.Bakker+portero@Zorgaanbieder.nl → Dit e-mailadres is al in gebruik bij een andere gebruiker. Elke gebruiker heeft een eigen e-mailadres nodig.
 	// jan@gmail.com → Gebruik een e-mailadres binnen het domein van uw organisatie, zoals naam@uworganisatie.nl.
 }
 

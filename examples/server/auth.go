@@ -67,7 +67,7 @@ func (a *app) initAuth() error {
 		return err
 	}
 	a.totp = &otp.TOTP{Now: a.clock}
-	return nil
+	return a.rekeyEmails(context.Background())
 }
 
 // evenTiming waits until at least the answer time has passed since start.
@@ -239,7 +239,12 @@ func (a *app) checkPassword(ctx context.Context, username, pw, source string) (*
 	u, err := a.userBy(ctx, "username", username)
 	switch {
 	case errors.Is(err, errNotFound):
-		err = a.hasher.VerifyUnknown(ctx, pw) // as long as a wrong password takes
+		// As long as a wrong password takes: the hash, and the look-up of
+		// a temporary password (which finds none).
+		err = a.hasher.VerifyUnknown(ctx, pw)
+		if errors.Is(err, password.ErrMismatch) {
+			_, _ = a.resets.RedeemTemporary(ctx, "", pw)
+		}
 	case err == nil:
 		err = a.hasher.Verify(ctx, u.Hash, pw)
 		if errors.Is(err, password.ErrMismatch) {

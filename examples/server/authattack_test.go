@@ -140,7 +140,8 @@ func addUsers(t testing.TB, p *testPortal, n int) map[string]string {
 }
 
 // loginAll posts the password step of every login at the same moment, each
-// from its own browser (all from 127.0.0.1), and returns the statuses.
+// from its own browser (all from 127.0.0.1), and returns the statuses (0
+// for a request that failed).
 func loginAll(p *testPortal, logins [][2]string) []int {
 	statuses := make([]int, len(logins))
 	start := make(chan struct{})
@@ -148,6 +149,7 @@ func loginAll(p *testPortal, logins [][2]string) []int {
 	for i, l := range logins {
 		b := p.browser()
 		b.c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		b.c.Timeout = 3 * time.Minute // a hundred hashes at once on a busy machine
 		wg.Go(func() {
 			<-start
 			resp, err := b.c.PostForm(p.srv.URL+"/login", url.Values{"username": {l[0]}, "password": {l[1]}})
@@ -286,4 +288,47 @@ func TestHashingBounded(t *testing.T) {
 		assert.Zero(t, failures, "refused logins are withdrawn from the count")
 	}
 	p.browser().login("jdevries")
+}
+
+// TestRekeyEmails: migration 008 recomputes the e-mail keys of existing
+// accounts as mailboxes, so that an account stored with a +tag is found by
+// its address and no second account can take its mailbox; two existing
+// accounts with one mailbox keep their keys.
+func TestRekeyEmails(t *testing.T) {
+	p := newTestPortal(t)
+	ctx := context.Background()
+	added := addUsers(t, p, 3)
+	require.Len(t, added, 3)
+	// As the keys were before: the normalised address with its tag.
+	for _, c := range [][2]string{
+		{"collega0", "Piet+Portero@Zonnehuis.example"},
+		{"collega1", "kees+a@zonnehuis.example"},
+		{"collega2", "kees@zonnehuis.example"},
+	} {
+		_, err := p.a.db.Exec(`UPDATE users SET email = $1, email_key = $2 WHERE username = $3`, c[1], strings.ToLower(c[1]), c[0])
+		require.NoError(t, err)
+	}
+	_, err := p.a.db.Exec(`INSERT INTO pending_rekeys (what) VALUES ('users.email_key')`)
+	require.NoError(t, err)
+	require.NoError(t, p.a.rekeyEmails(ctx))
+
+	key := func(username string) string {
+		var k string
+		require.NoError(t, p.a.db.QueryRow(`SELECT email_key FROM users WHERE username = $1`, username).Scan(&k))
+		return k
+	}
+	assert.Equal(t, "piet@zonnehuis.example", key("collega0"))
+	assert.Equal(t, "kees+a@zonnehuis.example", key("collega1"), "two accounts, one mailbox: left for an administrator")
+	assert.Equal(t, "kees@zonnehuis.example", key("collega2"))
+	assert.Contains(t, p.out.String(), "users share one mailbox")
+	assert.NotContains(t, p.out.String(), "kees", "the log names users by id, not by address")
+
+	p.browser().post("/password/forgot", url.Values{"email": {"piet+portero@zonnehuis.example"}})
+	assert.NotEmpty(t, p.sent.last("collega0", "Wachtwoord herstellen"), "found by its address")
+
+	// Once: a second run changes nothing.
+	_, err = p.a.db.Exec(`UPDATE users SET email_key = 'x+y@zonnehuis.example' WHERE username = 'collega2'`)
+	require.NoError(t, err)
+	require.NoError(t, p.a.rekeyEmails(ctx))
+	assert.Equal(t, "x+y@zonnehuis.example", key("collega2"))
 }

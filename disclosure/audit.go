@@ -37,7 +37,9 @@ func (p *Protected) AuditSystem() (audit.System, []audit.Attacker) {
 				Value:     f.value[c],
 				Published: published,
 				Sensitive: f.sensitive[c],
-				Margin:    f.margin[c],
+				Margin:    f.levels[c].width,
+				Below:     f.levels[c].below,
+				Above:     f.levels[c].above,
 			})
 			if published {
 				continue

@@ -1,6 +1,7 @@
 package disclosure_test
 
 import (
+	"context"
 	"testing"
 
 	"github.com/zorgkit/zorgkit/disclosure"
@@ -45,7 +46,7 @@ func BenchmarkProtect(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				p, err := tabs.Protect(c.rules)
+				p, err := tabs.Protect(context.Background(), c.rules)
 				if err != nil {
 					b.Fatal(err)
 				}

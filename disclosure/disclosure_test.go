@@ -1,6 +1,7 @@
 package disclosure_test
 
 import (
+	"context"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -53,7 +54,7 @@ func statuses(t *testing.T, tab interface{ Rows() []disclosure.Row }) map[string
 func assertAuditClean(t *testing.T, p *disclosure.Protected) {
 	t.Helper()
 	sys, attackers := p.AuditSystem()
-	findings, err := audit.Exact(&sys, attackers...)
+	findings, err := audit.Exact(context.Background(), &sys, attackers...)
 	require.NoError(t, err)
 	for _, f := range findings {
 		assert.False(t, f.Sensitive, "disclosure: %v", f)
@@ -86,7 +87,7 @@ func TestProtectTwoWayTable(t *testing.T) {
 	tabs, err := disclosure.Tabulate([]disclosure.Dimension{province, careType}, recs,
 		disclosure.Spec{Name: "toewijzingen", Dimensions: []string{"gemeente", "zorgvorm"}})
 	require.NoError(t, err)
-	p, err := tabs.Protect(disclosure.Rules{})
+	p, err := tabs.Protect(context.Background(), disclosure.Rules{})
 	require.NoError(t, err)
 	want := map[string]string{
 		"Totaal/Totaal": "P", "Totaal/jeugdhulp": "P", "Totaal/wmo": "P",
@@ -126,7 +127,7 @@ func TestProtectAgainstInsiders(t *testing.T) {
 		}
 		tabs, err := disclosure.Tabulate(dims, anon, spec)
 		require.NoError(t, err)
-		p, err := tabs.Protect(disclosure.Rules{})
+		p, err := tabs.Protect(context.Background(), disclosure.Rules{})
 		require.NoError(t, err)
 		assert.Equal(t, map[string]string{"Totaal": "P", "A": "p", "B": "p", "C": "P", "D": "P"}, statuses(t, p.Table("t")))
 		assertAuditClean(t, p)
@@ -134,7 +135,7 @@ func TestProtectAgainstInsiders(t *testing.T) {
 	t.Run("provider P knows A", func(t *testing.T) {
 		tabs, err := disclosure.Tabulate(dims, recs, spec)
 		require.NoError(t, err)
-		p, err := tabs.Protect(disclosure.Rules{})
+		p, err := tabs.Protect(context.Background(), disclosure.Rules{})
 		require.NoError(t, err)
 		assert.Equal(t, map[string]string{"Totaal": "P", "A": "p", "B": "p", "C": "s", "D": "P"}, statuses(t, p.Table("t")))
 		_, attackers := p.AuditSystem()
@@ -156,7 +157,7 @@ func TestProtectSingletons(t *testing.T) {
 	tabs, err := disclosure.Tabulate([]disclosure.Dimension{{Name: "zorgvorm"}}, recs,
 		disclosure.Spec{Name: "t", Dimensions: []string{"zorgvorm"}})
 	require.NoError(t, err)
-	p, err := tabs.Protect(disclosure.Rules{})
+	p, err := tabs.Protect(context.Background(), disclosure.Rules{})
 	require.NoError(t, err)
 	assert.Equal(t, map[string]string{"Totaal": "P", "A": "p", "B": "p", "C": "s", "D": "P"}, statuses(t, p.Table("t")))
 	assertAuditClean(t, p)
@@ -182,7 +183,7 @@ func TestProtectZeros(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.reason, func(t *testing.T) {
-			p, err := tabs.Protect(tt.rules)
+			p, err := tabs.Protect(context.Background(), tt.rules)
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, statuses(t, p.Table("t")))
 			assertAuditClean(t, p)
@@ -210,7 +211,7 @@ func TestMagnitudeRules(t *testing.T) {
 	}
 	tabs, err := disclosure.Tabulate(dims, recs, disclosure.Spec{Name: "uren", Kind: disclosure.Sum, Dimensions: []string{"zorgvorm"}})
 	require.NoError(t, err)
-	p, err := tabs.Protect(disclosure.Rules{Dominance: []disclosure.Dominance{{N: 1, K: 80}}, PPercent: 10})
+	p, err := tabs.Protect(context.Background(), disclosure.Rules{Dominance: []disclosure.Dominance{{N: 1, K: 80}}, PPercent: 10})
 	require.NoError(t, err)
 	got := cells(t, p.Table("uren"))
 	assert.Equal(t, disclosure.Dominant, got["A"].Reason)
@@ -253,7 +254,7 @@ func TestSeedRowRule(t *testing.T) {
 
 	t.Run("municipality", func(t *testing.T) {
 		// Only the row rule: small counts inside a shown row are shown.
-		p, err := tabs.Protect(disclosure.Rules{RowMode: true, MinFrequency: 1})
+		p, err := tabs.Protect(context.Background(), disclosure.Rules{RowMode: true, MinFrequency: 1})
 		require.NoError(t, err)
 		counts := cells(t, p.Table("toewijzingen"))
 		assert.Equal(t, disclosure.RowRule, counts["Almere/wmo"].Reason)
@@ -311,7 +312,7 @@ func TestLinkedTables(t *testing.T) {
 		disclosure.Spec{Name: "zorgvorm × leeftijd", Dimensions: []string{"zorgvorm", "leeftijd"}},
 		disclosure.Spec{Name: "gemeente", Dimensions: []string{"gemeente"}})
 	require.NoError(t, err)
-	p, err := tabs.Protect(disclosure.Rules{})
+	p, err := tabs.Protect(context.Background(), disclosure.Rules{})
 	require.NoError(t, err)
 	assertAuditClean(t, p)
 	a := cells(t, p.Table("gemeente × zorgvorm"))
@@ -335,13 +336,13 @@ func TestProtectDeterministic(t *testing.T) {
 	}
 	tabs, err := disclosure.Tabulate(s.dims, s.records, s.specs...)
 	require.NoError(t, err)
-	p1, err := tabs.Protect(s.rules)
+	p1, err := tabs.Protect(context.Background(), s.rules)
 	require.NoError(t, err)
 	shuffled := append([]disclosure.Record(nil), s.records...)
 	r.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
 	tabs2, err := disclosure.Tabulate(s.dims, shuffled, s.specs...)
 	require.NoError(t, err)
-	p2, err := tabs2.Protect(s.rules)
+	p2, err := tabs2.Protect(context.Background(), s.rules)
 	require.NoError(t, err)
 	for i, tab := range p1.Tables() {
 		assert.Equal(t, tab.Rows(), p2.Tables()[i].Rows())
@@ -361,7 +362,7 @@ func TestAuditFindsNaiveSuppression(t *testing.T) {
 	tabs, err := disclosure.Tabulate([]disclosure.Dimension{{Name: "zorgvorm"}}, recs,
 		disclosure.Spec{Name: "t", Dimensions: []string{"zorgvorm"}})
 	require.NoError(t, err)
-	p, err := tabs.Protect(disclosure.Rules{})
+	p, err := tabs.Protect(context.Background(), disclosure.Rules{})
 	require.NoError(t, err)
 	require.Equal(t, map[string]string{"Totaal": "P", "A": "p", "B": "p", "C": "P", "D": "P", "E": "s"}, statuses(t, p.Table("t")))
 	assertAuditClean(t, p)
@@ -372,7 +373,7 @@ func TestAuditFindsNaiveSuppression(t *testing.T) {
 			sys.Cells[i].Published = true
 		}
 	}
-	findings, err := audit.Exact(&sys, attackers...)
+	findings, err := audit.Exact(context.Background(), &sys, attackers...)
 	require.NoError(t, err)
 	var got []string
 	for _, f := range findings {
@@ -388,7 +389,7 @@ func TestAuditFindsNaiveSuppression(t *testing.T) {
 			sys.Cells[i].Published = true
 		}
 	}
-	findings, err = audit.Exact(&sys, attackers...)
+	findings, err = audit.Exact(context.Background(), &sys, attackers...)
 	require.NoError(t, err)
 	require.NotEmpty(t, findings)
 	var outsider []string // what any reader computes; a published A is itself a finding
@@ -414,7 +415,7 @@ func TestAuditSystemMargins(t *testing.T) {
 	tabs, err := disclosure.Tabulate([]disclosure.Dimension{{Name: "z"}}, recs,
 		disclosure.Spec{Name: "uren", Kind: disclosure.Sum, Dimensions: []string{"z"}})
 	require.NoError(t, err)
-	p, err := tabs.Protect(disclosure.Rules{PPercent: 10, Margin: 0.02})
+	p, err := tabs.Protect(context.Background(), disclosure.Rules{PPercent: 10, Margin: 0.02})
 	require.NoError(t, err)
 	sys, _ := p.AuditSystem()
 	margins := map[string]float64{}
@@ -454,7 +455,7 @@ func TestProtectIndependentOfDeclarationOrder(t *testing.T) {
 			tabs, err = disclosure.FromAggregates(tab.Dimensions, tab.Spec, tab.Cells)
 		}
 		require.NoError(t, err)
-		p, err := tabs.Protect(disclosure.Rules{})
+		p, err := tabs.Protect(context.Background(), disclosure.Rules{})
 		require.NoError(t, err)
 		out := map[string]disclosure.Status{}
 		pt := p.Tables()[0]
@@ -520,7 +521,7 @@ func TestNonResponseIsProtected(t *testing.T) {
 	tabs, err := disclosure.Tabulate([]disclosure.Dimension{province}, recs,
 		disclosure.Spec{Name: "respons", Kind: disclosure.Response, Dimensions: []string{"gemeente"}, Indicators: []string{"kwaliteit"}})
 	require.NoError(t, err)
-	p, err := tabs.Protect(disclosure.Rules{})
+	p, err := tabs.Protect(context.Background(), disclosure.Rules{})
 	require.NoError(t, err)
 	rows := map[string][]disclosure.Cell{}
 	for _, r := range p.Table("respons").Rows() {
@@ -546,7 +547,7 @@ func TestNonResponseIsProtected(t *testing.T) {
 			sys.Cells[c].Published = true
 		}
 	}
-	findings, err := audit.Exact(&sys)
+	findings, err := audit.Exact(context.Background(), &sys)
 	require.NoError(t, err)
 	assert.True(t, slices.ContainsFunc(findings, func(f audit.Finding) bool {
 		return f.Sensitive && f.Name == "unmeasured:kwaliteit[gemeente=Almere]" && f.Value == 2

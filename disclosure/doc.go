@@ -89,10 +89,14 @@
 // singleton problem). The protection holds against each of them: a primary
 // cell cannot be computed from the published cells together with what one
 // reader knows. Readers that know several cells are checked exactly, each
-// in a view of the system of its own (up to 32 of them; the rest, like
-// those that know a single cell, share the main view, where publishing a
-// combination of cells that several of them know is refused: conservative,
-// like GaussSuppression's "anySum").
+// in a view of the system of its own (up to 32 of them). Readers that know
+// a single cell, such as records alone in their cells, share one view in
+// which the test is exact as well: a combination of such readers' cells may
+// be published as long as it discloses no cell to any one of them, where
+// GaussSuppression refuses any such sum ("anySum"). The remaining readers
+// that know several cells, and the knowledge that empty cells are empty,
+// are handled conservatively in that view: a combination of their cells is
+// never published.
 //
 // # Empty cells
 //
@@ -105,13 +109,22 @@
 //
 // Exact protection keeps every primary cell from being computed, but
 // non-negative cells can still narrow it down: if a withheld 4 and a
-// withheld 5 add up to a published 9, the 4 lies between 0 and 9. Rules.Margin
-// states how wide that range must be (a multiple of the cell's value, and
-// for the p% rule p percent of the largest contribution); with
-// Rules.Intervals, Protect runs the interval audit ([audit.Intervals],
-// linear programming) and withholds more cells next to every primary cell
-// whose range is too narrow, until none is. It can take much longer than
-// the exact protection.
+// withheld 5 add up to a published 9, the 4 lies between 0 and 9.
+// Rules.Margin, Width, Below and Above state how wide that range must be:
+// a multiple of the cell's value (and for the p% rule p percent of the
+// largest contribution), an absolute width, and how far it must reach
+// below and above the value, as τ-ARGUS's protection levels. With
+// Rules.Intervals, Protect meets them: for every primary cell and
+// direction it looks for a point, among the values the reader cannot
+// exclude, in which the cell is that far from its value (a certificate,
+// found by linear programming over the cells near it and checked in
+// exact arithmetic); where there is none, it withholds the published
+// cells of least value that a second linear program needs for one. Then
+// it publishes again, most valuable first, every withheld cell that no
+// primary cell needs, exactly or for its certificates. It stops with
+// [ErrIntervals] when a reader's own knowledge makes the levels
+// impossible. [audit.Intervals], which shares no code with it, is the
+// independent check.
 //
 // # Rates
 //

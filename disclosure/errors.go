@@ -23,9 +23,11 @@ var (
 	// ErrTooLarge means the tables would have more cells than MaxCells.
 	ErrTooLarge = errors.New("disclosure: tables too large")
 
-	// ErrIntervals means that Rules.Intervals could not be met: no cell
-	// near a primary cell whose range is too narrow is left to withhold.
-	ErrIntervals = errors.New("disclosure: interval protection cannot be met: lower Rules.Margin")
+	// ErrIntervals means that Rules.Intervals could not be met: some
+	// reader narrows a primary cell down further than the rules allow
+	// even with every other cell withheld (say, a provider that knows
+	// most of a total knows a lower bound of its other parts).
+	ErrIntervals = errors.New("disclosure: interval protection cannot be met: lower Rules.Margin, Width, Below or Above")
 
 	// ErrNoContributor means an owner view was asked for without naming
 	// a contributor.
@@ -42,6 +44,38 @@ var (
 	// zero.
 	ErrEmpty = errors.New("disclosure: no records to tabulate")
 )
+
+// StoppedError reports that [Tables.Protect] stopped before it finished,
+// because its context was canceled or its deadline passed, and how far it
+// got. It unwraps to the context's error.
+type StoppedError struct {
+	// Stage is what Protect was doing: "secondary" (choosing the
+	// secondary suppressions), "intervals" (the interval protection) or
+	// "clean-up" (publishing again what the interval protection does not
+	// need).
+	Stage string
+
+	// Done of Total of the stage's units were handled: candidate cells
+	// (counted twice: a second pass tries again what the first refused),
+	// or primary cells for the intervals.
+	Done, Total int
+
+	Err error
+}
+
+// The stages of Protect.
+const (
+	stageSecondary = "secondary"
+	stageIntervals = "intervals"
+	stageCleanUp   = "clean-up"
+)
+
+func (e *StoppedError) Error() string {
+	return fmt.Sprintf("disclosure: stopped at %s after %d of %d: %v", e.Stage, e.Done, e.Total, e.Err)
+}
+
+// Unwrap returns the context's error.
+func (e *StoppedError) Unwrap() error { return e.Err }
 
 // DimensionError describes what is wrong with a [Dimension].
 type DimensionError struct {

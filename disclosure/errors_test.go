@@ -1,6 +1,7 @@
 package disclosure_test
 
 import (
+	"context"
 	"fmt"
 	"testing"
 
@@ -98,7 +99,7 @@ func TestRulesErrors(t *testing.T) {
 		{PPercent: 100},
 		{PPercent: -5},
 	} {
-		_, err := tabs.Protect(r)
+		_, err := tabs.Protect(context.Background(), r)
 		assert.ErrorIs(t, err, disclosure.ErrRules, "%+v", r)
 	}
 }
@@ -116,7 +117,7 @@ func TestFromAggregatesMatchesRecords(t *testing.T) {
 	spec := disclosure.Spec{Name: "toewijzingen", Dimensions: []string{"gemeente", "zorgvorm"}}
 	fromAggs, err := disclosure.FromAggregates([]disclosure.Dimension{province, careType}, spec, cells)
 	require.NoError(t, err)
-	p1, err := fromAggs.Protect(disclosure.Rules{})
+	p1, err := fromAggs.Protect(context.Background(), disclosure.Rules{})
 	require.NoError(t, err)
 	p2 := renderFixture(t)
 	assert.Equal(t, p2.Table("toewijzingen").Rows(), p1.Table("toewijzingen").Rows())
@@ -139,7 +140,7 @@ func TestTooLarge(t *testing.T) {
 	}
 	tabs, err := disclosure.Tabulate(dims, []disclosure.Record{rec}, disclosure.Spec{Name: "t", Dimensions: names})
 	require.NoError(t, err)
-	_, err = tabs.Protect(disclosure.Rules{})
+	_, err = tabs.Protect(context.Background(), disclosure.Rules{})
 	assert.ErrorIs(t, err, disclosure.ErrTooLarge)
 	assert.Contains(t, err.Error(), "d0 × d1 × d2 × d3")
 }
@@ -189,12 +190,12 @@ func TestZeroTable(t *testing.T) {
 	tabs, err := disclosure.FromAggregates([]disclosure.Dimension{province}, disclosure.Spec{Name: "t", Dimensions: []string{"gemeente"}},
 		[]disclosure.Aggregate{{Categories: []string{"Almere"}}})
 	require.NoError(t, err)
-	p, err := tabs.Protect(disclosure.Rules{})
+	p, err := tabs.Protect(context.Background(), disclosure.Rules{})
 	require.NoError(t, err)
 	for _, r := range p.Table("t").Rows() {
 		assert.Equal(t, disclosure.Cell{Value: 0}, r.Cells[0], "empty cells are published by default: %v", r.Categories)
 	}
-	p, err = tabs.Protect(disclosure.Rules{ZerosSensitive: true})
+	p, err = tabs.Protect(context.Background(), disclosure.Rules{ZerosSensitive: true})
 	require.NoError(t, err)
 	for _, r := range p.Table("t").Rows() {
 		assert.Equal(t, disclosure.Empty, r.Cells[0].Reason, "with sensitive zeros every cell is withheld: %v", r.Categories)

@@ -1,6 +1,7 @@
 package disclosure_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strings"
@@ -50,7 +51,7 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	protected, err := tables.Protect(disclosure.Rules{}) // fewer than 5 allocations: withheld
+	protected, err := tables.Protect(context.Background(), disclosure.Rules{}) // fewer than 5 allocations: withheld
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -97,7 +98,7 @@ func ExamplePublicTable_WriteCSV() {
 		}
 	}
 	tables, _ := disclosure.Tabulate(dims, records, disclosure.Spec{Name: "t", Dimensions: []string{"zorgvorm"}})
-	protected, _ := tables.Protect(disclosure.Rules{})
+	protected, _ := tables.Protect(context.Background(), disclosure.Rules{})
 	_ = protected.Table("t").WriteCSV(os.Stdout, disclosure.Format{Withheld: "*", Status: true})
 	// Output:
 	// zorgvorm,count,count_status,count_reason

@@ -1,6 +1,7 @@
 package disclosure_test
 
 import (
+	"context"
 	"fmt"
 	"testing"
 
@@ -91,7 +92,7 @@ func FuzzProtect(f *testing.F) {
 		}
 		tabs, err := disclosure.Tabulate(dims, recs, specs...)
 		require.NoError(t, err)
-		p, err := tabs.Protect(rules)
+		p, err := tabs.Protect(context.Background(), rules)
 		require.NoError(t, err)
 		assertAuditClean(t, p)
 	})

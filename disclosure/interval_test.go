@@ -1,6 +1,8 @@
 package disclosure_test
 
 import (
+	"context"
+	"errors"
 	"math/rand/v2"
 	"testing"
 
@@ -9,6 +11,7 @@ import (
 
 	"github.com/zorgkit/zorgkit/disclosure"
 	"github.com/zorgkit/zorgkit/disclosure/audit"
+	"github.com/zorgkit/zorgkit/disclosure/disclosuretest"
 )
 
 // assertIntervalsHold runs the independent interval audit: no reader can
@@ -16,7 +19,7 @@ import (
 func assertIntervalsHold(t *testing.T, p *disclosure.Protected) {
 	t.Helper()
 	sys, attackers := p.AuditSystem()
-	ivs, err := audit.Intervals(&sys, attackers...)
+	ivs, err := audit.Intervals(context.Background(), &sys, attackers...)
 	require.NoError(t, err)
 	for _, iv := range ivs {
 		assert.True(t, iv.Protected, "%s: [%g, %g] for %q, margin %g", iv.Name, iv.Min, iv.Max, iv.Attacker, iv.Margin)
@@ -35,11 +38,11 @@ func TestIntervalProtection(t *testing.T) {
 		disclosure.Spec{Name: "t", Dimensions: []string{"z"}})
 	require.NoError(t, err)
 
-	exact, err := tabs.Protect(disclosure.Rules{Margin: 3})
+	exact, err := tabs.Protect(context.Background(), disclosure.Rules{Margin: 3})
 	require.NoError(t, err)
 	assert.Equal(t, map[string]string{"Totaal": "P", "A": "p", "B": "s", "C": "P", "D": "P"}, statuses(t, exact.Table("t")))
 	sys, attackers := exact.AuditSystem()
-	ivs, err := audit.Intervals(&sys, attackers...)
+	ivs, err := audit.Intervals(context.Background(), &sys, attackers...)
 	require.NoError(t, err)
 	require.Len(t, ivs, 1)
 	assert.Equal(t, [2]float64{0, 9}, [2]float64{ivs[0].Min, ivs[0].Max})
@@ -47,25 +50,93 @@ func TestIntervalProtection(t *testing.T) {
 
 	// The smallest published cell next to A is C (40): withheld, it
 	// protects A by itself, and B can be published again.
-	wide, err := tabs.Protect(disclosure.Rules{Margin: 3, Intervals: true})
+	wide, err := tabs.Protect(context.Background(), disclosure.Rules{Margin: 3, Intervals: true})
 	require.NoError(t, err)
 	assert.Equal(t, map[string]string{"Totaal": "P", "A": "p", "B": "P", "C": "s", "D": "P"}, statuses(t, wide.Table("t")))
 	assertIntervalsHold(t, wide)
 	assertAuditClean(t, wide)
 }
 
+// Absolute protection levels: A (3) and B (4) protect each other exactly,
+// but a reader knows A + B = 7, so each lies in [0, 7]. A width of 8, or a
+// range that reaches 5 above A's value, asks for a third cell: the
+// smallest, C.
+func TestIntervalProtectionLevels(t *testing.T) {
+	var recs []disclosure.Record
+	recs = append(recs, records(3, "", "A")...)
+	recs = append(recs, records(4, "", "B")...)
+	recs = append(recs, records(40, "", "C")...)
+	recs = append(recs, records(50, "", "D")...)
+	tabs, err := disclosure.Tabulate([]disclosure.Dimension{{Name: "z"}}, recs,
+		disclosure.Spec{Name: "t", Dimensions: []string{"z"}})
+	require.NoError(t, err)
+	tests := []struct {
+		reason string
+		rules  disclosure.Rules
+		want   map[string]string
+	}{
+		{"a range of 7 is wide enough", disclosure.Rules{Width: 7, Intervals: true},
+			map[string]string{"Totaal": "P", "A": "p", "B": "p", "C": "P", "D": "P"}},
+		{"a range of 8 needs C", disclosure.Rules{Width: 8, Intervals: true},
+			map[string]string{"Totaal": "P", "A": "p", "B": "p", "C": "s", "D": "P"}},
+		{"3 down and 3 up is met by A + B = 7", disclosure.Rules{Below: 3, Above: 3, Intervals: true},
+			map[string]string{"Totaal": "P", "A": "p", "B": "p", "C": "P", "D": "P"}},
+		{"5 above A needs C", disclosure.Rules{Below: 1, Above: 5, Intervals: true},
+			map[string]string{"Totaal": "P", "A": "p", "B": "p", "C": "s", "D": "P"}},
+		{"without Intervals the levels are only stated", disclosure.Rules{Width: 8},
+			map[string]string{"Totaal": "P", "A": "p", "B": "p", "C": "P", "D": "P"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.reason, func(t *testing.T) {
+			p, err := tabs.Protect(context.Background(), tt.rules)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, statuses(t, p.Table("t")))
+			assertAuditClean(t, p)
+			sys, attackers := p.AuditSystem()
+			ivs, err := audit.Intervals(context.Background(), &sys, attackers...)
+			require.NoError(t, err)
+			for _, iv := range ivs {
+				assert.Equal(t, tt.rules.Intervals, iv.Protected, "%s: [%g, %g]", iv.Name, iv.Min, iv.Max)
+			}
+		})
+	}
+}
+
+// A canceled Protect stops with an error that says where, and unwraps to
+// the context's error.
+func TestProtectStopped(t *testing.T) {
+	tab := disclosuretest.Small(1, 0)
+	tabs, err := disclosure.FromAggregates(tab.Dimensions, tab.Spec, tab.Cells)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	p, err := tabs.Protect(ctx, disclosure.Rules{Width: 5, Intervals: true})
+	assert.Nil(t, p)
+	assert.ErrorIs(t, err, context.Canceled)
+	var stopped *disclosure.StoppedError
+	require.True(t, errors.As(err, &stopped), "%v", err)
+	assert.Equal(t, "secondary", stopped.Stage)
+	assert.Less(t, stopped.Done, stopped.Total)
+}
+
 // On random tables the interval option always ends with every primary
-// cell protected by its margin, and stays exactly protected.
+// cell protected as the rules ask, and stays exactly protected.
 func TestIntervalProtectionRandom(t *testing.T) {
 	r := rand.New(rand.NewPCG(21, 22))
-	for i := range 40 {
+	levels := []disclosure.Rules{{Margin: 0.5}, {Width: 5}, {Below: 2, Above: 4}, {Margin: 1, Width: 3}}
+	for i := range 24 {
 		s := randomScenario(r, i)
+		l := levels[i%len(levels)]
 		s.rules.Intervals = true
-		s.rules.Margin = 0.5
+		s.rules.Margin, s.rules.Width, s.rules.Below, s.rules.Above = l.Margin, l.Width, l.Below, l.Above
 		t.Run(s.name, func(t *testing.T) {
 			tabs, err := disclosure.Tabulate(s.dims, s.records, s.specs...)
 			require.NoError(t, err)
-			p, err := tabs.Protect(s.rules)
+			p, err := tabs.Protect(context.Background(), s.rules)
+			if errors.Is(err, disclosure.ErrIntervals) {
+				t.Logf("%+v cannot be met: %v", l, err)
+				return
+			}
 			require.NoError(t, err)
 			assertIntervalsHold(t, p)
 			assertAuditClean(t, p)

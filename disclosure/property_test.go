@@ -1,6 +1,7 @@
 package disclosure_test
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -148,7 +149,7 @@ func TestProtectRandomTables(t *testing.T) {
 		t.Run(s.name, func(t *testing.T) {
 			tabs, err := disclosure.Tabulate(s.dims, s.records, s.specs...)
 			require.NoError(t, err)
-			p, err := tabs.Protect(s.rules)
+			p, err := tabs.Protect(context.Background(), s.rules)
 			require.NoError(t, err)
 			assertAuditClean(t, p)
 			checkCounts(t, s, p)

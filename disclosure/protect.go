@@ -2,6 +2,8 @@ package disclosure
 
 import (
 	"cmp"
+	"context"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -40,9 +42,9 @@ type protectedFamily struct {
 	*family
 	status    []Status
 	reason    []Reason
-	known     []int32   // reader that knows a base cell, or -1
-	sensitive []bool    // primary cells that need protection
-	margin    []float64 // the interval protection they need
+	known     []int32  // reader that knows a base cell, or -1
+	sensitive []bool   // primary cells that need protection
+	levels    []levels // the interval protection they need
 
 	// determinedBy says, per withheld cell, who can compute it: a reader,
 	// elim.Everyone or elim.Nobody; insiderKnows lists, per insider, the
@@ -70,10 +72,13 @@ func (p *Protected) Stats() Stats { return p.stats }
 
 // Protect applies the rules to the tables and withholds, in addition,
 // enough cells that no primary cell can be derived: the protected reports
-// for everyone but the data owner. With Rules.Intervals it withholds more
-// cells until no reader can narrow a primary cell down to less than its
-// margin.
-func (t *Tables) Protect(r Rules) (*Protected, error) {
+// for everyone but the data owner. With Rules.Intervals it also withholds
+// enough cells that no reader can narrow a primary cell down further than
+// the rules allow.
+//
+// Protect checks ctx as it goes; when ctx ends first, it stops with a
+// [*StoppedError] that says how far it got.
+func (t *Tables) Protect(ctx context.Context, r Rules) (*Protected, error) {
 	if err := r.check(); err != nil {
 		return nil, err
 	}
@@ -90,38 +95,34 @@ func (t *Tables) Protect(r Rules) (*Protected, error) {
 		}
 	}
 	masks := t.primaries(r, fams)
-	extra := make([][]bool, len(fams)) // withheld for the interval protection
-	for i, f := range fams {
-		extra[i] = make([]bool, f.n)
-	}
-	for {
-		p, err := t.suppress(r, cs, fams, masks, extra)
-		if err != nil || !r.Intervals {
-			return p, err
-		}
-		more, err := p.widen(extra)
-		if err != nil || !more {
-			return p, err
-		}
-	}
-}
-
-// suppress chooses the secondary suppressions of every family, given the
-// primary cells and the cells withheld in addition.
-func (t *Tables) suppress(r Rules, cs *contributors, fams []*family, masks [][]primaryMask, extra [][]bool) (*Protected, error) {
 	p := &Protected{t: t, cs: cs, fams: make([]*protectedFamily, len(fams))}
 	anonymous := max(len(t.records), len(t.aggs))
 	nonneg := make([]bool, 1+len(cs.names)+anonymous) // per reader
 	nonneg[zeroReader] = true
-	for _, g := range groups(fams) {
-		pfs, err := protectGroup(t, r, g, fams, masks, extra, nonneg)
-		if err != nil {
+	gs := groups(fams)
+	problems := make([]*groupProblem, len(gs))
+	for i, g := range gs {
+		gp := newGroupProblem(t, r, g, fams, masks, nonneg)
+		if err := gp.solve(ctx, stageSecondary); err != nil {
 			return nil, err
 		}
-		for k, i := range g {
-			p.fams[i] = pfs[k]
+		problems[i] = gp
+		for k, f := range g {
+			p.fams[f] = gp.pfs[k]
 		}
 	}
+	if r.Intervals {
+		if err := t.intervals(ctx, problems); err != nil {
+			return nil, err
+		}
+	}
+	p.finish()
+	return p, nil
+}
+
+// finish counts the cells and renders the tables.
+func (p *Protected) finish() {
+	p.stats = Stats{}
 	for _, pf := range p.fams {
 		for c := range pf.n {
 			switch {
@@ -138,10 +139,10 @@ func (t *Tables) suppress(r Rules, cs *contributors, fams []*family, masks [][]p
 			p.stats.Cells++
 		}
 	}
-	for _, s := range t.specs {
-		p.tables = append(p.tables, &PublicTable{t.render(s, p.fams)})
+	p.tables = p.tables[:0]
+	for _, s := range p.t.specs {
+		p.tables = append(p.tables, &PublicTable{p.t.render(s, p.fams)})
 	}
-	return p, nil
 }
 
 // groups returns the families that must be protected as one system, as
@@ -256,43 +257,63 @@ func (t *Tables) eachCell(s *spec, nodes []int32, fn func()) {
 	rec(0)
 }
 
-// protectGroup chooses the secondary suppressions of a group of families
-// (see groups), given by their indices in fams, as one system.
-func protectGroup(t *Tables, r Rules, g []int, fams []*family, masks [][]primaryMask, extra [][]bool, nonneg []bool) ([]*protectedFamily, error) {
-	// The group's cells are numbered family after family.
-	offset := make([]int, len(g))
-	n := 0
+// groupProblem is the secondary suppression of a group of families (see
+// groups) as one system: an elimination problem over the group's cells,
+// numbered family after family.
+type groupProblem struct {
+	t      *Tables
+	g      []int // indices into fams
+	fams   []*family
+	pfs    []*protectedFamily
+	offset []int
+	n      int
+	p      *elim.Problem
+	forced []int32   // cells published whatever they disclose (empty cells)
+	values []float64 // per column, for the order of candidates
+	leaves []int     // per column: base cells covered, the same
+}
+
+func newGroupProblem(t *Tables, r Rules, g []int, fams []*family, masks [][]primaryMask, nonneg []bool) *groupProblem {
+	gp := &groupProblem{t: t, g: g, offset: make([]int, len(g))}
 	for k, i := range g {
-		offset[k] = n
-		n += fams[i].n
+		gp.offset[k] = gp.n
+		gp.n += fams[i].n
+		gp.fams = append(gp.fams, fams[i])
 	}
+	n := gp.n
 	p := &elim.Problem{
 		NumCols:   n,
 		Protected: make([]bool, n),
 		Owner:     make([]int32, n),
 		Nonneg:    nonneg,
 	}
+	gp.p = p
 	known := make([]int32, n) // who knows a base cell
-	var values []float64      // per column, for the order of candidates
-	var leaves []int
-	pfs := make([]*protectedFamily, len(g))
+	gp.pfs = make([]*protectedFamily, len(g))
 	for k, i := range g {
-		f, mask, o := fams[i], masks[i], offset[k]
+		f, mask, o := fams[i], masks[i], gp.offset[k]
 		pf := &protectedFamily{
 			family:    f,
 			status:    make([]Status, f.n),
 			reason:    make([]Reason, f.n),
 			known:     make([]int32, f.n),
 			sensitive: make([]bool, f.n),
-			margin:    make([]float64, f.n),
+			levels:    make([]levels, f.n),
 		}
-		pfs[k] = pf
-		values = append(values, f.value...)
-		leaves = append(leaves, f.leavesBelow(t)...)
+		gp.pfs[k] = pf
+		gp.values = append(gp.values, f.value...)
+		gp.leaves = append(gp.leaves, f.leavesBelow(t)...)
+		// Readers know base cells: the leaves of the cube, and of an
+		// indicator's cubes only when they are leaves of the records'
+		// cube too. A leaf of a coarser cube is a total of records'
+		// cells, which a reader that alone contributes to it does not
+		// know by itself (it cannot tell that nobody else contributed),
+		// just as it does not know such a total of the records' cube.
+		base := f.indicator == "" || slices.Equal(f.dims, whole(g, fams).dims)
 		for c := range f.n {
 			p.Owner[o+c] = -1
 			pf.known[c] = -1
-			if f.isLeaf(t, c) {
+			if base && f.isLeaf(t, c) {
 				pf.known[c] = f.knower(c)
 			}
 			known[o+c] = pf.known[c]
@@ -306,28 +327,18 @@ func protectGroup(t *Tables, r Rules, g []int, fams []*family, masks [][]primary
 				// it as known.
 				pf.status[c] = PrimarySuppressed
 				pf.reason[c] = mask[c].first()
-				p.Forced = append(p.Forced, int32(o+c))
+				gp.forced = append(gp.forced, int32(o+c))
 			case mask[c] != 0:
 				p.Protected[o+c] = true
 				pf.sensitive[c] = true
-				pf.margin[c] = r.margin(f, c, mask[c])
+				pf.levels[c] = r.levels(f, c, mask[c])
 				pf.status[c] = PrimarySuppressed
 				pf.reason[c] = mask[c].first()
 				p.Owner[o+c] = f.knower(c)
 			case !f.inTable[c]:
 				pf.status[c] = SecondarySuppressed // hidden: never published
-			case extra[i][c]:
-				// Withheld for the interval protection: protected like a
-				// primary cell (a cell the published ones determine would
-				// widen no range), but not sensitive itself.
-				p.Protected[o+c] = true
-				pf.status[c] = SecondarySuppressed
-				pf.reason[c] = Complementary
-				if f.sole[c] >= 0 {
-					p.Owner[o+c] = reader(f.sole[c])
-				}
 			case f.records[c] == 0:
-				p.Forced = append(p.Forced, int32(o+c))
+				gp.forced = append(gp.forced, int32(o+c))
 			default:
 				p.Candidates = append(p.Candidates, int32(o+c))
 			}
@@ -338,29 +349,20 @@ func protectGroup(t *Tables, r Rules, g []int, fams []*family, masks [][]primary
 		// Empty cells are safe: treat every empty base cell, shown or
 		// hidden, as known to all, so that no protection rests on one.
 		for k, i := range g {
-			f, o := fams[i], offset[k]
+			f, o := fams[i], gp.offset[k]
 			for c := range f.n {
 				if f.records[c] == 0 && f.isLeaf(t, c) {
 					p.Knower[o+c] = -1
-					if !f.inTable[c] && pfs[k].status[c] != PrimarySuppressed {
-						p.Forced = append(p.Forced, int32(o+c))
+					if !f.inTable[c] && gp.pfs[k].status[c] != PrimarySuppressed {
+						gp.forced = append(gp.forced, int32(o+c))
 					}
 				}
 			}
 		}
 	}
-	// Publish large cells first, so that small ones are withheld; among
-	// equal values, cells that cover more base cells first.
-	slices.SortFunc(p.Candidates, func(a, b int32) int {
-		if c := cmp.Compare(values[b], values[a]); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(leaves[b], leaves[a]); c != 0 {
-			return c
-		}
-		return cmp.Compare(a, b)
-	})
-	p.Basis = groupBasis(t, g, fams, offset, p.Knower)
+	p.Forced = slices.Clone(gp.forced)
+	gp.sort(p.Candidates)
+	p.Basis = groupBasis(t, g, fams, gp.offset, p.Knower)
 	for i, in := range p.Insiders {
 		kn := make([]int32, n)
 		for c := range kn {
@@ -369,39 +371,78 @@ func protectGroup(t *Tables, r Rules, g []int, fams []*family, masks [][]primary
 		for _, c := range in.Knows {
 			kn[c] = in.Reader
 		}
-		p.Insiders[i].Basis = groupBasis(t, g, fams, offset, kn)
+		p.Insiders[i].Basis = groupBasis(t, g, fams, gp.offset, kn)
 	}
-	res, err := elim.Solve(p)
-	if err != nil {
-		return nil, fmt.Errorf("disclosure: table too complex for exact 64-bit arithmetic: %w", err)
-	}
-	if len(res.Exposed) > 0 {
+	return gp
+}
+
+// sort orders candidates by what withholding them costs the reader: their
+// value, so that large cells are published first and small ones withheld;
+// among equal values, cells that cover more base cells first; then the
+// cells' codes (the canonical numbering).
+func (gp *groupProblem) sort(cells []int32) {
+	slices.SortFunc(cells, func(a, b int32) int {
+		if c := cmp.Compare(gp.values[b], gp.values[a]); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(gp.leaves[b], gp.leaves[a]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b)
+	})
+}
+
+// locate returns the family (index in gp.pfs) and cell of column col.
+func (gp *groupProblem) locate(col int32) (int, int) {
+	k, _ := slices.BinarySearch(gp.offset, int(col)+1)
+	return k - 1, int(col) - gp.offset[k-1]
+}
+
+// solve runs the elimination and sets the candidates' statuses.
+func (gp *groupProblem) solve(ctx context.Context, stage string) error {
+	res, err := elim.Solve(ctx, gp.p)
+	var stopped *elim.StoppedError
+	switch {
+	case errors.As(err, &stopped):
+		return &StoppedError{Stage: stage, Done: stopped.Done, Total: stopped.Total, Err: stopped.Err}
+	case err != nil:
+		return fmt.Errorf("disclosure: table too complex for exact 64-bit arithmetic: %w", err)
+	case len(res.Exposed) > 0:
 		// Only empty cells are published unconditionally, and they add up
 		// to zero; a primary cell they determine would be empty and safe.
-		return nil, fmt.Errorf("disclosure: internal error: %d primary cells disclosed by empty cells", len(res.Exposed))
+		return fmt.Errorf("disclosure: internal error: %d primary cells disclosed by the cells published first", len(res.Exposed))
 	}
-	// Back to the families.
-	which := func(col int32) (int, int) {
-		k, _ := slices.BinarySearch(offset, int(col)+1)
-		return k - 1, int(col) - offset[k-1]
+	for _, col := range gp.p.Candidates {
+		k, c := gp.locate(col)
+		gp.pfs[k].status[c], gp.pfs[k].reason[c] = Published, NoReason
 	}
 	for _, col := range res.Secondary {
-		k, c := which(col)
-		pfs[k].status[c] = SecondarySuppressed
-		pfs[k].reason[c] = Complementary
+		k, c := gp.locate(col)
+		gp.pfs[k].status[c], gp.pfs[k].reason[c] = SecondarySuppressed, Complementary
 	}
-	for k, pf := range pfs {
-		pf.determinedBy = res.DeterminedBy[offset[k] : offset[k]+pf.n]
-		pf.insiderKnows = make(map[int32][]int32, len(p.Insiders))
+	for k, pf := range gp.pfs {
+		pf.determinedBy = res.DeterminedBy[gp.offset[k] : gp.offset[k]+pf.n]
+		pf.insiderKnows = make(map[int32][]int32, len(gp.p.Insiders))
+		pf.work = elim.Work{}
 	}
-	pfs[0].work = res.Work
-	for i, in := range p.Insiders {
+	gp.pfs[0].work = res.Work
+	for i, in := range gp.p.Insiders {
 		for _, col := range res.InsiderKnows[i] {
-			k, c := which(col)
-			pfs[k].insiderKnows[in.Reader] = append(pfs[k].insiderKnows[in.Reader], int32(c))
+			k, c := gp.locate(col)
+			gp.pfs[k].insiderKnows[in.Reader] = append(gp.pfs[k].insiderKnows[in.Reader], int32(c))
 		}
 	}
-	return pfs, nil
+	return nil
+}
+
+// whole returns the family of all records of group g (the decisions).
+func whole(g []int, fams []*family) *family {
+	for _, i := range g {
+		if fams[i].indicator == "" {
+			return fams[i]
+		}
+	}
+	return nil
 }
 
 // groupBasis returns the additive relations of a group of families in
@@ -427,12 +468,7 @@ func groupBasis(t *Tables, g []int, fams []*family, offset []int, known []int32)
 			rows = append(rows, row)
 		}
 	}
-	var whole *family // the decisions
-	for _, i := range g {
-		if fams[i].indicator == "" {
-			whole = fams[i]
-		}
-	}
+	decisions := whole(g, fams)
 	nodes := make([]int32, len(t.dims))
 	coords := make([]int32, 0, len(t.dims))
 	for _, i := range g {
@@ -448,8 +484,8 @@ func groupBasis(t *Tables, g []int, fams []*family, offset []int, known []int32)
 				nodes[d] = coords[j]
 			}
 			row := []elim.Term{{Col: int32(at[u] + c), Coef: 1}}
-			for _, x := range expand[whole](whole.index(nodes)) {
-				row = append(row, elim.Term{Col: int32(at[whole]) + x.Col, Coef: -x.Coef})
+			for _, x := range expand[decisions](decisions.index(nodes)) {
+				row = append(row, elim.Term{Col: int32(at[decisions]) + x.Col, Coef: -x.Coef})
 			}
 			for _, x := range expand[m](c) {
 				row = append(row, elim.Term{Col: int32(at[m]) + x.Col, Coef: x.Coef})

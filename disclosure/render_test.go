@@ -2,6 +2,7 @@ package disclosure_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -33,7 +34,7 @@ func renderFixture(t *testing.T) *disclosure.Protected {
 		disclosure.Spec{Name: "toewijzingen", Dimensions: []string{"gemeente", "zorgvorm"}},
 		disclosure.Spec{Name: "respons", Kind: disclosure.Response, Dimensions: []string{"gemeente"}, Indicators: []string{"kwaliteit"}})
 	require.NoError(t, err)
-	p, err := tabs.Protect(disclosure.Rules{})
+	p, err := tabs.Protect(context.Background(), disclosure.Rules{})
 	require.NoError(t, err)
 	return p
 }
@@ -136,7 +137,7 @@ func TestUndefinedRate(t *testing.T) {
 	tabs, err := disclosure.Tabulate(dims, recs,
 		disclosure.Spec{Name: "r", Kind: disclosure.Response, Dimensions: []string{"zorgvorm"}, Indicators: []string{"k"}})
 	require.NoError(t, err)
-	p, err := tabs.Protect(disclosure.Rules{})
+	p, err := tabs.Protect(context.Background(), disclosure.Rules{})
 	require.NoError(t, err)
 	var b bytes.Buffer
 	require.NoError(t, p.Table("r").WriteCSV(&b, disclosure.Format{Undefined: "n.v.t."}))

@@ -48,19 +48,37 @@ type Rules struct {
 	// contributor could estimate the largest within p percent.
 	PPercent float64
 
-	// Margin is the protection the interval audit (audit.Intervals)
-	// requires of a primary cell: the range of values a reader can deduce
-	// for it must be at least Margin times its value wide, and for a cell
-	// withheld by the p% rule at least p percent of its largest
-	// contribution. [Protected.AuditSystem] states it for every primary
-	// cell. Zero asks only that no primary cell is exact.
-	Margin float64
+	// Margin, Width, Below and Above are the interval protection a
+	// primary cell needs: the range of values that a reader can deduce
+	// for it (from the published cells, the relations between the cells,
+	// what it knows itself, and the fact that cells are not negative)
+	// must be
+	//
+	//   - at least Margin times the cell's value wide, and for a cell
+	//     withheld by the p% rule at least p percent of its largest
+	//     contribution;
+	//   - at least Width wide: an absolute width, the same for every
+	//     primary cell (τ-ARGUS's sliding protection level);
+	//   - reach at least Below under the cell's value, or down to zero
+	//     when Below is more than the value (cells are not negative), and
+	//     at least Above over it (τ-ARGUS's lower and upper protection
+	//     levels).
+	//
+	// So Width 5 asks that a withheld 2 cannot be narrowed down to less
+	// than, say, [0, 5], and Below 3 with Above 3 that its range holds
+	// [0, 5]. With all four zero a primary cell needs only not to be
+	// exact; so does an empty primary cell (Rules.ZerosSensitive), as a
+	// reader takes a withheld empty cell as empty. [Protected.AuditSystem] states the requirement of every
+	// primary cell for audit.Intervals; Protect meets it only with
+	// Intervals.
+	Margin, Width, Below, Above float64
 
 	// Intervals asks for interval protection: after the exact protection,
-	// Protect runs the interval audit and withholds more cells, near
-	// every primary cell a reader can narrow down to less than its
-	// Margin, until none is left. It can take much longer than the exact
-	// protection alone.
+	// Protect withholds more cells around every primary cell that a
+	// reader could narrow down further than Margin, Width, Below and Above
+	// allow, chosen by linear programming, and then publishes again every
+	// withheld cell that the protection does not need (see the package
+	// documentation).
 	Intervals bool
 }
 
@@ -102,8 +120,13 @@ func (r Rules) check() error {
 	if !(r.PPercent >= 0 && r.PPercent < 100) || math.IsNaN(r.PPercent) {
 		return bad("PPercent %g must be at least 0 and below 100", r.PPercent)
 	}
-	if !(r.Margin >= 0) || math.IsInf(r.Margin, 0) {
-		return bad("Margin %g must be a finite number, zero or more", r.Margin)
+	for _, v := range []struct {
+		name  string
+		value float64
+	}{{"Margin", r.Margin}, {"Width", r.Width}, {"Below", r.Below}, {"Above", r.Above}} {
+		if !(v.value >= 0) || math.IsInf(v.value, 0) {
+			return bad("%s %g must be a finite number, zero or more", v.name, v.value)
+		}
 	}
 	return nil
 }
@@ -185,14 +208,27 @@ func (m primaryMask) first() Reason {
 	return NoReason
 }
 
-// margin returns the interval protection required of primary cell c of f
+// levels is the interval protection a primary cell needs: its range must
+// be width wide, and reach below under the value (or to zero) and above
+// over it.
+type levels struct{ width, below, above float64 }
+
+// zero reports whether the cell needs only not to be exact.
+func (l levels) zero() bool { return l.width == 0 && l.below == 0 && l.above == 0 }
+
+// levels returns the interval protection required of primary cell c of f
 // with primary reasons m.
-func (r Rules) margin(f *family, c int, m primaryMask) float64 {
-	out := r.Margin * math.Abs(f.value[c])
-	if m.has(PPercent) && len(f.top[c]) > 0 {
-		out = max(out, r.PPercent/100*f.top[c][0])
+func (r Rules) levels(f *family, c int, m primaryMask) levels {
+	if f.records[c] == 0 {
+		// A reader takes a withheld empty cell as empty (see the package
+		// documentation): no range can be asked of it.
+		return levels{}
 	}
-	return out
+	width := max(r.Margin*math.Abs(f.value[c]), r.Width)
+	if m.has(PPercent) && len(f.top[c]) > 0 {
+		width = max(width, r.PPercent/100*f.top[c][0])
+	}
+	return levels{width, r.Below, r.Above}
 }
 
 // cellRules applies the cell rules of r to cell c of family f.

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -66,7 +67,7 @@ func BenchmarkExact(b *testing.B) {
 				var findings []Finding
 				for b.Loop() {
 					var err error
-					if findings, err = Exact(s); err != nil {
+					if findings, err = Exact(context.Background(), s); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -87,7 +88,7 @@ func BenchmarkExactAttackers(b *testing.B) {
 			var findings []Finding
 			for b.Loop() {
 				var err error
-				if findings, err = Exact(s, attackers...); err != nil {
+				if findings, err = Exact(context.Background(), s, attackers...); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -124,7 +125,7 @@ func BenchmarkIntervals(b *testing.B) {
 				var ivs []Interval
 				for b.Loop() {
 					var err error
-					if ivs, err = Intervals(s); err != nil {
+					if ivs, err = Intervals(context.Background(), s); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/big"
@@ -116,8 +117,9 @@ func (f Finding) String() string {
 // cell that protects nothing.
 //
 // The result is exact (see the package documentation); an error is a
-// [*SystemError] that says what is wrong with s or an attacker.
-func Exact(s *System, attackers ...Attacker) ([]Finding, error) {
+// [*SystemError] that says what is wrong with s or an attacker. When ctx
+// ends first, Exact stops with a [*StoppedError].
+func Exact(ctx context.Context, s *System, attackers ...Attacker) ([]Finding, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
@@ -136,17 +138,26 @@ func Exact(s *System, attackers ...Attacker) ([]Finding, error) {
 			findings = append(findings, Finding{Cell: c, Name: cell.Name, Sensitive: true, Value: cell.Value})
 		}
 	}
-	found, comps := m.exact(kn, "", m.singles(kn), all)
+	progress := &StoppedError{Stage: "components, for any reader"}
+	found, comps, err := m.exact(ctx, kn, "", m.singles(kn), all, progress)
+	if err != nil {
+		return nil, err
+	}
 	findings = append(findings, found...)
 
+	progress = &StoppedError{Stage: "attackers", Total: len(attackers)}
 	for _, a := range attackers {
 		akn := kn.clone()
 		var queue []int32
 		for _, c := range a.Knows {
 			queue = m.learn(akn, int32(c), queue)
 		}
-		found, _ := m.exact(akn, a.Name, queue, touched(kn, akn, comps))
+		found, _, err := m.exact(ctx, akn, a.Name, queue, touched(kn, akn, comps), nil)
+		if err != nil {
+			return nil, progress.stop(err)
+		}
 		findings = append(findings, found...)
+		progress.Done++
 	}
 	return findings, nil
 }
@@ -155,7 +166,9 @@ func Exact(s *System, attackers ...Attacker) ([]Finding, error) {
 // first by peeling the relations in queue, then by elimination in the
 // components of rels that remain. It updates kn and returns the findings
 // and the components.
-func (m *model) exact(kn *knowledge, attacker string, queue []int32, rels []int32) ([]Finding, []component) {
+//
+// It checks ctx before each component; progress, if not nil, counts them.
+func (m *model) exact(ctx context.Context, kn *knowledge, attacker string, queue []int32, rels []int32, progress *StoppedError) ([]Finding, []component, error) {
 	var findings []Finding
 	m.peel(kn, queue, func(c, k int32) {
 		findings = append(findings, m.finding(kn, c, attacker, determined{
@@ -163,9 +176,21 @@ func (m *model) exact(kn *knowledge, attacker string, queue []int32, rels []int3
 		}))
 	})
 	comps := m.components(kn, rels)
+	if progress != nil {
+		progress.Total = len(comps)
+	}
 	var solved []determined
 	for _, comp := range comps {
+		if err := ctx.Err(); err != nil {
+			if progress != nil {
+				return nil, nil, progress.stop(err)
+			}
+			return nil, nil, err
+		}
 		solved = append(solved, m.solveComponent(kn, comp)...)
+		if progress != nil {
+			progress.Done++
+		}
 	}
 	for _, d := range solved {
 		findings = append(findings, m.finding(kn, d.cell, attacker, d))
@@ -173,7 +198,7 @@ func (m *model) exact(kn *knowledge, attacker string, queue []int32, rels []int3
 	for _, d := range solved {
 		m.learn(kn, d.cell, nil) // known now, but a known cell determines nothing new
 	}
-	return findings, comps
+	return findings, comps, nil
 }
 
 // touched returns the relations of the components of any reader in which

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"context"
 	"errors"
 	"math"
 	"math/big"
@@ -190,7 +191,7 @@ func TestExactFindsNaiveSuppression(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s, attackers := tt.build()
-			got, err := Exact(s, attackers...)
+			got, err := Exact(context.Background(), s, attackers...)
 			require.NoError(t, err)
 			assert.ElementsMatch(t, tt.want, findingNames(got), tt.reason)
 			assert.ElementsMatch(t, keys(expectedFindings(s, attackers)), findingNames(got), "brute force disagrees")
@@ -284,7 +285,7 @@ func TestExactFindsNothingInProtectedTables(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s, attackers := tt.build()
-			got, err := Exact(s, attackers...)
+			got, err := Exact(context.Background(), s, attackers...)
 			require.NoError(t, err)
 			assert.Empty(t, findingNames(got), tt.reason)
 			assert.Empty(t, expectedFindings(s, attackers), "brute force disagrees")
@@ -295,7 +296,7 @@ func TestExactFindsNothingInProtectedTables(t *testing.T) {
 func TestExactDerivation(t *testing.T) {
 	b := table3x3().primary("t[2,2]")
 	s := b.system()
-	got, err := Exact(s)
+	got, err := Exact(context.Background(), s)
 	require.NoError(t, err)
 	require.Len(t, got, 1)
 	f := got[0]
@@ -309,12 +310,12 @@ func TestExactDerivation(t *testing.T) {
 func TestExactPublishedSensitive(t *testing.T) {
 	b := table3x3()
 	b.s.Cells[b.id("t[2,2]")].Sensitive = true
-	got, err := Exact(b.system())
+	got, err := Exact(context.Background(), b.system())
 	require.NoError(t, err)
 	require.Len(t, got, 1)
 	assert.Equal(t, Finding{Cell: b.id("t[2,2]"), Name: "t[2,2]", Sensitive: true, Value: 2}, got[0])
 	assert.Equal(t, `"t[2,2]" = 2 for any reader, published`, got[0].String())
-	ivs, err := Intervals(b.system())
+	ivs, err := Intervals(context.Background(), b.system())
 	require.NoError(t, err)
 	assert.Equal(t, []span{{"", "t[2,2]", 2, 2, false}}, spans(ivs))
 }
@@ -328,7 +329,7 @@ func TestExactDecimalValues(t *testing.T) {
 	b.cell("c", 0.3)
 	b.cell("total", 0.6)
 	b.sum("total", "a", "b", "c")
-	got, err := Exact(b.primary("c").system())
+	got, err := Exact(context.Background(), b.primary("c").system())
 	require.NoError(t, err)
 	require.Len(t, got, 1)
 	assert.Equal(t, 0.3, got[0].Value)
@@ -374,7 +375,7 @@ func TestValidate(t *testing.T) {
 			assert.Equal(t, tt.field, serr.Field)
 			assert.Equal(t, tt.index, serr.Index)
 			assert.Regexp(t, `^audit: `+tt.field+`\[\d+\]: `, err.Error())
-			_, err = Exact(s)
+			_, err = Exact(context.Background(), s)
 			assert.ErrorIs(t, err, tt.err, "Exact validates")
 		})
 	}
@@ -393,7 +394,7 @@ func TestValidateAttackers(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Exact(s, tt.attackers...)
+			_, err := Exact(context.Background(), s, tt.attackers...)
 			var serr *SystemError
 			require.ErrorAs(t, err, &serr)
 			assert.True(t, errors.Is(err, ErrInvalid))

@@ -1,6 +1,7 @@
 package audit_test
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/zorgkit/zorgkit/disclosure/audit"
@@ -18,7 +19,7 @@ func ExampleExact() {
 		},
 		Sums: []audit.Sum{{Total: 3, Parts: []int{0, 1, 2}}},
 	}
-	findings, err := audit.Exact(s)
+	findings, err := audit.Exact(context.Background(), s)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -30,7 +31,7 @@ func ExampleExact() {
 	// Withholding Dronten as well protects Lelystad from any reader, but
 	// not from the care provider that alone makes up Dronten.
 	s.Cells[2].Published = false
-	findings, _ = audit.Exact(s, audit.Attacker{Name: "provider of Dronten", Knows: []int{2}})
+	findings, _ = audit.Exact(context.Background(), s, audit.Attacker{Name: "provider of Dronten", Knows: []int{2}})
 	for _, f := range findings {
 		fmt.Println(f)
 	}
@@ -51,7 +52,7 @@ func ExampleIntervals() {
 		},
 		Sums: []audit.Sum{{Total: 3, Parts: []int{0, 1, 2}}},
 	}
-	intervals, err := audit.Intervals(s)
+	intervals, err := audit.Intervals(context.Background(), s)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -74,7 +75,7 @@ func ExampleExact_ratio() {
 		},
 		Ratios: []audit.Ratio{{Numerator: 0, Denominator: 1, Published: true}},
 	}
-	findings, _ := audit.Exact(s)
+	findings, _ := audit.Exact(context.Background(), s)
 	for _, f := range findings {
 		fmt.Println(f)
 	}

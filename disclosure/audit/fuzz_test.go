@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -90,11 +91,11 @@ func FuzzAudit(f *testing.F) {
 		if verr == nil {
 			verr = s.validateAttackers(attackers)
 		}
-		findings, err := Exact(s, attackers...)
+		findings, err := Exact(context.Background(), s, attackers...)
 		if (err == nil) != (verr == nil) {
 			t.Fatalf("Exact error %v, validation error %v", err, verr)
 		}
-		ivs, ierr := Intervals(s, attackers...)
+		ivs, ierr := Intervals(context.Background(), s, attackers...)
 		if err != nil {
 			var serr *SystemError
 			if !errors.As(err, &serr) || !(errors.Is(err, ErrInvalid) || errors.Is(err, ErrInconsistent)) {

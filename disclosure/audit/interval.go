@@ -1,10 +1,11 @@
 package audit
 
 import (
+	"context"
 	"math"
 	"math/big"
+	"slices"
 
-	"github.com/zorgkit/zorgkit/disclosure/audit/internal/lp"
 	"github.com/zorgkit/zorgkit/disclosure/audit/internal/sparse"
 )
 
@@ -28,11 +29,13 @@ type Interval struct {
 	// the cell from above.
 	Min, Max float64
 
-	// Margin repeats Cells[Cell].Margin.
-	Margin float64
+	// Margin, Below and Above repeat the cell's required protection
+	// (see [Cell]).
+	Margin, Below, Above float64
 
-	// Protected reports whether the range is at least Margin wide and
-	// more than a single value, compared exactly.
+	// Protected reports whether the range is more than a single value,
+	// at least Margin wide, and reaches Below under the value (or down
+	// to zero) and Above over it, compared exactly.
 	Protected bool
 }
 
@@ -50,19 +53,21 @@ func (iv Interval) Exact() bool { return iv.Min == iv.Max }
 // optimum of a linear program over the relations restricted to the unknown
 // cells, with the unknown cells non-negative (see the package
 // documentation). The linear programs of independent parts of the tables
-// are solved separately, and every cell of a part is optimized from the
-// previous cell's optimal basis.
+// are solved separately, each cell of a part from the previous cell's
+// optimal basis, and an attacker's from the basis the others left, with
+// the cells it knows fixed.
 //
 // An error is a [*SystemError] that says what is wrong with s or an
 // attacker; a withheld cell with a negative value gives [ErrNegative].
-func Intervals(s *System, attackers ...Attacker) ([]Interval, error) {
-	return intervals(s, attackers, true)
+// When ctx ends first, Intervals stops with a [*StoppedError].
+func Intervals(ctx context.Context, s *System, attackers ...Attacker) ([]Interval, error) {
+	return intervals(ctx, s, attackers, true)
 }
 
 // intervals is Intervals; without presolve it also gives the linear
 // programs the cells that a relation with a single unknown cell fixes,
 // which tests use to check the linear programming alone.
-func intervals(s *System, attackers []Attacker, presolve bool) ([]Interval, error) {
+func intervals(ctx context.Context, s *System, attackers []Attacker, presolve bool) ([]Interval, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
@@ -89,9 +94,34 @@ func intervals(s *System, attackers []Attacker, presolve bool) ([]Interval, erro
 		all[k] = int32(k)
 	}
 	comps := m.componentsOf(kn, all, minUnknown)
+	progress := &StoppedError{Stage: "sensitive cells, for any reader"}
+	for c, cell := range s.Cells {
+		if cell.Sensitive && !kn.known[c] {
+			progress.Total++
+		}
+	}
+	stats := &lpStats{}
+	lps := make([]*rangeLP, len(comps))
 	ranges := make(map[int32]bounds)
-	for _, comp := range comps {
-		m.solveRanges(kn, comp, nil, ranges)
+	for i, comp := range comps {
+		var targets []int32
+		for _, c := range comp.cells {
+			if s.Cells[c].Sensitive {
+				targets = append(targets, c)
+			}
+		}
+		if len(targets) == 0 {
+			continue
+		}
+		lps[i] = newRangeLP(m, kn, comp, stats)
+		for _, c := range targets {
+			b, err := lps[i].bounds(ctx, int(lps[i].local[c]))
+			if err != nil {
+				return nil, progress.stop(err)
+			}
+			ranges[c] = b
+			progress.Done++
+		}
 	}
 	var out []Interval
 	outsider := make(map[int32]bounds)
@@ -104,30 +134,45 @@ func intervals(s *System, attackers []Attacker, presolve bool) ([]Interval, erro
 		out = append(out, m.interval(int32(c), "", b))
 	}
 
+	// An attacker's knowledge fixes cells of the components it touches.
+	compOf := make(map[int32]int, len(s.Cells))
+	for i, comp := range comps {
+		for _, c := range comp.cells {
+			compOf[c] = i
+		}
+	}
+	progress = &StoppedError{Stage: "attackers", Total: len(attackers)}
 	for _, a := range attackers {
-		akn := kn.clone()
-		var queue []int32
 		own := make(map[int32]bool, len(a.Knows))
+		byComp := map[int][]int32{}
 		for _, c := range a.Knows {
 			own[int32(c)] = true
-			queue = m.learn(akn, int32(c), queue)
-		}
-		if presolve {
-			m.peel(akn, queue, func(c, k int32) {})
-		}
-		ranges := make(map[int32]bounds)
-		for _, comp := range m.componentsOf(akn, touched(kn, akn, comps), minUnknown) {
-			m.solveRanges(akn, comp, own, ranges)
-		}
-		for c, cell := range s.Cells {
-			c := int32(c)
-			if cell.Published || !cell.Sensitive || own[c] || (!akn.known[c] && ranges[c].lo == nil) {
-				continue // published, not sensitive, its own, or no different for it
-			}
-			if b := m.bounds(akn, c, ranges); b.narrower(outsider[c]) {
-				out = append(out, m.interval(c, a.Name, b))
+			if i, ok := compOf[int32(c)]; ok && !kn.known[c] {
+				byComp[i] = append(byComp[i], int32(c))
 			}
 		}
+		for _, i := range sortedKeys(byComp) {
+			r := lps[i]
+			if r == nil {
+				continue // no sensitive cell in it
+			}
+			r.fix(byComp[i], true)
+			for _, c := range comps[i].cells {
+				if !s.Cells[c].Sensitive || own[c] {
+					continue // not sensitive, or its own
+				}
+				b, err := r.bounds(ctx, int(r.local[c]))
+				if err != nil {
+					r.fix(byComp[i], false)
+					return nil, progress.stop(err)
+				}
+				if b.narrower(outsider[c]) {
+					out = append(out, m.interval(c, a.Name, b))
+				}
+			}
+			r.fix(byComp[i], false)
+		}
+		progress.Done++
 	}
 	return out, nil
 }
@@ -155,68 +200,32 @@ func (m *model) bounds(kn *knowledge, c int32, ranges map[int32]bounds) bounds {
 // interval makes the Interval of cell c.
 func (m *model) interval(c int32, attacker string, b bounds) Interval {
 	cell := m.s.Cells[c]
-	iv := Interval{Cell: int(c), Name: cell.Name, Attacker: attacker, Value: cell.Value, Margin: cell.Margin, Max: math.Inf(1)}
+	iv := Interval{Cell: int(c), Name: cell.Name, Attacker: attacker, Value: cell.Value,
+		Margin: cell.Margin, Below: cell.Below, Above: cell.Above, Max: math.Inf(1)}
 	iv.Min, _ = b.lo.Float64()
-	iv.Protected = true
+	v := m.value(int(c))
+	// The range must reach down to max(0, v − Below) ...
+	low := new(big.Rat).Sub(v, sparse.Decimal(cell.Below))
+	if low.Sign() < 0 {
+		low.SetInt64(0)
+	}
+	iv.Protected = b.lo.Cmp(low) <= 0
 	if b.hi != nil {
 		iv.Max, _ = b.hi.Float64()
 		width := new(big.Rat).Sub(b.hi, b.lo)
-		iv.Protected = width.Sign() > 0 && width.Cmp(sparse.Decimal(cell.Margin)) >= 0
+		// ... and up to v + Above, at least Margin wide.
+		high := new(big.Rat).Add(v, sparse.Decimal(cell.Above))
+		iv.Protected = iv.Protected && width.Sign() > 0 && width.Cmp(sparse.Decimal(cell.Margin)) >= 0 && b.hi.Cmp(high) >= 0
 	}
 	return iv
 }
 
-// solveRanges computes by linear programming the range of every sensitive
-// cell of comp that is not in skip, for a reader who knows kn.
-func (m *model) solveRanges(kn *knowledge, comp component, skip map[int32]bool, ranges map[int32]bounds) {
-	var targets []int
-	for i, c := range comp.cells {
-		if m.s.Cells[c].Sensitive && !skip[c] {
-			targets = append(targets, i)
-		}
+// sortedKeys returns the keys of m in increasing order.
+func sortedKeys[V any](m map[int]V) []int {
+	keys := make([]int, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
 	}
-	if len(targets) == 0 {
-		return
-	}
-	local := make(map[int32]int32, len(comp.cells))
-	for i, c := range comp.cells {
-		local[c] = int32(i)
-	}
-	p := lp.Problem{NumVars: len(comp.cells), Start: make([]*big.Rat, len(comp.cells))}
-	for i, c := range comp.cells {
-		p.Start[i] = m.value(int(c))
-	}
-	for _, k := range comp.rels {
-		// The row over the unknown cells, with the right-hand side that
-		// the true values give it, so that they are a solution. For
-		// consistent tables that is what the published cells give; it
-		// also keeps float64 rounding in the totals from making the
-		// program infeasible.
-		src := m.rows[k]
-		var row sparse.Vec
-		rhs := new(big.Rat)
-		for j, c := range src.Idx {
-			if kn.known[c] {
-				continue
-			}
-			row.Idx = append(row.Idx, local[c])
-			row.Val = append(row.Val, src.Val[j])
-			rhs.Add(rhs, new(big.Rat).Mul(sparse.Rat(src.Val[j], sparse.NewInt(1)), m.value(int(c))))
-		}
-		p.Rows = append(p.Rows, row)
-		p.RHS = append(p.RHS, rhs)
-	}
-	solver, err := lp.New(p)
-	if err != nil {
-		// The start is a solution by construction.
-		panic("audit: internal error: " + err.Error())
-	}
-	for _, i := range targets {
-		lo := solver.Minimize(i)
-		hi, bounded := solver.Maximize(i)
-		if !bounded {
-			hi = nil
-		}
-		ranges[comp.cells[i]] = bounds{lo, hi}
-	}
+	slices.Sort(keys)
+	return keys
 }

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"context"
 	"errors"
 	"math"
 	"math/rand/v2"
@@ -155,7 +156,7 @@ func TestIntervalsKnownAnswers(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s, attackers := tt.build()
 			for _, presolve := range []bool{true, false} {
-				got, err := intervals(s, attackers, presolve)
+				got, err := intervals(context.Background(), s, attackers, presolve)
 				require.NoError(t, err)
 				assert.Equal(t, tt.want, spans(got), "%s (presolve %v)", tt.reason, presolve)
 			}
@@ -169,13 +170,13 @@ func TestIntervalsRejectNegative(t *testing.T) {
 	b.cell("b", 3)
 	b.cell("T", 2)
 	b.sum("T", "a", "b")
-	_, err := Intervals(b.primary("a").system())
+	_, err := Intervals(context.Background(), b.primary("a").system())
 	assert.ErrorIs(t, err, ErrNegative)
 	var serr *SystemError
 	require.True(t, errors.As(err, &serr))
 	assert.Equal(t, "Cells", serr.Field)
 	assert.Equal(t, 0, serr.Index)
-	_, err = Exact(b.system())
+	_, err = Exact(context.Background(), b.system())
 	assert.NoError(t, err, "the exact audit does not need non-negative values")
 }
 
@@ -198,14 +199,14 @@ func TestIntervalsAgainstExact(t *testing.T) {
 		for c := range s.Cells {
 			s.Cells[c].Sensitive = !s.Cells[c].Published // check every withheld cell
 		}
-		findings, err := Exact(s, attackers...)
+		findings, err := Exact(context.Background(), s, attackers...)
 		require.NoError(t, err)
 		type key struct{ attacker, name string }
 		exact := map[key]bool{}
 		for _, f := range findings {
 			exact[key{f.Attacker, f.Name}] = true
 		}
-		got, err := intervals(s, attackers, i%3 == 0)
+		got, err := intervals(context.Background(), s, attackers, i%3 == 0)
 		require.NoError(t, err)
 		pinned := map[key]bool{}
 		for _, iv := range got {
@@ -237,9 +238,9 @@ func TestIntervalsPresolve(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 4))
 	for i := range 150 {
 		s, attackers := randomSystem(r, i%2 == 0)
-		with, err := intervals(s, attackers, true)
+		with, err := intervals(context.Background(), s, attackers, true)
 		require.NoError(t, err)
-		without, err := intervals(s, attackers, false)
+		without, err := intervals(context.Background(), s, attackers, false)
 		require.NoError(t, err)
 		require.Equal(t, spans(without), spans(with), "case %d", i)
 	}
@@ -253,17 +254,77 @@ func TestProtectedTable(t *testing.T) {
 	dims := []hierarchy{balanced("a", 2, 2), balanced("b", 2, 2), balanced("c", 3)}
 	s := hierarchicalTable(dims, frequencies(r, 1.0/3, 5))
 	require.Positive(t, suppressPrimaries(s, 5))
-	naive, err := Exact(s)
+	naive, err := Exact(context.Background(), s)
 	require.NoError(t, err)
 	require.NotEmpty(t, naive, "naive suppression discloses")
 	protect(s)
-	found, err := Exact(s)
+	found, err := Exact(context.Background(), s)
 	require.NoError(t, err)
 	assert.Empty(t, found)
-	ivs, err := Intervals(s)
+	ivs, err := Intervals(context.Background(), s)
 	require.NoError(t, err)
 	for _, iv := range ivs {
 		assert.True(t, iv.Protected, "%s: [%v, %v]", iv.Name, iv.Min, iv.Max)
 		assert.Less(t, iv.Min, iv.Max, iv.Name)
 	}
+}
+
+// A withheld 4 and a withheld 5 add up to a published 9: the 4 lies
+// anywhere in [0, 9]. The protection levels ask for a width, a reach below
+// the value (capped at zero) and a reach above it.
+func TestIntervalsProtectionLevels(t *testing.T) {
+	tests := []struct {
+		reason               string
+		margin, below, above float64
+		protected            bool
+	}{
+		{"no requirement: not exact", 0, 0, 0, true},
+		{"9 wide is enough for a width of 9", 9, 0, 0, true},
+		{"but not for 9.5", 9.5, 0, 0, false},
+		{"down to 0 and up to 9", 0, 4, 5, true},
+		{"down to 0, also when more is asked: cells are not negative", 0, 10, 0, true},
+		{"not up to 10", 0, 0, 6, false},
+		{"all three at once", 9, 4, 5, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.reason, func(t *testing.T) {
+			s := &System{
+				Cells: []Cell{
+					{Name: "a", Value: 4, Sensitive: true, Margin: tt.margin, Below: tt.below, Above: tt.above},
+					{Name: "b", Value: 5},
+					{Name: "total", Value: 9, Published: true},
+				},
+				Sums: []Sum{{Total: 2, Parts: []int{0, 1}}},
+			}
+			ivs, err := Intervals(context.Background(), s)
+			require.NoError(t, err)
+			require.Len(t, ivs, 1)
+			assert.Equal(t, [2]float64{0, 9}, [2]float64{ivs[0].Min, ivs[0].Max})
+			assert.Equal(t, tt.protected, ivs[0].Protected)
+			assert.Equal(t, [3]float64{tt.margin, tt.below, tt.above}, [3]float64{ivs[0].Margin, ivs[0].Below, ivs[0].Above})
+		})
+	}
+	bad := &System{Cells: []Cell{{Name: "a", Value: 1, Below: -1}}}
+	_, err := Intervals(context.Background(), bad)
+	assert.ErrorIs(t, err, ErrInvalid, "a negative protection level")
+}
+
+// A canceled audit stops with a StoppedError that says how far it got.
+func TestAuditsStop(t *testing.T) {
+	s := benchSystem(benchTables[0].dims, benchPatterns[2].pattern)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := Intervals(ctx, s)
+	var stopped *StoppedError
+	require.ErrorAs(t, err, &stopped)
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.Equal(t, "sensitive cells, for any reader", stopped.Stage)
+	assert.Zero(t, stopped.Done)
+	assert.Positive(t, stopped.Total)
+	assert.Contains(t, err.Error(), "audit: stopped after 0 of")
+
+	_, err = Exact(ctx, s)
+	require.ErrorAs(t, err, &stopped)
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.Equal(t, "components, for any reader", stopped.Stage)
 }

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -84,7 +85,7 @@ func TestExactAgainstBruteForce(t *testing.T) {
 	for i := range n {
 		s, attackers := randomSystem(r, i%2 == 0)
 		require.NoError(t, s.Validate())
-		got, err := Exact(s, attackers...)
+		got, err := Exact(context.Background(), s, attackers...)
 		require.NoError(t, err)
 		if !assert.ElementsMatch(t, keys(expectedFindings(s, attackers)), findingNames(got), "case %d", i) {
 			t.Logf("system: %+v\nattackers: %+v", s, attackers)
@@ -99,13 +100,13 @@ func TestDeterministic(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 6))
 	for i := range 50 {
 		s, attackers := randomSystem(r, false)
-		f1, err := Exact(s, attackers...)
+		f1, err := Exact(context.Background(), s, attackers...)
 		require.NoError(t, err)
-		i1, err := Intervals(s, attackers...)
+		i1, err := Intervals(context.Background(), s, attackers...)
 		require.NoError(t, err)
 		for range 3 {
-			f2, _ := Exact(s, attackers...)
-			i2, _ := Intervals(s, attackers...)
+			f2, _ := Exact(context.Background(), s, attackers...)
+			i2, _ := Intervals(context.Background(), s, attackers...)
 			require.Equal(t, f1, f2, "case %d", i)
 			require.Equal(t, i1, i2, "case %d", i)
 		}

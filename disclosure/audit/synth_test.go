@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -194,7 +195,7 @@ func innerCells(s *System) []bool {
 // derivation. It returns the number of rounds.
 func protect(s *System) int {
 	for round := 1; ; round++ {
-		findings, err := Exact(s)
+		findings, err := Exact(context.Background(), s)
 		if err != nil {
 			panic(err)
 		}

@@ -49,17 +49,28 @@
 //
 // [Intervals] computes, for each sensitive withheld cell, the smallest and
 // largest value consistent with the published values, the relations and the
-// fact that cells are not negative, by linear programming: a sparse
-// bounded-variable simplex method in exact rational arithmetic, with Bland's
-// rule against cycling, solved per component. It reports whether that range is
-// at least the cell's required [Cell.Margin] wide. Non-negativity makes it
-// stronger than the exact audit: two withheld zeros in a row whose total is 0
-// are both disclosed, though no equation pins either.
+// fact that cells are not negative, by linear programming, per component. It
+// reports whether that range protects the cell as [Cell.Margin],
+// [Cell.Below] and [Cell.Above] require. Non-negativity makes it stronger
+// than the exact audit: two withheld zeros in a row whose total is 0 are both
+// disclosed, though no equation pins either.
+//
+// The linear programs are solved by a revised simplex method in floating
+// point (a sparse LU factorization of the basis, updated in product form;
+// each program starts from the previous one's optimal basis), and every
+// optimum is then certified in exact arithmetic by the audit itself: the
+// solution, read as fractions, must satisfy every relation exactly, and the
+// dual solution, read likewise, must prove that no point of the polyhedron
+// does better; an unbounded maximum needs a ray that is checked the same way.
+// The floating-point solver is shared with the protection in package
+// disclosure, which uses it to choose its pattern; the certificates are not:
+// no verdict of the audit rests on rounding or on code the protection
+// decides with. When a certificate fails, the optimum is computed by an exact
+// simplex method in rational arithmetic instead.
 //
 // Both audits handle systems of 100,000 cells; see BENCHMARKS.md in the
-// repository. The interval audit slows down markedly when most cells of a
-// large table are withheld, because the simplex tableau of such a system
-// becomes dense.
+// repository. Both take a [context.Context] and stop with a [*StoppedError]
+// that says how far they got when it ends.
 //
 // # Values
 //
@@ -112,10 +123,14 @@ type Cell struct {
 	// not be able to compute it.
 	Sensitive bool
 
-	// Margin is the protection required for a sensitive cell in the
-	// interval audit: the range of values a reader can deduce for it must
-	// be at least this wide. Zero asks only that the cell is not exact.
-	Margin float64
+	// Margin, Below and Above are the protection required of a sensitive
+	// cell in the interval audit (τ-ARGUS's sliding, lower and upper
+	// protection levels): the range of values a reader can deduce for it
+	// must be at least Margin wide, reach down to Value − Below (or to
+	// zero, when Below is more than the value: cells are not negative)
+	// and up to Value + Above. All zero asks only that the cell is not
+	// exact.
+	Margin, Below, Above float64
 }
 
 // Sum states that Cells[Total] equals the sum of Cells[Parts]. Parts must
@@ -164,6 +179,35 @@ var (
 	ErrNegative = errors.New("audit: negative withheld value")
 )
 
+// StoppedError reports that an audit ended before it finished, because
+// its context was canceled or its deadline passed, and how far it got. It
+// unwraps to the context's error, so that errors.Is(err,
+// context.DeadlineExceeded) works.
+type StoppedError struct {
+	// Stage is what the audit was examining when it stopped: "components,
+	// for any reader" (Exact), "sensitive cells, for any reader"
+	// (Intervals), or "attackers" (both, after any reader).
+	Stage string
+
+	// Done of Total of the stage's parts were examined.
+	Done, Total int
+
+	Err error
+}
+
+func (e *StoppedError) Error() string {
+	return fmt.Sprintf("audit: stopped after %d of %d %s: %v", e.Done, e.Total, e.Stage, e.Err)
+}
+
+// Unwrap returns the context's error.
+func (e *StoppedError) Unwrap() error { return e.Err }
+
+// stop sets the context's error and returns e.
+func (e *StoppedError) stop(err error) error {
+	e.Err = err
+	return e
+}
+
 // SystemError reports what is wrong with a System or an Attacker, and where.
 // Err is [ErrInvalid], [ErrInconsistent] or [ErrNegative].
 type SystemError struct {
@@ -206,8 +250,8 @@ func (s *System) Validate() error {
 			return invalid("Cells", i, "the cell has no name: give every cell a unique name")
 		case math.IsNaN(c.Value) || math.IsInf(c.Value, 0):
 			return invalid("Cells", i, "the value is not a finite number")
-		case math.IsNaN(c.Margin) || math.IsInf(c.Margin, 0) || c.Margin < 0:
-			return invalid("Cells", i, "the margin must be a finite number, zero or more")
+		case !finiteNonNegative(c.Margin) || !finiteNonNegative(c.Below) || !finiteNonNegative(c.Above):
+			return invalid("Cells", i, "the margin and the protection levels must be finite numbers, zero or more")
 		}
 		if j, dup := names[c.Name]; dup {
 			return invalid("Cells", i, fmt.Sprintf("the name %q is also the name of cell %d: a cell shared by linked tables must appear once", c.Name, j))
@@ -293,6 +337,8 @@ func invalid(field string, index int, problem string) *SystemError {
 }
 
 func inRange(i, n int) bool { return 0 <= i && i < n }
+
+func finiteNonNegative(f float64) bool { return f >= 0 && !math.IsInf(f, 0) }
 
 func outOfRange(what string, i, n int) string {
 	return fmt.Sprintf("%s %d is out of range: the System has %d cells", what, i, n)

@@ -7,6 +7,7 @@ package disclosuretest
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 
 	"github.com/zorgkit/zorgkit/disclosure"
@@ -104,6 +105,73 @@ func New(seed uint64, providers int, fanout [3][2]int) *Table {
 		}
 	}
 	return t
+}
+
+// Skewed returns a table like New's whose inner counts are drawn from
+// Poisson distributions with means that vary by municipality, care type
+// and age band (log-normal factors, as the populations of municipalities
+// and the use of care types do), so that small cells cluster in small
+// municipalities and rare care types, and many subtotals are small too:
+// sparser than New's tables, with more primary and fewer large cells.
+// mean is the median of the cells' means.
+func Skewed(seed uint64, providers int, fanout [3][2]int, mean float64) *Table {
+	r := rand.New(rand.NewPCG(seed, 0x5ca1e))
+	factors := make([][]float64, 3)
+	for d, f := range fanout {
+		factors[d] = make([]float64, f[0]*f[1])
+		for i := range factors[d] {
+			factors[d][i] = math.Exp(0.8 * r.NormFloat64())
+		}
+	}
+	t := New(seed, providers, fanout)
+	i := 0
+	for a := range factors[0] {
+		for b := range factors[1] {
+			for c := range factors[2] {
+				n := poisson(r, mean*factors[0][a]*factors[1][b]*factors[2][c])
+				if t.Cells[i].Count > 0 && n == 0 {
+					t.Cells[i].Contributor = ""
+				}
+				if n > 0 && t.Cells[i].Count == 0 {
+					n = 0 // keep New's empty cells empty, and its providers
+				}
+				t.Cells[i].Count = n
+				i++
+			}
+		}
+	}
+	return t
+}
+
+// Medium returns a skewed table (see Skewed) of 21 × 7 × 37 = 5,439 cells,
+// 2,048 of them inner: four regions of four municipalities, two care
+// categories of two care types, four age groups of eight age bands.
+func Medium(seed uint64, providers int) *Table {
+	return Skewed(seed, providers, [3][2]int{{4, 4}, {2, 2}, {4, 8}}, 1)
+}
+
+// Huge returns a skewed table (see Skewed) of 55 × 36 × 50 = 99,000
+// cells, 60,480 of them inner.
+func Huge(seed uint64, providers int) *Table {
+	return Skewed(seed, providers, [3][2]int{{6, 8}, {5, 6}, {7, 6}}, 1)
+}
+
+// poisson draws from a Poisson distribution with mean m (Knuth's method,
+// by parts for large means).
+func poisson(r *rand.Rand, m float64) int {
+	n := 0
+	for m > 30 {
+		n += poisson(r, 30)
+		m -= 30
+	}
+	l, p := math.Exp(-m), 1.0
+	for {
+		p *= r.Float64()
+		if p <= l {
+			return n
+		}
+		n++
+	}
 }
 
 // Records returns the table's records: one per count of each inner cell,

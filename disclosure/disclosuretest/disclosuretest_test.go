@@ -1,6 +1,7 @@
 package disclosuretest_test
 
 import (
+	"context"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -39,9 +40,9 @@ func TestSmall(t *testing.T) {
 	require.NoError(t, err)
 	fromCells, err := disclosure.FromAggregates(tab.Dimensions, tab.Spec, tab.Cells)
 	require.NoError(t, err)
-	p1, err := fromRecords.Protect(disclosure.Rules{})
+	p1, err := fromRecords.Protect(context.Background(), disclosure.Rules{})
 	require.NoError(t, err)
-	p2, err := fromCells.Protect(disclosure.Rules{})
+	p2, err := fromCells.Protect(context.Background(), disclosure.Rules{})
 	require.NoError(t, err)
 	assert.Equal(t, 16*16*21, p1.Stats().Cells)
 	assert.Equal(t, p1.Stats().Primary, p2.Stats().Primary, "records and aggregates give the same primary cells")

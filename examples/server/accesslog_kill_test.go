@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 import (
@@ -48,6 +50,8 @@ func TestAccessLogSurvivesKill(t *testing.T) {
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestAccessLogSurvivesKill$")
 	cmd.Env = append(os.Environ(), "ZORGKIT_TEST_PORTAL_ARGS=-data "+dir+" -addr 127.0.0.1:0")
+	// The helper dies with the test process, whatever ends it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
 	require.NoError(t, cmd.Start())

@@ -125,3 +125,24 @@ func TestSMSUsersNeedAGateway(t *testing.T) {
 	assert.Equal(t, http.StatusUnprocessableEntity, status)
 	assert.Contains(t, text(body), "geen sms")
 }
+
+// TestConsoleOnlyInDemo: outside demo mode no message ever goes to the
+// console, whatever is configured.
+func TestConsoleOnlyInDemo(t *testing.T) {
+	for _, c := range []config{
+		{Demo: false},
+		{Demo: false, SMTP: smtpConfig{Addr: "127.0.0.1:25", TLS: "none", From: "a@example.nl", Timeout: time.Second}},
+		{Demo: true, SMTP: smtpConfig{Addr: "127.0.0.1:25", TLS: "none", From: "a@example.nl", Timeout: time.Second},
+			SMS: smsConfig{URL: "https://sms.example.nl", Token: "t", Timeout: time.Second}},
+	} {
+		ts, err := newTransports(c, os.Stdout)
+		require.NoError(t, err)
+		for ch, tr := range ts {
+			_, console := tr.(consoleTransport)
+			assert.False(t, console, "demo=%v, channel %s", c.Demo, ch)
+		}
+	}
+	ts, err := newTransports(config{Demo: true}, os.Stdout)
+	require.NoError(t, err)
+	assert.IsType(t, consoleTransport{}, ts["email"], "the demo without a mail server prints")
+}

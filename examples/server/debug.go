@@ -12,12 +12,13 @@ import (
 // debugRoutes are served on the separate debug address (-debug-addr), never
 // on the portal's own: /metrics for Prometheus, and the Go runtime's
 // profiles, for finding where the time goes under load. The address is the
-// protection: bind it to loopback or an operations network only.
+// protection: bind it to loopback or an operations network only. The
+// command line is not served (pprof's /cmdline): it may hold a database
+// URL with its password.
 func (a *app) debugRoutes() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", a.metrics.handler(""))
 	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
-	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)

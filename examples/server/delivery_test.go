@@ -295,6 +295,9 @@ type mailpitMessage struct {
 	To        []struct {
 		Address string `json:"Address"`
 	} `json:"To"`
+	Bcc []struct {
+		Address string `json:"Address"`
+	} `json:"Bcc"`
 }
 
 // mailpitText returns the text body of a message.
@@ -333,7 +336,7 @@ func mailpitChaos(t testing.TB, api string, code int) {
 // mailbox, a reset link built from the public base URL, a temporary failure
 // retried, a refusal, and a server without STARTTLS that gets nothing.
 func TestSMTPMailpit(t *testing.T) {
-	mp := startMailpit(t, true)
+	mp := startMailpit(t, "starttls")
 	p := newTestPortal(t, func(c *config) {
 		c.BaseURL = "https://portaal.example.nl"
 		c.SMTP = smtpConfig{Addr: mp.smtp, TLS: "starttls", CAFile: mp.caFile, Username: "portal", Password: mp.password,
@@ -367,17 +370,28 @@ func TestSMTPMailpit(t *testing.T) {
 	require.Len(t, msgs, 2)
 	assert.Contains(t, mailpitText(t, mp.api, msgs[0].ID), "https://portaal.example.nl/password/reset?token=")
 
+	// A name cannot add a header.
+	_, err := p.a.db.Exec(`UPDATE users SET name = $1 WHERE username = 'jdevries'`, "Jan\r\nBcc: mallory@evil.example")
+	require.NoError(t, err)
+	require.NoError(t, p.a.sender.Send(context.Background(), p.user("jdevries"), "Naam", "tekst"))
+	p.flush()
+	msgs = mailpitMessages(t, mp.api)
+	require.Len(t, msgs, 3)
+	assert.Empty(t, msgs[0].Bcc)
+	require.Len(t, msgs[0].To, 1)
+	assert.Equal(t, "jan.devries@zonnehuis.example", msgs[0].To[0].Address)
+
 	// The server answers 451 for a while: the message waits and goes out
 	// once it is back; a 550 is final.
 	u := p.user("jdevries")
 	mailpitChaos(t, mp.api, 451)
 	require.NoError(t, p.a.sender.Send(context.Background(), u, "Later", "even geduld"))
 	p.flush()
-	assert.Len(t, mailpitMessages(t, mp.api), 2)
+	assert.Len(t, mailpitMessages(t, mp.api), 3)
 	mailpitChaos(t, mp.api, 0)
 	p.clock.Advance(outboxBackoff)
 	p.flush()
-	assert.Len(t, mailpitMessages(t, mp.api), 3)
+	assert.Len(t, mailpitMessages(t, mp.api), 4)
 	mailpitChaos(t, mp.api, 550)
 	p.clock.Advance(time.Second)
 	require.NoError(t, p.a.sender.Send(context.Background(), u, "Nooit", "weg"))
@@ -387,7 +401,7 @@ func TestSMTPMailpit(t *testing.T) {
 	assert.Equal(t, outboxFailed, rows[len(rows)-1].State)
 
 	// A server that does not offer STARTTLS gets no code in clear.
-	plain := startMailpit(t, false)
+	plain := startMailpit(t, "plain")
 	p.a.cfg.SMTP.Addr = plain.smtp
 	p.a.transports = nil
 	require.NoError(t, p.a.init())
@@ -400,4 +414,55 @@ func TestSMTPMailpit(t *testing.T) {
 	assert.Equal(t, outboxQueued, rows[len(rows)-1].State, "waits for a server that offers TLS")
 	assert.NotContains(t, p.out.String(), "112233")
 	assert.NotContains(t, p.out.String(), mp.password)
+}
+
+// TestSMTPImplicitTLS delivers to a Mailpit that speaks TLS from the first
+// byte, as on port 465, with a login.
+func TestSMTPImplicitTLS(t *testing.T) {
+	mp := startMailpit(t, "tls")
+	ctx := context.Background()
+	cfg := smtpConfig{Addr: mp.smtp, TLS: "tls", CAFile: mp.caFile, Username: "portal", Password: mp.password,
+		From: "noreply@portaal.example.nl", Timeout: 10 * time.Second}
+	tr, err := newSMTPTransport(cfg, "https://portaal.example.nl")
+	require.NoError(t, err)
+	require.NoError(t, tr.deliver(ctx, envelope{ID: "m1", To: "jan@zonnehuis.example", Name: "Jan", Subject: "Bericht", Body: "tekst"}))
+	msgs := mailpitMessages(t, mp.api)
+	require.Len(t, msgs, 1)
+	assert.Equal(t, "portal", msgs[0].Username)
+
+	// STARTTLS against a TLS port, and a wrong password: no delivery.
+	cfg.TLS = "starttls"
+	tr, err = newSMTPTransport(cfg, "")
+	require.NoError(t, err)
+	wctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	assert.Error(t, tr.deliver(wctx, envelope{ID: "m2", To: "jan@zonnehuis.example", Subject: "x", Body: "x"}))
+	cfg.TLS, cfg.Password = "tls", "wrong"
+	tr, err = newSMTPTransport(cfg, "")
+	require.NoError(t, err)
+	err = tr.deliver(ctx, envelope{ID: "m3", To: "jan@zonnehuis.example", Subject: "x", Body: "x"})
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "wrong", "the password stays out of the error")
+	assert.Len(t, mailpitMessages(t, mp.api), 1)
+}
+
+// TestOutboxPurge forgets old delivered and failed messages, never one that
+// is still to be delivered.
+func TestOutboxPurge(t *testing.T) {
+	p := newTestPortal(t)
+	tr := useOutbox(p)
+	ctx := context.Background()
+	u := p.user("jdevries")
+	require.NoError(t, p.a.sender.Send(ctx, u, "Afgeleverd", "x"))
+	p.flush()
+	require.Len(t, tr.delivered(), 1)
+	tr.fail = func(envelope) error { return errors.New("421 later") }
+	p.clock.Advance(time.Second)
+	require.NoError(t, p.a.sender.Send(ctx, u, "Wacht", "y"))
+	p.flush()
+	p.clock.Advance(outboxKeep + time.Hour)
+	require.NoError(t, p.a.purgeOutbox(ctx))
+	rows := p.outboxRows("jdevries")
+	require.Len(t, rows, 1, "the delivered one is forgotten")
+	assert.Equal(t, outboxQueued, rows[0].State, "the waiting one stays (and is given up by delivery, not by the purge)")
 }

@@ -208,10 +208,20 @@ func demoDataset(seed string, rows int) io.Reader {
 		if rng.IntN(3) > 0 {
 			sat = fmt.Sprint(4 + rng.IntN(7))
 		}
-		fmt.Fprintf(&b, "%s;%s;%s;13%02d %c%c;%s;B%06d;%s;%s;%s;%s;%s\n",
-			field, birth.Format("2006-01-02"), []string{"M", "V"}[rng.IntN(2)], 10+rng.IntN(90), 'A'+rune(rng.IntN(26)), 'A'+rune(rng.IntN(26)),
-			municipalities[rng.IntN(len(municipalities))], rng.IntN(1_000_000), products[rng.IntN(len(products))],
-			"2026-01-01", "2026-06-30", goal, sat)
+		sex := []string{"1", "2"}[rng.IntN(2)]
+		// A few values outside the data set's domains, so that the
+		// quality report has something to show: a satisfaction of 42 is
+		// no valid measurement, sex "Q" is accepted with a warning.
+		switch {
+		case i%113 == 7:
+			sat = "42"
+		case i%127 == 9:
+			sex = "Q"
+		}
+		fmt.Fprintf(&b, "%s;%s;%s;13%02d %c%c;%s;B%06d;%08d;%s;%s;%s;%s;%s;%s;%s\n",
+			field, birth.Format("2006-01-02"), sex, 10+rng.IntN(90), 'A'+rune(rng.IntN(26)), 'A'+rune(rng.IntN(26)),
+			municipalities[rng.IntN(len(municipalities))], rng.IntN(1_000_000), 87000000+i%1000, []string{"01", "02", "03", "06"}[i%4],
+			products[rng.IntN(len(products))], "2026-01-01", "2026-06-30", []string{"1", "1", "2", "3"}[i%4], goal, sat)
 	}
 	return strings.NewReader(b.String())
 }

@@ -33,6 +33,22 @@ func securityHeaders(next http.Handler, hsts bool) http.Handler {
 	})
 }
 
+// maxFormBody bounds what a request other than an upload may send: forms
+// and JSON of a few fields. Without it a form body is parsed up to 10 MB
+// into memory, by anyone, before the login is even checked.
+const maxFormBody = 64 << 10
+
+// limitBodies caps the body of every request but the upload, which sets its
+// own limit (-max-upload).
+func limitBodies(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !(r.Method == http.MethodPost && r.URL.Path == "/uploads") {
+			r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // staticFiles serves the files of fsys under /static/, and nothing else: a
 // directory is not found, so never listed. They hold no personal data, so
 // they may be cached for an hour.
@@ -163,9 +179,11 @@ const (
 )
 
 // viewOf returns the view of the request's user, if logged in.
+// Before the second factor the user is not logged in: the page shows no
+// name, organisation or menu.
 func (a *app) viewOf(r *http.Request) view {
 	u, _ := r.Context().Value(ctxUser).(*user)
-	if u == nil {
+	if u == nil || sessionFrom(r.Context()).Stage == stageCode {
 		return view{}
 	}
 	return view{User: u, Org: u.Org, Notices: u.notices, Demo: a.cfg.Demo}

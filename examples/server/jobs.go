@@ -4,13 +4,15 @@ import (
 	"context"
 	"database/sql"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/zorgkit/zorgkit/pseudonym"
 )
 
 // Why a jobs table of our own and not River (github.com/riverqueue/river,
@@ -82,6 +84,9 @@ func (a *app) scheduleNightly(ctx context.Context) error {
 	if now.Before(due) {
 		return nil
 	}
+	if err := a.enqueueJob(ctx, anchorJob+due.Format("2006-01-02"), due); err != nil {
+		return err
+	}
 	return a.enqueueJob(ctx, "process:"+due.Format("2006-01-02"), due)
 }
 
@@ -133,7 +138,13 @@ func (a *app) runNextJob(ctx context.Context, instance string) (bool, error) {
 	go a.heartbeat(jctx, cancel, `UPDATE jobs SET lease_until = $2 + $3 WHERE id = $1 AND state = 'running' AND instance = $4`,
 		id, a.cfg.Lease.Microseconds(), instance)
 	start := time.Now()
-	detail, jobErr := a.processUploads(jctx)
+	var detail string
+	var jobErr error
+	if strings.HasPrefix(id, anchorJob) {
+		detail, jobErr = a.anchorConsent(jctx)
+	} else {
+		detail, jobErr = a.processUploads(jctx)
+	}
 	a.metrics.job(start, jobErr)
 	if cause := context.Cause(jctx); jobErr != nil && errors.Is(cause, errLeaseLost) {
 		return true, fmt.Errorf("job %s: %w", id, cause) // the instance that took over finishes it
@@ -164,16 +175,6 @@ func (a *app) runJobsNow(w http.ResponseWriter, r *http.Request) {
 	}
 	http.Redirect(w, r, "/uploads", http.StatusSeeOther)
 }
-
-// The output columns of an upload row, in the order of uploadColumns.
-const (
-	colAgeBand      = 1
-	colMunicipality = 4
-	colProduct      = 6
-	colGoal         = 9
-	colSatisfaction = 10
-	uploadFields    = 11
-)
 
 // reportRecord is one decision as the reports count it.
 type reportRecord struct {
@@ -238,8 +239,22 @@ const buildBatch = 4
 // that the rows are complete and swaps the report in one short transaction.
 // Until the swap, the reports show the provider's previous delivery.
 func (a *app) processUpload(ctx context.Context, uploadID, orgID string) (int, error) {
+	var js string
+	if err := a.db.QueryRowContext(ctx, `SELECT report FROM uploads WHERE id = $1`, uploadID).Scan(&js); err != nil {
+		return 0, err
+	}
+	var stored struct {
+		Columns []string `json:"columns"`
+	}
+	if err := json.Unmarshal([]byte(js), &stored); err != nil {
+		return 0, err
+	}
+	rows, err := newRowReader(stored.Columns)
+	if err != nil {
+		return 0, a.rejectDelivery(ctx, uploadID, fmt.Errorf("%w: %v", errIncomplete, err))
+	}
 	for {
-		done, err := a.buildStep(ctx, uploadID, orgID)
+		done, err := a.buildStep(ctx, uploadID, orgID, rows)
 		if err != nil {
 			return 0, err
 		}
@@ -252,7 +267,7 @@ func (a *app) processUpload(ctx context.Context, uploadID, orgID string) (int, e
 
 // buildStep turns the next buildBatch chunks of an accepted upload into
 // report rows, and reports whether all are built.
-func (a *app) buildStep(ctx context.Context, uploadID, orgID string) (bool, error) {
+func (a *app) buildStep(ctx context.Context, uploadID, orgID string, rows *rowReader) (bool, error) {
 	tx, err := a.db.BeginTx(ctx, nil)
 	if err != nil {
 		return false, err
@@ -289,7 +304,7 @@ func (a *app) buildStep(ctx context.Context, uploadID, orgID string) (bool, erro
 				tx.Rollback() // the write lock, before another statement writes
 				return false, a.rejectDelivery(ctx, uploadID, fmt.Errorf("%w: chunk %d: %v", errIncomplete, seq, err))
 			}
-			rec, ok := parseReportRecord(f)
+			rec, ok := rows.record(f)
 			if !ok {
 				tx.Rollback() // the write lock, before another statement writes
 				return false, a.rejectDelivery(ctx, uploadID, fmt.Errorf("%w: chunk %d has a row of %d fields", errIncomplete, seq, len(f)))
@@ -366,17 +381,70 @@ func (a *app) rejectDelivery(ctx context.Context, uploadID string, cause error) 
 	return cause
 }
 
-// parseReportRecord reads what the reports need from a pseudonymised row.
-func parseReportRecord(f []string) (reportRecord, bool) {
-	if len(f) != uploadFields {
+// rowReader reads what the reports need from the stored rows of one
+// upload, by the names of its columns: a provider's file may have them in
+// any order.
+type rowReader struct {
+	columns                        []string
+	ageBand, municipality, product int
+	kept                           []int             // the columns stored as sent, which the layout can judge
+	row                            map[string]string // reused for each row
+}
+
+// legacyColumns are the columns of an upload stored before the column
+// names were recorded with it.
+var legacyColumns = []string{"BSN", "Geboortedatum", "Geslacht", "Postcode", "Gemeentecode", "Beschikkingsnummer", "Productcode",
+	"Begindatum", "Einddatum", "Doelrealisatie", "Tevredenheid"}
+
+func newRowReader(columns []string) (*rowReader, error) {
+	if columns == nil {
+		columns = legacyColumns
+	}
+	r := &rowReader{columns: columns, ageBand: -1, municipality: -1, product: -1, row: map[string]string{}}
+	for i, c := range columns {
+		for _, rule := range uploadColumns {
+			if !strings.EqualFold(strings.TrimSpace(c), rule.Name) {
+				continue
+			}
+			switch rule.Name {
+			case "Geboortedatum":
+				r.ageBand = i
+			case "Gemeentecode":
+				r.municipality = i
+			case "Productcode":
+				r.product = i
+			}
+			if rule.Action == pseudonym.Keep {
+				r.kept = append(r.kept, i)
+			}
+		}
+	}
+	if r.ageBand < 0 || r.municipality < 0 || r.product < 0 {
+		return nil, fmt.Errorf("the stored columns %q lack Geboortedatum, Gemeentecode or Productcode", columns)
+	}
+	return r, nil
+}
+
+// record reads one stored row. Whether it is a valid measurement of each
+// indicator is the layout's judgement (Layout.Valid) on the columns kept as
+// sent.
+func (r *rowReader) record(f []string) (reportRecord, bool) {
+	if len(f) != len(r.columns) {
 		return reportRecord{}, false
 	}
-	goal := strings.ToLower(strings.TrimSpace(f[colGoal]))
-	sat, serr := strconv.Atoi(strings.TrimSpace(f[colSatisfaction]))
+	clear(r.row)
+	for _, i := range r.kept {
+		r.row[r.columns[i]] = f[i]
+	}
+	goal, err1 := uploadLayout.Valid("doelrealisatie", r.row)
+	sat, err2 := uploadLayout.Valid("tevredenheid", r.row)
+	if err1 != nil || err2 != nil {
+		return reportRecord{}, false
+	}
+	product := strings.TrimSpace(f[r.product])
 	return reportRecord{
-		municipality: f[colMunicipality], category: productCategory(f[colProduct]), product: f[colProduct], ageBand: f[colAgeBand],
-		goalMeasured: goal == "ja" || goal == "nee",
-		satMeasured:  serr == nil && sat >= 1 && sat <= 10,
+		municipality: strings.TrimSpace(f[r.municipality]), category: productCategory(product), product: product, ageBand: f[r.ageBand],
+		goalMeasured: goal, satMeasured: sat,
 	}, true
 }
 

@@ -40,10 +40,12 @@ func mailpitBinary() string {
 }
 
 // startMailpit starts Mailpit on free loopback ports, stopped when the test
-// ends, or skips the test when it is not installed. With starttls it offers
-// STARTTLS with a certificate of its own, requires it, and requires the
-// login "portal"; without, it offers neither.
-func startMailpit(t *testing.T, starttls bool) *mailpit {
+// ends, or skips the test when it is not installed. In mode "starttls" it
+// offers STARTTLS with a certificate of its own and requires it, in mode
+// "tls" it speaks TLS from the first byte (implicit TLS, as on port 465),
+// and in both it requires the login "portal"; in mode "plain" it offers
+// neither TLS nor a login.
+func startMailpit(t *testing.T, mode string) *mailpit {
 	t.Helper()
 	bin := mailpitBinary()
 	if bin == "" {
@@ -55,7 +57,7 @@ func startMailpit(t *testing.T, starttls bool) *mailpit {
 	m.api = "http://" + api
 	args := []string{"--smtp", m.smtp, "--listen", api, "--database", filepath.Join(dir, "mailpit.db"),
 		"--disable-version-check", "--smtp-disable-rdns", "--enable-chaos", "--quiet"}
-	if starttls {
+	if mode != "plain" {
 		cert, key := selfSigned(t, dir)
 		m.caFile = cert
 		var b [12]byte
@@ -63,7 +65,12 @@ func startMailpit(t *testing.T, starttls bool) *mailpit {
 		m.password = hex.EncodeToString(b[:])
 		auth := filepath.Join(dir, "smtp-auth")
 		require.NoError(t, os.WriteFile(auth, []byte("portal:"+m.password+"\n"), 0o600))
-		args = append(args, "--smtp-tls-cert", cert, "--smtp-tls-key", key, "--smtp-require-starttls", "--smtp-auth-file", auth)
+		args = append(args, "--smtp-tls-cert", cert, "--smtp-tls-key", key, "--smtp-auth-file", auth)
+		if mode == "tls" {
+			args = append(args, "--smtp-require-tls")
+		} else {
+			args = append(args, "--smtp-require-starttls")
+		}
 	}
 	cmd := exec.Command(bin, args...)
 	var out lockedBuffer

@@ -70,6 +70,10 @@ func TestMetricsEndpointNeedsToken(t *testing.T) {
 	status, body := readBody(t, resp)
 	assert.Equal(t, http.StatusOK, status)
 	assert.Contains(t, body, "zorgkit_http_request_duration_seconds")
+	resp, err = http.Get(debug.URL + "/debug/pprof/cmdline")
+	require.NoError(t, err)
+	status, _ = readBody(t, resp)
+	assert.Equal(t, http.StatusNotFound, status, "the command line may hold a database password")
 }
 
 func TestMetricsTokenFromFile(t *testing.T) {
@@ -147,7 +151,7 @@ func TestMetricsLabelsAllowList(t *testing.T) {
 	require.NoError(t, o.SendCode(context.Background(), u, "Uw verificatiecode is 123456.", p.clock.Now().Add(10*time.Minute)))
 	require.NoError(t, o.Send(context.Background(), u, "Bericht", "Een bericht."))
 	for range 2 {
-		more, err := p.a.deliverNext(context.Background(), "test")
+		more, err := p.a.deliverNext(context.Background())
 		require.NoError(t, err)
 		require.True(t, more)
 	}

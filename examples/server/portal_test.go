@@ -257,8 +257,8 @@ func TestClientLookupAndConsent(t *testing.T) {
 
 	// Every lookup and decision is in the access log, by subject key.
 	var lookups, decisions int
-	require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*) FROM access_log WHERE purpose = 'lookup'`).Scan(&lookups))
-	require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*) FROM access_log WHERE purpose <> 'lookup'`).Scan(&decisions))
+	require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*) FROM access_log WHERE object = 'client/lookup'`).Scan(&lookups))
+	require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*) FROM access_log WHERE object <> 'client/lookup'`).Scan(&decisions))
 	assert.Equal(t, 2, lookups, "the unknown client and the first test person; an invalid BSN is no lookup")
 	assert.Equal(t, 3, decisions)
 }
@@ -347,7 +347,7 @@ func TestNoRawBSNAnywhere(t *testing.T) {
 	var file strings.Builder
 	file.WriteString(uploadHeader + "\n")
 	for i, n := range persons {
-		fmt.Fprintf(&file, "%s;2012-05-0%d;V;1312 AB;0034;B%06d;45A11;2026-01-01;2026-06-30;ja;8\n", dotted(n), 1+i%9, i)
+		fmt.Fprintln(&file, cbsRow(dotted(n), i))
 	}
 	status, _ := b.upload("/uploads", "cbs.csv", strings.NewReader(file.String()))
 	require.Equal(t, http.StatusOK, status)

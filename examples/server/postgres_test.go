@@ -92,7 +92,7 @@ func TestPostgres(t *testing.T) {
 	assert.Equal(t, http.StatusUnauthorized, status)
 
 	// Upload and processing.
-	status, body = b.upload("/uploads", "cbs.csv", strings.NewReader(uploadHeader+"\n"+bsntest.TestPersons()[1].Digits()+";2012-05-01;V;1312 AB;0034;B000001;45A11;2026-01-01;2026-06-30;ja;8\n"))
+	status, body = b.upload("/uploads", "cbs.csv", strings.NewReader(uploadHeader+"\n"+cbsRow(bsntest.TestPersons()[1].Digits(), 1)+"\n"))
 	require.Equal(t, http.StatusOK, status, body)
 	assert.Contains(t, body, `id="status">accepted<`)
 	_, err = first.a.processUploads(t.Context())

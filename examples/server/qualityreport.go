@@ -2,13 +2,16 @@ package main
 
 import (
 	"bytes"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
+
+	"golang.org/x/text/language"
+
+	"github.com/zorgkit/zorgkit/pseudonym"
 )
 
 // The quality report of an upload, downloadable as the source page promises
@@ -41,9 +44,11 @@ func (a *app) loadReport(w http.ResponseWriter, r *http.Request) (*upload, *qual
 	return up, &q, true
 }
 
-// uploadReportCSV sends the quality report as CSV: a summary, an empty
-// line, then one line per problem. Delimiter ';', CRLF and a UTF-8
-// byte-order mark, as Excel on Dutch Windows expects.
+// uploadReportCSV sends the quality report as CSV, as package pseudonym
+// writes it (Report.WriteCSV): one line per problem with its line, column,
+// code, outcome (rejected, warning, no valid measurement) and description,
+// in Dutch or, with ?lang=en, English. A UTF-8 byte-order mark goes first,
+// so that Excel on Dutch Windows reads "ë" right.
 func (a *app) uploadReportCSV(w http.ResponseWriter, r *http.Request) {
 	up, q, ok := a.loadReport(w, r)
 	if !ok {
@@ -51,42 +56,7 @@ func (a *app) uploadReportCSV(w http.ResponseWriter, r *http.Request) {
 	}
 	var buf bytes.Buffer
 	buf.WriteString("\uFEFF")
-	cw := csv.NewWriter(&buf)
-	cw.Comma, cw.UseCRLF = ';', true
-	write := func(fields ...string) {
-		for i, f := range fields {
-			fields[i] = spreadsheetSafe(f)
-		}
-		cw.Write(fields)
-	}
-	write("aanlevering", up.ID)
-	write("ontvangen", up.Created.Local().Format("2006-01-02 15:04"))
-	write("status", string(up.Status))
-	if up.Error != "" {
-		write("melding", up.Error)
-	}
-	if q.Encoding != "" {
-		write("tekenset", q.Encoding)
-		if q.EncodingLine > 0 {
-			write("tekenset besloten op regel", strconv.Itoa(q.EncodingLine))
-		}
-		write("scheidingsteken", q.Delimiter)
-	}
-	write("rijen gelezen", strconv.Itoa(q.Counts.Read))
-	write("rijen verwerkt", strconv.Itoa(q.Counts.Written))
-	write("rijen afgekeurd", strconv.Itoa(q.Counts.Rejected))
-	write("rijen gemarkeerd", strconv.Itoa(q.Counts.Flagged))
-	write("problemen niet afzonderlijk vermeld", strconv.Itoa(q.Omitted))
-	for _, c := range sortedCodes(q.ByCode) {
-		write("problemen met code "+c, strconv.Itoa(q.ByCode[c]))
-	}
-	cw.Write(nil)
-	write("regel", "kolom", "code", "gevolg", "omschrijving")
-	for _, p := range q.Problems {
-		write(strconv.Itoa(p.Line), p.Column, p.Code, problemOutcome(p), p.Text)
-	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
+	if err := storedReport(q).WriteCSV(&buf, reportLanguage(r)); err != nil {
 		a.serverError(w, r, err)
 		return
 	}
@@ -95,20 +65,53 @@ func (a *app) uploadReportCSV(w http.ResponseWriter, r *http.Request) {
 	_, _ = buf.WriteTo(w)
 }
 
-// spreadsheetSafe keeps a spreadsheet from reading a field as a formula
-// (CSV injection): a column name comes from the uploaded file's header.
-func spreadsheetSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
+// reportLanguage is the language a download asks for: Dutch unless
+// ?lang=en.
+func reportLanguage(r *http.Request) language.Tag {
+	if r.URL.Query().Get("lang") == "en" {
+		return language.English
 	}
-	return s
+	return language.Dutch
 }
 
-func problemOutcome(p problemJSON) string {
-	if p.Rejected {
-		return "afgekeurd"
+// storedReport turns a stored quality report back into the library's
+// Report value, which renders it.
+func storedReport(q *qualityReportJSON) *pseudonym.Report {
+	rep := &pseudonym.Report{Rows: q.Counts, Omitted: q.Omitted, ByCode: map[pseudonym.Code]int{}, Columns: q.Columns, EncodingLine: q.EncodingLine}
+	for c, n := range q.ByCode {
+		rep.ByCode[pseudonym.Code(c)] = n
 	}
-	return "gemarkeerd"
+	for _, e := range []pseudonym.Encoding{pseudonym.UTF8, pseudonym.Windows1252, pseudonym.UTF16} {
+		if e.String() == q.Encoding {
+			rep.Encoding = e
+		}
+	}
+	for _, f := range []pseudonym.Format{pseudonym.Delimited, pseudonym.FixedWidth, pseudonym.XLSX} {
+		if f.String() == q.Format {
+			rep.Format = f
+		}
+	}
+	for _, c := range []rune{';', ',', '\t'} {
+		if delimiterName(c) == q.Delimiter {
+			rep.Comma = c
+		}
+	}
+	for _, p := range q.Problems {
+		pr := pseudonym.Problem{Line: p.Line, Column: p.Pos, Name: p.Column, Code: pseudonym.Code(p.Code), Rejected: p.Rejected}
+		if strings.HasPrefix(pr.Name, "#") {
+			pr.Name = ""
+		}
+		switch {
+		case p.Rejected:
+			pr.Severity = pseudonym.SeverityReject
+		case p.Severity == "measurement":
+			pr.Severity = pseudonym.SeverityMeasurement
+		default:
+			pr.Severity = pseudonym.SeverityWarning
+		}
+		rep.Problems = append(rep.Problems, pr)
+	}
+	return rep
 }
 
 func sortedCodes(m map[string]int) []string {
@@ -120,15 +123,17 @@ func sortedCodes(m map[string]int) []string {
 	return codes
 }
 
-// uploadReportPrint shows the quality report as a page of its own, without
-// the portal's navigation, to print or save as PDF.
+// uploadReportPrint shows the quality report as a printable page of its
+// own (Report.WriteHTML: counts, how the file was read, problems by kind and
+// by row), without the portal's navigation, to print or save as PDF.
 func (a *app) uploadReportPrint(w http.ResponseWriter, r *http.Request) {
 	up, q, ok := a.loadReport(w, r)
 	if !ok {
 		return
 	}
+	title := fmt.Sprintf("Kwaliteitsrapportage %s, aanlevering van %s (status %s)", up.OrgName, up.Created.Local().Format("2006-01-02 15:04"), up.Status)
 	var buf bytes.Buffer
-	if err := a.pages["qualityreport"].ExecuteTemplate(&buf, "print", uploadReportPage{Upload: *up, Quality: *q, Codes: sortedCodes(q.ByCode)}); err != nil {
+	if err := storedReport(q).WriteHTML(&buf, reportLanguage(r), title); err != nil {
 		a.serverError(w, r, err)
 		return
 	}

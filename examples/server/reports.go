@@ -101,7 +101,7 @@ func (a *app) reports(ctx context.Context, u *user) (reportsPage, error) {
 		}
 		return out, nil
 	}
-	protected, err := tables.Protect(reportRules)
+	protected, err := tables.Protect(ctx, reportRules)
 	if err != nil {
 		return reportsPage{}, err
 	}

@@ -73,7 +73,7 @@ func useOutbox(p *testPortal) *transportRecorder {
 func (p *testPortal) flush() {
 	p.t.Helper()
 	for {
-		more, err := p.a.deliverNext(context.Background(), "test")
+		more, err := p.a.deliverNext(context.Background())
 		require.NoError(p.t, err)
 		if !more {
 			return
@@ -109,6 +109,8 @@ func TestSecondFactorNotReadable(t *testing.T) {
 			for _, path := range []string{"/outbox", "/outbox/", "/api/outbox", "/"} {
 				_, body := b.get(path)
 				assert.NotContains(t, body, code, "%s at the code stage", path)
+				assert.NotContains(t, body, `href="/outbox"`, "%s at the code stage", path)
+				assert.NotContains(t, body, "Zorggroep Zonnehuis", "not logged in yet: no name or organisation")
 			}
 
 			// Fully logged in, a session still never reads a code: not
@@ -380,4 +382,69 @@ func TestClientHandle(t *testing.T) {
 		_, err := p.a.openClient(s, u, h)
 		assert.ErrorIs(t, err, seal.ErrInvalid)
 	})
+}
+
+// TestFormBodyLimited: a form of megabytes is not read, let alone acted on.
+func TestFormBodyLimited(t *testing.T) {
+	p := newTestPortal(t)
+	body := "padding=" + strings.Repeat("x", 2<<20) + "&email=jan.devries%40zonnehuis.example"
+	resp, err := http.Post(p.srv.URL+"/password/forgot", "application/x-www-form-urlencoded", strings.NewReader(body))
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Empty(t, p.sent.last("jdevries", "Wachtwoord herstellen"), "the form was cut off before the address")
+}
+
+// TestConcurrentHandlers drives the portal's handlers from many sessions at
+// once (run with -race): lookups, opening name and address (decrypting),
+// consent records, reset requests and logins (encrypting into the outbox),
+// through one shared FieldCipher, sealer and database. Every answer must be
+// the right one.
+func TestConcurrentHandlers(t *testing.T) {
+	p := newTestPortal(t)
+	tr := useOutbox(p)
+	persons := bsntest.TestPersons()
+	names := map[int]string{0: "Anna de Boer", 2: "Chantal Visser", 3: "Daan Smit", 4: "Eva Mulder"} // Zonnehuis has NAW consent for these
+	var browsers []*browser
+	for range 4 {
+		b := p.browser()
+		p.clock.Advance(time.Minute) // past the resend cooldown
+		status, _ := b.post("/login", url.Values{"username": {"jdevries"}, "password": {p.passwords["jdevries"]}})
+		require.Equal(t, http.StatusOK, status)
+		p.flush()
+		status, body := b.post("/login/code", url.Values{"code": {tr.code("jdevries")}})
+		require.Equal(t, http.StatusOK, status)
+		require.Contains(t, body, `id="whoami"`)
+		browsers = append(browsers, b)
+	}
+	var wg sync.WaitGroup
+	for g, b := range browsers {
+		wg.Go(func() {
+			for i := range 8 {
+				k := []int{0, 2, 3, 4}[(g+i)%4]
+				_, body := b.post("/clients/lookup", url.Values{"bsn": {persons[k].Digits()}})
+				m := regexp.MustCompile(`name="client" value="([^"]+)"`).FindStringSubmatch(body)
+				if !assert.NotNil(t, m, "a client page") {
+					return
+				}
+				status, body := b.post("/clients/view", url.Values{"client": {html.UnescapeString(m[1])}, "purpose": {"view-naw"}})
+				assert.Equal(t, http.StatusOK, status)
+				assert.Contains(t, body, names[k], "the right client's name, decrypted")
+				status, _ = b.post("/password/forgot", url.Values{"email": {"lotte@delinde.example"}})
+				assert.Equal(t, http.StatusOK, status)
+			}
+		})
+	}
+	wg.Go(func() {
+		for range 16 {
+			if _, err := p.a.deliverNext(context.Background()); err != nil {
+				assert.NoError(t, err)
+				return
+			}
+		}
+	})
+	wg.Wait()
+	p.flush()
+	var queued int
+	require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*) FROM outbox WHERE state <> 'sent'`).Scan(&queued))
+	assert.Zero(t, queued, "every message decrypted and delivered")
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 	"time"
 )
 
@@ -62,6 +63,8 @@ const (
 	outboxPoll    = 5 * time.Second  // how often the worker looks for due messages
 	outboxBackoff = 15 * time.Second // the first retry; it doubles up to outboxMaxWait
 	outboxMaxWait = 30 * time.Minute
+	outboxWorkers = 4                   // messages an instance delivers at once: a slow server holds up one, not every code
+	outboxKeep    = 30 * 24 * time.Hour // how long a delivered message's record (never its content) is kept
 )
 
 // Outbox states.
@@ -155,12 +158,43 @@ func permanent(err error) error { return &permanentError{err} }
 // runOutbox delivers due messages until ctx ends: at once when a message is
 // queued on this instance, otherwise every few seconds.
 func (a *app) runOutbox(ctx context.Context) {
-	instance := newID()
+	var wg sync.WaitGroup
+	for range outboxWorkers {
+		wg.Go(func() { a.outboxWorker(ctx) })
+	}
+	wg.Go(func() {
+		tick := time.NewTicker(time.Hour)
+		defer tick.Stop()
+		for {
+			if err := a.purgeOutbox(ctx); err != nil && ctx.Err() == nil {
+				a.log.Error("outbox: purge", "err", err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	})
+	wg.Wait()
+}
+
+// purgeOutbox forgets messages delivered or given up more than outboxKeep
+// ago: what was sent to whom is kept no longer than it helps to answer "did
+// the portal send me that?".
+func (a *app) purgeOutbox(ctx context.Context) error {
+	_, err := a.db.ExecContext(ctx, `DELETE FROM outbox WHERE state IN ($1, $2) AND created_at < $3`,
+		outboxSent, outboxFailed, usec(a.now().Add(-outboxKeep)))
+	return err
+}
+
+// outboxWorker delivers one message at a time.
+func (a *app) outboxWorker(ctx context.Context) {
 	tick := time.NewTicker(outboxPoll)
 	defer tick.Stop()
 	for {
 		for {
-			more, err := a.deliverNext(ctx, instance)
+			more, err := a.deliverNext(ctx)
 			if err != nil {
 				if ctx.Err() == nil {
 					a.log.Error("outbox", "err", err)
@@ -189,10 +223,16 @@ type claim struct {
 
 // deliverNext claims one due message, delivers it and records the outcome.
 // It reports whether there may be more to do.
-func (a *app) deliverNext(ctx context.Context, instance string) (bool, error) {
+func (a *app) deliverNext(ctx context.Context) (bool, error) {
 	c, err := a.claimNext(ctx)
 	if c == nil || err != nil {
 		return c != nil, err
+	}
+	// Wake another worker for the next message: a burst of logins is
+	// delivered side by side.
+	select {
+	case a.outboxKick <- struct{}{}:
+	default:
 	}
 	sendCtx, cancel := context.WithTimeout(ctx, outboxSendMax)
 	defer cancel()

@@ -11,6 +11,7 @@ import (
 	"net/mail"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -44,9 +45,12 @@ func newTransports(cfg config, console io.Writer) (map[string]transport, error) 
 // relay or a mail service), one connection per message: the outbox sends
 // few messages, and a fresh connection never inherits a broken one.
 type smtpTransport struct {
-	client *gomail.Client
-	from   string
-	domain string // of Message-IDs
+	host     string
+	opts     []gomail.Option
+	tls      *tls.Config
+	implicit bool // implicit TLS (port 465): TLS from the first byte
+	from     string
+	domain   string // of Message-IDs
 }
 
 func newSMTPTransport(c smtpConfig, baseURL string) (*smtpTransport, error) {
@@ -77,7 +81,9 @@ func newSMTPTransport(c smtpConfig, baseURL string) (*smtpTransport, error) {
 	}
 	switch c.TLS {
 	case "tls":
-		opts = append(opts, gomail.WithSSL())
+		// deliver dials TLS itself; go-mail sees the TLS connection and
+		// has no STARTTLS to do.
+		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSOpportunistic))
 	case "none":
 		opts = append(opts, gomail.WithTLSPolicy(gomail.NoTLS))
 	default: // starttls: refuse to send if the server does not offer it
@@ -86,8 +92,7 @@ func newSMTPTransport(c smtpConfig, baseURL string) (*smtpTransport, error) {
 	if c.Username != "" {
 		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthAutoDiscover), gomail.WithUsername(c.Username), gomail.WithPassword(c.Password))
 	}
-	client, err := gomail.NewClient(host, opts...)
-	if err != nil {
+	if _, err := gomail.NewClient(host, opts...); err != nil {
 		return nil, fmt.Errorf("smtp: %w", err)
 	}
 	from, err := mail.ParseAddress(c.From)
@@ -99,7 +104,18 @@ func newSMTPTransport(c smtpConfig, baseURL string) (*smtpTransport, error) {
 	if u, err := url.Parse(baseURL); err == nil && u.Hostname() != "" {
 		domain = u.Hostname()
 	}
-	return &smtpTransport{client: client, from: from.String(), domain: domain}, nil
+	return &smtpTransport{host: host, opts: opts, tls: tlsConfig, implicit: c.TLS == "tls", from: from.String(), domain: domain}, nil
+}
+
+// headerSafe drops control characters from a header value: a name an
+// administrator typed must not add a header (a Bcc) to the portal's mail.
+func headerSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)
 }
 
 // messageID is the Message-ID of an outbox message: the same on every
@@ -111,15 +127,55 @@ func (t *smtpTransport) deliver(ctx context.Context, m envelope) error {
 	if err := msg.From(t.from); err != nil {
 		return permanent(fmt.Errorf("smtp: sender: %w", err))
 	}
-	if err := msg.AddToFormat(m.Name, m.To); err != nil {
+	if err := msg.AddToFormat(headerSafe(m.Name), m.To); err != nil {
 		return permanent(fmt.Errorf("smtp: recipient of message %s: %w", m.ID, err))
 	}
-	msg.Subject(m.Subject)
+	msg.Subject(headerSafe(m.Subject))
 	msg.SetMessageIDWithValue(t.messageID(m.ID))
 	msg.SetDate()
 	msg.SetGenHeader("Auto-Submitted", "auto-generated")
 	msg.SetBodyString(gomail.TypeTextPlain, m.Body)
-	err := t.client.DialAndSendWithContext(ctx, msg)
+
+	// A client per delivery, dialling its own connection: it is closed when
+	// the greeting, STARTTLS or the login fails (go-mail leaves it open
+	// then), and when ctx ends (go-mail's timeouts are per command, so a
+	// server that answers slowly could otherwise outlast the outbox lease).
+	var conn net.Conn
+	stop := func() bool { return false }
+	defer func() { stop() }()
+	dial := func(dialCtx context.Context, network, addr string) (net.Conn, error) {
+		var d interface {
+			DialContext(context.Context, string, string) (net.Conn, error)
+		} = &net.Dialer{}
+		if t.implicit {
+			d = &tls.Dialer{Config: t.tls}
+		}
+		c, err := d.DialContext(dialCtx, network, addr)
+		if err == nil {
+			conn = c
+			stop = context.AfterFunc(ctx, func() { c.Close() }) // the delivery's ctx, not the dial's
+		}
+		return c, err
+	}
+	client, err := gomail.NewClient(t.host, append(slices.Clip(t.opts), gomail.WithDialContextFunc(dial))...)
+	if err != nil {
+		return permanent(fmt.Errorf("smtp: %w", err))
+	}
+	sc, err := client.DialToSMTPClientWithContext(ctx)
+	if err != nil {
+		if conn != nil {
+			conn.Close()
+		}
+		return fmt.Errorf("smtp: message %s: %w", m.ID, err)
+	}
+	err = client.SendWithSMTPClient(sc, msg)
+	// QUIT. Once the server has answered 250 to the message it has it: a
+	// connection that breaks now must not turn it into a failure, which
+	// would send it again.
+	_ = client.CloseWithSMTPClient(sc)
+	if conn != nil {
+		conn.Close()
+	}
 	if err == nil {
 		return nil
 	}

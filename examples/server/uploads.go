@@ -18,6 +18,7 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/zorgkit/zorgkit/pseudonym"
+	"github.com/zorgkit/zorgkit/pseudonym/layout"
 )
 
 // uploadStatus is where an upload stands; see migrations/006_upload_states.sql
@@ -51,19 +52,31 @@ type upload struct {
 	Processed                  time.Time
 }
 
+// uploadLayout is the data set the portal receives: the CBS youth-care data
+// set as a declarative layout (package pseudonym/layout). It checks every
+// row of an upload (types, code lists, ranges, rules between columns, each
+// problem with its severity), and decides which rows are valid measurements
+// of the outcome indicators: the response rate's numerator.
+var uploadLayout = layout.Jeugdhulp()
+
 // The columns of the CBS data set this portal accepts, and what happens to
-// each on arrival. Every column needs a rule (Other is zero), so that a new
-// column in the file cannot slip through unnoticed.
+// each on arrival: those of uploadLayout. Every column needs a rule (Other
+// is zero), so that a new column in the file cannot slip through unnoticed.
+// Excel drops the leading zero of a BSN stored as a number: the BSN column
+// accepts such a number as the legacy eight-digit form, with a warning.
 var uploadColumns = []pseudonym.Column{
-	{Name: "BSN", Action: pseudonym.Pseudonymise},
+	{Name: "BSN", Action: pseudonym.Pseudonymise, NumericFromSpreadsheet: true},
 	{Name: "Geboortedatum", Action: pseudonym.CoarsenAgeBand},
 	{Name: "Geslacht", Action: pseudonym.Keep},
 	{Name: "Postcode", Action: pseudonym.CoarsenPC4},
 	{Name: "Gemeentecode", Action: pseudonym.Keep},
 	{Name: "Beschikkingsnummer", Action: pseudonym.Encrypt},
+	{Name: "AGB-code", Action: pseudonym.Keep},
+	{Name: "Verwijzer", Action: pseudonym.Keep},
 	{Name: "Productcode", Action: pseudonym.Keep},
 	{Name: "Begindatum", Action: pseudonym.Keep},
 	{Name: "Einddatum", Action: pseudonym.Keep},
+	{Name: "Reden beëindiging", Action: pseudonym.Keep},
 	{Name: "Doelrealisatie", Action: pseudonym.Keep},
 	{Name: "Tevredenheid", Action: pseudonym.Keep},
 }
@@ -72,7 +85,7 @@ var uploadColumns = []pseudonym.Column{
 const uploadTimeout = 10 * time.Minute
 
 // uploadHeader is the header row of the data set, for the demo and the docs.
-const uploadHeader = "BSN;Geboortedatum;Geslacht;Postcode;Gemeentecode;Beschikkingsnummer;Productcode;Begindatum;Einddatum;Doelrealisatie;Tevredenheid"
+const uploadHeader = "BSN;Geboortedatum;Geslacht;Postcode;Gemeentecode;Beschikkingsnummer;AGB-code;Verwijzer;Productcode;Begindatum;Einddatum;Reden beëindiging;Doelrealisatie;Tevredenheid"
 
 type uploadsPage struct {
 	Uploads []upload
@@ -261,9 +274,9 @@ func (a *app) receive(ctx context.Context, u *user, file io.Reader) (*upload, er
 	report, chunks, err := a.pseudonymiseInto(rctx, up.ID, domain, file)
 	var fileType *pseudonym.FileTypeError
 	if errors.Is(err, pseudonym.ErrHeader) || errors.Is(err, pseudonym.ErrNoRows) || errors.As(err, &fileType) {
-		// A file with the wrong columns or without data rows, or one
-		// that is no CSV nor .xlsx (a legacy .xls): rejected as a whole,
-		// once it has arrived whole.
+		// A file with the wrong columns, without data rows, or of a kind
+		// that cannot be read (such as a legacy .xls): rejected as a
+		// whole, once it has arrived whole.
 		up.Status, up.Error = statusRejected, "De kolommen van het bestand zijn niet die van de CBS-dataset: "+uploadHeader
 		switch {
 		case errors.Is(err, pseudonym.ErrNoRows):
@@ -388,6 +401,7 @@ func (a *app) pseudonymiseInto(ctx context.Context, uploadID, domain string, fil
 		Keyring:   a.keyring,
 		Domain:    domain,
 		Columns:   uploadColumns,
+		Schema:    uploadLayout,
 		Header:    true,
 		OnInvalid: pseudonym.RejectRow,
 		AgeOn:     a.now(),
@@ -471,20 +485,30 @@ type qualityReportJSON struct {
 	Encoding     string `json:"encoding,omitempty"`
 	EncodingLine int    `json:"encodingLine,omitempty"`
 	Delimiter    string `json:"delimiter,omitempty"`
+	Format       string `json:"format,omitempty"`
+
+	// Columns are the names of the stored columns, in their order: the
+	// nightly job reads the rows by them.
+	Columns []string `json:"columns,omitempty"`
 }
 
 type problemJSON struct {
 	Line     int    `json:"line"`
 	Column   string `json:"column"`
+	Pos      int    `json:"pos,omitempty"` // the column's position, from 1; 0 for the whole row
 	Code     string `json:"code"`
 	Text     string `json:"text"`
 	Rejected bool   `json:"rejected"`
+	Severity string `json:"severity,omitempty"` // reject, warning or measurement
 }
 
 func qualityReport(r *pseudonym.Report) qualityReportJSON {
-	q := qualityReportJSON{Counts: r.Rows, Omitted: r.Omitted, ByCode: map[string]int{}, EncodingLine: r.EncodingLine}
+	q := qualityReportJSON{Counts: r.Rows, Omitted: r.Omitted, ByCode: map[string]int{}, EncodingLine: r.EncodingLine, Columns: r.Columns}
 	if r.Comma != 0 {
 		q.Encoding, q.Delimiter = r.Encoding.String(), delimiterName(r.Comma)
+	}
+	if r.Comma != 0 || r.Format != pseudonym.Delimited {
+		q.Format = r.Format.String()
 	}
 	for c, n := range r.ByCode {
 		q.ByCode[string(c)] = n
@@ -494,7 +518,8 @@ func qualityReport(r *pseudonym.Report) qualityReportJSON {
 		if col == "" && p.Column > 0 {
 			col = fmt.Sprint("#", p.Column)
 		}
-		q.Problems = append(q.Problems, problemJSON{Line: p.Line, Column: col, Code: string(p.Code), Text: p.Code.Text(language.Dutch), Rejected: p.Rejected})
+		q.Problems = append(q.Problems, problemJSON{Line: p.Line, Column: col, Pos: p.Column, Code: string(p.Code), Text: p.Code.Text(language.Dutch),
+			Rejected: p.Rejected, Severity: severityName[p.Severity]})
 	}
 	return q
 }
@@ -589,4 +614,8 @@ func delimiterName(c rune) string {
 		return "tab"
 	}
 	return string(c)
+}
+
+var severityName = map[pseudonym.Severity]string{
+	pseudonym.SeverityReject: "reject", pseudonym.SeverityWarning: "warning", pseudonym.SeverityMeasurement: "measurement",
 }

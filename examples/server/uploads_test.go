@@ -165,9 +165,9 @@ func TestQualityReportDownloads(t *testing.T) {
 	noord.login("noord")
 	persons := bsntest.TestPersons()
 	file := uploadHeader + "\n" +
-		persons[0].Digits() + ";2012-05-01;V;1312 AB;0034;B000001;45A11;2026-01-01;2026-06-30;ja;8\n" +
-		"123456781;2012-05-01;V;1312 AB;0034;B000002;45A11;2026-01-01;2026-06-30;ja;8\n" + // eleven-proof fails
-		persons[1].Digits() + ";2012-05-01;V;99999;0034;B000003;45A11;2026-01-01;2026-06-30;ja;8\n" // postcode
+		cbsRow(persons[0].Digits(), 1) + "\n" +
+		cbsRow("123456781", 2) + "\n" + // eleven-proof fails
+		strings.Replace(cbsRow(persons[1].Digits(), 3), "1312 AB", "99999", 1) + "\n" // postcode
 	status, body := noord.upload("/uploads", "cbs.csv", strings.NewReader(file))
 	require.Equal(t, http.StatusOK, status, text(body))
 	assert.Contains(t, body, `id="status">test<`)
@@ -182,17 +182,19 @@ func TestQualityReportDownloads(t *testing.T) {
 		require.Equal(t, http.StatusOK, status, path)
 		assert.Equal(t, "text/csv; charset=utf-8", resp.Header.Get("Content-Type"))
 		assert.Contains(t, resp.Header.Get("Content-Disposition"), "attachment")
-		assert.True(t, strings.HasPrefix(csvText, "\uFEFFaanlevering;"+id), "a byte-order mark for Excel")
-		assert.Contains(t, csvText, "rijen gelezen;3\r\n")
-		assert.Contains(t, csvText, "rijen afgekeurd;2\r\n")
-		assert.Contains(t, csvText, "regel;kolom;code;gevolg;omschrijving\r\n3;BSN;bsn-checksum;afgekeurd;")
-		assert.Contains(t, csvText, "4;Postcode;postcode;afgekeurd;")
+		assert.True(t, strings.HasPrefix(csvText, "\uFEFFregel;kolom;naam;code;gevolg;omschrijving\r\n"), "a byte-order mark for Excel, then the table")
+		assert.Contains(t, csvText, "\r\n3;1;BSN;bsn-checksum;rij afgewezen;")
+		assert.Contains(t, csvText, "\r\n4;4;Postcode;postcode;rij afgewezen;")
 		assert.NotContains(t, csvText, "123456781", "never a value")
 		assert.NotContains(t, csvText, "99999")
 	}
 	status, page := noord.get("/uploads/" + id + "/report.html")
 	require.Equal(t, http.StatusOK, status)
-	assert.Contains(t, page, "<caption>Problemen per regel")
+	assert.Contains(t, page, "Thuiszorg Noord", "the title names the provider")
+	assert.Contains(t, text(page), "3", "the counts")
+	status, english := noord.get("/uploads/" + id + "/report.csv?lang=en")
+	require.Equal(t, http.StatusOK, status)
+	assert.Contains(t, english, "row rejected")
 	assert.NotContains(t, page, `href="/clients"`, "printable: no navigation")
 	assert.NotContains(t, page, "123456781")
 
@@ -215,14 +217,6 @@ func TestQualityReportDownloads(t *testing.T) {
 	}
 }
 
-func TestSpreadsheetSafe(t *testing.T) {
-	for _, tt := range []struct{ in, want string }{
-		{"BSN", "BSN"}, {"=HYPERLINK(\"x\")", "'=HYPERLINK(\"x\")"}, {"+1", "'+1"}, {"-1", "'-1"}, {"@SUM", "'@SUM"}, {"", ""},
-	} {
-		assert.Equal(t, tt.want, spreadsheetSafe(tt.in), tt.in)
-	}
-}
-
 // TestPseudonymDomains: an upload's BSNs become pseudonyms of the receiving
 // municipality's domain, which differ from those of client lookup (and of
 // any other municipality), so the two cannot be joined.
@@ -231,7 +225,7 @@ func TestPseudonymDomains(t *testing.T) {
 	b := p.browser()
 	b.login("jdevries")
 	n := bsntest.TestPersons()[0]
-	status, body := b.upload("/uploads", "cbs.csv", strings.NewReader(uploadHeader+"\n"+n.Digits()+";2012-05-01;V;1312 AB;0034;B000001;45A11;2026-01-01;2026-06-30;ja;8\n"))
+	status, body := b.upload("/uploads", "cbs.csv", strings.NewReader(uploadHeader+"\n"+cbsRow(n.Digits(), 1)+"\n"))
 	require.Equal(t, http.StatusOK, status, text(body))
 	var domain, data string
 	require.NoError(t, p.a.db.QueryRow(`SELECT u.domain, c.data FROM uploads u JOIN upload_chunks c ON c.upload_id = u.id WHERE u.status = 'accepted'`).Scan(&domain, &data))

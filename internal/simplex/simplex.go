@@ -247,16 +247,16 @@ func (s *Solver) toBound(j int32) {
 }
 
 // SetBounds changes variable j's bounds (j < NumVars). A nonbasic
-// variable moves to its bound nearest its value.
+// variable keeps its value if the new bounds allow it, and moves to the
+// nearest bound otherwise.
 func (s *Solver) SetBounds(j int, lo, up float64) {
 	if math.IsInf(lo, 0) || math.IsNaN(lo) || !(up >= lo) {
 		panic("simplex: bad bounds")
 	}
 	s.lo[j], s.up[j] = lo, up
 	if s.pos[j] < 0 {
-		old := s.x[j]
-		s.toBound(int32(j))
-		if s.x[j] != old {
+		if x := min(max(s.x[j], lo), up); x != s.x[j] {
+			s.x[j] = x
 			s.dirty = true
 		}
 	}
@@ -264,6 +264,22 @@ func (s *Solver) SetBounds(j int, lo, up float64) {
 
 // Bounds returns variable j's bounds.
 func (s *Solver) Bounds(j int) (lo, up float64) { return s.lo[j], s.up[j] }
+
+// SetValue sets nonbasic variable j (j < NumVars) to x, which may lie
+// between its bounds: a solve then starts from there, and moves it only
+// as far as the objective asks. Starting from a known point of the
+// polyhedron (all variables nonbasic at their values, the logicals basic
+// at zero) needs no phase 1. It panics if j is basic or x is outside the
+// bounds.
+func (s *Solver) SetValue(j int, x float64) {
+	if s.pos[j] >= 0 || x < s.lo[j] || x > s.up[j] {
+		panic("simplex: SetValue of a basic variable, or outside its bounds")
+	}
+	if s.x[j] != x {
+		s.x[j] = x
+		s.dirty = true
+	}
+}
 
 // SetCost sets the objective coefficient of variable j (j < NumVars).
 func (s *Solver) SetCost(j int, c float64) { s.cost[j] = c }
@@ -539,9 +555,14 @@ func (s *Solver) ratio(q int32, dir float64, phase1 bool) (theta float64, leave 
 		}
 		limit = min(limit, max(0, t)+tol/math.Abs(a))
 	}
-	span := s.up[q] - s.lo[q]
+	// How far q itself may go: to its other bound, or, from a value
+	// between its bounds (see SetValue), to the one it moves towards.
+	span := s.up[q] - s.x[q]
+	if dir < 0 {
+		span = s.x[q] - s.lo[q]
+	}
 	if span <= limit {
-		return span, -1, false // q reaches its other bound first
+		return span, -1, false // q reaches a bound first
 	}
 	if math.IsInf(limit, 1) {
 		return limit, -1, false

@@ -374,3 +374,38 @@ func TestFactorSolves(t *testing.T) {
 		})
 	}
 }
+
+// From a known point of the polyhedron (SetValue) the solver needs no
+// phase 1, and ends at the same optimum.
+func TestStartFromPoint(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for k := range 100 {
+		m, n := 1+r.IntN(8), 2+r.IntN(12)
+		p := randomProblem(r, m, n)
+		// x₀ of randomProblem is not kept; find a point by a solve.
+		s0 := New(p)
+		require.Equal(t, Optimal, solve(t, s0, make([]float64, n)))
+		x := make([]float64, n)
+		for j := range x {
+			x[j] = s0.Value(j)
+		}
+		t.Run(fmt.Sprint(k), func(t *testing.T) {
+			s := New(p)
+			for j, v := range x {
+				s.SetValue(j, v)
+			}
+			c := make([]float64, n)
+			for j := range c {
+				c[j] = float64(r.IntN(5) - 2)
+			}
+			switch st := solve(t, s, c); st {
+			case Optimal:
+				checkOptimal(t, s, p, c)
+			case Unbounded:
+				checkRay(t, s, p, c)
+			default:
+				t.Fatalf("%v from a feasible point", st)
+			}
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package elim_test
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -147,7 +148,7 @@ func BenchmarkSolve(b *testing.B) {
 			var res elim.Result
 			for b.Loop() {
 				var err error
-				if res, err = elim.Solve(&p); err != nil {
+				if res, err = elim.Solve(context.Background(), &p); err != nil {
 					b.Fatal(err)
 				}
 			}

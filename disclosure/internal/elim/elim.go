@@ -28,16 +28,29 @@
 // Readers that know few cells (a record alone in its cell; the reader who
 // knows that empty cells are empty) share the main view: each column may be
 // known to one of them (Knower). Known columns are never pivots, except in
-// rows that consist only of one reader's columns, and under that invariant a
-// protected cell b is determined for reader k exactly when b's row has,
-// besides b, only columns known to k. (A vector of the row space is the
-// combination of the rows whose pivots it contains; one whose support lies in
-// {b} and k's columns can contain no pivot but b's.) Publishing a cell that
-// would leave a row of columns known to several readers is refused: it would
-// tell each of them a sum of the others' cells. That is conservative, like
-// GaussSuppression's "anySum"; for a reader that knows only that empty cells
-// are empty it is required, since non-negative cells that add up to zero
-// are all zero.
+// rows that consist only of one reader's columns and in knowledge rows (see
+// below), and under that invariant a protected cell b is determined for a
+// reader k that knows several cells exactly when b's row has, besides b,
+// only columns known to k. (A vector of the row space is the combination of
+// the rows whose pivots it contains; one whose support lies in {b} and k's
+// columns can contain no pivot but b's.)
+//
+// A publication that would leave a row of columns known to several readers
+// makes it a knowledge row when every one of those readers knows a single
+// cell: the row pivots on one of the known columns. It tells each reader a
+// combination of the others' cells, which discloses a protected cell b to
+// the reader that knows s exactly when some vector of the row space has its
+// support in {b, s}: such a vector combines at most b's row and s's row,
+// so it is b's row alone (its other columns all s), the knowledge row of s
+// alone (its other column b), or the two with proportional tails (the
+// columns other than their pivots). These three cases are checked for every
+// row a publication changes, so the test stays exact for such readers: the
+// engine withholds no more than needed to protect against each of them (a
+// test compares with Gaussian elimination per reader). When a row would
+// hold the cells of a reader that knows several cells, or that empty cells
+// are empty, the publication is refused, which is conservative, like
+// GaussSuppression's "anySum"; for the reader of empty cells it is required,
+// since non-negative cells that add up to zero are all zero.
 //
 // Readers that know many cells (a care provider that alone makes up many
 // cells) are Insiders, each checked in a view of its own in which the
@@ -49,7 +62,10 @@
 package elim
 
 import (
+	"context"
+	"encoding/binary"
 	"errors"
+	"fmt"
 	"math"
 	"math/bits"
 	"slices"
@@ -108,7 +124,27 @@ type Problem struct {
 	// publication would disclose a protected cell. Cells in neither list
 	// and not protected stay unpublished (hidden).
 	Candidates []int32
+
+	// Allow, if not nil, is asked before a candidate that no view
+	// refuses is published, and may refuse it for reasons of its own
+	// (the interval protection of package disclosure). It is told of
+	// candidates in order, and only publishes when it returns true.
+	Allow func(c int32) bool
 }
+
+// StoppedError reports that Solve stopped because its context ended,
+// after Done of Total candidates.
+type StoppedError struct {
+	Done, Total int
+	Err         error
+}
+
+func (e *StoppedError) Error() string {
+	return fmt.Sprintf("elim: stopped after %d of %d candidates: %v", e.Done, e.Total, e.Err)
+}
+
+// Unwrap returns the context's error.
+func (e *StoppedError) Unwrap() error { return e.Err }
 
 // Insider is a reader with much inside knowledge, such as a care provider
 // that alone makes up many cells. Its cells are not given in
@@ -166,7 +202,10 @@ var ErrOverflow = errors.New("elim: coefficient overflow in exact arithmetic")
 type overflowPanic struct{}
 
 // Solve decides which candidates can be published.
-func Solve(p *Problem) (res Result, err error) {
+//
+// Solve checks ctx now and then, and stops with a *StoppedError when it
+// ends.
+func Solve(ctx context.Context, p *Problem) (res Result, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			if _, ok := r.(overflowPanic); ok {
@@ -225,8 +264,12 @@ func Solve(p *Problem) (res Result, err error) {
 			v.commit()
 		}
 	}
-	for _, c := range p.Candidates {
-		if !publishAll(views, c) {
+	total := 2 * len(p.Candidates)
+	for i, c := range p.Candidates {
+		if i&255 == 0 && ctx.Err() != nil {
+			return Result{}, &StoppedError{Done: i, Total: total, Err: ctx.Err()}
+		}
+		if !publishAll(p, views, c) {
 			res.Secondary = append(res.Secondary, c)
 		}
 	}
@@ -234,8 +277,11 @@ func Solve(p *Problem) (res Result, err error) {
 	// refused conservatively (see the package comment); what was refused
 	// on that ground may be safe once more is published. Try again.
 	secondary := res.Secondary[:0]
-	for _, c := range res.Secondary {
-		if publishAll(views, c) {
+	for i, c := range res.Secondary {
+		if i&255 == 0 && ctx.Err() != nil {
+			return Result{}, &StoppedError{Done: len(p.Candidates) + i, Total: total, Err: ctx.Err()}
+		}
+		if publishAll(p, views, c) {
 			continue
 		}
 		secondary = append(secondary, c)
@@ -269,9 +315,9 @@ func Solve(p *Problem) (res Result, err error) {
 	return res, nil
 }
 
-// publishAll publishes column c in every view, or, if any view refuses,
-// in none, and reports whether it did.
-func publishAll(views []*view, c int32) bool {
+// publishAll publishes column c in every view, or, if any view or
+// p.Allow refuses, in none, and reports whether it did.
+func publishAll(p *Problem, views []*view, c int32) bool {
 	for i, v := range views {
 		if !v.prepare(c, nil) {
 			for _, w := range views[:i] {
@@ -279,6 +325,12 @@ func publishAll(views []*view, c int32) bool {
 			}
 			return false
 		}
+	}
+	if p.Allow != nil && !p.Allow(c) {
+		for _, v := range views {
+			v.discard()
+		}
+		return false
 	}
 	for _, v := range views {
 		v.commit()
@@ -318,6 +370,11 @@ type view struct {
 
 	pend pending
 	work Work
+
+	// single marks the readers that know exactly one cell of the view
+	// (and whose knowledge is not that cells are zero): see knowledge
+	// rows in the package comment.
+	single []bool
 }
 
 // pending is a publication that prepare found safe and commit applies.
@@ -360,7 +417,129 @@ func newView(p *Problem, order []int32, knower []int32, protected []bool) *view 
 	for i := range v.pivotOf {
 		v.pivotOf[i] = -1
 	}
+	if knower != nil {
+		count := make([]int, len(p.Nonneg))
+		for _, k := range knower {
+			if k >= 0 {
+				count[k]++
+			}
+		}
+		v.single = make([]bool, len(p.Nonneg))
+		for k, n := range count {
+			v.single[k] = n == 1 && !p.Nonneg[k]
+		}
+	}
 	return v
+}
+
+// knowledgeRow reports whether row r's pivot is known to a reader that
+// knows only that cell: the row is a relation between cells that readers
+// know (see the package comment).
+func (v *view) knowledgeRow(pivot int32) (int32, bool) {
+	if pivot < 0 {
+		return -1, false
+	}
+	k := v.known(pivot)
+	return k, k >= 0 && v.single[k]
+}
+
+// allSingle reports whether every column of cols is known to a reader
+// that knows only that cell.
+func (v *view) allSingle(cols []int32) bool {
+	for _, c := range cols {
+		if k := v.known(c); k < 0 || !v.single[k] {
+			return false
+		}
+	}
+	return true
+}
+
+// tail returns the columns and coefficients of a row without its pivot,
+// the columns published and skip, in the arena.
+func (v *view) tail(cols []int32, coefs []int64, pivot, skip int32) ([]int32, []int64) {
+	start := len(v.ac)
+	for i, c := range cols {
+		if c != pivot && c != skip && !v.gone[c] {
+			v.ac = append(v.ac, c)
+			v.ak = append(v.ak, coefs[i])
+		}
+	}
+	return v.ac[start:len(v.ac):len(v.ac)], v.ak[start:len(v.ak):len(v.ak)]
+}
+
+// crossDisclosed reports, for a row with the given pivot and columns
+// (after the pending change, without skip) whose other columns readers all
+// know, whether it discloses a protected cell to a reader that knows a
+// single cell together with another row (see knowledge rows in the
+// package comment): a row of a protected pivot and a knowledge row with
+// proportional tails, or a knowledge row whose tail is one protected cell.
+// staged gives the rows the pending change rebuilds. It returns the cell
+// disclosed, or -1.
+func (v *view) crossDisclosed(pivot int32, cols []int32, coefs []int64, skip int32, staged map[int32]int) int32 {
+	mark := len(v.ac)
+	defer func() { v.ac, v.ak = v.ac[:mark], v.ak[:mark] }()
+	tc, tk := v.tail(cols, coefs, pivot, skip)
+	if len(tc) == 0 {
+		return -1
+	}
+	reader, isKnowledge := v.knowledgeRow(pivot)
+	if isKnowledge && len(tc) == 1 && v.protected[tc[0]] && v.p.Owner[tc[0]] != reader {
+		return tc[0] // the reader of the pivot learns the other cell
+	}
+	if !isKnowledge && !v.protected[pivot] {
+		return -1
+	}
+	// The other row contains tc[0]: it is among the rows of that column,
+	// or among the rows the pending change rebuilds.
+	candidates := v.colRows[tc[0]]
+	if len(staged) > 0 {
+		candidates = slices.Clone(candidates)
+		for r2 := range staged {
+			candidates = append(candidates, r2)
+		}
+	}
+	for _, r2 := range candidates {
+		rw := &v.rows[r2]
+		if rw.pivot < 0 || rw.pivot == pivot {
+			continue
+		}
+		c2, k2 := rw.cols, rw.coefs
+		if i, ok := staged[r2]; ok {
+			c2, k2 = v.pend.staged[i].cols, v.pend.staged[i].coefs
+		}
+		r2Reader, r2Knowledge := v.knowledgeRow(rw.pivot)
+		var b int32 // the protected cell disclosed
+		switch {
+		case isKnowledge && v.protected[rw.pivot] && v.p.Owner[rw.pivot] != reader:
+			b = rw.pivot // to the reader of pivot
+		case v.protected[pivot] && r2Knowledge && v.p.Owner[pivot] != r2Reader:
+			b = pivot // to the reader of rw.pivot
+		default:
+			continue
+		}
+		mark2 := len(v.ac)
+		uc, uk := v.tail(c2, k2, rw.pivot, skip)
+		same := proportional(tc, tk, uc, uk)
+		v.ac, v.ak = v.ac[:mark2], v.ak[:mark2]
+		if same {
+			return b
+		}
+	}
+	return -1
+}
+
+// proportional reports whether two sparse rows have the same columns and
+// proportional coefficients.
+func proportional(ac []int32, ak []int64, bc []int32, bk []int64) bool {
+	if len(ac) != len(bc) || len(ac) == 0 {
+		return false
+	}
+	for i := range ac {
+		if ac[i] != bc[i] || mul(ak[i], bk[0]) != mul(bk[i], ak[0]) {
+			return false
+		}
+	}
+	return true
 }
 
 // known reports the reader that knows column c, or -1.
@@ -595,10 +774,14 @@ func (v *view) prepareFree(c int32, exposed map[int32]bool) bool {
 	}
 	for _, r := range v.rowsWith(c) {
 		rw := &v.rows[r]
-		if !v.protected[rw.pivot] || rw.unknown-unknownC > 0 {
+		_, isKnowledge := v.knowledgeRow(rw.pivot)
+		if (!v.protected[rw.pivot] && !isKnowledge) || rw.unknown-unknownC > 0 {
 			continue // another column no reader knows stays in the row
 		}
-		if v.disclosed(rw.pivot, rw.cols, c) && !v.reject(exposed, rw.pivot) {
+		if v.protected[rw.pivot] && v.disclosed(rw.pivot, rw.cols, c) && !v.reject(exposed, rw.pivot) {
+			return false
+		}
+		if b := v.crossDisclosed(rw.pivot, rw.cols, rw.coefs, c, nil); b >= 0 && !v.reject(exposed, b) {
 			return false
 		}
 	}
@@ -639,8 +822,15 @@ func (v *view) preparePivot(c int32, ri int32, exposed map[int32]bool) bool {
 				break
 			}
 		}
-		if (k < 0 || v.p.Nonneg[k]) && !v.reject(exposed, protectedIn(v.protected, cols)...) {
-			return false
+		switch {
+		case k >= 0 && !v.p.Nonneg[k]:
+			// One reader knows them all: it learns nothing.
+		case k < 0 && v.allSingle(cols):
+			// A knowledge row: the checks below are exact.
+		default:
+			if !v.reject(exposed, protectedIn(v.protected, cols)...) {
+				return false
+			}
 		}
 		q = v.cheapest(cols)
 	}
@@ -661,6 +851,42 @@ func (v *view) preparePivot(c int32, ri int32, exposed map[int32]bool) bool {
 		v.pend.staged = append(v.pend.staged, s)
 	}
 	v.pend.q, v.pend.cols, v.pend.coefs = q, cols, coefs
+	if v.single != nil {
+		// Rows that readers' knowledge makes a pair with (knowledge rows).
+		staged := make(map[int32]int, len(v.pend.staged))
+		for i, st := range v.pend.staged {
+			staged[st.row] = i
+		}
+		check := func(pivot int32, cols []int32, coefs []int64) bool {
+			if !v.protected[pivot] {
+				if _, ok := v.knowledgeRow(pivot); !ok {
+					return true
+				}
+			}
+			for _, x := range cols {
+				if x != pivot && x != c && !v.gone[x] && v.known(x) < 0 {
+					return true // a column no reader knows
+				}
+			}
+			b := v.crossDisclosed(pivot, cols, coefs, c, staged)
+			return b < 0 || v.reject(exposed, b)
+		}
+		// The row of c, with its new pivot: its old entry is the row
+		// as it will be.
+		saved := v.rows[ri]
+		v.rows[ri] = row{pivot: q, cols: cols, coefs: coefs}
+		ok := check(q, cols, coefs)
+		for _, st := range v.pend.staged {
+			if !ok {
+				break
+			}
+			ok = check(v.rows[st.row].pivot, st.cols, st.coefs)
+		}
+		v.rows[ri] = saved
+		if !ok {
+			return false
+		}
+	}
 	return true
 }
 
@@ -769,6 +995,16 @@ func (v *view) determinedBy() []int32 {
 	for i := range out {
 		out[i] = Nobody
 	}
+	// The knowledge rows by their tails: a row with the same tail, up to a
+	// factor, is determined by the reader of the knowledge row's pivot.
+	byTail := map[string][]int32{}
+	for _, r := range v.rows {
+		if reader, ok := v.knowledgeRow(r.pivot); ok {
+			if sig, ok := v.signature(r); ok {
+				byTail[sig] = append(byTail[sig], reader)
+			}
+		}
+	}
 	for _, r := range v.rows {
 		if r.pivot < 0 {
 			continue
@@ -785,9 +1021,53 @@ func (v *view) determinedBy() []int32 {
 			}
 			k = kc
 		}
+		if k == Nobody && len(byTail) > 0 {
+			if sig, ok := v.signature(r); ok {
+				if readers := byTail[sig]; len(readers) > 0 {
+					k = readers[0]
+					if owner := v.p.Owner[r.pivot]; slices.Contains(readers, owner) {
+						k = owner
+					}
+				}
+			}
+		}
 		out[r.pivot] = k
 	}
 	return out
+}
+
+// signature returns the tail of row r (its live columns but the pivot),
+// scaled to coprime coefficients with the first positive, as a map key;
+// ok is false if a column of the tail is unknown to every reader.
+func (v *view) signature(r row) (string, bool) {
+	var b []byte
+	g, first := int64(0), int64(0)
+	for i, c := range r.cols {
+		if c == r.pivot || v.gone[c] {
+			continue
+		}
+		if v.known(c) < 0 {
+			return "", false
+		}
+		g = gcd(g, abs(r.coefs[i]))
+		if first == 0 {
+			first = r.coefs[i]
+		}
+	}
+	if g == 0 {
+		return "", false
+	}
+	if first < 0 {
+		g = -g
+	}
+	for i, c := range r.cols {
+		if c == r.pivot || v.gone[c] {
+			continue
+		}
+		b = binary.LittleEndian.AppendUint32(b, uint32(c))
+		b = binary.LittleEndian.AppendUint64(b, uint64(r.coefs[i]/g))
+	}
+	return string(b), true
 }
 
 // merge appends a·x − b·y to cols and coefs, where a and b make column q,

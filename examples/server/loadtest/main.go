@@ -1,18 +1,22 @@
 // Command loadtest compares consent-checked client lookups with /healthz on
 // the same running portal, side by side, with wrk on loopback.
 //
-//	go run ./examples/server/loadtest                 # embedded SQLite
+//	go run ./examples/server/loadtest                                   # embedded SQLite
+//	go run ./examples/server/loadtest -database-url start -instances 2  # a throwaway PostgreSQL
 //	go run ./examples/server/loadtest -database-url 'postgres://…' -instances 2
 //
 // It builds the example server, starts it on 127.0.0.1 with a fresh data
 // directory (SQLite) or a fresh database it creates next to the one the URL
-// names (PostgreSQL; the URL's user needs CREATEDB), logs the demo user
-// jdevries in (password from the console, verification code from the demo
-// outbox), and then runs, for each concurrency, wrk against GET /healthz and
-// POST /clients/lookup alternately, for a bounded time each. It prints
-// requests per second, latency percentiles, errors and timeouts, and the
-// ratio of lookups to /healthz, which is the figure to compare between runs:
-// absolute rates depend on what else the machine is doing.
+// names (PostgreSQL; the URL's user needs CREATEDB; "start" first starts a
+// throwaway cluster), logs the demo user jdevries in (the password and the
+// verification code from the demo console), and then runs, for each
+// concurrency, wrk against GET /healthz and POST /clients/lookup
+// alternately, for a bounded time each. It prints requests per second,
+// latency percentiles, errors and timeouts, the servers' CPU time per
+// request, and the ratio of lookups to /healthz: the ratio and the CPU time
+// are the figures to compare between runs, since absolute rates depend on
+// what else the machine is doing. At the end it checks that the access log
+// holds an entry for every answered lookup.
 //
 // With -instances 2 (PostgreSQL only) two servers share the database and the
 // session; two wrk processes, one per instance with half the connections
@@ -31,15 +35,18 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"os/exec"
 	"os/signal"
+	"os/user"
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -83,7 +90,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.IntVar(&o.rounds, "rounds", 1, "`rounds`: how often to repeat the alternation at each concurrency")
 	fs.IntVar(&o.threads, "t", 2, "wrk `threads` per wrk process")
 	fs.DurationVar(&o.timeout, "timeout", 2*time.Second, "wrk's request `timeout`: a slower answer counts as a timeout")
-	fs.StringVar(&o.databaseURL, "database-url", "", "PostgreSQL `URL`; a fresh database is created beside it and dropped at the end (empty: SQLite)")
+	fs.StringVar(&o.databaseURL, "database-url", "", "PostgreSQL `URL`; a fresh database is created beside it and dropped at the end; \"start\" starts a throwaway cluster on loopback (Debian's postgresql package) for the run (empty: SQLite)")
 	fs.IntVar(&o.instances, "instances", 1, "server `instances` sharing the database (more than 1 only with PostgreSQL)")
 	fs.StringVar(&o.server, "server", "", "server `binary` to run; empty builds ./examples/server")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (server logs, database)")
@@ -132,6 +139,14 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 
 	dbURL := ""
+	if o.databaseURL == "start" {
+		base, stop, err := startPostgres(ctx, tmp)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		o.databaseURL = base
+	}
 	if o.databaseURL != "" {
 		var drop func()
 		dbURL, drop, err = freshPostgres(ctx, o.databaseURL)
@@ -656,6 +671,68 @@ func freshPostgres(ctx context.Context, base string) (string, func(), error) {
 		admin.Close()
 	}
 	return u.String(), drop, nil
+}
+
+// startPostgres starts a throwaway PostgreSQL cluster in dir on a free
+// loopback port, as .ci/run does (fsync off: the figures are the portal's,
+// not the disk's), and returns its URL and a function that stops it.
+func startPostgres(ctx context.Context, dir string) (string, func(), error) {
+	initdbs, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
+	if len(initdbs) == 0 {
+		return "", nil, errors.New("-database-url start: no PostgreSQL found (Debian: apt-get install -y postgresql)")
+	}
+	sort.Strings(initdbs)
+	bin := filepath.Dir(initdbs[len(initdbs)-1])
+	data := filepath.Join(dir, "pg")
+	if err := os.Mkdir(data, 0o700); err != nil {
+		return "", nil, err
+	}
+	user, asUser := "", func(ctx context.Context, name string, args ...string) *exec.Cmd {
+		return exec.CommandContext(ctx, name, args...)
+	}
+	if os.Geteuid() == 0 { // initdb refuses to run as root
+		user = "postgres"
+		if err := exec.CommandContext(ctx, "chown", "-R", "postgres:", dir).Run(); err != nil {
+			return "", nil, fmt.Errorf("chown %s to postgres: %w", dir, err)
+		}
+		asUser = func(ctx context.Context, name string, args ...string) *exec.Cmd {
+			return exec.CommandContext(ctx, "runuser", append([]string{"-u", "postgres", "--", name}, args...)...)
+		}
+	} else if u, err := osUser(); err == nil {
+		user = u
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	run := func(cmd *exec.Cmd) error {
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("%s: %w\n%s", strings.Join(cmd.Args, " "), err, out)
+		}
+		return nil
+	}
+	if err := run(asUser(ctx, filepath.Join(bin, "initdb"), "-D", filepath.Join(data, "data"), "-U", user, "-A", "trust", "--no-sync", "--locale=C.UTF-8", "--encoding=UTF8")); err != nil {
+		return "", nil, err
+	}
+	pgctl := filepath.Join(bin, "pg_ctl")
+	if err := run(asUser(ctx, pgctl, "-D", filepath.Join(data, "data"), "-l", filepath.Join(data, "log"), "-w", "-o",
+		fmt.Sprintf("-c listen_addresses=127.0.0.1 -p %d -k %s -c fsync=off -c max_connections=200", port, data), "start")); err != nil {
+		return "", nil, err
+	}
+	stop := func() {
+		_ = asUser(context.Background(), pgctl, "-D", filepath.Join(data, "data"), "-m", "fast", "-w", "stop").Run()
+	}
+	return fmt.Sprintf("postgres://%s@127.0.0.1:%d/postgres?sslmode=disable", user, port), stop, nil
+}
+
+func osUser() (string, error) {
+	u, err := user.Current()
+	if err != nil {
+		return "", err
+	}
+	return u.Username, nil
 }
 
 // countAccessLog counts the access-log entries of the test's database.

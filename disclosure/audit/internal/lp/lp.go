@@ -1,6 +1,8 @@
-// Package lp is a primal simplex method for the interval audit: it finds
-// the smallest and the largest value of single variables over the
-// polyhedron
+// Package lp is a primal simplex method in exact arithmetic, the fallback
+// of the interval audit (whose linear programs are solved in floating
+// point and certified; see package audit) and the reference its tests
+// compare with: it finds the smallest and the largest value of single
+// variables over the polyhedron
 //
 //	A x = b,  0 ≤ x ≤ u   (u may be +∞)
 //

@@ -1,0 +1,879 @@
+package disclosure
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/big"
+	"slices"
+	"strconv"
+
+	"github.com/zorgkit/zorgkit/internal/simplex"
+)
+
+// The interval protection (Rules.Intervals) comes after the exact
+// protection. For every primary cell t that needs a range, it needs a
+// point of the polyhedron a reader sees (the cells' relations, the
+// published cells at their values, the cells the reader knows at theirs,
+// every cell not negative) in which t is as far below its value as the
+// rules ask, and one in which it is as far above: a certificate for each
+// direction. It looks for one by linear programming over the withheld
+// cells near t (a box: in every dimension t's category, its members, its
+// siblings and its ancestors; failing that a larger box; failing that the
+// whole system). When there is none, a second linear program chooses
+// published cells to withhold, at the least cost (the cells' values), so
+// that there is; then the certificate is found again.
+//
+// A certificate stays valid when more cells are withheld, so the cells
+// added for one primary cell never undo another's protection. Every
+// certificate is checked in exact arithmetic (the floating-point point
+// read as fractions must satisfy every relation exactly), so no verdict
+// rests on rounding; audit.Intervals, which shares no code with this, is
+// the independent check.
+//
+// Readers: a certificate keeps fixed every cell that any reader knows by
+// itself (a base cell it alone contributes to, or an empty one), except
+// those of t's own contributor, so that it holds for every reader at once.
+//
+// Then the clean-up: the elimination runs again from the pattern, with
+// the withheld cells that are not primary as candidates, most costly
+// first, and publishes each one whose publication keeps every primary
+// cell exactly protected and every certificate that uses it replaceable
+// by another.
+
+// intervals applies the interval protection to every group, then cleans
+// up.
+func (t *Tables) intervals(ctx context.Context, problems []*groupProblem) error {
+	total := 0
+	for _, gp := range problems {
+		for _, pf := range gp.pfs {
+			for c := range pf.n {
+				if pf.sensitive[c] && !pf.levels[c].zero() {
+					total++
+				}
+			}
+		}
+	}
+	progress := &StoppedError{Stage: stageIntervals, Total: total}
+	ivs := make([]*ivGroup, len(problems))
+	for i, gp := range problems {
+		iv := newIVGroup(gp)
+		ivs[i] = iv
+		if err := iv.protect(ctx, progress); err != nil {
+			return err
+		}
+	}
+	for i, gp := range problems {
+		if err := ivs[i].cleanUp(ctx, gp); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ivTerm is one term of a relation: ±1 times a column.
+type ivTerm struct {
+	col  int32
+	coef int8
+}
+
+// certKey names a certificate: a primary column, a direction, and the
+// reader it is for (allReaders: every reader at once).
+type certKey struct {
+	col    int32
+	down   bool
+	reader int32
+}
+
+// Reader sets of certificates besides single readers: every reader at
+// once, and every reader that knows no cell near the primary cell (see
+// ivGroup.near).
+const (
+	allReaders = -2
+	farReaders = -3
+)
+
+// cert is a certificate: at the given box level, a point in which the
+// primary cell is amount below or above its value, moving the cells of
+// support.
+type cert struct {
+	amount  *big.Rat
+	level   int
+	support []int32
+}
+
+// ivGroup is the interval protection of one group of families.
+type ivGroup struct {
+	gp *groupProblem
+
+	rels    [][]ivTerm // the group's additive relations
+	colRels [][]int32  // per column, the relations it is in
+
+	value    []float64  // per column
+	exact    []*big.Rat // per column, the value read as a decimal, made on demand
+	withheld []bool     // per column: not published (primary, secondary, hidden)
+	fixed    []bool     // per column: an empty base cell, or a column published whatever
+	knownBy  []int32    // per column: the reader that knows it by itself, or -1
+	owner    []int32    // per primary column: its own contributor's reader, or -1
+
+	certs map[certKey]*cert
+	using map[int32][]certKey // column → the certificates that move it
+	near  map[int32]map[int32]bool
+}
+
+func newIVGroup(gp *groupProblem) *ivGroup {
+	iv := &ivGroup{
+		gp:       gp,
+		colRels:  make([][]int32, gp.n),
+		value:    slices.Clone(gp.values),
+		exact:    make([]*big.Rat, gp.n),
+		withheld: make([]bool, gp.n),
+		fixed:    make([]bool, gp.n),
+		knownBy:  make([]int32, gp.n),
+		owner:    slices.Clone(gp.p.Owner),
+		certs:    map[certKey]*cert{},
+		using:    map[int32][]certKey{},
+		near:     map[int32]map[int32]bool{},
+	}
+	t := gp.t
+	coords := make([]int32, 0, len(t.dims))
+	for k, pf := range gp.pfs {
+		o := gp.offset[k]
+		for c := range pf.n {
+			col := int32(o + c)
+			iv.withheld[col] = pf.status[c] != Published
+			iv.knownBy[col] = pf.known[c]
+			if pf.records[c] == 0 && pf.isLeaf(t, c) {
+				iv.fixed[col] = true // empty: every reader takes it as known
+			}
+			// The cube's relations: each cell with members in a dimension
+			// is their sum.
+			coords = pf.coords(c, coords)
+			for j, d := range pf.dims {
+				kids := t.dims[d].children[coords[j]]
+				if len(kids) == 0 {
+					continue
+				}
+				rel := []ivTerm{{col, 1}}
+				for _, kid := range kids {
+					rel = append(rel, ivTerm{col + int32((int(kid)-int(coords[j]))*pf.stride[j]), -1})
+				}
+				iv.addRel(rel)
+			}
+		}
+	}
+	// decisions = measured + not measured
+	decisions := whole(gp.g, gp.fams)
+	at := func(f *family) int32 { return int32(gp.offset[slices.Index(gp.fams, f)]) }
+	nodes := make([]int32, len(t.dims))
+	for _, u := range gp.fams {
+		if u.complementOf == nil {
+			continue
+		}
+		for c := range u.n {
+			coords = u.coords(c, coords)
+			for j, d := range u.dims {
+				nodes[d] = coords[j]
+			}
+			iv.addRel([]ivTerm{
+				{at(decisions) + int32(decisions.index(nodes)), 1},
+				{at(u.complementOf) + int32(c), -1},
+				{at(u) + int32(c), -1},
+			})
+			for _, d := range u.dims {
+				nodes[d] = 0
+			}
+		}
+	}
+	return iv
+}
+
+func (iv *ivGroup) addRel(rel []ivTerm) {
+	k := int32(len(iv.rels))
+	iv.rels = append(iv.rels, rel)
+	for _, t := range rel {
+		iv.colRels[t.col] = append(iv.colRels[t.col], k)
+	}
+}
+
+// exactValue returns the value of column col read as a decimal, as the
+// audit reads it.
+func (iv *ivGroup) exactValue(col int32) *big.Rat {
+	if iv.exact[col] == nil {
+		iv.exact[col] = decimal(iv.value[col])
+	}
+	return iv.exact[col]
+}
+
+// decimal returns f as the shortest decimal that rounds to it.
+func decimal(f float64) *big.Rat {
+	r, _ := new(big.Rat).SetString(strconv.FormatFloat(f, 'g', -1, 64))
+	return r
+}
+
+// reaches returns, for primary column col with levels l, how far a
+// reader's range must reach below and above its value: Below (at most
+// the value, as cells are not negative) and Above, and if that is not
+// Width wide, further down as far as the value allows, then up.
+func (iv *ivGroup) reaches(col int32, l levels) (down, up *big.Rat) {
+	v := iv.exactValue(col)
+	down = minRat(v, decimal(l.below))
+	up = decimal(l.above)
+	rest := new(big.Rat).Sub(decimal(l.width), new(big.Rat).Add(down, up))
+	if rest.Sign() > 0 {
+		more := minRat(new(big.Rat).Add(down, rest), v)
+		rest.Sub(rest, new(big.Rat).Sub(more, down))
+		down = more
+		up = new(big.Rat).Add(up, rest)
+	}
+	return down, up
+}
+
+func minRat(a, b *big.Rat) *big.Rat {
+	if a.Cmp(b) <= 0 {
+		return new(big.Rat).Set(a)
+	}
+	return new(big.Rat).Set(b)
+}
+
+// boxLevels is the number of boxes tried before the whole system.
+const boxLevels = 2
+
+// protect finds certificates for every primary cell, withholding cells
+// where there are none.
+func (iv *ivGroup) protect(ctx context.Context, progress *StoppedError) error {
+	gp := iv.gp
+	for k, pf := range gp.pfs {
+		for c := range pf.n {
+			if !pf.sensitive[c] || pf.levels[c].zero() {
+				continue
+			}
+			if err := ctx.Err(); err != nil {
+				progress.Err = err
+				return progress
+			}
+			if err := iv.ensure(ctx, int32(gp.offset[k]+c), pf.levels[c]); err != nil {
+				return err
+			}
+			progress.Done++
+		}
+	}
+	return nil
+}
+
+// ensure finds certificates for primary column col that hold for every
+// reader: one pair for every reader at once, or else one for the readers
+// that know no cell near col and one for each of those that do.
+func (iv *ivGroup) ensure(ctx context.Context, col int32, l levels) error {
+	// For every reader at once, in the boxes only: when that fails there,
+	// what some reader knows is usually in the way.
+	down, up := iv.reaches(col, l)
+	if (down.Sign() == 0 || iv.ensureFor(ctx, certKey{col, true, allReaders}, down, boxLevels-1)) &&
+		(up.Sign() == 0 || iv.ensureFor(ctx, certKey{col, false, allReaders}, up, boxLevels-1)) {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	// The readers near col: those that know a cell of its box, or a
+	// part of it.
+	near := map[int32]bool{}
+	for _, c := range append(iv.box(col, 1), iv.parts(col)...) {
+		if k := iv.knownBy[c]; k >= 0 && k != iv.owner[col] {
+			near[k] = true
+		}
+	}
+	iv.near[col] = near
+	if err := iv.ensureReader(ctx, col, farReaders, l); err != nil {
+		return err
+	}
+	for _, k := range sortedReaders(near) {
+		if err := iv.ensureReader(ctx, col, k, l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func sortedReaders(m map[int32]bool) []int32 {
+	out := make([]int32, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// ensureReader finds the certificates of primary column col for a reader
+// (or set of readers): reaching down and up as far as reaches says, or,
+// when the reader's own knowledge keeps the cell from going that far in
+// one direction (a provider that knows most of a total knows a lower
+// bound of its other parts), as far as it can in that direction and the
+// rest of the width in the other. It tries the boxes first, and the whole
+// system last.
+func (iv *ivGroup) ensureReader(ctx context.Context, col, reader int32, l levels) error {
+	try := func(down, up *big.Rat, top int) bool {
+		return (down.Sign() == 0 || iv.ensureFor(ctx, certKey{col, true, reader}, down, top)) &&
+			(up.Sign() == 0 || iv.ensureFor(ctx, certKey{col, false, reader}, up, top))
+	}
+	down, up := iv.reaches(col, l)
+	if try(down, up, boxLevels-1) {
+		return nil
+	}
+	for _, level := range []int{boxLevels - 1, boxLevels} {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		// How far the reader could be kept from narrowing it at all, with
+		// every cell of the box withheld, and the split that allows.
+		box := iv.box(col, level)
+		down, up, ok := iv.split(col, l, iv.reach(ctx, certKey{col, true, reader}, box), iv.reach(ctx, certKey{col, false, reader}, box))
+		if ok && try(down, up, level) {
+			return nil
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	k, c := iv.gp.locate(col)
+	return fmt.Errorf("%w: %s cannot get a range of %s reaching %s below and %s above its value against every reader, even with every other cell withheld",
+		ErrIntervals, iv.gp.t.cellName(iv.gp.pfs[k].family, c), decimal(l.width).FloatString(2),
+		minRat(iv.exactValue(col), decimal(l.below)).FloatString(2), decimal(l.above).FloatString(2))
+}
+
+// split returns how far down and up primary column col must reach for
+// levels l when a reader can be kept from narrowing it at most dmax down
+// and umax up (nil: without end): Below and Above, and the rest of the
+// width down as far as dmax allows, then up. ok is false if that cannot
+// be.
+func (iv *ivGroup) split(col int32, l levels, dmax, umax *big.Rat) (down, up *big.Rat, ok bool) {
+	down, up = minRat(iv.exactValue(col), decimal(l.below)), decimal(l.above)
+	if dmax.Cmp(down) < 0 || (umax != nil && umax.Cmp(up) < 0) {
+		return nil, nil, false
+	}
+	if rest := new(big.Rat).Sub(decimal(l.width), new(big.Rat).Add(down, up)); rest.Sign() > 0 {
+		more := minRat(rest, new(big.Rat).Sub(dmax, down))
+		down = new(big.Rat).Add(down, more)
+		up = new(big.Rat).Add(up, rest.Sub(rest, more))
+	}
+	return down, up, umax == nil || umax.Cmp(up) >= 0
+}
+
+// reach returns how far a reader could be kept from narrowing the
+// primary cell in the key's direction with every cell of box withheld
+// that the reader does not know: for down at most the value, for up nil
+// when nothing bounds it.
+func (iv *ivGroup) reach(ctx context.Context, key certKey, box []int32) *big.Rat {
+	saved := iv.withheld
+	iv.withheld = make([]bool, len(saved))
+	for i := range iv.withheld {
+		iv.withheld[i] = true
+	}
+	defer func() { iv.withheld = saved }()
+	l := iv.newLP(box, key, false)
+	j, ok := l.index[key.col]
+	if !ok {
+		return new(big.Rat)
+	}
+	if key.down {
+		l.s.SetCost(j, 1)
+	} else {
+		l.s.SetCost(j, -1)
+	}
+	st, err := l.s.Solve(ctx)
+	switch {
+	case err != nil:
+		return new(big.Rat)
+	case st == simplex.Unbounded && !key.down:
+		return nil
+	case st != simplex.Optimal:
+		return new(big.Rat)
+	}
+	r := fraction(l.s.Value(j))
+	if key.down {
+		return r.Sub(iv.exactValue(key.col), r)
+	}
+	return r.Sub(r, iv.exactValue(key.col))
+}
+
+// ensureFor finds the certificate key names, in growing boxes up to
+// level top, withholding cells if need be, and reports whether it found
+// one.
+func (iv *ivGroup) ensureFor(ctx context.Context, key certKey, amount *big.Rat, top int) bool {
+	for level := 0; level <= top; level++ {
+		box := iv.box(key.col, level)
+		if support, ok := iv.check(ctx, key, amount, box); ok {
+			iv.setCert(key, &cert{amount, level, support})
+			return true
+		}
+		add, ok := iv.cover(ctx, key, amount, box)
+		if !ok {
+			continue // not within this box
+		}
+		for _, c := range add {
+			iv.withhold(c)
+		}
+		if support, ok := iv.check(ctx, key, amount, box); ok {
+			iv.setCert(key, &cert{amount, level, support})
+			return true
+		}
+	}
+	return false
+}
+
+// withhold withholds published column col for the interval protection.
+func (iv *ivGroup) withhold(col int32) {
+	if iv.withheld[col] {
+		return
+	}
+	iv.withheld[col] = true
+	k, c := iv.gp.locate(col)
+	iv.gp.pfs[k].status[c] = SecondarySuppressed
+	iv.gp.pfs[k].reason[c] = Complementary
+}
+
+// setCert records a certificate, replacing the one it had.
+func (iv *ivGroup) setCert(key certKey, ct *cert) {
+	if old := iv.certs[key]; old != nil {
+		for _, c := range old.support {
+			iv.using[c] = slices.DeleteFunc(iv.using[c], func(k certKey) bool { return k == key })
+		}
+	}
+	iv.certs[key] = ct
+	for _, c := range ct.support {
+		iv.using[c] = append(iv.using[c], key)
+	}
+}
+
+// box returns the columns near column col at a level: for level 0, in
+// every dimension col's node with everything under it (its parts), its
+// siblings and its ancestors; level 1 adds the siblings of the ancestors
+// and the members of the siblings; beyond, every column of the group.
+func (iv *ivGroup) box(col int32, level int) []int32 {
+	gp := iv.gp
+	if level >= boxLevels {
+		out := make([]int32, gp.n)
+		for i := range out {
+			out[i] = int32(i)
+		}
+		return out
+	}
+	t := gp.t
+	k, c := gp.locate(col)
+	f := gp.pfs[k]
+	nodes := make([]int32, len(t.dims)) // per schema dimension; the total outside f
+	coords := f.coords(c, nil)
+	for j, d := range f.dims {
+		nodes[d] = coords[j]
+	}
+	var out []int32
+	for k2, f2 := range gp.pfs {
+		lists := make([][]int32, len(f2.dims))
+		for j, d := range f2.dims {
+			lists[j] = neighbourhood(t.dims[d], nodes[d], level)
+		}
+		var rec func(j, cell int)
+		rec = func(j, cell int) {
+			if j == len(f2.dims) {
+				out = append(out, int32(gp.offset[k2]+cell))
+				return
+			}
+			for _, x := range lists[j] {
+				rec(j+1, cell+int(x)*f2.stride[j])
+			}
+		}
+		rec(0, 0)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// parts returns the columns of col's family whose categories lie under
+// col's in every dimension: the cells col adds up.
+func (iv *ivGroup) parts(col int32) []int32 {
+	gp := iv.gp
+	t := gp.t
+	k, c := gp.locate(col)
+	f := gp.pfs[k]
+	coords := f.coords(c, nil)
+	var out []int32
+	var rec func(j, cell int)
+	rec = func(j, cell int) {
+		if j == len(f.dims) {
+			out = append(out, int32(gp.offset[k]+cell))
+			return
+		}
+		var walk func(x int32)
+		walk = func(x int32) {
+			rec(j+1, cell+int(x)*f.stride[j])
+			for _, kid := range t.dims[f.dims[j]].children[x] {
+				walk(kid)
+			}
+		}
+		walk(coords[j])
+	}
+	rec(0, 0)
+	return out
+}
+
+// neighbourhood returns node x of d with everything under it, its
+// siblings and its ancestors; at level 1 also the ancestors' siblings and
+// the siblings' members.
+func neighbourhood(d *dim, x int32, level int) []int32 {
+	set := map[int32]bool{}
+	var under func(n int32) // n and everything under it
+	under = func(n int32) {
+		set[n] = true
+		for _, k := range d.children[n] {
+			under(k)
+		}
+	}
+	under(x)
+	for a := d.parent[x]; a >= 0; a = d.parent[a] {
+		set[a] = true
+	}
+	if p := d.parent[x]; p >= 0 {
+		for _, s := range d.children[p] {
+			set[s] = true
+			if level >= 1 {
+				for _, k := range d.children[s] {
+					set[k] = true
+				}
+			}
+		}
+	}
+	if level >= 1 {
+		for a := d.parent[x]; a >= 0; a = d.parent[a] {
+			if p := d.parent[a]; p >= 0 {
+				for _, s := range d.children[p] {
+					set[s] = true
+				}
+			}
+		}
+	}
+	out := make([]int32, 0, len(set))
+	for n := range set {
+		out = append(out, n)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// frozen reports whether column col keeps its value in the certificate
+// key names: it is published, empty, or known to the certificate's reader
+// (to any reader, for allReaders) unless that reader is the primary
+// cell's own contributor.
+func (iv *ivGroup) frozen(col int32, key certKey) bool {
+	if !iv.withheld[col] || iv.fixed[col] {
+		return true
+	}
+	return iv.knows(col, key)
+}
+
+// knows reports whether the certificate's reader knows column col.
+func (iv *ivGroup) knows(col int32, key certKey) bool {
+	k := iv.knownBy[col]
+	if k < 0 || col == key.col || k == iv.owner[key.col] {
+		return false
+	}
+	switch key.reader {
+	case allReaders:
+		return true
+	case farReaders:
+		return !iv.near[key.col][k]
+	}
+	return k == key.reader
+}
+
+// lp is a linear program over the cells of a box: variables are the
+// columns that may move (x ≥ 0, the cell's value), and, for cover, pairs
+// (p, q) for published columns (value + p − q); rows are the relations
+// that hold a variable, restricted to the box.
+type lp struct {
+	vars  []int32       // the columns of the x variables
+	index map[int32]int // column → variable
+	pubs  []int32       // cover: the published columns, variables len(vars)+2i and +2i+1
+	rows  [][]ivTerm    // per row, its terms over the box's variable columns
+	s     *simplex.Solver
+}
+
+// newLP builds the linear program over box for the certificate key
+// names; with cover, the published cells of the box that its reader does
+// not know may move too.
+func (iv *ivGroup) newLP(box []int32, key certKey, cover bool) *lp {
+	l := &lp{index: make(map[int32]int, len(box))}
+	inBox := make(map[int32]bool, len(box))
+	for _, c := range box {
+		inBox[c] = true
+		switch {
+		case !iv.frozen(c, key):
+			l.index[c] = len(l.vars)
+			l.vars = append(l.vars, c)
+		case cover && !iv.withheld[c] && !iv.fixed[c] && !iv.knows(c, key):
+			l.pubs = append(l.pubs, c)
+		}
+	}
+	pubIndex := make(map[int32]int, len(l.pubs))
+	for i, c := range l.pubs {
+		pubIndex[c] = len(l.vars) + 2*i
+	}
+	p := simplex.Problem{NumVars: len(l.vars) + 2*len(l.pubs)}
+	seen := map[int32]bool{}
+	addRows := func(cols []int32) {
+		for _, c := range cols {
+			for _, k := range iv.colRels[c] {
+				if seen[k] {
+					continue
+				}
+				seen[k] = true
+				var row []simplex.Entry
+				var terms []ivTerm
+				rhs := 0.0
+				for _, t := range iv.rels[k] {
+					if !inBox[t.col] {
+						continue
+					}
+					if j, ok := l.index[t.col]; ok {
+						row = append(row, simplex.Entry{Col: int32(j), Val: float64(t.coef)})
+						terms = append(terms, t)
+						rhs += float64(t.coef) * iv.value[t.col]
+					} else if j, ok := pubIndex[t.col]; ok {
+						row = append(row, simplex.Entry{Col: int32(j), Val: float64(t.coef)}, simplex.Entry{Col: int32(j + 1), Val: -float64(t.coef)})
+						terms = append(terms, t)
+					}
+				}
+				if len(row) == 0 {
+					continue
+				}
+				p.Rows = append(p.Rows, row)
+				p.RHS = append(p.RHS, rhs)
+				l.rows = append(l.rows, terms)
+			}
+		}
+	}
+	addRows(l.vars)
+	addRows(l.pubs)
+	p.Upper = make([]float64, p.NumVars)
+	for j := range p.Upper {
+		p.Upper[j] = math.Inf(1)
+	}
+	for i, c := range l.pubs {
+		p.Upper[len(l.vars)+2*i+1] = iv.value[c] // q ≤ value: the cell stays ≥ 0
+	}
+	l.s = simplex.New(&p)
+	for j, c := range l.vars {
+		l.s.SetValue(j, iv.value[c])
+	}
+	return l
+}
+
+// check looks for the certificate key names within box: a point,
+// checked exactly, in which the primary cell is at least amount below (or
+// above) its value. It returns the columns the point moves.
+func (iv *ivGroup) check(ctx context.Context, key certKey, amount *big.Rat, box []int32) ([]int32, bool) {
+	target, down := key.col, key.down
+	l := iv.newLP(box, key, false)
+	j, ok := l.index[target]
+	if !ok {
+		return nil, false
+	}
+	v := iv.value[target]
+	a, _ := amount.Float64()
+	if down {
+		l.s.SetCost(j, 1)
+	} else {
+		// Bounded, so that the program is; the point need only reach.
+		l.s.SetBounds(j, 0, v+2*a+1)
+		l.s.SetCost(j, -1)
+	}
+	st, err := l.s.Solve(ctx)
+	if err != nil || st != simplex.Optimal {
+		return nil, false
+	}
+	// The point, read as fractions, must satisfy the rows exactly. A cell
+	// the solver did not move keeps its exact value; the others move by
+	// d, in integers where they can (counts), in fractions otherwise.
+	moved := map[int]*big.Rat{} // variable → d = x − value
+	var dint map[int]int64
+	integral := true
+	for i, c := range l.vars {
+		xf := l.s.Value(i)
+		if xf == iv.value[c] {
+			continue
+		}
+		x := fraction(xf)
+		if x.Sign() < 0 {
+			return nil, false
+		}
+		d := x.Sub(x, iv.exactValue(c))
+		if d.Sign() == 0 {
+			continue
+		}
+		moved[i] = d
+		integral = integral && d.IsInt() && d.Num().IsInt64() && math.Abs(float64(d.Num().Int64())) < 1<<50
+	}
+	if integral {
+		dint = make(map[int]int64, len(moved))
+		for i, d := range moved {
+			dint[i] = d.Num().Int64()
+		}
+	}
+	for _, row := range l.rows {
+		if integral {
+			var sum int64
+			for _, t := range row {
+				sum += int64(t.coef) * dint[l.index[t.col]]
+			}
+			if sum != 0 {
+				return nil, false
+			}
+			continue
+		}
+		sum := new(big.Rat)
+		for _, t := range row {
+			if d := moved[l.index[t.col]]; d != nil {
+				if t.coef > 0 {
+					sum.Add(sum, d)
+				} else {
+					sum.Sub(sum, d)
+				}
+			}
+		}
+		if sum.Sign() != 0 {
+			return nil, false
+		}
+	}
+	// The primary cell moves by at least amount in its direction.
+	dt := moved[j]
+	if dt == nil {
+		return nil, false
+	}
+	if down {
+		dt = new(big.Rat).Neg(dt)
+	}
+	if dt.Cmp(amount) < 0 {
+		return nil, false
+	}
+	support := make([]int32, 0, len(moved))
+	for i := range moved {
+		support = append(support, l.vars[i])
+	}
+	slices.Sort(support)
+	return support, true
+}
+
+// cover chooses published cells of box to withhold so that the
+// certificate key names exists: the least costly (by the cells' values)
+// according to a linear program in which the published cells may move at
+// a price per unit. ok is false when the box has no such cells.
+func (iv *ivGroup) cover(ctx context.Context, key certKey, amount *big.Rat, box []int32) ([]int32, bool) {
+	target, down := key.col, key.down
+	l := iv.newLP(box, key, true)
+	j, ok := l.index[target]
+	if !ok {
+		return nil, false
+	}
+	a, _ := amount.Float64()
+	goal := iv.value[target] + a
+	if down {
+		goal = iv.value[target] - a
+	}
+	l.s.SetBounds(j, max(0, goal), max(0, goal))
+	for i, c := range l.pubs {
+		cost := max(iv.value[c], 1) / max(a, 1e-9)
+		l.s.SetCost(len(l.vars)+2*i, cost)
+		l.s.SetCost(len(l.vars)+2*i+1, cost)
+	}
+	st, err := l.s.Solve(ctx)
+	if err != nil || st != simplex.Optimal {
+		return nil, false
+	}
+	var add []int32
+	for i, c := range l.pubs {
+		tol := 1e-9 * (1 + iv.value[c])
+		if l.s.Value(len(l.vars)+2*i) > tol || l.s.Value(len(l.vars)+2*i+1) > tol {
+			add = append(add, c)
+		}
+	}
+	return add, len(add) > 0
+}
+
+// fraction returns the fraction with a small denominator nearest x (its
+// continued fraction's first convergent within a relative 1e-9), or x
+// itself.
+func fraction(x float64) *big.Rat {
+	if x == math.Trunc(x) && math.Abs(x) < 1<<53 {
+		return new(big.Rat).SetInt64(int64(x))
+	}
+	if math.Abs(x) < 1e9 {
+		tol := 1e-9 * max(1, math.Abs(x))
+		h0, h1, k0, k1 := int64(0), int64(1), int64(1), int64(0)
+		y := x
+		for range 40 {
+			a := math.Floor(y)
+			h2, k2 := int64(a)*h1+h0, int64(a)*k1+k0
+			if k2 > 1e8 || k2 <= 0 {
+				break
+			}
+			h0, h1, k0, k1 = h1, h2, k1, k2
+			if math.Abs(x-float64(h1)/float64(k1)) <= tol {
+				return big.NewRat(h1, k1)
+			}
+			f := y - a
+			if f == 0 {
+				break
+			}
+			y = 1 / f
+		}
+	}
+	return new(big.Rat).SetFloat64(x)
+}
+
+// cleanUp runs the elimination again from the pattern: every withheld
+// cell that is no primary cell and shown in a table is a candidate, most
+// costly first, and is published if the exact protection allows it and
+// every certificate that moves it can be found again without it.
+func (iv *ivGroup) cleanUp(ctx context.Context, gp *groupProblem) error {
+	var candidates []int32
+	forced := slices.Clone(gp.forced)
+	for k, pf := range gp.pfs {
+		for c := range pf.n {
+			col := int32(gp.offset[k] + c)
+			switch {
+			case !pf.inTable[c] || pf.status[c] == PrimarySuppressed || pf.records[c] == 0:
+			case pf.status[c] == Published:
+				forced = append(forced, col)
+			default:
+				candidates = append(candidates, col)
+			}
+		}
+	}
+	gp.sort(candidates)
+	gp.p.Forced = forced
+	gp.p.Candidates = candidates
+	gp.p.Allow = iv.allow
+	defer func() { gp.p.Allow = nil }()
+	return gp.solve(ctx, stageCleanUp)
+}
+
+// allow reports whether column col may be published again: every
+// certificate that moves it has a replacement without it. It then
+// records the replacements.
+func (iv *ivGroup) allow(col int32) bool {
+	keys := slices.Clone(iv.using[col])
+	iv.withheld[col] = false
+	replacements := make([]*cert, len(keys))
+	for i, key := range keys {
+		old := iv.certs[key]
+		support, ok := iv.check(context.Background(), key, old.amount, iv.box(key.col, old.level))
+		if !ok {
+			iv.withheld[col] = true
+			return false
+		}
+		replacements[i] = &cert{old.amount, old.level, support}
+	}
+	for i, key := range keys {
+		iv.setCert(key, replacements[i])
+	}
+	return true
+}

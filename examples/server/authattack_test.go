@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -331,4 +332,26 @@ func TestRekeyEmails(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, p.a.rekeyEmails(ctx))
 	assert.Equal(t, "x+y@zonnehuis.example", key("collega2"))
+}
+
+// TestSourceKey: an IPv6 source is its /64 (an attacker can pick any
+// address in the network they were given), an IPv4 one its address, and an
+// IPv4-mapped IPv6 address counts as the IPv4 address.
+func TestSourceKey(t *testing.T) {
+	tests := []struct {
+		name, remote, want string
+	}{
+		{"IPv4", "192.0.2.7:5123", "ip:192.0.2.7"},
+		{"IPv6: the /64", "[2001:db8:1:2:aaaa:bbbb:cccc:dddd]:443", "ip:2001:db8:1:2::/64"},
+		{"IPv6: another address in the same /64", "[2001:db8:1:2::1]:443", "ip:2001:db8:1:2::/64"},
+		{"IPv6: the next /64", "[2001:db8:1:3::1]:443", "ip:2001:db8:1:3::/64"},
+		{"IPv4-mapped IPv6", "[::ffff:192.0.2.7]:80", "ip:192.0.2.7"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodPost, "/login", nil)
+			r.RemoteAddr = tt.remote
+			assert.Equal(t, tt.want, sourceKey(r))
+		})
+	}
 }

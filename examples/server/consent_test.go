@@ -51,10 +51,10 @@ func TestWithdrawRefusal(t *testing.T) {
 	form := url.Values{"client": {subject}, "purpose": {"take-over-indication"}, "decision": {"deny"},
 		"given": {p.clock.Now().Format("2006-01-02")}, "reference": {"ZH-TOE-WEIGERING"}, "evidence": {"paper"}}
 	_, body = b.post("/clients/consent", form)
-	require.Contains(t, body, "De toestemming is vastgelegd")
+	require.Contains(t, body, "De weigering van de cliënt is vastgelegd")
 	p.clock.Advance(time.Minute)
 	_, body = b.post("/clients/withdraw", url.Values{"client": {subject}, "purpose": {"take-over-indication"}})
-	assert.Contains(t, body, "een weigering trek je niet in")
+	assert.Contains(t, body, "een weigering kunt u niet intrekken")
 }
 
 // The daily anchor: the consent registry's checkpoint is sealed into the

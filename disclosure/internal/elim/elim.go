@@ -489,9 +489,15 @@ func (v *view) crossDisclosed(pivot int32, cols []int32, coefs []int64, skip int
 	if !isKnowledge && !v.protected[pivot] {
 		return -1
 	}
-	// The other row contains tc[0]: it is among the rows of that column,
-	// or among the rows the pending change rebuilds.
+	// The other row contains every column of the tail: it is among the
+	// rows of the column of the tail that is in the fewest rows, or among
+	// the rows the pending change rebuilds.
 	candidates := v.colRows[tc[0]]
+	for _, c := range tc[1:] {
+		if len(v.colRows[c]) < len(candidates) {
+			candidates = v.colRows[c]
+		}
+	}
 	if len(staged) > 0 {
 		candidates = slices.Clone(candidates)
 		for r2 := range staged {

@@ -98,8 +98,8 @@
 //
 // # Time
 //
-// Every time the package accepts, keeps or writes lies in [MinTime,
-// MaxTime), 1970 to 2199: a date typed as 0026, or 9999-12-31 for "no end"
+// Every time the package accepts, keeps or writes lies in the years 1970 to
+// 2199, from 1970-01-01T00:00:00Z up to but not including 2200-01-01: a date typed as 0026, or 9999-12-31 for "no end"
 // (leave the end zero instead), is refused with a [FieldError] before
 // anything is written. Nothing is appended that the package cannot read back
 // unchanged, so one bad input can never make a chain unreadable.
@@ -109,20 +109,29 @@
 // Events form chains, one per subject and organisation. Each event carries an
 // HMAC-SHA256, keyed with a secret from configuration, over the previous
 // event's MAC and the event's canonical encoding (see [Event] for the exact
-// bytes). [Registry.Verify] recomputes every chain and names each changed,
-// removed or reordered event. A [Checkpoint] holds the head of every chain and
-// a digest over them; anchor the digest elsewhere (a notary, a transparency
-// log, an e-mail to the supervisor) and [Registry.VerifyCheckpoint] later
-// detects what a chain alone cannot: events cut off the end of a chain, or a
-// chain removed whole.
+// bytes, which never depend on encoding/json). Each chain has a head, written
+// in the same transaction as its events and sealed with the key: the
+// sequence number and MAC of the last event, and the chain's state (below).
+// A tail cut off a chain, such as a withdrawal deleted, is found because the
+// head still names it, and a row added behind the registry's back because
+// the head does not cover it.
+//
+// [Registry.Verify] reads every chain and head, names each changed, removed,
+// reordered, cut-off or added event, and stores a [Checkpoint]: the head of
+// every chain, chained to the checkpoint before. The next Verify compares
+// with it, so that a chain rolled back whole, head and all, or removed, is
+// found too. What no check inside the database can find is the database
+// rolled back as a whole; for that, anchor each checkpoint's digest outside
+// it, where its administrator cannot change it: in the access log that is
+// mailed to the portal's owner every day, with a notary or a transparency
+// log, or in an e-mail to the supervisor. [Registry.VerifyAnchor] later shows
+// that the store still holds the anchored checkpoint and every event it
+// covers.
 //
 // One chain per subject and organisation, rather than one global chain, means
 // that appends for different clients never contend (a global chain serialises
-// every write in the portal), that a decision reads and verifies exactly one
-// short chain, and that a damaged chain does not taint the others. The
-// checkpoint ties the chains together. Two writers on the same chain are
-// serialised by an optimistic check: the store accepts an append only on top
-// of the head the writer read, and the loser retries (see [ErrConflict]).
+// every write in the portal), and that a damaged chain does not taint the
+// others. The store serialises the appends to one chain.
 //
 // The key is a secret from configuration, at least 32 random bytes. It is
 // needed for as long as the events it sealed must be verified. The package
@@ -131,32 +140,49 @@
 // store and anchor its checkpoint under the old key, then continue in a new
 // store under the new one.
 //
+// # Cost
+//
+// A decision costs the same however long the chain: the head's state holds
+// what a decision at or after the chain's last statement needs (the
+// statements that a later one has not superseded), so [Registry.Authorize]
+// reads one row and verifies one MAC. So do Give, Withdraw and the evidence
+// outcomes. A question about a moment before the chain's last statement,
+// [Registry.Status], [Registry.Records], [Registry.History], corrections and
+// entries in error read and verify the whole chain, and Verify reads
+// everything.
+//
 // # Spot checks
 //
-// [Registry.Sample] draws a reproducible random sample of k records from a
-// frozen population (records of an organisation and purpose given in a closed
-// time window): the k records with the smallest HMAC-SHA256(seed, record id),
-// "bottom-k". The [Manifest] states the algorithm, seed, filter, population
-// size and digest and the selected records, so anyone can redraw it
-// ([Registry.Redraw], or [BottomK] on a list of ids) and get the same sample.
-// Evidence requests and their outcome are events on the records.
+// A spot check is committed to before its population is known:
+// [Registry.PlanSample] records, before its window starts, which records it
+// will draw from (an organisation, purpose and decision, recorded in a time
+// window), how many, and the SHA-256 of the seed it will draw with, in the
+// registry's chain of plans, one plan per window. Once the window has
+// closed, [Registry.Sample] draws from the verified events, never from
+// index columns: the k records with the smallest HMAC-SHA256(seed, record
+// id), "bottom-k". The [Manifest] reveals the seed, so anyone can check it
+// against the plan and redraw the sample ([Registry.Redraw]). Evidence
+// requests and their outcome are events on the records.
 //
 // # Operations
 //
 // The store is append-only, so a row that someone with INSERT rights wrote
 // into it behind the registry's back stays, and may take the place of the
-// next event of a chain: no decision rests on that chain, and nothing can be
-// appended to it, until an operator moves the row out. [Registry.Verify]
-// names the row (chain and sequence number); [Registry.Quarantine] moves
-// exactly that row, if it does not verify, into the store's quarantine, with
-// who did it, when and why, and logs it to [Config.Logger]. An event that
-// verifies can never be quarantined.
+// next event of a chain: nothing can be appended to that chain until an
+// operator moves the row out. [Registry.Verify] names the row (chain and
+// sequence number); [Registry.Quarantine] moves exactly that row, if it does
+// not verify, into the store's quarantine, with who did it, when and why,
+// and logs it to [Config.Logger]. An event that verifies can never be
+// quarantined. [Registry.RepairHeads] rewrites a damaged or missing head
+// from the chain's verified events; run it once after upgrading a store
+// written before heads existed.
 //
 // # Stores
 //
-// A [Store] keeps sealed events; it never interprets them. [NewMemoryStore]
-// keeps them in memory; package consent/sqlstore keeps them in SQLite or
-// PostgreSQL. Package consent/consenttest is a conformance suite for any Store.
+// The registry keeps its events in a store: consent/sqlstore keeps them in
+// SQLite or PostgreSQL, and consent/store.Memory in memory, for tests.
+// Package consent/store is what a store implements, and consent/consenttest
+// is the conformance suite every store runs.
 package consent
 
 import (
@@ -170,6 +196,9 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/language"
+
+	"github.com/zorgkit/zorgkit/consent/internal/canon"
+	"github.com/zorgkit/zorgkit/consent/internal/elfproef"
 )
 
 // Errors that callers branch on. Test for them with [errors.Is].
@@ -183,7 +212,8 @@ var (
 	// It is also an [ErrInvalid].
 	ErrPractitionerRequired error = &invalidError{"consent: the authorisation to request medical information needs the practitioner's name and function"}
 
-	// ErrNotFound means no record has the given id.
+	// ErrNotFound means no record (or withdrawal, or sample plan) has the
+	// given id.
 	ErrNotFound = errors.New("consent: record not found: check the record id")
 
 	// ErrNotActive means there is nothing to change: a withdrawal found no
@@ -203,12 +233,6 @@ var (
 	// eleven-proof. Pass a pseudonym of the BSN instead. It is also an
 	// [ErrInvalid].
 	ErrSubjectIsBSN error = &invalidError{"consent: the subject key looks like a BSN: pass a pseudonym of the BSN, never the number itself"}
-
-	// ErrConflict means another writer appended to the same chain first. The
-	// [Registry] retries a few times by itself; when it still returns
-	// ErrConflict the chain is very busy and the caller may retry the whole
-	// operation.
-	ErrConflict = errors.New("consent: concurrent append to the same chain: retry the operation")
 
 	// ErrTampered means stored events do not verify: an event was changed,
 	// removed or reordered outside this package. The error is a
@@ -291,17 +315,11 @@ func checkText(field, s string, max int, required bool) error {
 	return nil
 }
 
-// The range of every time the package accepts or stores: [MinTime,
-// MaxTime). A moment outside it is a mistake (a date typed as 0026 or
-// 9999-12-31 for "no end": leave an end zero instead), and it could not be
+// checkTime validates a time field: in the package's range of times, from
+// 1970-01-01 up to 2200-01-01 (see the package documentation), or zero when
+// not required. A moment outside it is a mistake (a date typed as 0026, or
+// 9999-12-31 for "no end": leave an end zero instead), and could not be
 // written as a FHIR dateTime or kept by every store.
-var (
-	MinTime = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
-	MaxTime = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
-)
-
-// checkTime validates a time field: in [MinTime, MaxTime), or zero when
-// not required.
 func checkTime(field string, t time.Time, required bool) error {
 	switch {
 	case t.IsZero():
@@ -309,9 +327,9 @@ func checkTime(field string, t time.Time, required bool) error {
 			return fieldError(field, "is zero")
 		}
 		return nil
-	case t.Before(MinTime):
+	case t.Before(canon.MinTime):
 		return fieldError(field, "is before 1970-01-01")
-	case !t.Before(MaxTime):
+	case !t.Before(canon.MaxTime):
 		return fieldError(field, "is not before 2200-01-01 (leave an end zero for no end)")
 	}
 	return nil
@@ -328,47 +346,10 @@ func checkSubject(s Subject) error {
 	if err := checkText("Subject", string(s), maxKeyLen, true); err != nil {
 		return err
 	}
-	if looksLikeBSN(string(s)) {
+	if elfproef.LooksLikeBSN(string(s)) {
 		return &FieldError{Field: "Subject", Problem: "looks like a BSN: never pass the number itself", Err: ErrSubjectIsBSN}
 	}
 	return nil
-}
-
-// looksLikeBSN reports whether s would pass as a BSN: nine digits, or eight
-// (issued before 2007, with a leading zero implied), that pass the
-// eleven-proof, ignoring white space, dots and dashes and folding fullwidth
-// digits, as people write and documents print a BSN. (Package bsn has the
-// full rules; top-level packages of zorgkit do not import each other.)
-func looksLikeBSN(s string) bool {
-	var d [9]int
-	n := 0
-	for _, r := range s {
-		switch {
-		case '0' <= r && r <= '9':
-			r -= '0'
-		case '０' <= r && r <= '９':
-			r -= '０'
-		case r == '.' || unicode.IsSpace(r) || unicode.Is(unicode.Dash, r):
-			continue
-		default:
-			return false
-		}
-		if n == len(d) {
-			return false
-		}
-		d[n] = int(r)
-		n++
-	}
-	switch n {
-	case 9:
-	case 8:
-		copy(d[1:], d[:8])
-		d[0] = 0
-	default:
-		return false
-	}
-	sum := 9*d[0] + 8*d[1] + 7*d[2] + 6*d[3] + 5*d[4] + 4*d[5] + 3*d[6] + 2*d[7] - d[8]
-	return sum != 0 && sum%11 == 0
 }
 
 // Organisation identifies a care provider, such as its AGB code. Compared byte
@@ -428,8 +409,7 @@ const (
 	Deny   Decision = "deny"
 )
 
-// Valid reports whether d is Permit or Deny.
-func (d Decision) Valid() bool { return d == Permit || d == Deny }
+func (d Decision) valid() bool { return d == Permit || d == Deny }
 
 // EvidenceKind is the form of the signed consent.
 type EvidenceKind string
@@ -442,8 +422,7 @@ const (
 	EvidenceElectronicSignature EvidenceKind = "electronic-signature"
 )
 
-// Valid reports whether k is one of the defined kinds.
-func (k EvidenceKind) Valid() bool {
+func (k EvidenceKind) valid() bool {
 	return k == EvidencePaper || k == EvidenceElectronicSignature
 }
 
@@ -536,9 +515,9 @@ func (r *Record) validate() error {
 	switch {
 	case !r.Purpose.Valid():
 		return fieldError("Purpose", "is not one of the defined purposes")
-	case !r.Decision.Valid():
+	case !r.Decision.valid():
 		return fieldError("Decision", `is neither "permit" nor "deny"`)
-	case !r.Evidence.Kind.Valid():
+	case !r.Evidence.Kind.valid():
 		return fieldError("Evidence.Kind", "is not one of the defined kinds")
 	case len(r.Evidence.DocumentSHA256) != 0 && len(r.Evidence.DocumentSHA256) != 32:
 		return fieldError("Evidence.DocumentSHA256", "is not 32 bytes long")

@@ -2,6 +2,7 @@ package consent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -96,11 +97,6 @@ type Outcome struct {
 	// counts, or the record that no longer counts (withdrawn, expired…). It
 	// is nil for ReasonNoConsent.
 	Record *Record
-
-	Subject      Subject
-	Organisation Organisation
-	Purpose      Purpose
-	At           time.Time
 }
 
 // RecordID returns the id of d.Record, or "" if there is none.
@@ -133,18 +129,25 @@ func (r *Registry) DecideUnlogged(ctx context.Context, subject Subject, organisa
 	if err := checkTime("at", at, true); err != nil {
 		return Outcome{}, err
 	}
-	l, err := r.ledger(ctx, ChainOf(subject, organisation))
+	chain := ChainOf(subject, organisation)
+	l, _, err := r.state(ctx, chain)
 	if err != nil {
 		return Outcome{}, err
 	}
-	d := l.decide(purpose, at.UTC())
-	d.Subject, d.Organisation, d.Purpose, d.At = subject, organisation, purpose, at.UTC()
-	return d, nil
+	if at.Before(l.since) {
+		// A moment before the last statement took effect: the head's
+		// state does not hold what counted then.
+		if l, err = r.history(ctx, chain); err != nil {
+			return Outcome{}, err
+		}
+	}
+	return l.decide(purpose, at.UTC()), nil
 }
 
 // AccessLog receives the access-log entries of [Registry.Authorize]. An
 // implementation writes each entry durably before returning nil: an access is
-// allowed only once its entry is logged.
+// allowed only once its entry is logged. Package consent/accesslog seals
+// entries in a MAC chain, so that the log itself is tamper-evident.
 type AccessLog interface {
 	LogAccess(ctx context.Context, e AccessEntry) error
 }
@@ -155,38 +158,84 @@ type AccessLogFunc func(ctx context.Context, e AccessEntry) error
 // LogAccess calls f.
 func (f AccessLogFunc) LogAccess(ctx context.Context, e AccessEntry) error { return f(ctx, e) }
 
-// AccessEntry is one logged access decision, with the elements of NEN 7513:
-// a unique event id, when, which client, which user and responsible user of
-// which organisation, for which purpose, the outcome, and the consent
-// record relied on.
+// Action is what an access does with the data, in the codes of the event
+// action of NEN 7513 (the codes of ISO 27789, IHE ATNA and FHIR
+// AuditEvent.action): a fixed list.
+type Action string
+
+// The actions.
+const (
+	ActionCreate  Action = "C" // create or enter data
+	ActionRead    Action = "R" // read, view, print or copy data
+	ActionUpdate  Action = "U" // change data
+	ActionDelete  Action = "D" // remove data
+	ActionExecute Action = "E" // search or another operation on data
+)
+
+func (a Action) valid() bool {
+	switch a {
+	case ActionCreate, ActionRead, ActionUpdate, ActionDelete, ActionExecute:
+		return true
+	}
+	return false
+}
+
+// AccessEntry is one logged access decision, with the elements of NEN 7513
+// (logging of access to health records): the event (id, moment, action and
+// outcome), the user (who, in which role, for whom, of which organisation),
+// the access point (application instance and client address), and the
+// objects (the client and the data).
 type AccessEntry struct {
-	ID           string    // unique id of this entry
-	Time         time.Time // when the access was decided
-	Subject      Subject   // the client's subject key
+	ID   string    // unique id of this entry
+	Time time.Time // when the access was decided
+
+	Instance string // the application instance that decided: Config.Instance
+	Address  string // the network address of the user's client
+
 	User         string
+	Role         string // the user's role, such as "secretary"
 	OnBehalfOf   string // the responsible user, if not User
 	Organisation Organisation
-	Purpose      Purpose
-	Action       string // what was done, such as "read" or "copy"; free text
-	Allowed      bool
-	Reason       Reason
-	Record       RecordID // the consent record relied on, if any
+
+	Subject Subject // the client's subject key
+	Object  string  // the data accessed, such as "client/naw"
+	Purpose Purpose
+	Action  Action
+
+	Allowed bool
+	Reason  Reason   // why, when a decision was made
+	Record  RecordID // the consent record relied on, if any
+	// Error is set when no decision could be made (and the access was
+	// refused): "tampered" when the client's consent chain does not
+	// verify, "unavailable" when the store or clock failed.
+	Error string
 }
+
+// The values of AccessEntry.Error.
+const (
+	errorTampered    = "tampered"
+	errorUnavailable = "unavailable"
+)
 
 // LogValue implements [slog.LogValuer], for writing entries with log/slog.
 func (e AccessEntry) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("id", e.ID),
 		slog.Time("time", e.Time),
-		slog.String("subject", string(e.Subject)),
+		slog.String("instance", e.Instance),
+		slog.String("address", e.Address),
 		slog.String("user", e.User),
+		slog.String("role", e.Role),
 		slog.String("onBehalfOf", e.OnBehalfOf),
 		slog.String("organisation", string(e.Organisation)),
+		slog.String("subject", string(e.Subject)),
+		slog.String("object", e.Object),
 		slog.String("purpose", string(e.Purpose)),
-		slog.String("action", e.Action),
+		slog.String("action", string(e.Action)),
 		slog.Bool("allowed", e.Allowed),
 		slog.String("reason", string(e.Reason)),
 		slog.String("record", string(e.Record)),
+		slog.String("error", e.Error),
 	)
 }
 
@@ -195,46 +244,82 @@ type Access struct {
 	Subject Subject
 	Purpose Purpose
 	By      Actor  // the user, their organisation and responsible user
-	Action  string // what is done, such as "read"; optional
+	Role    string // the user's role
+	Object  string // the data accessed, such as "client/naw"
+	Action  Action
+	Address string // the network address of the user's client; empty only without one
+}
+
+func (a *Access) validate() error {
+	if err := checkSubject(a.Subject); err != nil {
+		return err
+	}
+	if err := a.By.validate("By"); err != nil {
+		return err
+	}
+	if !a.Action.valid() {
+		return fieldError("Action", "is not one of the defined actions")
+	}
+	for _, f := range []struct {
+		field, value string
+		required     bool
+	}{{"Role", a.Role, true}, {"Object", a.Object, true}, {"Address", a.Address, false}} {
+		if err := checkText(f.field, f.value, maxKeyLen, f.required); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Authorize decides whether an access may go ahead now, for the
 // organisation of a.By, and writes the decision to the access log, allowed
-// or not. It returns an error, and the access must not go ahead, when the
-// decision cannot be made or logged (wrapping [ErrLog]).
+// or not, also when no decision can be made. It returns an error, and the
+// access must not go ahead, when the request is invalid (nothing is logged
+// then), when the decision cannot be made (the entry says why), or when it
+// cannot be logged (wrapping [ErrLog]).
 func (r *Registry) Authorize(ctx context.Context, a Access) (Outcome, error) {
-	if err := a.By.validate("By"); err != nil {
-		return Outcome{}, err
-	}
-	if err := checkText("Action", a.Action, maxKeyLen, false); err != nil {
+	if err := a.validate(); err != nil {
 		return Outcome{}, err
 	}
 	if r.log == nil {
 		return Outcome{}, fmt.Errorf("%w: the Registry has no AccessLog", ErrLog)
 	}
-	now, err := r.clock()
-	if err != nil {
-		return Outcome{}, err
-	}
-	d, err := r.DecideUnlogged(ctx, a.Subject, a.By.Organisation, a.Purpose, now)
-	if err != nil {
-		return Outcome{}, err
-	}
 	entry := AccessEntry{
 		ID:           newID(),
-		Time:         now,
-		Subject:      a.Subject,
+		Instance:     r.instance,
+		Address:      a.Address,
 		User:         a.By.User,
+		Role:         a.Role,
 		OnBehalfOf:   a.By.OnBehalfOf,
 		Organisation: a.By.Organisation,
+		Subject:      a.Subject,
+		Object:       a.Object,
 		Purpose:      a.Purpose,
 		Action:       a.Action,
-		Allowed:      d.Allowed,
-		Reason:       d.Reason,
-		Record:       d.RecordID(),
 	}
-	if err := r.log.LogAccess(ctx, entry); err != nil {
-		return Outcome{}, fmt.Errorf("%w: %w", ErrLog, err)
+	now, err := r.clock()
+	var d Outcome
+	if err == nil {
+		d, err = r.DecideUnlogged(ctx, a.Subject, a.By.Organisation, a.Purpose, now)
+	} else {
+		now = r.now().UTC()
+	}
+	entry.Time = now
+	switch {
+	case errors.Is(err, ErrTampered):
+		entry.Error = errorTampered
+	case errors.Is(err, ErrInvalid):
+		return Outcome{}, err
+	case err != nil:
+		entry.Error = errorUnavailable
+	default:
+		entry.Allowed, entry.Reason, entry.Record = d.Allowed, d.Reason, d.RecordID()
+	}
+	if lerr := r.log.LogAccess(ctx, entry); lerr != nil {
+		return Outcome{}, errors.Join(fmt.Errorf("%w: %w", ErrLog, lerr), err)
+	}
+	if err != nil {
+		return Outcome{}, err
 	}
 	return d, nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/zorgkit/zorgkit/consent"
 	"github.com/zorgkit/zorgkit/consent/consenttest"
+	"github.com/zorgkit/zorgkit/consent/store"
 )
 
 // t0 is the reference moment of the rule tests; the clock stands 30 days
@@ -21,7 +22,7 @@ var t0 = time.Date(2026, 3, 12, 10, 0, 0, 0, time.UTC)
 func newRegistry(t *testing.T) (*consent.Registry, *consenttest.Clock) {
 	t.Helper()
 	clock := consenttest.NewClock(t0.Add(30 * 24 * time.Hour))
-	r, err := consent.New(consent.NewMemoryStore(), consent.Config{Key: consenttest.Key(), Now: clock.Now})
+	r, err := consent.New(store.NewMemory(), consent.Config{Key: consenttest.Key(), Now: clock.Now})
 	require.NoError(t, err)
 	return r, clock
 }
@@ -312,9 +313,6 @@ func TestDecideRules(t *testing.T) {
 			} else if assert.NotNil(t, out.Record, "record") {
 				assert.Equal(t, ids[tt.record], out.Record.ID, "record: want %s", tt.record)
 			}
-			assert.Equal(t, consent.Subject("s1"), out.Subject)
-			assert.Equal(t, purpose, out.Purpose)
-			assert.True(t, out.At.Equal(t0.Add(tt.at)))
 		})
 	}
 }
@@ -374,7 +372,7 @@ func TestDecideInvalid(t *testing.T) {
 		{"unknown purpose", "s1", "org-a", "everything", t0},
 		{"zero moment", "s1", "org-a", consent.PurposeViewNAW, time.Time{}},
 		{"a moment before 1970", "s1", "org-a", consent.PurposeViewNAW, time.Date(1969, 12, 31, 0, 0, 0, 0, time.UTC)},
-		{"a moment in 2200", "s1", "org-a", consent.PurposeViewNAW, consent.MaxTime},
+		{"a moment in 2200", "s1", "org-a", consent.PurposeViewNAW, time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)},
 		{"a BSN as subject", "111222333", "org-a", consent.PurposeViewNAW, t0},
 	}
 	for _, tt := range tests {
@@ -390,9 +388,11 @@ func TestAuthorize(t *testing.T) {
 	var entries []consent.AccessEntry
 	var fail error
 	clock := consenttest.NewClock(t0)
-	r, err := consent.New(consent.NewMemoryStore(), consent.Config{
-		Key: consenttest.Key(),
-		Now: clock.Now,
+	s := store.NewMemory()
+	r, err := consent.New(s, consent.Config{
+		Key:      consenttest.Key(),
+		Now:      clock.Now,
+		Instance: "portal-1",
 		AccessLog: consent.AccessLogFunc(func(_ context.Context, e consent.AccessEntry) error {
 			if fail != nil {
 				return fail
@@ -407,35 +407,81 @@ func TestAuthorize(t *testing.T) {
 	clock.Advance(time.Minute)
 
 	secretary := consent.Actor{User: "secretary", Organisation: "org-a", OnBehalfOf: "dr-jansen"}
-	out, err := r.Authorize(ctx, consent.Access{Subject: "s1", Purpose: consent.PurposeViewNAW, By: secretary, Action: "read"})
+	access := func(purpose consent.Purpose, action consent.Action) consent.Access {
+		return consent.Access{Subject: "s1", Purpose: purpose, By: secretary, Role: "secretariaat", Object: "client/naw", Action: action, Address: "192.0.2.7"}
+	}
+	out, err := r.Authorize(ctx, access(consent.PurposeViewNAW, consent.ActionRead))
 	require.NoError(t, err)
 	assert.True(t, out.Allowed)
-	out, err = r.Authorize(ctx, consent.Access{Subject: "s1", Purpose: consent.PurposeTakeOverIndication, By: secretary, Action: "copy"})
+	out, err = r.Authorize(ctx, access(consent.PurposeTakeOverIndication, consent.ActionCreate))
 	require.NoError(t, err)
 	assert.False(t, out.Allowed, "a refused access is logged too")
 
 	require.Len(t, entries, 2)
 	want := consent.AccessEntry{
-		ID: entries[0].ID, Time: clock.Now(), Subject: "s1", User: "secretary", OnBehalfOf: "dr-jansen",
-		Organisation: "org-a", Purpose: consent.PurposeViewNAW, Action: "read", Allowed: true,
-		Reason: consent.ReasonPermitted, Record: rec.ID,
+		ID: entries[0].ID, Time: clock.Now(), Instance: "portal-1", Address: "192.0.2.7",
+		User: "secretary", Role: "secretariaat", OnBehalfOf: "dr-jansen", Organisation: "org-a",
+		Subject: "s1", Object: "client/naw", Purpose: consent.PurposeViewNAW, Action: consent.ActionRead,
+		Allowed: true, Reason: consent.ReasonPermitted, Record: rec.ID,
 	}
 	assert.Equal(t, want, entries[0])
 	assert.Len(t, entries[0].ID, 32)
 	assert.NotEqual(t, entries[0].ID, entries[1].ID, "every entry has its own id")
 	assert.Equal(t, consent.ReasonNoConsent, entries[1].Reason)
+	assert.Equal(t, consent.ActionCreate, entries[1].Action)
 	assert.Empty(t, entries[1].Record)
 
 	fail = errors.New("disk full")
-	_, err = r.Authorize(ctx, consent.Access{Subject: "s1", Purpose: consent.PurposeViewNAW, By: secretary})
+	_, err = r.Authorize(ctx, access(consent.PurposeViewNAW, consent.ActionRead))
 	assert.ErrorIs(t, err, consent.ErrLog, "no access without a log entry")
+	fail = nil
 
-	_, err = r.Authorize(ctx, consent.Access{Subject: "s1", Purpose: consent.PurposeViewNAW, By: consent.Actor{Organisation: "org-a"}})
-	assert.ErrorIs(t, err, consent.ErrInvalid, "the user is required")
+	invalid := []struct {
+		reason string
+		change func(a *consent.Access)
+	}{
+		{"no user", func(a *consent.Access) { a.By.User = "" }},
+		{"no role", func(a *consent.Access) { a.Role = "" }},
+		{"no data object", func(a *consent.Access) { a.Object = "" }},
+		{"an action that is not on the list", func(a *consent.Access) { a.Action = "copy" }},
+		{"no action", func(a *consent.Access) { a.Action = "" }},
+		{"a BSN as subject", func(a *consent.Access) { a.Subject = "111222333" }},
+		{"an unknown purpose", func(a *consent.Access) { a.Purpose = "all" }},
+	}
+	for _, tt := range invalid {
+		t.Run(tt.reason, func(t *testing.T) {
+			a := access(consent.PurposeViewNAW, consent.ActionRead)
+			tt.change(&a)
+			before := len(entries)
+			_, err := r.Authorize(ctx, a)
+			assert.ErrorIs(t, err, consent.ErrInvalid)
+			assert.Len(t, entries, before, "an invalid request is not logged")
+		})
+	}
 
-	nolog, err := consent.New(consent.NewMemoryStore(), consent.Config{Key: consenttest.Key()})
+	// A chain whose head was tampered with: no decision, and the entry
+	// says so.
+	h, err := s.Head(ctx, string(consent.ChainOf("s1", "org-a")))
 	require.NoError(t, err)
-	_, err = nolog.Authorize(ctx, consent.Access{Subject: "s1", Purpose: consent.PurposeViewNAW, By: secretary})
+	require.NoError(t, s.Update(ctx, h.Chain, func(h *store.Head, _ store.EventReader) (*store.Batch, error) {
+		forged := *h
+		forged.State = []byte(`{"v":2,"records":[],"withdrawals":[],"plans":[]}`)
+		return &store.Batch{Head: forged}, nil
+	}))
+	before := len(entries)
+	_, err = r.Authorize(ctx, access(consent.PurposeViewNAW, consent.ActionRead))
+	assert.ErrorIs(t, err, consent.ErrTampered)
+	require.Len(t, entries, before+1, "a decision that fails is logged")
+	assert.False(t, entries[before].Allowed)
+	assert.Equal(t, "tampered", entries[before].Error)
+	fail = errors.New("disk full")
+	_, err = r.Authorize(ctx, access(consent.PurposeViewNAW, consent.ActionRead))
+	assert.ErrorIs(t, err, consent.ErrLog)
+	assert.ErrorIs(t, err, consent.ErrTampered, "both failures are reported")
+
+	nolog, err := consent.New(store.NewMemory(), consent.Config{Key: consenttest.Key()})
+	require.NoError(t, err)
+	_, err = nolog.Authorize(ctx, access(consent.PurposeViewNAW, consent.ActionRead))
 	assert.ErrorIs(t, err, consent.ErrLog)
 }
 

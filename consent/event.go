@@ -8,6 +8,15 @@ import (
 	"encoding/hex"
 	"fmt"
 	"time"
+
+	"github.com/zorgkit/zorgkit/consent/internal/canon"
+	"github.com/zorgkit/zorgkit/consent/store"
+)
+
+// The payload versions; see Event.
+const (
+	formatV1 = canon.V1
+	formatV2 = canon.V2
 )
 
 // EventKind is what happened to a record.
@@ -40,10 +49,14 @@ const (
 	EventEvidenceMissing EventKind = "evidence-missing"
 )
 
+// eventSamplePlanned records a spot check planned before its population was
+// known, in the registry's chain of plans; Event.Record is the plan's id.
+const eventSamplePlanned EventKind = "sample-planned"
+
 func (k EventKind) valid() bool {
 	switch k {
 	case EventGiven, EventWithdrawn, EventEnteredInError, EventCorrected,
-		EventEvidenceRequested, EventEvidenceProduced, EventEvidenceMissing:
+		EventEvidenceRequested, EventEvidenceProduced, EventEvidenceMissing, eventSamplePlanned:
 		return true
 	}
 	return false
@@ -109,6 +122,8 @@ func writeField(h interface{ Write([]byte) (int, error) }, s string) {
 //	reason*      why, for withdrawals, corrections and evidence outcomes
 //	replacedBy*  the replacing record, for EventCorrected
 //	reference*   the request's reference, for EventEvidenceRequested
+//	plan*        the sample plan, for eventSamplePlanned: {"organisation"*,
+//	             "purpose"*, "decision"*, "from", "until", "k", "seedHash"}
 //
 // Strings are escaped as in RFC 8785 (the JSON Canonicalization Scheme),
 // section 3.2.2.2: the quotation mark, the backslash and the control
@@ -117,7 +132,7 @@ func writeField(h interface{ Write([]byte) (int, error) }, s string) {
 // in UTF-8. Numbers are unsigned decimal integers without leading zeros.
 // Times are RFC 3339 strings in UTC, YYYY-MM-DDThh:mm:ss, a fraction of one
 // to nine digits without trailing zeros when there is one, and Z, within
-// [MinTime, MaxTime). Any other encoding of the same event is rejected, so
+// the years 1970 to 2199. Any other encoding of the same event is rejected, so
 // every event has exactly one payload. The file testdata/events.json holds
 // known-answer vectors.
 //
@@ -145,7 +160,8 @@ type Event struct {
 	ReplacedBy RecordID // the replacement, for EventCorrected
 	Reference  string   // the request's reference, for EventEvidenceRequested
 
-	format int // the encoding version it was read in; 0 is the current one
+	plan   *SamplePlan // the plan, for eventSamplePlanned
+	format int         // the encoding version it was read in; 0 is the current one
 }
 
 // maxPayload bounds a payload read from storage before it is decoded.
@@ -157,55 +173,110 @@ func (e *Event) encode() []byte {
 	if format == 0 {
 		format = formatV2
 	}
-	w := writer{b: make([]byte, 0, 512), format: format}
-	w.open()
-	w.uint("v", uint64(format))
-	w.member("chain", string(e.Chain))
-	w.uint("seq", e.Seq)
-	w.member("kind", string(e.Kind))
-	w.member("record", string(e.Record))
-	w.time("at", e.At, false)
-	w.time("recordedAt", e.RecordedAt, false)
-	w.key("by")
-	w.open()
-	w.member("user", e.By.User)
-	w.member("organisation", string(e.By.Organisation))
-	w.optional("onBehalfOf", e.By.OnBehalfOf)
-	w.close()
+	w := canon.Writer{B: make([]byte, 0, 512), Format: format}
+	w.Open()
+	w.Uint("v", uint64(format))
+	w.String("chain", string(e.Chain))
+	w.Uint("seq", e.Seq)
+	w.String("kind", string(e.Kind))
+	w.String("record", string(e.Record))
+	w.Time("at", e.At, false)
+	w.Time("recordedAt", e.RecordedAt, false)
+	w.Key("by")
+	writeActor(&w, e.By)
 	if format >= formatV2 {
-		w.optional("purpose", string(e.Purpose))
+		w.Optional("purpose", string(e.Purpose))
 	}
 	if r := e.Consent; r != nil {
-		w.key("consent")
-		w.open()
-		w.member("subject", string(r.Subject))
-		w.member("organisation", string(r.Organisation))
-		w.member("purpose", string(r.Purpose))
-		w.member("decision", string(r.Decision))
-		w.time("givenAt", r.GivenAt, false)
-		w.time("validFrom", r.ValidFrom, true)
-		w.time("validUntil", r.ValidUntil, true)
-		w.member("policyVersion", r.PolicyVersion)
-		w.key("evidence")
-		w.open()
-		w.member("kind", string(r.Evidence.Kind))
-		w.member("reference", r.Evidence.Reference)
-		w.optional("sha256", hex.EncodeToString(r.Evidence.DocumentSHA256))
-		w.close()
-		if p := r.Practitioner; p != nil {
-			w.key("practitioner")
-			w.open()
-			w.member("name", p.Name)
-			w.member("function", p.Function)
-			w.close()
-		}
-		w.close()
+		w.Key("consent")
+		writeConsent(&w, r)
 	}
-	w.optional("reason", e.Reason)
-	w.optional("replacedBy", string(e.ReplacedBy))
-	w.optional("reference", e.Reference)
-	w.close()
-	return w.b
+	w.Optional("reason", e.Reason)
+	w.Optional("replacedBy", string(e.ReplacedBy))
+	w.Optional("reference", e.Reference)
+	if p := e.plan; p != nil && format >= formatV2 {
+		w.Key("plan")
+		writePlan(&w, p)
+	}
+	w.Close()
+	return w.B
+}
+
+func writeActor(w *canon.Writer, a Actor) {
+	w.Open()
+	w.String("user", a.User)
+	w.String("organisation", string(a.Organisation))
+	w.Optional("onBehalfOf", a.OnBehalfOf)
+	w.Close()
+}
+
+func readActor(r *canon.Reader) Actor {
+	var a Actor
+	r.Open()
+	a.User = r.String("user", true)
+	a.Organisation = Organisation(r.String("organisation", false))
+	a.OnBehalfOf = r.Optional("onBehalfOf")
+	r.Close()
+	return a
+}
+
+// writeConsent writes what a given event records of a record.
+func writeConsent(w *canon.Writer, r *Record) {
+	w.Open()
+	w.String("subject", string(r.Subject))
+	w.String("organisation", string(r.Organisation))
+	w.String("purpose", string(r.Purpose))
+	w.String("decision", string(r.Decision))
+	w.Time("givenAt", r.GivenAt, false)
+	w.Time("validFrom", r.ValidFrom, true)
+	w.Time("validUntil", r.ValidUntil, true)
+	w.String("policyVersion", r.PolicyVersion)
+	w.Key("evidence")
+	w.Open()
+	w.String("kind", string(r.Evidence.Kind))
+	w.String("reference", r.Evidence.Reference)
+	w.Optional("sha256", hex.EncodeToString(r.Evidence.DocumentSHA256))
+	w.Close()
+	if p := r.Practitioner; p != nil {
+		w.Key("practitioner")
+		w.Open()
+		w.String("name", p.Name)
+		w.String("function", p.Function)
+		w.Close()
+	}
+	w.Close()
+}
+
+// readConsent reads what writeConsent wrote into c.
+func readConsent(r *canon.Reader, c *Record) {
+	r.Open()
+	c.Subject = Subject(r.String("subject", true))
+	c.Organisation = Organisation(r.String("organisation", false))
+	c.Purpose = Purpose(r.String("purpose", false))
+	c.Decision = Decision(r.String("decision", false))
+	c.GivenAt = r.Time("givenAt", false, false)
+	c.ValidFrom = r.Time("validFrom", false, true)
+	c.ValidUntil = r.Time("validUntil", false, true)
+	c.PolicyVersion = r.String("policyVersion", false)
+	r.Key("evidence", false)
+	r.Open()
+	c.Evidence.Kind = EvidenceKind(r.String("kind", true))
+	c.Evidence.Reference = r.String("reference", false)
+	if sum := r.Optional("sha256"); sum != "" && r.Err() == nil {
+		b, err := hex.DecodeString(sum)
+		if err != nil {
+			r.Fail("evidence hash is not hexadecimal")
+		}
+		c.Evidence.DocumentSHA256 = b
+	}
+	r.Close()
+	if r.Has("practitioner", false) {
+		r.Key("practitioner", false)
+		r.Open()
+		c.Practitioner = &Practitioner{Name: r.String("name", true), Function: r.String("function", false)}
+		r.Close()
+	}
+	r.Close()
 }
 
 // payloadFormat returns the format version a payload claims, from its
@@ -230,67 +301,42 @@ func decodeEvent(payload []byte) (*Event, error) {
 	if format == 0 {
 		return nil, fmt.Errorf("payload is not an event of a known version")
 	}
-	r := reader{b: payload}
-	r.open()
-	r.uint("v", true)
-	e := &Event{format: format}
-	if format == formatV2 {
-		e.format = 0
+	r := canon.NewReader(payload)
+	r.Open()
+	r.Uint("v", true)
+	e := &Event{}
+	if format != formatV2 {
+		e.format = format
 	}
-	e.Chain = ChainID(r.member("chain", false))
-	e.Seq = r.uint("seq", false)
-	e.Kind = EventKind(r.member("kind", false))
-	e.Record = RecordID(r.member("record", false))
-	e.At = r.time("at", false, false)
-	e.RecordedAt = r.time("recordedAt", false, false)
-	r.key("by", false)
-	r.open()
-	e.By.User = r.member("user", true)
-	e.By.Organisation = Organisation(r.member("organisation", false))
-	e.By.OnBehalfOf = r.optional("onBehalfOf")
-	r.close()
+	e.Chain = ChainID(r.String("chain", false))
+	e.Seq = r.Uint("seq", false)
+	e.Kind = EventKind(r.String("kind", false))
+	e.Record = RecordID(r.String("record", false))
+	e.At = r.Time("at", false, false)
+	e.RecordedAt = r.Time("recordedAt", false, false)
+	r.Key("by", false)
+	e.By = readActor(r)
 	if format >= formatV2 {
-		e.Purpose = Purpose(r.optional("purpose"))
+		e.Purpose = Purpose(r.Optional("purpose"))
 	}
-	if r.has("consent", false) {
-		r.key("consent", false)
-		r.open()
+	if r.Has("consent", false) {
+		r.Key("consent", false)
 		c := &Record{ID: e.Record, RecordedBy: e.By, RecordedAt: e.RecordedAt}
-		c.Subject = Subject(r.member("subject", true))
-		c.Organisation = Organisation(r.member("organisation", false))
-		c.Purpose = Purpose(r.member("purpose", false))
-		c.Decision = Decision(r.member("decision", false))
-		c.GivenAt = r.time("givenAt", false, false)
-		c.ValidFrom = r.time("validFrom", false, true)
-		c.ValidUntil = r.time("validUntil", false, true)
-		c.PolicyVersion = r.member("policyVersion", false)
-		r.key("evidence", false)
-		r.open()
-		c.Evidence.Kind = EvidenceKind(r.member("kind", true))
-		c.Evidence.Reference = r.member("reference", false)
-		if sum := r.optional("sha256"); sum != "" && r.err == nil {
-			var err error
-			if c.Evidence.DocumentSHA256, err = hex.DecodeString(sum); err != nil {
-				return nil, fmt.Errorf("evidence hash: %w", err)
-			}
-		}
-		r.close()
-		if r.has("practitioner", false) {
-			r.key("practitioner", false)
-			r.open()
-			c.Practitioner = &Practitioner{Name: r.member("name", true), Function: r.member("function", false)}
-			r.close()
-		}
-		r.close()
+		readConsent(r, c)
 		e.Consent = c
 	}
-	e.Reason = r.optional("reason")
-	e.ReplacedBy = RecordID(r.optional("replacedBy"))
-	e.Reference = r.optional("reference")
-	r.close()
-	r.done()
-	if r.err != nil {
-		return nil, fmt.Errorf("payload: %w", r.err)
+	e.Reason = r.Optional("reason")
+	e.ReplacedBy = RecordID(r.Optional("replacedBy"))
+	e.Reference = r.Optional("reference")
+	if format >= formatV2 && r.Has("plan", false) {
+		r.Key("plan", false)
+		e.plan = readPlan(r)
+		e.plan.ID, e.plan.PlannedAt, e.plan.By = string(e.Record), e.RecordedAt, e.By
+	}
+	r.Close()
+	r.Done()
+	if r.Err() != nil {
+		return nil, fmt.Errorf("payload: %w", r.Err())
 	}
 	if !bytes.Equal(e.encode(), payload) {
 		return nil, fmt.Errorf("payload is not in canonical form")
@@ -322,70 +368,42 @@ func eventMAC(key, prev, payload []byte) []byte {
 	return m.Sum(nil)
 }
 
-// SealedEvent is an event as a [Store] keeps it: the payload and its MAC,
-// plus the columns a store indexes. A store keeps every field exactly as
-// given and never interprets the payload.
-type SealedEvent struct {
-	Chain  ChainID
-	Seq    uint64 // 1, 2, 3… within the chain
-	Record RecordID
-	Kind   EventKind
-
-	// The index of given events, for [Store.Population]; empty for other
-	// kinds. Verification checks them against the payload.
-	Organisation Organisation
-	Purpose      Purpose
-	Decision     Decision
-	RecordedAt   time.Time // when the event was recorded (all kinds)
-
-	Payload []byte // the canonical encoding, see Event
-	Prev    []byte // the MAC of the previous event, or 32 zero bytes
-	MAC     []byte // HMAC-SHA256, see Event
-}
-
-// clone returns a copy that shares no memory with s.
-func (s SealedEvent) clone() SealedEvent {
-	s.Payload = bytes.Clone(s.Payload)
-	s.Prev = bytes.Clone(s.Prev)
-	s.MAC = bytes.Clone(s.MAC)
-	return s
-}
-
 // seal encodes e, which follows prev, and computes its MAC. It refuses an
 // event whose payload does not decode back to the same event: nothing is
 // ever appended that could not be read again.
-func seal(key []byte, e *Event, prev []byte) (SealedEvent, error) {
+func seal(key []byte, e *Event, prev []byte) (store.Event, error) {
 	if len(prev) == 0 {
 		prev = zeroMAC[:]
 	}
 	payload := e.encode()
 	back, err := decodeEvent(payload)
 	if err != nil {
-		return SealedEvent{}, fmt.Errorf("%w: the event would not read back (%v)", ErrInvalid, err)
+		return store.Event{}, fmt.Errorf("%w: the event would not read back (%v)", ErrInvalid, err)
 	}
 	if !sameEvent(back, e) {
-		return SealedEvent{}, fmt.Errorf("%w: the event would not read back unchanged", ErrInvalid)
+		return store.Event{}, fmt.Errorf("%w: the event would not read back unchanged", ErrInvalid)
 	}
-	s := SealedEvent{
-		Chain:      e.Chain,
+	return store.Event{
+		Chain:      string(e.Chain),
 		Seq:        e.Seq,
-		Record:     e.Record,
-		Kind:       e.Kind,
+		Record:     string(e.Record),
+		Kind:       string(e.Kind),
 		RecordedAt: e.RecordedAt.UTC(),
 		Payload:    payload,
 		Prev:       bytes.Clone(prev),
 		MAC:        eventMAC(key, prev, payload),
-	}
-	s.Organisation, s.Purpose, s.Decision = index(e)
-	return s, nil
+	}, nil
 }
+
+var zeroMAC [32]byte
 
 // sameEvent reports whether two events hold the same information.
 func sameEvent(a, b *Event) bool {
 	if a.Chain != b.Chain || a.Seq != b.Seq || a.Kind != b.Kind || a.Record != b.Record ||
 		!a.At.Equal(b.At) || !a.RecordedAt.Equal(b.RecordedAt) || a.By != b.By || a.Purpose != b.Purpose ||
 		a.Reason != b.Reason || a.ReplacedBy != b.ReplacedBy || a.Reference != b.Reference ||
-		(a.Consent == nil) != (b.Consent == nil) {
+		(a.Consent == nil) != (b.Consent == nil) || (a.plan == nil) != (b.plan == nil) ||
+		a.plan != nil && !a.plan.equal(b.plan) {
 		return false
 	}
 	if a.Consent == nil {
@@ -399,13 +417,4 @@ func sameEvent(a, b *Event) bool {
 		bytes.Equal(x.Evidence.DocumentSHA256, y.Evidence.DocumentSHA256) &&
 		(x.Practitioner == nil) == (y.Practitioner == nil) && (x.Practitioner == nil || *x.Practitioner == *y.Practitioner) &&
 		x.RecordedBy == a.By && y.RecordedBy == b.By && x.RecordedAt.Equal(a.RecordedAt) && y.RecordedAt.Equal(b.RecordedAt)
-}
-
-// index returns the index columns that seal would give e, to check a stored
-// event's columns against its payload.
-func index(e *Event) (Organisation, Purpose, Decision) {
-	if r := e.Consent; r != nil {
-		return r.Organisation, r.Purpose, r.Decision
-	}
-	return "", e.Purpose, ""
 }

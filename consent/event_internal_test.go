@@ -14,6 +14,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/zorgkit/zorgkit/consent/internal/canon"
+	"github.com/zorgkit/zorgkit/consent/store"
 )
 
 // testKey is consenttest.Key(), which this package cannot import.
@@ -33,7 +36,12 @@ func TestKnownAnswers(t *testing.T) {
 		name, got, want string
 	}{
 		{"ChainOf(s1, org-a)", string(ChainOf("s1", "org-a")), "5473d490c97422c6133e3a8085fed4f88b9e5ae4e910752cf65ba5725b52117f"},
-		{"checkpoint digest", digest([]Head{{Chain: "5473d490c97422c6133e3a8085fed4f88b9e5ae4e910752cf65ba5725b52117f", Seq: 3, MAC: prev}}), "a20db40a30f34ee8d22424a05d5c5d92929810062da4efe55f6f76a0c6fbc50c"},
+		{"first checkpoint digest", digest("", 1, map[ChainID]cpHead{"5473d490c97422c6133e3a8085fed4f88b9e5ae4e910752cf65ba5725b52117f": {3, prev}}),
+			"115b837b094c7b1b567ab933abf997c8ced0e37c3f0289c2b5b2b27a43f8ac82"},
+		{"second checkpoint digest, no chains", digest("115b837b094c7b1b567ab933abf997c8ced0e37c3f0289c2b5b2b27a43f8ac82", 2, nil),
+			"ecfadd83b3ac990981eb2cbddcf2bcb561b755a7735e93e7c1a3153e19e83bfe"},
+		{"head seal", hex.EncodeToString(headSeal(testKey(), "5473d490c97422c6133e3a8085fed4f88b9e5ae4e910752cf65ba5725b52117f", 3, prev, []byte(`{"v":2}`))),
+			"ee60c1caf563589f3a66ef58d1b2fb3e089f7ad9337bf90293245e49bea55682"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -171,7 +179,7 @@ func TestSealRefusesWhatCannotBeRead(t *testing.T) {
 		change func(e *Event)
 	}{
 		{"a year beyond 9999", func(e *Event) { e.Consent.ValidUntil = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) }},
-		{"a year beyond the range", func(e *Event) { e.Consent.ValidUntil = MaxTime }},
+		{"a year beyond the range", func(e *Event) { e.Consent.ValidUntil = canon.MaxTime }},
 		{"year 0", func(e *Event) { e.Consent.GivenAt = time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC) }},
 		{"invalid UTF-8", func(e *Event) { e.Reason = "a\xffb" }},
 		{"a record id that differs from the event's", func(e *Event) { e.Consent.ID = "other" }},
@@ -216,7 +224,7 @@ func FuzzEncodeRoundTrip(f *testing.F) {
 	f.Add("\b\t\n\f\r\x00\x1f\x7f\u2028\u2029\"\\/", "é", true)
 	f.Add("a\xffb", "\xed\xa0\x80", false)
 	f.Fuzz(func(t *testing.T, reason, user string, v1 bool) {
-		e := &Event{Chain: "c", Seq: 1, Kind: EventEnteredInError, Record: "r", At: MinTime, RecordedAt: MinTime,
+		e := &Event{Chain: "c", Seq: 1, Kind: EventEnteredInError, Record: "r", At: canon.MinTime, RecordedAt: canon.MinTime,
 			By: Actor{User: user, Organisation: "o"}, Reason: reason}
 		if v1 {
 			e.format = formatV1
@@ -242,11 +250,11 @@ func FuzzEncodeRoundTrip(f *testing.F) {
 }
 
 func TestVerifyChainMemory(t *testing.T) {
-	// Internal checks that the SQLite tamper tests cannot reach: a store
+	// Internal checks that the SQL tamper tests cannot reach: a store
 	// that returns events of another chain, or the same event twice.
 	ctx := t.Context()
-	store := NewMemoryStore()
-	r, err := New(store, Config{Key: testKey(), Now: func() time.Time { return time.Date(2026, 3, 12, 0, 0, 0, 0, time.UTC) }})
+	s := store.NewMemory()
+	r, err := New(s, Config{Key: testKey(), Now: func() time.Time { return time.Date(2026, 3, 12, 0, 0, 0, 0, time.UTC) }})
 	require.NoError(t, err)
 	rec := Record{
 		Subject: "s1", Organisation: "org-a", Purpose: PurposeViewNAW, Decision: Permit,
@@ -254,22 +262,21 @@ func TestVerifyChainMemory(t *testing.T) {
 		Evidence:   Evidence{Kind: EvidencePaper, Reference: "a"},
 		RecordedBy: Actor{User: "u1", Organisation: "org-a"},
 	}
-	_, err = r.Give(ctx, rec)
+	given, err := r.Give(ctx, rec)
 	require.NoError(t, err)
-	_, err = r.Withdraw(ctx, Withdrawal{Subject: "s1", Organisation: "org-a", Purpose: PurposeViewNAW, By: rec.RecordedBy})
-	require.NoError(t, err)
+	require.NoError(t, r.EnterInError(ctx, given.ID, Change{By: rec.RecordedBy, Reason: "wrong client"}))
 	chain := ChainOf("s1", "org-a")
-	sealed, err := store.Chain(ctx, chain)
+	sealed, err := s.Events(ctx, string(chain), 1)
 	require.NoError(t, err)
 
 	tests := []struct {
 		reason string
-		events []SealedEvent
+		events []store.Event
 		want   ProblemKind
 	}{
-		{"returned for another chain", []SealedEvent{withChain(sealed[0], "other"), sealed[1]}, ProblemReordered},
-		{"the same event twice", []SealedEvent{sealed[0], sealed[0], sealed[1]}, ProblemReordered},
-		{"a withdrawal without the consent before it", []SealedEvent{sealed[1]}, ProblemRemoved},
+		{"returned for another chain", []store.Event{withChain(sealed[0], "other"), sealed[1]}, ProblemReordered},
+		{"the same event twice", []store.Event{sealed[0], sealed[0], sealed[1]}, ProblemReordered},
+		{"an entry in error without the record before it", []store.Event{sealed[1]}, ProblemRemoved},
 	}
 	for _, tt := range tests {
 		t.Run(tt.reason, func(t *testing.T) {
@@ -288,7 +295,7 @@ func TestVerifyChainMemory(t *testing.T) {
 	e.Consent.Subject = "s2"
 	forged, err := seal(testKey(), e, nil)
 	require.NoError(t, err)
-	_, problems = verifyChain(testKey(), chain, []SealedEvent{forged})
+	_, problems = verifyChain(testKey(), chain, []store.Event{forged})
 	require.Len(t, problems, 1)
 	assert.Equal(t, ProblemChanged, problems[0].Kind)
 	assert.Contains(t, problems[0].Detail, "another subject")
@@ -297,7 +304,7 @@ func TestVerifyChainMemory(t *testing.T) {
 	assert.Len(t, problems, 2, "with another key nothing verifies")
 }
 
-func withChain(e SealedEvent, chain ChainID) SealedEvent {
-	e.Chain = chain
+func withChain(e store.Event, chain ChainID) store.Event {
+	e.Chain = string(chain)
 	return e
 }

@@ -10,12 +10,13 @@ import (
 
 	"github.com/zorgkit/zorgkit/consent"
 	"github.com/zorgkit/zorgkit/consent/consenttest"
+	"github.com/zorgkit/zorgkit/consent/store"
 )
 
 func Example() {
 	ctx := context.Background()
 	now := time.Date(2026, 3, 12, 10, 0, 0, 0, time.UTC)
-	r, err := consent.New(consent.NewMemoryStore(), consent.Config{
+	r, err := consent.New(store.NewMemory(), consent.Config{
 		Key: consenttest.Key(), // in production: a secret from configuration
 		Now: func() time.Time { return now },
 	})
@@ -72,11 +73,13 @@ func Example() {
 func ExampleRegistry_Authorize() {
 	ctx := context.Background()
 	now := time.Date(2026, 3, 12, 10, 0, 0, 0, time.UTC)
-	r, err := consent.New(consent.NewMemoryStore(), consent.Config{
-		Key: consenttest.Key(),
-		Now: func() time.Time { return now },
+	r, err := consent.New(store.NewMemory(), consent.Config{
+		Key:      consenttest.Key(),
+		Now:      func() time.Time { return now },
+		Instance: "portal-1",
 		AccessLog: consent.AccessLogFunc(func(_ context.Context, e consent.AccessEntry) error {
-			fmt.Printf("log: %s by %s for %s, %s: allowed=%v (%s)\n", e.Purpose, e.User, e.OnBehalfOf, e.Organisation, e.Allowed, e.Reason)
+			fmt.Printf("log: %s %s of %s by %s (%s) for %s, %s, from %s via %s: allowed=%v (%s)\n",
+				e.Action, e.Object, e.Purpose, e.User, e.Role, e.OnBehalfOf, e.Organisation, e.Address, e.Instance, e.Allowed, e.Reason)
 			return nil
 		}),
 	})
@@ -87,46 +90,50 @@ func ExampleRegistry_Authorize() {
 		Subject: "ps-7f3a9c",
 		Purpose: consent.PurposeViewNAW,
 		By:      consent.Actor{User: "secretary", Organisation: "agb-01234567", OnBehalfOf: "dr-jansen"},
-		Action:  "read",
+		Role:    "secretariaat",
+		Object:  "client/naw",
+		Action:  consent.ActionRead,
+		Address: "192.0.2.7",
 	})
 	if err != nil {
 		log.Fatal(err) // no decision or no log entry: refuse the access
 	}
 	fmt.Println(out.Allowed)
 	// Output:
-	// log: view-naw by secretary for dr-jansen, agb-01234567: allowed=false (no-consent)
+	// log: R client/naw of view-naw by secretary (secretariaat) for dr-jansen, agb-01234567, from 192.0.2.7 via portal-1: allowed=false (no-consent)
 	// false
 }
 
-// A spot check draws a sample that anyone can redraw, and records the
-// evidence requests.
-func ExampleRegistry_Sample() {
+// A spot check is planned before its records are known, and drawn once its
+// window has closed; anyone can redraw it, and check the seed against the
+// plan.
+func ExampleRegistry_PlanSample() {
 	ctx := context.Background()
-	clock := consenttest.NewClock(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
-	r, err := consent.New(consent.NewMemoryStore(), consent.Config{Key: consenttest.Key(), Now: clock.Now})
-	if err != nil {
-		log.Fatal(err)
-	}
-	for i := range 10 {
-		subject := consent.Subject(fmt.Sprintf("ps-%02d", i))
-		if _, err := r.Give(ctx, consenttest.NewRecord(subject, "agb-01234567", consent.PurposeViewNAW, consent.Permit, clock.Now())); err != nil {
-			log.Fatal(err)
-		}
-		clock.Advance(24 * time.Hour)
-	}
-	clock.Set(time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC))
-	january := consent.Filter{
-		Organisation: "agb-01234567",
-		From:         time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
-		Until:        time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC).Add(-consent.FreezeMargin),
-	}
-	m, err := r.Sample(ctx, january, 3, []byte("seed from the public draw of 2026-02-01"))
+	clock := consenttest.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	r, err := consent.New(store.NewMemory(), consent.Config{Key: consenttest.Key(), Now: clock.Now})
 	if err != nil {
 		log.Fatal(err)
 	}
 	auditor := consent.Actor{User: "auditor", Organisation: "portal"}
+	january := consent.Filter{Organisation: "agb-01234567", Until: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)}
+	plan, err := r.PlanSample(ctx, january, 3, auditor)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for i := range 10 {
+		clock.Advance(24 * time.Hour)
+		subject := consent.Subject(fmt.Sprintf("ps-%02d", i))
+		if _, err := r.Give(ctx, consenttest.NewRecord(subject, "agb-01234567", consent.PurposeViewNAW, consent.Permit, clock.Now())); err != nil {
+			log.Fatal(err)
+		}
+	}
+	clock.Set(time.Date(2026, 2, 1, 9, 0, 0, 0, time.UTC))
+	m, err := r.Sample(ctx, plan.ID)
+	if err != nil {
+		log.Fatal(err)
+	}
 	for _, id := range m.Selected {
-		if err := r.RequestEvidence(ctx, id, m.ID(), consent.Change{By: auditor}); err != nil {
+		if err := r.RequestEvidence(ctx, id, m.Plan.ID, consent.Change{By: auditor}); err != nil {
 			log.Fatal(err)
 		}
 	}

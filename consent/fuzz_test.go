@@ -6,6 +6,7 @@ import (
 
 	"github.com/zorgkit/zorgkit/consent"
 	"github.com/zorgkit/zorgkit/consent/consenttest"
+	"github.com/zorgkit/zorgkit/consent/store"
 )
 
 // FuzzGiveRoundTrip checks that whatever Give accepts is kept exactly: the
@@ -19,7 +20,7 @@ func FuzzGiveRoundTrip(f *testing.F) {
 	f.Fuzz(func(t *testing.T, subject, org, policy, reference, name, function, user, reason string, nanos int64) {
 		ctx := t.Context()
 		clock := consenttest.NewClock(time.Date(2026, 3, 12, 10, 0, 0, 0, time.UTC))
-		r, err := consent.New(consent.NewMemoryStore(), consent.Config{Key: consenttest.Key(), Now: clock.Now})
+		r, err := consent.New(store.NewMemory(), consent.Config{Key: consenttest.Key(), Now: clock.Now})
 		if err != nil {
 			t.Fatal(err)
 		}

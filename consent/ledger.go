@@ -16,10 +16,21 @@ type ledger struct {
 	// since is the latest moment any statement or evidence outcome took
 	// effect; see ledger.pruned.
 	since time.Time
+	plans []*SamplePlan // in the chain of plans
+	// full is set when the ledger holds every event of the chain, not
+	// only the pruned state of its head.
+	full bool
 }
 
 func newLedger() *ledger {
 	return &ledger{statuses: make(map[RecordID]*Status)}
+}
+
+// fullLedger returns an empty ledger that will hold every event.
+func fullLedger() *ledger {
+	l := newLedger()
+	l.full = true
+	return l
 }
 
 // withdrawal is the client's withdrawal of consent for a purpose, as of a
@@ -29,8 +40,9 @@ type withdrawal struct {
 	purpose Purpose
 	at      time.Time
 	seq     uint64
-	void    bool // entered in error
-	event   *Event
+	named   bool   // a version 1 withdrawal, which names the record withdrawn
+	void    bool   // entered in error
+	event   *Event // in a full ledger
 }
 
 // The kinds of statements, in their order at the same moment: a deny beats a
@@ -99,36 +111,44 @@ func recordStart(r *Record) time.Time {
 
 // apply folds one verified event into the ledger.
 func (l *ledger) apply(e *Event) {
-	l.events = append(l.events, e)
+	if l.full {
+		l.events = append(l.events, e)
+	}
 	l.seq = e.Seq
 	switch e.Kind {
 	case EventGiven:
+		l.advance(e.Consent.GivenAt)
+		l.advance(earlier(recordStart(e.Consent), e.RecordedAt))
 		s := &Status{Record: e.Consent.clone(), seq: e.Seq}
 		s.Events = append(s.Events, e.clone())
 		l.statuses[e.Record] = s
 		l.order = append(l.order, e.Record)
-		l.advance(e.Consent.GivenAt)
-		l.advance(earlier(recordStart(e.Consent), e.RecordedAt))
 		return
 	case EventWithdrawn:
+		l.advance(e.At)
 		w := &withdrawal{id: e.Record, purpose: e.Purpose, at: e.At, seq: e.Seq, event: e}
 		if e.Purpose == "" { // version 1: the purpose of the record withdrawn
+			w.named = true
 			if s := l.statuses[e.Record]; s != nil {
 				w.purpose = s.Record.Purpose
 			}
 		}
 		l.withdrawals = append(l.withdrawals, w)
-		l.advance(e.At)
+		return
+	case eventSamplePlanned:
+		l.plans = append(l.plans, e.plan)
 		return
 	case EventEnteredInError:
-		if w := l.withdrawal(e.Record); w != nil && e.Record != "" && l.statuses[e.Record] == nil {
+		if w := l.withdrawal(e.Record); w != nil {
 			w.void = true
 			return
 		}
+	case EventEvidenceProduced, EventEvidenceMissing:
+		l.advance(e.At)
 	}
 	s := l.statuses[e.Record]
 	if s == nil {
-		return // verifyChain rejects events about unknown records
+		return // pruned, or unknown, which verifyChain rejects
 	}
 	s.Events = append(s.Events, e.clone())
 	switch e.Kind {
@@ -141,11 +161,9 @@ func (l *ledger) apply(e *Event) {
 	case EventEvidenceProduced:
 		s.Evidence = EvidenceProduced
 		s.suspensions = append(s.suspensions, interval{end: e.At})
-		l.advance(e.At)
 	case EventEvidenceMissing:
 		s.Evidence = EvidenceMissing
 		s.suspensions = append(s.suspensions, interval{start: e.At})
-		l.advance(e.At)
 	}
 }
 
@@ -165,7 +183,7 @@ func earlier(a, b time.Time) time.Time {
 // withdrawal returns the withdrawal with the given id, or nil.
 func (l *ledger) withdrawal(id RecordID) *withdrawal {
 	for _, w := range l.withdrawals {
-		if w.id == id && w.event.Purpose != "" {
+		if w.id == id && !w.named {
 			return w
 		}
 	}
@@ -193,15 +211,31 @@ func (l *ledger) status(id RecordID) *Status {
 		if w.void || w.purpose != s.Record.Purpose {
 			continue
 		}
-		named := w.event.Purpose == "" && w.id == id
+		named := w.named && w.id == id
 		if (named || s.Record.Decision == Permit && !w.at.Before(s.Record.GivenAt)) && (ended == nil || w.at.Before(ended.at)) {
 			ended = w
+		}
+	}
+	// A later statement of the purpose supersedes the record from the
+	// moment it starts.
+	if !s.Void() {
+		x := stmt{s: s}
+		for _, id := range l.order {
+			o := l.statuses[id]
+			if y := (stmt{s: o}); o.Record.Purpose == s.Record.Purpose && !o.Void() && x.before(y) && (c.SupersededAt.IsZero() || y.start().Before(c.SupersededAt)) {
+				c.SupersededAt = y.start()
+			}
+		}
+		for _, w := range l.withdrawals {
+			if y := (stmt{w: w}); w.purpose == s.Record.Purpose && !w.void && x.before(y) && (c.SupersededAt.IsZero() || w.at.Before(c.SupersededAt)) {
+				c.SupersededAt = w.at
+			}
 		}
 	}
 	if ended != nil {
 		c.WithdrawnAt = ended.at
 		c.Withdrawal = ended.id
-		if ended.event.Purpose != "" { // a version 1 withdrawal is among the record's events already
+		if !ended.named { // a version 1 withdrawal is among the record's events already
 			at := len(c.Events)
 			for at > 0 && c.Events[at-1].Seq > ended.seq {
 				at--
@@ -388,8 +422,12 @@ type Status struct {
 	// and the withdrawal that ended it, if any.
 	Events []Event
 
-	WithdrawnAt    time.Time     // when a withdrawal ended it; zero if none did
-	Withdrawal     RecordID      // the id of that withdrawal
+	WithdrawnAt time.Time // when a withdrawal ended it; zero if none did
+	Withdrawal  RecordID  // the id of that withdrawal
+	// SupersededAt is when a later statement of the client about the same
+	// purpose (a record or a withdrawal) started: from then on the record
+	// never decides again. Zero if none has been made.
+	SupersededAt   time.Time
 	EnteredInError bool          // it never counted
 	ReplacedBy     RecordID      // the corrected record that replaced it
 	Evidence       EvidenceState // the latest evidence event's outcome

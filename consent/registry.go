@@ -2,11 +2,16 @@ package consent
 
 import (
 	"context"
+	"crypto/hmac"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"sync"
 	"time"
+
+	"github.com/zorgkit/zorgkit/consent/internal/canon"
+	"github.com/zorgkit/zorgkit/consent/store"
 )
 
 // Config configures a [Registry].
@@ -24,31 +29,47 @@ type Config struct {
 	// cannot be justified later.
 	AccessLog AccessLog
 
+	// Instance names this application instance, the source of its access
+	// log entries (NEN 7513), such as the host name and process. Required
+	// with an AccessLog.
+	Instance string
+
 	// Logger receives the operator's actions, such as a quarantine; nil
 	// means slog.Default().
 	Logger *slog.Logger
 }
 
-// MinKeyLen is the minimum length of [Config.Key], in bytes.
-const MinKeyLen = 32
+// minKeyLen is the minimum length of [Config.Key], in bytes.
+const minKeyLen = 32
 
-// Registry records consent in a [Store] and decides with it. It is safe for
+// Registry records consent in a store and decides with it. It is safe for
 // concurrent use, also by several processes that share one store.
 type Registry struct {
-	store  Store
-	key    []byte
-	now    func() time.Time
-	log    AccessLog
-	logger *slog.Logger
+	store    store.Store
+	key      []byte
+	now      func() time.Time
+	log      AccessLog
+	instance string
+	logger   *slog.Logger
+
+	mu     sync.Mutex
+	queues map[ChainID]*chainQueue // the chains being updated
+	states stateCache
 }
 
-// New returns a Registry that keeps its events in store.
-func New(store Store, cfg Config) (*Registry, error) {
-	if store == nil {
-		return nil, errors.New("consent: New needs a Store")
+// New returns a Registry that keeps its events in s, such as a
+// consent/sqlstore.Store.
+func New(s store.Store, cfg Config) (*Registry, error) {
+	if s == nil {
+		return nil, errors.New("consent: New needs a store")
 	}
-	if len(cfg.Key) < MinKeyLen {
-		return nil, fmt.Errorf("consent: the key has %d bytes, want at least %d: generate a random secret and keep it in configuration", len(cfg.Key), MinKeyLen)
+	if len(cfg.Key) < minKeyLen {
+		return nil, fmt.Errorf("consent: the key has %d bytes, want at least %d: generate a random secret and keep it in configuration", len(cfg.Key), minKeyLen)
+	}
+	if cfg.AccessLog != nil {
+		if err := checkText("Config.Instance", cfg.Instance, maxKeyLen, true); err != nil {
+			return nil, fmt.Errorf("%w: name this application instance for the access log, such as its host name", err)
+		}
 	}
 	now := cfg.Now
 	if now == nil {
@@ -58,14 +79,15 @@ func New(store Store, cfg Config) (*Registry, error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Registry{store: store, key: append([]byte(nil), cfg.Key...), now: now, log: cfg.AccessLog, logger: logger}, nil
+	return &Registry{store: s, key: append([]byte(nil), cfg.Key...), now: now, log: cfg.AccessLog,
+		instance: cfg.Instance, logger: logger, queues: make(map[ChainID]*chainQueue)}, nil
 }
 
 // clock returns the current time in UTC, or an error if the clock is
-// outside [MinTime, MaxTime): nothing is recorded with a broken clock.
+// outside the years 1970 to 2199: nothing is recorded with a broken clock.
 func (r *Registry) clock() (time.Time, error) {
 	now := r.now().UTC()
-	if now.Before(MinTime) || !now.Before(MaxTime) {
+	if now.Before(canon.MinTime) || !now.Before(canon.MaxTime) {
 		return time.Time{}, fmt.Errorf("consent: the clock stands at %s, outside the years 1970 to 2199: fix Config.Now or the system clock", now.Format(time.RFC3339))
 	}
 	return now, nil
@@ -98,58 +120,309 @@ func (c *Change) validate(now time.Time, reasonRequired bool) error {
 	return nil
 }
 
-// maxAttempts bounds the retries of an append that lost a race. Each loss
-// means another writer won, so the chain makes progress; the growing,
-// random backoff lets a writer that keeps losing get its turn.
+// maxAttempts bounds the retries of an update that a store refused with
+// store.ErrConflict (a store that serialises updates never does). Each
+// refusal means another writer won, so the chain makes progress; the
+// growing, random backoff lets a writer that keeps losing get its turn.
 const maxAttempts = 32
 
-// appendEvents reads the chain, lets build derive the events to append from
-// its current state, and appends them; when another writer got there first,
-// it reads the chain again and retries. build returns no events when there
-// is nothing to append.
-func (r *Registry) appendEvents(ctx context.Context, chain ChainID, build func(now time.Time, l *ledger) ([]*Event, error)) error {
+// errNeedHistory is returned by an update's build function that needs every
+// event of the chain, not only its head's state.
+var errNeedHistory = errors.New("consent: the operation needs the chain's history")
+
+// An op is one operation's update of a chain, waiting in the chain's queue.
+type op struct {
+	build func(now time.Time, l *ledger) ([]*Event, error)
+	err   error
+	lead  bool          // set when the op is to lead the next batch
+	wake  chan struct{} // one send: done (err is set), or lead
+}
+
+// chainQueue holds the ops of one chain waiting for an update.
+type chainQueue struct {
+	pending []*op
+	busy    bool // a leader is writing
+}
+
+// maxOps bounds the ops of one store update.
+const maxOps = 64
+
+// update appends to a chain what build derives from its current state, with
+// the chain's new head. build first gets the state of the chain's head; it
+// returns errNeedHistory when it needs every event, and is then called
+// again with them; it returns no events when there is nothing to append.
+//
+// The operations on one chain that arrive while an update of it is being
+// written go together into the next one, each build seeing what the ones
+// before it appended (a group commit): writers of one busy chain then share
+// a transaction instead of taking turns, one round trip each. The first
+// operation to find the chain idle writes (leads); after its own batch it
+// hands the lead to the oldest waiting one.
+func (r *Registry) update(ctx context.Context, chain ChainID, build func(now time.Time, l *ledger) ([]*Event, error)) error {
+	o := &op{build: build, wake: make(chan struct{}, 1)}
+	r.mu.Lock()
+	q := r.queues[chain]
+	if q == nil {
+		q = &chainQueue{}
+		r.queues[chain] = q
+	}
+	q.pending = append(q.pending, o)
+	lead := !q.busy
+	q.busy = true
+	r.mu.Unlock()
+	if !lead {
+		<-o.wake // the op is written even if ctx ends now: it was queued
+		if !o.lead {
+			return o.err
+		}
+	}
+	// The batch carries other callers' ops: it does not end with ctx.
+	wctx := context.WithoutCancel(ctx)
+	for done := false; !done; {
+		r.mu.Lock()
+		n := min(len(q.pending), maxOps)
+		batch := q.pending[:n:n]
+		q.pending = q.pending[n:]
+		r.mu.Unlock()
+		r.run(wctx, chain, batch)
+		for _, b := range batch {
+			if b == o {
+				done = true
+			} else {
+				b.wake <- struct{}{}
+			}
+		}
+	}
+	r.mu.Lock()
+	if len(q.pending) == 0 {
+		delete(r.queues, chain)
+		r.mu.Unlock()
+		return o.err
+	}
+	next := q.pending[0]
+	r.mu.Unlock()
+	next.lead = true
+	next.wake <- struct{}{}
+	return o.err
+}
+
+// run writes the ops of one batch in one store update, and sets each op's
+// error.
+func (r *Registry) run(ctx context.Context, chain ChainID, ops []*op) {
 	var err error
 	for attempt := range maxAttempts {
 		if attempt > 0 {
-			// Jitter, growing with each attempt, so that writers on one
-			// busy chain spread out instead of colliding again.
-			d := time.Duration(rand.Int64N(int64(min(attempt, 10)) * int64(time.Millisecond)))
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(d):
+			time.Sleep(time.Duration(rand.Int64N(int64(min(attempt, 10)) * int64(time.Millisecond))))
+		}
+		err = r.store.Update(ctx, string(chain), func(h *store.Head, read store.EventReader) (*store.Batch, error) {
+			now, err := r.clock()
+			if err != nil {
+				return nil, err
 			}
-		}
-		var l *ledger
-		if l, err = r.ledger(ctx, chain); err != nil {
-			return err
-		}
-		var now time.Time
-		if now, err = r.clock(); err != nil {
-			return err
-		}
-		var events []*Event
-		if events, err = build(now, l); err != nil || len(events) == 0 {
-			return err
-		}
-		sealed := make([]SealedEvent, len(events))
-		prev, seq := l.headMAC, l.seq
-		for i, e := range events {
-			seq++
-			e.Chain, e.Seq, e.RecordedAt = chain, seq, now
-			if e.At.IsZero() {
-				e.At = now
+			l, err := r.openHead(chain, h)
+			if err != nil {
+				return nil, err
 			}
-			if sealed[i], err = seal(r.key, e, prev); err != nil {
-				return err
+			b, err := r.apply(chain, now, l, ops)
+			if errors.Is(err, errNeedHistory) {
+				// An op needs every event: all ops again, on the full
+				// ledger.
+				var evs []store.Event
+				if evs, err = read(1); err != nil {
+					return nil, err
+				}
+				if l, err = r.replay(chain, h, evs, true); err != nil {
+					return nil, err
+				}
+				b, err = r.apply(chain, now, l, ops)
 			}
-			prev = sealed[i].MAC
-		}
-		if err = r.store.Append(ctx, sealed); !errors.Is(err, ErrConflict) {
-			return err
+			return b, err
+		})
+		if !errors.Is(err, store.ErrConflict) {
+			break
 		}
 	}
-	return err
+	switch {
+	case err == nil:
+		return
+	case errors.Is(err, store.ErrTaken):
+		err = &TamperError{Problems: []Problem{{ProblemExtra, chain, 0, "",
+			"a row that the chain's head does not cover takes the place of the next event: find it with Verify and quarantine it"}}}
+	case errors.Is(err, store.ErrConflict):
+		err = fmt.Errorf("consent: the chain stayed busy after %d attempts: %w", maxAttempts, err)
+	}
+	for _, o := range ops {
+		if o.err == nil {
+			o.err = err // nothing was stored
+		}
+	}
+}
+
+// apply runs the ops' builds in turn on l, sealing and folding in the events
+// of each, and returns them with the chain's new head, or nil when there
+// are none. An op whose build fails has its error and appends nothing; the
+// others go on.
+func (r *Registry) apply(chain ChainID, now time.Time, l *ledger, ops []*op) (*store.Batch, error) {
+	b := &store.Batch{}
+	for _, o := range ops {
+		o.err = nil
+		events, err := o.build(now, l)
+		if errors.Is(err, errNeedHistory) && !l.full {
+			return nil, err
+		}
+		if err == nil {
+			err = r.seal(chain, now, l, events, b)
+		}
+		o.err = err
+	}
+	if len(b.Events) == 0 {
+		return nil, nil
+	}
+	b.Head = r.head(chain, l)
+	return b, nil
+}
+
+// seal seals events after the ledger's last one, and only if all of them
+// seal, folds them into it and adds them to b.
+func (r *Registry) seal(chain ChainID, now time.Time, l *ledger, events []*Event, b *store.Batch) error {
+	sealed := make([]store.Event, len(events))
+	seq, prev := l.seq, l.headMAC
+	for i, e := range events {
+		seq++
+		e.Chain, e.Seq, e.RecordedAt = chain, seq, now
+		if e.At.IsZero() {
+			e.At = now
+		}
+		var err error
+		if sealed[i], err = seal(r.key, e, prev); err != nil {
+			return err
+		}
+		prev = sealed[i].MAC
+	}
+	for i, e := range events {
+		l.apply(e)
+		l.headMAC = sealed[i].MAC
+	}
+	b.Events = append(b.Events, sealed...)
+	return nil
+}
+
+// replay verifies the events of a chain against its head and folds them
+// into a full ledger. Events after the head are a concurrent append when
+// the head was read outside the store's lock, and are left out; under the
+// lock (strict) they are rows written behind the registry's back.
+func (r *Registry) replay(chain ChainID, h *store.Head, evs []store.Event, strict bool) (*ledger, error) {
+	if h == nil {
+		// A chain with events but no head: written before heads existed,
+		// or its head was removed. Its events are checked on their own.
+		if len(evs) == 0 || !strict {
+			return fullLedger(), nil
+		}
+		_, problems := verifyChain(r.key, chain, evs)
+		problems = append(problems, coverage(chain, nil, evs)...)
+		return nil, &TamperError{Problems: problems}
+	}
+	covered := evs
+	for i := range evs {
+		if evs[i].Seq > h.Seq {
+			covered = evs[:i]
+			break
+		}
+	}
+	events, problems := verifyChain(r.key, chain, covered)
+	if strict {
+		for _, e := range evs[len(covered):] {
+			problems = append(problems, Problem{ProblemExtra, chain, e.Seq, RecordID(e.Record), extraDetail})
+		}
+	}
+	problems = append(problems, coverage(chain, h, covered)...)
+	if len(problems) > 0 {
+		return nil, &TamperError{Problems: problems}
+	}
+	l := fullLedger()
+	for _, e := range events {
+		l.apply(e)
+	}
+	l.seq, l.headMAC = h.Seq, h.MAC
+	return l, nil
+}
+
+const extraDetail = "the chain's head does not cover it: written behind the registry's back; quarantine it"
+
+// coverage checks that the events of a chain, verified and ending at or
+// before its head, reach the head.
+func coverage(chain ChainID, h *store.Head, evs []store.Event) []Problem {
+	var last uint64
+	var lastMAC []byte
+	if n := len(evs); n > 0 {
+		last, lastMAC = evs[n-1].Seq, evs[n-1].MAC
+	}
+	switch {
+	case h == nil && last > 0:
+		return []Problem{{ProblemHead, chain, last, "", "the chain has events but no head: repair it with RepairHeads"}}
+	case h == nil:
+		return nil
+	case last < h.Seq:
+		var ps []Problem
+		for seq := last + 1; seq <= h.Seq; seq++ {
+			ps = append(ps, Problem{ProblemTruncated, chain, seq, "", fmt.Sprintf("the chain ends at event %d, its head at event %d", last, h.Seq)})
+		}
+		return ps
+	case !hmac.Equal(lastMAC, h.MAC):
+		return []Problem{{ProblemHead, chain, h.Seq, "", "the head does not match the chain's last event"}}
+	}
+	return nil
+}
+
+// readHead returns the head of a chain, or nil when it has none.
+func (r *Registry) readHead(ctx context.Context, chain ChainID) (*store.Head, error) {
+	h, err := r.store.Head(ctx, string(chain))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &h, nil
+}
+
+// state returns the verified state of a chain's head: what decisions at or
+// after its since need. The ledger is read, never changed.
+func (r *Registry) state(ctx context.Context, chain ChainID) (*ledger, *store.Head, error) {
+	h, err := r.readHead(ctx, chain)
+	if err != nil || h == nil {
+		return newLedger(), h, err
+	}
+	if err := r.checkSeal(chain, h); err != nil {
+		return nil, nil, err
+	}
+	if l := r.states.get(chain, h.Seal); l != nil {
+		return l, h, nil
+	}
+	l, err := decodeState(h.State)
+	if err != nil { // sealed by the key: only a bug writes this
+		return nil, nil, &TamperError{Problems: []Problem{{ProblemHead, chain, h.Seq, "", err.Error()}}}
+	}
+	l.seq, l.headMAC = h.Seq, h.MAC
+	r.states.put(chain, h.Seal, l)
+	return l, h, nil
+}
+
+// history returns the full ledger of a chain: every event up to its head,
+// verified.
+func (r *Registry) history(ctx context.Context, chain ChainID) (*ledger, error) {
+	h, err := r.readHead(ctx, chain)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := r.openHead(chain, h); err != nil {
+		return nil, err
+	}
+	evs, err := r.store.Events(ctx, string(chain), 1)
+	if err != nil {
+		return nil, err
+	}
+	return r.replay(chain, h, evs, false)
 }
 
 // Give records a consent statement and returns it with its ID and RecordedAt
@@ -171,7 +444,8 @@ func (r *Registry) Give(ctx context.Context, rec Record) (Record, error) {
 	rec.GivenAt, rec.ValidFrom, rec.ValidUntil = rec.GivenAt.UTC(), utc(rec.ValidFrom), utc(rec.ValidUntil)
 	rec.ID = RecordID(newID())
 	var existing *Record
-	err := r.appendEvents(ctx, ChainOf(rec.Subject, rec.Organisation), func(now time.Time, l *ledger) ([]*Event, error) {
+	err := r.update(ctx, ChainOf(rec.Subject, rec.Organisation), func(now time.Time, l *ledger) ([]*Event, error) {
+		existing = nil
 		if rec.GivenAt.After(now) {
 			return nil, fieldError("GivenAt", "is in the future: record consent once it has been given")
 		}
@@ -237,13 +511,16 @@ func (r *Registry) Withdraw(ctx context.Context, w Withdrawal) (RecordID, error)
 	}
 	c := Change{At: w.At, By: w.By, Reason: w.Reason}
 	id := RecordID(newID())
-	err := r.appendEvents(ctx, ChainOf(w.Subject, w.Organisation), func(now time.Time, l *ledger) ([]*Event, error) {
+	err := r.update(ctx, ChainOf(w.Subject, w.Organisation), func(now time.Time, l *ledger) ([]*Event, error) {
 		if err := c.validate(now, false); err != nil {
 			return nil, err
 		}
 		at := c.At.UTC()
 		if at.IsZero() {
 			at = now
+		}
+		if at.Before(l.since) && !l.full {
+			return nil, errNeedHistory // what counted at that moment
 		}
 		if err := l.withdrawable(w.Purpose, at); err != nil {
 			return nil, err
@@ -256,34 +533,57 @@ func (r *Registry) Withdraw(ctx context.Context, w Withdrawal) (RecordID, error)
 	return id, nil
 }
 
-// locate returns the chain of a record or withdrawal.
-func (r *Registry) locate(ctx context.Context, id RecordID) (ChainID, error) {
+// locate returns the chain of a record or withdrawal, and the kind of
+// event that created its id. The store's index is not trusted: the event
+// that created the id must verify on its own.
+func (r *Registry) locate(ctx context.Context, id RecordID) (ChainID, EventKind, uint64, error) {
 	if err := checkText("record id", string(id), maxKeyLen, true); err != nil {
-		return "", err
+		return "", "", 0, err
 	}
-	return r.store.Locate(ctx, id)
+	s, err := r.store.Locate(ctx, string(id))
+	if errors.Is(err, store.ErrNotFound) {
+		return "", "", 0, ErrNotFound
+	}
+	if err != nil {
+		return "", "", 0, err
+	}
+	chain := ChainID(s.Chain)
+	e, kind, detail := checkEvent(r.key, chain, &s, false, nil, nil)
+	if kind != "" {
+		return "", "", 0, &TamperError{Problems: []Problem{{kind, chain, s.Seq, id, detail}}}
+	}
+	if e.Record != id || !creates(e) {
+		return "", "", 0, ErrNotFound
+	}
+	return chain, e.Kind, e.Seq, nil
 }
 
-// changeRecord appends one event about an existing record, after check
-// approves of the record's current state.
-func (r *Registry) changeRecord(ctx context.Context, id RecordID, c Change, reasonRequired bool, check func(s *Status) error, e Event) error {
-	chain, err := r.locate(ctx, id)
+// locateRecord returns the chain of a record, which must be a record.
+func (r *Registry) locateRecord(ctx context.Context, id RecordID) (ChainID, uint64, error) {
+	chain, kind, seq, err := r.locate(ctx, id)
+	switch {
+	case err != nil:
+		return "", 0, err
+	case kind == EventWithdrawn:
+		return "", 0, errWithdrawalID
+	case kind != EventGiven:
+		return "", 0, ErrNotFound
+	}
+	return chain, seq, nil
+}
+
+// changeRecord appends one event about an existing record.
+func (r *Registry) changeRecord(ctx context.Context, id RecordID, c Change, reasonRequired bool, e Event) error {
+	chain, seq, err := r.locateRecord(ctx, id)
 	if err != nil {
 		return err
 	}
-	return r.appendEvents(ctx, chain, func(now time.Time, l *ledger) ([]*Event, error) {
+	return r.update(ctx, chain, func(now time.Time, l *ledger) ([]*Event, error) {
 		if err := c.validate(now, reasonRequired); err != nil {
 			return nil, err
 		}
-		s := l.status(id)
-		switch {
-		case s == nil && l.withdrawal(id) != nil:
-			return nil, errWithdrawalID
-		case s == nil:
-			return nil, ErrNotFound
-		}
-		if err := check(s); err != nil {
-			return nil, err
+		if seq > l.seq {
+			return nil, ErrNotFound // not covered by the head
 		}
 		e := e
 		e.Record, e.At, e.By, e.Reason = id, c.At.UTC(), c.By, c.Reason
@@ -298,13 +598,16 @@ func (r *Registry) changeRecord(ctx context.Context, id RecordID, c Change, reas
 // ignored.
 func (r *Registry) EnterInError(ctx context.Context, id RecordID, c Change) error {
 	c.At = time.Time{}
-	chain, err := r.locate(ctx, id)
+	chain, _, _, err := r.locate(ctx, id)
 	if err != nil {
 		return err
 	}
-	return r.appendEvents(ctx, chain, func(now time.Time, l *ledger) ([]*Event, error) {
+	return r.update(ctx, chain, func(now time.Time, l *ledger) ([]*Event, error) {
 		if err := c.validate(now, true); err != nil {
 			return nil, err
+		}
+		if !l.full {
+			return nil, errNeedHistory
 		}
 		if s := l.statuses[id]; s != nil {
 			if s.Void() {
@@ -337,16 +640,19 @@ func (r *Registry) Correct(ctx context.Context, id RecordID, replacement Record,
 		return Record{}, err
 	}
 	rec.GivenAt, rec.ValidFrom, rec.ValidUntil = rec.GivenAt.UTC(), utc(rec.ValidFrom), utc(rec.ValidUntil)
-	chain, err := r.locate(ctx, id)
+	chain, _, err := r.locateRecord(ctx, id)
 	if err != nil {
 		return Record{}, err
 	}
 	if ChainOf(rec.Subject, rec.Organisation) != chain {
 		return Record{}, fieldError("replacement", "is about another subject or organisation: record it anew and enter the old record in error")
 	}
-	err = r.appendEvents(ctx, chain, func(now time.Time, l *ledger) ([]*Event, error) {
+	err = r.update(ctx, chain, func(now time.Time, l *ledger) ([]*Event, error) {
 		if err := c.validate(now, true); err != nil {
 			return nil, err
+		}
+		if !l.full {
+			return nil, errNeedHistory
 		}
 		s := l.statuses[id]
 		switch {
@@ -380,41 +686,35 @@ func (r *Registry) RequestEvidence(ctx context.Context, id RecordID, reference s
 		return err
 	}
 	c.At = time.Time{}
-	return r.changeRecord(ctx, id, c, false, func(*Status) error { return nil },
-		Event{Kind: EventEvidenceRequested, Reference: reference})
+	return r.changeRecord(ctx, id, c, false, Event{Kind: EventEvidenceRequested, Reference: reference})
 }
 
 // EvidenceProduced records that the provider produced the signed form (at
 // c.At, zero: now). A record suspended by [Registry.EvidenceMissing] counts
 // again from that moment.
 func (r *Registry) EvidenceProduced(ctx context.Context, id RecordID, c Change) error {
-	return r.changeRecord(ctx, id, c, false, func(*Status) error { return nil },
-		Event{Kind: EventEvidenceProduced})
+	return r.changeRecord(ctx, id, c, false, Event{Kind: EventEvidenceProduced})
 }
 
 // EvidenceMissing records that the provider could not produce the signed
 // form (at c.At, zero: now): the record no longer justifies any use from that
 // moment until the form is produced after all. c.Reason is required.
 func (r *Registry) EvidenceMissing(ctx context.Context, id RecordID, c Change) error {
-	return r.changeRecord(ctx, id, c, true, func(*Status) error { return nil },
-		Event{Kind: EventEvidenceMissing})
+	return r.changeRecord(ctx, id, c, true, Event{Kind: EventEvidenceMissing})
 }
 
 // Status returns a record and everything that happened to it.
 func (r *Registry) Status(ctx context.Context, id RecordID) (*Status, error) {
-	chain, err := r.locate(ctx, id)
+	chain, _, err := r.locateRecord(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	l, err := r.ledger(ctx, chain)
+	l, err := r.history(ctx, chain)
 	if err != nil {
 		return nil, err
 	}
 	s := l.status(id)
 	if s == nil {
-		if l.withdrawal(id) != nil {
-			return nil, errWithdrawalID
-		}
 		return nil, ErrNotFound
 	}
 	return s, nil
@@ -423,7 +723,7 @@ func (r *Registry) Status(ctx context.Context, id RecordID) (*Status, error) {
 // Records returns every record of a subject at an organisation, in the
 // order they were recorded, each with what happened to it since.
 func (r *Registry) Records(ctx context.Context, subject Subject, organisation Organisation) ([]*Status, error) {
-	l, err := r.ledger(ctx, ChainOf(subject, organisation))
+	l, err := r.history(ctx, ChainOf(subject, organisation))
 	if err != nil {
 		return nil, err
 	}
@@ -436,7 +736,7 @@ func (r *Registry) Records(ctx context.Context, subject Subject, organisation Or
 
 // History returns every event of a subject and organisation, in order.
 func (r *Registry) History(ctx context.Context, subject Subject, organisation Organisation) ([]Event, error) {
-	l, err := r.ledger(ctx, ChainOf(subject, organisation))
+	l, err := r.history(ctx, ChainOf(subject, organisation))
 	if err != nil {
 		return nil, err
 	}
@@ -453,27 +753,9 @@ func (e *Event) clone() Event {
 		r := e.Consent.clone()
 		c.Consent = &r
 	}
+	if e.plan != nil {
+		p := *e.plan
+		c.plan = &p
+	}
 	return c
-}
-
-// ledger reads a chain and verifies it; a chain that does not verify is an
-// error wrapping ErrTampered, so nothing is ever decided on a tampered
-// record.
-func (r *Registry) ledger(ctx context.Context, chain ChainID) (*ledger, error) {
-	sealed, err := r.store.Chain(ctx, chain)
-	if err != nil {
-		return nil, err
-	}
-	events, problems := verifyChain(r.key, chain, sealed)
-	if len(problems) > 0 {
-		return nil, &TamperError{Problems: problems}
-	}
-	l := newLedger()
-	if n := len(sealed); n > 0 {
-		l.headMAC = sealed[n-1].MAC
-	}
-	for _, e := range events {
-		l.apply(e)
-	}
-	return l, nil
 }

@@ -17,15 +17,18 @@ import (
 
 	"github.com/zorgkit/zorgkit/consent"
 	"github.com/zorgkit/zorgkit/consent/consenttest"
+	"github.com/zorgkit/zorgkit/consent/store"
 )
 
 func TestNew(t *testing.T) {
 	_, err := consent.New(nil, consent.Config{Key: consenttest.Key()})
 	assert.Error(t, err)
-	_, err = consent.New(consent.NewMemoryStore(), consent.Config{Key: make([]byte, 31)})
+	_, err = consent.New(store.NewMemory(), consent.Config{Key: make([]byte, 31)})
 	assert.ErrorContains(t, err, "at least 32")
+	_, err = consent.New(store.NewMemory(), consent.Config{Key: consenttest.Key(), AccessLog: consent.AccessLogFunc(nil)})
+	assert.ErrorIs(t, err, consent.ErrInvalid, "an access log needs the instance's name")
 	key := consenttest.Key()
-	r, err := consent.New(consent.NewMemoryStore(), consent.Config{Key: key})
+	r, err := consent.New(store.NewMemory(), consent.Config{Key: key})
 	require.NoError(t, err)
 	key[0] ^= 1 // the registry keeps its own copy
 	_, err = r.Give(t.Context(), consenttest.NewRecord("s1", "org-a", consent.PurposeViewNAW, consent.Permit, time.Now().Add(-time.Hour)))
@@ -438,16 +441,18 @@ func TestStatusIsACopy(t *testing.T) {
 // keeps, and that no error or stored event contains it.
 func TestNoSecretsStored(t *testing.T) {
 	ctx := t.Context()
-	store := consent.NewMemoryStore()
+	s := store.NewMemory()
 	key := consenttest.Key()
-	r, err := consent.New(store, consent.Config{Key: key})
+	r, err := consent.New(s, consent.Config{Key: key})
 	require.NoError(t, err)
 	rec, err := r.Give(ctx, consenttest.NewRecord("s1", "org-a", consent.PurposeViewNAW, consent.Permit, time.Now().Add(-time.Hour)))
 	require.NoError(t, err)
-	events, err := store.Chain(ctx, consent.ChainOf("s1", "org-a"))
+	events, err := s.Events(ctx, string(consent.ChainOf("s1", "org-a")), 1)
+	require.NoError(t, err)
+	head, err := s.Head(ctx, string(consent.ChainOf("s1", "org-a")))
 	require.NoError(t, err)
 	for _, e := range events {
-		for _, field := range [][]byte{e.Payload, e.Prev, e.MAC} {
+		for _, field := range [][]byte{e.Payload, e.Prev, e.MAC, head.State, head.Seal} {
 			assert.False(t, bytes.Contains(field, key), "the key is stored")
 			assert.False(t, bytes.Contains(field, []byte(hex.EncodeToString(key))), "the key is stored in hexadecimal")
 		}
@@ -458,34 +463,34 @@ func TestNoSecretsStored(t *testing.T) {
 }
 
 func TestConflictRetried(t *testing.T) {
-	// A store that loses the race a few times: the registry retries.
+	// A store that checks optimistically and loses the race a few times:
+	// the registry retries, and the caller never sees the conflict.
 	ctx := t.Context()
-	store := &racingStore{MemoryStore: consent.NewMemoryStore(), losses: 3}
-	r, err := consent.New(store, consent.Config{Key: consenttest.Key()})
+	s := &racingStore{Memory: store.NewMemory(), losses: 3}
+	r, err := consent.New(s, consent.Config{Key: consenttest.Key()})
 	require.NoError(t, err)
 	_, err = r.Give(ctx, consenttest.NewRecord("s1", "org-a", consent.PurposeViewNAW, consent.Permit, time.Now().Add(-time.Hour)))
 	require.NoError(t, err)
-	assert.Equal(t, 4, store.appends)
+	assert.Equal(t, 4, s.updates)
 
-	store.losses = 1000
-	_, err = r.Give(ctx, consenttest.NewRecord("s1", "org-a", consent.PurposeViewNAW, consent.Permit, time.Now().Add(-time.Hour)))
-	assert.ErrorIs(t, err, consent.ErrConflict, "a chain that stays busy gives up")
-	var cerr *consent.ConflictError
-	assert.True(t, errors.As(err, &cerr))
+	s.losses = 1000
+	rec := consenttest.NewRecord("s1", "org-a", consent.PurposeViewNAW, consent.Permit, time.Now().Add(-time.Minute))
+	_, err = r.Give(ctx, rec)
+	assert.ErrorIs(t, err, store.ErrConflict, "a chain that stays busy gives up")
 }
 
 type racingStore struct {
-	*consent.MemoryStore
-	losses, appends int
+	*store.Memory
+	losses, updates int
 }
 
-func (s *racingStore) Append(ctx context.Context, events []consent.SealedEvent) error {
-	s.appends++
+func (s *racingStore) Update(ctx context.Context, chain string, fn func(*store.Head, store.EventReader) (*store.Batch, error)) error {
+	s.updates++
 	if s.losses > 0 {
 		s.losses--
-		return &consent.ConflictError{Chain: events[0].Chain}
+		return store.ErrConflict
 	}
-	return s.MemoryStore.Append(ctx, events)
+	return s.Memory.Update(ctx, chain, fn)
 }
 
 func TestRecords(t *testing.T) {

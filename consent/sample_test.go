@@ -1,13 +1,10 @@
 package consent_test
 
 import (
-	"bytes"
-	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/json"
+	"encoding/hex"
 	"fmt"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -18,226 +15,127 @@ import (
 	"github.com/zorgkit/zorgkit/consent/consenttest"
 )
 
-func ids(n int) []consent.RecordID {
-	out := make([]consent.RecordID, n)
-	for i := range out {
-		out[i] = consent.RecordID(fmt.Sprintf("r%02d", i))
-	}
-	return out
-}
-
-// The known answers were computed independently with Python's hmac and
-// hashlib.
-func TestBottomKKnownAnswer(t *testing.T) {
-	seed := []byte("0123456789abcdef")
-	population := ids(10)
-	assert.Equal(t, []consent.RecordID{"r02", "r06", "r05"}, consent.BottomK(seed, 3, population))
-	assert.Equal(t, "a605ecadc2766d638d642eda38d2c3b74f9b8b60ade673262eb91699161929b4", consent.PopulationDigest(population))
-
-	reversed := make([]consent.RecordID, len(population))
-	for i, id := range population {
-		reversed[len(population)-1-i] = id
-	}
-	assert.Equal(t, consent.BottomK(seed, 3, population), consent.BottomK(seed, 3, reversed), "the order of the population does not matter")
-	assert.Equal(t, consent.PopulationDigest(population), consent.PopulationDigest(reversed))
-	assert.Len(t, consent.BottomK(seed, 20, population), 10, "k larger than the population selects all")
-	assert.Empty(t, consent.BottomK(seed, 0, population))
-	assert.Equal(t, consent.BottomK(seed, 3, population), consent.BottomK(seed, 10, population)[:3], "a larger sample extends a smaller one")
-}
-
-// TestBottomKUniform draws with many seeds, derived from one fixed seed so
-// that the test is deterministic, and checks with a chi-squared test that
-// every record is equally likely to be selected, and to be ranked first.
-func TestBottomKUniform(t *testing.T) {
-	const (
-		n     = 20
-		k     = 5
-		draws = 4000
-		// The 0.999 quantile of the chi-squared distribution with n-1 = 19
-		// degrees of freedom: a fair draw exceeds it once in a thousand
-		// seeds, and this fixed seed does not.
-		critical = 43.82
-	)
-	population := ids(n)
-	selected := map[consent.RecordID]int{}
-	first := map[consent.RecordID]int{}
-	for i := range draws {
-		seed := sha256.Sum256(fmt.Appendf(nil, "zorgkit uniformity test %d", i))
-		sample := consent.BottomK(seed[:], k, population)
-		require.Len(t, sample, k)
-		for _, id := range sample {
-			selected[id]++
-		}
-		first[sample[0]]++
-	}
-	chi2 := func(counts map[consent.RecordID]int, expected float64) float64 {
-		sum := 0.0
-		for _, id := range population {
-			d := float64(counts[id]) - expected
-			sum += d * d / expected
-		}
-		return sum
-	}
-	inclusion := chi2(selected, draws*k/n)
-	ranking := chi2(first, draws/n)
-	t.Logf("chi-squared: inclusion %.2f, first place %.2f (critical %.2f)", inclusion, ranking, critical)
-	assert.Less(t, inclusion, critical, "every record is equally likely to be selected")
-	assert.Less(t, ranking, critical, "every record is equally likely to rank first")
-
-	// The test can fail: a biased draw, which favours low ids, does.
-	biased := map[consent.RecordID]int{}
-	for i := range draws {
-		seed := sha256.Sum256(fmt.Appendf(nil, "zorgkit uniformity test %d", i))
-		for _, id := range consent.BottomK(seed[:], k, population[:n-1]) {
-			biased[id]++
-		}
-	}
-	assert.Greater(t, chi2(biased, draws*k/n), critical, "the test detects a record that is never drawn")
-}
+var auditor = consent.Actor{User: "auditor", Organisation: "portal"}
 
 func TestSample(t *testing.T) {
 	ctx := t.Context()
 	r, clock := newRegistry(t)
 	start := clock.Now()
-	var all []consent.RecordID
-	for i := range 30 {
-		purpose := consent.PurposeViewNAW
-		if i%3 == 0 {
-			purpose = consent.PurposeConsultIndication
-		}
-		rec, err := r.Give(ctx, consenttest.NewRecord(consent.Subject(fmt.Sprint("s", i)), "org-a", purpose, consent.Permit, start.Add(-time.Hour)))
+	plan, err := r.PlanSample(ctx, consent.Filter{Organisation: "org-a", Purpose: consent.PurposeViewNAW, Until: start.Add(24 * time.Hour)}, 3, auditor)
+	require.NoError(t, err)
+	assert.True(t, plan.Filter.From.Equal(start), "a zero From is the moment of planning")
+	assert.True(t, plan.PlannedAt.Equal(start))
+	assert.Len(t, plan.ID, 32)
+	assert.Len(t, plan.SeedHash, 64)
+
+	var want []consent.RecordID
+	for i := range 10 {
+		rec, err := r.Give(ctx, consenttest.NewRecord(consent.Subject(fmt.Sprint("s", i)), "org-a", consent.PurposeViewNAW, consent.Permit, clock.Now()))
 		require.NoError(t, err)
-		if purpose == consent.PurposeViewNAW {
-			all = append(all, rec.ID)
-		}
-		clock.Advance(time.Second)
+		want = append(want, rec.ID)
+		// Records outside the population: another organisation, another
+		// purpose.
+		_, err = r.Give(ctx, consenttest.NewRecord(consent.Subject(fmt.Sprint("s", i)), "org-b", consent.PurposeViewNAW, consent.Permit, clock.Now()))
+		require.NoError(t, err)
+		_, err = r.Give(ctx, consenttest.NewRecord(consent.Subject(fmt.Sprint("s", i)), "org-a", consent.PurposeConsultIndication, consent.Permit, clock.Now()))
+		require.NoError(t, err)
+		clock.Advance(time.Hour)
 	}
-	window := consent.Filter{Organisation: "org-a", Purpose: consent.PurposeViewNAW, From: start, Until: clock.Now()}
+	clock.Set(start.Add(24 * time.Hour))
+	_, err = r.Give(ctx, consenttest.NewRecord("late", "org-a", consent.PurposeViewNAW, consent.Permit, clock.Now()))
+	require.NoError(t, err, "recorded at Until: outside the window")
 
-	_, err := r.Sample(ctx, window, 5, nil)
-	assert.ErrorIs(t, err, consent.ErrInvalid, "the window has not been closed long enough")
+	_, err = r.Sample(ctx, plan.ID)
+	assert.ErrorIs(t, err, consent.ErrInvalid, "not before FreezeMargin has passed")
 	clock.Advance(consent.FreezeMargin)
-
-	m, err := r.Sample(ctx, window, 5, nil)
+	m, err := r.Sample(ctx, plan.ID)
 	require.NoError(t, err)
-	assert.Equal(t, consent.SampleAlgorithm, m.Algorithm)
-	assert.Len(t, m.Seed, 64, "a random seed of 32 bytes")
-	assert.Equal(t, 20, m.PopulationSize)
-	assert.Len(t, m.Selected, 5)
+	assert.Equal(t, plan, m.Plan)
+	assert.Equal(t, "bottom-k/HMAC-SHA256/v1", m.Algorithm)
+	assert.Equal(t, 10, m.PopulationSize)
+	require.Len(t, m.Selected, 3)
 	for _, id := range m.Selected {
-		assert.Contains(t, all, id)
+		assert.Contains(t, want, id)
 	}
+	seed, err := hex.DecodeString(m.Seed)
+	require.NoError(t, err)
+	sum := sha256.Sum256(seed)
+	assert.Equal(t, plan.SeedHash, hex.EncodeToString(sum[:]), "the seed is the one committed to")
 	require.NoError(t, r.Redraw(ctx, m))
-
-	b, err := json.Marshal(m)
+	again, err := r.Sample(ctx, plan.ID)
 	require.NoError(t, err)
-	var back consent.Manifest
-	require.NoError(t, json.Unmarshal(b, &back))
-	require.NoError(t, r.Redraw(ctx, back), "a manifest redraws after a JSON round trip")
-	assert.Equal(t, m.ID(), back.ID())
-	assert.Len(t, m.ID(), 32)
-
-	other, err := r.Sample(ctx, window, 5, nil)
-	require.NoError(t, err)
-	assert.NotEqual(t, m.Seed, other.Seed)
-	assert.NotEqual(t, m.ID(), other.ID())
+	assert.Equal(t, m.Selected, again.Selected, "a plan draws one sample")
 
 	tests := []struct {
 		reason string
-		change func(*consent.Manifest)
+		change func(m *consent.Manifest)
 	}{
+		{"another seed", func(m *consent.Manifest) { m.Seed = hex.EncodeToString(make([]byte, 32)) }},
+		{"another k", func(m *consent.Manifest) { m.Plan.K = 2 }},
+		{"another window", func(m *consent.Manifest) { m.Plan.Filter.Until = m.Plan.Filter.Until.Add(time.Hour) }},
+		{"an unknown plan", func(m *consent.Manifest) { m.Plan.ID = "unknown" }},
 		{"another population size", func(m *consent.Manifest) { m.PopulationSize++ }},
-		{"another population digest", func(m *consent.Manifest) { m.PopulationDigest = consent.PopulationDigest(nil) }},
-		{"another seed", func(m *consent.Manifest) { m.Seed = other.Seed }},
-		{"a seed that is not hexadecimal", func(m *consent.Manifest) { m.Seed = "zz" }},
-		{"another selection", func(m *consent.Manifest) { m.Selected = other.Selected }},
-		{"a smaller k", func(m *consent.Manifest) { m.K = 4 }},
-		{"another filter", func(m *consent.Manifest) { m.Filter.Purpose = consent.PurposeConsultIndication }},
+		{"another population", func(m *consent.Manifest) { m.PopulationDigest = hex.EncodeToString(make([]byte, 32)) }},
+		{"a record left out", func(m *consent.Manifest) { m.Selected = m.Selected[1:] }},
+		{"another order", func(m *consent.Manifest) { m.Selected[0], m.Selected[1] = m.Selected[1], m.Selected[0] }},
 		{"another algorithm", func(m *consent.Manifest) { m.Algorithm = "first-k" }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.reason, func(t *testing.T) {
 			altered := m
-			altered.Selected = append([]consent.RecordID(nil), m.Selected...)
+			altered.Selected = slices.Clone(m.Selected)
 			tt.change(&altered)
 			assert.ErrorIs(t, r.Redraw(ctx, altered), consent.ErrSampleMismatch)
 		})
 	}
+
+	// Records given in the window afterwards change the population: the
+	// redraw says so. (They cannot be: Give records them now.) A record
+	// entered in error stays in the population: it was recorded.
+	require.NoError(t, r.EnterInError(ctx, m.Selected[0], consent.Change{By: recorder, Reason: "wrong client"}))
+	assert.NoError(t, r.Redraw(ctx, m))
+
+	plans, err := r.Plans(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, []consent.SamplePlan{plan}, plans)
 }
 
-func TestSampleInvalid(t *testing.T) {
+func TestPlanSampleInvalid(t *testing.T) {
+	ctx := t.Context()
 	r, clock := newRegistry(t)
-	closed := consent.Filter{From: t0, Until: t0.Add(time.Hour)}
-	seed := []byte("sixteen bytes...")
+	now := clock.Now()
+	until := now.Add(24 * time.Hour)
 	tests := []struct {
 		reason string
 		filter consent.Filter
 		k      int
-		seed   []byte
 	}{
-		{"k zero", closed, 0, seed},
-		{"short seed", closed, 1, []byte("short")},
-		{"no window", consent.Filter{}, 1, seed},
-		{"no end", consent.Filter{From: t0}, 1, seed},
-		{"window ends before it starts", consent.Filter{From: t0, Until: t0.Add(-time.Hour)}, 1, seed},
-		{"window still open", consent.Filter{From: t0, Until: clock.Now()}, 1, seed},
-		{"unknown purpose", consent.Filter{From: t0, Until: t0.Add(time.Hour), Purpose: "all"}, 1, seed},
-		{"unknown decision", consent.Filter{From: t0, Until: t0.Add(time.Hour), Decision: "yes"}, 1, seed},
+		{"k zero", consent.Filter{Until: until}, 0},
+		{"k too large", consent.Filter{Until: until}, 100_001},
+		{"no end", consent.Filter{}, 1},
+		{"a window that started before the plan", consent.Filter{From: now.Add(-time.Second), Until: until}, 1},
+		{"a window that ends before it starts", consent.Filter{From: until, Until: now.Add(time.Hour)}, 1},
+		{"an end in 2200", consent.Filter{Until: time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)}, 1},
+		{"an unknown purpose", consent.Filter{Until: until, Purpose: "all"}, 1},
+		{"an unknown decision", consent.Filter{Until: until, Decision: "yes"}, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.reason, func(t *testing.T) {
-			_, err := r.Sample(t.Context(), tt.filter, tt.k, tt.seed)
+			_, err := r.PlanSample(ctx, tt.filter, tt.k, auditor)
 			assert.ErrorIs(t, err, consent.ErrInvalid)
 		})
 	}
-}
+	_, err := r.PlanSample(ctx, consent.Filter{Until: until}, 1, consent.Actor{})
+	assert.ErrorIs(t, err, consent.ErrInvalid, "who plans is recorded")
 
-// bottomKSort is BottomK as its definition says it: rank everything, sort,
-// take k. It is the reference for the heap in BottomK.
-func bottomKSort(seed []byte, k int, population []consent.RecordID) []consent.RecordID {
-	type ranked struct {
-		rank []byte
-		id   consent.RecordID
-	}
-	all := make([]ranked, len(population))
-	for i, id := range population {
-		m := hmac.New(sha256.New, seed)
-		m.Write([]byte(id))
-		all[i] = ranked{m.Sum(nil), id}
-	}
-	slices.SortFunc(all, func(a, b ranked) int {
-		if c := bytes.Compare(a.rank, b.rank); c != 0 {
-			return c
-		}
-		return strings.Compare(string(a.id), string(b.id))
-	})
-	out := []consent.RecordID{}
-	for i := 0; i < k && i < len(all); i++ {
-		out = append(out, all[i].id)
-	}
-	return out
-}
-
-func TestBottomKMatchesDefinition(t *testing.T) {
-	for n := range 40 {
-		for _, k := range []int{0, 1, 2, 5, 39, 50} {
-			seed := sha256.Sum256(fmt.Appendf(nil, "seed %d %d", n, k))
-			population := ids(n)
-			assert.Equal(t, bottomKSort(seed[:], k, population), consent.BottomK(seed[:], k, population), "n=%d k=%d", n, k)
-		}
-	}
-}
-
-// BenchmarkBottomKSort is the baseline for BenchmarkBottomK: the definition,
-// ranking and sorting the whole population.
-func BenchmarkBottomKSort(b *testing.B) {
-	for _, n := range []int{1_000, 100_000} {
-		b.Run(fmt.Sprintf("population=%d", n), func(b *testing.B) {
-			population, seed := benchPopulation(n)
-			b.ReportAllocs()
-			for b.Loop() {
-				bottomKSort(seed, 50, population)
-			}
-		})
-	}
+	_, err = r.PlanSample(ctx, consent.Filter{Organisation: "org-a", Until: until}, 5, auditor)
+	require.NoError(t, err)
+	_, err = r.PlanSample(ctx, consent.Filter{Organisation: "org-a", From: now.Add(time.Hour), Until: until.Add(time.Hour)}, 5, auditor)
+	assert.ErrorIs(t, err, consent.ErrInvalid, "one plan per window: no second try at a better sample")
+	_, err = r.PlanSample(ctx, consent.Filter{Organisation: "org-a", From: until, Until: until.Add(time.Hour)}, 5, auditor)
+	assert.NoError(t, err, "the next window")
+	_, err = r.PlanSample(ctx, consent.Filter{Organisation: "org-b", Until: until}, 5, auditor)
+	assert.NoError(t, err, "other records")
+	_, err = r.Sample(ctx, "no such plan")
+	assert.ErrorIs(t, err, consent.ErrNotFound)
 }

@@ -14,13 +14,15 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/zorgkit/zorgkit/consent/internal/canon"
+	"github.com/zorgkit/zorgkit/consent/store"
 )
 
 // ProblemKind is what is wrong with a stored event.
 type ProblemKind string
 
-// The kinds of problems [Registry.Verify] and [Registry.VerifyCheckpoint]
-// find.
+// The kinds of problems [Registry.Verify] and [Registry.VerifyAnchor] find.
 const (
 	// ProblemChanged: the event's payload, MAC or index columns were
 	// changed, or it does not follow the event before it.
@@ -30,11 +32,18 @@ const (
 	// ProblemReordered: the event is stored at another place than the one
 	// it was sealed for.
 	ProblemReordered ProblemKind = "reordered"
-	// ProblemTruncated: the chain ends before an event that a checkpoint
-	// holds, or is gone.
+	// ProblemTruncated: the chain ends before an event that its head or a
+	// checkpoint holds, or is gone.
 	ProblemTruncated ProblemKind = "truncated"
 	// ProblemRewritten: the event differs from the one a checkpoint holds.
 	ProblemRewritten ProblemKind = "rewritten"
+	// ProblemExtra: the event is not covered by its chain's head: a row
+	// written behind the registry's back. It blocks the chain until it is
+	// quarantined ([Registry.Quarantine]).
+	ProblemExtra ProblemKind = "extra"
+	// ProblemHead: the chain's head is missing, its seal does not match, or
+	// it does not match the chain's events ([Registry.RepairHeads]).
+	ProblemHead ProblemKind = "head"
 )
 
 // Problem names one event that does not verify.
@@ -75,11 +84,11 @@ func (e *TamperError) Error() string {
 // Unwrap returns ErrTampered.
 func (e *TamperError) Unwrap() error { return ErrTampered }
 
-// verifyChain checks the sealed events of one chain, as a store returned
-// them (sorted by Seq), and returns the decoded events and every problem. At
-// most one problem is reported per stored event, plus one per missing event;
-// an event is not blamed for not following a damaged or missing one.
-func verifyChain(key []byte, chain ChainID, sealed []SealedEvent) ([]*Event, []Problem) {
+// verifyChain checks the stored events of one chain, sorted by Seq, and
+// returns the decoded events and every problem. At most one problem is
+// reported per stored event, plus one per missing event; an event is not
+// blamed for not following a damaged or missing one.
+func verifyChain(key []byte, chain ChainID, sealed []store.Event) ([]*Event, []Problem) {
 	var events []*Event
 	var problems []Problem
 	next := uint64(1)  // the Seq the next event should have
@@ -95,7 +104,7 @@ func verifyChain(key []byte, chain ChainID, sealed []SealedEvent) ([]*Event, []P
 			}
 		}
 		if s.Seq < next {
-			problems = append(problems, Problem{ProblemReordered, chain, s.Seq, s.Record, "stored twice or out of order"})
+			problems = append(problems, Problem{ProblemReordered, chain, s.Seq, RecordID(s.Record), "stored twice or out of order"})
 			prevOK = false
 			continue
 		}
@@ -106,13 +115,13 @@ func verifyChain(key []byte, chain ChainID, sealed []SealedEvent) ([]*Event, []P
 		switch {
 		case e != nil && e.Chain == chain && creates(e):
 			known[e.Record] = e.Kind
-		case e == nil && (s.Kind == EventGiven || s.Kind == EventWithdrawn && s.Purpose != ""):
-			if _, ok := known[s.Record]; !ok {
-				known[s.Record] = s.Kind
+		case e == nil && (s.Kind == string(EventGiven) || s.Kind == string(EventWithdrawn) || s.Kind == string(eventSamplePlanned)):
+			if _, ok := known[RecordID(s.Record)]; !ok {
+				known[RecordID(s.Record)] = EventKind(s.Kind)
 			}
 		}
 		if kind != "" {
-			record := s.Record
+			record := RecordID(s.Record)
 			if e != nil {
 				record = e.Record
 			}
@@ -126,16 +135,17 @@ func verifyChain(key []byte, chain ChainID, sealed []SealedEvent) ([]*Event, []P
 	return events, problems
 }
 
-// creates reports whether e introduces a new id: a record given, or a
-// withdrawal of version 2 (which names its purpose).
+// creates reports whether e introduces a new id: a record given, a
+// withdrawal of version 2 (which names its purpose), or a sample plan.
 func creates(e *Event) bool {
-	return e.Kind == EventGiven || e.Kind == EventWithdrawn && e.Purpose != ""
+	return e.Kind == EventGiven || e.Kind == EventWithdrawn && e.Purpose != "" || e.Kind == eventSamplePlanned
 }
 
 // checkEvent checks one stored event. It returns the decoded event, and the
-// kind and detail of the problem if there is one.
-func checkEvent(key []byte, chain ChainID, s *SealedEvent, linked bool, prev []byte, known map[RecordID]EventKind) (*Event, ProblemKind, string) {
-	if s.Chain != chain {
+// kind and detail of the problem if there is one. With known nil, it checks
+// the event on its own, not where it stands in its chain.
+func checkEvent(key []byte, chain ChainID, s *store.Event, linked bool, prev []byte, known map[RecordID]EventKind) (*Event, ProblemKind, string) {
+	if ChainID(s.Chain) != chain {
 		return nil, ProblemReordered, "returned for another chain"
 	}
 	if !hmac.Equal(eventMAC(key, s.Prev, s.Payload), s.MAC) {
@@ -148,14 +158,12 @@ func checkEvent(key []byte, chain ChainID, s *SealedEvent, linked bool, prev []b
 	if e.Chain != chain || e.Seq != s.Seq {
 		return e, ProblemReordered, fmt.Sprintf("sealed as event %d of chain %s", e.Seq, e.Chain)
 	}
-	org, purpose, decision := index(e)
 	switch {
-	case s.Record != e.Record || s.Kind != e.Kind || s.Organisation != org || s.Purpose != purpose ||
-		s.Decision != decision || !s.RecordedAt.Equal(e.RecordedAt):
+	case RecordID(s.Record) != e.Record || EventKind(s.Kind) != e.Kind || !s.RecordedAt.Equal(e.RecordedAt):
 		return e, ProblemChanged, "stored columns do not match the payload"
 	case linked && !bytes.Equal(s.Prev, prev):
 		return e, ProblemChanged, fmt.Sprintf("does not follow event %d", s.Seq-1)
-	case !validEvent(e, known):
+	case known != nil && !validEvent(e, chain, known):
 		return e, ProblemChanged, "is not a valid event of the chain"
 	case e.Consent != nil && ChainOf(e.Consent.Subject, e.Consent.Organisation) != chain:
 		return e, ProblemChanged, "records consent of another subject or organisation than its chain's"
@@ -165,9 +173,10 @@ func checkEvent(key []byte, chain ChainID, s *SealedEvent, linked bool, prev []b
 
 // validEvent reports whether e fits the events before it, whose ids are in
 // known: only a bug could have sealed one that does not.
-func validEvent(e *Event, known map[RecordID]EventKind) bool {
+func validEvent(e *Event, chain ChainID, known map[RecordID]EventKind) bool {
 	creator, exists := known[e.Record]
-	if (e.Kind == EventGiven) != (e.Consent != nil) || e.Purpose != "" && !e.Purpose.Valid() {
+	if (e.Kind == EventGiven) != (e.Consent != nil) || (e.Kind == eventSamplePlanned) != (e.plan != nil) ||
+		(e.Kind == eventSamplePlanned) != (chain == plansChain) || e.Purpose != "" && !e.Purpose.Valid() {
 		return false
 	}
 	switch {
@@ -176,124 +185,505 @@ func validEvent(e *Event, known map[RecordID]EventKind) bool {
 	case e.Kind == EventWithdrawn: // version 1: names the record withdrawn
 		return e.format == formatV1 && creator == EventGiven
 	case e.Kind == EventEnteredInError:
-		return exists
+		return creator == EventGiven || creator == EventWithdrawn
 	case e.Kind.valid():
 		return creator == EventGiven
 	}
 	return false
 }
 
-// Checkpoint is the head of every chain at one moment, and a digest over
-// them. Anchor the digest outside the store; keep the checkpoint, and later
-// [Registry.VerifyCheckpoint] shows that no event it covers was removed or
-// changed.
-//
-// The digest is SHA-256("zorgkit/consent/v1 checkpoint\n" || heads), where
-// each head, in the order of chain ids, is u32(len(chain)) || chain ||
-// u64(seq) || mac, with big-endian lengths and numbers. It is not keyed, so
-// that whoever holds the anchor can check a checkpoint against it.
-type Checkpoint struct {
-	Time   time.Time `json:"time"`
-	Events uint64    `json:"events"` // the number of events covered
-	Digest string    `json:"digest"` // hexadecimal
-	Heads  []Head    `json:"heads"`
+// chainReport is one chain as Verify, Sample and RepairHeads read it.
+type chainReport struct {
+	chain    ChainID
+	head     *store.Head
+	sealed   []store.Event // the events covered by the head
+	ledger   *ledger       // of those events; nil with problems
+	problems []Problem     // of the chain on its own
 }
 
-// digest computes the checkpoint digest of heads.
-func digest(heads []Head) string {
+// checkChain verifies a chain's events against each other and against its
+// head, including the head's seal and state. Events after the head are
+// rows written behind the registry's back.
+func (r *Registry) checkChain(chain ChainID, h *store.Head, evs []store.Event) chainReport {
+	c := chainReport{chain: chain, head: h, sealed: evs}
+	if h != nil {
+		if _, err := r.openHead(chain, h); err != nil {
+			var terr *TamperError
+			if errors.As(err, &terr) {
+				c.problems = append(c.problems, terr.Problems...)
+			}
+		}
+	}
+	for i := range evs {
+		if h == nil || evs[i].Seq > h.Seq {
+			c.sealed = evs[:i]
+			break
+		}
+	}
+	l, err := r.replay(chain, h, evs, true)
+	if err != nil {
+		var terr *TamperError
+		if errors.As(err, &terr) {
+			c.problems = append(c.problems, terr.Problems...)
+		}
+		return c
+	}
+	if h != nil && len(c.problems) == 0 && !bytes.Equal(l.pruned().encodeState(), h.State) {
+		c.problems = append(c.problems, Problem{ProblemHead, chain, h.Seq, "", "the head's state does not match the chain's events"})
+	}
+	if len(c.problems) == 0 {
+		c.ledger = l
+	}
+	return c
+}
+
+// reread reads a chain again, consistently while others append to it: its
+// events, then its head, then the events appended in between. A row after
+// the head among the first events is one the head does not cover; one
+// among the later events may be an append after the head was read, and is
+// left for the next walk.
+func (r *Registry) reread(ctx context.Context, chain ChainID) (chainReport, error) {
+	evs, err := r.store.Events(ctx, string(chain), 1)
+	if err != nil {
+		return chainReport{}, err
+	}
+	h, err := r.readHead(ctx, chain)
+	if err != nil {
+		return chainReport{}, err
+	}
+	var last uint64
+	if n := len(evs); n > 0 {
+		last = evs[n-1].Seq
+	}
+	if h != nil && h.Seq > last {
+		more, err := r.store.Events(ctx, string(chain), last+1)
+		if err != nil {
+			return chainReport{}, err
+		}
+		for _, e := range more {
+			if e.Seq <= h.Seq {
+				evs = append(evs, e)
+			}
+		}
+	}
+	return r.checkChain(chain, h, evs), nil
+}
+
+// The page sizes of a walk through the store.
+const (
+	headsPage  = 500
+	eventsPage = 2000
+)
+
+// walk reads every chain of the store, with its head, in the order of chain
+// ids, checks it, and calls visit with it. The heads and the events are
+// read page by page, at different moments; a chain that does not check out
+// is read again on its own (see reread), in case it was appended to in
+// between.
+func (r *Registry) walk(ctx context.Context, visit func(c *chainReport)) error {
+	heads := pager[store.Head]{next: func(after *store.Head) ([]store.Head, error) {
+		from := ""
+		if after != nil {
+			from = after.Chain
+		}
+		return r.store.Heads(ctx, from, headsPage)
+	}}
+	events := pager[store.Event]{next: func(after *store.Event) ([]store.Event, error) {
+		chain, seq := "", uint64(0)
+		if after != nil {
+			chain, seq = after.Chain, after.Seq
+		}
+		return r.store.Scan(ctx, chain, seq, eventsPage)
+	}}
+	for {
+		h, err := heads.peek()
+		if err != nil {
+			return err
+		}
+		e, err := events.peek()
+		if err != nil {
+			return err
+		}
+		var chain string
+		switch {
+		case h == nil && e == nil:
+			return nil
+		case h == nil:
+			chain = e.Chain
+		case e == nil:
+			chain = h.Chain
+		default:
+			chain = min(h.Chain, e.Chain)
+		}
+		var head *store.Head
+		if h != nil && h.Chain == chain {
+			c := *h
+			head = &c
+			heads.take()
+		}
+		var evs []store.Event
+		for {
+			e, err := events.peek()
+			if err != nil {
+				return err
+			}
+			if e == nil || e.Chain != chain {
+				break
+			}
+			evs = append(evs, *e)
+			events.take()
+		}
+		c := r.checkChain(ChainID(chain), head, evs)
+		if len(c.problems) > 0 {
+			if c, err = r.reread(ctx, ChainID(chain)); err != nil {
+				return err
+			}
+		}
+		visit(&c)
+	}
+}
+
+// pager reads a sorted stream page by page.
+type pager[T any] struct {
+	next func(after *T) ([]T, error)
+	page []T
+	i    int
+	last *T
+	done bool
+}
+
+func (p *pager[T]) peek() (*T, error) {
+	if p.i < len(p.page) {
+		return &p.page[p.i], nil
+	}
+	if p.done {
+		return nil, nil
+	}
+	page, err := p.next(p.last)
+	if err != nil {
+		return nil, err
+	}
+	p.page, p.i = page, 0
+	if len(page) == 0 {
+		p.done = true
+		return nil, nil
+	}
+	return &p.page[0], nil
+}
+
+func (p *pager[T]) take() {
+	x := p.page[p.i]
+	p.last = &x
+	p.i++
+}
+
+// Checkpoint is the registry's record of the head of every chain at one
+// moment, kept in the store and chained to the checkpoint before it. Anchor
+// its Digest outside the database, where the database's administrator
+// cannot change it (in the access log that is mailed daily, a notary, a
+// transparency log, an e-mail to the supervisor); [Registry.VerifyAnchor]
+// later shows that no event the checkpoint covers was removed or changed,
+// and that the store holds every checkpoint before it.
+//
+// The digest is SHA-256("zorgkit/consent/v2 checkpoint\n" || prev || u64(seq)
+// || heads), where prev is the digest of the checkpoint before (32 zero
+// bytes for the first), and each head of every chain, in the order of chain
+// ids, is u32(len(chain)) || chain || u64(seq) || mac, with big-endian
+// numbers and mac the MAC of the chain's last event. It is not keyed, so
+// that whoever holds the anchor can check it against the heads. The store
+// keeps, with each checkpoint, the heads that changed since the one before,
+// sealed with the key.
+type Checkpoint struct {
+	Seq    uint64    `json:"seq"` // 1, 2, 3… in the store
+	Time   time.Time `json:"time"`
+	Chains int       `json:"chains"`         // the number of chains covered
+	Events uint64    `json:"events"`         // the number of events covered
+	Prev   string    `json:"prev,omitempty"` // the digest of the checkpoint before, hexadecimal
+	Digest string    `json:"digest"`         // hexadecimal
+}
+
+const checkpointPrefix = "zorgkit/consent/v2 checkpoint\n"
+
+// cpHead is the head of a chain as a checkpoint holds it.
+type cpHead struct {
+	seq uint64
+	mac []byte
+}
+
+// digest computes the digest of a checkpoint over every chain's head.
+func digest(prev string, seq uint64, heads map[ChainID]cpHead) string {
 	h := sha256.New()
-	h.Write([]byte("zorgkit/consent/v1 checkpoint\n"))
-	for _, head := range heads {
-		writeField(h, string(head.Chain))
-		var seq [8]byte
-		binary.BigEndian.PutUint64(seq[:], head.Seq)
-		h.Write(seq[:])
-		h.Write(head.MAC)
+	h.Write([]byte(checkpointPrefix))
+	p, err := hex.DecodeString(prev)
+	if err != nil || len(p) != sha256.Size {
+		p = zeroMAC[:]
+	}
+	h.Write(p)
+	var n [8]byte
+	binary.BigEndian.PutUint64(n[:], seq)
+	h.Write(n[:])
+	chains := make([]ChainID, 0, len(heads))
+	for c := range heads {
+		chains = append(chains, c)
+	}
+	slices.Sort(chains)
+	for _, c := range chains {
+		writeField(h, string(c))
+		binary.BigEndian.PutUint64(n[:], heads[c].seq)
+		h.Write(n[:])
+		h.Write(heads[c].mac)
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// headsPage is how many chains Verify lists at a time.
-const headsPage = 500
-
-// Verify reads every chain, checks every event, and returns a checkpoint of
-// what it verified. A non-nil error is a [*TamperError] (wrapping
-// [ErrTampered]) that names every event that does not verify, or a storage
-// error.
-//
-// Within a chain, Verify detects changed, removed and reordered events. It
-// cannot see events cut off the end of a chain, or a whole chain removed:
-// compare with an earlier checkpoint for that ([Registry.VerifyCheckpoint]).
-func (r *Registry) Verify(ctx context.Context) (Checkpoint, error) {
-	cp := Checkpoint{Time: r.now().UTC()}
-	var problems []Problem
-	for after := ChainID(""); ; {
-		heads, err := r.store.Heads(ctx, after, headsPage)
-		if err != nil {
-			return Checkpoint{}, err
-		}
-		if len(heads) == 0 {
-			break
-		}
-		for _, head := range heads {
-			sealed, err := r.store.Chain(ctx, head.Chain)
-			if err != nil {
-				return Checkpoint{}, err
-			}
-			_, p := verifyChain(r.key, head.Chain, sealed)
-			problems = append(problems, p...)
-			if n := len(sealed); n > 0 {
-				last := sealed[n-1]
-				cp.Heads = append(cp.Heads, Head{Chain: head.Chain, Seq: last.Seq, MAC: bytes.Clone(last.MAC)})
-				cp.Events += uint64(n)
-			}
-		}
-		after = heads[len(heads)-1].Chain
+// encodeCheckpoint returns the payload of a checkpoint with the heads that
+// changed since the one before.
+func encodeCheckpoint(cp *Checkpoint, changed map[ChainID]cpHead) []byte {
+	w := canon.Writer{}
+	w.Open()
+	w.Uint("v", formatV2)
+	w.Uint("seq", cp.Seq)
+	w.Time("time", cp.Time, false)
+	w.Uint("chains", uint64(cp.Chains))
+	w.Uint("events", cp.Events)
+	w.Optional("prev", cp.Prev)
+	w.String("digest", cp.Digest)
+	chains := make([]ChainID, 0, len(changed))
+	for c := range changed {
+		chains = append(chains, c)
 	}
-	cp.Digest = digest(cp.Heads)
+	slices.Sort(chains)
+	w.Array("heads")
+	for _, c := range chains {
+		w.Next()
+		w.Open()
+		w.String("chain", string(c))
+		w.Uint("seq", changed[c].seq)
+		w.String("mac", hex.EncodeToString(changed[c].mac))
+		w.Close()
+	}
+	w.End()
+	w.Close()
+	return w.B
+}
+
+func decodeCheckpoint(b []byte) (*Checkpoint, map[ChainID]cpHead, error) {
+	cp := &Checkpoint{}
+	changed := map[ChainID]cpHead{}
+	r := canon.NewReader(b)
+	r.Open()
+	if v := r.Uint("v", true); v != formatV2 && r.Err() == nil {
+		return nil, nil, fmt.Errorf("checkpoint of version %d", v)
+	}
+	cp.Seq = r.Uint("seq", false)
+	cp.Time = r.Time("time", false, false)
+	cp.Chains = int(r.Uint("chains", false))
+	cp.Events = r.Uint("events", false)
+	cp.Prev = r.Optional("prev")
+	cp.Digest = r.String("digest", false)
+	r.Array("heads", false)
+	for i := 0; r.Next(i == 0); i++ {
+		r.Open()
+		c := ChainID(r.String("chain", true))
+		seq := r.Uint("seq", false)
+		mac, err := hex.DecodeString(r.String("mac", false))
+		if err != nil {
+			r.Fail("mac is not hexadecimal")
+		}
+		r.Close()
+		changed[c] = cpHead{seq, mac}
+	}
+	r.Close()
+	r.Done()
+	if r.Err() != nil {
+		return nil, nil, r.Err()
+	}
+	if !bytes.Equal(encodeCheckpoint(cp, changed), b) {
+		return nil, nil, fmt.Errorf("checkpoint is not in canonical form")
+	}
+	return cp, changed, nil
+}
+
+func checkpointMAC(key, payload []byte) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(checkpointPrefix))
+	m.Write(payload)
+	return m.Sum(nil)
+}
+
+// ErrCheckpoint means the store's checkpoints do not verify, or hold no
+// checkpoint with an anchored digest: one was changed or removed, or the
+// anchor is not of this store.
+var ErrCheckpoint = errors.New("consent: the stored checkpoints do not verify or lack the anchored one: investigate, and restore them from a backup")
+
+// checkpoints reads and verifies the store's checkpoints in order, and
+// calls visit with each and the heads of every chain it covers; visit
+// returns false to stop.
+func (r *Registry) checkpoints(ctx context.Context, visit func(cp *Checkpoint, heads map[ChainID]cpHead) bool) error {
+	heads := map[ChainID]cpHead{}
+	prev := ""
+	for after := uint64(0); ; {
+		page, err := r.store.Checkpoints(ctx, after, 100)
+		if err != nil {
+			return err
+		}
+		if len(page) == 0 {
+			return nil
+		}
+		for _, s := range page {
+			if !hmac.Equal(checkpointMAC(r.key, s.Payload), s.MAC) {
+				return fmt.Errorf("%w: checkpoint %d: its MAC does not match", ErrCheckpoint, s.Seq)
+			}
+			cp, changed, err := decodeCheckpoint(s.Payload)
+			if err != nil {
+				return fmt.Errorf("%w: checkpoint %d: %v", ErrCheckpoint, s.Seq, err)
+			}
+			if cp.Seq != s.Seq || cp.Seq != after+1 || cp.Prev != prev {
+				return fmt.Errorf("%w: checkpoint %d does not follow checkpoint %d", ErrCheckpoint, s.Seq, after)
+			}
+			for c, h := range changed {
+				heads[c] = h
+			}
+			if !visit(cp, heads) {
+				return nil
+			}
+			after, prev = cp.Seq, cp.Digest
+		}
+	}
+}
+
+// compare checks a chain of a walk against the heads of a checkpoint: it
+// must still hold, unchanged, the event the checkpoint holds.
+func compare(c *chainReport, against map[ChainID]cpHead) []Problem {
+	want, ok := against[c.chain]
+	if !ok {
+		return nil
+	}
+	for _, e := range c.sealed {
+		if e.Seq == want.seq {
+			if !hmac.Equal(e.MAC, want.mac) {
+				return []Problem{{ProblemRewritten, c.chain, want.seq, RecordID(e.Record), "differs from the event in the checkpoint"}}
+			}
+			return nil
+		}
+	}
+	return []Problem{{ProblemTruncated, c.chain, want.seq, "", "the chain no longer holds the checkpoint's last event"}}
+}
+
+// Verify reads every chain and its head, checks every event, the heads and
+// the store's checkpoints, compares every chain with the last checkpoint,
+// and stores a new checkpoint of what it verified, which it returns. A
+// non-nil error is a [*TamperError] (wrapping [ErrTampered]) that names every
+// event that does not verify, an error wrapping [ErrCheckpoint], or a
+// storage error; nothing is then stored.
+//
+// Within a chain, Verify detects changed, removed and reordered events;
+// with the head, events cut off the end and rows added behind the registry's
+// back; with the last checkpoint, a chain rolled back as a whole, head and
+// all, or removed. Only an anchor outside the database ([Registry.VerifyAnchor])
+// shows that the store as a whole, checkpoints too, was not rolled back.
+func (r *Registry) Verify(ctx context.Context) (Checkpoint, error) {
+	now, err := r.clock()
+	if err != nil {
+		return Checkpoint{}, err
+	}
+	var last *Checkpoint
+	lastHeads := map[ChainID]cpHead{}
+	err = r.checkpoints(ctx, func(cp *Checkpoint, heads map[ChainID]cpHead) bool {
+		last, lastHeads = cp, heads
+		return true
+	})
+	if err != nil {
+		return Checkpoint{}, err
+	}
+	heads, events, problems, err := r.audit(ctx, lastHeads)
+	if err != nil {
+		return Checkpoint{}, err
+	}
 	if len(problems) > 0 {
-		return cp, &TamperError{Problems: problems}
+		return Checkpoint{}, &TamperError{Problems: problems}
+	}
+	cp := Checkpoint{Seq: 1, Time: now, Chains: len(heads), Events: events}
+	if last != nil {
+		cp.Seq, cp.Prev = last.Seq+1, last.Digest
+	}
+	cp.Digest = digest(cp.Prev, cp.Seq, heads)
+	changed := map[ChainID]cpHead{}
+	for c, h := range heads {
+		if old, ok := lastHeads[c]; !ok || old.seq != h.seq || !bytes.Equal(old.mac, h.mac) {
+			changed[c] = h
+		}
+	}
+	payload := encodeCheckpoint(&cp, changed)
+	err = r.store.AppendCheckpoint(ctx, store.Checkpoint{Seq: cp.Seq, Payload: payload, MAC: checkpointMAC(r.key, payload)})
+	if errors.Is(err, store.ErrConflict) {
+		return Checkpoint{}, fmt.Errorf("consent: another Verify stored checkpoint %d at the same time: run Verify again", cp.Seq)
+	}
+	if err != nil {
+		return Checkpoint{}, err
 	}
 	return cp, nil
 }
 
-// ErrCheckpoint means a checkpoint does not match its own digest: it was
-// damaged or is not the one that was anchored.
-var ErrCheckpoint = errors.New("consent: the checkpoint does not match its digest: use the checkpoint that was anchored")
-
-// VerifyCheckpoint checks that every chain in cp still holds, unchanged,
-// every event that cp covers (chains may have grown since), and that those
-// chains verify. Compare cp.Digest with the anchored digest first.
-func (r *Registry) VerifyCheckpoint(ctx context.Context, cp Checkpoint) error {
-	if digest(cp.Heads) != cp.Digest {
-		return ErrCheckpoint
-	}
+// audit walks the store and returns the head of every chain that verifies,
+// the number of events, and every problem, also against the heads of a
+// checkpoint.
+func (r *Registry) audit(ctx context.Context, against map[ChainID]cpHead) (map[ChainID]cpHead, uint64, []Problem, error) {
+	heads := map[ChainID]cpHead{}
+	var events uint64
 	var problems []Problem
-	for _, head := range cp.Heads {
-		sealed, err := r.store.Chain(ctx, head.Chain)
-		if err != nil {
-			return err
+	seen := map[ChainID]bool{}
+	err := r.walk(ctx, func(c *chainReport) {
+		seen[c.chain] = true
+		problems = append(problems, c.problems...)
+		if len(c.problems) == 0 {
+			problems = append(problems, compare(c, against)...)
 		}
-		_, p := verifyChain(r.key, head.Chain, sealed)
-		problems = append(problems, p...)
-		var found *SealedEvent
-		for i := range sealed {
-			if sealed[i].Seq == head.Seq {
-				found = &sealed[i]
-			}
+		if c.ledger != nil {
+			heads[c.chain] = cpHead{c.head.Seq, bytes.Clone(c.head.MAC)}
+			events += uint64(len(c.sealed))
 		}
-		switch {
-		case found == nil:
-			last := uint64(0)
-			if n := len(sealed); n > 0 {
-				last = sealed[n-1].Seq
-			}
-			problems = append(problems, Problem{ProblemTruncated, head.Chain, head.Seq, "",
-				fmt.Sprintf("the chain ends at event %d, the checkpoint at event %d", last, head.Seq)})
-		case !hmac.Equal(found.MAC, head.MAC):
-			problems = append(problems, Problem{ProblemRewritten, head.Chain, head.Seq, found.Record,
-				"differs from the event in the checkpoint"})
+	})
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	var missing []ChainID
+	for c := range against {
+		if !seen[c] {
+			missing = append(missing, c)
 		}
+	}
+	slices.Sort(missing)
+	for _, c := range missing {
+		problems = append(problems, Problem{ProblemTruncated, c, against[c].seq, "", "the chain is gone"})
+	}
+	return heads, events, problems, nil
+}
+
+// VerifyAnchor checks the store against a checkpoint digest anchored
+// outside the database: the store still holds that checkpoint and every
+// one before it, and every chain still holds, unchanged and verified, every
+// event the checkpoint covers (chains may have grown since). A non-nil
+// error wraps [ErrCheckpoint] (no stored checkpoint has the digest: it was
+// removed, or the store rolled back before it) or [ErrTampered].
+func (r *Registry) VerifyAnchor(ctx context.Context, digest string) error {
+	var anchored map[ChainID]cpHead
+	err := r.checkpoints(ctx, func(cp *Checkpoint, heads map[ChainID]cpHead) bool {
+		if cp.Digest == digest {
+			anchored = heads
+			return false
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	if anchored == nil {
+		return fmt.Errorf("%w: no stored checkpoint has the digest %s", ErrCheckpoint, digest)
+	}
+	_, _, problems, err := r.audit(ctx, anchored)
+	if err != nil {
+		return err
 	}
 	if len(problems) > 0 {
 		return &TamperError{Problems: problems}
@@ -308,13 +698,13 @@ func (r *Registry) VerifyCheckpoint(ctx context.Context, cp Checkpoint) error {
 //
 // It is the operator's way out when a row was written into the store
 // behind the registry's back, by someone with INSERT rights or a broken
-// tool: such a row takes the place of the next event, so that the chain
-// can neither be decided on nor appended to. Run [Registry.Verify], check
-// the problem it names, and quarantine that event by its chain and
-// sequence number. Only an event that Verify blames can be quarantined, so
-// no verified event can be made to disappear this way. Quarantine does not
-// hide tampering: an event quarantined from the middle of a chain leaves a
-// gap that Verify keeps reporting as removed.
+// tool: such a row may take the place of the next event, so that nothing
+// can be appended to the chain. Run [Registry.Verify], check the problem it
+// names, and quarantine that event by its chain and sequence number. Only
+// an event that Verify blames can be quarantined, so no verified event can
+// be made to disappear this way, and quarantine does not hide tampering: an
+// event quarantined from the middle of a chain leaves a gap that Verify
+// keeps reporting.
 func (r *Registry) Quarantine(ctx context.Context, chain ChainID, seq uint64, c Change) error {
 	now, err := r.clock()
 	if err != nil {
@@ -324,25 +714,104 @@ func (r *Registry) Quarantine(ctx context.Context, chain ChainID, seq uint64, c 
 	if err := c.validate(now, true); err != nil {
 		return err
 	}
-	sealed, err := r.store.Chain(ctx, chain)
+	report, err := r.reread(ctx, chain)
 	if err != nil {
 		return err
 	}
-	i := slices.IndexFunc(sealed, func(e SealedEvent) bool { return e.Seq == seq })
-	if i < 0 {
+	evs, err := r.store.Events(ctx, string(chain), seq)
+	if err != nil {
+		return err
+	}
+	if len(evs) == 0 || evs[0].Seq != seq {
 		return ErrNotFound
 	}
-	_, problems := verifyChain(r.key, chain, sealed)
-	p := slices.IndexFunc(problems, func(p Problem) bool { return p.Seq == seq && p.Kind != ProblemRemoved })
+	p := slices.IndexFunc(report.problems, func(p Problem) bool {
+		return p.Seq == seq && p.Kind != ProblemRemoved && p.Kind != ProblemTruncated && p.Kind != ProblemHead
+	})
 	if p < 0 {
 		return fieldError("seq", "names an event that verifies: only an event that does not verify can be quarantined")
 	}
-	if err := r.store.Quarantine(ctx, Quarantined{Event: sealed[i], At: now, By: c.By, Reason: c.Reason}); err != nil {
+	q := store.Quarantined{Event: evs[0], At: now, By: c.By.User + " (" + string(c.By.Organisation) + ")", Reason: c.Reason}
+	if err := r.store.Quarantine(ctx, q); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return ErrNotFound
+		}
 		return err
 	}
 	r.logger.WarnContext(ctx, "consent: event quarantined",
-		slog.String("chain", string(chain)), slog.Uint64("seq", seq), slog.String("record", string(sealed[i].Record)),
-		slog.String("problem", problems[p].String()),
+		slog.String("chain", string(chain)), slog.Uint64("seq", seq), slog.String("record", evs[0].Record),
+		slog.String("problem", report.problems[p].String()),
 		slog.String("by", c.By.User), slog.String("organisation", string(c.By.Organisation)), slog.String("reason", c.Reason))
 	return nil
+}
+
+// RepairHeads writes a new head for every chain whose head is missing or
+// does not verify ([ProblemHead]), from the chain's events, when they
+// verify and hold every event the last checkpoint covers; c.Reason is
+// required and c.At is ignored. It returns the chains repaired, each also
+// logged to [Config.Logger], and an error for the chains it could not
+// repair (their events do not verify: quarantine what Verify names first).
+//
+// Run it once after upgrading a store written before heads existed, and
+// when Verify reports a damaged head. A head cannot be repaired from events
+// that were cut off since the last checkpoint: their loss shows only against
+// the checkpoint, so keep making and anchoring checkpoints.
+func (r *Registry) RepairHeads(ctx context.Context, c Change) ([]ChainID, error) {
+	now, err := r.clock()
+	if err != nil {
+		return nil, err
+	}
+	c.At = time.Time{}
+	if err := c.validate(now, true); err != nil {
+		return nil, err
+	}
+	lastHeads := map[ChainID]cpHead{}
+	if err := r.checkpoints(ctx, func(_ *Checkpoint, heads map[ChainID]cpHead) bool {
+		lastHeads = heads
+		return true
+	}); err != nil {
+		return nil, err
+	}
+	var broken []ChainID
+	err = r.walk(ctx, func(c *chainReport) {
+		if len(c.problems) > 0 && !slices.ContainsFunc(c.problems, func(p Problem) bool { return p.Kind != ProblemHead }) {
+			broken = append(broken, c.chain)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	var repaired []ChainID
+	var errs []error
+	for _, chain := range broken {
+		err := r.store.Update(ctx, string(chain), func(h *store.Head, read store.EventReader) (*store.Batch, error) {
+			evs, err := read(1)
+			if err != nil {
+				return nil, err
+			}
+			if len(r.checkChain(chain, h, evs).problems) == 0 {
+				return nil, nil // repaired meanwhile
+			}
+			events, problems := verifyChain(r.key, chain, evs)
+			report := chainReport{chain: chain, sealed: evs}
+			problems = append(problems, compare(&report, lastHeads)...)
+			if len(problems) > 0 || len(events) == 0 {
+				return nil, &TamperError{Problems: problems}
+			}
+			l := fullLedger()
+			for _, e := range events {
+				l.apply(e)
+			}
+			l.headMAC = evs[len(evs)-1].MAC
+			return &store.Batch{Head: r.head(chain, l)}, nil
+		})
+		if err != nil {
+			errs = append(errs, err) // the others are repaired all the same
+			continue
+		}
+		repaired = append(repaired, chain)
+		r.logger.WarnContext(ctx, "consent: head repaired", slog.String("chain", string(chain)),
+			slog.String("by", c.By.User), slog.String("organisation", string(c.By.Organisation)), slog.String("reason", c.Reason))
+	}
+	return repaired, errors.Join(errs...)
 }

@@ -1,10 +1,10 @@
 // Package consenttest provides fixtures for tests that use package consent,
-// and a conformance suite for [consent.Store] implementations.
+// and the conformance suite for implementations of consent/store.Store.
 //
-// A Store passes when
+// A store passes when
 //
 //	func TestConformance(t *testing.T) {
-//		consenttest.Run(t, func(t *testing.T) consent.Store {
+//		consenttest.Run(t, func(t *testing.T) store.Store {
 //			return openFreshStore(t) // one fresh, empty store per call
 //		})
 //	}
@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -27,6 +28,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/zorgkit/zorgkit/consent"
+	"github.com/zorgkit/zorgkit/consent/store"
 )
 
 // Clock is a manual clock for [consent.Config.Now], safe for concurrent use.
@@ -92,22 +94,23 @@ var epoch = time.Date(2026, 3, 2, 9, 0, 0, 123456789, time.UTC)
 
 // Run runs the conformance suite against stores made by newStore, which must
 // return a fresh, empty store on every call (and clean it up with t.Cleanup).
-func Run(t *testing.T, newStore func(t *testing.T) consent.Store) {
+func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	tests := []struct {
 		name string
-		test func(t *testing.T, s consent.Store)
+		test func(t *testing.T, s store.Store)
 	}{
-		{"AppendAndRead", testAppendAndRead},
-		{"AppendConflicts", testAppendConflicts},
-		{"AppendBatchIsAtomic", testAppendBatchIsAtomic},
-		{"AppendRejectsBadBatch", testAppendRejectsBadBatch},
+		{"UpdateAndRead", testUpdateAndRead},
+		{"UpdateStoresNothingOnError", testUpdateStoresNothingOnError},
+		{"UpdateRejectsBadBatch", testUpdateRejectsBadBatch},
+		{"UpdateHeadOnly", testUpdateHeadOnly},
+		{"UpdatesAreSerialised", testUpdatesAreSerialised},
 		{"ReadsAreCopies", testReadsAreCopies},
 		{"Locate", testLocate},
 		{"Heads", testHeads},
-		{"Population", testPopulation},
-		{"CancelledContext", testCancelledContext},
-		{"ConcurrentAppendOneWinner", testConcurrentAppendOneWinner},
+		{"Scan", testScan},
+		{"Checkpoints", testCheckpoints},
 		{"Quarantine", testQuarantine},
+		{"CancelledContext", testCancelledContext},
 		{"Registry", testRegistry},
 		{"RegistryConcurrent", testRegistryConcurrent},
 		{"Sample", testSample},
@@ -119,232 +122,321 @@ func Run(t *testing.T, newStore func(t *testing.T) consent.Store) {
 	}
 }
 
-// sealed returns synthetic events n, n+1, … of a chain. A store never
+// events returns synthetic events n, n+1, … of a chain. A store never
 // checks MACs, so these need not verify; they only link up.
-func sealed(chain consent.ChainID, first uint64, prev []byte, kinds ...consent.EventKind) []consent.SealedEvent {
-	events := make([]consent.SealedEvent, len(kinds))
-	for i, kind := range kinds {
+func events(chain string, first uint64, prev []byte, n int) []store.Event {
+	evs := make([]store.Event, n)
+	for i := range evs {
 		seq := first + uint64(i)
 		mac := sha256.Sum256(fmt.Appendf(nil, "%s/%d/%x", chain, seq, prev))
-		e := consent.SealedEvent{
+		evs[i] = store.Event{
 			Chain:      chain,
 			Seq:        seq,
-			Record:     consent.RecordID(fmt.Sprintf("%.8s-%d", chain, seq)),
-			Kind:       kind,
+			Record:     fmt.Sprintf("%.8s-%d", chain, seq),
+			Kind:       "given",
 			RecordedAt: epoch.Add(time.Duration(seq) * time.Hour),
 			Payload:    fmt.Appendf(nil, `{"chain":%q,"seq":%d,"bytes":"\u0000\xff"}`, chain, seq),
 			Prev:       bytes.Clone(prev),
 			MAC:        mac[:],
 		}
-		if kind == consent.EventGiven {
-			e.Organisation, e.Purpose, e.Decision = "org-a", consent.PurposeViewNAW, consent.Permit
-		}
-		events[i] = e
 		prev = mac[:]
 	}
-	return events
+	return evs
+}
+
+// batch returns a batch of events with a head at the last one.
+func batch(chain string, evs []store.Event) *store.Batch {
+	last := evs[len(evs)-1]
+	state := fmt.Appendf(nil, `{"state of":%q,"at":%d,"bytes":"\u0000\xff"}`, chain, last.Seq)
+	seal := sha256.Sum256(state)
+	return &store.Batch{Events: evs, Head: store.Head{Chain: chain, Seq: last.Seq, MAC: bytes.Clone(last.MAC), State: state, Seal: seal[:]}}
 }
 
 var zero = make([]byte, 32)
 
-func chainID(name string) consent.ChainID {
-	return consent.ChainOf(consent.Subject(name), "org-a")
+func chainID(name string) string {
+	return string(consent.ChainOf(consent.Subject(name), "org-a"))
 }
 
-func testAppendAndRead(t *testing.T, s consent.Store) {
+// appendEvents appends n synthetic events to a chain and returns them.
+func appendEvents(t *testing.T, s store.Store, chain string, n int) []store.Event {
+	t.Helper()
+	var evs []store.Event
+	err := s.Update(t.Context(), chain, func(h *store.Head, _ store.EventReader) (*store.Batch, error) {
+		first, prev := uint64(1), zero
+		if h != nil {
+			first, prev = h.Seq+1, h.MAC
+		}
+		evs = events(chain, first, prev, n)
+		return batch(chain, evs), nil
+	})
+	require.NoError(t, err)
+	return evs
+}
+
+func testUpdateAndRead(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	c := chainID("s1")
-	first := sealed(c, 1, zero, consent.EventGiven, consent.EventEvidenceRequested)
-	require.NoError(t, s.Append(ctx, first))
-	more := sealed(c, 3, first[1].MAC, consent.EventWithdrawn)
-	require.NoError(t, s.Append(ctx, more))
+	_, err := s.Head(ctx, c)
+	assert.ErrorIs(t, err, store.ErrNotFound, "a new chain has no head")
 
-	got, err := s.Chain(ctx, c)
+	first := events(c, 1, zero, 2)
+	err = s.Update(ctx, c, func(h *store.Head, read store.EventReader) (*store.Batch, error) {
+		assert.Nil(t, h, "a new chain has no head")
+		evs, err := read(1)
+		require.NoError(t, err)
+		assert.Empty(t, evs)
+		return batch(c, first), nil
+	})
 	require.NoError(t, err)
-	want := append(first, more...)
-	require.Len(t, got, len(want))
-	for i := range want {
-		assertSameEvent(t, want[i], got[i])
-	}
+	want := batch(c, first).Head
 
-	empty, err := s.Chain(ctx, chainID("unknown"))
+	more := events(c, 3, first[1].MAC, 1)
+	err = s.Update(ctx, c, func(h *store.Head, read store.EventReader) (*store.Batch, error) {
+		require.NotNil(t, h)
+		assert.Equal(t, want, *h, "the update sees the head as stored")
+		evs, err := read(2)
+		require.NoError(t, err, "the update reads the chain")
+		require.Len(t, evs, 1)
+		assertSameEvent(t, first[1], evs[0])
+		return batch(c, more), nil
+	})
+	require.NoError(t, err)
+
+	got, err := s.Events(ctx, c, 1)
+	require.NoError(t, err)
+	all := append(first, more...)
+	require.Len(t, got, len(all))
+	for i := range all {
+		assertSameEvent(t, all[i], got[i])
+	}
+	tail, err := s.Events(ctx, c, 3)
+	require.NoError(t, err)
+	require.Len(t, tail, 1, "Events reads from the given Seq on")
+	head, err := s.Head(ctx, c)
+	require.NoError(t, err)
+	assert.Equal(t, batch(c, more).Head, head)
+
+	empty, err := s.Events(ctx, chainID("unknown"), 1)
 	require.NoError(t, err, "an unknown chain is empty, not an error")
 	assert.Empty(t, empty)
 }
 
-func assertSameEvent(t *testing.T, want, got consent.SealedEvent) {
+func assertSameEvent(t *testing.T, want, got store.Event) {
 	t.Helper()
 	assert.True(t, want.RecordedAt.Equal(got.RecordedAt), "RecordedAt %v, want %v (nanoseconds must be kept)", got.RecordedAt, want.RecordedAt)
 	want.RecordedAt, got.RecordedAt = time.Time{}, time.Time{}
 	assert.Equal(t, want, got)
 }
 
-func testAppendConflicts(t *testing.T, s consent.Store) {
+func testUpdateStoresNothingOnError(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	c := chainID("s1")
-	first := sealed(c, 1, zero, consent.EventGiven, consent.EventWithdrawn)
-	require.NoError(t, s.Append(ctx, first))
+	stored := appendEvents(t, s, c, 1)
+	before, err := s.Head(ctx, c)
+	require.NoError(t, err)
+	boom := errors.New("boom")
 	tests := []struct {
-		name   string
-		events []consent.SealedEvent
+		name string
+		fn   func(ctx context.Context, cancel func(), h *store.Head) (*store.Batch, error)
+		want error
 	}{
-		{"the same first event again", sealed(c, 1, zero, consent.EventGiven)},
-		{"an event at a taken place", sealed(c, 2, first[0].MAC, consent.EventGiven)},
-		{"an event after a gap", sealed(c, 4, first[1].MAC, consent.EventGiven)},
-		{"the right place but another predecessor", sealed(c, 3, first[0].MAC, consent.EventGiven)},
-		{"a first event with a non-zero predecessor", sealed(chainID("s2"), 1, first[0].MAC, consent.EventGiven)},
-		{"a new chain not starting at 1", sealed(chainID("s3"), 2, zero, consent.EventGiven)},
+		{"fn fails", func(_ context.Context, _ func(), h *store.Head) (*store.Batch, error) {
+			return batch(c, events(c, 2, h.MAC, 3)), boom
+		}, boom},
+		{"nil batch", func(context.Context, func(), *store.Head) (*store.Batch, error) { return nil, nil }, nil},
+		{"the context ends during the update", func(_ context.Context, cancel func(), h *store.Head) (*store.Batch, error) {
+			cancel()
+			return batch(c, events(c, 2, h.MAC, 3)), nil
+		}, context.Canceled},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := s.Append(ctx, tt.events)
-			assert.ErrorIs(t, err, consent.ErrConflict)
-			got, err := s.Chain(ctx, tt.events[0].Chain)
-			require.NoError(t, err)
-			if tt.events[0].Chain == c {
-				assert.Len(t, got, 2, "a conflicting append adds nothing")
+			uctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			err := s.Update(uctx, c, func(h *store.Head, _ store.EventReader) (*store.Batch, error) {
+				return tt.fn(uctx, cancel, h)
+			})
+			if tt.want == nil {
+				assert.NoError(t, err)
 			} else {
-				assert.Empty(t, got, "a conflicting append adds nothing")
+				assert.ErrorIs(t, err, tt.want)
+			}
+			got, err := s.Events(ctx, c, 1)
+			require.NoError(t, err)
+			require.Len(t, got, 1, "nothing is stored")
+			assertSameEvent(t, stored[0], got[0])
+			head, err := s.Head(ctx, c)
+			require.NoError(t, err)
+			assert.Equal(t, before, head, "the head is unchanged")
+		})
+	}
+}
+
+func testUpdateRejectsBadBatch(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	c := chainID("s1")
+	stored := appendEvents(t, s, c, 2)
+	tests := []struct {
+		name  string
+		batch func(h *store.Head) *store.Batch
+	}{
+		{"a gap after the head", func(h *store.Head) *store.Batch { return batch(c, events(c, h.Seq+2, h.MAC, 1)) }},
+		{"the place of an event", func(h *store.Head) *store.Batch { return batch(c, events(c, h.Seq, h.MAC, 1)) }},
+		{"another predecessor", func(h *store.Head) *store.Batch { return batch(c, events(c, h.Seq+1, zero, 1)) }},
+		{"events of another chain", func(h *store.Head) *store.Batch {
+			return batch(chainID("s2"), events(chainID("s2"), h.Seq+1, h.MAC, 1))
+		}},
+		{"a gap inside the batch", func(h *store.Head) *store.Batch {
+			evs := events(c, h.Seq+1, h.MAC, 2)
+			evs[1].Seq++
+			return batch(c, evs)
+		}},
+		{"a head that is not at the last event", func(h *store.Head) *store.Batch {
+			b := batch(c, events(c, h.Seq+1, h.MAC, 2))
+			b.Head.Seq--
+			return b
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := s.Update(ctx, c, func(h *store.Head, _ store.EventReader) (*store.Batch, error) { return tt.batch(h), nil })
+			assert.ErrorIs(t, err, store.ErrInvalid)
+			got, err := s.Events(ctx, c, 1)
+			require.NoError(t, err)
+			assert.Len(t, got, len(stored), "nothing is stored")
+		})
+	}
+}
+
+func testUpdateHeadOnly(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	c := chainID("s1")
+	appendEvents(t, s, c, 2)
+	var repaired store.Head
+	err := s.Update(ctx, c, func(h *store.Head, _ store.EventReader) (*store.Batch, error) {
+		repaired = *h
+		repaired.State = []byte("repaired")
+		return &store.Batch{Head: repaired}, nil
+	})
+	require.NoError(t, err)
+	got, err := s.Head(ctx, c)
+	require.NoError(t, err)
+	assert.Equal(t, repaired, got, "a batch without events replaces the head")
+	evs, err := s.Events(ctx, c, 1)
+	require.NoError(t, err)
+	assert.Len(t, evs, 2)
+}
+
+func testUpdatesAreSerialised(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	c := chainID("s1")
+	const writers, each = 8, 5
+	var wg sync.WaitGroup
+	errs := make([]error, writers)
+	for w := range writers {
+		wg.Go(func() {
+			for range each {
+				for {
+					err := s.Update(ctx, c, func(h *store.Head, _ store.EventReader) (*store.Batch, error) {
+						first, prev := uint64(1), zero
+						if h != nil {
+							first, prev = h.Seq+1, h.MAC
+						}
+						evs := events(c, first, prev, 1)
+						evs[0].Record = fmt.Sprintf("writer-%d-%d", w, first)
+						return batch(c, evs), nil
+					})
+					if !errors.Is(err, store.ErrConflict) { // a store that checks optimistically
+						errs[w] = err
+						break
+					}
+				}
+				if errs[w] != nil {
+					return
+				}
 			}
 		})
 	}
-}
-
-func testAppendBatchIsAtomic(t *testing.T, s consent.Store) {
-	ctx := t.Context()
-	c := chainID("s1")
-	first := sealed(c, 1, zero, consent.EventGiven)
-	require.NoError(t, s.Append(ctx, first))
-	// A batch of three whose first event conflicts: none may be stored,
-	// also not the two after it.
-	batch := sealed(c, 1, zero, consent.EventGiven, consent.EventGiven, consent.EventGiven)
-	require.ErrorIs(t, s.Append(ctx, batch), consent.ErrConflict)
-	got, err := s.Chain(ctx, c)
+	wg.Wait()
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+	got, err := s.Events(ctx, c, 1)
 	require.NoError(t, err)
-	require.Len(t, got, 1)
-	assertSameEvent(t, first[0], got[0])
-	_, err = s.Locate(ctx, batch[2].Record)
-	assert.ErrorIs(t, err, consent.ErrNotFound, "a record of a failed batch is not located")
+	require.Len(t, got, writers*each, "no update is lost")
+	for i, e := range got {
+		assert.Equal(t, uint64(i+1), e.Seq)
+		if i > 0 {
+			assert.Equal(t, got[i-1].MAC, e.Prev, "every update followed the one before")
+		}
+	}
+	head, err := s.Head(ctx, c)
+	require.NoError(t, err)
+	assert.Equal(t, uint64(writers*each), head.Seq)
 }
 
-func testAppendRejectsBadBatch(t *testing.T, s consent.Store) {
-	ctx := t.Context()
-	good := sealed(chainID("s1"), 1, zero, consent.EventGiven, consent.EventGiven)
-	gap := slices.Clone(good)
-	gap[1].Seq = 3
-	mixed := append(slices.Clone(good[:1]), sealed(chainID("s2"), 2, good[0].MAC, consent.EventGiven)...)
-	unlinked := slices.Clone(good)
-	unlinked[1].Prev = zero
-	tests := []struct {
-		name   string
-		events []consent.SealedEvent
-	}{
-		{"empty", nil},
-		{"a gap inside the batch", gap},
-		{"two chains", mixed},
-		{"the second does not follow the first", unlinked},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			err := s.Append(ctx, tt.events)
-			assert.ErrorIs(t, err, consent.ErrInvalid)
-			got, err := s.Chain(ctx, chainID("s1"))
-			require.NoError(t, err)
-			assert.Empty(t, got)
-		})
-	}
-}
-
-func testReadsAreCopies(t *testing.T, s consent.Store) {
+func testReadsAreCopies(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	c := chainID("s1")
-	events := sealed(c, 1, zero, consent.EventGiven)
-	want := events[0]
+	evs := events(c, 1, zero, 1)
+	want := evs[0]
 	want.Payload = bytes.Clone(want.Payload)
-	require.NoError(t, s.Append(ctx, events))
-	events[0].Payload[0] = 'X' // the caller's slice after Append
-	got, err := s.Chain(ctx, c)
+	b := batch(c, evs)
+	require.NoError(t, s.Update(ctx, c, func(*store.Head, store.EventReader) (*store.Batch, error) { return b, nil }))
+	evs[0].Payload[0] = 'X' // the caller's slices after the update
+	b.Head.State[0] = 'X'
+	got, err := s.Events(ctx, c, 1)
 	require.NoError(t, err)
 	got[0].Payload[1] = 'Y' // a returned slice
 	got[0].MAC[0] ^= 1
-	again, err := s.Chain(ctx, c)
+	head, err := s.Head(ctx, c)
+	require.NoError(t, err)
+	head.State[1] = 'Y'
+	again, err := s.Events(ctx, c, 1)
 	require.NoError(t, err)
 	assertSameEvent(t, want, again[0])
+	head, err = s.Head(ctx, c)
+	require.NoError(t, err)
+	assert.Equal(t, batch(c, events(c, 1, zero, 1)).Head, head)
 }
 
-func testLocate(t *testing.T, s consent.Store) {
+func testLocate(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	c1, c2 := chainID("s1"), chainID("s2")
-	e1 := sealed(c1, 1, zero, consent.EventGiven, consent.EventWithdrawn)
-	e2 := sealed(c2, 1, zero, consent.EventGiven)
-	require.NoError(t, s.Append(ctx, e1))
-	require.NoError(t, s.Append(ctx, e2))
+	e1 := appendEvents(t, s, c1, 2)
+	e2 := appendEvents(t, s, c2, 1)
+	// A later event about the record of c1's first event.
+	err := s.Update(ctx, c1, func(h *store.Head, _ store.EventReader) (*store.Batch, error) {
+		evs := events(c1, h.Seq+1, h.MAC, 1)
+		evs[0].Record, evs[0].Kind = e1[0].Record, "withdrawn"
+		return batch(c1, evs), nil
+	})
+	require.NoError(t, err)
 	got, err := s.Locate(ctx, e1[0].Record)
 	require.NoError(t, err)
-	assert.Equal(t, c1, got)
+	assertSameEvent(t, e1[0], got) // the first event that names the id
 	got, err = s.Locate(ctx, e2[0].Record)
 	require.NoError(t, err)
-	assert.Equal(t, c2, got)
-	_, err = s.Locate(ctx, "no-such-record")
-	assert.ErrorIs(t, err, consent.ErrNotFound)
+	assertSameEvent(t, e2[0], got)
 	got, err = s.Locate(ctx, e1[1].Record)
-	require.NoError(t, err, "every event locates the id it names")
-	assert.Equal(t, c1, got)
+	require.NoError(t, err)
+	assertSameEvent(t, e1[1], got)
+	_, err = s.Locate(ctx, "no-such-record")
+	assert.ErrorIs(t, err, store.ErrNotFound)
 }
 
-func testQuarantine(t *testing.T, s consent.Store) {
+func testHeads(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	c := chainID("s1")
-	events := sealed(c, 1, zero, consent.EventGiven, consent.EventGiven, consent.EventWithdrawn)
-	require.NoError(t, s.Append(ctx, events))
-	note := func(e consent.SealedEvent) consent.Quarantined {
-		return consent.Quarantined{Event: e, At: epoch, By: consent.Actor{User: "operator", Organisation: "portal"}, Reason: "inserted by hand"}
-	}
-
-	changed := events[2]
-	changed.MAC = bytes.Clone(changed.MAC)
-	changed.MAC[0] ^= 1
-	assert.ErrorIs(t, s.Quarantine(ctx, note(changed)), consent.ErrConflict, "only the event as stored is quarantined")
-	missing := events[2]
-	missing.Seq = 9
-	assert.ErrorIs(t, s.Quarantine(ctx, note(missing)), consent.ErrNotFound)
-	got, err := s.Chain(ctx, c)
-	require.NoError(t, err)
-	require.Len(t, got, 3, "a refused quarantine changes nothing")
-
-	require.NoError(t, s.Quarantine(ctx, note(events[2])))
-	got, err = s.Chain(ctx, c)
-	require.NoError(t, err)
-	require.Len(t, got, 2, "the quarantined event left the chain")
-	assertSameEvent(t, events[1], got[1])
-	_, err = s.Locate(ctx, events[2].Record)
-	assert.ErrorIs(t, err, consent.ErrNotFound, "a quarantined event no longer locates its id")
-
-	// The place is free again: the chain goes on.
-	require.NoError(t, s.Append(ctx, sealed(c, 3, events[1].MAC, consent.EventGiven)))
-	got, err = s.Chain(ctx, c)
-	require.NoError(t, err)
-	assert.Len(t, got, 3)
-}
-
-func testHeads(t *testing.T, s consent.Store) {
-	ctx := t.Context()
-	var want []consent.Head
+	var want []store.Head
 	for i := range 7 {
 		c := chainID(fmt.Sprint("subject-", i))
-		kinds := make([]consent.EventKind, 1+i%3)
-		for j := range kinds {
-			kinds[j] = consent.EventGiven
-		}
-		events := sealed(c, 1, zero, kinds...)
-		require.NoError(t, s.Append(ctx, events))
-		last := events[len(events)-1]
-		want = append(want, consent.Head{Chain: c, Seq: last.Seq, MAC: last.MAC})
+		evs := appendEvents(t, s, c, 1+i%3)
+		want = append(want, batch(c, evs).Head)
 	}
-	slices.SortFunc(want, func(a, b consent.Head) int { return compare(a.Chain, b.Chain) })
-
-	var got []consent.Head
-	for after := consent.ChainID(""); ; {
+	slices.SortFunc(want, func(a, b store.Head) int { return strings.Compare(a.Chain, b.Chain) })
+	var got []store.Head
+	for after := ""; ; {
 		page, err := s.Heads(ctx, after, 3)
 		require.NoError(t, err)
 		require.LessOrEqual(t, len(page), 3, "a page holds at most limit heads")
@@ -357,136 +449,122 @@ func testHeads(t *testing.T, s consent.Store) {
 	assert.Equal(t, want, got)
 }
 
-func compare(a, b consent.ChainID) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-func testPopulation(t *testing.T, s consent.Store) {
+func testScan(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	type given struct {
-		org      consent.Organisation
-		purpose  consent.Purpose
-		decision consent.Decision
-		at       time.Time
-	}
-	events := []given{
-		{"org-a", consent.PurposeViewNAW, consent.Permit, epoch},
-		{"org-a", consent.PurposeViewNAW, consent.Deny, epoch.Add(time.Hour)},
-		{"org-a", consent.PurposeConsultIndication, consent.Permit, epoch.Add(2 * time.Hour)},
-		{"org-b", consent.PurposeViewNAW, consent.Permit, epoch.Add(3 * time.Hour)},
-		{"org-a", consent.PurposeViewNAW, consent.Permit, epoch.Add(4*time.Hour - time.Nanosecond)},
-		{"org-a", consent.PurposeViewNAW, consent.Permit, epoch.Add(4 * time.Hour)},
-	}
-	ids := make([]consent.RecordID, len(events))
-	for i, g := range events {
+	var want []store.Event
+	for i := range 5 {
 		c := chainID(fmt.Sprint("subject-", i))
-		e := sealed(c, 1, zero, consent.EventGiven, consent.EventWithdrawn)
-		e[0].Organisation, e[0].Purpose, e[0].Decision, e[0].RecordedAt = g.org, g.purpose, g.decision, g.at
-		e[1].RecordedAt = g.at // a withdrawal in the window is not a record
-		require.NoError(t, s.Append(ctx, e))
-		ids[i] = e[0].Record
+		want = append(want, appendEvents(t, s, c, 1+i%4)...)
 	}
-	window := consent.Filter{From: epoch, Until: epoch.Add(4 * time.Hour)}
-	tests := []struct {
-		name   string
-		filter consent.Filter
-		want   []int
-	}{
-		{"the window alone: From inclusive, Until exclusive", window, []int{0, 1, 2, 3, 4}},
-		{"one organisation", with(window, func(f *consent.Filter) { f.Organisation = "org-a" }), []int{0, 1, 2, 4}},
-		{"one purpose", with(window, func(f *consent.Filter) { f.Purpose = consent.PurposeViewNAW }), []int{0, 1, 3, 4}},
-		{"one decision", with(window, func(f *consent.Filter) { f.Decision = consent.Deny }), []int{1}},
-		{"all three", with(window, func(f *consent.Filter) {
-			f.Organisation, f.Purpose, f.Decision = "org-a", consent.PurposeViewNAW, consent.Permit
-		}), []int{0, 4}},
-		{"a later window", consent.Filter{From: epoch.Add(time.Hour + time.Nanosecond), Until: epoch.Add(5 * time.Hour)}, []int{2, 3, 4, 5}},
-		{"an empty window", consent.Filter{From: epoch.Add(-time.Hour), Until: epoch}, nil},
-		{"an unknown organisation", with(window, func(f *consent.Filter) { f.Organisation = "org-z" }), nil},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var want []consent.RecordID
-			for _, i := range tt.want {
-				want = append(want, ids[i])
-			}
-			slices.Sort(want)
-			got, err := s.Population(ctx, tt.filter)
+	slices.SortFunc(want, func(a, b store.Event) int {
+		if c := strings.Compare(a.Chain, b.Chain); c != 0 {
+			return c
+		}
+		return int(a.Seq) - int(b.Seq)
+	})
+	for _, limit := range []int{1, 3, 100} {
+		var got []store.Event
+		chain, seq := "", uint64(0)
+		for {
+			page, err := s.Scan(ctx, chain, seq, limit)
 			require.NoError(t, err)
-			if len(want) == 0 {
-				assert.Empty(t, got)
-				return
+			require.LessOrEqual(t, len(page), limit)
+			if len(page) == 0 {
+				break
 			}
-			assert.Equal(t, want, got)
-		})
+			got = append(got, page...)
+			chain, seq = page[len(page)-1].Chain, page[len(page)-1].Seq
+		}
+		require.Len(t, got, len(want), "limit %d", limit)
+		for i := range want {
+			assertSameEvent(t, want[i], got[i])
+		}
 	}
 }
 
-func with(f consent.Filter, change func(*consent.Filter)) consent.Filter {
-	change(&f)
-	return f
+func testCheckpoints(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	_, err := s.LastCheckpoint(ctx)
+	assert.ErrorIs(t, err, store.ErrNotFound)
+	cp := func(seq uint64) store.Checkpoint {
+		mac := sha256.Sum256(fmt.Append(nil, seq))
+		return store.Checkpoint{Seq: seq, Payload: fmt.Appendf(nil, `{"seq":%d,"bytes":"\u0000\xff"}`, seq), MAC: mac[:]}
+	}
+	assert.ErrorIs(t, s.AppendCheckpoint(ctx, cp(2)), store.ErrConflict, "the first checkpoint is 1")
+	for seq := uint64(1); seq <= 5; seq++ {
+		require.NoError(t, s.AppendCheckpoint(ctx, cp(seq)))
+	}
+	assert.ErrorIs(t, s.AppendCheckpoint(ctx, cp(5)), store.ErrConflict, "a checkpoint is stored once")
+	assert.ErrorIs(t, s.AppendCheckpoint(ctx, cp(7)), store.ErrConflict, "checkpoints have no gaps")
+	last, err := s.LastCheckpoint(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, cp(5), last)
+	page, err := s.Checkpoints(ctx, 1, 2)
+	require.NoError(t, err)
+	assert.Equal(t, []store.Checkpoint{cp(2), cp(3)}, page)
+	page, err = s.Checkpoints(ctx, 5, 10)
+	require.NoError(t, err)
+	assert.Empty(t, page)
 }
 
-func testCancelledContext(t *testing.T, s consent.Store) {
+func testQuarantine(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	c := chainID("s1")
+	evs := appendEvents(t, s, c, 3)
+	head, err := s.Head(ctx, c)
+	require.NoError(t, err)
+	note := func(e store.Event) store.Quarantined {
+		return store.Quarantined{Event: e, At: epoch, By: "operator (portal)", Reason: "inserted by hand"}
+	}
+	changed := evs[2]
+	changed.MAC = bytes.Clone(changed.MAC)
+	changed.MAC[0] ^= 1
+	assert.ErrorIs(t, s.Quarantine(ctx, note(changed)), store.ErrConflict, "only the event as stored is quarantined")
+	missing := evs[2]
+	missing.Seq = 9
+	assert.ErrorIs(t, s.Quarantine(ctx, note(missing)), store.ErrNotFound)
+	got, err := s.Events(ctx, c, 1)
+	require.NoError(t, err)
+	require.Len(t, got, 3, "a refused quarantine changes nothing")
+
+	require.NoError(t, s.Quarantine(ctx, note(evs[2])))
+	got, err = s.Events(ctx, c, 1)
+	require.NoError(t, err)
+	require.Len(t, got, 2, "the quarantined event left the chain")
+	after, err := s.Head(ctx, c)
+	require.NoError(t, err)
+	assert.Equal(t, head, after, "the head stays")
+	_, err = s.Locate(ctx, evs[2].Record)
+	assert.ErrorIs(t, err, store.ErrNotFound, "a quarantined event no longer locates its id")
+}
+
+func testCancelledContext(t *testing.T, s store.Store) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	c := chainID("s1")
-	assert.Error(t, s.Append(ctx, sealed(c, 1, zero, consent.EventGiven)))
-	_, err := s.Chain(ctx, c)
+	called := false
+	err := s.Update(ctx, c, func(*store.Head, store.EventReader) (*store.Batch, error) {
+		called = true
+		return batch(c, events(c, 1, zero, 1)), nil
+	})
 	assert.Error(t, err)
-	got, err := s.Chain(t.Context(), c)
+	_, err = s.Events(ctx, c, 1)
+	assert.Error(t, err)
+	got, err := s.Events(t.Context(), c, 1)
 	require.NoError(t, err)
-	assert.Empty(t, got, "an append with a cancelled context stores nothing")
-}
-
-func testConcurrentAppendOneWinner(t *testing.T, s consent.Store) {
-	ctx := t.Context()
-	c := chainID("s1")
-	first := sealed(c, 1, zero, consent.EventGiven)
-	require.NoError(t, s.Append(ctx, first))
-	const writers = 8
-	errs := make([]error, writers)
-	var wg sync.WaitGroup
-	for i := range writers {
-		wg.Go(func() {
-			// Each writer appends its own event 2: they all read the
-			// same head, and only one may win.
-			e := sealed(c, 2, first[0].MAC, consent.EventGiven)
-			e[0].Record = consent.RecordID(fmt.Sprint("writer-", i))
-			e[0].MAC[0] = byte(i)
-			errs[i] = s.Append(ctx, e)
-		})
-	}
-	wg.Wait()
-	won := 0
-	for _, err := range errs {
-		if err == nil {
-			won++
-		} else {
-			assert.ErrorIs(t, err, consent.ErrConflict)
-		}
-	}
-	assert.Equal(t, 1, won, "exactly one writer wins")
-	got, err := s.Chain(ctx, c)
-	require.NoError(t, err)
-	assert.Len(t, got, 2)
+	assert.Empty(t, got, "an update with a cancelled context stores nothing (called: %v)", called)
 }
 
 // newRegistry returns a registry on s with a manual clock at epoch.
-func newRegistry(t *testing.T, s consent.Store, log consent.AccessLog) (*consent.Registry, *Clock) {
+func newRegistry(t *testing.T, s store.Store, log consent.AccessLog) (*consent.Registry, *Clock) {
 	t.Helper()
 	clock := NewClock(epoch)
-	r, err := consent.New(s, consent.Config{Key: Key(), Now: clock.Now, AccessLog: log})
+	r, err := consent.New(s, consent.Config{Key: Key(), Now: clock.Now, AccessLog: log, Instance: "consenttest"})
 	require.NoError(t, err)
 	return r, clock
 }
 
-func testRegistry(t *testing.T, s consent.Store) {
+func testRegistry(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	var logged []consent.AccessEntry
 	r, clock := newRegistry(t, s, consent.AccessLogFunc(func(_ context.Context, e consent.AccessEntry) error {
@@ -500,7 +578,8 @@ func testRegistry(t *testing.T, s consent.Store) {
 	require.NoError(t, err)
 
 	clock.Advance(time.Hour)
-	out, err := r.Authorize(ctx, consent.Access{Subject: "subject-1", Purpose: consent.PurposeViewNAW, By: consent.Actor{User: "u2", Organisation: "org-a"}})
+	out, err := r.Authorize(ctx, consent.Access{Subject: "subject-1", Purpose: consent.PurposeViewNAW,
+		By: consent.Actor{User: "u2", Organisation: "org-a"}, Role: "secretary", Object: "client/naw", Action: consent.ActionRead})
 	require.NoError(t, err)
 	assert.True(t, out.Allowed)
 	require.Len(t, logged, 1)
@@ -517,6 +596,7 @@ func testRegistry(t *testing.T, s consent.Store) {
 	}{
 		{withdrawnAt.Add(-time.Nanosecond), true},
 		{withdrawnAt, false},
+		{withdrawnAt.Add(time.Hour), false},
 	} {
 		out, err := r.DecideUnlogged(ctx, "subject-1", "org-a", consent.PurposeViewNAW, tt.at)
 		require.NoError(t, err)
@@ -533,10 +613,20 @@ func testRegistry(t *testing.T, s consent.Store) {
 	cp, err := r.Verify(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, uint64(3), cp.Events)
-	assert.NoError(t, r.VerifyCheckpoint(ctx, cp))
+	assert.Equal(t, uint64(1), cp.Seq)
+	clock.Advance(time.Hour)
+	_, err = r.Give(ctx, NewRecord("subject-2", "org-a", consent.PurposeViewNAW, consent.Permit, given))
+	require.NoError(t, err)
+	next, err := r.Verify(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, uint64(2), next.Seq)
+	assert.Equal(t, cp.Digest, next.Prev, "checkpoints are chained")
+	assert.NoError(t, r.VerifyAnchor(ctx, cp.Digest))
+	assert.NoError(t, r.VerifyAnchor(ctx, next.Digest))
+	assert.ErrorIs(t, r.VerifyAnchor(ctx, strings.Repeat("0", 64)), consent.ErrCheckpoint)
 }
 
-func testRegistryConcurrent(t *testing.T, s consent.Store) {
+func testRegistryConcurrent(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	r, _ := newRegistry(t, s, nil)
 	const (
@@ -609,9 +699,12 @@ func testRegistryConcurrent(t *testing.T, s consent.Store) {
 	assert.Equal(t, writers-1, nothing)
 }
 
-func testSample(t *testing.T, s consent.Store) {
+func testSample(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	r, clock := newRegistry(t, s, nil)
+	auditor := consent.Actor{User: "auditor", Organisation: "portal"}
+	plan, err := r.PlanSample(ctx, consent.Filter{Organisation: "org-a", Until: epoch.Add(time.Hour)}, 4, auditor)
+	require.NoError(t, err)
 	var all []consent.RecordID
 	for i := range 12 {
 		rec, err := r.Give(ctx, NewRecord(consent.Subject(fmt.Sprint("subject-", i)), "org-a", consent.PurposeViewNAW, consent.Permit, epoch.Add(-time.Hour)))
@@ -619,17 +712,20 @@ func testSample(t *testing.T, s consent.Store) {
 		all = append(all, rec.ID)
 		clock.Advance(time.Minute)
 	}
+	_, err = r.Sample(ctx, plan.ID)
+	assert.ErrorIs(t, err, consent.ErrInvalid, "the window has not closed")
 	clock.Advance(time.Hour)
-	f := consent.Filter{Organisation: "org-a", From: epoch, Until: epoch.Add(time.Hour)}
-	m, err := r.Sample(ctx, f, 4, []byte("a seed of sixteen bytes or more"))
+	m, err := r.Sample(ctx, plan.ID)
 	require.NoError(t, err)
 	assert.Equal(t, 12, m.PopulationSize)
-	assert.Equal(t, consent.PopulationDigest(all), m.PopulationDigest)
-	assert.Equal(t, consent.BottomK([]byte("a seed of sixteen bytes or more"), 4, all), m.Selected)
+	assert.Len(t, m.Selected, 4)
+	for _, id := range m.Selected {
+		assert.Contains(t, all, id)
+	}
 	require.NoError(t, r.Redraw(ctx, m), "the same manifest redraws the same sample")
 
 	for _, id := range m.Selected {
-		require.NoError(t, r.RequestEvidence(ctx, id, m.ID(), consent.Change{By: consent.Actor{User: "auditor", Organisation: "portal"}}))
+		require.NoError(t, r.RequestEvidence(ctx, id, m.Plan.ID, consent.Change{By: auditor}))
 	}
 	require.NoError(t, r.Redraw(ctx, m), "evidence requests do not change the population")
 

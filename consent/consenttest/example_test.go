@@ -8,6 +8,7 @@ import (
 
 	"github.com/zorgkit/zorgkit/consent"
 	"github.com/zorgkit/zorgkit/consent/consenttest"
+	"github.com/zorgkit/zorgkit/consent/store"
 )
 
 // A manual clock and a complete record make tests of code that uses consent
@@ -16,7 +17,7 @@ import (
 func ExampleNewRecord() {
 	ctx := context.Background()
 	clock := consenttest.NewClock(time.Date(2026, 3, 12, 10, 0, 0, 0, time.UTC))
-	r, err := consent.New(consent.NewMemoryStore(), consent.Config{Key: consenttest.Key(), Now: clock.Now})
+	r, err := consent.New(store.NewMemory(), consent.Config{Key: consenttest.Key(), Now: clock.Now})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -10,12 +10,13 @@ import (
 	"github.com/zorgkit/zorgkit/consent"
 	"github.com/zorgkit/zorgkit/consent/consenttest"
 	"github.com/zorgkit/zorgkit/consent/fhir"
+	"github.com/zorgkit/zorgkit/consent/store"
 )
 
 func ExampleExport() {
 	ctx := context.Background()
 	now := time.Date(2026, 3, 12, 10, 0, 0, 0, time.UTC)
-	r, err := consent.New(consent.NewMemoryStore(), consent.Config{Key: consenttest.Key(), Now: func() time.Time { return now }})
+	r, err := consent.New(store.NewMemory(), consent.Config{Key: consenttest.Key(), Now: func() time.Time { return now }})
 	if err != nil {
 		log.Fatal(err)
 	}

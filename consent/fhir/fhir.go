@@ -3,10 +3,14 @@
 // [Export] maps a [consent.Status] to a [Consent] that encoding/json writes as
 // a FHIR R4 Consent resource (https://hl7.org/fhir/R4/consent.html):
 //
-//   - id: the record id.
+//   - id and identifier: the record id (identifier with the system of
+//     [Options.RecordSystem]).
 //   - status: entered-in-error for a record entered in error or corrected;
-//     inactive once withdrawn or past its validity; active otherwise (also
-//     for a deny, whose provision says deny).
+//     inactive once it ended (withdrawn, superseded by a later statement of
+//     the client, or past its validity) and while it is suspended because
+//     its signed form could not be produced, since a consumer acts only on
+//     an active consent; active otherwise (also for a deny, whose provision
+//     says deny).
 //   - scope: patient-privacy; category: LOINC 59284-0, patient consent.
 //   - patient and performer: the client, by subject key (an identifier, never
 //     a BSN); organization: the provider that holds the consent.
@@ -16,20 +20,28 @@
 //     the document is not exported.)
 //   - policyRule: OPTIN (v3-ActCode): nothing is shared without consent;
 //     policy: the consent text's version, when [Options.PolicyBase] is set.
-//   - provision: permit or deny, the period in which the record counts, the
-//     organisation as actor (role IRCP, information recipient), the purpose
-//     as a coding, and for the medical-information authorisation the named
-//     practitioner as actor (role INF, informant).
+//   - provision: permit or deny; the period in which the record counts,
+//     from when it was given or its validity started to when it ended: its
+//     validity's end, the moment of the withdrawal, or the start of the
+//     statement that superseded it, whichever came first; the organisation
+//     as actor (role IRCP, information recipient); the purpose as a coding;
+//     and for the medical-information authorisation the named practitioner
+//     as actor (role INF, informant): a reference to a contained
+//     PractitionerRole whose code is the practitioner's function (coded with
+//     [Options.FunctionSystem], the function's words as text), for a
+//     contained Practitioner whose name is the practitioner's name.
 //
 // [Consent.Validate] enforces FHIR's invariants for Consent (ppc-1: a policy
-// or policyRule; ppc-2: a patient for the patient-privacy scope) and the
-// cardinalities the JSON schema cannot express; Export calls it.
+// or policyRule; ppc-2: a patient for the patient-privacy scope; dom-3: every
+// contained resource referenced) and the cardinalities the JSON schema cannot
+// express; Export calls it.
 package fhir
 
 import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/zorgkit/zorgkit/consent"
@@ -51,6 +63,10 @@ type Options struct {
 	OrganisationSystem string // the organisations; default "urn:zorgkit:consent:organisation"
 	PurposeSystem      string // the purposes; default "urn:zorgkit:consent:purpose"
 	EvidenceSystem     string // the archive references; default "urn:zorgkit:consent:evidence"
+	RecordSystem       string // the record ids; default "urn:zorgkit:consent:record"
+	// FunctionSystem codes the practitioner's function, with the function
+	// in lower case as code; default "urn:zorgkit:consent:practitioner-function".
+	FunctionSystem string
 	// PolicyBase, when set, exports policy.uri as PolicyBase followed by
 	// the escaped policy version, such as "https://portal.example/toestemming/"
 	// + "2026-1".
@@ -67,6 +83,8 @@ func (o Options) withDefaults() Options {
 	set(&o.OrganisationSystem, "urn:zorgkit:consent:organisation")
 	set(&o.PurposeSystem, "urn:zorgkit:consent:purpose")
 	set(&o.EvidenceSystem, "urn:zorgkit:consent:evidence")
+	set(&o.RecordSystem, "urn:zorgkit:consent:record")
+	set(&o.FunctionSystem, "urn:zorgkit:consent:practitioner-function")
 	return o
 }
 
@@ -75,6 +93,8 @@ func (o Options) withDefaults() Options {
 type Consent struct {
 	ResourceType    string            `json:"resourceType"` // "Consent"
 	ID              string            `json:"id,omitempty"`
+	Contained       []Resource        `json:"contained,omitempty"`
+	Identifier      []Identifier      `json:"identifier,omitempty"`
 	Status          string            `json:"status"`
 	Scope           *CodeableConcept  `json:"scope"`
 	Category        []CodeableConcept `json:"category"`
@@ -107,11 +127,28 @@ type Identifier struct {
 	Value  string `json:"value,omitempty"`
 }
 
-// Reference is a FHIR Reference, here always by identifier or display.
+// Reference is a FHIR Reference: to a contained resource ("#id"), or by
+// identifier or display.
 type Reference struct {
+	Reference  string      `json:"reference,omitempty"`
 	Type       string      `json:"type,omitempty"`
 	Identifier *Identifier `json:"identifier,omitempty"`
 	Display    string      `json:"display,omitempty"`
+}
+
+// Resource is a resource contained in the Consent: the Practitioner and
+// PractitionerRole of the medical-information authorisation.
+type Resource struct {
+	ResourceType string            `json:"resourceType"`
+	ID           string            `json:"id"`
+	Name         []HumanName       `json:"name,omitempty"`         // Practitioner
+	Practitioner *Reference        `json:"practitioner,omitempty"` // PractitionerRole
+	Code         []CodeableConcept `json:"code,omitempty"`         // PractitionerRole
+}
+
+// HumanName is a FHIR HumanName, here the name as written.
+type HumanName struct {
+	Text string `json:"text"`
 }
 
 // Policy is a FHIR Consent.policy.
@@ -169,17 +206,30 @@ func dateTime(t time.Time) string {
 func Export(s *consent.Status, now time.Time, opts Options) (*Consent, error) {
 	o := opts.withDefaults()
 	r := &s.Record
+	start := r.GivenAt
+	if r.ValidFrom.After(start) {
+		start = r.ValidFrom
+	}
+	end := r.ValidUntil
+	for _, t := range []time.Time{s.WithdrawnAt, s.SupersededAt} {
+		if !t.IsZero() && (end.IsZero() || t.Before(end)) {
+			end = t
+		}
+	}
+	if !end.IsZero() && end.Before(start) {
+		end = start // ended before it started: the period is empty
+	}
 	status := "active"
 	switch {
 	case s.Void():
 		status = "entered-in-error"
-	case !s.WithdrawnAt.IsZero() && !s.WithdrawnAt.After(now),
-		!r.ValidUntil.IsZero() && !r.ValidUntil.After(now):
+	case !end.IsZero() && !end.After(now), s.Evidence == consent.EvidenceMissing:
 		status = "inactive"
 	}
 	c := &Consent{
 		ResourceType: "Consent",
 		ID:           string(r.ID),
+		Identifier:   []Identifier{{System: o.RecordSystem, Value: string(r.ID)}},
 		Status:       status,
 		Scope: &CodeableConcept{Coding: []Coding{
 			{System: ScopeSystem, Code: "patient-privacy", Display: "Privacy Consent"},
@@ -209,13 +259,9 @@ func Export(s *consent.Status, now time.Time, opts Options) (*Consent, error) {
 	if o.PolicyBase != "" && r.PolicyVersion != "" {
 		c.Policy = []Policy{{URI: o.PolicyBase + url.PathEscape(r.PolicyVersion)}}
 	}
-	start := r.GivenAt
-	if r.ValidFrom.After(start) {
-		start = r.ValidFrom
-	}
 	p := &Provision{
 		Type:    string(r.Decision),
-		Period:  &Period{Start: dateTime(start), End: dateTime(r.ValidUntil)},
+		Period:  &Period{Start: dateTime(start), End: dateTime(end)},
 		Purpose: []Coding{{System: o.PurposeSystem, Code: string(r.Purpose), Display: purposeDisplay[r.Purpose]}},
 	}
 	if r.Organisation != "" {
@@ -225,9 +271,14 @@ func Export(s *consent.Status, now time.Time, opts Options) (*Consent, error) {
 		})
 	}
 	if pr := r.Practitioner; pr != nil {
+		c.Contained = []Resource{
+			{ResourceType: "Practitioner", ID: "practitioner", Name: []HumanName{{Text: pr.Name}}},
+			{ResourceType: "PractitionerRole", ID: "practitioner-role", Practitioner: &Reference{Reference: "#practitioner", Type: "Practitioner", Display: pr.Name},
+				Code: []CodeableConcept{{Coding: []Coding{{System: o.FunctionSystem, Code: strings.Join(strings.Fields(strings.ToLower(pr.Function)), " "), Display: pr.Function}}, Text: pr.Function}}},
+		}
 		p.Actor = append(p.Actor, Actor{
 			Role:      &CodeableConcept{Coding: []Coding{{System: ParticipationSystem, Code: "INF", Display: "informant"}}},
-			Reference: &Reference{Type: "Practitioner", Display: pr.Name + " (" + pr.Function + ")"},
+			Reference: &Reference{Reference: "#practitioner-role", Type: "PractitionerRole", Display: pr.Name + " (" + pr.Function + ")"},
 		})
 	}
 	c.Provision = p
@@ -267,6 +318,37 @@ func (c *Consent) Validate() error {
 	}
 	if c.Patient != nil && (c.Patient.Identifier == nil || c.Patient.Identifier.Value == "") {
 		return fail("the patient has no identifier")
+	}
+	ids := map[string]bool{}
+	for _, r := range c.Contained {
+		ids["#"+r.ID] = true
+	}
+	referenced := map[string]bool{}
+	refer := func(r *Reference) error {
+		if r != nil && strings.HasPrefix(r.Reference, "#") {
+			if !ids[r.Reference] {
+				return fail("the reference %s names no contained resource", r.Reference)
+			}
+			referenced[r.Reference] = true
+		}
+		return nil
+	}
+	for i := range c.Contained {
+		if err := refer(c.Contained[i].Practitioner); err != nil {
+			return err
+		}
+	}
+	if p := c.Provision; p != nil {
+		for _, a := range p.Actor {
+			if err := refer(a.Reference); err != nil {
+				return err
+			}
+		}
+	}
+	for id := range ids {
+		if !referenced[id] {
+			return fail("dom-3: the contained resource %s is not referenced", id)
+		}
 	}
 	if p := c.Provision; p != nil {
 		if p.Type != "" && p.Type != "permit" && p.Type != "deny" {

@@ -20,6 +20,7 @@ import (
 	"github.com/zorgkit/zorgkit/consent"
 	"github.com/zorgkit/zorgkit/consent/consenttest"
 	"github.com/zorgkit/zorgkit/consent/fhir"
+	"github.com/zorgkit/zorgkit/consent/store"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -44,13 +45,23 @@ var schema = sync.OnceValues(func() (*jsonschema.Schema, error) {
 	}
 	// Consent.contained may hold any resource, and compiling it compiles
 	// every definition of FHIR: seconds, and minutes under the race
-	// detector. This package never writes contained resources, so the
-	// schema forbids them, and only the definitions that Consent refers to,
-	// directly or not, are compiled: 62 of the 680, taken unchanged from the
-	// official schema.
+	// detector. This package contains only a Practitioner and a
+	// PractitionerRole, so the schema allows only those, and only the
+	// definitions that Consent refers to, directly or not, are compiled,
+	// taken unchanged from the official schema.
 	root := doc.(map[string]any)
 	definitions := root["definitions"].(map[string]any)
-	definitions["Consent"].(map[string]any)["properties"].(map[string]any)["contained"] = false
+	definitions["Consent"].(map[string]any)["properties"].(map[string]any)["contained"] = map[string]any{
+		"type": "array",
+		"items": map[string]any{"oneOf": []any{
+			map[string]any{"$ref": "#/definitions/Practitioner"},
+			map[string]any{"$ref": "#/definitions/PractitionerRole"},
+		}},
+	}
+	// A contained resource contains none itself (FHIR's dom-2).
+	for _, name := range []string{"Practitioner", "PractitionerRole"} {
+		definitions[name].(map[string]any)["properties"].(map[string]any)["contained"] = false
+	}
 	reachable := map[string]any{}
 	var walk func(v any)
 	walk = func(v any) {
@@ -110,7 +121,9 @@ func TestSchemaRejects(t *testing.T) {
 		{"dateTime without time zone", `{"resourceType":"Consent","status":"active","scope":{"text":"x"},"category":[{"text":"x"}],"dateTime":"2026-03-12T10:00:00"}`},
 		{"actor without role", `{"resourceType":"Consent","status":"active","scope":{"text":"x"},"category":[{"text":"x"}],"provision":{"actor":[{"reference":{"display":"x"}}]}}`},
 		{"another resource", `{"resourceType":"Patient"}`},
-		{"a contained resource, which this package never writes", `{"resourceType":"Consent","status":"active","scope":{"text":"x"},"category":[{"text":"x"}],"contained":[{"resourceType":"Patient"}]}`},
+		{"a contained resource this package never writes", `{"resourceType":"Consent","status":"active","scope":{"text":"x"},"category":[{"text":"x"}],"contained":[{"resourceType":"Patient"}]}`},
+		{"a contained PractitionerRole with an odd element", `{"resourceType":"Consent","status":"active","scope":{"text":"x"},"category":[{"text":"x"}],"contained":[{"resourceType":"PractitionerRole","id":"r","function":"x"}]}`},
+		{"a contained Practitioner whose name is not a HumanName", `{"resourceType":"Consent","status":"active","scope":{"text":"x"},"category":[{"text":"x"}],"contained":[{"resourceType":"Practitioner","id":"p","name":"Jansen"}]}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.reason, func(t *testing.T) {
@@ -123,13 +136,14 @@ func TestSchemaRejects(t *testing.T) {
 func TestExport(t *testing.T) {
 	ctx := t.Context()
 	clock := consenttest.NewClock(t0)
-	r, err := consent.New(consent.NewMemoryStore(), consent.Config{Key: consenttest.Key(), Now: clock.Now})
+	r, err := consent.New(store.NewMemory(), consent.Config{Key: consenttest.Key(), Now: clock.Now})
 	require.NoError(t, err)
 	by := consent.Actor{User: "u1", Organisation: "org-a"}
 	n := 0
-	give := func(rec consent.Record) consent.RecordID {
+	give := func(subject consent.Subject, rec consent.Record) consent.RecordID {
 		t.Helper()
 		n++
+		rec.Subject = subject
 		rec.Evidence.Reference += fmt.Sprint("/", n) // distinct forms: the same form twice is one record
 		got, err := r.Give(ctx, rec)
 		require.NoError(t, err)
@@ -138,21 +152,30 @@ func TestExport(t *testing.T) {
 	record := func(purpose consent.Purpose, decision consent.Decision) consent.Record {
 		return consenttest.NewRecord("ps-7f3a9c", "org-a", purpose, decision, t0.Add(-time.Hour))
 	}
-	permit := give(record(consent.PurposeViewNAW, consent.Permit))
-	deny := give(record(consent.PurposeConsultIndication, consent.Deny))
-	medical := give(record(consent.PurposeMedicalInformation, consent.Permit))
-	withdrawn := give(record(consent.PurposeTakeOverIndication, consent.Permit))
-	inError := give(record(consent.PurposeViewNAW, consent.Permit))
-	corrected := give(record(consent.PurposeViewNAW, consent.Permit))
+	permit := give("ps-1", record(consent.PurposeViewNAW, consent.Permit))
+	deny := give("ps-1", record(consent.PurposeConsultIndication, consent.Deny))
+	medical := give("ps-1", record(consent.PurposeMedicalInformation, consent.Permit))
+	withdrawn := give("ps-2", record(consent.PurposeTakeOverIndication, consent.Permit))
+	inError := give("ps-3", record(consent.PurposeViewNAW, consent.Permit))
+	corrected := give("ps-4", record(consent.PurposeViewNAW, consent.Permit))
+	suspended := give("ps-5", record(consent.PurposeViewNAW, consent.Permit))
 	limited := record(consent.PurposeViewNAW, consent.Permit)
 	limited.ValidFrom, limited.ValidUntil = t0, t0.Add(24*time.Hour)
-	expiring := give(limited)
+	expiring := give("ps-6", limited)
+	old := give("ps-7", record(consent.PurposeViewNAW, consent.Permit))
+	renewed := record(consent.PurposeViewNAW, consent.Permit)
+	renewed.GivenAt = t0.Add(-time.Minute)
+	give("ps-7", renewed)
 	clock.Advance(time.Hour)
-	_, err = r.Withdraw(ctx, consent.Withdrawal{Subject: "ps-7f3a9c", Organisation: "org-a", Purpose: consent.PurposeTakeOverIndication, By: by})
+	withdrawnAt := clock.Now()
+	_, err = r.Withdraw(ctx, consent.Withdrawal{Subject: "ps-2", Organisation: "org-a", Purpose: consent.PurposeTakeOverIndication, By: by})
 	require.NoError(t, err)
 	require.NoError(t, r.EnterInError(ctx, inError, consent.Change{By: by, Reason: "wrong client"}))
-	_, err = r.Correct(ctx, corrected, record(consent.PurposeViewNAW, consent.Deny), consent.Change{By: by, Reason: "wrong box"})
+	fixed := record(consent.PurposeViewNAW, consent.Deny)
+	fixed.Subject = "ps-4"
+	_, err = r.Correct(ctx, corrected, fixed, consent.Change{By: by, Reason: "wrong box"})
 	require.NoError(t, err)
+	require.NoError(t, r.EvidenceMissing(ctx, suspended, consent.Change{By: by, Reason: "not produced"}))
 
 	tests := []struct {
 		reason    string
@@ -161,16 +184,19 @@ func TestExport(t *testing.T) {
 		status    string
 		provision string
 		actors    int
+		end       time.Time // the provision's period's end
 	}{
-		{"a permit", permit, clock.Now(), "active", "permit", 1},
-		{"a deny is active, with a deny provision", deny, clock.Now(), "active", "deny", 1},
-		{"the medical-information authorisation names the practitioner", medical, clock.Now(), "active", "permit", 2},
-		{"withdrawn: inactive", withdrawn, clock.Now(), "inactive", "permit", 1},
-		{"before the withdrawal: active", withdrawn, clock.Now().Add(-time.Minute), "active", "permit", 1},
-		{"entered in error", inError, clock.Now(), "entered-in-error", "permit", 1},
-		{"corrected: entered in error", corrected, clock.Now(), "entered-in-error", "permit", 1},
-		{"within its validity: active", expiring, clock.Now(), "active", "permit", 1},
-		{"past its validity: inactive", expiring, t0.Add(24 * time.Hour), "inactive", "permit", 1},
+		{"a permit", permit, clock.Now(), "active", "permit", 1, time.Time{}},
+		{"a deny is active, with a deny provision", deny, clock.Now(), "active", "deny", 1, time.Time{}},
+		{"the medical-information authorisation names the practitioner", medical, clock.Now(), "active", "permit", 2, time.Time{}},
+		{"withdrawn: inactive, ending at the withdrawal", withdrawn, clock.Now(), "inactive", "permit", 1, withdrawnAt},
+		{"before the withdrawal: active, ending at the withdrawal", withdrawn, clock.Now().Add(-time.Minute), "active", "permit", 1, withdrawnAt},
+		{"entered in error", inError, clock.Now(), "entered-in-error", "permit", 1, time.Time{}},
+		{"corrected: entered in error", corrected, clock.Now(), "entered-in-error", "permit", 1, time.Time{}},
+		{"suspended for missing evidence: inactive", suspended, clock.Now(), "inactive", "permit", 1, time.Time{}},
+		{"within its validity: active", expiring, clock.Now(), "active", "permit", 1, t0.Add(24 * time.Hour)},
+		{"past its validity: inactive", expiring, t0.Add(24 * time.Hour), "inactive", "permit", 1, t0.Add(24 * time.Hour)},
+		{"superseded by a renewed form: inactive from then", old, clock.Now(), "inactive", "permit", 1, t0.Add(-time.Minute)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.reason, func(t *testing.T) {
@@ -184,8 +210,9 @@ func TestExport(t *testing.T) {
 
 			assert.Equal(t, tt.status, c.Status)
 			assert.Equal(t, string(tt.id), c.ID)
+			assert.Equal(t, []fhir.Identifier{{System: "urn:zorgkit:consent:record", Value: string(tt.id)}}, c.Identifier)
 			assert.Equal(t, "patient-privacy", c.Scope.Coding[0].Code)
-			assert.Equal(t, "ps-7f3a9c", c.Patient.Identifier.Value)
+			assert.Equal(t, string(st.Record.Subject), c.Patient.Identifier.Value)
 			assert.Equal(t, "org-a", c.Organization[0].Identifier.Value)
 			assert.Equal(t, st.Record.Evidence.Reference, c.SourceReference.Identifier.Value)
 			assert.Equal(t, "https://portal.example/toestemming/v1", c.Policy[0].URI)
@@ -193,6 +220,11 @@ func TestExport(t *testing.T) {
 			assert.Equal(t, string(st.Record.Purpose), c.Provision.Purpose[0].Code)
 			assert.Len(t, c.Provision.Actor, tt.actors)
 			assert.Equal(t, "IRCP", c.Provision.Actor[0].Role.Coding[0].Code)
+			if tt.end.IsZero() {
+				assert.Empty(t, c.Provision.Period.End)
+			} else {
+				assert.Equal(t, tt.end.UTC().Format(time.RFC3339Nano), c.Provision.Period.End)
+			}
 		})
 	}
 
@@ -200,6 +232,14 @@ func TestExport(t *testing.T) {
 	require.NoError(t, err)
 	c, err := fhir.Export(st, clock.Now(), fhir.Options{})
 	require.NoError(t, err)
+	require.Len(t, c.Contained, 2)
+	role := c.Contained[1]
+	assert.Equal(t, "PractitionerRole", role.ResourceType)
+	assert.Equal(t, "#practitioner-role", c.Provision.Actor[1].Reference.Reference)
+	assert.Equal(t, "huisarts", role.Code[0].Coding[0].Code, "the function, coded")
+	assert.Equal(t, "urn:zorgkit:consent:practitioner-function", role.Code[0].Coding[0].System)
+	assert.Equal(t, "Dr. A. Jansen", c.Contained[0].Name[0].Text, "the name, as a HumanName")
+	assert.Equal(t, "#practitioner", role.Practitioner.Reference)
 	got, err := json.MarshalIndent(c, "", "  ")
 	require.NoError(t, err)
 	got = bytes.ReplaceAll(got, []byte(medical), []byte("RECORD-ID"))
@@ -234,6 +274,10 @@ func TestInvariants(t *testing.T) {
 		{"no category", func(c *fhir.Consent) { c.Category = nil }, "category"},
 		{"an actor without role", func(c *fhir.Consent) { c.Provision.Actor[0].Role = nil }, "actor"},
 		{"an odd provision type", func(c *fhir.Consent) { c.Provision.Type = "maybe" }, "provision.type"},
+		{"dom-3: a contained resource nobody refers to", func(c *fhir.Consent) {
+			c.Contained = []fhir.Resource{{ResourceType: "Practitioner", ID: "p"}}
+		}, "dom-3"},
+		{"a reference to no contained resource", func(c *fhir.Consent) { c.Provision.Actor[0].Reference = &fhir.Reference{Reference: "#x"} }, "#x"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.reason, func(t *testing.T) {

@@ -55,8 +55,8 @@ func Example() {
 	}
 	fmt.Println(out.Allowed, out.Reason)
 	cp, err := r.Verify(ctx)
-	fmt.Println(cp.Events, len(cp.Heads), err)
+	fmt.Println(cp.Seq, cp.Chains, cp.Events, err)
 	// Output:
 	// true permitted
-	// 1 1 <nil>
+	// 1 1 1 <nil>
 }

@@ -1,5 +1,5 @@
 // Package sqlstore keeps the events of package consent in SQLite or
-// PostgreSQL, through [database/sql].
+// PostgreSQL, through [database/sql]: a consent/store.Store.
 //
 // The package imports no driver: open the database with the driver of your
 // choice (modernc.org/sqlite for SQLite, github.com/jackc/pgx/v5/stdlib for
@@ -12,17 +12,29 @@
 // run in a database that an application shares with other packages:
 //
 //   - consent_events holds one row per event, append-only: triggers refuse
-//     UPDATE and DELETE (and, on PostgreSQL, TRUNCATE). Grant the
-//     application INSERT and SELECT only, for good measure.
+//     UPDATE, TRUNCATE on PostgreSQL, and DELETE of a row that is not in
+//     the quarantine.
+//   - consent_heads holds the head of each chain, replaced with every
+//     append, in the same transaction.
+//   - consent_checkpoints holds the registry's checkpoints, append-only.
+//   - consent_quarantine holds the rows an operator moved out of their
+//     chain with consent.Registry.Quarantine, append-only.
 //   - consent_schema_migrations records the applied migrations.
+//
+// Grant the application SELECT on every table, INSERT on consent_events,
+// consent_checkpoints and consent_heads, and UPDATE on consent_heads only;
+// grant the operator who quarantines INSERT on consent_quarantine and DELETE
+// on consent_events.
 //
 // # Concurrent appends
 //
-// The primary key (chain_id, seq) is the optimistic version check: of two
-// writers that append the next event of a chain, one inserts it and the
-// other finds the place taken and gets [consent.ErrConflict], upon which the
-// [consent.Registry] reads the chain again and retries. Different chains
-// never wait for each other on PostgreSQL; SQLite serialises all writes.
+// The appends to one chain are serialised: on PostgreSQL by the lock of the
+// chain's row in consent_heads (SELECT … FOR UPDATE), or, for a chain
+// without a head yet, a transaction-level advisory lock (pg_advisory_xact_lock
+// with the key pair 0x636f6e73 and the first 32 bits of the chain id), so that
+// different chains never wait for each other; SQLite serialises all writes.
+// A writer reads the chain's head under the lock and appends after it, so
+// concurrent writers wait for each other instead of failing.
 //
 // # SQLite
 //
@@ -39,17 +51,16 @@
 package sqlstore
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/zorgkit/zorgkit/consent"
+	"github.com/zorgkit/zorgkit/consent/store"
 )
 
 // Dialect is the SQL dialect of a database.
@@ -87,14 +98,62 @@ func (d Dialect) rebind(query string) string {
 	return b.String()
 }
 
-// Store is a [consent.Store] on a SQL database. It is safe for concurrent
-// use.
+// Store is a consent/store.Store on a SQL database. It is safe for
+// concurrent use, also by several processes on one database.
 type Store struct {
 	db      *sql.DB
 	dialect Dialect
+	q       queries
 }
 
-var _ consent.Store = (*Store)(nil)
+var _ store.Store = (*Store)(nil)
+
+// queries are the statements of a dialect.
+type queries struct {
+	lockHead, head, headForUpdate, events, locate, heads, scan string
+	insertEvent, upsertHead                                    string
+	appendCheckpoint, checkpoints, lastCheckpoint              string
+	findEvent, quarantine, deleteEvent                         string
+}
+
+const eventColumns = "seq, record_id, kind, recorded_at, payload, prev_mac, mac"
+
+func newQueries(d Dialect) queries {
+	q := queries{
+		head:          "SELECT seq, mac, state, seal FROM consent_heads WHERE chain_id = ?",
+		headForUpdate: "SELECT seq, mac, state, seal FROM consent_heads WHERE chain_id = ? FOR UPDATE",
+		events:        "SELECT " + eventColumns + " FROM consent_events WHERE chain_id = ? AND seq >= ? ORDER BY seq",
+		locate:        "SELECT chain_id, " + eventColumns + " FROM consent_events WHERE record_id = ? ORDER BY seq, chain_id LIMIT 1",
+		heads:         "SELECT chain_id, seq, mac, state, seal FROM consent_heads WHERE chain_id > ? ORDER BY chain_id LIMIT ?",
+		scan: "SELECT chain_id, " + eventColumns + " FROM consent_events WHERE (chain_id, seq) > (?, ?) " +
+			"ORDER BY chain_id, seq LIMIT ?",
+		insertEvent: "INSERT INTO consent_events (chain_id, " + eventColumns + ", organisation, purpose, decision) " +
+			"VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', '', '') ON CONFLICT DO NOTHING",
+		upsertHead: "INSERT INTO consent_heads (chain_id, seq, mac, state, seal) VALUES (?, ?, ?, ?, ?) " +
+			"ON CONFLICT (chain_id) DO UPDATE SET seq = excluded.seq, mac = excluded.mac, state = excluded.state, seal = excluded.seal",
+		appendCheckpoint: "INSERT INTO consent_checkpoints (seq, payload, mac) SELECT ?, ?, ? " +
+			"WHERE ? = (SELECT COALESCE(MAX(seq), 0) + 1 FROM consent_checkpoints) ON CONFLICT DO NOTHING",
+		checkpoints:    "SELECT seq, payload, mac FROM consent_checkpoints WHERE seq > ? ORDER BY seq LIMIT ?",
+		lastCheckpoint: "SELECT seq, payload, mac FROM consent_checkpoints ORDER BY seq DESC LIMIT 1",
+		findEvent:      "SELECT COUNT(*) FROM consent_events WHERE chain_id = ? AND seq = ?",
+		quarantine: "INSERT INTO consent_quarantine (chain_id, " + eventColumns + ", organisation, purpose, decision, " +
+			"quarantined_at, quarantined_by, reason) SELECT chain_id, " + eventColumns + ", organisation, purpose, decision, ?, ?, ? " +
+			"FROM consent_events WHERE chain_id = ? AND seq = ? AND record_id = ? AND kind = ? AND recorded_at = ? " +
+			"AND payload = ? AND prev_mac = ? AND mac = ?",
+		deleteEvent: "DELETE FROM consent_events WHERE chain_id = ? AND seq = ?",
+	}
+	if d == PostgreSQL {
+		// A statement of its own: a statement that waits for the lock
+		// reads with the snapshot it took before it had the lock.
+		q.lockHead = "SELECT pg_advisory_xact_lock(?, ?)"
+		q.insertEvent = strings.Replace(q.insertEvent, "ON CONFLICT DO NOTHING", "ON CONFLICT (chain_id, seq) DO NOTHING", 1)
+	}
+	for _, p := range []*string{&q.lockHead, &q.head, &q.headForUpdate, &q.events, &q.locate, &q.heads, &q.scan, &q.insertEvent, &q.upsertHead,
+		&q.appendCheckpoint, &q.checkpoints, &q.lastCheckpoint, &q.findEvent, &q.quarantine, &q.deleteEvent} {
+		*p = d.rebind(*p)
+	}
+	return q
+}
 
 // New returns a Store on db, whose schema must be migrated (see [Migrate]).
 func New(db *sql.DB, dialect Dialect) (*Store, error) {
@@ -104,54 +163,120 @@ func New(db *sql.DB, dialect Dialect) (*Store, error) {
 	if err := dialect.check(); err != nil {
 		return nil, err
 	}
-	return &Store{db: db, dialect: dialect}, nil
+	return &Store{db: db, dialect: dialect, q: newQueries(dialect)}, nil
 }
 
-var zeroMAC [32]byte
+// lockClass is the first key of the advisory locks of chains: "cons" in
+// ASCII.
+const lockClass = 0x636f6e73
 
-const columns = "seq, record_id, kind, organisation, purpose, decision, recorded_at, payload, prev_mac, mac"
+// lockKey returns the second key of a chain's advisory lock: the first 32
+// bits of its id, which is hexadecimal, or a hash of another id.
+func lockKey(chain string) int32 {
+	if b, err := hex.DecodeString(chain[:min(8, len(chain))]); err == nil && len(b) == 4 {
+		return int32(uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3]))
+	}
+	var h uint32 = 2166136261 // FNV-1a
+	for i := 0; i < len(chain); i++ {
+		h = (h ^ uint32(chain[i])) * 16777619
+	}
+	return int32(h)
+}
 
-// Append implements [consent.Store].
-func (s *Store) Append(ctx context.Context, events []consent.SealedEvent) error {
-	if err := consent.CheckBatch(events); err != nil {
-		return err
+type rowScanner interface{ Scan(dest ...any) error }
+
+func scanHead(row rowScanner, chain string) (store.Head, bool, error) {
+	var seq sql.NullInt64
+	h := store.Head{Chain: chain}
+	if err := row.Scan(&seq, &h.MAC, &h.State, &h.Seal); err != nil {
+		return store.Head{}, false, err
 	}
-	for i := range events {
-		at := events[i].RecordedAt
-		if !time.Unix(0, at.UnixNano()).Equal(at) {
-			return fmt.Errorf("consent/sqlstore: RecordedAt %v is outside the years 1678-2262: %w", at, consent.ErrInvalid)
+	h.Seq = uint64(seq.Int64)
+	return h, seq.Valid, nil
+}
+
+// Head implements consent/store.Store.
+func (s *Store) Head(ctx context.Context, chain string) (store.Head, error) {
+	h, ok, err := scanHead(s.db.QueryRowContext(ctx, s.q.head, chain), chain)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && !ok {
+		return store.Head{}, store.ErrNotFound
+	}
+	if err != nil {
+		return store.Head{}, fmt.Errorf("consent/sqlstore: reading a head: %w", err)
+	}
+	return h, nil
+}
+
+// queryer is a *sql.DB or a *sql.Tx.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func (s *Store) readEvents(ctx context.Context, db queryer, query string, chain string, args ...any) ([]store.Event, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("consent/sqlstore: reading events: %w", err)
+	}
+	defer rows.Close()
+	events := []store.Event{}
+	for rows.Next() {
+		e := store.Event{Chain: chain}
+		var seq, at int64
+		dest := []any{&seq, &e.Record, &e.Kind, &at, &e.Payload, &e.Prev, &e.MAC}
+		if chain == "" {
+			dest = append([]any{&e.Chain}, dest...)
 		}
-	}
-	first := &events[0]
-	// The predecessor is committed and can never change, so checking it
-	// before the transaction is as good as in it, and keeps the
-	// transaction to writes only.
-	if first.Seq == 1 && !bytes.Equal(first.Prev, zeroMAC[:]) {
-		return &consent.ConflictError{Chain: first.Chain}
-	}
-	if first.Seq > 1 {
-		var mac []byte
-		err := s.db.QueryRowContext(ctx, s.dialect.rebind(
-			"SELECT mac FROM consent_events WHERE chain_id = ? AND seq = ?"),
-			string(first.Chain), int64(first.Seq-1)).Scan(&mac)
-		if errors.Is(err, sql.ErrNoRows) || err == nil && !bytes.Equal(mac, first.Prev) {
-			return &consent.ConflictError{Chain: first.Chain}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, fmt.Errorf("consent/sqlstore: reading events: %w", err)
 		}
-		if err != nil {
-			return fmt.Errorf("consent/sqlstore: reading the head of a chain: %w", err)
-		}
+		e.Seq, e.RecordedAt = uint64(seq), time.Unix(0, at).UTC()
+		events = append(events, e)
 	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("consent/sqlstore: reading events: %w", err)
+	}
+	return events, nil
+}
+
+// Update implements consent/store.Store. It runs fn in a transaction that
+// holds the chain's lock.
+func (s *Store) Update(ctx context.Context, chain string, fn func(head *store.Head, read store.EventReader) (*store.Batch, error)) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("consent/sqlstore: %w", err)
 	}
 	defer tx.Rollback()
-	insert := s.dialect.rebind("INSERT INTO consent_events (chain_id, " + columns + ") " +
-		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
-	for i := range events {
-		e := &events[i]
-		res, err := tx.ExecContext(ctx, insert, string(e.Chain), int64(e.Seq), string(e.Record), string(e.Kind),
-			string(e.Organisation), string(e.Purpose), string(e.Decision), e.RecordedAt.UnixNano(),
+	head, err := s.lockHead(ctx, tx, chain)
+	if err != nil {
+		return err
+	}
+	read := func(from uint64) ([]store.Event, error) {
+		return s.readEvents(ctx, tx, s.q.events, chain, chain, int64(from))
+	}
+	b, err := fn(head, read)
+	if err != nil || b == nil {
+		return err
+	}
+	if err := store.CheckBatch(chain, head, b); err != nil {
+		return err
+	}
+	for i := range b.Events {
+		if at := b.Events[i].RecordedAt; !time.Unix(0, at.UnixNano()).Equal(at) {
+			return fmt.Errorf("%w: RecordedAt is outside the years 1678 to 2262", store.ErrInvalid)
+		}
+	}
+	if s.dialect == PostgreSQL {
+		if err := s.writePostgres(ctx, tx, chain, b); err != nil {
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("consent/sqlstore: committing an update: %w", err)
+		}
+		return nil
+	}
+	for i := range b.Events {
+		e := &b.Events[i]
+		res, err := tx.ExecContext(ctx, s.q.insertEvent, e.Chain, int64(e.Seq), e.Record, e.Kind, e.RecordedAt.UnixNano(),
 			e.Payload, e.Prev, e.MAC)
 		if err != nil {
 			return fmt.Errorf("consent/sqlstore: appending an event: %w", err)
@@ -159,138 +284,190 @@ func (s *Store) Append(ctx context.Context, events []consent.SealedEvent) error 
 		if n, err := res.RowsAffected(); err != nil {
 			return fmt.Errorf("consent/sqlstore: %w", err)
 		} else if n == 0 {
-			return &consent.ConflictError{Chain: e.Chain} // another writer took the place
+			return fmt.Errorf("consent/sqlstore: event %d of chain %s: %w", e.Seq, e.Chain, store.ErrTaken)
 		}
 	}
+	hd := &b.Head
+	if _, err := tx.ExecContext(ctx, s.q.upsertHead, chain, int64(hd.Seq), hd.MAC, hd.State, hd.Seal); err != nil {
+		return fmt.Errorf("consent/sqlstore: writing a head: %w", err)
+	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("consent/sqlstore: committing an append: %w", err)
+		return fmt.Errorf("consent/sqlstore: committing an update: %w", err)
 	}
 	return nil
 }
 
-// Chain implements [consent.Store].
-func (s *Store) Chain(ctx context.Context, chain consent.ChainID) ([]consent.SealedEvent, error) {
-	rows, err := s.db.QueryContext(ctx, s.dialect.rebind(
-		"SELECT "+columns+" FROM consent_events WHERE chain_id = ? ORDER BY seq"), string(chain))
-	if err != nil {
-		return nil, fmt.Errorf("consent/sqlstore: reading a chain: %w", err)
-	}
-	defer rows.Close()
-	events := []consent.SealedEvent{}
-	for rows.Next() {
-		e := consent.SealedEvent{Chain: chain}
-		var seq, at int64
-		if err := rows.Scan(&seq, &e.Record, &e.Kind, &e.Organisation, &e.Purpose, &e.Decision, &at,
-			&e.Payload, &e.Prev, &e.MAC); err != nil {
-			return nil, fmt.Errorf("consent/sqlstore: reading a chain: %w", err)
+// lockHead locks the chain for the update and reads its head. SQLite has
+// the database locked already (an immediate transaction). PostgreSQL locks
+// the head's row; a chain without one yet takes the chain's advisory lock
+// and reads again, locking the row that another writer may have made
+// meanwhile, so that every writer of a chain waits for the one before.
+func (s *Store) lockHead(ctx context.Context, tx *sql.Tx, chain string) (*store.Head, error) {
+	read := func(query string) (*store.Head, error) {
+		h, ok, err := scanHead(tx.QueryRowContext(ctx, query, chain), chain)
+		switch {
+		case err == nil && ok:
+			return &h, nil
+		case err == nil, errors.Is(err, sql.ErrNoRows):
+			return nil, nil
 		}
-		e.Seq, e.RecordedAt = uint64(seq), time.Unix(0, at).UTC()
-		events = append(events, e)
+		return nil, fmt.Errorf("consent/sqlstore: reading a head: %w", err)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("consent/sqlstore: reading a chain: %w", err)
+	if s.dialect != PostgreSQL {
+		return read(s.q.head)
 	}
-	return events, nil
+	if h, err := read(s.q.headForUpdate); h != nil || err != nil {
+		return h, err
+	}
+	if _, err := tx.ExecContext(ctx, s.q.lockHead, lockClass, lockKey(chain)); err != nil {
+		return nil, fmt.Errorf("consent/sqlstore: locking a chain: %w", err)
+	}
+	return read(s.q.headForUpdate)
 }
 
-// Locate implements [consent.Store].
-func (s *Store) Locate(ctx context.Context, record consent.RecordID) (consent.ChainID, error) {
-	var chain string
-	err := s.db.QueryRowContext(ctx, s.dialect.rebind(
-		"SELECT chain_id FROM consent_events WHERE record_id = ? LIMIT 1"),
-		string(record)).Scan(&chain)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", consent.ErrNotFound
+// writePostgres writes a batch in one statement, one round trip: the
+// events, and the head only if every event was inserted.
+func (s *Store) writePostgres(ctx context.Context, tx *sql.Tx, chain string, b *store.Batch) error {
+	var q strings.Builder
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
 	}
-	if err != nil {
-		return "", fmt.Errorf("consent/sqlstore: locating a record: %w", err)
+	q.WriteString("WITH e AS (")
+	if len(b.Events) > 0 {
+		q.WriteString("INSERT INTO consent_events (chain_id, " + eventColumns + ", organisation, purpose, decision) VALUES ")
+		for i := range b.Events {
+			e := &b.Events[i]
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(" + strings.Join([]string{arg(e.Chain), arg(int64(e.Seq)), arg(e.Record), arg(e.Kind),
+				arg(e.RecordedAt.UnixNano()), arg(e.Payload), arg(e.Prev), arg(e.MAC)}, ", ") + ", '', '', '')")
+		}
+		q.WriteString(" ON CONFLICT (chain_id, seq) DO NOTHING RETURNING 1")
+	} else {
+		q.WriteString("SELECT 1 WHERE false")
 	}
-	return consent.ChainID(chain), nil
+	h := &b.Head
+	q.WriteString("), h AS (INSERT INTO consent_heads (chain_id, seq, mac, state, seal) SELECT " +
+		strings.Join([]string{arg(chain), arg(int64(h.Seq)), arg(h.MAC), arg(h.State), arg(h.Seal)}, ", ") +
+		" WHERE (SELECT COUNT(*) FROM e) = " + arg(len(b.Events)) +
+		" ON CONFLICT (chain_id) DO UPDATE SET seq = excluded.seq, mac = excluded.mac, state = excluded.state, seal = excluded.seal" +
+		" RETURNING 1) SELECT (SELECT COUNT(*) FROM e), (SELECT COUNT(*) FROM h)")
+	var inserted, heads int
+	if err := tx.QueryRowContext(ctx, q.String(), args...).Scan(&inserted, &heads); err != nil {
+		return fmt.Errorf("consent/sqlstore: appending: %w", err)
+	}
+	if inserted != len(b.Events) || heads != 1 {
+		return fmt.Errorf("consent/sqlstore: chain %s: %w", chain, store.ErrTaken)
+	}
+	return nil
 }
 
-// Heads implements [consent.Store].
-func (s *Store) Heads(ctx context.Context, after consent.ChainID, limit int) ([]consent.Head, error) {
-	rows, err := s.db.QueryContext(ctx, s.dialect.rebind(
-		"SELECT e.chain_id, e.seq, e.mac FROM consent_events e JOIN "+
-			"(SELECT chain_id, MAX(seq) AS seq FROM consent_events WHERE chain_id > ? "+
-			"GROUP BY chain_id ORDER BY chain_id LIMIT ?) h "+
-			"ON e.chain_id = h.chain_id AND e.seq = h.seq ORDER BY e.chain_id"),
-		string(after), limit)
+// Events implements consent/store.Store.
+func (s *Store) Events(ctx context.Context, chain string, from uint64) ([]store.Event, error) {
+	return s.readEvents(ctx, s.db, s.q.events, chain, chain, int64(from))
+}
+
+// Locate implements consent/store.Store.
+func (s *Store) Locate(ctx context.Context, id string) (store.Event, error) {
+	evs, err := s.readEvents(ctx, s.db, s.q.locate, "", id)
 	if err != nil {
-		return nil, fmt.Errorf("consent/sqlstore: listing chains: %w", err)
+		return store.Event{}, err
+	}
+	if len(evs) == 0 {
+		return store.Event{}, store.ErrNotFound
+	}
+	return evs[0], nil
+}
+
+// Heads implements consent/store.Store.
+func (s *Store) Heads(ctx context.Context, after string, limit int) ([]store.Head, error) {
+	rows, err := s.db.QueryContext(ctx, s.q.heads, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("consent/sqlstore: listing heads: %w", err)
 	}
 	defer rows.Close()
-	var heads []consent.Head
+	heads := []store.Head{}
 	for rows.Next() {
-		var h consent.Head
+		var h store.Head
 		var seq int64
-		if err := rows.Scan(&h.Chain, &seq, &h.MAC); err != nil {
-			return nil, fmt.Errorf("consent/sqlstore: listing chains: %w", err)
+		if err := rows.Scan(&h.Chain, &seq, &h.MAC, &h.State, &h.Seal); err != nil {
+			return nil, fmt.Errorf("consent/sqlstore: listing heads: %w", err)
 		}
 		h.Seq = uint64(seq)
 		heads = append(heads, h)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("consent/sqlstore: listing chains: %w", err)
+		return nil, fmt.Errorf("consent/sqlstore: listing heads: %w", err)
 	}
 	return heads, nil
 }
 
-// nanos returns t in Unix nanoseconds, clamped to the range of int64.
-func nanos(t time.Time) int64 {
-	switch {
-	case t.Before(minTime):
-		return math.MinInt64
-	case t.After(maxTime):
-		return math.MaxInt64
-	}
-	return t.UnixNano()
+// Scan implements consent/store.Store.
+func (s *Store) Scan(ctx context.Context, chain string, seq uint64, limit int) ([]store.Event, error) {
+	return s.readEvents(ctx, s.db, s.q.scan, "", chain, int64(seq), limit)
 }
 
-var (
-	minTime = time.Unix(0, math.MinInt64)
-	maxTime = time.Unix(0, math.MaxInt64)
-)
-
-// Population implements [consent.Store].
-func (s *Store) Population(ctx context.Context, f consent.Filter) ([]consent.RecordID, error) {
-	query := "SELECT record_id FROM consent_events WHERE kind = ? AND recorded_at >= ? AND recorded_at < ?"
-	args := []any{string(consent.EventGiven), nanos(f.From), nanos(f.Until)}
-	for _, c := range []struct{ column, value string }{
-		{"organisation", string(f.Organisation)},
-		{"purpose", string(f.Purpose)},
-		{"decision", string(f.Decision)},
-	} {
-		if c.value != "" {
-			query += " AND " + c.column + " = ?"
-			args = append(args, c.value)
-		}
-	}
-	rows, err := s.db.QueryContext(ctx, s.dialect.rebind(query+" ORDER BY record_id"), args...)
+// AppendCheckpoint implements consent/store.Store.
+func (s *Store) AppendCheckpoint(ctx context.Context, c store.Checkpoint) error {
+	res, err := s.db.ExecContext(ctx, s.q.appendCheckpoint, int64(c.Seq), c.Payload, c.MAC, int64(c.Seq))
 	if err != nil {
-		return nil, fmt.Errorf("consent/sqlstore: selecting a population: %w", err)
+		return fmt.Errorf("consent/sqlstore: storing a checkpoint: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("consent/sqlstore: %w", err)
+	} else if n == 0 {
+		return fmt.Errorf("consent/sqlstore: checkpoint %d does not follow the last one: %w", c.Seq, store.ErrConflict)
+	}
+	return nil
+}
+
+func scanCheckpoints(rows *sql.Rows, err error) ([]store.Checkpoint, error) {
+	if err != nil {
+		return nil, fmt.Errorf("consent/sqlstore: reading checkpoints: %w", err)
 	}
 	defer rows.Close()
-	var ids []consent.RecordID
+	cps := []store.Checkpoint{}
 	for rows.Next() {
-		var id consent.RecordID
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("consent/sqlstore: selecting a population: %w", err)
+		var c store.Checkpoint
+		var seq int64
+		if err := rows.Scan(&seq, &c.Payload, &c.MAC); err != nil {
+			return nil, fmt.Errorf("consent/sqlstore: reading checkpoints: %w", err)
 		}
-		ids = append(ids, id)
+		c.Seq = uint64(seq)
+		cps = append(cps, c)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("consent/sqlstore: selecting a population: %w", err)
+		return nil, fmt.Errorf("consent/sqlstore: reading checkpoints: %w", err)
 	}
-	return ids, nil
+	return cps, nil
 }
 
-// Quarantine implements [consent.Store]: it copies the row into
+// Checkpoints implements consent/store.Store.
+func (s *Store) Checkpoints(ctx context.Context, after uint64, limit int) ([]store.Checkpoint, error) {
+	return scanCheckpoints(s.db.QueryContext(ctx, s.q.checkpoints, int64(after), limit))
+}
+
+// LastCheckpoint implements consent/store.Store.
+func (s *Store) LastCheckpoint(ctx context.Context) (store.Checkpoint, error) {
+	cps, err := scanCheckpoints(s.db.QueryContext(ctx, s.q.lastCheckpoint))
+	if err != nil {
+		return store.Checkpoint{}, err
+	}
+	if len(cps) == 0 {
+		return store.Checkpoint{}, store.ErrNotFound
+	}
+	return cps[0], nil
+}
+
+// Quarantine implements consent/store.Store: it copies the row into
 // consent_quarantine and deletes it from consent_events, in one
 // transaction. The role that runs it needs INSERT on consent_quarantine and
 // DELETE on consent_events: grant them to the operator, not to the
 // application.
-func (s *Store) Quarantine(ctx context.Context, q consent.Quarantined) error {
+func (s *Store) Quarantine(ctx context.Context, q store.Quarantined) error {
 	e := &q.Event
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -298,31 +475,23 @@ func (s *Store) Quarantine(ctx context.Context, q consent.Quarantined) error {
 	}
 	defer tx.Rollback()
 	var n int
-	err = tx.QueryRowContext(ctx, s.dialect.rebind("SELECT COUNT(*) FROM consent_events WHERE chain_id = ? AND seq = ?"),
-		string(e.Chain), int64(e.Seq)).Scan(&n)
-	if err != nil {
+	if err := tx.QueryRowContext(ctx, s.q.findEvent, e.Chain, int64(e.Seq)).Scan(&n); err != nil {
 		return fmt.Errorf("consent/sqlstore: quarantining an event: %w", err)
 	}
 	if n == 0 {
-		return consent.ErrNotFound
+		return store.ErrNotFound
 	}
-	res, err := tx.ExecContext(ctx, s.dialect.rebind("INSERT INTO consent_quarantine (chain_id, "+columns+
-		", quarantined_at, quarantined_by, reason) SELECT chain_id, "+columns+", ?, ?, ? FROM consent_events "+
-		"WHERE chain_id = ? AND seq = ? AND record_id = ? AND kind = ? AND organisation = ? AND purpose = ? "+
-		"AND decision = ? AND recorded_at = ? AND payload = ? AND prev_mac = ? AND mac = ?"),
-		q.At.UnixNano(), q.By.User+" ("+string(q.By.Organisation)+")", q.Reason,
-		string(e.Chain), int64(e.Seq), string(e.Record), string(e.Kind), string(e.Organisation), string(e.Purpose),
-		string(e.Decision), e.RecordedAt.UnixNano(), e.Payload, e.Prev, e.MAC)
+	res, err := tx.ExecContext(ctx, s.q.quarantine, q.At.UnixNano(), q.By, q.Reason,
+		e.Chain, int64(e.Seq), e.Record, e.Kind, e.RecordedAt.UnixNano(), e.Payload, e.Prev, e.MAC)
 	if err != nil {
 		return fmt.Errorf("consent/sqlstore: quarantining an event: %w", err)
 	}
 	if n, err := res.RowsAffected(); err != nil {
 		return fmt.Errorf("consent/sqlstore: %w", err)
 	} else if n != 1 {
-		return &consent.ConflictError{Chain: e.Chain} // the row is not the one named
+		return fmt.Errorf("consent/sqlstore: the stored event differs from the one to quarantine: %w", store.ErrConflict)
 	}
-	if _, err := tx.ExecContext(ctx, s.dialect.rebind("DELETE FROM consent_events WHERE chain_id = ? AND seq = ?"),
-		string(e.Chain), int64(e.Seq)); err != nil {
+	if _, err := tx.ExecContext(ctx, s.q.deleteEvent, e.Chain, int64(e.Seq)); err != nil {
 		return fmt.Errorf("consent/sqlstore: quarantining an event: %w", err)
 	}
 	if err := tx.Commit(); err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/zorgkit/zorgkit/consent"
 	"github.com/zorgkit/zorgkit/consent/consenttest"
 	"github.com/zorgkit/zorgkit/consent/sqlstore"
+	"github.com/zorgkit/zorgkit/consent/store"
 )
 
 // t0 is a moment in the past of the tests.
@@ -116,7 +117,7 @@ func TestConformance(t *testing.T) {
 			if d.dialect == sqlstore.PostgreSQL {
 				postgresDSN(t)
 			}
-			consenttest.Run(t, func(t *testing.T) consent.Store {
+			consenttest.Run(t, func(t *testing.T) store.Store {
 				s, _ := newStore(t, d.dialect, d.open)
 				return s
 			})

@@ -15,21 +15,23 @@ import (
 	"github.com/zorgkit/zorgkit/consent/sqlstore"
 )
 
-// TestTamper changes the events table behind the store's back, as someone
-// with access to the database could, and checks that Verify or
-// VerifyCheckpoint names the event, and that no decision rests on the
-// tampered chain. The statements are written for SQLite and translated for
-// PostgreSQL.
+// TestTamper changes the tables behind the store's back, as someone with
+// access to the database could, and checks that Verify names the event,
+// that VerifyAnchor does too against a checkpoint anchored before, and that
+// no decision changes: decisions rest on the sealed head. The statements
+// are written for SQLite and translated for PostgreSQL.
 func TestTamper(t *testing.T) {
 	// The chain of s1 at org-a holds five events:
-	//	1 given p1, 2 given p2, 3 withdrawal w of view-naw, 4 evidence requested p2, 5 given p3
+	//	1 given p1, 2 given p2, 3 withdrawal w of view-naw, 4 evidence
+	//	requested p2, 5 given p3 (consult-indication)
+	// and the chain of s2 one: 1 given q1.
 	tests := []struct {
 		reason string
-		tamper []string // statements; ?1 is the chain, ?2 the other chain
-		// verify is what Verify reports; checkpoint what VerifyCheckpoint
-		// adds against a checkpoint taken before the tampering.
-		verify     []problem
-		checkpoint []problem
+		tamper []string // statements; ?1 is s1's chain, ?2 s2's
+		// verify is what Verify reports; anchor what VerifyAnchor adds
+		// against the checkpoint taken before the tampering.
+		verify []problem
+		anchor []problem
 	}{
 		{
 			reason: "change a field in the payload",
@@ -37,12 +39,12 @@ func TestTamper(t *testing.T) {
 			verify: []problem{{consent.ProblemChanged, 3, "w", ""}},
 		},
 		{
-			reason: "change the decision column that sampling selects on",
-			tamper: []string{`UPDATE consent_events SET decision = 'deny' WHERE chain_id = ?1 AND seq = 2`},
-			verify: []problem{{consent.ProblemChanged, 2, "p2", ""}},
+			reason: "change the kind column",
+			tamper: []string{`UPDATE consent_events SET kind = 'given' WHERE chain_id = ?1 AND seq = 4`},
+			verify: []problem{{consent.ProblemChanged, 4, "p2", ""}},
 		},
 		{
-			reason: "change the time column that sampling selects on",
+			reason: "change the time column",
 			tamper: []string{`UPDATE consent_events SET recorded_at = recorded_at - 86400000000000 WHERE chain_id = ?1 AND seq = 1`},
 			verify: []problem{{consent.ProblemChanged, 1, "p1", ""}},
 		},
@@ -62,14 +64,18 @@ func TestTamper(t *testing.T) {
 			verify: []problem{{consent.ProblemRemoved, 1, "", ""}},
 		},
 		{
+			reason: "cut the last event off: the head still names it",
+			tamper: []string{`DELETE FROM consent_events WHERE chain_id = ?1 AND seq = 5`},
+			verify: []problem{{consent.ProblemTruncated, 5, "", ""}},
+		},
+		{
 			reason: "delete an event and renumber the rest to close the gap",
 			tamper: []string{
 				`DELETE FROM consent_events WHERE chain_id = ?1 AND seq = 3`,
 				`UPDATE consent_events SET seq = 3 WHERE chain_id = ?1 AND seq = 4`,
 				`UPDATE consent_events SET seq = 4 WHERE chain_id = ?1 AND seq = 5`,
 			},
-			verify:     []problem{{consent.ProblemReordered, 3, "p2", ""}, {consent.ProblemReordered, 4, "p3", ""}},
-			checkpoint: []problem{{consent.ProblemTruncated, 5, "", ""}},
+			verify: []problem{{consent.ProblemReordered, 3, "p2", ""}, {consent.ProblemReordered, 4, "p3", ""}, {consent.ProblemTruncated, 5, "", ""}},
 		},
 		{
 			reason: "swap two events",
@@ -83,30 +89,45 @@ func TestTamper(t *testing.T) {
 		{
 			reason: "move an event to another chain",
 			tamper: []string{`UPDATE consent_events SET chain_id = ?2, seq = 2 WHERE chain_id = ?1 AND seq = 5`},
-			// Chain s1 just ends earlier: only the checkpoint shows it.
-			verify:     []problem{{consent.ProblemReordered, 2, "p3", "s2"}},
-			checkpoint: []problem{{consent.ProblemTruncated, 5, "", ""}},
+			verify: []problem{{consent.ProblemTruncated, 5, "", ""}, {consent.ProblemExtra, 2, "p3", "s2"}},
 		},
 		{
 			reason: "duplicate an event at the end",
 			tamper: []string{`INSERT INTO consent_events SELECT chain_id, 6, record_id, kind, organisation, purpose, decision, recorded_at, payload, prev_mac, mac FROM consent_events WHERE chain_id = ?1 AND seq = 5`},
-			verify: []problem{{consent.ProblemReordered, 6, "p3", ""}},
+			verify: []problem{{consent.ProblemExtra, 6, "p3", ""}},
 		},
 		{
-			reason:     "cut the last event off: the chain alone cannot tell",
-			tamper:     []string{`DELETE FROM consent_events WHERE chain_id = ?1 AND seq = 5`},
-			checkpoint: []problem{{consent.ProblemTruncated, 5, "", ""}},
+			reason: "change the state of a head",
+			tamper: []string{`UPDATE consent_heads SET state = CAST(REPLACE(CAST(state AS TEXT), '"suspended":true,', '') AS BLOB) WHERE chain_id = ?1`,
+				`UPDATE consent_heads SET state = CAST(REPLACE(CAST(state AS TEXT), '"purpose":"view-naw"', '"purpose":"consult-indication"') AS BLOB) WHERE chain_id = ?1`},
+			verify: []problem{{consent.ProblemHead, 5, "", ""}},
 		},
 		{
-			reason:     "remove a chain whole",
-			tamper:     []string{`DELETE FROM consent_events WHERE chain_id = ?1`},
-			checkpoint: []problem{{consent.ProblemTruncated, 5, "", ""}},
+			reason: "remove a head",
+			tamper: []string{`DELETE FROM consent_heads WHERE chain_id = ?1`},
+			verify: []problem{{consent.ProblemHead, 5, "", ""}},
+		},
+		{
+			reason: "roll a chain back, head and all",
+			tamper: []string{
+				`DELETE FROM consent_events WHERE chain_id = ?1 AND seq = 5`,
+				`UPDATE consent_heads SET seq = (SELECT seq FROM saved_head), mac = (SELECT mac FROM saved_head), state = (SELECT state FROM saved_head), seal = (SELECT seal FROM saved_head) WHERE chain_id = ?1`,
+			},
+			verify: []problem{{consent.ProblemTruncated, 5, "", ""}}, // against the last checkpoint
+		},
+		{
+			reason: "remove a chain whole, head and all",
+			tamper: []string{`DELETE FROM consent_events WHERE chain_id = ?1`, `DELETE FROM consent_heads WHERE chain_id = ?1`},
+			verify: []problem{{consent.ProblemTruncated, 5, "", ""}},
 		},
 	}
 	for _, d := range dialects {
 		for _, tt := range tests {
 			t.Run(string(d.dialect)+"/"+tt.reason, func(t *testing.T) {
-				testTamper(t, d.dialect, d.open, tt.tamper, tt.verify, tt.checkpoint)
+				if d.dialect == sqlstore.PostgreSQL {
+					postgresDSN(t)
+				}
+				testTamper(t, d.dialect, d.open, tt.tamper, tt.verify, tt.anchor)
 			})
 		}
 	}
@@ -119,6 +140,7 @@ func tamperSQL(dialect sqlstore.Dialect, stmt string, chain, other consent.Chain
 	if dialect == sqlstore.PostgreSQL {
 		stmt = strings.NewReplacer(
 			"CAST(REPLACE(CAST(payload AS TEXT),", "convert_to(replace(convert_from(payload, 'UTF8'),",
+			"CAST(REPLACE(CAST(state AS TEXT),", "convert_to(replace(convert_from(state, 'UTF8'),",
 			") AS BLOB)", "), 'UTF8')",
 			"randomblob(32)", "sha256('tampered'::bytea)",
 		).Replace(stmt)
@@ -126,28 +148,50 @@ func tamperSQL(dialect sqlstore.Dialect, stmt string, chain, other consent.Chain
 	return stmt
 }
 
-func testTamper(t *testing.T, dialect sqlstore.Dialect, open func(testing.TB) *sql.DB, tamper []string, verify, checkpoint []problem) {
+func testTamper(t *testing.T, dialect sqlstore.Dialect, open func(testing.TB) *sql.DB, tamper []string, verify, anchor []problem) {
 	ctx := t.Context()
 	s, db := newStore(t, dialect, open)
 	clock := consenttest.NewClock(t0)
 	r, err := consent.New(s, consent.Config{Key: consenttest.Key(), Now: clock.Now})
 	require.NoError(t, err)
 	f := fixture{chain: consent.ChainOf("s1", "org-a"), other: consent.ChainOf("s2", "org-a"), ids: map[string]consent.RecordID{}}
-	give := func(label string, subject consent.Subject) {
-		rec, err := r.Give(ctx, consenttest.NewRecord(subject, "org-a", consent.PurposeViewNAW, consent.Permit, clock.Now().Add(-time.Hour)))
+	give := func(label string, subject consent.Subject, purpose consent.Purpose) {
+		rec := consenttest.NewRecord(subject, "org-a", purpose, consent.Permit, clock.Now().Add(-time.Hour))
+		rec.Evidence.Reference = label
+		rec, err := r.Give(ctx, rec)
 		require.NoError(t, err)
 		f.ids[label] = rec.ID
 		clock.Advance(time.Minute)
 	}
-	give("p1", "s1")
-	give("p2", "s1")
+	give("p1", "s1", consent.PurposeViewNAW)
+	give("p2", "s1", consent.PurposeViewNAW)
 	f.ids["w"], err = r.Withdraw(ctx, consent.Withdrawal{Subject: "s1", Organisation: "org-a", Purpose: consent.PurposeViewNAW, By: consent.Actor{User: "u1", Organisation: "org-a"}})
 	require.NoError(t, err)
 	require.NoError(t, r.RequestEvidence(ctx, f.ids["p2"], "spot check 1", consent.Change{By: consent.Actor{User: "auditor", Organisation: "portal"}}))
-	give("p3", "s1")
-	give("q1", "s2")
+	_, err = db.ExecContext(ctx, tamperSQL(dialect, `CREATE TABLE saved_head AS SELECT seq, mac, state, seal FROM consent_heads WHERE chain_id = ?1`, f.chain, f.other))
+	require.NoError(t, err)
+	give("p3", "s1", consent.PurposeConsultIndication)
+	give("q1", "s2", consent.PurposeViewNAW)
 	before, err := r.Verify(ctx)
 	require.NoError(t, err)
+	decisions := func() map[string]string {
+		out := map[string]string{}
+		for _, s := range []consent.Subject{"s1", "s2"} {
+			for _, p := range []consent.Purpose{consent.PurposeViewNAW, consent.PurposeConsultIndication} {
+				o, err := r.DecideUnlogged(ctx, s, "org-a", p, clock.Now())
+				switch {
+				case errors.Is(err, consent.ErrTampered):
+					out[string(s)+"/"+string(p)] = "tampered"
+				case err != nil:
+					t.Fatal(err)
+				default:
+					out[string(s)+"/"+string(p)] = string(o.Reason)
+				}
+			}
+		}
+		return out
+	}
+	want := decisions()
 
 	// Whoever tampers first switches off the append-only guards.
 	guards := []string{"DROP TRIGGER consent_events_no_update", "DROP TRIGGER consent_events_no_delete"}
@@ -166,26 +210,17 @@ func testTamper(t *testing.T, dialect sqlstore.Dialect, open func(testing.TB) *s
 
 	_, err = r.Verify(ctx)
 	assertProblems(t, err, f.chain, f.other, f.ids, verify)
-	err = r.VerifyCheckpoint(ctx, before)
-	assertProblems(t, err, f.chain, f.other, f.ids, append(verify[:len(verify):len(verify)], checkpoint...))
+	err = r.VerifyAnchor(ctx, before.Digest)
+	assertProblems(t, err, f.chain, f.other, f.ids, append(verify[:len(verify):len(verify)], anchor...))
 
-	// Decisions on a chain that Verify blames fail; the others
-	// go on.
-	for _, subject := range []consent.Subject{"s1", "s2"} {
-		blamed := false
-		for _, p := range verify {
-			blamed = blamed || p.chain == subject || p.chain == "" && subject == "s1"
-		}
-		out, err := r.DecideUnlogged(ctx, subject, "org-a", consent.PurposeViewNAW, clock.Now())
-		if blamed {
-			assert.ErrorIs(t, err, consent.ErrTampered, "no decision rests on a tampered chain")
-			continue
-		}
-		require.NoError(t, err, "other chains are not affected")
-		if subject == "s2" {
-			assert.True(t, out.Allowed)
+	// No decision changes: one rests on a head that verifies, or there is
+	// none.
+	for key, got := range decisions() {
+		if got != "tampered" && !(got == string(consent.ReasonNoConsent) && strings.HasPrefix(key, "s1/")) {
+			assert.Equal(t, want[key], got, "the decision of %s", key)
 		}
 	}
+	assert.Equal(t, want["s2/view-naw"], decisions()["s2/view-naw"], "other chains are not affected")
 }
 
 // fixture is what testTamper sets up.
@@ -204,7 +239,7 @@ type problem struct {
 }
 
 // assertProblems checks that err reports exactly the problems, in any
-// order, and that its message names each event.
+// order, and that its message names the first.
 func assertProblems(t *testing.T, err error, chain, other consent.ChainID, ids map[string]consent.RecordID, want []problem) {
 	t.Helper()
 	if len(want) == 0 {

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/zorgkit/zorgkit/bsn/bsntest"
+	"github.com/zorgkit/zorgkit/consent"
 )
 
 // Lookups at the same time go into the access log in group commits; every
@@ -20,6 +21,8 @@ func TestAccessLogConcurrentLookups(t *testing.T) {
 	b := p.browser()
 	b.login("jdevries")
 	concurrentLookups(t, p.a.db, b, p.srv.URL)
+	_, err := p.a.verifyAccessLog(t.Context())
+	require.NoError(t, err, "the entries of the group commits form one unbroken chain")
 }
 
 // The same with two instances on one PostgreSQL database, each with its own
@@ -35,13 +38,17 @@ func TestAccessLogConcurrentLookupsPostgres(t *testing.T) {
 	u2, _ := url.Parse(second.srv.URL)
 	b.c.Jar.SetCookies(u2, b.c.Jar.Cookies(u1))
 	concurrentLookups(t, first.a.db, b, first.srv.URL, second.srv.URL)
+	heads, err := first.a.verifyAccessLog(t.Context())
+	require.NoError(t, err, "each instance has its own unbroken chain")
+	assert.Contains(t, heads, first.a.instance)
+	assert.Contains(t, heads, second.a.instance)
 }
 
 // concurrentLookups runs lookups from 6 clients at once, spread over the
 // servers, and checks that the access log has each answered one.
 func concurrentLookups(t *testing.T, db *sql.DB, b *browser, servers ...string) {
 	var before int
-	require.NoError(t, db.QueryRow(`SELECT COUNT(*) FROM access_log WHERE purpose = 'lookup'`).Scan(&before))
+	require.NoError(t, db.QueryRow(`SELECT COUNT(*) FROM access_log WHERE object = 'client/lookup'`).Scan(&before))
 	persons := bsntest.TestPersons()
 	const clients, each = 6, 2
 	var wg sync.WaitGroup
@@ -67,9 +74,50 @@ func concurrentLookups(t *testing.T, db *sql.DB, b *browser, servers ...string) 
 	}
 	wg.Wait()
 	var lookups int
-	require.NoError(t, db.QueryRow(`SELECT COUNT(*) FROM access_log WHERE purpose = 'lookup'`).Scan(&lookups))
+	require.NoError(t, db.QueryRow(`SELECT COUNT(*) FROM access_log WHERE object = 'client/lookup'`).Scan(&lookups))
 	assert.Equal(t, clients*each, answered)
 	assert.Equal(t, answered, lookups-before)
+}
+
+// The access log is sealed in a MAC chain: an entry changed or removed
+// behind the portal's back is found, and every entry carries the elements
+// of NEN 7513.
+func TestAccessLogSealed(t *testing.T) {
+	p := newTestPortal(t)
+	b := p.browser()
+	b.login("jdevries")
+	status, body := b.post("/clients/lookup", url.Values{"bsn": {bsntest.TestPersons()[0].Digits()}})
+	require.Equal(t, http.StatusOK, status)
+	client := hiddenValue(t, body, "client")
+	status, _ = b.post("/clients/view", url.Values{"client": {client}, "purpose": {"view-naw"}})
+	require.Equal(t, http.StatusOK, status)
+	status, _ = b.post("/clients/lookup", url.Values{"bsn": {bsntest.TestPersons()[1].Digits()}})
+	require.Equal(t, http.StatusOK, status)
+
+	var instance, address, role, object, action, payload string
+	require.NoError(t, p.a.db.QueryRow(`SELECT instance, address, role, object, action, payload FROM access_log WHERE object = 'client/naw'`).
+		Scan(&instance, &address, &role, &object, &action, &payload))
+	assert.Equal(t, p.a.instance, instance)
+	assert.NotEmpty(t, address, "the client's address")
+	assert.NotEmpty(t, role, "the user's role")
+	assert.Equal(t, "R", action)
+	assert.Contains(t, payload, `"object":"client/naw"`)
+	for _, n := range bsntest.TestPersons() {
+		assert.NotContains(t, payload, n.String(), "never a BSN")
+	}
+	_, err := p.a.verifyAccessLog(t.Context())
+	require.NoError(t, err)
+
+	_, err = p.a.db.Exec(`UPDATE access_log SET payload = REPLACE(payload, '"allowed":true,', '') WHERE object = 'client/naw'`)
+	require.NoError(t, err)
+	_, err = p.a.verifyAccessLog(t.Context())
+	assert.ErrorIs(t, err, consent.ErrTampered, "a changed entry is found")
+	_, err = p.a.db.Exec(`DELETE FROM access_log WHERE object = 'client/naw'`)
+	require.NoError(t, err)
+	_, err = p.a.verifyAccessLog(t.Context())
+	var terr *consent.TamperError
+	require.ErrorAs(t, err, &terr, "a removed entry is found")
+	assert.Equal(t, consent.ProblemRemoved, terr.Problems[0].Kind)
 }
 
 // When the access log cannot be written, nothing is shown: not the client

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/zorgkit/zorgkit/consent"
+	"github.com/zorgkit/zorgkit/consent/accesslog"
 	"github.com/zorgkit/zorgkit/consent/sqlstore"
 	"github.com/zorgkit/zorgkit/examples/server/internal/seal"
 	"github.com/zorgkit/zorgkit/password"
@@ -60,6 +61,8 @@ type app struct {
 	pseudonyms   sync.Pool // of *pseudonym.Pseudonymiser of lookupDomain: one per goroutine at a time
 	lookupDomain string    // the pseudonym domain of client lookup (see domains.go)
 	consent      *consent.Registry
+	instance     string // this process, in the access log
+	accessSealer *accesslog.Sealer
 	accessLog    *groupCommit[consent.AccessEntry]
 
 	metrics    *metrics
@@ -110,6 +113,10 @@ func openApp(ctx context.Context, cfg config, out io.Writer) (*app, error) {
 	if err := a.init(); err != nil {
 		db.Close()
 		return nil, err
+	}
+	if err := a.upgradeConsent(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("consent: %w", err)
 	}
 	if err := a.checkChannels(ctx); err != nil {
 		db.Close()
@@ -171,7 +178,12 @@ func (a *app) init() error {
 	if err != nil {
 		return err
 	}
-	if a.consent, err = consent.New(cstore, consent.Config{Key: a.keys.ConsentChain, Now: a.clock, AccessLog: consent.AccessLogFunc(a.logAccess)}); err != nil {
+	a.instance = instanceName()
+	if a.accessSealer, err = accesslog.NewSealer(accessLogKey(a.keys.ConsentChain)); err != nil {
+		return err
+	}
+	if a.consent, err = consent.New(cstore, consent.Config{Key: a.keys.ConsentChain, Now: a.clock, Instance: a.instance,
+		AccessLog: consent.AccessLogFunc(a.logAccess), Logger: a.log}); err != nil {
 		return err
 	}
 	pages, err := parseTemplates(a.funcs())

@@ -15,11 +15,21 @@ import (
 )
 
 type auditPage struct {
+	Problems  []consent.Problem // of the consent registry, when it does not verify
+	Plans     []planView
 	Samples   []sampleView
 	Providers []*organisation
 	Error     string
 	Verified  string // the chain's checkpoint digest after verification
 	Purposes  []consent.Purpose
+}
+
+// planView is a planned spot check: drawable once its window has closed.
+type planView struct {
+	Plan     consent.SamplePlan
+	OrgName  string
+	Drawable bool
+	Drawn    bool
 }
 
 type sampleView struct {
@@ -36,9 +46,10 @@ type sampleRecord struct {
 	Void     bool
 }
 
-// auditPage shows the portal owner's spot checks: earlier samples with the
-// evidence status of every drawn record, and the form to draw a new one. It
-// also verifies the consent chain and shows its checkpoint.
+// auditPage shows the portal owner's spot checks: the plans, committed to
+// before their records were known; the samples drawn, with the evidence
+// status of every drawn record; and the form to plan a new one. It also
+// verifies the consent registry and shows its checkpoint.
 func (a *app) auditPage(w http.ResponseWriter, r *http.Request) {
 	a.renderAudit(w, r, http.StatusOK, "")
 }
@@ -58,13 +69,25 @@ func (a *app) renderAudit(w http.ResponseWriter, r *http.Request, status int, ms
 	cp, err := a.consent.Verify(ctx)
 	if err != nil {
 		var terr *consent.TamperError
+		if !errors.As(err, &terr) && !errors.Is(err, consent.ErrCheckpoint) {
+			a.serverError(w, r, err)
+			return
+		}
+		p.Error = "De toestemmingsregistratie is gewijzigd buiten het portaal om: " + err.Error()
+		if terr != nil {
+			p.Problems = terr.Problems
+		}
+	} else {
+		p.Verified = cp.Digest
+	}
+	if _, err := a.verifyAccessLog(ctx); err != nil {
+		var terr *consent.TamperError
 		if !errors.As(err, &terr) {
 			a.serverError(w, r, err)
 			return
 		}
-		p.Error = "De toestemmingsregistratie is gewijzigd buiten het portaal om: " + terr.Error()
-	} else {
-		p.Verified = cp.Digest
+		p.Error = "Het toegangslog is gewijzigd buiten het portaal om: " + terr.Error()
+		p.Verified = ""
 	}
 	rows, err := a.db.QueryContext(ctx, `SELECT manifest FROM audit_samples ORDER BY created_at DESC LIMIT 10`)
 	if err != nil {
@@ -72,6 +95,7 @@ func (a *app) renderAudit(w http.ResponseWriter, r *http.Request, status int, ms
 		return
 	}
 	var manifests []consent.Manifest
+	drawn := map[string]bool{}
 	for rows.Next() {
 		var js string
 		var m consent.Manifest
@@ -86,8 +110,20 @@ func (a *app) renderAudit(w http.ResponseWriter, r *http.Request, status int, ms
 			return
 		}
 		manifests = append(manifests, m)
+		drawn[m.Plan.ID] = true
 	}
 	rows.Close()
+	plans, err := a.consent.Plans(ctx)
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	now := a.now()
+	for i := len(plans) - 1; i >= 0; i-- { // the latest first
+		pl := plans[i]
+		p.Plans = append(p.Plans, planView{Plan: pl, OrgName: names[string(pl.Filter.Organisation)], Drawn: drawn[pl.ID],
+			Drawable: !drawn[pl.ID] && !now.Before(pl.Filter.Until.Add(consent.FreezeMargin))})
+	}
 	for _, m := range manifests {
 		sv := sampleView{Manifest: m}
 		for _, id := range m.Selected {
@@ -104,9 +140,10 @@ func (a *app) renderAudit(w http.ResponseWriter, r *http.Request, status int, ms
 	a.render(w, r, status, "audit", p)
 }
 
-// drawSample draws a reproducible random sample of consent records and
-// keeps its manifest.
-func (a *app) drawSample(w http.ResponseWriter, r *http.Request) {
+// planSample commits to a spot check of the consents that will be recorded
+// in the coming days, before anyone knows them: the registry records the
+// plan, with the hash of the seed it will be drawn with.
+func (a *app) planSample(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	k, err := strconv.Atoi(r.PostFormValue("k"))
 	if err != nil || k < 1 || k > 1000 {
@@ -118,23 +155,38 @@ func (a *app) drawSample(w http.ResponseWriter, r *http.Request) {
 		a.renderAudit(w, r, http.StatusUnprocessableEntity, "Kies een periode van 1 tot 3660 dagen.")
 		return
 	}
-	// The window must have closed before the draw, so that nobody can add
-	// records to a population once its sample is known.
-	until := a.now().Add(-consent.FreezeMargin).Truncate(time.Second)
 	f := consent.Filter{
 		Organisation: consent.Organisation(r.PostFormValue("org")),
 		Purpose:      consent.Purpose(r.PostFormValue("purpose")),
-		From:         until.AddDate(0, 0, -days),
-		Until:        until,
+		Until:        a.now().AddDate(0, 0, days).Truncate(time.Second),
 	}
-	m, err := a.consent.Sample(ctx, f, k, nil)
-	if err != nil {
+	if _, err := a.consent.PlanSample(ctx, f, k, userFrom(ctx).actor()); err != nil {
 		var ferr *consent.FieldError
 		if errors.As(err, &ferr) {
-			a.renderAudit(w, r, http.StatusUnprocessableEntity, "De steekproef kan niet worden getrokken: "+ferr.Message(language.Dutch))
+			a.renderAudit(w, r, http.StatusUnprocessableEntity, "De steekproef kan niet worden gepland: "+ferr.Message(language.Dutch))
 			return
 		}
 		a.serverError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/audit", http.StatusSeeOther)
+}
+
+// drawSample draws the sample of a plan whose window has closed, and keeps
+// its manifest.
+func (a *app) drawSample(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	m, err := a.consent.Sample(ctx, r.PostFormValue("plan"))
+	if err != nil {
+		var ferr *consent.FieldError
+		switch {
+		case errors.Is(err, consent.ErrNotFound):
+			http.NotFound(w, r)
+		case errors.As(err, &ferr):
+			a.renderAudit(w, r, http.StatusUnprocessableEntity, "De steekproef kan nog niet worden getrokken: "+ferr.Message(language.Dutch))
+		default:
+			a.serverError(w, r, err)
+		}
 		return
 	}
 	js, err := json.Marshal(m)
@@ -142,8 +194,37 @@ func (a *app) drawSample(w http.ResponseWriter, r *http.Request) {
 		a.serverError(w, r, err)
 		return
 	}
-	if _, err := a.db.ExecContext(ctx, `INSERT INTO audit_samples (id, manifest, drawn_by, created_at) VALUES ($1, $2, $3, $4)`,
-		m.ID(), string(js), userFrom(ctx).ID, usec(a.now())); err != nil {
+	// A plan draws one sample: a second draw finds the first.
+	if _, err := a.db.ExecContext(ctx, `INSERT INTO audit_samples (id, manifest, drawn_by, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+		m.Plan.ID, string(js), userFrom(ctx).ID, usec(a.now())); err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/audit", http.StatusSeeOther)
+}
+
+// quarantine moves a row of the consent registry that does not verify out
+// of its chain, with the auditor's reason: the operator's way out when a row
+// was written behind the portal's back and blocks a client's chain. The
+// registry refuses a row that verifies, and logs what it moved.
+func (a *app) quarantine(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	seq, err := strconv.ParseUint(r.PostFormValue("seq"), 10, 64)
+	if err != nil {
+		http.Error(w, "Onbekende gebeurtenis.", http.StatusBadRequest)
+		return
+	}
+	err = a.consent.Quarantine(ctx, consent.ChainID(r.PostFormValue("chain")), seq,
+		consent.Change{By: userFrom(ctx).actor(), Reason: strings.TrimSpace(r.PostFormValue("reason"))})
+	var ferr *consent.FieldError
+	switch {
+	case errors.Is(err, consent.ErrNotFound):
+		http.NotFound(w, r)
+		return
+	case errors.As(err, &ferr):
+		a.renderAudit(w, r, http.StatusUnprocessableEntity, "Niet in quarantaine geplaatst: "+ferr.Message(language.Dutch))
+		return
+	case err != nil:
 		a.serverError(w, r, err)
 		return
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"errors"
 	"net/http"
 	"strings"
@@ -96,7 +95,7 @@ func (a *app) lookupClient(w http.ResponseWriter, r *http.Request) {
 		a.render(w, r, http.StatusUnprocessableEntity, "clients", clientsPage{Error: bsnMessage(err)})
 		return
 	}
-	cv, err := a.lookup(ctx, u, n)
+	cv, err := a.lookup(ctx, u, n, clientIP(r))
 	if errors.Is(err, errNotFound) {
 		a.render(w, r, http.StatusNotFound, "clients", clientsPage{Error: msgNoClient})
 		return
@@ -113,13 +112,14 @@ const msgNoClient = "Er is geen cliënt met dit BSN bekend."
 // lookup finds the client with BSN n for u, writes the lookup to the access
 // log, found or not, and returns what u's organisation may do with the
 // client, or errNotFound.
-func (a *app) lookup(ctx context.Context, u *user, n bsn.Number) (*clientView, error) {
+func (a *app) lookup(ctx context.Context, u *user, n bsn.Number, address string) (*clientView, error) {
 	subject, found, err := a.findClient(ctx, n)
 	if err != nil {
 		return nil, err
 	}
-	if err := a.logAccess(ctx, consent.AccessEntry{Subject: consent.Subject(subject), User: u.ID, Organisation: consent.Organisation(u.OrgID),
-		Purpose: "lookup", Action: "lookup", Allowed: found, Reason: "exact-bsn"}); err != nil {
+	if err := a.logAccess(ctx, consent.AccessEntry{Instance: a.instance, Address: address, User: u.ID, Role: string(u.Role),
+		Organisation: consent.Organisation(u.OrgID), Subject: consent.Subject(subject), Object: "client/lookup",
+		Action: consent.ActionExecute, Allowed: found, Reason: "exact-bsn"}); err != nil {
 		return nil, err
 	}
 	if !found {
@@ -279,7 +279,10 @@ func (a *app) viewClientData(w http.ResponseWriter, r *http.Request) {
 		Subject: consent.Subject(subject),
 		Purpose: purpose,
 		By:      u.actor(),
-		Action:  "read",
+		Role:    string(u.Role),
+		Object:  dataObject(purpose),
+		Action:  consent.ActionRead,
+		Address: clientIP(r),
 	})
 	if err != nil {
 		var ferr *consent.FieldError
@@ -313,6 +316,14 @@ func (a *app) renderClient(w http.ResponseWriter, r *http.Request, subject strin
 	}
 	cv.Message, cv.Shown = msg, shown
 	a.render(w, r, status, "clients", clientsPage{Client: cv})
+}
+
+// dataObject names, for the access log, the data a purpose opens.
+func dataObject(p consent.Purpose) string {
+	if p == consent.PurposeViewNAW {
+		return "client/naw"
+	}
+	return "client/indications"
 }
 
 // clientData returns what one purpose shows: name and address for NAW, the
@@ -371,30 +382,4 @@ func (a *app) logAccess(ctx context.Context, e consent.AccessEntry) error {
 		a.metrics.decision(e.Purpose, e.Reason)
 	}
 	return err
-}
-
-// writeAccessLog inserts the entries of one group commit: on PostgreSQL in
-// multi-row INSERTs (one round trip), on SQLite one prepared INSERT per entry
-// (no round trips to save, and a statement text per batch size would be
-// parsed anew each time).
-func (a *app) writeAccessLog(ctx context.Context, tx *sql.Tx, entries []consent.AccessEntry) error {
-	const insert = `INSERT INTO access_log (id, at, subject, user_id, on_behalf_of, org_id, purpose, action, allowed, reason, record) VALUES `
-	row := func(e *consent.AccessEntry) []any {
-		return []any{e.ID, usec(e.Time), string(e.Subject), e.User, e.OnBehalfOf, string(e.Organisation), string(e.Purpose), e.Action, e.Allowed, string(e.Reason), string(e.Record)}
-	}
-	if a.dialect == sqlite {
-		for i := range entries {
-			if _, err := tx.ExecContext(ctx, insert+`($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, row(&entries[i])...); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	b := batchInsert{tx: tx, dialect: a.dialect, cols: 11, insert: insert}
-	for i := range entries {
-		if err := b.add(ctx, row(&entries[i])...); err != nil {
-			return err
-		}
-	}
-	return b.flush(ctx)
 }

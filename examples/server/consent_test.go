@@ -1,8 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"testing"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/zorgkit/zorgkit/bsn/bsntest"
+	"github.com/zorgkit/zorgkit/consent"
 )
 
 // A client who signed a renewed form, or whose form was entered twice, and
@@ -52,4 +55,65 @@ func TestWithdrawRefusal(t *testing.T) {
 	p.clock.Advance(time.Minute)
 	_, body = b.post("/clients/withdraw", url.Values{"client": {subject}, "purpose": {"take-over-indication"}})
 	assert.Contains(t, body, "een weigering trek je niet in")
+}
+
+// The daily anchor: the consent registry's checkpoint is sealed into the
+// access log and mailed to the owner's staff with the heads of the access
+// log, and a later check against the mailed digest finds a removed event.
+func TestAnchorConsent(t *testing.T) {
+	p := newTestPortal(t)
+	ctx := t.Context()
+	detail, err := p.a.anchorConsent(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "anchored", detail)
+	mail := p.sent.last("beheerder", "Dagelijks controlepunt toestemmingsregistratie en toegangslog")
+	digest := regexp.MustCompile(`Digest: ([0-9a-f]{64})`).FindStringSubmatch(mail)
+	require.NotNil(t, digest, mail)
+	assert.Contains(t, mail, p.a.instance, "the head of this instance's access log")
+	require.NoError(t, p.a.consent.VerifyAnchor(ctx, digest[1]))
+	var n int
+	require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*) FROM access_log WHERE object = $1`, "consent/checkpoint/"+digest[1]).Scan(&n))
+	assert.Equal(t, 1, n, "the digest is sealed into the access log")
+
+	// Someone removes a withdrawal or a consent, triggers and all.
+	switch p.a.dialect {
+	case sqlite:
+		_, err = p.a.db.Exec(`DROP TRIGGER consent_events_no_delete`)
+	default:
+		_, err = p.a.db.Exec(`ALTER TABLE consent_events DISABLE TRIGGER USER`)
+	}
+	require.NoError(t, err)
+	_, err = p.a.db.Exec(`DELETE FROM consent_events WHERE seq = (SELECT MAX(seq) FROM consent_events)`)
+	require.NoError(t, err)
+	assert.ErrorIs(t, p.a.consent.VerifyAnchor(ctx, digest[1]), consent.ErrTampered)
+	detail, err = p.a.anchorConsent(ctx)
+	require.NoError(t, err)
+	assert.Contains(t, detail, "tampered")
+	assert.NotEmpty(t, p.sent.last("beheerder", "ALARM: toestemmingsregistratie of toegangslog gewijzigd buiten het portaal om"))
+}
+
+// A row inserted behind the portal's back blocks a client's chain until the
+// auditor quarantines it from the audit page.
+func TestQuarantineFromAuditPage(t *testing.T) {
+	p := newTestPortal(t)
+	owner := p.browser()
+	owner.login("beheerder")
+	var chain string
+	var seq int64
+	require.NoError(t, p.a.db.QueryRow(`SELECT chain_id, seq FROM consent_heads ORDER BY chain_id LIMIT 1`).Scan(&chain, &seq))
+	_, err := p.a.db.Exec(`INSERT INTO consent_events (chain_id, seq, record_id, kind, organisation, purpose, decision, recorded_at, payload, prev_mac, mac)
+		SELECT chain_id, seq + 1, 'forged', 'given', '', '', '', recorded_at, payload, mac, mac FROM consent_events WHERE chain_id = $1 AND seq = $2`, chain, seq)
+	require.NoError(t, err)
+	_, body := owner.get("/audit")
+	assert.Contains(t, body, `id="problems"`)
+	assert.Contains(t, text(body), "extra")
+	status, body := owner.post("/audit/quarantine", url.Values{"chain": {chain}, "seq": {fmt.Sprint(seq)}, "reason": {"test"}})
+	assert.Equal(t, http.StatusUnprocessableEntity, status, "an event that verifies stays: %s", text(body))
+	status, body = owner.post("/audit/quarantine", url.Values{"chain": {chain}, "seq": {fmt.Sprint(seq + 1)}, "reason": {"ticket 12: inserted by hand"}})
+	require.Equal(t, http.StatusOK, status, text(body))
+	assert.Contains(t, body, `id="verified"`, "the registry verifies again")
+	var by, reason string
+	require.NoError(t, p.a.db.QueryRow(`SELECT quarantined_by, reason FROM consent_quarantine`).Scan(&by, &reason))
+	assert.Contains(t, by, "beheer")
+	assert.Equal(t, "ticket 12: inserted by hand", reason)
 }

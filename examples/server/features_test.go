@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -16,6 +17,7 @@ import (
 	"github.com/zorgkit/zorgkit/consent"
 	"github.com/zorgkit/zorgkit/consent/consenttest"
 	"github.com/zorgkit/zorgkit/consent/sqlstore"
+	"github.com/zorgkit/zorgkit/consent/store"
 	"github.com/zorgkit/zorgkit/password/otp"
 )
 
@@ -61,12 +63,31 @@ func userID(t *testing.T, p *testPortal, username string) string {
 
 func TestSpotCheck(t *testing.T) {
 	p := newTestPortal(t)
-	p.clock.Advance(time.Hour) // the demo's consents lie in a closed window
 	owner := p.browser()
 	owner.login("beheerder")
-	status, body := owner.post("/audit/sample", url.Values{"k": {"3"}, "days": {"365"}, "org": {"zonnehuis"}})
+	status, body := owner.post("/audit/plan", url.Values{"k": {"3"}, "days": {"7"}, "org": {"zonnehuis"}})
 	require.Equal(t, http.StatusOK, status, text(body))
 	assert.Contains(t, body, `id="verified"`, "the consent chain verifies")
+	assert.Contains(t, text(body), "venster nog open")
+	plan := regexp.MustCompile(`name="plan" value="([^"]+)"`).FindStringSubmatch(body)
+	assert.Nil(t, plan, "nothing to draw while the window is open")
+
+	// Consents recorded in the window, after the plan.
+	for i := range 5 {
+		p.clock.Advance(time.Hour)
+		_, err := p.a.consent.Give(t.Context(), consent.Record{Subject: consent.Subject(fmt.Sprint("ps-sample-", i)), Organisation: "zonnehuis",
+			Purpose: consent.PurposeViewNAW, Decision: consent.Permit, GivenAt: p.clock.Now(), PolicyVersion: "v1",
+			Evidence: consent.Evidence{Kind: consent.EvidencePaper, Reference: fmt.Sprint("ZH-TOE-9", i)}, RecordedBy: consent.Actor{User: "jdevries", Organisation: "zonnehuis"}})
+		require.NoError(t, err)
+	}
+	p.clock.Advance(7 * 24 * time.Hour)
+	owner = p.browser() // the session has expired
+	owner.login("beheerder")
+	_, body = owner.get("/audit")
+	plan = regexp.MustCompile(`name="plan" value="([^"]+)"`).FindStringSubmatch(body)
+	require.NotNil(t, plan, "the window has closed: the sample can be drawn: %s", text(body))
+	status, body = owner.post("/audit/sample", url.Values{"plan": {plan[1]}})
+	require.Equal(t, http.StatusOK, status, text(body))
 	ids := regexp.MustCompile(`name="record" value="([^"]+)"`).FindAllStringSubmatch(body, -1)
 	require.Len(t, ids, 3)
 
@@ -76,6 +97,7 @@ func TestSpotCheck(t *testing.T) {
 	var m consent.Manifest
 	require.NoError(t, json.Unmarshal([]byte(js), &m))
 	require.NoError(t, p.a.consent.Redraw(t.Context(), m))
+	assert.GreaterOrEqual(t, m.PopulationSize, 5, "the consents recorded in the window")
 
 	// Ask the provider for the form; it is told; record that it was missing.
 	sample := hiddenValue(t, body, "sample")
@@ -156,20 +178,20 @@ func TestAPILookup(t *testing.T) {
 // configured.
 func TestConsentStore(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) {
-		consenttest.Run(t, func(t *testing.T) consent.Store {
+		consenttest.Run(t, func(t *testing.T) store.Store {
 			cfg, err := parseConfig([]string{"-data", t.TempDir()}, func(string) string { return "" })
 			require.NoError(t, err)
 			return portalConsentStore(t, cfg)
 		})
 	})
 	t.Run("postgres", func(t *testing.T) {
-		consenttest.Run(t, func(t *testing.T) consent.Store {
+		consenttest.Run(t, func(t *testing.T) store.Store {
 			return portalConsentStore(t, postgresConfig(t))
 		})
 	})
 }
 
-func portalConsentStore(t *testing.T, cfg config) consent.Store {
+func portalConsentStore(t *testing.T, cfg config) store.Store {
 	t.Helper()
 	db, d, err := openDB(t.Context(), cfg)
 	require.NoError(t, err)

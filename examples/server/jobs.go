@@ -84,6 +84,9 @@ func (a *app) scheduleNightly(ctx context.Context) error {
 	if now.Before(due) {
 		return nil
 	}
+	if err := a.enqueueJob(ctx, anchorJob+due.Format("2006-01-02"), due); err != nil {
+		return err
+	}
 	return a.enqueueJob(ctx, "process:"+due.Format("2006-01-02"), due)
 }
 
@@ -135,7 +138,13 @@ func (a *app) runNextJob(ctx context.Context, instance string) (bool, error) {
 	go a.heartbeat(jctx, cancel, `UPDATE jobs SET lease_until = $2 + $3 WHERE id = $1 AND state = 'running' AND instance = $4`,
 		id, a.cfg.Lease.Microseconds(), instance)
 	start := time.Now()
-	detail, jobErr := a.processUploads(jctx)
+	var detail string
+	var jobErr error
+	if strings.HasPrefix(id, anchorJob) {
+		detail, jobErr = a.anchorConsent(jctx)
+	} else {
+		detail, jobErr = a.processUploads(jctx)
+	}
 	a.metrics.job(start, jobErr)
 	if cause := context.Cause(jctx); jobErr != nil && errors.Is(cause, errLeaseLost) {
 		return true, fmt.Errorf("job %s: %w", id, cause) // the instance that took over finishes it

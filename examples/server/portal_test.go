@@ -257,8 +257,8 @@ func TestClientLookupAndConsent(t *testing.T) {
 
 	// Every lookup and decision is in the access log, by subject key.
 	var lookups, decisions int
-	require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*) FROM access_log WHERE purpose = 'lookup'`).Scan(&lookups))
-	require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*) FROM access_log WHERE purpose <> 'lookup'`).Scan(&decisions))
+	require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*) FROM access_log WHERE object = 'client/lookup'`).Scan(&lookups))
+	require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*) FROM access_log WHERE object <> 'client/lookup'`).Scan(&decisions))
 	assert.Equal(t, 2, lookups, "the unknown client and the first test person; an invalid BSN is no lookup")
 	assert.Equal(t, 3, decisions)
 }

@@ -57,8 +57,10 @@ func (a *app) routes() http.Handler {
 	mux.Handle("POST /owner/orgs/{id}/reinstate", a.need(fullStage, auditors, a.reinstateOrg))
 	mux.Handle("POST /owner/uploads/{id}/approve", a.need(fullStage, auditors, a.approveUpload))
 	mux.Handle("GET /audit", a.need(fullStage, auditors, a.auditPage))
+	mux.Handle("POST /audit/plan", a.need(fullStage, auditors, a.planSample))
 	mux.Handle("POST /audit/sample", a.need(fullStage, auditors, a.drawSample))
 	mux.Handle("POST /audit/evidence", a.need(fullStage, auditors, a.recordEvidence))
+	mux.Handle("POST /audit/quarantine", a.need(fullStage, auditors, a.quarantine))
 	mux.Handle("POST /jobs/run", a.need(fullStage, auditors, a.runJobsNow))
 
 	// Providers: clients and consent (Portero), uploads (Gemeenteportaal).

@@ -35,7 +35,8 @@ import (
 // (a base cell it alone contributes to), except those of t's own
 // contributor. The first pair is for a reader that knows nothing; it holds
 // for every reader that knows none of the cells it moves, and each reader
-// that does know one gets a pair of its own.
+// that does know one gets a pair that moves none of its cells: one found
+// for another such reader if there is one, or else its own.
 //
 // Then the clean-up: the elimination runs again from the pattern, with
 // the withheld cells that are not primary as candidates, most costly
@@ -293,12 +294,44 @@ func (iv *ivGroup) ensure(ctx context.Context, col int32, l levels) error {
 		iv.setCert(certKey{col, down, farReaders}, ct)
 	}
 	iv.near[col] = near
+	// A certificate found for one near reader often moves no cell that
+	// another knows: it holds for that one too.
+	down, up := iv.reaches(col, l)
+	var found [2][]*cert // down, up: the certificates of near readers
 	for _, k := range sortedReaders(near) {
+		if iv.reuse(col, true, k, down, found[0]) && iv.reuse(col, false, k, up, found[1]) {
+			continue
+		}
 		if err := iv.ensureReader(ctx, col, k, l); err != nil {
 			return err
 		}
+		for i, dir := range []bool{true, false} {
+			if ct := iv.certs[certKey{col, dir, k}]; ct != nil {
+				found[i] = append(found[i], ct)
+			}
+		}
 	}
 	return nil
+}
+
+// reuse looks among certs for a certificate of primary column col in one
+// direction, of the given amount, that moves no cell reader k knows, and
+// records it as k's. It reports whether it found one (or none is needed).
+func (iv *ivGroup) reuse(col int32, down bool, k int32, amount *big.Rat, certs []*cert) bool {
+	if amount.Sign() == 0 {
+		return true
+	}
+	key := certKey{col, down, k}
+	for _, ct := range certs {
+		if ct.amount.Cmp(amount) != 0 {
+			continue
+		}
+		if !slices.ContainsFunc(ct.support, func(c int32) bool { return iv.knows(c, key) }) {
+			iv.setCert(key, &cert{ct.amount, ct.level, ct.support})
+			return true
+		}
+	}
+	return false
 }
 
 func sortedReaders(m map[int32]bool) []int32 {

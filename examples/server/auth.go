@@ -229,9 +229,10 @@ func (a *app) sendCode(ctx context.Context, u *user, attempt string) error {
 }
 
 type codePage struct {
-	Error string
-	TOTP  bool
-	Demo  bool
+	Error  string
+	Notice string
+	TOTP   bool
+	Demo   bool
 }
 
 func (a *app) codeForm(w http.ResponseWriter, r *http.Request) {
@@ -291,16 +292,16 @@ func (a *app) verifyCode(w http.ResponseWriter, r *http.Request) {
 func (a *app) resendCode(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	u, s := userFrom(ctx), sessionFrom(ctx)
-	msg := "Er is een nieuwe code verstuurd."
 	if err := a.sendCode(ctx, u, s.AttemptID); err != nil {
 		var cd *otp.CooldownError
 		if !errors.As(err, &cd) {
 			a.serverError(w, r, err)
 			return
 		}
-		msg = a.cooldownMessage(cd)
+		a.render(w, r, http.StatusOK, "code", codePage{Error: a.cooldownMessage(cd), Demo: a.cfg.Demo})
+		return
 	}
-	a.render(w, r, http.StatusOK, "code", codePage{Error: msg, Demo: a.cfg.Demo})
+	a.render(w, r, http.StatusOK, "code", codePage{Notice: "Er is een nieuwe code verstuurd.", Demo: a.cfg.Demo})
 }
 
 func (a *app) cooldownMessage(cd *otp.CooldownError) string {

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,6 +24,7 @@ type config struct {
 	MetricsToken string        // bearer token for /metrics on Addr; empty: /metrics only on DebugAddr
 	DataDir      string        // SQLite database, generated demo keys
 	DatabaseURL  string        // PostgreSQL DSN; empty means SQLite in DataDir
+	DBConns      int           // connections to PostgreSQL this instance keeps open, at most
 	KeyFile      string        // secrets; generated in demo mode when missing
 	Policy       string        // password policy: portero, almere or nist
 	Demo         bool          // seed demo data and generate missing keys
@@ -36,6 +38,7 @@ type config struct {
 
 	Lease           time.Duration // how long a dead instance's upload or job waits to be taken over
 	UploadIdle      time.Duration // an upload that sends nothing for this long is abandoned
+	UploadMinRate   int64         // an upload that sends fewer bytes per second on average is abandoned
 	UploadRetention time.Duration // how long a processed upload's rows are kept
 
 	// BaseURL is the address users reach the portal at, such as
@@ -96,6 +99,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	metricsTokenFile := fs.String("metrics-token-file", env("ZORGKIT_METRICS_TOKEN_FILE", ""), "`file` with a bearer token of at least 32 characters: /metrics is then also served on the portal's address, to requests with that token (ZORGKIT_METRICS_TOKEN_FILE)")
 	fs.StringVar(&c.DataDir, "data", env("ZORGKIT_DATA", "zorgkit-data"), "data `directory` for the SQLite database and demo keys (ZORGKIT_DATA)")
 	fs.StringVar(&c.DatabaseURL, "database-url", env("ZORGKIT_DATABASE_URL", ""), "PostgreSQL `DSN`; empty means SQLite in the data directory (ZORGKIT_DATABASE_URL)")
+	dbConns := fs.String("db-conns", env("ZORGKIT_DB_CONNS", strconv.Itoa(postgresConns)), "`connections` to PostgreSQL each instance keeps open, at most; all instances together must stay under the server's max_connections (ZORGKIT_DB_CONNS)")
 	fs.StringVar(&c.KeyFile, "key-file", env("ZORGKIT_KEY_FILE", ""), "secrets `file` (JSON); default keys.json in the data directory (ZORGKIT_KEY_FILE)")
 	fs.StringVar(&c.Policy, "policy", env("ZORGKIT_POLICY", "portero"), "password `policy`: portero, almere or nist (ZORGKIT_POLICY)")
 	fs.BoolVar(&c.Demo, "demo", env("ZORGKIT_DEMO", "true") == "true", "seed demo data and generate missing keys (ZORGKIT_DEMO)")
@@ -106,6 +110,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	idle := fs.String("session-idle", env("ZORGKIT_SESSION_IDLE", "30m"), "session idle `timeout` (ZORGKIT_SESSION_IDLE)")
 	maxSession := fs.String("session-max", env("ZORGKIT_SESSION_MAX", "12h"), "session absolute `lifetime` (ZORGKIT_SESSION_MAX)")
 	fs.Int64Var(&c.MaxUpload, "max-upload", 2<<30, "upload size limit in `bytes`")
+	fs.Int64Var(&c.UploadMinRate, "upload-min-rate", 32<<10, "an upload whose client sends fewer `bytes` per second on average (over the time the server waits for it, after -upload-idle) is abandoned; 0: no floor")
 
 	fs.StringVar(&c.BaseURL, "base-url", env("ZORGKIT_BASE_URL", ""), "public `URL` of the portal, such as https://portaal.example.nl; links in messages use it; required with -demo=false (ZORGKIT_BASE_URL)")
 	proxies := fs.String("trusted-proxies", env("ZORGKIT_TRUSTED_PROXIES", ""), "comma-separated `addresses` or CIDR ranges of the reverse proxies whose -proxy-header gives the client address (ZORGKIT_TRUSTED_PROXIES)")
@@ -133,6 +138,9 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		return config{}, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	var err error
+	if c.DBConns, err = strconv.Atoi(*dbConns); err != nil || c.DBConns < 2 || c.DBConns > 1000 {
+		return config{}, fmt.Errorf("-db-conns %q: want a number of connections from 2 to 1000", *dbConns)
+	}
 	if c.IdleTimeout, err = time.ParseDuration(*idle); err != nil {
 		return config{}, fmt.Errorf("-session-idle: %w", err)
 	}
@@ -148,6 +156,9 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		if *d.to, err = time.ParseDuration(d.v); err != nil || *d.to < d.min {
 			return config{}, fmt.Errorf("%s %q: want a duration of at least %v, such as 30s", d.flag, d.v, d.min)
 		}
+	}
+	if c.UploadMinRate < 0 {
+		return config{}, fmt.Errorf("-upload-min-rate %d: want bytes per second, 0 or more", c.UploadMinRate)
 	}
 	if _, err := time.Parse("15:04", c.JobsAt); err != nil {
 		return config{}, fmt.Errorf("-jobs-at %q: want HH:MM", c.JobsAt)

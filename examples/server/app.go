@@ -48,7 +48,9 @@ type app struct {
 	hasher   *password.Hasher
 	codes    *otp.OutOfBand
 	resets   *reset.Issuer
-	throttle *throttle.Throttle
+	throttle *throttle.Throttle // account keys: attempts count from the start (auth.go)
+	sources  *throttle.Throttle // source addresses: only failures count
+	turns    keyTurns           // password checks of one account take turns
 	totp     *otp.TOTP
 	sender   Sender
 	// transports deliver the outbox by channel (email, sms).
@@ -66,6 +68,7 @@ type app struct {
 	accessLog    *groupCommit[consent.AccessEntry]
 
 	metrics    *metrics
+	reports    reportCache     // the protected Zorgmonitor, until the records change
 	kick       chan struct{}   // runs the job scheduler now
 	answerTime time.Duration   // least time of a login or reset answer
 	hashParams password.Params // argon2id parameters; zero: the defaults
@@ -101,6 +104,7 @@ func openApp(ctx context.Context, cfg config, out io.Writer) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	m.watchJobs(db)
 	if err := checkKeyFingerprints(ctx, db, keys, cfg.AcceptKeyChange, time.Now(), log); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("%s: %w", cfg.KeyFile, err)
@@ -233,7 +237,11 @@ func (a *app) serve(ctx context.Context) error {
 	}
 	a.log.Info("listening", "url", scheme+"://"+l.Addr().String(), "policy", a.cfg.Policy, "database", string(a.dialect))
 	go a.runJobs(ctx)
-	go a.runOutbox(ctx)
+	outboxDone := make(chan struct{})
+	go func() {
+		defer close(outboxDone)
+		a.runOutbox(ctx)
+	}()
 
 	errc := make(chan error, 1)
 	go func() {
@@ -254,6 +262,13 @@ func (a *app) serve(ctx context.Context) error {
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return err
 	}
+	// The messages under way: the database must still record their
+	// outcome, or they go out again after the lease.
+	select {
+	case <-outboxDone:
+	case <-shutdownCtx.Done():
+		a.log.Warn("outbox: a delivery was still under way at shutdown; it is sent again after its lease")
+	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
@@ -262,18 +277,5 @@ func (a *app) serve(ctx context.Context) error {
 
 // funcs are the template functions.
 func (a *app) funcs() template.FuncMap {
-	return template.FuncMap{
-		"date": func(t time.Time) string {
-			if t.IsZero() {
-				return "—"
-			}
-			return t.Local().Format("2 Jan 2006")
-		},
-		"datetime": func(t time.Time) string {
-			if t.IsZero() {
-				return "—"
-			}
-			return t.Local().Format("2 Jan 2006 15:04")
-		},
-	}
+	return pageFuncs()
 }

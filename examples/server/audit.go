@@ -38,12 +38,13 @@ type sampleView struct {
 }
 
 type sampleRecord struct {
-	ID       consent.RecordID
-	OrgName  string
-	Purpose  string
-	GivenAt  time.Time
-	Evidence consent.EvidenceState
-	Void     bool
+	ID        consent.RecordID
+	OrgName   string
+	Reference string // of the signed form in the provider's archive
+	Purpose   string
+	GivenAt   time.Time
+	Evidence  consent.EvidenceState
+	Void      bool
 }
 
 // auditPage shows the portal owner's spot checks: the plans, committed to
@@ -132,7 +133,7 @@ func (a *app) renderAudit(w http.ResponseWriter, r *http.Request, status int, ms
 				a.serverError(w, r, err)
 				return
 			}
-			sv.Records = append(sv.Records, sampleRecord{ID: id, OrgName: names[string(st.Record.Organisation)], Purpose: purposeText[st.Record.Purpose],
+			sv.Records = append(sv.Records, sampleRecord{ID: id, OrgName: names[string(st.Record.Organisation)], Reference: st.Record.Evidence.Reference, Purpose: purposeText[st.Record.Purpose],
 				GivenAt: st.Record.GivenAt, Evidence: st.Evidence, Void: st.Void()})
 		}
 		p.Samples = append(p.Samples, sv)

@@ -40,7 +40,10 @@ type clientView struct {
 	Purposes []purposeView
 	Shown    *clientData // data of the purpose just opened
 	Message  string
-	Today    string // the default date of signing, as yyyy-mm-dd
+	Refused  bool            // Message says an action was refused
+	Errors   []fieldError    // the problems of a consent form just sent
+	Form     consent.Purpose // the purpose whose form had Errors
+	Today    string          // the default date of signing, as yyyy-mm-dd
 }
 
 type purposeView struct {
@@ -50,6 +53,9 @@ type purposeView struct {
 	Text    string // "NAW-gegevens inzien", to use in a sentence
 	Allowed bool
 	Reason  string
+	// Practitioner is named by the medical authorisation: shown once it
+	// is recorded.
+	Practitioner *consent.Practitioner
 }
 
 type clientData struct {
@@ -101,13 +107,32 @@ func (a *app) lookupClient(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		a.serverError(w, r, err)
+		a.consentError(w, r, err)
 		return
 	}
 	a.render(w, r, http.StatusOK, "clients", clientsPage{Client: cv})
 }
 
 const msgNoClient = "Er is geen cliënt met dit BSN bekend."
+
+// msgConsentDamaged answers a request about a client whose consent chain
+// does not verify.
+const msgConsentDamaged = "De toestemmingsregistratie van deze cliënt is niet in orde. Het portaal geeft daarom geen toegang tot de gegevens en legt niets vast. De beheerder ziet de fout op de auditpagina."
+
+// consentError answers a request that failed on err, from the consent
+// registry or after it. A chain that does not verify (edited, cut off or
+// rolled back behind the portal's back) opens nothing and records nothing
+// until an operator has looked into it: the user sees that, and the log an
+// error; anything else is an internal error.
+func (a *app) consentError(w http.ResponseWriter, r *http.Request, err error) {
+	if !errors.Is(err, consent.ErrTampered) {
+		a.serverError(w, r, err)
+		return
+	}
+	a.log.ErrorContext(r.Context(), "consent: a chain does not verify; no access to the client until an operator has looked into it on the audit page",
+		"method", r.Method, "path", r.URL.Path, "err", err)
+	a.render(w, r, http.StatusServiceUnavailable, "clients", clientsPage{Error: msgConsentDamaged})
+}
 
 // lookup finds the client with BSN n for u, writes the lookup to the access
 // log, found or not, and returns what u's organisation may do with the
@@ -148,7 +173,11 @@ func (a *app) clientView(ctx context.Context, u *user, subject, masked string) (
 		if err != nil {
 			return nil, err
 		}
-		cv.Purposes = append(cv.Purposes, purposeView{Purpose: p, Medical: p == consent.PurposeMedicalInformation, Title: capitalise(purposeText[p]), Text: purposeText[p], Allowed: out.Allowed, Reason: out.Reason.Message(language.Dutch)})
+		pv := purposeView{Purpose: p, Medical: p == consent.PurposeMedicalInformation, Title: capitalise(purposeText[p]), Text: purposeText[p], Allowed: out.Allowed, Reason: out.Reason.Message(language.Dutch)}
+		if out.Allowed && out.Record != nil {
+			pv.Practitioner = out.Record.Practitioner
+		}
+		cv.Purposes = append(cv.Purposes, pv)
 	}
 	return cv, nil
 }
@@ -189,43 +218,45 @@ func (a *app) recordConsent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	given, err := time.ParseInLocation("2006-01-02", r.PostFormValue("given"), time.Local)
-	msg := ""
 	if err != nil {
-		msg = "Vul de datum van ondertekening in (JJJJ-MM-DD)."
-	} else {
-		if today := a.now(); given.After(today) {
-			given = today // signed today: the form's date has no time
+		a.renderConsentError(w, r, subject, &consent.FieldError{Field: "GivenAt", Err: consent.ErrInvalid})
+		return
+	}
+	if today := a.now(); given.After(today) {
+		given = today // signed today: the form's date has no time
+	}
+	rec := consent.Record{
+		Subject:       consent.Subject(subject),
+		Organisation:  consent.Organisation(u.OrgID),
+		Purpose:       consent.Purpose(r.PostFormValue("purpose")),
+		Decision:      consent.Decision(r.PostFormValue("decision")),
+		GivenAt:       given,
+		PolicyVersion: "portero-toestemming-2017",
+		Evidence: consent.Evidence{
+			Kind:      consent.EvidenceKind(r.PostFormValue("evidence")),
+			Reference: strings.TrimSpace(r.PostFormValue("reference")),
+		},
+		RecordedBy: u.actor(),
+	}
+	if doc := r.PostFormValue("document"); doc != "" {
+		h := sha256.Sum256([]byte(doc))
+		rec.Evidence.DocumentSHA256 = h[:]
+	}
+	if rec.Purpose == consent.PurposeMedicalInformation {
+		rec.Practitioner = &consent.Practitioner{Name: strings.TrimSpace(r.PostFormValue("practitioner")), Function: strings.TrimSpace(r.PostFormValue("function"))}
+	}
+	if _, err := a.consent.Give(ctx, rec); err != nil {
+		var ferr *consent.FieldError
+		if !errors.As(err, &ferr) {
+			a.consentError(w, r, err)
+			return
 		}
-		rec := consent.Record{
-			Subject:       consent.Subject(subject),
-			Organisation:  consent.Organisation(u.OrgID),
-			Purpose:       consent.Purpose(r.PostFormValue("purpose")),
-			Decision:      consent.Decision(r.PostFormValue("decision")),
-			GivenAt:       given,
-			PolicyVersion: "portero-toestemming-2017",
-			Evidence: consent.Evidence{
-				Kind:      consent.EvidenceKind(r.PostFormValue("evidence")),
-				Reference: strings.TrimSpace(r.PostFormValue("reference")),
-			},
-			RecordedBy: u.actor(),
-		}
-		if doc := r.PostFormValue("document"); doc != "" {
-			h := sha256.Sum256([]byte(doc))
-			rec.Evidence.DocumentSHA256 = h[:]
-		}
-		if rec.Purpose == consent.PurposeMedicalInformation {
-			rec.Practitioner = &consent.Practitioner{Name: strings.TrimSpace(r.PostFormValue("practitioner")), Function: strings.TrimSpace(r.PostFormValue("function"))}
-		}
-		if _, err := a.consent.Give(ctx, rec); err != nil {
-			var ferr *consent.FieldError
-			if !errors.As(err, &ferr) {
-				a.serverError(w, r, err)
-				return
-			}
-			msg = "De toestemming is niet vastgelegd: " + ferr.Message(language.Dutch)
-		} else {
-			msg = "De toestemming is vastgelegd."
-		}
+		a.renderConsentError(w, r, subject, ferr)
+		return
+	}
+	msg := "De toestemming is vastgelegd."
+	if rec.Decision == consent.Deny {
+		msg = "De weigering van de cliënt is vastgelegd."
 	}
 	a.renderClient(w, r, subject, http.StatusOK, msg, nil)
 }
@@ -254,12 +285,12 @@ func (a *app) withdrawConsent(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, consent.ErrNotActive):
 		msg = "Er is geen toestemming om in te trekken."
 	case errors.Is(err, consent.ErrDenyNotWithdrawable):
-		msg = "De cliënt heeft voor dit doel geen toestemming gegeven; een weigering trek je niet in. Leg een nieuwe toestemming vast als de cliënt van gedachten verandert."
+		msg = "De cliënt heeft voor dit doel geen toestemming gegeven; een weigering kunt u niet intrekken. Verandert de cliënt van gedachten? Leg dan een nieuwe toestemming vast."
 	case errors.As(err, &ferr):
 		http.Error(w, "Onbekend doel.", http.StatusBadRequest)
 		return
 	case err != nil:
-		a.serverError(w, r, err)
+		a.consentError(w, r, err)
 		return
 	}
 	a.renderClient(w, r, subject, http.StatusOK, msg, nil)
@@ -290,7 +321,7 @@ func (a *app) viewClientData(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "Onbekend doel.", http.StatusBadRequest)
 			return
 		}
-		a.serverError(w, r, err)
+		a.consentError(w, r, err)
 		return
 	}
 	if !out.Allowed {
@@ -311,10 +342,10 @@ func (a *app) renderClient(w http.ResponseWriter, r *http.Request, subject strin
 	c, _ := a.formClient(r) // formSubject checked it; only the masked BSN is new here
 	cv, err := a.clientView(r.Context(), userFrom(r.Context()), subject, c.Masked)
 	if err != nil {
-		a.serverError(w, r, err)
+		a.consentError(w, r, err)
 		return
 	}
-	cv.Message, cv.Shown = msg, shown
+	cv.Message, cv.Shown, cv.Refused = msg, shown, status >= 400
 	a.render(w, r, status, "clients", clientsPage{Client: cv})
 }
 

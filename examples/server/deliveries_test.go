@@ -93,10 +93,10 @@ func TestDeliveriesPage(t *testing.T) {
 	gemeente.login("gemeente")
 	_, body := gemeente.get("/deliveries")
 	page := text(body)
-	assert.Contains(t, page, "Zorggroep Zonnehuis 2026 2 2e halfjaar 2025: op tijd (20 Jan 2026) 1e halfjaar 2026: op tijd (3 Jul 2026) voldoet")
-	assert.Contains(t, page, "Jeugdhulp De Linde 2026 1 2e halfjaar 2025: ontbreekt (uiterlijk 31 Jan 2026) 1e halfjaar 2026: op tijd (3 Jul 2026) voldoet niet")
+	assert.Contains(t, page, "Zorggroep Zonnehuis 2026 2 2e halfjaar 2025: op tijd (20 januari 2026) 1e halfjaar 2026: op tijd (3 juli 2026) voldoet")
+	assert.Contains(t, page, "Jeugdhulp De Linde 2026 1 2e halfjaar 2025: ontbreekt (uiterlijk 31 januari 2026) 1e halfjaar 2026: op tijd (3 juli 2026) voldoet niet")
 	assert.Contains(t, page, "Thuiszorg Noord 2026 0", "a provider without deliveries")
-	assert.Contains(t, body, "<caption>")
+	assert.Contains(t, body, "<caption")
 
 	y, err := p.a.deliveryOverview(ctx, &user{Role: roleAuditor})
 	require.NoError(t, err)

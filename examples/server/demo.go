@@ -25,7 +25,7 @@ var demoOrgs = []organisation{
 	{ID: "almere", Name: "Gemeente Almere", Kind: kindMunicipality, Domains: []string{"almere.example"}, CBSCode: "0034"},
 	{ID: "zonnehuis", Name: "Zorggroep Zonnehuis", Kind: kindProvider, Domains: []string{"zonnehuis.example"}, MunicipalityID: "almere"},
 	{ID: "delinde", Name: "Jeugdhulp De Linde", Kind: kindProvider, Domains: []string{"delinde.example"}, MunicipalityID: "almere"},
-	{ID: "noord", Name: "Thuiszorg Noord", Kind: kindProvider, Domains: []string{"thuiszorgnoord.example"}, MunicipalityID: "almere"}, // no contract yet
+	{ID: "noord", Name: "Thuiszorg Noord", Kind: kindProvider, Domains: []string{"thuiszorgnoord.example"}, MunicipalityID: "almere"}, // the survey is not in yet
 }
 
 type demoUser struct {
@@ -39,7 +39,7 @@ var demoUsers = []demoUser{
 	{"zonnehuis", "zonnehuis-beheer", "Olga Organisatiebeheer", "o.beheer@zonnehuis.example", roleAdmin},
 	{"zonnehuis", "jdevries", "Jan de Vries", "jan.devries@zonnehuis.example", roleUser},
 	{"delinde", "linde", "Lotte Linde", "lotte@delinde.example", roleUser},
-	{"noord", "noord", "Nina Noord", "nina@thuiszorgnoord.example", roleUser},
+	{"noord", "noord", "Nina Noord", "nina@thuiszorgnoord.example", roleAdmin},
 }
 
 // seedDemo fills an empty database with demo organisations, users, clients,
@@ -57,8 +57,20 @@ func (a *app) seedDemo(ctx context.Context) (map[string]string, error) {
 	now := a.now()
 	for _, o := range demoOrgs {
 		o := o
-		if o.Kind != kindOwner && o.ID != "noord" {
-			o.ContractStart, o.ContractEnd, o.DPARegistered = now.AddDate(-1, 0, 0), now.AddDate(2, 0, 0), now.AddDate(-1, 0, 0)
+		yearAgo := now.AddDate(-1, 0, 0)
+		switch {
+		case o.Kind == kindMunicipality:
+			o.ContractStart, o.ContractEnd, o.DPARegistered = yearAgo, now.AddDate(2, 0, 0), yearAgo
+		case o.ID == "noord":
+			// Registered by the municipality last week; the survey link
+			// is sent below, once the contact has an account.
+			o.ContractStart, o.ContractEnd = now.AddDate(0, 0, -7), now.AddDate(2, 0, 0)
+			o.RegisteredBy, o.Registered = o.MunicipalityID, now.AddDate(0, 0, -7)
+		case o.Kind == kindProvider:
+			o.ContractStart, o.ContractEnd, o.DPARegistered = yearAgo, now.AddDate(2, 0, 0), yearAgo.AddDate(0, 0, 14)
+			o.RegisteredBy, o.Registered = o.MunicipalityID, yearAgo
+			o.SurveySent, o.SurveyReceived, o.DPASent = yearAgo, yearAgo.AddDate(0, 0, 3), yearAgo.AddDate(0, 0, 3)
+			o.AccessGranted = o.DPARegistered
 		}
 		if err := a.insertOrg(ctx, &o); err != nil {
 			return nil, err
@@ -91,6 +103,13 @@ func (a *app) seedDemo(ctx context.Context) (map[string]string, error) {
 		users[du.username] = u
 		passwords[du.username] = pw
 	}
+	noord, err := a.org(ctx, "noord")
+	if err != nil {
+		return nil, err
+	}
+	if err := a.sendSurvey(ctx, noord); err != nil {
+		return nil, err
+	}
 	if err := a.seedClients(ctx, users["jdevries"]); err != nil {
 		return nil, err
 	}
@@ -100,6 +119,9 @@ func (a *app) seedDemo(ctx context.Context) (map[string]string, error) {
 		}
 	}
 	if _, err := a.processUploads(ctx); err != nil {
+		return nil, err
+	}
+	if err := a.refreshReports(ctx); err != nil {
 		return nil, err
 	}
 	return passwords, nil
@@ -185,8 +207,9 @@ func (a *app) seedUploads(ctx context.Context, u *user) error {
 
 // demoDataset generates a CBS youth-care data set in the columns of
 // uploadLayout, the same for the same seed: decisions that began between
-// July 2025 and June 2026, about a quarter still running (no end date, no
-// reason of ending, nothing measured yet), the others ended with a reason
+// July 2024 and September 2026, about a quarter and those that would end
+// after October 2026 still running (no end date, no reason of ending,
+// nothing measured yet), the others ended with a reason
 // and, mostly, the outcome measurements. Most BSNs are drawn from all valid
 // numbers. A few rows are wrong on purpose, so that the quality report has
 // something to show, each kind at fixed rows (counted from 0; the file
@@ -211,7 +234,7 @@ func demoDataset(seed string, rows int) io.Reader {
 	municipalities := []string{"0034", "0034", "0034", "0995", "0050"}
 	products := []string{"45A11", "45A12", "43A01", "41A02", "54001", "54002"}
 	referrers := []string{"01", "01", "02", "03", "04", "06"}
-	first := time.Date(2025, time.July, 1, 0, 0, 0, 0, time.UTC)
+	first := time.Date(2024, time.July, 1, 0, 0, 0, 0, time.UTC)
 	var b strings.Builder
 	b.WriteString(uploadHeader + "\n")
 	for i := range rows {
@@ -225,10 +248,13 @@ func demoDataset(seed string, rows int) io.Reader {
 		birth := time.Date(2004+rng.IntN(20), time.Month(1+rng.IntN(12)), 1+rng.IntN(28), 0, 0, 0, 0, time.UTC)
 		sex := []string{"1", "2"}[rng.IntN(2)]
 		postcode := demoPostcode(rng)
-		begin := first.AddDate(0, 0, rng.IntN(365))
+		// Care that began between July 2024 and September 2026 and took
+		// two to ten months, so that the Zorgmonitor has periods to
+		// compare; care that had not ended by November 2026 is running.
+		begin := first.AddDate(0, rng.IntN(27), rng.IntN(28))
 		var end, reason, goal, sat string
-		if rng.IntN(4) > 0 { // ended
-			end = begin.AddDate(0, 1+rng.IntN(5), rng.IntN(28)).Format("2006-01-02")
+		if ended := begin.AddDate(0, 2+rng.IntN(9), 0); rng.IntN(4) > 0 && ended.Before(time.Date(2026, time.November, 1, 0, 0, 0, 0, time.UTC)) {
+			end = ended.Format("2006-01-02")
 			reason = []string{"1", "1", "1", "2", "3", "4", "5"}[rng.IntN(7)]
 			goal = []string{"ja", "ja", "nee", ""}[rng.IntN(4)]
 			if rng.IntN(3) > 0 {

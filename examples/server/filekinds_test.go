@@ -69,7 +69,7 @@ func TestFileKinds(t *testing.T) {
 			b.login("jdevries")
 			status, body := b.upload("/uploads", "cbs.csv", strings.NewReader(tt.file))
 			require.Equal(t, http.StatusOK, status, text(body))
-			assert.Contains(t, body, `id="status">accepted<`)
+			assert.Contains(t, body, `data-status="accepted"`)
 			var read, written, rejected int
 			var report string
 			require.NoError(t, p.a.db.QueryRow(`SELECT rows_read, rows_written, rows_rejected, report FROM uploads WHERE org_id = 'zonnehuis' AND status = 'accepted'`).
@@ -135,7 +135,7 @@ func TestSpreadsheetUploads(t *testing.T) {
 
 	status, body := b.upload("/uploads", "cbs.xlsx", &xlsx)
 	require.Equal(t, http.StatusOK, status, text(body))
-	assert.Contains(t, body, `id="status">accepted<`)
+	assert.Contains(t, body, `data-status="accepted"`)
 	var read, written int
 	var report, data string
 	require.NoError(t, p.a.db.QueryRow(`SELECT rows_read, rows_written, report, (SELECT string_agg(data, '') FROM upload_chunks c WHERE c.upload_id = u.id)
@@ -159,7 +159,7 @@ func TestSpreadsheetUploads(t *testing.T) {
 	require.NoError(t, err)
 	status, body = b.upload("/uploads", "cbs.xls", bytes.NewReader(xls))
 	require.Equal(t, http.StatusOK, status, text(body))
-	assert.Contains(t, body, `id="status">rejected<`)
+	assert.Contains(t, body, `data-status="rejected"`)
 	assert.Contains(t, text(body), ".xlsx", "the message says how to save it")
 }
 

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -168,7 +169,9 @@ type view struct {
 	User    *user
 	Org     *organisation
 	Notices []string
-	Demo    bool // demo mode: the outbox stand-in exists
+	Demo    bool          // demo mode: the outbox stand-in exists
+	Menu    []menuItem    // only after the full login
+	Session *sessionClock // when the session ends, for the warning before
 }
 
 type ctxKey int
@@ -186,7 +189,16 @@ func (a *app) viewOf(r *http.Request) view {
 	if u == nil || sessionFrom(r.Context()).Stage == stageCode {
 		return view{}
 	}
-	return view{User: u, Org: u.Org, Notices: u.notices, Demo: a.cfg.Demo}
+	v := view{User: u, Org: u.Org, Notices: u.notices, Demo: a.cfg.Demo}
+	if s := sessionFrom(r.Context()); s.Stage == stageFull {
+		v.Menu = a.menuFor(u, r.URL.Path)
+		next := "/"
+		if r.Method == http.MethodGet {
+			next = r.URL.RequestURI()
+		}
+		v.Session = a.sessionClock(s, next)
+	}
+	return v
 }
 
 func userFrom(ctx context.Context) *user {
@@ -208,10 +220,10 @@ func parseTemplates(funcs template.FuncMap) (map[string]*template.Template, erro
 	out := map[string]*template.Template{}
 	for _, p := range pages {
 		name := p.Name()
-		if name == "layout.html" {
+		if name == "layout.html" || strings.HasPrefix(name, "_") {
 			continue
 		}
-		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name)
+		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/_*.html", "templates/"+name)
 		if err != nil {
 			return nil, err
 		}

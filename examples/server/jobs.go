@@ -179,6 +179,7 @@ func (a *app) runJobsNow(w http.ResponseWriter, r *http.Request) {
 // reportRecord is one decision as the reports count it.
 type reportRecord struct {
 	provider, municipality, category, product, ageBand string
+	period                                             string // reporting half-year, such as "2026-1"
 	goalMeasured, satMeasured                          bool
 }
 
@@ -281,7 +282,7 @@ func (a *app) buildStep(ctx context.Context, uploadID, orgID string, rows *rowRe
 	if status != string(statusAccepted) || built >= chunks {
 		return true, nil
 	}
-	ins := &batchInsert{tx: tx, dialect: a.dialect, insert: `INSERT INTO report_rows (provider_id, upload_id, seq, municipality, category, product, age_band, goal_measured, sat_measured) VALUES `, cols: 9}
+	ins := &batchInsert{tx: tx, dialect: a.dialect, insert: `INSERT INTO report_rows (provider_id, upload_id, seq, municipality, category, product, age_band, goal_measured, sat_measured, period) VALUES `, cols: 10}
 	end := min(built+buildBatch, chunks)
 	n := 0
 	for seq := built; seq < end; seq++ {
@@ -309,7 +310,7 @@ func (a *app) buildStep(ctx context.Context, uploadID, orgID string, rows *rowRe
 				tx.Rollback() // the write lock, before another statement writes
 				return false, a.rejectDelivery(ctx, uploadID, fmt.Errorf("%w: chunk %d has a row of %d fields", errIncomplete, seq, len(f)))
 			}
-			if err := ins.add(ctx, orgID, uploadID, seq, rec.municipality, rec.category, rec.product, rec.ageBand, rec.goalMeasured, rec.satMeasured); err != nil {
+			if err := ins.add(ctx, orgID, uploadID, seq, rec.municipality, rec.category, rec.product, rec.ageBand, rec.goalMeasured, rec.satMeasured, rec.period); err != nil {
 				return false, err
 			}
 			n++
@@ -387,6 +388,7 @@ func (a *app) rejectDelivery(ctx context.Context, uploadID string, cause error) 
 type rowReader struct {
 	columns                        []string
 	ageBand, municipality, product int
+	begin, end                     int               // the care's dates, for the reporting period; -1 when absent
 	kept                           []int             // the columns stored as sent, which the layout can judge
 	row                            map[string]string // reused for each row
 }
@@ -400,7 +402,7 @@ func newRowReader(columns []string) (*rowReader, error) {
 	if columns == nil {
 		columns = legacyColumns
 	}
-	r := &rowReader{columns: columns, ageBand: -1, municipality: -1, product: -1, row: map[string]string{}}
+	r := &rowReader{columns: columns, ageBand: -1, municipality: -1, product: -1, begin: -1, end: -1, row: map[string]string{}}
 	for i, c := range columns {
 		for _, rule := range uploadColumns {
 			if !strings.EqualFold(strings.TrimSpace(c), rule.Name) {
@@ -413,6 +415,10 @@ func newRowReader(columns []string) (*rowReader, error) {
 				r.municipality = i
 			case "Productcode":
 				r.product = i
+			case "Begindatum":
+				r.begin = i
+			case "Einddatum":
+				r.end = i
 			}
 			if rule.Action == pseudonym.Keep {
 				r.kept = append(r.kept, i)
@@ -444,8 +450,17 @@ func (r *rowReader) record(f []string) (reportRecord, bool) {
 	product := strings.TrimSpace(f[r.product])
 	return reportRecord{
 		municipality: strings.TrimSpace(f[r.municipality]), category: productCategory(product), product: product, ageBand: f[r.ageBand],
+		period:       reportPeriod(r.at(f, r.begin), r.at(f, r.end)),
 		goalMeasured: goal, satMeasured: sat,
 	}, true
+}
+
+// at returns field i of f, or "" when the upload has no such column.
+func (r *rowReader) at(f []string, i int) string {
+	if i < 0 {
+		return ""
+	}
+	return f[i]
 }
 
 // productCategory is the category of a youth-care product code: its first

@@ -35,6 +35,15 @@ type organisation struct {
 	DPARegistered   time.Time // the processing agreement (verwerkersovereenkomst)
 	Suspended       time.Time
 	SuspendedReason string
+
+	// The onboarding of a provider: registered by its municipality, then
+	// the survey and the processing agreement.
+	RegisteredBy   string // the municipality's organisation id
+	Registered     time.Time
+	SurveySent     time.Time
+	SurveyReceived time.Time
+	DPASent        time.Time
+	AccessGranted  time.Time // the account details were sent
 }
 
 // Errors of organisation.access, shown to the user after a correct password.
@@ -42,19 +51,23 @@ var (
 	errNoContract    = errors.New("uw organisatie heeft nog geen geregistreerd contract en verwerkersovereenkomst; neem contact op met de portaalbeheerder")
 	errContractEnded = errors.New("het contract van uw organisatie is beëindigd; neem contact op met de portaalbeheerder")
 	errSuspended     = errors.New("de toegang van uw organisatie is opgeschort; neem contact op met de portaalbeheerder")
+	errOnboarding    = errors.New("uw organisatie is nog niet aangesloten: wij wachten nog op de ingevulde enquête of de ondertekende verwerkersovereenkomst")
 )
 
 // access tells whether the organisation's users may use the portal at now:
-// only with a registered contract and processing agreement, until the
-// contract's end, and not while suspended. The portal owner always may.
+// only with a registered contract and processing agreement (and for a
+// provider the survey), until the contract's end, and not while suspended.
+// The portal owner always may.
 func (o *organisation) access(now time.Time) error {
 	switch {
 	case o.Kind == kindOwner:
 		return nil
 	case !o.Suspended.IsZero():
 		return errSuspended
-	case o.ContractEnd.IsZero() || o.DPARegistered.IsZero() || now.Before(o.ContractStart):
+	case o.ContractEnd.IsZero() || now.Before(o.ContractStart):
 		return errNoContract
+	case o.DPARegistered.IsZero() || o.Kind == kindProvider && o.SurveyReceived.IsZero():
+		return errOnboarding
 	case !now.Before(o.ContractEnd):
 		return errContractEnded
 	}
@@ -116,15 +129,17 @@ func newID() string {
 	return hex.EncodeToString(b)
 }
 
-const orgColumns = `id, name, kind, domains, municipality_id, cbs_code, contract_start, contract_end, dpa_registered_at, suspended_at, suspended_reason`
+const orgColumns = `id, name, kind, domains, municipality_id, cbs_code, contract_start, contract_end, dpa_registered_at, suspended_at, suspended_reason,
+	registered_by, registered_at, survey_sent_at, survey_received_at, dpa_sent_at, access_granted_at`
 
 type scanner interface{ Scan(dest ...any) error }
 
 func scanOrg(s scanner) (*organisation, error) {
 	var o organisation
 	var kind, domains string
-	var start, end, dpa, susp int64
-	if err := s.Scan(&o.ID, &o.Name, &kind, &domains, &o.MunicipalityID, &o.CBSCode, &start, &end, &dpa, &susp, &o.SuspendedReason); err != nil {
+	var start, end, dpa, susp, reg, surveySent, surveyIn, dpaSent, granted int64
+	if err := s.Scan(&o.ID, &o.Name, &kind, &domains, &o.MunicipalityID, &o.CBSCode, &start, &end, &dpa, &susp, &o.SuspendedReason,
+		&o.RegisteredBy, &reg, &surveySent, &surveyIn, &dpaSent, &granted); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, errNotFound
 		}
@@ -132,6 +147,7 @@ func scanOrg(s scanner) (*organisation, error) {
 	}
 	o.Kind, o.Domains = orgKind(kind), strings.Fields(domains)
 	o.ContractStart, o.ContractEnd, o.DPARegistered, o.Suspended = fromUsec(start), fromUsec(end), fromUsec(dpa), fromUsec(susp)
+	o.Registered, o.SurveySent, o.SurveyReceived, o.DPASent, o.AccessGranted = fromUsec(reg), fromUsec(surveySent), fromUsec(surveyIn), fromUsec(dpaSent), fromUsec(granted)
 	return &o, nil
 }
 
@@ -158,9 +174,10 @@ func (a *app) orgs(ctx context.Context, kind orgKind) ([]*organisation, error) {
 
 func (a *app) insertOrg(ctx context.Context, o *organisation) error {
 	_, err := a.db.ExecContext(ctx, `INSERT INTO organisations (`+orgColumns+`, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
 		o.ID, o.Name, string(o.Kind), strings.Join(o.Domains, " "), o.MunicipalityID, o.CBSCode,
-		usec(o.ContractStart), usec(o.ContractEnd), usec(o.DPARegistered), usec(o.Suspended), o.SuspendedReason, usec(a.now()))
+		usec(o.ContractStart), usec(o.ContractEnd), usec(o.DPARegistered), usec(o.Suspended), o.SuspendedReason,
+		o.RegisteredBy, usec(o.Registered), usec(o.SurveySent), usec(o.SurveyReceived), usec(o.DPASent), usec(o.AccessGranted), usec(a.now()))
 	return err
 }
 

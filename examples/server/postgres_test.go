@@ -94,7 +94,7 @@ func TestPostgres(t *testing.T) {
 	// Upload and processing.
 	status, body = b.upload("/uploads", "cbs.csv", strings.NewReader(uploadHeader+"\n"+cbsRow(bsntest.TestPersons()[1].Digits(), 1)+"\n"))
 	require.Equal(t, http.StatusOK, status, body)
-	assert.Contains(t, body, `id="status">accepted<`)
+	assert.Contains(t, body, `data-status="accepted"`)
 	_, err = first.a.processUploads(t.Context())
 	require.NoError(t, err)
 }

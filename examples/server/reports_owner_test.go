@@ -13,7 +13,7 @@ import (
 func TestReportsProviderWithoutRecords(t *testing.T) {
 	p := newTestPortal(t)
 	now := p.clock.Now()
-	_, err := p.a.db.Exec(`UPDATE organisations SET contract_start = $1, contract_end = $2, dpa_registered_at = $1 WHERE id = 'noord'`, usec(now.AddDate(0, -1, 0)), usec(now.AddDate(1, 0, 0)))
+	_, err := p.a.db.Exec(`UPDATE organisations SET contract_start = $1, contract_end = $2, dpa_registered_at = $1, survey_received_at = $1 WHERE id = 'noord'`, usec(now.AddDate(0, -1, 0)), usec(now.AddDate(1, 0, 0)))
 	require.NoError(t, err)
 	b := p.browser()
 	b.login("noord")

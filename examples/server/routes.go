@@ -44,15 +44,20 @@ func (a *app) routes() http.Handler {
 	mux.Handle("POST /account/totp", a.need(fullStage, anyRole, a.enrolTOTP))
 
 	mux.Handle("GET /{$}", a.need(fullStage, anyRole, a.home))
+	mux.Handle("POST /session/extend", a.need(fullStage, anyRole, a.extendSession))
 
 	// Organisation administrators: users of their own organisation.
 	mux.Handle("GET /admin/users", a.need(fullStage, admins, a.usersPage))
 	mux.Handle("POST /admin/users", a.need(fullStage, admins, a.createUser))
+	mux.Handle("GET /admin/users/{id}/delete", a.need(fullStage, admins, a.confirmDeleteUser))
 	mux.Handle("POST /admin/users/{id}/delete", a.need(fullStage, admins, a.deleteUser))
 
 	// The portal owner: organisations, sanctions, test uploads, spot checks.
 	mux.Handle("GET /owner/orgs", a.need(fullStage, auditors, a.orgsPage))
+	mux.Handle("GET /owner/orgs/{id}", a.need(fullStage, auditors, a.orgPage))
 	mux.Handle("POST /owner/orgs/{id}/contract", a.need(fullStage, auditors, a.registerContract))
+	mux.Handle("POST /owner/orgs/{id}/dpa", a.need(fullStage, auditors, a.recordDPA))
+	mux.Handle("POST /owner/orgs/{id}/survey", a.need(fullStage, auditors, a.resendSurvey))
 	mux.Handle("POST /owner/orgs/{id}/suspend", a.need(fullStage, auditors, a.suspendOrg))
 	mux.Handle("POST /owner/orgs/{id}/reinstate", a.need(fullStage, auditors, a.reinstateOrg))
 	mux.Handle("POST /owner/uploads/{id}/approve", a.need(fullStage, auditors, a.approveUpload))
@@ -67,6 +72,7 @@ func (a *app) routes() http.Handler {
 	mux.Handle("GET /clients", a.need(fullStage, providers, a.clientsPage))
 	mux.Handle("POST /clients/lookup", a.need(fullStage, providers, a.lookupClient))
 	mux.Handle("POST /clients/consent", a.need(fullStage, providers, a.recordConsent))
+	mux.Handle("POST /clients/withdraw/confirm", a.need(fullStage, providers, a.confirmWithdraw))
 	mux.Handle("POST /clients/withdraw", a.need(fullStage, providers, a.withdrawConsent))
 	mux.Handle("POST /clients/view", a.need(fullStage, providers, a.viewClientData))
 	mux.Handle("GET /uploads", a.need(fullStage, uploaders, a.uploadsPage))
@@ -79,8 +85,16 @@ func (a *app) routes() http.Handler {
 	mux.Handle("GET /uploads/{id}/report.csv", a.need(fullStage, uploaders, a.uploadReportCSV))
 	mux.Handle("GET /uploads/{id}/report.html", a.need(fullStage, uploaders, a.uploadReportPrint))
 
+	// Municipalities: registering the providers they contracted, whose
+	// contact answers the survey through the link it is sent.
+	mux.Handle("GET /providers", a.need(fullStage, municipalities, a.providersPage))
+	mux.Handle("POST /providers", a.need(fullStage, municipalities, a.registerProvider))
+	mux.HandleFunc("GET /survey", a.surveyForm)
+	mux.HandleFunc("POST /survey", a.submitSurvey)
+
 	// Reports and delivery compliance.
 	mux.Handle("GET /reports", a.need(fullStage, readers, a.reportsPage))
+	mux.Handle("GET /reports.csv", a.need(fullStage, readers, a.reportsCSV))
 	mux.Handle("GET /deliveries", a.need(fullStage, overseers, a.deliveriesPage))
 
 	// The JSON API: the same checks, the same library calls.
@@ -92,12 +106,15 @@ func (a *app) routes() http.Handler {
 	mux.Handle("GET /api/uploads/{id}/report.html", a.need(fullStage, uploaders, a.uploadReportPrint))
 
 	csrf := http.NewCrossOriginProtection()
+	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "Dit formulier is verstuurd vanaf een andere website en daarom geweigerd. Open de pagina opnieuw en probeer het nog eens.", http.StatusForbidden)
+	}))
 	// Behind a proxy that rewrites Host, the browser's Origin is still the
 	// public address: the portal's own origin.
 	if err := csrf.AddTrustedOrigin(a.cfg.BaseURL); err != nil && a.cfg.BaseURL != "" {
 		panic(err) // parseConfig checked it
 	}
-	return a.withClientAddr(securityHeaders(a.logRequests(csrf.Handler(limitBodies(mux))), a.secureCookies()))
+	return a.withClientAddr(securityHeaders(a.errorPages(a.logRequests(csrf.Handler(limitBodies(mux)))), a.secureCookies()))
 }
 
 // Which login stages a route accepts.
@@ -110,13 +127,14 @@ var (
 
 // Which roles a route accepts.
 var (
-	anyRole   []role // nil: every role
-	admins    = []role{roleAdmin}
-	auditors  = []role{roleAuditor}
-	providers = []role{roleUser, roleAdmin}
-	uploaders = []role{roleUser, roleAdmin, roleAuditor}
-	readers   = []role{roleUser, roleAdmin, roleMunicipality, roleAuditor}
-	overseers = []role{roleAuditor, roleMunicipality}
+	anyRole        []role // nil: every role
+	admins         = []role{roleAdmin}
+	auditors       = []role{roleAuditor}
+	providers      = []role{roleUser, roleAdmin}
+	uploaders      = []role{roleUser, roleAdmin, roleAuditor}
+	readers        = []role{roleUser, roleAdmin, roleMunicipality, roleAuditor}
+	overseers      = []role{roleAuditor, roleMunicipality}
+	municipalities = []role{roleMunicipality}
 )
 
 // need wraps h so that it runs only for a logged-in user at one of the

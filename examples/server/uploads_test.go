@@ -195,7 +195,7 @@ func reportRows(t testing.TB, p *testPortal, org string) int {
 // cell's value.
 func TestQualityReportDownloads(t *testing.T) {
 	p := newTestPortal(t)
-	_, err := p.a.db.Exec(`UPDATE organisations SET contract_start = $1, contract_end = $2, dpa_registered_at = $1 WHERE id = 'noord'`,
+	_, err := p.a.db.Exec(`UPDATE organisations SET contract_start = $1, contract_end = $2, dpa_registered_at = $1, survey_received_at = $1 WHERE id = 'noord'`,
 		usec(p.clock.Now().AddDate(0, -1, 0)), usec(p.clock.Now().AddDate(1, 0, 0)))
 	require.NoError(t, err)
 	noord := p.browser()
@@ -207,7 +207,7 @@ func TestQualityReportDownloads(t *testing.T) {
 		strings.Replace(cbsRow(persons[1].Digits(), 3), "1312 AB", "99999", 1) + "\n" // postcode
 	status, body := noord.upload("/uploads", "cbs.csv", strings.NewReader(file))
 	require.Equal(t, http.StatusOK, status, text(body))
-	assert.Contains(t, body, `id="status">test<`)
+	assert.Contains(t, body, `data-status="test"`)
 	assert.Contains(t, body, `report.csv`)
 	var id string
 	require.NoError(t, p.a.db.QueryRow(`SELECT id FROM uploads WHERE org_id = 'noord'`).Scan(&id))

@@ -173,6 +173,11 @@ func (e *Element) Type(ctx context.Context, text string) error {
 	return e.s.cmd(ctx, http.MethodPost, "/element/"+e.id+"/value", map[string]string{"text": text}, nil)
 }
 
+// Clear empties an input.
+func (e *Element) Clear(ctx context.Context) error {
+	return e.s.cmd(ctx, http.MethodPost, "/element/"+e.id+"/clear", map[string]any{}, nil)
+}
+
 // Click clicks the element.
 func (e *Element) Click(ctx context.Context) error {
 	return e.s.cmd(ctx, http.MethodPost, "/element/"+e.id+"/click", map[string]any{}, nil)
@@ -208,6 +213,80 @@ func (e *Element) Text(ctx context.Context) (string, error) {
 	var t string
 	err := e.s.cmd(ctx, http.MethodGet, "/element/"+e.id+"/text", nil, &t)
 	return t, err
+}
+
+// Execute runs a script in the page as the body of a function called with
+// args, and decodes what it returns into out (nil: ignored). The script runs
+// outside the page's Content Security Policy, as an extension's would.
+func (s *Session) Execute(ctx context.Context, script string, args []any, out any) error {
+	if args == nil {
+		args = []any{}
+	}
+	return s.cmd(ctx, http.MethodPost, "/execute/sync", map[string]any{"script": script, "args": args}, out)
+}
+
+// ExecuteAsync runs a script like Execute, with one more argument: the
+// callback through which the script returns its result, at most 30 seconds
+// later.
+func (s *Session) ExecuteAsync(ctx context.Context, script string, args []any, out any) error {
+	if args == nil {
+		args = []any{}
+	}
+	return s.cmd(ctx, http.MethodPost, "/execute/async", map[string]any{"script": script, "args": args}, out)
+}
+
+// SetViewport makes the page's layout viewport width by height CSS pixels
+// (through the DevTools protocol, since a window cannot be made that
+// narrow), as a phone or a 400% zoom would; width 0 restores the window's
+// own.
+func (s *Session) SetViewport(ctx context.Context, width, height int) error {
+	if width == 0 {
+		return s.devtools(ctx, "Emulation.clearDeviceMetricsOverride", map[string]any{})
+	}
+	return s.devtools(ctx, "Emulation.setDeviceMetricsOverride",
+		map[string]any{"width": width, "height": height, "deviceScaleFactor": 1, "mobile": false})
+}
+
+// devtools sends a DevTools protocol command through chromedriver.
+func (s *Session) devtools(ctx context.Context, cmd string, params map[string]any) error {
+	return s.cmd(ctx, http.MethodPost, "/goog/cdp/execute", map[string]any{"cmd": cmd, "params": params}, nil)
+}
+
+// PressKey presses and releases a key on the keyboard, such as Tab, Enter
+// or Escape: the W3C codes in the constants below, or a character.
+func (s *Session) PressKey(ctx context.Context, key string) error {
+	actions := map[string]any{"actions": []any{map[string]any{
+		"type": "key", "id": "keyboard",
+		"actions": []any{map[string]any{"type": "keyDown", "value": key}, map[string]any{"type": "keyUp", "value": key}},
+	}}}
+	return s.cmd(ctx, http.MethodPost, "/actions", actions, nil)
+}
+
+// Keys for PressKey (W3C WebDriver, "keyboard actions").
+const (
+	Tab   = "\uE004"
+	Enter = "\uE007"
+)
+
+// Active returns the element that has the focus.
+func (s *Session) Active(ctx context.Context) (*Element, error) {
+	var ref map[string]string
+	if err := s.cmd(ctx, http.MethodGet, "/element/active", nil, &ref); err != nil {
+		return nil, err
+	}
+	return &Element{s: s, id: ref[elementKey]}, nil
+}
+
+// Attribute returns the element's attribute name, or "" without it.
+func (e *Element) Attribute(ctx context.Context, name string) (string, error) {
+	var v *string
+	if err := e.s.cmd(ctx, http.MethodGet, "/element/"+e.id+"/attribute/"+name, nil, &v); err != nil {
+		return "", err
+	}
+	if v == nil {
+		return "", nil
+	}
+	return *v, nil
 }
 
 func (s *Session) cmd(ctx context.Context, method, path string, body, out any) error {

@@ -102,6 +102,7 @@ func openApp(ctx context.Context, cfg config, out io.Writer) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	m.watchJobs(db)
 	if err := checkKeyFingerprints(ctx, db, keys, cfg.AcceptKeyChange, time.Now(), log); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("%s: %w", cfg.KeyFile, err)
@@ -234,7 +235,11 @@ func (a *app) serve(ctx context.Context) error {
 	}
 	a.log.Info("listening", "url", scheme+"://"+l.Addr().String(), "policy", a.cfg.Policy, "database", string(a.dialect))
 	go a.runJobs(ctx)
-	go a.runOutbox(ctx)
+	outboxDone := make(chan struct{})
+	go func() {
+		defer close(outboxDone)
+		a.runOutbox(ctx)
+	}()
 
 	errc := make(chan error, 1)
 	go func() {
@@ -254,6 +259,13 @@ func (a *app) serve(ctx context.Context) error {
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return err
+	}
+	// The messages under way: the database must still record their
+	// outcome, or they go out again after the lease.
+	select {
+	case <-outboxDone:
+	case <-shutdownCtx.Done():
+		a.log.Warn("outbox: a delivery was still under way at shutdown; it is sent again after its lease")
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,6 +24,7 @@ type config struct {
 	MetricsToken string        // bearer token for /metrics on Addr; empty: /metrics only on DebugAddr
 	DataDir      string        // SQLite database, generated demo keys
 	DatabaseURL  string        // PostgreSQL DSN; empty means SQLite in DataDir
+	DBConns      int           // connections to PostgreSQL this instance keeps open, at most
 	KeyFile      string        // secrets; generated in demo mode when missing
 	Policy       string        // password policy: portero, almere or nist
 	Demo         bool          // seed demo data and generate missing keys
@@ -96,6 +98,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	metricsTokenFile := fs.String("metrics-token-file", env("ZORGKIT_METRICS_TOKEN_FILE", ""), "`file` with a bearer token of at least 32 characters: /metrics is then also served on the portal's address, to requests with that token (ZORGKIT_METRICS_TOKEN_FILE)")
 	fs.StringVar(&c.DataDir, "data", env("ZORGKIT_DATA", "zorgkit-data"), "data `directory` for the SQLite database and demo keys (ZORGKIT_DATA)")
 	fs.StringVar(&c.DatabaseURL, "database-url", env("ZORGKIT_DATABASE_URL", ""), "PostgreSQL `DSN`; empty means SQLite in the data directory (ZORGKIT_DATABASE_URL)")
+	dbConns := fs.String("db-conns", env("ZORGKIT_DB_CONNS", strconv.Itoa(postgresConns)), "`connections` to PostgreSQL each instance keeps open, at most; all instances together must stay under the server's max_connections (ZORGKIT_DB_CONNS)")
 	fs.StringVar(&c.KeyFile, "key-file", env("ZORGKIT_KEY_FILE", ""), "secrets `file` (JSON); default keys.json in the data directory (ZORGKIT_KEY_FILE)")
 	fs.StringVar(&c.Policy, "policy", env("ZORGKIT_POLICY", "portero"), "password `policy`: portero, almere or nist (ZORGKIT_POLICY)")
 	fs.BoolVar(&c.Demo, "demo", env("ZORGKIT_DEMO", "true") == "true", "seed demo data and generate missing keys (ZORGKIT_DEMO)")
@@ -133,6 +136,9 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		return config{}, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	var err error
+	if c.DBConns, err = strconv.Atoi(*dbConns); err != nil || c.DBConns < 2 || c.DBConns > 1000 {
+		return config{}, fmt.Errorf("-db-conns %q: want a number of connections from 2 to 1000", *dbConns)
+	}
 	if c.IdleTimeout, err = time.ParseDuration(*idle); err != nil {
 		return config{}, fmt.Errorf("-session-idle: %w", err)
 	}

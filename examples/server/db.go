@@ -38,8 +38,8 @@ const (
 // Connection pool sizes. SQLite: readers run in parallel in WAL mode, but on
 // a few cores more connections than that only add memory and contention;
 // writers queue on the connector's lock while holding a connection, hence
-// some headroom. PostgreSQL: per instance; two instances stay well under the
-// server's default max_connections of 100.
+// some headroom. PostgreSQL: the default of -db-conns, per instance; two
+// instances stay well under the server's default max_connections of 100.
 const (
 	sqliteConns   = 16
 	postgresConns = 32
@@ -66,8 +66,12 @@ func openDBObserved(ctx context.Context, cfg config, onWrite func(time.Duration)
 			// Keep the connections: the default of two idle ones makes
 			// every burst above two requests open new connections, each a
 			// TCP handshake, authentication and a backend process.
-			db.SetMaxOpenConns(postgresConns)
-			db.SetMaxIdleConns(postgresConns)
+			conns := cfg.DBConns
+			if conns == 0 {
+				conns = postgresConns
+			}
+			db.SetMaxOpenConns(conns)
+			db.SetMaxIdleConns(conns)
 			db.SetConnMaxIdleTime(5 * time.Minute)
 		}
 	} else {

@@ -27,8 +27,16 @@ type mailpit struct {
 	password string // of the user "portal"
 }
 
-// mailpitBinary returns the installed mailpit, or "".
-func mailpitBinary() string {
+// mailpitBinary returns the installed mailpit, or "". ZORGKIT_MAILPIT names
+// it outright (.ci/run sets it), and then a missing one fails the test
+// instead of skipping it: CI runs the mail tests against a real server.
+func mailpitBinary(t *testing.T) string {
+	if p := os.Getenv("ZORGKIT_MAILPIT"); p != "" {
+		if _, err := exec.LookPath(p); err != nil {
+			t.Fatalf("ZORGKIT_MAILPIT=%s: %v", p, err)
+		}
+		return p
+	}
 	if p, err := exec.LookPath("mailpit"); err == nil {
 		return p
 	}
@@ -47,9 +55,9 @@ func mailpitBinary() string {
 // neither TLS nor a login.
 func startMailpit(t *testing.T, mode string) *mailpit {
 	t.Helper()
-	bin := mailpitBinary()
+	bin := mailpitBinary(t)
 	if bin == "" {
-		t.Skip("mailpit is not installed: go install github.com/axllent/mailpit@v1.33.1 (.ci/run does)")
+		t.Skip("mailpit is not installed: go install github.com/axllent/mailpit@v1.33.1 (.ci/run does), or set ZORGKIT_MAILPIT")
 	}
 	dir := t.TempDir()
 	m := &mailpit{smtp: freeAddr(t)}

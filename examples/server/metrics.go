@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"database/sql"
 	"errors"
 	"net/http"
 	"strconv"
@@ -37,7 +39,6 @@ type metrics struct {
 	accessLogFailed prometheus.Counter
 	uploadRows      *prometheus.CounterVec
 	jobDuration     *prometheus.HistogramVec
-	jobLastSuccess  *prometheus.GaugeVec
 	sqliteWriteWait prometheus.Histogram
 }
 
@@ -87,10 +88,6 @@ func newMetrics() *metrics {
 			Help:    "Duration of the processing job by outcome (done or failed).",
 			Buckets: []float64{.1, .5, 1, 5, 10, 30, 60, 300, 900, 3600},
 		}, []string{"job", "outcome"}),
-		jobLastSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "zorgkit_job_last_success_timestamp_seconds",
-			Help: "When the job last finished without error, in Unix seconds (0: not since this instance started).",
-		}, []string{"job"}),
 		sqliteWriteWait: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "zorgkit_sqlite_write_lock_wait_seconds",
 			Help:    "Time a SQLite write waited for the process's write lock.",
@@ -98,7 +95,7 @@ func newMetrics() *metrics {
 		}),
 	}
 	m.registry.MustRegister(m.requests, m.logins, m.messages, m.decisions, m.accessLogWrite, m.accessLogBatch,
-		m.accessLogFailed, m.uploadRows, m.jobDuration, m.jobLastSuccess, m.sqliteWriteWait,
+		m.accessLogFailed, m.uploadRows, m.jobDuration, m.sqliteWriteWait,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// The series that exist from the start, so that a rate is 0, not absent.
 	for _, o := range []string{"success", "wrong_password", "throttled", "code_wrong", "refused"} {
@@ -107,7 +104,6 @@ func newMetrics() *metrics {
 	for _, k := range []string{"read", "written", "rejected", "flagged"} {
 		m.uploadRows.WithLabelValues(k)
 	}
-	m.jobLastSuccess.WithLabelValues("process")
 	return m
 }
 
@@ -205,9 +201,41 @@ func (m *metrics) job(start time.Time, err error) {
 		outcome = "failed"
 	}
 	m.jobDuration.WithLabelValues("process", outcome).Observe(time.Since(start).Seconds())
-	if err == nil {
-		m.jobLastSuccess.WithLabelValues("process").Set(float64(time.Now().UnixMilli()) / 1000)
+}
+
+// watchJobs adds zorgkit_job_last_success_timestamp_seconds, read from the
+// jobs table of db at each scrape.
+func (m *metrics) watchJobs(db *sql.DB) {
+	m.registry.MustRegister(&lastJobSuccess{db: db, desc: prometheus.NewDesc("zorgkit_job_last_success_timestamp_seconds",
+		"When the job last finished without error on any instance, in Unix seconds, from the jobs table (0: never; absent when the database does not answer).",
+		[]string{"job"}, nil)})
+}
+
+// lastJobSuccess reports when the processing job last succeeded. It reads
+// the jobs table rather than remembering the runs of its own instance: of
+// several instances only one runs each night's job, and an instance that
+// was just restarted has run none, so a figure kept in memory would make an
+// alert on the job's age ("no success for 26 hours") fire on every instance
+// but one, and on all of them after each deployment.
+type lastJobSuccess struct {
+	desc *prometheus.Desc
+	db   *sql.DB
+}
+
+// Describe implements prometheus.Collector.
+func (c *lastJobSuccess) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+// Collect implements prometheus.Collector. When the database does not
+// answer within a second the figure is left out (the rest of the scrape is
+// served, and /healthz reports the database), rather than reported wrong.
+func (c *lastJobSuccess) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	var finished int64
+	if err := c.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(finished_at), 0) FROM jobs WHERE state = 'done' AND id LIKE 'process:%'`).Scan(&finished); err != nil {
+		return
 	}
+	ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(finished)/1e6, "process")
 }
 
 // sqliteWrite records how long a SQLite writer waited for the lock.

@@ -237,3 +237,77 @@ func oneOf(values ...string) func(string) bool {
 func writeFile(path, content string) error {
 	return os.WriteFile(path, []byte(content), 0o600)
 }
+
+// The job's last success comes from the jobs table: an instance reports the
+// run of another instance, and one restarted since, the run before its
+// start. A failed run later does not count; a database that does not
+// answer leaves the figure out, not the scrape.
+func TestMetricsJobLastSuccessFromDatabase(t *testing.T) {
+	jobLastSuccess(t, newTestPortal(t, func(c *config) { c.MetricsToken = testMetricsToken }))
+}
+
+// The same on PostgreSQL, where two instances report the same time.
+func TestMetricsJobLastSuccessFromDatabasePostgres(t *testing.T) {
+	cfg := postgresConfig(t)
+	cfg.MetricsToken = testMetricsToken
+	jobLastSuccess(t, startTestPortal(t, cfg, true), startTestPortal(t, cfg, false))
+}
+
+// jobLastSuccess checks the figure on each of the portals, which share a
+// database.
+func jobLastSuccess(t *testing.T, portals ...*testPortal) {
+	lastSuccess := func(p *testPortal) (float64, bool) {
+		t.Helper()
+		status, scrape := p.scrape(testMetricsToken)
+		require.Equal(t, http.StatusOK, status)
+		parser := expfmt.NewTextParser(model.UTF8Validation)
+		families, err := parser.TextToMetricFamilies(strings.NewReader(scrape))
+		require.NoError(t, err)
+		require.Contains(t, families, "zorgkit_logins_total", "the rest of the scrape is there")
+		f, ok := families["zorgkit_job_last_success_timestamp_seconds"]
+		if !ok {
+			return 0, false
+		}
+		require.Len(t, f.GetMetric(), 1)
+		m := f.GetMetric()[0]
+		require.Equal(t, "job", m.GetLabel()[0].GetName())
+		require.Equal(t, "process", m.GetLabel()[0].GetValue())
+		return m.GetGauge().GetValue(), true
+	}
+	db := portals[0].a.db
+
+	for _, p := range portals {
+		v, ok := lastSuccess(p)
+		require.True(t, ok)
+		assert.Zero(t, v, "never run")
+	}
+
+	done := time.Date(2026, 11, 30, 2, 0, 17, 250000000, time.UTC)
+	for _, row := range []struct {
+		id, state, instance string
+		finished            time.Time
+	}{
+		{"process:2026-11-29", "done", "gone", done.Add(-24 * time.Hour)},
+		{"process:2026-11-30", "done", "other-instance", done},
+		{"process:now:later", "failed", "other-instance", done.Add(time.Hour)},
+		{"process:2026-12-01", "queued", "", time.Time{}},
+	} {
+		_, err := db.Exec(`INSERT INTO jobs (id, state, run_after, finished_at, instance) VALUES ($1, $2, 0, $3, $4)`,
+			row.id, row.state, usec(row.finished), row.instance)
+		require.NoError(t, err)
+	}
+	for _, p := range portals {
+		v, ok := lastSuccess(p)
+		require.True(t, ok)
+		assert.Equal(t, float64(done.UnixMicro())/1e6, v, "the last done run, by another instance")
+	}
+
+	_, err := db.Exec(`ALTER TABLE jobs RENAME TO jobs_gone`)
+	require.NoError(t, err)
+	for _, p := range portals {
+		_, ok := lastSuccess(p)
+		assert.False(t, ok, "left out without the table")
+	}
+	_, err = db.Exec(`ALTER TABLE jobs_gone RENAME TO jobs`)
+	require.NoError(t, err)
+}

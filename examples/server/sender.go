@@ -156,7 +156,9 @@ func (e *permanentError) Unwrap() error { return e.err }
 func permanent(err error) error { return &permanentError{err} }
 
 // runOutbox delivers due messages until ctx ends: at once when a message is
-// queued on this instance, otherwise every few seconds.
+// queued on this instance, otherwise every few seconds. It returns once the
+// deliveries under way when ctx ended are finished and recorded. Every hour
+// it forgets old messages and sessions that ended.
 func (a *app) runOutbox(ctx context.Context) {
 	var wg sync.WaitGroup
 	for range outboxWorkers {
@@ -168,6 +170,9 @@ func (a *app) runOutbox(ctx context.Context) {
 		for {
 			if err := a.purgeOutbox(ctx); err != nil && ctx.Err() == nil {
 				a.log.Error("outbox: purge", "err", err)
+			}
+			if err := a.purgeSessions(ctx); err != nil && ctx.Err() == nil {
+				a.log.Error("sessions: purge", "err", err)
 			}
 			select {
 			case <-ctx.Done():
@@ -234,7 +239,11 @@ func (a *app) deliverNext(ctx context.Context) (bool, error) {
 	case a.outboxKick <- struct{}{}:
 	default:
 	}
-	sendCtx, cancel := context.WithTimeout(ctx, outboxSendMax)
+	// A delivery under way is not cut off when ctx ends (a shutdown): the
+	// server may have the message already, and only its answer, recorded,
+	// keeps the message from going out again after the next start.
+	// outboxSendMax bounds it.
+	sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), outboxSendMax)
 	defer cancel()
 	return true, a.finish(context.WithoutCancel(ctx), c, a.transmit(sendCtx, c))
 }

@@ -131,3 +131,14 @@ func (a *app) loadSession(ctx context.Context, r *http.Request) (session, error)
 	}
 	return s, nil
 }
+
+// purgeSessions deletes the sessions past their idle or absolute timeout
+// that nobody came back to (a login abandoned at the code, a browser closed
+// without logging out): loadSession deletes only those it is shown again.
+// A session says who logged in when; it is kept no longer than it works.
+func (a *app) purgeSessions(ctx context.Context) error {
+	now := a.now()
+	_, err := a.db.ExecContext(ctx, `DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2`,
+		usec(now.Add(-a.cfg.IdleTimeout)), usec(now.Add(-a.cfg.MaxSession)))
+	return err
+}

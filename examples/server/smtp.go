@@ -169,14 +169,14 @@ func (t *smtpTransport) deliver(ctx context.Context, m envelope) error {
 		return fmt.Errorf("smtp: message %s: %w", m.ID, err)
 	}
 	err = client.SendWithSMTPClient(sc, msg)
-	// QUIT. Once the server has answered 250 to the message it has it: a
-	// connection that breaks now must not turn it into a failure, which
-	// would send it again.
-	_ = client.CloseWithSMTPClient(sc)
+	_ = client.CloseWithSMTPClient(sc) // QUIT
 	if conn != nil {
 		conn.Close()
 	}
-	if err == nil {
+	// Once the server has answered 250 to the message it has it: a
+	// connection that breaks after that (go-mail's RSET, QUIT) must not
+	// turn it into a failure, which would send it again.
+	if err == nil || msg.IsDelivered() {
 		return nil
 	}
 	// A refusal by the server (5xx for the sender, the recipient or the

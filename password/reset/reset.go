@@ -239,13 +239,14 @@ func (r *Issuer) Revoke(ctx context.Context, account string) error {
 
 // hashToken returns the hash under which a link's token is stored, or false
 // if token is not of the form Issue returns. The length is checked before
-// decoding.
+// decoding, and again after it: the decoder skips line breaks, so 43
+// characters with some of them newlines decode to fewer than 32 bytes.
 func hashToken(token string) ([32]byte, bool) {
 	if len(token) != base64.RawURLEncoding.EncodedLen(tokenBytes) {
 		return [32]byte{}, false
 	}
 	raw, err := base64.RawURLEncoding.Strict().DecodeString(token)
-	if err != nil {
+	if err != nil || len(raw) != tokenBytes {
 		return [32]byte{}, false
 	}
 	return sha256.Sum256(raw), true

@@ -253,6 +253,20 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			fmt.Fprintf(out, "instance %d: %.0f access-log entries in %.0f group commits (%.1f per commit)\n", s.index+1, sum, count, sum/count)
 		}
 	}
+	// Where a stall would show: a commit that took long (a slow fsync), or
+	// writers queued behind one.
+	for _, s := range servers {
+		over, count, err := s.slow(ctx, "zorgkit_access_log_write_seconds", "1")
+		if err != nil || count == 0 {
+			continue
+		}
+		waits, _, err := s.slow(ctx, "zorgkit_sqlite_write_lock_wait_seconds", "1")
+		if err != nil {
+			waits = 0 // PostgreSQL: no process write lock
+		}
+		fmt.Fprintf(out, "instance %d: %.0f of %.0f access-log writes took over 1 s; %.0f SQLite writes waited over 1 s for the write lock\n",
+			s.index+1, over, count, waits)
+	}
 	for _, s := range servers {
 		if n := s.errorLines(); n > 0 {
 			fmt.Fprintf(out, "instance %d logged %d errors (see its log with -keep)\n", s.index+1, n)
@@ -421,31 +435,61 @@ func (s *server) startProfile(ctx context.Context, d time.Duration, path string)
 // metric returns the _sum and _count of a histogram on the server's
 // /metrics (on its debug address).
 func (s *server) metric(ctx context.Context, name string) (sum, count float64, err error) {
+	m, err := s.metrics(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	return m[name+"_sum"], m[name+"_count"], nil
+}
+
+// slow returns how many observations of a histogram on the server's
+// /metrics took longer than the bucket le (such as "1"), and how many
+// there were.
+func (s *server) slow(ctx context.Context, name, le string) (over, count float64, err error) {
+	m, err := s.metrics(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	within, ok := m[name+`_bucket{le="`+le+`"}`]
+	if !ok {
+		return 0, 0, fmt.Errorf("%s has no bucket %s", name, le)
+	}
+	return m[name+"_count"] - within, m[name+"_count"], nil
+}
+
+// metrics fetches the server's /metrics (on its debug address).
+func (s *server) metrics(ctx context.Context) (map[string]float64, error) {
 	if s.debug == "" {
-		return 0, 0, errors.New("no debug listener")
+		return nil, errors.New("no debug listener")
 	}
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.debug+"/metrics", nil)
 	body, err := do(http.DefaultClient, req)
 	if err != nil {
-		return 0, 0, err
+		return nil, err
 	}
+	return parseMetrics(body), nil
+}
+
+// parseMetrics reads the samples of Prometheus's text format: each series
+// as written (name and labels) with its value. Comments and lines it cannot
+// read are left out.
+func parseMetrics(body string) map[string]float64 {
+	m := make(map[string]float64)
 	for _, line := range strings.Split(body, "\n") {
-		f := strings.Fields(line)
-		if len(f) != 2 {
+		if strings.HasPrefix(line, "#") {
 			continue
 		}
-		v, err := strconv.ParseFloat(f[1], 64)
+		i := strings.LastIndexByte(line, ' ')
+		if i <= 0 {
+			continue
+		}
+		v, err := strconv.ParseFloat(line[i+1:], 64)
 		if err != nil {
 			continue
 		}
-		switch f[0] {
-		case name + "_sum":
-			sum = v
-		case name + "_count":
-			count = v
-		}
+		m[line[:i]] = v
 	}
-	return sum, count, nil
+	return m
 }
 
 var codeRE = regexp.MustCompile(`\b\d{6}\b`)

@@ -55,3 +55,26 @@ func TestRunRefusesBadArguments(t *testing.T) {
 		})
 	}
 }
+
+func TestParseMetrics(t *testing.T) {
+	body := `# HELP zorgkit_access_log_write_seconds Time from handing an access-log entry over to its commit.
+# TYPE zorgkit_access_log_write_seconds histogram
+zorgkit_access_log_write_seconds_bucket{le="0.5"} 90
+zorgkit_access_log_write_seconds_bucket{le="1"} 97
+zorgkit_access_log_write_seconds_bucket{le="+Inf"} 100
+zorgkit_access_log_write_seconds_sum 12.5
+zorgkit_access_log_write_seconds_count 100
+go_goroutines 12
+a line without a value
+zorgkit_garbled x
+`
+	m := parseMetrics(body)
+	assert.Equal(t, map[string]float64{
+		`zorgkit_access_log_write_seconds_bucket{le="0.5"}`:  90,
+		`zorgkit_access_log_write_seconds_bucket{le="1"}`:    97,
+		`zorgkit_access_log_write_seconds_bucket{le="+Inf"}`: 100,
+		"zorgkit_access_log_write_seconds_sum":               12.5,
+		"zorgkit_access_log_write_seconds_count":             100,
+		"go_goroutines":                                      12,
+	}, m)
+}

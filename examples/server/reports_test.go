@@ -91,3 +91,27 @@ func TestZorgmonitorNoTotalOverYears(t *testing.T) {
 	assert.Contains(t, body, "Alle perioden", "a provider sees its own records over all periods")
 	assert.NotContains(t, text(body), "komt in de gegevens niet (meer) voor")
 }
+
+// BenchmarkZorgmonitorProtect protects the demo's Zorgmonitor as the portal
+// does, one reporting year at a time, and, for comparison, as one system
+// over all years (with the total over all periods, which the portal does
+// not publish).
+func BenchmarkZorgmonitorProtect(b *testing.B) {
+	p := newTestPortal(b)
+	records, dims, err := p.a.reportRecords(b.Context())
+	require.NoError(b, err)
+	b.Run("per-year", func(b *testing.B) {
+		for b.Loop() {
+			_, _, err := p.a.protectReport(b.Context(), "bench")
+			require.NoError(b, err)
+		}
+	})
+	b.Run("all-years", func(b *testing.B) {
+		for b.Loop() {
+			tables, err := disclosure.Tabulate(dims, records, reportTables...)
+			require.NoError(b, err)
+			_, err = tables.Protect(b.Context(), reportRules)
+			require.NoError(b, err)
+		}
+	})
+}

@@ -115,3 +115,26 @@ func BenchmarkZorgmonitorProtect(b *testing.B) {
 		}
 	})
 }
+
+// The processing job protects the Zorgmonitor of the new records itself:
+// the first reader after the night does not wait for it.
+func TestJobProtectsZorgmonitor(t *testing.T) {
+	p := newTestPortal(t)
+	ctx := t.Context()
+	_, err := p.a.db.ExecContext(ctx, `DELETE FROM report_cache`)
+	require.NoError(t, err)
+	p.a.reports.mu.Lock()
+	p.a.reports.data = nil
+	p.a.reports.mu.Unlock()
+
+	require.NoError(t, p.a.enqueueJob(ctx, "process:now:test", p.clock.Now()))
+	ran, err := p.a.runNextJob(ctx, "test-instance")
+	require.NoError(t, err)
+	require.True(t, ran)
+
+	version, err := p.a.reportVersion(ctx)
+	require.NoError(t, err)
+	var cached string
+	require.NoError(t, p.a.db.QueryRowContext(ctx, `SELECT version FROM report_cache`).Scan(&cached))
+	assert.Equal(t, version, cached, "the report of the current records is stored")
+}

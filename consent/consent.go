@@ -120,13 +120,19 @@
 // reordered, cut-off or added event, and stores a [Checkpoint]: the head of
 // every chain, chained to the checkpoint before. The next Verify compares
 // with it, so that a chain rolled back whole, head and all, or removed, is
-// found too. What no check inside the database can find is the database
-// rolled back as a whole; for that, anchor each checkpoint's digest outside
-// it, where its administrator cannot change it: in the access log that is
-// mailed to the portal's owner every day, with a notary or a transparency
-// log, or in an e-mail to the supervisor. [Registry.VerifyAnchor] later shows
-// that the store still holds the anchored checkpoint and every event it
-// covers.
+// found too. Until then such a rollback puts back a head that the key sealed
+// (or none), and only a registry that saw the later head can tell: each
+// Registry remembers the last head it saw of each chain, in use or in its
+// last Verify (of up to 65,536 chains); it refuses to decide on or append to
+// a chain whose head went back or vanished, and its Verify and Sample report
+// the chain, with a [TamperError] (ProblemTruncated). Run Verify regularly,
+// such as daily: the process that ran it knows the heads from then on. What
+// no check inside the database can find is the database rolled back as a
+// whole; for that, anchor each checkpoint's digest outside it, where its
+// administrator cannot change it: in the access log that is mailed to the
+// portal's owner every day, with a notary or a transparency log, or in an
+// e-mail to the supervisor. [Registry.VerifyAnchor] later shows that the
+// store still holds the anchored checkpoint and every event it covers.
 //
 // One chain per subject and organisation, rather than one global chain, means
 // that appends for different clients never contend (a global chain serialises
@@ -159,8 +165,9 @@
 // window), how many, and the SHA-256 of the seed it will draw with, in the
 // registry's chain of plans, one plan per window. Once the window has
 // closed, [Registry.Sample] draws from the verified events, never from
-// index columns: the k records with the smallest HMAC-SHA256(seed, record
-// id), "bottom-k". The [Manifest] reveals the seed, so anyone can check it
+// index columns, and only from a store that matches its last checkpoint (a
+// chain removed since is found): the k records with the smallest
+// HMAC-SHA256(seed, record id), "bottom-k". The [Manifest] reveals the seed, so anyone can check it
 // against the plan and redraw the sample ([Registry.Redraw]). Evidence
 // requests and their outcome are events on the records.
 //

@@ -210,6 +210,7 @@ func (r *Registry) update(ctx context.Context, chain ChainID, build func(now tim
 // error.
 func (r *Registry) run(ctx context.Context, chain ChainID, ops []*op) {
 	var err error
+	var seq uint64 // of the chain's head after the update
 	for attempt := range maxAttempts {
 		if attempt > 0 {
 			time.Sleep(time.Duration(rand.Int64N(int64(min(attempt, 10)) * int64(time.Millisecond))))
@@ -221,6 +222,9 @@ func (r *Registry) run(ctx context.Context, chain ChainID, ops []*op) {
 			}
 			l, err := r.openHead(chain, h)
 			if err != nil {
+				return nil, err
+			}
+			if err := r.states.rolledBack(chain, h); err != nil {
 				return nil, err
 			}
 			b, err := r.apply(chain, now, l, ops)
@@ -236,6 +240,10 @@ func (r *Registry) run(ctx context.Context, chain ChainID, ops []*op) {
 				}
 				b, err = r.apply(chain, now, l, ops)
 			}
+			seq = l.seq
+			if b != nil {
+				seq = b.Head.Seq
+			}
 			return b, err
 		})
 		if !errors.Is(err, store.ErrConflict) {
@@ -244,6 +252,7 @@ func (r *Registry) run(ctx context.Context, chain ChainID, ops []*op) {
 	}
 	switch {
 	case err == nil:
+		r.states.saw(chain, seq)
 		return
 	case errors.Is(err, store.ErrTaken):
 		err = &TamperError{Problems: []Problem{{ProblemExtra, chain, 0, "",
@@ -390,10 +399,19 @@ func (r *Registry) readHead(ctx context.Context, chain ChainID) (*store.Head, er
 // after its since need. The ledger is read, never changed.
 func (r *Registry) state(ctx context.Context, chain ChainID) (*ledger, *store.Head, error) {
 	h, err := r.readHead(ctx, chain)
-	if err != nil || h == nil {
-		return newLedger(), h, err
+	if err != nil {
+		return nil, nil, err
+	}
+	if h == nil {
+		if err := r.states.rolledBack(chain, nil); err != nil {
+			return nil, nil, err
+		}
+		return newLedger(), nil, nil
 	}
 	if err := r.checkSeal(chain, h); err != nil {
+		return nil, nil, err
+	}
+	if err := r.states.advance(chain, h); err != nil {
 		return nil, nil, err
 	}
 	if l := r.states.get(chain, h.Seal); l != nil {

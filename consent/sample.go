@@ -244,8 +244,9 @@ type Manifest struct {
 
 // Sample draws the sample of a plan, once its window has closed at least
 // [FreezeMargin] ago, from the verified events: every chain is read and
-// verified, and a store that does not verify is refused with a
-// [*TamperError], since a record moved or removed could otherwise leave the
+// verified, also against the last checkpoint (as by Verify), and a store
+// that does not verify is refused with a [*TamperError], since a record
+// moved or removed, or a chain removed whole, could otherwise leave the
 // population unnoticed. Record the evidence requests with
 // [Registry.RequestEvidence], with the plan's ID as reference.
 func (r *Registry) Sample(ctx context.Context, plan string) (Manifest, error) {
@@ -277,15 +278,19 @@ func (r *Registry) Sample(ctx context.Context, plan string) (Manifest, error) {
 }
 
 // population returns the sorted ids of the records that match f, from a
-// full verification of the store.
+// full verification of the store against its last checkpoint.
 func (r *Registry) population(ctx context.Context, f *Filter) ([]RecordID, error) {
+	// Against the last checkpoint too: a chain removed whole, or rolled
+	// back head and all, would otherwise take its records out unnoticed.
+	last := map[ChainID]cpHead{}
+	if err := r.checkpoints(ctx, func(_ *Checkpoint, heads map[ChainID]cpHead) bool {
+		last = heads
+		return true
+	}); err != nil {
+		return nil, err
+	}
 	var ids []RecordID
-	var problems []Problem
-	err := r.walk(ctx, func(c *chainReport) {
-		problems = append(problems, c.problems...)
-		if c.ledger == nil {
-			return
-		}
+	_, _, problems, err := r.audit(ctx, last, func(c *chainReport) {
 		for _, e := range c.ledger.events {
 			if f.matches(e) {
 				ids = append(ids, e.Record)

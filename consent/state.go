@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"sync"
 
 	"github.com/zorgkit/zorgkit/consent/internal/canon"
@@ -236,9 +237,16 @@ func (r *Registry) head(chain ChainID, l *ledger) store.Head {
 // does not decode its state again. A seal that verifies and equals the one
 // cached is of the same head, since the seal is a MAC of the whole head. The
 // ledgers in the cache are read, never changed.
+//
+// It also keeps, per chain, the highest sequence number of a head that
+// verified (its high-water mark): a chain's head never goes back, so a head
+// with a lower one, or none, is a chain rolled back, head and all, behind
+// the registry's back. A sealed old head verifies, so only this memory, or
+// a checkpoint (Verify), finds it.
 type stateCache struct {
 	mu      sync.Mutex
 	entries map[ChainID]cachedState
+	high    map[ChainID]uint64
 }
 
 type cachedState struct {
@@ -246,8 +254,12 @@ type cachedState struct {
 	ledger *ledger
 }
 
-// maxCachedStates bounds the cache: a few megabytes at most.
-const maxCachedStates = 1024
+// maxCachedStates bounds the cache: a few megabytes at most. maxHighWater
+// bounds the high-water marks: about 150 bytes each, 10 MB at most.
+const (
+	maxCachedStates = 1024
+	maxHighWater    = 1 << 16
+)
 
 func (c *stateCache) get(chain ChainID, seal []byte) *ledger {
 	c.mu.Lock()
@@ -271,4 +283,88 @@ func (c *stateCache) put(chain ChainID, seal []byte, l *ledger) {
 		}
 	}
 	c.entries[chain] = cachedState{bytes.Clone(seal), l}
+}
+
+// rolledBack reports a head (nil: none) that is behind the highest one seen
+// of its chain.
+func (c *stateCache) rolledBack(chain ChainID, h *store.Head) error {
+	var seq uint64
+	if h != nil {
+		seq = h.Seq
+	}
+	c.mu.Lock()
+	high := c.high[chain]
+	c.mu.Unlock()
+	if seq >= high {
+		return nil
+	}
+	return rollback(chain, high, seq)
+}
+
+// advance is rolledBack and, if the head is not behind, saw, in one.
+func (c *stateCache) advance(chain ChainID, h *store.Head) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if high := c.high[chain]; h.Seq < high {
+		return rollback(chain, high, h.Seq)
+	}
+	c.raise(chain, h.Seq, true)
+	return nil
+}
+
+// rollback returns the error of a chain whose head went back from high to
+// seq.
+func rollback(chain ChainID, high, seq uint64) *TamperError {
+	return &TamperError{Problems: []Problem{{ProblemTruncated, chain, high, "",
+		fmt.Sprintf("the chain's head went back from event %d to %d: the chain was rolled back behind the registry's back", high, seq)}}}
+}
+
+// marks returns a copy of the high-water marks.
+func (c *stateCache) marks() map[ChainID]uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.high)
+}
+
+// saw raises the high-water mark of a chain to seq.
+func (c *stateCache) saw(chain ChainID, seq uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.raise(chain, seq, true)
+}
+
+// sawAll raises the high-water marks of the chains of a checkpoint, as far
+// as there is room: it does not push out the marks of chains in use.
+func (c *stateCache) sawAll(heads map[ChainID]cpHead) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for chain, h := range heads {
+		c.raise(chain, h.seq, false)
+	}
+}
+
+// raise raises the high-water mark of a chain to seq; a chain without one
+// gets one if there is room, or if evict, in place of an arbitrary other.
+// c.mu is held.
+func (c *stateCache) raise(chain ChainID, seq uint64, evict bool) {
+	if seq == 0 { // no head: nothing to remember
+		return
+	}
+	if c.high == nil {
+		c.high = make(map[ChainID]uint64)
+	}
+	if high, ok := c.high[chain]; ok {
+		c.high[chain] = max(high, seq)
+		return
+	}
+	if len(c.high) >= maxHighWater {
+		if !evict {
+			return
+		}
+		for k := range c.high { // an arbitrary one: map order is random
+			delete(c.high, k)
+			break
+		}
+	}
+	c.high[chain] = seq
 }

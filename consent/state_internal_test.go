@@ -3,6 +3,7 @@ package consent
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -151,4 +152,48 @@ func FuzzDecodeCheckpoint(f *testing.F) {
 			t.Fatalf("accepted a non-canonical checkpoint:\n%s\nencodes as\n%s", b, again)
 		}
 	})
+}
+
+// TestHighWater checks the memory of the heads seen: a head behind the
+// highest seen, or none after one was seen, is a rollback; the memory stays
+// bounded.
+func TestHighWater(t *testing.T) {
+	var c stateCache
+	require.NoError(t, c.rolledBack("a", nil), "nothing seen: no head is fine")
+	c.saw("a", 5)
+	c.saw("a", 3) // a reader that read before a writer: the mark stays
+	tests := []struct {
+		name string
+		head *store.Head
+		ok   bool
+	}{
+		{"the head seen", &store.Head{Seq: 5}, true},
+		{"a later head", &store.Head{Seq: 6}, true},
+		{"an earlier head", &store.Head{Seq: 4}, false},
+		{"no head", nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := c.rolledBack("a", tt.head)
+			if tt.ok {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorIs(t, err, ErrTampered)
+			var terr *TamperError
+			require.ErrorAs(t, err, &terr)
+			require.Equal(t, ProblemTruncated, terr.Problems[0].Kind)
+			require.Equal(t, uint64(5), terr.Problems[0].Seq)
+		})
+	}
+	require.Error(t, c.advance("a", &store.Head{Seq: 4}))
+	require.NoError(t, c.advance("a", &store.Head{Seq: 9}))
+	require.ErrorIs(t, c.rolledBack("a", &store.Head{Seq: 8}), ErrTampered, "advance raised the mark")
+	for i := range maxHighWater + 10 {
+		c.saw(ChainID(fmt.Sprint(i)), 1)
+	}
+	require.Len(t, c.high, maxHighWater)
+	used := maps.Clone(c.high)
+	c.sawAll(map[ChainID]cpHead{"verified": {seq: 7}})
+	require.Equal(t, used, c.high, "the heads of a Verify do not push out those in use")
 }

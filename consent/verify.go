@@ -596,7 +596,7 @@ func (r *Registry) Verify(ctx context.Context) (Checkpoint, error) {
 	if err != nil {
 		return Checkpoint{}, err
 	}
-	heads, events, problems, err := r.audit(ctx, lastHeads)
+	heads, events, problems, err := r.audit(ctx, lastHeads, nil)
 	if err != nil {
 		return Checkpoint{}, err
 	}
@@ -622,17 +622,21 @@ func (r *Registry) Verify(ctx context.Context) (Checkpoint, error) {
 	if err != nil {
 		return Checkpoint{}, err
 	}
+	r.states.sawAll(heads)
 	return cp, nil
 }
 
 // audit walks the store and returns the head of every chain that verifies,
 // the number of events, and every problem, also against the heads of a
-// checkpoint.
-func (r *Registry) audit(ctx context.Context, against map[ChainID]cpHead) (map[ChainID]cpHead, uint64, []Problem, error) {
+// checkpoint. It calls visit, if not nil, with every chain that verifies.
+func (r *Registry) audit(ctx context.Context, against map[ChainID]cpHead, visit func(c *chainReport)) (map[ChainID]cpHead, uint64, []Problem, error) {
 	heads := map[ChainID]cpHead{}
 	var events uint64
 	var problems []Problem
 	seen := map[ChainID]bool{}
+	// The heads this registry saw, taken before the walk: a head the walk
+	// reads is at least as far, unless the chain was cut behind its back.
+	high := r.states.marks()
 	err := r.walk(ctx, func(c *chainReport) {
 		seen[c.chain] = true
 		problems = append(problems, c.problems...)
@@ -642,6 +646,9 @@ func (r *Registry) audit(ctx context.Context, against map[ChainID]cpHead) (map[C
 		if c.ledger != nil {
 			heads[c.chain] = cpHead{c.head.Seq, bytes.Clone(c.head.MAC)}
 			events += uint64(len(c.sealed))
+			if visit != nil {
+				visit(c)
+			}
 		}
 	})
 	if err != nil {
@@ -657,7 +664,20 @@ func (r *Registry) audit(ctx context.Context, against map[ChainID]cpHead) (map[C
 	for _, c := range missing {
 		problems = append(problems, Problem{ProblemTruncated, c, against[c].seq, "", "the chain is gone"})
 	}
-	return heads, events, problems, nil
+	// What the checkpoint does not cover yet, this registry may know: a
+	// chain that it saw further, cut or removed since, head and all.
+	reported := map[ChainID]bool{}
+	for _, p := range problems {
+		reported[p.Chain] = true
+	}
+	var behind []Problem
+	for c, seq := range high {
+		if h, ok := heads[c]; seq > 0 && !reported[c] && (!ok || h.seq < seq) {
+			behind = append(behind, rollback(c, seq, h.seq).Problems...)
+		}
+	}
+	slices.SortFunc(behind, func(a, b Problem) int { return strings.Compare(string(a.Chain), string(b.Chain)) })
+	return heads, events, append(problems, behind...), nil
 }
 
 // VerifyAnchor checks the store against a checkpoint digest anchored
@@ -681,7 +701,7 @@ func (r *Registry) VerifyAnchor(ctx context.Context, digest string) error {
 	if anchored == nil {
 		return fmt.Errorf("%w: no stored checkpoint has the digest %s", ErrCheckpoint, digest)
 	}
-	_, _, problems, err := r.audit(ctx, anchored)
+	_, _, problems, err := r.audit(ctx, anchored, nil)
 	if err != nil {
 		return err
 	}
@@ -747,8 +767,9 @@ func (r *Registry) Quarantine(ctx context.Context, chain ChainID, seq uint64, c 
 
 // RepairHeads writes a new head for every chain whose head is missing or
 // does not verify ([ProblemHead]), from the chain's events, when they
-// verify and hold every event the last checkpoint covers; c.Reason is
-// required and c.At is ignored. It returns the chains repaired, each also
+// verify and hold every event the last checkpoint covers and the last head
+// of the chain that this registry saw; c.Reason is required and c.At is
+// ignored. It returns the chains repaired, each also
 // logged to [Config.Logger], and an error for the chains it could not
 // repair (their events do not verify: quarantine what Verify names first).
 //
@@ -797,6 +818,9 @@ func (r *Registry) RepairHeads(ctx context.Context, c Change) ([]ChainID, error)
 			problems = append(problems, compare(&report, lastHeads)...)
 			if len(problems) > 0 || len(events) == 0 {
 				return nil, &TamperError{Problems: problems}
+			}
+			if err := r.states.rolledBack(chain, &store.Head{Seq: evs[len(evs)-1].Seq}); err != nil {
+				return nil, err // this registry saw a later head: the tail is gone
 			}
 			l := fullLedger()
 			for _, e := range events {

@@ -81,9 +81,11 @@ type notCommonRule struct {
 //     (Welkom01!, Zomer2024!, Wachtwoord1!), or repeated (welkomwelkom).
 //     Sequences and repetitions (12345678, aaaaaaaa, abcdefgh) count too,
 //     and so do keyboard walks (Q1w2e3r4!, Zaq12wsx!, 1qaz2wsx!Q, asdfgh,
-//     147258369) on the QWERTY, AZERTY and QWERTZ keyboards and the numeric
-//     keypad: keys next to each other, in a line, a zigzag or columns side
-//     by side, estimated from the layouts rather than listed.
+//     !@#$%^&*) on the QWERTY, AZERTY and QWERTZ keyboards: keys next to
+//     each other, in a line, a zigzag or columns side by side, estimated
+//     from the layouts rather than listed. Digits alone are no walk (the
+//     numeric keypad is so dense that random digits would look like one):
+//     the list and the sequence rules cover them (147258369 is listed).
 //
 // For the second test the password is modelled as a base plus decorations,
 // and the number of guesses an attacker needs is estimated as the rank of

@@ -24,7 +24,8 @@ var knownCodes = map[password.Code]bool{
 // out of the error text.
 func FuzzPolicyCheck(f *testing.F) {
 	for _, s := range []string{"", "Welkom01!", "Zomer2024!", "kT9#mQ2vLx!p", "ｐａｓｓｗｏｒｄ", "e\u0301\u0301\u0301",
-		"\xff\xfe", "1111111111111111111111111111111111111111a1111111111111111111111111", strings.Repeat("aA1!", 40)} {
+		"\xff\xfe", "1111111111111111111111111111111111111111a1111111111111111111111111", strings.Repeat("aA1!", 40),
+		"Q1w2e3r4!", "1qaz2wsx!Q", "!QAZ2wsx#EDC", "²³&é\"'(-è_çà", "üÜ+*öÖäÄ#'", "Q1w2e3r4t5y6u7i8o9p0[{]}\\|"} {
 		f.Add(s, "Jan de Vries")
 	}
 	f.Add(strings.Repeat("aA1!", 25_000), "Jan de Vries") // 100,000 characters

@@ -113,6 +113,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"CancelledContext", testCancelledContext},
 		{"Registry", testRegistry},
 		{"RegistryConcurrent", testRegistryConcurrent},
+		{"RegistryDoubleClick", testRegistryDoubleClick},
 		{"Sample", testSample},
 	}
 	for _, tt := range tests {
@@ -697,6 +698,38 @@ func testRegistryConcurrent(t *testing.T, s store.Store) {
 	wg.Wait()
 	assert.Equal(t, 1, withdrawn, "exactly one withdrawal is recorded")
 	assert.Equal(t, writers-1, nothing)
+}
+
+// testRegistryDoubleClick records the same form at once from two
+// registries on the store, as two portal instances would when a user clicks
+// twice: it is one record, whoever wins.
+func testRegistryDoubleClick(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	a, _ := newRegistry(t, s, nil)
+	b, _ := newRegistry(t, s, nil)
+	const clicks = 8
+	form := NewRecord("subject-1", "org-a", consent.PurposeTakeOverIndication, consent.Permit, epoch.Add(-time.Hour))
+	ids := make([]consent.RecordID, clicks)
+	errs := make([]error, clicks)
+	var wg sync.WaitGroup
+	for i := range clicks {
+		r := a
+		if i%2 == 1 {
+			r = b
+		}
+		wg.Go(func() {
+			rec, err := r.Give(ctx, form)
+			ids[i], errs[i] = rec.ID, err
+		})
+	}
+	wg.Wait()
+	for i := range clicks {
+		require.NoError(t, errs[i])
+		assert.Equal(t, ids[0], ids[i], "click %d returns the record of the first", i)
+	}
+	history, err := a.History(ctx, "subject-1", "org-a")
+	require.NoError(t, err)
+	assert.Len(t, history, 1, "one event for all the clicks")
 }
 
 func testSample(t *testing.T, s store.Store) {

@@ -91,12 +91,15 @@ func withSearchPath(dsn, schema string) string {
 	return dsn + " search_path=" + schema
 }
 
-// dialects lists the databases to test: SQLite always, PostgreSQL when
-// ZORGKIT_POSTGRES_DSN is set.
-var dialects = []struct {
+// dialect is a dialect with how the tests open a fresh database of it.
+type dialect struct {
 	dialect sqlstore.Dialect
 	open    func(testing.TB) *sql.DB
-}{
+}
+
+// dialects lists the databases to test: SQLite always, PostgreSQL when
+// ZORGKIT_POSTGRES_DSN is set.
+var dialects = []dialect{
 	{sqlstore.SQLite, openSQLite},
 	{sqlstore.PostgreSQL, openPostgres},
 }

@@ -3,7 +3,9 @@ package sqlstore_test
 import (
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -269,4 +271,205 @@ func assertProblems(t *testing.T, err error, chain, other consent.ChainID, ids m
 	assert.ElementsMatch(t, wanted, got)
 	first := terr.Problems[0]
 	assert.Contains(t, err.Error(), first.String(), "the message names the event")
+}
+
+// TestRollbackOfAWithdrawal rolls a chain back to before a withdrawal, head
+// and all, with the old head's sealed row: the attack that a head alone
+// cannot find, since the old head verifies. The registry that made the
+// withdrawal, and one that ran Verify after it, refuse to decide or append
+// on the chain; a registry started afterwards cannot know, and the
+// checkpoint that Verify took after the withdrawal names the missing event.
+func TestRollbackOfAWithdrawal(t *testing.T) {
+	eachDialect(t, func(t *testing.T, d dialect, s *sqlstore.Store, db *sql.DB, clock *consenttest.Clock, cfg consent.Config) {
+		ctx := t.Context()
+		r, err := consent.New(s, cfg)
+		require.NoError(t, err)
+		chain := consent.ChainOf("s1", "org-a")
+		_, err = r.Give(ctx, consenttest.NewRecord("s1", "org-a", consent.PurposeViewNAW, consent.Permit, clock.Now().Add(-time.Hour)))
+		require.NoError(t, err)
+		_, err = db.ExecContext(ctx, tamperSQL(d.dialect, `CREATE TABLE saved_head AS SELECT seq, mac, state, seal FROM consent_heads WHERE chain_id = ?1`, chain, ""))
+		require.NoError(t, err)
+		clock.Advance(time.Minute)
+		_, err = r.Withdraw(ctx, consent.Withdrawal{Subject: "s1", Organisation: "org-a", Purpose: consent.PurposeViewNAW,
+			By: consent.Actor{User: "u1", Organisation: "org-a"}})
+		require.NoError(t, err)
+		verified, err := consent.New(s, cfg)
+		require.NoError(t, err)
+		_, err = verified.Verify(ctx)
+		require.NoError(t, err)
+		o, err := r.DecideUnlogged(ctx, "s1", "org-a", consent.PurposeViewNAW, clock.Now())
+		require.NoError(t, err)
+		require.Equal(t, consent.ReasonWithdrawn, o.Reason)
+
+		tamperWith(t, d.dialect, db, chain, `DELETE FROM consent_events WHERE chain_id = ?1 AND seq = 2`,
+			`UPDATE consent_heads SET seq = (SELECT seq FROM saved_head), mac = (SELECT mac FROM saved_head), state = (SELECT state FROM saved_head), seal = (SELECT seal FROM saved_head) WHERE chain_id = ?1`)
+
+		_, err = r.DecideUnlogged(ctx, "s1", "org-a", consent.PurposeViewNAW, clock.Now())
+		var terr *consent.TamperError
+		require.ErrorAs(t, err, &terr, "the registry that made the withdrawal does not decide on the old head")
+		assert.Equal(t, consent.ProblemTruncated, terr.Problems[0].Kind)
+		assert.Equal(t, uint64(2), terr.Problems[0].Seq)
+		_, err = r.Give(ctx, consenttest.NewRecord("s1", "org-a", consent.PurposeConsultIndication, consent.Permit, clock.Now()))
+		assert.ErrorIs(t, err, consent.ErrTampered, "nor appends to it")
+		_, err = verified.DecideUnlogged(ctx, "s1", "org-a", consent.PurposeViewNAW, clock.Now())
+		assert.ErrorIs(t, err, consent.ErrTampered, "nor does the registry that verified the withdrawal")
+
+		fresh, err := consent.New(s, cfg)
+		require.NoError(t, err)
+		o, err = fresh.DecideUnlogged(ctx, "s1", "org-a", consent.PurposeViewNAW, clock.Now())
+		require.NoError(t, err)
+		assert.Equal(t, consent.ReasonPermitted, o.Reason, "a new process trusts the sealed old head")
+		_, err = fresh.Verify(ctx)
+		require.ErrorAs(t, err, &terr, "the checkpoint holds the withdrawal")
+		assert.Equal(t, []consent.Problem{{Kind: consent.ProblemTruncated, Chain: chain, Seq: 2}},
+			[]consent.Problem{{Kind: terr.Problems[0].Kind, Chain: terr.Problems[0].Chain, Seq: terr.Problems[0].Seq}})
+
+	})
+}
+
+// TestRepairAfterCut cuts the last event and the head off a chain, with no
+// checkpoint to compare with: RepairHeads in the registry that saw the
+// chain's head refuses to write a head without the event; one started
+// afterwards cannot know, and repairs the chain as it is.
+func TestRepairAfterCut(t *testing.T) {
+	eachDialect(t, func(t *testing.T, d dialect, s *sqlstore.Store, db *sql.DB, clock *consenttest.Clock, cfg consent.Config) {
+		ctx := t.Context()
+		r, err := consent.New(s, cfg)
+		require.NoError(t, err)
+		chain := consent.ChainOf("s1", "org-a")
+		_, err = r.Give(ctx, consenttest.NewRecord("s1", "org-a", consent.PurposeViewNAW, consent.Permit, clock.Now().Add(-time.Hour)))
+		require.NoError(t, err)
+		_, err = r.Withdraw(ctx, consent.Withdrawal{Subject: "s1", Organisation: "org-a", Purpose: consent.PurposeViewNAW,
+			By: consent.Actor{User: "u1", Organisation: "org-a"}})
+		require.NoError(t, err)
+
+		tamperWith(t, d.dialect, db, chain, `DELETE FROM consent_events WHERE chain_id = ?1 AND seq = 2`,
+			`DELETE FROM consent_heads WHERE chain_id = ?1`)
+		change := consent.Change{By: consent.Actor{User: "operator", Organisation: "portal"}, Reason: "the head is gone"}
+		repaired, err := r.RepairHeads(ctx, change)
+		var terr *consent.TamperError
+		require.ErrorAs(t, err, &terr)
+		assert.Equal(t, consent.ProblemTruncated, terr.Problems[0].Kind)
+		assert.Equal(t, uint64(2), terr.Problems[0].Seq)
+		assert.Empty(t, repaired)
+		var heads int
+		require.NoError(t, db.QueryRowContext(ctx, `SELECT COUNT(*) FROM consent_heads`).Scan(&heads))
+		assert.Zero(t, heads, "no head is written without the withdrawal")
+
+		fresh, err := consent.New(s, cfg)
+		require.NoError(t, err)
+		repaired, err = fresh.RepairHeads(ctx, change)
+		require.NoError(t, err)
+		assert.Equal(t, []consent.ChainID{chain}, repaired, "a new process cannot know")
+	})
+}
+
+// TestSampleAfterChainRemoved removes a client's chain whole, events and
+// head, after a checkpoint: the record would leave the spot check's
+// population unnoticed, so Sample refuses to draw.
+func TestSampleAfterChainRemoved(t *testing.T) {
+	eachDialect(t, func(t *testing.T, d dialect, s *sqlstore.Store, db *sql.DB, clock *consenttest.Clock, cfg consent.Config) {
+		ctx := t.Context()
+		r, err := consent.New(s, cfg)
+		require.NoError(t, err)
+		auditor := consent.Actor{User: "auditor", Organisation: "portal"}
+		plan, err := r.PlanSample(ctx, consent.Filter{Organisation: "org-a", Until: t0.Add(time.Hour)}, 2, auditor)
+		require.NoError(t, err)
+		for _, subject := range []consent.Subject{"s1", "s2", "s3"} {
+			_, err := r.Give(ctx, consenttest.NewRecord(subject, "org-a", consent.PurposeViewNAW, consent.Permit, clock.Now().Add(-time.Hour)))
+			require.NoError(t, err)
+			clock.Advance(time.Minute)
+		}
+		_, err = r.Verify(ctx)
+		require.NoError(t, err)
+		clock.Advance(2 * time.Hour)
+
+		chain := consent.ChainOf("s2", "org-a")
+		tamperWith(t, d.dialect, db, chain, `DELETE FROM consent_events WHERE chain_id = ?1`, `DELETE FROM consent_heads WHERE chain_id = ?1`)
+		_, err = r.Sample(ctx, plan.ID)
+		var terr *consent.TamperError
+		require.ErrorAs(t, err, &terr, "a population without the removed chain is not drawn from")
+		assert.Equal(t, consent.ProblemTruncated, terr.Problems[0].Kind)
+		assert.Equal(t, chain, terr.Problems[0].Chain)
+	})
+}
+
+// TestCutBeforeCheckpoint removes a chain whole, events and head, before
+// any checkpoint covers it: the registry that wrote it finds that in Verify
+// (and stores no checkpoint without the chain); one started afterwards
+// cannot know. Verify while the registry appends finds nothing.
+func TestCutBeforeCheckpoint(t *testing.T) {
+	eachDialect(t, func(t *testing.T, d dialect, s *sqlstore.Store, db *sql.DB, clock *consenttest.Clock, cfg consent.Config) {
+		ctx := t.Context()
+		r, err := consent.New(s, cfg)
+		require.NoError(t, err)
+		var wg sync.WaitGroup
+		for w := range 4 {
+			wg.Go(func() {
+				for i := range 5 {
+					rec := consenttest.NewRecord(consent.Subject(fmt.Sprint("s", i)), "org-a", consent.PurposeViewNAW, consent.Permit, t0.Add(-time.Hour))
+					rec.Evidence.Reference = fmt.Sprintf("form %d-%d", w, i)
+					_, err := r.Give(ctx, rec)
+					assert.NoError(t, err)
+				}
+			})
+		}
+		for range 3 {
+			_, err := r.Verify(ctx)
+			assert.NoError(t, err, "appends during Verify are no rollback")
+		}
+		wg.Wait()
+		_, err = r.Verify(ctx)
+		require.NoError(t, err)
+		_, err = r.Give(ctx, consenttest.NewRecord("late", "org-a", consent.PurposeViewNAW, consent.Permit, t0.Add(-time.Hour)))
+		require.NoError(t, err)
+
+		chain := consent.ChainOf("late", "org-a")
+		tamperWith(t, d.dialect, db, chain, `DELETE FROM consent_events WHERE chain_id = ?1`, `DELETE FROM consent_heads WHERE chain_id = ?1`)
+		_, err = r.Verify(ctx)
+		var terr *consent.TamperError
+		require.ErrorAs(t, err, &terr, "the registry that wrote the chain")
+		assert.Equal(t, []consent.Problem{{Kind: consent.ProblemTruncated, Chain: chain, Seq: 1}},
+			[]consent.Problem{{Kind: terr.Problems[0].Kind, Chain: terr.Problems[0].Chain, Seq: terr.Problems[0].Seq}})
+		assert.Len(t, terr.Problems, 1)
+
+		fresh, err := consent.New(s, cfg)
+		require.NoError(t, err)
+		_, err = fresh.Verify(ctx)
+		assert.NoError(t, err, "a new process cannot know")
+	})
+}
+
+// tamperWith switches off the append-only guards of the events, as whoever
+// tampers does first, and runs the statements (SQLite, translated by
+// tamperSQL) with ?1 the given chain.
+func tamperWith(t *testing.T, dialect sqlstore.Dialect, db *sql.DB, chain consent.ChainID, stmts ...string) {
+	t.Helper()
+	guards := []string{"DROP TRIGGER IF EXISTS consent_events_no_update", "DROP TRIGGER IF EXISTS consent_events_no_delete"}
+	if dialect == sqlstore.PostgreSQL {
+		guards = []string{"ALTER TABLE consent_events DISABLE TRIGGER USER"}
+	}
+	for _, stmt := range guards {
+		_, err := db.ExecContext(t.Context(), stmt)
+		require.NoError(t, err)
+	}
+	for _, stmt := range stmts {
+		_, err := db.ExecContext(t.Context(), tamperSQL(dialect, stmt, chain, ""))
+		require.NoError(t, err, stmt)
+	}
+}
+
+// eachDialect runs test on a fresh store of every dialect, with a manual
+// clock at t0 and a registry configuration on it.
+func eachDialect(t *testing.T, test func(t *testing.T, d dialect, s *sqlstore.Store, db *sql.DB, clock *consenttest.Clock, cfg consent.Config)) {
+	for _, d := range dialects {
+		t.Run(string(d.dialect), func(t *testing.T) {
+			if d.dialect == sqlstore.PostgreSQL {
+				postgresDSN(t)
+			}
+			s, db := newStore(t, d.dialect, d.open)
+			clock := consenttest.NewClock(t0)
+			test(t, d, s, db, clock, consent.Config{Key: consenttest.Key(), Now: clock.Now})
+		})
+	}
 }

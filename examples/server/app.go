@@ -48,7 +48,9 @@ type app struct {
 	hasher   *password.Hasher
 	codes    *otp.OutOfBand
 	resets   *reset.Issuer
-	throttle *throttle.Throttle
+	throttle *throttle.Throttle // account keys: attempts count from the start (auth.go)
+	sources  *throttle.Throttle // source addresses: only failures count
+	turns    keyTurns           // password checks of one account take turns
 	totp     *otp.TOTP
 	sender   Sender
 	// transports deliver the outbox by channel (email, sms).

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/text/language"
@@ -53,6 +55,11 @@ func (a *app) initAuth() error {
 	if a.throttle, err = throttle.New(thConfig); err != nil {
 		return err
 	}
+	srcConfig := throttle.Sources(throttleStore{a.db})
+	srcConfig.Now = a.clock
+	if a.sources, err = throttle.New(srcConfig); err != nil {
+		return err
+	}
 	if a.codes, err = otp.NewOutOfBand(otp.Config{Key: a.keys.Code, Store: codeStore{a.db}, Limiter: a.throttle, Now: a.clock}); err != nil {
 		return err
 	}
@@ -60,7 +67,7 @@ func (a *app) initAuth() error {
 		return err
 	}
 	a.totp = &otp.TOTP{Now: a.clock}
-	return nil
+	return a.rekeyEmails(context.Background())
 }
 
 // evenTiming waits until at least the answer time has passed since start.
@@ -78,6 +85,22 @@ func (a *app) evenTiming(ctx context.Context, start time.Time) {
 // alike.
 func passwordKey(username string) string { return "password:" + strings.ToLower(username) }
 
+// sourceKey is the source throttle's key for the client's address: an IPv4
+// address, or an IPv6 address's /64 prefix (one network gets a /64, so an
+// attacker can pick any address within it).
+func sourceKey(r *http.Request) string {
+	ip := clientIP(r)
+	if addr, err := netip.ParseAddr(ip); err == nil {
+		addr = addr.Unmap()
+		if addr.Is6() {
+			p, _ := addr.WithZone("").Prefix(64)
+			return "ip:" + p.String()
+		}
+		return "ip:" + addr.String()
+	}
+	return "ip:" + ip
+}
+
 // resetKey is the throttle's key for reset requests for an address.
 func resetKey(emailKey string) string { return "reset:" + emailKey }
 
@@ -94,6 +117,32 @@ func (a *app) loginForm(w http.ResponseWriter, r *http.Request) {
 	a.render(w, r, http.StatusOK, "login", loginPage{})
 }
 
+// msgBusy is the answer when too many passwords are being checked at once.
+const msgBusy = "Het is op dit moment erg druk. Probeer het over enkele seconden opnieuw."
+
+// busyRetryAfter is the Retry-After of that answer, in seconds.
+const busyRetryAfter = "2"
+
+// Login throttling (issue 10, hole 6). Two throttles guard the password
+// step, each with the rule that fits what it counts:
+//
+//   - The account (the submitted username, known or not) stops guessing at
+//     one account from many addresses. An attempt counts as a failure from
+//     the moment it begins and is forgiven once the password proves right,
+//     so that concurrent guesses cannot slip past the count. The checks of
+//     one account take turns within the process (keyTurns), so that a
+//     user's own simultaneous correct logins (two tabs, a double click)
+//     never count against each other; an attempt that could not be checked
+//     (the hashing was full, the client left) is withdrawn.
+//   - The source address (an IPv6 /64) stops one address from trying
+//     passwords on many accounts. Many colleagues share one office address,
+//     so only wrong passwords count, after the fact, and they leak away one
+//     a minute: any number of correct logins pass, at the same moment too,
+//     while an address that makes more than 20 failures soon waits (up to 15
+//     minutes a time, as long as the failures go on). It never locks, and a
+//     success does not clear it (an attacker with an account of their own
+//     could otherwise clear it at will). See package throttle.
+
 // login checks username and password, then starts the second step.
 func (a *app) login(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
@@ -109,38 +158,22 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 		fail()
 		return
 	}
-	// Count the attempt for the account and the source before checking
-	// anything: a failure stays counted until the password is right.
-	pwKey, ipKey := passwordKey(username), "ip:"+clientIP(r)
-	for _, k := range []string{pwKey, ipKey} {
-		if err := a.throttle.Attempt(ctx, k); err != nil {
-			if !errors.Is(err, throttle.ErrThrottled) {
-				a.serverError(w, r, err)
-				return
-			}
-			a.log.WarnContext(ctx, "login throttled", "key", strings.SplitN(k, ":", 2)[0])
-			a.metrics.login("throttled")
-			fail()
-			return
-		}
-	}
-	u, err := a.userBy(ctx, "username", username)
-	if errors.Is(err, errNotFound) {
-		_ = a.hasher.VerifyUnknown(ctx, pw) // as long as a wrong password takes
+	u, err := a.checkPassword(ctx, username, pw, sourceKey(r))
+	switch {
+	case errors.Is(err, errWrongPassword):
 		a.metrics.login("wrong_password")
 		fail()
 		return
-	}
-	if err != nil {
+	case errors.Is(err, throttle.ErrThrottled):
+		a.metrics.login("throttled")
+		fail()
+		return
+	case errors.Is(err, password.ErrBusy):
+		// Nothing was checked or counted: come back in a moment.
+		a.busy(w, r, "login", loginPage{Error: msgBusy, Username: username})
+		return
+	case err != nil:
 		a.serverError(w, r, err)
-		return
-	}
-	if err := a.hasher.Verify(ctx, u.Hash, pw); err != nil {
-		if !errors.Is(err, password.ErrMismatch) {
-			a.log.ErrorContext(ctx, "verify password", "user", u.ID, "err", err)
-		}
-		a.metrics.login("wrong_password")
-		fail()
 		return
 	}
 	// The password is right: from here on the user may learn why a login
@@ -150,20 +183,6 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 		a.evenTiming(ctx, start)
 		a.render(w, r, http.StatusForbidden, "login", loginPage{Error: refusal, Username: username})
 		return
-	}
-	if a.hasher.NeedsRehash(u.Hash) {
-		if h, err := a.hasher.Hash(ctx, pw); err == nil {
-			_, _ = a.db.ExecContext(ctx, `UPDATE users SET password_hash = $1 WHERE id = $2`, h, u.ID)
-		}
-	}
-	// The password is proven. Wrong codes count on the account's own key,
-	// which only a complete login resets: asking for new codes does not
-	// buy new guesses.
-	for _, k := range []string{pwKey, ipKey} {
-		if err := a.throttle.Reset(ctx, k); err != nil {
-			a.serverError(w, r, err)
-			return
-		}
 	}
 	attempt := newID()
 	if err := a.startSession(ctx, w, r, u.ID, stageCode, attempt); err != nil {
@@ -187,6 +206,166 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 	}
 	a.evenTiming(ctx, start)
 	http.Redirect(w, r, "/login/code", http.StatusSeeOther)
+}
+
+// errWrongPassword is checkPassword's answer for an unknown user or a wrong
+// password, told apart by nobody.
+var errWrongPassword = errors.New("unknown user or wrong password")
+
+// checkPassword checks username's password (or temporary password) under
+// both throttles and returns the user. It returns errWrongPassword (counted
+// against the account and the source), an error matching
+// throttle.ErrThrottled, password.ErrBusy (nothing counted), or another
+// error.
+func (a *app) checkPassword(ctx context.Context, username, pw, source string) (*user, error) {
+	if err := a.sources.Check(ctx, source); err != nil {
+		if errors.Is(err, throttle.ErrThrottled) {
+			a.log.WarnContext(ctx, "login throttled", "key", "ip")
+		}
+		return nil, err
+	}
+	key := passwordKey(username)
+	release, err := a.turns.take(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	if err := a.throttle.Attempt(ctx, key); err != nil {
+		if errors.Is(err, throttle.ErrThrottled) {
+			a.log.WarnContext(ctx, "login throttled", "key", "password")
+		}
+		return nil, err
+	}
+	u, err := a.userBy(ctx, "username", username)
+	switch {
+	case errors.Is(err, errNotFound):
+		// As long as a wrong password takes: the hash, and the look-up of
+		// a temporary password (which finds none).
+		err = a.hasher.VerifyUnknown(ctx, pw)
+		if errors.Is(err, password.ErrMismatch) {
+			_, _ = a.resets.RedeemTemporary(ctx, "", pw)
+		}
+	case err == nil:
+		err = a.hasher.Verify(ctx, u.Hash, pw)
+		if errors.Is(err, password.ErrMismatch) {
+			err = a.useTemporary(ctx, u, pw)
+		}
+	}
+	switch {
+	case err == nil && u != nil:
+		if a.hasher.NeedsRehash(u.Hash) {
+			if h, err := a.hasher.Hash(ctx, pw); err == nil {
+				_, _ = a.db.ExecContext(ctx, `UPDATE users SET password_hash = $1 WHERE id = $2`, h, u.ID)
+			}
+		}
+		// The password is proven: the account's count starts again. Wrong
+		// codes count on the account's own key (accountKey), which only a
+		// complete login resets: asking for new codes buys no guesses.
+		if err := a.throttle.Reset(ctx, key); err != nil {
+			return nil, err
+		}
+		return u, nil
+	case errors.Is(err, password.ErrMismatch), errors.Is(err, password.ErrTooLong):
+		if err := a.sources.Fail(ctx, source); err != nil {
+			return nil, err
+		}
+		return nil, errWrongPassword
+	case errors.Is(err, password.ErrBusy), ctx.Err() != nil:
+		// Never checked: withdraw the attempt (on a fresh context, since
+		// the request's may have ended).
+		if cerr := a.throttle.Cancel(context.WithoutCancel(ctx), key); cerr != nil {
+			return nil, cerr
+		}
+		return nil, err
+	case err == nil:
+		return nil, errors.New("login: an unknown user's password verified")
+	default:
+		if u != nil {
+			a.log.ErrorContext(ctx, "verify password", "user", u.ID, "err", err)
+		}
+		return nil, err
+	}
+}
+
+// busy answers a request that found the password hashing full with 503 and
+// Retry-After, on page with data.
+func (a *app) busy(w http.ResponseWriter, r *http.Request, page string, data any) {
+	a.log.WarnContext(r.Context(), "refused: password hashing is full", "path", r.URL.Path)
+	w.Header().Set("Retry-After", busyRetryAfter)
+	a.render(w, r, http.StatusServiceUnavailable, page, data)
+}
+
+// useTemporary checks pw, which did not match u's password, as u's
+// temporary password (Almere: "wachtwoord vergeten" sends one). If it is,
+// it becomes u's password, marked temporary and dated when it was issued,
+// so that it must be replaced at once and expires as it would have unused;
+// the current password has kept working until now. It returns
+// password.ErrMismatch if pw is not u's valid temporary password.
+func (a *app) useTemporary(ctx context.Context, u *user, pw string) error {
+	issued, err := a.resets.RedeemTemporary(ctx, u.ID, pw)
+	if errors.Is(err, reset.ErrInvalid) {
+		return password.ErrMismatch
+	}
+	if err != nil {
+		return err
+	}
+	// The temporary password is used up from here: should hashing or the
+	// update fail, the current password still works and the user asks for
+	// a new temporary one.
+	hash, err := a.hasher.Hash(context.WithoutCancel(ctx), pw)
+	if err != nil {
+		return fmt.Errorf("hashing a used temporary password: %w", err)
+	}
+	if _, err := a.db.ExecContext(ctx, `UPDATE users SET password_hash = $1, password_set_at = $2, password_temporary = TRUE WHERE id = $3`,
+		hash, usec(issued), u.ID); err != nil {
+		return err
+	}
+	u.Hash, u.PasswordSet, u.Temporary = hash, issued, true
+	a.log.InfoContext(ctx, "temporary password used", "user", u.ID)
+	return nil
+}
+
+// keyTurns lets the holders of one key take turns: the password checks of
+// one account in this process run one after the other. The zero value is
+// ready for use.
+type keyTurns struct {
+	mu sync.Mutex
+	m  map[string]*keyTurn
+}
+
+type keyTurn struct {
+	ch      chan struct{} // holds a token while the turn is taken
+	waiting int           // holders and waiters; the entry goes when 0
+}
+
+// take waits for key's turn and returns the function that ends it, or ctx's
+// error if ctx ends first.
+func (k *keyTurns) take(ctx context.Context, key string) (release func(), err error) {
+	k.mu.Lock()
+	if k.m == nil {
+		k.m = map[string]*keyTurn{}
+	}
+	t := k.m[key]
+	if t == nil {
+		t = &keyTurn{ch: make(chan struct{}, 1)}
+		k.m[key] = t
+	}
+	t.waiting++
+	k.mu.Unlock()
+	done := func() {
+		k.mu.Lock()
+		if t.waiting--; t.waiting == 0 {
+			delete(k.m, key)
+		}
+		k.mu.Unlock()
+	}
+	select {
+	case t.ch <- struct{}{}:
+		return func() { <-t.ch; done() }, nil
+	case <-ctx.Done():
+		done()
+		return nil, ctx.Err()
+	}
 }
 
 // refusal returns why u may not log in now, or "".
@@ -329,10 +508,18 @@ func (a *app) changePassword(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	u := userFrom(ctx)
 	if err := a.hasher.Verify(ctx, u.Hash, r.PostFormValue("current")); err != nil {
+		if errors.Is(err, password.ErrBusy) {
+			a.busy(w, r, "password", passwordPage{Errors: []string{msgBusy}})
+			return
+		}
 		a.render(w, r, http.StatusUnprocessableEntity, "password", passwordPage{Errors: []string{"Uw huidige wachtwoord is onjuist."}})
 		return
 	}
 	errs, err := a.setPassword(ctx, u, r.PostFormValue("new"), r.PostFormValue("repeat"), false)
+	if errors.Is(err, password.ErrBusy) {
+		a.busy(w, r, "password", passwordPage{Errors: []string{msgBusy}})
+		return
+	}
 	if err != nil {
 		a.serverError(w, r, err)
 		return
@@ -450,20 +637,16 @@ func (a *app) forgot(w http.ResponseWriter, r *http.Request) {
 // password that must be replaced at the next login.
 func (a *app) sendReset(ctx context.Context, u *user) error {
 	if a.cfg.Policy == "almere" {
-		temp, err := a.policy.TemporaryPassword(nil)
+		// The current password keeps working until the temporary one is
+		// used: anyone can ask for one, and nobody may lock the user out.
+		temp, expires, err := a.resets.IssueTemporary(ctx, u.ID, a.policy)
 		if err != nil {
-			return err
-		}
-		hash, err := a.hasher.Hash(ctx, temp)
-		if err != nil {
-			return err
-		}
-		if _, err := a.db.ExecContext(ctx, `UPDATE users SET password_hash = $1, password_set_at = $2, password_temporary = TRUE WHERE id = $3`,
-			hash, usec(a.now()), u.ID); err != nil {
 			return err
 		}
 		return a.sender.Send(ctx, u, "Nieuw wachtwoord", fmt.Sprintf(
-			"Uw tijdelijke wachtwoord is: %s\nLog hiermee binnen een uur in; u wordt dan gevraagd een zelf gekozen wachtwoord in te stellen.", temp))
+			"Uw tijdelijke wachtwoord is: %s\nLog hiermee in vóór %s; u wordt dan gevraagd een zelf gekozen wachtwoord in te stellen. Het werkt één keer.\n"+
+				"Tot u het gebruikt, blijft uw huidige wachtwoord geldig. Heeft u dit niet aangevraagd? Dan kunt u dit bericht negeren.",
+			temp, expires.Local().Format("15:04")))
 	}
 	token, expires, err := a.resets.Issue(ctx, u.ID)
 	if err != nil {
@@ -512,6 +695,11 @@ func (a *app) reset(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	errs, err := a.setPassword(ctx, u, pw, repeat, false)
+	if errors.Is(err, password.ErrBusy) {
+		// Rare (the queue was full just now), but the link is used up.
+		a.busy(w, r, "reset", passwordPage{Errors: []string{msgBusy, "Vraag een nieuwe herstellink aan."}, Expired: true})
+		return
+	}
 	if err != nil {
 		a.serverError(w, r, err)
 		return

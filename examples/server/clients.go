@@ -107,13 +107,32 @@ func (a *app) lookupClient(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		a.serverError(w, r, err)
+		a.consentError(w, r, err)
 		return
 	}
 	a.render(w, r, http.StatusOK, "clients", clientsPage{Client: cv})
 }
 
 const msgNoClient = "Er is geen cliënt met dit BSN bekend."
+
+// msgConsentDamaged answers a request about a client whose consent chain
+// does not verify.
+const msgConsentDamaged = "De toestemmingsregistratie van deze cliënt is niet in orde. Het portaal geeft daarom geen toegang tot de gegevens en legt niets vast. De beheerder ziet de fout op de auditpagina."
+
+// consentError answers a request that failed on err, from the consent
+// registry or after it. A chain that does not verify (edited, cut off or
+// rolled back behind the portal's back) opens nothing and records nothing
+// until an operator has looked into it: the user sees that, and the log an
+// error; anything else is an internal error.
+func (a *app) consentError(w http.ResponseWriter, r *http.Request, err error) {
+	if !errors.Is(err, consent.ErrTampered) {
+		a.serverError(w, r, err)
+		return
+	}
+	a.log.ErrorContext(r.Context(), "consent: a chain does not verify; no access to the client until an operator has looked into it on the audit page",
+		"method", r.Method, "path", r.URL.Path, "err", err)
+	a.render(w, r, http.StatusServiceUnavailable, "clients", clientsPage{Error: msgConsentDamaged})
+}
 
 // lookup finds the client with BSN n for u, writes the lookup to the access
 // log, found or not, and returns what u's organisation may do with the
@@ -229,7 +248,7 @@ func (a *app) recordConsent(w http.ResponseWriter, r *http.Request) {
 	if _, err := a.consent.Give(ctx, rec); err != nil {
 		var ferr *consent.FieldError
 		if !errors.As(err, &ferr) {
-			a.serverError(w, r, err)
+			a.consentError(w, r, err)
 			return
 		}
 		a.renderConsentError(w, r, subject, ferr)
@@ -271,7 +290,7 @@ func (a *app) withdrawConsent(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "Onbekend doel.", http.StatusBadRequest)
 		return
 	case err != nil:
-		a.serverError(w, r, err)
+		a.consentError(w, r, err)
 		return
 	}
 	a.renderClient(w, r, subject, http.StatusOK, msg, nil)
@@ -302,7 +321,7 @@ func (a *app) viewClientData(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "Onbekend doel.", http.StatusBadRequest)
 			return
 		}
-		a.serverError(w, r, err)
+		a.consentError(w, r, err)
 		return
 	}
 	if !out.Allowed {
@@ -323,7 +342,7 @@ func (a *app) renderClient(w http.ResponseWriter, r *http.Request, subject strin
 	c, _ := a.formClient(r) // formSubject checked it; only the masked BSN is new here
 	cv, err := a.clientView(r.Context(), userFrom(r.Context()), subject, c.Masked)
 	if err != nil {
-		a.serverError(w, r, err)
+		a.consentError(w, r, err)
 		return
 	}
 	cv.Message, cv.Shown, cv.Refused = msg, shown, status >= 400

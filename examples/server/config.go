@@ -38,6 +38,7 @@ type config struct {
 
 	Lease           time.Duration // how long a dead instance's upload or job waits to be taken over
 	UploadIdle      time.Duration // an upload that sends nothing for this long is abandoned
+	UploadMinRate   int64         // an upload that sends fewer bytes per second on average is abandoned
 	UploadRetention time.Duration // how long a processed upload's rows are kept
 
 	// BaseURL is the address users reach the portal at, such as
@@ -109,6 +110,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	idle := fs.String("session-idle", env("ZORGKIT_SESSION_IDLE", "30m"), "session idle `timeout` (ZORGKIT_SESSION_IDLE)")
 	maxSession := fs.String("session-max", env("ZORGKIT_SESSION_MAX", "12h"), "session absolute `lifetime` (ZORGKIT_SESSION_MAX)")
 	fs.Int64Var(&c.MaxUpload, "max-upload", 2<<30, "upload size limit in `bytes`")
+	fs.Int64Var(&c.UploadMinRate, "upload-min-rate", 32<<10, "an upload whose client sends fewer `bytes` per second on average (over the time the server waits for it, after -upload-idle) is abandoned; 0: no floor")
 
 	fs.StringVar(&c.BaseURL, "base-url", env("ZORGKIT_BASE_URL", ""), "public `URL` of the portal, such as https://portaal.example.nl; links in messages use it; required with -demo=false (ZORGKIT_BASE_URL)")
 	proxies := fs.String("trusted-proxies", env("ZORGKIT_TRUSTED_PROXIES", ""), "comma-separated `addresses` or CIDR ranges of the reverse proxies whose -proxy-header gives the client address (ZORGKIT_TRUSTED_PROXIES)")
@@ -154,6 +156,9 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		if *d.to, err = time.ParseDuration(d.v); err != nil || *d.to < d.min {
 			return config{}, fmt.Errorf("%s %q: want a duration of at least %v, such as 30s", d.flag, d.v, d.min)
 		}
+	}
+	if c.UploadMinRate < 0 {
+		return config{}, fmt.Errorf("-upload-min-rate %d: want bytes per second, 0 or more", c.UploadMinRate)
 	}
 	if _, err := time.Parse("15:04", c.JobsAt); err != nil {
 		return config{}, fmt.Errorf("-jobs-at %q: want HH:MM", c.JobsAt)

@@ -57,6 +57,54 @@ func TestWithdrawRefusal(t *testing.T) {
 	assert.Contains(t, body, "een weigering kunt u niet intrekken")
 }
 
+// A consent chain that does not verify, here because its head was removed
+// behind the portal's back, opens nothing and records nothing: the user
+// reads why, the access log has the failed decision, and the operator the
+// error.
+func TestDamagedChainRefuses(t *testing.T) {
+	p := newTestPortal(t)
+	b := p.browser()
+	b.login("jdevries")
+	n := bsntest.TestPersons()[0]
+	_, body := b.post("/clients/lookup", url.Values{"bsn": {n.Digits()}})
+	subject := hiddenValue(t, body, "client")
+	form := url.Values{"client": {subject}, "purpose": {"view-naw"}, "decision": {"permit"},
+		"given": {p.clock.Now().Format("2006-01-02")}, "reference": {"ZH-TOE-1"}, "evidence": {"paper"}}
+	_, body = b.post("/clients/consent", form)
+	require.Contains(t, body, "De toestemming is vastgelegd")
+	p.clock.Advance(time.Minute)
+	status, _ := b.post("/clients/view", url.Values{"client": {subject}, "purpose": {"view-naw"}})
+	require.Equal(t, http.StatusOK, status)
+
+	var before int
+	require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*) FROM consent_events`).Scan(&before))
+	_, err := p.a.db.Exec(`DELETE FROM consent_heads`)
+	require.NoError(t, err)
+	for _, tt := range []struct {
+		name string
+		path string
+		form url.Values
+	}{
+		{"look the client up", "/clients/lookup", url.Values{"bsn": {n.Digits()}}},
+		{"open the data", "/clients/view", url.Values{"client": {subject}, "purpose": {"view-naw"}}},
+		{"record consent", "/clients/consent", form},
+		{"withdraw", "/clients/withdraw", url.Values{"client": {subject}, "purpose": {"view-naw"}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			status, body := b.post(tt.path, tt.form)
+			assert.Equal(t, http.StatusServiceUnavailable, status)
+			assert.Contains(t, body, "De toestemmingsregistratie van deze cliënt is niet in orde")
+			assert.NotContains(t, body, "Almere", "no address")
+		})
+	}
+	var logged int
+	require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*) FROM access_log WHERE object = 'client/naw' AND error = 'tampered' AND allowed = 0`).Scan(&logged))
+	assert.Equal(t, 1, logged, "the failed decision is in the access log")
+	var after int
+	require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*) FROM consent_events`).Scan(&after))
+	assert.Equal(t, before, after, "nothing was recorded")
+}
+
 // The daily anchor: the consent registry's checkpoint is sealed into the
 // access log and mailed to the owner's staff with the heads of the access
 // log, and a later check against the mailed digest finds a removed event.

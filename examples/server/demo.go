@@ -1,12 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net/http"
 	"strings"
 	"time"
+
+	"golang.org/x/text/encoding/charmap"
 
 	"github.com/zorgkit/zorgkit/bsn"
 	"github.com/zorgkit/zorgkit/bsn/bsntest"
@@ -201,10 +205,25 @@ func (a *app) seedUploads(ctx context.Context, u *user) error {
 	return err
 }
 
-// demoDataset generates a CBS-like youth-care data set with outcome
-// measurements, the same for the same seed. Most BSNs are drawn from all
-// valid numbers; a few rows carry the CBS placeholders or a typing error, so
-// that the quality report has something to show.
+// demoDataset generates a CBS youth-care data set in the columns of
+// uploadLayout, the same for the same seed: decisions that began between
+// July 2024 and September 2026, about a quarter and those that would end
+// after October 2026 still running (no end date, no reason of ending,
+// nothing measured yet), the others ended with a reason
+// and, mostly, the outcome measurements. Most BSNs are drawn from all valid
+// numbers. A few rows are wrong on purpose, so that the quality report has
+// something to show, each kind at fixed rows (counted from 0; the file
+// line is the row + 2):
+//
+//   - row 13, 110, …: the CBS placeholder 999999999 (accepted, passes through)
+//   - row 20, 171, …: a typing error in the BSN (the row is rejected)
+//   - row 60, 227, …: postcode 1300 SA, which is not issued (rejected)
+//   - row 7, 120, …: a satisfaction of 42 (no valid measurement)
+//   - row 9, 136, …: sex "Q" (accepted with a warning)
+//   - row 30, 211, …: an end date without its reason (a warning)
+//
+// Product 47A05 is rare (rows 5, 88, …), so that the reports have small
+// cells to withhold.
 func demoDataset(seed string, rows int) io.Reader {
 	var s uint64
 	for _, c := range seed {
@@ -214,6 +233,8 @@ func demoDataset(seed string, rows int) io.Reader {
 	numbers := bsntest.Numbers(s, rows)
 	municipalities := []string{"0034", "0034", "0034", "0995", "0050"}
 	products := []string{"45A11", "45A12", "43A01", "41A02", "54001", "54002"}
+	referrers := []string{"01", "01", "02", "03", "04", "06"}
+	first := time.Date(2024, time.July, 1, 0, 0, 0, 0, time.UTC)
 	var b strings.Builder
 	b.WriteString(uploadHeader + "\n")
 	for i := range rows {
@@ -225,36 +246,56 @@ func demoDataset(seed string, rows int) io.Reader {
 			field = bsnTypo(numbers[i])
 		}
 		birth := time.Date(2004+rng.IntN(20), time.Month(1+rng.IntN(12)), 1+rng.IntN(28), 0, 0, 0, 0, time.UTC)
-		goal := []string{"ja", "ja", "nee", ""}[rng.IntN(4)]
-		sat := ""
-		if rng.IntN(3) > 0 {
-			sat = fmt.Sprint(4 + rng.IntN(7))
-		}
 		sex := []string{"1", "2"}[rng.IntN(2)]
-		// A few values outside the data set's domains, so that the
-		// quality report has something to show: a satisfaction of 42 is
-		// no valid measurement, sex "Q" is accepted with a warning.
+		postcode := demoPostcode(rng)
+		// Care that began between July 2024 and September 2026 and took
+		// two to ten months, so that the Zorgmonitor has periods to
+		// compare; care that had not ended by November 2026 is running.
+		begin := first.AddDate(0, rng.IntN(27), rng.IntN(28))
+		var end, reason, goal, sat string
+		if ended := begin.AddDate(0, 2+rng.IntN(9), 0); rng.IntN(4) > 0 && ended.Before(time.Date(2026, time.November, 1, 0, 0, 0, 0, time.UTC)) {
+			end = ended.Format("2006-01-02")
+			reason = []string{"1", "1", "1", "2", "3", "4", "5"}[rng.IntN(7)]
+			goal = []string{"ja", "ja", "nee", ""}[rng.IntN(4)]
+			if rng.IntN(3) > 0 {
+				sat = fmt.Sprint(4 + rng.IntN(7))
+			}
+		}
 		switch {
 		case i%113 == 7:
 			sat = "42"
 		case i%127 == 9:
 			sex = "Q"
+		case i%167 == 60:
+			postcode = "1300 SA"
+		case i%181 == 30:
+			if end == "" {
+				end = begin.AddDate(0, 3, 0).Format("2006-01-02")
+			}
+			reason = ""
 		}
-		// Care that began between July 2024 and September 2026 and took
-		// two to ten months, so that the Zorgmonitor has periods to
-		// compare; care that had not ended by November 2026 has no end
-		// date and no reason of ending.
-		begin := time.Date(2024, 7, 1, 0, 0, 0, 0, time.UTC).AddDate(0, rng.IntN(27), rng.IntN(28))
-		end, reason := begin.AddDate(0, 2+rng.IntN(9), 0).Format("2006-01-02"), []string{"1", "1", "2", "3"}[i%4]
-		if end > "2026-10-31" {
-			end, reason = "", ""
+		product := products[rng.IntN(len(products))]
+		if i%83 == 5 {
+			product = "47A05" // a rare product: small cells, which the reports withhold
 		}
-		fmt.Fprintf(&b, "%s;%s;%s;13%02d %c%c;%s;B%06d;%08d;%s;%s;%s;%s;%s;%s;%s\n",
-			field, birth.Format("2006-01-02"), sex, 10+rng.IntN(90), 'A'+rune(rng.IntN(26)), 'A'+rune(rng.IntN(26)),
-			municipalities[rng.IntN(len(municipalities))], rng.IntN(1_000_000), 87000000+i%1000, []string{"01", "02", "03", "06"}[i%4],
-			products[rng.IntN(len(products))], begin.Format("2006-01-02"), end, reason, goal, sat)
+		fmt.Fprintf(&b, "%s;%s;%s;%s;%s;B%06d;%08d;%s;%s;%s;%s;%s;%s;%s\n",
+			field, birth.Format("2006-01-02"), sex, postcode,
+			municipalities[rng.IntN(len(municipalities))], rng.IntN(1_000_000), 87000000+i%1000, referrers[rng.IntN(len(referrers))],
+			product, begin.Format("2006-01-02"), end, reason, goal, sat)
 	}
 	return strings.NewReader(b.String())
+}
+
+// demoPostcode draws an Almere postcode (13xx) with letters that are
+// issued: never SA, SD or SS.
+func demoPostcode(rng *rand.Rand) string {
+	for {
+		l1, l2 := 'A'+rune(rng.IntN(26)), 'A'+rune(rng.IntN(26))
+		if l1 == 'S' && (l2 == 'A' || l2 == 'D' || l2 == 'S') {
+			continue
+		}
+		return fmt.Sprintf("13%02d %c%c", 10+rng.IntN(90), l1, l2)
+	}
 }
 
 // bsnTypo returns n with its last digit changed: a typing error that the
@@ -263,4 +304,27 @@ func bsnTypo(n bsn.Number) string {
 	s := []byte(n.Digits())
 	s[8] = '0' + (s[8]-'0'+1)%10
 	return string(s)
+}
+
+// demoFile sends a newly generated CBS data set (demoDataset, 500 rows) as
+// a provider's Excel on Dutch Windows saves it, "CSV (gescheiden door
+// lijstscheidingsteken)": Windows-1252, ';' and CRLF line ends, so that a
+// newcomer can try the upload flow with a file as providers really send
+// them. It exists in demo mode only: its BSNs are valid numbers drawn at
+// random, not test persons.
+func (a *app) demoFile(w http.ResponseWriter, r *http.Request) {
+	u := userFrom(r.Context())
+	data, err := io.ReadAll(demoDataset(u.OrgID+a.now().Format(time.RFC3339Nano), 500))
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	data, err = charmap.Windows1252.NewEncoder().Bytes(bytes.ReplaceAll(data, []byte("\n"), []byte("\r\n")))
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=windows-1252")
+	w.Header().Set("Content-Disposition", `attachment; filename="cbs-jeugdhulp-demo.csv"`)
+	_, _ = w.Write(data)
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -18,7 +19,8 @@ import (
 // sizes of the database file and its write-ahead log after each upload,
 // after the nightly processing, and after the sweep (retention 0: chunks
 // purged once processed, the superseded delivery's report rows deleted,
-// the log checkpointed). See BENCHMARKS.md.
+// the log checkpointed; then more sweeps, as the portal runs every few
+// seconds, until the free pages are returned). See BENCHMARKS.md.
 func BenchmarkRetention(b *testing.B) {
 	size := int64(16)
 	if v := os.Getenv("ZORGKIT_UPLOAD_MB"); v != "" {
@@ -63,6 +65,19 @@ func BenchmarkRetention(b *testing.B) {
 			sizes("after processing " + strconv.Itoa(i))
 			require.NoError(b, p.a.sweep(ctx))
 			sizes("after the sweep " + strconv.Itoa(i))
+			// A sweep returns at most 1 GiB of free pages; the portal
+			// sweeps every few seconds, and the next ones return the rest.
+			more := 0
+			for ; more < 64 && freePages(b, p) > 0; more++ {
+				before := freePages(b, p)
+				require.NoError(b, p.a.sweep(ctx))
+				if freePages(b, p) == before {
+					break
+				}
+			}
+			if more > 0 {
+				sizes(fmt.Sprintf("after %d more sweeps", more))
+			}
 		}
 		var rows int
 		require.NoError(b, p.a.db.QueryRow(`SELECT COUNT(*) FROM report_records WHERE provider_id = 'zonnehuis'`).Scan(&rows))
@@ -79,6 +94,12 @@ func fileSize(tb testing.TB, p *testPortal, name string) int64 {
 	}
 	require.NoError(tb, err)
 	return fi.Size()
+}
+
+func freePages(tb testing.TB, p *testPortal) int64 {
+	var n int64
+	require.NoError(tb, p.a.db.QueryRow(`PRAGMA freelist_count`).Scan(&n))
+	return n
 }
 
 func mib(n int64) float64 { return float64(n) / (1 << 20) }

@@ -77,6 +77,10 @@ func (a *app) routes() http.Handler {
 	mux.Handle("POST /clients/view", a.need(fullStage, providers, a.viewClientData))
 	mux.Handle("GET /uploads", a.need(fullStage, uploaders, a.uploadsPage))
 	mux.Handle("POST /uploads", a.need(fullStage, providers, a.upload))
+	if a.cfg.Demo {
+		// A generated data set to try the upload with (demo.go).
+		mux.Handle("GET /uploads/demo.csv", a.need(fullStage, providers, a.demoFile))
+	}
 	mux.Handle("GET /uploads/{id}", a.need(fullStage, uploaders, a.uploadReport))
 	mux.Handle("GET /uploads/{id}/report.csv", a.need(fullStage, uploaders, a.uploadReportCSV))
 	mux.Handle("GET /uploads/{id}/report.html", a.need(fullStage, uploaders, a.uploadReportPrint))

@@ -17,9 +17,10 @@ import (
 //     other upload that will not be processed again once the retention
 //     (-upload-retention) has passed;
 //   - the report rows of superseded and rejected deliveries are deleted;
-//   - on SQLite, after anything was deleted, the write-ahead log is
-//     checkpointed (the connection's journal_size_limit then keeps the log
-//     file small) and free pages are returned to the file system.
+//   - on SQLite, the write-ahead log is checkpointed (the connection's
+//     journal_size_limit then keeps the log file small) and free pages are
+//     returned to the file system, up to 1 GiB per sweep: what a large
+//     purge freed beyond that, the next sweeps return.
 //
 // Each deletion removes at most purgeBatch chunks' worth of rows per
 // transaction, so that it holds the write lock for milliseconds.
@@ -33,7 +34,6 @@ func (a *app) sweep(ctx context.Context) error {
 	if n, _ := res.RowsAffected(); n > 0 {
 		a.log.Warn("abandoned uploads whose receiver stopped", "uploads", n)
 	}
-	purged := false
 	// Chunks: of abandoned uploads at once; of the others once processing
 	// no longer needs them and the retention has passed.
 	ids, err := a.uploadIDs(ctx, `SELECT id FROM uploads WHERE purged_at = 0 AND (status = 'abandoned'
@@ -46,7 +46,6 @@ func (a *app) sweep(ctx context.Context) error {
 		if err := a.purgeChunks(ctx, id); err != nil {
 			return err
 		}
-		purged = true
 	}
 	// Report rows of deliveries that are no longer the report.
 	ids, err = a.uploadIDs(ctx, `SELECT id FROM uploads WHERE status IN ('superseded', 'rejected', 'abandoned') AND built_chunks > 0`)
@@ -57,9 +56,8 @@ func (a *app) sweep(ctx context.Context) error {
 		if err := a.purgeReportRows(ctx, id); err != nil {
 			return err
 		}
-		purged = true
 	}
-	if purged && a.dialect == sqlite {
+	if a.dialect == sqlite {
 		return a.compact(ctx)
 	}
 	return nil

@@ -81,9 +81,6 @@ var uploadColumns = []pseudonym.Column{
 	{Name: "Tevredenheid", Action: pseudonym.Keep},
 }
 
-// uploadTimeout is how long an upload may take: 2 GB at 4 MB/s.
-const uploadTimeout = 10 * time.Minute
-
 // uploadHeader is the header row of the data set, for the demo and the docs.
 const uploadHeader = "BSN;Geboortedatum;Geslacht;Postcode;Gemeentecode;Beschikkingsnummer;AGB-code;Verwijzer;Productcode;Begindatum;Einddatum;Reden beëindiging;Doelrealisatie;Tevredenheid"
 
@@ -92,6 +89,7 @@ type uploadsPage struct {
 	Error   string
 	Header  string
 	Owner   bool
+	Demo    bool // demo mode: a generated data set can be downloaded
 }
 
 func (a *app) uploadsPage(w http.ResponseWriter, r *http.Request) {
@@ -112,7 +110,7 @@ func (a *app) renderUploads(w http.ResponseWriter, r *http.Request, status int, 
 		a.serverError(w, r, err)
 		return
 	}
-	a.render(w, r, status, "uploads", uploadsPage{Uploads: list, Error: msg, Header: uploadHeader, Owner: u.Role == roleAuditor})
+	a.render(w, r, status, "uploads", uploadsPage{Uploads: list, Error: msg, Header: uploadHeader, Owner: u.Role == roleAuditor, Demo: a.cfg.Demo})
 }
 
 // uploadsWhere lists uploads matching a condition on "u", newest first.
@@ -141,25 +139,31 @@ func (a *app) uploadsWhere(ctx context.Context, cond string, args ...any) ([]upl
 // upload receives a CBS data set and pseudonymises it as it arrives: the
 // request body streams through the pseudonym.Processor into the database,
 // without a temporary file, so the raw file never reaches the disk. The size
-// is limited, and so is the time the client may stay silent.
+// is limited, and so are the time the client may stay silent and the rate
+// below which it may not send.
 func (a *app) upload(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	u := userFrom(ctx)
 	// A large file takes longer than the server's timeouts allow other
-	// requests; the size limit and the idle limit bound this one instead.
+	// requests: the size limit, the idle limit and the rate floor bound
+	// this one instead. No fixed deadline: a 2 GB file on a busy server
+	// may take as long as the server needs.
 	rc := http.NewResponseController(w)
-	deadline := time.Now().Add(uploadTimeout)
-	_ = rc.SetWriteDeadline(deadline)
-	idle := &idleReader{r: r.Body, rc: rc, idle: a.cfg.UploadIdle, deadline: deadline}
+	_ = rc.SetWriteDeadline(time.Time{})
+	idle := &idleReader{r: r.Body, rc: rc, idle: a.cfg.UploadIdle, minRate: a.cfg.UploadMinRate}
 	r.Body = http.MaxBytesReader(w, idle, a.cfg.MaxUpload)
+	var up *upload
 	file, err := uploadedFile(r)
-	if err != nil {
-		a.renderUploads(w, r, http.StatusBadRequest, "Kies een bestand om aan te leveren.")
-		return
+	if err == nil {
+		up, err = a.receive(ctx, u, file)
 	}
-	up, err := a.receive(ctx, u, file)
+	// The answer gets a bound of its own.
+	_ = rc.SetWriteDeadline(time.Now().Add(time.Minute))
 	var maxErr *http.MaxBytesError
 	switch {
+	case file == nil && err != nil && !idle.timedOut.Load() && !idle.tooSlow.Load():
+		a.renderUploads(w, r, http.StatusBadRequest, "Kies een bestand om aan te leveren.")
+		return
 	case errors.As(err, &maxErr):
 		a.renderUploads(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("Het bestand is groter dan %d MB.", a.cfg.MaxUpload>>20))
 		return
@@ -172,6 +176,10 @@ func (a *app) upload(w http.ResponseWriter, r *http.Request) {
 		r = r.WithContext(context.WithoutCancel(ctx))
 		a.renderUploads(w, r, http.StatusRequestTimeout, "Er kwam een tijd lang niets van het bestand binnen; de aanlevering is afgebroken. Lever het opnieuw aan.")
 		return
+	case errors.Is(err, errUploadTooSlow) || idle.tooSlow.Load():
+		a.renderUploads(w, r, http.StatusRequestTimeout, fmt.Sprintf(
+			"Het bestand kwam te langzaam binnen (minder dan %d KB per seconde); de aanlevering is afgebroken. Lever het opnieuw aan over een snellere verbinding.", a.cfg.UploadMinRate>>10))
+		return
 	case err != nil && ctx.Err() != nil:
 		return // the client is gone; the upload was abandoned
 	case err != nil:
@@ -181,32 +189,48 @@ func (a *app) upload(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/uploads/"+up.ID, http.StatusSeeOther)
 }
 
-// idleReader extends the connection's read deadline while data arrives, up
-// to a final deadline: a client that stops sending is cut off after idle,
-// not after the whole upload's time.
+// errUploadTooSlow means a client sent its file more slowly than
+// -upload-min-rate.
+var errUploadTooSlow = errors.New("upload: the client sends more slowly than -upload-min-rate")
+
+// idleReader extends the connection's read deadline while data arrives: a
+// client that stops sending is cut off after idle. A client that sends, but
+// less than minRate bytes per second on average, is cut off as well (once
+// it has been waited for longer than idle): else a client could hold an
+// upload, its heartbeat and its connection for days by sending a byte a
+// minute. The rate is measured over the time spent waiting for the client
+// (in Read), not over the wall clock, so that a server slowed down by its
+// own work never blames the client: the data then waits in the socket's
+// buffer and Read returns at once.
 type idleReader struct {
 	r        io.Reader
 	rc       *http.ResponseController
 	idle     time.Duration
-	deadline time.Time // the latest the upload may end
-	set      time.Time // when the deadline was last moved
+	minRate  int64         // bytes per second; 0: no floor
+	set      time.Time     // when the deadline was last moved
+	waited   time.Duration // time spent in Read
+	read     int64         // bytes read
 	timedOut atomic.Bool
+	tooSlow  atomic.Bool
 }
 
 func (ir *idleReader) Read(p []byte) (int, error) {
 	// Moving the deadline costs a timer reset; do it at most a few times
 	// per idle period.
-	if now := time.Now(); now.Sub(ir.set) > ir.idle/4 {
-		ir.set = now
-		d := now.Add(ir.idle)
-		if d.After(ir.deadline) {
-			d = ir.deadline
-		}
-		_ = ir.rc.SetReadDeadline(d)
+	start := time.Now()
+	if start.Sub(ir.set) > ir.idle/4 {
+		ir.set = start
+		_ = ir.rc.SetReadDeadline(start.Add(ir.idle))
 	}
 	n, err := ir.r.Read(p)
+	ir.waited += time.Since(start)
+	ir.read += int64(n)
 	if errors.Is(err, os.ErrDeadlineExceeded) {
 		ir.timedOut.Store(true)
+	}
+	if err == nil && ir.minRate > 0 && ir.waited > ir.idle && float64(ir.read) < float64(ir.minRate)*ir.waited.Seconds() {
+		ir.tooSlow.Store(true)
+		return n, errUploadTooSlow
 	}
 	return n, err
 }

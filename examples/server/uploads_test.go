@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -118,6 +120,41 @@ func TestStalledUploadTimesOut(t *testing.T) {
 	}
 	require.Eventually(t, func() bool { return uploadsWithStatus(t, p, "zonnehuis", statusAbandoned) == 1 }, 10*time.Second, 10*time.Millisecond)
 	require.Eventually(t, func() bool { return chunkCount(t, p) == 0 }, 10*time.Second, 10*time.Millisecond)
+}
+
+// A client that never stops sending, but sends a trickle (512 bytes every
+// 100 ms, never idle for -upload-idle), is cut off once it averages less
+// than -upload-min-rate: it cannot hold an upload and its connection open
+// for days. The half upload is abandoned.
+func TestSlowDripUploadIsCut(t *testing.T) {
+	p := newTestPortal(t, func(c *config) { c.UploadIdle = time.Second; c.UploadMinRate = 32 << 10 })
+	jan := p.browser()
+	jan.login("jdevries")
+	pr, pw := io.Pipe()
+	defer pr.Close() // unblocks the writer once the server has answered
+	mw := multipart.NewWriter(pw)
+	go func() {
+		fw, err := mw.CreateFormFile("file", "cbs.csv")
+		src := demoStream(8 << 20)
+		buf := make([]byte, 512)
+		for err == nil {
+			time.Sleep(100 * time.Millisecond)
+			if _, err = io.ReadFull(src, buf); err == nil {
+				_, err = fw.Write(buf)
+			}
+		}
+		pw.CloseWithError(err)
+	}()
+	start := time.Now()
+	resp, err := jan.c.Post(p.srv.URL+"/uploads", mw.FormDataContentType(), pr)
+	require.NoError(t, err)
+	status, body := readBody(t, resp)
+	assert.Equal(t, http.StatusRequestTimeout, status)
+	assert.Contains(t, text(body), "te langzaam")
+	assert.Less(t, time.Since(start), 15*time.Second, "cut off after about -upload-idle, not at the end of the file")
+	require.Eventually(t, func() bool { return uploadsWithStatus(t, p, "zonnehuis", statusAbandoned) == 1 }, 10*time.Second, 10*time.Millisecond)
+	assert.Zero(t, chunkCount(t, p))
+	assert.Zero(t, uploadsWithStatus(t, p, "zonnehuis", statusReceiving))
 }
 
 // An upload whose receiver died (its heartbeat stopped) is abandoned by the
@@ -311,4 +348,60 @@ func TestIncompleteDeliveryIsRejected(t *testing.T) {
 			assert.Zero(t, rows, "what was built of it is deleted")
 		})
 	}
+}
+
+// TestDemoFile is the demo's upload flow as a newcomer follows it: the
+// upload page offers a generated data set, saved as Excel on Dutch Windows
+// saves it (Windows-1252, CRLF); uploaded as it is, it is read as
+// Windows-1252, its rows with a wrong BSN or postcode are rejected and the
+// rest becomes the provider's report. Outside demo mode there is no such
+// file.
+func TestDemoFile(t *testing.T) {
+	p := newTestPortal(t)
+	b := p.browser()
+	b.login("jdevries")
+	_, page := b.get("/uploads")
+	assert.Contains(t, page, `href="/uploads/demo.csv"`)
+
+	resp, err := b.c.Get(p.srv.URL + "/uploads/demo.csv")
+	require.NoError(t, err)
+	status, file := readBody(t, resp)
+	require.Equal(t, http.StatusOK, status)
+	assert.Equal(t, "text/csv; charset=windows-1252", resp.Header.Get("Content-Type"))
+	assert.Contains(t, resp.Header.Get("Content-Disposition"), "attachment")
+	assert.True(t, strings.HasPrefix(file, "BSN;Geboortedatum;"), "the layout's header")
+	assert.Contains(t, file, "Reden be\xebindiging", "ë in Windows-1252")
+	assert.False(t, utf8.ValidString(file), "not UTF-8")
+	assert.Equal(t, 501, strings.Count(file, "\r\n"), "CRLF after the header and each of 500 rows")
+
+	status, body := b.upload("/uploads", "cbs-jeugdhulp-demo.csv", strings.NewReader(file))
+	require.Equal(t, http.StatusOK, status, text(body))
+	var id, js string
+	require.NoError(t, p.a.db.QueryRow(`SELECT id, report FROM uploads WHERE org_id = 'zonnehuis' AND status = 'accepted'`).Scan(&id, &js))
+	var q qualityReportJSON
+	require.NoError(t, json.Unmarshal([]byte(js), &q))
+	assert.Equal(t, "Windows-1252", q.Encoding)
+	// The rows wrong on purpose (see demoDataset): BSN typing errors at
+	// rows 20, 171, 322 and 473, postcode 1300 SA at 60, 227 and 394.
+	assert.Equal(t, 500, q.Counts.Read)
+	assert.Equal(t, 7, q.Counts.Rejected)
+	assert.Equal(t, 4, q.ByCode["bsn-checksum"])
+	assert.Equal(t, 3, q.ByCode["postcode"])
+
+	_, err = p.a.processUploads(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, 493, reportRows(t, p, "zonnehuis"), "the new delivery is the report")
+
+	// Only providers upload, and only the demo has the file.
+	owner := p.browser()
+	owner.login("beheerder")
+	status, _ = owner.get("/uploads/demo.csv")
+	assert.Equal(t, http.StatusForbidden, status)
+	prod := newTestPortal(t, production)
+	pb := prod.browser()
+	pb.login("jdevries")
+	status, _ = pb.get("/uploads/demo.csv")
+	assert.Equal(t, http.StatusNotFound, status, "no such page outside demo mode")
+	_, page = pb.get("/uploads")
+	assert.NotContains(t, page, "demo.csv")
 }

@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/text/language"
 
+	"github.com/zorgkit/zorgkit/password"
 	"github.com/zorgkit/zorgkit/password/email"
 )
 
@@ -99,6 +100,11 @@ func (a *app) createUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	hash, err := a.hasher.Hash(ctx, temp)
+	if errors.Is(err, password.ErrBusy) {
+		w.Header().Set("Retry-After", busyRetryAfter)
+		a.renderUsers(w, r, http.StatusServiceUnavailable, usersPage{Errors: []string{msgBusy}, Form: f})
+		return
+	}
 	if err != nil {
 		a.serverError(w, r, err)
 		return
@@ -174,4 +180,61 @@ func (a *app) deleteUser(w http.ResponseWriter, r *http.Request) {
 func isUniqueViolation(err error) bool {
 	s := err.Error()
 	return strings.Contains(s, "UNIQUE constraint failed") || strings.Contains(s, "SQLSTATE 23505")
+}
+
+// rekeyEmails recomputes users.email_key as the mailbox of each user's
+// address (migration 008), once: the pending row and the new keys commit
+// together, and a second instance that started at the same moment finds the
+// row gone and changes nothing. Two existing accounts with one mailbox
+// (piet@ and piet+x@) keep their old keys, so that both can still be found,
+// and are logged by id for an administrator to resolve.
+func (a *app) rekeyEmails(ctx context.Context) error {
+	tx, err := a.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `DELETE FROM pending_rekeys WHERE what = 'users.email_key'`)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return err // nothing pending
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id, email, email_key FROM users ORDER BY created_at, id`)
+	if err != nil {
+		return err
+	}
+	type change struct{ id, key string }
+	var changes []change
+	holders := map[string][]string{} // mailbox -> ids of the users that would have it
+	for rows.Next() {
+		var id, addr, old string
+		if err := rows.Scan(&id, &addr, &old); err != nil {
+			rows.Close()
+			return err
+		}
+		key, err := email.Mailbox(addr)
+		if err != nil {
+			key = old // an address the rules no longer accept: left as it is
+		}
+		holders[key] = append(holders[key], id)
+		if key != old {
+			changes = append(changes, change{id, key})
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, c := range changes {
+		if ids := holders[c.key]; len(ids) > 1 {
+			a.log.WarnContext(ctx, "users share one mailbox: their e-mail keys are left as they were; give each its own address", "users", strings.Join(ids, ","))
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET email_key = $1 WHERE id = $2`, c.key, c.id); err != nil {
+			return fmt.Errorf("rekeying user %s: %w", c.id, err)
+		}
+	}
+	return tx.Commit()
 }

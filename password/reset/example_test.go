@@ -58,14 +58,20 @@ func ExampleIssuer_IssueTemporary() {
 	temp, expires, err := resets.IssueTemporary(ctx, "acct-42", policy)
 	fmt.Println(len(temp), expires.Format("15:04"), err) // e-mail temp to the user; never log it
 
-	// At login, after the current password did not match:
-	fmt.Println(resets.RedeemTemporary(ctx, "acct-42", temp))
-	account := password.Account{PasswordSet: now, Temporary: true} // store a hash of temp with these
+	// At a login ten minutes later, after the current password did not
+	// match:
+	now = now.Add(10 * time.Minute)
+	issued, err := resets.RedeemTemporary(ctx, "acct-42", temp)
+	fmt.Println(issued.Format("15:04"), err)
+	account := password.Account{PasswordSet: issued, Temporary: true} // store a hash of temp with these
 	fmt.Println(policy.Status(account, now).MustChange())
-	fmt.Println(resets.RedeemTemporary(ctx, "acct-42", temp))
+	fmt.Println(policy.Status(account, expires).TemporaryExpired)
+	_, err = resets.RedeemTemporary(ctx, "acct-42", temp)
+	fmt.Println(err)
 	// Output:
 	// 16 10:00 <nil>
-	// <nil>
+	// 09:00 <nil>
+	// true
 	// true
 	// reset: reset link or temporary password invalid or expired: request a new one
 }

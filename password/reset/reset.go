@@ -20,9 +20,10 @@
 // current password does not match ([Issuer.RedeemTemporary]). Only then
 // does the application change the account: after a link, to the new
 // password; after a temporary password, to that password, marked temporary
-// ([password.Account].Temporary, set now), so that [password.Policy.Status]
-// demands a new password before anything else and refuses the temporary one
-// once it is older than TemporaryFor.
+// ([password.Account].Temporary) and dated when it was issued
+// ([password.Account].PasswordSet), so that [password.Policy.Status] demands
+// a new password before anything else and refuses the temporary one once
+// TemporaryFor has passed since it was issued.
 //
 // # Requests for unknown addresses
 //
@@ -213,22 +214,25 @@ func (r *Issuer) IssueTemporary(ctx context.Context, account string, policy *pas
 
 // RedeemTemporary uses a temporary password typed at a login of account
 // whose current password did not match: if it is the account's valid
-// temporary password, it is consumed and RedeemTemporary returns nil; the
-// application then makes it the account's current password, marked
-// temporary. Anything else gives [ErrInvalid]. It costs a SHA-256 hash and
-// one Store call, whether or not the account has a temporary password.
-func (r *Issuer) RedeemTemporary(ctx context.Context, account, temp string) error {
+// temporary password, it is consumed and RedeemTemporary returns when it was
+// issued; the application then makes it the account's current password,
+// marked temporary, with [password.Account].PasswordSet set to issued, so
+// that [password.Policy.Status] refuses it when it would have expired
+// unused (TemporaryFor after it was issued, not after it was used).
+// Anything else gives [ErrInvalid]. It costs a SHA-256 hash and one Store
+// call, whether or not the account has a temporary password.
+func (r *Issuer) RedeemTemporary(ctx context.Context, account, temp string) (issued time.Time, err error) {
 	if len(temp) > 1024 {
-		return ErrInvalid
+		return time.Time{}, ErrInvalid
 	}
 	t, err := r.c.Store.Consume(ctx, hashTemporary(account, temp), r.c.Now())
 	if err != nil {
-		return err
+		return time.Time{}, err
 	}
 	if t.Account != account { // cannot happen with distinct accounts' hashes
-		return ErrInvalid
+		return time.Time{}, ErrInvalid
 	}
-	return nil
+	return t.Created, nil
 }
 
 // Revoke invalidates the account's link or temporary password, if any. Call

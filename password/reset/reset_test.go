@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"fmt"
 	"strings"
 	"sync"
@@ -56,6 +57,12 @@ func almere(t testing.TB) *password.Policy {
 	p, err := password.NewPolicy(password.Almere())
 	require.NoError(t, err)
 	return p
+}
+
+// redeemTemporary is r.RedeemTemporary's error.
+func redeemTemporary(r *reset.Issuer, account, temp string) error {
+	_, err := r.RedeemTemporary(ctx, account, temp)
+	return err
 }
 
 func TestMemoryStore(t *testing.T) {
@@ -126,7 +133,7 @@ func TestLinks(t *testing.T) {
 			assert.NoError(t, err, "failed attempts do not consume the real token")
 		}},
 		{"a token is not a temporary password", func(t *testing.T, r *reset.Issuer, c *clock, token string) {
-			assert.ErrorIs(t, r.RedeemTemporary(ctx, "acct-1", token), reset.ErrInvalid)
+			assert.ErrorIs(t, redeemTemporary(r, "acct-1", token), reset.ErrInvalid)
 			_, err := r.Redeem(ctx, token)
 			assert.NoError(t, err)
 		}},
@@ -151,33 +158,37 @@ func TestTemporary(t *testing.T) {
 		run  func(t *testing.T, r *reset.Issuer, c *clock, temp string)
 	}{
 		{"works once, for its account", func(t *testing.T, r *reset.Issuer, c *clock, temp string) {
-			assert.ErrorIs(t, r.RedeemTemporary(ctx, "acct-2", temp), reset.ErrInvalid, "another account")
-			require.NoError(t, r.RedeemTemporary(ctx, "acct-1", temp))
-			assert.ErrorIs(t, r.RedeemTemporary(ctx, "acct-1", temp), reset.ErrInvalid, "single use")
+			assert.ErrorIs(t, redeemTemporary(r, "acct-2", temp), reset.ErrInvalid, "another account")
+			issued := c.Now()
+			c.Advance(10 * time.Minute)
+			got, err := r.RedeemTemporary(ctx, "acct-1", temp)
+			require.NoError(t, err)
+			assert.Equal(t, issued, got, "when it was issued, not when it was used: it expires as if unused")
+			assert.ErrorIs(t, redeemTemporary(r, "acct-1", temp), reset.ErrInvalid, "single use")
 		}},
 		{"valid for the policy's TemporaryFor", func(t *testing.T, r *reset.Issuer, c *clock, temp string) {
 			c.Advance(time.Hour)
-			assert.ErrorIs(t, r.RedeemTemporary(ctx, "acct-1", temp), reset.ErrInvalid)
+			assert.ErrorIs(t, redeemTemporary(r, "acct-1", temp), reset.ErrInvalid)
 		}},
 		{"valid just before expiry", func(t *testing.T, r *reset.Issuer, c *clock, temp string) {
 			c.Advance(time.Hour - time.Second)
-			assert.NoError(t, r.RedeemTemporary(ctx, "acct-1", temp))
+			assert.NoError(t, redeemTemporary(r, "acct-1", temp))
 		}},
 		{"wrong or changed", func(t *testing.T, r *reset.Issuer, c *clock, temp string) {
 			for _, bad := range []string{"", temp[:len(temp)-1], temp + " ", strings.ToLower(temp), strings.Repeat("x", 1<<16)} {
-				assert.ErrorIs(t, r.RedeemTemporary(ctx, "acct-1", bad), reset.ErrInvalid, "%.50q", bad)
+				assert.ErrorIs(t, redeemTemporary(r, "acct-1", bad), reset.ErrInvalid, "%.50q", bad)
 			}
-			assert.NoError(t, r.RedeemTemporary(ctx, "acct-1", temp), "failed attempts do not consume it")
+			assert.NoError(t, redeemTemporary(r, "acct-1", temp), "failed attempts do not consume it")
 		}},
 		{"replaced by a newer request", func(t *testing.T, r *reset.Issuer, c *clock, temp string) {
 			newer, _, err := r.IssueTemporary(ctx, "acct-1", policy)
 			require.NoError(t, err)
-			assert.ErrorIs(t, r.RedeemTemporary(ctx, "acct-1", temp), reset.ErrInvalid)
-			assert.NoError(t, r.RedeemTemporary(ctx, "acct-1", newer))
+			assert.ErrorIs(t, redeemTemporary(r, "acct-1", temp), reset.ErrInvalid)
+			assert.NoError(t, redeemTemporary(r, "acct-1", newer))
 		}},
 		{"revoked by a password change", func(t *testing.T, r *reset.Issuer, c *clock, temp string) {
 			require.NoError(t, r.Revoke(ctx, "acct-1"))
-			assert.ErrorIs(t, r.RedeemTemporary(ctx, "acct-1", temp), reset.ErrInvalid)
+			assert.ErrorIs(t, redeemTemporary(r, "acct-1", temp), reset.ErrInvalid)
 		}},
 		{"not a link", func(t *testing.T, r *reset.Issuer, c *clock, temp string) {
 			_, err := r.Redeem(ctx, temp)
@@ -236,7 +247,15 @@ func TestStoredAsHash(t *testing.T) {
 	raw, err := base64.RawURLEncoding.DecodeString(token)
 	require.NoError(t, err)
 	assert.Equal(t, sha256.Sum256(raw), store.put[0].Hash, "the link's token is stored as the SHA-256 of its 32 bytes")
-	assert.NotEqual(t, sha256.Sum256([]byte(temp)), store.put[1].Hash, "a temporary password's hash is bound to its account")
+	// A temporary password's hash: SHA-256 over a domain label, the account
+	// and the password, each preceded by its length (8 bytes, big-endian).
+	var framed []byte
+	for _, s := range []string{"zorgkit temporary password v1", "acct-2", temp} {
+		framed = binary.BigEndian.AppendUint64(framed, uint64(len(s)))
+		framed = append(framed, s...)
+	}
+	assert.Equal(t, sha256.Sum256(framed), store.put[1].Hash, "a temporary password's hash is bound to its account")
+	assert.NotEqual(t, sha256.Sum256([]byte(temp)), store.put[1].Hash, "not the bare password's hash")
 	for _, tok := range store.put {
 		everything := fmt.Sprintf("%+v %x %s", tok, tok.Hash, tok.Hash[:])
 		for _, secret := range [][]byte{[]byte(token), raw, []byte(temp)} {

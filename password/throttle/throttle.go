@@ -220,6 +220,23 @@ func (t *Throttle) Fail(ctx context.Context, key string) error {
 	return err
 }
 
+// Cancel withdraws one attempt for key that [Throttle.Attempt] counted but
+// that was never decided: the password could not be checked, because the
+// server was too busy to hash it or the request ended first. Nothing was
+// learnt from it, so it should not count against the user. It does not
+// undo a wait already begun by others' failures, and never goes below zero.
+func (t *Throttle) Cancel(ctx context.Context, key string) error {
+	now := t.c.Now()
+	_, err := t.c.Store.Update(ctx, key, func(s State) (State, error) {
+		n := t.remaining(s, now) - 1
+		if n <= 0 {
+			return State{}, nil
+		}
+		return State{Failures: n, Last: s.Last}, nil
+	})
+	return err
+}
+
 // Reset clears the failures of key, also of a locked one: after a
 // successful login (with a second factor, only once that has succeeded too,
 // or a correct password would wipe out the failures of the second step),

@@ -180,6 +180,40 @@ func TestConcurrentAttempts(t *testing.T) {
 	assert.Equal(t, int32(5), allowed.Load(), "4 free attempts and the 5th, then back-off")
 }
 
+// TestCancel: an attempt that was never decided (the server too busy to
+// check the password) is withdrawn, and only that one.
+func TestCancel(t *testing.T) {
+	ctx := context.Background()
+	c := newClock()
+	cfg := throttle.Accounts(throttle.NewMemoryStore())
+	cfg.Now = c.Now
+	th := newThrottle(t, cfg)
+	const key = "account:9"
+
+	for range 20 {
+		require.NoError(t, th.Attempt(ctx, key))
+		require.NoError(t, th.Cancel(ctx, key), "withdrawn: never checked")
+	}
+	assert.NoError(t, th.Check(ctx, key), "undecided attempts leave no trace")
+
+	for range 5 {
+		require.NoError(t, th.Attempt(ctx, key))
+	}
+	require.NoError(t, th.Cancel(ctx, key))
+	assert.NoError(t, th.Attempt(ctx, key), "4 failures and this one: may begin")
+	err := th.Attempt(ctx, key)
+	var terr *throttle.Error
+	require.ErrorAs(t, err, &terr, "the real failures still count")
+	assert.Equal(t, 5, terr.Failures)
+
+	require.NoError(t, th.Reset(ctx, key))
+	require.NoError(t, th.Cancel(ctx, key), "nothing to withdraw")
+	for i := 1; i <= 5; i++ {
+		require.NoError(t, th.Attempt(ctx, key), "never below zero: attempt %d", i)
+	}
+	assert.ErrorIs(t, th.Attempt(ctx, key), throttle.ErrThrottled)
+}
+
 // TestSourceKey: a source counts only failures, which leak away; successes
 // neither count nor clear the count; a source never locks.
 func TestSourceKey(t *testing.T) {

@@ -40,3 +40,21 @@ func BenchmarkCheck(b *testing.B) {
 		i++
 	}
 }
+
+// BenchmarkValid judges both indicators of a stored row, as a report's
+// response rate does for every row of every delivery.
+func BenchmarkValid(b *testing.B) {
+	l := layout.Jeugdhulp()
+	row := map[string]string{
+		"Geslacht": "2", "Gemeentecode": "0034", "Productcode": "45A12", "Begindatum": "2024-03-01",
+		"Einddatum": "2025-01-31", "Reden beëindiging": "1", "Doelrealisatie": "ja", "Tevredenheid": "8",
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		goal, err1 := l.Valid("doelrealisatie", row)
+		sat, err2 := l.Valid("tevredenheid", row)
+		if !goal || !sat || err1 != nil || err2 != nil {
+			b.Fatal(goal, sat, err1, err2)
+		}
+	}
+}

@@ -30,6 +30,7 @@ func (t typ) String() string { return typeNames[t] }
 // column is a compiled column.
 type column struct {
 	name                string
+	names               []string // name and aliases, as the layout writes them
 	required, mandatory bool
 	typ                 typ
 	severity            pseudonym.Severity
@@ -185,6 +186,8 @@ func compileRule(fr fileRule, col func(string) (int, error), l *Layout) (rule, e
 type indicator struct {
 	Indicator
 	cols, requires []int
+	rules          []int // the rules that concern a column of cols
+	read           []int // the columns Valid reads: cols, requires and those of rules
 }
 
 // Bind implements [pseudonym.Schema]: it finds the layout's columns among
@@ -242,9 +245,8 @@ func (l *Layout) bind(names []string) (*binding, error) {
 func (b *binding) check(fields [][]byte, ps []pseudonym.Problem) []pseudonym.Problem {
 	l := b.l
 	first := len(ps) // of this row
-	// Per layout column: its value without surrounding spaces, whether
-	// the row has the column, the date read, and whether the value is
-	// filled and valid. On the stack for a layout of common size.
+	// Per layout column: whether the row has the column, the date read,
+	// and whether the value is filled and valid. On the stack for a layout of common size.
 	var buf [32]cellState
 	var cells []cellState
 	if n := len(l.columns); n <= len(buf) {
@@ -267,59 +269,75 @@ func (b *binding) check(fields [][]byte, ps []pseudonym.Problem) []pseudonym.Pro
 			continue
 		}
 		cs.inRow = true
-		cs.value = trimSpace(fields[j])
-		if len(cs.value) == 0 {
+		v := trimSpace(fields[j])
+		cs.filled = len(v) > 0
+		if !cs.filled {
 			if c.mandatory {
 				problem(i, pseudonym.CodeMissing, c.severity)
 			}
 			continue
 		}
-		if code := c.checkValue(cs.value, l, &cs.date); code != "" {
+		if code := c.checkValue(v, l, &cs.date); code != "" {
 			problem(i, code, c.severity)
 			continue
 		}
 		cs.valid = true
 	}
-	for _, r := range l.rules {
-		switch r.kind {
-		case ruleOrder:
-			a, z := &cells[r.cols[0]], &cells[r.cols[1]]
-			if a.valid && z.valid && z.date.before(a.date) {
-				problem(r.cols[1], pseudonym.CodeDateOrder, r.severity)
-			}
-		case ruleAge:
-			birth, on := &cells[r.cols[0]], &cells[r.cols[1]]
-			if birth.valid && on.valid && !on.date.before(birth.date) { // else the order rule's case
-				if age := int64(ageOn(birth.date, on.date)); age < r.min || age > r.max {
-					problem(r.cols[0], pseudonym.CodeAge, r.severity)
-				}
-			}
-		case ruleRequiredWith:
-			a, z := &cells[r.cols[0]], &cells[r.cols[1]]
-			if z.inRow && len(a.value) > 0 && len(z.value) == 0 {
-				problem(r.cols[1], pseudonym.CodeRequiredWith, r.severity)
-			}
-		case ruleOneOf:
-			any, present := false, -1
-			for _, i := range r.cols {
-				any = any || len(cells[i].value) > 0
-				if present < 0 && cells[i].inRow {
-					present = i
-				}
-			}
-			if !any && present >= 0 {
-				problem(present, pseudonym.CodeOneOf, r.severity)
-			}
+	for k := range l.rules {
+		r := &l.rules[k]
+		if i, broken := r.broken(cells); broken {
+			problem(i, r.code(), r.severity)
 		}
 	}
 	return ps
 }
 
+// broken reports whether the row whose cells are given breaks the rule,
+// and the layout column the problem goes to.
+func (r *rule) broken(cells []cellState) (int, bool) {
+	switch r.kind {
+	case ruleOrder:
+		a, z := &cells[r.cols[0]], &cells[r.cols[1]]
+		return r.cols[1], a.valid && z.valid && z.date.before(a.date)
+	case ruleAge:
+		birth, on := &cells[r.cols[0]], &cells[r.cols[1]]
+		if birth.valid && on.valid && !on.date.before(birth.date) { // else the order rule's case
+			age := int64(ageOn(birth.date, on.date))
+			return r.cols[0], age < r.min || age > r.max
+		}
+	case ruleRequiredWith:
+		a, z := &cells[r.cols[0]], &cells[r.cols[1]]
+		return r.cols[1], z.inRow && a.filled && !z.filled
+	case ruleOneOf:
+		any, present := false, -1
+		for _, i := range r.cols {
+			any = any || cells[i].filled
+			if present < 0 && cells[i].inRow {
+				present = i
+			}
+		}
+		return present, !any && present >= 0
+	}
+	return 0, false
+}
+
+// code is the problem code of a broken rule.
+func (r *rule) code() pseudonym.Code {
+	switch r.kind {
+	case ruleOrder:
+		return pseudonym.CodeDateOrder
+	case ruleAge:
+		return pseudonym.CodeAge
+	case ruleRequiredWith:
+		return pseudonym.CodeRequiredWith
+	}
+	return pseudonym.CodeOneOf
+}
+
 // cellState is what check learns of one column of a row.
 type cellState struct {
-	value        []byte
-	date         date
-	inRow, valid bool
+	date                 date
+	inRow, filled, valid bool
 }
 
 // checkValue returns the problem with a non-empty value, or "". A date it
@@ -431,10 +449,16 @@ func trimSpace(v []byte) []byte {
 // Valid reports whether a row is a valid measurement for the indicator: its
 // columns are filled and valid in the layout's domains, the columns it
 // requires are filled, and no rule the row breaks concerns them. The row
-// gives its values by column name (any of a column's names; case ignored),
-// as the portal stores them after pseudonymisation; only the indicator's
-// columns and the ones it requires are read. An unknown indicator is
-// [ErrIndicator].
+// gives its values by column name, as the portal stores them after
+// pseudonymisation: under one of a column's names as the layout writes them
+// (the first of them, in the layout's order, if the row has more), or else
+// under a name that matches one with case and surrounding spaces ignored
+// (the first such name in sorted order). Only the indicator's columns, the
+// ones it requires and those of the rules that concern them are read. An
+// unknown indicator is [ErrIndicator].
+//
+// Valid does not allocate for the usual rows: a report calls it for every
+// stored row.
 func (l *Layout) Valid(name string, row map[string]string) (bool, error) {
 	var in *indicator
 	for i := range l.indicators {
@@ -445,27 +469,79 @@ func (l *Layout) Valid(name string, row map[string]string) (bool, error) {
 	if in == nil {
 		return false, fmt.Errorf("%w %q", ErrIndicator, name)
 	}
-	get := func(i int) []byte {
-		for k, v := range row {
-			if j, ok := l.byName[fold(k)]; ok && j == i {
-				return trimSpace([]byte(v))
-			}
+	var buf [32]cellState
+	var cells []cellState
+	if n := len(l.columns); n <= len(buf) {
+		cells = buf[:n]
+	} else {
+		cells = make([]cellState, n)
+	}
+	for _, i := range in.read {
+		v, ok := l.value(row, i)
+		cs := &cells[i]
+		cs.inRow, cs.filled = ok, v != ""
+		if cs.filled {
+			var buf [64]byte // a copy for checkValue, on the stack if it fits
+			cs.valid = l.columns[i].checkValue(append(buf[:0], v...), l, &cs.date) == ""
 		}
-		return nil
 	}
 	for _, i := range in.requires {
-		if len(get(i)) == 0 {
+		if !cells[i].filled {
 			return false, nil
 		}
 	}
 	for _, i := range in.cols {
-		v := get(i)
-		var d date
-		if len(v) == 0 || l.columns[i].checkValue(v, l, &d) != "" {
+		if !cells[i].valid {
+			return false, nil
+		}
+	}
+	for _, k := range in.rules {
+		if _, broken := l.rules[k].broken(cells); broken {
 			return false, nil
 		}
 	}
 	return true, nil
+}
+
+// value returns the value row gives column i, without surrounding spaces
+// and tabs, and whether the row names the column: see [Layout.Valid].
+func (l *Layout) value(row map[string]string, i int) (string, bool) {
+	for _, n := range l.columns[i].names {
+		if v, ok := row[n]; ok {
+			return strings.Trim(v, " \t"), true
+		}
+	}
+	found, key, val := false, "", ""
+	for k, v := range row {
+		if j, ok := l.lookup(k); ok && j == i && (!found || k < key) {
+			found, key, val = true, k, v
+		}
+	}
+	return strings.Trim(val, " \t"), found
+}
+
+// lookup finds the column a name names, with case and surrounding spaces
+// ignored, as fold compares them; without allocating for an ASCII name.
+func (l *Layout) lookup(name string) (int, bool) {
+	name = strings.TrimSpace(name)
+	var buf [64]byte
+	if len(name) <= len(buf) {
+		for i := 0; i < len(name); i++ {
+			c := name[i]
+			if c >= utf8.RuneSelf {
+				j, ok := l.byName[fold(name)]
+				return j, ok
+			}
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			buf[i] = c
+		}
+		i, ok := l.byName[string(buf[:len(name)])]
+		return i, ok
+	}
+	i, ok := l.byName[fold(name)]
+	return i, ok
 }
 
 // codeKey is the form of a code that values match: in lower case, and

@@ -64,7 +64,8 @@ func FuzzParse(f *testing.F) {
 // FuzzCheck checks arbitrary rows, as encoding/csv reads them, against the
 // youth-care layout, and compares the verdict on single columns with
 // independent statements of their domains: strconv for the satisfaction
-// score, time.Parse for dates, a set for the sex codes.
+// score, time.Parse for dates, a set for the sex codes; and Valid's verdict
+// on the satisfaction score with the same statement.
 func FuzzCheck(f *testing.F) {
 	f.Add(strings.TrimSpace(row(nil)))
 	f.Add(strings.TrimSpace(row(map[string]string{"Begindatum": "2024-13-01", "Geslacht": "Q", "Tevredenheid": "42"})))
@@ -121,6 +122,16 @@ func FuzzCheck(f *testing.F) {
 		wantSat := sat != "" && (err != nil || n < 1 || n > 10)
 		if got := has("Tevredenheid", pseudonym.CodeNumber, pseudonym.CodeRange); got != wantSat {
 			t.Fatalf("satisfaction %q: problem %v, want %v", sat, got, wantSat)
+		}
+		// A valid measurement of satisfaction: the score as above, and an
+		// end date (no rule of the layout concerns the score).
+		values := map[string]string{}
+		for i, n := range names {
+			values[n] = rec[i]
+		}
+		wantValid := sat != "" && !wantSat && strings.Trim(rec[col("Einddatum")], " \t") != ""
+		if got, err := l.Valid("tevredenheid", values); err != nil || got != wantValid {
+			t.Fatalf("satisfaction %q, end %q: valid %v (%v), want %v", sat, rec[col("Einddatum")], got, err, wantValid)
 		}
 		// Sex: 0, 1 or 2 (leading zeros allowed), never empty.
 		sex := strings.Trim(rec[col("Geslacht")], " \t")

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -217,7 +218,8 @@ func compile(f *fileLayout) (*Layout, error) {
 		if err != nil {
 			return nil, bad("column %d (%q): %s", i+1, fc.Name, err)
 		}
-		for _, n := range append([]string{fc.Name}, fc.Aliases...) {
+		c.names = append([]string{fc.Name}, fc.Aliases...)
+		for _, n := range c.names {
 			key := fold(n)
 			if _, dup := l.byName[key]; dup || key == "" {
 				return nil, bad("column %d: the name %q is empty or used twice", i+1, n)
@@ -261,6 +263,15 @@ func compile(f *fileLayout) (*Layout, error) {
 			}
 			in.requires = append(in.requires, j)
 		}
+		in.read = append(slices.Clone(in.cols), in.requires...)
+		for k, r := range l.rules {
+			if slices.ContainsFunc(r.cols, func(c int) bool { return slices.Contains(in.cols, c) }) {
+				in.rules = append(in.rules, k)
+				in.read = append(in.read, r.cols...)
+			}
+		}
+		slices.Sort(in.read)
+		in.read = slices.Compact(in.read)
 		l.indicators = append(l.indicators, in)
 	}
 	return l, nil

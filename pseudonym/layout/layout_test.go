@@ -168,6 +168,60 @@ func TestValid(t *testing.T) {
 	assert.ErrorIs(t, err, layout.ErrIndicator)
 }
 
+// TestValidRows: which of a row's values Valid reads when the row names a
+// column more than once or in another case, and the rules that concern an
+// indicator's columns.
+func TestValidRows(t *testing.T) {
+	l, err := layout.Parse([]byte(`{"name": "t", "columns": [
+		{"name": "Start", "type": "date"},
+		{"name": "Meting", "aliases": ["Datum meting"], "type": "date"},
+		{"name": "Cijfer", "type": "integer", "min": 1, "max": 10},
+		{"name": "Ëxtra", "type": "text"}],
+	  "rules": [{"kind": "order", "columns": ["Start", "Meting"]}],
+	  "indicators": [
+		{"name": "cijfer", "columns": ["Cijfer"], "requires": ["Ëxtra"]},
+		{"name": "meting", "columns": ["Meting"]}]}`))
+	require.NoError(t, err)
+	tests := []struct {
+		reason    string
+		indicator string
+		row       map[string]string
+		want      bool
+	}{
+		{"the name as written wins over another case", "cijfer",
+			map[string]string{"Cijfer": "8", "cijfer": "42", "Ëxtra": "x"}, true},
+		{"and over a name with spaces", "cijfer",
+			map[string]string{" cijfer ": "8", "Cijfer": "42", "Ëxtra": "x"}, false},
+		{"other cases: the first in sorted order", "cijfer",
+			map[string]string{"CIJFER": "42", "cijfer": "8", "Ëxtra": "x"}, false},
+		{"a non-ASCII name in another case", "cijfer",
+			map[string]string{"Cijfer": "8", " ËXTRA\t": "x"}, true},
+		{"a required value of spaces is empty", "cijfer",
+			map[string]string{"Cijfer": "8", "ëxtra": " \t "}, false},
+		{"a value between spaces", "cijfer",
+			map[string]string{"Cijfer": "\t10 ", "ëxtra": "x"}, true},
+		{"an alias", "meting",
+			map[string]string{"Start": "2024-01-01", "datum meting": "2024-02-01"}, true},
+		{"a rule on the indicator's column, broken", "meting",
+			map[string]string{"Start": "2024-03-01", "Meting": "2024-02-01"}, false},
+		{"the rule's other column not in the row", "meting",
+			map[string]string{"Meting": "2024-02-01"}, true},
+		{"a rule that does not concern the indicator", "cijfer",
+			map[string]string{"Start": "2024-03-01", "Meting": "2024-02-01", "Cijfer": "7", "Ëxtra": "x"}, true},
+		{"a long name that is no column", "cijfer",
+			map[string]string{strings.Repeat("Cijfer", 20): "42", "Cijfer": "8", "Ëxtra": "x"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.reason, func(t *testing.T) {
+			for range 20 { // map order must not matter
+				got, err := l.Valid(tt.indicator, tt.row)
+				require.NoError(t, err)
+				require.Equal(t, tt.want, got)
+			}
+		})
+	}
+}
+
 func TestParseErrors(t *testing.T) {
 	base := func(columns, rest string) string {
 		return `{"name": "t", "columns": [` + columns + `]` + rest + `}`

@@ -2,7 +2,9 @@ package disclosure_test
 
 import (
 	"context"
+	"errors"
 	"testing"
+	"time"
 
 	"github.com/zorgkit/zorgkit/disclosure"
 	"github.com/zorgkit/zorgkit/disclosure/disclosuretest"
@@ -59,4 +61,86 @@ func BenchmarkProtect(b *testing.B) {
 			b.ReportMetric(float64(disclosure.WorkOf(lastProtected).Entries), "entries")
 		})
 	}
+}
+
+// BenchmarkProtectSkewed protects the skewed tables of disclosuretest
+// (Medium: 5,439 cells, Huge: 99,000 cells; many small and empty cells)
+// with the default rules, and reports the number of secondary cells and
+// the sum of their values: what the reader loses.
+func BenchmarkProtectSkewed(b *testing.B) {
+	cases := []struct {
+		name  string
+		table *disclosuretest.Table
+	}{
+		{"cells=5439", disclosuretest.Medium(1, 0)},
+		{"cells=99000", disclosuretest.Huge(1, 0)},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			var p *disclosure.Protected
+			for b.Loop() {
+				tabs, err := disclosure.FromAggregates(c.table.Dimensions, c.table.Spec, c.table.Cells)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if p, err = tabs.Protect(context.Background(), disclosure.Rules{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportWithheld(b, p)
+		})
+	}
+}
+
+// reportWithheld reports the primary and secondary cells of p and the sum
+// of the secondary cells' values.
+func reportWithheld(b *testing.B, p *disclosure.Protected) {
+	sys, _ := p.AuditSystem()
+	sum := 0.0
+	for _, c := range disclosure.SecondaryIndices(p) {
+		sum += sys.Cells[c].Value
+	}
+	b.ReportMetric(float64(p.Stats().Primary), "primary")
+	b.ReportMetric(float64(p.Stats().Secondary), "secondary")
+	b.ReportMetric(sum, "withheld-value")
+}
+
+// BenchmarkProtectIntervals protects the 5,439-cell skewed table with an
+// absolute protection width of 5 for every primary cell, within a budget
+// of 120 s per operation. When the budget runs out it reports how many
+// primary cells it protected (of "primary") instead of failing, so that
+// the progress can be compared.
+func BenchmarkProtectIntervals(b *testing.B) {
+	table := disclosuretest.Medium(1, 0)
+	var p *disclosure.Protected
+	var stopped *disclosure.StoppedError
+	for b.Loop() {
+		p, stopped = protectWithin(b, table, 120*time.Second, disclosure.Rules{Width: 5, Intervals: true})
+	}
+	if stopped != nil {
+		b.ReportMetric(float64(stopped.Done), "protected")
+		b.ReportMetric(float64(stopped.Total), "primary")
+		return
+	}
+	reportWithheld(b, p)
+}
+
+// protectWithin protects table within a time budget; when it runs out,
+// it returns how far Protect got.
+func protectWithin(b *testing.B, table *disclosuretest.Table, budget time.Duration, r disclosure.Rules) (*disclosure.Protected, *disclosure.StoppedError) {
+	tabs, err := disclosure.FromAggregates(table.Dimensions, table.Spec, table.Cells)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), budget)
+	defer cancel()
+	p, err := tabs.Protect(ctx, r)
+	var stopped *disclosure.StoppedError
+	if errors.As(err, &stopped) {
+		return nil, stopped
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	return p, nil
 }

@@ -62,6 +62,15 @@
 // order in which categories and dimensions are declared (that order is
 // only the order of display: ties are broken by codes and names).
 //
+// The cost of withholding a cell is taken to be its value, what the reader
+// loses: the order keeps the sum of the withheld values small, rather than
+// their number. No clean-up pass is needed afterwards: a candidate is
+// withheld only when it would disclose a primary cell together with the
+// cells published before it, and publishing more only discloses more, so
+// publishing any one secondary cell of the result would disclose a primary
+// cell, except where the test is conservative (see below). Candidates
+// refused on that ground are tried once more at the end.
+//
 // The elimination itself is reworked (see internal/elim): it keeps the
 // tables' additive relations in reduced form over the unpublished cells,
 // starting from a sparse basis of the product of the hierarchies, so that

@@ -3,6 +3,7 @@ package disclosure
 import (
 	"errors"
 	"fmt"
+	"strconv"
 )
 
 // Sentinel errors. The typed errors below wrap them; test with [errors.Is].
@@ -28,6 +29,9 @@ var (
 	// even with every other cell withheld (say, a provider that knows
 	// most of a total knows a lower bound of its other parts).
 	ErrIntervals = errors.New("disclosure: interval protection cannot be met: lower Rules.Margin, Width, Below or Above")
+
+	// ErrCSV means a CSV file cannot be read as a table: see [*CSVError].
+	ErrCSV = errors.New("disclosure: invalid CSV file")
 
 	// ErrNoContributor means an owner view was asked for without naming
 	// a contributor.
@@ -121,6 +125,50 @@ func (e *RecordError) Error() string {
 
 // Unwrap returns ErrRecord.
 func (e *RecordError) Unwrap() error { return ErrRecord }
+
+// CSVError describes a problem with a CSV file (see [ReadCSV]): the line it
+// is on (1 is the header), the column's name if it concerns one, and what
+// is wrong. Values from the file are quoted in Problem with every run of
+// eight or more digits masked, so that an identifying number that ended up
+// in the wrong file does not reach a log.
+type CSVError struct {
+	Line    int
+	Column  string
+	Problem string
+}
+
+func (e *CSVError) Error() string {
+	s := fmt.Sprintf("disclosure: CSV line %d", e.Line)
+	if e.Column != "" {
+		s += ", column " + shown(e.Column)
+	}
+	return s + ": " + e.Problem
+}
+
+// Unwrap returns ErrCSV.
+func (e *CSVError) Unwrap() error { return ErrCSV }
+
+// shown quotes a value from a file for an error message: at most 40
+// characters, runs of eight or more digits masked.
+func shown(v string) string {
+	r := []rune(v)
+	if len(r) > 40 {
+		r = append(r[:40], '…')
+	}
+	for i := 0; i < len(r); {
+		j := i
+		for j < len(r) && r[j] >= '0' && r[j] <= '9' {
+			j++
+		}
+		if j-i >= 8 {
+			for k := i; k < j; k++ {
+				r[k] = '•'
+			}
+		}
+		i = max(j, i+1)
+	}
+	return strconv.Quote(string(r))
+}
 
 func quoteOrEmpty(s string) string {
 	if s == "" {

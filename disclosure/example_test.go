@@ -128,3 +128,39 @@ func ExampleTables_OwnerView() {
 	// jeugdhulp,0
 	// wmo,2
 }
+
+// A frequency table as a spreadsheet exports it, with a total that
+// ReadCSV checks against the inner cells.
+func ExampleReadCSV() {
+	file := "gemeente;zorgvorm;aantal\n" +
+		"Almere;wmo;12\n" +
+		"Almere;jeugdhulp;3\n" +
+		"Lelystad;wmo;7\n" +
+		"Lelystad;jeugdhulp;9\n" +
+		"Totaal;Totaal;31\n"
+	dims := []disclosure.Dimension{{Name: "gemeente"}, {Name: "zorgvorm"}}
+	tables, err := disclosure.ReadCSV(strings.NewReader(file), dims,
+		disclosure.Spec{Name: "toewijzingen", Dimensions: []string{"gemeente", "zorgvorm"}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	protected, _ := tables.Protect(context.Background(), disclosure.Rules{})
+	_ = protected.Table("toewijzingen").WriteCSV(os.Stdout, disclosure.Format{Withheld: "x"})
+
+	_, err = disclosure.ReadCSV(strings.NewReader(strings.Replace(file, ";31", ";30", 1)), dims,
+		disclosure.Spec{Name: "toewijzingen", Dimensions: []string{"gemeente", "zorgvorm"}})
+	fmt.Println(err)
+	// Output:
+	// gemeente,zorgvorm,count
+	// Totaal,Totaal,31
+	// Totaal,jeugdhulp,12
+	// Totaal,wmo,19
+	// Almere,Totaal,15
+	// Almere,jeugdhulp,x
+	// Almere,wmo,x
+	// Lelystad,Totaal,16
+	// Lelystad,jeugdhulp,x
+	// Lelystad,wmo,x
+	// disclosure: CSV line 6: the total gemeente=Totaal; zorgvorm=Totaal is 30, but its inner cells add up to 31
+}

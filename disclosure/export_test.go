@@ -11,3 +11,19 @@ func WorkOf(p *Protected) elim.Work {
 	}
 	return w
 }
+
+// SecondaryIndices returns the positions in AuditSystem's cells of the
+// secondary suppressions shown in a table.
+func SecondaryIndices(p *Protected) []int {
+	var out []int
+	offset := 0
+	for _, f := range p.fams {
+		for c := range f.n {
+			if f.inTable[c] && f.status[c] == SecondarySuppressed && f.reason[c] == Complementary {
+				out = append(out, offset+c)
+			}
+		}
+		offset += f.n
+	}
+	return out
+}

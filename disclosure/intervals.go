@@ -31,9 +31,12 @@ import (
 // rests on rounding; audit.Intervals, which shares no code with this, is
 // the independent check.
 //
-// Readers: a certificate keeps fixed every cell that any reader knows by
-// itself (a base cell it alone contributes to, or an empty one), except
-// those of t's own contributor, so that it holds for every reader at once.
+// Readers: a certificate keeps fixed the cells its reader knows by itself
+// (a base cell it alone contributes to), except those of t's own
+// contributor. The first pair is for a reader that knows nothing; it holds
+// for every reader that knows none of the cells it moves, and each reader
+// that does know one gets a pair that moves none of its cells: one found
+// for another such reader if there is one, or else its own.
 //
 // Then the clean-up: the elimination runs again from the pattern, with
 // the withheld cells that are not primary as candidates, most costly
@@ -78,19 +81,19 @@ type ivTerm struct {
 }
 
 // certKey names a certificate: a primary column, a direction, and the
-// reader it is for (allReaders: every reader at once).
+// reader it is for (or a set of readers: farReaders, noReaders).
 type certKey struct {
 	col    int32
 	down   bool
 	reader int32
 }
 
-// Reader sets of certificates besides single readers: every reader at
-// once, and every reader that knows no cell near the primary cell (see
-// ivGroup.near).
+// Reader sets of certificates besides single readers: every reader that
+// knows no cell near the primary cell (see ivGroup.near), and a reader
+// that knows nothing.
 const (
-	allReaders = -2
 	farReaders = -3
+	noReaders  = -4
 )
 
 // cert is a certificate: at the given box level, a point in which the
@@ -253,6 +256,10 @@ func (iv *ivGroup) protect(ctx context.Context, progress *StoppedError) error {
 				return progress
 			}
 			if err := iv.ensure(ctx, int32(gp.offset[k]+c), pf.levels[c]); err != nil {
+				if ctx.Err() != nil {
+					progress.Err = ctx.Err()
+					return progress
+				}
 				return err
 			}
 			progress.Done++
@@ -262,37 +269,69 @@ func (iv *ivGroup) protect(ctx context.Context, progress *StoppedError) error {
 }
 
 // ensure finds certificates for primary column col that hold for every
-// reader: one pair for every reader at once, or else one for the readers
-// that know no cell near col and one for each of those that do.
+// reader. It first finds one pair for a reader that knows nothing; the
+// readers that know a cell those certificates move are the near ones,
+// and the pair holds for every other reader (the far ones). Then it
+// finds a pair for each near reader.
 func (iv *ivGroup) ensure(ctx context.Context, col int32, l levels) error {
-	// For every reader at once, in the boxes only: when that fails there,
-	// what some reader knows is usually in the way.
-	down, up := iv.reaches(col, l)
-	if (down.Sign() == 0 || iv.ensureFor(ctx, certKey{col, true, allReaders}, down, boxLevels-1)) &&
-		(up.Sign() == 0 || iv.ensureFor(ctx, certKey{col, false, allReaders}, up, boxLevels-1)) {
-		return nil
-	}
-	if err := ctx.Err(); err != nil {
+	if err := iv.ensureReader(ctx, col, noReaders, l); err != nil {
 		return err
 	}
-	// The readers near col: those that know a cell of its box, or a
-	// part of it.
 	near := map[int32]bool{}
-	for _, c := range append(iv.box(col, 1), iv.parts(col)...) {
-		if k := iv.knownBy[c]; k >= 0 && k != iv.owner[col] {
-			near[k] = true
+	for _, down := range []bool{true, false} {
+		key := certKey{col, down, noReaders}
+		ct := iv.certs[key]
+		if ct == nil {
+			continue // nothing asked in this direction
 		}
+		for _, c := range ct.support {
+			if k := iv.knownBy[c]; k >= 0 && k != iv.owner[col] {
+				near[k] = true
+			}
+		}
+		// The same point is the certificate of the far readers.
+		iv.dropCert(key)
+		iv.setCert(certKey{col, down, farReaders}, ct)
 	}
 	iv.near[col] = near
-	if err := iv.ensureReader(ctx, col, farReaders, l); err != nil {
-		return err
-	}
+	// A certificate found for one near reader often moves no cell that
+	// another knows: it holds for that one too.
+	down, up := iv.reaches(col, l)
+	var found [2][]*cert // down, up: the certificates of near readers
 	for _, k := range sortedReaders(near) {
+		if iv.reuse(col, true, k, down, found[0]) && iv.reuse(col, false, k, up, found[1]) {
+			continue
+		}
 		if err := iv.ensureReader(ctx, col, k, l); err != nil {
 			return err
 		}
+		for i, dir := range []bool{true, false} {
+			if ct := iv.certs[certKey{col, dir, k}]; ct != nil {
+				found[i] = append(found[i], ct)
+			}
+		}
 	}
 	return nil
+}
+
+// reuse looks among certs for a certificate of primary column col in one
+// direction, of the given amount, that moves no cell reader k knows, and
+// records it as k's. It reports whether it found one (or none is needed).
+func (iv *ivGroup) reuse(col int32, down bool, k int32, amount *big.Rat, certs []*cert) bool {
+	if amount.Sign() == 0 {
+		return true
+	}
+	key := certKey{col, down, k}
+	for _, ct := range certs {
+		if ct.amount.Cmp(amount) != 0 {
+			continue
+		}
+		if !slices.ContainsFunc(ct.support, func(c int32) bool { return iv.knows(c, key) }) {
+			iv.setCert(key, &cert{ct.amount, ct.level, ct.support})
+			return true
+		}
+	}
+	return false
 }
 
 func sortedReaders(m map[int32]bool) []int32 {
@@ -421,6 +460,16 @@ func (iv *ivGroup) ensureFor(ctx context.Context, key certKey, amount *big.Rat, 
 	return false
 }
 
+// dropCert forgets a certificate.
+func (iv *ivGroup) dropCert(key certKey) {
+	if old := iv.certs[key]; old != nil {
+		for _, c := range old.support {
+			iv.using[c] = slices.DeleteFunc(iv.using[c], func(k certKey) bool { return k == key })
+		}
+		delete(iv.certs, key)
+	}
+}
+
 // withhold withholds published column col for the interval protection.
 func (iv *ivGroup) withhold(col int32) {
 	if iv.withheld[col] {
@@ -434,11 +483,7 @@ func (iv *ivGroup) withhold(col int32) {
 
 // setCert records a certificate, replacing the one it had.
 func (iv *ivGroup) setCert(key certKey, ct *cert) {
-	if old := iv.certs[key]; old != nil {
-		for _, c := range old.support {
-			iv.using[c] = slices.DeleteFunc(iv.using[c], func(k certKey) bool { return k == key })
-		}
-	}
+	iv.dropCert(key)
 	iv.certs[key] = ct
 	for _, c := range ct.support {
 		iv.using[c] = append(iv.using[c], key)
@@ -488,34 +533,6 @@ func (iv *ivGroup) box(col int32, level int) []int32 {
 	return out
 }
 
-// parts returns the columns of col's family whose categories lie under
-// col's in every dimension: the cells col adds up.
-func (iv *ivGroup) parts(col int32) []int32 {
-	gp := iv.gp
-	t := gp.t
-	k, c := gp.locate(col)
-	f := gp.pfs[k]
-	coords := f.coords(c, nil)
-	var out []int32
-	var rec func(j, cell int)
-	rec = func(j, cell int) {
-		if j == len(f.dims) {
-			out = append(out, int32(gp.offset[k]+cell))
-			return
-		}
-		var walk func(x int32)
-		walk = func(x int32) {
-			rec(j+1, cell+int(x)*f.stride[j])
-			for _, kid := range t.dims[f.dims[j]].children[x] {
-				walk(kid)
-			}
-		}
-		walk(coords[j])
-	}
-	rec(0, 0)
-	return out
-}
-
 // neighbourhood returns node x of d with everything under it, its
 // siblings and its ancestors; at level 1 also the ancestors' siblings and
 // the siblings' members.
@@ -561,7 +578,7 @@ func neighbourhood(d *dim, x int32, level int) []int32 {
 
 // frozen reports whether column col keeps its value in the certificate
 // key names: it is published, empty, or known to the certificate's reader
-// (to any reader, for allReaders) unless that reader is the primary
+// (to the readers of the set, for farReaders) unless that reader is the primary
 // cell's own contributor.
 func (iv *ivGroup) frozen(col int32, key certKey) bool {
 	if !iv.withheld[col] || iv.fixed[col] {
@@ -577,8 +594,8 @@ func (iv *ivGroup) knows(col int32, key certKey) bool {
 		return false
 	}
 	switch key.reader {
-	case allReaders:
-		return true
+	case noReaders:
+		return false
 	case farReaders:
 		return !iv.near[key.col][k]
 	}

@@ -103,3 +103,27 @@ func freePages(tb testing.TB, p *testPortal) int64 {
 }
 
 func mib(n int64) float64 { return float64(n) / (1 << 20) }
+
+// TestSweepsReturnFreePages: a sweep returns at most compactSteps ×
+// compactStep free pages; what a large purge freed beyond that, the next
+// sweeps return, although they have nothing to delete.
+func TestSweepsReturnFreePages(t *testing.T) {
+	defer func(steps, step int) { compactSteps, compactStep = steps, step }(compactSteps, compactStep)
+	compactSteps, compactStep = 1, 64 // 256 KiB per sweep
+	p := newTestPortal(t)
+	ctx := t.Context()
+	b := p.browser()
+	b.login("jdevries")
+	status, body := b.upload("/uploads", "cbs.csv", io.LimitReader(demoStream(1<<20), 1<<20))
+	require.Equal(t, http.StatusOK, status, text(body))
+	_, err := p.a.processUploads(ctx)
+	require.NoError(t, err)
+	require.NoError(t, p.a.sweep(ctx)) // purges the chunks and the old report rows
+	require.Greater(t, freePages(t, p), int64(compactStep), "more was freed than one sweep returns")
+	for i := 0; freePages(t, p) > 0; i++ {
+		require.Less(t, i, 1000)
+		before := freePages(t, p)
+		require.NoError(t, p.a.sweep(ctx))
+		require.Less(t, freePages(t, p), before, "a sweep without anything to delete still returns free pages")
+	}
+}

@@ -149,6 +149,11 @@ func (a *app) purgeReportRows(ctx context.Context, id string) error {
 	}
 }
 
+// A sweep returns free pages in compactSteps steps of compactStep pages
+// (of 4 KiB): 16 MiB per step, each a short transaction, 1 GiB per sweep.
+// Variables for the tests.
+var compactSteps, compactStep = 64, 4096
+
 // compact checkpoints SQLite's write-ahead log into the database file, then
 // returns free pages to the file system where the database was created with
 // incremental auto-vacuum (every database since migration 006). Both are
@@ -159,13 +164,12 @@ func (a *app) compact(ctx context.Context) error {
 	if _, err := a.db.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
 		return err
 	}
-	for range 64 {
+	for range compactSteps {
 		var free int
 		if err := a.db.QueryRowContext(ctx, `PRAGMA freelist_count`).Scan(&free); err != nil || free == 0 {
 			return err
 		}
-		// 4096 pages of 4 KiB: 16 MiB per step.
-		if _, err := a.db.ExecContext(ctx, `PRAGMA incremental_vacuum(4096)`); err != nil {
+		if _, err := a.db.ExecContext(ctx, fmt.Sprintf(`PRAGMA incremental_vacuum(%d)`, compactStep)); err != nil {
 			return err
 		}
 		var after int

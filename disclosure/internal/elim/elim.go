@@ -489,9 +489,15 @@ func (v *view) crossDisclosed(pivot int32, cols []int32, coefs []int64, skip int
 	if !isKnowledge && !v.protected[pivot] {
 		return -1
 	}
-	// The other row contains tc[0]: it is among the rows of that column,
-	// or among the rows the pending change rebuilds.
+	// The other row contains every column of the tail: it is among the
+	// rows of the column of the tail that is in the fewest rows, or among
+	// the rows the pending change rebuilds.
 	candidates := v.colRows[tc[0]]
+	for _, c := range tc[1:] {
+		if len(v.colRows[c]) < len(candidates) {
+			candidates = v.colRows[c]
+		}
+	}
 	if len(staged) > 0 {
 		candidates = slices.Clone(candidates)
 		for r2 := range staged {
@@ -517,29 +523,36 @@ func (v *view) crossDisclosed(pivot int32, cols []int32, coefs []int64, skip int
 		default:
 			continue
 		}
-		mark2 := len(v.ac)
-		uc, uk := v.tail(c2, k2, rw.pivot, skip)
-		same := proportional(tc, tk, uc, uk)
-		v.ac, v.ak = v.ac[:mark2], v.ak[:mark2]
-		if same {
+		if v.tailProportional(tc, tk, c2, k2, rw.pivot, skip) {
 			return b
 		}
 	}
 	return -1
 }
 
-// proportional reports whether two sparse rows have the same columns and
-// proportional coefficients.
-func proportional(ac []int32, ak []int64, bc []int32, bk []int64) bool {
-	if len(ac) != len(bc) || len(ac) == 0 {
-		return false
-	}
-	for i := range ac {
-		if ac[i] != bc[i] || mul(ak[i], bk[0]) != mul(bk[i], ak[0]) {
+// tailProportional reports whether the tail of a row (its columns but
+// pivot, skip and the columns gone) has the columns of tc and
+// coefficients proportional to tk, without building the tail, stopping at the first difference (most rows
+// differ in their first columns).
+func (v *view) tailProportional(tc []int32, tk []int64, cols []int32, coefs []int64, pivot, skip int32) bool {
+	var first int64
+	i := 0
+	for j, c := range cols {
+		if c == pivot || c == skip || v.gone[c] {
+			continue
+		}
+		if i == len(tc) || c != tc[i] {
 			return false
 		}
+		if i == 0 {
+			first = coefs[j]
+		}
+		if mul(tk[i], first) != mul(coefs[j], tk[0]) {
+			return false
+		}
+		i++
 	}
-	return true
+	return i == len(tc) && i > 0
 }
 
 // known reports the reader that knows column c, or -1.

@@ -36,7 +36,8 @@
 // [Registry.DecideUnlogged] answers whether a subject's data may be used by
 // an organisation for a purpose at a moment, with the record the answer rests
 // on and a [Reason]; [Registry.Authorize] does the same for an access now and
-// writes it to the access log. Only the statements about that subject,
+// writes it to the access log. [Registry.DecideUnloggedEach] decides several
+// purposes at one moment with one read of the chain. Only the statements about that subject,
 // organisation and purpose count. A statement is a record (a permit or a
 // deny) or a withdrawal, and the client's last statement decides:
 //

@@ -3,6 +3,7 @@ package consent_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -313,6 +314,20 @@ func TestDecideRules(t *testing.T) {
 			} else if assert.NotNil(t, out.Record, "record") {
 				assert.Equal(t, ids[tt.record], out.Record.ID, "record: want %s", tt.record)
 			}
+
+			// Every purpose in one call, twice over and in another
+			// order, gives what one call per purpose gives.
+			reversed := consent.Purposes()
+			slices.Reverse(reversed)
+			all := append(consent.Purposes(), reversed...)
+			each, err := r.DecideUnloggedEach(ctx, "s1", "org-a", all, t0.Add(tt.at))
+			require.NoError(t, err)
+			require.Len(t, each, len(all))
+			for i, p := range all {
+				one, err := r.DecideUnlogged(ctx, "s1", "org-a", p, t0.Add(tt.at))
+				require.NoError(t, err)
+				assert.Equal(t, one, each[i], "DecideUnloggedEach for %s", p)
+			}
 		})
 	}
 }
@@ -379,8 +394,21 @@ func TestDecideInvalid(t *testing.T) {
 		t.Run(tt.reason, func(t *testing.T) {
 			_, err := r.DecideUnlogged(t.Context(), tt.subject, tt.org, tt.purpose, tt.at)
 			assert.ErrorIs(t, err, consent.ErrInvalid)
+			out, err := r.DecideUnloggedEach(t.Context(), tt.subject, tt.org, []consent.Purpose{consent.PurposeViewNAW, tt.purpose}, tt.at)
+			assert.ErrorIs(t, err, consent.ErrInvalid, "DecideUnloggedEach")
+			assert.Nil(t, out, "DecideUnloggedEach")
 		})
 	}
+	t.Run("no purposes", func(t *testing.T) {
+		for _, purposes := range [][]consent.Purpose{nil, {}} {
+			out, err := r.DecideUnloggedEach(t.Context(), "s1", "org-a", purposes, t0)
+			var ferr *consent.FieldError
+			require.ErrorAs(t, err, &ferr)
+			assert.Equal(t, "Purpose", ferr.Field)
+			assert.ErrorIs(t, err, consent.ErrInvalid)
+			assert.Nil(t, out)
+		}
+	})
 }
 
 func TestAuthorize(t *testing.T) {

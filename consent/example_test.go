@@ -68,6 +68,44 @@ func Example() {
 	// after the withdrawal: false De cliënt heeft de toestemming voor dit doel ingetrokken.
 }
 
+// DecideUnloggedEach decides several purposes at one moment with one read
+// of the client's consent chain, as a page that shows what each purpose
+// allows needs.
+func ExampleRegistry_DecideUnloggedEach() {
+	ctx := context.Background()
+	now := time.Date(2026, 3, 12, 10, 0, 0, 0, time.UTC)
+	r, err := consent.New(store.NewMemory(), consent.Config{
+		Key: consenttest.Key(), // in production: a secret from configuration
+		Now: func() time.Time { return now },
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, p := range []consent.Purpose{consent.PurposeViewNAW, consent.PurposeTakeOverIndication} {
+		d := consent.Permit
+		if p == consent.PurposeTakeOverIndication {
+			d = consent.Deny
+		}
+		if _, err := r.Give(ctx, consenttest.NewRecord("ps-7f3a9c", "agb-01234567", p, d, now.Add(-time.Hour))); err != nil {
+			log.Fatal(err)
+		}
+	}
+
+	purposes := consent.Purposes()
+	outcomes, err := r.DecideUnloggedEach(ctx, "ps-7f3a9c", "agb-01234567", purposes, now)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for i, out := range outcomes {
+		fmt.Println(purposes[i], out.Allowed, out.Reason)
+	}
+	// Output:
+	// view-naw true permitted
+	// consult-indication false no-consent
+	// take-over-indication false denied
+	// request-medical-information false no-consent
+}
+
 // Authorize decides for an access now and writes an access-log entry, also
 // when the access is refused.
 func ExampleRegistry_Authorize() {

@@ -114,6 +114,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Registry", testRegistry},
 		{"RegistryConcurrent", testRegistryConcurrent},
 		{"RegistryDoubleClick", testRegistryDoubleClick},
+		{"RegistryDecideEach", testRegistryDecideEach},
 		{"Sample", testSample},
 	}
 	for _, tt := range tests {
@@ -730,6 +731,118 @@ func testRegistryDoubleClick(t *testing.T, s store.Store) {
 	history, err := a.History(ctx, "subject-1", "org-a")
 	require.NoError(t, err)
 	assert.Len(t, history, 1, "one event for all the clicks")
+}
+
+// headStore is a store whose Head calls are counted and whose heads can be
+// replaced on the way out, as a store changed behind the registry's back
+// would return them.
+type headStore struct {
+	store.Store
+	mu    sync.Mutex
+	reads int
+	swap  func(h store.Head) store.Head
+}
+
+func (s *headStore) Head(ctx context.Context, chain string) (store.Head, error) {
+	h, err := s.Store.Head(ctx, chain)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reads++
+	if err == nil && s.swap != nil {
+		h = s.swap(h)
+	}
+	return h, err
+}
+
+// counted returns the Head calls since the last call, and sets swap.
+func (s *headStore) counted(swap func(h store.Head) store.Head) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := s.reads
+	s.reads, s.swap = 0, swap
+	return n
+}
+
+// testRegistryDecideEach decides every purpose of a chain in one call: the
+// outcomes are those of one DecideUnlogged per purpose, the chain's head is
+// read once, nothing is logged, and a head whose seal does not verify or
+// that went back behind the registry's back is refused as for one purpose.
+func testRegistryDecideEach(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	hs := &headStore{Store: s}
+	var logged []consent.AccessEntry
+	r, clock := newRegistry(t, hs, consent.AccessLogFunc(func(_ context.Context, e consent.AccessEntry) error {
+		logged = append(logged, e)
+		return nil
+	}))
+	given := epoch.Add(-24 * time.Hour)
+	_, err := r.Give(ctx, NewRecord("subject-1", "org-a", consent.PurposeViewNAW, consent.Permit, given))
+	require.NoError(t, err)
+	_, err = r.Give(ctx, NewRecord("subject-1", "org-a", consent.PurposeConsultIndication, consent.Deny, given))
+	require.NoError(t, err)
+	old, err := s.Head(ctx, string(consent.ChainOf("subject-1", "org-a")))
+	require.NoError(t, err)
+	clock.Advance(time.Hour)
+	_, err = r.Give(ctx, NewRecord("subject-1", "org-a", consent.PurposeMedicalInformation, consent.Permit, clock.Now().Add(-time.Minute)))
+	require.NoError(t, err)
+	_, err = r.Withdraw(ctx, consent.Withdrawal{Subject: "subject-1", Organisation: "org-a", Purpose: consent.PurposeViewNAW,
+		By: consent.Actor{User: "u1", Organisation: "org-a"}})
+	require.NoError(t, err)
+
+	purposes := consent.Purposes()
+	for _, tt := range []struct {
+		reason string
+		at     time.Time
+	}{
+		{"now", clock.Now()},
+		{"before the withdrawal, from the history", clock.Now().Add(-time.Minute)},
+		{"before any consent", given.Add(-time.Hour)},
+	} {
+		t.Run(tt.reason, func(t *testing.T) {
+			hs.counted(nil)
+			each, err := r.DecideUnloggedEach(ctx, "subject-1", "org-a", purposes, tt.at)
+			require.NoError(t, err)
+			if tt.at.Equal(clock.Now()) {
+				assert.Equal(t, 1, hs.counted(nil), "one read of the head for all purposes")
+			}
+			require.Len(t, each, len(purposes))
+			for i, p := range purposes {
+				one, err := r.DecideUnlogged(ctx, "subject-1", "org-a", p, tt.at)
+				require.NoError(t, err)
+				assert.Equal(t, one, each[i], "purpose %s", p)
+			}
+		})
+	}
+	each, err := r.DecideUnloggedEach(ctx, "subject-1", "org-a", purposes, clock.Now())
+	require.NoError(t, err)
+	assert.Equal(t, []consent.Reason{consent.ReasonWithdrawn, consent.ReasonDenied, consent.ReasonNoConsent, consent.ReasonPermitted},
+		[]consent.Reason{each[0].Reason, each[1].Reason, each[2].Reason, each[3].Reason}, "view-naw, consult, take-over, medical")
+	assert.Empty(t, logged, "DecideUnloggedEach writes nothing to the access log")
+
+	// A head changed behind the registry's back: its seal does not verify.
+	hs.counted(func(h store.Head) store.Head {
+		h.State = append(bytes.Clone(h.State), 0)
+		return h
+	})
+	each, err = r.DecideUnloggedEach(ctx, "subject-1", "org-a", purposes, clock.Now())
+	assert.ErrorIs(t, err, consent.ErrTampered, "a head whose seal does not verify")
+	assert.Nil(t, each)
+
+	// The chain rolled back, head and all: the old head is sealed and
+	// verifies, but the registry saw a later one.
+	hs.counted(func(store.Head) store.Head { return old })
+	each, err = r.DecideUnloggedEach(ctx, "subject-1", "org-a", purposes, clock.Now())
+	var terr *consent.TamperError
+	require.ErrorAs(t, err, &terr, "a head older than one the registry saw")
+	assert.Equal(t, consent.ProblemTruncated, terr.Problems[0].Kind)
+	assert.Nil(t, each)
+	hs.counted(nil)
+
+	// Authorize goes on logging every decision.
+	_, err = r.Authorize(ctx, consent.Access{Subject: "subject-1", Purpose: consent.PurposeMedicalInformation,
+		By: consent.Actor{User: "u2", Organisation: "org-a"}, Role: "secretary", Object: "client/medical", Action: consent.ActionRead})
+	require.NoError(t, err)
+	assert.Len(t, logged, 1)
 }
 
 func testSample(t *testing.T, s store.Store) {

@@ -116,6 +116,43 @@ func BenchmarkDecide(b *testing.B) {
 	}
 }
 
+// BenchmarkDecidePage decides the four purposes of a client page on a
+// chain of 20 events, as the portal's client lookup does: how=per-purpose
+// asks DecideUnlogged once per purpose (four reads of the chain's head),
+// how=each asks DecideUnloggedEach once (one read).
+func BenchmarkDecidePage(b *testing.B) {
+	for _, d := range dialects {
+		b.Run(string(d.dialect), func(b *testing.B) {
+			ctx, r, _ := benchRegistry(b, d.dialect, d.open)
+			fillChain(b, r, 20)
+			purposes := consent.Purposes()
+			now := time.Now()
+			b.Run("how=per-purpose", func(b *testing.B) {
+				b.ReportAllocs()
+				cpu := cpuTime()
+				for b.Loop() {
+					for _, p := range purposes {
+						if _, err := r.DecideUnlogged(ctx, "s1", "org-a", p, now); err != nil {
+							b.Fatal(err)
+						}
+					}
+				}
+				reportCPU(b, cpu)
+			})
+			b.Run("how=each", func(b *testing.B) {
+				b.ReportAllocs()
+				cpu := cpuTime()
+				for b.Loop() {
+					if _, err := r.DecideUnloggedEach(ctx, "s1", "org-a", purposes, now); err != nil {
+						b.Fatal(err)
+					}
+				}
+				reportCPU(b, cpu)
+			})
+		})
+	}
+}
+
 // BenchmarkAppendShared has 8 writers record consent on one shared chain at
 // once, and reports the appends per second. No writer may get an error: the
 // store serialises them. With one registry the writers share its group

@@ -309,6 +309,8 @@ func TestRollbackOfAWithdrawal(t *testing.T) {
 		require.ErrorAs(t, err, &terr, "the registry that made the withdrawal does not decide on the old head")
 		assert.Equal(t, consent.ProblemTruncated, terr.Problems[0].Kind)
 		assert.Equal(t, uint64(2), terr.Problems[0].Seq)
+		_, err = r.DecideUnloggedEach(ctx, "s1", "org-a", consent.Purposes(), clock.Now())
+		assert.ErrorIs(t, err, consent.ErrTampered, "nor for several purposes at once")
 		_, err = r.Give(ctx, consenttest.NewRecord("s1", "org-a", consent.PurposeConsultIndication, consent.Permit, clock.Now()))
 		assert.ErrorIs(t, err, consent.ErrTampered, "nor appends to it")
 		_, err = verified.DecideUnlogged(ctx, "s1", "org-a", consent.PurposeViewNAW, clock.Now())

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,6 +20,10 @@ import (
 // for consent; the fourth, the client's authorisation to request medical
 // information from a practitioner, is recorded but opens nothing here.
 var clientPurposes = []consent.Purpose{consent.PurposeViewNAW, consent.PurposeConsultIndication, consent.PurposeTakeOverIndication}
+
+// pagePurposes are the purposes the client page shows: those that open
+// data, then the medical authorisation.
+var pagePurposes = append(slices.Clip(clientPurposes), consent.PurposeMedicalInformation)
 
 var purposeText = map[consent.Purpose]string{
 	consent.PurposeViewNAW:            "NAW-gegevens inzien",
@@ -166,13 +171,16 @@ func (a *app) findClient(ctx context.Context, n bsn.Number) (string, bool, error
 // clientView decides, for each purpose, whether the user's organisation has
 // the client's consent now.
 func (a *app) clientView(ctx context.Context, u *user, subject, masked string) (*clientView, error) {
-	cv := &clientView{Handle: a.sealClient(sessionFrom(ctx), u, clientRef{Subject: subject, Masked: masked}), Masked: masked, Today: a.now().Local().Format("2006-01-02")}
-	for _, p := range append(clientPurposes, consent.PurposeMedicalInformation) {
-		// Which purposes the page offers opens no data: no log entry.
-		out, err := a.consent.DecideUnlogged(ctx, consent.Subject(subject), consent.Organisation(u.OrgID), p, a.now())
-		if err != nil {
-			return nil, err
-		}
+	now := a.now()
+	cv := &clientView{Handle: a.sealClient(sessionFrom(ctx), u, clientRef{Subject: subject, Masked: masked}), Masked: masked, Today: now.Local().Format("2006-01-02")}
+	// Which purposes the page offers opens no data: no log entry. One
+	// call decides them all with one read of the client's consent chain.
+	outcomes, err := a.consent.DecideUnloggedEach(ctx, consent.Subject(subject), consent.Organisation(u.OrgID), pagePurposes, now)
+	if err != nil {
+		return nil, err
+	}
+	for i, p := range pagePurposes {
+		out := outcomes[i]
 		pv := purposeView{Purpose: p, Medical: p == consent.PurposeMedicalInformation, Title: capitalise(purposeText[p]), Text: purposeText[p], Allowed: out.Allowed, Reason: out.Reason.Message(language.Dutch)}
 		if out.Allowed && out.Record != nil {
 			pv.Practitioner = out.Record.Practitioner

@@ -206,7 +206,12 @@ func (a *app) userBy(ctx context.Context, col, v string) (*user, error) {
 	default:
 		panic("userBy: unknown column " + col)
 	}
-	row := a.db.QueryRowContext(ctx, `SELECT `+userOrgColumns+` FROM users u JOIN organisations o ON o.id = u.org_id WHERE u.`+col+` = $1`, v)
+	return scanUserOrg(a.db.QueryRowContext(ctx, `SELECT `+userOrgColumns+` FROM users u JOIN organisations o ON o.id = u.org_id WHERE u.`+col+` = $1`, v))
+}
+
+// scanUserOrg scans the userOrgColumns of a row into a user with its
+// organisation, or returns errNotFound for no row.
+func scanUserOrg(row scanner) (*user, error) {
 	// scanUser and scanOrg each convert their own columns; the row has both.
 	var org *organisation
 	u, err := scanUser(scanFunc(func(userDest ...any) error {

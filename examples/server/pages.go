@@ -304,11 +304,7 @@ func (a *app) renderError(w http.ResponseWriter, r *http.Request, status int, ms
 // as an error page.
 func (a *app) withViewer(r *http.Request) *http.Request {
 	ctx := r.Context()
-	s, err := a.loadSession(ctx, r)
-	if err != nil {
-		return r
-	}
-	u, err := a.userBy(ctx, "id", s.UserID)
+	s, u, err := a.loadSession(ctx, r)
 	if err != nil || a.refusal(u) != "" {
 		return r
 	}

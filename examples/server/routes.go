@@ -143,18 +143,13 @@ var (
 func (a *app) need(stages []stage, roles []role, h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
-		s, err := a.loadSession(ctx, r)
-		if errors.Is(err, errNotFound) {
+		s, u, err := a.loadSession(ctx, r)
+		if errors.Is(err, errNoUser) {
+			a.endSession(ctx, w, r)
 			http.Redirect(w, r, "/login", http.StatusSeeOther)
 			return
 		}
-		if err != nil {
-			a.serverError(w, r, err)
-			return
-		}
-		u, err := a.userBy(ctx, "id", s.UserID)
 		if errors.Is(err, errNotFound) {
-			a.endSession(ctx, w, r)
 			http.Redirect(w, r, "/login", http.StatusSeeOther)
 			return
 		}

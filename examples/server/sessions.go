@@ -5,7 +5,6 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/base64"
 	"errors"
 	"net/http"
@@ -97,39 +96,58 @@ func (a *app) endSession(ctx context.Context, w http.ResponseWriter, r *http.Req
 	http.SetCookie(w, &http.Cookie{Name: a.sessionCookie(), Path: "/", MaxAge: -1, HttpOnly: true, Secure: a.secureCookies(), SameSite: http.SameSiteLaxMode})
 }
 
-// loadSession returns the request's live session, or errNotFound. A session
-// past its idle or absolute timeout is deleted.
-func (a *app) loadSession(ctx context.Context, r *http.Request) (session, error) {
+// errNoUser: the request's session belongs to a user who no longer
+// exists. The caller ends the session.
+var errNoUser = errors.New("the session's user no longer exists")
+
+// loadSession returns the request's live session and its user with the
+// organisation, read in one query: it runs on every request. It returns
+// errNotFound when there is no live session, and errNoUser for a session
+// whose user is gone. A session past its idle or absolute timeout is
+// deleted.
+func (a *app) loadSession(ctx context.Context, r *http.Request) (session, *user, error) {
 	c, err := r.Cookie(a.sessionCookie())
 	if err != nil {
-		return session{}, errNotFound
+		return session{}, nil, errNotFound
 	}
 	s := session{IDHash: a.hashSessionID(c.Value)}
 	var st string
 	var created, seen int64
-	err = a.db.QueryRowContext(ctx, `SELECT user_id, stage, attempt_id, created_at, last_seen_at FROM sessions WHERE id_hash = $1`, s.IDHash).
-		Scan(&s.UserID, &st, &s.AttemptID, &created, &seen)
-	if errors.Is(err, sql.ErrNoRows) {
-		return session{}, errNotFound
+	row := a.db.QueryRowContext(ctx, `SELECT s.user_id, s.stage, s.attempt_id, s.created_at, s.last_seen_at, `+userOrgColumns+`
+		FROM sessions s JOIN users u ON u.id = s.user_id JOIN organisations o ON o.id = u.org_id WHERE s.id_hash = $1`, s.IDHash)
+	u, err := scanUserOrg(scanFunc(func(dest ...any) error {
+		return row.Scan(append([]any{&s.UserID, &st, &s.AttemptID, &created, &seen}, dest...)...)
+	}))
+	if errors.Is(err, errNotFound) {
+		// No session, or one without its user: only the rare second
+		// case costs a second read.
+		var n int
+		if err := a.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sessions WHERE id_hash = $1`, s.IDHash).Scan(&n); err != nil {
+			return session{}, nil, err
+		}
+		if n > 0 {
+			return session{}, nil, errNoUser
+		}
+		return session{}, nil, errNotFound
 	}
 	if err != nil {
-		return session{}, err
+		return session{}, nil, err
 	}
 	s.Stage, s.Created, s.LastSeen = stage(st), fromUsec(created), fromUsec(seen)
 	now := a.now()
 	if now.Sub(s.LastSeen) > a.cfg.IdleTimeout || now.Sub(s.Created) > a.cfg.MaxSession {
 		_, _ = a.db.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = $1`, s.IDHash)
-		return session{}, errNotFound
+		return session{}, nil, errNotFound
 	}
 	// Touch at most once a minute: a write per request would serialise
 	// every page view on SQLite.
 	if now.Sub(s.LastSeen) > time.Minute {
 		if _, err := a.db.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2`, usec(now), s.IDHash); err != nil {
-			return session{}, err
+			return session{}, nil, err
 		}
 		s.LastSeen = now
 	}
-	return s, nil
+	return s, u, nil
 }
 
 // purgeSessions deletes the sessions past their idle or absolute timeout

@@ -696,8 +696,12 @@ func (r *Registry) readCheckpoints(ctx context.Context) (Checkpoint, error) {
 				continue
 			}
 			cp, changed, err := decodeCheckpoint(s.Payload)
-			if err != nil || cp.Seq != s.Seq {
-				bad = append(bad, fmt.Errorf("checkpoint %d: sealed but not readable as one (%v)", s.Seq, err))
+			if err != nil {
+				bad = append(bad, fmt.Errorf("checkpoint %d: %v", s.Seq, err))
+				continue
+			}
+			if cp.Seq != s.Seq {
+				bad = append(bad, fmt.Errorf("checkpoint %d holds checkpoint %d", s.Seq, cp.Seq))
 				continue
 			}
 			// A checkpoint sealed by the key holds heads that the chains

@@ -418,16 +418,22 @@ func TestLoadCheckpoints(t *testing.T) {
 		require.NoError(t, err)
 		second, err := r.Verify(ctx)
 		require.NoError(t, err)
-		_, err = db.ExecContext(ctx, tamperSQL(d.dialect, `INSERT INTO consent_checkpoints (seq, payload, mac) SELECT 3, payload, randomblob(32) FROM consent_checkpoints WHERE seq = 1`, "", ""))
-		require.NoError(t, err)
+		for _, stmt := range []string{
+			`INSERT INTO consent_checkpoints (seq, payload, mac) SELECT 3, payload, randomblob(32) FROM consent_checkpoints WHERE seq = 1`,
+			`INSERT INTO consent_checkpoints (seq, payload, mac) SELECT 4, payload, mac FROM consent_checkpoints WHERE seq = 1`, // sealed, elsewhere
+		} {
+			_, err = db.ExecContext(ctx, tamperSQL(d.dialect, stmt, "", ""))
+			require.NoError(t, err)
+		}
 		tamperWith(t, d.dialect, db, chain, `DELETE FROM consent_events WHERE chain_id = ?1 AND seq = 2`,
 			`UPDATE consent_heads SET seq = (SELECT seq FROM saved_head), mac = (SELECT mac FROM saved_head), state = (SELECT state FROM saved_head), seal = (SELECT seal FROM saved_head) WHERE chain_id = ?1`)
 
 		fresh, err := consent.New(s, cfg)
 		require.NoError(t, err)
 		cp, err = fresh.LoadCheckpoints(ctx)
-		require.ErrorIs(t, err, consent.ErrCheckpoint, "the added row")
-		assert.Contains(t, err.Error(), "checkpoint 3")
+		require.ErrorIs(t, err, consent.ErrCheckpoint, "the added rows")
+		assert.Contains(t, err.Error(), "checkpoint 3: its MAC does not match")
+		assert.Contains(t, err.Error(), "checkpoint 4 holds checkpoint 1")
 		assert.Equal(t, second.Digest, cp.Digest, "the last checkpoint that verifies")
 		_, err = fresh.DecideUnlogged(ctx, "s1", "org-a", consent.PurposeViewNAW, clock.Now())
 		assert.ErrorIs(t, err, consent.ErrTampered, "the checkpoints that verify protect")

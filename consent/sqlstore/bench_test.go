@@ -82,6 +82,9 @@ func BenchmarkDecide(b *testing.B) {
 				b.Run(fmt.Sprintf("events=%d", n), func(b *testing.B) {
 					ctx, r, _ := benchRegistry(b, d.dialect, d.open)
 					fillChain(b, r, n)
+					if _, err := r.Verify(ctx); err != nil { // as a portal has: a checkpoint
+						b.Fatal(err)
+					}
 					now := time.Now()
 					b.ReportAllocs()
 					cpu := cpuTime()

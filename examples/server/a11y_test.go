@@ -69,6 +69,7 @@ axe.run(document, {runOnly: {type: "tag", values: arguments[0]}, resultTypes: ["
 // the skip link, the headings, the focus, and links or buttons with one name
 // for different targets.
 const pageFacts = `
+var englishWords = /\b(` + englishValues + `)\b/gi;
 var names = {}, dups = [];
 document.querySelectorAll("main a[href], main button").forEach(function (el) {
 	var name = (el.getAttribute("aria-label") || el.textContent).replace(/\s+/g, " ").trim();
@@ -77,8 +78,13 @@ document.querySelectorAll("main a[href], main button").forEach(function (el) {
 	if (names[name] !== undefined && names[name] !== target && dups.indexOf(name) < 0) { dups.push(name); }
 	names[name] = target;
 });
+var content = (document.querySelector("main") || document.body).cloneNode(true);
+content.querySelectorAll("code, pre, script, style").forEach(function (el) { el.remove(); });
+var english = (content.textContent.match(englishWords) || []).map(function (w) { return w.toLowerCase(); })
+	.filter(function (w, i, all) { return all.indexOf(w) === i; });
 var active = document.activeElement;
 return {
+	english: english,
 	lang: document.documentElement.lang,
 	title: document.title,
 	path: location.pathname,
@@ -101,7 +107,16 @@ document.querySelectorAll("body *").forEach(function (el) {
 });
 return {scroll: root.scrollWidth, client: root.clientWidth, over: out};`
 
+// englishValues are the English values of the libraries and the database
+// (statuses, roles, channels, evidence and problem kinds, suppression
+// statuses) that a Dutch page must show in Dutch; a Dutch page shows none
+// of them outside code.
+const englishValues = "accepted|processed|rejected|test-approved|queued|sending|sent|failed|requested|produced|missing|" +
+	"changed|reordered|truncated|rewritten|primary|secondary|frequency|published|withheld|" +
+	"user|admin|auditor|municipality|provider|owner|email|active|pending|unknown|permit|deny"
+
 type facts struct {
+	English                   []string
 	Lang, Title, Path, Active string
 	Skip                      bool
 	H1, Main                  int
@@ -159,6 +174,9 @@ func (c *a11y) check(name string, want state) facts {
 		if f.H1 != 1 || f.Main != 1 {
 			fail("%d h1 and %d main, want one of each", f.H1, f.Main)
 		}
+	}
+	if len(f.English) > 0 {
+		fail("English on a Dutch page: %s", strings.Join(f.English, ", "))
 	}
 	for _, d := range f.Dups {
 		fail("links or buttons named %q lead to different places", d)
@@ -630,5 +648,17 @@ func TestScreenshotsAreSmall(t *testing.T) {
 		info, err := os.Stat(f)
 		require.NoError(t, err)
 		assert.Less(t, info.Size(), int64(200<<10), f)
+	}
+}
+
+// Every upload status has a Dutch name: pages and the printable report show
+// the name, never the stored value.
+func TestUploadStatusesInDutch(t *testing.T) {
+	for _, s := range []uploadStatus{statusReceiving, statusAbandoned, statusTest, statusTestApproved, statusAccepted, statusProcessed, statusSuperseded, statusRejected} {
+		t.Run(string(s), func(t *testing.T) {
+			name, ok := uploadStatusNames[s]
+			require.True(t, ok, "no Dutch name")
+			assert.NotRegexp(t, `\b(`+englishValues+`)\b`, name)
+		})
 	}
 }

@@ -22,6 +22,9 @@ var (
 		statusAccepted:     "ontvangen, wordt vannacht verwerkt",
 		statusProcessed:    "verwerkt",
 		statusRejected:     "afgekeurd",
+		statusReceiving:    "wordt ontvangen",
+		statusAbandoned:    "afgebroken, niet volledig ontvangen",
+		statusSuperseded:   "vervangen door een latere aanlevering",
 	}
 	roleNames = map[role]string{
 		roleUser:         "gebruiker",

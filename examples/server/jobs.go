@@ -144,6 +144,14 @@ func (a *app) runNextJob(ctx context.Context, instance string) (bool, error) {
 		detail, jobErr = a.anchorConsent(jctx)
 	} else {
 		detail, jobErr = a.processUploads(jctx)
+		if jobErr == nil {
+			// The Zorgmonitor of the new records, protected now so that
+			// its first reader does not wait; a page view tries again if
+			// this fails.
+			if err := a.refreshReports(jctx); err != nil && jctx.Err() == nil {
+				a.log.ErrorContext(jctx, "zorgmonitor", "err", err)
+			}
+		}
 	}
 	a.metrics.job(start, jobErr)
 	if cause := context.Cause(jctx); jobErr != nil && errors.Is(cause, errLeaseLost) {

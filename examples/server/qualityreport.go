@@ -131,7 +131,7 @@ func (a *app) uploadReportPrint(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	title := fmt.Sprintf("Kwaliteitsrapportage %s, aanlevering van %s (status %s)", up.OrgName, up.Created.Local().Format("2006-01-02 15:04"), up.Status)
+	title := fmt.Sprintf("Kwaliteitsrapportage %s, aanlevering van %s (status: %s)", up.OrgName, up.Created.Local().Format("2006-01-02 15:04"), nameOr(uploadStatusNames, up.Status))
 	var buf bytes.Buffer
 	if err := storedReport(q).WriteHTML(&buf, reportLanguage(r), title); err != nil {
 		a.serverError(w, r, err)

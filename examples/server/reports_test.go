@@ -91,3 +91,50 @@ func TestZorgmonitorNoTotalOverYears(t *testing.T) {
 	assert.Contains(t, body, "Alle perioden", "a provider sees its own records over all periods")
 	assert.NotContains(t, text(body), "komt in de gegevens niet (meer) voor")
 }
+
+// BenchmarkZorgmonitorProtect protects the demo's Zorgmonitor as the portal
+// does, one reporting year at a time, and, for comparison, as one system
+// over all years (with the total over all periods, which the portal does
+// not publish).
+func BenchmarkZorgmonitorProtect(b *testing.B) {
+	p := newTestPortal(b)
+	records, dims, err := p.a.reportRecords(b.Context())
+	require.NoError(b, err)
+	b.Run("per-year", func(b *testing.B) {
+		for b.Loop() {
+			_, _, err := p.a.protectReport(b.Context(), "bench")
+			require.NoError(b, err)
+		}
+	})
+	b.Run("all-years", func(b *testing.B) {
+		for b.Loop() {
+			tables, err := disclosure.Tabulate(dims, records, reportTables...)
+			require.NoError(b, err)
+			_, err = tables.Protect(b.Context(), reportRules)
+			require.NoError(b, err)
+		}
+	})
+}
+
+// The processing job protects the Zorgmonitor of the new records itself:
+// the first reader after the night does not wait for it.
+func TestJobProtectsZorgmonitor(t *testing.T) {
+	p := newTestPortal(t)
+	ctx := t.Context()
+	_, err := p.a.db.ExecContext(ctx, `DELETE FROM report_cache`)
+	require.NoError(t, err)
+	p.a.reports.mu.Lock()
+	p.a.reports.data = nil
+	p.a.reports.mu.Unlock()
+
+	require.NoError(t, p.a.enqueueJob(ctx, "process:now:test", p.clock.Now()))
+	ran, err := p.a.runNextJob(ctx, "test-instance")
+	require.NoError(t, err)
+	require.True(t, ran)
+
+	version, err := p.a.reportVersion(ctx)
+	require.NoError(t, err)
+	var cached string
+	require.NoError(t, p.a.db.QueryRowContext(ctx, `SELECT version FROM report_cache`).Scan(&cached))
+	assert.Equal(t, version, cached, "the report of the current records is stored")
+}

@@ -287,8 +287,7 @@ func TestRollbackOfAWithdrawal(t *testing.T) {
 		chain := consent.ChainOf("s1", "org-a")
 		_, err = r.Give(ctx, consenttest.NewRecord("s1", "org-a", consent.PurposeViewNAW, consent.Permit, clock.Now().Add(-time.Hour)))
 		require.NoError(t, err)
-		_, err = db.ExecContext(ctx, tamperSQL(d.dialect, `CREATE TABLE saved_head AS SELECT seq, mac, state, seal FROM consent_heads WHERE chain_id = ?1`, chain, ""))
-		require.NoError(t, err)
+		saveHead(t, d.dialect, db, chain, "saved_head")
 		clock.Advance(time.Minute)
 		_, err = r.Withdraw(ctx, consent.Withdrawal{Subject: "s1", Organisation: "org-a", Purpose: consent.PurposeViewNAW,
 			By: consent.Actor{User: "u1", Organisation: "org-a"}})
@@ -301,8 +300,7 @@ func TestRollbackOfAWithdrawal(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, consent.ReasonWithdrawn, o.Reason)
 
-		tamperWith(t, d.dialect, db, chain, `DELETE FROM consent_events WHERE chain_id = ?1 AND seq = 2`,
-			`UPDATE consent_heads SET seq = (SELECT seq FROM saved_head), mac = (SELECT mac FROM saved_head), state = (SELECT state FROM saved_head), seal = (SELECT seal FROM saved_head) WHERE chain_id = ?1`)
+		rollBack(t, d.dialect, db, chain, "saved_head")
 
 		_, err = r.DecideUnlogged(ctx, "s1", "org-a", consent.PurposeViewNAW, clock.Now())
 		var terr *consent.TamperError
@@ -339,19 +337,11 @@ func TestRollbackWhileDown(t *testing.T) {
 		r, err := consent.New(s, cfg)
 		require.NoError(t, err)
 		by := consent.Actor{User: "u1", Organisation: "org-a"}
-		save := func(chain consent.ChainID, table string) {
-			_, err := db.ExecContext(ctx, tamperSQL(d.dialect, `CREATE TABLE `+table+` AS SELECT seq, mac, state, seal FROM consent_heads WHERE chain_id = ?1`, chain, ""))
-			require.NoError(t, err)
-		}
-		restore := func(chain consent.ChainID, table string, after uint64) {
-			tamperWith(t, d.dialect, db, chain, fmt.Sprintf(`DELETE FROM consent_events WHERE chain_id = ?1 AND seq > %d`, after),
-				`UPDATE consent_heads SET seq = (SELECT seq FROM `+table+`), mac = (SELECT mac FROM `+table+`), state = (SELECT state FROM `+table+`), seal = (SELECT seal FROM `+table+`) WHERE chain_id = ?1`)
-		}
 		// s1: permit (1), withdrawal (2), then a checkpoint.
 		behind := consent.ChainOf("s1", "org-a")
 		_, err = r.Give(ctx, consenttest.NewRecord("s1", "org-a", consent.PurposeViewNAW, consent.Permit, clock.Now().Add(-time.Hour)))
 		require.NoError(t, err)
-		save(behind, "saved_behind")
+		saveHead(t, d.dialect, db, behind, "saved_behind")
 		_, err = r.Withdraw(ctx, consent.Withdrawal{Subject: "s1", Organisation: "org-a", Purpose: consent.PurposeViewNAW, By: by})
 		require.NoError(t, err)
 		// s2: permit (1), then a checkpoint, then permit (2) and
@@ -364,14 +354,14 @@ func TestRollbackWhileDown(t *testing.T) {
 		require.Equal(t, 2, cp.Chains)
 		_, err = r.Give(ctx, consenttest.NewRecord("s2", "org-a", consent.PurposeConsultIndication, consent.Permit, clock.Now().Add(-time.Hour)))
 		require.NoError(t, err)
-		save(after, "saved_after")
+		saveHead(t, d.dialect, db, after, "saved_after")
 		clock.Advance(time.Minute)
 		_, err = r.Withdraw(ctx, consent.Withdrawal{Subject: "s2", Organisation: "org-a", Purpose: consent.PurposeConsultIndication, By: by})
 		require.NoError(t, err)
 
 		// The server is down: r is gone. Both chains go back.
-		restore(behind, "saved_behind", 1)
-		restore(after, "saved_after", 2)
+		rollBack(t, d.dialect, db, behind, "saved_behind")
+		rollBack(t, d.dialect, db, after, "saved_after")
 
 		fresh, err := consent.New(s, cfg)
 		require.NoError(t, err)
@@ -409,8 +399,7 @@ func TestLoadCheckpoints(t *testing.T) {
 		chain := consent.ChainOf("s1", "org-a")
 		_, err = r.Give(ctx, consenttest.NewRecord("s1", "org-a", consent.PurposeViewNAW, consent.Permit, clock.Now().Add(-time.Hour)))
 		require.NoError(t, err)
-		_, err = db.ExecContext(ctx, tamperSQL(d.dialect, `CREATE TABLE saved_head AS SELECT seq, mac, state, seal FROM consent_heads WHERE chain_id = ?1`, chain, ""))
-		require.NoError(t, err)
+		saveHead(t, d.dialect, db, chain, "saved_head")
 		_, err = r.Withdraw(ctx, consent.Withdrawal{Subject: "s1", Organisation: "org-a", Purpose: consent.PurposeViewNAW,
 			By: consent.Actor{User: "u1", Organisation: "org-a"}})
 		require.NoError(t, err)
@@ -425,8 +414,7 @@ func TestLoadCheckpoints(t *testing.T) {
 			_, err = db.ExecContext(ctx, tamperSQL(d.dialect, stmt, "", ""))
 			require.NoError(t, err)
 		}
-		tamperWith(t, d.dialect, db, chain, `DELETE FROM consent_events WHERE chain_id = ?1 AND seq = 2`,
-			`UPDATE consent_heads SET seq = (SELECT seq FROM saved_head), mac = (SELECT mac FROM saved_head), state = (SELECT state FROM saved_head), seal = (SELECT seal FROM saved_head) WHERE chain_id = ?1`)
+		rollBack(t, d.dialect, db, chain, "saved_head")
 
 		fresh, err := consent.New(s, cfg)
 		require.NoError(t, err)
@@ -560,6 +548,22 @@ func TestCutBeforeCheckpoint(t *testing.T) {
 		_, err = fresh.Verify(ctx)
 		assert.NoError(t, err, "a new process cannot know")
 	})
+}
+
+// saveHead copies the head of a chain into a new table, for rollBack.
+func saveHead(t *testing.T, dialect sqlstore.Dialect, db *sql.DB, chain consent.ChainID, table string) {
+	t.Helper()
+	_, err := db.ExecContext(t.Context(), tamperSQL(dialect, `CREATE TABLE `+table+` AS SELECT seq, mac, state, seal FROM consent_heads WHERE chain_id = ?1`, chain, ""))
+	require.NoError(t, err)
+}
+
+// rollBack rolls a chain back to the head saveHead saved in table: the
+// events after it go, and the head comes back, as a restored backup of the
+// chain would.
+func rollBack(t *testing.T, dialect sqlstore.Dialect, db *sql.DB, chain consent.ChainID, table string) {
+	t.Helper()
+	tamperWith(t, dialect, db, chain, `DELETE FROM consent_events WHERE chain_id = ?1 AND seq > (SELECT seq FROM `+table+`)`,
+		`UPDATE consent_heads SET seq = (SELECT seq FROM `+table+`), mac = (SELECT mac FROM `+table+`), state = (SELECT state FROM `+table+`), seal = (SELECT seal FROM `+table+`) WHERE chain_id = ?1`)
 }
 
 // tamperWith switches off the append-only guards of the events, as whoever

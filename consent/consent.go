@@ -121,15 +121,22 @@
 // reordered, cut-off or added event, and stores a [Checkpoint]: the head of
 // every chain, chained to the checkpoint before. The next Verify compares
 // with it, so that a chain rolled back whole, head and all, or removed, is
-// found too. Until then such a rollback puts back a head that the key sealed
-// (or none), and only a registry that saw the later head can tell: each
-// Registry remembers the last head it saw of each chain, in use or in its
-// last Verify (of up to 65,536 chains); it refuses to decide on or append to
-// a chain whose head went back or vanished, and its Verify and Sample report
-// the chain, with a [TamperError] (ProblemTruncated). Run Verify regularly,
-// such as daily: the process that ran it knows the heads from then on. What
-// no check inside the database can find is the database rolled back as a
-// whole; for that, anchor each checkpoint's digest outside it, where its
+// found too. A rollback puts back a head that the key sealed (or none), so
+// only a registry that knows a later head can tell, and every Registry does:
+// before its first decision or change it reads the stored checkpoints
+// ([Registry.LoadCheckpoints]; the checkpoints, not the events) and
+// remembers the head of every chain they cover, and it remembers the last
+// head it saw itself of each chain in use (up to 65,536 chains). It refuses
+// to decide on or append to a chain whose head is behind either, or
+// vanished, with a [TamperError] (ProblemTruncated), also after a restart;
+// its Verify and Sample report the chain. What remains open is a chain
+// rolled back to a head after the last checkpoint's while no registry that
+// saw the later head runs (across a restart, or an instance that never read
+// the chain): nothing in the store shows that the lost events existed, so
+// neither a registry nor Verify finds it, and the next Verify's checkpoint
+// covers the chain as it then is. Run Verify regularly, such as daily, to
+// keep that window short. What no check inside the database can find is the
+// database rolled back as a whole (checkpoints too); for that, anchor each checkpoint's digest outside it, where its
 // administrator cannot change it: in the access log that is mailed to the
 // portal's owner every day, with a notary or a transparency log, or in an
 // e-mail to the supervisor. [Registry.VerifyAnchor] later shows that the

@@ -181,3 +181,37 @@ func ExampleRegistry_PlanSample() {
 	// 10 3
 	// <nil>
 }
+
+// A portal reads the checkpoints at start-up, before it serves: a chain
+// rolled back behind the last checkpoint while the portal was down is then
+// refused from the first request on, without a Verify of every event.
+func ExampleRegistry_LoadCheckpoints() {
+	ctx := context.Background()
+	s := store.NewMemory() // in production: a consent/sqlstore.Store
+	cfg := consent.Config{Key: consenttest.Key()}
+
+	// Yesterday's process recorded consent and made the daily checkpoint.
+	before, err := consent.New(s, cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := before.Give(ctx, consenttest.NewRecord("ps-7f3a9c", "agb-01234567", consent.PurposeViewNAW, consent.Permit, time.Now().Add(-time.Hour))); err != nil {
+		log.Fatal(err)
+	}
+	if _, err := before.Verify(ctx); err != nil {
+		log.Fatal(err)
+	}
+
+	// Today's process.
+	r, err := consent.New(s, cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	cp, err := r.LoadCheckpoints(ctx)
+	if err != nil {
+		log.Fatal(err) // errors.Is(err, consent.ErrCheckpoint): alert the owner
+	}
+	fmt.Printf("checkpoint %d: %d chain(s)\n", cp.Seq, cp.Chains)
+	// Output:
+	// checkpoint 1: 1 chain(s)
+}

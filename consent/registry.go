@@ -159,6 +159,9 @@ const maxOps = 64
 // operation to find the chain idle writes (leads); after its own batch it
 // hands the lead to the oldest waiting one.
 func (r *Registry) update(ctx context.Context, chain ChainID, build func(now time.Time, l *ledger) ([]*Event, error)) error {
+	if err := r.loadCheckpoints(ctx); err != nil {
+		return err
+	}
 	o := &op{build: build, wake: make(chan struct{}, 1)}
 	r.mu.Lock()
 	q := r.queues[chain]
@@ -385,6 +388,9 @@ func coverage(chain ChainID, h *store.Head, evs []store.Event) []Problem {
 
 // readHead returns the head of a chain, or nil when it has none.
 func (r *Registry) readHead(ctx context.Context, chain ChainID) (*store.Head, error) {
+	if err := r.loadCheckpoints(ctx); err != nil {
+		return nil, err
+	}
 	h, err := r.store.Head(ctx, string(chain))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
@@ -434,6 +440,9 @@ func (r *Registry) history(ctx context.Context, chain ChainID) (*ledger, error) 
 		return nil, err
 	}
 	if _, err := r.openHead(chain, h); err != nil {
+		return nil, err
+	}
+	if err := r.states.rolledBack(chain, h); err != nil {
 		return nil, err
 	}
 	evs, err := r.store.Events(ctx, string(chain), 1)

@@ -6,8 +6,10 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"hash/maphash"
 	"maps"
 	"sync"
+	"sync/atomic"
 
 	"github.com/zorgkit/zorgkit/consent/internal/canon"
 	"github.com/zorgkit/zorgkit/consent/store"
@@ -243,10 +245,34 @@ func (r *Registry) head(chain ChainID, l *ledger) store.Head {
 // with a lower one, or none, is a chain rolled back, head and all, behind
 // the registry's back. A sealed old head verifies, so only this memory, or
 // a checkpoint (Verify), finds it.
+//
+// And, for every chain the checkpoints read cover, the sequence number of
+// its head in the last of them (its floor): the same memory for what the
+// registry did not see itself, such as the chains' heads before it started.
+// The floors are keyed by a hash of the chain id, 8 bytes instead of the id,
+// so that a store's every chain fits (about 40 bytes a chain in the map);
+// two chains with the same hash (about one in 10^7 with a million chains,
+// and another pair at each start) share the higher floor, which can only
+// refuse, never allow.
 type stateCache struct {
 	mu      sync.Mutex
 	entries map[ChainID]cachedState
 	high    map[ChainID]uint64
+	floors  map[uint64]uint64
+	seed    maphash.Seed
+
+	// The checkpoints read: loading holds load while it reads; loaded is
+	// set once they were read (or verified) and read says up to which.
+	load   sync.Mutex
+	loaded atomic.Bool
+	read   readCheckpoints
+}
+
+// readCheckpoints is how far a registry has read the stored checkpoints.
+type readCheckpoints struct {
+	seq    uint64     // of the last one read
+	digest string     // of the last one read that verified in its place
+	last   Checkpoint // the last one that verified
 }
 
 type cachedState struct {
@@ -293,7 +319,7 @@ func (c *stateCache) rolledBack(chain ChainID, h *store.Head) error {
 		seq = h.Seq
 	}
 	c.mu.Lock()
-	high := c.high[chain]
+	high := c.mark(chain)
 	c.mu.Unlock()
 	if seq >= high {
 		return nil
@@ -305,11 +331,34 @@ func (c *stateCache) rolledBack(chain ChainID, h *store.Head) error {
 func (c *stateCache) advance(chain ChainID, h *store.Head) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if high := c.high[chain]; h.Seq < high {
+	if high := c.mark(chain); h.Seq < high {
 		return rollback(chain, high, h.Seq)
 	}
-	c.raise(chain, h.Seq, true)
+	c.raise(chain, h.Seq)
 	return nil
+}
+
+// mark returns how far a chain's head must at least stand: its high-water
+// mark or its floor, whichever is higher. c.mu is held.
+func (c *stateCache) mark(chain ChainID) uint64 {
+	if c.floors == nil {
+		return c.high[chain]
+	}
+	return max(c.high[chain], c.floors[maphash.String(c.seed, string(chain))])
+}
+
+// raiseFloors raises the floors of the chains to the heads of a checkpoint.
+func (c *stateCache) raiseFloors(heads map[ChainID]cpHead) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.floors == nil {
+		c.floors = make(map[uint64]uint64, len(heads))
+		c.seed = maphash.MakeSeed()
+	}
+	for chain, h := range heads {
+		k := maphash.String(c.seed, string(chain))
+		c.floors[k] = max(c.floors[k], h.seq)
+	}
 }
 
 // rollback returns the error of a chain whose head went back from high to
@@ -330,23 +379,12 @@ func (c *stateCache) marks() map[ChainID]uint64 {
 func (c *stateCache) saw(chain ChainID, seq uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.raise(chain, seq, true)
-}
-
-// sawAll raises the high-water marks of the chains of a checkpoint, as far
-// as there is room: it does not push out the marks of chains in use.
-func (c *stateCache) sawAll(heads map[ChainID]cpHead) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for chain, h := range heads {
-		c.raise(chain, h.seq, false)
-	}
+	c.raise(chain, seq)
 }
 
 // raise raises the high-water mark of a chain to seq; a chain without one
-// gets one if there is room, or if evict, in place of an arbitrary other.
-// c.mu is held.
-func (c *stateCache) raise(chain ChainID, seq uint64, evict bool) {
+// gets one, if need be in place of an arbitrary other. c.mu is held.
+func (c *stateCache) raise(chain ChainID, seq uint64) {
 	if seq == 0 { // no head: nothing to remember
 		return
 	}
@@ -358,9 +396,6 @@ func (c *stateCache) raise(chain ChainID, seq uint64, evict bool) {
 		return
 	}
 	if len(c.high) >= maxHighWater {
-		if !evict {
-			return
-		}
 		for k := range c.high { // an arbitrary one: map order is random
 			delete(c.high, k)
 			break

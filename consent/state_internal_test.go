@@ -194,6 +194,12 @@ func TestHighWater(t *testing.T) {
 	}
 	require.Len(t, c.high, maxHighWater)
 	used := maps.Clone(c.high)
-	c.sawAll(map[ChainID]cpHead{"verified": {seq: 7}})
-	require.Equal(t, used, c.high, "the heads of a Verify do not push out those in use")
+	c.raiseFloors(map[ChainID]cpHead{"verified": {seq: 7}, "a": {seq: 10}})
+	c.raiseFloors(map[ChainID]cpHead{"verified": {seq: 6}}) // an older checkpoint read later
+	require.Equal(t, used, c.high, "the heads of a checkpoint do not push out those in use")
+	require.ErrorIs(t, c.rolledBack("verified", &store.Head{Seq: 6}), ErrTampered, "behind a checkpoint's head")
+	require.ErrorIs(t, c.rolledBack("verified", nil), ErrTampered, "gone")
+	require.NoError(t, c.rolledBack("verified", &store.Head{Seq: 7}))
+	require.ErrorIs(t, c.advance("a", &store.Head{Seq: 9}), ErrTampered, "the floor is above the mark")
+	require.NoError(t, c.rolledBack("other", nil), "a chain no checkpoint covers")
 }

@@ -622,8 +622,116 @@ func (r *Registry) Verify(ctx context.Context) (Checkpoint, error) {
 	if err != nil {
 		return Checkpoint{}, err
 	}
-	r.states.sawAll(heads)
+	r.states.raiseFloors(heads)
+	r.states.verified(cp)
 	return cp, nil
+}
+
+// LoadCheckpoints reads the checkpoints stored since it last ran (all of
+// them the first time) and remembers the head of every chain they cover:
+// from then on the registry refuses to decide on or append to a chain whose
+// head is behind the one a checkpoint holds, or that is gone, with a
+// [*TamperError] of [ProblemTruncated], as it does for the heads it saw
+// itself. It returns the last checkpoint that verified (Seq 0 if none).
+//
+// The registry calls it itself before its first decision or change, so a
+// registry started after the store was rolled back, while no registry ran,
+// refuses the chains rolled back behind the last checkpoint without a
+// Verify; call it at start-up to pay for it there, and to learn of stored
+// checkpoints that do not verify. It reads the checkpoints (a few rows a
+// day), not the events, and keeps about 40 bytes per chain.
+//
+// A checkpoint that does not verify, or does not follow the one before, is
+// skipped and reported in an error wrapping [ErrCheckpoint] (also logged to
+// [Config.Logger]): the others still count, so that a row added behind the
+// registry's back does not stop every decision. Verify reports it too.
+//
+// What remains: a chain rolled back to a head after the last checkpoint's
+// while no registry that saw the later head runs (the server is down, or
+// another instance never read the chain) leaves no trace in the store, since
+// no checkpoint covers the lost events, so neither this, Verify nor
+// VerifyAnchor finds it. Make checkpoints often (Verify) to keep that window
+// short; a registry that runs on reads the checkpoints that others store
+// only when this is called again.
+func (r *Registry) LoadCheckpoints(ctx context.Context) (Checkpoint, error) {
+	r.states.load.Lock()
+	defer r.states.load.Unlock()
+	return r.readCheckpoints(ctx)
+}
+
+// loadCheckpoints reads the checkpoints once, before the registry's first
+// decision or change. Checkpoints that do not verify do not stop it.
+func (r *Registry) loadCheckpoints(ctx context.Context) error {
+	if r.states.loaded.Load() {
+		return nil
+	}
+	r.states.load.Lock()
+	defer r.states.load.Unlock()
+	if r.states.loaded.Load() { // by another caller meanwhile
+		return nil
+	}
+	if _, err := r.readCheckpoints(ctx); err != nil && !errors.Is(err, ErrCheckpoint) {
+		return err
+	}
+	return nil
+}
+
+// readCheckpoints is LoadCheckpoints; r.states.load is held.
+func (r *Registry) readCheckpoints(ctx context.Context) (Checkpoint, error) {
+	c := &r.states
+	var bad []error
+	for {
+		page, err := r.store.Checkpoints(ctx, c.read.seq, 100)
+		if err != nil {
+			return c.read.last, err
+		}
+		if len(page) == 0 {
+			break
+		}
+		for _, s := range page {
+			after := c.read.seq
+			c.read.seq = max(c.read.seq, s.Seq)
+			if !hmac.Equal(checkpointMAC(r.key, s.Payload), s.MAC) {
+				bad = append(bad, fmt.Errorf("checkpoint %d: its MAC does not match", s.Seq))
+				continue
+			}
+			cp, changed, err := decodeCheckpoint(s.Payload)
+			if err != nil {
+				bad = append(bad, fmt.Errorf("checkpoint %d: %v", s.Seq, err))
+				continue
+			}
+			if cp.Seq != s.Seq {
+				bad = append(bad, fmt.Errorf("checkpoint %d holds checkpoint %d", s.Seq, cp.Seq))
+				continue
+			}
+			// A checkpoint sealed by the key holds heads that the chains
+			// once had, wherever it stands: they count all the same.
+			c.raiseFloors(changed)
+			if cp.Seq != after+1 || cp.Prev != c.read.digest {
+				bad = append(bad, fmt.Errorf("checkpoint %d does not follow checkpoint %d", cp.Seq, after))
+			}
+			c.read.digest, c.read.last = cp.Digest, *cp
+		}
+	}
+	c.loaded.Store(true)
+	if len(bad) > 0 {
+		err := fmt.Errorf("%w: %w", ErrCheckpoint, errors.Join(bad...))
+		r.logger.ErrorContext(ctx, "consent: stored checkpoints do not verify", slog.String("err", err.Error()))
+		return c.read.last, err
+	}
+	return c.read.last, nil
+}
+
+// verified notes that Verify stored cp, after reading and verifying every
+// checkpoint before it and raising the floors to its heads: the
+// checkpoints need not be read again.
+func (c *stateCache) verified(cp Checkpoint) {
+	c.load.Lock()
+	defer c.load.Unlock()
+	if cp.Seq > c.read.seq {
+		c.read = readCheckpoints{seq: cp.Seq, digest: cp.Digest, last: cp}
+	}
+	c.loaded.Store(true)
 }
 
 // audit walks the store and returns the head of every chain that verifies,

@@ -82,6 +82,9 @@ func BenchmarkDecide(b *testing.B) {
 				b.Run(fmt.Sprintf("events=%d", n), func(b *testing.B) {
 					ctx, r, _ := benchRegistry(b, d.dialect, d.open)
 					fillChain(b, r, n)
+					if _, err := r.Verify(ctx); err != nil { // as a portal has: a checkpoint
+						b.Fatal(err)
+					}
 					now := time.Now()
 					b.ReportAllocs()
 					cpu := cpuTime()
@@ -209,6 +212,99 @@ func BenchmarkAppendShared(b *testing.B) {
 			})
 		}
 	}
+}
+
+// startupChains is the number of chains of the store that BenchmarkStartup
+// starts on, and startupCheckpoints the number of its checkpoints, made as
+// a daily Verify would after some chains changed.
+const (
+	startupChains      = 20000
+	startupCheckpoints = 10
+)
+
+// BenchmarkStartup compares what a registry started on a store of many
+// chains pays to know the chains' heads: reading the stored checkpoints
+// (LoadCheckpoints, which the first decision does) against a full Verify,
+// which reads and checks every event. Each op starts a new registry.
+func BenchmarkStartup(b *testing.B) {
+	for _, d := range dialects {
+		b.Run(string(d.dialect), func(b *testing.B) {
+			s := fillStartup(b, d.dialect, d.open) // once: -count repeats the sub-benchmarks
+			ctx := b.Context()
+			b.Run("load-checkpoints", func(b *testing.B) {
+				b.ReportAllocs()
+				cpu := cpuTime()
+				for b.Loop() {
+					r, err := consent.New(s, consent.Config{Key: consenttest.Key()})
+					if err != nil {
+						b.Fatal(err)
+					}
+					cp, err := r.LoadCheckpoints(ctx)
+					if err != nil || cp.Chains != startupChains {
+						b.Fatal(cp, err)
+					}
+				}
+				reportCPU(b, cpu)
+			})
+			b.Run("verify", func(b *testing.B) {
+				b.ReportAllocs()
+				cpu := cpuTime()
+				for b.Loop() {
+					r, err := consent.New(s, consent.Config{Key: consenttest.Key()})
+					if err != nil {
+						b.Fatal(err)
+					}
+					if _, err := r.Verify(ctx); err != nil {
+						b.Fatal(err)
+					}
+				}
+				reportCPU(b, cpu)
+			})
+		})
+	}
+}
+
+// fillStartup returns a store of startupChains chains of two events each,
+// and startupCheckpoints checkpoints, each after 1% of the chains got one
+// more event.
+func fillStartup(b *testing.B, dialect sqlstore.Dialect, open func(testing.TB) *sql.DB) *sqlstore.Store {
+	s, _ := newStore(b, dialect, open)
+	r, err := consent.New(s, consent.Config{Key: consenttest.Key()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	given := time.Now().Add(-time.Hour)
+	give := func(i int, p consent.Purpose) {
+		if _, err := r.Give(ctx, consenttest.NewRecord(consent.Subject(fmt.Sprint("s", i)), "org-a", p, consent.Permit, given)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	work := make(chan int)
+	for range 8 {
+		wg.Go(func() {
+			for i := range work {
+				give(i, consent.PurposeViewNAW)
+				give(i, consent.PurposeConsultIndication)
+			}
+		})
+	}
+	for i := range startupChains {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	purposes := consent.Purposes()
+	for c := range startupCheckpoints {
+		for i := c; i < startupChains; i += 100 {
+			give(i, purposes[2+c%2])
+		}
+		if _, err := r.Verify(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return s
 }
 
 // benchRegistry returns a registry on a fresh, migrated database.

@@ -287,8 +287,7 @@ func TestRollbackOfAWithdrawal(t *testing.T) {
 		chain := consent.ChainOf("s1", "org-a")
 		_, err = r.Give(ctx, consenttest.NewRecord("s1", "org-a", consent.PurposeViewNAW, consent.Permit, clock.Now().Add(-time.Hour)))
 		require.NoError(t, err)
-		_, err = db.ExecContext(ctx, tamperSQL(d.dialect, `CREATE TABLE saved_head AS SELECT seq, mac, state, seal FROM consent_heads WHERE chain_id = ?1`, chain, ""))
-		require.NoError(t, err)
+		saveHead(t, d.dialect, db, chain, "saved_head")
 		clock.Advance(time.Minute)
 		_, err = r.Withdraw(ctx, consent.Withdrawal{Subject: "s1", Organisation: "org-a", Purpose: consent.PurposeViewNAW,
 			By: consent.Actor{User: "u1", Organisation: "org-a"}})
@@ -301,8 +300,7 @@ func TestRollbackOfAWithdrawal(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, consent.ReasonWithdrawn, o.Reason)
 
-		tamperWith(t, d.dialect, db, chain, `DELETE FROM consent_events WHERE chain_id = ?1 AND seq = 2`,
-			`UPDATE consent_heads SET seq = (SELECT seq FROM saved_head), mac = (SELECT mac FROM saved_head), state = (SELECT state FROM saved_head), seal = (SELECT seal FROM saved_head) WHERE chain_id = ?1`)
+		rollBack(t, d.dialect, db, chain, "saved_head")
 
 		_, err = r.DecideUnlogged(ctx, "s1", "org-a", consent.PurposeViewNAW, clock.Now())
 		var terr *consent.TamperError
@@ -318,14 +316,126 @@ func TestRollbackOfAWithdrawal(t *testing.T) {
 
 		fresh, err := consent.New(s, cfg)
 		require.NoError(t, err)
-		o, err = fresh.DecideUnlogged(ctx, "s1", "org-a", consent.PurposeViewNAW, clock.Now())
-		require.NoError(t, err)
-		assert.Equal(t, consent.ReasonPermitted, o.Reason, "a new process trusts the sealed old head")
+		_, err = fresh.DecideUnlogged(ctx, "s1", "org-a", consent.PurposeViewNAW, clock.Now())
+		require.ErrorAs(t, err, &terr, "a new process knows the checkpoint's head")
+		assert.Equal(t, consent.ProblemTruncated, terr.Problems[0].Kind)
 		_, err = fresh.Verify(ctx)
 		require.ErrorAs(t, err, &terr, "the checkpoint holds the withdrawal")
 		assert.Equal(t, []consent.Problem{{Kind: consent.ProblemTruncated, Chain: chain, Seq: 2}},
 			[]consent.Problem{{Kind: terr.Problems[0].Kind, Chain: terr.Problems[0].Chain, Seq: terr.Problems[0].Seq}})
 
+	})
+}
+
+// TestRollbackWhileDown rolls two chains back, head and all, while no
+// registry runs (the server is down): one behind the last checkpoint's head,
+// one to a head after it. A registry started afterwards refuses to decide on
+// or append to the first, from the checkpoint alone, without a Verify; the
+// second is the window that remains: nothing in the store shows that its
+// later events ever existed, so neither a new registry nor Verify finds it.
+func TestRollbackWhileDown(t *testing.T) {
+	eachDialect(t, func(t *testing.T, d dialect, s *sqlstore.Store, db *sql.DB, clock *consenttest.Clock, cfg consent.Config) {
+		ctx := t.Context()
+		r, err := consent.New(s, cfg)
+		require.NoError(t, err)
+		by := consent.Actor{User: "u1", Organisation: "org-a"}
+		// s1: permit (1), withdrawal (2), then a checkpoint.
+		behind := consent.ChainOf("s1", "org-a")
+		_, err = r.Give(ctx, consenttest.NewRecord("s1", "org-a", consent.PurposeViewNAW, consent.Permit, clock.Now().Add(-time.Hour)))
+		require.NoError(t, err)
+		saveHead(t, d.dialect, db, behind, "saved_behind")
+		_, err = r.Withdraw(ctx, consent.Withdrawal{Subject: "s1", Organisation: "org-a", Purpose: consent.PurposeViewNAW, By: by})
+		require.NoError(t, err)
+		// s2: permit (1), then a checkpoint, then permit (2) and
+		// withdrawal (3) of another purpose.
+		after := consent.ChainOf("s2", "org-a")
+		_, err = r.Give(ctx, consenttest.NewRecord("s2", "org-a", consent.PurposeViewNAW, consent.Permit, clock.Now().Add(-time.Hour)))
+		require.NoError(t, err)
+		cp, err := r.Verify(ctx)
+		require.NoError(t, err)
+		require.Equal(t, 2, cp.Chains)
+		_, err = r.Give(ctx, consenttest.NewRecord("s2", "org-a", consent.PurposeConsultIndication, consent.Permit, clock.Now().Add(-time.Hour)))
+		require.NoError(t, err)
+		saveHead(t, d.dialect, db, after, "saved_after")
+		clock.Advance(time.Minute)
+		_, err = r.Withdraw(ctx, consent.Withdrawal{Subject: "s2", Organisation: "org-a", Purpose: consent.PurposeConsultIndication, By: by})
+		require.NoError(t, err)
+
+		// The server is down: r is gone. Both chains go back.
+		rollBack(t, d.dialect, db, behind, "saved_behind")
+		rollBack(t, d.dialect, db, after, "saved_after")
+
+		fresh, err := consent.New(s, cfg)
+		require.NoError(t, err)
+		_, err = fresh.DecideUnlogged(ctx, "s1", "org-a", consent.PurposeViewNAW, clock.Now())
+		var terr *consent.TamperError
+		require.ErrorAs(t, err, &terr, "the withdrawal is in the checkpoint")
+		assert.Equal(t, []consent.Problem{{Kind: consent.ProblemTruncated, Chain: behind, Seq: 2}},
+			[]consent.Problem{{Kind: terr.Problems[0].Kind, Chain: terr.Problems[0].Chain, Seq: terr.Problems[0].Seq}})
+		_, err = fresh.Give(ctx, consenttest.NewRecord("s1", "org-a", consent.PurposeConsultIndication, consent.Permit, clock.Now()))
+		assert.ErrorIs(t, err, consent.ErrTampered, "nor appends to it")
+		_, err = fresh.Withdraw(ctx, consent.Withdrawal{Subject: "s1", Organisation: "org-a", Purpose: consent.PurposeViewNAW, By: by})
+		assert.ErrorIs(t, err, consent.ErrTampered, "nor withdraws on it")
+
+		o, err := fresh.DecideUnlogged(ctx, "s2", "org-a", consent.PurposeConsultIndication, clock.Now())
+		require.NoError(t, err, "the window: a head after the checkpoint's")
+		assert.Equal(t, consent.ReasonPermitted, o.Reason)
+		_, err = fresh.Verify(ctx)
+		require.ErrorAs(t, err, &terr)
+		assert.Len(t, terr.Problems, 1, "Verify finds the chain behind the checkpoint, not the other")
+		assert.Equal(t, behind, terr.Problems[0].Chain)
+	})
+}
+
+// TestLoadCheckpoints reads the checkpoints at start-up: a row added to
+// them behind the registry's back is reported, and the others still
+// protect.
+func TestLoadCheckpoints(t *testing.T) {
+	eachDialect(t, func(t *testing.T, d dialect, s *sqlstore.Store, db *sql.DB, clock *consenttest.Clock, cfg consent.Config) {
+		ctx := t.Context()
+		r, err := consent.New(s, cfg)
+		require.NoError(t, err)
+		cp, err := r.LoadCheckpoints(ctx)
+		require.NoError(t, err, "an empty store")
+		assert.Zero(t, cp.Seq)
+		chain := consent.ChainOf("s1", "org-a")
+		_, err = r.Give(ctx, consenttest.NewRecord("s1", "org-a", consent.PurposeViewNAW, consent.Permit, clock.Now().Add(-time.Hour)))
+		require.NoError(t, err)
+		saveHead(t, d.dialect, db, chain, "saved_head")
+		_, err = r.Withdraw(ctx, consent.Withdrawal{Subject: "s1", Organisation: "org-a", Purpose: consent.PurposeViewNAW,
+			By: consent.Actor{User: "u1", Organisation: "org-a"}})
+		require.NoError(t, err)
+		first, err := r.Verify(ctx)
+		require.NoError(t, err)
+		second, err := r.Verify(ctx)
+		require.NoError(t, err)
+		for _, stmt := range []string{
+			`INSERT INTO consent_checkpoints (seq, payload, mac) SELECT 3, payload, randomblob(32) FROM consent_checkpoints WHERE seq = 1`,
+			`INSERT INTO consent_checkpoints (seq, payload, mac) SELECT 4, payload, mac FROM consent_checkpoints WHERE seq = 1`, // sealed, elsewhere
+		} {
+			_, err = db.ExecContext(ctx, tamperSQL(d.dialect, stmt, "", ""))
+			require.NoError(t, err)
+		}
+		rollBack(t, d.dialect, db, chain, "saved_head")
+
+		fresh, err := consent.New(s, cfg)
+		require.NoError(t, err)
+		cp, err = fresh.LoadCheckpoints(ctx)
+		require.ErrorIs(t, err, consent.ErrCheckpoint, "the added rows")
+		assert.Contains(t, err.Error(), "checkpoint 3: its MAC does not match")
+		assert.Contains(t, err.Error(), "checkpoint 4 holds checkpoint 1")
+		assert.Equal(t, second.Digest, cp.Digest, "the last checkpoint that verifies")
+		_, err = fresh.DecideUnlogged(ctx, "s1", "org-a", consent.PurposeViewNAW, clock.Now())
+		assert.ErrorIs(t, err, consent.ErrTampered, "the checkpoints that verify protect")
+		cp, err = fresh.LoadCheckpoints(ctx)
+		require.NoError(t, err, "reads only what came since")
+		assert.Equal(t, second.Digest, cp.Digest)
+
+		lazy, err := consent.New(s, cfg)
+		require.NoError(t, err)
+		_, err = lazy.DecideUnlogged(ctx, "s1", "org-a", consent.PurposeViewNAW, clock.Now())
+		assert.ErrorIs(t, err, consent.ErrTampered, "the first decision reads the checkpoints")
+		assert.NotEqual(t, first.Digest, second.Digest)
 	})
 }
 
@@ -440,6 +550,22 @@ func TestCutBeforeCheckpoint(t *testing.T) {
 		_, err = fresh.Verify(ctx)
 		assert.NoError(t, err, "a new process cannot know")
 	})
+}
+
+// saveHead copies the head of a chain into a new table, for rollBack.
+func saveHead(t *testing.T, dialect sqlstore.Dialect, db *sql.DB, chain consent.ChainID, table string) {
+	t.Helper()
+	_, err := db.ExecContext(t.Context(), tamperSQL(dialect, `CREATE TABLE `+table+` AS SELECT seq, mac, state, seal FROM consent_heads WHERE chain_id = ?1`, chain, ""))
+	require.NoError(t, err)
+}
+
+// rollBack rolls a chain back to the head saveHead saved in table: the
+// events after it go, and the head comes back, as a restored backup of the
+// chain would.
+func rollBack(t *testing.T, dialect sqlstore.Dialect, db *sql.DB, chain consent.ChainID, table string) {
+	t.Helper()
+	tamperWith(t, dialect, db, chain, `DELETE FROM consent_events WHERE chain_id = ?1 AND seq > (SELECT seq FROM `+table+`)`,
+		`UPDATE consent_heads SET seq = (SELECT seq FROM `+table+`), mac = (SELECT mac FROM `+table+`), state = (SELECT state FROM `+table+`), seal = (SELECT seal FROM `+table+`) WHERE chain_id = ?1`)
 }
 
 // tamperWith switches off the append-only guards of the events, as whoever

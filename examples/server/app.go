@@ -122,6 +122,10 @@ func openApp(ctx context.Context, cfg config, out io.Writer) (*app, error) {
 		db.Close()
 		return nil, fmt.Errorf("consent: %w", err)
 	}
+	if err := a.loadConsentCheckpoints(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("consent: %w", err)
+	}
 	if err := a.checkChannels(ctx); err != nil {
 		db.Close()
 		return nil, err

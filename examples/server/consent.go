@@ -12,6 +12,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/zorgkit/zorgkit/consent"
 	"github.com/zorgkit/zorgkit/consent/accesslog"
@@ -51,6 +52,22 @@ func (a *app) upgradeConsent(ctx context.Context) error {
 		// the audit page names their problems.
 		a.log.Warn("consent: chains of an older store that do not verify", "err", err)
 	}
+	return nil
+}
+
+// loadConsentCheckpoints reads the consent registry's checkpoints at
+// start-up, so that a chain rolled back behind the last checkpoint while
+// the portal was down is refused from the first request on, without a full
+// Verify (which reads every event). Checkpoints that do not verify are an
+// alarm, logged by the registry and named by the next anchor, not a reason
+// to refuse every client: the others still count.
+func (a *app) loadConsentCheckpoints(ctx context.Context) error {
+	start := time.Now()
+	cp, err := a.consent.LoadCheckpoints(ctx)
+	if err != nil && !errors.Is(err, consent.ErrCheckpoint) {
+		return err
+	}
+	a.log.Info("consent: checkpoints read", "checkpoint", cp.Seq, "chains", cp.Chains, "took", time.Since(start).Round(time.Microsecond))
 	return nil
 }
 

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"database/sql"
 	"fmt"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -138,6 +141,61 @@ func TestAnchorConsent(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, detail, "tampered")
 	assert.NotEmpty(t, p.sent.last("beheerder", "ALARM: toestemmingsregistratie of toegangslog gewijzigd buiten het portaal om"))
+}
+
+// A withdrawal rolled back, with the chain's head, while the portal is
+// down: the restarted portal knows the head from the last checkpoint (the
+// daily anchor's) and opens nothing, without a Verify at start-up.
+func TestRollbackWhileDown(t *testing.T) {
+	p := newTestPortal(t)
+	b := p.browser()
+	b.login("jdevries")
+	_, body := b.post("/clients/lookup", url.Values{"bsn": {bsntest.TestPersons()[0].Digits()}})
+	subject := hiddenValue(t, body, "client")
+	form := url.Values{"client": {subject}, "purpose": {"view-naw"}, "decision": {"permit"},
+		"given": {p.clock.Now().Format("2006-01-02")}, "reference": {"ZH-TOE-ROLLBACK"}, "evidence": {"paper"}}
+	_, body = b.post("/clients/consent", form)
+	require.Contains(t, body, "De toestemming is vastgelegd")
+	_, err := p.a.db.Exec(`CREATE TABLE saved_heads AS SELECT chain_id, seq, mac, state, seal FROM consent_heads`)
+	require.NoError(t, err)
+	p.clock.Advance(time.Minute)
+	_, body = b.post("/clients/withdraw", url.Values{"client": {subject}, "purpose": {"view-naw"}})
+	require.Contains(t, body, "De toestemming is ingetrokken")
+	var chain string
+	require.NoError(t, p.a.db.QueryRow(`SELECT h.chain_id FROM consent_heads h JOIN saved_heads s ON s.chain_id = h.chain_id WHERE h.seq <> s.seq`).Scan(&chain))
+	_, err = p.a.db.Exec(`CREATE TABLE saved_head AS SELECT seq, mac, state, seal FROM saved_heads WHERE chain_id = $1`, chain)
+	require.NoError(t, err)
+	detail, err := p.a.anchorConsent(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, "anchored", detail)
+
+	// Down: the withdrawal goes, and the head before it comes back.
+	require.NoError(t, p.a.Close())
+	db, err := sql.Open("sqlite", filepath.Join(p.a.cfg.DataDir, "zorgkit.db"))
+	require.NoError(t, err)
+	for _, stmt := range []string{
+		`DROP TRIGGER consent_events_no_delete`,
+		`DELETE FROM consent_events WHERE chain_id = $1 AND seq > (SELECT seq FROM saved_head)`,
+		`UPDATE consent_heads SET seq = (SELECT seq FROM saved_head), mac = (SELECT mac FROM saved_head), state = (SELECT state FROM saved_head), seal = (SELECT seal FROM saved_head) WHERE chain_id = $1`,
+	} {
+		res, err := db.Exec(stmt, chain)
+		require.NoError(t, err, stmt)
+		if n, err := res.RowsAffected(); err == nil && strings.HasPrefix(stmt, "UPDATE") {
+			require.Equal(t, int64(1), n, stmt)
+		}
+	}
+	require.NoError(t, db.Close())
+
+	restarted := startTestPortal(t, p.a.cfg, false)
+	restarted.passwords = p.passwords
+	restarted.clock.Advance(2 * time.Minute)
+	assert.Contains(t, restarted.out.String(), "consent: checkpoints read", "at start-up")
+	b = restarted.browser()
+	b.login("jdevries")
+	status, body := b.post("/clients/lookup", url.Values{"bsn": {bsntest.TestPersons()[0].Digits()}})
+	assert.Equal(t, http.StatusServiceUnavailable, status, "the withdrawn consent does not open the data")
+	assert.Contains(t, body, "De toestemmingsregistratie van deze cliënt is niet in orde")
+	assert.NotContains(t, body, "Almere", "no address")
 }
 
 // A row inserted behind the portal's back blocks a client's chain until the

@@ -79,6 +79,17 @@ func FuzzProcess(f *testing.F) {
 			if errors.Is(err, pseudonym.ErrHeader) && !fixed {
 				return // the first row sets the number of fields and cannot be read
 			}
+			if errors.Is(err, pseudonym.ErrFileType) {
+				// Refused as a binary file or a spreadsheet that cannot be
+				// read: only a file with a zero byte or a binary format's
+				// signature may be.
+				binary := bytes.IndexByte(data, 0) >= 0 || bytes.HasPrefix(data, []byte("%PDF")) ||
+					bytes.HasPrefix(data, []byte("PK\x03\x04")) || bytes.HasPrefix(data, []byte("\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"))
+				if !binary {
+					t.Fatalf("a text file refused as binary: %q", data)
+				}
+				return
+			}
 			if errors.Is(err, pseudonym.ErrNoRows) {
 				if report.Rows.Read != 0 {
 					t.Fatalf("ErrNoRows after %d rows", report.Rows.Read)

@@ -172,7 +172,9 @@ func TakenIn(existing []string) func(context.Context, string) (bool, error) {
 // piet@zorg.nl), which most mail servers deliver to the same person. It is
 // the form in which to compare addresses for uniqueness, and to look an
 // account up by its address; keep the normalised address, with its tag, to
-// send mail to. A local part that starts with + keeps it.
+// send mail to. A local part that starts with + keeps it, and so does one
+// whose part before the + is no address of its own ("piet.+x@zorg.nl",
+// a quoted "a+b"@zorg.nl).
 //
 // Other conventions some providers follow, such as ignoring dots (Gmail) or
 // a hyphen as separator, are not applied: they are not general, and the
@@ -185,11 +187,19 @@ func Mailbox(addr string) (string, error) {
 	return mailbox(n), nil
 }
 
+// valid reports whether m is a normalised address of its own.
+func valid(m string) bool {
+	n, err := Normalize(m)
+	return err == nil && n == m
+}
+
 // mailbox is Mailbox of a normalised address.
 func mailbox(norm string) string {
 	at := strings.LastIndexByte(norm, '@')
 	if plus := strings.IndexByte(norm[:at], '+'); plus > 0 {
-		return norm[:plus] + norm[at:]
+		if m := norm[:plus] + norm[at:]; valid(m) {
+			return m
+		}
 	}
 	return norm
 }

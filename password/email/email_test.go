@@ -165,6 +165,8 @@ func TestMailbox(t *testing.T) {
 		{"Piet+Portero@Zorg.NL", "piet@zorg.nl", "a +tag, after normalising"},
 		{"piet+a+b@zorg.nl", "piet@zorg.nl", "from the first +"},
 		{"+piet@zorg.nl", "+piet@zorg.nl", "a local part that starts with +"},
+		{"piet.+x@zorg.nl", "piet.+x@zorg.nl", "the part before the + ends in a dot: no address of its own"},
+		{`"a+b"@zorg.nl`, "a@zorg.nl", "quotes that are not needed are dropped first"},
 		{"p.bakker@zorg.nl", "p.bakker@zorg.nl", "dots stay"},
 		{"piet-zorg@zorg.nl", "piet-zorg@zorg.nl", "a hyphen is no separator"},
 	}

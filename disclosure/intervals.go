@@ -134,6 +134,14 @@ type ivGroup struct {
 	near  map[int32]map[int32]bool
 
 	scratch lpScratch
+	boxes   boxCache
+}
+
+// boxCache holds the boxes of the last column asked for (not to be
+// changed by their users).
+type boxCache struct {
+	col int32
+	of  [boxLevels][]int32
 }
 
 func newIVGroup(gp *groupProblem) *ivGroup {
@@ -147,6 +155,7 @@ func newIVGroup(gp *groupProblem) *ivGroup {
 		knownBy:  make([]int32, gp.n),
 		owner:    slices.Clone(gp.p.Owner),
 		certs:    map[certKey]*cert{},
+		boxes:    boxCache{col: -1},
 		using:    map[int32][]certKey{},
 		near:     map[int32]map[int32]bool{},
 	}
@@ -485,6 +494,11 @@ func (iv *ivGroup) reach(ctx context.Context, key certKey, box []int32) *big.Rat
 // level top, withholding cells if need be, and reports whether it found
 // one.
 func (iv *ivGroup) ensureFor(ctx context.Context, key certKey, amount *big.Rat, top int) bool {
+	// Cells are only withheld while certificates are found, so one found
+	// before still holds.
+	if ct := iv.certs[key]; ct != nil && ct.amount.Cmp(amount) >= 0 {
+		return true
+	}
 	for level := 0; level <= top; level++ {
 		box := iv.box(key.col, level)
 		if support, ok := iv.check(ctx, key, amount, box); ok {
@@ -541,6 +555,12 @@ func (iv *ivGroup) setCert(key certKey, ct *cert) {
 // siblings and its ancestors; level 1 adds the siblings of the ancestors
 // and the members of the siblings; beyond, every column of the group.
 func (iv *ivGroup) box(col int32, level int) []int32 {
+	if level < boxLevels && iv.boxes.col == col && iv.boxes.of[level] != nil {
+		return iv.boxes.of[level]
+	}
+	if iv.boxes.col != col {
+		iv.boxes.col, iv.boxes.of = col, [boxLevels][]int32{}
+	}
 	gp := iv.gp
 	if level >= boxLevels {
 		out := make([]int32, gp.n)
@@ -576,6 +596,7 @@ func (iv *ivGroup) box(col int32, level int) []int32 {
 		rec(0, 0)
 	}
 	slices.Sort(out)
+	iv.boxes.of[level] = out
 	return out
 }
 

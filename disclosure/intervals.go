@@ -50,7 +50,10 @@ import (
 // the withheld cells that are not primary as candidates, most costly
 // first, and publishes each one whose publication keeps every primary
 // cell exactly protected and every certificate that uses it replaceable
-// by another.
+// by another: first by another certificate of the same cell and
+// direction, then by linear programs, those that failed before first,
+// at most maxCleanUpSolves of them per cell (beyond, the cell stays
+// withheld, which is always safe).
 
 // intervals applies the interval protection to every group, then cleans
 // up.
@@ -130,6 +133,7 @@ type ivGroup struct {
 	owner    []int32    // per primary column: its own contributor's reader, or -1
 
 	certs map[certKey]*cert
+	hard  map[certKey]int     // per certificate, how often the clean-up found no replacement
 	using map[int32][]certKey // column → the certificates that move it
 	near  map[int32]map[int32]bool
 
@@ -155,6 +159,7 @@ func newIVGroup(gp *groupProblem) *ivGroup {
 		knownBy:  make([]int32, gp.n),
 		owner:    slices.Clone(gp.p.Owner),
 		certs:    map[certKey]*cert{},
+		hard:     map[certKey]int{},
 		boxes:    boxCache{col: -1},
 		using:    map[int32][]certKey{},
 		near:     map[int32]map[int32]bool{},
@@ -1052,6 +1057,10 @@ func (iv *ivGroup) cleanUp(ctx context.Context, gp *groupProblem) error {
 	return gp.solve(ctx, stageCleanUp)
 }
 
+// maxCleanUpSolves bounds the linear programs the clean-up solves to
+// publish one cell again: beyond, the cell stays withheld.
+const maxCleanUpSolves = 64
+
 // allow reports whether column col may be published again: every
 // certificate that moves it has a replacement without it. It then
 // records the replacements.
@@ -1059,20 +1068,44 @@ func (iv *ivGroup) allow(col int32) bool {
 	keys := slices.Clone(iv.using[col])
 	iv.withheld[col] = false
 	replacements := make([]*cert, len(keys))
-	for i, key := range keys {
-		old := iv.certs[key]
-		var found []*cert // the replacements for the same cell and direction
-		for i2, k2 := range keys[:i] {
-			if k2.col == key.col && k2.down == key.down {
-				found = append(found, replacements[i2])
+	// sameCell returns the replacements found so far for the primary cell
+	// and direction of key.
+	sameCell := func(key certKey) []*cert {
+		var found []*cert
+		for i, k := range keys {
+			if replacements[i] != nil && k.col == key.col && k.down == key.down {
+				found = append(found, replacements[i])
 			}
 		}
-		if ct := iv.substitute(key, old.amount, found); ct != nil {
+		return found
+	}
+	// First the certificates that another one replaces; then linear
+	// programs, first for those that failed before most often: a cell
+	// that cannot be published is found out early.
+	var solve []int
+	for i, key := range keys {
+		if ct := iv.substitute(key, iv.certs[key].amount, sameCell(key)); ct != nil {
+			replacements[i] = ct
+		} else {
+			solve = append(solve, i)
+		}
+	}
+	slices.SortStableFunc(solve, func(a, b int) int { return iv.hard[keys[b]] - iv.hard[keys[a]] })
+	solved := 0
+	for _, i := range solve {
+		key := keys[i]
+		old := iv.certs[key]
+		if ct := iv.substitute(key, old.amount, sameCell(key)); ct != nil {
 			replacements[i] = ct
 			continue
 		}
+		if solved++; solved > maxCleanUpSolves {
+			iv.withheld[col] = true
+			return false
+		}
 		support, ok := iv.check(context.Background(), key, old.amount, iv.box(key.col, old.level))
 		if !ok {
+			iv.hard[key]++
 			iv.withheld[col] = true
 			return false
 		}

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	moderncsqlite "modernc.org/sqlite"
@@ -32,18 +34,77 @@ import (
 // (the sqlite3 shell, a second server) still meets SQLite's busy handler.
 type sqliteConnector struct {
 	dsn    string
-	driver *moderncsqlite.Driver
+	driver *sqliteDriver
 	write  chan struct{} // holds a token while a writer runs
 	wait   time.Duration // how long a writer waits for the lock
 	// onWrite, if set, receives how long each writer waited for the lock.
 	onWrite func(wait time.Duration)
+	// sessionGen counts the writes of this process to the tables a
+	// session check reads (sessionTables): the session cache keeps what
+	// it read under the generation it read it in (sessionCache).
+	sessionGen atomic.Uint64
+}
+
+// sessionTables are the tables whose rows the session check reads: a
+// session, its user, the user's organisation.
+var sessionTables = []string{"sessions", "users", "organisations"}
+
+// touchesSessions reports whether query names one of the sessionTables, in
+// any case. A statement that only mentions one (a column, a comment) counts
+// too: a needless new generation costs a read, a missed one would not.
+func touchesSessions(query string) bool {
+	for _, t := range sessionTables {
+		if containsFold(query, t) {
+			return true
+		}
+	}
+	return false
+}
+
+// containsFold reports whether s contains the lower-case ASCII word sub in
+// any case.
+func containsFold(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		j := 0
+		for ; j < len(sub); j++ {
+			c := s[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != sub[j] {
+				break
+			}
+		}
+		if j == len(sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// sessionGeneration returns the generation of db's session tables, and
+// false when db is not opened through a sqliteConnector (PostgreSQL).
+func sessionGeneration(db *sql.DB) (func() uint64, bool) {
+	d, ok := db.Driver().(*sqliteDriver)
+	if !ok {
+		return nil, false
+	}
+	return d.c.sessionGen.Load, true
+}
+
+// sqliteDriver is the driver of a sqliteConnector, which it leads back to.
+type sqliteDriver struct {
+	*moderncsqlite.Driver
+	c *sqliteConnector
 }
 
 // stmtCacheSize bounds the prepared statements kept per connection.
 const stmtCacheSize = 64
 
 func newSQLiteConnector(dsn string, wait time.Duration) *sqliteConnector {
-	return &sqliteConnector{dsn: dsn, driver: &moderncsqlite.Driver{}, write: make(chan struct{}, 1), wait: wait}
+	c := &sqliteConnector{dsn: dsn, write: make(chan struct{}, 1), wait: wait}
+	c.driver = &sqliteDriver{Driver: &moderncsqlite.Driver{}, c: c}
+	return c
 }
 
 // Connect implements driver.Connector.
@@ -110,6 +171,9 @@ type sqliteConn struct {
 	base  sqliteDriverConn
 	stmts map[string]*cachedStmt
 	inTx  bool // a transaction holds the write lock
+	// txSessions: the transaction wrote to the sessionTables, and ends
+	// with a new generation.
+	txSessions bool
 }
 
 type cachedStmt struct {
@@ -128,11 +192,40 @@ var (
 )
 
 func (s *sqliteConn) Prepare(query string) (driver.Stmt, error) {
-	return s.base.PrepareContext(context.Background(), query)
+	return s.PrepareContext(context.Background(), query)
 }
 
 func (s *sqliteConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
-	return s.base.PrepareContext(ctx, query)
+	st, err := s.base.PrepareContext(ctx, query)
+	if err != nil || !touchesSessions(query) {
+		return st, err
+	}
+	return &sessionStmt{Stmt: st, conn: s}, nil
+}
+
+// sessionStmt is a statement prepared by a caller that names one of the
+// sessionTables: each run of it counts as a write to them.
+type sessionStmt struct {
+	driver.Stmt
+	conn *sqliteConn
+}
+
+func (st *sessionStmt) wrote() {
+	if st.conn.inTx {
+		st.conn.txSessions = true
+	} else {
+		st.conn.c.sessionGen.Add(1)
+	}
+}
+
+func (st *sessionStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	defer st.wrote()
+	return st.Stmt.(driver.StmtExecContext).ExecContext(ctx, args)
+}
+
+func (st *sessionStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	defer st.wrote()
+	return st.Stmt.(driver.StmtQueryContext).QueryContext(ctx, args)
 }
 
 func (s *sqliteConn) Close() error {
@@ -181,6 +274,12 @@ func (t *sqliteTx) end(f func() error) error {
 		return f() // ended already; let the driver say so
 	}
 	defer func() {
+		if t.conn.txSessions {
+			// After the commit (or rollback): a session check that
+			// read before it must not keep what it read.
+			t.conn.txSessions = false
+			t.conn.c.sessionGen.Add(1)
+		}
 		t.conn.inTx = false
 		t.conn.c.unlock()
 	}()
@@ -199,6 +298,13 @@ func writes(query string) bool {
 }
 
 func (s *sqliteConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	if touchesSessions(query) {
+		if s.inTx {
+			s.txSessions = true
+		} else {
+			defer s.c.sessionGen.Add(1) // after the statement, as a commit
+		}
+	}
 	if !s.inTx {
 		if err := s.c.lock(ctx); err != nil {
 			return nil, err
@@ -216,7 +322,14 @@ func (s *sqliteConn) ExecContext(ctx context.Context, query string, args []drive
 }
 
 func (s *sqliteConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	locked := false
+	locked, bump := false, false
+	if writes(query) && touchesSessions(query) {
+		if s.inTx {
+			s.txSessions = true
+		} else {
+			bump = true
+		}
+	}
 	if !s.inTx && writes(query) { // such as UPDATE … RETURNING
 		if err := s.c.lock(ctx); err != nil {
 			return nil, err
@@ -224,6 +337,10 @@ func (s *sqliteConn) QueryContext(ctx context.Context, query string, args []driv
 		locked = true
 	}
 	release := func() {
+		if bump {
+			bump = false
+			s.c.sessionGen.Add(1)
+		}
 		if locked {
 			locked = false
 			s.c.unlock()

@@ -121,7 +121,7 @@ func (r notCommonRule) check(c *candidate, dst []Violation) []Violation {
 	if list.rank(pw) > 0 || r.context[pw] {
 		return append(dst, Violation{Code: CodeCommon})
 	}
-	if g := r.guesses(list, pw, c.pw); g < guessableBelow || walkEstimate(list, c.pw) < guessableBelow {
+	if g := r.guesses(list, pw, c.pw); g < guessableBelow || r.walkEstimate(list, c.pw) < guessableBelow {
 		return append(dst, Violation{Code: CodeGuessable})
 	}
 	return dst

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -42,6 +43,14 @@ func TestSessionCacheRevocation(t *testing.T) {
 			tx, err := p.a.db.BeginTx(ctx, nil)
 			require.NoError(t, err)
 			_, err = tx.ExecContext(ctx, `UPDATE users SET deactivated_at = $1 WHERE username = 'jdevries'`, usec(p.clock.Now()))
+			require.NoError(t, err)
+			require.NoError(t, tx.Commit())
+		}},
+		{"session deleted in a read-only transaction", func(t *testing.T, b *browser) {
+			// SQLite lets a transaction begun read-only write.
+			tx, err := p.a.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+			require.NoError(t, err)
+			_, err = tx.ExecContext(ctx, `DELETE FROM sessions`)
 			require.NoError(t, err)
 			require.NoError(t, tx.Commit())
 		}},

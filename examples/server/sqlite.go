@@ -171,6 +171,7 @@ type sqliteConn struct {
 	base  sqliteDriverConn
 	stmts map[string]*cachedStmt
 	inTx  bool // a transaction holds the write lock
+	roTx  bool // a read-only transaction is open (no write lock)
 	// txSessions: the transaction wrote to the sessionTables, and ends
 	// with a new generation.
 	txSessions bool
@@ -210,21 +211,13 @@ type sessionStmt struct {
 	conn *sqliteConn
 }
 
-func (st *sessionStmt) wrote() {
-	if st.conn.inTx {
-		st.conn.txSessions = true
-	} else {
-		st.conn.c.sessionGen.Add(1)
-	}
-}
-
 func (st *sessionStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
-	defer st.wrote()
+	defer st.conn.wroteSessions()
 	return st.Stmt.(driver.StmtExecContext).ExecContext(ctx, args)
 }
 
 func (st *sessionStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
-	defer st.wrote()
+	defer st.conn.wroteSessions()
 	return st.Stmt.(driver.StmtQueryContext).QueryContext(ctx, args)
 }
 
@@ -247,7 +240,12 @@ func (s *sqliteConn) Begin() (driver.Tx, error) {
 // BEGIN. A read-only transaction begins deferred and takes neither.
 func (s *sqliteConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
 	if opts.ReadOnly {
-		return s.base.BeginTx(ctx, opts)
+		tx, err := s.base.BeginTx(ctx, opts)
+		if err != nil {
+			return nil, err
+		}
+		s.roTx = true
+		return &sqliteTx{conn: s, tx: tx, readOnly: true}, nil
 	}
 	if err := s.c.lock(ctx); err != nil {
 		return nil, err
@@ -262,15 +260,16 @@ func (s *sqliteConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver
 }
 
 type sqliteTx struct {
-	conn *sqliteConn
-	tx   driver.Tx
+	conn     *sqliteConn
+	tx       driver.Tx
+	readOnly bool // holds no write lock
 }
 
 func (t *sqliteTx) Commit() error   { return t.end(t.tx.Commit) }
 func (t *sqliteTx) Rollback() error { return t.end(t.tx.Rollback) }
 
 func (t *sqliteTx) end(f func() error) error {
-	if !t.conn.inTx {
+	if t.readOnly && !t.conn.roTx || !t.readOnly && !t.conn.inTx {
 		return f() // ended already; let the driver say so
 	}
 	defer func() {
@@ -280,10 +279,25 @@ func (t *sqliteTx) end(f func() error) error {
 			t.conn.txSessions = false
 			t.conn.c.sessionGen.Add(1)
 		}
+		if t.readOnly {
+			t.conn.roTx = false
+			return
+		}
 		t.conn.inTx = false
 		t.conn.c.unlock()
 	}()
 	return f()
+}
+
+// wroteSessions records a statement that writes to the sessionTables: the
+// end of its transaction, or of the statement itself outside one, begins a
+// new generation.
+func (s *sqliteConn) wroteSessions() {
+	if s.inTx || s.roTx {
+		s.txSessions = true
+	} else {
+		s.c.sessionGen.Add(1)
+	}
 }
 
 // writes reports whether a statement may write, by its first keyword.
@@ -299,11 +313,7 @@ func writes(query string) bool {
 
 func (s *sqliteConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	if touchesSessions(query) {
-		if s.inTx {
-			s.txSessions = true
-		} else {
-			defer s.c.sessionGen.Add(1) // after the statement, as a commit
-		}
+		defer s.wroteSessions() // after the statement (outside a transaction, its commit)
 	}
 	if !s.inTx {
 		if err := s.c.lock(ctx); err != nil {
@@ -322,14 +332,7 @@ func (s *sqliteConn) ExecContext(ctx context.Context, query string, args []drive
 }
 
 func (s *sqliteConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	locked, bump := false, false
-	if writes(query) && touchesSessions(query) {
-		if s.inTx {
-			s.txSessions = true
-		} else {
-			bump = true
-		}
-	}
+	locked, bump := false, writes(query) && touchesSessions(query)
 	if !s.inTx && writes(query) { // such as UPDATE … RETURNING
 		if err := s.c.lock(ctx); err != nil {
 			return nil, err
@@ -339,7 +342,7 @@ func (s *sqliteConn) QueryContext(ctx context.Context, query string, args []driv
 	release := func() {
 		if bump {
 			bump = false
-			s.c.sessionGen.Add(1)
+			s.wroteSessions()
 		}
 		if locked {
 			locked = false

@@ -178,8 +178,19 @@ type sqliteConn struct {
 }
 
 type cachedStmt struct {
-	stmt driver.Stmt
-	busy bool // rows of it are open
+	stmt     driver.Stmt
+	busy     bool // rows of it are open
+	sessions bool // touchesSessions of its text
+}
+
+// touchesSessions is touchesSessions(query), looked up in the statement
+// cache when the statement is there: the portal's statements are fixed
+// strings, and the access log's INSERT alone runs for every lookup.
+func (s *sqliteConn) touchesSessions(query string) bool {
+	if cs, ok := s.stmts[query]; ok {
+		return cs.sessions
+	}
+	return touchesSessions(query)
 }
 
 var (
@@ -312,7 +323,7 @@ func writes(query string) bool {
 }
 
 func (s *sqliteConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	if touchesSessions(query) {
+	if s.touchesSessions(query) {
 		defer s.wroteSessions() // after the statement (outside a transaction, its commit)
 	}
 	if !s.inTx {
@@ -332,7 +343,7 @@ func (s *sqliteConn) ExecContext(ctx context.Context, query string, args []drive
 }
 
 func (s *sqliteConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	locked, bump := false, writes(query) && touchesSessions(query)
+	locked, bump := false, writes(query) && s.touchesSessions(query)
 	if !s.inTx && writes(query) { // such as UPDATE … RETURNING
 		if err := s.c.lock(ctx); err != nil {
 			return nil, err
@@ -408,7 +419,7 @@ func (s *sqliteConn) stmt(ctx context.Context, query string) (*cachedStmt, error
 			}
 		}
 	}
-	cs := &cachedStmt{stmt: st}
+	cs := &cachedStmt{stmt: st, sessions: touchesSessions(query)}
 	s.stmts[query] = cs
 	return cs, nil
 }

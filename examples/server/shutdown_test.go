@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestShutdownStopsTheRunningJob: at shutdown the running job is cancelled,
+// the step it was in rolls back, and its lease is released before serve
+// returns (and the database closes); the next instance takes it over at
+// once, without the stop counting as a failed attempt.
+func TestShutdownStopsTheRunningJob(t *testing.T) {
+	p := newTestPortal(t)
+	a := p.a
+	started := make(chan struct{})
+	var stopped atomic.Bool
+	a.testJob = func(ctx context.Context, id string) (string, error) {
+		// A step: a transaction that is written but not yet committed
+		// when shutdown comes.
+		tx, err := a.db.BeginTx(ctx, nil)
+		if err != nil {
+			return "", err
+		}
+		defer tx.Rollback()
+		if _, err := tx.ExecContext(ctx, `INSERT INTO jobs (id, state, run_after) VALUES ('test:half-written', 'done', 0)`); err != nil {
+			return "", err
+		}
+		close(started)
+		<-ctx.Done()
+		stopped.Store(true)
+		return "", ctx.Err()
+	}
+	require.NoError(t, a.enqueueJob(t.Context(), "test:blocks", time.Unix(0, 0)))
+
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	served := make(chan error, 1)
+	go func() { served <- a.serve(ctx) }()
+	select {
+	case <-started:
+	case err := <-served:
+		t.Fatalf("serve returned before the job started: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the job did not start")
+	}
+	cancel() // SIGTERM
+	select {
+	case err := <-served:
+		require.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not return after shutdown")
+	}
+	assert.True(t, stopped.Load(), "serve returned before the running job had stopped")
+
+	var state, detail string
+	var attempts int
+	var lease int64
+	require.NoError(t, a.db.QueryRow(`SELECT state, attempts, lease_until, detail FROM jobs WHERE id = 'test:blocks'`).Scan(&state, &attempts, &lease, &detail))
+	assert.Equal(t, "queued", state, "the lease is released: %s", detail)
+	assert.Zero(t, attempts, "a stop at shutdown is no failed attempt")
+	assert.Zero(t, lease)
+	err := a.db.QueryRow(`SELECT state FROM jobs WHERE id = 'test:half-written'`).Scan(&state)
+	assert.ErrorIs(t, err, sql.ErrNoRows, "the step under way rolled back")
+
+	// The next instance (or start) takes it over at once and finishes it.
+	a.testJob = func(ctx context.Context, id string) (string, error) { return "finished", nil }
+	ran, err := a.runNextJob(t.Context(), "next-instance")
+	require.NoError(t, err)
+	require.True(t, ran)
+	require.NoError(t, a.db.QueryRow(`SELECT state, attempts, instance, detail FROM jobs WHERE id = 'test:blocks'`).Scan(&state, &attempts, new(string), &detail))
+	assert.Equal(t, "done", state)
+	assert.Equal(t, 1, attempts)
+	assert.Equal(t, "finished", detail)
+}
+
+// TestShutdownFinishesAJobThatEnds: a job that ends although shutdown
+// cancelled it (it was past its last step) is recorded as done, not queued
+// again.
+func TestShutdownFinishesAJobThatEnds(t *testing.T) {
+	p := newTestPortal(t)
+	a := p.a
+	ctx, cancel := context.WithCancel(t.Context())
+	a.testJob = func(jctx context.Context, id string) (string, error) {
+		cancel()
+		<-jctx.Done()
+		return "finished", nil
+	}
+	require.NoError(t, a.enqueueJob(t.Context(), "test:ends", time.Unix(0, 0)))
+	ran, err := a.runNextJob(ctx, "instance")
+	require.NoError(t, err)
+	require.True(t, ran)
+	var state string
+	require.NoError(t, a.db.QueryRow(`SELECT state FROM jobs WHERE id = 'test:ends'`).Scan(&state))
+	assert.Equal(t, "done", state)
+	_, err = a.runNextJob(ctx, "instance")
+	assert.True(t, errors.Is(err, context.Canceled), "no new job after shutdown: %v", err)
+}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zorgkit/zorgkit/consent"
 	"github.com/zorgkit/zorgkit/pseudonym"
 )
 
@@ -40,7 +41,9 @@ import (
 // sure each job runs once at a time. The nightly processing job is queued at
 // JobsAt; the portal owner's button (or -run-jobs-now) queues one to run at
 // once. Between jobs it sweeps: abandoned uploads, expired chunks and
-// superseded report rows are purged in short steps.
+// superseded report rows are purged in short steps. Each round (every 5
+// seconds) begins by reading the consent checkpoints that other instances
+// stored (followConsentCheckpoints).
 //
 // It returns when ctx is cancelled (shutdown) and the running job, if any,
 // has stopped: the job's context is cancelled with ctx, the step under way
@@ -55,7 +58,9 @@ func (a *app) runJobs(ctx context.Context) {
 	}
 	tick := time.NewTicker(5 * time.Second)
 	defer tick.Stop()
+	var checkpoint uint64
 	for {
+		checkpoint = a.followConsentCheckpoints(ctx, checkpoint)
 		if err := a.scheduleNightly(ctx); err != nil && ctx.Err() == nil {
 			a.log.Error("schedule nightly job", "err", err)
 		}
@@ -78,6 +83,29 @@ func (a *app) runJobs(ctx context.Context) {
 		case <-a.kick:
 		}
 	}
+}
+
+// followConsentCheckpoints reads the consent checkpoints stored since the
+// last round, by any instance, and returns the number of the last one that
+// verified (last: the one of the round before). The registry reads them
+// itself only at start-up (loadConsentCheckpoints); behind one PostgreSQL,
+// the daily anchor of another instance would otherwise count here only
+// after a restart, and a chain rolled back behind it, on a chain this
+// instance never read, would still decide. LoadCheckpoints reads only
+// what is new: one query that usually returns nothing. A checkpoint that
+// does not verify is logged by the registry (and named by the next anchor).
+func (a *app) followConsentCheckpoints(ctx context.Context, last uint64) uint64 {
+	cp, err := a.consent.LoadCheckpoints(ctx)
+	if err != nil && !errors.Is(err, consent.ErrCheckpoint) {
+		if ctx.Err() == nil {
+			a.log.Error("consent: reading the checkpoints", "err", err)
+		}
+		return last
+	}
+	if cp.Seq > last {
+		a.log.Info("consent: checkpoints read", "checkpoint", cp.Seq, "chains", cp.Chains)
+	}
+	return max(cp.Seq, last)
 }
 
 // scheduleNightly queues today's processing job once JobsAt has passed. The

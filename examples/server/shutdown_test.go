@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"io"
+	"net/http"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -101,4 +103,57 @@ func TestShutdownFinishesAJobThatEnds(t *testing.T) {
 	assert.Equal(t, "done", state)
 	_, err = a.runNextJob(ctx, "instance")
 	assert.True(t, errors.Is(err, context.Canceled), "no new job after shutdown: %v", err)
+}
+
+// TestShutdownDuringProcessing stops the nightly processing at shutdown
+// while it swaps a delivery in: the swap rolls back (the old delivery stays
+// the report), the report rows built before stay built, and the instance
+// that takes the job over finishes it without building a row twice.
+func TestShutdownDuringProcessing(t *testing.T) {
+	p := newTestPortal(t)
+	old := reportRows(t, p, "zonnehuis")
+	require.Positive(t, old)
+	jan := p.browser()
+	jan.login("jdevries")
+	status, body := jan.upload("/uploads", "cbs.csv", io.LimitReader(demoStream(64<<10), 64<<10))
+	require.Equal(t, http.StatusOK, status, text(body))
+	var id string
+	var written, chunks int
+	require.NoError(t, p.a.db.QueryRow(`SELECT id, rows_written, chunks FROM uploads WHERE org_id = 'zonnehuis' AND status = 'accepted'`).Scan(&id, &written, &chunks))
+	// The nightly job without its Zorgmonitor refresh, which takes seconds.
+	p.a.testJob = func(ctx context.Context, id string) (string, error) { return p.a.processUploads(ctx) }
+	require.NoError(t, p.a.enqueueJob(t.Context(), "test:process", time.Unix(0, 0)))
+
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	crashHook = func(step string) {
+		if step == "process.swap" {
+			cancel() // SIGTERM, just before the swap commits
+		}
+	}
+	defer func() { crashHook = nil }()
+	ran, err := p.a.runNextJob(ctx, "stopping")
+	crashHook = nil
+	require.NoError(t, err, "stopped and released")
+	require.True(t, ran)
+	var state string
+	var attempts, built int
+	require.NoError(t, p.a.db.QueryRow(`SELECT state, attempts FROM jobs WHERE id = 'test:process'`).Scan(&state, &attempts))
+	assert.Equal(t, "queued", state)
+	assert.Zero(t, attempts)
+	assert.Equal(t, old, reportRows(t, p, "zonnehuis"), "the swap rolled back: still the old delivery")
+	assert.Equal(t, 1, uploadsWithStatus(t, p, "zonnehuis", statusAccepted))
+	require.NoError(t, p.a.db.QueryRow(`SELECT built_chunks FROM uploads WHERE id = $1`, id).Scan(&built))
+	assert.Equal(t, chunks, built, "the build steps before it stay committed")
+
+	ran, err = p.a.runNextJob(t.Context(), "next-instance")
+	require.NoError(t, err)
+	require.True(t, ran, "taken over at once, not after the lease")
+	require.NoError(t, p.a.db.QueryRow(`SELECT state, attempts FROM jobs WHERE id = 'test:process'`).Scan(&state, &attempts))
+	assert.Equal(t, "done", state)
+	assert.Equal(t, 1, attempts)
+	assert.Equal(t, written, reportRows(t, p, "zonnehuis"), "the new delivery, whole")
+	var stored int
+	require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*) FROM report_rows WHERE upload_id = $1`, id).Scan(&stored))
+	assert.Equal(t, written, stored, "no row built twice")
 }

@@ -212,9 +212,10 @@ func (a *app) Close() error { return a.db.Close() }
 
 // serve runs the HTTP server until ctx is cancelled, then shuts down
 // gracefully: it stops taking connections and jobs, and waits up to 20
-// seconds in all for the running requests, the mail deliveries under way and
-// the running job (which stops at its next step and releases its lease)
-// before it returns and the database may be closed.
+// seconds in all for the running requests (which may finish; those still
+// running then are cut off), the mail deliveries under way and the running
+// job (which stops at its next step and releases its lease) before it
+// returns and the database may be closed.
 func (a *app) serve(ctx context.Context) error {
 	srv := &http.Server{
 		Addr:              a.cfg.Addr,
@@ -225,8 +226,13 @@ func (a *app) serve(ctx context.Context) error {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
-		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
+	// The requests' context outlives ctx by the shutdown's grace period:
+	// a request under way at SIGTERM may finish (a login, the last part of
+	// an upload); those still running at the deadline are cut off.
+	reqCtx, cutOff := context.WithCancel(context.WithoutCancel(ctx))
+	defer cutOff()
+	srv.BaseContext = func(net.Listener) context.Context { return reqCtx }
 	if a.cfg.TLSCert != "" {
 		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 	}
@@ -277,7 +283,12 @@ func (a *app) serve(ctx context.Context) error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if serveErr == nil {
-		serveErr = srv.Shutdown(shutdownCtx)
+		if err := srv.Shutdown(shutdownCtx); err != nil {
+			a.log.Warn("requests still running at the shutdown deadline are cut off", "err", err)
+			cutOff()
+			srv.Close()
+			serveErr = err
+		}
 		if err := <-errc; serveErr == nil && !errors.Is(err, http.ErrServerClosed) {
 			serveErr = err
 		}

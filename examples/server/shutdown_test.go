@@ -1,11 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"io"
+	"mime/multipart"
 	"net/http"
+	"regexp"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -156,4 +160,64 @@ func TestShutdownDuringProcessing(t *testing.T) {
 	var stored int
 	require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*) FROM report_rows WHERE upload_id = $1`, id).Scan(&stored))
 	assert.Equal(t, written, stored, "no row built twice")
+}
+
+// TestShutdownLetsARequestFinish: a request under way at SIGTERM (here the
+// rest of an upload) finishes within the shutdown's grace period instead of
+// failing on a cancelled context.
+func TestShutdownLetsARequestFinish(t *testing.T) {
+	p := newTestPortal(t)
+	b := p.browser()
+	b.login("jdevries")
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	served := make(chan error, 1)
+	go func() { served <- p.a.serve(ctx) }()
+	listening := regexp.MustCompile(`msg=listening url=(\S+)`)
+	var base string
+	require.Eventually(t, func() bool {
+		m := listening.FindStringSubmatch(p.out.String())
+		if m != nil {
+			base = m[1]
+		}
+		return m != nil
+	}, 10*time.Second, 5*time.Millisecond, "serve listens")
+
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, err := mw.CreateFormFile("file", "cbs.csv")
+	require.NoError(t, err)
+	_, err = io.Copy(fw, io.LimitReader(demoStream(64<<10), 64<<10))
+	require.NoError(t, err)
+	require.NoError(t, mw.Close())
+	pr, pw := io.Pipe()
+	client := &http.Client{Jar: b.c.Jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	answer := make(chan int, 1)
+	go func() {
+		resp, err := client.Post(base+"/uploads", mw.FormDataContentType(), pr)
+		if err != nil {
+			answer <- 0
+			return
+		}
+		resp.Body.Close()
+		answer <- resp.StatusCode
+	}()
+	half := body.Len() / 2
+	_, err = pw.Write(body.Bytes()[:half])
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return uploadsWithStatus(t, p, "zonnehuis", statusReceiving) == 1 }, 10*time.Second, 5*time.Millisecond)
+
+	cancel() // SIGTERM
+	require.Eventually(t, func() bool { return strings.Contains(p.out.String(), "shutting down") }, 10*time.Second, time.Millisecond)
+	_, err = pw.Write(body.Bytes()[half:])
+	require.NoError(t, err)
+	require.NoError(t, pw.Close())
+	assert.Equal(t, http.StatusSeeOther, <-answer, "the upload finished: to its page")
+	assert.Equal(t, 1, uploadsWithStatus(t, p, "zonnehuis", statusAccepted))
+	select {
+	case err := <-served:
+		require.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not return after shutdown")
+	}
 }

@@ -35,11 +35,16 @@ type column struct {
 	typ                 typ
 	severity            pseudonym.Severity
 	codes               []Code
-	codeSet             map[string]bool
-	min, max            int64
-	minDate, maxDate    date
-	minLen, maxLen      int
-	chars               string
+	codeSet             map[string]bool // by codeKey
+	// The same codes for a quick look-up: codes of digits below 64 as a
+	// bit set, and for a short list the other codes' keys, to compare one
+	// by one (faster than hashing a value for a handful of codes).
+	smallDigits      uint64
+	otherKeys        []string // nil for a long list: use codeSet
+	min, max         int64
+	minDate, maxDate date
+	minLen, maxLen   int
+	chars            string
 }
 
 func compileColumn(fc fileColumn) (column, error) {
@@ -71,6 +76,14 @@ func compileColumn(fc fileColumn) (column, error) {
 			return c, fmt.Errorf("code %q is empty or given twice", code.Code)
 		}
 		c.codeSet[key] = true
+		if n, ok := parseInt([]byte(key)); ok && key[0] != '-' && key[0] != '+' && n < 64 {
+			c.smallDigits |= 1 << n
+		} else {
+			c.otherKeys = append(c.otherKeys, key)
+		}
+	}
+	if len(c.otherKeys) > shortList {
+		c.otherKeys = nil
 	}
 	if (fc.Min != nil || fc.Max != nil) && c.typ != typeInteger {
 		return c, errors.New("min and max go with type integer")
@@ -345,6 +358,11 @@ type cellState struct {
 func (c *column) checkValue(v []byte, l *Layout, d *date) pseudonym.Code {
 	switch c.typ {
 	case typeBSN:
+		// Valid is Parse without making the Number: nearly every BSN is
+		// valid, and only an invalid one needs Parse's error.
+		if bsn.Valid(string(v)) {
+			break
+		}
 		if _, err := bsn.Parse(string(v)); err != nil && !errors.Is(err, bsn.ErrUnknown) && !errors.Is(err, bsn.ErrUnborn) {
 			return bsnCode(err)
 		}
@@ -561,10 +579,14 @@ func codeKey(v []byte) string {
 	return strings.ToLower(string(v))
 }
 
+// shortList is the most codes (other than small numbers) a column
+// compares one by one rather than looking up in its codeSet.
+const shortList = 8
+
 // hasCode reports whether v is one of the column's codes, as codeKey
 // compares them, without allocating for the usual values.
 func (c *column) hasCode(v []byte) bool {
-	digits, ascii, upper := true, true, false
+	digits, ascii, upper := len(v) > 0, true, false
 	for _, b := range v {
 		digits = digits && '0' <= b && b <= '9'
 		ascii = ascii && b < utf8.RuneSelf
@@ -574,6 +596,11 @@ func (c *column) hasCode(v []byte) bool {
 	case digits:
 		for len(v) > 1 && v[0] == '0' {
 			v = v[1:]
+		}
+		if n := int(v[0] - '0'); len(v) == 1 {
+			return c.smallDigits>>n&1 == 1
+		} else if n = n*10 + int(v[1]-'0'); len(v) == 2 && n < 64 {
+			return c.smallDigits>>n&1 == 1 // the key of a code below 64 is in smallDigits only
 		}
 		return c.codeSet[string(v)]
 	case !ascii:
@@ -586,9 +613,22 @@ func (c *column) hasCode(v []byte) bool {
 			}
 			buf[i] = b
 		}
-		return c.codeSet[string(buf[:len(v)])]
+		return c.hasKey(buf[:len(v)])
 	case upper:
 		return c.codeSet[codeKey(v)]
 	}
-	return c.codeSet[string(v)]
+	return c.hasKey(v)
+}
+
+// hasKey reports whether key (a codeKey) is a code of the column.
+func (c *column) hasKey(key []byte) bool {
+	if c.otherKeys == nil {
+		return c.codeSet[string(key)]
+	}
+	for _, k := range c.otherKeys {
+		if k == string(key) {
+			return true
+		}
+	}
+	return false
 }

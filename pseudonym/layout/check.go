@@ -200,7 +200,7 @@ type indicator struct {
 	Indicator
 	cols, requires []int
 	rules          []int // the rules that concern a column of cols
-	read           []int // the columns Valid reads: cols, requires and those of rules
+	read           []int // the columns judge reads: cols, requires and those of rules
 }
 
 // Bind implements [pseudonym.Schema]: it finds the layout's columns among
@@ -464,20 +464,43 @@ func trimSpace(v []byte) []byte {
 	return v
 }
 
-// Valid reports whether a row is a valid measurement for the indicator: its
-// columns are filled and valid in the layout's domains, the columns it
-// requires are filled, and no rule the row breaks concerns them. The row
-// gives its values by column name, as the portal stores them after
-// pseudonymisation: under one of a column's names as the layout writes them
-// (the first of them, in the layout's order, if the row has more), or else
-// under a name that matches one with case and surrounding spaces ignored
-// (the first such name in sorted order). Only the indicator's columns, the
-// ones it requires and those of the rules that concern them are read. An
-// unknown indicator is [ErrIndicator].
+// Applies reports whether an indicator applies to a row: whether the row
+// belongs in the denominator of the indicator's response rate. It applies
+// when the columns the indicator requires (such as the end date of the
+// care, for an outcome that can only be measured once the care has ended)
+// are filled and valid in the layout's domains. Running care, without an
+// end date, is not in the denominator; ended care without a valid measurement is, and lowers the
+// rate. An indicator without required columns applies to every row.
+//
+// The row gives its values by column name as for [Layout.Valid], which
+// implies Applies: a valid measurement is always counted in its
+// denominator. An unknown indicator is [ErrIndicator]. Applies does not
+// allocate for the usual rows.
+func (l *Layout) Applies(name string, row map[string]string) (bool, error) {
+	applies, _, err := l.judge(name, row)
+	return applies, err
+}
+
+// Valid reports whether a row is a valid measurement for the indicator: it
+// applies to the row (see [Layout.Applies]), the indicator's columns are
+// filled and valid in the layout's domains, and no rule the row breaks
+// concerns them. The row gives its values by column name, as the portal
+// stores them after pseudonymisation: under one of a column's names as the
+// layout writes them (the first of them, in the layout's order, if the row
+// has more), or else under a name that matches one with case and
+// surrounding spaces ignored (the first such name in sorted order). Only
+// the indicator's columns, the ones it requires and those of the rules that
+// concern them are read. An unknown indicator is [ErrIndicator].
 //
 // Valid does not allocate for the usual rows: a report calls it for every
 // stored row.
 func (l *Layout) Valid(name string, row map[string]string) (bool, error) {
+	_, valid, err := l.judge(name, row)
+	return valid, err
+}
+
+// judge is Applies and Valid.
+func (l *Layout) judge(name string, row map[string]string) (applies, valid bool, err error) {
 	var in *indicator
 	for i := range l.indicators {
 		if l.indicators[i].Name == name {
@@ -485,7 +508,7 @@ func (l *Layout) Valid(name string, row map[string]string) (bool, error) {
 		}
 	}
 	if in == nil {
-		return false, fmt.Errorf("%w %q", ErrIndicator, name)
+		return false, false, fmt.Errorf("%w %q", ErrIndicator, name)
 	}
 	var buf [32]cellState
 	var cells []cellState
@@ -504,21 +527,21 @@ func (l *Layout) Valid(name string, row map[string]string) (bool, error) {
 		}
 	}
 	for _, i := range in.requires {
-		if !cells[i].filled {
-			return false, nil
+		if !cells[i].valid {
+			return false, false, nil
 		}
 	}
 	for _, i := range in.cols {
 		if !cells[i].valid {
-			return false, nil
+			return true, false, nil
 		}
 	}
 	for _, k := range in.rules {
 		if _, broken := l.rules[k].broken(cells); broken {
-			return false, nil
+			return true, false, nil
 		}
 	}
-	return true, nil
+	return true, true, nil
 }
 
 // value returns the value row gives column i, without surrounding spaces

@@ -72,6 +72,10 @@ type app struct {
 	kick       chan struct{}   // runs the job scheduler now
 	answerTime time.Duration   // least time of a login or reset answer
 	hashParams password.Params // argon2id parameters; zero: the defaults
+
+	// sessionCache keeps what the session check read, on SQLite only
+	// (sessioncache.go); nil on PostgreSQL.
+	sessionCache *sessionCache
 }
 
 // newApp opens the database, loads the keys and builds the portal; in demo
@@ -110,6 +114,9 @@ func openApp(ctx context.Context, cfg config, out io.Writer) (*app, error) {
 		return nil, fmt.Errorf("%s: %w", cfg.KeyFile, err)
 	}
 	a := &app{cfg: cfg, db: db, dialect: d, log: log, out: out, now: time.Now, keys: keys, metrics: m, kick: make(chan struct{}, 1), outboxKick: make(chan struct{}, 1), answerTime: defaultAnswerTime}
+	if gen, ok := sessionGeneration(db); ok {
+		a.sessionCache = &sessionCache{gen: gen}
+	}
 	if a.lookupDomain, err = lookupDomain(ctx, db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("pseudonym domains: %w", err)

@@ -83,7 +83,8 @@ type notCommonRule struct {
 //     and so do keyboard walks (Q1w2e3r4!, Zaq12wsx!, 1qaz2wsx!Q, asdfgh,
 //     !@#$%^&*) on the QWERTY, AZERTY and QWERTZ keyboards: keys next to
 //     each other, in a line, a zigzag or columns side by side, estimated
-//     from the layouts rather than listed. Digits alone are no walk (the
+//     from the layouts rather than listed, alone or next to a listed word
+//     (Hallo1qaz2wsx!, Qwerty!welkom). Digits alone are no walk (the
 //     numeric keypad is so dense that random digits would look like one):
 //     the list and the sequence rules cover them (147258369 is listed).
 //
@@ -121,7 +122,7 @@ func (r notCommonRule) check(c *candidate, dst []Violation) []Violation {
 	if list.rank(pw) > 0 || r.context[pw] {
 		return append(dst, Violation{Code: CodeCommon})
 	}
-	if g := r.guesses(list, pw, c.pw); g < guessableBelow || walkEstimate(list, c.pw) < guessableBelow {
+	if g := r.guesses(list, pw, c.pw); g < guessableBelow || r.walkEstimate(list, c.pw) < guessableBelow {
 		return append(dst, Violation{Code: CodeGuessable})
 	}
 	return dst

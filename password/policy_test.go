@@ -188,6 +188,10 @@ func TestNIST(t *testing.T) {
 		{"Q1w2e3r4t5y6u7!", u, []password.Violation{guessable}, "a long zigzag"},
 		{"!@#$%^&*()", u, []password.Violation{guessable}, "the shifted number row"},
 		{"Kwastmop#1qz", u, nil, "a few keys next to each other within a word are no walk"},
+		{"Hallo1qaz2wsx!", u, []password.Violation{guessable}, "a word, then a walk"},
+		{"Qwerty!welkom", u, []password.Violation{guessable}, "a walk, then a word"},
+		{"Zomer#1qaz2wsx", u, []password.Violation{guessable}, "a word and a walk that starts with a symbol"},
+		{"Hallo8kT#2vLq", u, nil, "a word and random characters: no walk"},
 		{"Hondenhok77", u, nil, "a rarer compound word"},
 	})
 }

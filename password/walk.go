@@ -285,8 +285,9 @@ func abs(x int) int {
 // walkEstimate is the least guesses for the NFKC password orig as a
 // keyboard walk with decorations: like [notCommonRule.guesses], the
 // password is split into a prefix and suffix without letters and a base
-// between them, and the base is estimated as a walk.
-func walkEstimate(list *wordList, orig string) float64 {
+// between them, and the base is estimated as a walk, or as a word and a walk
+// side by side (Hallo1qaz2wsx, qwertyWelkom).
+func (r notCommonRule) walkEstimate(list *wordList, orig string) float64 {
 	rs := []rune(orig)
 	if len(rs) < minWalk {
 		return math.Inf(1)
@@ -306,11 +307,91 @@ func walkEstimate(list *wordList, orig string) float64 {
 		pre := decorationGuesses(list, rs[:i])
 		for j := 0; j <= trail; j++ {
 			suf := decorationGuesses(list, rs[len(rs)-j:])
-			if pre*suf >= min(best, guessableBelow) {
+			bound := min(best, guessableBelow) / (pre * suf)
+			if bound <= 1 {
 				continue
 			}
-			best = min(best, pre*suf*walkGuesses(rs[i:len(rs)-j]))
+			base := rs[i : len(rs)-j]
+			g := min(walkGuesses(base), r.wordWalkGuesses(list, base, bound))
+			best = min(best, pre*suf*g)
 		}
 	}
 	return best
+}
+
+// minWordInWalk is the least number of letters of a word next to a walk.
+const minWordInWalk = 3
+
+// wordWalkGuesses estimates rs as a listed word followed or preceded by a
+// keyboard walk, possibly with a decoration between them (Zomer#1qaz2wsx):
+// the word's rank times the decoration's guesses times the walk's (or its
+// rank, if the walk is listed itself), times 2 for the order and 2 for
+// capitals in the word; +Inf if rs is no such pair or it needs bound
+// guesses or more. The word is a run of letters at either end of rs, so that
+// only those splits are tried (each costs a fold and a list look-up).
+func (r notCommonRule) wordWalkGuesses(list *wordList, rs []rune, bound float64) float64 {
+	best := math.Inf(1)
+	// try estimates word and rest, where rest holds the walk and, at the end
+	// next to the word (its start if wordFirst), any decoration.
+	try := func(word, rest []rune, wordFirst bool) {
+		if len(word) < minWordInWalk || len(rest) < minWalk {
+			return
+		}
+		w := r.wordGuesses(list, []rune(fold(string(word))))
+		if math.IsInf(w, 1) {
+			return
+		}
+		w *= 2 // word first or walk first
+		for _, c := range word {
+			if unicode.IsUpper(c) {
+				w *= 2
+				break
+			}
+		}
+		// The decoration is a run without letters at the junction; the walk
+		// may begin (or end) with such characters too (1qaz), so every cut
+		// of that run is tried.
+		run := 0
+		for run < len(rest) && !unicode.IsLetter(rest[junction(rest, run, wordFirst)]) {
+			run++
+		}
+		for d := 0; d <= run && len(rest)-d >= minWalk; d++ {
+			sep, walk := rest[:d], rest[d:]
+			if !wordFirst {
+				walk, sep = rest[:len(rest)-d], rest[len(rest)-d:]
+			}
+			g := w * decorationGuesses(list, sep)
+			if g >= min(best, bound) {
+				continue
+			}
+			walkG := walkGuesses(walk)
+			if rank := list.rank(fold(string(walk))); rank > 0 {
+				walkG = min(walkG, float64(rank)) // a listed walk: 1qaz2wsx
+			}
+			best = min(best, g*walkG)
+		}
+	}
+	head, tail := 0, 0 // the runs of letters at either end
+	for head < len(rs) && unicode.IsLetter(rs[head]) {
+		head++
+	}
+	for tail < len(rs) && unicode.IsLetter(rs[len(rs)-1-tail]) {
+		tail++
+	}
+	for k := minWordInWalk; k <= head && k <= len(rs)-minWalk; k++ {
+		try(rs[:k], rs[k:], true)
+	}
+	for k := minWordInWalk; k <= tail && k <= len(rs)-minWalk; k++ {
+		try(rs[len(rs)-k:], rs[:len(rs)-k], false)
+	}
+	return best
+}
+
+// junction is the index of the i-th character of rest counted from the
+// word's side: from its start if the word comes first, else from its end.
+func junction(rest []rune, i int, wordFirst bool) int {
+	if wordFirst {
+		return i
+	}
+	return len(rest) - 1 - i
 }

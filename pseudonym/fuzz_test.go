@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/zorgkit/zorgkit/bsn"
 	"github.com/zorgkit/zorgkit/bsn/bsntest"
 	"github.com/zorgkit/zorgkit/pseudonym"
 	"github.com/zorgkit/zorgkit/pseudonym/pseudonymtest"
@@ -22,6 +23,9 @@ import (
 // FuzzParse checks that Parse never panics, accepts only canonical text
 // (Parse then String gives the input back), and fails with a fixed sentinel
 // error that cannot contain the input.
+// FuzzParse reads arbitrary text as a pseudonym, and as a BSN to
+// pseudonymise (see checkPseudonymise): one target for both, as CI gives
+// each target the same few seconds.
 func FuzzParse(f *testing.F) {
 	for _, v := range pseudonymtest.Vectors() {
 		f.Add(v.Pseudonym)
@@ -29,7 +33,15 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add("v2.k1.abc")
 	f.Add("v1..")
+	for _, s := range []string{"123456782", "12345678", "123456781", "999999999", "000000000", "1234 56782", "12345678a", "０１２３４５６７８"} {
+		f.Add(s)
+	}
+	pz, err := pseudonymtest.Keyring().Pseudonymiser("gemeente-almere")
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, s string) {
+		checkPseudonymise(t, pz, s)
 		p, err := pseudonym.Parse(s)
 		if err != nil {
 			if !p.IsZero() {
@@ -51,6 +63,32 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("text round trip of %q: %v, %v", s, q, err)
 		}
 	})
+}
+
+// checkPseudonymise holds Pseudonymise (with its quick path for nine
+// digits) to its definition: the pseudonym of the Number bsn.Parse makes,
+// the placeholders for the CBS placeholders, and bsn's error otherwise.
+func checkPseudonymise(t *testing.T, p *pseudonym.Pseudonymiser, s string) {
+	got, err := p.Pseudonymise(s)
+	n, perr := bsn.Parse(s)
+	switch {
+	case perr == nil:
+		if err != nil || !got.Equal(p.Pseudonym(n)) {
+			t.Fatalf("Pseudonymise(%q) = %v, %v; want the pseudonym of its Number", s, got, err)
+		}
+	case errors.Is(perr, bsn.ErrUnknown):
+		if err != nil || got.Kind() != pseudonym.UnknownBSN {
+			t.Fatalf("Pseudonymise(%q) = %v, %v; want the unknown-BSN placeholder", s, got, err)
+		}
+	case errors.Is(perr, bsn.ErrUnborn):
+		if err != nil || got.Kind() != pseudonym.UnbornChild {
+			t.Fatalf("Pseudonymise(%q) = %v, %v; want the unborn-child placeholder", s, got, err)
+		}
+	default:
+		if err == nil || err.Error() != perr.Error() || !got.IsZero() {
+			t.Fatalf("Pseudonymise(%q) = %v, %v; want bsn's error %v", s, got, err, perr)
+		}
+	}
 }
 
 // FuzzProcess feeds arbitrary files to the processor. It checks that every

@@ -110,6 +110,9 @@ func TestPseudonymise(t *testing.T) {
 		for _, s := range []string{"40645678", "4064.56.78", "0406 45 678", "０４０６４５６７８"} {
 			assert.True(t, want.Equal(mustPseudonymise(t, almere, s)), s)
 		}
+		n, err := bsn.Parse("040645678")
+		require.NoError(t, err)
+		assert.True(t, want.Equal(almere.Pseudonym(n)), "nine digits (Pseudonymise's quick path) as their Number")
 		assert.Equal(t, pseudonym.Person, want.Kind())
 		assert.Equal(t, "2026-11", want.KeyID(), "made under the current key")
 	})

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -83,6 +84,51 @@ func TestReportHTML(t *testing.T) {
 	out.Reset()
 	require.NoError(t, empty.WriteHTML(&out, language.Dutch, ""))
 	assert.Contains(t, out.String(), "Geen problemen gevonden.")
+}
+
+// TestReportHTMLStructure holds the printable report to the structure of
+// the portal's pages (see ACCESSIBILITY.md): a skip link first, to the one
+// main landmark, which holds the one h1 and everything else; every table
+// with a caption, in a region named by it that scrolls on a narrow screen;
+// a row header in every row.
+func TestReportHTMLStructure(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		report *pseudonym.Report
+		tag    language.Tag
+		skip   string
+		tables int
+	}{
+		{"problems, Dutch", qualityReport(t), language.Dutch, "Direct naar de inhoud", 3},
+		{"problems, English", qualityReport(t), language.English, "Skip to content", 3},
+		{"no problems", &pseudonym.Report{Rows: pseudonym.Counts{Read: 3, Written: 3}}, language.Dutch, "Direct naar de inhoud", 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out strings.Builder
+			require.NoError(t, tc.report.WriteHTML(&out, tc.tag, ""))
+			page := out.String()
+			body := page[strings.Index(page, "<body>")+len("<body>"):]
+			skip := `<a class="skip-link" href="#main">` + tc.skip + `</a>`
+			assert.True(t, strings.HasPrefix(strings.TrimSpace(body), skip), "the skip link comes first: %.80q", strings.TrimSpace(body))
+			assert.Equal(t, 1, strings.Count(page, "<main"), "one main landmark")
+			assert.Equal(t, 1, strings.Count(page, `id="main"`), "one target of the skip link")
+			start, end := strings.Index(page, `<main id="main" tabindex="-1">`), strings.Index(page, "</main>")
+			require.True(t, start >= 0 && end > start, "main is a landmark the skip link can focus")
+			main := page[start:end]
+			assert.Equal(t, 1, strings.Count(page, "<h1>"), "one h1")
+			assert.Contains(t, main, "<h1>", "the h1 is in main")
+			assert.Equal(t, tc.tables, strings.Count(main, "<table>"), "every table is in main")
+			assert.Equal(t, tc.tables, strings.Count(page, "<table>"))
+			assert.Equal(t, tc.tables, strings.Count(page, "<caption id="), "every table has a caption")
+			for _, id := range regexp.MustCompile(`<caption id="([a-z-]+)">`).FindAllStringSubmatch(page, -1) {
+				assert.Contains(t, page, `<div class="table-scroll" role="region" aria-labelledby="`+id[1]+`" tabindex="0">`, "a region named by the caption")
+			}
+			for _, row := range regexp.MustCompile(`(?s)<tbody>.*?</tbody>`).FindAllString(page, -1) {
+				assert.Equal(t, strings.Count(row, "<tr"), strings.Count(row, `<th scope="row"`), "a row header in every row")
+			}
+			assert.NotContains(t, page, "<td><code>", "codes are row headers, not data cells")
+		})
+	}
 }
 
 // TestReportNoValues renders the report of a file full of BSNs in every

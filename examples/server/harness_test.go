@@ -123,21 +123,31 @@ var startTime = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 // the seeding.
 func newTestPortal(t testing.TB, opts ...portalOption) *testPortal {
 	t.Helper()
-	tmpl := seededTemplate(t)
 	dir := t.TempDir()
-	for _, name := range []string{"zorgkit.db", "keys.json"} {
-		b, err := os.ReadFile(filepath.Join(tmpl.dir, name))
-		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(filepath.Join(dir, name), b, 0o600))
-	}
+	passwords := copyTemplate(t, dir)
 	cfg, err := parseConfig([]string{"-data", dir, "-addr", "127.0.0.1:0"}, func(string) string { return "" })
 	require.NoError(t, err)
 	for _, o := range opts {
 		o(&cfg)
 	}
 	p := startTestPortal(t, cfg, false)
-	p.passwords = tmpl.passwords
+	p.passwords = passwords
 	return p
+}
+
+// copyTemplate fills the data directory dir with a copy of the seeded
+// template database and its key file, and returns the demo users'
+// passwords.
+func copyTemplate(t testing.TB, dir string) map[string]string {
+	t.Helper()
+	tmpl := seededTemplate(t)
+	require.NoError(t, os.MkdirAll(dir, 0o700))
+	for _, name := range []string{"zorgkit.db", "keys.json"} {
+		b, err := os.ReadFile(filepath.Join(tmpl.dir, name))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), b, 0o600))
+	}
+	return tmpl.passwords
 }
 
 // seededDB is a database seeded with the demo data, to copy.

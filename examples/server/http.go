@@ -115,9 +115,14 @@ func (a *app) logRequests(next http.Handler) http.Handler {
 func (a *app) render(w http.ResponseWriter, r *http.Request, status int, page string, data any) {
 	buf := pageBuffers.Get().(*bytes.Buffer)
 	defer putPageBuffer(buf)
-	if err := a.pages[page].ExecuteTemplate(buf, "layout", pageData{Page: data, View: a.viewOf(r)}); err != nil {
-		a.serverError(w, r, err)
-		return
+	d := pageData{Page: data, View: a.viewOf(r)}
+	// The client page, on every lookup, is written without the template
+	// engine: the same bytes at a fraction of the cost (clientpage.go).
+	if page != "clients" || !writeClientsPage(buf, d) {
+		if err := a.pages[page].ExecuteTemplate(buf, "layout", d); err != nil {
+			a.serverError(w, r, err)
+			return
+		}
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	// With the length known the page goes out in one piece, not chunked.

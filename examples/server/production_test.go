@@ -27,14 +27,9 @@ func TestRunProduction(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
 
-	// The first start, in demo mode, sets up the database, the key file and
-	// the demo users.
-	out := &syncBuffer{}
-	pw := runUntil(t, []string{"-data", data, "-addr", "127.0.0.1:0"}, nil, out, func(base string) string {
-		m := regexp.MustCompile(`jdevries\s.*password: (\S+)`).FindStringSubmatch(out.String())
-		require.NotNil(t, m, "the demo passwords are printed")
-		return m[1]
-	})
+	// The data a demo start leaves: the database, the key file and the demo
+	// users (TestRun starts the demo itself; a copy is much faster).
+	pw := copyTemplate(t, data)["jdevries"]
 
 	cert, key := selfSigned(t, dir)
 	args := []string{"-demo=false", "-data", data, "-key-file", filepath.Join(data, "keys.json"),
@@ -42,7 +37,7 @@ func TestRunProduction(t *testing.T) {
 		"-smtp-addr", mp.smtp, "-smtp-tls", "starttls", "-smtp-ca-file", mp.caFile, "-smtp-user", "portal",
 		"-mail-from", "Zorgkit portaal <noreply@portaal.example.nl>"}
 	env := map[string]string{"ZORGKIT_SMTP_PASSWORD": mp.password}
-	out = &syncBuffer{}
+	out := &syncBuffer{}
 	runUntil(t, args, env, out, func(base string) string {
 		jar, err := cookiejar.New(nil)
 		require.NoError(t, err)
@@ -148,13 +143,12 @@ func waitMessages(t *testing.T, api, to string, n int) []mailpitMessage {
 func TestShutdownFinishesDelivery(t *testing.T) {
 	f := startFakeSMTP(t, "slow")
 	data := filepath.Join(t.TempDir(), "data")
+	passwords := copyTemplate(t, data)
 	out := &syncBuffer{}
 	args := []string{"-data", data, "-addr", "127.0.0.1:0",
 		"-smtp-addr", f.l.Addr().String(), "-smtp-tls", "none", "-mail-from", "noreply@portaal.example"}
 	runUntil(t, args, nil, out, func(base string) string {
-		m := regexp.MustCompile(`jdevries\s.*password: (\S+)`).FindStringSubmatch(out.String())
-		require.NotNil(t, m, "the demo passwords are printed")
-		resp, err := http.PostForm(base+"/login", url.Values{"username": {"jdevries"}, "password": {m[1]}})
+		resp, err := http.PostForm(base+"/login", url.Values{"username": {"jdevries"}, "password": {passwords["jdevries"]}})
 		require.NoError(t, err)
 		resp.Body.Close()
 		select {

@@ -110,7 +110,34 @@ func (a *app) loadSession(ctx context.Context, r *http.Request) (session, *user,
 	if err != nil {
 		return session{}, nil, errNotFound
 	}
-	s := session{IDHash: a.hashSessionID(c.Value)}
+	hash := a.hashSessionID(c.Value)
+	s, u, ok := a.sessionCache.get(hash)
+	if !ok {
+		if s, u, err = a.readSession(ctx, hash); err != nil {
+			return session{}, nil, err
+		}
+	}
+	now := a.now()
+	if now.Sub(s.LastSeen) > a.cfg.IdleTimeout || now.Sub(s.Created) > a.cfg.MaxSession {
+		_, _ = a.db.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = $1`, s.IDHash)
+		return session{}, nil, errNotFound
+	}
+	// Touch at most once a minute: a write per request would serialise
+	// every page view on SQLite.
+	if now.Sub(s.LastSeen) > time.Minute {
+		if _, err := a.db.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2`, usec(now), s.IDHash); err != nil {
+			return session{}, nil, err
+		}
+		s.LastSeen = now
+	}
+	return s, u, nil
+}
+
+// readSession reads the session with the id hash, its user and the
+// organisation from the database, and keeps them in the session cache.
+func (a *app) readSession(ctx context.Context, hash []byte) (session, *user, error) {
+	gen, read := a.sessionCache.generation(), time.Now()
+	s := session{IDHash: hash}
 	var st string
 	var created, seen int64
 	row := a.db.QueryRowContext(ctx, `SELECT s.user_id, s.stage, s.attempt_id, s.created_at, s.last_seen_at, `+userOrgColumns+`
@@ -134,19 +161,7 @@ func (a *app) loadSession(ctx context.Context, r *http.Request) (session, *user,
 		return session{}, nil, err
 	}
 	s.Stage, s.Created, s.LastSeen = stage(st), fromUsec(created), fromUsec(seen)
-	now := a.now()
-	if now.Sub(s.LastSeen) > a.cfg.IdleTimeout || now.Sub(s.Created) > a.cfg.MaxSession {
-		_, _ = a.db.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = $1`, s.IDHash)
-		return session{}, nil, errNotFound
-	}
-	// Touch at most once a minute: a write per request would serialise
-	// every page view on SQLite.
-	if now.Sub(s.LastSeen) > time.Minute {
-		if _, err := a.db.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2`, usec(now), s.IDHash); err != nil {
-			return session{}, nil, err
-		}
-		s.LastSeen = now
-	}
+	a.sessionCache.put(gen, read, s, u)
 	return s, u, nil
 }
 

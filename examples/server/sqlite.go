@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	moderncsqlite "modernc.org/sqlite"
@@ -32,18 +34,77 @@ import (
 // (the sqlite3 shell, a second server) still meets SQLite's busy handler.
 type sqliteConnector struct {
 	dsn    string
-	driver *moderncsqlite.Driver
+	driver *sqliteDriver
 	write  chan struct{} // holds a token while a writer runs
 	wait   time.Duration // how long a writer waits for the lock
 	// onWrite, if set, receives how long each writer waited for the lock.
 	onWrite func(wait time.Duration)
+	// sessionGen counts the writes of this process to the tables a
+	// session check reads (sessionTables): the session cache keeps what
+	// it read under the generation it read it in (sessionCache).
+	sessionGen atomic.Uint64
+}
+
+// sessionTables are the tables whose rows the session check reads: a
+// session, its user, the user's organisation.
+var sessionTables = []string{"sessions", "users", "organisations"}
+
+// touchesSessions reports whether query names one of the sessionTables, in
+// any case. A statement that only mentions one (a column, a comment) counts
+// too: a needless new generation costs a read, a missed one would not.
+func touchesSessions(query string) bool {
+	for _, t := range sessionTables {
+		if containsFold(query, t) {
+			return true
+		}
+	}
+	return false
+}
+
+// containsFold reports whether s contains the lower-case ASCII word sub in
+// any case.
+func containsFold(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		j := 0
+		for ; j < len(sub); j++ {
+			c := s[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != sub[j] {
+				break
+			}
+		}
+		if j == len(sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// sessionGeneration returns the generation of db's session tables, and
+// false when db is not opened through a sqliteConnector (PostgreSQL).
+func sessionGeneration(db *sql.DB) (func() uint64, bool) {
+	d, ok := db.Driver().(*sqliteDriver)
+	if !ok {
+		return nil, false
+	}
+	return d.c.sessionGen.Load, true
+}
+
+// sqliteDriver is the driver of a sqliteConnector, which it leads back to.
+type sqliteDriver struct {
+	*moderncsqlite.Driver
+	c *sqliteConnector
 }
 
 // stmtCacheSize bounds the prepared statements kept per connection.
 const stmtCacheSize = 64
 
 func newSQLiteConnector(dsn string, wait time.Duration) *sqliteConnector {
-	return &sqliteConnector{dsn: dsn, driver: &moderncsqlite.Driver{}, write: make(chan struct{}, 1), wait: wait}
+	c := &sqliteConnector{dsn: dsn, write: make(chan struct{}, 1), wait: wait}
+	c.driver = &sqliteDriver{Driver: &moderncsqlite.Driver{}, c: c}
+	return c
 }
 
 // Connect implements driver.Connector.
@@ -110,11 +171,26 @@ type sqliteConn struct {
 	base  sqliteDriverConn
 	stmts map[string]*cachedStmt
 	inTx  bool // a transaction holds the write lock
+	roTx  bool // a read-only transaction is open (no write lock)
+	// txSessions: the transaction wrote to the sessionTables, and ends
+	// with a new generation.
+	txSessions bool
 }
 
 type cachedStmt struct {
-	stmt driver.Stmt
-	busy bool // rows of it are open
+	stmt     driver.Stmt
+	busy     bool // rows of it are open
+	sessions bool // touchesSessions of its text
+}
+
+// touchesSessions is touchesSessions(query), looked up in the statement
+// cache when the statement is there: the portal's statements are fixed
+// strings, and the access log's INSERT alone runs for every lookup.
+func (s *sqliteConn) touchesSessions(query string) bool {
+	if cs, ok := s.stmts[query]; ok {
+		return cs.sessions
+	}
+	return touchesSessions(query)
 }
 
 var (
@@ -128,11 +204,32 @@ var (
 )
 
 func (s *sqliteConn) Prepare(query string) (driver.Stmt, error) {
-	return s.base.PrepareContext(context.Background(), query)
+	return s.PrepareContext(context.Background(), query)
 }
 
 func (s *sqliteConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
-	return s.base.PrepareContext(ctx, query)
+	st, err := s.base.PrepareContext(ctx, query)
+	if err != nil || !touchesSessions(query) {
+		return st, err
+	}
+	return &sessionStmt{Stmt: st, conn: s}, nil
+}
+
+// sessionStmt is a statement prepared by a caller that names one of the
+// sessionTables: each run of it counts as a write to them.
+type sessionStmt struct {
+	driver.Stmt
+	conn *sqliteConn
+}
+
+func (st *sessionStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	defer st.conn.wroteSessions()
+	return st.Stmt.(driver.StmtExecContext).ExecContext(ctx, args)
+}
+
+func (st *sessionStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	defer st.conn.wroteSessions()
+	return st.Stmt.(driver.StmtQueryContext).QueryContext(ctx, args)
 }
 
 func (s *sqliteConn) Close() error {
@@ -154,7 +251,12 @@ func (s *sqliteConn) Begin() (driver.Tx, error) {
 // BEGIN. A read-only transaction begins deferred and takes neither.
 func (s *sqliteConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
 	if opts.ReadOnly {
-		return s.base.BeginTx(ctx, opts)
+		tx, err := s.base.BeginTx(ctx, opts)
+		if err != nil {
+			return nil, err
+		}
+		s.roTx = true
+		return &sqliteTx{conn: s, tx: tx, readOnly: true}, nil
 	}
 	if err := s.c.lock(ctx); err != nil {
 		return nil, err
@@ -169,22 +271,44 @@ func (s *sqliteConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver
 }
 
 type sqliteTx struct {
-	conn *sqliteConn
-	tx   driver.Tx
+	conn     *sqliteConn
+	tx       driver.Tx
+	readOnly bool // holds no write lock
 }
 
 func (t *sqliteTx) Commit() error   { return t.end(t.tx.Commit) }
 func (t *sqliteTx) Rollback() error { return t.end(t.tx.Rollback) }
 
 func (t *sqliteTx) end(f func() error) error {
-	if !t.conn.inTx {
+	if t.readOnly && !t.conn.roTx || !t.readOnly && !t.conn.inTx {
 		return f() // ended already; let the driver say so
 	}
 	defer func() {
+		if t.conn.txSessions {
+			// After the commit (or rollback): a session check that
+			// read before it must not keep what it read.
+			t.conn.txSessions = false
+			t.conn.c.sessionGen.Add(1)
+		}
+		if t.readOnly {
+			t.conn.roTx = false
+			return
+		}
 		t.conn.inTx = false
 		t.conn.c.unlock()
 	}()
 	return f()
+}
+
+// wroteSessions records a statement that writes to the sessionTables: the
+// end of its transaction, or of the statement itself outside one, begins a
+// new generation.
+func (s *sqliteConn) wroteSessions() {
+	if s.inTx || s.roTx {
+		s.txSessions = true
+	} else {
+		s.c.sessionGen.Add(1)
+	}
 }
 
 // writes reports whether a statement may write, by its first keyword.
@@ -199,6 +323,9 @@ func writes(query string) bool {
 }
 
 func (s *sqliteConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	if s.touchesSessions(query) {
+		defer s.wroteSessions() // after the statement (outside a transaction, its commit)
+	}
 	if !s.inTx {
 		if err := s.c.lock(ctx); err != nil {
 			return nil, err
@@ -216,7 +343,7 @@ func (s *sqliteConn) ExecContext(ctx context.Context, query string, args []drive
 }
 
 func (s *sqliteConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	locked := false
+	locked, bump := false, writes(query) && s.touchesSessions(query)
 	if !s.inTx && writes(query) { // such as UPDATE … RETURNING
 		if err := s.c.lock(ctx); err != nil {
 			return nil, err
@@ -224,6 +351,10 @@ func (s *sqliteConn) QueryContext(ctx context.Context, query string, args []driv
 		locked = true
 	}
 	release := func() {
+		if bump {
+			bump = false
+			s.wroteSessions()
+		}
 		if locked {
 			locked = false
 			s.c.unlock()
@@ -288,7 +419,7 @@ func (s *sqliteConn) stmt(ctx context.Context, query string) (*cachedStmt, error
 			}
 		}
 	}
-	cs := &cachedStmt{stmt: st}
+	cs := &cachedStmt{stmt: st, sessions: touchesSessions(query)}
 	s.stmts[query] = cs
 	return cs, nil
 }

@@ -35,11 +35,16 @@ type column struct {
 	typ                 typ
 	severity            pseudonym.Severity
 	codes               []Code
-	codeSet             map[string]bool
-	min, max            int64
-	minDate, maxDate    date
-	minLen, maxLen      int
-	chars               string
+	codeSet             map[string]bool // by codeKey
+	// The same codes for a quick look-up: codes of digits below 64 as a
+	// bit set, and for a short list the other codes' keys, to compare one
+	// by one (faster than hashing a value for a handful of codes).
+	smallDigits      uint64
+	otherKeys        []string // nil for a long list: use codeSet
+	min, max         int64
+	minDate, maxDate date
+	minLen, maxLen   int
+	chars            string
 }
 
 func compileColumn(fc fileColumn) (column, error) {
@@ -71,6 +76,14 @@ func compileColumn(fc fileColumn) (column, error) {
 			return c, fmt.Errorf("code %q is empty or given twice", code.Code)
 		}
 		c.codeSet[key] = true
+		if n, ok := parseInt([]byte(key)); ok && key[0] != '-' && key[0] != '+' && n < 64 {
+			c.smallDigits |= 1 << n
+		} else {
+			c.otherKeys = append(c.otherKeys, key)
+		}
+	}
+	if len(c.otherKeys) > shortList {
+		c.otherKeys = nil
 	}
 	if (fc.Min != nil || fc.Max != nil) && c.typ != typeInteger {
 		return c, errors.New("min and max go with type integer")
@@ -187,7 +200,7 @@ type indicator struct {
 	Indicator
 	cols, requires []int
 	rules          []int // the rules that concern a column of cols
-	read           []int // the columns Valid reads: cols, requires and those of rules
+	read           []int // the columns judge reads: cols, requires and those of rules
 }
 
 // Bind implements [pseudonym.Schema]: it finds the layout's columns among
@@ -345,6 +358,11 @@ type cellState struct {
 func (c *column) checkValue(v []byte, l *Layout, d *date) pseudonym.Code {
 	switch c.typ {
 	case typeBSN:
+		// Valid is Parse without making the Number: nearly every BSN is
+		// valid, and only an invalid one needs Parse's error.
+		if bsn.Valid(string(v)) {
+			break
+		}
 		if _, err := bsn.Parse(string(v)); err != nil && !errors.Is(err, bsn.ErrUnknown) && !errors.Is(err, bsn.ErrUnborn) {
 			return bsnCode(err)
 		}
@@ -446,20 +464,43 @@ func trimSpace(v []byte) []byte {
 	return v
 }
 
-// Valid reports whether a row is a valid measurement for the indicator: its
-// columns are filled and valid in the layout's domains, the columns it
-// requires are filled, and no rule the row breaks concerns them. The row
-// gives its values by column name, as the portal stores them after
-// pseudonymisation: under one of a column's names as the layout writes them
-// (the first of them, in the layout's order, if the row has more), or else
-// under a name that matches one with case and surrounding spaces ignored
-// (the first such name in sorted order). Only the indicator's columns, the
-// ones it requires and those of the rules that concern them are read. An
-// unknown indicator is [ErrIndicator].
+// Applies reports whether an indicator applies to a row: whether the row
+// belongs in the denominator of the indicator's response rate. It applies
+// when the columns the indicator requires (such as the end date of the
+// care, for an outcome that can only be measured once the care has ended)
+// are filled and valid in the layout's domains. Running care, without an
+// end date, is not in the denominator; ended care without a valid measurement is, and lowers the
+// rate. An indicator without required columns applies to every row.
+//
+// The row gives its values by column name as for [Layout.Valid], which
+// implies Applies: a valid measurement is always counted in its
+// denominator. An unknown indicator is [ErrIndicator]. Applies does not
+// allocate for the usual rows.
+func (l *Layout) Applies(name string, row map[string]string) (bool, error) {
+	applies, _, err := l.judge(name, row)
+	return applies, err
+}
+
+// Valid reports whether a row is a valid measurement for the indicator: it
+// applies to the row (see [Layout.Applies]), the indicator's columns are
+// filled and valid in the layout's domains, and no rule the row breaks
+// concerns them. The row gives its values by column name, as the portal
+// stores them after pseudonymisation: under one of a column's names as the
+// layout writes them (the first of them, in the layout's order, if the row
+// has more), or else under a name that matches one with case and
+// surrounding spaces ignored (the first such name in sorted order). Only
+// the indicator's columns, the ones it requires and those of the rules that
+// concern them are read. An unknown indicator is [ErrIndicator].
 //
 // Valid does not allocate for the usual rows: a report calls it for every
 // stored row.
 func (l *Layout) Valid(name string, row map[string]string) (bool, error) {
+	_, valid, err := l.judge(name, row)
+	return valid, err
+}
+
+// judge is Applies and Valid.
+func (l *Layout) judge(name string, row map[string]string) (applies, valid bool, err error) {
 	var in *indicator
 	for i := range l.indicators {
 		if l.indicators[i].Name == name {
@@ -467,7 +508,7 @@ func (l *Layout) Valid(name string, row map[string]string) (bool, error) {
 		}
 	}
 	if in == nil {
-		return false, fmt.Errorf("%w %q", ErrIndicator, name)
+		return false, false, fmt.Errorf("%w %q", ErrIndicator, name)
 	}
 	var buf [32]cellState
 	var cells []cellState
@@ -486,21 +527,21 @@ func (l *Layout) Valid(name string, row map[string]string) (bool, error) {
 		}
 	}
 	for _, i := range in.requires {
-		if !cells[i].filled {
-			return false, nil
+		if !cells[i].valid {
+			return false, false, nil
 		}
 	}
 	for _, i := range in.cols {
 		if !cells[i].valid {
-			return false, nil
+			return true, false, nil
 		}
 	}
 	for _, k := range in.rules {
 		if _, broken := l.rules[k].broken(cells); broken {
-			return false, nil
+			return true, false, nil
 		}
 	}
-	return true, nil
+	return true, true, nil
 }
 
 // value returns the value row gives column i, without surrounding spaces
@@ -561,10 +602,14 @@ func codeKey(v []byte) string {
 	return strings.ToLower(string(v))
 }
 
+// shortList is the most codes (other than small numbers) a column
+// compares one by one rather than looking up in its codeSet.
+const shortList = 8
+
 // hasCode reports whether v is one of the column's codes, as codeKey
 // compares them, without allocating for the usual values.
 func (c *column) hasCode(v []byte) bool {
-	digits, ascii, upper := true, true, false
+	digits, ascii, upper := len(v) > 0, true, false
 	for _, b := range v {
 		digits = digits && '0' <= b && b <= '9'
 		ascii = ascii && b < utf8.RuneSelf
@@ -574,6 +619,11 @@ func (c *column) hasCode(v []byte) bool {
 	case digits:
 		for len(v) > 1 && v[0] == '0' {
 			v = v[1:]
+		}
+		if n := int(v[0] - '0'); len(v) == 1 {
+			return c.smallDigits>>n&1 == 1
+		} else if n = n*10 + int(v[1]-'0'); len(v) == 2 && n < 64 {
+			return c.smallDigits>>n&1 == 1 // the key of a code below 64 is in smallDigits only
 		}
 		return c.codeSet[string(v)]
 	case !ascii:
@@ -586,9 +636,22 @@ func (c *column) hasCode(v []byte) bool {
 			}
 			buf[i] = b
 		}
-		return c.codeSet[string(buf[:len(v)])]
+		return c.hasKey(buf[:len(v)])
 	case upper:
 		return c.codeSet[codeKey(v)]
 	}
-	return c.codeSet[string(v)]
+	return c.hasKey(v)
+}
+
+// hasKey reports whether key (a codeKey) is a code of the column.
+func (c *column) hasKey(key []byte) bool {
+	if c.otherKeys == nil {
+		return c.codeSet[string(key)]
+	}
+	for _, k := range c.otherKeys {
+		if k == string(key) {
+			return true
+		}
+	}
+	return false
 }

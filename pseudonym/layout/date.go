@@ -1,23 +1,22 @@
 package layout
 
-// A date is a day of the Gregorian calendar.
-type date struct{ year, month, day int }
-
-func (d date) before(e date) bool {
-	if d.year != e.year {
-		return d.year < e.year
-	}
-	if d.month != e.month {
-		return d.month < e.month
-	}
-	return d.day < e.day
+// A date is a day of the Gregorian calendar. It is small (8 bytes), as
+// check keeps one per column of a row on the stack.
+type date struct {
+	year       int32
+	month, day uint8
 }
+
+// key orders dates: a date is before another if its key is smaller.
+func (d date) key() int32 { return d.year<<9 | int32(d.month)<<5 | int32(d.day) }
+
+func (d date) before(e date) bool { return d.key() < e.key() }
 
 // ageOn returns the age in whole years on the date on of someone born on
 // birth, as package pseudonym counts it (born on 29 February: a year older
 // on 1 March in a common year).
 func ageOn(birth, on date) int {
-	age := on.year - birth.year
+	age := int(on.year - birth.year)
 	if on.month < birth.month || on.month == birth.month && on.day < birth.day {
 		age--
 	}
@@ -25,8 +24,21 @@ func ageOn(birth, on date) int {
 }
 
 // A dateFormat is a date format of a layout, such as "DD-MM-YYYY": fields
-// YYYY, MM or M, DD or D, and separators between them.
-type dateFormat []dateToken
+// YYYY, MM or M, DD or D, and separators between them. A format whose
+// fields all have a fixed number of digits (all but M and D) has a fixed
+// length, and is read by position: see fixedFormat.
+type dateFormat struct {
+	tokens []dateToken
+	fixed  *fixedFormat // nil for a format of variable length
+}
+
+// A fixedFormat is a date format of fixed length, read by position.
+type fixedFormat struct {
+	length           int
+	year, month, day int    // offsets of the fields (4, 2 and 2 digits)
+	separators       []int  // offsets of the separators
+	separatorBytes   []byte // the separators at those offsets
+}
 
 type dateToken struct {
 	field     byte // 'Y', 'M', 'D', or 0 for a separator
@@ -35,7 +47,39 @@ type dateToken struct {
 }
 
 func parseDateFormat(s string) (dateFormat, bool) {
-	var f dateFormat
+	f, ok := parseDateTokens(s)
+	if !ok {
+		return dateFormat{}, false
+	}
+	df := dateFormat{tokens: f}
+	fx := &fixedFormat{}
+	for _, t := range f {
+		switch {
+		case t.min != t.max:
+			fx = nil
+		case fx == nil:
+		case t.field == 0:
+			fx.separators = append(fx.separators, fx.length)
+			fx.separatorBytes = append(fx.separatorBytes, t.separator)
+			fx.length++
+			continue
+		case t.field == 'Y':
+			fx.year = fx.length
+		case t.field == 'M':
+			fx.month = fx.length
+		case t.field == 'D':
+			fx.day = fx.length
+		}
+		if fx != nil {
+			fx.length += t.max
+		}
+	}
+	df.fixed = fx
+	return df, true
+}
+
+func parseDateTokens(s string) ([]dateToken, bool) {
+	var f []dateToken
 	seen := map[byte]bool{}
 	for len(s) > 0 {
 		switch {
@@ -70,8 +114,11 @@ func parseDateFormat(s string) (dateFormat, bool) {
 func (f dateFormat) parse(s string) (date, bool) { return f.parseBytes([]byte(s)) }
 
 func (f dateFormat) parseBytes(b []byte) (date, bool) {
+	if fx := f.fixed; fx != nil {
+		return fx.parse(b)
+	}
 	var d date
-	for _, t := range f {
+	for _, t := range f.tokens {
 		if t.field == 0 {
 			if len(b) == 0 || b[0] != t.separator {
 				return date{}, false
@@ -90,17 +137,56 @@ func (f dateFormat) parseBytes(b []byte) (date, bool) {
 		b = b[n:]
 		switch t.field {
 		case 'Y':
-			d.year = v
+			d.year = int32(v)
 		case 'M':
-			d.month = v
+			d.month = uint8(v)
 		case 'D':
-			d.day = v
+			d.day = uint8(v)
 		}
 	}
-	if len(b) > 0 || d.month < 1 || d.month > 12 || d.day < 1 || d.day > daysIn(d.month, d.year) {
+	if len(b) > 0 {
 		return date{}, false
 	}
-	return d, true
+	return d, d.exists()
+}
+
+// parse reads a date of the fixed format: by position, its length first,
+// so that a date in another format is turned down at once.
+func (fx *fixedFormat) parse(b []byte) (date, bool) {
+	if len(b) != fx.length {
+		return date{}, false
+	}
+	for k, i := range fx.separators {
+		if b[i] != fx.separatorBytes[k] {
+			return date{}, false
+		}
+	}
+	y, ok1 := digits4(b[fx.year:])
+	m, ok2 := digits2(b[fx.month:])
+	d, ok3 := digits2(b[fx.day:])
+	if !ok1 || !ok2 || !ok3 {
+		return date{}, false
+	}
+	dt := date{year: int32(y), month: uint8(m), day: uint8(d)}
+	return dt, dt.exists()
+}
+
+// digits2 and digits4 read two and four ASCII digits at the start of b,
+// which has them.
+func digits2(b []byte) (int, bool) {
+	d0, d1 := b[0]-'0', b[1]-'0'
+	return int(d0)*10 + int(d1), d0 <= 9 && d1 <= 9
+}
+
+func digits4(b []byte) (int, bool) {
+	hi, ok1 := digits2(b)
+	lo, ok2 := digits2(b[2:])
+	return hi*100 + lo, ok1 && ok2
+}
+
+// exists reports whether the date is a day of the calendar.
+func (d date) exists() bool {
+	return d.month >= 1 && d.month <= 12 && d.day >= 1 && int(d.day) <= daysIn(int(d.month), int(d.year))
 }
 
 // parseDate reads a date in one of the layout's formats.

@@ -1,9 +1,10 @@
 // Package layout describes data sets as data: per column its type and
 // domain (code lists, ranges, formats), rules between the columns of a row,
 // and the outcome indicators measured from it. A [Layout] checks every row
-// of a [pseudonym.Processor] as its [pseudonym.Schema], and answers whether
-// a row is a valid measurement for an indicator ([Layout.Valid]), which is
-// what a response rate counts.
+// of a [pseudonym.Processor] as its [pseudonym.Schema], and drives both
+// sides of a response rate: whether an indicator applies to a row
+// ([Layout.Applies], the denominator) and whether the row is a valid
+// measurement of it ([Layout.Valid], the numerator).
 //
 // A new version of a data set is a new layout file, not new code: [Parse]
 // reads one (its format is documented there) and refuses one that
@@ -23,6 +24,19 @@
 // [pseudonym.CodeDateOrder], [pseudonym.CodeAge],
 // [pseudonym.CodeRequiredWith] and [pseudonym.CodeOneOf]. A cell has at
 // most one problem: the first check it fails.
+//
+// # Response rates
+//
+// An indicator names the columns that make its measurement and the columns
+// it requires: the youth-care indicators require the end date, as an
+// outcome is measured when the care ends. A response rate counts, of the
+// rows the indicator applies to (its required columns filled and valid),
+// those that are a valid measurement (its
+// own columns filled and valid too). So running care, without an end date,
+// is in neither count and does not lower a provider's rate, while ended care
+// without a valid satisfaction score or goal does. Valid implies Applies.
+// Decisions (every row) are a different count: a report that shows them
+// next to the rate should not divide by them.
 //
 // Values are compared without surrounding spaces; a code matches in any
 // case, and a code of digits whatever its leading zeros ("01" is "1"), as

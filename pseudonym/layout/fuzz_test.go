@@ -54,8 +54,13 @@ func FuzzParse(f *testing.F) {
 					row[c.Name] = string(fields[i])
 				}
 			}
-			if _, err := l.Valid(in.Name, row); err != nil {
+			valid, err := l.Valid(in.Name, row)
+			if err != nil {
 				t.Fatalf("Valid(%q): %v", in.Name, err)
+			}
+			applies, err := l.Applies(in.Name, row)
+			if err != nil || valid && !applies {
+				t.Fatalf("Applies(%q) = %v (%v), and Valid %v: a valid measurement is in the denominator", in.Name, applies, err, valid)
 			}
 		}
 	})
@@ -123,13 +128,18 @@ func FuzzCheck(f *testing.F) {
 		if got := has("Tevredenheid", pseudonym.CodeNumber, pseudonym.CodeRange); got != wantSat {
 			t.Fatalf("satisfaction %q: problem %v, want %v", sat, got, wantSat)
 		}
-		// A valid measurement of satisfaction: the score as above, and an
-		// end date (no rule of the layout concerns the score).
+		// Satisfaction applies with a valid end date; a valid measurement
+		// of it is the score as above too (no rule of the layout concerns
+		// the score).
 		values := map[string]string{}
 		for i, n := range names {
 			values[n] = rec[i]
 		}
-		wantValid := sat != "" && !wantSat && strings.Trim(rec[col("Einddatum")], " \t") != ""
+		ended := validDate(strings.Trim(rec[col("Einddatum")], " \t"))
+		if got, err := l.Applies("tevredenheid", values); err != nil || got != ended {
+			t.Fatalf("end %q: applies %v (%v), want %v", rec[col("Einddatum")], got, err, ended)
+		}
+		wantValid := sat != "" && !wantSat && ended
 		if got, err := l.Valid("tevredenheid", values); err != nil || got != wantValid {
 			t.Fatalf("satisfaction %q, end %q: valid %v (%v), want %v", sat, rec[col("Einddatum")], got, err, wantValid)
 		}
@@ -142,14 +152,20 @@ func FuzzCheck(f *testing.F) {
 		}
 		// Start date: one of the layout's formats, a real day, 1900–2099.
 		start := strings.Trim(rec[col("Begindatum")], " \t")
-		valid := false
-		for _, layout := range []string{"2006-01-02", "20060102", "02-01-2006", "2-1-2006"} {
-			if d, err := time.Parse(layout, start); err == nil && d.Year() >= 1900 && d.Year() <= 2099 {
-				valid = true
-			}
-		}
+		valid := validDate(start)
 		if got := has("Begindatum", pseudonym.CodeDate, pseudonym.CodeDateRange, pseudonym.CodeMissing); got == valid {
 			t.Fatalf("start %q: problem %v, valid %v", start, got, valid)
 		}
 	})
+}
+
+// validDate is the youth-care layout's domain of a date, stated with
+// package time: one of its formats, a real day, 1900–2099.
+func validDate(s string) bool {
+	for _, layout := range []string{"2006-01-02", "20060102", "02-01-2006", "2-1-2006"} {
+		if d, err := time.Parse(layout, s); err == nil && d.Year() >= 1900 && d.Year() <= 2099 {
+			return true
+		}
+	}
+	return false
 }

@@ -17,8 +17,8 @@ import (
 // documents, or contradicts itself. The message says where.
 var ErrLayout = errors.New("layout: invalid layout")
 
-// ErrIndicator means [Layout.Valid] was asked about an indicator the layout
-// does not have.
+// ErrIndicator means [Layout.Valid] or [Layout.Applies] was asked about an
+// indicator the layout does not have.
 var ErrIndicator = errors.New("layout: unknown indicator")
 
 // Limits of a layout file, so that a layout from elsewhere cannot make
@@ -65,13 +65,15 @@ type Code struct {
 }
 
 // An Indicator is an outcome measured from the data set, such as the
-// client's satisfaction: a row is a valid measurement of it if its columns
-// are filled and valid and the columns it requires are filled.
+// client's satisfaction. It applies to a row (the row is in the denominator
+// of its response rate) if the columns it requires are filled and valid;
+// the row is a valid measurement of it if it applies and the indicator's
+// columns are filled and valid. See [Layout.Applies] and [Layout.Valid].
 type Indicator struct {
 	Name     string
 	NL, EN   string   // what it measures
 	Columns  []string // the values that make the measurement
-	Requires []string // columns that must be filled, such as the end date
+	Requires []string // columns that must be filled and valid, such as the end date
 }
 
 // The file format, in JSON. Unknown fields are an error, so that a typing
@@ -166,7 +168,8 @@ func Jeugdhulp() *Layout { return jeugdhulp() }
 //	    "age"           [birth, date] with min and max: the age in whole
 //	                    years on date
 //	indicators      each with name, nl, en, columns (the values of the
-//	                measurement) and requires (columns that must be filled)
+//	                measurement) and requires (columns that must be filled
+//	                and valid for the indicator to apply to a row)
 //
 // Unknown fields, unknown types and severities, rules or indicators that
 // name a column the layout does not have, and ranges whose minimum exceeds

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -168,6 +169,82 @@ func TestValid(t *testing.T) {
 	assert.ErrorIs(t, err, layout.ErrIndicator)
 }
 
+func TestApplies(t *testing.T) {
+	l := layout.Jeugdhulp()
+	tests := []struct {
+		reason         string
+		row            map[string]string
+		applies, valid bool
+	}{
+		{"ended, measured", map[string]string{"Tevredenheid": "8", "Einddatum": "2024-06-30"}, true, true},
+		{"ended, not measured", map[string]string{"Tevredenheid": "", "Einddatum": "2024-06-30"}, true, false},
+		{"ended, score out of range", map[string]string{"Tevredenheid": "42", "Einddatum": "30-6-2024"}, true, false},
+		{"running care", map[string]string{"Tevredenheid": "", "Einddatum": ""}, false, false},
+		{"running care, a score already", map[string]string{"Tevredenheid": "8", "Einddatum": " "}, false, false},
+		{"no end date column", map[string]string{"Tevredenheid": "8"}, false, false},
+		{"an end date that is no date", map[string]string{"Tevredenheid": "8", "Einddatum": "2024-13-01"}, false, false},
+		{"an end date out of range", map[string]string{"Tevredenheid": "8", "Einddatum": "2124-01-01"}, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.reason, func(t *testing.T) {
+			applies, err := l.Applies("tevredenheid", tt.row)
+			require.NoError(t, err)
+			valid, err := l.Valid("tevredenheid", tt.row)
+			require.NoError(t, err)
+			assert.Equal(t, tt.applies, applies, "applies")
+			assert.Equal(t, tt.valid, valid, "valid")
+		})
+	}
+	_, err := l.Applies("wachttijd", nil)
+	assert.ErrorIs(t, err, layout.ErrIndicator)
+
+	t.Run("an indicator without required columns applies to every row", func(t *testing.T) {
+		l, err := layout.Parse([]byte(`{"name": "t", "columns": [{"name": "Cijfer", "type": "integer", "min": 1, "max": 10}],
+			"indicators": [{"name": "cijfer", "columns": ["Cijfer"]}]}`))
+		require.NoError(t, err)
+		for _, v := range []string{"", "8", "42"} {
+			applies, err := l.Applies("cijfer", map[string]string{"Cijfer": v})
+			require.NoError(t, err)
+			assert.True(t, applies, v)
+		}
+	})
+}
+
+// TestResponseRate counts a response rate as a report does with the layout:
+// valid measurements over the rows the indicator applies to. Running care
+// does not lower a provider's rate; ended care without a measurement does.
+func TestResponseRate(t *testing.T) {
+	l := layout.Jeugdhulp()
+	rate := func(rows []map[string]string) (measured, applicable int) {
+		for _, r := range rows {
+			valid, err := l.Valid("doelrealisatie", r)
+			require.NoError(t, err)
+			applies, err := l.Applies("doelrealisatie", r)
+			require.NoError(t, err)
+			if valid {
+				measured++
+			}
+			if applies {
+				applicable++
+			}
+		}
+		return measured, applicable
+	}
+	ended := func(goal string) map[string]string {
+		return map[string]string{"Begindatum": "2024-01-15", "Einddatum": "2024-06-30", "Reden beëindiging": "1", "Doelrealisatie": goal}
+	}
+	running := map[string]string{"Begindatum": "2024-03-01", "Einddatum": "", "Reden beëindiging": "", "Doelrealisatie": ""}
+	base := []map[string]string{ended("ja"), ended("nee"), ended("ja"), ended("")}
+	m, n := rate(base)
+	require.Equal(t, [2]int{3, 4}, [2]int{m, n})
+
+	m, n = rate(append(slices.Clone(base), running, running, running))
+	assert.Equal(t, [2]int{3, 4}, [2]int{m, n}, "running care is in neither count")
+
+	m, n = rate(append(slices.Clone(base), ended(""), ended("misschien")))
+	assert.Equal(t, [2]int{3, 6}, [2]int{m, n}, "ended care without a valid measurement lowers the rate")
+}
+
 // TestValidRows: which of a row's values Valid reads when the row names a
 // column more than once or in another case, and the rules that concern an
 // indicator's columns.
@@ -300,6 +377,23 @@ func ExampleLayout_Valid() {
 	// Output:
 	// 8 true
 	// 42 false
+}
+
+func ExampleLayout_Applies() {
+	l := layout.Jeugdhulp()
+	for _, row := range []map[string]string{
+		{"Einddatum": "2026-06-30", "Tevredenheid": "8"}, // ended, measured
+		{"Einddatum": "2026-06-30", "Tevredenheid": ""},  // ended, not measured
+		{"Einddatum": "", "Tevredenheid": ""},            // running care
+	} {
+		applies, _ := l.Applies("tevredenheid", row)
+		valid, _ := l.Valid("tevredenheid", row)
+		fmt.Printf("in the denominator %v, measured %v\n", applies, valid)
+	}
+	// Output:
+	// in the denominator true, measured true
+	// in the denominator true, measured false
+	// in the denominator false, measured false
 }
 
 func Example() {

@@ -35,14 +35,25 @@ import (
 // (a base cell it alone contributes to), except those of t's own
 // contributor. The first pair is for a reader that knows nothing; it holds
 // for every reader that knows none of the cells it moves, and each reader
-// that does know one gets a pair that moves none of its cells: one found
-// for another such reader if there is one, or else its own.
+// that does know one (a near reader) gets a pair that moves none of its
+// cells: first one pair that moves no cell any near reader knows, which
+// holds for all of them; failing that, one found for another near reader
+// if it moves none of this one's cells, or else its own.
+//
+// The linear programs are small: a cell of the box that is the only one
+// of a relation that may move cannot move at all, so it is left out
+// (peeled), with whatever that pins in turn; and the primary cell is
+// bounded where its certificate needs it to be, so that the simplex
+// stops as soon as it gets there.
 //
 // Then the clean-up: the elimination runs again from the pattern, with
 // the withheld cells that are not primary as candidates, most costly
 // first, and publishes each one whose publication keeps every primary
 // cell exactly protected and every certificate that uses it replaceable
-// by another.
+// by another: first by another certificate of the same cell and
+// direction, then by linear programs, those that failed before first,
+// at most maxCleanUpSolves of them per cell (beyond, the cell stays
+// withheld, which is always safe).
 
 // intervals applies the interval protection to every group, then cleans
 // up.
@@ -81,7 +92,8 @@ type ivTerm struct {
 }
 
 // certKey names a certificate: a primary column, a direction, and the
-// reader it is for (or a set of readers: farReaders, noReaders).
+// reader it is for (or a set of readers: farReaders, noReaders,
+// nearReaders).
 type certKey struct {
 	col    int32
 	down   bool
@@ -89,11 +101,12 @@ type certKey struct {
 }
 
 // Reader sets of certificates besides single readers: every reader that
-// knows no cell near the primary cell (see ivGroup.near), and a reader
-// that knows nothing.
+// knows no cell near the primary cell (see ivGroup.near), a reader that
+// knows nothing, and every reader that knows a cell near it.
 const (
-	farReaders = -3
-	noReaders  = -4
+	farReaders  = -3
+	noReaders   = -4
+	nearReaders = -5
 )
 
 // cert is a certificate: at the given box level, a point in which the
@@ -120,8 +133,19 @@ type ivGroup struct {
 	owner    []int32    // per primary column: its own contributor's reader, or -1
 
 	certs map[certKey]*cert
+	hard  map[certKey]int     // per certificate, how often the clean-up found no replacement
 	using map[int32][]certKey // column → the certificates that move it
 	near  map[int32]map[int32]bool
+
+	scratch lpScratch
+	boxes   boxCache
+}
+
+// boxCache holds the boxes of the last column asked for (not to be
+// changed by their users).
+type boxCache struct {
+	col int32
+	of  [boxLevels][]int32
 }
 
 func newIVGroup(gp *groupProblem) *ivGroup {
@@ -135,6 +159,8 @@ func newIVGroup(gp *groupProblem) *ivGroup {
 		knownBy:  make([]int32, gp.n),
 		owner:    slices.Clone(gp.p.Owner),
 		certs:    map[certKey]*cert{},
+		hard:     map[certKey]int{},
+		boxes:    boxCache{col: -1},
 		using:    map[int32][]certKey{},
 		near:     map[int32]map[int32]bool{},
 	}
@@ -294,10 +320,44 @@ func (iv *ivGroup) ensure(ctx context.Context, col int32, l levels) error {
 		iv.setCert(certKey{col, down, farReaders}, ct)
 	}
 	iv.near[col] = near
-	// A certificate found for one near reader often moves no cell that
-	// another knows: it holds for that one too.
+	if len(near) == 0 {
+		return nil
+	}
+	// One pair that moves no cell any near reader knows holds for each of
+	// them: try that first, without withholding anything for it.
 	down, up := iv.reaches(col, l)
 	var found [2][]*cert // down, up: the certificates of near readers
+	joint := 0
+	for i, dir := range []bool{true, false} {
+		amount := down
+		if !dir {
+			amount = up
+		}
+		if amount.Sign() == 0 {
+			joint++
+			continue
+		}
+		key := certKey{col, dir, nearReaders}
+		for level := range boxLevels {
+			if support, ok := iv.check(ctx, key, amount, iv.box(col, level)); ok {
+				ct := &cert{amount, level, support}
+				found[i] = append(found[i], ct)
+				joint++
+				break
+			}
+		}
+	}
+	if joint == 2 {
+		for i, dir := range []bool{true, false} {
+			for _, ct := range found[i] {
+				iv.setCert(certKey{col, dir, nearReaders}, ct)
+			}
+		}
+		return nil
+	}
+	// Otherwise a pair per near reader. A certificate found for one near
+	// reader often moves no cell that another knows: it holds for that one
+	// too.
 	for _, k := range sortedReaders(near) {
 		if iv.reuse(col, true, k, down, found[0]) && iv.reuse(col, false, k, up, found[1]) {
 			continue
@@ -410,8 +470,8 @@ func (iv *ivGroup) reach(ctx context.Context, key certKey, box []int32) *big.Rat
 	}
 	defer func() { iv.withheld = saved }()
 	l := iv.newLP(box, key, false)
-	j, ok := l.index[key.col]
-	if !ok {
+	j := l.target
+	if j < 0 {
 		return new(big.Rat)
 	}
 	if key.down {
@@ -439,6 +499,11 @@ func (iv *ivGroup) reach(ctx context.Context, key certKey, box []int32) *big.Rat
 // level top, withholding cells if need be, and reports whether it found
 // one.
 func (iv *ivGroup) ensureFor(ctx context.Context, key certKey, amount *big.Rat, top int) bool {
+	// Cells are only withheld while certificates are found, so one found
+	// before still holds.
+	if ct := iv.certs[key]; ct != nil && ct.amount.Cmp(amount) >= 0 {
+		return true
+	}
 	for level := 0; level <= top; level++ {
 		box := iv.box(key.col, level)
 		if support, ok := iv.check(ctx, key, amount, box); ok {
@@ -495,6 +560,12 @@ func (iv *ivGroup) setCert(key certKey, ct *cert) {
 // siblings and its ancestors; level 1 adds the siblings of the ancestors
 // and the members of the siblings; beyond, every column of the group.
 func (iv *ivGroup) box(col int32, level int) []int32 {
+	if level < boxLevels && iv.boxes.col == col && iv.boxes.of[level] != nil {
+		return iv.boxes.of[level]
+	}
+	if iv.boxes.col != col {
+		iv.boxes.col, iv.boxes.of = col, [boxLevels][]int32{}
+	}
 	gp := iv.gp
 	if level >= boxLevels {
 		out := make([]int32, gp.n)
@@ -530,6 +601,7 @@ func (iv *ivGroup) box(col int32, level int) []int32 {
 		rec(0, 0)
 	}
 	slices.Sort(out)
+	iv.boxes.of[level] = out
 	return out
 }
 
@@ -598,6 +670,8 @@ func (iv *ivGroup) knows(col int32, key certKey) bool {
 		return false
 	case farReaders:
 		return !iv.near[key.col][k]
+	case nearReaders:
+		return iv.near[key.col][k]
 	}
 	return k == key.reader
 }
@@ -607,75 +681,177 @@ func (iv *ivGroup) knows(col int32, key certKey) bool {
 // (p, q) for published columns (value + p − q); rows are the relations
 // that hold a variable, restricted to the box.
 type lp struct {
-	vars  []int32       // the columns of the x variables
-	index map[int32]int // column → variable
-	pubs  []int32       // cover: the published columns, variables len(vars)+2i and +2i+1
-	rows  [][]ivTerm    // per row, its terms over the box's variable columns
-	s     *simplex.Solver
+	vars   []int32    // the columns of the x variables
+	target int        // the variable of the certificate's primary column, or -1
+	pubs   []int32    // cover: the published columns, variables len(vars)+2i and +2i+1
+	rows   [][]lpTerm // per row, its terms
+	s      *simplex.Solver
+}
+
+// lpTerm is a term of a row of an lp: ±1 times variable v (for a
+// published column, the first of its pair).
+type lpTerm struct {
+	v    int32
+	coef int8
+}
+
+// lpScratch is the working memory of newLP, kept between calls: per
+// column and per relation, marks valid while they carry the current
+// generation.
+type lpScratch struct {
+	gen     uint32
+	colGen  []uint32 // per column: == gen if in the box
+	kind    []int8   // per column in the box: 0 frozen, 1 x variable, 2 published pair
+	slot    []int32  // per movable column: its position among the movable ones
+	relGen  []uint32 // per relation: == gen if taken
+	movable []int32
+	colRows [][]int32
 }
 
 // newLP builds the linear program over box for the certificate key
 // names; with cover, the published cells of the box that its reader does
-// not know may move too.
+// not know may move too. A cell that is the only one of a relation that
+// may move cannot move at all: such cells are left out (peeled), with
+// the relations they leave with a single cell that may move, and so on.
 func (iv *ivGroup) newLP(box []int32, key certKey, cover bool) *lp {
-	l := &lp{index: make(map[int32]int, len(box))}
-	inBox := make(map[int32]bool, len(box))
+	sc := &iv.scratch
+	if sc.colGen == nil {
+		sc.colGen = make([]uint32, iv.gp.n)
+		sc.kind = make([]int8, iv.gp.n)
+		sc.slot = make([]int32, iv.gp.n)
+		sc.relGen = make([]uint32, len(iv.rels))
+	}
+	sc.gen++
+	gen := sc.gen
+	sc.movable = sc.movable[:0]
 	for _, c := range box {
-		inBox[c] = true
+		sc.colGen[c] = gen
 		switch {
 		case !iv.frozen(c, key):
-			l.index[c] = len(l.vars)
-			l.vars = append(l.vars, c)
+			sc.kind[c] = 1
 		case cover && !iv.withheld[c] && !iv.fixed[c] && !iv.knows(c, key):
-			l.pubs = append(l.pubs, c)
+			sc.kind[c] = 2
+		default:
+			sc.kind[c] = 0
+			continue
 		}
+		sc.slot[c] = int32(len(sc.movable))
+		sc.movable = append(sc.movable, c)
 	}
-	pubIndex := make(map[int32]int, len(l.pubs))
-	for i, c := range l.pubs {
-		pubIndex[c] = len(l.vars) + 2*i
+	movable := sc.movable
+	moves := func(c int32) bool { return sc.colGen[c] == gen && sc.kind[c] != 0 }
+	// The relations that hold a movable column, over the movable columns.
+	var rows [][]ivTerm
+	for len(sc.colRows) < len(movable) {
+		sc.colRows = append(sc.colRows, nil)
 	}
-	p := simplex.Problem{NumVars: len(l.vars) + 2*len(l.pubs)}
-	seen := map[int32]bool{}
-	addRows := func(cols []int32) {
-		for _, c := range cols {
-			for _, k := range iv.colRels[c] {
-				if seen[k] {
-					continue
+	colRows := sc.colRows[:len(movable)]
+	for i := range colRows {
+		colRows[i] = colRows[i][:0]
+	}
+	for _, c := range movable {
+		for _, k := range iv.colRels[c] {
+			if sc.relGen[k] == gen {
+				continue
+			}
+			sc.relGen[k] = gen
+			var terms []ivTerm
+			for _, t := range iv.rels[k] {
+				if moves(t.col) {
+					terms = append(terms, t)
 				}
-				seen[k] = true
-				var row []simplex.Entry
-				var terms []ivTerm
-				rhs := 0.0
-				for _, t := range iv.rels[k] {
-					if !inBox[t.col] {
-						continue
-					}
-					if j, ok := l.index[t.col]; ok {
-						row = append(row, simplex.Entry{Col: int32(j), Val: float64(t.coef)})
-						terms = append(terms, t)
-						rhs += float64(t.coef) * iv.value[t.col]
-					} else if j, ok := pubIndex[t.col]; ok {
-						row = append(row, simplex.Entry{Col: int32(j), Val: float64(t.coef)}, simplex.Entry{Col: int32(j + 1), Val: -float64(t.coef)})
-						terms = append(terms, t)
-					}
-				}
-				if len(row) == 0 {
-					continue
-				}
-				p.Rows = append(p.Rows, row)
-				p.RHS = append(p.RHS, rhs)
-				l.rows = append(l.rows, terms)
+			}
+			r := int32(len(rows))
+			rows = append(rows, terms)
+			for _, t := range terms {
+				colRows[sc.slot[t.col]] = append(colRows[sc.slot[t.col]], r)
 			}
 		}
 	}
-	addRows(l.vars)
-	addRows(l.pubs)
+	// Peel.
+	count := make([]int32, len(rows))
+	var queue []int32
+	for r, terms := range rows {
+		count[r] = int32(len(terms))
+		if count[r] == 1 {
+			queue = append(queue, int32(r))
+		}
+	}
+	pinned := make([]bool, len(movable))
+	for len(queue) > 0 {
+		r := queue[len(queue)-1]
+		queue = queue[:len(queue)-1]
+		for _, t := range rows[r] {
+			m := sc.slot[t.col]
+			if pinned[m] {
+				continue
+			}
+			pinned[m] = true
+			for _, r2 := range colRows[m] {
+				if count[r2]--; count[r2] == 1 {
+					queue = append(queue, r2)
+				}
+			}
+		}
+	}
+	// Variables: x variables first, then the published pairs; slot now
+	// holds a movable column's variable.
+	l := &lp{target: -1}
+	nx := 0
+	for m, c := range movable {
+		if !pinned[m] && sc.kind[c] == 1 {
+			nx++
+		}
+	}
+	for m, c := range movable {
+		switch {
+		case pinned[m]:
+			sc.slot[c] = -1
+		case sc.kind[c] == 1:
+			sc.slot[c] = int32(len(l.vars))
+			if c == key.col {
+				l.target = len(l.vars)
+			}
+			l.vars = append(l.vars, c)
+		default:
+			sc.slot[c] = int32(nx + 2*len(l.pubs))
+			l.pubs = append(l.pubs, c)
+		}
+	}
+	p := simplex.Problem{NumVars: len(l.vars) + 2*len(l.pubs)}
+	for r, terms := range rows {
+		if count[r] == 0 {
+			continue
+		}
+		row := make([]simplex.Entry, 0, len(terms))
+		kept := make([]lpTerm, 0, len(terms))
+		rhs := 0.0
+		for _, t := range terms {
+			j := sc.slot[t.col]
+			if j < 0 {
+				continue
+			}
+			kept = append(kept, lpTerm{j, t.coef})
+			if sc.kind[t.col] == 1 {
+				row = append(row, simplex.Entry{Col: j, Val: float64(t.coef)})
+				rhs += float64(t.coef) * iv.value[t.col]
+			} else {
+				row = append(row, simplex.Entry{Col: j, Val: float64(t.coef)}, simplex.Entry{Col: j + 1, Val: -float64(t.coef)})
+			}
+		}
+		p.Rows = append(p.Rows, row)
+		p.RHS = append(p.RHS, rhs)
+		l.rows = append(l.rows, kept)
+	}
 	p.Upper = make([]float64, p.NumVars)
 	for j := range p.Upper {
 		p.Upper[j] = math.Inf(1)
 	}
 	for i, c := range l.pubs {
 		p.Upper[len(l.vars)+2*i+1] = iv.value[c] // q ≤ value: the cell stays ≥ 0
+	}
+	if l.target < 0 {
+		return l // the primary cell cannot move: no program to solve
 	}
 	l.s = simplex.New(&p)
 	for j, c := range l.vars {
@@ -690,17 +866,19 @@ func (iv *ivGroup) newLP(box []int32, key certKey, cover bool) *lp {
 func (iv *ivGroup) check(ctx context.Context, key certKey, amount *big.Rat, box []int32) ([]int32, bool) {
 	target, down := key.col, key.down
 	l := iv.newLP(box, key, false)
-	j, ok := l.index[target]
-	if !ok {
+	j := l.target
+	if j < 0 {
 		return nil, false
 	}
 	v := iv.value[target]
 	a, _ := amount.Float64()
+	// The point need only reach: bounded there, the program ends as soon
+	// as it does (and is bounded).
 	if down {
+		l.s.SetBounds(j, max(0, v-a), math.Inf(1))
 		l.s.SetCost(j, 1)
 	} else {
-		// Bounded, so that the program is; the point need only reach.
-		l.s.SetBounds(j, 0, v+2*a+1)
+		l.s.SetBounds(j, 0, v+a)
 		l.s.SetCost(j, -1)
 	}
 	st, err := l.s.Solve(ctx)
@@ -710,9 +888,10 @@ func (iv *ivGroup) check(ctx context.Context, key certKey, amount *big.Rat, box 
 	// The point, read as fractions, must satisfy the rows exactly. A cell
 	// the solver did not move keeps its exact value; the others move by
 	// d, in integers where they can (counts), in fractions otherwise.
-	moved := map[int]*big.Rat{} // variable → d = x − value
-	var dint map[int]int64
+	moved := make([]*big.Rat, len(l.vars)) // variable → d = x − value, nil for 0
+	var dint []int64
 	integral := true
+	nmoved := 0
 	for i, c := range l.vars {
 		xf := l.s.Value(i)
 		if xf == iv.value[c] {
@@ -727,19 +906,22 @@ func (iv *ivGroup) check(ctx context.Context, key certKey, amount *big.Rat, box 
 			continue
 		}
 		moved[i] = d
+		nmoved++
 		integral = integral && d.IsInt() && d.Num().IsInt64() && math.Abs(float64(d.Num().Int64())) < 1<<50
 	}
 	if integral {
-		dint = make(map[int]int64, len(moved))
+		dint = make([]int64, len(l.vars))
 		for i, d := range moved {
-			dint[i] = d.Num().Int64()
+			if d != nil {
+				dint[i] = d.Num().Int64()
+			}
 		}
 	}
 	for _, row := range l.rows {
 		if integral {
 			var sum int64
 			for _, t := range row {
-				sum += int64(t.coef) * dint[l.index[t.col]]
+				sum += int64(t.coef) * dint[t.v]
 			}
 			if sum != 0 {
 				return nil, false
@@ -748,7 +930,7 @@ func (iv *ivGroup) check(ctx context.Context, key certKey, amount *big.Rat, box 
 		}
 		sum := new(big.Rat)
 		for _, t := range row {
-			if d := moved[l.index[t.col]]; d != nil {
+			if d := moved[t.v]; d != nil {
 				if t.coef > 0 {
 					sum.Add(sum, d)
 				} else {
@@ -771,9 +953,11 @@ func (iv *ivGroup) check(ctx context.Context, key certKey, amount *big.Rat, box 
 	if dt.Cmp(amount) < 0 {
 		return nil, false
 	}
-	support := make([]int32, 0, len(moved))
-	for i := range moved {
-		support = append(support, l.vars[i])
+	support := make([]int32, 0, nmoved)
+	for i, d := range moved {
+		if d != nil {
+			support = append(support, l.vars[i])
+		}
 	}
 	slices.Sort(support)
 	return support, true
@@ -786,8 +970,8 @@ func (iv *ivGroup) check(ctx context.Context, key certKey, amount *big.Rat, box 
 func (iv *ivGroup) cover(ctx context.Context, key certKey, amount *big.Rat, box []int32) ([]int32, bool) {
 	target, down := key.col, key.down
 	l := iv.newLP(box, key, true)
-	j, ok := l.index[target]
-	if !ok {
+	j := l.target
+	if j < 0 {
 		return nil, false
 	}
 	a, _ := amount.Float64()
@@ -873,6 +1057,10 @@ func (iv *ivGroup) cleanUp(ctx context.Context, gp *groupProblem) error {
 	return gp.solve(ctx, stageCleanUp)
 }
 
+// maxCleanUpSolves bounds the linear programs the clean-up solves to
+// publish one cell again: beyond, the cell stays withheld.
+const maxCleanUpSolves = 64
+
 // allow reports whether column col may be published again: every
 // certificate that moves it has a replacement without it. It then
 // records the replacements.
@@ -880,10 +1068,44 @@ func (iv *ivGroup) allow(col int32) bool {
 	keys := slices.Clone(iv.using[col])
 	iv.withheld[col] = false
 	replacements := make([]*cert, len(keys))
+	// sameCell returns the replacements found so far for the primary cell
+	// and direction of key.
+	sameCell := func(key certKey) []*cert {
+		var found []*cert
+		for i, k := range keys {
+			if replacements[i] != nil && k.col == key.col && k.down == key.down {
+				found = append(found, replacements[i])
+			}
+		}
+		return found
+	}
+	// First the certificates that another one replaces; then linear
+	// programs, first for those that failed before most often: a cell
+	// that cannot be published is found out early.
+	var solve []int
 	for i, key := range keys {
+		if ct := iv.substitute(key, iv.certs[key].amount, sameCell(key)); ct != nil {
+			replacements[i] = ct
+		} else {
+			solve = append(solve, i)
+		}
+	}
+	slices.SortStableFunc(solve, func(a, b int) int { return iv.hard[keys[b]] - iv.hard[keys[a]] })
+	solved := 0
+	for _, i := range solve {
+		key := keys[i]
 		old := iv.certs[key]
+		if ct := iv.substitute(key, old.amount, sameCell(key)); ct != nil {
+			replacements[i] = ct
+			continue
+		}
+		if solved++; solved > maxCleanUpSolves {
+			iv.withheld[col] = true
+			return false
+		}
 		support, ok := iv.check(context.Background(), key, old.amount, iv.box(key.col, old.level))
 		if !ok {
+			iv.hard[key]++
 			iv.withheld[col] = true
 			return false
 		}
@@ -893,4 +1115,31 @@ func (iv *ivGroup) allow(col int32) bool {
 		iv.setCert(key, replacements[i])
 	}
 	return true
+}
+
+// substitute returns a certificate of the primary column and direction
+// of key, of at least amount, that holds for key's reader as things are
+// now (it moves only withheld cells that the reader does not know): one
+// of the certificates found for this cell and direction, or one of
+// found; nil if there is none.
+func (iv *ivGroup) substitute(key certKey, amount *big.Rat, found []*cert) *cert {
+	holds := func(ct *cert) bool {
+		return ct != nil && ct.amount.Cmp(amount) >= 0 &&
+			!slices.ContainsFunc(ct.support, func(c int32) bool { return iv.frozen(c, key) })
+	}
+	for _, ct := range found {
+		if holds(ct) {
+			return ct
+		}
+	}
+	readers := append([]int32{farReaders, nearReaders, noReaders}, sortedReaders(iv.near[key.col])...)
+	for _, r := range readers {
+		if r == key.reader {
+			continue
+		}
+		if ct := iv.certs[certKey{key.col, key.down, r}]; holds(ct) {
+			return &cert{ct.amount, ct.level, ct.support}
+		}
+	}
+	return nil
 }

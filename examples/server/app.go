@@ -72,6 +72,8 @@ type app struct {
 	kick       chan struct{}   // runs the job scheduler now
 	answerTime time.Duration   // least time of a login or reset answer
 	hashParams password.Params // argon2id parameters; zero: the defaults
+	// testJob runs the jobs whose id starts with testJobPrefix; set by tests.
+	testJob func(ctx context.Context, id string) (string, error)
 
 	// sessionCache keeps what the session check read, on SQLite only
 	// (sessioncache.go); nil on PostgreSQL.
@@ -216,7 +218,11 @@ func (a *app) clock() time.Time { return a.now() }
 func (a *app) Close() error { return a.db.Close() }
 
 // serve runs the HTTP server until ctx is cancelled, then shuts down
-// gracefully, giving running requests 20 seconds.
+// gracefully: it stops taking connections and jobs, and waits up to 20
+// seconds in all for the running requests (which may finish; those still
+// running then are cut off), the mail deliveries under way and the running
+// job (which stops at its next step and releases its lease) before it
+// returns and the database may be closed.
 func (a *app) serve(ctx context.Context) error {
 	srv := &http.Server{
 		Addr:              a.cfg.Addr,
@@ -227,8 +233,13 @@ func (a *app) serve(ctx context.Context) error {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
-		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
+	// The requests' context outlives ctx by the shutdown's grace period:
+	// a request under way at SIGTERM may finish (a login, the last part of
+	// an upload); those still running at the deadline are cut off.
+	reqCtx, cutOff := context.WithCancel(context.WithoutCancel(ctx))
+	defer cutOff()
+	srv.BaseContext = func(net.Listener) context.Context { return reqCtx }
 	if a.cfg.TLSCert != "" {
 		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 	}
@@ -247,11 +258,18 @@ func (a *app) serve(ctx context.Context) error {
 		}
 	}
 	a.log.Info("listening", "url", scheme+"://"+l.Addr().String(), "policy", a.cfg.Policy, "database", string(a.dialect))
-	go a.runJobs(ctx)
+	// The workers stop with ctx, or when the server fails.
+	wctx, stopWorkers := context.WithCancel(ctx)
+	defer stopWorkers()
+	jobsDone := make(chan struct{})
+	go func() {
+		defer close(jobsDone)
+		a.runJobs(wctx)
+	}()
 	outboxDone := make(chan struct{})
 	go func() {
 		defer close(outboxDone)
-		a.runOutbox(ctx)
+		a.runOutbox(wctx)
 	}()
 
 	errc := make(chan error, 1)
@@ -262,16 +280,25 @@ func (a *app) serve(ctx context.Context) error {
 			errc <- srv.Serve(l)
 		}
 	}()
+	var serveErr error
 	select {
-	case err := <-errc:
-		return err
+	case serveErr = <-errc:
 	case <-ctx.Done():
+		a.log.Info("shutting down")
 	}
-	a.log.Info("shutting down")
+	stopWorkers() // no new job; the running one stops at its next step
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return err
+	if serveErr == nil {
+		if err := srv.Shutdown(shutdownCtx); err != nil {
+			a.log.Warn("requests still running at the shutdown deadline are cut off", "err", err)
+			cutOff()
+			srv.Close()
+			serveErr = err
+		}
+		if err := <-errc; serveErr == nil && !errors.Is(err, http.ErrServerClosed) {
+			serveErr = err
+		}
 	}
 	// The messages under way: the database must still record their
 	// outcome, or they go out again after the lease.
@@ -280,10 +307,14 @@ func (a *app) serve(ctx context.Context) error {
 	case <-shutdownCtx.Done():
 		a.log.Warn("outbox: a delivery was still under way at shutdown; it is sent again after its lease")
 	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
+	// The running job: its last step must roll back and its lease be
+	// released before the database closes.
+	select {
+	case <-jobsDone:
+	case <-shutdownCtx.Done():
+		a.log.Warn("jobs: a job was still running at shutdown; another instance takes it over after its lease")
 	}
-	return nil
+	return serveErr
 }
 
 // funcs are the template functions.

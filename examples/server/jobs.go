@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zorgkit/zorgkit/consent"
 	"github.com/zorgkit/zorgkit/pseudonym"
 )
 
@@ -40,7 +41,14 @@ import (
 // sure each job runs once at a time. The nightly processing job is queued at
 // JobsAt; the portal owner's button (or -run-jobs-now) queues one to run at
 // once. Between jobs it sweeps: abandoned uploads, expired chunks and
-// superseded report rows are purged in short steps.
+// superseded report rows are purged in short steps. Each round (every 5
+// seconds) begins by reading the consent checkpoints that other instances
+// stored (followConsentCheckpoints).
+//
+// It returns when ctx is cancelled (shutdown) and the running job, if any,
+// has stopped: the job's context is cancelled with ctx, the step under way
+// rolls back, and the job's lease is released (releaseJob), so the database
+// may be closed once runJobs has returned.
 func (a *app) runJobs(ctx context.Context) {
 	instance := newID()
 	if a.cfg.RunJobsNow {
@@ -50,11 +58,13 @@ func (a *app) runJobs(ctx context.Context) {
 	}
 	tick := time.NewTicker(5 * time.Second)
 	defer tick.Stop()
+	var checkpoint uint64
 	for {
+		checkpoint = a.followConsentCheckpoints(ctx, checkpoint)
 		if err := a.scheduleNightly(ctx); err != nil && ctx.Err() == nil {
 			a.log.Error("schedule nightly job", "err", err)
 		}
-		for {
+		for ctx.Err() == nil { // at shutdown, no new job
 			ran, err := a.runNextJob(ctx, instance)
 			if err != nil && ctx.Err() == nil {
 				a.log.Error("job", "err", err)
@@ -73,6 +83,29 @@ func (a *app) runJobs(ctx context.Context) {
 		case <-a.kick:
 		}
 	}
+}
+
+// followConsentCheckpoints reads the consent checkpoints stored since the
+// last round, by any instance, and returns the number of the last one that
+// verified (last: the one of the round before). The registry reads them
+// itself only at start-up (loadConsentCheckpoints); behind one PostgreSQL,
+// the daily anchor of another instance would otherwise count here only
+// after a restart, and a chain rolled back behind it, on a chain this
+// instance never read, would still decide. LoadCheckpoints reads only
+// what is new: one query that usually returns nothing. A checkpoint that
+// does not verify is logged by the registry (and named by the next anchor).
+func (a *app) followConsentCheckpoints(ctx context.Context, last uint64) uint64 {
+	cp, err := a.consent.LoadCheckpoints(ctx)
+	if err != nil && !errors.Is(err, consent.ErrCheckpoint) {
+		if ctx.Err() == nil {
+			a.log.Error("consent: reading the checkpoints", "err", err)
+		}
+		return last
+	}
+	if cp.Seq > last {
+		a.log.Info("consent: checkpoints read", "checkpoint", cp.Seq, "chains", cp.Chains)
+	}
+	return max(cp.Seq, last)
 }
 
 // scheduleNightly queues today's processing job once JobsAt has passed. The
@@ -138,25 +171,15 @@ func (a *app) runNextJob(ctx context.Context, instance string) (bool, error) {
 	go a.heartbeat(jctx, cancel, `UPDATE jobs SET lease_until = $2 + $3 WHERE id = $1 AND state = 'running' AND instance = $4`,
 		id, a.cfg.Lease.Microseconds(), instance)
 	start := time.Now()
-	var detail string
-	var jobErr error
-	if strings.HasPrefix(id, anchorJob) {
-		detail, jobErr = a.anchorConsent(jctx)
-	} else {
-		detail, jobErr = a.processUploads(jctx)
-		if jobErr == nil {
-			// The Zorgmonitor of the new records, protected now so that
-			// its first reader does not wait; a page view tries again if
-			// this fails.
-			if err := a.refreshReports(jctx); err != nil && jctx.Err() == nil {
-				a.log.ErrorContext(jctx, "zorgmonitor", "err", err)
-			}
-		}
-	}
-	a.metrics.job(start, jobErr)
+	detail, jobErr := a.job(id)(jctx)
 	if cause := context.Cause(jctx); jobErr != nil && errors.Is(cause, errLeaseLost) {
+		a.metrics.job(start, jobErr)
 		return true, fmt.Errorf("job %s: %w", id, cause) // the instance that took over finishes it
 	}
+	if jobErr != nil && ctx.Err() != nil {
+		return true, a.releaseJob(ctx, id, instance, jobErr)
+	}
+	a.metrics.job(start, jobErr)
 	state := "done"
 	if jobErr != nil {
 		state, detail = "queued", jobErr.Error() // retried at the next tick
@@ -168,6 +191,55 @@ func (a *app) runNextJob(ctx context.Context, instance string) (bool, error) {
 	}
 	a.log.Info("job finished", "job", id, "state", state, "detail", detail)
 	return true, jobErr
+}
+
+// job is what the job id does.
+func (a *app) job(id string) func(context.Context) (string, error) {
+	switch {
+	case strings.HasPrefix(id, anchorJob):
+		return a.anchorConsent
+	case a.testJob != nil && strings.HasPrefix(id, testJobPrefix):
+		return func(ctx context.Context) (string, error) { return a.testJob(ctx, id) }
+	}
+	return func(ctx context.Context) (string, error) {
+		detail, err := a.processUploads(ctx)
+		if err == nil {
+			// The Zorgmonitor of the new records, protected now so that
+			// its first reader does not wait; a page view tries again if
+			// this fails.
+			if err := a.refreshReports(ctx); err != nil && ctx.Err() == nil {
+				a.log.ErrorContext(ctx, "zorgmonitor", "err", err)
+			}
+		}
+		return detail, err
+	}
+}
+
+// testJobPrefix is the id prefix of the jobs that app.testJob runs.
+const testJobPrefix = "test:"
+
+// releaseTimeout bounds how long a job stopped at shutdown takes to give
+// up its lease.
+const releaseTimeout = 5 * time.Second
+
+// releaseJob gives up the lease of a job that shutdown (the cancellation of
+// ctx) stopped: it is queued again, so that another instance takes it over
+// at once instead of after -lease, or this one at its next start. Its steps
+// are transactions that commit with their progress, so the one that was cut
+// off rolled back and the job goes on after the last one that committed. The
+// attempt does not count towards maxJobAttempts: a restart is no failure of
+// the job.
+func (a *app) releaseJob(ctx context.Context, id, instance string, cause error) error {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+	defer cancel()
+	if _, err := a.db.ExecContext(rctx, `UPDATE jobs SET state = 'queued', lease_until = 0, attempts = attempts - 1, detail = $3
+		WHERE id = $1 AND state = 'running' AND instance = $2`, id, instance, "stopped at shutdown; resumed by the next instance"); err != nil {
+		// Logged here: the scheduler logs no error once ctx is done.
+		a.log.Error("job stopped at shutdown; its lease was not released, so it is taken over after -lease", "job", id, "err", err)
+		return fmt.Errorf("job %s: stopped at shutdown (%v), but its lease was not released, so it is taken over after -lease: %w", id, cause, err)
+	}
+	a.log.Info("job stopped at shutdown; its lease is released", "job", id)
+	return nil
 }
 
 // runJobsNow is the portal owner's button: process the uploads now instead of

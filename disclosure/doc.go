@@ -130,7 +130,9 @@
 // exact arithmetic); where there is none, it withholds the published
 // cells of least value that a second linear program needs for one. Then
 // it publishes again, most valuable first, every withheld cell that no
-// primary cell needs, exactly or for its certificates. It stops with
+// primary cell needs, exactly or for its certificates (a bounded search:
+// a cell whose certificates would take more than 64 linear programs to
+// replace stays withheld). It stops with
 // [ErrIntervals] when a reader's own knowledge makes the levels
 // impossible. [audit.Intervals], which shares no code with it, is the
 // independent check.

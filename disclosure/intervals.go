@@ -37,8 +37,9 @@ import (
 // for every reader that knows none of the cells it moves, and each reader
 // that does know one (a near reader) gets a pair that moves none of its
 // cells: first one pair that moves no cell any near reader knows, which
-// holds for all of them; failing that, one found for another near reader
-// if it moves none of this one's cells, or else its own.
+// holds for all of them; failing that, certificates for halves of them
+// (and halves of those); then one found for another near reader if it
+// moves none of this one's cells, or else its own.
 //
 // The linear programs are small: a cell of the box that is the only one
 // of a relation that may move cannot move at all, so it is left out
@@ -107,6 +108,8 @@ const (
 	farReaders  = -3
 	noReaders   = -4
 	nearReaders = -5
+	// The readers of ivGroup.group, while it is set (never recorded).
+	groupReaders = -6
 )
 
 // cert is a certificate: at the given box level, a point in which the
@@ -134,6 +137,7 @@ type ivGroup struct {
 
 	certs map[certKey]*cert
 	hard  map[certKey]int     // per certificate, how often the clean-up found no replacement
+	group []int32             // the readers of groupReaders, while findForGroups looks
 	using map[int32][]certKey // column → the certificates that move it
 	near  map[int32]map[int32]bool
 
@@ -355,10 +359,23 @@ func (iv *ivGroup) ensure(ctx context.Context, col int32, l levels) error {
 		}
 		return nil
 	}
-	// Otherwise a pair per near reader. A certificate found for one near
-	// reader often moves no cell that another knows: it holds for that one
-	// too.
-	for _, k := range sortedReaders(near) {
+	// Otherwise halves of them, and halves of those, in the directions
+	// that found none; then a pair per near reader that none of those
+	// holds for. A certificate found for one near reader often moves no
+	// cell that another knows: it holds for that one too.
+	readers := sortedReaders(near)
+	for i, dir := range []bool{true, false} {
+		amount := down
+		if !dir {
+			amount = up
+		}
+		if amount.Sign() != 0 && len(found[i]) == 0 && len(readers) > 2 {
+			h := len(readers) / 2
+			iv.findForGroups(ctx, col, dir, amount, readers[:h], &found[i])
+			iv.findForGroups(ctx, col, dir, amount, readers[h:], &found[i])
+		}
+	}
+	for _, k := range readers {
 		if iv.reuse(col, true, k, down, found[0]) && iv.reuse(col, false, k, up, found[1]) {
 			continue
 		}
@@ -372,6 +389,39 @@ func (iv *ivGroup) ensure(ctx context.Context, col int32, l levels) error {
 		}
 	}
 	return nil
+}
+
+// findForGroups looks, in the first box, for certificates of primary
+// column col in one direction that move no cell any of readers knows (a
+// group; those for whom one in found holds are left out), splitting the
+// group in halves while it finds none, down to two readers. It adds those
+// it finds to found.
+func (iv *ivGroup) findForGroups(ctx context.Context, col int32, down bool, amount *big.Rat, readers []int32, found *[]*cert) {
+	readers = slices.DeleteFunc(slices.Clone(readers), func(k int32) bool {
+		return slices.ContainsFunc(*found, func(ct *cert) bool { return iv.holdsFor(ct, col, down, k, amount) })
+	})
+	if len(readers) < 2 {
+		return
+	}
+	iv.group = readers
+	support, ok := iv.check(ctx, certKey{col, down, groupReaders}, amount, iv.box(col, 0))
+	iv.group = nil
+	if ok {
+		*found = append(*found, &cert{amount, 0, support})
+		return
+	}
+	if len(readers) > 2 {
+		h := len(readers) / 2
+		iv.findForGroups(ctx, col, down, amount, readers[:h], found)
+		iv.findForGroups(ctx, col, down, amount, readers[h:], found)
+	}
+}
+
+// holdsFor reports whether certificate ct, for primary column col in one
+// direction, reaches amount and moves no cell reader k knows.
+func (iv *ivGroup) holdsFor(ct *cert, col int32, down bool, k int32, amount *big.Rat) bool {
+	key := certKey{col, down, k}
+	return ct.amount.Cmp(amount) == 0 && !slices.ContainsFunc(ct.support, func(c int32) bool { return iv.knows(c, key) })
 }
 
 // reuse looks among certs for a certificate of primary column col in one
@@ -672,6 +722,8 @@ func (iv *ivGroup) knows(col int32, key certKey) bool {
 		return !iv.near[key.col][k]
 	case nearReaders:
 		return iv.near[key.col][k]
+	case groupReaders:
+		return slices.Contains(iv.group, k)
 	}
 	return k == key.reader
 }

@@ -76,9 +76,9 @@ type Rules struct {
 	// Intervals asks for interval protection: after the exact protection,
 	// Protect withholds more cells around every primary cell that a
 	// reader could narrow down further than Margin, Width, Below and Above
-	// allow, chosen by linear programming, and then publishes again every
-	// withheld cell that the protection does not need (see the package
-	// documentation).
+	// allow, chosen by linear programming, and then publishes again the
+	// withheld cells that the protection does not need, as far as a
+	// bounded search finds (see the package documentation).
 	Intervals bool
 }
 

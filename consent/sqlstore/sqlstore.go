@@ -58,7 +58,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/zorgkit/zorgkit/consent/store"
@@ -105,10 +104,6 @@ type Store struct {
 	db      *sql.DB
 	dialect Dialect
 	q       queries
-	// headStmt is the head read of Head, prepared once on SQLite, where
-	// the driver otherwise parses the statement on every call (about half
-	// the cost of a decision's one read). pgx keeps its own cache.
-	headStmt atomic.Pointer[sql.Stmt]
 }
 
 var _ store.Store = (*Store)(nil)
@@ -202,13 +197,7 @@ func scanHead(row rowScanner, chain string) (store.Head, bool, error) {
 
 // Head implements consent/store.Store.
 func (s *Store) Head(ctx context.Context, chain string) (store.Head, error) {
-	var row *sql.Row
-	if st := s.prepared(ctx); st != nil {
-		row = st.QueryRowContext(ctx, chain)
-	} else {
-		row = s.db.QueryRowContext(ctx, s.q.head, chain)
-	}
-	h, ok, err := scanHead(row, chain)
+	h, ok, err := scanHead(s.db.QueryRowContext(ctx, s.q.head, chain), chain)
 	if errors.Is(err, sql.ErrNoRows) || err == nil && !ok {
 		return store.Head{}, store.ErrNotFound
 	}
@@ -216,27 +205,6 @@ func (s *Store) Head(ctx context.Context, chain string) (store.Head, error) {
 		return store.Head{}, fmt.Errorf("consent/sqlstore: reading a head: %w", err)
 	}
 	return h, nil
-}
-
-// prepared returns the prepared head read on SQLite, nil on PostgreSQL or
-// if it cannot be prepared now (the plain query then reports why). The
-// statement lives as long as the *sql.DB: closing the database closes it.
-func (s *Store) prepared(ctx context.Context) *sql.Stmt {
-	if s.dialect != SQLite {
-		return nil
-	}
-	if st := s.headStmt.Load(); st != nil {
-		return st
-	}
-	st, err := s.db.PrepareContext(ctx, s.q.head)
-	if err != nil {
-		return nil
-	}
-	if !s.headStmt.CompareAndSwap(nil, st) {
-		st.Close()
-		return s.headStmt.Load()
-	}
-	return st
 }
 
 // queryer is a *sql.DB or a *sql.Tx.

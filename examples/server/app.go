@@ -66,7 +66,6 @@ type app struct {
 	instance     string // this process, in the access log
 	accessSealer *accesslog.Sealer
 	accessLog    *groupCommit[consent.AccessEntry]
-	stmts        *stmtCache // the request path's prepared statements, nil on PostgreSQL (db.go)
 
 	metrics    *metrics
 	reports    reportCache     // the protected Zorgmonitor, until the records change
@@ -190,12 +189,6 @@ func (a *app) init() error {
 		return p
 	}
 
-	if a.dialect == sqlite {
-		a.stmts = &stmtCache{db: a.db}
-		// The access log's INSERT is only looked up during a group commit
-		// (see writeAccessLog); without it, entries are inserted plainly.
-		a.stmts.get(context.Background(), accessLogInsertOne)
-	}
 	a.accessLog = newGroupCommit(a.db, accessLogBatch, a.writeAccessLog)
 	a.accessLog.observe = a.metrics.accessLogCommit
 	cstore, err := sqlstore.New(a.db, sqlstore.Dialect(a.dialect))

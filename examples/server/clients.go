@@ -164,7 +164,7 @@ func (a *app) findClient(ctx context.Context, n bsn.Number) (string, bool, error
 	defer a.pseudonyms.Put(p)
 	subject := p.Pseudonym(n).String()
 	var count int
-	err := a.stmts.queryRow(ctx, a.db, `SELECT COUNT(*) FROM clients WHERE pseudonym = $1`, subject).Scan(&count)
+	err := a.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM clients WHERE pseudonym = $1`, subject).Scan(&count)
 	return subject, count == 1, err
 }
 

@@ -101,19 +101,11 @@ func (a *app) writeAccessLog(ctx context.Context, tx *sql.Tx, entries []consent.
 		head = accesslog.Head{Seq: uint64(seq), MAC: b}
 	}
 	// On PostgreSQL in multi-row INSERTs (one round trip), on SQLite one
-	// INSERT per entry, prepared once per connection (no round trips to
-	// save; a multi-row statement would be parsed anew for each batch size,
-	// and measured slower than the prepared one).
-	b := batchInsert{tx: tx, dialect: a.dialect, cols: 20, insert: accessLogInsert}
-	// The prepared INSERT (SQLite), prepared when the portal started: here
-	// only looked up, since preparing it on the pool would need a second
-	// connection while this transaction holds one. On this transaction's
-	// connection database/sql prepares it the first time.
-	var one *sql.Stmt
-	if st := a.stmts.prepared(accessLogInsertOne); st != nil {
-		one = tx.StmtContext(ctx, st)
-		defer one.Close()
-	}
+	// prepared INSERT per entry (no round trips to save, and a statement
+	// text per batch size would be parsed anew each time).
+	const insert = `INSERT INTO access_log (id, at, subject, user_id, on_behalf_of, org_id, purpose, action, allowed, reason, record,
+		instance, address, role, object, error, chain, seq, payload, mac) VALUES `
+	b := batchInsert{tx: tx, dialect: a.dialect, cols: 20, insert: insert}
 	for _, e := range entries {
 		sealed, err := a.accessSealer.Seal(a.instance, head, e)
 		if err != nil {
@@ -123,14 +115,8 @@ func (a *app) writeAccessLog(ctx context.Context, tx *sql.Tx, entries []consent.
 		row := []any{e.ID, usec(e.Time), string(e.Subject), e.User, e.OnBehalfOf, string(e.Organisation), string(e.Purpose),
 			string(e.Action), e.Allowed, string(e.Reason), string(e.Record), e.Instance, e.Address, e.Role, e.Object, e.Error,
 			a.instance, int64(sealed.Seq), string(sealed.Payload), hex.EncodeToString(sealed.MAC)}
-		if one != nil {
-			if _, err := one.ExecContext(ctx, row...); err != nil {
-				return err
-			}
-			continue
-		}
 		if a.dialect == sqlite {
-			if _, err := tx.ExecContext(ctx, accessLogInsertOne, row...); err != nil {
+			if _, err := tx.ExecContext(ctx, insert+`($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`, row...); err != nil {
 				return err
 			}
 			continue
@@ -141,14 +127,6 @@ func (a *app) writeAccessLog(ctx context.Context, tx *sql.Tx, entries []consent.
 	}
 	return b.flush(ctx)
 }
-
-// accessLogInsert inserts access-log entries: the columns, followed by a
-// row of values per entry; accessLogInsertOne inserts one.
-const (
-	accessLogInsert = `INSERT INTO access_log (id, at, subject, user_id, on_behalf_of, org_id, purpose, action, allowed, reason, record,
-		instance, address, role, object, error, chain, seq, payload, mac) VALUES `
-	accessLogInsertOne = accessLogInsert + `($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`
-)
 
 // verifyAccessLog checks every chain of the access log and returns the head
 // of each, to anchor.

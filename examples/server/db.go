@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/zorgkit/zorgkit/consent/sqlstore"
@@ -285,55 +284,4 @@ func (b *batchInsert) flush(ctx context.Context) error {
 	_, err := b.tx.ExecContext(ctx, q.String(), b.args...)
 	b.args = b.args[:0]
 	return err
-}
-
-// stmtCache keeps the prepared statements of the request path on SQLite,
-// where modernc.org/sqlite otherwise parses a statement anew on every call
-// (about half the cost of a short indexed read). database/sql prepares each
-// on a connection the first time it runs there. On PostgreSQL it is nil:
-// pgx keeps a statement cache of its own.
-type stmtCache struct {
-	db *sql.DB
-	m  sync.Map // query -> *sql.Stmt
-}
-
-// get returns the prepared statement of query, nil if it cannot be prepared
-// now (the caller then runs the query plainly, which reports why). The
-// statements live as long as the *sql.DB: closing it closes them.
-func (c *stmtCache) get(ctx context.Context, query string) *sql.Stmt {
-	if c == nil {
-		return nil
-	}
-	if st, ok := c.m.Load(query); ok {
-		return st.(*sql.Stmt)
-	}
-	st, err := c.db.PrepareContext(ctx, query)
-	if err != nil {
-		return nil
-	}
-	if prev, loaded := c.m.LoadOrStore(query, st); loaded {
-		st.Close()
-		return prev.(*sql.Stmt)
-	}
-	return st
-}
-
-// prepared returns the statement of query if it is prepared already, nil
-// otherwise (or on PostgreSQL); unlike get it never takes a connection.
-func (c *stmtCache) prepared(query string) *sql.Stmt {
-	if c == nil {
-		return nil
-	}
-	if st, ok := c.m.Load(query); ok {
-		return st.(*sql.Stmt)
-	}
-	return nil
-}
-
-// queryRow is db.QueryRowContext through the statement cache.
-func (c *stmtCache) queryRow(ctx context.Context, db *sql.DB, query string, args ...any) *sql.Row {
-	if st := c.get(ctx, query); st != nil {
-		return st.QueryRowContext(ctx, args...)
-	}
-	return db.QueryRowContext(ctx, query, args...)
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/text/language"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -159,5 +161,18 @@ func TestEscapeHTMLMatchesTemplate(t *testing.T) {
 		escapeHTML(&e, s)
 		got := e.String() + `|<a title="` + e.String() + `">|<title>` + e.String() + `</title>`
 		assert.Equal(t, want.String(), got, "%q", s)
+	}
+}
+
+// The cached sentence of each reason is the library's.
+func TestReasonText(t *testing.T) {
+	for _, r := range []consent.Reason{consent.ReasonPermitted, consent.ReasonDenied, consent.ReasonWithdrawn, consent.ReasonExpired, consent.ReasonNotYetValid, consent.ReasonEvidenceMissing, consent.ReasonGivenAfterUse, consent.ReasonNoConsent} {
+		t.Run(string(r), func(t *testing.T) {
+			assert.Equal(t, r.Message(language.Dutch), reasonText(r))
+			assert.Equal(t, r.Message(language.Dutch), reasonText(r), "from the cache")
+		})
+	}
+	for p, text := range purposeText {
+		assert.Equal(t, capitalise(text), purposeTitle[p])
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/text/language"
@@ -30,6 +31,33 @@ var purposeText = map[consent.Purpose]string{
 	consent.PurposeConsultIndication:  "een indicatie raadplegen",
 	consent.PurposeTakeOverIndication: "indicatiegegevens overnemen",
 	consent.PurposeMedicalInformation: "medische informatie opvragen bij een behandelaar",
+}
+
+// purposeTitle is purposeText capitalised, the heading of a purpose on the
+// client page.
+var purposeTitle = func() map[consent.Purpose]string {
+	m := make(map[consent.Purpose]string, len(purposeText))
+	for p, t := range purposeText {
+		m[p] = capitalise(t)
+	}
+	return m
+}()
+
+// reasonTexts keeps the Dutch sentence of each decision's reason:
+// Reason.Message builds a message.Printer on every call (a tenth of a
+// lookup's allocations, for four reasons per page), and the sentence
+// depends on the code alone (the catalogue is fixed when built). The codes
+// are the consent library's, a handful.
+var reasonTexts sync.Map // consent.Reason -> string
+
+// reasonText returns r.Message(language.Dutch).
+func reasonText(r consent.Reason) string {
+	if t, ok := reasonTexts.Load(r); ok {
+		return t.(string)
+	}
+	t := r.Message(language.Dutch)
+	reasonTexts.Store(r, t)
+	return t
 }
 
 type clientsPage struct {
@@ -181,7 +209,7 @@ func (a *app) clientView(ctx context.Context, u *user, subject, masked string) (
 	}
 	for i, p := range pagePurposes {
 		out := outcomes[i]
-		pv := purposeView{Purpose: p, Medical: p == consent.PurposeMedicalInformation, Title: capitalise(purposeText[p]), Text: purposeText[p], Allowed: out.Allowed, Reason: out.Reason.Message(language.Dutch)}
+		pv := purposeView{Purpose: p, Medical: p == consent.PurposeMedicalInformation, Title: purposeTitle[p], Text: purposeText[p], Allowed: out.Allowed, Reason: reasonText(out.Reason)}
 		if out.Allowed && out.Record != nil {
 			pv.Practitioner = out.Record.Practitioner
 		}

@@ -148,49 +148,20 @@ func TestAnchorConsent(t *testing.T) {
 // daily anchor's) and opens nothing, without a Verify at start-up.
 func TestRollbackWhileDown(t *testing.T) {
 	p := newTestPortal(t)
-	b := p.browser()
-	b.login("jdevries")
-	_, body := b.post("/clients/lookup", url.Values{"bsn": {bsntest.TestPersons()[0].Digits()}})
-	subject := hiddenValue(t, body, "client")
-	form := url.Values{"client": {subject}, "purpose": {"view-naw"}, "decision": {"permit"},
-		"given": {p.clock.Now().Format("2006-01-02")}, "reference": {"ZH-TOE-ROLLBACK"}, "evidence": {"paper"}}
-	_, body = b.post("/clients/consent", form)
-	require.Contains(t, body, "De toestemming is vastgelegd")
-	_, err := p.a.db.Exec(`CREATE TABLE saved_heads AS SELECT chain_id, seq, mac, state, seal FROM consent_heads`)
-	require.NoError(t, err)
-	p.clock.Advance(time.Minute)
-	_, body = b.post("/clients/withdraw", url.Values{"client": {subject}, "purpose": {"view-naw"}})
-	require.Contains(t, body, "De toestemming is ingetrokken")
-	var chain string
-	require.NoError(t, p.a.db.QueryRow(`SELECT h.chain_id FROM consent_heads h JOIN saved_heads s ON s.chain_id = h.chain_id WHERE h.seq <> s.seq`).Scan(&chain))
-	_, err = p.a.db.Exec(`CREATE TABLE saved_head AS SELECT seq, mac, state, seal FROM saved_heads WHERE chain_id = $1`, chain)
-	require.NoError(t, err)
-	detail, err := p.a.anchorConsent(t.Context())
-	require.NoError(t, err)
-	require.Equal(t, "anchored", detail)
+	chain := withdrawnAndAnchored(t, p, bsntest.TestPersons()[0].Digits(), "ZH-TOE-ROLLBACK")
 
 	// Down: the withdrawal goes, and the head before it comes back.
 	require.NoError(t, p.a.Close())
 	db, err := sql.Open("sqlite", filepath.Join(p.a.cfg.DataDir, "zorgkit.db"))
 	require.NoError(t, err)
-	for _, stmt := range []string{
-		`DROP TRIGGER consent_events_no_delete`,
-		`DELETE FROM consent_events WHERE chain_id = $1 AND seq > (SELECT seq FROM saved_head)`,
-		`UPDATE consent_heads SET seq = (SELECT seq FROM saved_head), mac = (SELECT mac FROM saved_head), state = (SELECT state FROM saved_head), seal = (SELECT seal FROM saved_head) WHERE chain_id = $1`,
-	} {
-		res, err := db.Exec(stmt, chain)
-		require.NoError(t, err, stmt)
-		if n, err := res.RowsAffected(); err == nil && strings.HasPrefix(stmt, "UPDATE") {
-			require.Equal(t, int64(1), n, stmt)
-		}
-	}
+	rollBack(t, db, chain)
 	require.NoError(t, db.Close())
 
 	restarted := startTestPortal(t, p.a.cfg, false)
 	restarted.passwords = p.passwords
 	restarted.clock.Advance(2 * time.Minute)
 	assert.Contains(t, restarted.out.String(), "consent: checkpoints read", "at start-up")
-	b = restarted.browser()
+	b := restarted.browser()
 	b.login("jdevries")
 	status, body := b.post("/clients/lookup", url.Values{"bsn": {bsntest.TestPersons()[0].Digits()}})
 	assert.Equal(t, http.StatusServiceUnavailable, status, "the withdrawn consent does not open the data")
@@ -222,4 +193,53 @@ func TestQuarantineFromAuditPage(t *testing.T) {
 	require.NoError(t, p.a.db.QueryRow(`SELECT quarantined_by, reason FROM consent_quarantine`).Scan(&by, &reason))
 	assert.Contains(t, by, "beheer")
 	assert.Equal(t, "ticket 12: inserted by hand", reason)
+}
+
+// withdrawnAndAnchored has jdevries record a consent for the client with the
+// BSN digits bsn on p, keeps the consent heads of that moment in the table
+// saved_heads, withdraws the consent, anchors the registry (a checkpoint
+// that covers the withdrawal) and returns the chain's id: the set-up of a
+// rollback that the checkpoint must reveal.
+func withdrawnAndAnchored(t *testing.T, p *testPortal, bsn, reference string) string {
+	t.Helper()
+	b := p.browser()
+	b.login("jdevries")
+	_, body := b.post("/clients/lookup", url.Values{"bsn": {bsn}})
+	subject := hiddenValue(t, body, "client")
+	_, body = b.post("/clients/consent", url.Values{"client": {subject}, "purpose": {"view-naw"}, "decision": {"permit"},
+		"given": {p.clock.Now().Format("2006-01-02")}, "reference": {reference}, "evidence": {"paper"}})
+	require.Contains(t, body, "De toestemming is vastgelegd")
+	_, err := p.a.db.Exec(`CREATE TABLE saved_heads AS SELECT chain_id, seq, mac, state, seal FROM consent_heads`)
+	require.NoError(t, err)
+	p.clock.Advance(time.Minute)
+	_, body = b.post("/clients/withdraw", url.Values{"client": {subject}, "purpose": {"view-naw"}})
+	require.Contains(t, body, "De toestemming is ingetrokken")
+	var chain string
+	require.NoError(t, p.a.db.QueryRow(`SELECT h.chain_id FROM consent_heads h JOIN saved_heads s ON s.chain_id = h.chain_id WHERE h.seq <> s.seq`).Scan(&chain))
+	detail, err := p.a.anchorConsent(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, "anchored", detail)
+	return chain
+}
+
+// rollBack removes the chain's events after its head in saved_heads and
+// puts that head back, as someone with write access to the database could.
+func rollBack(t *testing.T, db *sql.DB, chain string) {
+	t.Helper()
+	for _, stmt := range []string{
+		`DROP TRIGGER consent_events_no_delete`,
+		`DELETE FROM consent_events WHERE chain_id = $1 AND seq > (SELECT seq FROM saved_heads WHERE chain_id = $1)`,
+		`UPDATE consent_heads SET seq = s.seq, mac = s.mac, state = s.state, seal = s.seal FROM saved_heads s WHERE s.chain_id = $1 AND consent_heads.chain_id = $1`,
+	} {
+		res, err := db.Exec(stmt, chain)
+		require.NoError(t, err, stmt)
+		n, err := res.RowsAffected()
+		require.NoError(t, err)
+		switch {
+		case strings.HasPrefix(stmt, "DELETE"):
+			require.Positive(t, n, stmt)
+		case strings.HasPrefix(stmt, "UPDATE"):
+			require.Equal(t, int64(1), n, stmt)
+		}
+	}
 }

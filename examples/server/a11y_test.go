@@ -159,10 +159,14 @@ func (c *a11y) check(name string, want state) facts {
 	}
 	switch {
 	case want == printable:
-		// A document of its own, without the portal's navigation: a
-		// title and one heading, no skip link or main landmark needed.
-		if strings.TrimSpace(f.Title) == "" || f.H1 != 1 {
-			fail("title %q and %d h1, want a title and one h1", f.Title, f.H1)
+		// A document of its own, without the portal's navigation, but
+		// built like its pages: a title, a skip link to the one main
+		// landmark, one heading.
+		if strings.TrimSpace(f.Title) == "" || f.H1 != 1 || f.Main != 1 {
+			fail("title %q, %d h1 and %d main, want a title and one h1 and main", f.Title, f.H1, f.Main)
+		}
+		if !f.Skip {
+			fail("no skip link")
 		}
 	default:
 		if !strings.HasSuffix(f.Title, " – zorgkit portaal") {

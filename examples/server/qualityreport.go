@@ -138,5 +138,6 @@ func (a *app) uploadReportPrint(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	allowStyleOf(w.Header(), buf.Bytes())
 	_, _ = buf.WriteTo(w)
 }

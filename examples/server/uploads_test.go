@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -225,8 +227,20 @@ func TestQualityReportDownloads(t *testing.T) {
 		assert.NotContains(t, csvText, "123456781", "never a value")
 		assert.NotContains(t, csvText, "99999")
 	}
-	status, page := noord.get("/uploads/" + id + "/report.html")
+	resp, err := noord.c.Get(p.srv.URL + "/uploads/" + id + "/report.html")
+	require.NoError(t, err)
+	status, page := readBody(t, resp)
 	require.Equal(t, http.StatusOK, status)
+	// Its style sheet is inline (a file of its own, to save and print): the
+	// policy allows that one style, by its hash, and nothing else inline.
+	_, rest, _ := strings.Cut(page, "<style>")
+	css, _, found := strings.Cut(rest, "</style>")
+	require.True(t, found, "an inline style sheet")
+	sum := sha256.Sum256([]byte(css))
+	csp := resp.Header.Get("Content-Security-Policy")
+	assert.Contains(t, csp, "style-src 'self' 'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"';")
+	assert.Contains(t, csp, "script-src 'self';")
+	assert.NotContains(t, csp, "unsafe-inline")
 	assert.Contains(t, page, "Thuiszorg Noord", "the title names the provider")
 	assert.Contains(t, text(page), "3", "the counts")
 	status, english := noord.get("/uploads/" + id + "/report.csv?lang=en")

@@ -41,6 +41,12 @@ import (
 // (and halves of those); then one found for another near reader if it
 // moves none of this one's cells, or else its own.
 //
+// Every point found is kept: it moves its cells in a direction along
+// which every relation holds, so any multiple of it that keeps the cells
+// non-negative is a point too, and a certificate for each primary cell it
+// moves far enough (checked exactly) for any reader that knows none of
+// its cells. Such a point is tried before a linear program.
+//
 // The linear programs are small: a cell of the box that is the only one
 // of a relation that may move cannot move at all, so it is left out
 // (peeled), with whatever that pins in turn; and the primary cell is
@@ -143,6 +149,39 @@ type ivGroup struct {
 
 	scratch lpScratch
 	boxes   boxCache
+
+	// Every point check found, as the moves of the cells it moves: each
+	// is a direction in which the cells can move, for any primary cell it
+	// moves, scaled (see fromPool).
+	pool   []ivPoint
+	poolAt map[int32][]int32 // column → the points that move it, oldest first
+
+	// The program of the last check, kept for the other direction of the
+	// same primary cell and reader over the same box: it starts from the
+	// point and basis the last one ended at (see solveCheck). Any change
+	// of the withheld cells forgets it.
+	warm warmLP
+}
+
+// warmLP is the program of the last check and what it was for.
+type warmLP struct {
+	l      *lp
+	col    int32
+	reader int32
+	box    *int32 // the box's first element, standing for the box
+	size   int
+}
+
+// changed forgets the program kept for a warm start: the withheld cells
+// change.
+func (iv *ivGroup) changed() { iv.warm = warmLP{} }
+
+// ivPoint is a point check found: the columns it moves (sorted) and by
+// how much, exactly and in floating point.
+type ivPoint struct {
+	support []int32
+	delta   []*big.Rat
+	deltaF  []float64
 }
 
 // boxCache holds the boxes of the last column asked for (not to be
@@ -167,6 +206,7 @@ func newIVGroup(gp *groupProblem) *ivGroup {
 		boxes:    boxCache{col: -1},
 		using:    map[int32][]certKey{},
 		near:     map[int32]map[int32]bool{},
+		poolAt:   map[int32][]int32{},
 	}
 	t := gp.t
 	coords := make([]int32, 0, len(t.dims))
@@ -476,7 +516,7 @@ func (iv *ivGroup) ensureReader(ctx context.Context, col, reader int32, l levels
 		// How far the reader could be kept from narrowing it at all, with
 		// every cell of the box withheld, and the split that allows.
 		box := iv.box(col, level)
-		down, up, ok := iv.split(col, l, iv.reach(ctx, certKey{col, true, reader}, box), iv.reach(ctx, certKey{col, false, reader}, box))
+		down, up, ok := iv.split(col, l, iv.reach(ctx, certKey{col, true, reader}, box, l), iv.reach(ctx, certKey{col, false, reader}, box, l))
 		if ok && try(down, up, level) {
 			return nil
 		}
@@ -511,22 +551,31 @@ func (iv *ivGroup) split(col int32, l levels, dmax, umax *big.Rat) (down, up *bi
 // reach returns how far a reader could be kept from narrowing the
 // primary cell in the key's direction with every cell of box withheld
 // that the reader does not know: for down at most the value, for up nil
-// when nothing bounds it.
-func (iv *ivGroup) reach(ctx context.Context, key certKey, box []int32) *big.Rat {
+// when nothing bounds it. It looks no further than split can use for
+// levels l (the largest of the width, Below and Above): the program stops
+// there.
+func (iv *ivGroup) reach(ctx context.Context, key certKey, box []int32, lv levels) *big.Rat {
+	iv.changed()
 	saved := iv.withheld
 	iv.withheld = make([]bool, len(saved))
 	for i := range iv.withheld {
 		iv.withheld[i] = true
 	}
-	defer func() { iv.withheld = saved }()
+	defer func() { iv.withheld = saved; iv.changed() }()
 	l := iv.newLP(box, key, false)
 	j := l.target
 	if j < 0 {
 		return new(big.Rat)
 	}
-	if key.down {
+	// A little further than split needs, so that rounding at the bound
+	// never takes anything from it.
+	far := max(lv.width, lv.below, lv.above)
+	far += 1 + far/64
+	if v := iv.value[key.col]; key.down {
+		l.s.SetBounds(j, max(0, v-far), math.Inf(1))
 		l.s.SetCost(j, 1)
 	} else {
+		l.s.SetBounds(j, 0, v+far)
 		l.s.SetCost(j, -1)
 	}
 	st, err := l.s.Solve(ctx)
@@ -590,6 +639,7 @@ func (iv *ivGroup) withhold(col int32) {
 	if iv.withheld[col] {
 		return
 	}
+	iv.changed()
 	iv.withheld[col] = true
 	k, c := iv.gp.locate(col)
 	iv.gp.pfs[k].status[c] = SecondarySuppressed
@@ -909,18 +959,99 @@ func (iv *ivGroup) newLP(box []int32, key certKey, cover bool) *lp {
 	for j, c := range l.vars {
 		l.s.SetValue(j, iv.value[c])
 	}
+	l.s.Crash()
 	return l
 }
 
 // check looks for the certificate key names within box: a point,
 // checked exactly, in which the primary cell is at least amount below (or
-// above) its value. It returns the columns the point moves.
+// above) its value. It returns the columns the point moves. A point found
+// before for any primary cell, scaled, is tried first (fromPool); then a
+// linear program over the box (solveCheck), whose point joins the pool.
 func (iv *ivGroup) check(ctx context.Context, key certKey, amount *big.Rat, box []int32) ([]int32, bool) {
+	if support, ok := iv.fromPool(key, amount); ok {
+		return support, true
+	}
+	pt, ok := iv.solveCheck(ctx, key, amount, box)
+	if !ok {
+		return nil, false
+	}
+	k := int32(len(iv.pool))
+	iv.pool = append(iv.pool, pt)
+	for _, c := range pt.support {
+		iv.poolAt[c] = append(iv.poolAt[c], k)
+	}
+	return pt.support, true
+}
+
+// poolScan is the number of points of the pool, newest first, that
+// fromPool tries for a column.
+const poolScan = 48
+
+// fromPool looks among the points found before for a certificate of key:
+// a point moves the cells of its support by delta with every relation
+// still holding (checked exactly when it was found), so that any multiple
+// λ·delta does too; it is a certificate if λ moves the primary cell by
+// amount in the key's direction, every cell stays non-negative, and every
+// cell it moves is withheld and unknown to the key's reader. All of that
+// is checked in exact arithmetic.
+func (iv *ivGroup) fromPool(key certKey, amount *big.Rat) ([]int32, bool) {
+	ids := iv.poolAt[key.col]
+	af, _ := amount.Float64()
+	want := af
+	if key.down {
+		want = -af
+	}
+	for n := len(ids) - 1; n >= 0 && n >= len(ids)-poolScan; n-- {
+		pt := &iv.pool[ids[n]]
+		i, _ := slices.BinarySearch(pt.support, key.col)
+		lambda := want / pt.deltaF[i]
+		// In floating point first, with some slack; exactly after.
+		ok := true
+		for m, c := range pt.support {
+			if iv.frozen(c, key) || iv.value[c]+lambda*pt.deltaF[m] < -1e-9*(1+iv.value[c]) {
+				ok = false
+				break
+			}
+		}
+		if !ok {
+			continue
+		}
+		lam := new(big.Rat).Quo(amount, pt.delta[i])
+		if key.down {
+			lam.Neg(lam)
+		}
+		x := new(big.Rat)
+		for m, c := range pt.support {
+			if x.Mul(lam, pt.delta[m]).Add(x, iv.exactValue(c)).Sign() < 0 {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return pt.support, true
+		}
+	}
+	return nil, false
+}
+
+// solveCheck looks for the certificate key names within box by linear
+// programming.
+func (iv *ivGroup) solveCheck(ctx context.Context, key certKey, amount *big.Rat, box []int32) (ivPoint, bool) {
 	target, down := key.col, key.down
-	l := iv.newLP(box, key, false)
+	var l *lp
+	w := &iv.warm
+	if w.l != nil && w.col == key.col && w.reader == key.reader && key.reader != groupReaders && w.size == len(box) && len(box) > 0 && w.box == &box[0] {
+		l = w.l
+	} else {
+		l = iv.newLP(box, key, false)
+		if len(box) > 0 {
+			*w = warmLP{l, key.col, key.reader, &box[0], len(box)}
+		}
+	}
 	j := l.target
 	if j < 0 {
-		return nil, false
+		return ivPoint{}, false
 	}
 	v := iv.value[target]
 	a, _ := amount.Float64()
@@ -935,7 +1066,7 @@ func (iv *ivGroup) check(ctx context.Context, key certKey, amount *big.Rat, box 
 	}
 	st, err := l.s.Solve(ctx)
 	if err != nil || st != simplex.Optimal {
-		return nil, false
+		return ivPoint{}, false
 	}
 	// The point, read as fractions, must satisfy the rows exactly. A cell
 	// the solver did not move keeps its exact value; the others move by
@@ -951,7 +1082,7 @@ func (iv *ivGroup) check(ctx context.Context, key certKey, amount *big.Rat, box 
 		}
 		x := fraction(xf)
 		if x.Sign() < 0 {
-			return nil, false
+			return ivPoint{}, false
 		}
 		d := x.Sub(x, iv.exactValue(c))
 		if d.Sign() == 0 {
@@ -976,7 +1107,7 @@ func (iv *ivGroup) check(ctx context.Context, key certKey, amount *big.Rat, box 
 				sum += int64(t.coef) * dint[t.v]
 			}
 			if sum != 0 {
-				return nil, false
+				return ivPoint{}, false
 			}
 			continue
 		}
@@ -991,28 +1122,34 @@ func (iv *ivGroup) check(ctx context.Context, key certKey, amount *big.Rat, box 
 			}
 		}
 		if sum.Sign() != 0 {
-			return nil, false
+			return ivPoint{}, false
 		}
 	}
 	// The primary cell moves by at least amount in its direction.
 	dt := moved[j]
 	if dt == nil {
-		return nil, false
+		return ivPoint{}, false
 	}
 	if down {
 		dt = new(big.Rat).Neg(dt)
 	}
 	if dt.Cmp(amount) < 0 {
-		return nil, false
+		return ivPoint{}, false
 	}
-	support := make([]int32, 0, nmoved)
+	order := make([]int, 0, nmoved)
 	for i, d := range moved {
 		if d != nil {
-			support = append(support, l.vars[i])
+			order = append(order, i)
 		}
 	}
-	slices.Sort(support)
-	return support, true
+	slices.SortFunc(order, func(a, b int) int { return int(l.vars[a] - l.vars[b]) })
+	pt := ivPoint{support: make([]int32, len(order)), delta: make([]*big.Rat, len(order)), deltaF: make([]float64, len(order))}
+	for m, i := range order {
+		pt.support[m] = l.vars[i]
+		pt.delta[m] = moved[i]
+		pt.deltaF[m], _ = moved[i].Float64()
+	}
+	return pt, true
 }
 
 // cover chooses published cells of box to withhold so that the
@@ -1118,6 +1255,7 @@ const maxCleanUpSolves = 64
 // records the replacements.
 func (iv *ivGroup) allow(col int32) bool {
 	keys := slices.Clone(iv.using[col])
+	iv.changed()
 	iv.withheld[col] = false
 	replacements := make([]*cert, len(keys))
 	// sameCell returns the replacements found so far for the primary cell
@@ -1153,12 +1291,14 @@ func (iv *ivGroup) allow(col int32) bool {
 		}
 		if solved++; solved > maxCleanUpSolves {
 			iv.withheld[col] = true
+			iv.changed()
 			return false
 		}
 		support, ok := iv.check(context.Background(), key, old.amount, iv.box(key.col, old.level))
 		if !ok {
 			iv.hard[key]++
 			iv.withheld[col] = true
+			iv.changed()
 			return false
 		}
 		replacements[i] = &cert{old.amount, old.level, support}

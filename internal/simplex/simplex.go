@@ -14,7 +14,9 @@
 //
 // Every row i has a logical variable s_i with bounds [0, 0]: the columns
 // are those of [A I], so the logicals give a first basis, and a basis
-// always exists. The basis is factorized (sparse LU with Markowitz pivot
+// always exists; from a known point of the polyhedron, Crash replaces
+// them by structural variables that have room to move, so that the steps
+// are not all degenerate. The basis is factorized (sparse LU with Markowitz pivot
 // order and threshold partial pivoting, see factor) and updated in
 // product form, with a fresh factorization every 64 changes. Phase 1
 // minimizes the sum of infeasibilities of the basic variables; phase 2 the
@@ -29,9 +31,11 @@
 package simplex
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"math"
+	"slices"
 )
 
 // Status is the outcome of Solve.
@@ -279,6 +283,77 @@ func (s *Solver) SetValue(j int, x float64) {
 		s.x[j] = x
 		s.dirty = true
 	}
+}
+
+// Crash replaces the basis by one of structural variables where it can:
+// the nonbasic structural variables that lie strictly between their
+// bounds (those with the most room first), as many as are linearly
+// independent, and logicals for the other rows. The basic solution is the
+// same point. From a point of the polyhedron given by SetValue, the first
+// basis is all logicals, each fixed at zero, so that nearly every step of
+// a solve would be degenerate until the structural variables have taken
+// their places one by one; after Crash the basic variables have room to
+// move. It does nothing unless every basic variable is within its bounds
+// and every nonbasic logical is at zero.
+func (s *Solver) Crash() {
+	s.update()
+	for _, j := range s.head {
+		if s.infeasibility(j) != 0 {
+			return
+		}
+	}
+	for i := range s.m {
+		if l := s.n + i; s.pos[l] < 0 && s.x[l] != 0 {
+			return
+		}
+	}
+	type cand struct {
+		j    int32
+		room float64
+	}
+	var cands []cand
+	for j := range int32(s.n) {
+		if s.pos[j] >= 0 {
+			continue
+		}
+		room := min(s.x[j]-s.lo[j], s.up[j]-s.x[j])
+		if room > primalTol*(1+math.Abs(s.x[j])) {
+			cands = append(cands, cand{j, room})
+		}
+	}
+	if len(cands) == 0 {
+		return
+	}
+	slices.SortStableFunc(cands, func(a, b cand) int { return cmp.Compare(b.room, a.room) })
+	cols := make([]int32, s.m)
+	for p := range cols {
+		cols[p] = -1 // an empty column, never pivoted: a logical takes its place
+	}
+	for p := range min(len(cands), s.m) {
+		cols[p] = cands[p].j
+	}
+	f, bad, rows := factorize(s.m, func(p int) ([]int32, []float64) {
+		if cols[p] < 0 {
+			return nil, nil
+		}
+		return s.column(cols[p])
+	})
+	for k, p := range bad {
+		cols[p] = int32(s.n) + rows[k]
+	}
+	for _, j := range s.head {
+		s.pos[j] = -1 // at its value, which is within its bounds
+	}
+	copy(s.head, cols)
+	for p, j := range s.head {
+		s.pos[j] = int32(p)
+	}
+	if f != nil {
+		s.lu = f
+	} else {
+		s.factorize()
+	}
+	s.dirty = true
 }
 
 // SetCost sets the objective coefficient of variable j (j < NumVars).

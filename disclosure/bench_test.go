@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/zorgkit/zorgkit/disclosure"
+	"github.com/zorgkit/zorgkit/disclosure/audit"
 	"github.com/zorgkit/zorgkit/disclosure/disclosuretest"
 )
 
@@ -111,6 +112,12 @@ func reportWithheld(b *testing.B, p *disclosure.Protected) {
 // budget shows the time to the end.
 var intervalBudget = flag.Duration("interval-budget", 120*time.Second, "time budget of one operation of BenchmarkProtectIntervals")
 
+// intervalAudit makes BenchmarkProtectIntervals check its result with
+// audit.Intervals, for every reader (after the timed part): it reports
+// the ranges narrower than required ("audit-unprotected", the goal is 0)
+// and the seconds the audit took.
+var intervalAudit = flag.Bool("interval-audit", false, "check the result of BenchmarkProtectIntervals with audit.Intervals")
+
 // BenchmarkProtectIntervals protects the skewed tables of disclosuretest
 // (Medium: 5,439 cells, Huge: 99,000 cells) with an absolute protection
 // width of 5 for every primary cell, within a budget of 120 s per
@@ -142,6 +149,24 @@ func BenchmarkProtectIntervals(b *testing.B) {
 				return
 			}
 			reportWithheld(b, p)
+			if *intervalAudit {
+				b.StopTimer()
+				start := time.Now()
+				sys, attackers := p.AuditSystem()
+				ivs, err := audit.Intervals(context.Background(), &sys, attackers...)
+				if err != nil {
+					b.Fatal(err)
+				}
+				bad := 0
+				for _, iv := range ivs {
+					if !iv.Protected {
+						bad++
+					}
+				}
+				b.ReportMetric(float64(bad), "audit-unprotected")
+				b.ReportMetric(float64(len(attackers)), "audit-attackers")
+				b.ReportMetric(time.Since(start).Seconds(), "audit-s")
+			}
 		})
 	}
 }

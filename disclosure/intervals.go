@@ -116,6 +116,9 @@ const (
 	nearReaders = -5
 	// The readers of ivGroup.group, while it is set (never recorded).
 	groupReaders = -6
+	// Every reader (never recorded: what holds for every reader is
+	// recorded for the far readers, with no near ones).
+	allReaders = -7
 )
 
 // cert is a certificate: at the given box level, a point in which the
@@ -344,6 +347,9 @@ func (iv *ivGroup) protect(ctx context.Context, progress *StoppedError) error {
 // and the pair holds for every other reader (the far ones). Then it
 // finds a pair for each near reader.
 func (iv *ivGroup) ensure(ctx context.Context, col int32, l levels) error {
+	if iv.ensureAll(ctx, col, l) {
+		return nil
+	}
 	if err := iv.ensureReader(ctx, col, noReaders, l); err != nil {
 		return err
 	}
@@ -429,6 +435,42 @@ func (iv *ivGroup) ensure(ctx context.Context, col int32, l levels) error {
 		}
 	}
 	return nil
+}
+
+// ensureAll looks, in the first box and without withholding anything,
+// for a pair of certificates of primary column col that move no cell any
+// reader knows (but the cell's own contributor): they hold for every
+// reader, and are recorded as those of the far readers, with no near
+// ones. It reports whether it found them. Where it finds one direction
+// only, that point is in the pool for the search that follows.
+func (iv *ivGroup) ensureAll(ctx context.Context, col int32, l levels) bool {
+	down, up := iv.reaches(col, l)
+	var found [2][]int32
+	for i, dir := range []bool{true, false} {
+		amount := down
+		if !dir {
+			amount = up
+		}
+		if amount.Sign() == 0 {
+			continue
+		}
+		support, ok := iv.check(ctx, certKey{col, dir, allReaders}, amount, iv.box(col, 0))
+		if !ok {
+			return false
+		}
+		found[i] = support
+	}
+	for i, dir := range []bool{true, false} {
+		amount := down
+		if !dir {
+			amount = up
+		}
+		if found[i] != nil {
+			iv.setCert(certKey{col, dir, farReaders}, &cert{amount, 0, found[i]})
+		}
+	}
+	iv.near[col] = map[int32]bool{}
+	return true
 }
 
 // findForGroups looks, in the first box, for certificates of primary
@@ -774,6 +816,8 @@ func (iv *ivGroup) knows(col int32, key certKey) bool {
 		return iv.near[key.col][k]
 	case groupReaders:
 		return slices.Contains(iv.group, k)
+	case allReaders:
+		return true
 	}
 	return k == key.reader
 }
@@ -808,6 +852,8 @@ type lpScratch struct {
 	relGen  []uint32 // per relation: == gen if taken
 	movable []int32
 	colRows [][]int32
+	terms   []ivTerm   // the terms of rows, one after the other
+	rows    [][]ivTerm // per relation taken, its terms over the movable columns
 }
 
 // newLP builds the linear program over box for the certificate key
@@ -843,7 +889,8 @@ func (iv *ivGroup) newLP(box []int32, key certKey, cover bool) *lp {
 	movable := sc.movable
 	moves := func(c int32) bool { return sc.colGen[c] == gen && sc.kind[c] != 0 }
 	// The relations that hold a movable column, over the movable columns.
-	var rows [][]ivTerm
+	rows := sc.rows[:0]
+	sc.terms = sc.terms[:0]
 	for len(sc.colRows) < len(movable) {
 		sc.colRows = append(sc.colRows, nil)
 	}
@@ -857,12 +904,13 @@ func (iv *ivGroup) newLP(box []int32, key certKey, cover bool) *lp {
 				continue
 			}
 			sc.relGen[k] = gen
-			var terms []ivTerm
+			start := len(sc.terms)
 			for _, t := range iv.rels[k] {
 				if moves(t.col) {
-					terms = append(terms, t)
+					sc.terms = append(sc.terms, t)
 				}
 			}
+			terms := sc.terms[start:len(sc.terms):len(sc.terms)]
 			r := int32(len(rows))
 			rows = append(rows, terms)
 			for _, t := range terms {
@@ -870,6 +918,7 @@ func (iv *ivGroup) newLP(box []int32, key certKey, cover bool) *lp {
 			}
 		}
 	}
+	sc.rows = rows
 	// Peel.
 	count := make([]int32, len(rows))
 	var queue []int32
@@ -921,12 +970,24 @@ func (iv *ivGroup) newLP(box []int32, key certKey, cover bool) *lp {
 		}
 	}
 	p := simplex.Problem{NumVars: len(l.vars) + 2*len(l.pubs)}
+	nterms, nrows := 0, 0
+	for r, terms := range rows {
+		if count[r] != 0 {
+			nterms += len(terms)
+			nrows++
+		}
+	}
+	entries := make([]simplex.Entry, 0, 2*nterms)
+	keptBuf := make([]lpTerm, 0, nterms)
+	p.Rows = make([][]simplex.Entry, 0, nrows)
+	p.RHS = make([]float64, 0, nrows)
+	l.rows = make([][]lpTerm, 0, nrows)
 	for r, terms := range rows {
 		if count[r] == 0 {
 			continue
 		}
-		row := make([]simplex.Entry, 0, len(terms))
-		kept := make([]lpTerm, 0, len(terms))
+		row := entries[len(entries):]
+		kept := keptBuf[len(keptBuf):]
 		rhs := 0.0
 		for _, t := range terms {
 			j := sc.slot[t.col]
@@ -941,6 +1002,8 @@ func (iv *ivGroup) newLP(box []int32, key certKey, cover bool) *lp {
 				row = append(row, simplex.Entry{Col: j, Val: float64(t.coef)}, simplex.Entry{Col: j + 1, Val: -float64(t.coef)})
 			}
 		}
+		entries = entries[:len(entries)+len(row)]
+		keptBuf = keptBuf[:len(keptBuf)+len(kept)]
 		p.Rows = append(p.Rows, row)
 		p.RHS = append(p.RHS, rhs)
 		l.rows = append(l.rows, kept)

@@ -153,6 +153,12 @@ func New(p *Problem) *Solver {
 	// Rows, then columns from them.
 	s.rowStart = make([]int32, m+1)
 	count := make([]int32, n+1)
+	nnz := 0
+	for _, row := range p.Rows {
+		nnz += len(row)
+	}
+	s.rowCol = make([]int32, 0, nnz)
+	s.rowVal = make([]float64, 0, nnz)
 	for i, row := range p.Rows {
 		for _, e := range row {
 			if e.Col < 0 || int(e.Col) >= n {
@@ -199,7 +205,7 @@ func New(p *Problem) *Solver {
 	s.rho = make([]float64, m)
 	s.work = make([]float64, m)
 	s.dense = make([]float64, m)
-	s.factorize()
+	s.lu = identity(m) // the logicals
 	s.dirty = true
 	return s
 }

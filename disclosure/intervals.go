@@ -151,7 +151,7 @@ type ivGroup struct {
 	near  map[int32]map[int32]bool
 
 	scratch lpScratch
-	boxes   boxCache
+	boxes   map[int32]*[boxLevels][]int32 // per column, its boxes (at most maxKept columns)
 
 	// Every point check found, as the moves of the cells it moves: each
 	// is a direction in which the cells can move, for any primary cell it
@@ -159,25 +159,23 @@ type ivGroup struct {
 	pool   []ivPoint
 	poolAt map[int32][]int32 // column → the points that move it, oldest first
 
-	// The program of the last check, kept for the other direction of the
-	// same primary cell and reader over the same box: it starts from the
-	// point and basis the last one ended at (see solveCheck). Any change
-	// of the withheld cells forgets it.
-	warm warmLP
+	// The programs of the checks, per primary column and box, kept while
+	// no cell is withheld anew (see sharedLP).
+	lps        map[lpKey]*lp
+	publishing int32 // the column allow is publishing, or -1
 }
 
-// warmLP is the program of the last check and what it was for.
-type warmLP struct {
-	l      *lp
-	col    int32
-	reader int32
-	box    *int32 // the box's first element, standing for the box
-	size   int
+// lpKey names a program of sharedLP: a box (by its first element and
+// length) and a primary column.
+type lpKey struct {
+	box  *int32
+	size int
+	col  int32
 }
 
-// changed forgets the program kept for a warm start: the withheld cells
-// change.
-func (iv *ivGroup) changed() { iv.warm = warmLP{} }
+// changed forgets the programs of sharedLP: more cells are withheld, so
+// they lack variables.
+func (iv *ivGroup) changed() { clear(iv.lps) }
 
 // ivPoint is a point check found: the columns it moves (sorted) and by
 // how much, exactly and in floating point.
@@ -187,29 +185,28 @@ type ivPoint struct {
 	deltaF  []float64
 }
 
-// boxCache holds the boxes of the last column asked for (not to be
-// changed by their users).
-type boxCache struct {
-	col int32
-	of  [boxLevels][]int32
-}
+// maxKept is the number of columns whose boxes, and of boxes whose
+// programs (sharedLP), are kept.
+const maxKept = 256
 
 func newIVGroup(gp *groupProblem) *ivGroup {
 	iv := &ivGroup{
-		gp:       gp,
-		colRels:  make([][]int32, gp.n),
-		value:    slices.Clone(gp.values),
-		exact:    make([]*big.Rat, gp.n),
-		withheld: make([]bool, gp.n),
-		fixed:    make([]bool, gp.n),
-		knownBy:  make([]int32, gp.n),
-		owner:    slices.Clone(gp.p.Owner),
-		certs:    map[certKey]*cert{},
-		hard:     map[certKey]int{},
-		boxes:    boxCache{col: -1},
-		using:    map[int32][]certKey{},
-		near:     map[int32]map[int32]bool{},
-		poolAt:   map[int32][]int32{},
+		gp:         gp,
+		colRels:    make([][]int32, gp.n),
+		value:      slices.Clone(gp.values),
+		exact:      make([]*big.Rat, gp.n),
+		withheld:   make([]bool, gp.n),
+		fixed:      make([]bool, gp.n),
+		knownBy:    make([]int32, gp.n),
+		owner:      slices.Clone(gp.p.Owner),
+		certs:      map[certKey]*cert{},
+		hard:       map[certKey]int{},
+		boxes:      map[int32]*[boxLevels][]int32{},
+		publishing: -1,
+		using:      map[int32][]certKey{},
+		near:       map[int32]map[int32]bool{},
+		poolAt:     map[int32][]int32{},
+		lps:        map[lpKey]*lp{},
 	}
 	t := gp.t
 	coords := make([]int32, 0, len(t.dims))
@@ -597,13 +594,12 @@ func (iv *ivGroup) split(col int32, l levels, dmax, umax *big.Rat) (down, up *bi
 // levels l (the largest of the width, Below and Above): the program stops
 // there.
 func (iv *ivGroup) reach(ctx context.Context, key certKey, box []int32, lv levels) *big.Rat {
-	iv.changed()
 	saved := iv.withheld
 	iv.withheld = make([]bool, len(saved))
 	for i := range iv.withheld {
 		iv.withheld[i] = true
 	}
-	defer func() { iv.withheld = saved; iv.changed() }()
+	defer func() { iv.withheld = saved }()
 	l := iv.newLP(box, key, false)
 	j := l.target
 	if j < 0 {
@@ -702,11 +698,10 @@ func (iv *ivGroup) setCert(key certKey, ct *cert) {
 // siblings and its ancestors; level 1 adds the siblings of the ancestors
 // and the members of the siblings; beyond, every column of the group.
 func (iv *ivGroup) box(col int32, level int) []int32 {
-	if level < boxLevels && iv.boxes.col == col && iv.boxes.of[level] != nil {
-		return iv.boxes.of[level]
-	}
-	if iv.boxes.col != col {
-		iv.boxes.col, iv.boxes.of = col, [boxLevels][]int32{}
+	if level < boxLevels {
+		if of := iv.boxes[col]; of != nil && of[level] != nil {
+			return of[level]
+		}
 	}
 	gp := iv.gp
 	if level >= boxLevels {
@@ -743,7 +738,15 @@ func (iv *ivGroup) box(col int32, level int) []int32 {
 		rec(0, 0)
 	}
 	slices.Sort(out)
-	iv.boxes.of[level] = out
+	of := iv.boxes[col]
+	if of == nil {
+		if len(iv.boxes) >= maxKept {
+			clear(iv.boxes)
+		}
+		of = new([boxLevels][]int32)
+		iv.boxes[col] = of
+	}
+	of[level] = out
 	return out
 }
 
@@ -1098,23 +1101,56 @@ func (iv *ivGroup) fromPool(key certKey, amount *big.Rat) ([]int32, bool) {
 	return nil, false
 }
 
+// sharedLP returns the program of the checks of primary column col over
+// box: over the cells that are withheld and not empty, with no reader's
+// knowledge, started from the true values with a crash basis. A check
+// fixes the cells its reader knows by their bounds; each use starts from
+// the same point (simplex.Solver.Reset). The programs are kept until a
+// cell is withheld anew.
+func (iv *ivGroup) sharedLP(box []int32, col int32) *lp {
+	if len(box) == 0 || len(box) == iv.gp.n {
+		return iv.newLP(box, certKey{col, true, noReaders}, false) // not kept: the whole group
+	}
+	k := lpKey{&box[0], len(box), col}
+	if l := iv.lps[k]; l != nil {
+		if l.s != nil {
+			l.s.Reset()
+		}
+		return l
+	}
+	if len(iv.lps) >= maxKept {
+		clear(iv.lps)
+	}
+	// The cell the clean-up is publishing is a variable, fixed by its
+	// bounds while it is published, so that the program stays right
+	// whether the cell is published in the end or not.
+	if p := iv.publishing; p >= 0 && !iv.withheld[p] {
+		iv.withheld[p] = true
+		defer func() { iv.withheld[p] = false }()
+	}
+	l := iv.newLP(box, certKey{col, true, noReaders}, false)
+	if l.s != nil {
+		l.s.Mark()
+	}
+	iv.lps[k] = l
+	return l
+}
+
 // solveCheck looks for the certificate key names within box by linear
 // programming.
 func (iv *ivGroup) solveCheck(ctx context.Context, key certKey, amount *big.Rat, box []int32) (ivPoint, bool) {
 	target, down := key.col, key.down
-	var l *lp
-	w := &iv.warm
-	if w.l != nil && w.col == key.col && w.reader == key.reader && key.reader != groupReaders && w.size == len(box) && len(box) > 0 && w.box == &box[0] {
-		l = w.l
-	} else {
-		l = iv.newLP(box, key, false)
-		if len(box) > 0 {
-			*w = warmLP{l, key.col, key.reader, &box[0], len(box)}
-		}
-	}
+	l := iv.sharedLP(box, key.col)
 	j := l.target
 	if j < 0 {
 		return ivPoint{}, false
+	}
+	// The cells the reader knows, and those published since the program
+	// was made (the clean-up), stay where they are.
+	for i, c := range l.vars {
+		if i != j && iv.frozen(c, key) {
+			l.s.SetBounds(i, iv.value[c], iv.value[c])
+		}
 	}
 	v := iv.value[target]
 	a, _ := amount.Float64()
@@ -1202,6 +1238,9 @@ func (iv *ivGroup) solveCheck(ctx context.Context, key certKey, amount *big.Rat,
 	order := make([]int, 0, nmoved)
 	for i, d := range moved {
 		if d != nil {
+			if iv.frozen(l.vars[i], key) {
+				return ivPoint{}, false // moved within the tolerance only
+			}
 			order = append(order, i)
 		}
 	}
@@ -1318,8 +1357,9 @@ const maxCleanUpSolves = 64
 // records the replacements.
 func (iv *ivGroup) allow(col int32) bool {
 	keys := slices.Clone(iv.using[col])
-	iv.changed()
 	iv.withheld[col] = false
+	iv.publishing = col
+	defer func() { iv.publishing = -1 }()
 	replacements := make([]*cert, len(keys))
 	// sameCell returns the replacements found so far for the primary cell
 	// and direction of key.
@@ -1354,14 +1394,12 @@ func (iv *ivGroup) allow(col int32) bool {
 		}
 		if solved++; solved > maxCleanUpSolves {
 			iv.withheld[col] = true
-			iv.changed()
 			return false
 		}
 		support, ok := iv.check(context.Background(), key, old.amount, iv.box(key.col, old.level))
 		if !ok {
 			iv.hard[key]++
 			iv.withheld[col] = true
-			iv.changed()
 			return false
 		}
 		replacements[i] = &cert{old.amount, old.level, support}

@@ -116,6 +116,8 @@ type Solver struct {
 	// Scratch.
 	alpha, rho, work, dense []float64
 
+	mark mark // see Mark
+
 	iterations int
 	degenerate int
 	// The last unbounded direction: variable q moving in direction dir,
@@ -123,6 +125,15 @@ type Solver struct {
 	rayQ     int32
 	rayDir   float64
 	rayAlpha []float64
+}
+
+// mark is a state of the solver that Reset returns to.
+type mark struct {
+	head, pos []int32
+	x, lo, up []float64
+	lu        *factor
+	etas      int
+	set       bool
 }
 
 // New returns a Solver for p, with the logicals as its basis and the
@@ -360,6 +371,45 @@ func (s *Solver) Crash() {
 		s.factorize()
 	}
 	s.dirty = true
+}
+
+// Mark remembers the current basis, basic solution and bounds, for Reset.
+func (s *Solver) Mark() {
+	s.update()
+	m := &s.mark
+	m.head = append(m.head[:0], s.head...)
+	m.pos = append(m.pos[:0], s.pos...)
+	m.x = append(m.x[:0], s.x...)
+	m.lo = append(m.lo[:0], s.lo...)
+	m.up = append(m.up[:0], s.up...)
+	m.lu = s.lu
+	m.etas = len(s.lu.etaPos)
+	m.set = true
+}
+
+// Reset returns to the basis, basic solution and bounds of the last Mark
+// (the objective stays as it is), so that many programs over one
+// polyhedron, each with some bounds of its own, start from one point. It
+// panics without a Mark.
+func (s *Solver) Reset() {
+	m := &s.mark
+	if !m.set {
+		panic("simplex: Reset without Mark")
+	}
+	copy(s.head, m.head)
+	copy(s.pos, m.pos)
+	copy(s.x, m.x)
+	copy(s.lo, m.lo)
+	copy(s.up, m.up)
+	// The marked factorization is as it was but for the etas added since.
+	f := m.lu
+	f.etaPos = f.etaPos[:m.etas]
+	f.etaPiv = f.etaPiv[:m.etas]
+	f.etaStart = f.etaStart[:m.etas+1]
+	f.etaIdx = f.etaIdx[:f.etaStart[m.etas]]
+	f.etaVal = f.etaVal[:f.etaStart[m.etas]]
+	s.lu = f
+	s.dirty = false
 }
 
 // SetCost sets the objective coefficient of variable j (j < NumVars).

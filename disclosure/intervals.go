@@ -149,6 +149,9 @@ type ivGroup struct {
 	group []int32             // the readers of groupReaders, while findForGroups looks
 	using map[int32][]certKey // column → the certificates that move it
 	near  map[int32]map[int32]bool
+	// readers lists, per primary column, the reader sets whose
+	// certificates substitute tries (made when the clean-up asks).
+	readers map[int32][]int32
 
 	scratch lpScratch
 	boxes   map[int32]*[boxLevels][]int32 // per column, its boxes (at most maxKept columns)
@@ -171,11 +174,18 @@ type lpKey struct {
 	box  *int32
 	size int
 	col  int32
+	all  bool // for reach, with every cell withheld
 }
 
 // changed forgets the programs of sharedLP: more cells are withheld, so
-// they lack variables.
-func (iv *ivGroup) changed() { clear(iv.lps) }
+// they lack variables (those of reach, over every cell, stay).
+func (iv *ivGroup) changed() {
+	for k := range iv.lps {
+		if !k.all {
+			delete(iv.lps, k)
+		}
+	}
+}
 
 // ivPoint is a point check found: the columns it moves (sorted) and by
 // how much, exactly and in floating point.
@@ -205,6 +215,7 @@ func newIVGroup(gp *groupProblem) *ivGroup {
 		publishing: -1,
 		using:      map[int32][]certKey{},
 		near:       map[int32]map[int32]bool{},
+		readers:    map[int32][]int32{},
 		poolAt:     map[int32][]int32{},
 		lps:        map[lpKey]*lp{},
 	}
@@ -600,10 +611,15 @@ func (iv *ivGroup) reach(ctx context.Context, key certKey, box []int32, lv level
 		iv.withheld[i] = true
 	}
 	defer func() { iv.withheld = saved }()
-	l := iv.newLP(box, key, false)
+	l := iv.sharedLP(box, key.col, true)
 	j := l.target
 	if j < 0 {
 		return new(big.Rat)
+	}
+	for i, c := range l.vars {
+		if i != j && iv.knows(c, key) {
+			l.s.SetBounds(i, iv.value[c], iv.value[c])
+		}
 	}
 	// A little further than split needs, so that rounding at the bound
 	// never takes anything from it.
@@ -1102,16 +1118,17 @@ func (iv *ivGroup) fromPool(key certKey, amount *big.Rat) ([]int32, bool) {
 }
 
 // sharedLP returns the program of the checks of primary column col over
-// box: over the cells that are withheld and not empty, with no reader's
-// knowledge, started from the true values with a crash basis. A check
-// fixes the cells its reader knows by their bounds; each use starts from
-// the same point (simplex.Solver.Reset). The programs are kept until a
-// cell is withheld anew.
-func (iv *ivGroup) sharedLP(box []int32, col int32) *lp {
+// box: over the cells that are withheld (with all, as reach asks: every
+// cell) and not empty, with no reader's knowledge, started from the true
+// values with a crash basis. A check fixes the cells its reader knows by
+// their bounds; each use starts from the same point
+// (simplex.Solver.Reset). The programs are kept until a cell is withheld
+// anew.
+func (iv *ivGroup) sharedLP(box []int32, col int32, all bool) *lp {
 	if len(box) == 0 || len(box) == iv.gp.n {
 		return iv.newLP(box, certKey{col, true, noReaders}, false) // not kept: the whole group
 	}
-	k := lpKey{&box[0], len(box), col}
+	k := lpKey{&box[0], len(box), col, all}
 	if l := iv.lps[k]; l != nil {
 		if l.s != nil {
 			l.s.Reset()
@@ -1140,7 +1157,7 @@ func (iv *ivGroup) sharedLP(box []int32, col int32) *lp {
 // programming.
 func (iv *ivGroup) solveCheck(ctx context.Context, key certKey, amount *big.Rat, box []int32) (ivPoint, bool) {
 	target, down := key.col, key.down
-	l := iv.sharedLP(box, key.col)
+	l := iv.sharedLP(box, key.col, false)
 	j := l.target
 	if j < 0 {
 		return ivPoint{}, false
@@ -1425,8 +1442,10 @@ func (iv *ivGroup) substitute(key certKey, amount *big.Rat, found []*cert) *cert
 			return ct
 		}
 	}
-	readers := append([]int32{farReaders, nearReaders, noReaders}, sortedReaders(iv.near[key.col])...)
-	for _, r := range readers {
+	if iv.readers[key.col] == nil {
+		iv.readers[key.col] = append([]int32{farReaders, nearReaders, noReaders}, sortedReaders(iv.near[key.col])...)
+	}
+	for _, r := range iv.readers[key.col] {
 		if r == key.reader {
 			continue
 		}

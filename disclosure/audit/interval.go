@@ -175,6 +175,7 @@ func intervals(ctx context.Context, s *System, attackers []Attacker, presolve, r
 			if r == nil {
 				continue // no sensitive cell in it
 			}
+			r.restart()
 			r.fix(byComp[i], true)
 			for _, c := range comps[i].cells {
 				if !s.Cells[c].Sensitive || own[c] {

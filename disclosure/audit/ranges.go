@@ -134,6 +134,7 @@ func newRangeLP(m *model, kn *knowledge, comp component, stats *lpStats) *rangeL
 		r.float.SetValue(i, v)
 	}
 	r.float.Crash()
+	r.float.Mark()
 	r.scratch = make([]int64, len(comp.cells))
 	r.values = make([]frac, len(comp.cells))
 	r.rhsDen = 1
@@ -157,6 +158,14 @@ func newRangeLP(m *model, kn *knowledge, comp component, stats *lpStats) *rangeL
 		}
 	}
 	return r
+}
+
+// restart returns the solver to the true values and the basis it started
+// with (see newRangeLP), a point of every reader's polyhedron: after an
+// attacker's cells are fixed, the solves need no phase 1.
+func (r *rangeLP) restart() {
+	r.float.Reset()
+	r.pointOK = false
 }
 
 // fix fixes the given cells at their values (a reader knows them), or

@@ -47,6 +47,12 @@ import (
 // moves far enough (checked exactly) for any reader that knows none of
 // its cells. Such a point is tried before a linear program.
 //
+// The checks of all readers of a primary cell share one program per box
+// (sharedLP): the cells a reader knows are fixed by their bounds, and
+// each check starts again from the true values with a basis of cells that
+// can move (simplex.Solver.Crash), so that a check takes a few simplex
+// steps instead of a hundred degenerate ones.
+//
 // The linear programs are small: a cell of the box that is the only one
 // of a relation that may move cannot move at all, so it is left out
 // (peeled), with whatever that pins in turn; and the primary cell is

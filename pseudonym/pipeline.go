@@ -486,11 +486,13 @@ func (w *worker) process(b *batch) {
 			continue
 		}
 		text := b.in[r.start:r.end]
-		if !utf8.Valid(text) {
+		fields, code := w.sp.split(text, r.quoted)
+		// An ASCII row is valid UTF-8: the split found out. Bytes that are
+		// not UTF-8 are the row's problem before any other.
+		if !w.sp.ascii && !utf8.Valid(text) {
 			w.reject(b, r.line, CodeEncoding)
 			continue
 		}
-		fields, code := w.sp.split(text, r.quoted)
 		if code == "" && len(fields) != pl.inFields {
 			code = CodeFieldCount
 		}
@@ -500,7 +502,7 @@ func (w *worker) process(b *batch) {
 		}
 		// A row of a delimited file without quotes or carriage returns
 		// has no field that needs quotes: one scan, not one per field.
-		w.plain = pl.fixed == nil && !pl.sheet && !r.quoted && bytes.IndexByte(text, '\r') < 0
+		w.plain = pl.fixed == nil && !pl.sheet && !r.quoted && !w.sp.cr
 		w.row(b, r.line, fields)
 	}
 }

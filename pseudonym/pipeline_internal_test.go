@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -81,7 +82,8 @@ func (w *maxWriter) Write(p []byte) (int, error) {
 }
 
 // TestSplitWords holds the word-at-a-time split of an unquoted row to
-// bytes.Split, for every delimiter position in rows of up to 40 bytes
+// bytes.Split (and what it finds of the row on the way: all ASCII, a
+// carriage return), for every delimiter position in rows of up to 40 bytes
 // with bytes on either side of the delimiter (0x00, 0xff, the delimiter
 // plus and minus one: where a borrow or carry between bytes would show),
 // and to the field limit.
@@ -89,7 +91,7 @@ func TestSplitWords(t *testing.T) {
 	rng := uint64(1)
 	next := func() uint64 { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17; return rng }
 	for _, comma := range []byte{';', ',', '\t', '|', 0x01, 0x80} {
-		alphabet := []byte{comma, comma, comma - 1, comma + 1, 0x00, 0xff, 'a', '9', 0x7f, 0x80}
+		alphabet := []byte{comma, comma, comma - 1, comma + 1, 0x00, 0xff, 'a', '9', 0x7f, 0x80, '\r', '\r' + 1}
 		for n := range 41 {
 			for range 50 {
 				row := make([]byte, n)
@@ -116,6 +118,10 @@ func TestSplitWords(t *testing.T) {
 						if !bytes.Equal(got[i], want[i]) {
 							t.Fatalf("split(%q, %q): field %d is %q, want %q", row, comma, i, got[i], want[i])
 						}
+					}
+					ascii := !slices.ContainsFunc(row, func(c byte) bool { return c >= 0x80 })
+					if s.ascii != ascii || s.cr != bytes.Contains(row, []byte{'\r'}) {
+						t.Fatalf("split(%q, %q): ascii %v, cr %v", row, comma, s.ascii, s.cr)
 					}
 				}
 			}

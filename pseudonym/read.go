@@ -492,11 +492,16 @@ type splitter struct {
 	fields    [][]byte
 	ends      []int
 	scratch   []byte
+	// Of the last row split whole without quotes: whether it is all ASCII
+	// (so valid UTF-8) and whether it holds a carriage return. False and
+	// true for any other row.
+	ascii, cr bool
 }
 
 // split returns the fields of a row, valid until the next call, or the code
 // of the problem that prevents splitting it.
 func (s *splitter) split(row []byte, quoted bool) ([][]byte, Code) {
+	s.ascii, s.cr = false, true
 	if s.fixed != nil {
 		return s.splitFixed(row)
 	}
@@ -506,11 +511,17 @@ func (s *splitter) split(row []byte, quoted bool) ([][]byte, Code) {
 	// Eight bytes at a time: a mask of the delimiters in a word, one
 	// bit a delimiter, rather than a comparison a byte (fields are too
 	// short for bytes.IndexByte's set-up to pay).
+	// The same pass finds whether the row is ASCII and has a carriage
+	// return, which saves the worker two more.
 	fields := s.fields[:0]
 	start, i := 0, 0
+	var all, crs uint64 // every byte ORed; the carriage returns' bits
 	commas := uint64(s.comma) * lowBits
 	for ; i+8 <= len(row); i += 8 {
-		m := zeroBytes(binary.LittleEndian.Uint64(row[i:]) ^ commas)
+		x := binary.LittleEndian.Uint64(row[i:])
+		all |= x
+		crs |= zeroBytes(x ^ '\r'*lowBits)
+		m := zeroBytes(x ^ commas)
 		for m != 0 {
 			end := i + bits.TrailingZeros64(m)>>3
 			m &= m - 1
@@ -522,7 +533,12 @@ func (s *splitter) split(row []byte, quoted bool) ([][]byte, Code) {
 		}
 	}
 	for ; i < len(row); i++ {
-		if row[i] == s.comma {
+		c := row[i]
+		all |= uint64(c)
+		if c == '\r' {
+			crs = 1
+		}
+		if c == s.comma {
 			if len(fields) == s.maxFields-1 {
 				return nil, CodeFieldCount
 			}
@@ -531,6 +547,7 @@ func (s *splitter) split(row []byte, quoted bool) ([][]byte, Code) {
 		}
 	}
 	s.fields = append(fields, row[start:])
+	s.ascii, s.cr = all&highBits == 0, crs != 0
 	return s.fields, ""
 }
 

@@ -465,6 +465,7 @@ type worker struct {
 	// cells, and a BSN with its leading zero put back.
 	numeric []bool
 	padded  []byte
+	checked [][]byte // the fields as the Schema's check gets them
 }
 
 func (pl *plan) newWorker(values bool, fc *FieldCipher) (*worker, error) {
@@ -531,7 +532,10 @@ func (w *worker) row(b *batch, line int, fields [][]byte) {
 		}
 	}
 	if pl.check != nil {
-		b.problems = pl.check(fields, b.problems)
+		// The check gets its own copy of the fields: whatever it does
+		// with them, the output is the row's (see kept runs below).
+		w.checked = append(w.checked[:0], fields...)
+		b.problems = pl.check(w.checked, b.problems)
 		for i := first; i < len(b.problems); i++ {
 			p := &b.problems[i]
 			p.Line = line
@@ -547,10 +551,23 @@ func (w *worker) row(b *batch, line int, fields [][]byte) {
 	out := b.out // a local: the compiler keeps it in registers
 	start := len(out)
 	w.ends = w.ends[:0]
-	for i := range pl.out {
+	// A plain row's fields are slices of it, one delimiter apart: a run
+	// of kept columns is one slice of the row.
+	runs := w.plain && !w.values && pl.outComma == pl.comma
+	for i := 0; i < len(pl.out); i++ {
 		col := &pl.out[i]
 		if i > 0 && !w.values {
 			out = append(out, pl.outComma)
+		}
+		if runs && col.kept > 1 {
+			v := fields[col.src]
+			n := len(v)
+			for _, f := range fields[col.src+1 : col.src+col.kept] {
+				n += 1 + len(f)
+			}
+			out = append(out, v[:n]...)
+			i += col.kept - 1
+			continue
 		}
 		cell := len(out)
 		var code Code

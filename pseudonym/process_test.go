@@ -645,3 +645,44 @@ func TestWindows1252EveryByte(t *testing.T) {
 	out, _ := process(t, p, "x\n"+string(in)+"\n")
 	assert.Equal(t, "x\n"+string(want)+"\n", out)
 }
+
+// meddlingSchema is a Schema whose check overwrites every field it gets.
+type meddlingSchema struct{}
+
+func (meddlingSchema) Bind([]string) (func([][]byte, []pseudonym.Problem) []pseudonym.Problem, error) {
+	return func(fields [][]byte, ps []pseudonym.Problem) []pseudonym.Problem {
+		for i := range fields {
+			fields[i] = []byte("X;Y")
+		}
+		return ps
+	}, nil
+}
+
+// TestKeptRuns covers columns kept side by side, which a row without
+// quotes copies as one slice: runs broken by a dropped column and by a
+// coarsened one, empty fields, quoted rows (copied field by field), and a
+// Schema that changes the fields it is given (the output does not change).
+func TestKeptRuns(t *testing.T) {
+	in := "id;naam;postcode;plaats;x;y;z\n" +
+		"1;Jan;1315 KA;Almere;geheim;;z\n" +
+		"2;\"De; Vries\";1316AB;\"\";g;y;\n" +
+		"3;;1317 CD;;g;;\n" +
+		";;;;;;\n"
+	want := "id;naam;postcode;plaats;y;z\n" +
+		"1;Jan;1315;Almere;;z\n" +
+		"2;\"De; Vries\";1316;;y;\n" +
+		"3;;1317;;;\n" +
+		";;;;;\n"
+	for _, schema := range []pseudonym.Schema{nil, meddlingSchema{}} {
+		for _, workers := range []int{1, 2} {
+			p := &pseudonym.Processor{Keyring: pseudonymtest.Keyring(), Header: true, Schema: schema, Workers: workers,
+				Columns: []pseudonym.Column{{Name: "postcode", Action: pseudonym.CoarsenPC4}, {Name: "x", Action: pseudonym.Drop}},
+				Other:   pseudonym.Keep}
+			var out strings.Builder
+			report, err := p.Process(context.Background(), strings.NewReader(in), &out)
+			require.NoError(t, err)
+			assert.Equal(t, want, out.String(), "schema %T, %d workers", schema, workers)
+			assert.Equal(t, 4, report.Rows.Written)
+		}
+	}
+}

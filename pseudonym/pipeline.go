@@ -673,7 +673,7 @@ func (w *worker) cell(out []byte, col *outCol, v []byte) ([]byte, Code) {
 			return out, ""
 		}
 		pl := w.pl
-		d, ok := parseDate(bytes.TrimSpace(v), pl.dates, pl.defaultDates)
+		d, ok := parseDate(trimSpace(v), pl.dates, pl.defaultDates)
 		if !ok {
 			return out, CodeDate
 		}
@@ -712,7 +712,20 @@ func bsnCode(err error, v []byte) Code {
 	return CodeBSNChecksum
 }
 
-func isBlank(v []byte) bool { return len(bytes.TrimSpace(v)) == 0 }
+func isBlank(v []byte) bool { return len(trimSpace(v)) == 0 }
+
+// trimSpace is bytes.TrimSpace, without its work for the common value that
+// starts and ends with a printable ASCII character.
+func trimSpace(v []byte) []byte {
+	if n := len(v); n > 0 && printable(v[0]) && printable(v[n-1]) {
+		return v
+	}
+	return bytes.TrimSpace(v)
+}
+
+// printable reports whether c is ASCII and neither a space nor a control
+// character other than DEL, none of which is white space.
+func printable(c byte) bool { return ' ' < c && c < utf8.RuneSelf }
 
 // appendField appends v to dst as a field of delimited text, quoted if it
 // holds the delimiter, a quote or a line break.

@@ -128,3 +128,23 @@ func TestSplitWords(t *testing.T) {
 		}
 	}
 }
+
+// TestTrimSpace holds trimSpace to bytes.TrimSpace for values made of
+// printable ASCII, ASCII white space and control characters, and the
+// non-ASCII white space U+0085 and U+00A0.
+func TestTrimSpace(t *testing.T) {
+	parts := []string{"", "a", "1315 KA", " ", "\t", "\r", "\v", "\f", "\n", "\x00", "\x7f", "\u0085", "\u00a0", "ë", "\xff"}
+	for _, a := range parts {
+		for _, b := range parts {
+			for _, c := range parts {
+				v := []byte(a + b + c)
+				if got, want := trimSpace(v), bytes.TrimSpace(v); !bytes.Equal(got, want) {
+					t.Errorf("trimSpace(%q) = %q, want %q", v, got, want)
+				}
+				if got, want := isBlank(v), len(bytes.TrimSpace(v)) == 0; got != want {
+					t.Errorf("isBlank(%q) = %v, want %v", v, got, want)
+				}
+			}
+		}
+	}
+}

@@ -2,6 +2,7 @@ package pseudonym
 
 import (
 	"bytes"
+	"crypto/fips140"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding"
@@ -17,13 +18,16 @@ import (
 // each from the state after the key's block (kept marshalled, as
 // crypto/hmac keeps it; FIPS 198-1 section 6 allows these intermediate
 // results to be stored), writes that one block, and reads the state back as
-// the hash, without crypto/hmac's and Sum's copies and padding writes
-// (about a third of the cost of a pseudonym). The state is read in
+// the hash, without the copies of the digest and the padding written
+// through Write that crypto/hmac's Sum costs. The state is read in
 // crypto/sha256's marshalled form; should that form ever change, the check
 // below against crypto/hmac finds it, and the function is crypto/hmac's.
+// In FIPS 140-3 mode it is crypto/hmac's too: the module's own HMAC.
 func newDigitsMAC(key []byte) func(d [9]byte) [Size]byte {
-	if f, ok := newBlockMAC(key); ok {
-		return f
+	if !fips140.Enabled() {
+		if f, ok := newBlockMAC(key); ok {
+			return f
+		}
 	}
 	return newHMAC(key)
 }
@@ -52,6 +56,8 @@ const (
 	stateSize  = 4 + 32 + 64 + 8
 )
 
+// newBlockMAC is newDigitsMAC from the stored key states; it reports false
+// if that does not give crypto/hmac's MAC.
 func newBlockMAC(key []byte) (func(d [9]byte) [Size]byte, bool) {
 	inner, outer := sha256.New(), sha256.New()
 	// The key's blocks (HMAC's K0 xor ipad and xor opad), as crypto/hmac

@@ -308,3 +308,65 @@ func checkResponse(t *testing.T, s scenario, p *disclosure.Protected) {
 		}
 	}
 }
+
+// Two indicators that apply to the same records (both to ended care)
+// share the family of the applicable records, and are protected as one;
+// indicators that apply to different records each have their own. Either
+// way every rate divides by its own indicator's applicable records.
+func TestIndicatorsShareApplicable(t *testing.T) {
+	spec := disclosure.Spec{Name: "respons", Kind: disclosure.Response, Dimensions: []string{"gemeente"}, Indicators: []string{"doel", "tevr"}}
+	for _, c := range []struct {
+		name     string
+		tevr     func(i int) bool // whether tevr applies to record i of a municipality (doel: i < 20)
+		families []string
+	}{
+		{"the same records", func(i int) bool { return i < 20 }, []string{"applicable:doel", "notapplicable:doel"}},
+		{"other records", func(i int) bool { return i < 25 }, []string{"applicable:doel", "applicable:tevr", "notapplicable:doel", "notapplicable:tevr"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var recs []disclosure.Record
+			for _, g := range []string{"Almere", "Lelystad", "Utrecht"} {
+				for i, r := range records(30, "", g) {
+					if i < 20 {
+						r.Applies = append(r.Applies, "doel")
+					}
+					if c.tevr(i) {
+						r.Applies = append(r.Applies, "tevr")
+					}
+					if r.Applies == nil {
+						r.Applies = []string{}
+					}
+					if i < 10 {
+						r.Measured = []string{"doel", "tevr"}
+					}
+					recs = append(recs, r)
+				}
+			}
+			tabs, err := disclosure.Tabulate([]disclosure.Dimension{province}, recs, spec)
+			require.NoError(t, err)
+			p, err := tabs.Protect(context.Background(), disclosure.Rules{})
+			require.NoError(t, err)
+			assertAuditClean(t, p)
+			sys, _ := p.AuditSystem()
+			var fams []string
+			for _, cell := range sys.Cells {
+				if f, _, _ := strings.Cut(cell.Name, "["); strings.Contains(f, "applicable:") && !slices.Contains(fams, f) {
+					fams = append(fams, f)
+				}
+			}
+			slices.Sort(fams)
+			assert.Equal(t, c.families, fams)
+			applicable := map[string]float64{"doel": 60, "tevr": 60}
+			if c.name == "other records" {
+				applicable["tevr"] = 75
+			}
+			for _, r := range p.Table("respons").Rows() {
+				if r.Categories[0] == "Totaal" {
+					ind := r.Categories[1]
+					assert.Equal(t, []float64{90, applicable[ind], 30, 30 / applicable[ind]},
+						[]float64{r.Cells[0].Value, r.Cells[1].Value, r.Cells[2].Value, r.Cells[3].Value}, ind)
+				}
+			}
+		})
+	}
+}

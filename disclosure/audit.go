@@ -104,7 +104,7 @@ func (p *Protected) AuditSystem() (audit.System, []audit.Attacker) {
 		row := 0
 		p.t.eachCell(s, nodes, func() {
 			for _, ind := range s.indicators {
-				all := famIndex("applicable:" + ind)
+				all := famIndex(p.t.applicableFamily(ind))
 				if all < 0 {
 					all = famIndex("count")
 				}

@@ -181,11 +181,13 @@ func (t *Tables) families() []*family {
 			for _, ind := range s.indicators {
 				f := get("measured:"+ind, Count, ind, popMeasured)
 				f.specs = append(f.specs, s)
-				if t.restricted[ind] {
+				if name := t.applicableFamily(ind); name != "" {
 					// The denominator of the indicator's rate; without
 					// a record it does not apply to, the decisions.
-					f := get("applicable:"+ind, Count, ind, popApplicable)
-					f.specs = append(f.specs, s)
+					f := get(name, Count, t.applicable[ind], popApplicable)
+					if !slices.Contains(f.specs, s) {
+						f.specs = append(f.specs, s)
+					}
 				}
 			}
 		}
@@ -213,7 +215,7 @@ func (t *Tables) families() []*family {
 		switch f.pop {
 		case popMeasured:
 			total := all
-			if a := find("applicable:" + f.indicator); a != nil {
+			if a := find(t.applicableFamily(f.indicator)); a != nil {
 				total = a
 			}
 			fams = append(fams, &family{name: "unmeasured:" + f.indicator, measure: Count, indicator: f.indicator,

@@ -157,7 +157,9 @@
 // cell; the count of all records and the applicable, not applicable,
 // measured and unmeasured records of every indicator are protected as one
 // system (decisions = applicable + not applicable, applicable = measured
-// + unmeasured). Where every indicator applies to every record, the
+// + unmeasured); indicators that apply to exactly the same records (two
+// outcome indicators of ended care) share their applicable records, which
+// keeps the system small. Where every indicator applies to every record, the
 // applicable decisions are the decisions, and the tables are those of
 // records without Record.Applies, byte for byte.
 //

@@ -98,7 +98,7 @@ func (t *Tables) Protect(ctx context.Context, r Rules) (*Protected, error) {
 	for _, f := range fams {
 		switch f.pop {
 		case popMeasured, popUnmeasured:
-			f.linkDecisions(t, byName("count"), byName("applicable:"+f.indicator))
+			f.linkDecisions(t, byName("count"), byName(t.applicableFamily(f.indicator)))
 		case popApplicable, popNotApplicable:
 			f.linkDecisions(t, byName("count"), nil)
 		}
@@ -618,7 +618,7 @@ func (t *Tables) render(s *spec, fams []*protectedFamily) table {
 				m := find("measured:" + ind)
 				measured := cell(m, m.index(nodes))
 				applicable := decisions
-				if a := find("applicable:" + ind); a != nil {
+				if a := find(t.applicableFamily(ind)); a != nil {
 					applicable = cell(a, a.index(nodes))
 				}
 				rate := Cell{Status: SecondarySuppressed, Reason: Derived}
@@ -651,7 +651,7 @@ func (t *Tables) OwnerView(contributor string) (*OwnerView, error) {
 	if contributor == "" {
 		return nil, ErrNoContributor
 	}
-	own := &Tables{dims: t.dims, byName: t.byName, specs: t.specs, applies: t.applies, restricted: t.restricted}
+	own := &Tables{dims: t.dims, byName: t.byName, specs: t.specs, applies: t.applies, restricted: t.restricted, applicable: t.applicable}
 	for _, r := range t.records {
 		if r.Contributor == contributor {
 			own.records = append(own.records, r)

@@ -110,9 +110,14 @@ type Tables struct {
 	// applies: some record has a non-nil Applies, so Response tables show
 	// the measure "applicable"; restricted: the indicators that do not
 	// apply to some record, which have families of their own for the
-	// records they apply to.
+	// records they apply to; applicable: per restricted indicator, the
+	// indicator whose family that is: the first, in the order of the
+	// specifications, that applies to exactly the same records (such as
+	// two outcome indicators that both apply to ended care), so that
+	// they share one family rather than protect the same figures twice.
 	applies    bool
 	restricted map[string]bool
+	applicable map[string]string
 }
 
 // spec is a compiled Spec.
@@ -214,8 +219,37 @@ func Tabulate(dims []Dimension, records []Record, specs ...Spec) (*Tables, error
 	t.records = slices.Clone(records)
 	if len(restricted) > 0 {
 		t.restricted = restricted
+		t.applicable = map[string]string{}
+		var reps []string
+		for _, s := range t.specs {
+			for _, ind := range s.indicators {
+				if !restricted[ind] || t.applicable[ind] != "" {
+					continue
+				}
+				t.applicable[ind] = ind
+				for _, rep := range reps {
+					if !slices.ContainsFunc(t.records, func(r Record) bool { return r.applies(ind) != r.applies(rep) }) {
+						t.applicable[ind] = rep
+						break
+					}
+				}
+				if t.applicable[ind] == ind {
+					reps = append(reps, ind)
+				}
+			}
+		}
 	}
 	return t, nil
+}
+
+// applicableFamily returns the name of the family of the records to which
+// indicator ind applies, or "" when it applies to every record (the
+// decisions, family "count").
+func (t *Tables) applicableFamily(ind string) string {
+	if !t.restricted[ind] {
+		return ""
+	}
+	return "applicable:" + t.applicable[ind]
 }
 
 // applies reports whether indicator ind applies to the record.

@@ -62,7 +62,7 @@ func barOf(c reportCell) bar {
 func rateColumns(sel reportSelection) []int {
 	var out []int
 	for i := range sel.indicators() {
-		out = append(out, 1+3*i+cellRate-cellApplicable) // decisions, then per indicator applicable, measured, rate
+		out = append(out, 3+3*i) // the decisions, then per indicator the applicable ones, the measurements and the response
 	}
 	return out
 }

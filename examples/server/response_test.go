@@ -3,12 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"io/fs"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
-	"testing/fstest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -142,51 +140,52 @@ func TestResponseOfFinishedCare(t *testing.T) {
 // it), and the report says that it is not known for them, with their
 // number to their own provider and without it to the others.
 func TestMigration011(t *testing.T) {
-	cfg, err := parseConfig([]string{"-data", t.TempDir()}, func(string) string { return "" })
-	require.NoError(t, err)
-	ctx := context.Background()
-	old := fstest.MapFS{}
-	names, err := fs.Glob(migrations, "migrations/*.sql")
-	require.NoError(t, err)
-	for _, n := range names {
-		if strings.Compare(n, "migrations/011") < 0 {
-			b, err := fs.ReadFile(migrations, n)
+	for _, name := range []string{"sqlite", "postgres"} {
+		t.Run(name, func(t *testing.T) {
+			var cfg config
+			if name == "postgres" {
+				cfg = postgresConfig(t)
+			} else {
+				var err error
+				cfg, err = parseConfig([]string{"-data", t.TempDir()}, func(string) string { return "" })
+				require.NoError(t, err)
+			}
+			ctx := context.Background()
+			old := migrationsBefore(t, "011")
+			db, err := openRaw(ctx, cfg)
 			require.NoError(t, err)
-			old[n] = &fstest.MapFile{Data: b}
-		}
-	}
-	db, err := openRaw(ctx, cfg)
-	require.NoError(t, err)
-	defer db.Close()
-	require.NoError(t, migrate(ctx, db, old, "migrations"))
-	exec := func(q string, args ...any) {
-		t.Helper()
-		_, err := db.ExecContext(ctx, q, args...)
-		require.NoError(t, err, q)
-	}
-	exec(`INSERT INTO organisations (id, name, kind, domains, created_at) VALUES ('p', 'P', 'provider', 'p.example', 1)`)
-	exec(`INSERT INTO uploads (id, org_id, user_id, created_at, status, rows_written, report) VALUES ('u', 'p', 'u', 1, 'processed', 2, '{}')`)
-	exec(`INSERT INTO report_rows (provider_id, upload_id, seq, municipality, category, product, age_band, goal_measured, sat_measured, period)
-		VALUES ('p', 'u', 0, '0034', '45', '45A11', '12-17', TRUE, FALSE, '2026-1'), ('p', 'u', 0, '0034', '45', '45A11', '12-17', FALSE, FALSE, '2026-1')`)
-	require.NoError(t, migrate(ctx, db, migrations, "migrations"))
-	var n, goal, sat, known int
-	require.NoError(t, db.QueryRowContext(ctx, `SELECT COUNT(*), SUM(CASE WHEN goal_applies THEN 1 ELSE 0 END), SUM(CASE WHEN sat_applies THEN 1 ELSE 0 END),
-		SUM(CASE WHEN applies_known THEN 1 ELSE 0 END) FROM report_records`).Scan(&n, &goal, &sat, &known))
-	assert.Equal(t, []int{2, 2, 2, 0}, []int{n, goal, sat, known}, "applicable as before, marked as not judged")
+			defer db.Close()
+			require.NoError(t, migrate(ctx, db, old, "migrations"))
+			exec := func(q string, args ...any) {
+				t.Helper()
+				_, err := db.ExecContext(ctx, q, args...)
+				require.NoError(t, err, q)
+			}
+			exec(`INSERT INTO organisations (id, name, kind, domains, created_at) VALUES ('p', 'P', 'provider', 'p.example', 1)`)
+			exec(`INSERT INTO uploads (id, org_id, user_id, created_at, status, rows_written, report) VALUES ('u', 'p', 'u', 1, 'processed', 2, '{}')`)
+			exec(`INSERT INTO report_rows (provider_id, upload_id, seq, municipality, category, product, age_band, goal_measured, sat_measured, period)
+				VALUES ('p', 'u', 0, '0034', '45', '45A11', '12-17', TRUE, FALSE, '2026-1'), ('p', 'u', 0, '0034', '45', '45A11', '12-17', FALSE, FALSE, '2026-1')`)
+			require.NoError(t, migrate(ctx, db, migrations, "migrations"))
+			var n, goal, sat, known int
+			require.NoError(t, db.QueryRowContext(ctx, `SELECT COUNT(*), SUM(CASE WHEN goal_applies THEN 1 ELSE 0 END), SUM(CASE WHEN sat_applies THEN 1 ELSE 0 END),
+				SUM(CASE WHEN applies_known THEN 1 ELSE 0 END) FROM report_records`).Scan(&n, &goal, &sat, &known))
+			assert.Equal(t, []int{2, 2, 2, 0}, []int{n, goal, sat, known}, "applicable as before, marked as not judged")
 
-	a := &app{db: db}
-	d := &reportData{}
-	notes, err := a.responseNotes(ctx, d, &readerView{own: true, provider: "p"}, language.Dutch)
-	require.NoError(t, err)
-	require.Len(t, notes, 2)
-	assert.Equal(t, noteAppliesUnknownOwn, notes[1].Code)
-	assert.Contains(t, notes[1].Text, "Van 2 van uw beschikkingen")
-	notes, err = a.responseNotes(ctx, d, &readerView{municipality: "0034"}, language.Dutch)
-	require.NoError(t, err)
-	require.Len(t, notes, 2)
-	assert.Equal(t, noteAppliesUnknown, notes[1].Code)
-	assert.NotContains(t, notes[1].Text, "2", "no count for a protected audience")
-	notes, err = a.responseNotes(ctx, d, &readerView{municipality: "0995"}, language.Dutch)
-	require.NoError(t, err)
-	assert.Len(t, notes, 1, "another municipality has no such rows")
+			a := &app{db: db}
+			d := &reportData{}
+			notes, err := a.responseNotes(ctx, d, &readerView{own: true, provider: "p"}, language.Dutch)
+			require.NoError(t, err)
+			require.Len(t, notes, 2)
+			assert.Equal(t, noteAppliesUnknownOwn, notes[1].Code)
+			assert.Contains(t, notes[1].Text, "Van 2 van uw beschikkingen")
+			notes, err = a.responseNotes(ctx, d, &readerView{municipality: "0034"}, language.Dutch)
+			require.NoError(t, err)
+			require.Len(t, notes, 2)
+			assert.Equal(t, noteAppliesUnknown, notes[1].Code)
+			assert.NotContains(t, notes[1].Text, "2", "no count for a protected audience")
+			notes, err = a.responseNotes(ctx, d, &readerView{municipality: "0995"}, language.Dutch)
+			require.NoError(t, err)
+			assert.Len(t, notes, 1, "another municipality has no such rows")
+		})
+	}
 }

@@ -12,8 +12,10 @@ import (
 // AuditSystem returns the protected tables as a reader sees them, for the
 // independent checks of package audit: every cell once (cells shared by
 // several tables, and the hidden cells that link tables over different
-// dimensions; the non-response, decisions minus valid measurements, which
-// response tables publish implicitly), a Sum for every additive relation,
+// dimensions; the complements that response tables publish implicitly:
+// the non-response, applicable records minus valid measurements, and the
+// records an indicator does not apply to, decisions minus applicable
+// records), a Sum for every additive relation,
 // the published rates, the
 // primary cells as sensitive, and an Attacker for every reader with inside
 // knowledge of withheld cells: a contributor knows the withheld cells it
@@ -70,13 +72,15 @@ func (p *Protected) AuditSystem() (audit.System, []audit.Attacker) {
 	famIndex := func(name string) int {
 		return slices.IndexFunc(p.fams, func(f *protectedFamily) bool { return f.name == name })
 	}
-	// The non-response: decisions = measured + not measured.
+	// The complements: applicable = measured + not measured (decisions,
+	// when the indicator applies to every record), and decisions =
+	// applicable + not applicable.
 	nodes := make([]int32, len(p.t.dims))
 	for i, u := range p.fams {
 		if u.complementOf == nil {
 			continue
 		}
-		whole, m := famIndex("count"), famIndex(u.complementOf.name)
+		whole, m := famIndex(u.total.name), famIndex(u.complementOf.name)
 		for c := range u.n {
 			coords = u.coords(c, coords)
 			for j, d := range u.dims {
@@ -97,14 +101,18 @@ func (p *Protected) AuditSystem() (audit.System, []audit.Attacker) {
 			continue
 		}
 		s := p.t.specs[slices.IndexFunc(p.t.specs, func(s *spec) bool { return s.name == tab.name })]
-		all := famIndex("count")
 		row := 0
 		p.t.eachCell(s, nodes, func() {
-			den := offset[all] + p.fams[all].index(nodes)
 			for _, ind := range s.indicators {
+				all := famIndex(p.t.applicableFamily(ind))
+				if all < 0 {
+					all = famIndex("count")
+				}
+				den := offset[all] + p.fams[all].index(nodes)
 				m := famIndex("measured:" + ind)
 				num := offset[m] + p.fams[m].index(nodes)
-				published := !tab.rows[row].Cells[2].Withheld()
+				cells := tab.rows[row].Cells
+				published := !cells[len(cells)-1].Withheld() // the rate
 				row++
 				if seen[[2]int{num, den}] {
 					continue

@@ -18,16 +18,20 @@ import (
 // Families do not share relations: a count and a sum are different
 // unknowns. Readers' knowledge spans families.
 type family struct {
-	name      string // "count", "sum", "measured:<indicator>" or "unmeasured:<indicator>", used in cell names
-	measure   Kind   // Count or Sum
-	indicator string // population: records measured for this indicator; "" for all
+	name      string     // "count", "sum", or "<population>:<indicator>" (see population), used in cell names
+	measure   Kind       // Count or Sum
+	indicator string     // the indicator of the population; "" for all records
+	pop       population // which records of the indicator
 
-	// complementOf, for the family of the records not measured for an
-	// indicator, is the family of those measured: the non-response,
-	// decisions minus valid measurements, which a response table
-	// publishes implicitly. It is in no table; its cells follow the
-	// primary rules where the measured cell is shown.
-	complementOf *family
+	// complementOf, for a family that a response table publishes
+	// implicitly, is the family it complements, and total the family of
+	// which the two are the parts: the non-response (applicable records
+	// minus valid measurements, or decisions minus valid measurements
+	// when the indicator applies to every record) and the records the
+	// indicator does not apply to (decisions minus applicable records).
+	// Such a family is in no table; its cells follow the primary rules
+	// where the complemented cell is shown.
+	complementOf, total *family
 
 	dims   []int   // schema dimensions of the cube, by name
 	size   []int   // nodes per cube dimension
@@ -42,7 +46,8 @@ type family struct {
 
 	// decided, for the families of an indicator, is the sole
 	// contributor of the decisions with the same categories: it knows how
-	// many of its records were measured, also when none were.
+	// many of its records were measured, and how many the indicator
+	// applies to, also when none were.
 	decided []int64
 
 	// Sum families only.
@@ -54,6 +59,32 @@ const (
 	noContributor    = -1
 	manyContributors = -2
 )
+
+// population says which records of an indicator a family counts.
+type population uint8
+
+const (
+	popAll           population = iota // every record ("count", "sum")
+	popMeasured                        // "measured": a valid measurement
+	popUnmeasured                      // "unmeasured": applies, not measured
+	popApplicable                      // "applicable": the indicator applies
+	popNotApplicable                   // "notapplicable": it does not apply
+)
+
+// includes reports whether record r is in the family's population.
+func (f *family) includes(r *Record) bool {
+	switch f.pop {
+	case popMeasured:
+		return slices.Contains(r.Measured, f.indicator)
+	case popUnmeasured:
+		return r.applies(f.indicator) && !slices.Contains(r.Measured, f.indicator)
+	case popApplicable:
+		return r.applies(f.indicator)
+	case popNotApplicable:
+		return !r.applies(f.indicator)
+	}
+	return true
+}
 
 // knower returns the reader that knows cell c by itself, or -1: the
 // contributor that alone makes up the cell, or, for an empty cell, the one
@@ -71,8 +102,12 @@ func (f *family) knower(c int) int32 {
 	return zeroReader
 }
 
-// linkDecisions sets f.decided from the family of all records.
-func (f *family) linkDecisions(t *Tables, whole *family) {
+// linkDecisions sets f.decided from the family of all records, and for
+// the measured and unmeasured records of an indicator that does not apply
+// to every record, from the family of the records it applies to
+// (applicable, nil otherwise) first: the sole contributor of a cell's
+// applicable records knows that none of them is measured, or that all are.
+func (f *family) linkDecisions(t *Tables, whole, applicable *family) {
 	f.decided = make([]int64, f.n)
 	nodes := make([]int32, len(t.dims))
 	coords := make([]int32, 0, len(f.dims))
@@ -82,6 +117,11 @@ func (f *family) linkDecisions(t *Tables, whole *family) {
 			nodes[d] = coords[j]
 		}
 		f.decided[c] = whole.sole[whole.index(nodes)]
+		if applicable != nil && applicable != f {
+			if s := applicable.sole[applicable.index(nodes)]; s >= 0 {
+				f.decided[c] = s
+			}
+		}
 	}
 }
 
@@ -117,30 +157,38 @@ func (f *family) isLeaf(t *Tables, c int) bool {
 // families lists the families the tables need, with the tables in each.
 func (t *Tables) families() []*family {
 	var fams []*family
-	get := func(name string, m Kind, indicator string) *family {
+	get := func(name string, m Kind, indicator string, pop population) *family {
 		for _, f := range fams {
 			if f.name == name {
 				return f
 			}
 		}
-		f := &family{name: name, measure: m, indicator: indicator}
+		f := &family{name: name, measure: m, indicator: indicator, pop: pop}
 		fams = append(fams, f)
 		return f
 	}
 	for _, s := range t.specs {
 		switch s.kind {
 		case Count:
-			f := get("count", Count, "")
+			f := get("count", Count, "", popAll)
 			f.specs = append(f.specs, s)
 		case Sum:
-			f := get("sum", Sum, "")
+			f := get("sum", Sum, "", popAll)
 			f.specs = append(f.specs, s)
 		case Response:
-			f := get("count", Count, "")
+			f := get("count", Count, "", popAll)
 			f.specs = append(f.specs, s)
 			for _, ind := range s.indicators {
-				f := get("measured:"+ind, Count, ind)
+				f := get("measured:"+ind, Count, ind, popMeasured)
 				f.specs = append(f.specs, s)
+				if name := t.applicableFamily(ind); name != "" {
+					// The denominator of the indicator's rate; without
+					// a record it does not apply to, the decisions.
+					f := get(name, Count, t.applicable[ind], popApplicable)
+					if !slices.Contains(f.specs, s) {
+						f.specs = append(f.specs, s)
+					}
+				}
 			}
 		}
 	}
@@ -156,10 +204,25 @@ func (t *Tables) families() []*family {
 		// not change the numbering of the cells.
 		slices.SortFunc(f.dims, func(a, b int) int { return strings.Compare(t.dims[a].name, t.dims[b].name) })
 	}
+	find := func(name string) *family {
+		if i := slices.IndexFunc(fams, func(f *family) bool { return f.name == name }); i >= 0 {
+			return fams[i]
+		}
+		return nil
+	}
+	all := find("count")
 	for _, f := range slices.Clone(fams) {
-		if f.indicator != "" {
+		switch f.pop {
+		case popMeasured:
+			total := all
+			if a := find(t.applicableFamily(f.indicator)); a != nil {
+				total = a
+			}
 			fams = append(fams, &family{name: "unmeasured:" + f.indicator, measure: Count, indicator: f.indicator,
-				complementOf: f, dims: slices.Clone(f.dims)})
+				pop: popUnmeasured, complementOf: f, total: total, dims: slices.Clone(f.dims)})
+		case popApplicable:
+			fams = append(fams, &family{name: "notapplicable:" + f.indicator, measure: Count, indicator: f.indicator,
+				pop: popNotApplicable, complementOf: f, total: all, dims: slices.Clone(f.dims)})
 		}
 	}
 	return fams
@@ -232,7 +295,7 @@ func (f *family) build(t *Tables, cs *contributors, topK int) error {
 		return c
 	}
 	for i, r := range t.records {
-		if f.indicator != "" && slices.Contains(r.Measured, f.indicator) == (f.complementOf != nil) {
+		if !f.includes(&t.records[i]) {
 			continue // not in the family's population
 		}
 		c := leaf(r.Categories)

@@ -18,7 +18,11 @@
 // [Tabulate] builds linked tables from records (one [Record] per allocation
 // or decision): [Count] tables count records, [Sum] tables add up their
 // values (hours of care), [Response] tables give per outcome indicator the
-// decisions, the valid measurements and their ratio, the response rate.
+// decisions, the valid measurements and their ratio, the response rate:
+// the measurements over the decisions to which the indicator applies
+// (Record.Applies; care that is still running has no outcome yet, and
+// must not lower the rate), shown as the measure "applicable" when some
+// record says to which indicators it applies.
 // Each table has a cell for every combination of the categories, groups
 // and totals of its dimensions; a [Dimension] can be hierarchical (region >
 // municipality; care category > care type; age group > age band).
@@ -142,13 +146,22 @@
 // A rate is published only when its numerator and denominator are: a
 // withheld part withholds the rate (reason [Derived]), and since a rate
 // with its published denominator would publish the numerator, the two
-// decide together. Decisions and valid measurements also publish their
-// difference, the non-response: 8 decisions and 6 measurements tell that 2
-// clients were not measured. The non-response is therefore a cell of the
-// table for the primary rules (never shown itself), and the protection
-// keeps a small one from being computed, like any primary cell; the count
-// of all records and the measured and unmeasured records of every
-// indicator are protected as one system.
+// decide together. A response table also publishes differences: the
+// non-response, the applicable decisions minus the valid measurements (8
+// applicable decisions and 6 measurements tell that 2 clients were not
+// measured), and the decisions the indicator does not apply to, the
+// decisions minus the applicable ones (30 decisions of which 28 apply
+// tell that 2 clients are still in care). Both are therefore cells of the
+// table for the primary rules (never shown themselves), and the
+// protection keeps a small one from being computed, like any primary
+// cell; the count of all records and the applicable, not applicable,
+// measured and unmeasured records of every indicator are protected as one
+// system (decisions = applicable + not applicable, applicable = measured
+// + unmeasured); indicators that apply to exactly the same records (two
+// outcome indicators of ended care) share their applicable records, which
+// keeps the system small. Where every indicator applies to every record, the
+// applicable decisions are the decisions, and the tables are those of
+// records without Record.Applies, byte for byte.
 //
 // # Auditing
 //

@@ -164,3 +164,50 @@ func ExampleReadCSV() {
 	// Lelystad,wmo,x
 	// disclosure: CSV line 6: the total gemeente=Totaal; zorgvorm=Totaal is 30, but its inner cells add up to 31
 }
+
+// A response table divides the valid measurements by the decisions to
+// which the indicator applies: care that is still running has no outcome
+// yet (Record.Applies leaves the indicator out), and does not lower the
+// response rate. The table shows those decisions as "applicable". In
+// Lelystad 2 of 12 decisions are still running: the decisions and the
+// applicable decisions would tell that 2, so Lelystad's applicable
+// decisions are withheld, with Almere's, the smallest cell that keeps
+// them from being recomputed from the total; so are the rates that need
+// them.
+func ExampleTables_Protect_response() {
+	dims := []disclosure.Dimension{{Name: "gemeente"}}
+	var records []disclosure.Record
+	add := func(gemeente string, running, unmeasured, measured int) {
+		for range running {
+			records = append(records, disclosure.Record{Categories: []string{gemeente}, Applies: []string{}})
+		}
+		for range unmeasured {
+			records = append(records, disclosure.Record{Categories: []string{gemeente}, Applies: []string{"doelrealisatie"}})
+		}
+		for range measured {
+			records = append(records, disclosure.Record{Categories: []string{gemeente},
+				Applies: []string{"doelrealisatie"}, Measured: []string{"doelrealisatie"}})
+		}
+	}
+	add("Almere", 20, 5, 15)   // 40 decisions, 20 finished, 15 measured: 75%
+	add("Lelystad", 2, 5, 5)   // 12 decisions, 10 finished
+	add("Utrecht", 10, 10, 30) // 50 decisions, 40 finished
+	tables, err := disclosure.Tabulate(dims, records, disclosure.Spec{Name: "respons", Kind: disclosure.Response,
+		Dimensions: []string{"gemeente"}, Indicators: []string{"doelrealisatie"}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	protected, err := tables.Protect(context.Background(), disclosure.Rules{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	_ = protected.Table("respons").WriteCSV(os.Stdout, disclosure.Format{})
+	// Output:
+	// gemeente,indicator,decisions,applicable,measured,rate
+	// Totaal,doelrealisatie,102,70,50,0.7142857142857143
+	// Almere,doelrealisatie,40,x,15,x
+	// Lelystad,doelrealisatie,12,x,5,x
+	// Utrecht,doelrealisatie,50,40,30,0.75
+}

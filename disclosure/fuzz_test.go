@@ -10,7 +10,9 @@ import (
 	"github.com/zorgkit/zorgkit/disclosure"
 )
 
-// FuzzProtect builds small linked tables from the fuzzer's bytes, protects
+// FuzzProtect builds small linked tables from the fuzzer's bytes (response
+// tables among them, with and without records to which the indicator does
+// not apply), protects
 // them, and has the independent audit check the result: no reader,
 // insiders included, can compute a primary cell.
 func FuzzProtect(f *testing.F) {
@@ -73,6 +75,14 @@ func FuzzProtect(f *testing.F) {
 			}
 			if b&1 != 0 && response {
 				rec.Measured = []string{"k"}
+			}
+			if response && flags&0x40 != 0 {
+				// Which records the indicator applies to: the measured
+				// ones, and some of the others (running care).
+				rec.Applies = []string{"k"}
+				if b&3 == 2 {
+					rec.Applies = []string{}
+				}
 			}
 			recs = append(recs, rec)
 		}

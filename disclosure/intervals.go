@@ -252,8 +252,7 @@ func newIVGroup(gp *groupProblem) *ivGroup {
 			}
 		}
 	}
-	// decisions = measured + not measured
-	decisions := whole(gp.g, gp.fams)
+	// total = complemented + complement (decisions = measured + not measured)
 	at := func(f *family) int32 { return int32(gp.offset[slices.Index(gp.fams, f)]) }
 	nodes := make([]int32, len(t.dims))
 	for _, u := range gp.fams {
@@ -266,7 +265,7 @@ func newIVGroup(gp *groupProblem) *ivGroup {
 				nodes[d] = coords[j]
 			}
 			iv.addRel([]ivTerm{
-				{at(decisions) + int32(decisions.index(nodes)), 1},
+				{at(u.total) + int32(u.total.index(nodes)), 1},
 				{at(u.complementOf) + int32(c), -1},
 				{at(u) + int32(c), -1},
 			})

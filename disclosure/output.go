@@ -62,12 +62,18 @@ type Row struct {
 	Cells      []Cell
 }
 
-// The measures (columns) of the kinds of tables.
+// The measures (columns) of the kinds of tables. The rate of a Response
+// table is "measured" over "applicable", the records to which the
+// indicator applies; a Response table shows "applicable" when some record
+// has a non-nil Record.Applies (responseApplicable), and otherwise its
+// rate is "measured" over "decisions".
 var measures = [...][]string{
 	Count:    {"count"},
 	Sum:      {"sum"},
 	Response: {"decisions", "measured", "rate"},
 }
+
+var responseApplicable = []string{"decisions", "applicable", "measured", "rate"}
 
 // IndicatorDimension is the name of the last column of the categories of a
 // Response table, which holds the indicator.
@@ -94,7 +100,10 @@ func (t *table) Kind() Kind { return t.kind }
 func (t *table) Dimensions() []string { return append([]string(nil), t.dimensions...) }
 
 // Measures returns the names of the table's measures, in the order of
-// Row.Cells: "count", "sum", or "decisions", "measured" and "rate".
+// Row.Cells: "count", "sum", or "decisions", "measured" and "rate"; a
+// Response table whose records state to which of them an indicator
+// applies (Record.Applies) has "decisions", "applicable", "measured" and
+// "rate", the measured over the applicable records.
 func (t *table) Measures() []string { return append([]string(nil), t.measures...) }
 
 // Rows returns the rows of the table. Groups come before their members

@@ -89,9 +89,18 @@ func (t *Tables) Protect(ctx context.Context, r Rules) (*Protected, error) {
 			return nil, err
 		}
 	}
+	byName := func(name string) *family {
+		if i := slices.IndexFunc(fams, func(f *family) bool { return f.name == name }); i >= 0 {
+			return fams[i]
+		}
+		return nil
+	}
 	for _, f := range fams {
-		if f.indicator != "" {
-			f.linkDecisions(t, fams[slices.IndexFunc(fams, func(f *family) bool { return f.name == "count" })])
+		switch f.pop {
+		case popMeasured, popUnmeasured:
+			f.linkDecisions(t, byName("count"), byName(t.applicableFamily(f.indicator)))
+		case popApplicable, popNotApplicable:
+			f.linkDecisions(t, byName("count"), nil)
 		}
 	}
 	masks := t.primaries(r, fams)
@@ -146,8 +155,9 @@ func (p *Protected) finish() {
 }
 
 // groups returns the families that must be protected as one system, as
-// indices into fams: the records' count with the measured and unmeasured
-// records of every indicator (decisions = measured + not measured), and
+// indices into fams: the records' count with the measured, unmeasured,
+// applicable and not applicable records of every indicator (decisions =
+// applicable + not applicable, applicable = measured + not measured), and
 // every other family alone.
 func groups(fams []*family) [][]int {
 	var out [][]int
@@ -447,9 +457,9 @@ func whole(g []int, fams []*family) *family {
 
 // groupBasis returns the additive relations of a group of families in
 // reduced form, for readers who know the cells in known: each family's
-// cube (see family.basis), and for each family of the non-response, its
-// cells as decisions minus measured, with both written in independent
-// cells.
+// cube (see family.basis), and for each complement (the non-response, the
+// records an indicator does not apply to), its cells as its total minus
+// the complemented family, with both written in independent cells.
 func groupBasis(t *Tables, g []int, fams []*family, offset []int, known []int32) [][]elim.Term {
 	var rows [][]elim.Term
 	expand := make(map[*family]func(int) []elim.Term, len(g))
@@ -468,24 +478,23 @@ func groupBasis(t *Tables, g []int, fams []*family, offset []int, known []int32)
 			rows = append(rows, row)
 		}
 	}
-	decisions := whole(g, fams)
 	nodes := make([]int32, len(t.dims))
 	coords := make([]int32, 0, len(t.dims))
 	for _, i := range g {
 		u := fams[i]
-		m := u.complementOf
+		m, total := u.complementOf, u.total
 		if m == nil {
 			continue
 		}
 		for c := range u.n {
-			// u[c] = whole[c'] − m[c], c' the same categories.
+			// u[c] = total[c'] − m[c], c' the same categories.
 			coords = u.coords(c, coords)
 			for j, d := range u.dims {
 				nodes[d] = coords[j]
 			}
 			row := []elim.Term{{Col: int32(at[u] + c), Coef: 1}}
-			for _, x := range expand[decisions](decisions.index(nodes)) {
-				row = append(row, elim.Term{Col: int32(at[decisions]) + x.Col, Coef: -x.Coef})
+			for _, x := range expand[total](total.index(nodes)) {
+				row = append(row, elim.Term{Col: int32(at[total]) + x.Col, Coef: -x.Coef})
 			}
 			for _, x := range expand[m](c) {
 				row = append(row, elim.Term{Col: int32(at[m]) + x.Col, Coef: x.Coef})
@@ -566,6 +575,9 @@ func (f *family) leavesBelow(t *Tables) []int {
 // render builds the rows of table s from the families' statuses.
 func (t *Tables) render(s *spec, fams []*protectedFamily) table {
 	out := table{name: s.name, kind: s.kind, measures: measures[s.kind]}
+	if s.kind == Response && t.applies {
+		out.measures = responseApplicable
+	}
 	for _, d := range s.dims {
 		out.dimensions = append(out.dimensions, t.dims[d].name)
 	}
@@ -605,17 +617,22 @@ func (t *Tables) render(s *spec, fams []*protectedFamily) table {
 			for _, ind := range s.indicators {
 				m := find("measured:" + ind)
 				measured := cell(m, m.index(nodes))
+				applicable := decisions
+				if a := find(t.applicableFamily(ind)); a != nil {
+					applicable = cell(a, a.index(nodes))
+				}
 				rate := Cell{Status: SecondarySuppressed, Reason: Derived}
-				if !decisions.Withheld() && !measured.Withheld() {
-					rate = Cell{Value: measured.Value / decisions.Value}
-					if decisions.Value == 0 {
+				if !applicable.Withheld() && !measured.Withheld() {
+					rate = Cell{Value: measured.Value / applicable.Value}
+					if applicable.Value == 0 {
 						rate.Value = math.NaN()
 					}
 				}
-				out.rows = append(out.rows, Row{
-					Categories: append(categories(), ind),
-					Cells:      []Cell{decisions, measured, rate},
-				})
+				cells := []Cell{decisions, measured, rate}
+				if t.applies {
+					cells = []Cell{decisions, applicable, measured, rate}
+				}
+				out.rows = append(out.rows, Row{Categories: append(categories(), ind), Cells: cells})
 			}
 		})
 	}
@@ -634,7 +651,7 @@ func (t *Tables) OwnerView(contributor string) (*OwnerView, error) {
 	if contributor == "" {
 		return nil, ErrNoContributor
 	}
-	own := &Tables{dims: t.dims, byName: t.byName, specs: t.specs}
+	own := &Tables{dims: t.dims, byName: t.byName, specs: t.specs, applies: t.applies, restricted: t.restricted, applicable: t.applicable}
 	for _, r := range t.records {
 		if r.Contributor == contributor {
 			own.records = append(own.records, r)

@@ -30,8 +30,18 @@ type Record struct {
 	Contributor string
 
 	// Measured lists the outcome indicators for which the record has a
-	// valid measurement (see [Response]).
+	// valid measurement (see [Response]). A measured indicator must apply
+	// to the record (see Applies).
 	Measured []string
+
+	// Applies lists the outcome indicators that apply to the record: those
+	// it can have a measurement of, such as the outcome of finished care
+	// (a decision whose care is still running has no outcome yet). nil
+	// means every indicator applies; an empty, non-nil slice means none
+	// does. A Response table divides the valid measurements by the
+	// records to which the indicator applies, so that records it does not
+	// apply to do not lower the response rate (see [Response]).
+	Applies []string
 }
 
 // Kind is the kind of a table.
@@ -47,7 +57,12 @@ const (
 
 	// Response is a table of response rates: per cell and outcome
 	// indicator, the number of decisions (records), the number of valid
-	// measurements, and their ratio.
+	// measurements, and their ratio, the measurements over the records to
+	// which the indicator applies (Record.Applies). When some record has
+	// a non-nil Applies, the table also shows the number of records to
+	// which the indicator applies, as the measure "applicable"; otherwise
+	// every indicator applies to every record and the rate is the
+	// measurements over the decisions.
 	Response
 )
 
@@ -91,6 +106,18 @@ type Tables struct {
 	specs   []*spec
 	records []Record    // nil for aggregates
 	aggs    []aggregate // from FromAggregates
+
+	// applies: some record has a non-nil Applies, so Response tables show
+	// the measure "applicable"; restricted: the indicators that do not
+	// apply to some record, which have families of their own for the
+	// records they apply to; applicable: per restricted indicator, the
+	// indicator whose family that is: the first, in the order of the
+	// specifications, that applies to exactly the same records (such as
+	// two outcome indicators that both apply to ended care), so that
+	// they share one family rather than protect the same figures twice.
+	applies    bool
+	restricted map[string]bool
+	applicable map[string]string
 }
 
 // spec is a compiled Spec.
@@ -109,9 +136,10 @@ type spec struct {
 // Tabulate checks the input; it does not alter or keep a reference to
 // records beyond the returned Tables, which keeps a copy of the slice (not
 // of the records' own slices, which must not change afterwards). Without
-// records it returns [ErrEmpty]; an indicator in Record.Measured that no
-// Response table declares is an error, not a measurement silently left
-// out.
+// records it returns [ErrEmpty]; an indicator in Record.Measured or
+// Record.Applies that no Response table declares is an error, not a
+// measurement silently left out, and so is an indicator measured for a
+// record to which it does not apply.
 func Tabulate(dims []Dimension, records []Record, specs ...Spec) (*Tables, error) {
 	for i, r := range records {
 		if len(r.Categories) != len(dims) {
@@ -151,13 +179,32 @@ func Tabulate(dims []Dimension, records []Record, specs ...Spec) (*Tables, error
 			indicators[ind] = true
 		}
 	}
+	restricted := map[string]bool{}
 	for i, r := range records {
+		for j, ind := range r.Applies {
+			switch {
+			case !indicators[ind]:
+				return nil, &RecordError{Index: i, Problem: fmt.Sprintf("indicator %q is not an indicator of any response table: declare it in Spec.Indicators, or leave it out of Record.Applies", ind)}
+			case slices.Contains(r.Applies[:j], ind):
+				return nil, &RecordError{Index: i, Problem: fmt.Sprintf("indicator %q applies twice", ind)}
+			}
+		}
 		for j, ind := range r.Measured {
 			switch {
 			case !indicators[ind]:
 				return nil, &RecordError{Index: i, Problem: fmt.Sprintf("indicator %q is not an indicator of any response table: declare it in Spec.Indicators, or leave it out of Record.Measured", ind)}
 			case slices.Contains(r.Measured[:j], ind):
 				return nil, &RecordError{Index: i, Problem: fmt.Sprintf("indicator %q is measured twice", ind)}
+			case !r.applies(ind):
+				return nil, &RecordError{Index: i, Problem: fmt.Sprintf("indicator %q is measured but does not apply to the record: add it to Record.Applies, or leave it out of Record.Measured", ind)}
+			}
+		}
+		if r.Applies != nil {
+			t.applies = true
+			for ind := range indicators {
+				if !slices.Contains(r.Applies, ind) {
+					restricted[ind] = true
+				}
 			}
 		}
 		for d, code := range r.Categories {
@@ -170,7 +217,44 @@ func Tabulate(dims []Dimension, records []Record, specs ...Spec) (*Tables, error
 		}
 	}
 	t.records = slices.Clone(records)
+	if len(restricted) > 0 {
+		t.restricted = restricted
+		t.applicable = map[string]string{}
+		var reps []string
+		for _, s := range t.specs {
+			for _, ind := range s.indicators {
+				if !restricted[ind] || t.applicable[ind] != "" {
+					continue
+				}
+				t.applicable[ind] = ind
+				for _, rep := range reps {
+					if !slices.ContainsFunc(t.records, func(r Record) bool { return r.applies(ind) != r.applies(rep) }) {
+						t.applicable[ind] = rep
+						break
+					}
+				}
+				if t.applicable[ind] == ind {
+					reps = append(reps, ind)
+				}
+			}
+		}
+	}
 	return t, nil
+}
+
+// applicableFamily returns the name of the family of the records to which
+// indicator ind applies, or "" when it applies to every record (the
+// decisions, family "count").
+func (t *Tables) applicableFamily(ind string) string {
+	if !t.restricted[ind] {
+		return ""
+	}
+	return "applicable:" + t.applicable[ind]
+}
+
+// applies reports whether indicator ind applies to the record.
+func (r *Record) applies(ind string) bool {
+	return r.Applies == nil || slices.Contains(r.Applies, ind)
 }
 
 func unknownCode(d *dim, code string) string {

@@ -125,6 +125,20 @@ func TestExactFindsNaiveSuppression(t *testing.T) {
 			want: []string{"metingen"},
 		},
 		{
+			name: "response with running care, complements stated",
+			reason: "30 decisions and 28 to which the indicator applies, both published, give the 2 still in care; " +
+				"the withheld measurements (20) protect the non-response (8) and the withheld rate 20/28",
+			build: func() (*System, []Attacker) { return runningCare(true), nil },
+			want:  []string{"nog in zorg"},
+		},
+		{
+			name: "response with running care, complement not stated",
+			reason: "the same pattern, by an audit that does not know the decisions are the applicable ones plus those still in care: " +
+				"it passes a pattern that gives the 2 away (the case above)",
+			build: func() (*System, []Attacker) { return runningCare(false), nil },
+			want:  nil,
+		},
+		{
 			name:   "ratio with a published numerator",
 			reason: "a rate of 3/4 with 3 measurements published gives 4 decisions",
 			build: func() (*System, []Attacker) {
@@ -411,4 +425,24 @@ func keys(m map[string]bool) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// runningCare is a row of a response table with care still running: 30
+// decisions, 28 to which the indicator applies, 20 measured; the
+// decisions and the applicable ones published. notApplicable states the
+// relation decisions = applicable + not applicable.
+func runningCare(notApplicable bool) *System {
+	b := newBuilder()
+	b.cell("beschikkingen", 30)
+	b.cell("van toepassing", 28)
+	b.cell("metingen", 20)
+	b.cell("non-respons", 8)
+	b.cell("nog in zorg", 2)
+	if notApplicable {
+		b.sum("beschikkingen", "van toepassing", "nog in zorg")
+	}
+	b.sum("van toepassing", "metingen", "non-respons")
+	s := b.hide("metingen").primary("non-respons", "nog in zorg").system()
+	s.Ratios = []Ratio{{Numerator: b.id("metingen"), Denominator: b.id("van toepassing")}}
+	return s
 }

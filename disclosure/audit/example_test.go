@@ -82,3 +82,32 @@ func ExampleExact_ratio() {
 	// Output:
 	// "metingen" = 4 for any reader, by Ratios[0]
 }
+
+// A response table publishes more than its cells: with the decisions, the
+// decisions to which the indicator applies (finished care) and the valid
+// measurements, a reader has the differences too, the non-response and
+// the care still running. State them as cells with their sums, sensitive
+// where they are small: here 30 decisions of which 28 apply give away the
+// 2 clients still in care, though the non-response (8) is protected.
+func ExampleExact_response() {
+	s := &audit.System{
+		Cells: []audit.Cell{
+			{Name: "beschikkingen", Value: 30, Published: true},
+			{Name: "van toepassing", Value: 28, Published: true},
+			{Name: "metingen", Value: 20},
+			{Name: "non-respons", Value: 8},
+			{Name: "nog in zorg", Value: 2, Sensitive: true},
+		},
+		Sums: []audit.Sum{
+			{Total: 0, Parts: []int{1, 4}}, // decisions = applicable + not applicable
+			{Total: 1, Parts: []int{2, 3}}, // applicable = measured + non-response
+		},
+		Ratios: []audit.Ratio{{Numerator: 2, Denominator: 1}}, // the rate, withheld
+	}
+	findings, _ := audit.Exact(context.Background(), s)
+	for _, f := range findings {
+		fmt.Println(f)
+	}
+	// Output:
+	// "nog in zorg" = 2 for any reader, by -Sums[0]
+}

@@ -26,6 +26,17 @@
 // the sums like any other linear equation. A ratio whose denominator is zero
 // is shown as undefined, which tells the reader that the denominator is zero.
 //
+// A response table publishes differences as well as its cells: with the
+// decisions, the decisions to which an outcome indicator applies and the
+// valid measurements, a reader has the non-response (applicable minus
+// measured) and the decisions the indicator does not apply to (care still
+// running: decisions minus applicable). State each as a cell of its own,
+// withheld and sensitive where it is small, with the Sums decisions =
+// applicable + not applicable and applicable = measured + non-response,
+// and the rate as a Ratio of the measurements to the applicable
+// decisions: an audit without those cells and Sums would pass a pattern
+// that gives a small one away (see the example of [Exact]).
+//
 // An [Attacker] is a reader with inside knowledge, such as a care provider
 // that knows its own contributions: the audit treats the cells it knows as
 // published to it.

@@ -48,7 +48,7 @@ func barOf(c reportCell) bar {
 	case c.Withheld():
 		return bar{Text: "x " + c.Label, Spoken: "niet getoond (" + c.Label + ")"}
 	case c.Text == ".":
-		return bar{Text: "geen beschikkingen", Spoken: "geen beschikkingen"}
+		return bar{Text: "geen afgesloten zorg", Spoken: "geen beschikkingen waarop de indicator van toepassing is"}
 	}
 	v, err := strconv.ParseFloat(strings.TrimSuffix(c.Text, "%"), 64)
 	if err != nil {
@@ -62,7 +62,7 @@ func barOf(c reportCell) bar {
 func rateColumns(sel reportSelection) []int {
 	var out []int
 	for i := range sel.indicators() {
-		out = append(out, 2+2*i)
+		out = append(out, 3+3*i) // the decisions, then per indicator the applicable ones, the measurements and the response
 	}
 	return out
 }

@@ -293,6 +293,15 @@ func TestCrashDuringProcessing(t *testing.T) {
 			var stored int
 			require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*) FROM report_rows WHERE upload_id = $1`, id).Scan(&stored))
 			assert.Equal(t, written, stored, "no row built twice")
+			// Whether each indicator applies is stored with each row, in
+			// the same statement: judged for every row, and running care
+			// (a quarter of the demo's) does not apply.
+			var known, applies int
+			require.NoError(t, p.a.db.QueryRow(`SELECT SUM(CASE WHEN applies_known THEN 1 ELSE 0 END), SUM(CASE WHEN goal_applies THEN 1 ELSE 0 END)
+				FROM report_rows WHERE upload_id = $1`, id).Scan(&known, &applies))
+			assert.Equal(t, written, known)
+			assert.Less(t, applies, written)
+			assert.Positive(t, applies)
 			assert.Equal(t, deliveriesBefore, deliveries(t, p, "zonnehuis"), "processing adds no delivery")
 			assert.Equal(t, 1, uploadsWithStatus(t, p, "zonnehuis", statusProcessed))
 		})

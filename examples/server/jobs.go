@@ -261,6 +261,7 @@ type reportRecord struct {
 	provider, municipality, category, product, ageBand string
 	period                                             string // reporting half-year, such as "2026-1"
 	goalMeasured, satMeasured                          bool
+	goalApplies, satApplies                            bool // the indicator applies: the care has ended (Layout.Applies)
 }
 
 // processUploads turns the latest delivery of each provider into its
@@ -362,7 +363,8 @@ func (a *app) buildStep(ctx context.Context, uploadID, orgID string, rows *rowRe
 	if status != string(statusAccepted) || built >= chunks {
 		return true, nil
 	}
-	ins := &batchInsert{tx: tx, dialect: a.dialect, insert: `INSERT INTO report_rows (provider_id, upload_id, seq, municipality, category, product, age_band, goal_measured, sat_measured, period) VALUES `, cols: 10}
+	ins := &batchInsert{tx: tx, dialect: a.dialect, insert: `INSERT INTO report_rows (provider_id, upload_id, seq, municipality, category, product, age_band,
+		goal_measured, sat_measured, period, goal_applies, sat_applies, applies_known) VALUES `, cols: 13}
 	end := min(built+buildBatch, chunks)
 	n := 0
 	for seq := built; seq < end; seq++ {
@@ -390,7 +392,8 @@ func (a *app) buildStep(ctx context.Context, uploadID, orgID string, rows *rowRe
 				tx.Rollback() // the write lock, before another statement writes
 				return false, a.rejectDelivery(ctx, uploadID, fmt.Errorf("%w: chunk %d has a row of %d fields", errIncomplete, seq, len(f)))
 			}
-			if err := ins.add(ctx, orgID, uploadID, seq, rec.municipality, rec.category, rec.product, rec.ageBand, rec.goalMeasured, rec.satMeasured, rec.period); err != nil {
+			if err := ins.add(ctx, orgID, uploadID, seq, rec.municipality, rec.category, rec.product, rec.ageBand,
+				rec.goalMeasured, rec.satMeasured, rec.period, rec.goalApplies, rec.satApplies, true); err != nil {
 				return false, err
 			}
 			n++
@@ -511,9 +514,10 @@ func newRowReader(columns []string) (*rowReader, error) {
 	return r, nil
 }
 
-// record reads one stored row. Whether it is a valid measurement of each
-// indicator is the layout's judgement (Layout.Valid) on the columns kept as
-// sent.
+// record reads one stored row. Whether each indicator applies to it (the
+// denominator of the response rate: the care has ended) and whether it is
+// a valid measurement of it are the layout's judgements (Layout.Applies,
+// Layout.Valid) on the columns kept as sent.
 func (r *rowReader) record(f []string) (reportRecord, bool) {
 	if len(f) != len(r.columns) {
 		return reportRecord{}, false
@@ -522,8 +526,8 @@ func (r *rowReader) record(f []string) (reportRecord, bool) {
 	for _, i := range r.kept {
 		r.row[r.columns[i]] = f[i]
 	}
-	goal, err1 := uploadLayout.Valid("doelrealisatie", r.row)
-	sat, err2 := uploadLayout.Valid("tevredenheid", r.row)
+	goal, goalApplies, err1 := judgeIndicator("doelrealisatie", r.row)
+	sat, satApplies, err2 := judgeIndicator("tevredenheid", r.row)
 	if err1 != nil || err2 != nil {
 		return reportRecord{}, false
 	}
@@ -532,7 +536,20 @@ func (r *rowReader) record(f []string) (reportRecord, bool) {
 		municipality: strings.TrimSpace(f[r.municipality]), category: productCategory(product), product: product, ageBand: f[r.ageBand],
 		period:       reportPeriod(r.at(f, r.begin), r.at(f, r.end)),
 		goalMeasured: goal, satMeasured: sat,
+		goalApplies: goalApplies, satApplies: satApplies,
 	}, true
+}
+
+// judgeIndicator returns whether row is a valid measurement of the
+// indicator and whether the indicator applies to it. A valid measurement
+// implies that it applies, so Applies is asked only of the others.
+func judgeIndicator(name string, row map[string]string) (valid, applies bool, err error) {
+	valid, err = uploadLayout.Valid(name, row)
+	if err != nil || valid {
+		return valid, valid, err
+	}
+	applies, err = uploadLayout.Applies(name, row)
+	return false, applies, err
 }
 
 // at returns field i of f, or "" when the upload has no such column.

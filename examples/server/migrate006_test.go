@@ -32,16 +32,7 @@ func TestMigration006(t *testing.T) {
 			}
 			ctx := context.Background()
 			// The database before 006: open it with the earlier migrations.
-			old := fstest.MapFS{}
-			names, err := fs.Glob(migrations, "migrations/*.sql")
-			require.NoError(t, err)
-			for _, n := range names {
-				if strings.Compare(n, "migrations/006") < 0 {
-					b, err := fs.ReadFile(migrations, n)
-					require.NoError(t, err)
-					old[n] = &fstest.MapFile{Data: b}
-				}
-			}
+			old := migrationsBefore(t, "006")
 			db, _, err := openDB(ctx, cfg)
 			require.NoError(t, err, "the current migrations on an empty database")
 			d, err := lookupDomain(ctx, db)
@@ -102,6 +93,23 @@ func TestMigration006(t *testing.T) {
 			assert.Equal(t, "", d, "existing clients keep their domain")
 		})
 	}
+}
+
+// migrationsBefore returns the migrations numbered below number, such as
+// "011": the schema a database had before it.
+func migrationsBefore(t *testing.T, number string) fs.FS {
+	t.Helper()
+	old := fstest.MapFS{}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	require.NoError(t, err)
+	for _, n := range names {
+		if strings.Compare(n, "migrations/"+number) < 0 {
+			b, err := fs.ReadFile(migrations, n)
+			require.NoError(t, err)
+			old[n] = &fstest.MapFile{Data: b}
+		}
+	}
+	return old
 }
 
 // openRaw opens the database of cfg without migrating it.

@@ -15,12 +15,16 @@ import (
 	"strings"
 	"sync"
 
+	"golang.org/x/text/language"
+
 	"github.com/zorgkit/zorgkit/disclosure"
 )
 
 // The Zorgmonitor: per reporting period, care provider and municipality, the
-// decisions (beschikkingen) and, per outcome indicator, the valid
-// measurements and the response (measurements over decisions); broken down
+// decisions (beschikkingen) and, per outcome indicator, the decisions it
+// applies to (whose care has ended: running care has no outcome yet), the
+// valid measurements and the response (measurements over the decisions the
+// indicator applies to; see reportNotes); broken down
 // by product group or by age group. Two linked Response tables, protected
 // together in one system: every view the selection offers (per provider,
 // per period, per age group, per product group) is a set of rows of these
@@ -68,7 +72,7 @@ var reportRules = disclosure.Rules{MinFrequency: 5, RowMode: true}
 
 // reportFormat names the layout of the cached report: a change of the
 // tables or the rules changes it, so that an old cache is not read.
-const reportFormat = "zorgmonitor-3"
+const reportFormat = "zorgmonitor-4"
 
 // unknownPeriod is the period of records without a usable date.
 const unknownPeriod = "onbekend"
@@ -89,8 +93,9 @@ type reportData struct {
 	Periods, Products, Ages []disclosure.Category
 	public                  map[string]*reportIndex // by table
 
-	mu     sync.Mutex
-	owners map[string]map[string]*reportIndex // by provider, by table
+	mu      sync.Mutex
+	owners  map[string]map[string]*reportIndex // by provider, by table
+	unknown map[[2]string]int                  // see unknownApplies
 }
 
 // reportCache keeps the report of the latest records in memory.
@@ -344,6 +349,12 @@ func (a *app) ownerIndex(ctx context.Context, d *reportData, provider string) (m
 	return out, nil
 }
 
+// The cells of a row of either table, as disclosure renders a Response
+// table whose records say to which indicators they apply.
+const (
+	cellDecisions, cellApplicable, cellMeasured, cellRate = 0, 1, 2, 3
+)
+
 // reportIndex finds the rows of a table by their categories.
 type reportIndex struct {
 	rows []disclosure.Row
@@ -359,7 +370,8 @@ func newReportIndex(rows []disclosure.Row) *reportIndex {
 }
 
 // row returns the cells of the row with these categories (one per
-// dimension, the indicator last): decisions, measurements and response.
+// dimension, the indicator last): decisions, applicable decisions,
+// measurements and response (see cellDecisions).
 func (ix *reportIndex) row(cats ...string) ([]disclosure.Cell, bool) {
 	i, ok := ix.by[strings.Join(cats, "\x00")]
 	if !ok {
@@ -372,7 +384,7 @@ func (ix *reportIndex) row(cats ...string) ([]disclosure.Cell, bool) {
 // dimensions they span: periods grouped by year, product groups, and age
 // groups in their natural order.
 func (a *app) reportRecords(ctx context.Context) ([]disclosure.Record, []disclosure.Dimension, error) {
-	rows, err := a.db.QueryContext(ctx, `SELECT provider_id, municipality, category, age_band, period, goal_measured, sat_measured FROM report_records`)
+	rows, err := a.db.QueryContext(ctx, `SELECT provider_id, municipality, category, age_band, period, goal_measured, sat_measured, goal_applies, sat_applies FROM report_records`)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -381,14 +393,25 @@ func (a *app) reportRecords(ctx context.Context) ([]disclosure.Record, []disclos
 	periods, products, ages := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for rows.Next() {
 		var r reportRecord
-		if err := rows.Scan(&r.provider, &r.municipality, &r.category, &r.ageBand, &r.period, &r.goalMeasured, &r.satMeasured); err != nil {
+		if err := rows.Scan(&r.provider, &r.municipality, &r.category, &r.ageBand, &r.period, &r.goalMeasured, &r.satMeasured, &r.goalApplies, &r.satApplies); err != nil {
 			return nil, nil, err
 		}
 		if r.period == "" {
 			r.period = unknownPeriod
 		}
 		periods[r.period], products[r.category], ages[r.ageBand] = true, true, true
-		rec := disclosure.Record{Categories: []string{r.period, r.provider, r.municipality, r.category, r.ageBand}, Contributor: r.provider}
+		// Applies is never nil, so that the tables always show the
+		// applicable decisions. A valid measurement implies that the
+		// indicator applies (Layout.Valid); rows stored before migration
+		// 011 apply to both, as before (see reportNotes).
+		rec := disclosure.Record{Categories: []string{r.period, r.provider, r.municipality, r.category, r.ageBand}, Contributor: r.provider,
+			Applies: make([]string, 0, 2)}
+		if r.goalApplies || r.goalMeasured {
+			rec.Applies = append(rec.Applies, "doelrealisatie")
+		}
+		if r.satApplies || r.satMeasured {
+			rec.Applies = append(rec.Applies, "tevredenheid")
+		}
 		if r.goalMeasured {
 			rec.Measured = append(rec.Measured, "doelrealisatie")
 		}
@@ -629,6 +652,7 @@ type reportsPage struct {
 	Own      bool           `json:"own"`      // a provider's own data, unprotected
 	Empty    bool           `json:"empty"`
 	Notices  []string       `json:"notices,omitempty"` // about the selection
+	Notes    []reportNote   `json:"notes,omitempty"`   // what the response divides by, in Dutch or (?lang=en) English
 	Choice   string         `json:"selection"`         // the selection in words
 	Tables   []reportTable  `json:"tables"`
 	Charts   []chart        `json:"-"`
@@ -651,7 +675,7 @@ type reportTable struct {
 	ID         string      `json:"id"`
 	Caption    string      `json:"caption"`
 	RowHead    string      `json:"rowHeader"`
-	Headers    []string    `json:"headers"`    // of the cells: decisions, then measurements and response per indicator
+	Headers    []string    `json:"headers"`    // of the cells: decisions, then per indicator the applicable decisions, measurements and response
 	Indicators []string    `json:"indicators"` // the indicators' names, over their two columns
 	Rows       []reportRow `json:"rows"`
 }
@@ -676,7 +700,7 @@ func (c reportCell) Withheld() bool { return c.Status != "published" }
 
 // reportsPage shows the Zorgmonitor for the selection in the URL.
 func (a *app) reportsPage(w http.ResponseWriter, r *http.Request) {
-	p, err := a.reportsFor(r.Context(), userFrom(r.Context()), r.URL.Query())
+	p, err := a.reportsFor(r.Context(), userFrom(r.Context()), r.URL.Query(), language.Dutch)
 	if err != nil {
 		a.serverError(w, r, err)
 		return
@@ -685,7 +709,7 @@ func (a *app) reportsPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *app) apiReports(w http.ResponseWriter, r *http.Request) {
-	p, err := a.reportsFor(r.Context(), userFrom(r.Context()), r.URL.Query())
+	p, err := a.reportsFor(r.Context(), userFrom(r.Context()), r.URL.Query(), reportLanguage(r))
 	if err != nil {
 		a.serverError(w, r, err)
 		return
@@ -742,9 +766,10 @@ func (v *readerView) present(pos int) []string {
 	return out
 }
 
-// reportsFor builds the page for u and the selection in q. There is no
-// other path to the figures than the reader's view.
-func (a *app) reportsFor(ctx context.Context, u *user, q url.Values) (reportsPage, error) {
+// reportsFor builds the page for u and the selection in q, with its notes
+// in the language tag. There is no other path to the figures than the
+// reader's view.
+func (a *app) reportsFor(ctx context.Context, u *user, q url.Values, tag language.Tag) (reportsPage, error) {
 	names, err := a.orgNames(ctx)
 	if err != nil {
 		return reportsPage{}, err
@@ -769,6 +794,9 @@ func (a *app) reportsFor(ctx context.Context, u *user, q url.Values) (reportsPag
 	}
 	sel, notices := selection(d, v, q)
 	p.Notices = notices
+	if p.Notes, err = a.responseNotes(ctx, d, v, tag); err != nil {
+		return reportsPage{}, err
+	}
 	p.Form = selectionForm(d, v, sel, names)
 	p.Choice = selectionText(sel, names)
 	b := reportBuilder{v: v, sel: sel, names: names}
@@ -948,13 +976,15 @@ type reportBuilder struct {
 }
 
 // table builds a table with a row per category of one dimension: the
-// decisions, then per indicator the measurements and the response. cats
-// gives a row's categories in the table named tab.
+// decisions, then per indicator the decisions it applies to, the
+// measurements and the response. cats gives a row's categories in the
+// table named tab.
 func (b reportBuilder) table(id, caption, rowHead, tab string, categories []string, label func(string) string, cats func(string) []string) reportTable {
 	t := reportTable{ID: id, Caption: caption, RowHead: rowHead, Headers: []string{"Beschikkingen"}}
 	for _, ind := range b.sel.indicators() {
+		name := strings.ToLower(indicatorNames[ind])
 		t.Indicators = append(t.Indicators, indicatorNames[ind])
-		t.Headers = append(t.Headers, "Geldige metingen "+strings.ToLower(indicatorNames[ind]), "Respons "+strings.ToLower(indicatorNames[ind]))
+		t.Headers = append(t.Headers, "Van toepassing "+name, "Geldige metingen "+name, "Respons "+name+" (van de beschikkingen waarop zij van toepassing is)")
 	}
 	for _, c := range categories {
 		row := reportRow{Code: c, Header: capitalise(label(c)), Total: c == disclosure.DefaultTotal}
@@ -965,9 +995,10 @@ func (b reportBuilder) table(id, caption, rowHead, tab string, categories []stri
 				break
 			}
 			if i == 0 {
-				row.Cells = append(row.Cells, formatCell("decisions", cells[0]))
+				row.Cells = append(row.Cells, formatCell("decisions", cells[cellDecisions]))
 			}
-			row.Cells = append(row.Cells, formatCell("measured", cells[1]), formatCell("rate", cells[2]))
+			row.Cells = append(row.Cells, formatCell("applicable", cells[cellApplicable]), formatCell("measured", cells[cellMeasured]),
+				formatCell("rate", cells[cellRate]))
 		}
 		if len(row.Cells) > 0 {
 			t.Rows = append(t.Rows, row)
@@ -993,7 +1024,7 @@ func (b reportBuilder) perProvider() reportTable {
 	var providers []string
 	for _, p := range b.v.present(posProvider) {
 		cells, ok := b.v.row(b.sel, append(b.with(posProvider, p), reportIndicators[0])...)
-		if ok && !(cells[0].Status == disclosure.Published && cells[0].Value == 0) {
+		if ok && !(cells[cellDecisions].Status == disclosure.Published && cells[cellDecisions].Value == 0) {
 			providers = append(providers, p)
 		}
 	}
@@ -1098,7 +1129,8 @@ func (a *app) reportsCSV(w http.ResponseWriter, r *http.Request) {
 	cw := csv.NewWriter(&buf)
 	cw.Comma = ';'
 	_ = cw.Write([]string{"periode", "zorgaanbieder", "gemeente", "gemeentecode", "productgroep", "leeftijd", "indicator",
-		"beschikkingen", "status beschikkingen", "geldige metingen", "status geldige metingen", "respons (%)", "status respons"})
+		"beschikkingen", "status beschikkingen", "van toepassing", "status van toepassing", "geldige metingen", "status geldige metingen",
+		"respons (% van de beschikkingen waarop de indicator van toepassing is)", "status respons"})
 	for _, tab := range []string{dimProduct, dimAge} {
 		for _, row := range v.tables[tab].rows {
 			c := row.Categories
@@ -1121,7 +1153,7 @@ func (a *app) reportsCSV(w http.ResponseWriter, r *http.Request) {
 			}
 			rec := []string{periodLabel(c[posPeriod]), providerLabel(c[posProvider], names), municipalityLabel(c[posMunicipality]), code, product, age, strings.ToLower(indicatorNames[c[4]])}
 			for i, cell := range row.Cells {
-				rec = append(rec, csvValue(cell, i == 2), csvStatus(cell))
+				rec = append(rec, csvValue(cell, i == cellRate), csvStatus(cell))
 			}
 			_ = cw.Write(rec)
 		}
@@ -1137,7 +1169,8 @@ func (a *app) reportsCSV(w http.ResponseWriter, r *http.Request) {
 }
 
 // csvValue writes a value for a Dutch spreadsheet: a decimal comma, a
-// percentage for a rate; "x" when withheld, "." without decisions.
+// percentage for a rate; "x" when withheld, "." for a rate without
+// decisions the indicator applies to.
 func csvValue(c disclosure.Cell, rate bool) string {
 	switch {
 	case c.Withheld():

@@ -17,13 +17,16 @@ import (
 // up with many requests at once, on SQLite, where writes take turns, as on
 // PostgreSQL, where each commit is a round trip and a flush of its WAL.
 //
-// One goroutine (run) writes: it takes everything that is waiting, up to
-// maxBatch items, writes it in one transaction, and gives each caller its
-// own outcome after the COMMIT. It never waits for more items to arrive: an
-// idle log writes an item at once, in a transaction of its own, and under
-// load the batch is whatever arrived during the previous commit. The single
-// writer is also what the access log's MAC chain needs: one transaction at a
-// time extends it.
+// One caller at a time writes (leads): the first to find no transaction in
+// progress takes everything waiting (its own item first), up to maxBatch
+// items, writes it in one transaction, gives every caller of the batch its
+// own outcome after the COMMIT, and hands the lead to the oldest caller
+// still waiting. An idle log therefore writes an item at once, in a
+// transaction of its own, and never waits for more items to arrive. The
+// single writer is also what the access log's MAC chain needs: one
+// transaction at a time extends it. (A writer goroutine of its own, tried
+// instead, formed smaller batches under load, and a lookup cost about a
+// tenth more CPU: see BENCHMARKS.md.)
 type groupCommit[T any] struct {
 	db       *sql.DB
 	write    func(ctx context.Context, tx *sql.Tx, items []T) error
@@ -33,16 +36,18 @@ type groupCommit[T any] struct {
 	// or failed transaction.
 	observe func(items int, d time.Duration, err error)
 
-	mu     sync.Mutex
-	queue  []*commitReq[T]
-	closed bool
-	wake   chan struct{} // capacity 1: the queue may have items
-	done   chan struct{} // closed when run has drained the queue and returned
+	mu      sync.Mutex
+	queue   []*commitReq[T] // waiting callers, oldest first
+	leading bool            // a caller leads: it writes, or has been handed the lead
+	closed  bool
+	calls   sync.WaitGroup // the calls of add under way, for close
 }
 
 type commitReq[T any] struct {
-	item   T
-	result chan error // capacity 1: the writer never blocks on a caller
+	item T
+	err  error
+	lead bool          // set under mu: this caller has been handed the lead
+	wake chan struct{} // one send: the result is in err, or lead is set
 }
 
 // accessLogBatch is the most access-log entries per transaction: enough for
@@ -55,83 +60,92 @@ var errLogClosed = errors.New("access log: closed, the server is shutting down")
 
 // newGroupCommit returns a groupCommit that writes with write, at most
 // maxBatch items per transaction, and reports each transaction to observe
-// (if not nil). It starts the writer; close stops it.
+// (if not nil).
 func newGroupCommit[T any](db *sql.DB, maxBatch int, write func(ctx context.Context, tx *sql.Tx, items []T) error,
 	observe func(items int, d time.Duration, err error)) *groupCommit[T] {
-	g := &groupCommit[T]{db: db, write: write, maxBatch: maxBatch, timeout: 10 * time.Second, observe: observe,
-		wake: make(chan struct{}, 1), done: make(chan struct{})}
-	go g.run()
-	return g
+	return &groupCommit[T]{db: db, write: write, maxBatch: maxBatch, timeout: 10 * time.Second, observe: observe}
 }
 
 // add writes item and returns nil once it is committed, or the error that
-// kept it out. If ctx ends first, add returns its error: the caller must
-// then treat the item as not written (and refuse what it was logging). An
-// item still waiting is taken out of the queue; one already in the
-// transaction under way may still be committed.
+// kept it out. A caller that waits for another's transaction and whose ctx
+// ends gets ctx's error at once; it must then treat its item as not written
+// (and refuse what it was logging): an item still waiting is taken out of
+// the queue, one already in the transaction under way may still be
+// committed. A caller that leads writes its batch to the end (bounded by
+// the transaction's timeout), as the batch holds other callers' items.
 func (g *groupCommit[T]) add(ctx context.Context, item T) error {
-	r := &commitReq[T]{item: item, result: make(chan error, 1)}
+	r := &commitReq[T]{item: item, wake: make(chan struct{}, 1)}
 	g.mu.Lock()
 	if g.closed {
 		g.mu.Unlock()
 		return errLogClosed
 	}
+	g.calls.Add(1)
+	defer g.calls.Done()
 	g.queue = append(g.queue, r)
+	lead := !g.leading
+	g.leading = true
 	g.mu.Unlock()
-	select {
-	case g.wake <- struct{}{}:
-	default: // a wake-up is pending already
-	}
-	select {
-	case err := <-r.result:
-		return err
-	case <-ctx.Done():
-		g.mu.Lock()
-		if i := slices.Index(g.queue, r); i >= 0 {
-			g.queue = slices.Delete(g.queue, i, i+1)
+	if !lead {
+		select {
+		case <-r.wake:
+		case <-ctx.Done():
+			g.mu.Lock()
+			if i := slices.Index(g.queue, r); i >= 0 {
+				g.queue = slices.Delete(g.queue, i, i+1)
+				if r.lead { // handed the lead, not taken up: pass it on
+					g.handOffLocked()
+				}
+			}
+			g.mu.Unlock()
+			return fmt.Errorf("access log: gave up waiting for the commit: %w", context.Cause(ctx))
 		}
-		g.mu.Unlock()
-		return fmt.Errorf("access log: gave up waiting for the commit: %w", context.Cause(ctx))
+		if !r.lead {
+			return r.err
+		}
 	}
+	// Lead: r is at the head of the queue (the first caller finds it empty,
+	// a caller handed the lead is the oldest waiting), so the batch holds it.
+	g.mu.Lock()
+	n := min(len(g.queue), g.maxBatch)
+	batch := slices.Clone(g.queue[:n])
+	g.queue = slices.Delete(g.queue, 0, n)
+	g.mu.Unlock()
+	g.flush(batch)
+	for _, b := range batch {
+		if b != r {
+			b.wake <- struct{}{}
+		}
+	}
+	g.mu.Lock()
+	g.handOffLocked()
+	g.mu.Unlock()
+	return r.err
+}
+
+// handOffLocked hands the lead to the oldest waiting caller, or ends it if
+// none waits. g.mu is held.
+func (g *groupCommit[T]) handOffLocked() {
+	if len(g.queue) == 0 {
+		g.leading = false
+		g.queue = nil
+		return
+	}
+	next := g.queue[0]
+	next.lead = true
+	next.wake <- struct{}{}
 }
 
 // close stops taking items and returns once every item taken before is
-// committed or has failed: the writer drains the queue first.
+// committed or has failed and its caller answered.
 func (g *groupCommit[T]) close() {
 	g.mu.Lock()
 	g.closed = true
 	g.mu.Unlock()
-	select {
-	case g.wake <- struct{}{}:
-	default:
-	}
-	<-g.done
+	g.calls.Wait()
 }
 
-// run is the writer: it writes batches from the head of the queue until the
-// queue is empty, then sleeps until add or close wakes it.
-func (g *groupCommit[T]) run() {
-	defer close(g.done)
-	for {
-		g.mu.Lock()
-		n := min(len(g.queue), g.maxBatch)
-		if n == 0 {
-			closed := g.closed
-			g.mu.Unlock()
-			if closed {
-				return
-			}
-			<-g.wake
-			continue
-		}
-		batch := slices.Clone(g.queue[:n])
-		g.queue = slices.Delete(g.queue, 0, n)
-		g.mu.Unlock()
-		g.flush(batch)
-	}
-}
-
-// flush writes batch in one transaction and gives each caller its outcome.
+// flush writes batch in one transaction and sets each caller's outcome.
 // If the transaction fails, each item is tried again on its own, so that one
 // bad item (one the write function refuses) does not keep the others out;
 // but not when the database did not answer in time: then the batch fails at
@@ -144,12 +158,12 @@ func (g *groupCommit[T]) flush(batch []*commitReq[T]) {
 	err := g.commit(items)
 	if err == nil || len(batch) == 1 || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, errWriteLockTimeout) {
 		for _, b := range batch {
-			b.result <- err
+			b.err = err
 		}
 		return
 	}
 	for _, b := range batch {
-		b.result <- g.commit([]T{b.item})
+		b.err = g.commit([]T{b.item})
 	}
 }
 

@@ -241,21 +241,68 @@ func TestGroupCommitCancelledCaller(t *testing.T) {
 }
 
 // The same with a real stuck database: another transaction holds the write
-// lock; the waiting caller gets its context's error, not a hang.
+// lock; a caller waiting behind the one that leads gets its context's error,
+// not a hang, and the leader commits once the lock is free.
 func TestGroupCommitLockedDatabase(t *testing.T) {
 	db := openTestSQLite(t, 10*time.Second)
 	g := newGroupCommit(db, 8, insertKeys, nil)
 	defer g.close()
 	tx, err := db.Begin() // takes the write lock (immediate)
 	require.NoError(t, err)
+	first := make(chan error, 1)
+	go func() { first <- g.add(context.Background(), 0) }()
+	require.Eventually(t, func() bool {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		return g.leading && len(g.queue) == 0
+	}, 5*time.Second, time.Millisecond)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	require.ErrorIs(t, g.add(ctx, 1), context.DeadlineExceeded)
 	require.NoError(t, tx.Rollback())
-	require.NoError(t, g.add(context.Background(), 2))
-	// Key 1 was in the transaction that waited for the lock: committed or
-	// not, its caller was refused. Key 2 is in.
-	assert.Equal(t, 1, countRows(t, db, "k = 2"))
+	require.NoError(t, <-first)
+	assert.Equal(t, 1, countRows(t, db, "k = 0"))
+	assert.Equal(t, 0, countRows(t, db, "k = 1"), "it was still waiting: taken out")
+}
+
+// Callers that give up at any moment (while waiting, while handed the lead,
+// while their batch is written) never leave the log without a leader: every
+// call returns, and the log goes on. Run with -race.
+func TestGroupCommitCallersGivingUp(t *testing.T) {
+	db := openTestSQLite(t, 10*time.Second)
+	slow := func(ctx context.Context, tx *sql.Tx, keys []int) error {
+		time.Sleep(200 * time.Microsecond)
+		return insertKeys(ctx, tx, keys)
+	}
+	g := newGroupCommit(db, 4, slow, nil)
+	defer g.close()
+	var wg sync.WaitGroup
+	var ok atomic.Int64
+	for i := range 300 {
+		wg.Go(func() {
+			ctx := context.Background()
+			if i%3 != 0 { // the others give up after 0 to 2 ms
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, time.Duration(i%7)*300*time.Microsecond)
+				defer cancel()
+			}
+			if g.add(ctx, i) == nil {
+				ok.Add(1)
+				var n int
+				err := db.QueryRow(`SELECT COUNT(*) FROM t WHERE k = $1`, i).Scan(&n)
+				assert.True(t, err == nil && n == 1, "item %d answered but not committed (%d rows, %v)", i, n, err)
+			} else {
+				assert.NotZero(t, i%3, "item %d without a deadline failed", i)
+			}
+		})
+	}
+	wg.Wait()
+	require.NoError(t, g.add(context.Background(), 1_000), "the log goes on")
+	g.mu.Lock()
+	assert.False(t, g.leading)
+	assert.Empty(t, g.queue)
+	g.mu.Unlock()
+	t.Logf("%d of 300 committed in time", ok.Load())
 }
 
 // close drains the queue: the items waiting are committed and their callers
@@ -303,4 +350,39 @@ func TestGroupCommitFailingDatabase(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// A caller handed the lead that gives up before taking it up passes it on
+// to the next waiting caller. The moment is a race: A's context ends as the
+// gated transaction commits (in observe), just before the lead is handed to
+// A, which then finds both its wake-up and its context's end; tried many
+// times, both ways happen.
+func TestGroupCommitLeadPassedOn(t *testing.T) {
+	db := openTestSQLite(t, 10*time.Second)
+	var gaveUp int
+	for round := range 100 {
+		gt := newGate(insertKeys)
+		ctx, cancel := context.WithCancel(context.Background())
+		var once sync.Once
+		g := newGroupCommit(db, 8, gt.writeFn, func(int, time.Duration, error) { once.Do(cancel) })
+		first := make(chan error, 1)
+		go func() { first <- g.add(context.Background(), 0) }()
+		<-gt.entered
+		a, b := make(chan error, 1), make(chan error, 1)
+		go func() { a <- g.add(ctx, 1) }()
+		queued(t, g, 1)
+		go func() { b <- g.add(context.Background(), 2) }()
+		queued(t, g, 2)
+		close(gt.release)
+		require.NoError(t, <-first)
+		if err := <-a; err != nil {
+			require.ErrorIs(t, err, context.Canceled, "round %d", round)
+			gaveUp++
+		}
+		require.NoError(t, <-b, "round %d: B is committed whatever A did", round)
+		g.close()
+		_, err := db.Exec(`DELETE FROM t`)
+		require.NoError(t, err)
+	}
+	t.Logf("A gave up in %d of 100 rounds", gaveUp)
 }

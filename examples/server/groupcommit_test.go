@@ -48,6 +48,15 @@ func (g *gate) writeFn(ctx context.Context, tx *sql.Tx, keys []int) error {
 	return g.write(ctx, tx, keys)
 }
 
+// hold starts the caller of key 0, which leads and waits in its transaction
+// until release; it returns that caller's outcome, to read after release.
+func (gt *gate) hold(g *groupCommit[int]) <-chan error {
+	first := make(chan error, 1)
+	go func() { first <- g.add(context.Background(), 0) }()
+	<-gt.entered
+	return first
+}
+
 // queued waits until n items wait in g's queue.
 func queued[T any](t *testing.T, g *groupCommit[T], n int) {
 	t.Helper()
@@ -154,9 +163,7 @@ func TestGroupCommitFailingCommit(t *testing.T) {
 			var txs atomic.Int64
 			g := newGroupCommit(db, 8, gt.writeFn, func(int, time.Duration, error) { txs.Add(1) })
 			defer g.close()
-			first := make(chan error, 1)
-			go func() { first <- g.add(context.Background(), 0) }()
-			<-gt.entered
+			first := gt.hold(g)
 			errs := make([]error, len(tc.keys))
 			var wg sync.WaitGroup
 			for i, k := range tc.keys {
@@ -197,9 +204,7 @@ func TestGroupCommitTimeoutFailsTheBatch(t *testing.T) {
 	var txs atomic.Int64
 	g := newGroupCommit(db, 8, gt.writeFn, func(int, time.Duration, error) { txs.Add(1) })
 	defer g.close()
-	first := make(chan error, 1)
-	go func() { first <- g.add(context.Background(), 0) }()
-	<-gt.entered
+	first := gt.hold(g)
 	var wg sync.WaitGroup
 	for k := 1; k <= 4; k++ {
 		wg.Go(func() { assert.ErrorIs(t, g.add(context.Background(), k), context.DeadlineExceeded) })
@@ -220,9 +225,7 @@ func TestGroupCommitCancelledCaller(t *testing.T) {
 	gt := newGate(insertKeys)
 	g := newGroupCommit(db, 8, gt.writeFn, nil)
 	defer g.close()
-	first := make(chan error, 1)
-	go func() { first <- g.add(context.Background(), 0) }()
-	<-gt.entered
+	first := gt.hold(g)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
@@ -311,9 +314,7 @@ func TestGroupCommitCloseDrains(t *testing.T) {
 	db := openTestSQLite(t, 10*time.Second)
 	gt := newGate(insertKeys)
 	g := newGroupCommit(db, 2, gt.writeFn, nil)
-	first := make(chan error, 1)
-	go func() { first <- g.add(context.Background(), 0) }()
-	<-gt.entered
+	first := gt.hold(g)
 	var wg sync.WaitGroup
 	for k := 1; k <= 5; k++ {
 		wg.Go(func() { assert.NoError(t, g.add(context.Background(), k)) })
@@ -365,9 +366,7 @@ func TestGroupCommitLeadPassedOn(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		var once sync.Once
 		g := newGroupCommit(db, 8, gt.writeFn, func(int, time.Duration, error) { once.Do(cancel) })
-		first := make(chan error, 1)
-		go func() { first <- g.add(context.Background(), 0) }()
-		<-gt.entered
+		first := gt.hold(g)
 		a, b := make(chan error, 1), make(chan error, 1)
 		go func() { a <- g.add(ctx, 1) }()
 		queued(t, g, 1)

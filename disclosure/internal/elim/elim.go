@@ -405,6 +405,7 @@ const (
 
 type staged struct {
 	row            int32
+	lazy           bool // to be built by commit
 	cols           []int32
 	coefs          []int64
 	added, removed []int32 // columns that enter and leave the row
@@ -893,6 +894,15 @@ func (v *view) preparePivot(c int32, ri int32, exposed map[int32]bool) bool {
 		if r2 == ri {
 			continue
 		}
+		if p := v.rows[r2].pivot; !v.protected[p] {
+			if _, ok := v.knowledgeRow(p); !ok {
+				// No check looks at this row as it will be: build it
+				// only when the publication is committed (most are
+				// refused).
+				v.pend.staged = append(v.pend.staged, staged{row: r2, lazy: true})
+				continue
+			}
+		}
 		s := v.combineInto(r2, cols, coefs, q)
 		v.work.Rows++
 		v.work.Entries += len(s.cols)
@@ -977,6 +987,11 @@ func (v *view) commit() {
 		v.pivotOf[c] = -1
 	case modePivot:
 		for _, s := range p.staged {
+			if s.lazy {
+				s = v.combineInto(s.row, p.cols, p.coefs, p.q)
+				v.work.Rows++
+				v.work.Entries += len(s.cols)
+			}
 			v.apply(s, p.q)
 		}
 		v.onlyRow(p.q, p.ri)

@@ -465,6 +465,7 @@ type worker struct {
 	// cells, and a BSN with its leading zero put back.
 	numeric []bool
 	padded  []byte
+	checked [][]byte // the fields as the Schema's check gets them
 }
 
 func (pl *plan) newWorker(values bool, fc *FieldCipher) (*worker, error) {
@@ -486,11 +487,13 @@ func (w *worker) process(b *batch) {
 			continue
 		}
 		text := b.in[r.start:r.end]
-		if !utf8.Valid(text) {
+		fields, code := w.sp.split(text, r.quoted)
+		// An ASCII row is valid UTF-8: the split found out. Bytes that are
+		// not UTF-8 are the row's problem before any other.
+		if !w.sp.ascii && !utf8.Valid(text) {
 			w.reject(b, r.line, CodeEncoding)
 			continue
 		}
-		fields, code := w.sp.split(text, r.quoted)
 		if code == "" && len(fields) != pl.inFields {
 			code = CodeFieldCount
 		}
@@ -500,7 +503,7 @@ func (w *worker) process(b *batch) {
 		}
 		// A row of a delimited file without quotes or carriage returns
 		// has no field that needs quotes: one scan, not one per field.
-		w.plain = pl.fixed == nil && !pl.sheet && !r.quoted && bytes.IndexByte(text, '\r') < 0
+		w.plain = pl.fixed == nil && !pl.sheet && !r.quoted && !w.sp.cr
 		w.row(b, r.line, fields)
 	}
 }
@@ -529,7 +532,10 @@ func (w *worker) row(b *batch, line int, fields [][]byte) {
 		}
 	}
 	if pl.check != nil {
-		b.problems = pl.check(fields, b.problems)
+		// The check gets its own copy of the fields: whatever it does
+		// with them, the output is the row's (see kept runs below).
+		w.checked = append(w.checked[:0], fields...)
+		b.problems = pl.check(w.checked, b.problems)
 		for i := first; i < len(b.problems); i++ {
 			p := &b.problems[i]
 			p.Line = line
@@ -545,10 +551,23 @@ func (w *worker) row(b *batch, line int, fields [][]byte) {
 	out := b.out // a local: the compiler keeps it in registers
 	start := len(out)
 	w.ends = w.ends[:0]
-	for i := range pl.out {
+	// A plain row's fields are slices of it, one delimiter apart: a run
+	// of kept columns is one slice of the row.
+	runs := w.plain && !w.values && pl.outComma == pl.comma
+	for i := 0; i < len(pl.out); i++ {
 		col := &pl.out[i]
 		if i > 0 && !w.values {
 			out = append(out, pl.outComma)
+		}
+		if runs && col.kept > 1 {
+			v := fields[col.src]
+			n := len(v)
+			for _, f := range fields[col.src+1 : col.src+col.kept] {
+				n += 1 + len(f)
+			}
+			out = append(out, v[:n]...)
+			i += col.kept - 1
+			continue
 		}
 		cell := len(out)
 		var code Code
@@ -654,7 +673,7 @@ func (w *worker) cell(out []byte, col *outCol, v []byte) ([]byte, Code) {
 			return out, ""
 		}
 		pl := w.pl
-		d, ok := parseDate(bytes.TrimSpace(v), pl.dates, pl.defaultDates)
+		d, ok := parseDate(trimSpace(v), pl.dates, pl.defaultDates)
 		if !ok {
 			return out, CodeDate
 		}
@@ -693,7 +712,20 @@ func bsnCode(err error, v []byte) Code {
 	return CodeBSNChecksum
 }
 
-func isBlank(v []byte) bool { return len(bytes.TrimSpace(v)) == 0 }
+func isBlank(v []byte) bool { return len(trimSpace(v)) == 0 }
+
+// trimSpace is bytes.TrimSpace, without its work for the common value that
+// starts and ends with a printable ASCII character.
+func trimSpace(v []byte) []byte {
+	if n := len(v); n > 0 && printable(v[0]) && printable(v[n-1]) {
+		return v
+	}
+	return bytes.TrimSpace(v)
+}
+
+// printable reports whether c is ASCII and neither a space nor a control
+// character other than DEL, none of which is white space.
+func printable(c byte) bool { return ' ' < c && c < utf8.RuneSelf }
 
 // appendField appends v to dst as a field of delimited text, quoted if it
 // holds the delimiter, a quote or a line break.

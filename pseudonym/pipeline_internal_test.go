@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -78,4 +79,72 @@ func (w *maxWriter) Write(p []byte) (int, error) {
 	w.writes++
 	w.total += int64(len(p))
 	return io.Discard.Write(p)
+}
+
+// TestSplitWords holds the word-at-a-time split of an unquoted row to
+// bytes.Split (and what it finds of the row on the way: all ASCII, a
+// carriage return), for every delimiter position in rows of up to 40 bytes
+// with bytes on either side of the delimiter (0x00, 0xff, the delimiter
+// plus and minus one: where a borrow or carry between bytes would show),
+// and to the field limit.
+func TestSplitWords(t *testing.T) {
+	rng := uint64(1)
+	next := func() uint64 { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17; return rng }
+	for _, comma := range []byte{';', ',', '\t', '|', 0x01, 0x80} {
+		alphabet := []byte{comma, comma, comma - 1, comma + 1, 0x00, 0xff, 'a', '9', 0x7f, 0x80, '\r', '\r' + 1}
+		for n := range 41 {
+			for range 50 {
+				row := make([]byte, n)
+				for i := range row {
+					row[i] = alphabet[next()%uint64(len(alphabet))]
+				}
+				want := bytes.Split(row, []byte{comma})
+				for _, limit := range []int{len(want), len(want) - 1, 1 << 20} {
+					if limit < 1 {
+						continue // 0: no limit
+					}
+					s := splitter{comma: comma, maxFields: limit}
+					got, code := s.split(row, false)
+					if limit < len(want) {
+						if code != CodeFieldCount {
+							t.Fatalf("split(%q, %q) with at most %d fields: %d fields, code %q, want %s", row, comma, limit, len(got), code, CodeFieldCount)
+						}
+						continue
+					}
+					if code != "" || len(got) != len(want) {
+						t.Fatalf("split(%q, %q): %d fields, code %q, want %d", row, comma, len(got), code, len(want))
+					}
+					for i := range want {
+						if !bytes.Equal(got[i], want[i]) {
+							t.Fatalf("split(%q, %q): field %d is %q, want %q", row, comma, i, got[i], want[i])
+						}
+					}
+					ascii := !slices.ContainsFunc(row, func(c byte) bool { return c >= 0x80 })
+					if s.ascii != ascii || s.cr != bytes.Contains(row, []byte{'\r'}) {
+						t.Fatalf("split(%q, %q): ascii %v, cr %v", row, comma, s.ascii, s.cr)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestTrimSpace holds trimSpace to bytes.TrimSpace for values made of
+// printable ASCII, ASCII white space and control characters, and the
+// non-ASCII white space U+0085 and U+00A0.
+func TestTrimSpace(t *testing.T) {
+	parts := []string{"", "a", "1315 KA", " ", "\t", "\r", "\v", "\f", "\n", "\x00", "\x7f", "\u0085", "\u00a0", "ë", "\xff"}
+	for _, a := range parts {
+		for _, b := range parts {
+			for _, c := range parts {
+				v := []byte(a + b + c)
+				if got, want := trimSpace(v), bytes.TrimSpace(v); !bytes.Equal(got, want) {
+					t.Errorf("trimSpace(%q) = %q, want %q", v, got, want)
+				}
+				if got, want := isBlank(v), len(bytes.TrimSpace(v)) == 0; got != want {
+					t.Errorf("isBlank(%q) = %v, want %v", v, got, want)
+				}
+			}
+		}
+	}
 }

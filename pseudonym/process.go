@@ -250,7 +250,8 @@ type Schema interface {
 	// The check appends the problems of one row's fields to problems
 	// and returns the extended slice, with Column, Name, Code and
 	// Severity set (the Processor sets Line and Rejected). It never puts
-	// a value in a problem. The Processor calls it from several
+	// a value in a problem. The fields are valid during the call only;
+	// changing them changes nothing. The Processor calls it from several
 	// goroutines at once.
 	Bind(names []string) (check func(fields [][]byte, problems []Problem) []Problem, err error)
 }
@@ -322,6 +323,10 @@ type outCol struct {
 	legacy bool   // NumericFromSpreadsheet
 	field  string // the name bound into encrypted values
 	name   string // for problems
+	// kept is the number of output columns from this one on that are
+	// kept input columns in a row (src, src+1, ...): a run a plain row
+	// copies as one slice, delimiters and all.
+	kept int
 }
 
 // check validates the settings that do not depend on the file.
@@ -485,6 +490,16 @@ func (pl *plan) resolve() error {
 	}
 	if len(pl.out) == 0 {
 		return fmt.Errorf("%w: every column is dropped", ErrConfig)
+	}
+	for i := len(pl.out) - 1; i >= 0; i-- {
+		col := &pl.out[i]
+		if col.action != Keep {
+			continue
+		}
+		col.kept = 1
+		if i+1 < len(pl.out) && pl.out[i+1].kept > 0 && pl.out[i+1].src == col.src+1 {
+			col.kept += pl.out[i+1].kept
+		}
 	}
 	return nil
 }

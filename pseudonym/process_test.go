@@ -24,6 +24,7 @@ import (
 	"github.com/zorgkit/zorgkit/bsn"
 	"github.com/zorgkit/zorgkit/bsn/bsntest"
 	"github.com/zorgkit/zorgkit/pseudonym"
+	"github.com/zorgkit/zorgkit/pseudonym/layout"
 	"github.com/zorgkit/zorgkit/pseudonym/pseudonymtest"
 )
 
@@ -225,6 +226,8 @@ func TestProcessFormats(t *testing.T) {
 			"a;b\n\"1\n2\n3\n4\n5\";x\n1;2\n", "a;b\n\"5\"\"\";x\n1;2\n", []string{"2:0:row-too-long", "3:0:field-count", "4:0:field-count", "5:0:field-count"}},
 		{"invalid UTF-8 in a UTF-8 file", pseudonym.Processor{Header: true, Encoding: pseudonym.UTF8},
 			"a;b\n\xe9;1\n2;3\n", "a;b\n2;3\n", []string{"2:0:encoding"}},
+		{"invalid UTF-8 past the first eight bytes, and before a field count that is wrong too", pseudonym.Processor{Header: true, Encoding: pseudonym.UTF8, MaxFields: 3},
+			"a;b\nabcdefghij\xe9;1\nabcdefgh;ijklmnop\xc3\xa9\n1;2;3;4;\xe9\n\xe9;2;3;4\n", "a;b\nabcdefgh;ijklmnop\xc3\xa9\n", []string{"2:0:encoding", "4:0:encoding", "5:0:encoding"}},
 		{"BOM", pseudonym.Processor{Header: true, Columns: []pseudonym.Column{{Name: "a", Action: pseudonym.Keep}}},
 			"\xef\xbb\xbfa;b\n1;2\n", "a;b\n1;2\n", nil},
 		{"Windows-1252 detected", pseudonym.Processor{Header: true},
@@ -379,35 +382,48 @@ func TestProcessConfigErrors(t *testing.T) {
 func TestProcessDeterministic(t *testing.T) {
 	const rows = 5000
 	pseudonym.SmallBatches(t, 4<<10) // some 80 batches
-	run := func(workers int, wrap func(io.Reader) io.Reader) (string, *pseudonym.Report) {
-		p := cbsPolicy()
-		p.Workers = workers
-		p.MaxProblems = 10
-		var out strings.Builder
-		report, err := p.Process(context.Background(), wrap(pseudonymtest.CBSRows(7, rows)), &out)
-		require.NoError(t, err)
-		return out.String(), report
-	}
-	same := func(r io.Reader) io.Reader { return r }
-	want, wantReport := run(1, same)
-	assert.Equal(t, rows, wantReport.Rows.Read)
-	assert.Equal(t, rows+1, strings.Count(want, "\n")-0+wantReport.Rows.Rejected, "header and every row written, or rejected")
-	assert.Greater(t, wantReport.Rows.Rejected, 0, "the generator makes some invalid BSNs")
-	assert.Equal(t, wantReport.Rows.Rejected, len(wantReport.Problems)+wantReport.Omitted)
-	for _, tt := range []struct {
-		workers int
-		wrap    func(io.Reader) io.Reader
-		reason  string
-	}{
-		{4, same, "four workers"},
-		{3, iotest.HalfReader, "half reads"},
-		{2, func(r io.Reader) io.Reader { return io.LimitReader(iotest.OneByteReader(r), 1<<40) }, "one byte a read"},
-		{0, iotest.DataErrReader, "EOF with the data"},
-	} {
-		t.Run(tt.reason, func(t *testing.T) {
-			got, report := run(tt.workers, tt.wrap)
-			assert.True(t, want == got, "output differs")
-			assert.Equal(t, wantReport, report)
+	for _, schema := range []pseudonym.Schema{nil, layout.Jeugdhulp()} {
+		name := "policy"
+		if schema != nil {
+			name = "policy and layout" // a third of the rows with a problem
+		}
+		t.Run(name, func(t *testing.T) {
+			run := func(workers int, wrap func(io.Reader) io.Reader) (string, *pseudonym.Report) {
+				p := cbsPolicy()
+				p.Schema = schema
+				p.Workers = workers
+				p.MaxProblems = 10
+				var out strings.Builder
+				report, err := p.Process(context.Background(), wrap(pseudonymtest.CBSRows(7, rows)), &out)
+				require.NoError(t, err)
+				return out.String(), report
+			}
+			same := func(r io.Reader) io.Reader { return r }
+			want, wantReport := run(1, same)
+			assert.Equal(t, rows, wantReport.Rows.Read)
+			assert.Equal(t, rows+1, strings.Count(want, "\n")-0+wantReport.Rows.Rejected, "header and every row written, or rejected")
+			assert.Greater(t, wantReport.Rows.Rejected, 0, "the generator makes some invalid BSNs")
+			if schema == nil {
+				assert.Equal(t, wantReport.Rows.Rejected, len(wantReport.Problems)+wantReport.Omitted)
+			} else {
+				assert.Greater(t, wantReport.Rows.Flagged, 0, "the layout flags some rows")
+			}
+			for _, tt := range []struct {
+				workers int
+				wrap    func(io.Reader) io.Reader
+				reason  string
+			}{
+				{4, same, "four workers"},
+				{3, iotest.HalfReader, "half reads"},
+				{2, func(r io.Reader) io.Reader { return io.LimitReader(iotest.OneByteReader(r), 1<<40) }, "one byte a read"},
+				{0, iotest.DataErrReader, "EOF with the data"},
+			} {
+				t.Run(tt.reason, func(t *testing.T) {
+					got, report := run(tt.workers, tt.wrap)
+					assert.True(t, want == got, "output differs")
+					assert.Equal(t, wantReport, report)
+				})
+			}
 		})
 	}
 }
@@ -628,4 +644,45 @@ func TestWindows1252EveryByte(t *testing.T) {
 	p := &pseudonym.Processor{Keyring: pseudonymtest.Keyring(), Header: true, Other: pseudonym.Keep, Encoding: pseudonym.Windows1252}
 	out, _ := process(t, p, "x\n"+string(in)+"\n")
 	assert.Equal(t, "x\n"+string(want)+"\n", out)
+}
+
+// meddlingSchema is a Schema whose check overwrites every field it gets.
+type meddlingSchema struct{}
+
+func (meddlingSchema) Bind([]string) (func([][]byte, []pseudonym.Problem) []pseudonym.Problem, error) {
+	return func(fields [][]byte, ps []pseudonym.Problem) []pseudonym.Problem {
+		for i := range fields {
+			fields[i] = []byte("X;Y")
+		}
+		return ps
+	}, nil
+}
+
+// TestKeptRuns covers columns kept side by side, which a row without
+// quotes copies as one slice: runs broken by a dropped column and by a
+// coarsened one, empty fields, quoted rows (copied field by field), and a
+// Schema that changes the fields it is given (the output does not change).
+func TestKeptRuns(t *testing.T) {
+	in := "id;naam;postcode;plaats;x;y;z\n" +
+		"1;Jan;1315 KA;Almere;geheim;;z\n" +
+		"2;\"De; Vries\";1316AB;\"\";g;y;\n" +
+		"3;;1317 CD;;g;;\n" +
+		";;;;;;\n"
+	want := "id;naam;postcode;plaats;y;z\n" +
+		"1;Jan;1315;Almere;;z\n" +
+		"2;\"De; Vries\";1316;;y;\n" +
+		"3;;1317;;;\n" +
+		";;;;;\n"
+	for _, schema := range []pseudonym.Schema{nil, meddlingSchema{}} {
+		for _, workers := range []int{1, 2} {
+			p := &pseudonym.Processor{Keyring: pseudonymtest.Keyring(), Header: true, Schema: schema, Workers: workers,
+				Columns: []pseudonym.Column{{Name: "postcode", Action: pseudonym.CoarsenPC4}, {Name: "x", Action: pseudonym.Drop}},
+				Other:   pseudonym.Keep}
+			var out strings.Builder
+			report, err := p.Process(context.Background(), strings.NewReader(in), &out)
+			require.NoError(t, err)
+			assert.Equal(t, want, out.String(), "schema %T, %d workers", schema, workers)
+			assert.Equal(t, 4, report.Rows.Written)
+		}
+	}
 }

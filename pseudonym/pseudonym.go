@@ -1,7 +1,6 @@
 package pseudonym
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
 	"database/sql/driver"
@@ -239,23 +238,14 @@ func (k *Key) Pseudonymiser(domain string) (*Pseudonymiser, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := hmac.New(sha256.New, subkey)
+	macDigits := newDigitsMAC(subkey)
 	clear(subkey)
-	// Buffers of the closure, not locals of a call: a local handed to the
-	// hash.Hash interface would escape to the heap on every call.
-	var digits [9]byte
-	var sum [Size]byte
-	macDigits := func(d [9]byte) [Size]byte {
-		digits = d
-		h.Reset()
-		h.Write(digits[:])
-		h.Sum(sum[:0])
-		clear(digits[:])
-		return sum
-	}
+	var digits [9]byte // of the closure: see newDigitsMAC
 	mac := func(n bsn.Number) [Size]byte {
 		n.AppendDigits(digits[:0])
-		return macDigits(digits)
+		sum := macDigits(digits)
+		clear(digits[:])
+		return sum
 	}
 	return &Pseudonymiser{kid: k.id, domain: domain, mac: mac, macDigits: macDigits}, nil
 }

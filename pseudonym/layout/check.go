@@ -391,8 +391,14 @@ func (c *column) checkValue(v []byte, l *Layout, d *date) pseudonym.Code {
 			return pseudonym.CodePostcode
 		}
 	case typeText:
-		n := utf8.RuneCount(v)
-		if n < c.minLen || c.maxLen > 0 && n > c.maxLen || !c.charsOK(v) {
+		if !c.charsOK(v) {
+			return pseudonym.CodeFormat
+		}
+		n := len(v) // digits and letters of ASCII: a byte each
+		if c.chars == "" {
+			n = utf8.RuneCount(v)
+		}
+		if n < c.minLen || c.maxLen > 0 && n > c.maxLen {
 			return pseudonym.CodeFormat
 		}
 	}

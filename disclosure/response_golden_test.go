@@ -34,7 +34,7 @@ func responseGolden(t *testing.T) []byte {
 		tabs, err := disclosure.Tabulate(s.dims, s.records, s.specs...)
 		require.NoError(t, err)
 		rules := s.rules
-		rules.Intervals = n%3 == 0
+		rules.Intervals = n == 6 || n == 9
 		rules.Margin = map[bool]float64{true: 1}[rules.Intervals]
 		p, err := tabs.Protect(context.Background(), rules)
 		require.NoError(t, err)

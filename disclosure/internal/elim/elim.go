@@ -349,11 +349,6 @@ type row struct {
 	coefs   []int64
 	live    int32
 	unknown int32
-
-	// at gives, per column of cols not published, the position of the
-	// row in the column's list view.colRows, so that leaving the list
-	// takes constant time.
-	at []int32
 }
 
 // view is the reduced system as one set of readers sees it.
@@ -365,15 +360,13 @@ type view struct {
 
 	rows    []row
 	pivotOf []int32   // column → row, or -1
-	colRows [][]int32 // column → rows that contain it (see row.at)
+	colRows [][]int32 // column → rows that contain it
 	gone    []bool    // column published
 
 	// Scratch space for staged rows: columns, coefficients, lists.
 	ac []int32
 	ak []int64
 	al []int32
-
-	atBuf []int32 // scratch for row.at in apply
 
 	pend pending
 	work Work
@@ -574,53 +567,28 @@ func (v *view) known(c int32) int32 {
 // rowsWith returns the rows that contain column c.
 func (v *view) rowsWith(c int32) []int32 { return v.colRows[c] }
 
-// index adds row r to the rows of column c, and returns its position
-// there.
-func (v *view) index(c, r int32) int32 {
-	v.colRows[c] = append(v.colRows[c], r)
-	return int32(len(v.colRows[c]) - 1)
-}
-
-// unindex removes row r, whose columns include c, from the rows of column
-// c: the last row of the list takes its place. The positions in row.at
-// make this take constant time (a scan of the list took time linear in the
-// rows of the column, which is quadratic for a total that many rows share).
+// unindex removes row r from the rows of column c: the last row of the
+// list takes its place. The row is in the list once, so the direction of
+// the scan does not change the result.
 func (v *view) unindex(c, r int32) {
-	if v.gone[c] {
-		return // the column's list is gone already
-	}
-	rw := &v.rows[r]
-	j, ok := slices.BinarySearch(rw.cols, c)
-	if !ok {
-		return
-	}
-	i := rw.at[j]
 	l := v.colRows[c]
-	last := l[len(l)-1]
-	if last != r {
-		l[i] = last
-		v.setAt(last, c, i)
+	for i := len(l) - 1; i >= 0; i-- {
+		if l[i] == r {
+			l[i] = l[len(l)-1]
+			v.colRows[c] = l[:len(l)-1]
+			return
+		}
 	}
-	v.colRows[c] = l[:len(l)-1]
-}
-
-// setAt sets the position of row r, whose columns include c, in the list
-// of column c.
-func (v *view) setAt(r, c, i int32) {
-	rw := &v.rows[r]
-	k, _ := slices.BinarySearch(rw.cols, c)
-	rw.at[k] = i
 }
 
 // newRow adds a row and indexes its columns.
 func (v *view) newRow(pivot int32, cols []int32, coefs []int64) int32 {
 	ri := int32(len(v.rows))
-	at := make([]int32, len(cols))
-	for i, c := range cols {
-		at[i] = v.index(c, ri)
-	}
-	v.rows = append(v.rows, row{pivot: pivot, cols: cols, coefs: coefs, at: at})
+	v.rows = append(v.rows, row{pivot: pivot, cols: cols, coefs: coefs})
 	v.count(&v.rows[ri])
+	for _, c := range cols {
+		v.colRows[c] = append(v.colRows[c], ri)
+	}
 	v.pivotOf[pivot] = ri
 	return ri
 }
@@ -896,9 +864,9 @@ func (v *view) preparePivot(c int32, ri int32, exposed map[int32]bool) bool {
 		}
 		if p := v.rows[r2].pivot; !v.protected[p] {
 			if _, ok := v.knowledgeRow(p); !ok {
-				// No check looks at this row as it will be: build it
-				// only when the publication is committed (most are
-				// refused).
+				// No check reads this row as it will be: commit
+				// builds it, if the publication goes ahead (most
+				// are refused).
 				v.pend.staged = append(v.pend.staged, staged{row: r2, lazy: true})
 				continue
 			}
@@ -996,16 +964,6 @@ func (v *view) commit() {
 		}
 		v.onlyRow(p.q, p.ri)
 		r := &v.rows[p.ri]
-		// p.cols are r.cols less c and the columns gone: keep their
-		// positions.
-		k := 0
-		for j, x := range r.cols {
-			if k < len(p.cols) && x == p.cols[k] {
-				r.at[k] = r.at[j]
-				k++
-			}
-		}
-		r.at = r.at[:k]
 		r.cols = append(r.cols[:0], p.cols...)
 		r.coefs = append(r.coefs[:0], p.coefs...)
 		r.pivot = p.q
@@ -1026,24 +984,16 @@ func (v *view) commit() {
 var checkIndex = false
 
 // mustIndex panics unless colRows lists, for each column not published,
-// exactly the rows that contain it, each at the position its row.at
-// gives.
+// exactly the rows that contain it, each once.
 func (v *view) mustIndex() {
-	entries := 0
+	want := make(map[[2]int32]bool)
 	for ri, r := range v.rows {
 		if r.pivot < 0 {
 			continue
 		}
-		if len(r.at) != len(r.cols) {
-			panic(fmt.Sprintf("elim: row %d has %d columns and %d positions", ri, len(r.cols), len(r.at)))
-		}
-		for j, c := range r.cols {
-			if v.gone[c] {
-				continue
-			}
-			entries++
-			if l := v.colRows[c]; int(r.at[j]) >= len(l) || l[r.at[j]] != int32(ri) {
-				panic(fmt.Sprintf("elim: row %d not at %d in the list of column %d", ri, r.at[j], c))
+		for _, c := range r.cols {
+			if !v.gone[c] {
+				want[[2]int32{c, int32(ri)}] = true
 			}
 		}
 	}
@@ -1051,10 +1001,16 @@ func (v *view) mustIndex() {
 		if v.gone[c] && l != nil {
 			panic(fmt.Sprintf("elim: published column %d still lists rows", c))
 		}
-		entries -= len(l)
+		for _, r := range l {
+			k := [2]int32{int32(c), r}
+			if !want[k] {
+				panic(fmt.Sprintf("elim: column %d lists row %d, which lacks it or is listed twice", c, r))
+			}
+			delete(want, k)
+		}
 	}
-	if entries != 0 {
-		panic(fmt.Sprintf("elim: the column lists hold %d entries more than the rows", -entries))
+	for k := range want {
+		panic(fmt.Sprintf("elim: column %d does not list row %d, which contains it", k[0], k[1]))
 	}
 }
 
@@ -1089,48 +1045,31 @@ func (v *view) combineInto(r int32, yc []int32, yk []int64, q int32) staged {
 // the pivot eliminated from the row: the caller indexes it with
 // [view.onlyRow] once all rows are applied.
 func (v *view) apply(s staged, q int32) {
-	// Leave the lists of the columns removed while the row still has
-	// them, then keep the positions of the columns that stay and join
-	// the lists of those added (s.added: the columns of s.cols that the
-	// row lacks).
+	r := &v.rows[s.row]
+	if n := len(s.cols); cap(r.cols) < n {
+		// Rows tend to grow: leave room.
+		r.cols, r.coefs = make([]int32, 0, n+n/2), make([]int64, 0, n+n/2)
+	}
+	r.cols = append(r.cols[:0], s.cols...)
+	r.coefs = append(r.coefs[:0], s.coefs...)
+	v.count(r)
+	for _, c := range s.added {
+		v.colRows[c] = append(v.colRows[c], s.row)
+	}
 	for _, c := range s.removed {
 		if c != q {
 			v.unindex(c, s.row)
 		}
 	}
-	r := &v.rows[s.row]
-	at := v.atBuf[:0]
-	j := 0
-	for _, c := range s.cols {
-		for j < len(r.cols) && r.cols[j] < c {
-			j++
-		}
-		if j < len(r.cols) && r.cols[j] == c {
-			at = append(at, r.at[j])
-		} else {
-			at = append(at, v.index(c, s.row))
-		}
-	}
-	v.atBuf = at
-	if n := len(s.cols); cap(r.cols) < n {
-		// Rows tend to grow: leave room.
-		r.cols, r.coefs = make([]int32, 0, n+n/2), make([]int64, 0, n+n/2)
-		r.at = make([]int32, 0, n+n/2)
-	}
-	r.cols = append(r.cols[:0], s.cols...)
-	r.coefs = append(r.coefs[:0], s.coefs...)
-	r.at = append(r.at[:0], at...)
-	v.count(r)
 }
 
 // onlyRow records that row ri is the only row that contains column q, its
 // pivot, once q has been eliminated from the others. Removing the others
-// one by one would scan the column's list once per row, quadratic in the
-// rows of a column that many rows share (a total); the list that results
-// is the same.
+// one by one scanned the column's list once per row, quadratic in the rows
+// of a column that many rows share (a total); the list that results is the
+// same.
 func (v *view) onlyRow(q, ri int32) {
 	v.colRows[q] = append(v.colRows[q][:0], ri)
-	v.setAt(ri, q, 0)
 }
 
 // determinedBy computes Result.DeterminedBy: under the invariant, an

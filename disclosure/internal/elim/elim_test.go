@@ -455,8 +455,8 @@ func TestSolveWithSinglesWithholdsNoMoreThanNeeded(t *testing.T) {
 	}
 }
 
-// The index from columns to rows (kept with positions so that a row leaves
-// a column's list in constant time) lists exactly the rows that contain
+// The index from columns to rows (a pivot's list is set at once when it
+// is eliminated from the other rows) lists exactly the rows that contain
 // each column after every change.
 func TestSolveKeepsColumnIndex(t *testing.T) {
 	elim.CheckIndex(true)

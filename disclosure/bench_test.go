@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/zorgkit/zorgkit/disclosure"
+	"github.com/zorgkit/zorgkit/disclosure/audit"
 	"github.com/zorgkit/zorgkit/disclosure/disclosuretest"
 )
 
@@ -111,6 +112,17 @@ func reportWithheld(b *testing.B, p *disclosure.Protected) {
 // budget shows the time to the end.
 var intervalBudget = flag.Duration("interval-budget", 120*time.Second, "time budget of one operation of BenchmarkProtectIntervals")
 
+// intervalAudit makes BenchmarkProtectIntervals check its result with
+// audit.Intervals, for every reader (after the timed part): it reports
+// the ranges narrower than required ("audit-unprotected", the goal is 0)
+// and the seconds the audit took.
+var intervalAudit = flag.Bool("interval-audit", false, "check the result of BenchmarkProtectIntervals with audit.Intervals")
+
+// intervalAuditBudget bounds that audit; when it runs out, the benchmark
+// reports how far it got ("audit-stopped-at" attackers of
+// "audit-attackers", or the primary cells for any reader).
+var intervalAuditBudget = flag.Duration("interval-audit-budget", time.Hour, "time budget of the audit of -interval-audit")
+
 // BenchmarkProtectIntervals protects the skewed tables of disclosuretest
 // (Medium: 5,439 cells, Huge: 99,000 cells) with an absolute protection
 // width of 5 for every primary cell, within a budget of 120 s per
@@ -142,8 +154,54 @@ func BenchmarkProtectIntervals(b *testing.B) {
 				return
 			}
 			reportWithheld(b, p)
+			if *intervalAudit {
+				b.StopTimer()
+				auditIntervals(b, p)
+			}
 		})
 	}
+}
+
+// auditIntervals checks p with audit.Intervals: first for a reader that
+// knows nothing ("audit-unprotected-any": ranges narrower than required),
+// then for every reader that knows cells of its own, within
+// -interval-audit-budget ("audit-unprotected", or how many attackers it
+// got through).
+func auditIntervals(b *testing.B, p *disclosure.Protected) {
+	count := func(ivs []audit.Interval) int {
+		bad := 0
+		for _, iv := range ivs {
+			if !iv.Protected {
+				bad++
+			}
+		}
+		return bad
+	}
+	start := time.Now()
+	sys, attackers := p.AuditSystem()
+	ivs, err := audit.Intervals(context.Background(), &sys)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(count(ivs)), "audit-unprotected-any")
+	b.ReportMetric(time.Since(start).Seconds(), "audit-any-s")
+	b.ReportMetric(float64(len(attackers)), "audit-attackers")
+	start = time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), *intervalAuditBudget)
+	defer cancel()
+	ivs, err = audit.Intervals(ctx, &sys, attackers...)
+	b.ReportMetric(time.Since(start).Seconds(), "audit-s")
+	var stopped *audit.StoppedError
+	if errors.As(err, &stopped) {
+		if stopped.Stage == "attackers" {
+			b.ReportMetric(float64(stopped.Done), "audit-attackers-done")
+		}
+		return
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(count(ivs)), "audit-unprotected")
 }
 
 // protectWithin protects table within a time budget; when it runs out,

@@ -41,6 +41,18 @@ import (
 // (and halves of those); then one found for another near reader if it
 // moves none of this one's cells, or else its own.
 //
+// Every point found is kept: it moves its cells in a direction along
+// which every relation holds, so any multiple of it that keeps the cells
+// non-negative is a point too, and a certificate for each primary cell it
+// moves far enough (checked exactly) for any reader that knows none of
+// its cells. Such a point is tried before a linear program.
+//
+// The checks of all readers of a primary cell share one program per box
+// (sharedLP): the cells a reader knows are fixed by their bounds, and
+// each check starts again from the true values with a basis of cells that
+// can move (simplex.Solver.Crash), so that a check takes a few simplex
+// steps instead of a hundred degenerate ones.
+//
 // The linear programs are small: a cell of the box that is the only one
 // of a relation that may move cannot move at all, so it is left out
 // (peeled), with whatever that pins in turn; and the primary cell is
@@ -110,6 +122,9 @@ const (
 	nearReaders = -5
 	// The readers of ivGroup.group, while it is set (never recorded).
 	groupReaders = -6
+	// Every reader (never recorded: what holds for every reader is
+	// recorded for the far readers, with no near ones).
+	allReaders = -7
 )
 
 // cert is a certificate: at the given box level, a point in which the
@@ -140,33 +155,75 @@ type ivGroup struct {
 	group []int32             // the readers of groupReaders, while findForGroups looks
 	using map[int32][]certKey // column → the certificates that move it
 	near  map[int32]map[int32]bool
+	// readers lists, per primary column, the reader sets whose
+	// certificates substitute tries (made when the clean-up asks).
+	readers map[int32][]int32
 
 	scratch lpScratch
-	boxes   boxCache
+	boxes   map[int32]*[boxLevels][]int32 // per column, its boxes (at most maxKept columns)
+
+	// Every point check found, as the moves of the cells it moves: each
+	// is a direction in which the cells can move, for any primary cell it
+	// moves, scaled (see fromPool).
+	pool   []ivPoint
+	poolAt map[int32][]int32 // column → the points that move it, oldest first
+
+	// The programs of the checks, per primary column and box, kept while
+	// no cell is withheld anew (see sharedLP).
+	lps        map[lpKey]*lp
+	publishing int32 // the column allow is publishing, or -1
 }
 
-// boxCache holds the boxes of the last column asked for (not to be
-// changed by their users).
-type boxCache struct {
-	col int32
-	of  [boxLevels][]int32
+// lpKey names a program of sharedLP: a box (by its first element and
+// length) and a primary column.
+type lpKey struct {
+	box  *int32
+	size int
+	col  int32
+	all  bool // for reach, with every cell withheld
 }
+
+// changed forgets the programs of sharedLP: more cells are withheld, so
+// they lack variables (those of reach, over every cell, stay).
+func (iv *ivGroup) changed() {
+	for k := range iv.lps {
+		if !k.all {
+			delete(iv.lps, k)
+		}
+	}
+}
+
+// ivPoint is a point check found: the columns it moves (sorted) and by
+// how much, exactly and in floating point.
+type ivPoint struct {
+	support []int32
+	delta   []*big.Rat
+	deltaF  []float64
+}
+
+// maxKept is the number of columns whose boxes, and of boxes whose
+// programs (sharedLP), are kept.
+const maxKept = 256
 
 func newIVGroup(gp *groupProblem) *ivGroup {
 	iv := &ivGroup{
-		gp:       gp,
-		colRels:  make([][]int32, gp.n),
-		value:    slices.Clone(gp.values),
-		exact:    make([]*big.Rat, gp.n),
-		withheld: make([]bool, gp.n),
-		fixed:    make([]bool, gp.n),
-		knownBy:  make([]int32, gp.n),
-		owner:    slices.Clone(gp.p.Owner),
-		certs:    map[certKey]*cert{},
-		hard:     map[certKey]int{},
-		boxes:    boxCache{col: -1},
-		using:    map[int32][]certKey{},
-		near:     map[int32]map[int32]bool{},
+		gp:         gp,
+		colRels:    make([][]int32, gp.n),
+		value:      slices.Clone(gp.values),
+		exact:      make([]*big.Rat, gp.n),
+		withheld:   make([]bool, gp.n),
+		fixed:      make([]bool, gp.n),
+		knownBy:    make([]int32, gp.n),
+		owner:      slices.Clone(gp.p.Owner),
+		certs:      map[certKey]*cert{},
+		hard:       map[certKey]int{},
+		boxes:      map[int32]*[boxLevels][]int32{},
+		publishing: -1,
+		using:      map[int32][]certKey{},
+		near:       map[int32]map[int32]bool{},
+		readers:    map[int32][]int32{},
+		poolAt:     map[int32][]int32{},
+		lps:        map[lpKey]*lp{},
 	}
 	t := gp.t
 	coords := make([]int32, 0, len(t.dims))
@@ -303,6 +360,9 @@ func (iv *ivGroup) protect(ctx context.Context, progress *StoppedError) error {
 // and the pair holds for every other reader (the far ones). Then it
 // finds a pair for each near reader.
 func (iv *ivGroup) ensure(ctx context.Context, col int32, l levels) error {
+	if iv.ensureAll(ctx, col, l) {
+		return nil
+	}
 	if err := iv.ensureReader(ctx, col, noReaders, l); err != nil {
 		return err
 	}
@@ -390,6 +450,42 @@ func (iv *ivGroup) ensure(ctx context.Context, col int32, l levels) error {
 	return nil
 }
 
+// ensureAll looks, in the first box and without withholding anything,
+// for a pair of certificates of primary column col that move no cell any
+// reader knows (but the cell's own contributor): they hold for every
+// reader, and are recorded as those of the far readers, with no near
+// ones. It reports whether it found them. Where it finds one direction
+// only, that point is in the pool for the search that follows.
+func (iv *ivGroup) ensureAll(ctx context.Context, col int32, l levels) bool {
+	down, up := iv.reaches(col, l)
+	var found [2][]int32
+	for i, dir := range []bool{true, false} {
+		amount := down
+		if !dir {
+			amount = up
+		}
+		if amount.Sign() == 0 {
+			continue
+		}
+		support, ok := iv.check(ctx, certKey{col, dir, allReaders}, amount, iv.box(col, 0))
+		if !ok {
+			return false
+		}
+		found[i] = support
+	}
+	for i, dir := range []bool{true, false} {
+		amount := down
+		if !dir {
+			amount = up
+		}
+		if found[i] != nil {
+			iv.setCert(certKey{col, dir, farReaders}, &cert{amount, 0, found[i]})
+		}
+	}
+	iv.near[col] = map[int32]bool{}
+	return true
+}
+
 // findForGroups looks, in the first box, for certificates of primary
 // column col in one direction that move no cell any of readers knows (a
 // group; those for whom one in found holds are left out), splitting the
@@ -475,7 +571,7 @@ func (iv *ivGroup) ensureReader(ctx context.Context, col, reader int32, l levels
 		// How far the reader could be kept from narrowing it at all, with
 		// every cell of the box withheld, and the split that allows.
 		box := iv.box(col, level)
-		down, up, ok := iv.split(col, l, iv.reach(ctx, certKey{col, true, reader}, box), iv.reach(ctx, certKey{col, false, reader}, box))
+		down, up, ok := iv.split(col, l, iv.reach(ctx, certKey{col, true, reader}, box, l), iv.reach(ctx, certKey{col, false, reader}, box, l))
 		if ok && try(down, up, level) {
 			return nil
 		}
@@ -510,22 +606,35 @@ func (iv *ivGroup) split(col int32, l levels, dmax, umax *big.Rat) (down, up *bi
 // reach returns how far a reader could be kept from narrowing the
 // primary cell in the key's direction with every cell of box withheld
 // that the reader does not know: for down at most the value, for up nil
-// when nothing bounds it.
-func (iv *ivGroup) reach(ctx context.Context, key certKey, box []int32) *big.Rat {
+// when nothing bounds it. It looks no further than split can use for
+// levels l (the largest of the width, Below and Above): the program stops
+// there.
+func (iv *ivGroup) reach(ctx context.Context, key certKey, box []int32, lv levels) *big.Rat {
 	saved := iv.withheld
 	iv.withheld = make([]bool, len(saved))
 	for i := range iv.withheld {
 		iv.withheld[i] = true
 	}
 	defer func() { iv.withheld = saved }()
-	l := iv.newLP(box, key, false)
+	l := iv.sharedLP(box, key.col, true)
 	j := l.target
 	if j < 0 {
 		return new(big.Rat)
 	}
-	if key.down {
+	for i, c := range l.vars {
+		if i != j && iv.knows(c, key) {
+			l.s.SetBounds(i, iv.value[c], iv.value[c])
+		}
+	}
+	// A little further than split needs, so that rounding at the bound
+	// never takes anything from it.
+	far := max(lv.width, lv.below, lv.above)
+	far += 1 + far/64
+	if v := iv.value[key.col]; key.down {
+		l.s.SetBounds(j, max(0, v-far), math.Inf(1))
 		l.s.SetCost(j, 1)
 	} else {
+		l.s.SetBounds(j, 0, v+far)
 		l.s.SetCost(j, -1)
 	}
 	st, err := l.s.Solve(ctx)
@@ -589,6 +698,7 @@ func (iv *ivGroup) withhold(col int32) {
 	if iv.withheld[col] {
 		return
 	}
+	iv.changed()
 	iv.withheld[col] = true
 	k, c := iv.gp.locate(col)
 	iv.gp.pfs[k].status[c] = SecondarySuppressed
@@ -609,11 +719,10 @@ func (iv *ivGroup) setCert(key certKey, ct *cert) {
 // siblings and its ancestors; level 1 adds the siblings of the ancestors
 // and the members of the siblings; beyond, every column of the group.
 func (iv *ivGroup) box(col int32, level int) []int32 {
-	if level < boxLevels && iv.boxes.col == col && iv.boxes.of[level] != nil {
-		return iv.boxes.of[level]
-	}
-	if iv.boxes.col != col {
-		iv.boxes.col, iv.boxes.of = col, [boxLevels][]int32{}
+	if level < boxLevels {
+		if of := iv.boxes[col]; of != nil && of[level] != nil {
+			return of[level]
+		}
 	}
 	gp := iv.gp
 	if level >= boxLevels {
@@ -650,7 +759,15 @@ func (iv *ivGroup) box(col int32, level int) []int32 {
 		rec(0, 0)
 	}
 	slices.Sort(out)
-	iv.boxes.of[level] = out
+	of := iv.boxes[col]
+	if of == nil {
+		if len(iv.boxes) >= maxKept {
+			clear(iv.boxes)
+		}
+		of = new([boxLevels][]int32)
+		iv.boxes[col] = of
+	}
+	of[level] = out
 	return out
 }
 
@@ -723,6 +840,8 @@ func (iv *ivGroup) knows(col int32, key certKey) bool {
 		return iv.near[key.col][k]
 	case groupReaders:
 		return slices.Contains(iv.group, k)
+	case allReaders:
+		return true
 	}
 	return k == key.reader
 }
@@ -757,6 +876,8 @@ type lpScratch struct {
 	relGen  []uint32 // per relation: == gen if taken
 	movable []int32
 	colRows [][]int32
+	terms   []ivTerm   // the terms of rows, one after the other
+	rows    [][]ivTerm // per relation taken, its terms over the movable columns
 }
 
 // newLP builds the linear program over box for the certificate key
@@ -792,7 +913,8 @@ func (iv *ivGroup) newLP(box []int32, key certKey, cover bool) *lp {
 	movable := sc.movable
 	moves := func(c int32) bool { return sc.colGen[c] == gen && sc.kind[c] != 0 }
 	// The relations that hold a movable column, over the movable columns.
-	var rows [][]ivTerm
+	rows := sc.rows[:0]
+	sc.terms = sc.terms[:0]
 	for len(sc.colRows) < len(movable) {
 		sc.colRows = append(sc.colRows, nil)
 	}
@@ -806,12 +928,13 @@ func (iv *ivGroup) newLP(box []int32, key certKey, cover bool) *lp {
 				continue
 			}
 			sc.relGen[k] = gen
-			var terms []ivTerm
+			start := len(sc.terms)
 			for _, t := range iv.rels[k] {
 				if moves(t.col) {
-					terms = append(terms, t)
+					sc.terms = append(sc.terms, t)
 				}
 			}
+			terms := sc.terms[start:len(sc.terms):len(sc.terms)]
 			r := int32(len(rows))
 			rows = append(rows, terms)
 			for _, t := range terms {
@@ -819,6 +942,7 @@ func (iv *ivGroup) newLP(box []int32, key certKey, cover bool) *lp {
 			}
 		}
 	}
+	sc.rows = rows
 	// Peel.
 	count := make([]int32, len(rows))
 	var queue []int32
@@ -870,12 +994,24 @@ func (iv *ivGroup) newLP(box []int32, key certKey, cover bool) *lp {
 		}
 	}
 	p := simplex.Problem{NumVars: len(l.vars) + 2*len(l.pubs)}
+	nterms, nrows := 0, 0
+	for r, terms := range rows {
+		if count[r] != 0 {
+			nterms += len(terms)
+			nrows++
+		}
+	}
+	entries := make([]simplex.Entry, 0, 2*nterms)
+	keptBuf := make([]lpTerm, 0, nterms)
+	p.Rows = make([][]simplex.Entry, 0, nrows)
+	p.RHS = make([]float64, 0, nrows)
+	l.rows = make([][]lpTerm, 0, nrows)
 	for r, terms := range rows {
 		if count[r] == 0 {
 			continue
 		}
-		row := make([]simplex.Entry, 0, len(terms))
-		kept := make([]lpTerm, 0, len(terms))
+		row := entries[len(entries):]
+		kept := keptBuf[len(keptBuf):]
 		rhs := 0.0
 		for _, t := range terms {
 			j := sc.slot[t.col]
@@ -890,6 +1026,8 @@ func (iv *ivGroup) newLP(box []int32, key certKey, cover bool) *lp {
 				row = append(row, simplex.Entry{Col: j, Val: float64(t.coef)}, simplex.Entry{Col: j + 1, Val: -float64(t.coef)})
 			}
 		}
+		entries = entries[:len(entries)+len(row)]
+		keptBuf = keptBuf[:len(keptBuf)+len(kept)]
 		p.Rows = append(p.Rows, row)
 		p.RHS = append(p.RHS, rhs)
 		l.rows = append(l.rows, kept)
@@ -908,18 +1046,133 @@ func (iv *ivGroup) newLP(box []int32, key certKey, cover bool) *lp {
 	for j, c := range l.vars {
 		l.s.SetValue(j, iv.value[c])
 	}
+	l.s.Crash()
 	return l
 }
 
 // check looks for the certificate key names within box: a point,
 // checked exactly, in which the primary cell is at least amount below (or
-// above) its value. It returns the columns the point moves.
+// above) its value. It returns the columns the point moves. A point found
+// before for any primary cell, scaled, is tried first (fromPool); then a
+// linear program over the box (solveCheck), whose point joins the pool.
 func (iv *ivGroup) check(ctx context.Context, key certKey, amount *big.Rat, box []int32) ([]int32, bool) {
+	if support, ok := iv.fromPool(key, amount); ok {
+		return support, true
+	}
+	pt, ok := iv.solveCheck(ctx, key, amount, box)
+	if !ok {
+		return nil, false
+	}
+	k := int32(len(iv.pool))
+	iv.pool = append(iv.pool, pt)
+	for _, c := range pt.support {
+		iv.poolAt[c] = append(iv.poolAt[c], k)
+	}
+	return pt.support, true
+}
+
+// poolScan is the number of points of the pool, newest first, that
+// fromPool tries for a column.
+const poolScan = 48
+
+// fromPool looks among the points found before for a certificate of key:
+// a point moves the cells of its support by delta with every relation
+// still holding (checked exactly when it was found), so that any multiple
+// λ·delta does too; it is a certificate if λ moves the primary cell by
+// amount in the key's direction, every cell stays non-negative, and every
+// cell it moves is withheld and unknown to the key's reader. All of that
+// is checked in exact arithmetic.
+func (iv *ivGroup) fromPool(key certKey, amount *big.Rat) ([]int32, bool) {
+	ids := iv.poolAt[key.col]
+	af, _ := amount.Float64()
+	want := af
+	if key.down {
+		want = -af
+	}
+	for n := len(ids) - 1; n >= 0 && n >= len(ids)-poolScan; n-- {
+		pt := &iv.pool[ids[n]]
+		i, _ := slices.BinarySearch(pt.support, key.col)
+		lambda := want / pt.deltaF[i]
+		// In floating point first, with some slack; exactly after.
+		ok := true
+		for m, c := range pt.support {
+			if iv.frozen(c, key) || iv.value[c]+lambda*pt.deltaF[m] < -1e-9*(1+iv.value[c]) {
+				ok = false
+				break
+			}
+		}
+		if !ok {
+			continue
+		}
+		lam := new(big.Rat).Quo(amount, pt.delta[i])
+		if key.down {
+			lam.Neg(lam)
+		}
+		x := new(big.Rat)
+		for m, c := range pt.support {
+			if x.Mul(lam, pt.delta[m]).Add(x, iv.exactValue(c)).Sign() < 0 {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return pt.support, true
+		}
+	}
+	return nil, false
+}
+
+// sharedLP returns the program of the checks of primary column col over
+// box: over the cells that are withheld (with all, as reach asks: every
+// cell) and not empty, with no reader's knowledge, started from the true
+// values with a crash basis. A check fixes the cells its reader knows by
+// their bounds; each use starts from the same point
+// (simplex.Solver.Reset). The programs are kept until a cell is withheld
+// anew.
+func (iv *ivGroup) sharedLP(box []int32, col int32, all bool) *lp {
+	if len(box) == 0 || len(box) == iv.gp.n {
+		return iv.newLP(box, certKey{col, true, noReaders}, false) // not kept: the whole group
+	}
+	k := lpKey{&box[0], len(box), col, all}
+	if l := iv.lps[k]; l != nil {
+		if l.s != nil {
+			l.s.Reset()
+		}
+		return l
+	}
+	if len(iv.lps) >= maxKept {
+		clear(iv.lps)
+	}
+	// The cell the clean-up is publishing is a variable, fixed by its
+	// bounds while it is published, so that the program stays right
+	// whether the cell is published in the end or not.
+	if p := iv.publishing; p >= 0 && !iv.withheld[p] {
+		iv.withheld[p] = true
+		defer func() { iv.withheld[p] = false }()
+	}
+	l := iv.newLP(box, certKey{col, true, noReaders}, false)
+	if l.s != nil {
+		l.s.Mark()
+	}
+	iv.lps[k] = l
+	return l
+}
+
+// solveCheck looks for the certificate key names within box by linear
+// programming.
+func (iv *ivGroup) solveCheck(ctx context.Context, key certKey, amount *big.Rat, box []int32) (ivPoint, bool) {
 	target, down := key.col, key.down
-	l := iv.newLP(box, key, false)
+	l := iv.sharedLP(box, key.col, false)
 	j := l.target
 	if j < 0 {
-		return nil, false
+		return ivPoint{}, false
+	}
+	// The cells the reader knows, and those published since the program
+	// was made (the clean-up), stay where they are.
+	for i, c := range l.vars {
+		if i != j && iv.frozen(c, key) {
+			l.s.SetBounds(i, iv.value[c], iv.value[c])
+		}
 	}
 	v := iv.value[target]
 	a, _ := amount.Float64()
@@ -934,7 +1187,7 @@ func (iv *ivGroup) check(ctx context.Context, key certKey, amount *big.Rat, box 
 	}
 	st, err := l.s.Solve(ctx)
 	if err != nil || st != simplex.Optimal {
-		return nil, false
+		return ivPoint{}, false
 	}
 	// The point, read as fractions, must satisfy the rows exactly. A cell
 	// the solver did not move keeps its exact value; the others move by
@@ -950,7 +1203,7 @@ func (iv *ivGroup) check(ctx context.Context, key certKey, amount *big.Rat, box 
 		}
 		x := fraction(xf)
 		if x.Sign() < 0 {
-			return nil, false
+			return ivPoint{}, false
 		}
 		d := x.Sub(x, iv.exactValue(c))
 		if d.Sign() == 0 {
@@ -975,7 +1228,7 @@ func (iv *ivGroup) check(ctx context.Context, key certKey, amount *big.Rat, box 
 				sum += int64(t.coef) * dint[t.v]
 			}
 			if sum != 0 {
-				return nil, false
+				return ivPoint{}, false
 			}
 			continue
 		}
@@ -990,28 +1243,37 @@ func (iv *ivGroup) check(ctx context.Context, key certKey, amount *big.Rat, box 
 			}
 		}
 		if sum.Sign() != 0 {
-			return nil, false
+			return ivPoint{}, false
 		}
 	}
 	// The primary cell moves by at least amount in its direction.
 	dt := moved[j]
 	if dt == nil {
-		return nil, false
+		return ivPoint{}, false
 	}
 	if down {
 		dt = new(big.Rat).Neg(dt)
 	}
 	if dt.Cmp(amount) < 0 {
-		return nil, false
+		return ivPoint{}, false
 	}
-	support := make([]int32, 0, nmoved)
+	order := make([]int, 0, nmoved)
 	for i, d := range moved {
 		if d != nil {
-			support = append(support, l.vars[i])
+			if iv.frozen(l.vars[i], key) {
+				return ivPoint{}, false // moved within the tolerance only
+			}
+			order = append(order, i)
 		}
 	}
-	slices.Sort(support)
-	return support, true
+	slices.SortFunc(order, func(a, b int) int { return int(l.vars[a] - l.vars[b]) })
+	pt := ivPoint{support: make([]int32, len(order)), delta: make([]*big.Rat, len(order)), deltaF: make([]float64, len(order))}
+	for m, i := range order {
+		pt.support[m] = l.vars[i]
+		pt.delta[m] = moved[i]
+		pt.deltaF[m], _ = moved[i].Float64()
+	}
+	return pt, true
 }
 
 // cover chooses published cells of box to withhold so that the
@@ -1118,6 +1380,8 @@ const maxCleanUpSolves = 64
 func (iv *ivGroup) allow(col int32) bool {
 	keys := slices.Clone(iv.using[col])
 	iv.withheld[col] = false
+	iv.publishing = col
+	defer func() { iv.publishing = -1 }()
 	replacements := make([]*cert, len(keys))
 	// sameCell returns the replacements found so far for the primary cell
 	// and direction of key.
@@ -1183,8 +1447,10 @@ func (iv *ivGroup) substitute(key certKey, amount *big.Rat, found []*cert) *cert
 			return ct
 		}
 	}
-	readers := append([]int32{farReaders, nearReaders, noReaders}, sortedReaders(iv.near[key.col])...)
-	for _, r := range readers {
+	if iv.readers[key.col] == nil {
+		iv.readers[key.col] = append([]int32{farReaders, nearReaders, noReaders}, sortedReaders(iv.near[key.col])...)
+	}
+	for _, r := range iv.readers[key.col] {
 		if r == key.reader {
 			continue
 		}

@@ -142,3 +142,29 @@ func BenchmarkIntervals(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkIntervalsAttackers is BenchmarkIntervals on the protected
+// pattern with 20 attackers that know five withheld cells each.
+func BenchmarkIntervalsAttackers(b *testing.B) {
+	for _, tab := range benchTables[:1] {
+		b.Run("cells="+tab.name, func(b *testing.B) {
+			s := benchSystem(tab.dims, benchPatterns[2].pattern)
+			attackers := benchAttackers(s, 20)
+			var ivs []Interval
+			for b.Loop() {
+				var err error
+				if ivs, err = Intervals(context.Background(), s, attackers...); err != nil {
+					b.Fatal(err)
+				}
+			}
+			unprotected := 0
+			for _, iv := range ivs {
+				if !iv.Protected {
+					unprotected++
+				}
+			}
+			b.ReportMetric(float64(len(ivs)), "intervals")
+			b.ReportMetric(float64(unprotected), "unprotected")
+		})
+	}
+}

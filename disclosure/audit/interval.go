@@ -55,19 +55,24 @@ func (iv Interval) Exact() bool { return iv.Min == iv.Max }
 // documentation). The linear programs of independent parts of the tables
 // are solved separately, each cell of a part from the previous cell's
 // optimal basis, and an attacker's from the basis the others left, with
-// the cells it knows fixed.
+// the cells it knows fixed. An attacker's bound is the same as any
+// reader's where the certified optimum for any reader (a point, or for an
+// unbounded maximum a ray) moves no cell the attacker knows: that point
+// is one the attacker deems possible too. Only the other bounds are
+// solved again.
 //
 // An error is a [*SystemError] that says what is wrong with s or an
 // attacker; a withheld cell with a negative value gives [ErrNegative].
 // When ctx ends first, Intervals stops with a [*StoppedError].
 func Intervals(ctx context.Context, s *System, attackers ...Attacker) ([]Interval, error) {
-	return intervals(ctx, s, attackers, true)
+	return intervals(ctx, s, attackers, true, true)
 }
 
 // intervals is Intervals; without presolve it also gives the linear
 // programs the cells that a relation with a single unknown cell fixes,
-// which tests use to check the linear programming alone.
-func intervals(ctx context.Context, s *System, attackers []Attacker, presolve bool) ([]Interval, error) {
+// which tests use to check the linear programming alone; without reuse it
+// solves every attacker's ranges afresh, as tests do to check the reuse.
+func intervals(ctx context.Context, s *System, attackers []Attacker, presolve, reuse bool) ([]Interval, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
@@ -103,6 +108,16 @@ func intervals(ctx context.Context, s *System, attackers []Attacker, presolve bo
 	stats := &lpStats{}
 	lps := make([]*rangeLP, len(comps))
 	ranges := make(map[int32]bounds)
+	// The cells some attacker knows: the certificates of the ranges record
+	// which of them they move, so that an attacker's range need only be
+	// computed again where a certificate moves a cell it knows.
+	knowable := map[int32]bool{}
+	for _, a := range attackers {
+		for _, c := range a.Knows {
+			knowable[int32(c)] = true
+		}
+	}
+	info := make(map[int32][2]optInfo)
 	for i, comp := range comps {
 		var targets []int32
 		for _, c := range comp.cells {
@@ -114,12 +129,16 @@ func intervals(ctx context.Context, s *System, attackers []Attacker, presolve bo
 			continue
 		}
 		lps[i] = newRangeLP(m, kn, comp, stats)
+		if reuse {
+			lps[i].setWatch(knowable)
+		}
 		for _, c := range targets {
-			b, err := lps[i].bounds(ctx, int(lps[i].local[c]))
+			b, in, err := lps[i].bounds(ctx, int(lps[i].local[c]))
 			if err != nil {
 				return nil, progress.stop(err)
 			}
 			ranges[c] = b
+			info[c] = in
 			progress.Done++
 		}
 	}
@@ -156,15 +175,29 @@ func intervals(ctx context.Context, s *System, attackers []Attacker, presolve bo
 			if r == nil {
 				continue // no sensitive cell in it
 			}
+			r.restart()
 			r.fix(byComp[i], true)
 			for _, c := range comps[i].cells {
 				if !s.Cells[c].Sensitive || own[c] {
 					continue // not sensitive, or its own
 				}
-				b, err := r.bounds(ctx, int(r.local[c]))
-				if err != nil {
-					r.fix(byComp[i], false)
-					return nil, progress.stop(err)
+				// An end whose certificate moves no cell the attacker
+				// knows is the same for it; the others are solved again.
+				b := outsider[c]
+				for end, sign := range []int64{1, -1} {
+					if info[c][end].holdsFor(own) {
+						continue
+					}
+					v, bounded, err := r.optimum(ctx, int(r.local[c]), sign)
+					if err != nil {
+						r.fix(byComp[i], false)
+						return nil, progress.stop(err)
+					}
+					if end == 0 {
+						b.lo = v
+					} else if b.hi = v; !bounded {
+						b.hi = nil
+					}
 				}
 				if b.narrower(outsider[c]) {
 					out = append(out, m.interval(c, a.Name, b))

@@ -156,7 +156,7 @@ func TestIntervalsKnownAnswers(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s, attackers := tt.build()
 			for _, presolve := range []bool{true, false} {
-				got, err := intervals(context.Background(), s, attackers, presolve)
+				got, err := intervals(context.Background(), s, attackers, presolve, true)
 				require.NoError(t, err)
 				assert.Equal(t, tt.want, spans(got), "%s (presolve %v)", tt.reason, presolve)
 			}
@@ -206,7 +206,7 @@ func TestIntervalsAgainstExact(t *testing.T) {
 		for _, f := range findings {
 			exact[key{f.Attacker, f.Name}] = true
 		}
-		got, err := intervals(context.Background(), s, attackers, i%3 == 0)
+		got, err := intervals(context.Background(), s, attackers, i%3 == 0, true)
 		require.NoError(t, err)
 		pinned := map[key]bool{}
 		for _, iv := range got {
@@ -238,12 +238,33 @@ func TestIntervalsPresolve(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 4))
 	for i := range 150 {
 		s, attackers := randomSystem(r, i%2 == 0)
-		with, err := intervals(context.Background(), s, attackers, true)
+		with, err := intervals(context.Background(), s, attackers, true, true)
 		require.NoError(t, err)
-		without, err := intervals(context.Background(), s, attackers, false)
+		without, err := intervals(context.Background(), s, attackers, false, true)
 		require.NoError(t, err)
 		require.Equal(t, spans(without), spans(with), "case %d", i)
 	}
+}
+
+// TestIntervalsReuse checks that an attacker's ranges taken over from any
+// reader's, where their certificates move no cell the attacker knows, are
+// those that solving them again gives.
+func TestIntervalsReuse(t *testing.T) {
+	r := rand.New(rand.NewPCG(10, 5))
+	reused := 0
+	for i := range 150 {
+		s, attackers := randomSystem(r, i%2 == 0)
+		for c := range s.Cells {
+			s.Cells[c].Sensitive = !s.Cells[c].Published
+		}
+		with, err := intervals(context.Background(), s, attackers, true, true)
+		require.NoError(t, err)
+		without, err := intervals(context.Background(), s, attackers, true, false)
+		require.NoError(t, err)
+		require.Equal(t, spans(without), spans(with), "case %d", i)
+		reused += len(attackers)
+	}
+	require.Positive(t, reused, "no attackers to reuse ranges for")
 }
 
 // TestProtectedTable audits a three-dimensional hierarchical table after a

@@ -55,6 +55,37 @@ type rangeLP struct {
 	lastPoint scaled // the last point certified feasible, at iteration pointAt
 	pointAt   int
 	pointOK   bool
+
+	// watch marks the variables whose moves the certificates record
+	// (cells some attacker knows); moved lists those that the point (or
+	// ray) of the last certified optimum moves from their values, valid
+	// when movedOK.
+	watch   []bool
+	moved   []int32
+	movedOK bool
+}
+
+// optInfo says which watched cells the certificate of an optimum moves
+// (see rangeLP.moved); ok false when none was recorded.
+type optInfo struct {
+	moved []int32
+	ok    bool
+}
+
+// holdsFor reports whether the optimum recorded in o holds for a reader
+// who also knows the cells of own: its certificate moves none of them,
+// so it is a point (or ray) of that reader's polyhedron too, and the
+// reader's optimum, over a smaller polyhedron, can be no better.
+func (o optInfo) holdsFor(own map[int32]bool) bool {
+	if !o.ok {
+		return false
+	}
+	for _, c := range o.moved {
+		if own[c] {
+			return false
+		}
+	}
+	return true
 }
 
 // lpStats counts how the optima were found.
@@ -96,11 +127,14 @@ func newRangeLP(m *model, kn *knowledge, comp component, stats *lpStats) *rangeL
 		p.RHS = append(p.RHS, f)
 	}
 	r.float = simplex.New(&p)
-	// Start from the true values, a point of the polyhedron: no phase 1.
+	// Start from the true values, a point of the polyhedron: no phase 1,
+	// and a basis of cells that can move.
 	for i, c := range comp.cells {
 		v, _ := m.value(int(c)).Float64()
 		r.float.SetValue(i, v)
 	}
+	r.float.Crash()
+	r.float.Mark()
 	r.scratch = make([]int64, len(comp.cells))
 	r.values = make([]frac, len(comp.cells))
 	r.rhsDen = 1
@@ -126,6 +160,14 @@ func newRangeLP(m *model, kn *knowledge, comp component, stats *lpStats) *rangeL
 	return r
 }
 
+// restart returns the solver to the true values and the basis it started
+// with (see newRangeLP), a point of every reader's polyhedron: after an
+// attacker's cells are fixed, the solves need no phase 1.
+func (r *rangeLP) restart() {
+	r.float.Reset()
+	r.pointOK = false
+}
+
 // fix fixes the given cells at their values (a reader knows them), or
 // frees them again.
 func (r *rangeLP) fix(cells []int32, fixed bool) {
@@ -146,25 +188,38 @@ func (r *rangeLP) fix(cells []int32, fixed bool) {
 	}
 }
 
-// bounds returns the range of local variable j.
-func (r *rangeLP) bounds(ctx context.Context, j int) (bounds, error) {
+// setWatch marks the cells whose moves the certificates record.
+func (r *rangeLP) setWatch(cells map[int32]bool) {
+	r.watch = make([]bool, len(r.cells))
+	for i, c := range r.cells {
+		r.watch[i] = cells[c]
+	}
+}
+
+// bounds returns the range of local variable j, and what the certificates
+// of its two ends moved (see optInfo).
+func (r *rangeLP) bounds(ctx context.Context, j int) (bounds, [2]optInfo, error) {
+	var info [2]optInfo
 	lo, _, err := r.optimum(ctx, j, 1)
 	if err != nil {
-		return bounds{}, err
+		return bounds{}, info, err
 	}
+	info[0] = optInfo{r.moved, r.movedOK}
 	hi, bounded, err := r.optimum(ctx, j, -1)
 	if err != nil {
-		return bounds{}, err
+		return bounds{}, info, err
 	}
+	info[1] = optInfo{r.moved, r.movedOK}
 	if !bounded {
 		hi = nil
 	}
-	return bounds{lo, hi}, nil
+	return bounds{lo, hi}, info, nil
 }
 
 // optimum minimizes sign·x_j and returns the optimal x_j, or bounded
 // false when sign·x_j has no minimum.
 func (r *rangeLP) optimum(ctx context.Context, j int, sign int64) (*big.Rat, bool, error) {
+	r.moved, r.movedOK = nil, false
 	r.float.ClearCosts()
 	r.float.SetCost(j, float64(sign))
 	st, err := r.float.Solve(ctx)
@@ -195,6 +250,7 @@ func (r *rangeLP) certify(j int, sign int64, st simplex.Status) (v *big.Rat, bou
 		if !r.dualBound(r.float.Duals(), j, sign, x) {
 			return nil, false, false
 		}
+		r.recordMoved(x)
 		return x.rat(j), true, true
 	case simplex.Unbounded:
 		if sign > 0 {
@@ -403,7 +459,38 @@ func (r *rangeLP) ray(j int) bool {
 			return false
 		}
 	}
+	if r.watch != nil {
+		r.moved, r.movedOK = nil, true
+		for i, v := range x {
+			if r.watch[i] && v.Sign() != 0 {
+				r.moved = append(r.moved, r.cells[i])
+			}
+		}
+	}
 	return true
+}
+
+// recordMoved records the watched cells that the certified point x moves
+// from their values.
+func (r *rangeLP) recordMoved(x scaled) {
+	if r.watch == nil {
+		return
+	}
+	r.moved, r.movedOK = nil, true
+	for i, w := range r.watch {
+		if !w {
+			continue
+		}
+		if f := r.values[i]; x.num != nil && f.den != 0 {
+			if !eqScaled(x.num[i], x.den, f.num, f.den) {
+				r.moved = append(r.moved, r.cells[i])
+			}
+			continue
+		}
+		if x.rat(i).Cmp(r.m.value(int(r.cells[i]))) != 0 {
+			r.moved = append(r.moved, r.cells[i])
+		}
+	}
 }
 
 // exactOptimum computes the optimum by the exact simplex method, over the

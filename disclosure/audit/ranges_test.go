@@ -36,7 +36,7 @@ func checkRanges(t *testing.T, s *System, attackers []Attacker) (lps, fallbacks 
 		r := newRangeLP(m, kn, comp, stats)
 		check := func(who string) {
 			for j := range r.cells {
-				got, err := r.bounds(ctx, j)
+				got, _, err := r.bounds(ctx, j)
 				require.NoError(t, err)
 				lo, _ := r.exactOptimum(j, 1)
 				hi, bounded := r.exactOptimum(j, -1)

@@ -60,10 +60,35 @@ func factorize(m int, col columnFunc) (*factor, []int32, []int32) {
 		col int32
 		val float64
 	}
+	// Each row and column gets room for twice its entries in one backing
+	// array (fill-in beyond that moves it out on its own).
 	rows := make([][]entry, m)
 	colRows := make([][]int32, m)
+	perRow := make([]int32, m)
+	total := 0
 	for p := range m {
 		idx, val := col(p)
+		for k, i := range idx {
+			if val[k] != 0 {
+				perRow[i]++
+				total++
+			}
+		}
+	}
+	rowBuf := make([]entry, 2*total+m)
+	colBuf := make([]int32, 2*total+m)
+	off := 0
+	for i, c := range perRow {
+		room := 2*int(c) + 1
+		rows[i] = rowBuf[off : off : off+room]
+		off += room
+	}
+	off = 0
+	for p := range m {
+		idx, val := col(p)
+		room := 2*len(idx) + 1
+		colRows[p] = colBuf[off:off:min(off+room, len(colBuf))]
+		off = min(off+room, len(colBuf))
 		for k, i := range idx {
 			if val[k] == 0 {
 				continue
@@ -72,6 +97,14 @@ func factorize(m int, col columnFunc) (*factor, []int32, []int32) {
 			colRows[p] = append(colRows[p], i)
 		}
 	}
+	f.pivRow = make([]int32, 0, m)
+	f.pivCol = make([]int32, 0, m)
+	f.lStart = make([]int32, 1, m+1)
+	f.uStart = make([]int32, 1, m+1)
+	f.uCol = make([]int32, 0, total+m)
+	f.uVal = make([]float64, 0, total+m)
+	f.lRow = make([]int32, 0, total)
+	f.lVal = make([]float64, 0, total)
 	rowDone := make([]bool, m)
 	colDone := make([]bool, m)
 	rowCount := make([]int32, m)
@@ -297,6 +330,23 @@ func factorize(m int, col columnFunc) (*factor, []int32, []int32) {
 		}
 	}
 	return nil, cols, rws
+}
+
+// identity returns the factorization of the m × m identity matrix: the
+// basis of logicals.
+func identity(m int) *factor {
+	f := &factor{m: m, etaStart: []int32{0}}
+	f.pivRow = make([]int32, m)
+	f.pivCol = make([]int32, m)
+	f.lStart = make([]int32, m+1)
+	f.uStart = make([]int32, m+1)
+	f.uCol = make([]int32, m)
+	f.uVal = make([]float64, m)
+	for i := range m {
+		f.pivRow[i], f.pivCol[i], f.uCol[i], f.uVal[i] = int32(i), int32(i), int32(i), 1
+		f.uStart[i+1] = int32(i + 1)
+	}
+	return f
 }
 
 // ftran solves B·x = a in place: a holds the right-hand side by row on

@@ -14,7 +14,9 @@
 //
 // Every row i has a logical variable s_i with bounds [0, 0]: the columns
 // are those of [A I], so the logicals give a first basis, and a basis
-// always exists. The basis is factorized (sparse LU with Markowitz pivot
+// always exists; from a known point of the polyhedron, Crash replaces
+// them by structural variables that have room to move, so that the steps
+// are not all degenerate. The basis is factorized (sparse LU with Markowitz pivot
 // order and threshold partial pivoting, see factor) and updated in
 // product form, with a fresh factorization every 64 changes. Phase 1
 // minimizes the sum of infeasibilities of the basic variables; phase 2 the
@@ -29,9 +31,11 @@
 package simplex
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"math"
+	"slices"
 )
 
 // Status is the outcome of Solve.
@@ -112,6 +116,8 @@ type Solver struct {
 	// Scratch.
 	alpha, rho, work, dense []float64
 
+	mark mark // see Mark
+
 	iterations int
 	degenerate int
 	// The last unbounded direction: variable q moving in direction dir,
@@ -119,6 +125,15 @@ type Solver struct {
 	rayQ     int32
 	rayDir   float64
 	rayAlpha []float64
+}
+
+// mark is a state of the solver that Reset returns to.
+type mark struct {
+	head, pos []int32
+	x, lo, up []float64
+	lu        *factor
+	etas      int
+	set       bool
 }
 
 // New returns a Solver for p, with the logicals as its basis and the
@@ -149,6 +164,12 @@ func New(p *Problem) *Solver {
 	// Rows, then columns from them.
 	s.rowStart = make([]int32, m+1)
 	count := make([]int32, n+1)
+	nnz := 0
+	for _, row := range p.Rows {
+		nnz += len(row)
+	}
+	s.rowCol = make([]int32, 0, nnz)
+	s.rowVal = make([]float64, 0, nnz)
 	for i, row := range p.Rows {
 		for _, e := range row {
 			if e.Col < 0 || int(e.Col) >= n {
@@ -195,7 +216,7 @@ func New(p *Problem) *Solver {
 	s.rho = make([]float64, m)
 	s.work = make([]float64, m)
 	s.dense = make([]float64, m)
-	s.factorize()
+	s.lu = identity(m) // the logicals
 	s.dirty = true
 	return s
 }
@@ -279,6 +300,116 @@ func (s *Solver) SetValue(j int, x float64) {
 		s.x[j] = x
 		s.dirty = true
 	}
+}
+
+// Crash replaces the basis by one of structural variables where it can:
+// the nonbasic structural variables that lie strictly between their
+// bounds (those with the most room first), as many as are linearly
+// independent, and logicals for the other rows. The basic solution is the
+// same point. From a point of the polyhedron given by SetValue, the first
+// basis is all logicals, each fixed at zero, so that nearly every step of
+// a solve would be degenerate until the structural variables have taken
+// their places one by one; after Crash the basic variables have room to
+// move. It does nothing unless every basic variable is within its bounds
+// and every nonbasic logical is at zero.
+func (s *Solver) Crash() {
+	s.update()
+	for _, j := range s.head {
+		if s.infeasibility(j) != 0 {
+			return
+		}
+	}
+	for i := range s.m {
+		if l := s.n + i; s.pos[l] < 0 && s.x[l] != 0 {
+			return
+		}
+	}
+	type cand struct {
+		j    int32
+		room float64
+	}
+	var cands []cand
+	for j := range int32(s.n) {
+		if s.pos[j] >= 0 {
+			continue
+		}
+		room := min(s.x[j]-s.lo[j], s.up[j]-s.x[j])
+		if room > primalTol*(1+math.Abs(s.x[j])) {
+			cands = append(cands, cand{j, room})
+		}
+	}
+	if len(cands) == 0 {
+		return
+	}
+	slices.SortStableFunc(cands, func(a, b cand) int { return cmp.Compare(b.room, a.room) })
+	cols := make([]int32, s.m)
+	for p := range cols {
+		cols[p] = -1 // an empty column, never pivoted: a logical takes its place
+	}
+	for p := range min(len(cands), s.m) {
+		cols[p] = cands[p].j
+	}
+	f, bad, rows := factorize(s.m, func(p int) ([]int32, []float64) {
+		if cols[p] < 0 {
+			return nil, nil
+		}
+		return s.column(cols[p])
+	})
+	for k, p := range bad {
+		cols[p] = int32(s.n) + rows[k]
+	}
+	for _, j := range s.head {
+		s.pos[j] = -1 // at its value, which is within its bounds
+	}
+	copy(s.head, cols)
+	for p, j := range s.head {
+		s.pos[j] = int32(p)
+	}
+	if f != nil {
+		s.lu = f
+	} else {
+		s.factorize()
+	}
+	s.dirty = true
+}
+
+// Mark remembers the current basis, basic solution and bounds, for Reset.
+func (s *Solver) Mark() {
+	s.update()
+	m := &s.mark
+	m.head = append(m.head[:0], s.head...)
+	m.pos = append(m.pos[:0], s.pos...)
+	m.x = append(m.x[:0], s.x...)
+	m.lo = append(m.lo[:0], s.lo...)
+	m.up = append(m.up[:0], s.up...)
+	m.lu = s.lu
+	m.etas = len(s.lu.etaPos)
+	m.set = true
+}
+
+// Reset returns to the basis, basic solution and bounds of the last Mark
+// (the objective stays as it is), so that many programs over one
+// polyhedron, each with some bounds of its own, start from one point. It
+// panics without a Mark.
+func (s *Solver) Reset() {
+	m := &s.mark
+	if !m.set {
+		panic("simplex: Reset without Mark")
+	}
+	copy(s.head, m.head)
+	copy(s.pos, m.pos)
+	copy(s.x, m.x)
+	copy(s.lo, m.lo)
+	copy(s.up, m.up)
+	// The marked factorization is as it was but for the etas added since.
+	f := m.lu
+	f.etaPos = f.etaPos[:m.etas]
+	f.etaPiv = f.etaPiv[:m.etas]
+	f.etaStart = f.etaStart[:m.etas+1]
+	f.etaIdx = f.etaIdx[:f.etaStart[m.etas]]
+	f.etaVal = f.etaVal[:f.etaStart[m.etas]]
+	s.lu = f
+	s.dirty = false
 }
 
 // SetCost sets the objective coefficient of variable j (j < NumVars).

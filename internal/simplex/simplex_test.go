@@ -409,3 +409,74 @@ func TestStartFromPoint(t *testing.T) {
 		})
 	}
 }
+
+// Crash from a point of the polyhedron keeps the point, puts structural
+// variables into the basis, and the solve from there ends at the optimum
+// a solve without it finds; from a basic solution that is not feasible
+// it does nothing.
+func TestCrash(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	crashed := 0
+	for k := range 150 {
+		m, n := 1+r.IntN(10), 2+r.IntN(14)
+		p := randomProblem(r, m, n)
+		s0 := New(p)
+		require.Equal(t, Optimal, solve(t, s0, make([]float64, n)))
+		// A point strictly inside the bounds where the polyhedron allows:
+		// the middle of two vertices.
+		c := make([]float64, n)
+		for j := range c {
+			c[j] = float64(r.IntN(5) - 2)
+		}
+		x := make([]float64, n)
+		for j := range x {
+			x[j] = s0.Value(j)
+		}
+		if solve(t, s0, c) == Optimal {
+			for j := range x {
+				x[j] = (x[j] + s0.Value(j)) / 2
+			}
+		}
+		t.Run(fmt.Sprint(k), func(t *testing.T) {
+			plain, s := New(p), New(p)
+			for j, v := range x {
+				v = min(max(v, p.Lower[j]), p.Upper[j])
+				plain.SetValue(j, v)
+				s.SetValue(j, v)
+			}
+			s.Crash()
+			basic := 0
+			for j := range n {
+				assert.InDelta(t, x[j], s.Value(j), 1e-7, "x%d moved", j)
+				if s.Basic(j) {
+					basic++
+				}
+			}
+			if basic > 0 {
+				crashed++
+			}
+			want := solve(t, plain, c)
+			got := solve(t, s, c)
+			require.Equal(t, want, got)
+			switch got {
+			case Optimal:
+				checkOptimal(t, s, p, c)
+				assert.InDelta(t, plain.Objective(), s.Objective(), 1e-6)
+			case Unbounded:
+				checkRay(t, s, p, c)
+			}
+		})
+	}
+	assert.Greater(t, crashed, 100, "structural variables entered the basis")
+
+	// x = lower bounds does not satisfy these rows: the basic logicals are
+	// not zero, and Crash leaves the basis alone.
+	p := &Problem{NumVars: 2, Rows: [][]Entry{{{0, 1}, {1, 1}}}, RHS: []float64{5}}
+	s := New(p)
+	s.SetValue(0, 1)
+	s.Crash()
+	assert.False(t, s.Basic(0))
+	assert.False(t, s.Basic(1))
+	require.Equal(t, Optimal, solve(t, s, []float64{1, 2}))
+	assert.InDelta(t, 5.0, s.Objective(), 1e-9)
+}

@@ -398,6 +398,7 @@ const (
 
 type staged struct {
 	row            int32
+	lazy           bool // to be built by commit
 	cols           []int32
 	coefs          []int64
 	added, removed []int32 // columns that enter and leave the row
@@ -566,11 +567,13 @@ func (v *view) known(c int32) int32 {
 // rowsWith returns the rows that contain column c.
 func (v *view) rowsWith(c int32) []int32 { return v.colRows[c] }
 
-// unindex removes row r from the rows of column c.
+// unindex removes row r from the rows of column c: the last row of the
+// list takes its place. The row is in the list once, so the direction of
+// the scan does not change the result.
 func (v *view) unindex(c, r int32) {
 	l := v.colRows[c]
-	for i, x := range l {
-		if x == r {
+	for i := len(l) - 1; i >= 0; i-- {
+		if l[i] == r {
 			l[i] = l[len(l)-1]
 			v.colRows[c] = l[:len(l)-1]
 			return
@@ -619,8 +622,12 @@ func (v *view) eliminate(ri int32, q int32) {
 	others := slices.Clone(v.rowsWith(q))
 	for _, r2 := range others {
 		if r2 != ri {
-			v.apply(v.combineInto(r2, v.rows[ri].cols, v.rows[ri].coefs, q))
+			v.apply(v.combineInto(r2, v.rows[ri].cols, v.rows[ri].coefs, q), q)
 		}
+	}
+	v.onlyRow(q, ri)
+	if checkIndex {
+		v.mustIndex()
 	}
 }
 
@@ -855,6 +862,15 @@ func (v *view) preparePivot(c int32, ri int32, exposed map[int32]bool) bool {
 		if r2 == ri {
 			continue
 		}
+		if p := v.rows[r2].pivot; !v.protected[p] {
+			if _, ok := v.knowledgeRow(p); !ok {
+				// No check reads this row as it will be: commit
+				// builds it, if the publication goes ahead (most
+				// are refused).
+				v.pend.staged = append(v.pend.staged, staged{row: r2, lazy: true})
+				continue
+			}
+		}
 		s := v.combineInto(r2, cols, coefs, q)
 		v.work.Rows++
 		v.work.Entries += len(s.cols)
@@ -939,8 +955,14 @@ func (v *view) commit() {
 		v.pivotOf[c] = -1
 	case modePivot:
 		for _, s := range p.staged {
-			v.apply(s)
+			if s.lazy {
+				s = v.combineInto(s.row, p.cols, p.coefs, p.q)
+				v.work.Rows++
+				v.work.Entries += len(s.cols)
+			}
+			v.apply(s, p.q)
 		}
+		v.onlyRow(p.q, p.ri)
 		r := &v.rows[p.ri]
 		r.cols = append(r.cols[:0], p.cols...)
 		r.coefs = append(r.coefs[:0], p.coefs...)
@@ -952,6 +974,43 @@ func (v *view) commit() {
 	v.gone[c] = true
 	if p.mode == modePivot {
 		v.count(&v.rows[p.ri])
+	}
+	if checkIndex {
+		v.mustIndex()
+	}
+}
+
+// checkIndex makes every change check the column index (tests set it).
+var checkIndex = false
+
+// mustIndex panics unless colRows lists, for each column not published,
+// exactly the rows that contain it, each once.
+func (v *view) mustIndex() {
+	want := make(map[[2]int32]bool)
+	for ri, r := range v.rows {
+		if r.pivot < 0 {
+			continue
+		}
+		for _, c := range r.cols {
+			if !v.gone[c] {
+				want[[2]int32{c, int32(ri)}] = true
+			}
+		}
+	}
+	for c, l := range v.colRows {
+		if v.gone[c] && l != nil {
+			panic(fmt.Sprintf("elim: published column %d still lists rows", c))
+		}
+		for _, r := range l {
+			k := [2]int32{int32(c), r}
+			if !want[k] {
+				panic(fmt.Sprintf("elim: column %d lists row %d, which lacks it or is listed twice", c, r))
+			}
+			delete(want, k)
+		}
+	}
+	for k := range want {
+		panic(fmt.Sprintf("elim: column %d does not list row %d, which contains it", k[0], k[1]))
 	}
 }
 
@@ -982,8 +1041,10 @@ func (v *view) combineInto(r int32, yc []int32, yk []int64, q int32) staged {
 	return s
 }
 
-// apply sets a staged row and updates the index.
-func (v *view) apply(s staged) {
+// apply sets a staged row and updates the index, except for column q,
+// the pivot eliminated from the row: the caller indexes it with
+// [view.onlyRow] once all rows are applied.
+func (v *view) apply(s staged, q int32) {
 	r := &v.rows[s.row]
 	if n := len(s.cols); cap(r.cols) < n {
 		// Rows tend to grow: leave room.
@@ -996,8 +1057,19 @@ func (v *view) apply(s staged) {
 		v.colRows[c] = append(v.colRows[c], s.row)
 	}
 	for _, c := range s.removed {
-		v.unindex(c, s.row)
+		if c != q {
+			v.unindex(c, s.row)
+		}
 	}
+}
+
+// onlyRow records that row ri is the only row that contains column q, its
+// pivot, once q has been eliminated from the others. Removing the others
+// one by one scanned the column's list once per row, quadratic in the rows
+// of a column that many rows share (a total); the list that results is the
+// same.
+func (v *view) onlyRow(q, ri int32) {
+	v.colRows[q] = append(v.colRows[q][:0], ri)
 }
 
 // determinedBy computes Result.DeterminedBy: under the invariant, an

@@ -454,3 +454,18 @@ func TestSolveWithSinglesWithholdsNoMoreThanNeeded(t *testing.T) {
 		})
 	}
 }
+
+// The index from columns to rows (a pivot's list is set at once when it
+// is eliminated from the other rows) lists exactly the rows that contain
+// each column after every change.
+func TestSolveKeepsColumnIndex(t *testing.T) {
+	elim.CheckIndex(true)
+	defer elim.CheckIndex(false)
+	r := rand.New(rand.NewPCG(7, 8))
+	for iter := range 40 {
+		readers, singles, zeros := iter%2 == 1, iter%4 >= 2, iter%3 == 2
+		t.Run(fmt.Sprintf("iter%d/readers=%v/singles=%v/zeros=%v", iter, readers, singles, zeros), func(t *testing.T) {
+			assert.NotPanics(t, func() { randomInstanceWith(t, r, readers, singles, zeros) })
+		})
+	}
+}

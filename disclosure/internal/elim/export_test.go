@@ -1,0 +1,4 @@
+package elim
+
+// CheckIndex makes Solve check its column index after every change.
+func CheckIndex(on bool) { checkIndex = on }

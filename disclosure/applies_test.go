@@ -57,7 +57,7 @@ func TestResponseDividesByApplicable(t *testing.T) {
 	p, err := tabs.Protect(context.Background(), disclosure.Rules{})
 	require.NoError(t, err)
 	tab := p.Table("respons")
-	assert.Equal(t, []string{"decisions", "applicable", "measured", "rate"}, tab.Measures())
+	assert.Equal(t, []string{"decisions", "applicable", "measured", "rate_of_applicable"}, tab.Measures(), "the rate says what it divides by")
 	rows := rowsOf(tab)
 	for _, c := range []struct {
 		gemeente                       string
@@ -98,7 +98,7 @@ func TestResponseDividesByApplicable(t *testing.T) {
 	require.NoError(t, err)
 	var csv strings.Builder
 	require.NoError(t, p.Table("respons").WriteCSV(&csv, disclosure.Format{}))
-	assert.Contains(t, csv.String(), "gemeente,indicator,decisions,applicable,measured,rate\n")
+	assert.Contains(t, csv.String(), "gemeente,indicator,decisions,applicable,measured,rate_of_applicable\n")
 	assert.Contains(t, csv.String(), "Almere,doel,10,0,0,.\n", "0 of 0 applicable: undefined, not 0%")
 	assertAuditClean(t, p)
 }

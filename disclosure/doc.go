@@ -21,8 +21,9 @@
 // decisions, the valid measurements and their ratio, the response rate:
 // the measurements over the decisions to which the indicator applies
 // (Record.Applies; care that is still running has no outcome yet, and
-// must not lower the rate), shown as the measure "applicable" when some
-// record says to which indicators it applies.
+// must not lower the rate), shown as the measure "applicable", with the
+// rate named "rate_of_applicable", when some record says to which
+// indicators it applies.
 // Each table has a cell for every combination of the categories, groups
 // and totals of its dimensions; a [Dimension] can be hierarchical (region >
 // municipality; care category > care type; age group > age band).

@@ -168,7 +168,8 @@ func ExampleReadCSV() {
 // A response table divides the valid measurements by the decisions to
 // which the indicator applies: care that is still running has no outcome
 // yet (Record.Applies leaves the indicator out), and does not lower the
-// response rate. The table shows those decisions as "applicable". In
+// response rate. The table shows those decisions as "applicable", and the
+// rate as "rate_of_applicable", the measurements over them. In
 // Lelystad 2 of 12 decisions are still running: the decisions and the
 // applicable decisions would tell that 2, so Lelystad's applicable
 // decisions are withheld, with Almere's, the smallest cell that keeps
@@ -205,7 +206,7 @@ func ExampleTables_Protect_response() {
 	}
 	_ = protected.Table("respons").WriteCSV(os.Stdout, disclosure.Format{})
 	// Output:
-	// gemeente,indicator,decisions,applicable,measured,rate
+	// gemeente,indicator,decisions,applicable,measured,rate_of_applicable
 	// Totaal,doelrealisatie,102,70,50,0.7142857142857143
 	// Almere,doelrealisatie,40,x,15,x
 	// Lelystad,doelrealisatie,12,x,5,x

@@ -62,18 +62,18 @@ type Row struct {
 	Cells      []Cell
 }
 
-// The measures (columns) of the kinds of tables. The rate of a Response
-// table is "measured" over "applicable", the records to which the
-// indicator applies; a Response table shows "applicable" when some record
-// has a non-nil Record.Applies (responseApplicable), and otherwise its
-// rate is "measured" over "decisions".
+// The measures (columns) of the kinds of tables. A Response table shows
+// "applicable" when some record has a non-nil Record.Applies
+// (responseApplicable), and its rate, named for what it divides by, is
+// "measured" over "applicable", the records to which the indicator
+// applies; otherwise its "rate" is "measured" over "decisions".
 var measures = [...][]string{
 	Count:    {"count"},
 	Sum:      {"sum"},
 	Response: {"decisions", "measured", "rate"},
 }
 
-var responseApplicable = []string{"decisions", "applicable", "measured", "rate"}
+var responseApplicable = []string{"decisions", "applicable", "measured", "rate_of_applicable"}
 
 // IndicatorDimension is the name of the last column of the categories of a
 // Response table, which holds the indicator.
@@ -103,7 +103,7 @@ func (t *table) Dimensions() []string { return append([]string(nil), t.dimension
 // Row.Cells: "count", "sum", or "decisions", "measured" and "rate"; a
 // Response table whose records state to which of them an indicator
 // applies (Record.Applies) has "decisions", "applicable", "measured" and
-// "rate", the measured over the applicable records.
+// "rate_of_applicable", the measured over the applicable records.
 func (t *table) Measures() []string { return append([]string(nil), t.measures...) }
 
 // Rows returns the rows of the table. Groups come before their members

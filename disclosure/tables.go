@@ -60,7 +60,8 @@ const (
 	// measurements, and their ratio, the measurements over the records to
 	// which the indicator applies (Record.Applies). When some record has
 	// a non-nil Applies, the table also shows the number of records to
-	// which the indicator applies, as the measure "applicable"; otherwise
+	// which the indicator applies, as the measure "applicable", and names
+	// the rate "rate_of_applicable"; otherwise
 	// every indicator applies to every record and the rate is the
 	// measurements over the decisions.
 	Response

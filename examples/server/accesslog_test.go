@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -145,4 +146,24 @@ func TestAccessLogFailingRefuses(t *testing.T) {
 	require.NoError(t, err)
 	status, _ = b.post("/clients/lookup", url.Values{"bsn": {n.Digits()}})
 	assert.Equal(t, http.StatusOK, status, "the log works again")
+}
+
+// Access-log ids have newID's form, grow with time (so that the entries of
+// a group commit land at the end of the primary-key index) and do not
+// collide within one millisecond.
+func TestNewLogID(t *testing.T) {
+	at := time.Date(2026, 12, 3, 15, 0, 0, 0, time.UTC)
+	seen := map[string]bool{}
+	prev := ""
+	for i := range 2000 {
+		id := newLogID(at.Add(time.Duration(i/100) * time.Millisecond))
+		require.Regexp(t, `^[0-9a-f]{24}$`, id)
+		require.False(t, seen[id], "id %s twice", id)
+		seen[id] = true
+		if i%100 == 0 {
+			assert.Greater(t, id, prev, "a later millisecond sorts after")
+		}
+		prev = id
+	}
+	assert.Equal(t, "01a23c6b6180", newLogID(at)[:12], "the time in milliseconds, big-endian")
 }

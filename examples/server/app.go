@@ -189,8 +189,7 @@ func (a *app) init() error {
 		return p
 	}
 
-	a.accessLog = newGroupCommit(a.db, accessLogBatch, a.writeAccessLog)
-	a.accessLog.observe = a.metrics.accessLogCommit
+	a.accessLog = newGroupCommit(a.db, accessLogBatch, a.writeAccessLog, a.metrics.accessLogCommit)
 	cstore, err := sqlstore.New(a.db, sqlstore.Dialect(a.dialect))
 	if err != nil {
 		return err
@@ -214,8 +213,14 @@ func (a *app) init() error {
 // clock is the time source handed to the zorgkit pieces; tests move it.
 func (a *app) clock() time.Time { return a.now() }
 
-// Close releases the database.
-func (a *app) Close() error { return a.db.Close() }
+// Close commits the access-log entries still waiting (their requests are
+// answered after that) and releases the database.
+func (a *app) Close() error {
+	if a.accessLog != nil {
+		a.accessLog.close()
+	}
+	return a.db.Close()
+}
 
 // serve runs the HTTP server until ctx is cancelled, then shuts down
 // gracefully: it stops taking connections and jobs, and waits up to 20

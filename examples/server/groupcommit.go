@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"slices"
 	"sync"
 	"time"
 )
@@ -15,10 +17,16 @@ import (
 // up with many requests at once, on SQLite, where writes take turns, as on
 // PostgreSQL, where each commit is a round trip and a flush of its WAL.
 //
-// There is no background goroutine: the first caller to find no transaction
-// in progress writes (leads), and after its own item is committed it hands
-// the lead to the oldest waiting caller. An idle log therefore writes an item
-// at once, in a transaction of its own.
+// One caller at a time writes (leads): the first to find no transaction in
+// progress takes everything waiting (its own item first), up to maxBatch
+// items, writes it in one transaction, gives every caller of the batch its
+// own outcome after the COMMIT, and hands the lead to the oldest caller
+// still waiting. An idle log therefore writes an item at once, in a
+// transaction of its own, and never waits for more items to arrive. The
+// single writer is also what the access log's MAC chain needs: one
+// transaction at a time extends it. (A writer goroutine of its own, tried
+// instead, formed smaller batches under load, and a lookup cost about a
+// tenth more CPU: see BENCHMARKS.md.)
 type groupCommit[T any] struct {
 	db       *sql.DB
 	write    func(ctx context.Context, tx *sql.Tx, items []T) error
@@ -29,14 +37,16 @@ type groupCommit[T any] struct {
 	observe func(items int, d time.Duration, err error)
 
 	mu      sync.Mutex
-	queue   []*commitReq[T]
-	leading bool
+	queue   []*commitReq[T] // waiting callers, oldest first
+	leading bool            // a caller leads: it writes, or has been handed the lead
+	closed  bool
+	calls   sync.WaitGroup // the calls of add under way, for close
 }
 
 type commitReq[T any] struct {
 	item T
 	err  error
-	lead bool
+	lead bool          // set under mu: this caller has been handed the lead
 	wake chan struct{} // one send: the result is in err, or lead is set
 }
 
@@ -44,88 +54,127 @@ type commitReq[T any] struct {
 // every request a busy instance has in flight.
 const accessLogBatch = 128
 
+// errLogClosed is the answer to an item offered after close: the process is
+// shutting down and the item cannot be committed any more.
+var errLogClosed = errors.New("access log: closed, the server is shutting down")
+
 // newGroupCommit returns a groupCommit that writes with write, at most
-// maxBatch items per transaction.
-func newGroupCommit[T any](db *sql.DB, maxBatch int, write func(ctx context.Context, tx *sql.Tx, items []T) error) *groupCommit[T] {
-	return &groupCommit[T]{db: db, write: write, maxBatch: maxBatch, timeout: 10 * time.Second}
+// maxBatch items per transaction, and reports each transaction to observe
+// (if not nil).
+func newGroupCommit[T any](db *sql.DB, maxBatch int, write func(ctx context.Context, tx *sql.Tx, items []T) error,
+	observe func(items int, d time.Duration, err error)) *groupCommit[T] {
+	return &groupCommit[T]{db: db, write: write, maxBatch: maxBatch, timeout: 10 * time.Second, observe: observe}
 }
 
 // add writes item and returns nil once it is committed, or the error that
-// kept it out. The item is written even if ctx ends while it waits: it was
-// queued, and the caller must treat an error as "not logged" anyway.
+// kept it out. A caller that waits for another's transaction and whose ctx
+// ends gets ctx's error at once; it must then treat its item as not written
+// (and refuse what it was logging): an item still waiting is taken out of
+// the queue, one already in the transaction under way may still be
+// committed. A caller that leads writes its batch to the end (bounded by
+// the transaction's timeout), as the batch holds other callers' items.
 func (g *groupCommit[T]) add(ctx context.Context, item T) error {
 	r := &commitReq[T]{item: item, wake: make(chan struct{}, 1)}
 	g.mu.Lock()
+	if g.closed {
+		g.mu.Unlock()
+		return errLogClosed
+	}
+	g.calls.Add(1)
+	defer g.calls.Done()
 	g.queue = append(g.queue, r)
 	lead := !g.leading
 	g.leading = true
 	g.mu.Unlock()
 	if !lead {
-		<-r.wake
+		select {
+		case <-r.wake:
+		case <-ctx.Done():
+			g.mu.Lock()
+			if i := slices.Index(g.queue, r); i >= 0 {
+				g.queue = slices.Delete(g.queue, i, i+1)
+				if r.lead { // handed the lead, not taken up: pass it on
+					g.handOffLocked()
+				}
+			}
+			g.mu.Unlock()
+			return fmt.Errorf("access log: gave up waiting for the commit: %w", context.Cause(ctx))
+		}
 		if !r.lead {
 			return r.err
 		}
 	}
-	// Lead: write batches from the head of the queue until one holds r.
-	// The transaction does not end with ctx: it carries other callers'
-	// items too.
-	wctx := context.WithoutCancel(ctx)
-	for done := false; !done; {
-		g.mu.Lock()
-		n := min(len(g.queue), g.maxBatch)
-		batch := make([]*commitReq[T], n)
-		copy(batch, g.queue)
-		g.queue = g.queue[n:]
-		g.mu.Unlock()
-		g.flush(wctx, batch)
-		for _, b := range batch {
-			if b == r {
-				done = true
-			} else {
-				b.wake <- struct{}{}
-			}
+	// Lead: r is at the head of the queue (the first caller finds it empty,
+	// a caller handed the lead is the oldest waiting), so the batch holds it.
+	g.mu.Lock()
+	n := min(len(g.queue), g.maxBatch)
+	batch := slices.Clone(g.queue[:n])
+	g.queue = slices.Delete(g.queue, 0, n)
+	g.mu.Unlock()
+	g.flush(batch)
+	for _, b := range batch {
+		if b != r {
+			b.wake <- struct{}{}
 		}
 	}
 	g.mu.Lock()
-	if len(g.queue) == 0 {
-		g.leading = false
-		g.queue = nil
-		g.mu.Unlock()
-		return r.err
-	}
-	next := g.queue[0]
+	g.handOffLocked()
 	g.mu.Unlock()
-	next.lead = true
-	next.wake <- struct{}{}
 	return r.err
 }
 
-// flush writes batch in one transaction and sets each request's error. If
-// the transaction fails, each item is tried again on its own, so that one
-// bad item does not keep the others out.
-func (g *groupCommit[T]) flush(ctx context.Context, batch []*commitReq[T]) {
+// handOffLocked hands the lead to the oldest waiting caller, or ends it if
+// none waits. g.mu is held.
+func (g *groupCommit[T]) handOffLocked() {
+	if len(g.queue) == 0 {
+		g.leading = false
+		g.queue = nil
+		return
+	}
+	next := g.queue[0]
+	next.lead = true
+	next.wake <- struct{}{}
+}
+
+// close stops taking items and returns once every item taken before is
+// committed or has failed and its caller answered.
+func (g *groupCommit[T]) close() {
+	g.mu.Lock()
+	g.closed = true
+	g.mu.Unlock()
+	g.calls.Wait()
+}
+
+// flush writes batch in one transaction and sets each caller's outcome.
+// If the transaction fails, each item is tried again on its own, so that one
+// bad item (one the write function refuses) does not keep the others out;
+// but not when the database did not answer in time: then the batch fails at
+// once, rather than waiting that long again for each item.
+func (g *groupCommit[T]) flush(batch []*commitReq[T]) {
 	items := make([]T, len(batch))
 	for i, b := range batch {
 		items[i] = b.item
 	}
-	err := g.commit(ctx, items)
-	if err == nil || len(batch) == 1 {
+	err := g.commit(items)
+	if err == nil || len(batch) == 1 || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, errWriteLockTimeout) {
 		for _, b := range batch {
 			b.err = err
 		}
 		return
 	}
 	for _, b := range batch {
-		b.err = g.commit(ctx, []T{b.item})
+		b.err = g.commit([]T{b.item})
 	}
 }
 
-func (g *groupCommit[T]) commit(ctx context.Context, items []T) (err error) {
+func (g *groupCommit[T]) commit(items []T) (err error) {
 	start := time.Now()
 	if g.observe != nil {
 		defer func() { g.observe(len(items), time.Since(start), err) }()
 	}
-	ctx, cancel := context.WithTimeout(ctx, g.timeout)
+	// Not the callers' contexts: the transaction carries the items of
+	// several of them, and a caller that gives up is answered at once.
+	ctx, cancel := context.WithTimeout(context.Background(), g.timeout)
 	defer cancel()
 	tx, err := g.db.BeginTx(ctx, nil)
 	if err != nil {

@@ -75,10 +75,12 @@ func BenchmarkPseudonymText(b *testing.B) {
 	}
 }
 
-// BenchmarkFile compares the whole pipeline on CBS-like rows made on the fly
-// with a plain encoding/csv copy of the same rows. The number of rows is
-// 5 million unless BENCH_ROWS says otherwise; each iteration reads them all,
-// so run it with -benchtime=1x.
+// BenchmarkFile compares the whole pipeline on a file of CBS-like rows with
+// a plain encoding/csv copy of the same file. The file (5 million rows
+// unless BENCH_ROWS says otherwise) is written once to the temporary
+// directory and read from there by both; BENCH_FROM=generator feeds both
+// from the generator instead. Each iteration reads every row, so run it
+// with -benchtime=1x.
 func BenchmarkFile(b *testing.B) {
 	rows := 5_000_000
 	if s := os.Getenv("BENCH_ROWS"); s != "" {

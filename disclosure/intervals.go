@@ -1383,12 +1383,21 @@ func (iv *ivGroup) allow(col int32) bool {
 	iv.publishing = col
 	defer func() { iv.publishing = -1 }()
 	replacements := make([]*cert, len(keys))
+	// The keys of each primary cell and direction, in order.
+	type cellDir struct {
+		col  int32
+		down bool
+	}
+	same := map[cellDir][]int{}
+	for i, k := range keys {
+		same[cellDir{k.col, k.down}] = append(same[cellDir{k.col, k.down}], i)
+	}
 	// sameCell returns the replacements found so far for the primary cell
 	// and direction of key.
 	sameCell := func(key certKey) []*cert {
 		var found []*cert
-		for i, k := range keys {
-			if replacements[i] != nil && k.col == key.col && k.down == key.down {
+		for _, i := range same[cellDir{key.col, key.down}] {
+			if replacements[i] != nil {
 				found = append(found, replacements[i])
 			}
 		}

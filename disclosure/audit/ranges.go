@@ -63,6 +63,10 @@ type rangeLP struct {
 	watch   []bool
 	moved   []int32
 	movedOK bool
+
+	colRows [][]int32 // per variable, the relations it is in (made by feasible)
+	rowMark []bool
+	rowList []int32
 }
 
 // optInfo says which watched cells the certificate of an optimum moves
@@ -292,9 +296,39 @@ func (r *rangeLP) feasible(x scaled) bool {
 			return false
 		}
 	}
-	for k, row := range r.rows {
+	// The true values satisfy every relation exactly (the right-hand
+	// sides are made from them), so only the relations of a cell that x
+	// moves from its value need checking.
+	if r.colRows == nil {
+		r.colRows = make([][]int32, len(r.cells))
+		for k, row := range r.rows {
+			for _, c := range row.Idx {
+				r.colRows[c] = append(r.colRows[c], int32(k))
+			}
+		}
+		r.rowMark = make([]bool, len(r.rows))
+	}
+	rows := r.rowList[:0]
+	defer func() {
+		for _, k := range rows {
+			r.rowMark[k] = false
+		}
+		r.rowList = rows[:0]
+	}()
+	for i, v := range x.num {
+		if f := r.values[i]; f.den != 0 && eqScaled(v, x.den, f.num, f.den) {
+			continue
+		}
+		for _, k := range r.colRows[i] {
+			if !r.rowMark[k] {
+				r.rowMark[k] = true
+				rows = append(rows, k)
+			}
+		}
+	}
+	for _, k := range rows {
 		b := r.rhsFrac[k]
-		sum, ok := intDot(row, x.num)
+		sum, ok := intDot(r.rows[k], x.num)
 		if !ok || b.den == 0 {
 			return r.feasibleBig(x.rats())
 		}

@@ -22,14 +22,7 @@ import (
 func TestMigration006(t *testing.T) {
 	for _, name := range []string{"sqlite", "postgres"} {
 		t.Run(name, func(t *testing.T) {
-			var cfg config
-			if name == "postgres" {
-				cfg = postgresConfig(t)
-			} else {
-				var err error
-				cfg, err = parseConfig([]string{"-data", t.TempDir()}, func(string) string { return "" })
-				require.NoError(t, err)
-			}
+			cfg := databaseConfigs[name](t)
 			ctx := context.Background()
 			// The database before 006: open it with the earlier migrations.
 			old := migrationsBefore(t, "006")

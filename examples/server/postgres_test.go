@@ -49,6 +49,19 @@ func postgresConfig(t testing.TB) config {
 	return cfg
 }
 
+// databaseConfigs gives a test a configuration for each database the
+// portal runs on, by name: SQLite in a temporary directory, and PostgreSQL
+// in a schema of its own (skipped unless ZORGKIT_POSTGRES_DSN is set).
+var databaseConfigs = map[string]func(testing.TB) config{
+	"sqlite": func(t testing.TB) config {
+		t.Helper()
+		cfg, err := parseConfig([]string{"-data", t.TempDir()}, func(string) string { return "" })
+		require.NoError(t, err)
+		return cfg
+	},
+	"postgres": postgresConfig,
+}
+
 // TestPostgres runs the portal on PostgreSQL: two instances on one database,
 // where a login on one is valid on the other, and the main flows.
 func TestPostgres(t *testing.T) {

@@ -142,14 +142,7 @@ func TestResponseOfFinishedCare(t *testing.T) {
 func TestMigration011(t *testing.T) {
 	for _, name := range []string{"sqlite", "postgres"} {
 		t.Run(name, func(t *testing.T) {
-			var cfg config
-			if name == "postgres" {
-				cfg = postgresConfig(t)
-			} else {
-				var err error
-				cfg, err = parseConfig([]string{"-data", t.TempDir()}, func(string) string { return "" })
-				require.NoError(t, err)
-			}
+			cfg := databaseConfigs[name](t)
 			ctx := context.Background()
 			old := migrationsBefore(t, "011")
 			db, err := openRaw(ctx, cfg)

@@ -257,10 +257,7 @@ func TestProtectRandomApplicability(t *testing.T) {
 // checkResponse recomputes every Response table from the records.
 func checkResponse(t *testing.T, s scenario, p *disclosure.Protected) {
 	t.Helper()
-	minf := s.rules.MinFrequency
-	if minf == 0 {
-		minf = disclosure.DefaultMinFrequency
-	}
+	minf := s.minFrequency()
 	small := func(n int) bool { return n > 0 && n < minf }
 	for _, spec := range s.specs {
 		if spec.Kind != disclosure.Response {

@@ -65,6 +65,14 @@ type scenario struct {
 	rules   disclosure.Rules
 }
 
+// minFrequency is the smallest count the scenario's rules publish.
+func (s scenario) minFrequency() int {
+	if s.rules.MinFrequency == 0 {
+		return disclosure.DefaultMinFrequency
+	}
+	return s.rules.MinFrequency
+}
+
 func randomScenario(r *rand.Rand, i int) scenario {
 	s := scenario{name: fmt.Sprint(i)}
 	for {
@@ -161,10 +169,7 @@ func TestProtectRandomTables(t *testing.T) {
 // values are right and every small cell is withheld by a primary rule.
 func checkCounts(t *testing.T, s scenario, p *disclosure.Protected) {
 	t.Helper()
-	minf := s.rules.MinFrequency
-	if minf == 0 {
-		minf = disclosure.DefaultMinFrequency
-	}
+	minf := s.minFrequency()
 	for _, spec := range s.specs {
 		if spec.Kind != disclosure.Count {
 			continue

@@ -24,30 +24,14 @@ func TestMigration006(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			cfg := databaseConfigs[name](t)
 			ctx := context.Background()
-			// The database before 006: open it with the earlier migrations.
-			old := migrationsBefore(t, "006")
 			db, _, err := openDB(ctx, cfg)
 			require.NoError(t, err, "the current migrations on an empty database")
 			d, err := lookupDomain(ctx, db)
 			require.NoError(t, err)
 			assert.Equal(t, "client-lookup", d, "a new database: client lookup has a domain of its own")
 			db.Close()
-			// Start again from the earlier schema.
-			if name == "postgres" {
-				cfg = postgresConfig(t)
-			} else {
-				cfg, err = parseConfig([]string{"-data", t.TempDir()}, func(string) string { return "" })
-				require.NoError(t, err)
-			}
-			db, err = openRaw(ctx, cfg)
-			require.NoError(t, err)
-			defer db.Close()
-			require.NoError(t, migrate(ctx, db, old, "migrations"))
-			exec := func(q string, args ...any) {
-				t.Helper()
-				_, err := db.ExecContext(ctx, q, args...)
-				require.NoError(t, err, q)
-			}
+			// Start again from the database before 006: the earlier migrations only.
+			db, exec := openBefore(t, databaseConfigs[name](t), "006")
 			exec(`INSERT INTO organisations (id, name, kind, domains, created_at) VALUES ('p', 'P', 'provider', 'p.example', 1)`)
 			exec(`INSERT INTO clients (pseudonym, name_enc, address_enc, birth_year) VALUES ('v1.k1.x', 'e', 'e', 1950)`)
 			for _, u := range []struct {
@@ -103,6 +87,23 @@ func migrationsBefore(t *testing.T, number string) fs.FS {
 		}
 	}
 	return old
+}
+
+// openBefore opens the database of cfg with the migrations before number
+// only (closed when the test ends), and gives a function that executes a
+// statement on it or fails the test.
+func openBefore(t *testing.T, cfg config, number string) (*sql.DB, func(q string, args ...any)) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := openRaw(ctx, cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	require.NoError(t, migrate(ctx, db, migrationsBefore(t, number), "migrations"))
+	return db, func(q string, args ...any) {
+		t.Helper()
+		_, err := db.ExecContext(ctx, q, args...)
+		require.NoError(t, err, q)
+	}
 }
 
 // openRaw opens the database of cfg without migrating it.

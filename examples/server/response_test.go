@@ -142,18 +142,8 @@ func TestResponseOfFinishedCare(t *testing.T) {
 func TestMigration011(t *testing.T) {
 	for _, name := range []string{"sqlite", "postgres"} {
 		t.Run(name, func(t *testing.T) {
-			cfg := databaseConfigs[name](t)
 			ctx := context.Background()
-			old := migrationsBefore(t, "011")
-			db, err := openRaw(ctx, cfg)
-			require.NoError(t, err)
-			defer db.Close()
-			require.NoError(t, migrate(ctx, db, old, "migrations"))
-			exec := func(q string, args ...any) {
-				t.Helper()
-				_, err := db.ExecContext(ctx, q, args...)
-				require.NoError(t, err, q)
-			}
+			db, exec := openBefore(t, databaseConfigs[name](t), "011")
 			exec(`INSERT INTO organisations (id, name, kind, domains, created_at) VALUES ('p', 'P', 'provider', 'p.example', 1)`)
 			exec(`INSERT INTO uploads (id, org_id, user_id, created_at, status, rows_written, report) VALUES ('u', 'p', 'u', 1, 'processed', 2, '{}')`)
 			exec(`INSERT INTO report_rows (provider_id, upload_id, seq, municipality, category, product, age_band, goal_measured, sat_measured, period)

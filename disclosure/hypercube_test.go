@@ -88,7 +88,7 @@ func randomCubeTables(t *testing.T, r *rand.Rand) *Tables {
 // still holds.
 func TestCubeCells(t *testing.T) {
 	r := rand.New(rand.NewPCG(14, 2))
-	for n := range 40 {
+	for n := range 20 {
 		tabs := randomCubeTables(t, r)
 		for _, iv := range testIVGroups(t, tabs, Rules{Width: 5, Intervals: true}) {
 			gp := iv.gp
@@ -203,10 +203,11 @@ func TestCubeCells(t *testing.T) {
 func TestCubeCert(t *testing.T) {
 	r := rand.New(rand.NewPCG(14, 3))
 	found := 0
-	for range 10 {
+	for range 8 {
 		tabs := randomCubeTables(t, r)
 		for _, iv := range testIVGroups(t, tabs, Rules{Width: 5, Intervals: true}) {
-			for col := range int32(iv.gp.n) {
+			for range 24 {
+				col := int32(r.IntN(iv.gp.n))
 				if !iv.withheld[col] {
 					continue
 				}
@@ -257,7 +258,7 @@ func TestCubeCert(t *testing.T) {
 			}
 		}
 	}
-	assert.Greater(t, found, 20)
+	assert.Greater(t, found, 10)
 }
 
 func abs(x int) int {

@@ -471,7 +471,8 @@ func (iv *ivGroup) addPoint(pt ivPoint) {
 // newest of the pool and it returns the cells to withhold. For a reader
 // that knows nothing it first prefers cubes that move no cell any reader
 // knows (then the certificate holds for every reader, and no reader needs
-// one of its own) if they cost at most twice as much, plus 2.
+// one of its own) if they cost at most twice as much, plus 2 (in a group
+// of more than maxLPCells cells, whatever they cost).
 func (iv *ivGroup) cubeCover(key certKey, amount *big.Rat, wide bool) ([]int32, bool) {
 	add, cost, ok := iv.cubeCert(key, amount, math.Inf(1), wide)
 	if !ok {
@@ -479,7 +480,11 @@ func (iv *ivGroup) cubeCover(key certKey, amount *big.Rat, wide bool) ([]int32, 
 	}
 	if key.reader == noReaders {
 		all := certKey{key.col, key.down, allReaders}
-		if addW, _, okW := iv.cubeCert(all, amount, 2*cost+2, wide); okW {
+		limit := 2*cost + 2
+		if iv.gp.n > maxLPCells {
+			limit = math.Inf(1)
+		}
+		if addW, _, okW := iv.cubeCert(all, amount, limit, wide); okW {
 			return addW, true
 		}
 	}
@@ -589,12 +594,15 @@ func (iv *ivGroup) byCube(key certKey, amount *big.Rat, wide bool) bool {
 	return ok
 }
 
-// maxLPBox is the number of cells of a first box above which a
-// certificate is looked for by cubes (withholding cells) before the
-// linear programs (check, cover): their programs over such boxes take
-// most of the time of a large table, where cubes are found in a few
-// microseconds.
-const maxLPBox = 600
+// maxLPCells is the number of cells of a group above which cubes come
+// before the linear programs (check, cover), and the certificates of a
+// reader that knows nothing are cubes that move no cell any reader knows
+// whatever they cost, where there are such: on a table that large the
+// programs over the boxes take nearly all of the time (a primary cell's
+// first box holds hundreds or thousands of published cells), where a
+// cube is found in microseconds. On smaller tables the programs come
+// first, as they withhold less.
+const maxLPCells = 20000
 
 // quickCheck looks for the certificate key names without a linear
 // program and without withholding anything: among the points found
@@ -609,12 +617,12 @@ func (iv *ivGroup) quickCheck(key certKey, amount *big.Rat) ([]int32, bool) {
 	return nil, false
 }
 
-// look is check where a box is small; in a larger one (more than maxLPBox
-// cells) it is quickCheck, without a linear program: where it finds
-// nothing, the search goes on as if the check had found nothing (the
-// certificates of the readers one by one, with cubes and then programs).
+// look is check, or in a group of more than maxLPCells cells quickCheck,
+// without a linear program: where it finds nothing, the search goes on as
+// if the check had found nothing (the certificates of the readers one by
+// one, with cubes and then programs).
 func (iv *ivGroup) look(ctx context.Context, key certKey, amount *big.Rat, box []int32) ([]int32, bool) {
-	if len(box) > maxLPBox {
+	if iv.gp.n > maxLPCells {
 		return iv.quickCheck(key, amount)
 	}
 	return iv.check(ctx, key, amount, box)

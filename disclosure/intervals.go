@@ -32,8 +32,9 @@ import (
 // cheapest cube with t's node or the lowest ancestor with a sibling as
 // the top in every dimension; where the first box holds more than
 // maxCoverPublished published cells, also cubes with higher tops). In a
-// first box of more than maxLPBox cells the cubes come before the
-// check's program too. A reader's own certificates are first looked for
+// group of more than maxLPCells cells the cubes come before the check's
+// program too, and a reader that knows nothing gets
+// cubes that move no cell any reader knows whatever they cost. A reader's own certificates are first looked for
 // without cover, whose program mostly fails there (the reader's cells
 // keep t from going as far); reach then says how far it can go.
 //
@@ -683,8 +684,8 @@ func (iv *ivGroup) ensureFor(ctx context.Context, key certKey, amount *big.Rat, 
 	}
 	for level := 0; level <= top; level++ {
 		box := iv.box(key.col, level)
-		// In a large box, cubes come before the linear programs.
-		large := level == 0 && len(box) > maxLPBox
+		// In a large group, cubes come before the linear programs.
+		large := level == 0 && iv.gp.n > maxLPCells
 		if large {
 			if support, ok := iv.quickCheck(key, amount); ok {
 				iv.setCert(key, &cert{amount, level, support})

@@ -40,10 +40,10 @@ import (
 
 // maxCubeKept bounds the choices per dimension a search combines (the
 // best by their line).
-const maxCubeKept = 32
+const maxCubeKept = 64
 
 // maxCubeCells bounds the cells a search for one cube looks at.
-const maxCubeCells = 5000
+const maxCubeCells = 20000
 
 // maxCubeSides bounds the choices per dimension ranked by their line.
 const maxCubeSides = 4096

@@ -584,7 +584,7 @@ func (iv *ivGroup) ensureReader(ctx context.Context, col, reader int32, l levels
 	if try(down, up, boxLevels-1, reader < 0) {
 		return nil
 	}
-	for _, level := range []int{boxLevels - 1, boxLevels} {
+	for _, level := range []int{0, boxLevels - 1, boxLevels} {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -687,11 +687,23 @@ func (iv *ivGroup) ensureFor(ctx context.Context, key certKey, amount *big.Rat, 
 		// In a large group, cubes come before the linear programs.
 		large := level == 0 && iv.gp.n > maxLPCells
 		if large {
-			if support, ok := iv.quickCheck(key, amount); ok {
-				iv.setCert(key, &cert{amount, level, support})
-				return true
+			take := func(k certKey) bool {
+				support, ok := iv.quickCheck(k, amount)
+				if ok {
+					iv.setCert(key, &cert{amount, level, support})
+				}
+				return ok
 			}
-			if iv.byCube(key, amount, false) || iv.byCube(key, amount, true) {
+			cubes := func() bool { return iv.byCube(key, amount, false) || iv.byCube(key, amount, true) }
+			if key.reader == noReaders {
+				// First a certificate that holds for every reader; the
+				// points found before move many cells (every reader that
+				// knows one would need certificates of its own): after
+				// the cubes.
+				if take(certKey{key.col, key.down, allReaders}) || cubes() || take(key) {
+					return true
+				}
+			} else if take(key) || cubes() {
 				return true
 			}
 		}

@@ -80,7 +80,8 @@ import (
 // by another: first by another certificate of the same cell and
 // direction, then by linear programs, those that failed before first,
 // at most maxCleanUpSolves of them per cell (beyond, the cell stays
-// withheld, which is always safe).
+// withheld, which is always safe), and in a group of more than
+// maxLPCells cells at most maxCleanUpLarge in all.
 
 // intervals applies the interval protection to every group, then cleans
 // up.
@@ -187,7 +188,8 @@ type ivGroup struct {
 	lps        map[lpKey]*lp
 	publishing int32 // the column allow is publishing, or -1
 
-	crossFamily []bool // per family: in a relation with another (see cubeable)
+	crossFamily   []bool // per family: in a relation with another (see cubeable)
+	cleanUpSolves int    // programs the clean-up solved (see maxCleanUpLarge)
 }
 
 // lpKey names a program of sharedLP: a box (by its first element and
@@ -1419,6 +1421,12 @@ func (iv *ivGroup) cleanUp(ctx context.Context, gp *groupProblem) error {
 // publish one cell again: beyond, the cell stays withheld.
 const maxCleanUpSolves = 64
 
+// maxCleanUpLarge bounds the linear programs the clean-up of a group of
+// more than maxLPCells cells solves in all: beyond, it publishes again
+// only cells whose certificates others replace, and every other
+// candidate stays withheld (always safe: the clean-up only improves).
+const maxCleanUpLarge = 20000
+
 // allow reports whether column col may be published again: every
 // certificate that moves it has a replacement without it. It then
 // records the replacements.
@@ -1468,10 +1476,11 @@ func (iv *ivGroup) allow(col int32) bool {
 			replacements[i] = ct
 			continue
 		}
-		if solved++; solved > maxCleanUpSolves {
+		if solved++; solved > maxCleanUpSolves || (iv.gp.n > maxLPCells && iv.cleanUpSolves >= maxCleanUpLarge) {
 			iv.withheld[col] = true
 			return false
 		}
+		iv.cleanUpSolves++
 		support, ok := iv.check(context.Background(), key, old.amount, iv.box(key.col, old.level))
 		if !ok {
 			iv.hard[key]++

@@ -601,8 +601,8 @@ func (iv *ivGroup) byCube(key certKey, amount *big.Rat, wide bool) bool {
 // programs over the boxes take nearly all of the time (a primary cell's
 // first box holds hundreds or thousands of published cells), where a
 // cube is found in microseconds. On smaller tables the programs come
-// first, as they withhold less.
-const maxLPCells = 20000
+// first, as they withhold less. (A variable for the tests.)
+var maxLPCells = 20000
 
 // quickCheck looks for the certificate key names without a linear
 // program and without withholding anything: among the points found

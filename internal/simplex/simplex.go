@@ -514,6 +514,9 @@ func (s *Solver) infeasibility(j int32) float64 {
 // basic solution is infeasible, then phase 2. ctx is checked now and then;
 // its error ends the solve.
 func (s *Solver) Solve(ctx context.Context) (Status, error) {
+	if OnSolve != nil {
+		OnSolve(s)
+	}
 	limit := max(10000, maxIterK*(s.m+s.n))
 	start := s.iterations
 	s.degenerate = 0

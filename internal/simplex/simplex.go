@@ -18,7 +18,13 @@
 // them by structural variables that have room to move, so that the steps
 // are not all degenerate. The basis is factorized (sparse LU with Markowitz pivot
 // order and threshold partial pivoting, see factor) and updated in
-// product form, with a fresh factorization every 64 changes. Phase 1
+// product form, with a fresh factorization every 64 changes. A solve
+// that starts outside the polyhedron from a basis whose reduced costs
+// are of the right sign (an optimal basis after a bound changed, or a
+// point of the polyhedron with one variable moved to a goal, at a price
+// for the others) uses the dual simplex method (see dual.go), which
+// stays optimal and walks towards feasibility; otherwise, and wherever
+// the dual method stops without an answer, the primal method. Phase 1
 // minimizes the sum of infeasibilities of the basic variables; phase 2 the
 // objective. Pricing is Dantzig's (the largest reduced cost); the ratio
 // test is Harris's two-pass test, which prefers large pivots among the
@@ -115,8 +121,12 @@ type Solver struct {
 
 	// Scratch.
 	alpha, rho, work, dense []float64
+	rowA                    []float64 // the dual method's pivot row, per variable
+	touched                 []int32   // its nonzero entries
 
 	mark mark // see Mark
+
+	primalOnly bool // no dual method (for tests that compare the two)
 
 	iterations int
 	degenerate int
@@ -521,6 +531,30 @@ func (s *Solver) Solve(ctx context.Context) (Status, error) {
 	start := s.iterations
 	s.degenerate = 0
 	phase1 := true
+	if !s.primalOnly && !s.primalFeasible() {
+		// Outside the polyhedron: if the reduced costs are of the right
+		// sign, the dual method goes straight to the optimum; the primal
+		// method confirms what it finds, and takes over where it stops.
+		s.pricing()
+		if s.dualFeasible() {
+			st, decided, err := s.dual(ctx, limit)
+			if err != nil {
+				return 0, err
+			}
+			if decided && st == Infeasible {
+				return Infeasible, nil
+			}
+			if decided && st == Optimal {
+				s.dirty = true
+				if s.primalFeasible() {
+					s.pricing()
+					if s.entering() < 0 {
+						return Optimal, nil
+					}
+				}
+			}
+		}
+	}
 	for {
 		if (s.iterations-start)&255 == 255 {
 			if err := ctx.Err(); err != nil {

@@ -392,7 +392,8 @@ func TestStartFromPoint(t *testing.T) {
 		t.Run(fmt.Sprint(k), func(t *testing.T) {
 			s := New(p)
 			for j, v := range x {
-				s.SetValue(j, v)
+				lo, up := s.Bounds(j)
+				s.SetValue(j, min(max(v, lo), up)) // within the tolerances of the solve
 			}
 			c := make([]float64, n)
 			for j := range c {

@@ -26,13 +26,14 @@ var captureDir = flag.String("capture-programs", "", "directory where TestCaptur
 var (
 	captureBudget = flag.Duration("capture-budget", 40*time.Second, "time budget of the protection TestCapturePrograms runs")
 	captureCount  = flag.Int("capture-count", 40, "programs of each kind TestCapturePrograms writes")
+	captureEvery  = flag.Int("capture-every", 1, "TestCapturePrograms writes every n-th program of each kind")
 )
 
 // TestCapturePrograms runs the interval protection of disclosuretest.Huge
 // (Width 5) within -capture-budget and writes the first -capture-count
-// programs that start outside the polyhedron (those of cover: the
-// primary cell fixed at its goal; files phase1-NNN.gob) and the first
-// that start inside it (the checks, reach; files feasible-NNN.gob), each
+// programs (or with -capture-every n, every n-th) that start outside the
+// polyhedron (those of cover: the primary cell fixed at its goal; files
+// phase1-NNN.gob) and the first that start inside it (the checks, reach; files feasible-NNN.gob), each
 // a simplex.Snapshot of the state its solve started from, with at least
 // 200 variables. Run by hand:
 //
@@ -46,7 +47,7 @@ func TestCapturePrograms(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	counts := map[string]int{}
+	counts, seen := map[string]int{}, map[string]int{}
 	simplex.OnSolve = func(s *simplex.Solver) {
 		sn := s.Snapshot()
 		if sn.Problem.NumVars < 200 {
@@ -60,7 +61,8 @@ func TestCapturePrograms(t *testing.T) {
 				break
 			}
 		}
-		if counts[kind] >= *captureCount {
+		seen[kind]++
+		if counts[kind] >= *captureCount || (seen[kind]-1)%*captureEvery != 0 {
 			return
 		}
 		name := filepath.Join(*captureDir, fmt.Sprintf("%s-%03d.gob", kind, counts[kind]))
@@ -78,5 +80,5 @@ func TestCapturePrograms(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), *captureBudget)
 	defer cancel()
 	_, err = tabs.Protect(ctx, disclosure.Rules{Width: 5, Intervals: true})
-	t.Logf("captured %v; Protect: %v", counts, err)
+	t.Logf("captured %v of %v; Protect: %v", counts, seen, err)
 }

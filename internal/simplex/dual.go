@@ -154,10 +154,10 @@ func (s *Solver) dual(ctx context.Context, limit int) (st Status, decided bool, 
 			for _, j := range touched {
 				ar[j] = 0
 			}
-			if n, _ := s.lu.updates(); n == 0 {
-				// Row r, from fresh factors, is a proof: x_l is a
-				// combination of nonbasic variables, none of which can
-				// move it towards its bounds.
+			if n, _ := s.lu.updates(); n == 0 || s.rowAccurate(r) {
+				// Row r is a proof: x_l is a combination of nonbasic
+				// variables, none of which can move it towards its
+				// bounds.
 				return Infeasible, true, nil
 			}
 			// Ask again from fresh factors.
@@ -220,4 +220,34 @@ func (s *Solver) dual(ctx context.Context, limit int) (st Status, decided bool, 
 			}
 		}
 	}
+}
+
+// rowAccurate reports whether s.rho, computed as row r of B⁻¹, is one:
+// ρ·B is the unit row e_r within a tolerance, whatever the updates since
+// the factorization have made of the factors.
+func (s *Solver) rowAccurate(r int) bool {
+	rho := s.rho
+	scale := 1.0
+	for _, v := range rho {
+		scale = max(scale, math.Abs(v))
+	}
+	tol := 1e-9 * scale
+	for p, j := range s.head {
+		want := 0.0
+		if p == r {
+			want = 1
+		}
+		got := 0.0
+		if int(j) < s.n {
+			for t := s.colStart[j]; t < s.colStart[j+1]; t++ {
+				got += rho[s.colRow[t]] * s.colVal[t]
+			}
+		} else {
+			got = rho[int(j)-s.n]
+		}
+		if math.Abs(got-want) > tol {
+			return false
+		}
+	}
+	return true
 }

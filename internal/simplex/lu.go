@@ -48,10 +48,12 @@ const luZero = 1e-13
 type columnFunc func(p int) ([]int32, []float64)
 
 // factorize computes the factorization of the m × m matrix whose columns
-// col gives. It returns the positions it could not pivot and the rows left
-// without a pivot, in equal numbers, when the matrix is singular (numerically:
-// no entry above luZero is left); the caller replaces those columns by the
-// unit columns of those rows and factorizes again.
+// col gives. When the matrix is singular (numerically: no entry above
+// luZero is left), it returns the positions it could not pivot and the
+// rows left without a pivot, in equal numbers, and the factorization is
+// that of the matrix with those columns replaced by the unit columns of
+// those rows, in that order: the caller makes the same replacement in its
+// basis.
 func factorize(m int, col columnFunc) (*factor, []int32, []int32) {
 	f := &factor{m: m, lStart: []int32{0}, uStart: []int32{0}, etaStart: []int32{0}}
 
@@ -329,7 +331,32 @@ func factorize(m int, col columnFunc) (*factor, []int32, []int32) {
 			rws = append(rws, i)
 		}
 	}
-	return nil, cols, rws
+	// Column cols[k] becomes the unit column of row rws[k]. No elimination
+	// touched that row (it was never a pivot row), so the unit column is
+	// unchanged by L and has a zero in every pivot row: the entries of the
+	// replaced columns leave the rows of U, and each pair is a pivot of 1.
+	u := f.uStart[0]
+	for k := range f.pivRow {
+		start, end := f.uStart[k], f.uStart[k+1]
+		f.uStart[k] = u
+		for t := start; t < end; t++ {
+			if t == start || colDone[f.uCol[t]] {
+				f.uCol[u], f.uVal[u] = f.uCol[t], f.uVal[t]
+				u++
+			}
+		}
+	}
+	f.uStart[len(f.pivRow)] = u
+	f.uCol, f.uVal = f.uCol[:u], f.uVal[:u]
+	for k, p := range cols {
+		f.pivRow = append(f.pivRow, rws[k])
+		f.pivCol = append(f.pivCol, p)
+		f.uCol = append(f.uCol, p)
+		f.uVal = append(f.uVal, 1)
+		f.lStart = append(f.lStart, int32(len(f.lRow)))
+		f.uStart = append(f.uStart, int32(len(f.uCol)))
+	}
+	return f, cols, rws
 }
 
 // identity returns the factorization of the m × m identity matrix: the

@@ -246,25 +246,23 @@ func (s *Solver) column(j int32) ([]int32, []float64) {
 // factorize factorizes the basis, replacing columns that make it singular
 // by logicals.
 func (s *Solver) factorize() {
-	for {
-		f, cols, rows := factorize(s.m, func(p int) ([]int32, []float64) { return s.column(s.head[p]) })
-		if f != nil {
-			s.lu = f
-			return
-		}
-		for k, p := range cols {
-			j := s.head[p]
-			s.pos[j] = -1
-			s.toBound(j)
-			l := int32(s.n) + rows[k]
-			if s.pos[l] >= 0 {
-				panic("simplex: internal error: logical of an unpivoted row is basic")
-			}
-			s.head[p] = l
-			s.pos[l] = p
-		}
-		s.dirty = true
+	f, cols, rows := factorize(s.m, func(p int) ([]int32, []float64) { return s.column(s.head[p]) })
+	s.lu = f
+	if len(cols) == 0 {
+		return
 	}
+	for k, p := range cols {
+		j := s.head[p]
+		s.pos[j] = -1
+		s.toBound(j)
+		l := int32(s.n) + rows[k]
+		if s.pos[l] >= 0 {
+			panic("simplex: internal error: logical of an unpivoted row is basic")
+		}
+		s.head[p] = l
+		s.pos[l] = p
+	}
+	s.dirty = true
 }
 
 // toBound puts nonbasic variable j at the bound nearest its value.
@@ -375,11 +373,7 @@ func (s *Solver) Crash() {
 	for p, j := range s.head {
 		s.pos[j] = int32(p)
 	}
-	if f != nil {
-		s.lu = f
-	} else {
-		s.factorize()
-	}
+	s.lu = f // of the basis with the logicals in place of bad
 	s.dirty = true
 }
 

@@ -55,18 +55,49 @@ type columnFunc func(p int) ([]int32, []float64)
 // those rows, in that order: the caller makes the same replacement in its
 // basis.
 func factorize(m int, col columnFunc) (*factor, []int32, []int32) {
-	f := &factor{m: m, lStart: []int32{0}, uStart: []int32{0}, etaStart: []int32{0}}
+	return new(luWork).factorize(m, col)
+}
+
+// luEntry is an entry of a row of the active submatrix.
+type luEntry struct {
+	col int32
+	val float64
+}
+
+// luWork is the working memory of factorize, kept between
+// factorizations so that each does not allocate it again.
+type luWork struct {
+	rows                             [][]luEntry
+	colRows                          [][]int32
+	rowBuf                           []luEntry
+	colBuf                           []int32
+	perRow, rowCount, colCount       []int32
+	bucketHead, next, prev, inBucket []int32
+	rowQueue, touchedCols            []int32
+	rowDone, colDone                 []bool
+}
+
+// grow returns s with length n, cleared, reallocated only if too small.
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	s = s[:n]
+	clear(s)
+	return s
+}
+
+// factorize is factorize with the working memory w.
+func (w *luWork) factorize(m int, col columnFunc) (*factor, []int32, []int32) {
+	f := &factor{m: m, etaStart: []int32{0}}
 
 	// The active submatrix by rows, with the rows of each column.
-	type entry struct {
-		col int32
-		val float64
-	}
 	// Each row and column gets room for twice its entries in one backing
 	// array (fill-in beyond that moves it out on its own).
-	rows := make([][]entry, m)
-	colRows := make([][]int32, m)
-	perRow := make([]int32, m)
+	w.rows = grow(w.rows, m)
+	w.colRows = grow(w.colRows, m)
+	w.perRow = grow(w.perRow, m)
+	rows, colRows, perRow := w.rows, w.colRows, w.perRow
 	total := 0
 	for p := range m {
 		idx, val := col(p)
@@ -77,8 +108,9 @@ func factorize(m int, col columnFunc) (*factor, []int32, []int32) {
 			}
 		}
 	}
-	rowBuf := make([]entry, 2*total+m)
-	colBuf := make([]int32, 2*total+m)
+	w.rowBuf = grow(w.rowBuf, 2*total+m)
+	w.colBuf = grow(w.colBuf, 2*total+m)
+	rowBuf, colBuf := w.rowBuf, w.colBuf
 	off := 0
 	for i, c := range perRow {
 		room := 2*int(c) + 1
@@ -95,7 +127,7 @@ func factorize(m int, col columnFunc) (*factor, []int32, []int32) {
 			if val[k] == 0 {
 				continue
 			}
-			rows[i] = append(rows[i], entry{int32(p), val[k]})
+			rows[i] = append(rows[i], luEntry{int32(p), val[k]})
 			colRows[p] = append(colRows[p], i)
 		}
 	}
@@ -107,10 +139,11 @@ func factorize(m int, col columnFunc) (*factor, []int32, []int32) {
 	f.uVal = make([]float64, 0, total+m)
 	f.lRow = make([]int32, 0, total)
 	f.lVal = make([]float64, 0, total)
-	rowDone := make([]bool, m)
-	colDone := make([]bool, m)
-	rowCount := make([]int32, m)
-	colCount := make([]int32, m)
+	w.rowDone = grow(w.rowDone, m)
+	w.colDone = grow(w.colDone, m)
+	w.rowCount = grow(w.rowCount, m)
+	w.colCount = grow(w.colCount, m)
+	rowDone, colDone, rowCount, colCount := w.rowDone, w.colDone, w.rowCount, w.colCount
 	for i := range m {
 		rowCount[i] = int32(len(rows[i]))
 	}
@@ -128,13 +161,14 @@ func factorize(m int, col columnFunc) (*factor, []int32, []int32) {
 
 	// Buckets of active columns by count, for the Markowitz search, and
 	// queues of singletons.
-	bucketHead := make([]int32, m+1)
+	w.bucketHead = grow(w.bucketHead, m+1)
+	w.next = grow(w.next, m)
+	w.prev = grow(w.prev, m)
+	w.inBucket = grow(w.inBucket, m) // the count a column is filed under
+	bucketHead, next, prev, inBucket := w.bucketHead, w.next, w.prev, w.inBucket
 	for i := range bucketHead {
 		bucketHead[i] = -1
 	}
-	next := make([]int32, m)
-	prev := make([]int32, m)
-	inBucket := make([]int32, m) // the count a column is filed under
 	unlink := func(p int32) {
 		if prev[p] >= 0 {
 			next[prev[p]] = next[p]
@@ -164,7 +198,8 @@ func factorize(m int, col columnFunc) (*factor, []int32, []int32) {
 			link(p)
 		}
 	}
-	var rowQueue, touchedCols []int32
+	rowQueue, touchedCols := w.rowQueue[:0], w.touchedCols[:0]
+	defer func() { w.rowQueue, w.touchedCols = rowQueue[:0], touchedCols[:0] }()
 	for i := range int32(m) {
 		if rowCount[i] == 1 {
 			rowQueue = append(rowQueue, i)
@@ -224,7 +259,7 @@ func factorize(m int, col columnFunc) (*factor, []int32, []int32) {
 					colCount[e.col]--
 					continue
 				}
-				rows[i] = append(rows[i], entry{e.col, -l * e.val})
+				rows[i] = append(rows[i], luEntry{e.col, -l * e.val})
 				colRows[e.col] = append(colRows[e.col], i)
 				colCount[e.col]++
 			}

@@ -121,6 +121,9 @@ type Solver struct {
 
 	// Scratch.
 	alpha, rho, work, dense []float64
+	unitRow                 []int32   // 0, 1, …, m−1: the logicals' columns
+	ones                    []float64 // m ones
+	lw                      luWork    // the factorization's working memory
 	rowA                    []float64 // the dual method's pivot row, per variable
 	touched                 []int32   // its nonzero entries
 
@@ -226,6 +229,11 @@ func New(p *Problem) *Solver {
 	s.rho = make([]float64, m)
 	s.work = make([]float64, m)
 	s.dense = make([]float64, m)
+	s.unitRow = make([]int32, m)
+	s.ones = make([]float64, m)
+	for i := range m {
+		s.unitRow[i], s.ones[i] = int32(i), 1
+	}
 	s.lu = identity(m) // the logicals
 	s.dirty = true
 	return s
@@ -240,13 +248,14 @@ func (s *Solver) column(j int32) ([]int32, []float64) {
 		a, b := s.colStart[j], s.colStart[j+1]
 		return s.colRow[a:b], s.colVal[a:b]
 	}
-	return []int32{j - int32(s.n)}, []float64{1}
+	i := j - int32(s.n)
+	return s.unitRow[i : i+1 : i+1], s.ones[i : i+1 : i+1]
 }
 
 // factorize factorizes the basis, replacing columns that make it singular
 // by logicals.
 func (s *Solver) factorize() {
-	f, cols, rows := factorize(s.m, func(p int) ([]int32, []float64) { return s.column(s.head[p]) })
+	f, cols, rows := s.lw.factorize(s.m, func(p int) ([]int32, []float64) { return s.column(s.head[p]) })
 	s.lu = f
 	if len(cols) == 0 {
 		return
@@ -357,7 +366,7 @@ func (s *Solver) Crash() {
 	for p := range min(len(cands), s.m) {
 		cols[p] = cands[p].j
 	}
-	f, bad, rows := factorize(s.m, func(p int) ([]int32, []float64) {
+	f, bad, rows := s.lw.factorize(s.m, func(p int) ([]int32, []float64) {
 		if cols[p] < 0 {
 			return nil, nil
 		}

@@ -358,7 +358,12 @@ func (s *Solver) Crash() {
 	if len(cands) == 0 {
 		return
 	}
-	slices.SortStableFunc(cands, func(a, b cand) int { return cmp.Compare(b.room, a.room) })
+	slices.SortFunc(cands, func(a, b cand) int {
+		if c := cmp.Compare(b.room, a.room); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.j, b.j)
+	})
 	cols := make([]int32, s.m)
 	for p := range cols {
 		cols[p] = -1 // an empty column, never pivoted: a logical takes its place

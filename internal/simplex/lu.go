@@ -1,6 +1,9 @@
 package simplex
 
-import "math"
+import (
+	"math"
+	"sync"
+)
 
 // factor is a sparse LU factorization of a basis matrix B (m × m, rows are
 // the constraints, columns the basis positions), kept up to date in product
@@ -58,6 +61,18 @@ func factorize(m int, col columnFunc) (*factor, []int32, []int32) {
 	return new(luWork).factorize(m, col)
 }
 
+// luPool holds the working memory of factorizations, shared by all
+// solvers: a solver kept for later (disclosure keeps hundreds) does not
+// keep its own.
+var luPool = sync.Pool{New: func() any { return new(luWork) }}
+
+// pooledFactorize is factorize with working memory from luPool.
+func pooledFactorize(m int, col columnFunc) (*factor, []int32, []int32) {
+	w := luPool.Get().(*luWork)
+	defer luPool.Put(w)
+	return w.factorize(m, col)
+}
+
 // luEntry is an entry of a row of the active submatrix.
 type luEntry struct {
 	col int32
@@ -65,7 +80,7 @@ type luEntry struct {
 }
 
 // luWork is the working memory of factorize, kept between
-// factorizations so that each does not allocate it again.
+// factorizations (luPool) so that each does not allocate it again.
 type luWork struct {
 	rows                             [][]luEntry
 	colRows                          [][]int32

@@ -123,7 +123,6 @@ type Solver struct {
 	alpha, rho, work, dense []float64
 	unitRow                 []int32   // 0, 1, …, m−1: the logicals' columns
 	ones                    []float64 // m ones
-	lw                      luWork    // the factorization's working memory
 	rowA                    []float64 // the dual method's pivot row, per variable
 	touched                 []int32   // its nonzero entries
 
@@ -255,7 +254,7 @@ func (s *Solver) column(j int32) ([]int32, []float64) {
 // factorize factorizes the basis, replacing columns that make it singular
 // by logicals.
 func (s *Solver) factorize() {
-	f, cols, rows := s.lw.factorize(s.m, func(p int) ([]int32, []float64) { return s.column(s.head[p]) })
+	f, cols, rows := pooledFactorize(s.m, func(p int) ([]int32, []float64) { return s.column(s.head[p]) })
 	s.lu = f
 	if len(cols) == 0 {
 		return
@@ -371,7 +370,7 @@ func (s *Solver) Crash() {
 	for p := range min(len(cands), s.m) {
 		cols[p] = cands[p].j
 	}
-	f, bad, rows := s.lw.factorize(s.m, func(p int) ([]int32, []float64) {
+	f, bad, rows := pooledFactorize(s.m, func(p int) ([]int32, []float64) {
 		if cols[p] < 0 {
 			return nil, nil
 		}

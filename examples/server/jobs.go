@@ -197,7 +197,7 @@ func (a *app) runNextJob(ctx context.Context, instance string) (bool, error) {
 func (a *app) job(id string) func(context.Context) (string, error) {
 	switch {
 	case strings.HasPrefix(id, anchorJob):
-		return a.anchorConsent
+		return func(ctx context.Context) (string, error) { return a.anchorConsent(ctx, id) }
 	case a.testJob != nil && strings.HasPrefix(id, testJobPrefix):
 		return func(ctx context.Context) (string, error) { return a.testJob(ctx, id) }
 	}

@@ -191,7 +191,7 @@ func (a *app) verifyAccessLog(ctx context.Context) (map[string]accesslog.Head, e
 
 // anchorJob is the id prefix of the daily job that anchors the consent
 // registry and the access log.
-const anchorJob = "anchor:"
+const anchorJob = jobAnchor + ":"
 
 // anchorConsent verifies the consent registry, which stores a checkpoint,
 // and the access log; seals the checkpoint's digest into the access log;

@@ -222,6 +222,16 @@ type binding struct {
 	l     *Layout
 	pos   []int    // by layout column: its field index, or -1
 	names []string // by layout column: its name in the file
+	// The layout columns the file has, in the layout's order: what check
+	// goes through for every row.
+	present []bound
+}
+
+// bound is a layout column that a file has.
+type bound struct {
+	c   *column
+	i   int // in the layout
+	pos int // in the row
 }
 
 func (l *Layout) bind(names []string) (*binding, error) {
@@ -251,6 +261,11 @@ func (l *Layout) bind(names []string) (*binding, error) {
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("%w: layout %s: the header lacks the required column(s) %s", pseudonym.ErrHeader, l.name, strings.Join(missing, ", "))
 	}
+	for i, j := range b.pos {
+		if j >= 0 {
+			b.present = append(b.present, bound{c: &l.columns[i], i: i, pos: j})
+		}
+	}
 	return b, nil
 }
 
@@ -275,14 +290,14 @@ func (b *binding) check(fields [][]byte, ps []pseudonym.Problem) []pseudonym.Pro
 		}
 		ps = append(ps, pseudonym.Problem{Column: b.pos[i] + 1, Name: b.names[i], Code: code, Severity: s})
 	}
-	for i := range l.columns {
-		c, cs := &l.columns[i], &cells[i]
-		j := b.pos[i]
-		if j < 0 || j >= len(fields) {
+	for k := range b.present {
+		bc := &b.present[k]
+		if bc.pos >= len(fields) {
 			continue
 		}
+		i, c, cs := bc.i, bc.c, &cells[bc.i]
 		cs.inRow = true
-		v := trimSpace(fields[j])
+		v := trimSpace(fields[bc.pos])
 		cs.filled = len(v) > 0
 		if !cs.filled {
 			if c.mandatory {

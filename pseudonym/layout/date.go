@@ -245,7 +245,18 @@ func (d date) exists() bool {
 
 // parseDate reads a date in one of the layout's formats.
 func (l *Layout) parseDate(b []byte) (date, bool) {
-	for _, f := range l.dateFormats {
+	for i := range l.dateFormats {
+		f := &l.dateFormats[i]
+		if fx := f.fixed; fx != nil {
+			// What parseBytes does, without its calls for a date of
+			// another length.
+			if len(b) == fx.length {
+				if d, ok := fx.parse(b); ok {
+					return d, true
+				}
+			}
+			continue
+		}
 		if d, ok := f.parseBytes(b); ok {
 			return d, true
 		}

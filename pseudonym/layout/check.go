@@ -44,11 +44,20 @@ type column struct {
 	min, max         int64
 	minDate, maxDate date
 	minLen, maxLen   int
-	chars            string
+	chars            charClass
 }
 
+// charClass is the characters a text column allows: its chars.
+type charClass uint8
+
+const (
+	anyChars   charClass = iota // chars left out
+	digitChars                  // "digits"
+	alnumChars                  // "alnum"
+)
+
 func compileColumn(fc fileColumn) (column, error) {
-	c := column{name: fc.Name, required: fc.Required, mandatory: fc.Mandatory, minLen: fc.MinLength, maxLen: fc.MaxLength, chars: fc.Chars}
+	c := column{name: fc.Name, required: fc.Required, mandatory: fc.Mandatory, minLen: fc.MinLength, maxLen: fc.MaxLength}
 	var err error
 	if c.severity, err = severityOf(fc.Severity); err != nil {
 		return c, err
@@ -126,7 +135,11 @@ func compileColumn(fc fileColumn) (column, error) {
 		return c, errors.New("minLength and maxLength: not negative, and min not above max")
 	}
 	switch fc.Chars {
-	case "", "digits", "alnum":
+	case "":
+	case "digits":
+		c.chars = digitChars
+	case "alnum":
+		c.chars = alnumChars
 	default:
 		return c, fmt.Errorf("chars %q: use digits, alnum or leave it out", fc.Chars)
 	}
@@ -410,7 +423,7 @@ func (c *column) checkValue(v []byte, l *Layout, d *date) pseudonym.Code {
 			return pseudonym.CodeFormat
 		}
 		n := len(v) // digits and letters of ASCII: a byte each
-		if c.chars == "" {
+		if c.chars == anyChars {
 			n = utf8.RuneCount(v)
 		}
 		if n < c.minLen || c.maxLen > 0 && n > c.maxLen {
@@ -422,13 +435,13 @@ func (c *column) checkValue(v []byte, l *Layout, d *date) pseudonym.Code {
 
 func (c *column) charsOK(v []byte) bool {
 	switch c.chars {
-	case "digits":
+	case digitChars:
 		for _, b := range v {
 			if b < '0' || b > '9' {
 				return false
 			}
 		}
-	case "alnum":
+	case alnumChars:
 		for _, b := range v {
 			if (b < '0' || b > '9') && (b|0x20 < 'a' || b|0x20 > 'z') {
 				return false

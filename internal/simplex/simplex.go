@@ -544,7 +544,7 @@ func (s *Solver) Solve(ctx context.Context) (Status, error) {
 		// method confirms what it finds, and takes over where it stops.
 		s.pricing()
 		if s.dualFeasible() {
-			st, decided, err := s.dual(ctx, limit)
+			st, decided, err := s.dual(ctx, limit/2) // half for the primal method
 			if err != nil {
 				return 0, err
 			}

@@ -113,6 +113,14 @@
 // the 0x00 keeps the two derivations apart for every domain. The secret
 // itself is used only as HKDF input; a [Key] keeps only the PRK.
 //
+// The HMAC of nine digits is two SHA-256 blocks after the key's stored
+// states (FIPS 198-1 §6 allows storing them). On amd64 processors with the
+// SHA extensions each block goes to their instructions directly (assembly
+// adapted from Go's crypto/sha256; build with -tags purego to leave it out);
+// elsewhere, and in FIPS 140-3 mode, the standard library computes it. Each
+// [Pseudonymiser] compares its function with crypto/hmac when it is made,
+// and uses crypto/hmac if they disagree.
+//
 // One Kfield encrypts at most 2³² values before random nonces risk
 // colliding (NIST SP 800-38D): rotate the key, or use more domains, long
 // before that.

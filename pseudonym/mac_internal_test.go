@@ -1,8 +1,12 @@
 package pseudonym
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/binary"
+	"os"
+	"runtime"
 	"testing"
 
 	"github.com/zorgkit/zorgkit/internal/race"
@@ -23,6 +27,14 @@ func TestDigitsMAC(t *testing.T) {
 			t.Fatalf("key of %d bytes: the one-block MAC does not agree with crypto/hmac", n)
 		}
 		slow := newHMAC(key)
+		macs := map[string]func([9]byte) [Size]byte{"one block": fast, "crypto/hmac": slow}
+		if haveSHANI {
+			ni, ok := newNIMAC(key)
+			if !ok {
+				t.Fatalf("key of %d bytes: the SHA-NI MAC does not agree with crypto/hmac", n)
+			}
+			macs["SHA-NI"] = ni
+		}
 		if got := newDigitsMAC(key); got == nil {
 			t.Fatal("newDigitsMAC returned nil")
 		}
@@ -35,7 +47,7 @@ func TestDigitsMAC(t *testing.T) {
 			h.Reset()
 			h.Write(d[:])
 			want := h.Sum(nil)
-			for name, mac := range map[string]func([9]byte) [Size]byte{"one block": fast, "crypto/hmac": slow} {
+			for name, mac := range macs {
 				if got := mac(d); string(got[:]) != string(want) {
 					t.Fatalf("%s, key of %d bytes, message %x: %x, want %x", name, n, d, got, want)
 				}
@@ -67,5 +79,58 @@ func TestDigitsMACAllocs(t *testing.T) {
 	d := [9]byte{'1', '2', '3', '4', '5', '6', '7', '8', '2'}
 	if n := testing.AllocsPerRun(100, func() { mac(d) }); n != 0 {
 		t.Errorf("a MAC allocates %v times", n)
+	}
+}
+
+// TestBlockSHANI holds blockSHANI to crypto/sha256: SHA-256 of messages of
+// 0 to 200 bytes of every byte value, block by block from the initial
+// state, padding included.
+func TestBlockSHANI(t *testing.T) {
+	if !haveSHANI {
+		t.Skip("no SHA extensions here")
+	}
+	for n := range 201 {
+		msg := make([]byte, n)
+		for i := range msg {
+			msg[i] = byte(i*97 + n*13)
+		}
+		padded := append(bytes.Clone(msg), 0x80)
+		for len(padded)%64 != 56 {
+			padded = append(padded, 0)
+		}
+		padded = binary.BigEndian.AppendUint64(padded, uint64(n)*8)
+		h := [8]uint32{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19}
+		for len(padded) > 0 {
+			blockSHANI(&h, (*[64]byte)(padded[:64]))
+			padded = padded[64:]
+		}
+		var got [Size]byte
+		for i, w := range h {
+			binary.BigEndian.PutUint32(got[4*i:], w)
+		}
+		if want := sha256.Sum256(msg); got != want {
+			t.Fatalf("%d bytes: %x, want %x", n, got, want)
+		}
+	}
+}
+
+// TestHaveSHANI checks the CPUID test against what Linux says the
+// processor has.
+func TestHaveSHANI(t *testing.T) {
+	if !shaniBuilt || runtime.GOOS != "linux" {
+		t.Skip("reads /proc/cpuinfo of amd64, with blockSHANI built")
+	}
+	info, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		t.Skip(err)
+	}
+	line, _, _ := bytes.Cut(info[bytes.Index(info, []byte("\nflags"))+1:], []byte("\n"))
+	has := map[string]bool{}
+	for _, f := range bytes.Fields(line) {
+		has[string(f)] = true
+	}
+	want := has["sha_ni"] && has["ssse3"] && has["sse4_1"]
+	if haveSHANI != want {
+		t.Errorf("haveSHANI is %v; /proc/cpuinfo: sha_ni %v, ssse3 %v, sse4_1 %v", haveSHANI, has["sha_ni"], has["ssse3"], has["sse4_1"])
 	}
 }

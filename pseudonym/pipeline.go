@@ -678,7 +678,7 @@ func (w *worker) cell(out []byte, col *outCol, v []byte) ([]byte, Code) {
 			return out, CodeDate
 		}
 		if col.action == CoarsenYear {
-			return strconv.AppendInt(out, int64(d.year), 10), ""
+			return appendYear(out, d.year), ""
 		}
 		age := ageOn(d, pl.ageOn)
 		if age < 0 {
@@ -687,6 +687,15 @@ func (w *worker) cell(out []byte, col *outCol, v []byte) ([]byte, Code) {
 		return append(out, pl.ageBands.label(age)...), ""
 	}
 	panic("pseudonym: unknown action " + col.action.String())
+}
+
+// appendYear appends year in decimal, as strconv.AppendInt does: the four
+// digits of a year of four digits written at once.
+func appendYear(out []byte, year int) []byte {
+	if year < 1000 || year > 9999 {
+		return strconv.AppendInt(out, int64(year), 10)
+	}
+	return append(out, byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10))
 }
 
 // findProblem returns the problem of column col among ps, or nil.

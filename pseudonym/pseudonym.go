@@ -7,6 +7,7 @@ import (
 	"encoding/base32"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/zorgkit/zorgkit/bsn"
@@ -28,13 +29,22 @@ const b32Alphabet = "abcdefghijklmnopqrstuvwxyz234567"
 // twice as fast as the general encoder, and the text form is on the hot path.
 func appendBase32(dst []byte, src *[Size]byte) []byte {
 	const a = b32Alphabet
-	for i := 0; i < 30; i += 5 { // six groups of 5 bytes, 8 characters each
+	n := len(dst)
+	dst = slices.Grow(dst, textSize)[:n+textSize]
+	out := dst[n : n+textSize]
+	for i, o := 0, 0; i < 30; i, o = i+5, o+8 { // six groups of 5 bytes, 8 characters each
 		v := uint64(src[i])<<32 | uint64(src[i+1])<<24 | uint64(src[i+2])<<16 | uint64(src[i+3])<<8 | uint64(src[i+4])
-		dst = append(dst, a[v>>35&31], a[v>>30&31], a[v>>25&31], a[v>>20&31], a[v>>15&31], a[v>>10&31], a[v>>5&31], a[v&31])
+		g := out[o : o+8]
+		g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7] = a[v>>35&31], a[v>>30&31], a[v>>25&31], a[v>>20&31], a[v>>15&31], a[v>>10&31], a[v>>5&31], a[v&31]
 	}
 	v := uint64(src[30])<<8 | uint64(src[31]) // 16 bits: 4 characters, the last padded with zero bits
-	return append(dst, a[v>>11&31], a[v>>6&31], a[v>>1&31], a[v&1<<4])
+	out[48], out[49], out[50], out[51] = a[v>>11&31], a[v>>6&31], a[v>>1&31], a[v&1<<4]
+	return dst
 }
+
+// textSize is the length of the base32 text of a MAC: 256 bits in
+// characters of 5 bits.
+const textSize = (8*Size + 4) / 5
 
 // The text forms of the CBS placeholders, which pseudonyms pass through.
 const (

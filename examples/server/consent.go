@@ -191,7 +191,7 @@ func (a *app) verifyAccessLog(ctx context.Context) (map[string]accesslog.Head, e
 
 // anchorJob is the id prefix of the daily job that anchors the consent
 // registry and the access log.
-const anchorJob = "anchor:"
+const anchorJob = jobAnchor + ":"
 
 // anchorConsent verifies the consent registry, which stores a checkpoint,
 // and the access log; seals the checkpoint's digest into the access log;
@@ -200,7 +200,11 @@ const anchorJob = "anchor:"
 // Registry.VerifyAnchor later shows that no consent event the checkpoint
 // covers was removed or changed, and the heads show the same of the access
 // log, even if the whole database was rolled back.
-func (a *app) anchorConsent(ctx context.Context) (string, error) {
+//
+// job is the id of the job that anchors: a run of the same job after a
+// crash queues no mail a run before it queued, so the staff do not get the
+// same anchor twice (but an alarm that the first run did not raise).
+func (a *app) anchorConsent(ctx context.Context, job string) (string, error) {
 	var body strings.Builder
 	subject := "Dagelijks controlepunt toestemmingsregistratie en toegangslog"
 	cp, cerr := a.consent.Verify(ctx)
@@ -241,7 +245,7 @@ func (a *app) anchorConsent(ctx context.Context) (string, error) {
 		}
 		for _, u := range users {
 			if u.Role == roleAuditor || u.Role == roleAdmin {
-				if err := a.sender.Send(ctx, u, subject, body.String()); err != nil {
+				if err := a.sender.SendOnce(ctx, job+"\x00"+subject, u, subject, body.String()); err != nil {
 					return "", err
 				}
 			}

@@ -114,7 +114,7 @@ func TestDamagedChainRefuses(t *testing.T) {
 func TestAnchorConsent(t *testing.T) {
 	p := newTestPortal(t)
 	ctx := t.Context()
-	detail, err := p.a.anchorConsent(ctx)
+	detail, err := p.a.anchorConsent(ctx, anchorJob+"2026-12-01")
 	require.NoError(t, err)
 	assert.Equal(t, "anchored", detail)
 	mail := p.sent.last("beheerder", "Dagelijks controlepunt toestemmingsregistratie en toegangslog")
@@ -137,10 +137,53 @@ func TestAnchorConsent(t *testing.T) {
 	_, err = p.a.db.Exec(`DELETE FROM consent_events WHERE seq = (SELECT MAX(seq) FROM consent_events)`)
 	require.NoError(t, err)
 	assert.ErrorIs(t, p.a.consent.VerifyAnchor(ctx, digest[1]), consent.ErrTampered)
-	detail, err = p.a.anchorConsent(ctx)
+	detail, err = p.a.anchorConsent(ctx, anchorJob+"2026-12-02")
 	require.NoError(t, err)
 	assert.Contains(t, detail, "tampered")
 	assert.NotEmpty(t, p.sent.last("beheerder", "ALARM: toestemmingsregistratie of toegangslog gewijzigd buiten het portaal om"))
+}
+
+// The anchor job run again after a crash (its mails queued, the job not
+// yet marked done) queues no second copy of a mail; an alarm the second run
+// raises is still sent.
+func TestAnchorRunAgain(t *testing.T) {
+	p := newTestPortal(t)
+	p.a.sender = &outbox{a: p.a}
+	ctx := t.Context()
+	queued := func(subject string) int {
+		t.Helper()
+		var n int
+		require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*) FROM outbox WHERE subject = $1`, subject).Scan(&n))
+		return n
+	}
+	const daily = "Dagelijks controlepunt toestemmingsregistratie en toegangslog"
+	const alarm = "ALARM: toestemmingsregistratie of toegangslog gewijzigd buiten het portaal om"
+	job := anchorJob + "2026-12-01"
+	_, err := p.a.anchorConsent(ctx, job)
+	require.NoError(t, err)
+	staff := queued(daily)
+	require.Positive(t, staff, "the owner's staff get the anchor")
+	_, err = p.a.anchorConsent(ctx, job)
+	require.NoError(t, err)
+	assert.Equal(t, staff, queued(daily), "the same job queues each mail once")
+
+	_, err = p.a.anchorConsent(ctx, anchorJob+"2026-12-02")
+	require.NoError(t, err)
+	assert.Equal(t, 2*staff, queued(daily), "the next day's job mails again")
+
+	switch p.a.dialect {
+	case sqlite:
+		_, err = p.a.db.Exec(`DROP TRIGGER consent_events_no_delete`)
+	default:
+		_, err = p.a.db.Exec(`ALTER TABLE consent_events DISABLE TRIGGER USER`)
+	}
+	require.NoError(t, err)
+	_, err = p.a.db.Exec(`DELETE FROM consent_events WHERE seq = (SELECT MAX(seq) FROM consent_events)`)
+	require.NoError(t, err)
+	detail, err := p.a.anchorConsent(ctx, job)
+	require.NoError(t, err)
+	require.Contains(t, detail, "tampered")
+	assert.Equal(t, staff, queued(alarm), "the alarm of a run again is sent")
 }
 
 // A withdrawal rolled back, with the chain's head, while the portal is
@@ -216,7 +259,7 @@ func withdrawnAndAnchored(t *testing.T, p *testPortal, bsn, reference string) st
 	require.Contains(t, body, "De toestemming is ingetrokken")
 	var chain string
 	require.NoError(t, p.a.db.QueryRow(`SELECT h.chain_id FROM consent_heads h JOIN saved_heads s ON s.chain_id = h.chain_id WHERE h.seq <> s.seq`).Scan(&chain))
-	detail, err := p.a.anchorConsent(t.Context())
+	detail, err := p.a.anchorConsent(t.Context(), anchorJob+"2026-12-01")
 	require.NoError(t, err)
 	require.Equal(t, "anchored", detail)
 	return chain

@@ -72,6 +72,7 @@ func (s *syncBuffer) String() string {
 type recorder struct {
 	mu   sync.Mutex
 	msgs []message
+	once map[string]bool // the keys of SendOnce
 }
 
 type message struct {
@@ -82,6 +83,19 @@ func (r *recorder) Send(ctx context.Context, to *user, subject, body string) err
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.msgs = append(r.msgs, message{To: to.Username, Subject: subject, Body: body})
+	return nil
+}
+
+func (r *recorder) SendOnce(ctx context.Context, key string, to *user, subject, body string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.once == nil {
+		r.once = map[string]bool{}
+	}
+	if k := key + "\x00" + to.ID; !r.once[k] {
+		r.once[k] = true
+		r.msgs = append(r.msgs, message{To: to.Username, Subject: subject, Body: body})
+	}
 	return nil
 }
 

@@ -171,19 +171,21 @@ func (a *app) runNextJob(ctx context.Context, instance string) (bool, error) {
 	go a.heartbeat(jctx, cancel, `UPDATE jobs SET lease_until = $2 + $3 WHERE id = $1 AND state = 'running' AND instance = $4`,
 		id, a.cfg.Lease.Microseconds(), instance)
 	start := time.Now()
+	kind, _, _ := strings.Cut(id, ":")
 	detail, jobErr := a.job(id)(jctx)
 	if cause := context.Cause(jctx); jobErr != nil && errors.Is(cause, errLeaseLost) {
-		a.metrics.job(start, jobErr)
+		a.metrics.job(kind, start, "lease_lost")
 		return true, fmt.Errorf("job %s: %w", id, cause) // the instance that took over finishes it
 	}
 	if jobErr != nil && ctx.Err() != nil {
+		a.metrics.job(kind, start, "stopped")
 		return true, a.releaseJob(ctx, id, instance, jobErr)
 	}
-	a.metrics.job(start, jobErr)
-	state := "done"
+	state, outcome := "done", "done"
 	if jobErr != nil {
-		state, detail = "queued", jobErr.Error() // retried at the next tick
+		state, outcome, detail = "queued", "failed", jobErr.Error() // retried at the next tick
 	}
+	a.metrics.job(kind, start, outcome)
 	crashPoint("job.finishing")
 	if _, err := a.db.ExecContext(context.WithoutCancel(ctx), `UPDATE jobs SET state = $2, finished_at = $3, detail = $4
 		WHERE id = $1 AND state = 'running' AND instance = $5`, id, state, usec(a.now()), detail, instance); err != nil {
@@ -197,7 +199,7 @@ func (a *app) runNextJob(ctx context.Context, instance string) (bool, error) {
 func (a *app) job(id string) func(context.Context) (string, error) {
 	switch {
 	case strings.HasPrefix(id, anchorJob):
-		return a.anchorConsent
+		return func(ctx context.Context) (string, error) { return a.anchorConsent(ctx, id) }
 	case a.testJob != nil && strings.HasPrefix(id, testJobPrefix):
 		return func(ctx context.Context) (string, error) { return a.testJob(ctx, id) }
 	}
@@ -214,6 +216,13 @@ func (a *app) job(id string) func(context.Context) (string, error) {
 		return detail, err
 	}
 }
+
+// Job kinds: the part of a job's id before its first colon, and the job
+// label of its metrics.
+const (
+	jobProcess = "process" // the nightly processing, or the owner's button
+	jobAnchor  = "anchor"  // the daily consent anchor (anchorConsent)
+)
 
 // testJobPrefix is the id prefix of the jobs that app.testJob runs.
 const testJobPrefix = "test:"

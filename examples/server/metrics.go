@@ -85,7 +85,7 @@ func newMetrics() *metrics {
 		}, []string{"kind"}),
 		jobDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "zorgkit_job_duration_seconds",
-			Help:    "Duration of the processing job by outcome (done or failed).",
+			Help:    "Duration of a job run (process: the nightly processing, anchor: the daily consent anchor) by outcome: done, failed, stopped (by shutdown; another instance goes on) or lease_lost (taken over).",
 			Buckets: []float64{.1, .5, 1, 5, 10, 30, 60, 300, 900, 3600},
 		}, []string{"job", "outcome"}),
 		sqliteWriteWait: prometheus.NewHistogram(prometheus.HistogramOpts{
@@ -195,12 +195,8 @@ func (m *metrics) upload(read, written, rejected, flagged int) {
 }
 
 // job records one run of the processing job that started at start.
-func (m *metrics) job(start time.Time, err error) {
-	outcome := "done"
-	if err != nil {
-		outcome = "failed"
-	}
-	m.jobDuration.WithLabelValues("process", outcome).Observe(time.Since(start).Seconds())
+func (m *metrics) job(kind string, start time.Time, outcome string) {
+	m.jobDuration.WithLabelValues(kind, outcome).Observe(time.Since(start).Seconds())
 }
 
 // watchJobs adds zorgkit_job_last_success_timestamp_seconds, read from the
@@ -231,11 +227,13 @@ func (c *lastJobSuccess) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
 func (c *lastJobSuccess) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	var finished int64
-	if err := c.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(finished_at), 0) FROM jobs WHERE state = 'done' AND id LIKE 'process:%'`).Scan(&finished); err != nil {
-		return
+	for _, kind := range []string{jobProcess, jobAnchor} {
+		var finished int64
+		if err := c.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(finished_at), 0) FROM jobs WHERE state = 'done' AND id LIKE $1`, kind+":%").Scan(&finished); err != nil {
+			return
+		}
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(finished)/1e6, kind)
 	}
-	ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(finished)/1e6, "process")
 }
 
 // sqliteWrite records how long a SQLite writer waited for the lock.

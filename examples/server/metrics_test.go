@@ -186,11 +186,11 @@ func TestMetricsLabelsAllowList(t *testing.T) {
 		"route": func(v string) bool { return v == "unmatched" || routeRE.MatchString(v) },
 		"code":  regexp.MustCompile(`^[1-5][0-9][0-9]$`).MatchString,
 		"outcome": oneOf("success", "wrong_password", "throttled", "code_wrong", "refused", "sent", "failed", "done", "error", "other",
-			"retry", "given_up", "permitted", "denied", "withdrawn", "expired", "not-yet-valid", "evidence-missing", "given-after-use", "no-consent"),
+			"retry", "given_up", "stopped", "lease_lost", "permitted", "denied", "withdrawn", "expired", "not-yet-valid", "evidence-missing", "given-after-use", "no-consent"),
 		"kind":    oneOf("code", "mail", "read", "written", "rejected", "flagged"),
 		"channel": oneOf("email", "sms", "totp", "other"),
 		"purpose": func(v string) bool { return v == "other" || consent.Purpose(v).Valid() },
-		"job":     oneOf("process"),
+		"job":     oneOf(jobProcess, jobAnchor),
 		"version": regexp.MustCompile(`^go[0-9.]+`).MatchString, // go_info
 	}
 	parser := expfmt.NewTextParser(model.UTF8Validation)
@@ -268,11 +268,17 @@ func jobLastSuccess(t *testing.T, portals ...*testPortal) {
 		if !ok {
 			return 0, false
 		}
-		require.Len(t, f.GetMetric(), 1)
-		m := f.GetMetric()[0]
-		require.Equal(t, "job", m.GetLabel()[0].GetName())
-		require.Equal(t, "process", m.GetLabel()[0].GetValue())
-		return m.GetGauge().GetValue(), true
+		var jobs []string
+		var value float64
+		for _, m := range f.GetMetric() {
+			require.Equal(t, "job", m.GetLabel()[0].GetName())
+			jobs = append(jobs, m.GetLabel()[0].GetValue())
+			if m.GetLabel()[0].GetValue() == jobProcess {
+				value = m.GetGauge().GetValue()
+			}
+		}
+		require.ElementsMatch(t, []string{jobProcess, jobAnchor}, jobs, "one series per kind of job")
+		return value, true
 	}
 	db := portals[0].a.db
 

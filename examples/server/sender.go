@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +24,9 @@ type Sender interface {
 	// SendCode sends a login verification code through the user's own
 	// channel, e-mail or SMS. The message is of no use after expires.
 	SendCode(ctx context.Context, to *user, body string, expires time.Time) error
+	// SendOnce is Send at most once per key and user: a job that runs
+	// again after a crash does not queue the same message twice.
+	SendOnce(ctx context.Context, key string, to *user, subject, body string) error
 }
 
 // subjectCode is the subject of a verification code message.
@@ -76,26 +81,34 @@ const (
 )
 
 func (o *outbox) Send(ctx context.Context, to *user, subject, body string) error {
-	return o.enqueue(ctx, to, "email", to.Email, subject, body, time.Time{})
+	return o.enqueue(ctx, newID(), to, "email", to.Email, subject, body, time.Time{})
+}
+
+// SendOnce names the outbox row after the key and the user, so that the
+// second insert of the same message finds the row and leaves it.
+func (o *outbox) SendOnce(ctx context.Context, key string, to *user, subject, body string) error {
+	sum := sha256.Sum256([]byte("outbox-once\x00" + key + "\x00" + to.ID))
+	return o.enqueue(ctx, hex.EncodeToString(sum[:12]), to, "email", to.Email, subject, body, time.Time{})
 }
 
 func (o *outbox) SendCode(ctx context.Context, to *user, body string, expires time.Time) error {
 	if to.Channel == "sms" {
-		return o.enqueue(ctx, to, "sms", to.Phone, subjectCode, body, expires)
+		return o.enqueue(ctx, newID(), to, "sms", to.Phone, subjectCode, body, expires)
 	}
-	return o.enqueue(ctx, to, "email", to.Email, subjectCode, body, expires)
+	return o.enqueue(ctx, newID(), to, "email", to.Email, subjectCode, body, expires)
 }
 
-// enqueue stores a message for delivery and wakes the worker.
-func (o *outbox) enqueue(ctx context.Context, to *user, channel, address, subject, body string, expires time.Time) error {
+// enqueue stores a message for delivery under id, unless a message with
+// that id is stored already, and wakes the worker.
+func (o *outbox) enqueue(ctx context.Context, id string, to *user, channel, address, subject, body string, expires time.Time) error {
 	a := o.a
 	now := a.now()
 	if expires.IsZero() {
 		expires = now.Add(outboxGiveUp)
 	}
 	_, err := a.db.ExecContext(ctx, `INSERT INTO outbox (id, user_id, channel, subject, body, recipient, created_at, state, next_attempt_at, give_up_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		newID(), to.ID, channel, subject, a.field.Encrypt("outbox.body:"+to.ID, []byte(body)),
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING`,
+		id, to.ID, channel, subject, a.field.Encrypt("outbox.body:"+to.ID, []byte(body)),
 		a.field.Encrypt("outbox.recipient:"+to.ID, []byte(address)), usec(now), outboxQueued, usec(now), usec(expires))
 	if err != nil {
 		return fmt.Errorf("outbox: %w", err)

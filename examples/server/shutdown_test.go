@@ -74,6 +74,7 @@ func TestShutdownStopsTheRunningJob(t *testing.T) {
 	assert.Zero(t, lease)
 	err := a.db.QueryRow(`SELECT state FROM jobs WHERE id = 'test:half-written'`).Scan(&state)
 	assert.ErrorIs(t, err, sql.ErrNoRows, "the step under way rolled back")
+	assert.Equal(t, uint64(1), jobRuns(t, a, "test", "stopped"), "the stopped run is in the duration metric")
 
 	// The next instance (or start) takes it over at once and finishes it.
 	a.testJob = func(ctx context.Context, id string) (string, error) { return "finished", nil }
@@ -84,6 +85,30 @@ func TestShutdownStopsTheRunningJob(t *testing.T) {
 	assert.Equal(t, "done", state)
 	assert.Equal(t, 1, attempts)
 	assert.Equal(t, "finished", detail)
+	assert.Equal(t, uint64(1), jobRuns(t, a, "test", "done"))
+}
+
+// jobRuns returns how many job runs of the kind ended with outcome, from
+// the job duration histogram.
+func jobRuns(t *testing.T, a *app, kind, outcome string) uint64 {
+	t.Helper()
+	families, err := a.metrics.registry.Gather()
+	require.NoError(t, err)
+	for _, f := range families {
+		if f.GetName() != "zorgkit_job_duration_seconds" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["job"] == kind && labels["outcome"] == outcome {
+				return m.GetHistogram().GetSampleCount()
+			}
+		}
+	}
+	return 0
 }
 
 // TestShutdownFinishesAJobThatEnds: a job that ends although shutdown

@@ -44,11 +44,20 @@ type column struct {
 	min, max         int64
 	minDate, maxDate date
 	minLen, maxLen   int
-	chars            string
+	chars            charClass
 }
 
+// charClass is the characters a text column allows: its chars.
+type charClass uint8
+
+const (
+	anyChars   charClass = iota // chars left out
+	digitChars                  // "digits"
+	alnumChars                  // "alnum"
+)
+
 func compileColumn(fc fileColumn) (column, error) {
-	c := column{name: fc.Name, required: fc.Required, mandatory: fc.Mandatory, minLen: fc.MinLength, maxLen: fc.MaxLength, chars: fc.Chars}
+	c := column{name: fc.Name, required: fc.Required, mandatory: fc.Mandatory, minLen: fc.MinLength, maxLen: fc.MaxLength}
 	var err error
 	if c.severity, err = severityOf(fc.Severity); err != nil {
 		return c, err
@@ -126,7 +135,11 @@ func compileColumn(fc fileColumn) (column, error) {
 		return c, errors.New("minLength and maxLength: not negative, and min not above max")
 	}
 	switch fc.Chars {
-	case "", "digits", "alnum":
+	case "":
+	case "digits":
+		c.chars = digitChars
+	case "alnum":
+		c.chars = alnumChars
 	default:
 		return c, fmt.Errorf("chars %q: use digits, alnum or leave it out", fc.Chars)
 	}
@@ -222,6 +235,16 @@ type binding struct {
 	l     *Layout
 	pos   []int    // by layout column: its field index, or -1
 	names []string // by layout column: its name in the file
+	// The layout columns the file has, in the layout's order: what check
+	// goes through for every row.
+	present []bound
+}
+
+// bound is a layout column that a file has.
+type bound struct {
+	c   *column
+	i   int // in the layout
+	pos int // in the row
 }
 
 func (l *Layout) bind(names []string) (*binding, error) {
@@ -251,6 +274,11 @@ func (l *Layout) bind(names []string) (*binding, error) {
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("%w: layout %s: the header lacks the required column(s) %s", pseudonym.ErrHeader, l.name, strings.Join(missing, ", "))
 	}
+	for i, j := range b.pos {
+		if j >= 0 {
+			b.present = append(b.present, bound{c: &l.columns[i], i: i, pos: j})
+		}
+	}
 	return b, nil
 }
 
@@ -275,14 +303,14 @@ func (b *binding) check(fields [][]byte, ps []pseudonym.Problem) []pseudonym.Pro
 		}
 		ps = append(ps, pseudonym.Problem{Column: b.pos[i] + 1, Name: b.names[i], Code: code, Severity: s})
 	}
-	for i := range l.columns {
-		c, cs := &l.columns[i], &cells[i]
-		j := b.pos[i]
-		if j < 0 || j >= len(fields) {
+	for k := range b.present {
+		bc := &b.present[k]
+		if bc.pos >= len(fields) {
 			continue
 		}
+		i, c, cs := bc.i, bc.c, &cells[bc.i]
 		cs.inRow = true
-		v := trimSpace(fields[j])
+		v := trimSpace(fields[bc.pos])
 		cs.filled = len(v) > 0
 		if !cs.filled {
 			if c.mandatory {
@@ -395,7 +423,7 @@ func (c *column) checkValue(v []byte, l *Layout, d *date) pseudonym.Code {
 			return pseudonym.CodeFormat
 		}
 		n := len(v) // digits and letters of ASCII: a byte each
-		if c.chars == "" {
+		if c.chars == anyChars {
 			n = utf8.RuneCount(v)
 		}
 		if n < c.minLen || c.maxLen > 0 && n > c.maxLen {
@@ -407,13 +435,13 @@ func (c *column) checkValue(v []byte, l *Layout, d *date) pseudonym.Code {
 
 func (c *column) charsOK(v []byte) bool {
 	switch c.chars {
-	case "digits":
+	case digitChars:
 		for _, b := range v {
 			if b < '0' || b > '9' {
 				return false
 			}
 		}
-	case "alnum":
+	case alnumChars:
 		for _, b := range v {
 			if (b < '0' || b > '9') && (b|0x20 < 'a' || b|0x20 > 'z') {
 				return false

@@ -1,5 +1,7 @@
 package layout
 
+import "encoding/binary"
+
 // A date is a day of the Gregorian calendar. It is small (8 bytes), as
 // check keeps one per column of a row on the stack.
 type date struct {
@@ -38,6 +40,32 @@ type fixedFormat struct {
 	year, month, day int    // offsets of the fields (4, 2 and 2 digits)
 	separators       []int  // offsets of the separators
 	separatorBytes   []byte // the separators at those offsets
+	// For a length of 8 to 16 (every fixed format of a day, month and
+	// year): the two 8-byte words at the start and at the end of a date,
+	// with 0xff at their digits and at their separators, and the
+	// separators' bytes (see parseWords).
+	words              bool
+	digits, seps, want [2]uint64
+}
+
+// setWords fills in the words of a fixed format.
+func (fx *fixedFormat) setWords() {
+	if fx.length < 8 || fx.length > 16 {
+		return
+	}
+	var digits, seps, want [16]byte
+	for _, p := range []int{fx.year, fx.year + 1, fx.year + 2, fx.year + 3, fx.month, fx.month + 1, fx.day, fx.day + 1} {
+		digits[p] = 0xff
+	}
+	for k, i := range fx.separators {
+		seps[i], want[i] = 0xff, fx.separatorBytes[k]
+	}
+	for w, off := range [2]int{0, fx.length - 8} {
+		fx.digits[w] = binary.LittleEndian.Uint64(digits[off:])
+		fx.seps[w] = binary.LittleEndian.Uint64(seps[off:])
+		fx.want[w] = binary.LittleEndian.Uint64(want[off:])
+	}
+	fx.words = true
 }
 
 type dateToken struct {
@@ -73,6 +101,9 @@ func parseDateFormat(s string) (dateFormat, bool) {
 		if fx != nil {
 			fx.length += t.max
 		}
+	}
+	if fx != nil {
+		fx.setWords()
 	}
 	df.fixed = fx
 	return df, true
@@ -156,6 +187,9 @@ func (fx *fixedFormat) parse(b []byte) (date, bool) {
 	if len(b) != fx.length {
 		return date{}, false
 	}
+	if fx.words {
+		return fx.parseWords(b)
+	}
 	for k, i := range fx.separators {
 		if b[i] != fx.separatorBytes[k] {
 			return date{}, false
@@ -168,6 +202,26 @@ func (fx *fixedFormat) parse(b []byte) (date, bool) {
 		return date{}, false
 	}
 	dt := date{year: int32(y), month: uint8(m), day: uint8(d)}
+	return dt, dt.exists()
+}
+
+// parseWords is parse for a format with words: two loads of eight bytes
+// test every separator and digit at once.
+func (fx *fixedFormat) parseWords(b []byte) (date, bool) {
+	for w, x := range [2]uint64{binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[len(b)-8:])} {
+		if x&fx.seps[w] != fx.want[w] {
+			return date{}, false
+		}
+		// A byte is a digit if it is 0 to 9 after the xor with '0': a
+		// high bit in it or in it plus 0x76 (its high bit cleared first,
+		// so that no sum carries into the next byte) says it is not.
+		t := x ^ 0x3030303030303030
+		if (((t&0x7f7f7f7f7f7f7f7f)+0x7676767676767676)|t)&0x8080808080808080&fx.digits[w] != 0 {
+			return date{}, false
+		}
+	}
+	y := int(b[fx.year]-'0')*1000 + int(b[fx.year+1]-'0')*100 + int(b[fx.year+2]-'0')*10 + int(b[fx.year+3]-'0')
+	dt := date{year: int32(y), month: (b[fx.month]-'0')*10 + b[fx.month+1] - '0', day: (b[fx.day]-'0')*10 + b[fx.day+1] - '0'}
 	return dt, dt.exists()
 }
 
@@ -191,7 +245,18 @@ func (d date) exists() bool {
 
 // parseDate reads a date in one of the layout's formats.
 func (l *Layout) parseDate(b []byte) (date, bool) {
-	for _, f := range l.dateFormats {
+	for i := range l.dateFormats {
+		f := &l.dateFormats[i]
+		if fx := f.fixed; fx != nil {
+			// What parseBytes does, without its calls for a date of
+			// another length.
+			if len(b) == fx.length {
+				if d, ok := fx.parse(b); ok {
+					return d, true
+				}
+			}
+			continue
+		}
 		if d, ok := f.parseBytes(b); ok {
 			return d, true
 		}

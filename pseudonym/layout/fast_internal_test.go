@@ -39,9 +39,9 @@ func TestQuickPaths(t *testing.T) {
 		require.True(t, ok, name)
 		dfs = append(dfs, df)
 	}
-	years := []string{"0000", "1899", "1900", "2000", "2023", "2024", "2100", "9999", "123", "12345", "20a4", "２０２４"}
-	months := []string{"0", "00", "1", "01", "02", "2", "04", "12", "13", "1a", "", "001"}
-	days := []string{"0", "00", "1", "01", "28", "29", "30", "31", "32", "", "3x"}
+	years := []string{"0000", "1899", "1900", "2000", "2023", "2024", "2100", "9999", "123", "12345", "20a4", "２０２４", "20:4", "2/24", "2\xb024", "\x7f024"}
+	months := []string{"0", "00", "1", "01", "02", "2", "04", "12", "13", "1a", "", "001", ":1", "1/", "\xb1"}
+	days := []string{"0", "00", "1", "01", "28", "29", "30", "31", "32", "", "3x", "3:", "/1", "\xb9\xb9"}
 	seps := []string{"-", "/", ".", " ", ""}
 	n := 0
 	for _, y := range years {
@@ -54,6 +54,14 @@ func TestQuickPaths(t *testing.T) {
 							d2, ok2 := genericParse(df, []byte(s))
 							if ok1 != ok2 || d1 != d2 {
 								t.Fatalf("%s %q: by position %v %v, by tokens %v %v", formats[i], s, d1, ok1, d2, ok2)
+							}
+							if fx := df.fixed; fx != nil {
+								require.True(t, fx.words, formats[i])
+								bytewise := *fx
+								bytewise.words = false
+								if d3, ok3 := bytewise.parse([]byte(s)); ok3 != ok2 || d3 != d2 {
+									t.Fatalf("%s %q: byte by byte %v %v, by tokens %v %v", formats[i], s, d3, ok3, d2, ok2)
+								}
 							}
 							n++
 						}
@@ -115,6 +123,33 @@ func TestFixedFormats(t *testing.T) {
 			assert.Equal(t, tc.fixed, df.fixed != nil, "read by position")
 			if tc.fixed {
 				assert.Equal(t, tc.length, df.fixed.length)
+			}
+		})
+	}
+}
+
+// BenchmarkFixedDate compares the two ways a fixed format is read, in one
+// process: byte by byte (impl=bytes) and two words at a time (impl=words),
+// on the dates of the youth-care layout's first format.
+func BenchmarkFixedDate(b *testing.B) {
+	dates := [][]byte{[]byte("2015-01-24"), []byte("2024-11-04"), []byte("2025-09-25"), []byte("2009-04-28"), []byte("2024-02-30"), []byte("20240230")}
+	for _, words := range []bool{false, true} {
+		name := "impl=bytes"
+		if words {
+			name = "impl=words"
+		}
+		b.Run(name, func(b *testing.B) {
+			df, _ := parseDateFormat("YYYY-MM-DD")
+			fx := *df.fixed
+			fx.words = words
+			n := 0
+			for i := 0; b.Loop(); i++ {
+				if _, ok := fx.parse(dates[i%len(dates)]); ok {
+					n++
+				}
+			}
+			if n == 0 {
+				b.Fatal("no date read")
 			}
 		})
 	}

@@ -24,6 +24,20 @@ import (
 // published cells to withhold, at the least cost (the cells' values), so
 // that there is; then the certificate is found again.
 //
+// Before those programs, and instead of them where they can, hypercubes
+// (see hypercube.go): a certificate made of a few cubes, each moving the
+// corners of a box of base cells around t, found by a bounded search and
+// checked exactly, that moves withheld cells only (at no cost, in every
+// check) or withholds the published cells it moves (before cover: the
+// cheapest cube with t's node or the lowest ancestor with a sibling as
+// the top in every dimension; where the first box holds more than
+// maxCoverPublished published cells, also cubes with higher tops). In a
+// group of more than maxLPCells cells the cubes come before the check's
+// program too, and a reader that knows nothing gets
+// cubes that move no cell any reader knows whatever they cost. A reader's own certificates are first looked for
+// without cover, whose program mostly fails there (the reader's cells
+// keep t from going as far); reach then says how far it can go.
+//
 // A certificate stays valid when more cells are withheld, so the cells
 // added for one primary cell never undo another's protection. Every
 // certificate is checked in exact arithmetic (the floating-point point
@@ -66,7 +80,8 @@ import (
 // by another: first by another certificate of the same cell and
 // direction, then by linear programs, those that failed before first,
 // at most maxCleanUpSolves of them per cell (beyond, the cell stays
-// withheld, which is always safe).
+// withheld, which is always safe), and in a group of more than
+// maxLPCells cells at most maxCleanUpLarge in all.
 
 // intervals applies the interval protection to every group, then cleans
 // up.
@@ -172,6 +187,9 @@ type ivGroup struct {
 	// no cell is withheld anew (see sharedLP).
 	lps        map[lpKey]*lp
 	publishing int32 // the column allow is publishing, or -1
+
+	crossFamily   []bool // per family: in a relation with another (see cubeable)
+	cleanUpSolves int    // programs the clean-up solved (see maxCleanUpLarge)
 }
 
 // lpKey names a program of sharedLP: a box (by its first element and
@@ -402,7 +420,7 @@ func (iv *ivGroup) ensure(ctx context.Context, col int32, l levels) error {
 		}
 		key := certKey{col, dir, nearReaders}
 		for level := range boxLevels {
-			if support, ok := iv.check(ctx, key, amount, iv.box(col, level)); ok {
+			if support, ok := iv.look(ctx, key, amount, iv.box(col, level)); ok {
 				ct := &cert{amount, level, support}
 				found[i] = append(found[i], ct)
 				joint++
@@ -467,7 +485,7 @@ func (iv *ivGroup) ensureAll(ctx context.Context, col int32, l levels) bool {
 		if amount.Sign() == 0 {
 			continue
 		}
-		support, ok := iv.check(ctx, certKey{col, dir, allReaders}, amount, iv.box(col, 0))
+		support, ok := iv.look(ctx, certKey{col, dir, allReaders}, amount, iv.box(col, 0))
 		if !ok {
 			return false
 		}
@@ -499,7 +517,7 @@ func (iv *ivGroup) findForGroups(ctx context.Context, col int32, down bool, amou
 		return
 	}
 	iv.group = readers
-	support, ok := iv.check(ctx, certKey{col, down, groupReaders}, amount, iv.box(col, 0))
+	support, ok := iv.look(ctx, certKey{col, down, groupReaders}, amount, iv.box(col, 0))
 	iv.group = nil
 	if ok {
 		*found = append(*found, &cert{amount, 0, support})
@@ -556,15 +574,19 @@ func sortedReaders(m map[int32]bool) []int32 {
 // rest of the width in the other. It tries the boxes first, and the whole
 // system last.
 func (iv *ivGroup) ensureReader(ctx context.Context, col, reader int32, l levels) error {
-	try := func(down, up *big.Rat, top int) bool {
-		return (down.Sign() == 0 || iv.ensureFor(ctx, certKey{col, true, reader}, down, top)) &&
-			(up.Sign() == 0 || iv.ensureFor(ctx, certKey{col, false, reader}, up, top))
+	try := func(down, up *big.Rat, top int, cover bool) bool {
+		return (down.Sign() == 0 || iv.ensureFor(ctx, certKey{col, true, reader}, down, top, cover)) &&
+			(up.Sign() == 0 || iv.ensureFor(ctx, certKey{col, false, reader}, up, top, cover))
 	}
+	// First without cover's programs: where no check or cube finds a
+	// certificate, the reader's own cells often keep the cell from going
+	// as far as asked (cover's program then fails, after a long phase 1),
+	// which reach finds out sooner.
 	down, up := iv.reaches(col, l)
-	if try(down, up, boxLevels-1) {
+	if try(down, up, boxLevels-1, reader < 0) {
 		return nil
 	}
-	for _, level := range []int{boxLevels - 1, boxLevels} {
+	for _, level := range []int{0, boxLevels - 1, boxLevels} {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -572,7 +594,7 @@ func (iv *ivGroup) ensureReader(ctx context.Context, col, reader int32, l levels
 		// every cell of the box withheld, and the split that allows.
 		box := iv.box(col, level)
 		down, up, ok := iv.split(col, l, iv.reach(ctx, certKey{col, true, reader}, box, l), iv.reach(ctx, certKey{col, false, reader}, box, l))
-		if ok && try(down, up, level) {
+		if ok && try(down, up, level, true) {
 			return nil
 		}
 	}
@@ -654,9 +676,9 @@ func (iv *ivGroup) reach(ctx context.Context, key certKey, box []int32, lv level
 }
 
 // ensureFor finds the certificate key names, in growing boxes up to
-// level top, withholding cells if need be, and reports whether it found
-// one.
-func (iv *ivGroup) ensureFor(ctx context.Context, key certKey, amount *big.Rat, top int) bool {
+// level top, withholding cells if need be (chosen by cubes, and with
+// cover by linear programs), and reports whether it found one.
+func (iv *ivGroup) ensureFor(ctx context.Context, key certKey, amount *big.Rat, top int, cover bool) bool {
 	// Cells are only withheld while certificates are found, so one found
 	// before still holds.
 	if ct := iv.certs[key]; ct != nil && ct.amount.Cmp(amount) >= 0 {
@@ -664,9 +686,38 @@ func (iv *ivGroup) ensureFor(ctx context.Context, key certKey, amount *big.Rat, 
 	}
 	for level := 0; level <= top; level++ {
 		box := iv.box(key.col, level)
+		// In a large group, cubes come before the linear programs.
+		large := level == 0 && iv.gp.n > maxLPCells
+		if large {
+			take := func(k certKey) bool {
+				support, ok := iv.quickCheck(k, amount)
+				if ok {
+					iv.setCert(key, &cert{amount, level, support})
+				}
+				return ok
+			}
+			cubes := func() bool { return iv.byCube(key, amount, false) || iv.byCube(key, amount, true) }
+			if key.reader == noReaders {
+				// First a certificate that holds for every reader; the
+				// points found before move many cells (every reader that
+				// knows one would need certificates of its own): after
+				// the cubes.
+				if take(certKey{key.col, key.down, allReaders}) || cubes() || take(key) {
+					return true
+				}
+			} else if take(key) || cubes() {
+				return true
+			}
+		}
 		if support, ok := iv.check(ctx, key, amount, box); ok {
 			iv.setCert(key, &cert{amount, level, support})
 			return true
+		}
+		if level == 0 && !large && (iv.byCube(key, amount, false) || (iv.published(box) > maxCoverPublished && iv.byCube(key, amount, true))) {
+			return true
+		}
+		if !cover {
+			continue
 		}
 		add, ok := iv.cover(ctx, key, amount, box)
 		if !ok {
@@ -1056,18 +1107,14 @@ func (iv *ivGroup) newLP(box []int32, key certKey, cover bool) *lp {
 // before for any primary cell, scaled, is tried first (fromPool); then a
 // linear program over the box (solveCheck), whose point joins the pool.
 func (iv *ivGroup) check(ctx context.Context, key certKey, amount *big.Rat, box []int32) ([]int32, bool) {
-	if support, ok := iv.fromPool(key, amount); ok {
+	if support, ok := iv.quickCheck(key, amount); ok {
 		return support, true
 	}
 	pt, ok := iv.solveCheck(ctx, key, amount, box)
 	if !ok {
 		return nil, false
 	}
-	k := int32(len(iv.pool))
-	iv.pool = append(iv.pool, pt)
-	for _, c := range pt.support {
-		iv.poolAt[c] = append(iv.poolAt[c], k)
-	}
+	iv.addPoint(pt)
 	return pt.support, true
 }
 
@@ -1374,6 +1421,12 @@ func (iv *ivGroup) cleanUp(ctx context.Context, gp *groupProblem) error {
 // publish one cell again: beyond, the cell stays withheld.
 const maxCleanUpSolves = 64
 
+// maxCleanUpLarge bounds the linear programs the clean-up of a group of
+// more than maxLPCells cells solves in all: beyond, it publishes again
+// only cells whose certificates others replace, and every other
+// candidate stays withheld (always safe: the clean-up only improves).
+const maxCleanUpLarge = 20000
+
 // allow reports whether column col may be published again: every
 // certificate that moves it has a replacement without it. It then
 // records the replacements.
@@ -1423,10 +1476,11 @@ func (iv *ivGroup) allow(col int32) bool {
 			replacements[i] = ct
 			continue
 		}
-		if solved++; solved > maxCleanUpSolves {
+		if solved++; solved > maxCleanUpSolves || (iv.gp.n > maxLPCells && iv.cleanUpSolves >= maxCleanUpLarge) {
 			iv.withheld[col] = true
 			return false
 		}
+		iv.cleanUpSolves++
 		support, ok := iv.check(context.Background(), key, old.amount, iv.box(key.col, old.level))
 		if !ok {
 			iv.hard[key]++

@@ -194,7 +194,7 @@ func (a *app) findClient(ctx context.Context, n bsn.Number) (string, bool, error
 	defer a.pseudonyms.Put(p)
 	subject := p.Pseudonym(n).String()
 	var count int
-	err := a.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM clients WHERE pseudonym = $1`, subject).Scan(&count)
+	err := a.db.QueryRowContext(a.quickRead(ctx), `SELECT COUNT(*) FROM clients WHERE pseudonym = $1`, subject).Scan(&count)
 	return subject, count == 1, err
 }
 
@@ -205,7 +205,8 @@ func (a *app) clientView(ctx context.Context, u *user, subject, masked string) (
 	cv := &clientView{Handle: a.sealClient(sessionFrom(ctx), u, clientRef{Subject: subject, Masked: masked}), Masked: masked, Today: now.Local().Format("2006-01-02")}
 	// Which purposes the page offers opens no data: no log entry. One
 	// call decides them all with one read of the client's consent chain.
-	outcomes, err := a.consent.DecideUnloggedEach(ctx, consent.Subject(subject), consent.Organisation(u.OrgID), pagePurposes, now)
+	// It reads the chain's head by its key and nothing else: a quick read.
+	outcomes, err := a.consent.DecideUnloggedEach(a.quickRead(ctx), consent.Subject(subject), consent.Organisation(u.OrgID), pagePurposes, now)
 	if err != nil {
 		return nil, err
 	}

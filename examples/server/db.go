@@ -35,6 +35,27 @@ const (
 	postgres dialect = "postgres"
 )
 
+// quickRead returns the context for a read that the request path makes on
+// every lookup and that takes microseconds: a primary-key or unique-index
+// read, outside a transaction, that writes nothing and logs nothing. On
+// SQLite it is ctx without its cancellation (its values kept): with a
+// context that can be cancelled, database/sql starts a goroutine per query
+// to close the rows when the context ends, and modernc.org/sqlite one more
+// to interrupt the statement; for a read of some microseconds that was a
+// few per cent of a lookup's CPU and stops nothing. What a client that
+// hangs up costs instead: the read finishes (a WAL reader never waits for
+// the writer; a wait for a pool connection ends when one is returned, and
+// DB.Close ends it too). The next step that writes (the access log) or
+// answers still sees the cancellation. On PostgreSQL, where a read is a
+// round trip to another machine and can wait for a lock, ctx is returned
+// unchanged.
+func (a *app) quickRead(ctx context.Context) context.Context {
+	if a.dialect != sqlite {
+		return ctx
+	}
+	return context.WithoutCancel(ctx)
+}
+
 // Connection pool sizes. SQLite: readers run in parallel in WAL mode, but on
 // a few cores more connections than that only add memory and contention;
 // writers queue on the connector's lock while holding a connection, hence

@@ -385,3 +385,61 @@ func TestGroupCommitLeadPassedOn(t *testing.T) {
 	}
 	t.Logf("A gave up in %d of 100 rounds", gaveUp)
 }
+
+// The commit delay: after a batch of more than one item (others are
+// writing too), a leader waits the delay, and the items that arrive
+// meanwhile share its transaction; after a batch of one (an idle log), or
+// with no delay, it writes at once.
+func TestGroupCommitDelay(t *testing.T) {
+	tests := []struct {
+		name   string
+		delay  time.Duration
+		last   int // the size of the batch before
+		batch  int // the leader's batch
+		waits  bool
+		atMost time.Duration // the leader's add
+	}{
+		{name: "under load: the items arriving during the delay join", delay: 300 * time.Millisecond, last: 2, batch: 3, waits: true, atMost: 10 * time.Second},
+		{name: "idle: no wait", delay: time.Hour, last: 1, batch: 1, atMost: 10 * time.Second},
+		{name: "the first item: no wait", delay: time.Hour, last: 0, batch: 1, atMost: 10 * time.Second},
+		{name: "no delay: no wait", delay: 0, last: 5, batch: 1, atMost: 10 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db := openTestSQLite(t, 10*time.Second)
+			var mu sync.Mutex
+			var sizes []int
+			g := newGroupCommit(db, 8, insertKeys, func(items int, d time.Duration, err error) {
+				mu.Lock()
+				sizes = append(sizes, items)
+				mu.Unlock()
+			})
+			g.delay = tt.delay
+			g.last = tt.last
+			defer g.close()
+			start := time.Now()
+			lead := make(chan error, 1)
+			go func() { lead <- g.add(context.Background(), 0) }()
+			var wg sync.WaitGroup
+			if tt.waits {
+				queued(t, g, 1) // the leader, asleep: its batch is not taken yet
+				for k := 1; k < tt.batch; k++ {
+					wg.Go(func() { assert.NoError(t, g.add(context.Background(), k)) })
+				}
+				queued(t, g, tt.batch)
+			}
+			require.NoError(t, <-lead)
+			took := time.Since(start)
+			wg.Wait()
+			if tt.waits {
+				assert.GreaterOrEqual(t, took, tt.delay)
+			}
+			assert.Less(t, took, tt.atMost)
+			mu.Lock()
+			defer mu.Unlock()
+			require.NotEmpty(t, sizes)
+			assert.Equal(t, tt.batch, sizes[0], "the leader's transaction")
+			assert.Equal(t, tt.batch, countRows(t, db, "1 = 1"), "every item committed")
+		})
+	}
+}

@@ -80,6 +80,21 @@ func BenchmarkRequestPath(b *testing.B) {
 			b.Fatal(err)
 		}
 	})
+	// A lookup's reads, with a context that can be cancelled as a
+	// request's can: finding the client and the page's decisions, without
+	// the access-log write (which has a commit and an fsync of its own
+	// here, and is shared under load).
+	reqCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	run("part=reads", func(b *testing.B) {
+		subject, _, err := p.a.findClient(reqCtx, n)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := p.a.clientView(reqCtx, u, subject, n.Masked()); err != nil {
+			b.Fatal(err)
+		}
+	})
 	lookup := url.Values{"bsn": {n.Digits()}}
 	run("part=lookup", func(b *testing.B) { serve(b, http.MethodPost, "/clients/lookup", lookup, h) })
 }

@@ -1,6 +1,9 @@
 package simplex
 
-import "math"
+import (
+	"math"
+	"sync"
+)
 
 // factor is a sparse LU factorization of a basis matrix B (m × m, rows are
 // the constraints, columns the basis positions), kept up to date in product
@@ -48,23 +51,68 @@ const luZero = 1e-13
 type columnFunc func(p int) ([]int32, []float64)
 
 // factorize computes the factorization of the m × m matrix whose columns
-// col gives. It returns the positions it could not pivot and the rows left
-// without a pivot, in equal numbers, when the matrix is singular (numerically:
-// no entry above luZero is left); the caller replaces those columns by the
-// unit columns of those rows and factorizes again.
+// col gives. When the matrix is singular (numerically: no entry above
+// luZero is left), it returns the positions it could not pivot and the
+// rows left without a pivot, in equal numbers, and the factorization is
+// that of the matrix with those columns replaced by the unit columns of
+// those rows, in that order: the caller makes the same replacement in its
+// basis.
 func factorize(m int, col columnFunc) (*factor, []int32, []int32) {
-	f := &factor{m: m, lStart: []int32{0}, uStart: []int32{0}, etaStart: []int32{0}}
+	return new(luWork).factorize(m, col)
+}
+
+// luPool holds the working memory of factorizations, shared by all
+// solvers: a solver kept for later (disclosure keeps hundreds) does not
+// keep its own.
+var luPool = sync.Pool{New: func() any { return new(luWork) }}
+
+// pooledFactorize is factorize with working memory from luPool.
+func pooledFactorize(m int, col columnFunc) (*factor, []int32, []int32) {
+	w := luPool.Get().(*luWork)
+	defer luPool.Put(w)
+	return w.factorize(m, col)
+}
+
+// luEntry is an entry of a row of the active submatrix.
+type luEntry struct {
+	col int32
+	val float64
+}
+
+// luWork is the working memory of factorize, kept between
+// factorizations (luPool) so that each does not allocate it again.
+type luWork struct {
+	rows                             [][]luEntry
+	colRows                          [][]int32
+	rowBuf                           []luEntry
+	colBuf                           []int32
+	perRow, rowCount, colCount       []int32
+	bucketHead, next, prev, inBucket []int32
+	rowQueue, touchedCols            []int32
+	rowDone, colDone                 []bool
+}
+
+// grow returns s with length n, cleared, reallocated only if too small.
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	s = s[:n]
+	clear(s)
+	return s
+}
+
+// factorize is factorize with the working memory w.
+func (w *luWork) factorize(m int, col columnFunc) (*factor, []int32, []int32) {
+	f := &factor{m: m, etaStart: []int32{0}}
 
 	// The active submatrix by rows, with the rows of each column.
-	type entry struct {
-		col int32
-		val float64
-	}
 	// Each row and column gets room for twice its entries in one backing
 	// array (fill-in beyond that moves it out on its own).
-	rows := make([][]entry, m)
-	colRows := make([][]int32, m)
-	perRow := make([]int32, m)
+	w.rows = grow(w.rows, m)
+	w.colRows = grow(w.colRows, m)
+	w.perRow = grow(w.perRow, m)
+	rows, colRows, perRow := w.rows, w.colRows, w.perRow
 	total := 0
 	for p := range m {
 		idx, val := col(p)
@@ -75,8 +123,9 @@ func factorize(m int, col columnFunc) (*factor, []int32, []int32) {
 			}
 		}
 	}
-	rowBuf := make([]entry, 2*total+m)
-	colBuf := make([]int32, 2*total+m)
+	w.rowBuf = grow(w.rowBuf, 2*total+m)
+	w.colBuf = grow(w.colBuf, 2*total+m)
+	rowBuf, colBuf := w.rowBuf, w.colBuf
 	off := 0
 	for i, c := range perRow {
 		room := 2*int(c) + 1
@@ -93,7 +142,7 @@ func factorize(m int, col columnFunc) (*factor, []int32, []int32) {
 			if val[k] == 0 {
 				continue
 			}
-			rows[i] = append(rows[i], entry{int32(p), val[k]})
+			rows[i] = append(rows[i], luEntry{int32(p), val[k]})
 			colRows[p] = append(colRows[p], i)
 		}
 	}
@@ -105,10 +154,11 @@ func factorize(m int, col columnFunc) (*factor, []int32, []int32) {
 	f.uVal = make([]float64, 0, total+m)
 	f.lRow = make([]int32, 0, total)
 	f.lVal = make([]float64, 0, total)
-	rowDone := make([]bool, m)
-	colDone := make([]bool, m)
-	rowCount := make([]int32, m)
-	colCount := make([]int32, m)
+	w.rowDone = grow(w.rowDone, m)
+	w.colDone = grow(w.colDone, m)
+	w.rowCount = grow(w.rowCount, m)
+	w.colCount = grow(w.colCount, m)
+	rowDone, colDone, rowCount, colCount := w.rowDone, w.colDone, w.rowCount, w.colCount
 	for i := range m {
 		rowCount[i] = int32(len(rows[i]))
 	}
@@ -126,13 +176,14 @@ func factorize(m int, col columnFunc) (*factor, []int32, []int32) {
 
 	// Buckets of active columns by count, for the Markowitz search, and
 	// queues of singletons.
-	bucketHead := make([]int32, m+1)
+	w.bucketHead = grow(w.bucketHead, m+1)
+	w.next = grow(w.next, m)
+	w.prev = grow(w.prev, m)
+	w.inBucket = grow(w.inBucket, m) // the count a column is filed under
+	bucketHead, next, prev, inBucket := w.bucketHead, w.next, w.prev, w.inBucket
 	for i := range bucketHead {
 		bucketHead[i] = -1
 	}
-	next := make([]int32, m)
-	prev := make([]int32, m)
-	inBucket := make([]int32, m) // the count a column is filed under
 	unlink := func(p int32) {
 		if prev[p] >= 0 {
 			next[prev[p]] = next[p]
@@ -162,7 +213,8 @@ func factorize(m int, col columnFunc) (*factor, []int32, []int32) {
 			link(p)
 		}
 	}
-	var rowQueue, touchedCols []int32
+	rowQueue, touchedCols := w.rowQueue[:0], w.touchedCols[:0]
+	defer func() { w.rowQueue, w.touchedCols = rowQueue[:0], touchedCols[:0] }()
 	for i := range int32(m) {
 		if rowCount[i] == 1 {
 			rowQueue = append(rowQueue, i)
@@ -222,7 +274,7 @@ func factorize(m int, col columnFunc) (*factor, []int32, []int32) {
 					colCount[e.col]--
 					continue
 				}
-				rows[i] = append(rows[i], entry{e.col, -l * e.val})
+				rows[i] = append(rows[i], luEntry{e.col, -l * e.val})
 				colRows[e.col] = append(colRows[e.col], i)
 				colCount[e.col]++
 			}
@@ -329,7 +381,32 @@ func factorize(m int, col columnFunc) (*factor, []int32, []int32) {
 			rws = append(rws, i)
 		}
 	}
-	return nil, cols, rws
+	// Column cols[k] becomes the unit column of row rws[k]. No elimination
+	// touched that row (it was never a pivot row), so the unit column is
+	// unchanged by L and has a zero in every pivot row: the entries of the
+	// replaced columns leave the rows of U, and each pair is a pivot of 1.
+	u := f.uStart[0]
+	for k := range f.pivRow {
+		start, end := f.uStart[k], f.uStart[k+1]
+		f.uStart[k] = u
+		for t := start; t < end; t++ {
+			if t == start || colDone[f.uCol[t]] {
+				f.uCol[u], f.uVal[u] = f.uCol[t], f.uVal[t]
+				u++
+			}
+		}
+	}
+	f.uStart[len(f.pivRow)] = u
+	f.uCol, f.uVal = f.uCol[:u], f.uVal[:u]
+	for k, p := range cols {
+		f.pivRow = append(f.pivRow, rws[k])
+		f.pivCol = append(f.pivCol, p)
+		f.uCol = append(f.uCol, p)
+		f.uVal = append(f.uVal, 1)
+		f.lStart = append(f.lStart, int32(len(f.lRow)))
+		f.uStart = append(f.uStart, int32(len(f.uCol)))
+	}
+	return f, cols, rws
 }
 
 // identity returns the factorization of the m × m identity matrix: the

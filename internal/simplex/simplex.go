@@ -18,7 +18,13 @@
 // them by structural variables that have room to move, so that the steps
 // are not all degenerate. The basis is factorized (sparse LU with Markowitz pivot
 // order and threshold partial pivoting, see factor) and updated in
-// product form, with a fresh factorization every 64 changes. Phase 1
+// product form, with a fresh factorization every 64 changes. A solve
+// that starts outside the polyhedron from a basis whose reduced costs
+// are of the right sign (an optimal basis after a bound changed, or a
+// point of the polyhedron with one variable moved to a goal, at a price
+// for the others) uses the dual simplex method (see dual.go), which
+// stays optimal and walks towards feasibility; otherwise, and wherever
+// the dual method stops without an answer, the primal method. Phase 1
 // minimizes the sum of infeasibilities of the basic variables; phase 2 the
 // objective. Pricing is Dantzig's (the largest reduced cost); the ratio
 // test is Harris's two-pass test, which prefers large pivots among the
@@ -115,8 +121,14 @@ type Solver struct {
 
 	// Scratch.
 	alpha, rho, work, dense []float64
+	unitRow                 []int32   // 0, 1, …, m−1: the logicals' columns
+	ones                    []float64 // m ones
+	rowA                    []float64 // the dual method's pivot row, per variable
+	touched                 []int32   // its nonzero entries
 
 	mark mark // see Mark
+
+	primalOnly bool // no dual method (for tests that compare the two)
 
 	iterations int
 	degenerate int
@@ -216,6 +228,11 @@ func New(p *Problem) *Solver {
 	s.rho = make([]float64, m)
 	s.work = make([]float64, m)
 	s.dense = make([]float64, m)
+	s.unitRow = make([]int32, m)
+	s.ones = make([]float64, m)
+	for i := range m {
+		s.unitRow[i], s.ones[i] = int32(i), 1
+	}
 	s.lu = identity(m) // the logicals
 	s.dirty = true
 	return s
@@ -230,31 +247,30 @@ func (s *Solver) column(j int32) ([]int32, []float64) {
 		a, b := s.colStart[j], s.colStart[j+1]
 		return s.colRow[a:b], s.colVal[a:b]
 	}
-	return []int32{j - int32(s.n)}, []float64{1}
+	i := j - int32(s.n)
+	return s.unitRow[i : i+1 : i+1], s.ones[i : i+1 : i+1]
 }
 
 // factorize factorizes the basis, replacing columns that make it singular
 // by logicals.
 func (s *Solver) factorize() {
-	for {
-		f, cols, rows := factorize(s.m, func(p int) ([]int32, []float64) { return s.column(s.head[p]) })
-		if f != nil {
-			s.lu = f
-			return
-		}
-		for k, p := range cols {
-			j := s.head[p]
-			s.pos[j] = -1
-			s.toBound(j)
-			l := int32(s.n) + rows[k]
-			if s.pos[l] >= 0 {
-				panic("simplex: internal error: logical of an unpivoted row is basic")
-			}
-			s.head[p] = l
-			s.pos[l] = p
-		}
-		s.dirty = true
+	f, cols, rows := pooledFactorize(s.m, func(p int) ([]int32, []float64) { return s.column(s.head[p]) })
+	s.lu = f
+	if len(cols) == 0 {
+		return
 	}
+	for k, p := range cols {
+		j := s.head[p]
+		s.pos[j] = -1
+		s.toBound(j)
+		l := int32(s.n) + rows[k]
+		if s.pos[l] >= 0 {
+			panic("simplex: internal error: logical of an unpivoted row is basic")
+		}
+		s.head[p] = l
+		s.pos[l] = p
+	}
+	s.dirty = true
 }
 
 // toBound puts nonbasic variable j at the bound nearest its value.
@@ -341,7 +357,12 @@ func (s *Solver) Crash() {
 	if len(cands) == 0 {
 		return
 	}
-	slices.SortStableFunc(cands, func(a, b cand) int { return cmp.Compare(b.room, a.room) })
+	slices.SortFunc(cands, func(a, b cand) int {
+		if c := cmp.Compare(b.room, a.room); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.j, b.j)
+	})
 	cols := make([]int32, s.m)
 	for p := range cols {
 		cols[p] = -1 // an empty column, never pivoted: a logical takes its place
@@ -349,7 +370,7 @@ func (s *Solver) Crash() {
 	for p := range min(len(cands), s.m) {
 		cols[p] = cands[p].j
 	}
-	f, bad, rows := factorize(s.m, func(p int) ([]int32, []float64) {
+	f, bad, rows := pooledFactorize(s.m, func(p int) ([]int32, []float64) {
 		if cols[p] < 0 {
 			return nil, nil
 		}
@@ -365,11 +386,7 @@ func (s *Solver) Crash() {
 	for p, j := range s.head {
 		s.pos[j] = int32(p)
 	}
-	if f != nil {
-		s.lu = f
-	} else {
-		s.factorize()
-	}
+	s.lu = f // of the basis with the logicals in place of bad
 	s.dirty = true
 }
 
@@ -514,10 +531,37 @@ func (s *Solver) infeasibility(j int32) float64 {
 // basic solution is infeasible, then phase 2. ctx is checked now and then;
 // its error ends the solve.
 func (s *Solver) Solve(ctx context.Context) (Status, error) {
+	if OnSolve != nil {
+		OnSolve(s)
+	}
 	limit := max(10000, maxIterK*(s.m+s.n))
 	start := s.iterations
 	s.degenerate = 0
 	phase1 := true
+	if !s.primalOnly && !s.primalFeasible() {
+		// Outside the polyhedron: if the reduced costs are of the right
+		// sign, the dual method goes straight to the optimum; the primal
+		// method confirms what it finds, and takes over where it stops.
+		s.pricing()
+		if s.dualFeasible() {
+			st, decided, err := s.dual(ctx, limit)
+			if err != nil {
+				return 0, err
+			}
+			if decided && st == Infeasible {
+				return Infeasible, nil
+			}
+			if decided && st == Optimal {
+				s.dirty = true
+				if s.primalFeasible() {
+					s.pricing()
+					if s.entering() < 0 {
+						return Optimal, nil
+					}
+				}
+			}
+		}
+	}
 	for {
 		if (s.iterations-start)&255 == 255 {
 			if err := ctx.Err(); err != nil {

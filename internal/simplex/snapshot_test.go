@@ -1,0 +1,114 @@
+package simplex
+
+import (
+	"context"
+	"encoding/gob"
+	"flag"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// snapshotDir holds programs captured with disclosure's
+// TestCapturePrograms, for BenchmarkSnapshots.
+var snapshotDir = flag.String("snapshots", "", "directory of *.gob Snapshots for BenchmarkSnapshots")
+
+func TestSnapshotRestore(t *testing.T) {
+	p := randomProblem(rand.New(rand.NewPCG(70, 71)), 12, 20)
+	s := New(p)
+	c := make([]float64, p.NumVars)
+	for j := range c {
+		c[j] = float64(j%5) - 2
+	}
+	require.Equal(t, Optimal, solve(t, s, c))
+	want := s.Objective()
+	sn := s.Snapshot()
+	r := Restore(sn)
+	assert.InDelta(t, want, r.Objective(), 1e-9, "the restored solver is at the same point")
+	st, err := r.Solve(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, Optimal, st)
+	assert.InDelta(t, want, r.Objective(), 1e-9)
+	checkOptimal(t, r, p, c)
+}
+
+// BenchmarkSnapshots solves the programs in -snapshots (files
+// phase1-*.gob and feasible-*.gob, see disclosure's TestCapturePrograms),
+// each from the state it was captured in, and reports the simplex
+// iterations per program by kind.
+func BenchmarkSnapshots(b *testing.B) {
+	if *snapshotDir == "" {
+		b.Skip("no -snapshots directory")
+	}
+	for _, kind := range []string{"phase1", "feasible"} {
+		files, _ := filepath.Glob(filepath.Join(*snapshotDir, kind+"-*.gob"))
+		if len(files) == 0 {
+			continue
+		}
+		var sns []*Snapshot
+		rows, vars := 0, 0
+		for _, name := range files {
+			f, err := os.Open(name)
+			require.NoError(b, err)
+			var sn Snapshot
+			require.NoError(b, gob.NewDecoder(f).Decode(&sn), name)
+			f.Close()
+			sns = append(sns, &sn)
+			rows += len(sn.Problem.Rows)
+			vars += sn.Problem.NumVars
+		}
+		b.Run("kind="+kind, func(b *testing.B) {
+			iters, optimal := 0, 0
+			for b.Loop() {
+				iters, optimal = 0, 0
+				for _, sn := range sns {
+					s := Restore(sn)
+					st, err := s.Solve(context.Background())
+					if err != nil {
+						b.Fatal(strings.TrimSpace(err.Error()))
+					}
+					if st == Optimal {
+						optimal++
+					}
+					iters += s.Iterations()
+				}
+			}
+			n := float64(len(sns))
+			b.ReportMetric(n, "programs")
+			b.ReportMetric(float64(rows)/n, "rows/program")
+			b.ReportMetric(float64(vars)/n, "vars/program")
+			b.ReportMetric(float64(iters)/n, "iters/program")
+			b.ReportMetric(float64(optimal), "optimal")
+		})
+	}
+}
+
+// BenchmarkFactorizeSnapshots factorizes the starting basis of each
+// program in -snapshots.
+func BenchmarkFactorizeSnapshots(b *testing.B) {
+	if *snapshotDir == "" {
+		b.Skip("no -snapshots directory")
+	}
+	files, _ := filepath.Glob(filepath.Join(*snapshotDir, "*.gob"))
+	var solvers []*Solver
+	for _, name := range files {
+		f, err := os.Open(name)
+		require.NoError(b, err)
+		var sn Snapshot
+		require.NoError(b, gob.NewDecoder(f).Decode(&sn), name)
+		f.Close()
+		solvers = append(solvers, Restore(&sn))
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		for _, s := range solvers {
+			s.factorize()
+		}
+	}
+	b.ReportMetric(float64(len(solvers)), "bases")
+}

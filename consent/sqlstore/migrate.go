@@ -86,7 +86,7 @@ func inTx(ctx context.Context, db *sql.DB, dialect Dialect, f func(*sql.Tx) erro
 	}
 	defer tx.Rollback()
 	if dialect == PostgreSQL {
-		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock("+strconv.Itoa(migrationLock)+")"); err != nil {
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock("+strconv.FormatInt(migrationLock, 10)+")"); err != nil {
 			return err
 		}
 	}

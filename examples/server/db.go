@@ -37,15 +37,16 @@ const (
 
 // quickRead returns the context for a read that the request path makes on
 // every lookup and that takes microseconds: a primary-key or unique-index
-// read, outside a transaction, that writes nothing and logs nothing. On
-// SQLite it is ctx without its cancellation (its values kept): with a
-// context that can be cancelled, database/sql starts a goroutine per query
-// to close the rows when the context ends, and modernc.org/sqlite one more
-// to interrupt the statement; for a read of some microseconds that was a
-// few per cent of a lookup's CPU and stops nothing. What a client that
-// hangs up costs instead: the read finishes (a WAL reader never waits for
-// the writer; a wait for a pool connection ends when one is returned, and
-// DB.Close ends it too). The next step that writes (the access log) or
+// read (or, rarely, one client's consent events), outside a transaction,
+// that writes nothing and logs nothing. On SQLite it is ctx without its
+// cancellation (its values kept): with a context that can be cancelled,
+// database/sql starts a goroutine per query to close the rows when the
+// context ends, and modernc.org/sqlite one more to interrupt the statement;
+// for the lookup's two reads that was 40% of their CPU (BENCHMARKS.md) and
+// stopped nothing. What a client that hangs up costs instead: the read
+// finishes (a WAL reader does not wait for the writer, a rarer wait inside
+// SQLite ends at busy_timeout, a wait for a pool connection when one is
+// returned or at DB.Close). The next step that writes (the access log) or
 // answers still sees the cancellation. On PostgreSQL, where a read is a
 // round trip to another machine and can wait for a lock, ctx is returned
 // unchanged.

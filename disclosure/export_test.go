@@ -27,3 +27,11 @@ func SecondaryIndices(p *Protected) []int {
 	}
 	return out
 }
+
+// ForceLargeGroups makes every group take the order of large groups (see
+// maxLPCells) until the function it returns is called.
+func ForceLargeGroups() func() {
+	old := maxLPCells
+	maxLPCells = 0
+	return func() { maxLPCells = old }
+}

@@ -13,7 +13,9 @@ import (
 //
 // For a primary cell p = (P1, …, Pd) of a family, choose in every
 // dimension a leaf under Pi (Pi itself if it is a leaf) and, unless Pi is
-// the total, a sibling Si of Pi (same parent) with a leaf under it. Move
+// the total, a sibling Si of Pi (same parent) with a leaf under it (more
+// generally, a sibling of an ancestor Ti of Pi: the path then goes from
+// the leaf through Pi up to Ti, and the cube is at Ti's level). Move
 // the base cells of the 2^d corners by ±δ, with the sign (−1) to the
 // number of sibling coordinates. Every relation "parent = sum of children"
 // in any dimension still holds, and the cells that move are exactly those
@@ -34,9 +36,12 @@ import (
 //
 // The search is bounded: per dimension, the choices are ranked by the
 // cells they move in the line through p (the other coordinates at p's),
-// and the best few of every dimension are combined, at most maxCubeTries
-// cubes per search and maxCubes cubes in a certificate. When it finds
-// nothing, the linear programs take over.
+// and the best maxCubeKept of every dimension are combined depth first
+// (cubeDFS), looking at no more than maxCubeCells cells per cube and
+// adding up at most maxCubes cubes. It takes the cheapest cube that
+// reaches; failing that, the one that goes furthest, and again. When it
+// finds nothing, the linear programs take over. Families linked to others
+// (the totals of complements) are left to the programs.
 
 // maxCubeKept bounds the choices per dimension a search combines (the
 // best by their line).
@@ -601,8 +606,8 @@ func (iv *ivGroup) byCube(key certKey, amount *big.Rat, wide bool) bool {
 // programs over the boxes take nearly all of the time (a primary cell's
 // first box holds hundreds or thousands of published cells), where a
 // cube is found in microseconds. On smaller tables the programs come
-// first, as they withhold less.
-const maxLPCells = 20000
+// first, as they withhold less. (A variable for the tests.)
+var maxLPCells = 20000
 
 // quickCheck looks for the certificate key names without a linear
 // program and without withholding anything: among the points found

@@ -122,9 +122,19 @@ func TestProtectStopped(t *testing.T) {
 // On random tables the interval option always ends with every primary
 // cell protected as the rules ask, and stays exactly protected.
 func TestIntervalProtectionRandom(t *testing.T) {
-	r := rand.New(rand.NewPCG(21, 22))
+	testIntervalProtectionRandom(t, rand.New(rand.NewPCG(21, 22)), 24)
+}
+
+// The same with the order of large tables (cubes before the linear
+// programs, see disclosure.ForceLargeGroups) on every table.
+func TestIntervalProtectionRandomLarge(t *testing.T) {
+	defer disclosure.ForceLargeGroups()()
+	testIntervalProtectionRandom(t, rand.New(rand.NewPCG(23, 24)), 12)
+}
+
+func testIntervalProtectionRandom(t *testing.T, r *rand.Rand, n int) {
 	levels := []disclosure.Rules{{Margin: 0.5}, {Width: 5}, {Below: 2, Above: 4}, {Margin: 1, Width: 3}}
-	for i := range 24 {
+	for i := range n {
 		s := randomScenario(r, i)
 		l := levels[i%len(levels)]
 		s.rules.Intervals = true

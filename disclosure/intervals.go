@@ -29,14 +29,15 @@ import (
 // corners of a box of base cells around t, found by a bounded search and
 // checked exactly, that moves withheld cells only (at no cost, in every
 // check) or withholds the published cells it moves (before cover: the
-// cheapest cube with t's node or the lowest ancestor with a sibling as
-// the top in every dimension; where the first box holds more than
+// cheapest cube with t's node or the lowest ancestor with a sibling as the
+// top in every dimension; where the first box holds more than
 // maxCoverPublished published cells, also cubes with higher tops). In a
 // group of more than maxLPCells cells the cubes come before the check's
-// program too, and a reader that knows nothing gets
-// cubes that move no cell any reader knows whatever they cost. A reader's own certificates are first looked for
-// without cover, whose program mostly fails there (the reader's cells
-// keep t from going as far); reach then says how far it can go.
+// program too, and a reader that knows nothing gets cubes that move no
+// cell any reader knows whatever they cost. A reader's own certificates
+// are first looked for without cover, whose program mostly fails there
+// (the reader's cells keep t from going as far); reach then says how far
+// it can go.
 //
 // A certificate stays valid when more cells are withheld, so the cells
 // added for one primary cell never undo another's protection. Every

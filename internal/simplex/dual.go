@@ -182,7 +182,12 @@ func (s *Solver) dual(ctx context.Context, limit int) (st Status, decided bool, 
 		}
 		ap := s.alpha[r]
 		if math.Abs(ap) < pivotTol || math.Abs(ap-arq) > 1e-7*(1+math.Abs(ap)) {
-			// The row and the column disagree: the factors have drifted.
+			// The row and the column disagree: the factors have drifted,
+			// or, if they are fresh, the basis is too ill-conditioned for
+			// this method.
+			if n, _ := s.lu.updates(); n == 0 {
+				return 0, false, nil
+			}
 			s.factorize()
 			s.dirty = true
 			s.update()

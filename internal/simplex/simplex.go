@@ -527,9 +527,12 @@ func (s *Solver) infeasibility(j int32) float64 {
 	return 0
 }
 
-// Solve minimizes the objective from the current basis: phase 1 if the
-// basic solution is infeasible, then phase 2. ctx is checked now and then;
-// its error ends the solve.
+// Solve minimizes the objective from the current basis. If the basic
+// solution is infeasible and the reduced costs are of the right sign, the
+// dual simplex method first (see dual.go); otherwise, or where it stops
+// without an answer, the primal method: phase 1 if the basic solution is
+// infeasible, then phase 2. ctx is checked now and then; its error ends
+// the solve.
 func (s *Solver) Solve(ctx context.Context) (Status, error) {
 	if OnSolve != nil {
 		OnSolve(s)
@@ -544,7 +547,7 @@ func (s *Solver) Solve(ctx context.Context) (Status, error) {
 		// method confirms what it finds, and takes over where it stops.
 		s.pricing()
 		if s.dualFeasible() {
-			st, decided, err := s.dual(ctx, limit)
+			st, decided, err := s.dual(ctx, limit/2) // half for the primal method
 			if err != nil {
 				return 0, err
 			}

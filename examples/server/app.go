@@ -191,6 +191,7 @@ func (a *app) init() error {
 
 	a.accessLog = newGroupCommit(a.db, accessLogBatch, a.writeAccessLog, a.metrics.accessLogCommit)
 	a.accessLog.delay = accessLogDelay
+	a.accessLog.quickStatements = a.dialect == sqlite
 	cstore, err := sqlstore.New(a.db, sqlstore.Dialect(a.dialect))
 	if err != nil {
 		return err

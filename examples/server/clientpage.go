@@ -297,7 +297,7 @@ func writePurpose(b *bytes.Buffer, c *clientView, pv *purposeView) {
 		b.WriteString("</p>\n  <form method=\"post\" action=\"/clients/consent\" novalidate>\n")
 		hiddenFields()
 		b.WriteString("    <fieldset")
-		if fieldErrorText(errs, "decision-"+p) != "" {
+		if len(errs) > 0 && fieldErrorText(errs, "decision-"+p) != "" {
 			b.WriteString(" aria-describedby=\"decision-")
 			b.WriteString(ep)
 			b.WriteString("-error\"")
@@ -307,7 +307,9 @@ func writePurpose(b *bytes.Buffer, c *clientView, pv *purposeView) {
 		b.WriteString(" ")
 		b.WriteString(requiredMark)
 		b.WriteString("</legend>\n      ")
-		writeFieldError(b, errs, "decision-"+p)
+		if len(errs) > 0 { // the names are built only when there are errors to look up
+			writeFieldError(b, errs, "decision-"+p)
+		}
 		b.WriteString("\n      <div class=\"choice\"><input type=\"radio\" name=\"decision\" value=\"permit\" id=\"decision-")
 		b.WriteString(ep)
 		b.WriteString("\" checked> <label for=\"decision-")
@@ -329,14 +331,16 @@ func writePurpose(b *bytes.Buffer, c *clientView, pv *purposeView) {
 			b.WriteString(" ")
 			b.WriteString(requiredMark)
 			b.WriteString("</label>\n      ")
-			writeFieldError(b, errs, name+"-"+p)
+			if len(errs) > 0 {
+				writeFieldError(b, errs, name+"-"+p)
+			}
 			b.WriteString("\n      ")
 			b.WriteString(before)
 			b.WriteString(name)
 			b.WriteString("-")
 			b.WriteString(ep)
 			b.WriteString(middle)
-			if fieldErrorText(errs, name+"-"+p) != "" {
+			if len(errs) > 0 && fieldErrorText(errs, name+"-"+p) != "" {
 				b.WriteString(" aria-invalid=\"true\" aria-describedby=\"")
 				b.WriteString(name)
 				b.WriteString("-")

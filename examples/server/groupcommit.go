@@ -46,6 +46,11 @@ type groupCommit[T any] struct {
 	// observe, if set, receives the size and duration of every committed
 	// or failed transaction.
 	observe func(items int, d time.Duration, err error)
+	// quickStatements: write's statements are local and short (SQLite,
+	// where the transaction holds the write lock from BEGIN on, so a
+	// statement inside it waits for nothing) and get the transaction's
+	// context without its cancellation; see commit.
+	quickStatements bool
 
 	mu      sync.Mutex
 	queue   []*commitReq[T] // waiting callers, oldest first
@@ -204,8 +209,25 @@ func (g *groupCommit[T]) commit(items []T) (err error) {
 	if err != nil {
 		return err
 	}
-	if err := g.write(ctx, tx, items); err != nil {
-		return errors.Join(err, tx.Rollback())
+	// With quickStatements the statements run without a cancellation of
+	// their own: with one, modernc.org/sqlite starts a goroutine per
+	// statement to interrupt it, one per access-log entry. The deadline
+	// still holds: the transaction has one watcher (database/sql's, which
+	// rolls it back when ctx ends, after which its statements fail), and
+	// its COMMIT refuses once ctx has ended. The BEGIN keeps ctx: it is
+	// the step that can wait (for the write lock).
+	wctx := ctx
+	if g.quickStatements {
+		wctx = context.WithoutCancel(ctx)
 	}
-	return tx.Commit()
+	if err := g.write(wctx, tx, items); err != nil {
+		return errors.Join(err, ctx.Err(), tx.Rollback())
+	}
+	if err := tx.Commit(); err != nil {
+		// After the deadline database/sql may report sql.ErrTxDone (the
+		// watcher rolled back first): say that it was the deadline, so
+		// that flush does not try each item again.
+		return errors.Join(err, ctx.Err())
+	}
+	return nil
 }

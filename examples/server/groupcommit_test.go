@@ -443,3 +443,76 @@ func TestGroupCommitDelay(t *testing.T) {
 		})
 	}
 }
+
+// With quickStatements the write function's statements get a context that
+// cannot be cancelled (no goroutine per statement in the driver), and the
+// transaction's deadline still holds: a transaction that outlives its
+// timeout, in one statement or between two, is not committed, every caller
+// of its batch is refused with the deadline's error, and the batch is not
+// tried again item by item. Without it, the statements get the
+// transaction's own context, as before.
+func TestGroupCommitQuickStatements(t *testing.T) {
+	tests := []struct {
+		name     string
+		quick    bool
+		slow     bool // the batch's write outlives the transaction's timeout
+		wantDone bool // the write function's context can be cancelled
+	}{
+		{name: "quick: statements without a cancellation", quick: true},
+		{name: "quick: a transaction past its deadline is refused", quick: true, slow: true},
+		{name: "not quick: the transaction's context", quick: false, wantDone: true},
+		{name: "not quick: a transaction past its deadline is refused", quick: false, slow: true, wantDone: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db := openTestSQLite(t, 10*time.Second)
+			gt := newGate(func(ctx context.Context, tx *sql.Tx, keys []int) error {
+				assert.Equal(t, tt.wantDone, ctx.Done() != nil, "the statements' context")
+				if tt.slow && len(keys) > 1 {
+					time.Sleep(150 * time.Millisecond) // past the timeout
+				}
+				for _, k := range keys {
+					// Each statement may still run (it is not interrupted),
+					// or fail because the transaction was rolled back.
+					if _, err := tx.ExecContext(ctx, `INSERT INTO t (k, v) VALUES ($1, 0)`, k); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			var txs atomic.Int64
+			g := newGroupCommit(db, 8, gt.writeFn, func(int, time.Duration, error) { txs.Add(1) })
+			g.quickStatements = tt.quick
+			g.timeout = 50 * time.Millisecond
+			defer g.close()
+			first := gt.hold(g)
+			var wg sync.WaitGroup
+			for k := 1; k <= 4; k++ {
+				wg.Go(func() {
+					err := g.add(context.Background(), k)
+					if tt.slow {
+						assert.ErrorIs(t, err, context.DeadlineExceeded)
+					} else {
+						assert.NoError(t, err)
+					}
+				})
+			}
+			queued(t, g, 4)
+			close(gt.release)
+			wg.Wait()
+			// The gated transaction (key 0) may have outlived its timeout
+			// while the others queued: then it was refused as well.
+			if err := <-first; err != nil {
+				assert.ErrorIs(t, err, context.DeadlineExceeded)
+				assert.Zero(t, countRows(t, db, "k = 0"))
+			}
+			if tt.slow {
+				assert.Equal(t, int64(2), txs.Load(), "the gated transaction and the batch, no retries")
+				assert.Zero(t, countRows(t, db, "k > 0"), "nothing of the refused batch committed")
+				return
+			}
+			assert.Equal(t, 4, countRows(t, db, "k > 0"))
+			require.NoError(t, g.add(context.Background(), 5), "the log goes on")
+		})
+	}
+}

@@ -117,7 +117,7 @@ var menu = []menuItem{
 // menuFor returns the menu items u's role may open, with the one for path
 // marked as the current page.
 func (a *app) menuFor(u *user, path string) []menuItem {
-	var out []menuItem
+	out := make([]menuItem, 0, len(menu)) // one allocation per page, not one per doubling
 	for _, m := range menu {
 		if m.roles != nil && !slices.Contains(m.roles, u.Role) || m.demo && !a.cfg.Demo {
 			continue

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/zorgkit/zorgkit/bsn/bsntest"
+	"github.com/zorgkit/zorgkit/consent"
 )
 
 // BenchmarkRequestPath runs the parts of a client lookup in the process,
@@ -92,6 +93,19 @@ func BenchmarkRequestPath(b *testing.B) {
 			b.Fatal(err)
 		}
 		if _, err := p.a.clientView(reqCtx, u, subject, n.Masked()); err != nil {
+			b.Fatal(err)
+		}
+	})
+	// One group commit of 16 lookups' access-log entries (about what a
+	// commit holds at c16 under load), in one transaction: CPU per commit.
+	run("part=log16", func(b *testing.B) {
+		es := make([]consent.AccessEntry, 16)
+		for i := range es {
+			es[i] = consent.AccessEntry{ID: newLogID(p.a.now()), Time: p.a.now(), Instance: p.a.instance, Address: "127.0.0.1",
+				User: u.ID, Role: "provider", Organisation: consent.Organisation(u.OrgID), Subject: consent.Subject(subject),
+				Object: "client/lookup", Action: consent.ActionExecute, Allowed: true, Reason: "exact-bsn"}
+		}
+		if err := p.a.accessLog.commit(es); err != nil {
 			b.Fatal(err)
 		}
 	})

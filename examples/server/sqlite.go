@@ -343,26 +343,19 @@ func (s *sqliteConn) ExecContext(ctx context.Context, query string, args []drive
 }
 
 func (s *sqliteConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	locked, bump := false, writes(query) && s.touchesSessions(query)
-	if !s.inTx && writes(query) { // such as UPDATE … RETURNING
+	// One allocation for the rows and what their end releases (closures
+	// here were four per query).
+	w := writes(query)
+	r := &sqliteRows{conn: s, bump: w && s.touchesSessions(query)}
+	if !s.inTx && w { // such as UPDATE … RETURNING
 		if err := s.c.lock(ctx); err != nil {
 			return nil, err
 		}
-		locked = true
-	}
-	release := func() {
-		if bump {
-			bump = false
-			s.wroteSessions()
-		}
-		if locked {
-			locked = false
-			s.c.unlock()
-		}
+		r.locked = true
 	}
 	cs, err := s.stmt(ctx, query)
 	if err != nil {
-		release()
+		r.release()
 		return nil, err
 	}
 	var rows driver.Rows
@@ -372,18 +365,14 @@ func (s *sqliteConn) QueryContext(ctx context.Context, query string, args []driv
 		rows, err = cs.stmt.(driver.StmtQueryContext).QueryContext(ctx, args)
 	}
 	if err != nil {
-		release()
+		r.release()
 		return nil, err
 	}
 	if cs != nil {
 		cs.busy = true
 	}
-	return &sqliteRows{Rows: rows, done: func() {
-		if cs != nil {
-			cs.busy = false
-		}
-		release()
-	}}, nil
+	r.Rows, r.cs = rows, cs
+	return r, nil
 }
 
 // stmt returns the cached statement of query, preparing it on first use, or
@@ -431,17 +420,37 @@ func (s *sqliteConn) ResetSession(ctx context.Context) error { return s.base.Res
 func (s *sqliteConn) IsValid() bool { return s.base.IsValid() }
 
 // sqliteRows releases the statement (and the write lock, if it holds it)
-// when closed, or when the last row has been read.
+// when closed (database/sql closes them after the last row).
 type sqliteRows struct {
 	driver.Rows
-	done func()
+	conn   *sqliteConn
+	cs     *cachedStmt // the cached statement the rows are of, if any: busy until closed
+	locked bool        // the query holds the write lock
+	bump   bool        // the query writes to the sessionTables
+	closed bool
+}
+
+// release counts the write to the sessionTables and gives back the write
+// lock, each once.
+func (r *sqliteRows) release() {
+	if r.bump {
+		r.bump = false
+		r.conn.wroteSessions()
+	}
+	if r.locked {
+		r.locked = false
+		r.conn.c.unlock()
+	}
 }
 
 func (r *sqliteRows) Close() error {
 	err := r.Rows.Close()
-	if r.done != nil {
-		r.done()
-		r.done = nil
+	if !r.closed {
+		r.closed = true
+		if r.cs != nil {
+			r.cs.busy = false
+		}
+		r.release()
 	}
 	return err
 }

@@ -187,3 +187,35 @@ func TestWrites(t *testing.T) {
 		})
 	}
 }
+
+// Rows of a query that writes hold the write lock and count as a write to
+// the session tables only until they are closed, and then exactly once; the
+// cached statement is free again for the next run.
+func TestSQLiteRowsRelease(t *testing.T) {
+	db := openTestSQLite(t, 10*time.Second)
+	_, err := db.Exec(`CREATE TABLE sessions (id INTEGER PRIMARY KEY)`)
+	require.NoError(t, err)
+	_, err = db.Exec(`INSERT INTO sessions (id) VALUES (1), (2)`)
+	require.NoError(t, err)
+	gen, ok := sessionGeneration(db)
+	require.True(t, ok)
+	for round := range 2 { // the second run uses the cached statement
+		g0 := gen()
+		rows, err := db.Query(`UPDATE sessions SET id = id RETURNING id`)
+		require.NoError(t, err)
+		require.True(t, rows.Next())
+		assert.Equal(t, g0, gen(), "round %d: no new generation before the rows end", round)
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		_, err = db.ExecContext(ctx, `INSERT INTO t (k, v) VALUES ($1, 0)`, round)
+		cancel()
+		require.ErrorIs(t, err, context.DeadlineExceeded, "round %d: the rows hold the write lock", round)
+		require.NoError(t, rows.Close())
+		assert.Equal(t, g0+1, gen(), "round %d: one new generation", round)
+		_, err = db.Exec(`INSERT INTO t (k, v) VALUES ($1, 0)`, round)
+		require.NoError(t, err, "round %d: the lock is free once the rows are closed", round)
+		var n int
+		require.NoError(t, db.QueryRow(`SELECT COUNT(*) FROM sessions`).Scan(&n))
+		assert.Equal(t, g0+1, gen(), "round %d: a read is no write", round)
+		assert.Equal(t, 2, n)
+	}
+}

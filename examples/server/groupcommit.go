@@ -71,11 +71,13 @@ type commitReq[T any] struct {
 // every request a busy instance has in flight.
 const accessLogBatch = 128
 
-// accessLogDelay is the access log's commit delay (groupCommit.delay): under
-// load it made a commit hold about 18 entries instead of 12–13 at 16
-// concurrent lookups, a third fewer fsyncs (BENCHMARKS.md), and it is small
-// against the p99 the portal is held to (50 ms).
-const accessLogDelay = time.Millisecond
+// accessLogDelay is the access log's commit delay (groupCommit.delay): off.
+// A delay of 1 ms made a commit hold about 18 entries instead of 12–13 at 16
+// concurrent lookups, but on a quiet machine it answered fewer lookups a
+// second at c16 (3,290–3,579 against 3,598–3,841 without it, alternating,
+// 2026-12-03; BENCHMARKS.md): the lookups wait for the sleeping leader
+// rather than for the CPU. Set it where commits cost more (a slow disk).
+const accessLogDelay = 0
 
 // errLogClosed is the answer to an item offered after close: the process is
 // shutting down and the item cannot be committed any more.

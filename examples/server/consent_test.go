@@ -127,6 +127,19 @@ func TestAnchorConsent(t *testing.T) {
 	assert.Equal(t, 1, n, "the digest is sealed into the access log")
 
 	// Someone removes a withdrawal or a consent, triggers and all.
+	removeLastConsentEvent(t, p)
+	assert.ErrorIs(t, p.a.consent.VerifyAnchor(ctx, digest[1]), consent.ErrTampered)
+	detail, err = p.a.anchorConsent(ctx, anchorJob+"2026-12-02")
+	require.NoError(t, err)
+	assert.Contains(t, detail, "tampered")
+	assert.NotEmpty(t, p.sent.last("beheerder", "ALARM: toestemmingsregistratie of toegangslog gewijzigd buiten het portaal om"))
+}
+
+// removeLastConsentEvent deletes the newest consent event, triggers and
+// all, as someone with write access to the database could.
+func removeLastConsentEvent(t *testing.T, p *testPortal) {
+	t.Helper()
+	var err error
 	switch p.a.dialect {
 	case sqlite:
 		_, err = p.a.db.Exec(`DROP TRIGGER consent_events_no_delete`)
@@ -136,11 +149,6 @@ func TestAnchorConsent(t *testing.T) {
 	require.NoError(t, err)
 	_, err = p.a.db.Exec(`DELETE FROM consent_events WHERE seq = (SELECT MAX(seq) FROM consent_events)`)
 	require.NoError(t, err)
-	assert.ErrorIs(t, p.a.consent.VerifyAnchor(ctx, digest[1]), consent.ErrTampered)
-	detail, err = p.a.anchorConsent(ctx, anchorJob+"2026-12-02")
-	require.NoError(t, err)
-	assert.Contains(t, detail, "tampered")
-	assert.NotEmpty(t, p.sent.last("beheerder", "ALARM: toestemmingsregistratie of toegangslog gewijzigd buiten het portaal om"))
 }
 
 // The anchor job run again after a crash (its mails queued, the job not
@@ -171,15 +179,7 @@ func TestAnchorRunAgain(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 2*staff, queued(daily), "the next day's job mails again")
 
-	switch p.a.dialect {
-	case sqlite:
-		_, err = p.a.db.Exec(`DROP TRIGGER consent_events_no_delete`)
-	default:
-		_, err = p.a.db.Exec(`ALTER TABLE consent_events DISABLE TRIGGER USER`)
-	}
-	require.NoError(t, err)
-	_, err = p.a.db.Exec(`DELETE FROM consent_events WHERE seq = (SELECT MAX(seq) FROM consent_events)`)
-	require.NoError(t, err)
+	removeLastConsentEvent(t, p)
 	detail, err := p.a.anchorConsent(ctx, job)
 	require.NoError(t, err)
 	require.Contains(t, detail, "tampered")

@@ -18,6 +18,17 @@ import (
 // primal method, from a cold start, would first find any feasible point
 // (phase 1, blind to the objective) and then walk from it to the optimum.
 
+// refreshDual factorizes the basis again, recomputes the values and the
+// reduced costs from the fresh factors, and reports whether the basis is
+// still dual feasible (if not, the dual method hands over to the primal).
+func (s *Solver) refreshDual() bool {
+	s.factorize()
+	s.dirty = true
+	s.update()
+	s.pricing()
+	return s.dualFeasible()
+}
+
 // dualFeasible reports whether the reduced costs in s.d are of the
 // right sign for every nonbasic variable: none could lower the
 // objective by moving.
@@ -161,11 +172,7 @@ func (s *Solver) dual(ctx context.Context, limit int) (st Status, decided bool, 
 				return Infeasible, true, nil
 			}
 			// Ask again from fresh factors.
-			s.factorize()
-			s.dirty = true
-			s.update()
-			s.pricing()
-			if !s.dualFeasible() {
+			if !s.refreshDual() {
 				return 0, false, nil
 			}
 			continue
@@ -188,11 +195,7 @@ func (s *Solver) dual(ctx context.Context, limit int) (st Status, decided bool, 
 			if n, _ := s.lu.updates(); n == 0 {
 				return 0, false, nil
 			}
-			s.factorize()
-			s.dirty = true
-			s.update()
-			s.pricing()
-			if !s.dualFeasible() {
+			if !s.refreshDual() {
 				return 0, false, nil
 			}
 			continue
@@ -216,11 +219,7 @@ func (s *Solver) dual(ctx context.Context, limit int) (st Status, decided bool, 
 		s.head[r] = q
 		s.lu.update(r, s.alpha)
 		if n, _ := s.lu.updates(); n >= refactor {
-			s.factorize()
-			s.dirty = true
-			s.update()
-			s.pricing()
-			if !s.dualFeasible() {
+			if !s.refreshDual() {
 				return 0, false, nil
 			}
 		}

@@ -90,6 +90,8 @@ type luWork struct {
 	bucketHead, next, prev, inBucket []int32
 	rowQueue, touchedCols            []int32
 	rowDone, colDone                 []bool
+	at                               []int32 // column → 1 + its index in the row being eliminated, or 0
+	ks                               []int32 // the Markowitz search's indices of a column's entries
 }
 
 // grow returns s with length n, cleared, reallocated only if too small.
@@ -159,6 +161,8 @@ func (w *luWork) factorize(m int, col columnFunc) (*factor, []int32, []int32) {
 	w.rowCount = grow(w.rowCount, m)
 	w.colCount = grow(w.colCount, m)
 	rowDone, colDone, rowCount, colCount := w.rowDone, w.colDone, w.rowCount, w.colCount
+	w.at = grow(w.at, m)
+	at := w.at
 	for i := range m {
 		rowCount[i] = int32(len(rows[i]))
 	}
@@ -249,35 +253,57 @@ func (w *luWork) factorize(m int, col columnFunc) (*factor, []int32, []int32) {
 			if rowDone[i] {
 				continue
 			}
-			k := find(i, p)
+			// at locates row i's entries by column while it changes:
+			// each update of the row is then one lookup, not a search.
+			row := rows[i]
+			for k, e := range row {
+				at[e.col] = int32(k + 1)
+			}
+			k := int(at[p]) - 1
 			if k < 0 {
+				for _, e := range row {
+					at[e.col] = 0
+				}
 				continue // the entry cancelled
 			}
-			l := rows[i][k].val / pv
+			l := row[k].val / pv
 			f.lRow = append(f.lRow, i)
 			f.lVal = append(f.lVal, l)
-			// row i −= l·row r, without column p.
-			rows[i][k] = rows[i][len(rows[i])-1]
-			rows[i] = rows[i][:len(rows[i])-1]
+			// row i −= l·row r, without column p. An entry removed takes
+			// the last one's place, as before.
+			remove := func(k int) {
+				last := len(row) - 1
+				at[row[k].col] = 0
+				if k != last {
+					row[k] = row[last]
+					at[row[k].col] = int32(k + 1)
+				}
+				row = row[:last]
+			}
+			remove(k)
 			for _, e := range rows[r] {
 				if e.col == p {
 					continue
 				}
-				if k := find(i, e.col); k >= 0 {
-					v := rows[i][k].val - l*e.val
+				if k := int(at[e.col]) - 1; k >= 0 {
+					v := row[k].val - l*e.val
 					if math.Abs(v) > luZero {
-						rows[i][k].val = v
+						row[k].val = v
 						continue
 					}
-					rows[i][k] = rows[i][len(rows[i])-1]
-					rows[i] = rows[i][:len(rows[i])-1]
+					remove(k)
 					colCount[e.col]--
 					continue
 				}
-				rows[i] = append(rows[i], luEntry{e.col, -l * e.val})
+				row = append(row, luEntry{e.col, -l * e.val})
+				at[e.col] = int32(len(row))
 				colRows[e.col] = append(colRows[e.col], i)
 				colCount[e.col]++
 			}
+			for _, e := range row {
+				at[e.col] = 0
+			}
+			rows[i] = row
 			rowCount[i] = int32(len(rows[i]))
 			if rowCount[i] == 1 {
 				rowQueue = append(rowQueue, i)
@@ -337,18 +363,23 @@ func (w *luWork) factorize(m int, col columnFunc) (*factor, []int32, []int32) {
 			for p := bucketHead[c]; p >= 0 && searched < 4; p = next[p] {
 				searched++
 				big := 0.0
-				for _, i := range colRows[p] {
-					if !rowDone[i] {
-						if k := find(i, p); k >= 0 {
-							big = max(big, math.Abs(rows[i][k].val))
-						}
-					}
-				}
+				// The rows of column p that are not done yet (the others
+				// leave its list for good), with the index of p in each.
+				ks, live := w.ks[:0], colRows[p][:0]
 				for _, i := range colRows[p] {
 					if rowDone[i] {
 						continue
 					}
 					k := find(i, p)
+					if k >= 0 {
+						big = max(big, math.Abs(rows[i][k].val))
+					}
+					live = append(live, i)
+					ks = append(ks, int32(k))
+				}
+				colRows[p], w.ks = live, ks
+				for n, i := range live {
+					k := ks[n]
 					if k < 0 || math.Abs(rows[i][k].val) < luThreshold*big {
 						continue
 					}

@@ -344,7 +344,7 @@ func (s *Solver) Crash() {
 		j    int32
 		room float64
 	}
-	var cands []cand
+	cands := make([]cand, 0, s.n)
 	for j := range int32(s.n) {
 		if s.pos[j] >= 0 {
 			continue

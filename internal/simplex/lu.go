@@ -532,13 +532,14 @@ func (f *factor) btran(c, work []float64) {
 }
 
 // update records a basis change: position p takes the column whose ftran
-// is alpha (by basis position).
-func (f *factor) update(p int, alpha []float64) {
+// is alpha (by basis position); nz lists the positions where alpha is not
+// zero, in order.
+func (f *factor) update(p int, alpha []float64, nz []int32) {
 	f.etaPos = append(f.etaPos, int32(p))
 	f.etaPiv = append(f.etaPiv, alpha[p])
-	for i, v := range alpha {
-		if i != p && v != 0 && math.Abs(v) > luZero {
-			f.etaIdx = append(f.etaIdx, int32(i))
+	for _, i := range nz {
+		if v := alpha[i]; int(i) != p && math.Abs(v) > luZero {
+			f.etaIdx = append(f.etaIdx, i)
 			f.etaVal = append(f.etaVal, v)
 		}
 	}

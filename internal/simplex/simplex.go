@@ -121,6 +121,7 @@ type Solver struct {
 
 	// Scratch.
 	alpha, rho, work, dense []float64
+	alphaNZ                 []int32   // the positions where alpha is not zero, in order
 	unitRow                 []int32   // 0, 1, …, m−1: the logicals' columns
 	ones                    []float64 // m ones
 	rowA                    []float64 // the dual method's pivot row, per variable
@@ -650,12 +651,10 @@ func (s *Solver) movable(j int, dj float64) float64 {
 func (s *Solver) entering() int {
 	best, bestD := -1, 0.0
 	bland := s.degenerate >= blandRun
-	for j := range s.n + s.m {
-		if s.pos[j] >= 0 {
-			continue
-		}
-		dj := s.d[j]
-		if s.movable(j, dj) == 0 {
+	for j, dj := range s.d[:s.n+s.m] {
+		// Most reduced costs are zero (basic variables among them):
+		// those are passed over before anything else is read.
+		if (dj >= -dualTol && dj <= dualTol) || s.pos[j] >= 0 || s.movable(j, dj) == 0 {
 			continue
 		}
 		if bland {
@@ -676,6 +675,13 @@ func (s *Solver) loadColumn(q int32) {
 		s.alpha[i] = val[k]
 	}
 	s.lu.ftran(s.alpha, s.work)
+	nz := s.alphaNZ[:0]
+	for p, a := range s.alpha {
+		if a != 0 {
+			nz = append(nz, int32(p))
+		}
+	}
+	s.alphaNZ = nz
 }
 
 // ratio chooses how far entering variable q moves in direction dir (+1,
@@ -718,7 +724,8 @@ func (s *Solver) ratio(q int32, dir float64, phase1 bool) (theta float64, leave 
 		return 0, false, false
 	}
 	bland := s.degenerate >= blandRun
-	for p, a := range s.alpha {
+	for _, p32 := range s.alphaNZ {
+		p, a := int(p32), s.alpha[p32]
 		if math.Abs(a) < pivotTol {
 			continue
 		}
@@ -749,7 +756,8 @@ func (s *Solver) ratio(q int32, dir float64, phase1 bool) (theta float64, leave 
 	// Bland's rule the smallest variable among the shortest steps.
 	leave = -1
 	bestA := 0.0
-	for p, a := range s.alpha {
+	for _, p32 := range s.alphaNZ {
+		p, a := int(p32), s.alpha[p32]
 		if math.Abs(a) < pivotTol {
 			continue
 		}
@@ -860,10 +868,8 @@ func (s *Solver) step(q int32, dir, theta float64, leave int, toLower, duals boo
 	}
 	s.x[q] += dir * theta
 	if theta != 0 {
-		for p, a := range s.alpha {
-			if a != 0 {
-				s.x[s.head[p]] -= dir * theta * a
-			}
+		for _, p := range s.alphaNZ {
+			s.x[s.head[p]] -= dir * theta * s.alpha[p]
 		}
 	}
 	if leave < 0 {
@@ -912,7 +918,7 @@ func (s *Solver) step(q int32, dir, theta float64, leave int, toLower, duals boo
 	s.pos[l] = -1
 	s.pos[q] = int32(leave)
 	s.head[leave] = q
-	s.lu.update(leave, s.alpha)
+	s.lu.update(leave, s.alpha, s.alphaNZ)
 	if n, _ := s.lu.updates(); n >= refactor {
 		s.factorize()
 		s.dirty = true

@@ -98,15 +98,18 @@ func BenchmarkCrashSnapshots(b *testing.B) {
 
 // BenchmarkSolveSnapshots solves the programs in -snapshots from the
 // state each was captured in (restored outside the timer) and reports the
-// iterations per program and the sum of the optimal objectives (which
-// any change that pivots alike leaves as it is).
+// iterations per program, the sum of the optimal objectives and a hash
+// of the final values and bases (which any change that computes alike
+// leaves as they are).
 func BenchmarkSolveSnapshots(b *testing.B) {
 	for _, kind := range []string{"phase1", "feasible"} {
 		b.Run("kind="+kind, func(b *testing.B) {
 			sns := loadSnapshots(b, kind+"-*.gob")
 			solvers := make([]*Solver, len(sns))
 			iters, optimal, objSum := 0, 0, 0.0
+			var hash uint64
 			for b.Loop() {
+				hash = 0
 				b.StopTimer()
 				for k, sn := range sns {
 					solvers[k] = Restore(sn)
@@ -123,6 +126,9 @@ func BenchmarkSolveSnapshots(b *testing.B) {
 						objSum += s.Objective()
 					}
 					iters += s.Iterations()
+					for j := range s.n + s.m {
+						hash = (hash*31 + math.Float64bits(s.x[j])%1000003 + uint64(s.pos[j]+1)) % 1000003
+					}
 				}
 			}
 			n := float64(len(sns))
@@ -130,6 +136,7 @@ func BenchmarkSolveSnapshots(b *testing.B) {
 			b.ReportMetric(float64(iters)/n, "iters/program")
 			b.ReportMetric(float64(optimal), "optimal")
 			b.ReportMetric(objSum, "objsum")
+			b.ReportMetric(float64(hash), "statehash")
 		})
 	}
 }

@@ -37,6 +37,17 @@ type factor struct {
 	etaStart []int32
 	etaIdx   []int32
 	etaVal   []float64
+
+	// Where each value is read, for solves with sparse right-hand sides
+	// (built on the first solve, see index): the steps whose row of U
+	// holds basis position p, uUse[uUseStart[p]:uUseStart[p+1]], and the
+	// steps that eliminated row i, lUse[lUseStart[i]:lUseStart[i+1]]. A
+	// step none of whose inputs is nonzero is skipped: its result is
+	// zero (ftran) or nothing changes (btran).
+	uUseStart, uUse []int32
+	lUseStart, lUse []int32
+	stamp           []uint32 // per step: == gen if it has a nonzero input
+	gen             uint32
 }
 
 // luThreshold is the threshold of partial pivoting: a pivot must be at
@@ -457,6 +468,55 @@ func identity(m int) *factor {
 	return f
 }
 
+// index builds uUse and lUse (once per factorization).
+func (f *factor) index() {
+	if f.stamp != nil {
+		return
+	}
+	m := f.m
+	f.uUseStart = make([]int32, m+2)
+	f.lUseStart = make([]int32, m+2)
+	for k := range f.pivRow {
+		for t := f.uStart[k] + 1; t < f.uStart[k+1]; t++ {
+			f.uUseStart[f.uCol[t]+2]++
+		}
+		for t := f.lStart[k]; t < f.lStart[k+1]; t++ {
+			f.lUseStart[f.lRow[t]+2]++
+		}
+	}
+	for i := 2; i < m+2; i++ {
+		f.uUseStart[i] += f.uUseStart[i-1]
+		f.lUseStart[i] += f.lUseStart[i-1]
+	}
+	f.uUse = make([]int32, f.uUseStart[m+1])
+	f.lUse = make([]int32, f.lUseStart[m+1])
+	for k := range f.pivRow {
+		for t := f.uStart[k] + 1; t < f.uStart[k+1]; t++ {
+			c := f.uCol[t] + 1
+			f.uUse[f.uUseStart[c]] = int32(k)
+			f.uUseStart[c]++
+		}
+		for t := f.lStart[k]; t < f.lStart[k+1]; t++ {
+			i := f.lRow[t] + 1
+			f.lUse[f.lUseStart[i]] = int32(k)
+			f.lUseStart[i]++
+		}
+	}
+	f.uUseStart = f.uUseStart[:m+1]
+	f.lUseStart = f.lUseStart[:m+1]
+	f.stamp = make([]uint32, m)
+}
+
+// nextGen returns a fresh generation for stamp.
+func (f *factor) nextGen() uint32 {
+	f.gen++
+	if f.gen == 0 {
+		clear(f.stamp)
+		f.gen = 1
+	}
+	return f.gen
+}
+
 // ftran solves B·x = a in place: a holds the right-hand side by row on
 // entry and the solution by basis position on return. work is scratch
 // space of length m.
@@ -471,14 +531,30 @@ func (f *factor) ftran(a, work []float64) {
 			a[f.lRow[t]] -= f.lVal[t] * w
 		}
 	}
-	// U'·x = w, backwards.
+	// U'·x = w, backwards. A step with a zero right-hand side whose row
+	// of U meets no nonzero x gives zero; the others are computed as
+	// they always were, term by term in the order of the row.
+	f.index()
+	gen := f.nextGen()
+	stamp := f.stamp
 	x := work
 	for k := len(f.pivRow) - 1; k >= 0; k-- {
 		s := a[f.pivRow[k]]
+		p := f.pivCol[k]
+		if s == 0 && stamp[k] != gen {
+			x[p] = 0
+			continue
+		}
 		for t := f.uStart[k] + 1; t < f.uStart[k+1]; t++ {
 			s -= f.uVal[t] * x[f.uCol[t]]
 		}
-		x[f.pivCol[k]] = s / f.uVal[f.uStart[k]]
+		xk := s / f.uVal[f.uStart[k]]
+		x[p] = xk
+		if xk != 0 {
+			for _, k2 := range f.uUse[f.uUseStart[p]:f.uUseStart[p+1]] {
+				stamp[k2] = gen
+			}
+		}
 	}
 	copy(a, x)
 	// The etas, in order.
@@ -520,13 +596,26 @@ func (f *factor) btran(c, work []float64) {
 			c[f.uCol[t]] -= f.uVal[t] * vk
 		}
 	}
-	// y = M₀ᵀ⋯M_{m−1}ᵀ·v
+	// y = M₀ᵀ⋯M_{m−1}ᵀ·v. Step k reads the rows it eliminated, which
+	// later steps pivot on: their values are final when it comes, and
+	// if none is nonzero the step changes nothing.
+	f.index()
+	gen := f.nextGen()
+	stamp := f.stamp
 	for k := len(f.pivRow) - 1; k >= 0; k-- {
-		s := 0.0
-		for t := f.lStart[k]; t < f.lStart[k+1]; t++ {
-			s += f.lVal[t] * v[f.lRow[t]]
+		r := f.pivRow[k]
+		if stamp[k] == gen {
+			s := 0.0
+			for t := f.lStart[k]; t < f.lStart[k+1]; t++ {
+				s += f.lVal[t] * v[f.lRow[t]]
+			}
+			v[r] -= s
 		}
-		v[f.pivRow[k]] -= s
+		if v[r] != 0 {
+			for _, k2 := range f.lUse[f.lUseStart[r]:f.lUseStart[r+1]] {
+				stamp[k2] = gen
+			}
+		}
 	}
 	copy(c, v)
 }

@@ -374,10 +374,21 @@ func TestFactorSolves(t *testing.T) {
 				}
 				return out
 			}
-			for range 3 {
+			// Dense right-hand sides, and sparse ones (a unit vector, two
+			// entries), whose solves skip the steps no nonzero reaches;
+			// one factorization serves them all, in turn.
+			for n := range 9 {
 				a := make([]float64, m)
-				for i := range a {
-					a[i] = float64(r.IntN(9) - 4)
+				switch {
+				case n < 3:
+					for i := range a {
+						a[i] = float64(r.IntN(9) - 4)
+					}
+				case n < 6:
+					a[r.IntN(m)] = 1
+				default:
+					a[r.IntN(m)] = float64(r.IntN(9) - 4)
+					a[r.IntN(m)] = 0.5
 				}
 				x := append([]float64(nil), a...)
 				f.ftran(x, make([]float64, m))

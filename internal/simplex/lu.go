@@ -452,20 +452,46 @@ func (w *luWork) factorize(m int, col columnFunc) (*factor, []int32, []int32) {
 }
 
 // identity returns the factorization of the m × m identity matrix: the
-// basis of logicals.
+// basis of logicals. Its arrays are shared (see constants): a
+// factorization is never changed but for its etas, which are its own.
 func identity(m int) *factor {
-	f := &factor{m: m, etaStart: []int32{0}}
-	f.pivRow = make([]int32, m)
-	f.pivCol = make([]int32, m)
-	f.lStart = make([]int32, m+1)
-	f.uStart = make([]int32, m+1)
-	f.uCol = make([]int32, m)
-	f.uVal = make([]float64, m)
-	for i := range m {
-		f.pivRow[i], f.pivCol[i], f.uCol[i], f.uVal[i] = int32(i), int32(i), int32(i), 1
-		f.uStart[i+1] = int32(i + 1)
+	count, ones, zeros := constants(m + 1)
+	return &factor{
+		m:        m,
+		etaStart: []int32{0},
+		pivRow:   count[:m:m],
+		pivCol:   count[:m:m],
+		uCol:     count[:m:m],
+		uVal:     ones[:m:m],
+		lStart:   zeros,
+		uStart:   count,
 	}
-	return f
+}
+
+// shared holds read-only arrays for all solvers: 0, 1, 2, …; ones; zeros.
+// They are replaced by longer ones when a larger program needs them, and
+// never written once made.
+var shared struct {
+	sync.Mutex
+	count []int32
+	ones  []float64
+	zeros []int32
+}
+
+// constants returns n entries of each of shared's arrays.
+func constants(n int) (count []int32, ones []float64, zeros []int32) {
+	shared.Lock()
+	defer shared.Unlock()
+	if len(shared.count) < n {
+		size := max(n, 2*len(shared.count))
+		shared.count = make([]int32, size)
+		shared.ones = make([]float64, size)
+		shared.zeros = make([]int32, size)
+		for i := range size {
+			shared.count[i], shared.ones[i] = int32(i), 1
+		}
+	}
+	return shared.count[:n:n], shared.ones[:n:n], shared.zeros[:n:n]
 }
 
 // index builds uUse and lUse (once per factorization).

@@ -122,8 +122,8 @@ type Solver struct {
 	// Scratch.
 	alpha, rho, work, dense []float64
 	alphaNZ                 []int32   // the positions where alpha is not zero, in order
-	unitRow                 []int32   // 0, 1, …, m−1: the logicals' columns
-	ones                    []float64 // m ones
+	unitRow                 []int32   // 0, 1, …, m−1: the logicals' columns (shared, read only)
+	ones                    []float64 // m ones (shared, read only)
 	rowA                    []float64 // the dual method's pivot row, per variable
 	touched                 []int32   // its nonzero entries
 
@@ -160,8 +160,11 @@ func New(p *Problem) *Solver {
 	}
 	s := &Solver{m: m, n: n, b: append([]float64(nil), p.RHS...)}
 	N := n + m
-	s.lo = make([]float64, N)
-	s.up = make([]float64, N)
+	// The arrays of floats in two allocations, one per length.
+	perVar := make([]float64, 5*N)
+	s.lo, s.up, s.x, s.cost, s.d = perVar[:N:N], perVar[N:2*N:2*N], perVar[2*N:3*N:3*N], perVar[3*N:4*N:4*N], perVar[4*N:]
+	perRow := make([]float64, 4*m)
+	s.alpha, s.rho, s.work, s.dense = perRow[:m:m], perRow[m:2*m:2*m], perRow[2*m:3*m:3*m], perRow[3*m:]
 	for j := range n {
 		if p.Lower != nil {
 			s.lo[j] = p.Lower[j]
@@ -200,7 +203,7 @@ func New(p *Problem) *Solver {
 	for j := range n {
 		count[j+1] += count[j]
 	}
-	s.colStart = append([]int32(nil), count...)
+	s.colStart = count
 	s.colRow = make([]int32, len(s.rowCol))
 	s.colVal = make([]float64, len(s.rowCol))
 	fill := append([]int32(nil), count[:n]...)
@@ -212,10 +215,7 @@ func New(p *Problem) *Solver {
 			fill[j]++
 		}
 	}
-	s.x = make([]float64, N)
 	copy(s.x, s.lo[:n])
-	s.cost = make([]float64, N)
-	s.d = make([]float64, N)
 	s.head = make([]int32, m)
 	s.pos = make([]int32, N)
 	for j := range s.pos {
@@ -225,15 +225,7 @@ func New(p *Problem) *Solver {
 		s.head[i] = int32(n + i)
 		s.pos[n+i] = int32(i)
 	}
-	s.alpha = make([]float64, m)
-	s.rho = make([]float64, m)
-	s.work = make([]float64, m)
-	s.dense = make([]float64, m)
-	s.unitRow = make([]int32, m)
-	s.ones = make([]float64, m)
-	for i := range m {
-		s.unitRow[i], s.ones[i] = int32(i), 1
-	}
+	s.unitRow, s.ones, _ = constants(m)
 	s.lu = identity(m) // the logicals
 	s.dirty = true
 	return s

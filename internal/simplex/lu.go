@@ -612,8 +612,13 @@ func (f *factor) btran(c, work []float64) {
 	// U'ᵀ·v = c, forwards, by columns of U'ᵀ.
 	v := work
 	for k, r := range f.pivRow {
+		ck := c[f.pivCol[k]]
+		if ck == 0 {
+			v[r] = 0
+			continue
+		}
 		u0 := f.uStart[k]
-		vk := c[f.pivCol[k]] / f.uVal[u0]
+		vk := ck / f.uVal[u0]
 		v[r] = vk
 		if vk == 0 {
 			continue

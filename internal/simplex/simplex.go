@@ -37,7 +37,6 @@
 package simplex
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"math"
@@ -350,11 +349,14 @@ func (s *Solver) Crash() {
 	if len(cands) == 0 {
 		return
 	}
-	slices.SortFunc(cands, func(a, b cand) int {
-		if c := cmp.Compare(b.room, a.room); c != 0 {
-			return c
+	slices.SortFunc(cands, func(a, b cand) int { // rooms are finite: no NaN to order
+		switch {
+		case a.room > b.room:
+			return -1
+		case a.room < b.room:
+			return 1
 		}
-		return cmp.Compare(a.j, b.j)
+		return int(a.j - b.j)
 	})
 	cols := make([]int32, s.m)
 	for p := range cols {
@@ -602,16 +604,25 @@ func (s *Solver) pricing() {
 		y[p] = s.cost[j]
 	}
 	s.lu.btran(y, s.work)
+	// d_j = c_j − Σ_i y_i·a_ij, by the rows where y is not zero (mostly
+	// few): the terms of each d_j come in the order of their rows, as
+	// they would column by column.
 	for j := range s.n {
 		if s.pos[j] >= 0 {
 			s.d[j] = 0
+		} else {
+			s.d[j] = s.cost[j]
+		}
+	}
+	for i, yi := range y {
+		if yi == 0 {
 			continue
 		}
-		dj := s.cost[j]
-		for t := s.colStart[j]; t < s.colStart[j+1]; t++ {
-			dj -= y[s.colRow[t]] * s.colVal[t]
+		for t := s.rowStart[i]; t < s.rowStart[i+1]; t++ {
+			if j := s.rowCol[t]; s.pos[j] < 0 {
+				s.d[j] -= yi * s.rowVal[t]
+			}
 		}
-		s.d[j] = dj
 	}
 	for i := range s.m {
 		l := s.n + i

@@ -18,7 +18,12 @@
 // them by structural variables that have room to move, so that the steps
 // are not all degenerate. The basis is factorized (sparse LU with Markowitz pivot
 // order and threshold partial pivoting, see factor) and updated in
-// product form, with a fresh factorization every 64 changes. A solve
+// product form, with a fresh factorization every 64 changes. The
+// right-hand sides of the solves with the factors are mostly sparse (a
+// column of A, a unit row, a cost vector with a few entries): the solves
+// skip the elimination steps that no nonzero reaches, and the ratio test
+// and the reduced costs visit only the nonzero entries, each computed in
+// the same order as a dense pass would. A solve
 // that starts outside the polyhedron from a basis whose reduced costs
 // are of the right sign (an optimal basis after a bound changed, or a
 // point of the polyhedron with one variable moved to a goal, at a price

@@ -90,19 +90,26 @@ type luEntry struct {
 	val float64
 }
 
+// luColEntry is a row of a column of the active submatrix, with where
+// the column's entry was in that row when last seen: rows change (an
+// entry removed takes the last one's place), so the hint is checked, and
+// the row searched if it is stale.
+type luColEntry struct {
+	row, hint int32
+}
+
 // luWork is the working memory of factorize, kept between
 // factorizations (luPool) so that each does not allocate it again.
 type luWork struct {
 	rows                             [][]luEntry
-	colRows                          [][]int32
+	colRows                          [][]luColEntry
 	rowBuf                           []luEntry
-	colBuf                           []int32
+	colBuf                           []luColEntry
 	perRow, rowCount, colCount       []int32
 	bucketHead, next, prev, inBucket []int32
 	rowQueue, touchedCols            []int32
 	rowDone, colDone                 []bool
 	at                               []int32 // column → 1 + its index in the row being eliminated, or 0
-	ks                               []int32 // the Markowitz search's indices of a column's entries
 }
 
 // grow returns s with length n, cleared, reallocated only if too small.
@@ -155,8 +162,8 @@ func (w *luWork) factorize(m int, col columnFunc) (*factor, []int32, []int32) {
 			if val[k] == 0 {
 				continue
 			}
+			colRows[p] = append(colRows[p], luColEntry{i, int32(len(rows[i]))})
 			rows[i] = append(rows[i], luEntry{int32(p), val[k]})
-			colRows[p] = append(colRows[p], i)
 		}
 	}
 	f.pivRow = make([]int32, 0, m)
@@ -187,6 +194,13 @@ func (w *luWork) factorize(m int, col columnFunc) (*factor, []int32, []int32) {
 			}
 		}
 		return -1
+	}
+	// lookup returns the index of column p's entry in row ce.row, or -1.
+	lookup := func(ce luColEntry, p int32) int {
+		if row := rows[ce.row]; uint(ce.hint) < uint(len(row)) && row[ce.hint].col == p {
+			return int(ce.hint)
+		}
+		return find(ce.row, p)
 	}
 
 	// Buckets of active columns by count, for the Markowitz search, and
@@ -260,7 +274,8 @@ func (w *luWork) factorize(m int, col columnFunc) (*factor, []int32, []int32) {
 				touched = append(touched, e.col)
 			}
 		}
-		for _, i := range colRows[p] {
+		for _, ce := range colRows[p] {
+			i := ce.row
 			if rowDone[i] {
 				continue
 			}
@@ -306,9 +321,9 @@ func (w *luWork) factorize(m int, col columnFunc) (*factor, []int32, []int32) {
 					colCount[e.col]--
 					continue
 				}
+				colRows[e.col] = append(colRows[e.col], luColEntry{i, int32(len(row))})
 				row = append(row, luEntry{e.col, -l * e.val})
 				at[e.col] = int32(len(row))
-				colRows[e.col] = append(colRows[e.col], i)
 				colCount[e.col]++
 			}
 			for _, e := range row {
@@ -331,9 +346,9 @@ func (w *luWork) factorize(m int, col columnFunc) (*factor, []int32, []int32) {
 	for len(f.pivRow) < m {
 		// A column singleton: no elimination at all.
 		if p := bucketHead[1]; p >= 0 {
-			for _, i := range colRows[p] {
-				if !rowDone[i] && find(i, p) >= 0 {
-					pivot(i, p)
+			for _, ce := range colRows[p] {
+				if !rowDone[ce.row] && lookup(ce, p) >= 0 {
+					pivot(ce.row, p)
 					break
 				}
 			}
@@ -350,10 +365,10 @@ func (w *luWork) factorize(m int, col columnFunc) (*factor, []int32, []int32) {
 			e := rows[i][0]
 			// Stable enough: the largest entry of its column, or not far below.
 			big := 0.0
-			for _, j := range colRows[e.col] {
-				if !rowDone[j] {
-					if k := find(j, e.col); k >= 0 {
-						big = max(big, math.Abs(rows[j][k].val))
+			for _, ce := range colRows[e.col] {
+				if !rowDone[ce.row] {
+					if k := lookup(ce, e.col); k >= 0 {
+						big = max(big, math.Abs(rows[ce.row][k].val))
 					}
 				}
 			}
@@ -375,22 +390,22 @@ func (w *luWork) factorize(m int, col columnFunc) (*factor, []int32, []int32) {
 				searched++
 				big := 0.0
 				// The rows of column p that are not done yet (the others
-				// leave its list for good), with the index of p in each.
-				ks, live := w.ks[:0], colRows[p][:0]
-				for _, i := range colRows[p] {
-					if rowDone[i] {
+				// leave its list for good), with the index of p in each
+				// (the hints made fresh; -1 where the entry cancelled).
+				live := colRows[p][:0]
+				for _, ce := range colRows[p] {
+					if rowDone[ce.row] {
 						continue
 					}
-					k := find(i, p)
+					k := lookup(ce, p)
 					if k >= 0 {
-						big = max(big, math.Abs(rows[i][k].val))
+						big = max(big, math.Abs(rows[ce.row][k].val))
 					}
-					live = append(live, i)
-					ks = append(ks, int32(k))
+					live = append(live, luColEntry{ce.row, int32(k)})
 				}
-				colRows[p], w.ks = live, ks
-				for n, i := range live {
-					k := ks[n]
+				colRows[p] = live
+				for _, ce := range live {
+					i, k := ce.row, ce.hint
 					if k < 0 || math.Abs(rows[i][k].val) < luThreshold*big {
 						continue
 					}

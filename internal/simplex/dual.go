@@ -184,6 +184,7 @@ func (s *Solver) dual(ctx context.Context, limit int) (st Status, decided bool, 
 		for _, j := range touched {
 			if s.pos[j] < 0 {
 				s.d[j] -= thetaD * ar[j]
+				s.noteD(j)
 			}
 			ar[j] = 0
 		}
@@ -211,6 +212,7 @@ func (s *Solver) dual(ctx context.Context, limit int) (st Status, decided bool, 
 		}
 		s.x[l] = bound
 		s.d[l] = -thetaD
+		s.noteD(l)
 		s.d[q] = 0
 		s.pos[l] = -1
 		s.pos[q] = int32(r)

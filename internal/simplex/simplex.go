@@ -119,6 +119,11 @@ type Solver struct {
 	head   []int32   // basis position → variable
 	pos    []int32   // variable → basis position, or -1
 	d      []float64 // reduced costs of nonbasic variables (phase 2)
+	// The variables whose reduced cost may be nonzero, each once (inD):
+	// every other one is zero. pricing makes the list afresh, the steps
+	// add to it, and entering reads only it.
+	dList []int32
+	inD   []bool
 
 	lu    *factor
 	dirty bool // x of the basic variables must be recomputed
@@ -609,6 +614,13 @@ func (s *Solver) pricing() {
 		y[p] = s.cost[j]
 	}
 	s.lu.btran(y, s.work)
+	if s.inD == nil {
+		s.inD = make([]bool, s.n+s.m)
+	}
+	for _, j := range s.dList {
+		s.inD[j] = false
+	}
+	s.dList = s.dList[:0]
 	// d_j = c_j − Σ_i y_i·a_ij, by the rows where y is not zero (mostly
 	// few): the terms of each d_j come in the order of their rows, as
 	// they would column by column.
@@ -617,6 +629,9 @@ func (s *Solver) pricing() {
 			s.d[j] = 0
 		} else {
 			s.d[j] = s.cost[j]
+			if s.cost[j] != 0 {
+				s.noteD(int32(j))
+			}
 		}
 	}
 	for i, yi := range y {
@@ -626,6 +641,7 @@ func (s *Solver) pricing() {
 		for t := s.rowStart[i]; t < s.rowStart[i+1]; t++ {
 			if j := s.rowCol[t]; s.pos[j] < 0 {
 				s.d[j] -= yi * s.rowVal[t]
+				s.noteD(j)
 			}
 		}
 	}
@@ -635,7 +651,18 @@ func (s *Solver) pricing() {
 			s.d[l] = 0
 		} else {
 			s.d[l] = s.cost[l] - y[i]
+			if s.d[l] != 0 {
+				s.noteD(int32(l))
+			}
 		}
+	}
+}
+
+// noteD records that the reduced cost of variable j may not be zero.
+func (s *Solver) noteD(j int32) {
+	if !s.inD[j] {
+		s.inD[j] = true
+		s.dList = append(s.dList, j)
 	}
 }
 
@@ -655,20 +682,27 @@ func (s *Solver) movable(j int, dj float64) float64 {
 }
 
 // entering returns the nonbasic variable to move, by Dantzig's rule or,
-// after a run of degenerate steps, Bland's; -1 if there is none.
+// after a run of degenerate steps, Bland's; -1 if there is none. Among
+// equal reduced costs the first variable wins, and Bland's rule takes
+// the first that may move: the variables are read from dList (every
+// other reduced cost is zero), in any order, with those ties broken by
+// the index.
 func (s *Solver) entering() int {
 	best, bestD := -1, 0.0
 	bland := s.degenerate >= blandRun
-	for j, dj := range s.d[:s.n+s.m] {
-		// Most reduced costs are zero (basic variables among them):
-		// those are passed over before anything else is read.
+	for _, j32 := range s.dList {
+		j := int(j32)
+		dj := s.d[j]
 		if (dj >= -dualTol && dj <= dualTol) || s.pos[j] >= 0 || s.movable(j, dj) == 0 {
 			continue
 		}
 		if bland {
-			return j
+			if best < 0 || j < best {
+				best = j
+			}
+			continue
 		}
-		if a := math.Abs(dj); a > bestD {
+		if a := math.Abs(dj); a > bestD || (a == bestD && j < best) {
 			best, bestD = j, a
 		}
 	}
@@ -913,14 +947,17 @@ func (s *Solver) step(q int32, dir, theta float64, leave int, toLower, duals boo
 					j := s.rowCol[t]
 					if s.pos[j] < 0 {
 						s.d[j] -= td * r * s.rowVal[t]
+						s.noteD(j)
 					}
 				}
 				if lj := s.n + i; s.pos[lj] < 0 {
 					s.d[lj] -= td * r
+					s.noteD(int32(lj))
 				}
 			}
 		}
 		s.d[l] = -td
+		s.noteD(l)
 		s.d[q] = 0
 	}
 	s.pos[l] = -1

@@ -579,9 +579,9 @@ func TestConcurrentSolvers(t *testing.T) {
 		obj float64
 	}
 	r := rand.New(rand.NewPCG(41, 42))
-	jobs := make([]job, 32)
+	jobs := make([]job, 16)
 	for k := range jobs {
-		p := randomProblem(r, 16+2*k, 20+2*k)
+		p := randomProblem(r, 12+2*k, 16+2*k)
 		c := make([]float64, p.NumVars)
 		for j := range c {
 			c[j] = float64(r.IntN(5) - 2)

@@ -191,6 +191,11 @@ type ivGroup struct {
 
 	crossFamily   []bool // per family: in a relation with another (see cubeable)
 	cleanUpSolves int    // programs the clean-up solved (see maxCleanUpLarge)
+
+	withheldCount int        // cells withheld by the interval protection
+	allWithheld   []bool     // every cell withheld (reach), made once
+	fork          *forkState // in a fork (see parallel.go): what it did; nil in the group itself
+	sides         [2]sidesOf // the last cubeSides, narrow and wide
 }
 
 // lpKey names a program of sharedLP: a box (by its first element and
@@ -351,26 +356,17 @@ const boxLevels = 2
 // where there are none.
 func (iv *ivGroup) protect(ctx context.Context, progress *StoppedError) error {
 	gp := iv.gp
+	var cols []int32
+	var lvls []levels
 	for k, pf := range gp.pfs {
 		for c := range pf.n {
-			if !pf.sensitive[c] || pf.levels[c].zero() {
-				continue
+			if pf.sensitive[c] && !pf.levels[c].zero() {
+				cols = append(cols, int32(gp.offset[k]+c))
+				lvls = append(lvls, pf.levels[c])
 			}
-			if err := ctx.Err(); err != nil {
-				progress.Err = err
-				return progress
-			}
-			if err := iv.ensure(ctx, int32(gp.offset[k]+c), pf.levels[c]); err != nil {
-				if ctx.Err() != nil {
-					progress.Err = ctx.Err()
-					return progress
-				}
-				return err
-			}
-			progress.Done++
 		}
 	}
-	return nil
+	return iv.protectParallel(ctx, cols, lvls, progress)
 }
 
 // ensure finds certificates for primary column col that hold for every
@@ -634,10 +630,7 @@ func (iv *ivGroup) split(col int32, l levels, dmax, umax *big.Rat) (down, up *bi
 // there.
 func (iv *ivGroup) reach(ctx context.Context, key certKey, box []int32, lv levels) *big.Rat {
 	saved := iv.withheld
-	iv.withheld = make([]bool, len(saved))
-	for i := range iv.withheld {
-		iv.withheld[i] = true
-	}
+	iv.withheld = iv.allWithheldMask()
 	defer func() { iv.withheld = saved }()
 	l := iv.sharedLP(box, key.col, true)
 	j := l.target
@@ -742,6 +735,9 @@ func (iv *ivGroup) dropCert(key certKey) {
 			iv.using[c] = slices.DeleteFunc(iv.using[c], func(k certKey) bool { return k == key })
 		}
 		delete(iv.certs, key)
+		if iv.fork != nil {
+			iv.fork.ops = append(iv.fork.ops, certOp{key, nil})
+		}
 	}
 }
 
@@ -752,6 +748,11 @@ func (iv *ivGroup) withhold(col int32) {
 	}
 	iv.changed()
 	iv.withheld[col] = true
+	if iv.fork != nil {
+		iv.fork.added = append(iv.fork.added, col)
+		return
+	}
+	iv.withheldCount++
 	k, c := iv.gp.locate(col)
 	iv.gp.pfs[k].status[c] = SecondarySuppressed
 	iv.gp.pfs[k].reason[c] = Complementary
@@ -764,6 +765,21 @@ func (iv *ivGroup) setCert(key certKey, ct *cert) {
 	for _, c := range ct.support {
 		iv.using[c] = append(iv.using[c], key)
 	}
+	if iv.fork != nil {
+		iv.fork.ops = append(iv.fork.ops, certOp{key, ct})
+	}
+}
+
+// allWithheldMask returns a mask of the group's columns that withholds
+// every one (shared; never written).
+func (iv *ivGroup) allWithheldMask() []bool {
+	if iv.allWithheld == nil {
+		iv.allWithheld = make([]bool, iv.gp.n)
+		for i := range iv.allWithheld {
+			iv.allWithheld[i] = true
+		}
+	}
+	return iv.allWithheld
 }
 
 // box returns the columns near column col at a level: for level 0, in
@@ -1131,7 +1147,7 @@ const poolScan = 48
 // cell it moves is withheld and unknown to the key's reader. All of that
 // is checked in exact arithmetic.
 func (iv *ivGroup) fromPool(key certKey, amount *big.Rat) ([]int32, bool) {
-	ids := iv.poolAt[key.col]
+	ids := iv.poolIDs(key.col)
 	af, _ := amount.Float64()
 	want := af
 	if key.down {

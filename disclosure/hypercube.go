@@ -485,7 +485,10 @@ func (iv *ivGroup) exactPoint(delta map[int32]*big.Rat) (ivPoint, bool) {
 
 // addPoint adds a point to the pool.
 func (iv *ivGroup) addPoint(pt ivPoint) {
-	k := int32(len(iv.pool))
+	k := int32(len(iv.pool)) // ids go on from the pool the fork was made from
+	if iv.fork != nil {
+		k += int32(len(iv.fork.basePool))
+	}
 	iv.pool = append(iv.pool, pt)
 	for _, c := range pt.support {
 		iv.poolAt[c] = append(iv.poolAt[c], k)

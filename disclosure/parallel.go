@@ -42,7 +42,7 @@ const protectBatch = 8
 type forkState struct {
 	added      []int32           // the columns it withheld, in order
 	ops        []certOp          // the certificates it recorded and dropped, in order
-	basePool   int               // the points of the pool at the fork
+	basePool   []ivPoint         // the pool at the fork (read only); the fork's own pool holds the points after
 	basePoolAt map[int32][]int32 // the pool's index at the fork (read only)
 }
 
@@ -94,11 +94,11 @@ func (iv *ivGroup) forkIV(wk *ivWorker) *ivGroup {
 	w.group = nil
 	w.hard = nil
 	w.readers = nil
-	w.pool = iv.pool[:len(iv.pool):len(iv.pool)] // appending copies
+	w.pool = nil
 	w.poolAt = map[int32][]int32{}
 	w.lps = map[lpKey]*lp{}
 	w.publishing = -1
-	w.fork = &forkState{basePool: len(iv.pool), basePoolAt: iv.poolAt}
+	w.fork = &forkState{basePool: iv.pool, basePoolAt: iv.poolAt}
 	return &w
 }
 
@@ -125,13 +125,24 @@ func (iv *ivGroup) poolIDs(col int32) []int32 {
 	return append(append(out, base...), ids...)
 }
 
+// point returns the point of the pool with the given id.
+func (iv *ivGroup) point(id int32) *ivPoint {
+	if f := iv.fork; f != nil {
+		if n := int32(len(f.basePool)); id >= n {
+			return &iv.pool[id-n]
+		}
+		return &f.basePool[id]
+	}
+	return &iv.pool[id]
+}
+
 // applyFork applies what fork w did for primary column col: the cells it
 // withheld, its points, its certificates.
 func (iv *ivGroup) applyFork(w *ivGroup, col int32) {
 	for _, c := range w.fork.added {
 		iv.withhold(c)
 	}
-	for _, pt := range w.pool[w.fork.basePool:] {
+	for _, pt := range w.pool {
 		iv.addPoint(pt)
 	}
 	for _, op := range w.fork.ops {

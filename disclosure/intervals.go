@@ -198,10 +198,9 @@ type ivGroup struct {
 	cleanUpSolves int    // programs the clean-up solved (see maxCleanUpLarge)
 	cleanUpBought int    // cells it published with their help
 
-	withheldCount int        // cells withheld by the interval protection
-	allWithheld   []bool     // every cell withheld (reach), made once
-	fork          *forkState // in a fork (see parallel.go): what it did; nil in the group itself
-	sides         [2]sidesOf // the last cubeSides, narrow and wide
+	allWithheld []bool     // every cell withheld (reach), made once
+	fork        *forkState // in a fork (see parallel.go): what it did; nil in the group itself
+	sides       [2]sidesOf // the last cubeSides, narrow and wide
 }
 
 // lpKey names a program of sharedLP: a box (by its first element and
@@ -758,7 +757,6 @@ func (iv *ivGroup) withhold(col int32) {
 		iv.fork.added = append(iv.fork.added, col)
 		return
 	}
-	iv.withheldCount++
 	k, c := iv.gp.locate(col)
 	iv.gp.pfs[k].status[c] = SecondarySuppressed
 	iv.gp.pfs[k].reason[c] = Complementary
@@ -1511,7 +1509,9 @@ func (iv *ivGroup) allow(col int32) bool {
 	for _, i := range solve {
 		key := keys[i]
 		old := iv.certs[key]
-		if ct := iv.substitute(key, old.amount, sameCell(key)); ct != nil {
+		// Nothing changed since the first pass but the replacements
+		// found for the same cell and direction: only those are new.
+		if ct := iv.holding(key, old.amount, sameCell(key), nil); ct != nil {
 			replacements[i] = ct
 			continue
 		}
@@ -1543,14 +1543,9 @@ func (iv *ivGroup) allow(col int32) bool {
 // of the certificates found for this cell and direction, or one of
 // found; nil if there is none.
 func (iv *ivGroup) substitute(key certKey, amount *big.Rat, found []*cert) *cert {
-	holds := func(ct *cert) bool {
-		return ct != nil && ct.amount.Cmp(amount) >= 0 &&
-			!slices.ContainsFunc(ct.support, func(c int32) bool { return iv.frozen(c, key) })
-	}
-	for _, ct := range found {
-		if holds(ct) {
-			return ct
-		}
+	var bad [][]int32 // supports seen to move a cell that is fixed now
+	if ct := iv.holding(key, amount, found, &bad); ct != nil {
+		return ct
 	}
 	if iv.readers[key.col] == nil {
 		iv.readers[key.col] = append([]int32{farReaders, nearReaders, noReaders}, sortedReaders(iv.near[key.col])...)
@@ -1559,8 +1554,31 @@ func (iv *ivGroup) substitute(key certKey, amount *big.Rat, found []*cert) *cert
 		if r == key.reader {
 			continue
 		}
-		if ct := iv.certs[certKey{key.col, key.down, r}]; holds(ct) {
+		if ct := iv.holding(key, amount, []*cert{iv.certs[certKey{key.col, key.down, r}]}, &bad); ct != nil {
 			return &cert{ct.amount, ct.level, ct.support}
+		}
+	}
+	return nil
+}
+
+// holding returns the first of certs that is a certificate of at least
+// amount for key's reader as things are now, or nil. A support in *bad
+// (the certificates of several readers often share theirs) is not
+// scanned again; those it finds moving a fixed cell are added to it.
+func (iv *ivGroup) holding(key certKey, amount *big.Rat, certs []*cert, bad *[][]int32) *cert {
+	same := func(a, b []int32) bool { return len(a) == len(b) && len(a) > 0 && &a[0] == &b[0] }
+	for _, ct := range certs {
+		if ct == nil || ct.amount.Cmp(amount) < 0 {
+			continue
+		}
+		if bad != nil && slices.ContainsFunc(*bad, func(s []int32) bool { return same(s, ct.support) }) {
+			continue
+		}
+		if !slices.ContainsFunc(ct.support, func(c int32) bool { return iv.frozen(c, key) }) {
+			return ct
+		}
+		if bad != nil {
+			*bad = append(*bad, ct.support)
 		}
 	}
 	return nil

@@ -1543,8 +1543,8 @@ func (iv *ivGroup) allow(col int32) bool {
 // of the certificates found for this cell and direction, or one of
 // found; nil if there is none.
 func (iv *ivGroup) substitute(key certKey, amount *big.Rat, found []*cert) *cert {
-	var bad [][]int32 // supports seen to move a cell that is fixed now
-	if ct := iv.holding(key, amount, found, &bad); ct != nil {
+	bad := map[*int32]bool{} // supports seen to move a cell that is fixed now
+	if ct := iv.holding(key, amount, found, bad); ct != nil {
 		return ct
 	}
 	if iv.readers[key.col] == nil {
@@ -1554,7 +1554,7 @@ func (iv *ivGroup) substitute(key certKey, amount *big.Rat, found []*cert) *cert
 		if r == key.reader {
 			continue
 		}
-		if ct := iv.holding(key, amount, []*cert{iv.certs[certKey{key.col, key.down, r}]}, &bad); ct != nil {
+		if ct := iv.holding(key, amount, []*cert{iv.certs[certKey{key.col, key.down, r}]}, bad); ct != nil {
 			return &cert{ct.amount, ct.level, ct.support}
 		}
 	}
@@ -1562,24 +1562,33 @@ func (iv *ivGroup) substitute(key certKey, amount *big.Rat, found []*cert) *cert
 }
 
 // holding returns the first of certs that is a certificate of at least
-// amount for key's reader as things are now, or nil. A support in *bad
-// (the certificates of several readers often share theirs) is not
-// scanned again; those it finds moving a fixed cell are added to it.
-func (iv *ivGroup) holding(key certKey, amount *big.Rat, certs []*cert, bad *[][]int32) *cert {
-	same := func(a, b []int32) bool { return len(a) == len(b) && len(a) > 0 && &a[0] == &b[0] }
+// amount for key's reader as things are now, or nil. A support in bad
+// (by its first element: the certificates of several readers often share
+// theirs) is not scanned again; those it finds moving a fixed cell are
+// added to it.
+func (iv *ivGroup) holding(key certKey, amount *big.Rat, certs []*cert, bad map[*int32]bool) *cert {
 	for _, ct := range certs {
-		if ct == nil || ct.amount.Cmp(amount) < 0 {
-			continue
-		}
-		if bad != nil && slices.ContainsFunc(*bad, func(s []int32) bool { return same(s, ct.support) }) {
+		if ct == nil || len(ct.support) == 0 || cmpRat(ct.amount, amount) < 0 || bad[&ct.support[0]] {
 			continue
 		}
 		if !slices.ContainsFunc(ct.support, func(c int32) bool { return iv.frozen(c, key) }) {
 			return ct
 		}
 		if bad != nil {
-			*bad = append(*bad, ct.support)
+			bad[&ct.support[0]] = true
 		}
 	}
 	return nil
+}
+
+// cmpRat is a.Cmp(b), without allocating for the same number or two
+// integers (the amounts of counts).
+func cmpRat(a, b *big.Rat) int {
+	switch {
+	case a == b:
+		return 0
+	case a.IsInt() && b.IsInt():
+		return a.Num().Cmp(b.Num())
+	}
+	return a.Cmp(b)
 }

@@ -212,11 +212,13 @@ type lpKey struct {
 	all  bool // for reach, with every cell withheld
 }
 
-// changed forgets the programs of sharedLP: more cells are withheld, so
-// they lack variables (those of reach, over every cell, stay).
-func (iv *ivGroup) changed() {
-	for k := range iv.lps {
-		if !k.all {
+// changed forgets the programs of sharedLP over a box that holds column
+// col: it is withheld now, so they lack a variable (those of reach, over
+// every cell, stay; so do those of boxes without col, whose variables are
+// the same).
+func (iv *ivGroup) changed(col int32) {
+	for k, l := range iv.lps {
+		if _, in := slices.BinarySearch(l.box, col); in && !k.all {
 			delete(iv.lps, k)
 		}
 	}
@@ -751,7 +753,7 @@ func (iv *ivGroup) withhold(col int32) {
 	if iv.withheld[col] {
 		return
 	}
-	iv.changed()
+	iv.changed(col)
 	iv.withheld[col] = true
 	if iv.fork != nil {
 		iv.fork.added = append(iv.fork.added, col)
@@ -928,6 +930,7 @@ type lp struct {
 	pubs   []int32    // cover: the published columns, variables len(vars)+2i and +2i+1
 	rows   [][]lpTerm // per row, its terms
 	s      *simplex.Solver
+	box    []int32 // sharedLP: the box (sorted)
 }
 
 // lpTerm is a term of a row of an lp: ±1 times variable v (for a
@@ -1222,6 +1225,7 @@ func (iv *ivGroup) sharedLP(box []int32, col int32, all bool) *lp {
 	if l.s != nil {
 		l.s.Mark()
 	}
+	l.box = box
 	iv.lps[k] = l
 	return l
 }

@@ -195,6 +195,7 @@ func (iv *ivGroup) protectParallel(ctx context.Context, cols []int32, lvls []lev
 					err := w.ensure(ctx, batch[i], lvls[start+i])
 					w.release(wk)
 					w.withheld = nil // wk's, reused by the next fork
+					w.lps = nil      // its programs: not needed to apply it
 					results[i] = forkResult{w, err}
 				}
 			})

@@ -167,3 +167,41 @@ func TestNewLogID(t *testing.T) {
 	}
 	assert.Equal(t, "01a23c6b6180", newLogID(at)[:12], "the time in milliseconds, big-endian")
 }
+
+// A lookup's page is built while its access-log entry commits, but it
+// leaves only after the commit returned: while the write lock is held
+// elsewhere, no answer arrives; once it is free, the answer is the client
+// page, and the entry is in the log by then.
+func TestLookupAnsweredAfterCommit(t *testing.T) {
+	p := newTestPortal(t)
+	b := p.browser()
+	b.login("jdevries")
+	n := bsntest.TestPersons()[0]
+	count := func() (c int) {
+		require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*) FROM access_log WHERE object = 'client/lookup'`).Scan(&c))
+		return c
+	}
+	before := count()
+
+	tx, err := p.a.db.BeginTx(t.Context(), nil) // immediate: holds the write lock
+	require.NoError(t, err)
+	type answer struct {
+		status int
+		body   string
+	}
+	answered := make(chan answer, 1)
+	go func() {
+		status, body := b.post("/clients/lookup", url.Values{"bsn": {n.Digits()}})
+		answered <- answer{status, body}
+	}()
+	select {
+	case a := <-answered:
+		t.Fatalf("answered (%d) while the access log could not commit", a.status)
+	case <-time.After(300 * time.Millisecond):
+	}
+	require.NoError(t, tx.Rollback())
+	a := <-answered
+	assert.Equal(t, http.StatusOK, a.status)
+	assert.Contains(t, a.body, n.Masked())
+	assert.Equal(t, before+1, count(), "the lookup is in the log once it is answered")
+}

@@ -114,6 +114,27 @@ func (iv *ivGroup) cubeable(col int32) bool {
 // every ancestor above: such cubes move larger cells (more costly) but
 // find one more often where many cells are empty.
 func (iv *ivGroup) cubeSides(col int32, wide bool) [][]cubeSide {
+	w := 0
+	if wide {
+		w = 1
+	}
+	if c := &iv.sides[w]; c.sides != nil && c.col == col {
+		return c.sides
+	}
+	out := iv.makeCubeSides(col, wide)
+	iv.sides[w] = sidesOf{col, out}
+	return out
+}
+
+// sidesOf is the choices of a cube for a column (see cubeSides), kept
+// while the certificates of one primary cell are looked for: they
+// depend on the column alone, and are never changed.
+type sidesOf struct {
+	col   int32
+	sides [][]cubeSide
+}
+
+func (iv *ivGroup) makeCubeSides(col int32, wide bool) [][]cubeSide {
 	gp := iv.gp
 	t := gp.t
 	k, c := gp.locate(col)
@@ -464,7 +485,10 @@ func (iv *ivGroup) exactPoint(delta map[int32]*big.Rat) (ivPoint, bool) {
 
 // addPoint adds a point to the pool.
 func (iv *ivGroup) addPoint(pt ivPoint) {
-	k := int32(len(iv.pool))
+	k := int32(len(iv.pool)) // ids go on from the pool the fork was made from
+	if iv.fork != nil {
+		k += int32(len(iv.fork.basePool))
+	}
 	iv.pool = append(iv.pool, pt)
 	for _, c := range pt.support {
 		iv.poolAt[c] = append(iv.poolAt[c], k)

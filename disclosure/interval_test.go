@@ -3,7 +3,9 @@ package disclosure_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -150,6 +152,53 @@ func testIntervalProtectionRandom(t *testing.T, r *rand.Rand, n int) {
 			require.NoError(t, err)
 			assertIntervalsHold(t, p)
 			assertAuditClean(t, p)
+		})
+	}
+}
+
+// The pattern of the interval protection does not depend on the number of
+// goroutines that look for certificates (the batches are applied in a
+// fixed order, see protectBatch in parallel.go), also in the order of
+// large groups. (The random tests above audit the parallel pattern.)
+func TestIntervalProtectionParallelDeterministic(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	r := rand.New(rand.NewPCG(33, 34))
+	levels := []disclosure.Rules{{Width: 5}, {Margin: 0.5}, {Below: 2, Above: 4}}
+	for i := range 6 {
+		s := randomScenario(r, i)
+		l := levels[i%len(levels)]
+		s.rules.Intervals = true
+		s.rules.Margin, s.rules.Width, s.rules.Below, s.rules.Above = l.Margin, l.Width, l.Below, l.Above
+		large := i%2 == 1
+		t.Run(fmt.Sprintf("%s/large=%v", s.name, large), func(t *testing.T) {
+			if large {
+				defer disclosure.ForceLargeGroups()()
+			}
+			var want []int
+			var wantStats disclosure.Stats
+			var wantErr string
+			for _, procs := range []int{1, 4} {
+				runtime.GOMAXPROCS(procs)
+				tabs, err := disclosure.Tabulate(s.dims, s.records, s.specs...)
+				require.NoError(t, err)
+				p, err := tabs.Protect(context.Background(), s.rules)
+				var got []int
+				var stats disclosure.Stats
+				var msg string
+				if errors.Is(err, disclosure.ErrIntervals) {
+					msg = err.Error() // cannot be met: the same cell for any number
+				} else {
+					require.NoError(t, err)
+					got, stats = disclosure.SecondaryIndices(p), p.Stats()
+				}
+				if procs == 1 {
+					want, wantStats, wantErr = got, stats, msg
+					continue
+				}
+				assert.Equal(t, want, got, "GOMAXPROCS=%d", procs)
+				assert.Equal(t, wantStats, stats, "GOMAXPROCS=%d", procs)
+				assert.Equal(t, wantErr, msg, "GOMAXPROCS=%d", procs)
+			}
 		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -560,6 +561,56 @@ func TestEnteringList(t *testing.T) {
 				break
 			}
 			s.update()
+		}
+	}
+}
+
+// Solvers on other goroutines share the read-only arrays of the logicals
+// (grown when a larger program comes) and the pool of the
+// factorization's working memory: programs larger than any before,
+// solved at once, must each get what a solver alone gets afterwards (and
+// the race detector must find nothing).
+func TestConcurrentSolvers(t *testing.T) {
+	type job struct {
+		p   *Problem
+		c   []float64
+		st  Status
+		err error
+		obj float64
+	}
+	r := rand.New(rand.NewPCG(41, 42))
+	jobs := make([]job, 16)
+	for k := range jobs {
+		p := randomProblem(r, 12+2*k, 16+2*k)
+		c := make([]float64, p.NumVars)
+		for j := range c {
+			c[j] = float64(r.IntN(5) - 2)
+		}
+		jobs[k] = job{p: p, c: c}
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for k := g; k < len(jobs); k += 4 {
+				jb := &jobs[k]
+				s := New(jb.p)
+				for j, v := range jb.c {
+					s.SetCost(j, v)
+				}
+				jb.st, jb.err = s.Solve(context.Background())
+				if jb.st == Optimal {
+					jb.obj = s.Objective()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for k, jb := range jobs {
+		require.NoError(t, jb.err, "program %d", k)
+		s := New(jb.p)
+		assert.Equal(t, solve(t, s, jb.c), jb.st, "program %d", k)
+		if jb.st == Optimal {
+			assert.InDelta(t, s.Objective(), jb.obj, 1e-6*(1+math.Abs(jb.obj)), "program %d", k)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"database/sql"
+	"fmt"
 	"net/http"
 	"net/url"
 	"sync"
@@ -166,4 +167,109 @@ func TestNewLogID(t *testing.T) {
 		prev = id
 	}
 	assert.Equal(t, "01a23c6b6180", newLogID(at)[:12], "the time in milliseconds, big-endian")
+}
+
+// A lookup's page is built while its access-log entry commits, but it
+// leaves only after the commit returned: while the write lock is held
+// elsewhere, no answer arrives; once it is free, the answer is the client
+// page, and the entry is in the log by then.
+func TestLookupAnsweredAfterCommit(t *testing.T) {
+	p := newTestPortal(t)
+	b := p.browser()
+	b.login("jdevries")
+	n := bsntest.TestPersons()[0]
+	count := func() (c int) {
+		require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*) FROM access_log WHERE object = 'client/lookup'`).Scan(&c))
+		return c
+	}
+	before := count()
+
+	tx, err := p.a.db.BeginTx(t.Context(), nil) // immediate: holds the write lock
+	require.NoError(t, err)
+	type answer struct {
+		status int
+		body   string
+	}
+	answered := make(chan answer, 1)
+	go func() {
+		status, body := b.post("/clients/lookup", url.Values{"bsn": {n.Digits()}})
+		answered <- answer{status, body}
+	}()
+	select {
+	case a := <-answered:
+		t.Fatalf("answered (%d) while the access log could not commit", a.status)
+	case <-time.After(300 * time.Millisecond):
+	}
+	require.NoError(t, tx.Rollback())
+	a := <-answered
+	assert.Equal(t, http.StatusOK, a.status)
+	assert.Contains(t, a.body, n.Masked())
+	assert.Equal(t, before+1, count(), "the lookup is in the log once it is answered")
+}
+
+// A group commit of any size goes into the log whole, in order, on one
+// unbroken chain, and a bad entry in it refuses only its own caller.
+func TestAccessLogBatchSizes(t *testing.T) {
+	p := newTestPortal(t)
+	var before int64
+	require.NoError(t, p.a.db.QueryRow(`SELECT COALESCE(MAX(seq), 0) FROM access_log WHERE chain = $1`, p.a.instance).Scan(&before))
+	for _, size := range []int{1, 31, 47} {
+		es := make([]consent.AccessEntry, size)
+		for i := range es {
+			es[i] = consent.AccessEntry{ID: newLogID(p.a.now()), Time: p.a.now(), Instance: p.a.instance, User: "u",
+				Role: "provider", Organisation: "org", Subject: "s", Object: fmt.Sprintf("test/%d/%d", size, i),
+				Action: consent.ActionExecute, Allowed: true, Reason: "exact-bsn"}
+		}
+		require.NoError(t, p.a.accessLog.commit(es), "size %d", size)
+	}
+	rows, err := p.a.db.Query(`SELECT seq, object FROM access_log WHERE chain = $1 AND seq > $2 ORDER BY seq`, p.a.instance, before)
+	require.NoError(t, err)
+	defer rows.Close()
+	var got []string
+	for want := before + 1; rows.Next(); want++ {
+		var seq int64
+		var object string
+		require.NoError(t, rows.Scan(&seq, &object))
+		assert.Equal(t, want, seq, "no gap in the chain")
+		got = append(got, object)
+	}
+	require.NoError(t, rows.Err())
+	var want []string
+	for _, size := range []int{1, 31, 47} {
+		for i := range size {
+			want = append(want, fmt.Sprintf("test/%d/%d", size, i))
+		}
+	}
+	assert.Equal(t, want, got, "every entry, in the order given")
+	_, err = p.a.verifyAccessLog(t.Context())
+	require.NoError(t, err)
+
+	// A bad entry in a chunk (an id the log has already) refuses only its
+	// own caller: the others of the batch are committed, the chain stays
+	// whole.
+	var dup string
+	require.NoError(t, p.a.db.QueryRow(`SELECT id FROM access_log WHERE object = 'test/31/3'`).Scan(&dup))
+	batch := make([]*commitReq[consent.AccessEntry], 5)
+	for i := range batch {
+		id := newLogID(p.a.now())
+		if i == 2 {
+			id = dup
+		}
+		batch[i] = &commitReq[consent.AccessEntry]{item: consent.AccessEntry{ID: id, Time: p.a.now(), Instance: p.a.instance,
+			User: "u", Role: "provider", Organisation: "org", Subject: "s", Object: fmt.Sprintf("bad/%d", i),
+			Action: consent.ActionExecute, Allowed: true, Reason: "exact-bsn"}}
+	}
+	p.a.accessLog.flush(batch)
+	for i, r := range batch {
+		if i == 2 {
+			assert.Error(t, r.err, "the entry with a duplicate id")
+			continue
+		}
+		assert.NoError(t, r.err, "entry %d", i)
+	}
+	var n int
+	require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*) FROM access_log WHERE object LIKE 'bad/%'`).Scan(&n))
+	assert.Equal(t, 4, n)
+	_, err = p.a.verifyAccessLog(t.Context())
+	require.NoError(t, err)
 }

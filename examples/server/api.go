@@ -48,7 +48,7 @@ func (a *app) apiLookup(w http.ResponseWriter, r *http.Request) {
 		a.renderJSON(w, r, http.StatusUnprocessableEntity, apiError{code, bsnMessage(err)})
 		return
 	}
-	cv, err := a.lookup(ctx, u, n, clientIP(r))
+	cv, err := a.lookup(ctx, u, n, clientIP(r), nil)
 	if errors.Is(err, errNotFound) {
 		a.renderJSON(w, r, http.StatusNotFound, apiError{"not-found", msgNoClient})
 		return

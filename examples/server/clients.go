@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -136,7 +137,20 @@ func (a *app) lookupClient(w http.ResponseWriter, r *http.Request) {
 		a.render(w, r, http.StatusUnprocessableEntity, "clients", clientsPage{Error: bsnMessage(err)})
 		return
 	}
-	cv, err := a.lookup(ctx, u, n, clientIP(r))
+	// The page is built while the lookup's access-log entry commits, and
+	// sent only once lookup has returned without an error, which is after
+	// the commit (see lookup).
+	var page *bytes.Buffer
+	var pageErr error
+	_, err = a.lookup(ctx, u, n, clientIP(r), func(cv *clientView) {
+		page, pageErr = a.renderPage(r, "clients", clientsPage{Client: cv})
+	})
+	if err == nil {
+		err = pageErr
+	}
+	if err != nil && page != nil {
+		putPageBuffer(page) // built, never sent
+	}
 	if errors.Is(err, errNotFound) {
 		a.render(w, r, http.StatusNotFound, "clients", clientsPage{Error: msgNoClient})
 		return
@@ -145,7 +159,7 @@ func (a *app) lookupClient(w http.ResponseWriter, r *http.Request) {
 		a.consentError(w, r, err)
 		return
 	}
-	a.render(w, r, http.StatusOK, "clients", clientsPage{Client: cv})
+	sendPage(w, http.StatusOK, page)
 }
 
 const msgNoClient = "Er is geen cliënt met dit BSN bekend."
@@ -171,21 +185,43 @@ func (a *app) consentError(w http.ResponseWriter, r *http.Request, err error) {
 
 // lookup finds the client with BSN n for u, writes the lookup to the access
 // log, found or not, and returns what u's organisation may do with the
-// client, or errNotFound.
-func (a *app) lookup(ctx context.Context, u *user, n bsn.Number, address string) (*clientView, error) {
+// client, or errNotFound. It returns only after the entry is committed, and
+// with the log's error if it is not: then nothing of the client may be
+// shown.
+//
+// The consent decisions (which log nothing) are made while the entry
+// commits, and then prepare, if not nil, gets the view to build the answer
+// from; prepare must not send anything, as the entry may still fail. A
+// lookup waits for a group commit most of its time (about 1.5 commit
+// cycles at 16 concurrent lookups); doing its other work meanwhile takes
+// that work off the time between two lookups of one connection.
+func (a *app) lookup(ctx context.Context, u *user, n bsn.Number, address string, prepare func(*clientView)) (*clientView, error) {
 	subject, found, err := a.findClient(ctx, n)
 	if err != nil {
 		return nil, err
 	}
-	if err := a.logAccess(ctx, consent.AccessEntry{Instance: a.instance, Address: address, User: u.ID, Role: string(u.Role),
+	entry := consent.AccessEntry{Instance: a.instance, Address: address, User: u.ID, Role: string(u.Role),
 		Organisation: consent.Organisation(u.OrgID), Subject: consent.Subject(subject), Object: "client/lookup",
-		Action: consent.ActionExecute, Allowed: found, Reason: "exact-bsn"}); err != nil {
-		return nil, err
-	}
+		Action: consent.ActionExecute, Allowed: found, Reason: "exact-bsn"}
 	if !found {
+		if err := a.logAccess(ctx, entry); err != nil {
+			return nil, err
+		}
 		return nil, errNotFound
 	}
-	return a.clientView(ctx, u, subject, n.Masked())
+	logged := make(chan error, 1)
+	go func() { logged <- a.logAccess(ctx, entry) }()
+	cv, err := a.clientView(ctx, u, subject, n.Masked())
+	if err == nil && prepare != nil {
+		prepare(cv)
+	}
+	if lerr := <-logged; lerr != nil {
+		return nil, lerr // the log's error first: the access did not happen
+	}
+	if err != nil {
+		return nil, err
+	}
+	return cv, nil
 }
 
 // findClient returns the client's pseudonym and whether the portal knows it.

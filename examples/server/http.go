@@ -136,17 +136,34 @@ func (a *app) logRequests(next http.Handler) http.Handler {
 // render executes the named page template with data into a buffer first, so
 // that a template error becomes a clean 500 instead of half a page.
 func (a *app) render(w http.ResponseWriter, r *http.Request, status int, page string, data any) {
+	buf, err := a.renderPage(r, page, data)
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	sendPage(w, status, buf)
+}
+
+// renderPage executes the named page template with data into a pooled
+// buffer, for sendPage (or putPageBuffer, if it is not sent).
+func (a *app) renderPage(r *http.Request, page string, data any) (*bytes.Buffer, error) {
 	buf := pageBuffers.Get().(*bytes.Buffer)
-	defer putPageBuffer(buf)
 	d := pageData{Page: data, View: a.viewOf(r)}
 	// The client page, on every lookup, is written without the template
 	// engine: the same bytes at a fraction of the cost (clientpage.go).
 	if page != "clients" || !writeClientsPage(buf, d) {
 		if err := a.pages[page].ExecuteTemplate(buf, "layout", d); err != nil {
-			a.serverError(w, r, err)
-			return
+			putPageBuffer(buf)
+			return nil, err
 		}
 	}
+	return buf, nil
+}
+
+// sendPage writes a page rendered by renderPage with the status, and
+// returns its buffer to the pool.
+func sendPage(w http.ResponseWriter, status int, buf *bytes.Buffer) {
+	defer putPageBuffer(buf)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	// With the length known the page goes out in one piece, not chunked.
 	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))

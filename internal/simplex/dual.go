@@ -184,6 +184,7 @@ func (s *Solver) dual(ctx context.Context, limit int) (st Status, decided bool, 
 		for _, j := range touched {
 			if s.pos[j] < 0 {
 				s.d[j] -= thetaD * ar[j]
+				s.noteD(j)
 			}
 			ar[j] = 0
 		}
@@ -205,19 +206,18 @@ func (s *Solver) dual(ctx context.Context, limit int) (st Status, decided bool, 
 		s.iterations++
 		if thetaP != 0 {
 			s.x[q] += thetaP
-			for p, a := range s.alpha {
-				if a != 0 {
-					s.x[s.head[p]] -= thetaP * a
-				}
+			for _, p := range s.alphaNZ {
+				s.x[s.head[p]] -= thetaP * s.alpha[p]
 			}
 		}
 		s.x[l] = bound
 		s.d[l] = -thetaD
+		s.noteD(l)
 		s.d[q] = 0
 		s.pos[l] = -1
 		s.pos[q] = int32(r)
 		s.head[r] = q
-		s.lu.update(r, s.alpha)
+		s.lu.update(r, s.alpha, s.alphaNZ)
 		if n, _ := s.lu.updates(); n >= refactor {
 			if !s.refreshDual() {
 				return 0, false, nil

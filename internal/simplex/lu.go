@@ -37,6 +37,17 @@ type factor struct {
 	etaStart []int32
 	etaIdx   []int32
 	etaVal   []float64
+
+	// Where each value is read, for solves with sparse right-hand sides
+	// (built on the first solve, see index): the steps whose row of U
+	// holds basis position p, uUse[uUseStart[p]:uUseStart[p+1]], and the
+	// steps that eliminated row i, lUse[lUseStart[i]:lUseStart[i+1]]. A
+	// step none of whose inputs is nonzero is skipped: its result is
+	// zero (ftran) or nothing changes (btran).
+	uUseStart, uUse []int32
+	lUseStart, lUse []int32
+	stamp           []uint32 // per step: == gen if it has a nonzero input
+	gen             uint32
 }
 
 // luThreshold is the threshold of partial pivoting: a pivot must be at
@@ -79,17 +90,26 @@ type luEntry struct {
 	val float64
 }
 
+// luColEntry is a row of a column of the active submatrix, with where
+// the column's entry was in that row when last seen: rows change (an
+// entry removed takes the last one's place), so the hint is checked, and
+// the row searched if it is stale.
+type luColEntry struct {
+	row, hint int32
+}
+
 // luWork is the working memory of factorize, kept between
 // factorizations (luPool) so that each does not allocate it again.
 type luWork struct {
 	rows                             [][]luEntry
-	colRows                          [][]int32
+	colRows                          [][]luColEntry
 	rowBuf                           []luEntry
-	colBuf                           []int32
+	colBuf                           []luColEntry
 	perRow, rowCount, colCount       []int32
 	bucketHead, next, prev, inBucket []int32
 	rowQueue, touchedCols            []int32
 	rowDone, colDone                 []bool
+	at                               []int32 // column → 1 + its index in the row being eliminated, or 0
 }
 
 // grow returns s with length n, cleared, reallocated only if too small.
@@ -142,8 +162,8 @@ func (w *luWork) factorize(m int, col columnFunc) (*factor, []int32, []int32) {
 			if val[k] == 0 {
 				continue
 			}
+			colRows[p] = append(colRows[p], luColEntry{i, int32(len(rows[i]))})
 			rows[i] = append(rows[i], luEntry{int32(p), val[k]})
-			colRows[p] = append(colRows[p], i)
 		}
 	}
 	f.pivRow = make([]int32, 0, m)
@@ -159,6 +179,8 @@ func (w *luWork) factorize(m int, col columnFunc) (*factor, []int32, []int32) {
 	w.rowCount = grow(w.rowCount, m)
 	w.colCount = grow(w.colCount, m)
 	rowDone, colDone, rowCount, colCount := w.rowDone, w.colDone, w.rowCount, w.colCount
+	w.at = grow(w.at, m)
+	at := w.at
 	for i := range m {
 		rowCount[i] = int32(len(rows[i]))
 	}
@@ -172,6 +194,13 @@ func (w *luWork) factorize(m int, col columnFunc) (*factor, []int32, []int32) {
 			}
 		}
 		return -1
+	}
+	// lookup returns the index of column p's entry in row ce.row, or -1.
+	lookup := func(ce luColEntry, p int32) int {
+		if row := rows[ce.row]; uint(ce.hint) < uint(len(row)) && row[ce.hint].col == p {
+			return int(ce.hint)
+		}
+		return find(ce.row, p)
 	}
 
 	// Buckets of active columns by count, for the Markowitz search, and
@@ -245,39 +274,62 @@ func (w *luWork) factorize(m int, col columnFunc) (*factor, []int32, []int32) {
 				touched = append(touched, e.col)
 			}
 		}
-		for _, i := range colRows[p] {
+		for _, ce := range colRows[p] {
+			i := ce.row
 			if rowDone[i] {
 				continue
 			}
-			k := find(i, p)
+			// at locates row i's entries by column while it changes:
+			// each update of the row is then one lookup, not a search.
+			row := rows[i]
+			for k, e := range row {
+				at[e.col] = int32(k + 1)
+			}
+			k := int(at[p]) - 1
 			if k < 0 {
+				for _, e := range row {
+					at[e.col] = 0
+				}
 				continue // the entry cancelled
 			}
-			l := rows[i][k].val / pv
+			l := row[k].val / pv
 			f.lRow = append(f.lRow, i)
 			f.lVal = append(f.lVal, l)
-			// row i −= l·row r, without column p.
-			rows[i][k] = rows[i][len(rows[i])-1]
-			rows[i] = rows[i][:len(rows[i])-1]
+			// row i −= l·row r, without column p. An entry removed takes
+			// the last one's place, as before.
+			remove := func(k int) {
+				last := len(row) - 1
+				at[row[k].col] = 0
+				if k != last {
+					row[k] = row[last]
+					at[row[k].col] = int32(k + 1)
+				}
+				row = row[:last]
+			}
+			remove(k)
 			for _, e := range rows[r] {
 				if e.col == p {
 					continue
 				}
-				if k := find(i, e.col); k >= 0 {
-					v := rows[i][k].val - l*e.val
+				if k := int(at[e.col]) - 1; k >= 0 {
+					v := row[k].val - l*e.val
 					if math.Abs(v) > luZero {
-						rows[i][k].val = v
+						row[k].val = v
 						continue
 					}
-					rows[i][k] = rows[i][len(rows[i])-1]
-					rows[i] = rows[i][:len(rows[i])-1]
+					remove(k)
 					colCount[e.col]--
 					continue
 				}
-				rows[i] = append(rows[i], luEntry{e.col, -l * e.val})
-				colRows[e.col] = append(colRows[e.col], i)
+				colRows[e.col] = append(colRows[e.col], luColEntry{i, int32(len(row))})
+				row = append(row, luEntry{e.col, -l * e.val})
+				at[e.col] = int32(len(row))
 				colCount[e.col]++
 			}
+			for _, e := range row {
+				at[e.col] = 0
+			}
+			rows[i] = row
 			rowCount[i] = int32(len(rows[i]))
 			if rowCount[i] == 1 {
 				rowQueue = append(rowQueue, i)
@@ -294,9 +346,9 @@ func (w *luWork) factorize(m int, col columnFunc) (*factor, []int32, []int32) {
 	for len(f.pivRow) < m {
 		// A column singleton: no elimination at all.
 		if p := bucketHead[1]; p >= 0 {
-			for _, i := range colRows[p] {
-				if !rowDone[i] && find(i, p) >= 0 {
-					pivot(i, p)
+			for _, ce := range colRows[p] {
+				if !rowDone[ce.row] && lookup(ce, p) >= 0 {
+					pivot(ce.row, p)
 					break
 				}
 			}
@@ -313,10 +365,10 @@ func (w *luWork) factorize(m int, col columnFunc) (*factor, []int32, []int32) {
 			e := rows[i][0]
 			// Stable enough: the largest entry of its column, or not far below.
 			big := 0.0
-			for _, j := range colRows[e.col] {
-				if !rowDone[j] {
-					if k := find(j, e.col); k >= 0 {
-						big = max(big, math.Abs(rows[j][k].val))
+			for _, ce := range colRows[e.col] {
+				if !rowDone[ce.row] {
+					if k := lookup(ce, e.col); k >= 0 {
+						big = max(big, math.Abs(rows[ce.row][k].val))
 					}
 				}
 			}
@@ -337,18 +389,23 @@ func (w *luWork) factorize(m int, col columnFunc) (*factor, []int32, []int32) {
 			for p := bucketHead[c]; p >= 0 && searched < 4; p = next[p] {
 				searched++
 				big := 0.0
-				for _, i := range colRows[p] {
-					if !rowDone[i] {
-						if k := find(i, p); k >= 0 {
-							big = max(big, math.Abs(rows[i][k].val))
-						}
-					}
-				}
-				for _, i := range colRows[p] {
-					if rowDone[i] {
+				// The rows of column p that are not done yet (the others
+				// leave its list for good), with the index of p in each
+				// (the hints made fresh; -1 where the entry cancelled).
+				live := colRows[p][:0]
+				for _, ce := range colRows[p] {
+					if rowDone[ce.row] {
 						continue
 					}
-					k := find(i, p)
+					k := lookup(ce, p)
+					if k >= 0 {
+						big = max(big, math.Abs(rows[ce.row][k].val))
+					}
+					live = append(live, luColEntry{ce.row, int32(k)})
+				}
+				colRows[p] = live
+				for _, ce := range live {
+					i, k := ce.row, ce.hint
 					if k < 0 || math.Abs(rows[i][k].val) < luThreshold*big {
 						continue
 					}
@@ -410,20 +467,95 @@ func (w *luWork) factorize(m int, col columnFunc) (*factor, []int32, []int32) {
 }
 
 // identity returns the factorization of the m × m identity matrix: the
-// basis of logicals.
+// basis of logicals. Its arrays are shared (see constants): a
+// factorization is never changed but for its etas, which are its own.
 func identity(m int) *factor {
-	f := &factor{m: m, etaStart: []int32{0}}
-	f.pivRow = make([]int32, m)
-	f.pivCol = make([]int32, m)
-	f.lStart = make([]int32, m+1)
-	f.uStart = make([]int32, m+1)
-	f.uCol = make([]int32, m)
-	f.uVal = make([]float64, m)
-	for i := range m {
-		f.pivRow[i], f.pivCol[i], f.uCol[i], f.uVal[i] = int32(i), int32(i), int32(i), 1
-		f.uStart[i+1] = int32(i + 1)
+	count, ones, zeros := constants(m + 1)
+	return &factor{
+		m:        m,
+		etaStart: []int32{0},
+		pivRow:   count[:m:m],
+		pivCol:   count[:m:m],
+		uCol:     count[:m:m],
+		uVal:     ones[:m:m],
+		lStart:   zeros,
+		uStart:   count,
 	}
-	return f
+}
+
+// shared holds read-only arrays for all solvers: 0, 1, 2, …; ones; zeros.
+// They are replaced by longer ones when a larger program needs them, and
+// never written once made.
+var shared struct {
+	sync.Mutex
+	count []int32
+	ones  []float64
+	zeros []int32
+}
+
+// constants returns n entries of each of shared's arrays.
+func constants(n int) (count []int32, ones []float64, zeros []int32) {
+	shared.Lock()
+	defer shared.Unlock()
+	if len(shared.count) < n {
+		size := max(n, 2*len(shared.count))
+		shared.count = make([]int32, size)
+		shared.ones = make([]float64, size)
+		shared.zeros = make([]int32, size)
+		for i := range size {
+			shared.count[i], shared.ones[i] = int32(i), 1
+		}
+	}
+	return shared.count[:n:n], shared.ones[:n:n], shared.zeros[:n:n]
+}
+
+// index builds uUse and lUse (once per factorization).
+func (f *factor) index() {
+	if f.stamp != nil {
+		return
+	}
+	m := f.m
+	f.uUseStart = make([]int32, m+2)
+	f.lUseStart = make([]int32, m+2)
+	for k := range f.pivRow {
+		for t := f.uStart[k] + 1; t < f.uStart[k+1]; t++ {
+			f.uUseStart[f.uCol[t]+2]++
+		}
+		for t := f.lStart[k]; t < f.lStart[k+1]; t++ {
+			f.lUseStart[f.lRow[t]+2]++
+		}
+	}
+	for i := 2; i < m+2; i++ {
+		f.uUseStart[i] += f.uUseStart[i-1]
+		f.lUseStart[i] += f.lUseStart[i-1]
+	}
+	f.uUse = make([]int32, f.uUseStart[m+1])
+	f.lUse = make([]int32, f.lUseStart[m+1])
+	for k := range f.pivRow {
+		for t := f.uStart[k] + 1; t < f.uStart[k+1]; t++ {
+			c := f.uCol[t] + 1
+			f.uUse[f.uUseStart[c]] = int32(k)
+			f.uUseStart[c]++
+		}
+		for t := f.lStart[k]; t < f.lStart[k+1]; t++ {
+			i := f.lRow[t] + 1
+			f.lUse[f.lUseStart[i]] = int32(k)
+			f.lUseStart[i]++
+		}
+	}
+	f.uUseStart = f.uUseStart[:m+1]
+	f.lUseStart = f.lUseStart[:m+1]
+	f.stamp = make([]uint32, m)
+}
+
+// nextGen returns a fresh generation for stamp.
+func (f *factor) nextGen() uint32 {
+	f.gen++
+	if f.gen == 0 {
+		clear(f.stamp)
+		f.gen = 1
+	}
+	return f.gen
 }
 
 // ftran solves B·x = a in place: a holds the right-hand side by row on
@@ -440,14 +572,30 @@ func (f *factor) ftran(a, work []float64) {
 			a[f.lRow[t]] -= f.lVal[t] * w
 		}
 	}
-	// U'·x = w, backwards.
+	// U'·x = w, backwards. A step with a zero right-hand side whose row
+	// of U meets no nonzero x gives zero; the others are computed as
+	// they always were, term by term in the order of the row.
+	f.index()
+	gen := f.nextGen()
+	stamp := f.stamp
 	x := work
 	for k := len(f.pivRow) - 1; k >= 0; k-- {
 		s := a[f.pivRow[k]]
+		p := f.pivCol[k]
+		if s == 0 && stamp[k] != gen {
+			x[p] = 0
+			continue
+		}
 		for t := f.uStart[k] + 1; t < f.uStart[k+1]; t++ {
 			s -= f.uVal[t] * x[f.uCol[t]]
 		}
-		x[f.pivCol[k]] = s / f.uVal[f.uStart[k]]
+		xk := s / f.uVal[f.uStart[k]]
+		x[p] = xk
+		if xk != 0 {
+			for _, k2 := range f.uUse[f.uUseStart[p]:f.uUseStart[p+1]] {
+				stamp[k2] = gen
+			}
+		}
 	}
 	copy(a, x)
 	// The etas, in order.
@@ -479,8 +627,13 @@ func (f *factor) btran(c, work []float64) {
 	// U'ᵀ·v = c, forwards, by columns of U'ᵀ.
 	v := work
 	for k, r := range f.pivRow {
+		ck := c[f.pivCol[k]]
+		if ck == 0 {
+			v[r] = 0
+			continue
+		}
 		u0 := f.uStart[k]
-		vk := c[f.pivCol[k]] / f.uVal[u0]
+		vk := ck / f.uVal[u0]
 		v[r] = vk
 		if vk == 0 {
 			continue
@@ -489,25 +642,39 @@ func (f *factor) btran(c, work []float64) {
 			c[f.uCol[t]] -= f.uVal[t] * vk
 		}
 	}
-	// y = M₀ᵀ⋯M_{m−1}ᵀ·v
+	// y = M₀ᵀ⋯M_{m−1}ᵀ·v. Step k reads the rows it eliminated, which
+	// later steps pivot on: their values are final when it comes, and
+	// if none is nonzero the step changes nothing.
+	f.index()
+	gen := f.nextGen()
+	stamp := f.stamp
 	for k := len(f.pivRow) - 1; k >= 0; k-- {
-		s := 0.0
-		for t := f.lStart[k]; t < f.lStart[k+1]; t++ {
-			s += f.lVal[t] * v[f.lRow[t]]
+		r := f.pivRow[k]
+		if stamp[k] == gen {
+			s := 0.0
+			for t := f.lStart[k]; t < f.lStart[k+1]; t++ {
+				s += f.lVal[t] * v[f.lRow[t]]
+			}
+			v[r] -= s
 		}
-		v[f.pivRow[k]] -= s
+		if v[r] != 0 {
+			for _, k2 := range f.lUse[f.lUseStart[r]:f.lUseStart[r+1]] {
+				stamp[k2] = gen
+			}
+		}
 	}
 	copy(c, v)
 }
 
 // update records a basis change: position p takes the column whose ftran
-// is alpha (by basis position).
-func (f *factor) update(p int, alpha []float64) {
+// is alpha (by basis position); nz lists the positions where alpha is not
+// zero, in order.
+func (f *factor) update(p int, alpha []float64, nz []int32) {
 	f.etaPos = append(f.etaPos, int32(p))
 	f.etaPiv = append(f.etaPiv, alpha[p])
-	for i, v := range alpha {
-		if i != p && v != 0 && math.Abs(v) > luZero {
-			f.etaIdx = append(f.etaIdx, int32(i))
+	for _, i := range nz {
+		if v := alpha[i]; int(i) != p && math.Abs(v) > luZero {
+			f.etaIdx = append(f.etaIdx, i)
 			f.etaVal = append(f.etaVal, v)
 		}
 	}

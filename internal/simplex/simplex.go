@@ -18,7 +18,12 @@
 // them by structural variables that have room to move, so that the steps
 // are not all degenerate. The basis is factorized (sparse LU with Markowitz pivot
 // order and threshold partial pivoting, see factor) and updated in
-// product form, with a fresh factorization every 64 changes. A solve
+// product form, with a fresh factorization every 64 changes. The
+// right-hand sides of the solves with the factors are mostly sparse (a
+// column of A, a unit row, a cost vector with a few entries): the solves
+// skip the elimination steps that no nonzero reaches, and the ratio test
+// and the reduced costs visit only the nonzero entries, each computed in
+// the same order as a dense pass would. A solve
 // that starts outside the polyhedron from a basis whose reduced costs
 // are of the right sign (an optimal basis after a bound changed, or a
 // point of the polyhedron with one variable moved to a goal, at a price
@@ -37,7 +42,6 @@
 package simplex
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"math"
@@ -115,14 +119,20 @@ type Solver struct {
 	head   []int32   // basis position → variable
 	pos    []int32   // variable → basis position, or -1
 	d      []float64 // reduced costs of nonbasic variables (phase 2)
+	// The variables whose reduced cost may be nonzero, each once (inD):
+	// every other one is zero. pricing makes the list afresh, the steps
+	// add to it, and entering reads only it.
+	dList []int32
+	inD   []bool
 
 	lu    *factor
 	dirty bool // x of the basic variables must be recomputed
 
 	// Scratch.
 	alpha, rho, work, dense []float64
-	unitRow                 []int32   // 0, 1, …, m−1: the logicals' columns
-	ones                    []float64 // m ones
+	alphaNZ                 []int32   // the positions where alpha is not zero, in order
+	unitRow                 []int32   // 0, 1, …, m−1: the logicals' columns (shared, read only)
+	ones                    []float64 // m ones (shared, read only)
 	rowA                    []float64 // the dual method's pivot row, per variable
 	touched                 []int32   // its nonzero entries
 
@@ -159,8 +169,11 @@ func New(p *Problem) *Solver {
 	}
 	s := &Solver{m: m, n: n, b: append([]float64(nil), p.RHS...)}
 	N := n + m
-	s.lo = make([]float64, N)
-	s.up = make([]float64, N)
+	// The arrays of floats in two allocations, one per length.
+	perVar := make([]float64, 5*N)
+	s.lo, s.up, s.x, s.cost, s.d = perVar[:N:N], perVar[N:2*N:2*N], perVar[2*N:3*N:3*N], perVar[3*N:4*N:4*N], perVar[4*N:]
+	perRow := make([]float64, 4*m)
+	s.alpha, s.rho, s.work, s.dense = perRow[:m:m], perRow[m:2*m:2*m], perRow[2*m:3*m:3*m], perRow[3*m:]
 	for j := range n {
 		if p.Lower != nil {
 			s.lo[j] = p.Lower[j]
@@ -199,7 +212,7 @@ func New(p *Problem) *Solver {
 	for j := range n {
 		count[j+1] += count[j]
 	}
-	s.colStart = append([]int32(nil), count...)
+	s.colStart = count
 	s.colRow = make([]int32, len(s.rowCol))
 	s.colVal = make([]float64, len(s.rowCol))
 	fill := append([]int32(nil), count[:n]...)
@@ -211,10 +224,7 @@ func New(p *Problem) *Solver {
 			fill[j]++
 		}
 	}
-	s.x = make([]float64, N)
 	copy(s.x, s.lo[:n])
-	s.cost = make([]float64, N)
-	s.d = make([]float64, N)
 	s.head = make([]int32, m)
 	s.pos = make([]int32, N)
 	for j := range s.pos {
@@ -224,15 +234,7 @@ func New(p *Problem) *Solver {
 		s.head[i] = int32(n + i)
 		s.pos[n+i] = int32(i)
 	}
-	s.alpha = make([]float64, m)
-	s.rho = make([]float64, m)
-	s.work = make([]float64, m)
-	s.dense = make([]float64, m)
-	s.unitRow = make([]int32, m)
-	s.ones = make([]float64, m)
-	for i := range m {
-		s.unitRow[i], s.ones[i] = int32(i), 1
-	}
+	s.unitRow, s.ones, _ = constants(m)
 	s.lu = identity(m) // the logicals
 	s.dirty = true
 	return s
@@ -344,7 +346,7 @@ func (s *Solver) Crash() {
 		j    int32
 		room float64
 	}
-	var cands []cand
+	cands := make([]cand, 0, s.n)
 	for j := range int32(s.n) {
 		if s.pos[j] >= 0 {
 			continue
@@ -357,11 +359,14 @@ func (s *Solver) Crash() {
 	if len(cands) == 0 {
 		return
 	}
-	slices.SortFunc(cands, func(a, b cand) int {
-		if c := cmp.Compare(b.room, a.room); c != 0 {
-			return c
+	slices.SortFunc(cands, func(a, b cand) int { // rooms are finite: no NaN to order
+		switch {
+		case a.room > b.room:
+			return -1
+		case a.room < b.room:
+			return 1
 		}
-		return cmp.Compare(a.j, b.j)
+		return int(a.j - b.j)
 	})
 	cols := make([]int32, s.m)
 	for p := range cols {
@@ -609,16 +614,36 @@ func (s *Solver) pricing() {
 		y[p] = s.cost[j]
 	}
 	s.lu.btran(y, s.work)
+	if s.inD == nil {
+		s.inD = make([]bool, s.n+s.m)
+	}
+	for _, j := range s.dList {
+		s.inD[j] = false
+	}
+	s.dList = s.dList[:0]
+	// d_j = c_j − Σ_i y_i·a_ij, by the rows where y is not zero (mostly
+	// few): the terms of each d_j come in the order of their rows, as
+	// they would column by column.
 	for j := range s.n {
 		if s.pos[j] >= 0 {
 			s.d[j] = 0
+		} else {
+			s.d[j] = s.cost[j]
+			if s.cost[j] != 0 {
+				s.noteD(int32(j))
+			}
+		}
+	}
+	for i, yi := range y {
+		if yi == 0 {
 			continue
 		}
-		dj := s.cost[j]
-		for t := s.colStart[j]; t < s.colStart[j+1]; t++ {
-			dj -= y[s.colRow[t]] * s.colVal[t]
+		for t := s.rowStart[i]; t < s.rowStart[i+1]; t++ {
+			if j := s.rowCol[t]; s.pos[j] < 0 {
+				s.d[j] -= yi * s.rowVal[t]
+				s.noteD(j)
+			}
 		}
-		s.d[j] = dj
 	}
 	for i := range s.m {
 		l := s.n + i
@@ -626,7 +651,18 @@ func (s *Solver) pricing() {
 			s.d[l] = 0
 		} else {
 			s.d[l] = s.cost[l] - y[i]
+			if s.d[l] != 0 {
+				s.noteD(int32(l))
+			}
 		}
+	}
+}
+
+// noteD records that the reduced cost of variable j may not be zero.
+func (s *Solver) noteD(j int32) {
+	if !s.inD[j] {
+		s.inD[j] = true
+		s.dList = append(s.dList, j)
 	}
 }
 
@@ -646,22 +682,27 @@ func (s *Solver) movable(j int, dj float64) float64 {
 }
 
 // entering returns the nonbasic variable to move, by Dantzig's rule or,
-// after a run of degenerate steps, Bland's; -1 if there is none.
+// after a run of degenerate steps, Bland's; -1 if there is none. Among
+// equal reduced costs the first variable wins, and Bland's rule takes
+// the first that may move: the variables are read from dList (every
+// other reduced cost is zero), in any order, with those ties broken by
+// the index.
 func (s *Solver) entering() int {
 	best, bestD := -1, 0.0
 	bland := s.degenerate >= blandRun
-	for j := range s.n + s.m {
-		if s.pos[j] >= 0 {
-			continue
-		}
+	for _, j32 := range s.dList {
+		j := int(j32)
 		dj := s.d[j]
-		if s.movable(j, dj) == 0 {
+		if (dj >= -dualTol && dj <= dualTol) || s.pos[j] >= 0 || s.movable(j, dj) == 0 {
 			continue
 		}
 		if bland {
-			return j
+			if best < 0 || j < best {
+				best = j
+			}
+			continue
 		}
-		if a := math.Abs(dj); a > bestD {
+		if a := math.Abs(dj); a > bestD || (a == bestD && j < best) {
 			best, bestD = j, a
 		}
 	}
@@ -676,6 +717,13 @@ func (s *Solver) loadColumn(q int32) {
 		s.alpha[i] = val[k]
 	}
 	s.lu.ftran(s.alpha, s.work)
+	nz := s.alphaNZ[:0]
+	for p, a := range s.alpha {
+		if a != 0 {
+			nz = append(nz, int32(p))
+		}
+	}
+	s.alphaNZ = nz
 }
 
 // ratio chooses how far entering variable q moves in direction dir (+1,
@@ -718,7 +766,8 @@ func (s *Solver) ratio(q int32, dir float64, phase1 bool) (theta float64, leave 
 		return 0, false, false
 	}
 	bland := s.degenerate >= blandRun
-	for p, a := range s.alpha {
+	for _, p32 := range s.alphaNZ {
+		p, a := int(p32), s.alpha[p32]
 		if math.Abs(a) < pivotTol {
 			continue
 		}
@@ -749,7 +798,8 @@ func (s *Solver) ratio(q int32, dir float64, phase1 bool) (theta float64, leave 
 	// Bland's rule the smallest variable among the shortest steps.
 	leave = -1
 	bestA := 0.0
-	for p, a := range s.alpha {
+	for _, p32 := range s.alphaNZ {
+		p, a := int(p32), s.alpha[p32]
 		if math.Abs(a) < pivotTol {
 			continue
 		}
@@ -860,10 +910,8 @@ func (s *Solver) step(q int32, dir, theta float64, leave int, toLower, duals boo
 	}
 	s.x[q] += dir * theta
 	if theta != 0 {
-		for p, a := range s.alpha {
-			if a != 0 {
-				s.x[s.head[p]] -= dir * theta * a
-			}
+		for _, p := range s.alphaNZ {
+			s.x[s.head[p]] -= dir * theta * s.alpha[p]
 		}
 	}
 	if leave < 0 {
@@ -899,20 +947,23 @@ func (s *Solver) step(q int32, dir, theta float64, leave int, toLower, duals boo
 					j := s.rowCol[t]
 					if s.pos[j] < 0 {
 						s.d[j] -= td * r * s.rowVal[t]
+						s.noteD(j)
 					}
 				}
 				if lj := s.n + i; s.pos[lj] < 0 {
 					s.d[lj] -= td * r
+					s.noteD(int32(lj))
 				}
 			}
 		}
 		s.d[l] = -td
+		s.noteD(l)
 		s.d[q] = 0
 	}
 	s.pos[l] = -1
 	s.pos[q] = int32(leave)
 	s.head[leave] = q
-	s.lu.update(leave, s.alpha)
+	s.lu.update(leave, s.alpha, s.alphaNZ)
 	if n, _ := s.lu.updates(); n >= refactor {
 		s.factorize()
 		s.dirty = true

@@ -46,6 +46,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -87,7 +88,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
 	conns := fs.String("c", "16,64", "comma-separated `connections` to run at, each against both endpoints")
 	fs.DurationVar(&o.duration, "d", 15*time.Second, "`duration` of each wrk run")
-	fs.IntVar(&o.rounds, "rounds", 1, "`rounds`: how often to repeat the alternation at each concurrency")
+	fs.IntVar(&o.rounds, "rounds", 1, "`rounds`: how often to repeat the alternation at each concurrency (the order turns each round: healthz first, then lookup first; a summary line gives the ratio of all rounds)")
 	fs.IntVar(&o.threads, "t", 2, "wrk `threads` per wrk process")
 	fs.DurationVar(&o.timeout, "timeout", 2*time.Second, "wrk's request `timeout`: a slower answer counts as a timeout")
 	fs.StringVar(&o.databaseURL, "database-url", "", "PostgreSQL `URL`; a fresh database is created beside it and dropped at the end; \"start\" starts a throwaway cluster on loopback (Debian's postgresql package) for the run (empty: SQLite)")
@@ -195,9 +196,17 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	profiled := o.profile == ""
 	var totalLookups int64
 	for _, c := range o.conns {
-		for range o.rounds {
-			var health result
-			for _, ep := range []string{"healthz", "lookup"} {
+		var sum roundsSum
+		for round := range o.rounds {
+			var health, lookups result
+			// Round by round the order turns (healthz, lookup; lookup,
+			// healthz; …), so that a machine getting busier or quieter
+			// during the run does not favour one endpoint.
+			order := []string{"healthz", "lookup"}
+			if round%2 == 1 {
+				order = []string{"lookup", "healthz"}
+			}
+			for _, ep := range order {
 				if err := ctx.Err(); err != nil {
 					return err
 				}
@@ -223,10 +232,11 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 				if ep == "healthz" {
 					health = r
 				} else {
+					lookups = r
 					totalLookups += r.requests - r.bad
-					if health.rps() > 0 {
-						ratio = fmt.Sprintf("%.3f × healthz", r.rps()/health.rps())
-					}
+				}
+				if ep == order[1] && health.rps() > 0 {
+					ratio = fmt.Sprintf("%.3f × healthz", lookups.rps()/health.rps())
 				}
 				perReq := "?"
 				if cpu >= 0 && r.requests > 0 {
@@ -234,6 +244,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 				}
 				fmt.Fprintf(out, "%-8s %-5d %10.0f %9s %9s %9s %7d %8d %9s  %s\n", ep, c, r.rps(), ms(r.p50), ms(r.p99), ms(r.max), r.errors(), r.timeouts, perReq, ratio)
 			}
+			sum.add(health, lookups)
+		}
+		if o.rounds > 1 {
+			fmt.Fprintf(out, "c%d, %d rounds: %s\n", c, o.rounds, sum)
 		}
 	}
 	fmt.Fprintf(out, "\nload after: %s\n", loadavg())
@@ -601,6 +615,44 @@ end
 }
 
 // result is what one or more simultaneous wrk runs measured.
+// roundsSum adds up the rounds at one concurrency: the ratio of all
+// lookups to all /healthz requests (each per second of its own runs) is
+// steadier than any one round's, whose two runs may meet a busier and a
+// quieter moment of a shared machine.
+type roundsSum struct {
+	health, lookups result
+	ratios          []float64
+}
+
+func (s *roundsSum) add(health, lookups result) {
+	s.health.requests += health.requests
+	s.health.duration += health.duration
+	s.lookups.requests += lookups.requests
+	s.lookups.duration += lookups.duration
+	if health.rps() > 0 {
+		s.ratios = append(s.ratios, lookups.rps()/health.rps())
+	}
+}
+
+func (s roundsSum) String() string {
+	if s.health.rps() == 0 || len(s.ratios) == 0 {
+		return "no /healthz requests answered"
+	}
+	r := slices.Clone(s.ratios)
+	slices.Sort(r)
+	return fmt.Sprintf("healthz %.0f/s, lookups %.0f/s, lookups ÷ healthz %.3f (rounds %.3f–%.3f, median %.3f)",
+		s.health.rps(), s.lookups.rps(), s.lookups.rps()/s.health.rps(), r[0], r[len(r)-1], median(r))
+}
+
+// median of sorted values.
+func median(sorted []float64) float64 {
+	n := len(sorted)
+	if n%2 == 1 {
+		return sorted[n/2]
+	}
+	return (sorted[n/2-1] + sorted[n/2]) / 2
+}
+
 type result struct {
 	requests, bad                          int64
 	duration                               time.Duration

@@ -78,3 +78,15 @@ zorgkit_garbled x
 		"go_goroutines":                                      12,
 	}, m)
 }
+
+func TestRoundsSum(t *testing.T) {
+	sec := func(n int) time.Duration { return time.Duration(n) * time.Second }
+	var s roundsSum
+	s.add(result{requests: 20000, duration: sec(2)}, result{requests: 4000, duration: sec(2)}) // 0.200
+	s.add(result{requests: 10000, duration: sec(2)}, result{requests: 3000, duration: sec(2)}) // 0.300
+	s.add(result{requests: 15000, duration: sec(2)}, result{requests: 3750, duration: sec(2)}) // 0.250
+	assert.Equal(t, "healthz 7500/s, lookups 1792/s, lookups ÷ healthz 0.239 (rounds 0.200–0.300, median 0.250)", s.String(),
+		"all requests over all time, not the mean of the rounds' ratios")
+	assert.Equal(t, "no /healthz requests answered", roundsSum{}.String())
+	assert.InDelta(t, 2.5, median([]float64{1, 2, 3, 4}), 1e-9)
+}

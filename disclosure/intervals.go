@@ -1442,7 +1442,8 @@ func (iv *ivGroup) cleanUp(ctx context.Context, gp *groupProblem) error {
 	gp.p.Forced = forced
 	gp.p.Candidates = candidates
 	gp.p.Allow = iv.allow
-	defer func() { gp.p.Allow = nil }()
+	gp.p.Refuses = iv.cleanUpDone
+	defer func() { gp.p.Allow, gp.p.Refuses = nil, nil }()
 	return gp.solve(ctx, stageCleanUp)
 }
 

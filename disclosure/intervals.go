@@ -1482,8 +1482,9 @@ func (iv *ivGroup) cleanUpSpent() bool {
 // withheld (always safe) without the search for replacements of its
 // certificates, which is what the clean-up of a large group spends its
 // time on. (On the 99,000-cell table of BenchmarkProtectIntervals the
-// search over every candidate took about 40 s and published about 150
-// cells again, of about 33,000.) The numbers are fixed, so the pattern
+// search over every candidate took 28 to 35 s and published about 150
+// cells again, of about 33,000; with the bound the clean-up takes 4 to
+// 9 s and withholds 39 cells more, see BENCHMARKS.md.) The numbers are fixed, so the pattern
 // does not depend on the machine.
 func (iv *ivGroup) cleanUpDone() bool {
 	return iv.gp.n > maxLPCells && iv.cleanUpSpent() &&

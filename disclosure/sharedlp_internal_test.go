@@ -19,7 +19,7 @@ func TestSharedLPAcrossColumns(t *testing.T) {
 	r := rand.New(rand.NewPCG(14, 99))
 	ctx := context.Background()
 	compared, found, reused := 0, 0, 0
-	for range 20 {
+	for range 12 {
 		tabs := randomCubeTables(t, r)
 		for _, iv := range testIVGroups(t, tabs, Rules{Width: 5, Intervals: true}) {
 			n := int32(iv.gp.n)

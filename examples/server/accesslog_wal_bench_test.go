@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
@@ -15,27 +14,13 @@ import (
 	"github.com/zorgkit/zorgkit/consent"
 )
 
-func init() {
-	// ZORGKIT_PAGE_SIZE gives the page size of the databases a benchmark
-	// creates (the seeded template included), to compare page sizes in
-	// one interleaved run of separate processes. Not for tests.
-	if v := os.Getenv("ZORGKIT_PAGE_SIZE"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			panic("ZORGKIT_PAGE_SIZE: " + err.Error())
-		}
-		sqlitePageSize = n
-	}
-}
-
 // BenchmarkAccessLogWAL commits access-log entries through the group
 // commit's transaction (chain head read, seal, INSERTs, COMMIT with
 // synchronous=FULL) in batches of 8 into an access log of 20,000 entries,
 // and reports what the write-ahead log receives: WAL frames (pages) and
 // bytes a commit, and which pages (page 1, the auto_vacuum pointer map,
 // the table and each index, from the frames' page numbers and the dbstat
-// table). ns/op is the commit's wall time, the fsync included. Run it
-// with ZORGKIT_PAGE_SIZE=1024, 2048 or 4096 to compare page sizes.
+// table). ns/op is the commit's wall time, the fsync included.
 func BenchmarkAccessLogWAL(b *testing.B) {
 	const batch, round = 8, 32 // round × frames stays under the 1000-frame auto-checkpoint
 	p := newTestPortal(b)

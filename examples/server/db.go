@@ -57,11 +57,6 @@ func (a *app) quickRead(ctx context.Context) context.Context {
 	return context.WithoutCancel(ctx)
 }
 
-// sqlitePageSize, if not 0, is the page size of a new SQLite database
-// (SQLite's default is 4096). A benchmark sets it to compare page sizes
-// (BenchmarkAccessLogWAL, BENCHMARKS.md).
-var sqlitePageSize = 0
-
 // Connection pool sizes. SQLite: readers run in parallel in WAL mode, but on
 // a few cores more connections than that only add memory and contention;
 // writers queue on the connector's lock while holding a connection, hence
@@ -127,11 +122,6 @@ func openDBObserved(ctx context.Context, cfg config, onWrite func(time.Duration)
 		path = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
 		dsn := "file:" + path + "?_txlock=immediate&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)" +
 			"&_pragma=auto_vacuum(2)&_pragma=journal_size_limit(67108864)"
-		if sqlitePageSize != 0 {
-			if err := createSQLite(filepath.Join(cfg.DataDir, "zorgkit.db"), path, sqlitePageSize); err != nil {
-				return nil, "", err
-			}
-		}
 		conn := newSQLiteConnector(dsn, 10*time.Second)
 		conn.onWrite = onWrite
 		db = sql.OpenDB(conn)
@@ -316,37 +306,4 @@ func (b *batchInsert) flush(ctx context.Context) error {
 	_, err := b.tx.ExecContext(ctx, q.String(), b.args...)
 	b.args = b.args[:0]
 	return err
-}
-
-// createSQLite creates the database file at file (escaped in the URI as
-// path) with the given page size, incremental auto_vacuum and the
-// write-ahead log, if it does not exist yet. The page size must be set
-// before anything else touches the file: the driver runs auto_vacuum
-// first, which fixes the page size at SQLite's default. An existing file
-// keeps its page size.
-func createSQLite(file, path string, pageSize int) error {
-	if _, err := os.Stat(file); !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	db, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		return fmt.Errorf("create database: %w", err)
-	}
-	defer db.Close()
-	// One connection: the page size is set on the connection that then
-	// creates the file.
-	conn, err := db.Conn(context.Background())
-	if err != nil {
-		return fmt.Errorf("create database: %w", err)
-	}
-	defer conn.Close()
-	for _, q := range []string{"PRAGMA page_size=" + strconv.Itoa(pageSize), "PRAGMA auto_vacuum=2", "PRAGMA journal_mode=WAL"} {
-		if _, err := conn.ExecContext(context.Background(), q); err != nil {
-			return fmt.Errorf("create database: %w", err)
-		}
-	}
-	if err := conn.Close(); err != nil {
-		return fmt.Errorf("create database: %w", err)
-	}
-	return db.Close()
 }

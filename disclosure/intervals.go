@@ -207,13 +207,26 @@ type ivGroup struct {
 	sides       [2]sidesOf // the last cubeSides, narrow and wide
 }
 
-// lpKey names a program of sharedLP: a box (by its first element and
-// length) and a primary column.
+// lpKey names a program of sharedLP: a box, by its length and a hash of
+// its columns (the program's box is compared in full), and whether it is
+// reach's. The primary column is not part of it: the program of a box is
+// the same for every primary cell (see sharedLP).
 type lpKey struct {
-	box  *int32
+	hash uint64
 	size int
-	col  int32
 	all  bool // for reach, with every cell withheld
+}
+
+// boxHash returns a hash of the columns of box (FNV-1a over their bytes).
+func boxHash(box []int32) uint64 {
+	h := uint64(14695981039346656037)
+	for _, c := range box {
+		for range 4 {
+			h = (h ^ uint64(byte(c))) * 1099511628211
+			c >>= 8
+		}
+	}
+	return h
 }
 
 // changed forgets the programs of sharedLP over a box that holds column
@@ -1201,19 +1214,34 @@ func (iv *ivGroup) fromPool(key certKey, amount *big.Rat) ([]int32, bool) {
 // box: over the cells that are withheld (with all, as reach asks: every
 // cell) and not empty, with no reader's knowledge, started from the true
 // values with a crash basis. A check fixes the cells its reader knows by
-// their bounds; each use starts from the same point
-// (simplex.Solver.Reset). The programs are kept until a cell is withheld
-// anew.
+// their bounds, and bounds and prices the target (the variable of col);
+// each use starts from the same point (simplex.Solver.Reset: the basis,
+// the values and every bound) with no price. The program does not depend
+// on col (newLP's frozen is the same for every primary cell without a
+// reader, and Crash reads no price), so one program of a box serves every
+// primary cell of it, with the target set per use. The programs are kept
+// until a cell is withheld anew.
 func (iv *ivGroup) sharedLP(box []int32, col int32, all bool) *lp {
 	if len(box) == 0 || len(box) == iv.gp.n {
 		return iv.newLP(box, certKey{col, true, noReaders}, false) // not kept: the whole group
 	}
-	k := lpKey{&box[0], len(box), col, all}
-	if l := iv.lps[k]; l != nil {
+	k := lpKey{boxHash(box), len(box), all}
+	if l := iv.lps[k]; l != nil && slices.Equal(l.box, box) {
 		if l.s != nil {
 			l.s.Reset()
+			if l.target >= 0 {
+				l.s.SetCost(l.target, 0) // the last use's price (Reset keeps prices)
+			}
 		}
-		return l
+		l.target = -1
+		if j, in := slices.BinarySearch(l.vars, col); in {
+			l.target = j
+		}
+		if l.target < 0 || l.s != nil {
+			return l
+		}
+		// Made for a cell that could not move, without a solver: made
+		// again below.
 	}
 	if len(iv.lps) >= maxKept {
 		clear(iv.lps)

@@ -35,3 +35,13 @@ func ForceLargeGroups() func() {
 	maxLPCells = 0
 	return func() { maxLPCells = old }
 }
+
+// SmallCleanUpWindows makes the clean-up of a large group give up its
+// programs after one that bought nothing, and publishing after one
+// candidate looked at that was not published (see cleanUpDone), until
+// the function it returns is called.
+func SmallCleanUpWindows() func() {
+	oldSolves, oldAsked := cleanUpWindow, cleanUpAskWindow
+	cleanUpWindow, cleanUpAskWindow = 1, 1
+	return func() { cleanUpWindow, cleanUpAskWindow = oldSolves, oldAsked }
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -201,4 +202,45 @@ func TestIntervalProtectionParallelDeterministic(t *testing.T) {
 			}
 		})
 	}
+}
+
+// When the clean-up of a large group gives up early (see cleanUpDone in
+// intervals.go, here after the first program and the first candidate),
+// the pattern still protects every primary cell as the rules ask, stays
+// exactly protected, and does not depend on the number of goroutines;
+// and the bound changes some pattern (it is not dead code).
+func TestIntervalCleanUpBounded(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	defer disclosure.ForceLargeGroups()()
+	r := rand.New(rand.NewPCG(41, 42))
+	changed := 0
+	for i := range 2 { // both patterns change; more cost seconds
+		s := randomScenario(r, i)
+		s.rules.Intervals, s.rules.Width = true, 5
+		t.Run(s.name, func(t *testing.T) {
+			protect := func(bounded bool, procs int) *disclosure.Protected {
+				runtime.GOMAXPROCS(procs)
+				if bounded {
+					defer disclosure.SmallCleanUpWindows()()
+				}
+				tabs, err := disclosure.Tabulate(s.dims, s.records, s.specs...)
+				require.NoError(t, err)
+				p, err := tabs.Protect(context.Background(), s.rules)
+				if errors.Is(err, disclosure.ErrIntervals) {
+					t.Skipf("cannot be met: %v", err)
+				}
+				require.NoError(t, err)
+				return p
+			}
+			full := protect(false, 1)
+			bounded := protect(true, 1)
+			assertIntervalsHold(t, bounded)
+			assertAuditClean(t, bounded)
+			assert.Equal(t, disclosure.SecondaryIndices(bounded), disclosure.SecondaryIndices(protect(true, 4)), "GOMAXPROCS=4")
+			if !slices.Equal(disclosure.SecondaryIndices(full), disclosure.SecondaryIndices(bounded)) {
+				changed++
+			}
+		})
+	}
+	assert.Positive(t, changed, "the bound changed no pattern")
 }

@@ -130,6 +130,12 @@ type Problem struct {
 	// (the interval protection of package disclosure). It is told of
 	// candidates in order, and only publishes when it returns true.
 	Allow func(c int32) bool
+
+	// Refuses, if not nil, reports whether Allow now refuses every
+	// candidate: those left are then not looked at (they stay
+	// unpublished, as Allow would have them), which saves the views'
+	// work for each.
+	Refuses func() bool
 }
 
 // StoppedError reports that Solve stopped because its context ended,
@@ -269,7 +275,7 @@ func Solve(ctx context.Context, p *Problem) (res Result, err error) {
 		if i&255 == 0 && ctx.Err() != nil {
 			return Result{}, &StoppedError{Done: i, Total: total, Err: ctx.Err()}
 		}
-		if !publishAll(p, views, c) {
+		if refuses(p) || !publishAll(p, views, c) {
 			res.Secondary = append(res.Secondary, c)
 		}
 	}
@@ -281,7 +287,7 @@ func Solve(ctx context.Context, p *Problem) (res Result, err error) {
 		if i&255 == 0 && ctx.Err() != nil {
 			return Result{}, &StoppedError{Done: len(p.Candidates) + i, Total: total, Err: ctx.Err()}
 		}
-		if publishAll(p, views, c) {
+		if !refuses(p) && publishAll(p, views, c) {
 			continue
 		}
 		secondary = append(secondary, c)
@@ -313,6 +319,12 @@ func Solve(ctx context.Context, p *Problem) (res Result, err error) {
 		res.InsiderKnows = append(res.InsiderKnows, slices.Compact(knows))
 	}
 	return res, nil
+}
+
+// refuses reports whether p.Refuses says p.Allow refuses every candidate
+// left.
+func refuses(p *Problem) bool {
+	return p.Allow != nil && p.Refuses != nil && p.Refuses()
 }
 
 // publishAll publishes column c in every view, or, if any view or

@@ -469,3 +469,39 @@ func TestSolveKeepsColumnIndex(t *testing.T) {
 		})
 	}
 }
+
+// When Refuses says that Allow refuses every candidate left, Solve does
+// not look at them, and its result is the one Allow's refusals give.
+func TestSolveRefusesSkipsWhatAllowRefuses(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for iter := range 20 {
+		in := randomInstance(t, r, iter%2 == 0, false)
+		limit := r.IntN(len(in.p.Candidates) + 1)
+		t.Run(fmt.Sprintf("iter%d/candidates=%d/limit=%d", iter, len(in.p.Candidates), limit), func(t *testing.T) {
+			solve := func(skip bool) (elim.Result, int) {
+				p := in.p
+				allowed, asked := 0, 0
+				done := func() bool { return allowed >= limit }
+				p.Allow = func(int32) bool {
+					asked++
+					if done() {
+						return false
+					}
+					allowed++
+					return true
+				}
+				if skip {
+					p.Refuses = done
+				}
+				res, err := elim.Solve(context.Background(), &p)
+				require.NoError(t, err)
+				return res, asked
+			}
+			want, askedAll := solve(false)
+			got, asked := solve(true)
+			assert.Equal(t, want.Secondary, got.Secondary)
+			assert.LessOrEqual(t, asked, askedAll)
+			assert.LessOrEqual(t, asked, limit)
+		})
+	}
+}

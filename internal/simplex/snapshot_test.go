@@ -91,18 +91,9 @@ func BenchmarkSnapshots(b *testing.B) {
 // BenchmarkFactorizeSnapshots factorizes the starting basis of each
 // program in -snapshots.
 func BenchmarkFactorizeSnapshots(b *testing.B) {
-	if *snapshotDir == "" {
-		b.Skip("no -snapshots directory")
-	}
-	files, _ := filepath.Glob(filepath.Join(*snapshotDir, "*.gob"))
 	var solvers []*Solver
-	for _, name := range files {
-		f, err := os.Open(name)
-		require.NoError(b, err)
-		var sn Snapshot
-		require.NoError(b, gob.NewDecoder(f).Decode(&sn), name)
-		f.Close()
-		solvers = append(solvers, Restore(&sn))
+	for _, sn := range loadSnapshots(b, "*.gob") {
+		solvers = append(solvers, Restore(sn))
 	}
 	b.ResetTimer()
 	for b.Loop() {

@@ -2,11 +2,8 @@ package simplex
 
 import (
 	"context"
-	"encoding/gob"
 	"flag"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -42,27 +39,14 @@ func TestSnapshotRestore(t *testing.T) {
 // each from the state it was captured in, and reports the simplex
 // iterations per program by kind.
 func BenchmarkSnapshots(b *testing.B) {
-	if *snapshotDir == "" {
-		b.Skip("no -snapshots directory")
-	}
 	for _, kind := range []string{"phase1", "feasible"} {
-		files, _ := filepath.Glob(filepath.Join(*snapshotDir, kind+"-*.gob"))
-		if len(files) == 0 {
-			continue
-		}
-		var sns []*Snapshot
-		rows, vars := 0, 0
-		for _, name := range files {
-			f, err := os.Open(name)
-			require.NoError(b, err)
-			var sn Snapshot
-			require.NoError(b, gob.NewDecoder(f).Decode(&sn), name)
-			f.Close()
-			sns = append(sns, &sn)
-			rows += len(sn.Problem.Rows)
-			vars += sn.Problem.NumVars
-		}
 		b.Run("kind="+kind, func(b *testing.B) {
+			sns := loadSnapshots(b, kind+"-*.gob")
+			rows, vars := 0, 0
+			for _, sn := range sns {
+				rows += len(sn.Problem.Rows)
+				vars += sn.Problem.NumVars
+			}
 			iters, optimal := 0, 0
 			for b.Loop() {
 				iters, optimal = 0, 0

@@ -29,20 +29,23 @@ import (
 // instead, formed smaller batches under load, and a lookup cost about a
 // tenth more CPU: see BENCHMARKS.md.)
 //
-// A commit has a fixed cost whatever its size (on SQLite about 300 µs of CPU
-// under load, two thirds of it the fsync), so a leader whose predecessor's
-// batch held more than one item, which means that others are writing too,
-// waits delay before it takes its batch, as PostgreSQL's commit_delay does
-// when commit_siblings others are in a transaction: the items that arrive
-// meanwhile share its commit. A log that is idle, or had one item at a time
-// last, writes at once.
+// A commit has a fixed cost whatever its size (on SQLite about 200 µs of CPU
+// under load: BEGIN, the pages every commit writes, the fsync), so a leader
+// whose predecessor's batch held more than one item, which means that
+// others are writing too, lets the goroutines that are ready to run go
+// first (runtime.Gosched) before it takes its batch: the requests among them
+// that are about to log add their items and share its commit. That waits
+// for nothing that is not already running, never sleeps, and an idle log,
+// or one that had one item at a time last, writes at once. With delay set,
+// the leader sleeps that long instead, as PostgreSQL's commit_delay does
+// when commit_siblings others are in a transaction.
 type groupCommit[T any] struct {
 	db       *sql.DB
 	write    func(ctx context.Context, tx *sql.Tx, items []T) error
 	maxBatch int
 	timeout  time.Duration // of one transaction
-	// delay is how long a leader waits under load before it takes its
-	// batch; 0: never.
+	// delay is how long a leader sleeps under load before it takes its
+	// batch; 0: it yields once instead.
 	delay time.Duration
 	// observe, if set, receives the size and duration of every committed
 	// or failed transaction.
@@ -72,7 +75,8 @@ type commitReq[T any] struct {
 // every request a busy instance has in flight.
 const accessLogBatch = 128
 
-// accessLogDelay is the access log's commit delay (groupCommit.delay): off.
+// accessLogDelay is the access log's commit delay (groupCommit.delay): off,
+// the leader yields once instead.
 // A delay of 1 ms made a commit hold about 18 entries instead of 12–13 at 16
 // concurrent lookups, but on a quiet machine it answered fewer lookups a
 // second at c16 (3,290–3,579 against 3,598–3,841 without it, alternating,
@@ -133,9 +137,13 @@ func (g *groupCommit[T]) add(ctx context.Context, item T) error {
 	// Lead: r is at the head of the queue (the first caller finds it empty,
 	// a caller handed the lead is the oldest waiting), so the batch holds it.
 	g.mu.Lock()
-	if g.delay > 0 && g.last > 1 {
+	if g.last > 1 {
 		g.mu.Unlock()
-		time.Sleep(g.delay)
+		if g.delay > 0 {
+			time.Sleep(g.delay)
+		} else {
+			runtime.Gosched()
+		}
 		g.mu.Lock()
 	}
 	n := min(len(g.queue), g.maxBatch)
@@ -150,19 +158,8 @@ func (g *groupCommit[T]) add(ctx context.Context, item T) error {
 		}
 	}
 	g.mu.Lock()
-	handed := len(g.queue) > 0
 	g.handOffLocked()
 	g.mu.Unlock()
-	if handed {
-		// The caller just handed the lead is runnable in this P's
-		// runnext slot, behind this goroutine; without a yield it runs
-		// only once this request blocks, after its page is built and
-		// sent, about 1 ms under load at 16 concurrent lookups, during
-		// which no transaction is written (measured, BENCHMARKS.md). The
-		// yield lets the next leader start its transaction now; this
-		// caller goes on a moment later.
-		runtime.Gosched()
-	}
 	return r.err
 }
 

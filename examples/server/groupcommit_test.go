@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -440,6 +441,61 @@ func TestGroupCommitDelay(t *testing.T) {
 			require.NotEmpty(t, sizes)
 			assert.Equal(t, tt.batch, sizes[0], "the leader's transaction")
 			assert.Equal(t, tt.batch, countRows(t, db, "1 = 1"), "every item committed")
+		})
+	}
+}
+
+// Without a delay, a leader under load (its predecessor's batch held more
+// than one item) lets the goroutines that are ready to run go first, and
+// the items they offer join its batch; an idle leader writes its own item
+// at once. On one processor, with three callers made runnable together,
+// the first to run leads: under load its batch holds all three, idle it
+// holds one. (The yielding leader waits in the global run queue, which the
+// scheduler may serve early, once in 61 turns: hence the majority.)
+func TestGroupCommitYieldsUnderLoad(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	const trials = 20
+	for _, tt := range []struct {
+		name string
+		last int
+		want int // trials whose first batch holds all three
+	}{
+		{name: "under load", last: 2, want: trials * 3 / 4},
+		{name: "idle", last: 1, want: 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			db := openTestSQLite(t, 10*time.Second)
+			var mu sync.Mutex
+			var sizes []int
+			g := newGroupCommit(db, 8, insertKeys, func(items int, d time.Duration, err error) {
+				mu.Lock()
+				sizes = append(sizes, items)
+				mu.Unlock()
+			})
+			defer g.close()
+			whole := 0
+			for trial := range trials {
+				mu.Lock()
+				sizes = sizes[:0]
+				mu.Unlock()
+				g.last = tt.last // no caller is under way: g.mu is not needed
+				var wg sync.WaitGroup
+				for k := range 3 {
+					wg.Go(func() { assert.NoError(t, g.add(context.Background(), trial*3+k)) })
+				}
+				wg.Wait()
+				mu.Lock()
+				if sizes[0] == 3 {
+					whole++
+				}
+				mu.Unlock()
+			}
+			assert.Equal(t, trials*3, countRows(t, db, "1 = 1"), "every item committed")
+			if tt.want == 0 {
+				assert.Zero(t, whole, "an idle leader does not wait")
+			} else {
+				assert.GreaterOrEqual(t, whole, tt.want, "trials whose leader took all three items")
+			}
 		})
 	}
 }

@@ -58,6 +58,34 @@ func (gt *gate) hold(g *groupCommit[int]) <-chan error {
 	return first
 }
 
+// batchSizes records the size of each transaction of a groupCommit (its
+// observe function).
+type batchSizes struct {
+	mu    sync.Mutex
+	sizes []int
+}
+
+func (b *batchSizes) observe(items int, _ time.Duration, _ error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.sizes = append(b.sizes, items)
+}
+
+// first returns the size of the first transaction since the last reset.
+func (b *batchSizes) first(t *testing.T) int {
+	t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	require.NotEmpty(t, b.sizes, "no transaction")
+	return b.sizes[0]
+}
+
+func (b *batchSizes) reset() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.sizes = b.sizes[:0]
+}
+
 // queued waits until n items wait in g's queue.
 func queued[T any](t *testing.T, g *groupCommit[T], n int) {
 	t.Helper()
@@ -408,13 +436,8 @@ func TestGroupCommitDelay(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			db := openTestSQLite(t, 10*time.Second)
-			var mu sync.Mutex
-			var sizes []int
-			g := newGroupCommit(db, 8, insertKeys, func(items int, d time.Duration, err error) {
-				mu.Lock()
-				sizes = append(sizes, items)
-				mu.Unlock()
-			})
+			var sizes batchSizes
+			g := newGroupCommit(db, 8, insertKeys, sizes.observe)
 			g.delay = tt.delay
 			g.last = tt.last
 			defer g.close()
@@ -436,10 +459,7 @@ func TestGroupCommitDelay(t *testing.T) {
 				assert.GreaterOrEqual(t, took, tt.delay)
 			}
 			assert.Less(t, took, tt.atMost)
-			mu.Lock()
-			defer mu.Unlock()
-			require.NotEmpty(t, sizes)
-			assert.Equal(t, tt.batch, sizes[0], "the leader's transaction")
+			assert.Equal(t, tt.batch, sizes.first(t), "the leader's transaction")
 			assert.Equal(t, tt.batch, countRows(t, db, "1 = 1"), "every item committed")
 		})
 	}
@@ -465,30 +485,21 @@ func TestGroupCommitYieldsUnderLoad(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			db := openTestSQLite(t, 10*time.Second)
-			var mu sync.Mutex
-			var sizes []int
-			g := newGroupCommit(db, 8, insertKeys, func(items int, d time.Duration, err error) {
-				mu.Lock()
-				sizes = append(sizes, items)
-				mu.Unlock()
-			})
+			var sizes batchSizes
+			g := newGroupCommit(db, 8, insertKeys, sizes.observe)
 			defer g.close()
 			whole := 0
 			for trial := range trials {
-				mu.Lock()
-				sizes = sizes[:0]
-				mu.Unlock()
+				sizes.reset()
 				g.last = tt.last // no caller is under way: g.mu is not needed
 				var wg sync.WaitGroup
 				for k := range 3 {
 					wg.Go(func() { assert.NoError(t, g.add(context.Background(), trial*3+k)) })
 				}
 				wg.Wait()
-				mu.Lock()
-				if sizes[0] == 3 {
+				if sizes.first(t) == 3 {
 					whole++
 				}
-				mu.Unlock()
 			}
 			assert.Equal(t, trials*3, countRows(t, db, "1 = 1"), "every item committed")
 			if tt.want == 0 {

@@ -48,7 +48,7 @@ func TestCapturePrograms(t *testing.T) {
 		t.Fatal(err)
 	}
 	counts, seen := map[string]int{}, map[string]int{}
-	simplex.OnSolve = func(s *simplex.Solver) {
+	hook := func(s *simplex.Solver) {
 		sn := s.Snapshot()
 		if sn.Problem.NumVars < 200 {
 			return
@@ -76,8 +76,7 @@ func TestCapturePrograms(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	defer func() { simplex.OnSolve = nil }()
-	ctx, cancel := context.WithTimeout(context.Background(), *captureBudget)
+	ctx, cancel := context.WithTimeout(simplex.WithSolveHook(context.Background(), hook), *captureBudget)
 	defer cancel()
 	_, err = tabs.Protect(ctx, disclosure.Rules{Width: 5, Intervals: true})
 	t.Logf("captured %v of %v; Protect: %v", counts, seen, err)

@@ -539,8 +539,8 @@ func (s *Solver) infeasibility(j int32) float64 {
 // infeasible, then phase 2. ctx is checked now and then; its error ends
 // the solve.
 func (s *Solver) Solve(ctx context.Context) (Status, error) {
-	if OnSolve != nil {
-		OnSolve(s)
+	if hook, ok := ctx.Value(solveHookKey{}).(func(*Solver)); ok {
+		hook(s)
 	}
 	limit := max(10000, maxIterK*(s.m+s.n))
 	start := s.iterations

@@ -1,10 +1,12 @@
 package simplex
 
+import "context"
+
 // Snapshot is a linear program together with the state a solve starts
 // from: the bounds, the objective, the values of the nonbasic variables
-// and the basis. It is made for benchmarks: OnSolve captures the
-// programs a caller really solves, and Restore solves them again, with
-// this solver or a later one.
+// and the basis. It is made for benchmarks: a hook set with WithSolveHook
+// captures the programs a caller really solves, and Restore solves them
+// again, with this solver or a later one.
 type Snapshot struct {
 	Problem Problem   // the constraints (Lower and Upper as given to New)
 	Lower   []float64 // per variable, structural then logical, at the start
@@ -14,11 +16,18 @@ type Snapshot struct {
 	Head    []int32   // basis position → variable
 }
 
-// OnSolve, when not nil, is called at the start of every Solve with the
-// solver, before anything moves: a benchmark sets it to capture programs
-// with Snapshot. It must not be set while solvers are in use on other
-// goroutines.
-var OnSolve func(*Solver)
+// solveHookKey is the context key of the hook WithSolveHook sets.
+type solveHookKey struct{}
+
+// WithSolveHook returns a copy of ctx in which every Solve given it (or a
+// context derived from it) calls hook with the solver at its start, before
+// anything moves: a benchmark captures the programs a caller solves with
+// Snapshot. The hook rides on the context, as net/http/httptrace's do, so
+// that solves elsewhere, on other goroutines, are not touched; it is called
+// on the goroutine of the Solve.
+func WithSolveHook(ctx context.Context, hook func(*Solver)) context.Context {
+	return context.WithValue(ctx, solveHookKey{}, hook)
+}
 
 // Snapshot returns the program and the state a solve would start from.
 func (s *Solver) Snapshot() *Snapshot {

@@ -34,6 +34,29 @@ func TestSnapshotRestore(t *testing.T) {
 	checkOptimal(t, r, p, c)
 }
 
+// TestSolveHook: a hook on the context sees each solve that gets that
+// context (or one derived from it) at its start, and no other.
+func TestSolveHook(t *testing.T) {
+	p := randomProblem(rand.New(rand.NewPCG(72, 73)), 8, 12)
+	var seen []*Snapshot
+	ctx := WithSolveHook(context.Background(), func(s *Solver) { seen = append(seen, s.Snapshot()) })
+	derived, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	s := New(p)
+	s.SetCost(0, 1)
+	start := s.Snapshot()
+	_, err := s.Solve(derived)
+	require.NoError(t, err)
+	require.Len(t, seen, 1, "the hook runs once per solve")
+	require.NotEqual(t, start, s.Snapshot(), "the solve moved (else the next check proves nothing)")
+	assert.Equal(t, start, seen[0], "the hook sees the solver before anything moved")
+
+	_, err = New(p).Solve(context.Background())
+	require.NoError(t, err)
+	assert.Len(t, seen, 1, "a solve without the hook's context does not call it")
+}
+
 // BenchmarkSnapshots solves the programs in -snapshots (files
 // phase1-*.gob and feasible-*.gob, see disclosure's TestCapturePrograms),
 // each from the state it was captured in, and reports the simplex

@@ -381,6 +381,13 @@ func (a *app) viewClientData(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	purpose := consent.Purpose(r.PostFormValue("purpose"))
+	if !slices.Contains(clientPurposes, purpose) {
+		// Only the purposes that open data: the client's authorisation to
+		// request medical information opens nothing here, and clientData
+		// would answer it with the indications.
+		http.Error(w, "Onbekend doel: met dit doel opent u geen gegevens.", http.StatusBadRequest)
+		return
+	}
 	out, err := a.consent.Authorize(ctx, consent.Access{
 		Subject: consent.Subject(subject),
 		Purpose: purpose,

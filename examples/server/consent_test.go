@@ -286,3 +286,28 @@ func rollBack(t *testing.T, db *sql.DB, chain string) {
 		}
 	}
 }
+
+// The client's authorisation to request medical information from a
+// practitioner opens nothing in the portal: a form that asks to open the
+// client's data for that purpose, which the page never offers, gets no
+// indications and no access.
+func TestMedicalAuthorisationOpensNothing(t *testing.T) {
+	p := newTestPortal(t)
+	b := p.browser()
+	b.login("jdevries")
+	_, body := b.post("/clients/lookup", url.Values{"bsn": {bsntest.TestPersons()[2].Digits()}})
+	client := hiddenValue(t, body, "client")
+	_, body = b.post("/clients/consent", url.Values{"client": {client}, "purpose": {"request-medical-information"}, "decision": {"permit"},
+		"given": {p.clock.Now().Format("2006-01-02")}, "reference": {"ZH-MED-0002"}, "evidence": {"paper"},
+		"practitioner": {"dr. A. Arts"}, "function": {"huisarts"}})
+	require.Contains(t, body, "De toestemming is vastgelegd")
+	require.NotContains(t, body, `id="view-request-medical-information"`, "the page offers nothing to open")
+	p.clock.Advance(time.Minute)
+
+	status, body := b.post("/clients/view", url.Values{"client": {client}, "purpose": {"request-medical-information"}})
+	assert.Equal(t, http.StatusBadRequest, status)
+	assert.NotContains(t, body, "VV-", "no indications")
+	var opened int
+	require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*) FROM access_log WHERE object <> 'client/lookup' AND allowed`).Scan(&opened))
+	assert.Zero(t, opened, "no access allowed")
+}

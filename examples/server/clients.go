@@ -388,7 +388,7 @@ func (a *app) viewClientData(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "Onbekend doel: met dit doel opent u geen gegevens.", http.StatusBadRequest)
 		return
 	}
-	out, err := a.consent.Authorize(ctx, consent.Access{
+	access := consent.Access{
 		Subject: consent.Subject(subject),
 		Purpose: purpose,
 		By:      u.actor(),
@@ -396,7 +396,24 @@ func (a *app) viewClientData(w http.ResponseWriter, r *http.Request) {
 		Object:  dataObject(purpose),
 		Action:  consent.ActionRead,
 		Address: clientIP(r),
-	})
+	}
+	out, err := a.consent.Authorize(ctx, access)
+	var data *clientData
+	if err == nil && out.Allowed {
+		data, err = a.clientData(ctx, subject, purpose)
+	}
+	var cv *clientView
+	if err == nil {
+		c, _ := a.formClient(r) // formSubject checked it; only the masked BSN is new here
+		cv, err = a.clientView(ctx, u, subject, c.Masked)
+	}
+	if err == nil && out.Allowed && !cv.allows(purpose) {
+		// The page's decisions are made after the access-log entry
+		// committed, which Authorize waits for: a withdrawal committed
+		// meanwhile (in another tab, say) ends this access too, before
+		// any data leave. Decided again, the refusal is logged as well.
+		out, err = a.consent.Authorize(ctx, access)
+	}
 	if err != nil {
 		var ferr *consent.FieldError
 		if errors.As(err, &ferr) {
@@ -406,16 +423,23 @@ func (a *app) viewClientData(w http.ResponseWriter, r *http.Request) {
 		a.consentError(w, r, err)
 		return
 	}
-	if !out.Allowed {
-		a.renderClient(w, r, subject, http.StatusForbidden, "Geen toegang: "+out.Reason.Message(language.Dutch), nil)
-		return
+	status := http.StatusOK
+	if out.Allowed {
+		cv.Shown = data
+	} else {
+		status, cv.Message, cv.Refused = http.StatusForbidden, "Geen toegang: "+reasonText(out.Reason), true
 	}
-	data, err := a.clientData(ctx, subject, purpose)
-	if err != nil {
-		a.serverError(w, r, err)
-		return
+	a.render(w, r, status, "clients", clientsPage{Client: cv})
+}
+
+// allows reports whether the view's decisions allow purpose.
+func (cv *clientView) allows(p consent.Purpose) bool {
+	for _, pv := range cv.Purposes {
+		if pv.Purpose == p {
+			return pv.Allowed
+		}
 	}
-	a.renderClient(w, r, subject, http.StatusOK, "", data)
+	return false
 }
 
 // renderClient shows the client page of subject after an action: what the

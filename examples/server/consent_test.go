@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"net/http"
@@ -8,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -310,4 +312,53 @@ func TestMedicalAuthorisationOpensNothing(t *testing.T) {
 	var opened int
 	require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*) FROM access_log WHERE object <> 'client/lookup' AND allowed`).Scan(&opened))
 	assert.Zero(t, opened, "no access allowed")
+}
+
+// A withdrawal that commits while a request to open the client's data waits
+// for its access-log entry (the other tab of the same provider, say) ends
+// that access too: no data leave after the withdrawal, and the refusal is
+// in the access log after the decision that preceded it.
+func TestWithdrawalWhileOpening(t *testing.T) {
+	p := newTestPortal(t)
+	subject, _, err := p.a.findClient(t.Context(), bsntest.TestPersons()[0])
+	require.NoError(t, err)
+	var userID string
+	require.NoError(t, p.a.db.QueryRow(`SELECT id FROM users WHERE username = 'jdevries'`).Scan(&userID))
+	// Armed, the next commit of the access log is followed by the
+	// withdrawal, before the entry's caller hears that it is committed.
+	var armed atomic.Bool
+	withdrawn := make(chan error, 1)
+	observe := p.a.accessLog.observe
+	p.a.accessLog.observe = func(items int, d time.Duration, err error) {
+		observe(items, d, err)
+		if armed.CompareAndSwap(true, false) {
+			p.clock.Advance(time.Second)
+			_, werr := p.a.consent.Withdraw(context.Background(), consent.Withdrawal{Subject: consent.Subject(subject), Organisation: "zonnehuis",
+				Purpose: consent.PurposeViewNAW, By: consent.Actor{User: userID, Organisation: "zonnehuis"}, Reason: "ingetrokken door de cliënt"})
+			withdrawn <- werr
+		}
+	}
+	b := p.browser()
+	b.login("jdevries")
+	_, body := b.post("/clients/lookup", url.Values{"bsn": {bsntest.TestPersons()[0].Digits()}})
+	client := hiddenValue(t, body, "client")
+
+	armed.Store(true)
+	status, body := b.post("/clients/view", url.Values{"client": {client}, "purpose": {"view-naw"}})
+	require.NoError(t, <-withdrawn)
+	assert.Equal(t, http.StatusForbidden, status)
+	assert.NotContains(t, body, "Anna de Boer", "no data after the withdrawal")
+	assert.Contains(t, body, "ingetrokken")
+	var decisions []string
+	rows, err := p.a.db.Query(`SELECT allowed, reason FROM access_log WHERE object = 'client/naw' ORDER BY chain, seq`)
+	require.NoError(t, err)
+	defer rows.Close()
+	for rows.Next() {
+		var allowed bool
+		var reason string
+		require.NoError(t, rows.Scan(&allowed, &reason))
+		decisions = append(decisions, fmt.Sprint(allowed, " ", reason))
+	}
+	require.NoError(t, rows.Err())
+	assert.Equal(t, []string{"true permitted", "false withdrawn"}, decisions)
 }

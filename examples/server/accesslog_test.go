@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/zorgkit/zorgkit/bsn"
 	"github.com/zorgkit/zorgkit/bsn/bsntest"
 	"github.com/zorgkit/zorgkit/consent"
 )
@@ -272,4 +274,67 @@ func TestAccessLogBatchSizes(t *testing.T) {
 	assert.Equal(t, 4, n)
 	_, err = p.a.verifyAccessLog(t.Context())
 	require.NoError(t, err)
+}
+
+// Every lookup (of the pages and of the API, found or not) and every
+// decision, allowed or refused, is in the access log under the user's own
+// organisation and the client's pseudonym.
+func TestAccessLogNamesOrganisationAndSubject(t *testing.T) {
+	p := newTestPortal(t)
+	ctx := t.Context()
+	persons := bsntest.TestPersons()
+	nobody := bsntest.Numbers(99, 1)[0]
+	subjectOf := func(n bsn.Number) string {
+		s, _, err := p.a.findClient(ctx, n)
+		require.NoError(t, err)
+		return s
+	}
+	userOf := func(username string) (id string) {
+		require.NoError(t, p.a.db.QueryRow(`SELECT id FROM users WHERE username = $1`, username).Scan(&id))
+		return id
+	}
+	var before int64
+	require.NoError(t, p.a.db.QueryRow(`SELECT COALESCE(MAX(seq), 0) FROM access_log WHERE chain = $1`, p.a.instance).Scan(&before))
+	apiLookup := func(b *browser, n bsn.Number) int {
+		resp, err := b.c.Post(p.srv.URL+"/api/clients/lookup", "application/json", strings.NewReader(`{"bsn":"`+n.Digits()+`"}`))
+		require.NoError(t, err)
+		status, _ := readBody(t, resp)
+		return status
+	}
+
+	jan := p.browser()
+	jan.login("jdevries")
+	_, body := jan.post("/clients/lookup", url.Values{"bsn": {persons[0].Digits()}})
+	status, _ := jan.post("/clients/view", url.Values{"client": {hiddenValue(t, body, "client")}, "purpose": {"view-naw"}})
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, http.StatusOK, apiLookup(jan, persons[1]))
+	lotte := p.browser()
+	lotte.login("linde")
+	_, body = lotte.post("/clients/lookup", url.Values{"bsn": {persons[0].Digits()}})
+	status, _ = lotte.post("/clients/view", url.Values{"client": {hiddenValue(t, body, "client")}, "purpose": {"view-naw"}})
+	require.Equal(t, http.StatusForbidden, status)
+	require.Equal(t, http.StatusNotFound, apiLookup(lotte, nobody))
+
+	type entry struct{ User, Org, Subject, Object, Allowed, Reason string }
+	want := []entry{
+		{userOf("jdevries"), "zonnehuis", subjectOf(persons[0]), "client/lookup", "true", "exact-bsn"},
+		{userOf("jdevries"), "zonnehuis", subjectOf(persons[0]), "client/naw", "true", "permitted"},
+		{userOf("jdevries"), "zonnehuis", subjectOf(persons[1]), "client/lookup", "true", "exact-bsn"},
+		{userOf("linde"), "delinde", subjectOf(persons[0]), "client/lookup", "true", "exact-bsn"},
+		{userOf("linde"), "delinde", subjectOf(persons[0]), "client/naw", "false", "no-consent"},
+		{userOf("linde"), "delinde", subjectOf(nobody), "client/lookup", "false", "exact-bsn"},
+	}
+	rows, err := p.a.db.Query(`SELECT user_id, org_id, subject, object, allowed, reason FROM access_log WHERE chain = $1 AND seq > $2 ORDER BY seq`, p.a.instance, before)
+	require.NoError(t, err)
+	defer rows.Close()
+	var got []entry
+	for rows.Next() {
+		var e entry
+		var allowed bool
+		require.NoError(t, rows.Scan(&e.User, &e.Org, &e.Subject, &e.Object, &allowed, &e.Reason))
+		e.Allowed = fmt.Sprint(allowed)
+		got = append(got, e)
+	}
+	require.NoError(t, rows.Err())
+	assert.Equal(t, want, got)
 }

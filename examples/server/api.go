@@ -28,7 +28,8 @@ func (a *app) apiMe(w http.ResponseWriter, r *http.Request) {
 
 // apiLookup looks a client up by exact BSN, sent in the JSON body
 // {"bsn": "…"}, and answers which purposes the organisation's consent
-// allows now. The answer names the client by pseudonym and masked BSN only.
+// allows now. The answer names the client by a handle and the masked BSN
+// only.
 func (a *app) apiLookup(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	u := userFrom(ctx)
@@ -51,6 +52,12 @@ func (a *app) apiLookup(w http.ResponseWriter, r *http.Request) {
 	cv, err := a.lookup(ctx, u, n, clientIP(r), nil)
 	if errors.Is(err, errNotFound) {
 		a.renderJSON(w, r, http.StatusNotFound, apiError{"not-found", msgNoClient})
+		return
+	}
+	if errors.Is(err, consent.ErrTampered) {
+		// As the page answers it (consentError).
+		a.logDamagedChain(r, err)
+		a.renderJSON(w, r, http.StatusServiceUnavailable, apiError{"consent-damaged", msgConsentDamaged})
 		return
 	}
 	if err != nil {

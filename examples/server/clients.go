@@ -178,9 +178,16 @@ func (a *app) consentError(w http.ResponseWriter, r *http.Request, err error) {
 		a.serverError(w, r, err)
 		return
 	}
+	a.logDamagedChain(r, err)
+	a.render(w, r, http.StatusServiceUnavailable, "clients", clientsPage{Error: msgConsentDamaged})
+}
+
+// logDamagedChain tells the operator that a request was refused because a
+// consent chain does not verify (err wraps consent.ErrTampered): the pages
+// and the API say it alike.
+func (a *app) logDamagedChain(r *http.Request, err error) {
 	a.log.ErrorContext(r.Context(), "consent: a chain does not verify; no access to the client until an operator has looked into it on the audit page",
 		"method", r.Method, "path", r.URL.Path, "err", err)
-	a.render(w, r, http.StatusServiceUnavailable, "clients", clientsPage{Error: msgConsentDamaged})
 }
 
 // lookup finds the client with BSN n for u, writes the lookup to the access

@@ -102,6 +102,14 @@ func TestDamagedChainRefuses(t *testing.T) {
 			assert.NotContains(t, body, "Almere", "no address")
 		})
 	}
+	t.Run("look the client up through the API", func(t *testing.T) {
+		resp, err := b.c.Post(p.srv.URL+"/api/clients/lookup", "application/json", strings.NewReader(`{"bsn":"`+n.Digits()+`"}`))
+		require.NoError(t, err)
+		status, body := readBody(t, resp)
+		assert.Equal(t, http.StatusServiceUnavailable, status, "as the page")
+		assert.Contains(t, body, `"consent-damaged"`)
+		assert.NotContains(t, body, "client", "no handle")
+	})
 	var logged int
 	require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*) FROM access_log WHERE object = 'client/naw' AND error = 'tampered' AND allowed = 0`).Scan(&logged))
 	assert.Equal(t, 1, logged, "the failed decision is in the access log")

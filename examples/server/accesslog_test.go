@@ -125,7 +125,7 @@ func TestAccessLogSealed(t *testing.T) {
 }
 
 // When the access log cannot be written, nothing is shown: not the client
-// page of a lookup, not the client's data.
+// page of a lookup (nor the API's answer), not the client's data.
 func TestAccessLogFailingRefuses(t *testing.T) {
 	p := newTestPortal(t)
 	b := p.browser()
@@ -144,6 +144,11 @@ func TestAccessLogFailingRefuses(t *testing.T) {
 	status, body = b.post("/clients/view", url.Values{"client": {subject}, "purpose": {"view-naw"}})
 	assert.Equal(t, http.StatusInternalServerError, status)
 	assert.NotContains(t, body, "Almere", "no address")
+	resp, err := b.c.Post(p.srv.URL+"/api/clients/lookup", "application/json", strings.NewReader(`{"bsn":"`+n.Digits()+`"}`))
+	require.NoError(t, err)
+	status, body = readBody(t, resp)
+	assert.Equal(t, http.StatusInternalServerError, status, "the API as the page")
+	assert.NotContains(t, body, n.Masked())
 
 	_, err = p.a.db.Exec(`ALTER TABLE access_log_gone RENAME TO access_log`)
 	require.NoError(t, err)

@@ -21,6 +21,7 @@ import (
 
 	"github.com/zorgkit/zorgkit/bsn"
 	"github.com/zorgkit/zorgkit/bsn/bsntest"
+	"github.com/zorgkit/zorgkit/consent"
 	"github.com/zorgkit/zorgkit/password/otp"
 	"github.com/zorgkit/zorgkit/password/otp/otptest"
 	"github.com/zorgkit/zorgkit/password/reset"
@@ -121,6 +122,14 @@ func TestIsolation(t *testing.T) {
 	status, body = linde.post("/clients/view", url.Values{"client": {subject}, "purpose": {"view-naw"}})
 	assert.Equal(t, http.StatusForbidden, status)
 	assert.NotContains(t, body, "Anna de Boer")
+	// Nor can De Linde withdraw it.
+	_, body = linde.post("/clients/withdraw", url.Values{"client": {subject}, "purpose": {"view-naw"}})
+	assert.Contains(t, body, "Er is geen toestemming om in te trekken")
+	zsubject, _, err := p.a.findClient(ctx, first)
+	require.NoError(t, err)
+	out, err := p.a.consent.DecideUnlogged(ctx, consent.Subject(zsubject), "zonnehuis", consent.PurposeViewNAW, p.clock.Now())
+	require.NoError(t, err)
+	assert.True(t, out.Allowed, "Zonnehuis' consent stands")
 
 	// Providers cannot reach the owner's or the municipality's pages.
 	ownerOnly := []struct{ method, path string }{

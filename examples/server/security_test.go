@@ -448,3 +448,50 @@ func TestConcurrentHandlers(t *testing.T) {
 	require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*) FROM outbox WHERE state <> 'sent'`).Scan(&queued))
 	assert.Zero(t, queued, "every message decrypted and delivered")
 }
+
+// TestForeignHandleChangesNothing: a client handle used by another user of
+// the same organisation, in another session of the same user, or after it
+// expired, is refused by every form that names a client (open, record,
+// confirm and withdraw), before anything is decided, recorded or logged.
+func TestForeignHandleChangesNothing(t *testing.T) {
+	p := newTestPortal(t)
+	person := bsntest.TestPersons()[0]
+	jan := p.browser()
+	jan.login("jdevries")
+	_, page := jan.post("/clients/lookup", url.Values{"bsn": {person.Digits()}})
+	handle := html.UnescapeString(hiddenValue(t, page, "client"))
+	colleague := p.browser()
+	colleague.login("zonnehuis-beheer")
+	p.clock.Advance(time.Minute) // past the resend cooldown
+	janElsewhere := p.browser()
+	janElsewhere.login("jdevries")
+
+	count := func() (events, decisions int) {
+		require.NoError(t, p.a.db.QueryRow(`SELECT (SELECT COUNT(*) FROM consent_events), (SELECT COUNT(*) FROM access_log WHERE object <> 'client/lookup')`).Scan(&events, &decisions))
+		return events, decisions
+	}
+	events, decisions := count()
+	try := func(b *browser, who string) {
+		t.Helper()
+		form := url.Values{"client": {handle}, "purpose": {"view-naw"}, "decision": {"deny"},
+			"given": {p.clock.Now().Format("2006-01-02")}, "reference": {"ZH-TOE-FOREIGN"}, "evidence": {"paper"}}
+		for _, path := range []string{"/clients/view", "/clients/consent", "/clients/withdraw/confirm", "/clients/withdraw"} {
+			status, body := b.post(path, form)
+			assert.Equal(t, http.StatusNotFound, status, "%s: %s", who, path)
+			assert.Contains(t, body, "Zoek de cliënt opnieuw op", "%s: %s", who, path)
+			assert.NotContains(t, body, person.Masked(), "%s: %s", who, path)
+		}
+	}
+	try(colleague, "a colleague of the same organisation")
+	try(janElsewhere, "the same user in another session")
+	for range 3 { // the session lives on, the handle expires
+		p.clock.Advance(20 * time.Minute)
+		status, _ := jan.get("/clients")
+		require.Equal(t, http.StatusOK, status)
+	}
+	try(jan, "the same session, after the handle expired")
+
+	e, d := count()
+	assert.Equal(t, events, e, "nothing recorded or withdrawn")
+	assert.Equal(t, decisions, d, "nothing decided")
+}

@@ -411,8 +411,7 @@ func (a *app) viewClientData(w http.ResponseWriter, r *http.Request) {
 	}
 	var cv *clientView
 	if err == nil {
-		c, _ := a.formClient(r) // formSubject checked it; only the masked BSN is new here
-		cv, err = a.clientView(ctx, u, subject, c.Masked)
+		cv, err = a.formClientView(r, subject)
 	}
 	if err == nil && out.Allowed && !cv.allows(purpose) {
 		// The page's decisions are made after the access-log entry
@@ -452,14 +451,20 @@ func (cv *clientView) allows(p consent.Purpose) bool {
 // renderClient shows the client page of subject after an action: what the
 // user's organisation may do now, a message, and the data opened, if any.
 func (a *app) renderClient(w http.ResponseWriter, r *http.Request, subject string, status int, msg string, shown *clientData) {
-	c, _ := a.formClient(r) // formSubject checked it; only the masked BSN is new here
-	cv, err := a.clientView(r.Context(), userFrom(r.Context()), subject, c.Masked)
+	cv, err := a.formClientView(r, subject)
 	if err != nil {
 		a.consentError(w, r, err)
 		return
 	}
 	cv.Message, cv.Shown, cv.Refused = msg, shown, status >= 400
 	a.render(w, r, status, "clients", clientsPage{Client: cv})
+}
+
+// formClientView decides, for the client of the request's form (subject),
+// what the user's organisation may do now.
+func (a *app) formClientView(r *http.Request, subject string) (*clientView, error) {
+	c, _ := a.formClient(r) // formSubject checked it; only the masked BSN is new here
+	return a.clientView(r.Context(), userFrom(r.Context()), subject, c.Masked)
 }
 
 // dataObject names, for the access log, the data a purpose opens.

@@ -62,6 +62,7 @@ type app struct {
 	field        *pseudonym.FieldCipher
 	pseudonyms   sync.Pool // of *pseudonym.Pseudonymiser of lookupDomain: one per goroutine at a time
 	lookupDomain string    // the pseudonym domain of client lookup (see domains.go)
+	rotated      bool      // the keyring holds older keys: clients may be stored under them (findClient)
 	consent      *consent.Registry
 	instance     string // this process, in the access log
 	accessSealer *accesslog.Sealer
@@ -178,6 +179,7 @@ func (a *app) init() error {
 		return fmt.Errorf("keyring: %w", err)
 	}
 	a.keyring = keyring
+	a.rotated = len(ring) > 1
 	if a.field, err = keyring.FieldCipher(""); err != nil {
 		return err
 	}

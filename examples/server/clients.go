@@ -231,14 +231,41 @@ func (a *app) lookup(ctx context.Context, u *user, n bsn.Number, address string,
 	return cv, nil
 }
 
-// findClient returns the client's pseudonym and whether the portal knows it.
+// findClient returns the client's pseudonym as the portal stores it (the
+// subject key of its consents and access-log entries) and whether the
+// portal knows it; for an unknown client, the pseudonym under the current
+// key.
+//
+// A client registered before a key rotation is stored under the pseudonym
+// of an older key of the ring, and keeps it: the consent chains are sealed
+// with it. So when the current key's pseudonym is not known, the older
+// keys' are tried, newest first; with one key that costs nothing.
 func (a *app) findClient(ctx context.Context, n bsn.Number) (string, bool, error) {
 	p := a.pseudonyms.Get().(*pseudonym.Pseudonymiser)
-	defer a.pseudonyms.Put(p)
 	subject := p.Pseudonym(n).String()
+	a.pseudonyms.Put(p)
+	found, err := a.knownClient(ctx, subject)
+	if err != nil || found || !a.rotated {
+		return subject, found, err
+	}
+	// Pseudonymisers of their own: one is not safe for concurrent use.
+	ps, err := a.keyring.Pseudonyms(a.lookupDomain, n)
+	if err != nil {
+		return "", false, err
+	}
+	for _, older := range ps[1:] {
+		if found, err := a.knownClient(ctx, older.String()); err != nil || found {
+			return older.String(), found, err
+		}
+	}
+	return subject, false, nil
+}
+
+// knownClient reports whether a client is stored under pseudonym.
+func (a *app) knownClient(ctx context.Context, pseudonym string) (bool, error) {
 	var count int
-	err := a.db.QueryRowContext(a.quickRead(ctx), `SELECT COUNT(*) FROM clients WHERE pseudonym = $1`, subject).Scan(&count)
-	return subject, count == 1, err
+	err := a.db.QueryRowContext(a.quickRead(ctx), `SELECT COUNT(*) FROM clients WHERE pseudonym = $1`, pseudonym).Scan(&count)
+	return count == 1, err
 }
 
 // clientView decides, for each purpose, whether the user's organisation has

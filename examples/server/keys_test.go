@@ -2,16 +2,22 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/zorgkit/zorgkit/bsn/bsntest"
 )
 
 // TestMismatchedKeysRefused is issue 10, hole 8: a second instance on the
@@ -124,4 +130,55 @@ func copyDB(t *testing.T, p *testPortal) *testPortal {
 	cfg := p.a.cfg
 	cfg.DataDir, cfg.KeyFile = dir, filepath.Join(dir, "keys.json")
 	return startTestPortal(t, cfg, false)
+}
+
+// After a key rotation (a new key in front of the keyring) the clients
+// registered before it are still found by their BSN, under the pseudonym
+// they were stored with: their consents, data and access-log entries go on
+// naming them by it. A BSN the portal does not know is still not found.
+func TestLookupAfterKeyRotation(t *testing.T) {
+	p := newTestPortal(t)
+	n := bsntest.TestPersons()[0] // Zonnehuis has this client's consent to view NAW data
+	stored, found, err := p.a.findClient(context.Background(), n)
+	require.NoError(t, err)
+	require.True(t, found)
+	require.NoError(t, p.a.Close())
+
+	keys, err := loadSecrets(p.a.cfg.KeyFile, false, io.Discard)
+	require.NoError(t, err)
+	fresh := make([]byte, 32)
+	rand.Read(fresh)
+	keys.Keyring = append([]keySpec{{ID: "rotated", Secret: fresh}}, keys.Keyring...)
+	require.NoError(t, os.Remove(p.a.cfg.KeyFile)) // writeSecrets never overwrites a key file
+	require.NoError(t, writeSecrets(p.a.cfg.KeyFile, keys))
+
+	rotated := startTestPortal(t, p.a.cfg, false)
+	rotated.passwords = p.passwords
+	b := rotated.browser()
+	b.login("jdevries")
+	status, body := b.post("/clients/lookup", url.Values{"bsn": {n.Digits()}})
+	require.Equal(t, http.StatusOK, status, "a client registered before the rotation is found")
+	status, body = b.post("/clients/view", url.Values{"client": {hiddenValue(t, body, "client")}, "purpose": {"view-naw"}})
+	require.Equal(t, http.StatusOK, status, "with the consents given before the rotation")
+	assert.Contains(t, body, "Almere", "the address, decrypted under the older key")
+
+	var subjects []string
+	rows, err := rotated.a.db.Query(`SELECT subject FROM access_log WHERE user_id = (SELECT id FROM users WHERE username = 'jdevries')
+		AND object IN ('client/lookup', 'client/naw') ORDER BY seq`)
+	require.NoError(t, err)
+	for rows.Next() {
+		var s string
+		require.NoError(t, rows.Scan(&s))
+		subjects = append(subjects, s)
+	}
+	require.NoError(t, rows.Err())
+	assert.Equal(t, []string{stored, stored}, subjects, "the access log names the client as before the rotation")
+
+	resp, err := b.c.Post(rotated.srv.URL+"/api/clients/lookup", "application/json", strings.NewReader(`{"bsn":"`+n.Digits()+`"}`))
+	require.NoError(t, err)
+	status, _ = readBody(t, resp)
+	assert.Equal(t, http.StatusOK, status, "the API finds the client too")
+
+	status, _ = b.post("/clients/lookup", url.Values{"bsn": {bsntest.Numbers(99, 1)[0].Digits()}})
+	assert.Equal(t, http.StatusNotFound, status, "an unknown BSN is not found under any key")
 }

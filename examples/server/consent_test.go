@@ -85,6 +85,12 @@ func TestDamagedChainRefuses(t *testing.T) {
 	require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*) FROM consent_events`).Scan(&before))
 	_, err := p.a.db.Exec(`DELETE FROM consent_heads`)
 	require.NoError(t, err)
+	incomplete := url.Values{}
+	for k, v := range form {
+		if k != "reference" {
+			incomplete[k] = v
+		}
+	}
 	for _, tt := range []struct {
 		name string
 		path string
@@ -93,6 +99,7 @@ func TestDamagedChainRefuses(t *testing.T) {
 		{"look the client up", "/clients/lookup", url.Values{"bsn": {n.Digits()}}},
 		{"open the data", "/clients/view", url.Values{"client": {subject}, "purpose": {"view-naw"}}},
 		{"record consent", "/clients/consent", form},
+		{"record consent, a field left out", "/clients/consent", incomplete},
 		{"withdraw", "/clients/withdraw", url.Values{"client": {subject}, "purpose": {"view-naw"}}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

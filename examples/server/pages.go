@@ -409,10 +409,9 @@ var consentFields = map[string]struct{ input, message string }{
 // the registry refused, with the problem at its field.
 func (a *app) renderConsentError(w http.ResponseWriter, r *http.Request, subject string, ferr *consent.FieldError) {
 	purpose := consent.Purpose(r.PostFormValue("purpose"))
-	c, _ := a.formClient(r) // formSubject checked it
-	cv, err := a.clientView(r.Context(), userFrom(r.Context()), subject, c.Masked)
+	cv, err := a.formClientView(r, subject)
 	if err != nil {
-		a.serverError(w, r, err)
+		a.consentError(w, r, err)
 		return
 	}
 	e := fieldError{Message: ferr.Message(language.Dutch)}

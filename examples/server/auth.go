@@ -507,12 +507,21 @@ func (a *app) passwordForm(w http.ResponseWriter, r *http.Request) {
 func (a *app) changePassword(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	u := userFrom(ctx)
-	if err := a.hasher.Verify(ctx, u.Hash, r.PostFormValue("current")); err != nil {
-		if errors.Is(err, password.ErrBusy) {
-			a.busy(w, r, "password", passwordPage{Errors: []string{msgBusy}})
-			return
-		}
+	// The current password is checked as at the login, under both
+	// throttles: else a stolen session could guess it unthrottled here.
+	switch _, err := a.checkPassword(ctx, u.Username, r.PostFormValue("current"), sourceKey(r)); {
+	case errors.Is(err, errWrongPassword):
 		a.render(w, r, http.StatusUnprocessableEntity, "password", passwordPage{Errors: []string{"Uw huidige wachtwoord is onjuist."}})
+		return
+	case errors.Is(err, throttle.ErrThrottled):
+		a.render(w, r, http.StatusTooManyRequests, "password", passwordPage{Errors: []string{
+			"Uw huidige wachtwoord is te vaak onjuist ingevuld. " + password.ErrorMessage(err, language.Dutch)}})
+		return
+	case errors.Is(err, password.ErrBusy):
+		a.busy(w, r, "password", passwordPage{Errors: []string{msgBusy}})
+		return
+	case err != nil:
+		a.serverError(w, r, err)
 		return
 	}
 	errs, err := a.setPassword(ctx, u, r.PostFormValue("new"), r.PostFormValue("repeat"), false)

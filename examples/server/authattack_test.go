@@ -355,3 +355,35 @@ func TestSourceKey(t *testing.T) {
 		})
 	}
 }
+
+// TestPasswordChangeThrottled: the change form checks the current password,
+// so a stolen session (or a computer left unlocked) must not be an oracle
+// for guessing it without the login's throttle. Before, every guess was
+// checked; now the guesses count on the account's password key, as at the
+// login, and the right password waits too.
+func TestPasswordChangeThrottled(t *testing.T) {
+	p := newTestPortal(t)
+	thief := p.browser()
+	thief.login("jdevries")
+	next := "Gestolen!Sessie7"
+	for i := range 5 {
+		status, body := thief.post("/password", url.Values{"current": {fmt.Sprintf("Geraden!Wachtwoord%d", i)}, "new": {next}, "repeat": {next}})
+		require.Equal(t, http.StatusUnprocessableEntity, status, body)
+	}
+	status, body := thief.post("/password", url.Values{"current": {p.passwords["jdevries"]}, "new": {next}, "repeat": {next}})
+	assert.Equal(t, http.StatusTooManyRequests, status, "the right password waits after 5 wrong ones")
+	assert.Contains(t, text(body), "Te veel mislukte pogingen")
+	assert.NotContains(t, body, `id="done"`)
+
+	// The login counts the same guesses: the account waits there too.
+	status, _ = p.browser().post("/login", url.Values{"username": {"jdevries"}, "password": {p.passwords["jdevries"]}})
+	assert.Equal(t, http.StatusUnauthorized, status)
+
+	// After the wait, the owner changes the password as before.
+	p.clock.Advance(16 * time.Minute)
+	owner := p.browser()
+	owner.login("jdevries")
+	status, body = owner.post("/password", url.Values{"current": {p.passwords["jdevries"]}, "new": {next}, "repeat": {next}})
+	require.Equal(t, http.StatusOK, status, body)
+	assert.Contains(t, body, `id="done"`)
+}

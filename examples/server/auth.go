@@ -537,7 +537,13 @@ func (a *app) changePassword(w http.ResponseWriter, r *http.Request) {
 		a.render(w, r, http.StatusUnprocessableEntity, "password", passwordPage{Errors: errs})
 		return
 	}
-	// A changed password is a change of privilege: a new session id.
+	// Whoever knew the old password is out: every other session of the
+	// user ends, also one waiting at the code step. A changed password is
+	// a change of privilege: this one goes on with a new session id.
+	if _, err := a.db.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, u.ID); err != nil {
+		a.serverError(w, r, err)
+		return
+	}
 	if err := a.startSession(ctx, w, r, u.ID, stageFull, ""); err != nil {
 		a.serverError(w, r, err)
 		return

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -386,4 +387,45 @@ func TestPasswordChangeThrottled(t *testing.T) {
 	status, body = owner.post("/password", url.Values{"current": {p.passwords["jdevries"]}, "new": {next}, "repeat": {next}})
 	require.Equal(t, http.StatusOK, status, body)
 	assert.Contains(t, body, `id="done"`)
+}
+
+// TestPasswordChangeEndsOtherSessions: a user who changes the password
+// because someone else knows it must not leave that someone logged in.
+// Before, only the changing session got a new id; a session logged in
+// elsewhere, or one waiting at the code step with the old password, lived
+// on. Now every other session of the user ends, and the changing session
+// goes on with a new id (the old one is dead too).
+func TestPasswordChangeEndsOtherSessions(t *testing.T) {
+	p := newTestPortal(t)
+	base, _ := url.Parse(p.srv.URL)
+	owner, thief, halfway := p.browser(), p.browser(), p.browser()
+	owner.login("jdevries")
+	p.clock.Advance(time.Minute) // past the resend cooldown
+	thief.login("jdevries")
+	p.clock.Advance(time.Minute)
+	status, _ := halfway.post("/login", url.Values{"username": {"jdevries"}, "password": {p.passwords["jdevries"]}})
+	require.Equal(t, http.StatusOK, status)
+	before := owner.c.Jar.Cookies(base)[0]
+
+	next := "Rivier!Koffie7"
+	status, body := owner.post("/password", url.Values{"current": {p.passwords["jdevries"]}, "new": {next}, "repeat": {next}})
+	require.Equal(t, http.StatusOK, status, body)
+	require.Contains(t, body, `id="done"`)
+
+	_, body = thief.get("/clients")
+	assert.Contains(t, body, `action="/login"`, "a session logged in elsewhere ends")
+	status, body = halfway.post("/login/code", url.Values{"code": {p.sent.code("jdevries")}})
+	assert.Equal(t, http.StatusOK, status)
+	assert.Contains(t, body, `action="/login"`, "a login waiting at the code with the old password ends")
+	assert.NotContains(t, body, `id="whoami"`)
+
+	after := owner.c.Jar.Cookies(base)[0]
+	assert.NotEqual(t, before.Value, after.Value, "a new session id after the change")
+	_, body = owner.get("/clients")
+	assert.Contains(t, body, "Cliënt opzoeken", "the changing session goes on")
+	jar, _ := cookiejar.New(nil)
+	jar.SetCookies(base, []*http.Cookie{before})
+	old := &browser{p: p, c: &http.Client{Jar: jar, Timeout: 30 * time.Second}}
+	_, body = old.get("/clients")
+	assert.Contains(t, body, `action="/login"`, "the id before the change is dead")
 }

@@ -544,7 +544,7 @@ func (a *app) changePassword(w http.ResponseWriter, r *http.Request) {
 		a.serverError(w, r, err)
 		return
 	}
-	if err := a.startSession(ctx, w, r, u.ID, stageFull, ""); err != nil {
+	if err := a.renewSession(ctx, w, r, stageFull); err != nil {
 		a.serverError(w, r, err)
 		return
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/zorgkit/zorgkit/password"
 	"github.com/zorgkit/zorgkit/password/email"
+	"github.com/zorgkit/zorgkit/password/otp"
 )
 
 // Attacks on the login, reset and hashing (issue 10, holes 4, 6 and 7):
@@ -428,4 +429,47 @@ func TestPasswordChangeEndsOtherSessions(t *testing.T) {
 	old := &browser{p: p, c: &http.Client{Jar: jar, Timeout: 30 * time.Second}}
 	_, body = old.get("/clients")
 	assert.Contains(t, body, `action="/login"`, "the id before the change is dead")
+}
+
+// TestRenewalKeepsAbsoluteLifetime: a new session id at a change of
+// privilege must not start the session's absolute lifetime again. Before,
+// it did: with a stolen session, enrolling an authenticator app of one's
+// own (or changing the password) every few hours kept it alive for ever.
+// Now the renewed session ends when the login would have ended.
+func TestRenewalKeepsAbsoluteLifetime(t *testing.T) {
+	tests := []struct {
+		name  string
+		renew func(t *testing.T, p *testPortal, b *browser)
+	}{
+		{"authenticator app enrolled", func(t *testing.T, p *testPortal, b *browser) {
+			_, body := b.get("/account/totp")
+			pending := hiddenValue(t, body, "pending")
+			secret, err := p.a.field.Decrypt("totp.pending:"+userID(t, p, "jdevries"), pending)
+			require.NoError(t, err)
+			status, body := b.post("/account/totp", url.Values{"pending": {pending}, "code": {otp.TOTPAt(secret, p.clock.Now())}})
+			require.Equal(t, http.StatusOK, status, text(body))
+			require.Contains(t, body, `id="done"`)
+		}},
+		{"password changed", func(t *testing.T, p *testPortal, b *browser) {
+			next := "Rivier!Koffie7"
+			status, body := b.post("/password", url.Values{"current": {p.passwords["jdevries"]}, "new": {next}, "repeat": {next}})
+			require.Equal(t, http.StatusOK, status, text(body))
+			require.Contains(t, body, `id="done"`)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newTestPortal(t, func(c *config) { c.MaxSession = time.Hour })
+			b := p.browser()
+			b.login("jdevries")
+			p.clock.Advance(20 * time.Minute)
+			tt.renew(t, p, b)
+			p.clock.Advance(20 * time.Minute)
+			_, body := b.get("/clients")
+			require.Contains(t, body, "Cliënt opzoeken", "within the hour")
+			p.clock.Advance(21 * time.Minute) // an hour after the login
+			_, body = b.get("/clients")
+			assert.Contains(t, body, `action="/login"`, "the absolute lifetime counts from the login")
+		})
+	}
 }

@@ -80,7 +80,7 @@ func (a *app) enrolTOTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// A stronger second factor is a change of privilege: a new session id.
-	if err := a.startSession(ctx, w, r, u.ID, stageFull, ""); err != nil {
+	if err := a.renewSession(ctx, w, r, stageFull); err != nil {
 		a.serverError(w, r, err)
 		return
 	}

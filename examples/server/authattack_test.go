@@ -473,3 +473,37 @@ func TestRenewalKeepsAbsoluteLifetime(t *testing.T) {
 		})
 	}
 }
+
+// TestExtendNextStaysLocal: the session warning's "stay logged in" returns
+// to the form's next, which must lead to a page of the portal. Browsers
+// drop tabs and newlines from a Location and read a backslash as a slash,
+// so "/\t/evil.example" became "//evil.example": another site. Before, only
+// a leading "//" or "/\" and CR and LF were refused.
+func TestExtendNextStaysLocal(t *testing.T) {
+	p := newTestPortal(t)
+	b := p.browser()
+	b.login("jdevries")
+	b.c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	tests := []struct{ next, want string }{
+		{"/clients?x=1", "/clients?x=1"},
+		{"/", "/"},
+		{"", "/"},
+		{"https://evil.example/", "/"},
+		{"//evil.example", "/"},
+		{"/\\evil.example", "/"},
+		{"/\t/evil.example", "/"},
+		{"/\t\\evil.example", "/"},
+		{"/\n/evil.example", "/"},
+		{"/\x00/evil.example", "/"},
+		{"/x\\..\\\\evil.example", "/"},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%q", tt.next), func(t *testing.T) {
+			resp, err := b.c.PostForm(p.srv.URL+"/session/extend", url.Values{"next": {tt.next}})
+			require.NoError(t, err)
+			resp.Body.Close()
+			assert.Equal(t, http.StatusSeeOther, resp.StatusCode)
+			assert.Equal(t, tt.want, resp.Header.Get("Location"))
+		})
+	}
+}

@@ -6,9 +6,12 @@ import (
 	"html"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"net/url"
+	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -447,4 +450,64 @@ func TestConcurrentHandlers(t *testing.T) {
 	var queued int
 	require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*) FROM outbox WHERE state <> 'sent'`).Scan(&queued))
 	assert.Zero(t, queued, "every message decrypted and delivered")
+}
+
+// TestUnfinishedLoginReachesNothing: every route of routes.go, GET and
+// POST, pages and API, with a session that has passed only the password
+// step, or that must still change its password, is refused before its
+// handler runs and sent to the step the session is at; a route without the
+// login check must be one of the public ones. (TestPasswordStepAloneGivesNoAccess
+// tries five pages; this holds for every route, also those added later.)
+func TestUnfinishedLoginReachesNothing(t *testing.T) {
+	p := newTestPortal(t)
+	src, err := os.ReadFile("routes.go")
+	require.NoError(t, err)
+	public := []string{"GET /static/", "GET /healthz", "GET /metrics", "GET /login", "POST /login",
+		"GET /password/forgot", "POST /password/forgot", "GET /password/reset", "POST /password/reset", "GET /survey", "POST /survey"}
+	u, err := p.a.userBy(context.Background(), "username", "jdevries")
+	require.NoError(t, err)
+	sessionAt := func(st stage) *http.Cookie {
+		rec := httptest.NewRecorder()
+		require.NoError(t, p.a.startSession(context.Background(), rec, httptest.NewRequest(http.MethodGet, "/", nil), u.ID, st, newID()))
+		return rec.Result().Cookies()[0]
+	}
+	sessions := []struct {
+		stage  stage
+		cookie *http.Cookie
+		allows []string // the only routes open to it
+		to     string
+	}{
+		{stageCode, sessionAt(stageCode), []string{"GET /login/code", "POST /login/code", "POST /login/code/resend", "POST /logout"}, "/login/code"},
+		{stageChange, sessionAt(stageChange), []string{"GET /password", "POST /password", "POST /logout"}, "/password"},
+	}
+	raw := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	routes := regexp.MustCompile(`mux\.Handle(?:Func)?\("(GET|POST) ([^"]+)", (?:a\.need\((\w+),)?`).FindAllStringSubmatch(string(src), -1)
+	require.Greater(t, len(routes), 40)
+	checked := 0
+	for _, m := range routes {
+		method, pattern, stages := m[1], m[2], m[3]
+		if stages == "" {
+			assert.Contains(t, public, method+" "+pattern, "a route without the login check")
+			continue
+		}
+		path := strings.ReplaceAll(regexp.MustCompile(`\{[^}$]+\}`).ReplaceAllString(pattern, "x"), "{$}", "")
+		for _, s := range sessions {
+			if slices.Contains(s.allows, method+" "+pattern) {
+				continue
+			}
+			t.Run(string(s.stage)+" "+method+" "+path, func(t *testing.T) {
+				req, err := http.NewRequest(method, p.srv.URL+path, strings.NewReader(""))
+				require.NoError(t, err)
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				req.AddCookie(s.cookie)
+				resp, err := raw.Do(req)
+				require.NoError(t, err)
+				resp.Body.Close()
+				assert.Equal(t, http.StatusSeeOther, resp.StatusCode)
+				assert.Equal(t, s.to, resp.Header.Get("Location"))
+				checked++
+			})
+		}
+	}
+	assert.Greater(t, checked, 80, "both sessions tried on the routes of the full login")
 }

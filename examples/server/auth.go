@@ -190,17 +190,14 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if u.Channel != "totp" {
-		err := a.sendCode(ctx, u, attempt)
-		var cd *otp.CooldownError
-		if errors.As(err, &cd) {
-			// A login right after the previous one: the code of that one
-			// was replaced, and a new one may be sent after the cooldown.
+		if err := a.sendCode(ctx, u, attempt); err != nil {
+			status, page, ok := a.codeNotSent(err)
+			if !ok {
+				a.serverError(w, r, err)
+				return
+			}
 			a.evenTiming(ctx, start)
-			a.render(w, r, http.StatusOK, "code", codePage{Error: a.cooldownMessage(cd), Demo: a.cfg.Demo})
-			return
-		}
-		if err != nil {
-			a.serverError(w, r, err)
+			a.render(w, r, status, "code", page)
 			return
 		}
 	}
@@ -472,15 +469,31 @@ func (a *app) resendCode(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	u, s := userFrom(ctx), sessionFrom(ctx)
 	if err := a.sendCode(ctx, u, s.AttemptID); err != nil {
-		var cd *otp.CooldownError
-		if !errors.As(err, &cd) {
+		status, page, ok := a.codeNotSent(err)
+		if !ok {
 			a.serverError(w, r, err)
 			return
 		}
-		a.render(w, r, http.StatusOK, "code", codePage{Error: a.cooldownMessage(cd), Demo: a.cfg.Demo})
+		a.render(w, r, status, "code", page)
 		return
 	}
 	a.render(w, r, http.StatusOK, "code", codePage{Notice: "Er is een nieuwe code verstuurd.", Demo: a.cfg.Demo})
+}
+
+// codeNotSent returns the status and code page for err of sendCode when it
+// sent nothing on purpose, or false for another error: within the cooldown
+// (a login right after the previous one replaced that one's code, and a new
+// one may be sent after it), or while the account waits after too many
+// wrong codes, which the user with the right password may be told.
+func (a *app) codeNotSent(err error) (int, codePage, bool) {
+	var cd *otp.CooldownError
+	switch {
+	case errors.As(err, &cd):
+		return http.StatusOK, codePage{Error: a.cooldownMessage(cd), Demo: a.cfg.Demo}, true
+	case errors.Is(err, throttle.ErrThrottled):
+		return http.StatusTooManyRequests, codePage{Error: password.ErrorMessage(err, language.Dutch), Demo: a.cfg.Demo}, true
+	}
+	return 0, codePage{}, false
 }
 
 func (a *app) cooldownMessage(cd *otp.CooldownError) string {

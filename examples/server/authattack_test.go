@@ -507,3 +507,39 @@ func TestExtendNextStaysLocal(t *testing.T) {
 		})
 	}
 }
+
+// TestLoginAfterWrongCodesSaysWait: after too many wrong codes the account
+// waits, and a code is neither sent nor entered until then. Before, the
+// next login (or "send a new code") answered 500, "Er ging iets mis",
+// because sending a code met the throttle; now the code page says how long
+// to wait, and after the wait a new code gets in.
+func TestLoginAfterWrongCodesSaysWait(t *testing.T) {
+	p := newTestPortal(t)
+	b := p.browser()
+	b.post("/login", url.Values{"username": {"jdevries"}, "password": {p.passwords["jdevries"]}})
+	wrong := "000000"
+	if p.sent.code("jdevries") == wrong {
+		wrong = "111111"
+	}
+	for range 5 {
+		status, _ := b.post("/login/code", url.Values{"code": {wrong}})
+		require.Equal(t, http.StatusUnauthorized, status)
+	}
+	for _, try := range []func() (int, string){
+		func() (int, string) { return b.post("/login/code/resend", nil) },
+		func() (int, string) {
+			return b.post("/login", url.Values{"username": {"jdevries"}, "password": {p.passwords["jdevries"]}})
+		},
+	} {
+		status, body := try()
+		assert.Equal(t, http.StatusTooManyRequests, status)
+		assert.Contains(t, text(body), "Te veel mislukte pogingen. Probeer het over 30 seconden opnieuw.")
+		assert.Contains(t, body, `action="/login/code"`)
+	}
+	p.clock.Advance(31 * time.Second)
+	_, body := b.post("/login/code/resend", nil)
+	require.Contains(t, body, "nieuwe code verstuurd")
+	status, body := b.post("/login/code", url.Values{"code": {p.sent.code("jdevries")}})
+	assert.Equal(t, http.StatusOK, status)
+	assert.Contains(t, body, `id="whoami"`)
+}

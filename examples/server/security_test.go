@@ -511,3 +511,38 @@ func TestUnfinishedLoginReachesNothing(t *testing.T) {
 	}
 	assert.Greater(t, checked, 80, "both sessions tried on the routes of the full login")
 }
+
+// TestCrossSitePostsRefused: every POST route of routes.go, public or
+// behind the login, refuses a form sent from another site, told by
+// Sec-Fetch-Site or, from a browser without it, by Origin; the logged-in
+// session is left alone. (TestCrossOriginPostRefused tries the login.)
+func TestCrossSitePostsRefused(t *testing.T) {
+	p := newTestPortal(t)
+	b := p.browser()
+	b.login("jdevries")
+	base, _ := url.Parse(p.srv.URL)
+	cookie := b.c.Jar.Cookies(base)[0]
+	src, err := os.ReadFile("routes.go")
+	require.NoError(t, err)
+	routes := regexp.MustCompile(`mux\.Handle(?:Func)?\("POST ([^"]+)"`).FindAllStringSubmatch(string(src), -1)
+	require.Greater(t, len(routes), 30)
+	raw := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, m := range routes {
+		path := regexp.MustCompile(`\{[^}]+\}`).ReplaceAllString(m[1], "x")
+		for _, h := range [][2]string{{"Sec-Fetch-Site", "cross-site"}, {"Sec-Fetch-Site", "same-site"}, {"Origin", "https://evil.example"}} {
+			t.Run(path+" "+h[0]+": "+h[1], func(t *testing.T) {
+				req, err := http.NewRequest(http.MethodPost, p.srv.URL+path, strings.NewReader("username=jdevries&password=x"))
+				require.NoError(t, err)
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				req.Header.Set(h[0], h[1])
+				req.AddCookie(cookie)
+				resp, err := raw.Do(req)
+				require.NoError(t, err)
+				resp.Body.Close()
+				assert.Equal(t, http.StatusForbidden, resp.StatusCode)
+			})
+		}
+	}
+	_, body := b.get("/clients")
+	assert.Contains(t, body, `id="whoami"`, "the cross-site logout ended nothing")
+}

@@ -543,3 +543,44 @@ func TestLoginAfterWrongCodesSaysWait(t *testing.T) {
 	assert.Equal(t, http.StatusOK, status)
 	assert.Contains(t, body, `id="whoami"`)
 }
+
+// TestResetEndsSessionsAndChangeVoidsLinks: a reset by link ends every
+// session of the user, also one waiting at the code step; and a password
+// change voids a reset link sent before it, so that whoever reads the
+// mailbox later cannot use it.
+func TestResetEndsSessionsAndChangeVoidsLinks(t *testing.T) {
+	p := newTestPortal(t)
+	token := func() string {
+		mail := p.sent.last("jdevries", "Wachtwoord herstellen")
+		_, rest, ok := strings.Cut(mail, "token=")
+		require.True(t, ok, mail)
+		v, err := url.QueryUnescape(strings.Fields(rest)[0])
+		require.NoError(t, err)
+		return v
+	}
+	thief, halfway := p.browser(), p.browser()
+	thief.login("jdevries")
+	p.clock.Advance(time.Minute)
+	halfway.post("/login", url.Values{"username": {"jdevries"}, "password": {p.passwords["jdevries"]}})
+	b := p.browser()
+	b.post("/password/forgot", url.Values{"email": {"jan.devries@zonnehuis.example"}})
+	next := "Herstel!Wachtwoord5"
+	status, body := b.post("/password/reset", url.Values{"token": {token()}, "new": {next}, "repeat": {next}})
+	require.Equal(t, http.StatusOK, status, text(body))
+	_, body = thief.get("/clients")
+	assert.Contains(t, body, `action="/login"`, "a logged-in session ends")
+	_, body = halfway.post("/login/code", url.Values{"code": {p.sent.code("jdevries")}})
+	assert.Contains(t, body, `action="/login"`, "a login at the code step ends")
+	assert.NotContains(t, body, `id="whoami"`)
+
+	// A link sent before a password change is void after it.
+	b.post("/password/forgot", url.Values{"email": {"jan.devries@zonnehuis.example"}})
+	early := token()
+	p.clock.Advance(time.Minute)
+	b.loginWith("jdevries", next)
+	changed := "Rivier!Koffie7"
+	status, body = b.post("/password", url.Values{"current": {next}, "new": {changed}, "repeat": {changed}})
+	require.Equal(t, http.StatusOK, status, text(body))
+	status, _ = p.browser().post("/password/reset", url.Values{"token": {early}, "new": {"Ander!Wachtwoord6"}, "repeat": {"Ander!Wachtwoord6"}})
+	assert.Equal(t, http.StatusGone, status)
+}

@@ -55,6 +55,12 @@ func (a *app) initAuth() error {
 	if a.throttle, err = throttle.New(thConfig); err != nil {
 		return err
 	}
+	resetConfig := throttle.Accounts(throttleStore{a.db})
+	resetConfig.Lockout = -1
+	resetConfig.Now = a.clock
+	if a.resetRequests, err = throttle.New(resetConfig); err != nil {
+		return err
+	}
 	srcConfig := throttle.Sources(throttleStore{a.db})
 	srcConfig.Now = a.clock
 	if a.sources, err = throttle.New(srcConfig); err != nil {
@@ -648,8 +654,9 @@ func (a *app) forgot(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Requests for one address are throttled like logins, so that nobody
-	// floods a mailbox; a completed reset clears the count.
-	if err := a.throttle.Attempt(ctx, resetKey(key)); err != nil {
+	// floods a mailbox, but never locked; a completed reset clears the
+	// count.
+	if err := a.resetRequests.Attempt(ctx, resetKey(key)); err != nil {
 		return
 	}
 	u, err := a.userBy(ctx, "email_key", key)

@@ -584,3 +584,24 @@ func TestResetEndsSessionsAndChangeVoidsLinks(t *testing.T) {
 	status, _ = p.browser().post("/password/reset", url.Values{"token": {early}, "new": {"Ander!Wachtwoord6"}, "repeat": {"Ander!Wachtwoord6"}})
 	assert.Equal(t, http.StatusGone, status)
 }
+
+// TestResetRequestsNeverLock: anybody may ask for a reset link for any
+// address, and each request counts, so that nobody floods a mailbox. Before,
+// they counted under the account rule, which locks for good after 100:
+// an outsider who kept asking for a day (waiting out each back-off) left
+// the user without a reset link until someone edited the database, and a
+// reset is what lifts the login's own lock. Now the requests wait as before
+// but never lock.
+func TestResetRequestsNeverLock(t *testing.T) {
+	p := newTestPortal(t)
+	stranger := p.browser()
+	for range 110 {
+		status, _ := stranger.post("/password/forgot", url.Values{"email": {"jan.devries@zonnehuis.example"}})
+		require.Equal(t, http.StatusOK, status)
+		p.clock.Advance(16 * time.Minute) // past every back-off
+	}
+	before := len(p.sent.msgs)
+	p.browser().post("/password/forgot", url.Values{"email": {"jan.devries@zonnehuis.example"}})
+	require.Len(t, p.sent.msgs, before+1, "the user still gets a link")
+	assert.Equal(t, "Wachtwoord herstellen", p.sent.msgs[before].Subject)
+}

@@ -559,7 +559,7 @@ func (a *app) changePassword(w http.ResponseWriter, r *http.Request) {
 	// Whoever knew the old password is out: every other session of the
 	// user ends, also one waiting at the code step. A changed password is
 	// a change of privilege: this one goes on with a new session id.
-	if _, err := a.db.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, u.ID); err != nil {
+	if err := a.endSessionsOf(ctx, u.ID); err != nil {
 		a.serverError(w, r, err)
 		return
 	}
@@ -746,16 +746,20 @@ func (a *app) reset(w http.ResponseWriter, r *http.Request) {
 	}
 	// Every session of the user ends: whoever knew the old password is out.
 	// A reset is also what lifts a lockout after too many failures.
-	if _, err := a.db.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, u.ID); err != nil {
+	if err := a.endSessionsOf(ctx, u.ID); err != nil {
 		a.serverError(w, r, err)
 		return
 	}
 	emailKey, _ := email.Mailbox(u.Email)
-	for _, k := range []string{passwordKey(u.Username), accountKey(u.Username), resetKey(emailKey)} {
+	for _, k := range []string{passwordKey(u.Username), accountKey(u.Username)} {
 		if err := a.throttle.Reset(ctx, k); err != nil {
 			a.serverError(w, r, err)
 			return
 		}
+	}
+	if err := a.resetRequests.Reset(ctx, resetKey(emailKey)); err != nil {
+		a.serverError(w, r, err)
+		return
 	}
 	a.render(w, r, http.StatusOK, "reset", passwordPage{Done: true})
 }

@@ -605,3 +605,30 @@ func TestResetRequestsNeverLock(t *testing.T) {
 	require.Len(t, p.sent.msgs, before+1, "the user still gets a link")
 	assert.Equal(t, "Wachtwoord herstellen", p.sent.msgs[before].Subject)
 }
+
+// TestResetClearsRequestCount: a completed reset clears the count of reset
+// requests for the address, so that the user who just needed several links
+// gets the next one at once.
+func TestResetClearsRequestCount(t *testing.T) {
+	p := newTestPortal(t)
+	b := p.browser()
+	ask := func() int {
+		before := len(p.sent.msgs)
+		b.post("/password/forgot", url.Values{"email": {"jan.devries@zonnehuis.example"}})
+		return len(p.sent.msgs) - before
+	}
+	sent := 0
+	for range 6 {
+		sent += ask()
+	}
+	require.Less(t, sent, 6, "requests in a row wait")
+	mail := p.sent.last("jdevries", "Wachtwoord herstellen")
+	_, rest, ok := strings.Cut(mail, "token=")
+	require.True(t, ok, mail)
+	token, err := url.QueryUnescape(strings.Fields(rest)[0])
+	require.NoError(t, err)
+	next := "Herstel!Wachtwoord5"
+	status, body := b.post("/password/reset", url.Values{"token": {token}, "new": {next}, "repeat": {next}})
+	require.Equal(t, http.StatusOK, status, text(body))
+	assert.Equal(t, 1, ask(), "after the reset, a new link at once")
+}

@@ -78,6 +78,13 @@ func (a *app) renewSession(ctx context.Context, w http.ResponseWriter, r *http.R
 	return a.newSession(ctx, w, r, s.UserID, st, "", s.Created)
 }
 
+// endSessionsOf ends every session of the user, on every device and at
+// every stage of a login: whoever knew the old password is out.
+func (a *app) endSessionsOf(ctx context.Context, userID string) error {
+	_, err := a.db.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID)
+	return err
+}
+
 // newSession is startSession with the session's creation time.
 func (a *app) newSession(ctx context.Context, w http.ResponseWriter, r *http.Request, userID string, st stage, attemptID string, created time.Time) error {
 	a.endSession(ctx, w, r)

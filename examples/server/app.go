@@ -53,6 +53,10 @@ type app struct {
 	turns    keyTurns           // password checks of one account take turns
 	totp     *otp.TOTP
 	sender   Sender
+	// resetRequests counts the reset requests per address like throttle,
+	// but never locks: nothing is guessed there, and a lock would let
+	// anybody take a user's way back in (auth.go, forgot).
+	resetRequests *throttle.Throttle
 	// transports deliver the outbox by channel (email, sms).
 	transports map[string]transport
 	outboxKick chan struct{} // wakes the outbox worker

@@ -55,6 +55,12 @@ func (a *app) initAuth() error {
 	if a.throttle, err = throttle.New(thConfig); err != nil {
 		return err
 	}
+	resetConfig := throttle.Accounts(throttleStore{a.db})
+	resetConfig.Lockout = -1
+	resetConfig.Now = a.clock
+	if a.resetRequests, err = throttle.New(resetConfig); err != nil {
+		return err
+	}
 	srcConfig := throttle.Sources(throttleStore{a.db})
 	srcConfig.Now = a.clock
 	if a.sources, err = throttle.New(srcConfig); err != nil {
@@ -190,17 +196,14 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if u.Channel != "totp" {
-		err := a.sendCode(ctx, u, attempt)
-		var cd *otp.CooldownError
-		if errors.As(err, &cd) {
-			// A login right after the previous one: the code of that one
-			// was replaced, and a new one may be sent after the cooldown.
+		if err := a.sendCode(ctx, u, attempt); err != nil {
+			status, page, ok := a.codeNotSent(err)
+			if !ok {
+				a.serverError(w, r, err)
+				return
+			}
 			a.evenTiming(ctx, start)
-			a.render(w, r, http.StatusOK, "code", codePage{Error: a.cooldownMessage(cd), Demo: a.cfg.Demo})
-			return
-		}
-		if err != nil {
-			a.serverError(w, r, err)
+			a.render(w, r, status, "code", page)
 			return
 		}
 	}
@@ -472,15 +475,31 @@ func (a *app) resendCode(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	u, s := userFrom(ctx), sessionFrom(ctx)
 	if err := a.sendCode(ctx, u, s.AttemptID); err != nil {
-		var cd *otp.CooldownError
-		if !errors.As(err, &cd) {
+		status, page, ok := a.codeNotSent(err)
+		if !ok {
 			a.serverError(w, r, err)
 			return
 		}
-		a.render(w, r, http.StatusOK, "code", codePage{Error: a.cooldownMessage(cd), Demo: a.cfg.Demo})
+		a.render(w, r, status, "code", page)
 		return
 	}
 	a.render(w, r, http.StatusOK, "code", codePage{Notice: "Er is een nieuwe code verstuurd.", Demo: a.cfg.Demo})
+}
+
+// codeNotSent returns the status and code page for err of sendCode when it
+// sent nothing on purpose, or false for another error: within the cooldown
+// (a login right after the previous one replaced that one's code, and a new
+// one may be sent after it), or while the account waits after too many
+// wrong codes, which the user with the right password may be told.
+func (a *app) codeNotSent(err error) (int, codePage, bool) {
+	var cd *otp.CooldownError
+	switch {
+	case errors.As(err, &cd):
+		return http.StatusOK, codePage{Error: a.cooldownMessage(cd), Demo: a.cfg.Demo}, true
+	case errors.Is(err, throttle.ErrThrottled):
+		return http.StatusTooManyRequests, codePage{Error: password.ErrorMessage(err, language.Dutch), Demo: a.cfg.Demo}, true
+	}
+	return 0, codePage{}, false
 }
 
 func (a *app) cooldownMessage(cd *otp.CooldownError) string {
@@ -507,12 +526,21 @@ func (a *app) passwordForm(w http.ResponseWriter, r *http.Request) {
 func (a *app) changePassword(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	u := userFrom(ctx)
-	if err := a.hasher.Verify(ctx, u.Hash, r.PostFormValue("current")); err != nil {
-		if errors.Is(err, password.ErrBusy) {
-			a.busy(w, r, "password", passwordPage{Errors: []string{msgBusy}})
-			return
-		}
+	// The current password is checked as at the login, under both
+	// throttles: else a stolen session could guess it unthrottled here.
+	switch _, err := a.checkPassword(ctx, u.Username, r.PostFormValue("current"), sourceKey(r)); {
+	case errors.Is(err, errWrongPassword):
 		a.render(w, r, http.StatusUnprocessableEntity, "password", passwordPage{Errors: []string{"Uw huidige wachtwoord is onjuist."}})
+		return
+	case errors.Is(err, throttle.ErrThrottled):
+		a.render(w, r, http.StatusTooManyRequests, "password", passwordPage{Errors: []string{
+			"Uw huidige wachtwoord is te vaak onjuist ingevuld. " + password.ErrorMessage(err, language.Dutch)}})
+		return
+	case errors.Is(err, password.ErrBusy):
+		a.busy(w, r, "password", passwordPage{Errors: []string{msgBusy}})
+		return
+	case err != nil:
+		a.serverError(w, r, err)
 		return
 	}
 	errs, err := a.setPassword(ctx, u, r.PostFormValue("new"), r.PostFormValue("repeat"), false)
@@ -528,8 +556,14 @@ func (a *app) changePassword(w http.ResponseWriter, r *http.Request) {
 		a.render(w, r, http.StatusUnprocessableEntity, "password", passwordPage{Errors: errs})
 		return
 	}
-	// A changed password is a change of privilege: a new session id.
-	if err := a.startSession(ctx, w, r, u.ID, stageFull, ""); err != nil {
+	// Whoever knew the old password is out: every other session of the
+	// user ends, also one waiting at the code step. A changed password is
+	// a change of privilege: this one goes on with a new session id.
+	if err := a.endSessionsOf(ctx, u.ID); err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	if err := a.renewSession(ctx, w, r, stageFull); err != nil {
 		a.serverError(w, r, err)
 		return
 	}
@@ -620,8 +654,9 @@ func (a *app) forgot(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Requests for one address are throttled like logins, so that nobody
-	// floods a mailbox; a completed reset clears the count.
-	if err := a.throttle.Attempt(ctx, resetKey(key)); err != nil {
+	// floods a mailbox, but never locked; a completed reset clears the
+	// count.
+	if err := a.resetRequests.Attempt(ctx, resetKey(key)); err != nil {
 		return
 	}
 	u, err := a.userBy(ctx, "email_key", key)
@@ -711,16 +746,20 @@ func (a *app) reset(w http.ResponseWriter, r *http.Request) {
 	}
 	// Every session of the user ends: whoever knew the old password is out.
 	// A reset is also what lifts a lockout after too many failures.
-	if _, err := a.db.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, u.ID); err != nil {
+	if err := a.endSessionsOf(ctx, u.ID); err != nil {
 		a.serverError(w, r, err)
 		return
 	}
 	emailKey, _ := email.Mailbox(u.Email)
-	for _, k := range []string{passwordKey(u.Username), accountKey(u.Username), resetKey(emailKey)} {
+	for _, k := range []string{passwordKey(u.Username), accountKey(u.Username)} {
 		if err := a.throttle.Reset(ctx, k); err != nil {
 			a.serverError(w, r, err)
 			return
 		}
+	}
+	if err := a.resetRequests.Reset(ctx, resetKey(emailKey)); err != nil {
+		a.serverError(w, r, err)
+		return
 	}
 	a.render(w, r, http.StatusOK, "reset", passwordPage{Done: true})
 }

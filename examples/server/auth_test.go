@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/zorgkit/zorgkit/password/otp"
 )
 
 func TestLoginWithCode(t *testing.T) {
@@ -368,4 +370,70 @@ func TestResetRequestsThrottled(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 5, n, "from the 5th request on, no more mail until the back-off has passed")
+}
+
+// TestThrottleAcrossVariantsAndFactors: the account's count is not escaped
+// by writing the username differently, nor at the second step by asking
+// for a new code or by using the authenticator app. (TestThrottling and
+// TestVerificationCode try one spelling and one code.)
+func TestThrottleAcrossVariantsAndFactors(t *testing.T) {
+	wrongCode := func(right string) string {
+		if right == "000000" {
+			return "111111"
+		}
+		return "000000"
+	}
+	tests := []struct {
+		name   string
+		attack func(t *testing.T, p *testPortal, b *browser) (right func() (int, string))
+	}{
+		{"password: username in other case and with spaces", func(t *testing.T, p *testPortal, b *browser) func() (int, string) {
+			for _, name := range []string{"JDevries", " jdevries", "jdevries\t", "JDEVRIES", "\u00a0jDeVrIeS\n"} {
+				status, _ := b.post("/login", url.Values{"username": {name}, "password": {"Geraden!Wachtwoord1"}})
+				require.Equal(t, http.StatusUnauthorized, status)
+			}
+			return func() (int, string) {
+				return b.post("/login", url.Values{"username": {"jdevries"}, "password": {p.passwords["jdevries"]}})
+			}
+		}},
+		{"code: a new code buys no guesses", func(t *testing.T, p *testPortal, b *browser) func() (int, string) {
+			b.post("/login", url.Values{"username": {"jdevries"}, "password": {p.passwords["jdevries"]}})
+			for range 4 {
+				status, _ := b.post("/login/code", url.Values{"code": {wrongCode(p.sent.code("jdevries"))}})
+				require.Equal(t, http.StatusUnauthorized, status)
+			}
+			p.clock.Advance(31 * time.Second)
+			_, body := b.post("/login/code/resend", nil)
+			require.Contains(t, body, "nieuwe code verstuurd")
+			status, _ := b.post("/login/code", url.Values{"code": {wrongCode(p.sent.code("jdevries"))}})
+			require.Equal(t, http.StatusUnauthorized, status)
+			return func() (int, string) { return b.post("/login/code", url.Values{"code": {p.sent.code("jdevries")}}) }
+		}},
+		{"authenticator app", func(t *testing.T, p *testPortal, b *browser) func() (int, string) {
+			secret, err := otp.NewTOTPSecret()
+			require.NoError(t, err)
+			id := userID(t, p, "jdevries")
+			_, err = p.a.db.Exec(`UPDATE users SET channel = 'totp', totp_secret = $1 WHERE id = $2`, []byte(p.a.field.Encrypt("users.totp_secret:"+id, secret)), id)
+			require.NoError(t, err)
+			b.post("/login", url.Values{"username": {"jdevries"}, "password": {p.passwords["jdevries"]}})
+			for range 5 {
+				status, _ := b.post("/login/code", url.Values{"code": {wrongCode(otp.TOTPAt(secret, p.clock.Now()))}})
+				require.Equal(t, http.StatusUnauthorized, status)
+			}
+			return func() (int, string) {
+				return b.post("/login/code", url.Values{"code": {otp.TOTPAt(secret, p.clock.Now())}})
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newTestPortal(t)
+			b := p.browser()
+			right := tt.attack(t, p, b)
+			status, body := right()
+			assert.Equal(t, http.StatusUnauthorized, status, "after 5 failures the right answer waits too")
+			assert.NotContains(t, body, `id="whoami"`)
+			assert.Contains(t, strings.ToLower(text(body)), "te veel", "refused for the count, not as wrong")
+		})
+	}
 }

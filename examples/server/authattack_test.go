@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/zorgkit/zorgkit/password"
 	"github.com/zorgkit/zorgkit/password/email"
+	"github.com/zorgkit/zorgkit/password/otp"
 )
 
 // Attacks on the login, reset and hashing (issue 10, holes 4, 6 and 7):
@@ -354,4 +356,279 @@ func TestSourceKey(t *testing.T) {
 			assert.Equal(t, tt.want, sourceKey(r))
 		})
 	}
+}
+
+// TestPasswordChangeThrottled: the change form checks the current password,
+// so a stolen session (or a computer left unlocked) must not be an oracle
+// for guessing it without the login's throttle. Before, every guess was
+// checked; now the guesses count on the account's password key, as at the
+// login, and the right password waits too.
+func TestPasswordChangeThrottled(t *testing.T) {
+	p := newTestPortal(t)
+	thief := p.browser()
+	thief.login("jdevries")
+	next := "Gestolen!Sessie7"
+	for i := range 5 {
+		status, body := thief.post("/password", url.Values{"current": {fmt.Sprintf("Geraden!Wachtwoord%d", i)}, "new": {next}, "repeat": {next}})
+		require.Equal(t, http.StatusUnprocessableEntity, status, body)
+	}
+	status, body := thief.post("/password", url.Values{"current": {p.passwords["jdevries"]}, "new": {next}, "repeat": {next}})
+	assert.Equal(t, http.StatusTooManyRequests, status, "the right password waits after 5 wrong ones")
+	assert.Contains(t, text(body), "Te veel mislukte pogingen")
+	assert.NotContains(t, body, `id="done"`)
+
+	// The login counts the same guesses: the account waits there too.
+	status, _ = p.browser().post("/login", url.Values{"username": {"jdevries"}, "password": {p.passwords["jdevries"]}})
+	assert.Equal(t, http.StatusUnauthorized, status)
+
+	// After the wait, the owner changes the password as before.
+	p.clock.Advance(16 * time.Minute)
+	owner := p.browser()
+	owner.login("jdevries")
+	status, body = owner.post("/password", url.Values{"current": {p.passwords["jdevries"]}, "new": {next}, "repeat": {next}})
+	require.Equal(t, http.StatusOK, status, body)
+	assert.Contains(t, body, `id="done"`)
+}
+
+// TestPasswordChangeEndsOtherSessions: a user who changes the password
+// because someone else knows it must not leave that someone logged in.
+// Before, only the changing session got a new id; a session logged in
+// elsewhere, or one waiting at the code step with the old password, lived
+// on. Now every other session of the user ends, and the changing session
+// goes on with a new id (the old one is dead too).
+func TestPasswordChangeEndsOtherSessions(t *testing.T) {
+	p := newTestPortal(t)
+	base, _ := url.Parse(p.srv.URL)
+	owner, thief, halfway := p.browser(), p.browser(), p.browser()
+	owner.login("jdevries")
+	p.clock.Advance(time.Minute) // past the resend cooldown
+	thief.login("jdevries")
+	p.clock.Advance(time.Minute)
+	status, _ := halfway.post("/login", url.Values{"username": {"jdevries"}, "password": {p.passwords["jdevries"]}})
+	require.Equal(t, http.StatusOK, status)
+	before := owner.c.Jar.Cookies(base)[0]
+
+	next := "Rivier!Koffie7"
+	status, body := owner.post("/password", url.Values{"current": {p.passwords["jdevries"]}, "new": {next}, "repeat": {next}})
+	require.Equal(t, http.StatusOK, status, body)
+	require.Contains(t, body, `id="done"`)
+
+	_, body = thief.get("/clients")
+	assert.Contains(t, body, `action="/login"`, "a session logged in elsewhere ends")
+	status, body = halfway.post("/login/code", url.Values{"code": {p.sent.code("jdevries")}})
+	assert.Equal(t, http.StatusOK, status)
+	assert.Contains(t, body, `action="/login"`, "a login waiting at the code with the old password ends")
+	assert.NotContains(t, body, `id="whoami"`)
+
+	after := owner.c.Jar.Cookies(base)[0]
+	assert.NotEqual(t, before.Value, after.Value, "a new session id after the change")
+	_, body = owner.get("/clients")
+	assert.Contains(t, body, "Cliënt opzoeken", "the changing session goes on")
+	jar, _ := cookiejar.New(nil)
+	jar.SetCookies(base, []*http.Cookie{before})
+	old := &browser{p: p, c: &http.Client{Jar: jar, Timeout: 30 * time.Second}}
+	_, body = old.get("/clients")
+	assert.Contains(t, body, `action="/login"`, "the id before the change is dead")
+}
+
+// TestRenewalKeepsAbsoluteLifetime: a new session id at a change of
+// privilege must not start the session's absolute lifetime again. Before,
+// it did: with a stolen session, enrolling an authenticator app of one's
+// own (or changing the password) every few hours kept it alive for ever.
+// Now the renewed session ends when the login would have ended.
+func TestRenewalKeepsAbsoluteLifetime(t *testing.T) {
+	tests := []struct {
+		name  string
+		renew func(t *testing.T, p *testPortal, b *browser)
+	}{
+		{"authenticator app enrolled", func(t *testing.T, p *testPortal, b *browser) {
+			_, body := b.get("/account/totp")
+			pending := hiddenValue(t, body, "pending")
+			secret, err := p.a.field.Decrypt("totp.pending:"+userID(t, p, "jdevries"), pending)
+			require.NoError(t, err)
+			status, body := b.post("/account/totp", url.Values{"pending": {pending}, "code": {otp.TOTPAt(secret, p.clock.Now())}})
+			require.Equal(t, http.StatusOK, status, text(body))
+			require.Contains(t, body, `id="done"`)
+		}},
+		{"password changed", func(t *testing.T, p *testPortal, b *browser) {
+			next := "Rivier!Koffie7"
+			status, body := b.post("/password", url.Values{"current": {p.passwords["jdevries"]}, "new": {next}, "repeat": {next}})
+			require.Equal(t, http.StatusOK, status, text(body))
+			require.Contains(t, body, `id="done"`)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newTestPortal(t, func(c *config) { c.MaxSession = time.Hour })
+			b := p.browser()
+			b.login("jdevries")
+			p.clock.Advance(20 * time.Minute)
+			tt.renew(t, p, b)
+			p.clock.Advance(20 * time.Minute)
+			_, body := b.get("/clients")
+			require.Contains(t, body, "Cliënt opzoeken", "within the hour")
+			p.clock.Advance(21 * time.Minute) // an hour after the login
+			_, body = b.get("/clients")
+			assert.Contains(t, body, `action="/login"`, "the absolute lifetime counts from the login")
+		})
+	}
+}
+
+// TestExtendNextStaysLocal: the session warning's "stay logged in" returns
+// to the form's next, which must lead to a page of the portal. Browsers
+// drop tabs and newlines from a Location and read a backslash as a slash,
+// so "/\t/evil.example" became "//evil.example": another site. Before, only
+// a leading "//" or "/\" and CR and LF were refused.
+func TestExtendNextStaysLocal(t *testing.T) {
+	p := newTestPortal(t)
+	b := p.browser()
+	b.login("jdevries")
+	b.c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	tests := []struct{ next, want string }{
+		{"/clients?x=1", "/clients?x=1"},
+		{"/", "/"},
+		{"", "/"},
+		{"https://evil.example/", "/"},
+		{"//evil.example", "/"},
+		{"/\\evil.example", "/"},
+		{"/\t/evil.example", "/"},
+		{"/\t\\evil.example", "/"},
+		{"/\n/evil.example", "/"},
+		{"/\x00/evil.example", "/"},
+		{"/x\\..\\\\evil.example", "/"},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%q", tt.next), func(t *testing.T) {
+			resp, err := b.c.PostForm(p.srv.URL+"/session/extend", url.Values{"next": {tt.next}})
+			require.NoError(t, err)
+			resp.Body.Close()
+			assert.Equal(t, http.StatusSeeOther, resp.StatusCode)
+			assert.Equal(t, tt.want, resp.Header.Get("Location"))
+		})
+	}
+}
+
+// TestLoginAfterWrongCodesSaysWait: after too many wrong codes the account
+// waits, and a code is neither sent nor entered until then. Before, the
+// next login (or "send a new code") answered 500, "Er ging iets mis",
+// because sending a code met the throttle; now the code page says how long
+// to wait, and after the wait a new code gets in.
+func TestLoginAfterWrongCodesSaysWait(t *testing.T) {
+	p := newTestPortal(t)
+	b := p.browser()
+	b.post("/login", url.Values{"username": {"jdevries"}, "password": {p.passwords["jdevries"]}})
+	wrong := "000000"
+	if p.sent.code("jdevries") == wrong {
+		wrong = "111111"
+	}
+	for range 5 {
+		status, _ := b.post("/login/code", url.Values{"code": {wrong}})
+		require.Equal(t, http.StatusUnauthorized, status)
+	}
+	for _, try := range []func() (int, string){
+		func() (int, string) { return b.post("/login/code/resend", nil) },
+		func() (int, string) {
+			return b.post("/login", url.Values{"username": {"jdevries"}, "password": {p.passwords["jdevries"]}})
+		},
+	} {
+		status, body := try()
+		assert.Equal(t, http.StatusTooManyRequests, status)
+		assert.Contains(t, text(body), "Te veel mislukte pogingen. Probeer het over 30 seconden opnieuw.")
+		assert.Contains(t, body, `action="/login/code"`)
+	}
+	p.clock.Advance(31 * time.Second)
+	_, body := b.post("/login/code/resend", nil)
+	require.Contains(t, body, "nieuwe code verstuurd")
+	status, body := b.post("/login/code", url.Values{"code": {p.sent.code("jdevries")}})
+	assert.Equal(t, http.StatusOK, status)
+	assert.Contains(t, body, `id="whoami"`)
+}
+
+// TestResetEndsSessionsAndChangeVoidsLinks: a reset by link ends every
+// session of the user, also one waiting at the code step; and a password
+// change voids a reset link sent before it, so that whoever reads the
+// mailbox later cannot use it.
+func TestResetEndsSessionsAndChangeVoidsLinks(t *testing.T) {
+	p := newTestPortal(t)
+	token := func() string {
+		mail := p.sent.last("jdevries", "Wachtwoord herstellen")
+		_, rest, ok := strings.Cut(mail, "token=")
+		require.True(t, ok, mail)
+		v, err := url.QueryUnescape(strings.Fields(rest)[0])
+		require.NoError(t, err)
+		return v
+	}
+	thief, halfway := p.browser(), p.browser()
+	thief.login("jdevries")
+	p.clock.Advance(time.Minute)
+	halfway.post("/login", url.Values{"username": {"jdevries"}, "password": {p.passwords["jdevries"]}})
+	b := p.browser()
+	b.post("/password/forgot", url.Values{"email": {"jan.devries@zonnehuis.example"}})
+	next := "Herstel!Wachtwoord5"
+	status, body := b.post("/password/reset", url.Values{"token": {token()}, "new": {next}, "repeat": {next}})
+	require.Equal(t, http.StatusOK, status, text(body))
+	_, body = thief.get("/clients")
+	assert.Contains(t, body, `action="/login"`, "a logged-in session ends")
+	_, body = halfway.post("/login/code", url.Values{"code": {p.sent.code("jdevries")}})
+	assert.Contains(t, body, `action="/login"`, "a login at the code step ends")
+	assert.NotContains(t, body, `id="whoami"`)
+
+	// A link sent before a password change is void after it.
+	b.post("/password/forgot", url.Values{"email": {"jan.devries@zonnehuis.example"}})
+	early := token()
+	p.clock.Advance(time.Minute)
+	b.loginWith("jdevries", next)
+	changed := "Rivier!Koffie7"
+	status, body = b.post("/password", url.Values{"current": {next}, "new": {changed}, "repeat": {changed}})
+	require.Equal(t, http.StatusOK, status, text(body))
+	status, _ = p.browser().post("/password/reset", url.Values{"token": {early}, "new": {"Ander!Wachtwoord6"}, "repeat": {"Ander!Wachtwoord6"}})
+	assert.Equal(t, http.StatusGone, status)
+}
+
+// TestResetRequestsNeverLock: anybody may ask for a reset link for any
+// address, and each request counts, so that nobody floods a mailbox. Before,
+// they counted under the account rule, which locks for good after 100:
+// an outsider who kept asking for a day (waiting out each back-off) left
+// the user without a reset link until someone edited the database, and a
+// reset is what lifts the login's own lock. Now the requests wait as before
+// but never lock.
+func TestResetRequestsNeverLock(t *testing.T) {
+	p := newTestPortal(t)
+	stranger := p.browser()
+	for range 110 {
+		status, _ := stranger.post("/password/forgot", url.Values{"email": {"jan.devries@zonnehuis.example"}})
+		require.Equal(t, http.StatusOK, status)
+		p.clock.Advance(16 * time.Minute) // past every back-off
+	}
+	before := len(p.sent.msgs)
+	p.browser().post("/password/forgot", url.Values{"email": {"jan.devries@zonnehuis.example"}})
+	require.Len(t, p.sent.msgs, before+1, "the user still gets a link")
+	assert.Equal(t, "Wachtwoord herstellen", p.sent.msgs[before].Subject)
+}
+
+// TestResetClearsRequestCount: a completed reset clears the count of reset
+// requests for the address, so that the user who just needed several links
+// gets the next one at once.
+func TestResetClearsRequestCount(t *testing.T) {
+	p := newTestPortal(t)
+	b := p.browser()
+	ask := func() int {
+		before := len(p.sent.msgs)
+		b.post("/password/forgot", url.Values{"email": {"jan.devries@zonnehuis.example"}})
+		return len(p.sent.msgs) - before
+	}
+	sent := 0
+	for range 6 {
+		sent += ask()
+	}
+	require.Less(t, sent, 6, "requests in a row wait")
+	mail := p.sent.last("jdevries", "Wachtwoord herstellen")
+	_, rest, ok := strings.Cut(mail, "token=")
+	require.True(t, ok, mail)
+	token, err := url.QueryUnescape(strings.Fields(rest)[0])
+	require.NoError(t, err)
+	next := "Herstel!Wachtwoord5"
+	status, body := b.post("/password/reset", url.Values{"token": {token}, "new": {next}, "repeat": {next}})
+	require.Equal(t, http.StatusOK, status, text(body))
+	assert.Equal(t, 1, ask(), "after the reset, a new link at once")
 }

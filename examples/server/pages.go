@@ -80,7 +80,7 @@ func (a *app) enrolTOTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// A stronger second factor is a change of privilege: a new session id.
-	if err := a.startSession(ctx, w, r, u.ID, stageFull, ""); err != nil {
+	if err := a.renewSession(ctx, w, r, stageFull); err != nil {
 		a.serverError(w, r, err)
 		return
 	}
@@ -179,9 +179,13 @@ func (a *app) extendSession(w http.ResponseWriter, r *http.Request) {
 }
 
 // localPath returns p if it is a path on this site, else "/": a form's
-// return address must not lead elsewhere.
+// return address must not lead elsewhere. Browsers drop tabs and newlines
+// from a Location and read a backslash as a slash ("/\t/x" and "/\\x" are
+// "//x", another site), so p may hold no control character or backslash.
 func localPath(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || strings.ContainsAny(p, "\r\n") {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.ContainsFunc(p, func(c rune) bool {
+		return c < 0x20 || c == 0x7f || c == '\\'
+	}) {
 		return "/"
 	}
 	return p

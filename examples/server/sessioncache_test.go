@@ -7,6 +7,8 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -137,4 +139,58 @@ func TestSessionCacheEntries(t *testing.T) {
 	off.put(0, time.Now(), s, u)
 	_, _, ok = off.get(s.IDHash)
 	assert.False(t, ok, "no cache (PostgreSQL)")
+}
+
+// TestRevocationUnderConcurrency: while copies of a session's cookie keep
+// requesting pages and the API at once, so that the cache is filled and
+// read all the time, a logout ends the session for every request that
+// begins after it returned; none slips through on an entry read before.
+// (TestSessionCacheRevocation revokes between two requests, one at a time.)
+func TestRevocationUnderConcurrency(t *testing.T) {
+	p := newTestPortal(t)
+	owner := p.browser()
+	owner.login("jdevries")
+	base, _ := url.Parse(p.srv.URL)
+	cookie := owner.c.Jar.Cookies(base)[0]
+	var loggedOut atomic.Bool
+	var before, after, late atomic.Int32
+	var wg sync.WaitGroup
+	for i := range 2 {
+		path := []string{"/api/me", "/clients"}[i]
+		wg.Go(func() {
+			raw := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			for after.Load() < 40 {
+				out := loggedOut.Load() // before the request begins
+				req, _ := http.NewRequest(http.MethodGet, p.srv.URL+path, nil)
+				req.AddCookie(cookie)
+				resp, err := raw.Do(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				resp.Body.Close()
+				switch {
+				case !out:
+					before.Add(1)
+				case resp.StatusCode == http.StatusOK:
+					late.Add(1)
+					after.Add(1)
+				default:
+					after.Add(1)
+					assert.Equal(t, "/login", resp.Header.Get("Location"))
+				}
+			}
+		})
+	}
+	cached := false
+	for deadline := time.Now().Add(10 * time.Second); (before.Load() < 20 || !cached) && time.Now().Before(deadline); {
+		_, _, cached = p.a.sessionCache.get(p.a.hashSessionID(cookie.Value))
+		time.Sleep(time.Millisecond)
+	}
+	status, _ := owner.post("/logout", nil)
+	require.Equal(t, http.StatusOK, status)
+	loggedOut.Store(true)
+	wg.Wait()
+	assert.True(t, cached, "the cache held the session before the logout")
+	assert.Zero(t, late.Load(), "requests let in after the logout")
 }

@@ -66,11 +66,32 @@ func (a *app) hashSessionID(id string) []byte {
 // id: at login and at every change of privilege, so that an id planted
 // before cannot ride along (session fixation).
 func (a *app) startSession(ctx context.Context, w http.ResponseWriter, r *http.Request, userID string, st stage, attemptID string) error {
+	return a.newSession(ctx, w, r, userID, st, attemptID, a.now())
+}
+
+// renewSession replaces the request's session (that of ctx) by one at stage
+// st with a new id, at a change of privilege within a login. It keeps the
+// session's creation time: else renewing it (a password change, an
+// authenticator enrolled) would start its absolute lifetime again.
+func (a *app) renewSession(ctx context.Context, w http.ResponseWriter, r *http.Request, st stage) error {
+	s := sessionFrom(ctx)
+	return a.newSession(ctx, w, r, s.UserID, st, "", s.Created)
+}
+
+// endSessionsOf ends every session of the user, on every device and at
+// every stage of a login: whoever knew the old password is out.
+func (a *app) endSessionsOf(ctx context.Context, userID string) error {
+	_, err := a.db.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID)
+	return err
+}
+
+// newSession is startSession with the session's creation time.
+func (a *app) newSession(ctx context.Context, w http.ResponseWriter, r *http.Request, userID string, st stage, attemptID string, created time.Time) error {
 	a.endSession(ctx, w, r)
 	id, hash := a.newSessionID()
 	now := a.now()
 	if _, err := a.db.ExecContext(ctx, `INSERT INTO sessions (id_hash, user_id, stage, attempt_id, created_at, last_seen_at)
-		VALUES ($1, $2, $3, $4, $5, $6)`, hash, userID, string(st), attemptID, usec(now), usec(now)); err != nil {
+		VALUES ($1, $2, $3, $4, $5, $6)`, hash, userID, string(st), attemptID, usec(created), usec(now)); err != nil {
 		return err
 	}
 	http.SetCookie(w, &http.Cookie{

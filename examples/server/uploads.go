@@ -14,9 +14,11 @@ import (
 	"os"
 	"sync/atomic"
 	"time"
+	"unicode"
 
 	"golang.org/x/text/language"
 
+	"github.com/zorgkit/zorgkit/bsn"
 	"github.com/zorgkit/zorgkit/pseudonym"
 	"github.com/zorgkit/zorgkit/pseudonym/layout"
 )
@@ -431,7 +433,10 @@ func (a *app) pseudonymiseInto(ctx context.Context, uploadID, domain string, fil
 		AgeOn:     a.now(),
 	}
 	chunks := newChunkWriter(ctx, a.db, uploadID)
-	report, err := p.ProcessRows(ctx, file, func(row pseudonym.Row) error { return chunks.write(row.Fields) })
+	report, err := p.ProcessRows(ctx, file, func(row pseudonym.Row) error {
+		blankNumbers(row.Fields)
+		return chunks.write(row.Fields)
+	})
 	if err != nil {
 		return report, chunks.seq, err
 	}
@@ -439,6 +444,41 @@ func (a *app) pseudonymiseInto(ctx context.Context, uploadID, domain string, fil
 		return report, chunks.seq, err
 	}
 	return report, chunks.seq, nil
+}
+
+// blankNumbers empties every field that holds nine digits or more and
+// nothing else but separators: a BSN, or a mistyped one, in a column kept as
+// sent (such as Productcode, pasted into the wrong column). The layout
+// checks those columns with a warning only, so the row is written, and its
+// value would reach the stored rows and, as a product or municipality code,
+// the report. No field the portal stores is valid with nine digits (a
+// pseudonym or an encrypted value has letters; a date has eight digits),
+// and the layout has already reported the cell as invalid, so nothing
+// changes unreported.
+func blankNumbers(fields []string) {
+	for i, f := range fields {
+		if len(f) < 9 {
+			continue
+		}
+		digits := 0
+		for _, r := range f {
+			switch {
+			case unicode.IsDigit(r):
+				digits++
+			case unicode.IsSpace(r), r == '.', unicode.Is(unicode.Pd, r):
+			default:
+				digits = -1
+			}
+			if digits < 0 {
+				break
+			}
+		}
+		// The CBS placeholders (999999999: BSN unknown, 000000000:
+		// unborn child) are no one's number, and say something.
+		if _, err := bsn.Parse(f); digits >= 9 && !errors.Is(err, bsn.ErrPlaceholder) {
+			fields[i] = ""
+		}
+	}
 }
 
 // chunkWriter stores an upload's rows as CSV with ';' in chunks of about

@@ -10,6 +10,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -418,4 +419,75 @@ func TestDemoFile(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, status, "no such page outside demo mode")
 	_, page = pb.get("/uploads")
 	assert.NotContains(t, page, "demo.csv")
+}
+
+// A BSN in a column the portal keeps as sent (a code list, a product code,
+// the municipality's code: a column shifted in a spreadsheet, or pasted
+// into the wrong one) is checked by the layout with a warning only, so the
+// row is written: the BSN must not be, neither in the stored rows, nor in
+// the report rows built from them, nor in the protected report. The cell's
+// problem is in the quality report, so nothing changes unreported.
+func TestBSNInKeptColumnIsNotStored(t *testing.T) {
+	p := newTestPortal(t)
+	ctx := context.Background()
+	b := p.browser()
+	b.login("jdevries")
+	persons := bsntest.TestPersons()
+	// Gemeentecode, AGB-code, Verwijzer and Productcode: the 5th, 7th, 8th
+	// and 9th column.
+	cols := []int{4, 6, 7, 8}
+	var file strings.Builder
+	file.WriteString(uploadHeader + "\n")
+	for i, col := range cols {
+		f := strings.Split(cbsRow(persons[0].Digits(), i), ";")
+		f[col] = dotted(persons[i+1])
+		if i%2 == 0 {
+			f[col] = persons[i+1].Digits()
+		}
+		file.WriteString(strings.Join(f, ";") + "\n")
+	}
+	// The placeholder of an unknown BSN is no one's, and stays.
+	file.WriteString(cbsRow("999999999", len(cols)) + "\n")
+	status, body := b.upload("/uploads", "cbs.csv", strings.NewReader(file.String()))
+	require.Equal(t, http.StatusOK, status, text(body))
+	var js string
+	require.NoError(t, p.a.db.QueryRow(`SELECT report FROM uploads WHERE org_id = 'zonnehuis' AND status = 'accepted'`).Scan(&js))
+	var q qualityReportJSON
+	require.NoError(t, json.Unmarshal([]byte(js), &q))
+	assert.Equal(t, len(cols)+1, q.Counts.Written, "the rows are written, with a warning")
+	for i, col := range cols {
+		assert.True(t, slices.ContainsFunc(q.Problems, func(pr problemJSON) bool { return pr.Line == i+2 && pr.Pos == col+1 }),
+			"the cell's problem is reported: line %d, column %d", i+2, col+1)
+	}
+	var stored strings.Builder
+	rows, err := p.a.db.Query(`SELECT c.data FROM upload_chunks c JOIN uploads u ON u.id = c.upload_id WHERE u.org_id = 'zonnehuis' AND u.status = 'accepted'`)
+	require.NoError(t, err)
+	for rows.Next() {
+		var s string
+		require.NoError(t, rows.Scan(&s))
+		stored.WriteString(s)
+	}
+	require.NoError(t, rows.Err())
+	assert.Contains(t, stored.String(), "\n999999999;", "the placeholder")
+
+	_, err = p.a.processUploads(ctx)
+	require.NoError(t, err)
+	require.NoError(t, p.a.refreshReports(ctx))
+	for _, query := range []string{`SELECT municipality || ';' || category || ';' || product FROM report_rows`, `SELECT data FROM report_cache`} {
+		rows, err := p.a.db.Query(query)
+		require.NoError(t, err)
+		for rows.Next() {
+			var s string
+			require.NoError(t, rows.Scan(&s))
+			stored.WriteString(s)
+		}
+		require.NoError(t, rows.Err())
+	}
+	_, page := b.get("/reports.csv")
+	stored.WriteString(page)
+	for _, n := range persons[1 : len(cols)+1] {
+		for _, form := range bsnForms(n) {
+			assert.False(t, strings.Contains(stored.String(), form), "%s is stored", form)
+		}
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"mime"
 	"net/http"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode"
@@ -146,6 +147,18 @@ func (a *app) uploadsWhere(ctx context.Context, cond string, args ...any) ([]upl
 func (a *app) upload(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	u := userFrom(ctx)
+	switch a.uploads.enter(u.OrgID, a.cfg.MaxUploads) {
+	case gateOrgFull:
+		w.Header().Set("Retry-After", "60")
+		a.renderUploads(w, r, http.StatusTooManyRequests, fmt.Sprintf(
+			"Uw organisatie levert al %d bestanden tegelijk aan. Wacht tot die binnen zijn en lever dit bestand daarna aan.", maxOrgUploads))
+		return
+	case gateFull:
+		w.Header().Set("Retry-After", "60")
+		a.renderUploads(w, r, http.StatusServiceUnavailable, "Het portaal ontvangt nu veel bestanden tegelijk. Probeer het over enkele minuten opnieuw.")
+		return
+	}
+	defer a.uploads.leave(u.OrgID)
 	// A large file takes longer than the server's timeouts allow other
 	// requests: the size limit, the idle limit and the rate floor bound
 	// this one instead. No fixed deadline: a 2 GB file on a busy server
@@ -189,6 +202,60 @@ func (a *app) upload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/uploads/"+up.ID, http.StatusSeeOther)
+}
+
+// uploadGate bounds the uploads an instance receives at once, in all and
+// per organisation. Each holds a connection, a heartbeat and, for an .xlsx,
+// which needs random access, the whole file in memory (up to
+// pseudonym.DefaultMaxSpreadsheetBytes): without a bound, uploads started
+// at once, by one provider or by several, take the instance's memory, and
+// one provider could take every place.
+type uploadGate struct {
+	mu    sync.Mutex
+	total int
+	byOrg map[string]int
+}
+
+// maxOrgUploads is how many uploads of one organisation an instance
+// receives at once: a provider has no need of more (its newest delivery
+// counts), and others keep their places.
+const maxOrgUploads = 2
+
+// gateResult says whether an upload may start.
+type gateResult int
+
+const (
+	gateOpen    gateResult = iota
+	gateOrgFull            // the organisation has maxOrgUploads under way
+	gateFull               // the instance has -max-uploads under way
+)
+
+// enter takes a place for an upload of org, if there is one of limit; leave
+// gives it back.
+func (g *uploadGate) enter(org string, limit int) gateResult {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	switch {
+	case g.byOrg[org] >= maxOrgUploads:
+		return gateOrgFull
+	case g.total >= limit:
+		return gateFull
+	}
+	if g.byOrg == nil {
+		g.byOrg = map[string]int{}
+	}
+	g.total++
+	g.byOrg[org]++
+	return gateOpen
+}
+
+func (g *uploadGate) leave(org string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.total--
+	if g.byOrg[org]--; g.byOrg[org] == 0 {
+		delete(g.byOrg, org)
+	}
 }
 
 // errUploadTooSlow means a client sent its file more slowly than

@@ -491,3 +491,46 @@ func TestBSNInKeptColumnIsNotStored(t *testing.T) {
 		}
 	}
 }
+
+// Uploads hold a connection, a heartbeat and, for an .xlsx, the whole file
+// in memory: an instance receives at most -max-uploads at once, and an
+// organisation has at most maxOrgUploads of them, so that one provider can
+// neither take the instance's memory nor every place. A place is free
+// again when its upload ends, however it ends.
+func TestConcurrentUploadsAreBounded(t *testing.T) {
+	p := newTestPortal(t, func(c *config) { c.MaxUploads = 2 })
+	receiving := func(n int) func() bool {
+		return func() bool { return uploadsWithStatus(t, p, "zonnehuis", statusReceiving) == n }
+	}
+	jan, beheer, linde := p.browser(), p.browser(), p.browser()
+	jan.login("jdevries")
+	beheer.login("zonnehuis-beheer")
+	linde.login("linde")
+	cut1, done1 := stalledUpload(t, jan, 8<<20, 1<<20)
+	cut2, done2 := stalledUpload(t, beheer, 8<<20, 1<<20)
+	require.Eventually(t, receiving(2), 10*time.Second, 10*time.Millisecond)
+
+	status, body := beheer.upload("/uploads", "cbs.csv", demoDataset("zonnehuis", 20))
+	assert.Equal(t, http.StatusTooManyRequests, status, "a third of the same organisation")
+	assert.Contains(t, text(body), "al 2 bestanden tegelijk")
+	status, body = linde.upload("/uploads", "cbs.csv", demoDataset("delinde", 20))
+	assert.Equal(t, http.StatusServiceUnavailable, status, "the instance's places are taken")
+	assert.Contains(t, text(body), "veel bestanden tegelijk")
+	assert.Zero(t, uploadsWithStatus(t, p, "delinde", statusReceiving), "refused before anything is stored")
+
+	taken := func() int {
+		p.a.uploads.mu.Lock()
+		defer p.a.uploads.mu.Unlock()
+		return p.a.uploads.total
+	}
+	cut1()
+	<-done1
+	require.Eventually(t, func() bool { return taken() == 1 }, 10*time.Second, 10*time.Millisecond)
+	status, body = linde.upload("/uploads", "cbs.csv", demoDataset("delinde", 20))
+	assert.Equal(t, http.StatusOK, status, "a place is free again: %s", text(body))
+	cut2()
+	<-done2
+	require.Eventually(t, func() bool { return taken() == 0 }, 10*time.Second, 10*time.Millisecond)
+	status, body = jan.upload("/uploads", "cbs.csv", demoDataset("zonnehuis", 20))
+	assert.Equal(t, http.StatusOK, status, text(body))
+}

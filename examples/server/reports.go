@@ -757,6 +757,11 @@ func (a *app) readerView(ctx context.Context, u *user) (*reportData, *readerView
 		}
 		return d, &readerView{tables: ix, own: true, provider: u.OrgID}, nil
 	case roleMunicipality:
+		if u.Org.CBSCode == "" {
+			// Its own municipality is unknown: "" would mean all of
+			// them.
+			return d, nil, nil
+		}
 		return d, &readerView{tables: d.public, municipality: u.Org.CBSCode}, nil
 	}
 	return d, &readerView{tables: d.public}, nil

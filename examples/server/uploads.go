@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/csv"
@@ -12,6 +13,7 @@ import (
 	"mime"
 	"net/http"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -499,11 +501,16 @@ func (a *app) pseudonymiseInto(ctx context.Context, uploadID, domain string, fil
 		OnInvalid: pseudonym.RejectRow,
 		AgeOn:     a.now(),
 	}
+	var problems problemList
+	p.OnProblem = problems.add
 	chunks := newChunkWriter(ctx, a.db, uploadID)
 	report, err := p.ProcessRows(ctx, file, func(row pseudonym.Row) error {
 		blankNumbers(row.Fields)
 		return chunks.write(row.Fields)
 	})
+	if report != nil {
+		problems.into(report)
+	}
 	if err != nil {
 		return report, chunks.seq, err
 	}
@@ -511,6 +518,36 @@ func (a *app) pseudonymiseInto(ctx context.Context, uploadID, domain string, fil
 		return report, chunks.seq, err
 	}
 	return report, chunks.seq, nil
+}
+
+// problemList keeps the problems the quality report lists, as many as the
+// Processor's Report would (pseudonym.DefaultMaxProblems), but those of
+// rejected rows first: the Report keeps the first ones, whatever they are,
+// so a file with a warning on every row (a code list its software fills
+// wrongly) pushed the lines of its rejected rows out of the list, and the
+// provider could not tell which rows were not taken.
+type problemList struct {
+	rejected, other []pseudonym.Problem
+	seen            int
+}
+
+// add is the Processor's OnProblem, called one at a time.
+func (l *problemList) add(p pseudonym.Problem) {
+	l.seen++
+	switch {
+	case p.Rejected && len(l.rejected) < pseudonym.DefaultMaxProblems:
+		l.rejected = append(l.rejected, p)
+	case !p.Rejected && len(l.other) < pseudonym.DefaultMaxProblems:
+		l.other = append(l.other, p)
+	}
+}
+
+// into puts the list in r: the rejected rows' problems and as many others
+// as fit, in the file's order; Omitted counts the rest.
+func (l *problemList) into(r *pseudonym.Report) {
+	list := append(l.rejected, l.other[:min(len(l.other), pseudonym.DefaultMaxProblems-len(l.rejected))]...)
+	slices.SortStableFunc(list, func(a, b pseudonym.Problem) int { return cmp.Or(a.Line-b.Line, a.Column-b.Column) })
+	r.Problems, r.Omitted = list, l.seen-len(list)
 }
 
 // blankNumbers empties every field that holds nine digits or more and

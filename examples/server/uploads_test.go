@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/zorgkit/zorgkit/bsn/bsntest"
+	"github.com/zorgkit/zorgkit/pseudonym"
 )
 
 // stalledUpload starts an upload of a file of size bytes by browser b, sends
@@ -533,4 +534,45 @@ func TestConcurrentUploadsAreBounded(t *testing.T) {
 	require.Eventually(t, func() bool { return taken() == 0 }, 10*time.Second, 10*time.Millisecond)
 	status, body = jan.upload("/uploads", "cbs.csv", demoDataset("zonnehuis", 20))
 	assert.Equal(t, http.StatusOK, status, text(body))
+}
+
+// The quality report lists a bounded number of problems. A file with more
+// warnings than that (a code list a provider's software fills wrongly, on
+// every row) must not push its rejected rows out of the list: the provider
+// needs their lines to correct them, and the counts alone do not say which
+// rows were not taken.
+func TestRejectedRowsListedBeforeWarnings(t *testing.T) {
+	p := newTestPortal(t)
+	b := p.browser()
+	b.login("jdevries")
+	n := bsntest.TestPersons()[0].Digits()
+	var file strings.Builder
+	file.WriteString(uploadHeader + "\n")
+	warned := pseudonym.DefaultMaxProblems + 10
+	for i := range warned {
+		f := strings.Split(cbsRow(n, i), ";")
+		f[2] = "Q" // Geslacht: not in the code list, a warning
+		file.WriteString(strings.Join(f, ";") + "\n")
+	}
+	for i := range 3 {
+		file.WriteString(cbsRow("123456781", warned+i) + "\n") // eleven-proof fails: rejected
+	}
+	status, body := b.upload("/uploads", "cbs.csv", strings.NewReader(file.String()))
+	require.Equal(t, http.StatusOK, status, text(body))
+	var js string
+	require.NoError(t, p.a.db.QueryRow(`SELECT report FROM uploads WHERE org_id = 'zonnehuis' AND status = 'accepted'`).Scan(&js))
+	var q qualityReportJSON
+	require.NoError(t, json.Unmarshal([]byte(js), &q))
+	require.Equal(t, 3, q.Counts.Rejected)
+	var lines []int
+	for _, pr := range q.Problems {
+		if pr.Rejected {
+			lines = append(lines, pr.Line)
+		}
+	}
+	first := warned + 2 // the header is line 1
+	assert.Equal(t, []int{first, first + 1, first + 2}, lines, "every rejected row is listed")
+	assert.LessOrEqual(t, len(q.Problems), pseudonym.DefaultMaxProblems, "the list stays bounded")
+	assert.Equal(t, warned+3, len(q.Problems)+q.Omitted, "the rest is counted")
+	assert.True(t, slices.IsSortedFunc(q.Problems, func(a, b problemJSON) int { return a.Line - b.Line }), "in the file's order")
 }

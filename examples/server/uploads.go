@@ -434,9 +434,15 @@ func (a *app) finishUpload(ctx context.Context, up *upload, report *pseudonym.Re
 			up.Status = statusAccepted
 		}
 	}
+	// The newest delivery is the last to arrive whole (processUploads),
+	// also when the clock has stepped back since the one before.
+	var last int64
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(received_at), 0) FROM uploads WHERE org_id = $1`, up.OrgID).Scan(&last); err != nil {
+		return err
+	}
 	res, err := tx.ExecContext(ctx, `UPDATE uploads SET status = $2, received_at = $3, chunks = $4, rows_read = $5, rows_written = $6, rows_rejected = $7,
 		rows_flagged = $8, report = $9, error = $10 WHERE id = $1 AND status = 'receiving'`,
-		up.ID, string(up.Status), usec(a.now()), chunks, report.Rows.Read, report.Rows.Written, report.Rows.Rejected, report.Rows.Flagged, string(js), up.Error)
+		up.ID, string(up.Status), notBefore(usec(a.now()), last), chunks, report.Rows.Read, report.Rows.Written, report.Rows.Rejected, report.Rows.Flagged, string(js), up.Error)
 	if err != nil {
 		return err
 	}
@@ -445,6 +451,19 @@ func (a *app) finishUpload(ctx context.Context, up *upload, report *pseudonym.Re
 	}
 	crashPoint("upload.finishing")
 	return tx.Commit()
+}
+
+// notBefore returns the time now (in microseconds), or just after last if
+// the clock has stepped back behind it (such as an instance that restarted
+// with its clock behind), so that a later event never looks older. A tie
+// keeps now: a clock that stands still, as a test's does, is no step back,
+// and a time ahead of the clock would hold up what waits for it (the
+// sweep's retention).
+func notBefore(now, last int64) int64 {
+	if now < last {
+		return last + 1
+	}
+	return now
 }
 
 // abandonUpload marks a receiving upload abandoned and deletes its chunks.

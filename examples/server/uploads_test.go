@@ -576,3 +576,35 @@ func TestRejectedRowsListedBeforeWarnings(t *testing.T) {
 	assert.Equal(t, warned+3, len(q.Problems)+q.Omitted, "the rest is counted")
 	assert.True(t, slices.IsSortedFunc(q.Problems, func(a, b problemJSON) int { return a.Line - b.Line }), "in the file's order")
 }
+
+// The newest delivery is the last to arrive whole, also when the clock
+// steps back between two (an instance that restarts with its clock behind,
+// then corrected): the later file becomes the report, and the Zorgmonitor
+// of the new records is protected anew, not read from the cache of the
+// old ones (whose version is their count and latest processing time).
+func TestNewestDeliveryWinsWhenClockStepsBack(t *testing.T) {
+	p := newTestPortal(t)
+	ctx := context.Background()
+	b := p.browser()
+	b.login("jdevries")
+	status, body := b.upload("/uploads", "cbs.csv", demoDataset("first", 40))
+	require.Equal(t, http.StatusOK, status, text(body))
+	_, err := p.a.processUploads(ctx)
+	require.NoError(t, err)
+	before, err := p.a.reportVersion(ctx)
+	require.NoError(t, err)
+
+	p.clock.Advance(-time.Hour)
+	status, body = b.upload("/uploads", "cbs.csv", demoDataset("second", 40))
+	require.Equal(t, http.StatusOK, status, text(body))
+	var second string
+	require.NoError(t, p.a.db.QueryRow(`SELECT id FROM uploads WHERE org_id = 'zonnehuis' AND status = 'accepted'`).Scan(&second))
+	_, err = p.a.processUploads(ctx)
+	require.NoError(t, err)
+	var processed string
+	require.NoError(t, p.a.db.QueryRow(`SELECT id FROM uploads WHERE org_id = 'zonnehuis' AND status = 'processed'`).Scan(&processed))
+	assert.Equal(t, second, processed, "the later file is the report")
+	after, err := p.a.reportVersion(ctx)
+	require.NoError(t, err)
+	assert.NotEqual(t, before, after, "the Zorgmonitor is protected anew")
+}

@@ -74,6 +74,7 @@ type app struct {
 
 	metrics    *metrics
 	reports    reportCache     // the protected Zorgmonitor, until the records change
+	uploads    uploadGate      // the uploads being received
 	kick       chan struct{}   // runs the job scheduler now
 	answerTime time.Duration   // least time of a login or reset answer
 	hashParams password.Params // argon2id parameters; zero: the defaults

@@ -35,6 +35,7 @@ type config struct {
 	IdleTimeout  time.Duration // session idle timeout
 	MaxSession   time.Duration // session absolute lifetime
 	MaxUpload    int64         // upload size limit in bytes
+	MaxUploads   int           // uploads this instance receives at once, at most
 
 	Lease           time.Duration // how long a dead instance's upload or job waits to be taken over
 	UploadIdle      time.Duration // an upload that sends nothing for this long is abandoned
@@ -110,6 +111,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	idle := fs.String("session-idle", env("ZORGKIT_SESSION_IDLE", "30m"), "session idle `timeout` (ZORGKIT_SESSION_IDLE)")
 	maxSession := fs.String("session-max", env("ZORGKIT_SESSION_MAX", "12h"), "session absolute `lifetime` (ZORGKIT_SESSION_MAX)")
 	fs.Int64Var(&c.MaxUpload, "max-upload", 2<<30, "upload size limit in `bytes`")
+	fs.IntVar(&c.MaxUploads, "max-uploads", 8, fmt.Sprintf("uploads this instance receives at once, at most (an .xlsx is held in memory, up to 128 MB); an organisation has at most %d of them", maxOrgUploads))
 	fs.Int64Var(&c.UploadMinRate, "upload-min-rate", 32<<10, "an upload whose client sends fewer `bytes` per second on average (over the time the server waits for it, after -upload-idle) is abandoned; 0: no floor")
 
 	fs.StringVar(&c.BaseURL, "base-url", env("ZORGKIT_BASE_URL", ""), "public `URL` of the portal, such as https://portaal.example.nl; links in messages use it; required with -demo=false (ZORGKIT_BASE_URL)")
@@ -156,6 +158,9 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		if *d.to, err = time.ParseDuration(d.v); err != nil || *d.to < d.min {
 			return config{}, fmt.Errorf("%s %q: want a duration of at least %v, such as 30s", d.flag, d.v, d.min)
 		}
+	}
+	if c.MaxUploads < 1 {
+		return config{}, fmt.Errorf("-max-uploads %d: want 1 or more", c.MaxUploads)
 	}
 	if c.UploadMinRate < 0 {
 		return config{}, fmt.Errorf("-upload-min-rate %d: want bytes per second, 0 or more", c.UploadMinRate)

@@ -453,7 +453,14 @@ func (a *app) swapReport(ctx context.Context, uploadID, orgID string) (int, erro
 		WHERE org_id = $1 AND id <> $2 AND status IN ('accepted', 'processed') AND received_at <= $3`, orgID, uploadID, received); err != nil {
 		return 0, err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE uploads SET status = 'processed', processed_at = $2 WHERE id = $1 AND status = 'accepted'`, uploadID, usec(a.now())); err != nil {
+	// processed_at does not go back with the clock: the Zorgmonitor's
+	// version is its latest value (reportVersion).
+	var last int64
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(processed_at), 0) FROM uploads`).Scan(&last); err != nil {
+		return 0, err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE uploads SET status = 'processed', processed_at = $2 WHERE id = $1 AND status = 'accepted'`,
+		uploadID, notBefore(usec(a.now()), last)); err != nil {
 		return 0, err
 	}
 	crashPoint("process.swap")

@@ -77,6 +77,20 @@ const reportFormat = "zorgmonitor-4"
 // unknownPeriod is the period of records without a usable date.
 const unknownPeriod = "onbekend"
 
+// unknownCode is the municipality or product group of a record without
+// one. The layout only warns about such a code, so its row is written; as a
+// category, an empty code, or one that is the total's label, would make
+// the whole Zorgmonitor fail for every reader.
+const unknownCode = "onbekend"
+
+// knownCode returns code as a category: unknownCode if it cannot be one.
+func knownCode(code string) string {
+	if code == "" || code == disclosure.DefaultTotal {
+		return unknownCode
+	}
+	return code
+}
+
 // municipalityNames are the names of the municipalities of Flevoland by
 // CBS gemeentecode; other codes show as the code.
 var municipalityNames = map[string]string{
@@ -399,6 +413,7 @@ func (a *app) reportRecords(ctx context.Context) ([]disclosure.Record, []disclos
 		if r.period == "" {
 			r.period = unknownPeriod
 		}
+		r.municipality, r.category = knownCode(r.municipality), knownCode(r.category)
 		periods[r.period], products[r.category], ages[r.ageBand] = true, true, true
 		// Applies is never nil, so that the tables always show the
 		// applicable decisions. A valid measurement implies that the
@@ -742,6 +757,11 @@ func (a *app) readerView(ctx context.Context, u *user) (*reportData, *readerView
 		}
 		return d, &readerView{tables: ix, own: true, provider: u.OrgID}, nil
 	case roleMunicipality:
+		if u.Org.CBSCode == "" {
+			// Its own municipality is unknown: "" would mean all of
+			// them.
+			return d, nil, nil
+		}
 		return d, &readerView{tables: d.public, municipality: u.Org.CBSCode}, nil
 	}
 	return d, &readerView{tables: d.public}, nil

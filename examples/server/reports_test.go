@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/zorgkit/zorgkit/bsn/bsntest"
 	"github.com/zorgkit/zorgkit/disclosure"
 )
 
@@ -137,4 +138,47 @@ func TestJobProtectsZorgmonitor(t *testing.T) {
 	var cached string
 	require.NoError(t, p.a.db.QueryRowContext(ctx, `SELECT version FROM report_cache`).Scan(&cached))
 	assert.Equal(t, version, cached, "the report of the current records is stored")
+}
+
+// A row without a Productcode or Gemeentecode, or with a Gemeentecode that
+// is the label of the tables' total, is valid but for a warning (the layout
+// does not require them), so it is written and becomes a report record. Its
+// code must not take the Zorgmonitor down for every reader: it counts under
+// "onbekend", like a record without a period.
+func TestEmptyCodeKeepsZorgmonitor(t *testing.T) {
+	p := newTestPortal(t)
+	jan := p.browser()
+	jan.login("jdevries")
+	var file strings.Builder
+	file.WriteString(uploadHeader + "\n")
+	for i, n := range bsntest.TestPersons()[:6] {
+		f := strings.Split(cbsRow(n.Digits(), i), ";")
+		switch i % 3 {
+		case 0:
+			f[4] = "" // Gemeentecode
+		case 1:
+			f[8] = "" // Productcode
+		case 2:
+			f[4] = disclosure.DefaultTotal
+		}
+		file.WriteString(strings.Join(f, ";") + "\n")
+	}
+	status, body := jan.upload("/uploads", "cbs.csv", strings.NewReader(file.String()))
+	require.Equal(t, http.StatusOK, status, text(body))
+	_, err := p.a.processUploads(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, 6, reportRows(t, p, "zonnehuis"))
+
+	gemeente, owner := p.browser(), p.browser()
+	gemeente.login("gemeente")
+	owner.login("beheerder")
+	for _, b := range []*browser{jan, gemeente, owner} {
+		for _, path := range []string{"/reports", "/reports.csv", "/api/reports"} {
+			status, body := b.get(path)
+			assert.Equal(t, http.StatusOK, status, "%s: %s", path, text(body))
+		}
+	}
+	_, own := jan.get("/reports.csv?periode=" + disclosure.DefaultTotal)
+	assert.Contains(t, own, "productgroep onbekend")
+	assert.Contains(t, own, "gemeente onbekend")
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/csv"
@@ -12,11 +13,15 @@ import (
 	"mime"
 	"net/http"
 	"os"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
+	"unicode"
 
 	"golang.org/x/text/language"
 
+	"github.com/zorgkit/zorgkit/bsn"
 	"github.com/zorgkit/zorgkit/pseudonym"
 	"github.com/zorgkit/zorgkit/pseudonym/layout"
 )
@@ -144,6 +149,18 @@ func (a *app) uploadsWhere(ctx context.Context, cond string, args ...any) ([]upl
 func (a *app) upload(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	u := userFrom(ctx)
+	switch a.uploads.enter(u.OrgID, a.cfg.MaxUploads) {
+	case gateOrgFull:
+		w.Header().Set("Retry-After", "60")
+		a.renderUploads(w, r, http.StatusTooManyRequests, fmt.Sprintf(
+			"Uw organisatie levert al %d bestanden tegelijk aan. Wacht tot die binnen zijn en lever dit bestand daarna aan.", maxOrgUploads))
+		return
+	case gateFull:
+		w.Header().Set("Retry-After", "60")
+		a.renderUploads(w, r, http.StatusServiceUnavailable, "Het portaal ontvangt nu veel bestanden tegelijk. Probeer het over enkele minuten opnieuw.")
+		return
+	}
+	defer a.uploads.leave(u.OrgID)
 	// A large file takes longer than the server's timeouts allow other
 	// requests: the size limit, the idle limit and the rate floor bound
 	// this one instead. No fixed deadline: a 2 GB file on a busy server
@@ -187,6 +204,60 @@ func (a *app) upload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/uploads/"+up.ID, http.StatusSeeOther)
+}
+
+// uploadGate bounds the uploads an instance receives at once, in all and
+// per organisation. Each holds a connection, a heartbeat and, for an .xlsx,
+// which needs random access, the whole file in memory (up to
+// pseudonym.DefaultMaxSpreadsheetBytes): without a bound, uploads started
+// at once, by one provider or by several, take the instance's memory, and
+// one provider could take every place.
+type uploadGate struct {
+	mu    sync.Mutex
+	total int
+	byOrg map[string]int
+}
+
+// maxOrgUploads is how many uploads of one organisation an instance
+// receives at once: a provider has no need of more (its newest delivery
+// counts), and others keep their places.
+const maxOrgUploads = 2
+
+// gateResult says whether an upload may start.
+type gateResult int
+
+const (
+	gateOpen    gateResult = iota
+	gateOrgFull            // the organisation has maxOrgUploads under way
+	gateFull               // the instance has -max-uploads under way
+)
+
+// enter takes a place for an upload of org, if there is one of limit; leave
+// gives it back.
+func (g *uploadGate) enter(org string, limit int) gateResult {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	switch {
+	case g.byOrg[org] >= maxOrgUploads:
+		return gateOrgFull
+	case g.total >= limit:
+		return gateFull
+	}
+	if g.byOrg == nil {
+		g.byOrg = map[string]int{}
+	}
+	g.total++
+	g.byOrg[org]++
+	return gateOpen
+}
+
+func (g *uploadGate) leave(org string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.total--
+	if g.byOrg[org]--; g.byOrg[org] == 0 {
+		delete(g.byOrg, org)
+	}
 }
 
 // errUploadTooSlow means a client sent its file more slowly than
@@ -363,9 +434,15 @@ func (a *app) finishUpload(ctx context.Context, up *upload, report *pseudonym.Re
 			up.Status = statusAccepted
 		}
 	}
+	// The newest delivery is the last to arrive whole (processUploads),
+	// also when the clock has stepped back since the one before.
+	var last int64
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(received_at), 0) FROM uploads WHERE org_id = $1`, up.OrgID).Scan(&last); err != nil {
+		return err
+	}
 	res, err := tx.ExecContext(ctx, `UPDATE uploads SET status = $2, received_at = $3, chunks = $4, rows_read = $5, rows_written = $6, rows_rejected = $7,
 		rows_flagged = $8, report = $9, error = $10 WHERE id = $1 AND status = 'receiving'`,
-		up.ID, string(up.Status), usec(a.now()), chunks, report.Rows.Read, report.Rows.Written, report.Rows.Rejected, report.Rows.Flagged, string(js), up.Error)
+		up.ID, string(up.Status), notBefore(usec(a.now()), last), chunks, report.Rows.Read, report.Rows.Written, report.Rows.Rejected, report.Rows.Flagged, string(js), up.Error)
 	if err != nil {
 		return err
 	}
@@ -374,6 +451,19 @@ func (a *app) finishUpload(ctx context.Context, up *upload, report *pseudonym.Re
 	}
 	crashPoint("upload.finishing")
 	return tx.Commit()
+}
+
+// notBefore returns the time now (in microseconds), or just after last if
+// the clock has stepped back behind it (such as an instance that restarted
+// with its clock behind), so that a later event never looks older. A tie
+// keeps now: a clock that stands still, as a test's does, is no step back,
+// and a time ahead of the clock would hold up what waits for it (the
+// sweep's retention).
+func notBefore(now, last int64) int64 {
+	if now < last {
+		return last + 1
+	}
+	return now
 }
 
 // abandonUpload marks a receiving upload abandoned and deletes its chunks.
@@ -430,8 +520,16 @@ func (a *app) pseudonymiseInto(ctx context.Context, uploadID, domain string, fil
 		OnInvalid: pseudonym.RejectRow,
 		AgeOn:     a.now(),
 	}
+	var problems problemList
+	p.OnProblem = problems.add
 	chunks := newChunkWriter(ctx, a.db, uploadID)
-	report, err := p.ProcessRows(ctx, file, func(row pseudonym.Row) error { return chunks.write(row.Fields) })
+	report, err := p.ProcessRows(ctx, file, func(row pseudonym.Row) error {
+		blankNumbers(row.Fields)
+		return chunks.write(row.Fields)
+	})
+	if report != nil {
+		problems.into(report)
+	}
 	if err != nil {
 		return report, chunks.seq, err
 	}
@@ -439,6 +537,71 @@ func (a *app) pseudonymiseInto(ctx context.Context, uploadID, domain string, fil
 		return report, chunks.seq, err
 	}
 	return report, chunks.seq, nil
+}
+
+// problemList keeps the problems the quality report lists, as many as the
+// Processor's Report would (pseudonym.DefaultMaxProblems), but those of
+// rejected rows first: the Report keeps the first ones, whatever they are,
+// so a file with a warning on every row (a code list its software fills
+// wrongly) pushed the lines of its rejected rows out of the list, and the
+// provider could not tell which rows were not taken.
+type problemList struct {
+	rejected, other []pseudonym.Problem
+	seen            int
+}
+
+// add is the Processor's OnProblem, called one at a time.
+func (l *problemList) add(p pseudonym.Problem) {
+	l.seen++
+	switch {
+	case p.Rejected && len(l.rejected) < pseudonym.DefaultMaxProblems:
+		l.rejected = append(l.rejected, p)
+	case !p.Rejected && len(l.other) < pseudonym.DefaultMaxProblems:
+		l.other = append(l.other, p)
+	}
+}
+
+// into puts the list in r: the rejected rows' problems and as many others
+// as fit, in the file's order; Omitted counts the rest.
+func (l *problemList) into(r *pseudonym.Report) {
+	list := append(l.rejected, l.other[:min(len(l.other), pseudonym.DefaultMaxProblems-len(l.rejected))]...)
+	slices.SortStableFunc(list, func(a, b pseudonym.Problem) int { return cmp.Or(a.Line-b.Line, a.Column-b.Column) })
+	r.Problems, r.Omitted = list, l.seen-len(list)
+}
+
+// blankNumbers empties every field that holds nine digits or more and
+// nothing else but separators: a BSN, or a mistyped one, in a column kept as
+// sent (such as Productcode, pasted into the wrong column). The layout
+// checks those columns with a warning only, so the row is written, and its
+// value would reach the stored rows and, as a product or municipality code,
+// the report. No field the portal stores is valid with nine digits (a
+// pseudonym or an encrypted value has letters; a date has eight digits),
+// and the layout has already reported the cell as invalid, so nothing
+// changes unreported.
+func blankNumbers(fields []string) {
+	for i, f := range fields {
+		if len(f) < 9 {
+			continue
+		}
+		digits := 0
+		for _, r := range f {
+			switch {
+			case unicode.IsDigit(r):
+				digits++
+			case unicode.IsSpace(r), r == '.', unicode.Is(unicode.Pd, r):
+			default:
+				digits = -1
+			}
+			if digits < 0 {
+				break
+			}
+		}
+		// The CBS placeholders (999999999: BSN unknown, 000000000:
+		// unborn child) are no one's number, and say something.
+		if _, err := bsn.Parse(f); digits >= 9 && !errors.Is(err, bsn.ErrPlaceholder) {
+			fields[i] = ""
+		}
+	}
 }
 
 // chunkWriter stores an upload's rows as CSV with ';' in chunks of about

@@ -10,6 +10,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/zorgkit/zorgkit/bsn/bsntest"
+	"github.com/zorgkit/zorgkit/pseudonym"
 )
 
 // stalledUpload starts an upload of a file of size bytes by browser b, sends
@@ -418,4 +420,191 @@ func TestDemoFile(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, status, "no such page outside demo mode")
 	_, page = pb.get("/uploads")
 	assert.NotContains(t, page, "demo.csv")
+}
+
+// A BSN in a column the portal keeps as sent (a code list, a product code,
+// the municipality's code: a column shifted in a spreadsheet, or pasted
+// into the wrong one) is checked by the layout with a warning only, so the
+// row is written: the BSN must not be, neither in the stored rows, nor in
+// the report rows built from them, nor in the protected report. The cell's
+// problem is in the quality report, so nothing changes unreported.
+func TestBSNInKeptColumnIsNotStored(t *testing.T) {
+	p := newTestPortal(t)
+	ctx := context.Background()
+	b := p.browser()
+	b.login("jdevries")
+	persons := bsntest.TestPersons()
+	// Gemeentecode, AGB-code, Verwijzer and Productcode: the 5th, 7th, 8th
+	// and 9th column.
+	cols := []int{4, 6, 7, 8}
+	var file strings.Builder
+	file.WriteString(uploadHeader + "\n")
+	for i, col := range cols {
+		f := strings.Split(cbsRow(persons[0].Digits(), i), ";")
+		f[col] = dotted(persons[i+1])
+		if i%2 == 0 {
+			f[col] = persons[i+1].Digits()
+		}
+		file.WriteString(strings.Join(f, ";") + "\n")
+	}
+	// The placeholder of an unknown BSN is no one's, and stays.
+	file.WriteString(cbsRow("999999999", len(cols)) + "\n")
+	status, body := b.upload("/uploads", "cbs.csv", strings.NewReader(file.String()))
+	require.Equal(t, http.StatusOK, status, text(body))
+	var js string
+	require.NoError(t, p.a.db.QueryRow(`SELECT report FROM uploads WHERE org_id = 'zonnehuis' AND status = 'accepted'`).Scan(&js))
+	var q qualityReportJSON
+	require.NoError(t, json.Unmarshal([]byte(js), &q))
+	assert.Equal(t, len(cols)+1, q.Counts.Written, "the rows are written, with a warning")
+	for i, col := range cols {
+		assert.True(t, slices.ContainsFunc(q.Problems, func(pr problemJSON) bool { return pr.Line == i+2 && pr.Pos == col+1 }),
+			"the cell's problem is reported: line %d, column %d", i+2, col+1)
+	}
+	var stored strings.Builder
+	rows, err := p.a.db.Query(`SELECT c.data FROM upload_chunks c JOIN uploads u ON u.id = c.upload_id WHERE u.org_id = 'zonnehuis' AND u.status = 'accepted'`)
+	require.NoError(t, err)
+	for rows.Next() {
+		var s string
+		require.NoError(t, rows.Scan(&s))
+		stored.WriteString(s)
+	}
+	require.NoError(t, rows.Err())
+	assert.Contains(t, stored.String(), "\n999999999;", "the placeholder")
+
+	_, err = p.a.processUploads(ctx)
+	require.NoError(t, err)
+	require.NoError(t, p.a.refreshReports(ctx))
+	for _, query := range []string{`SELECT municipality || ';' || category || ';' || product FROM report_rows`, `SELECT data FROM report_cache`} {
+		rows, err := p.a.db.Query(query)
+		require.NoError(t, err)
+		for rows.Next() {
+			var s string
+			require.NoError(t, rows.Scan(&s))
+			stored.WriteString(s)
+		}
+		require.NoError(t, rows.Err())
+	}
+	_, page := b.get("/reports.csv")
+	stored.WriteString(page)
+	for _, n := range persons[1 : len(cols)+1] {
+		for _, form := range bsnForms(n) {
+			assert.False(t, strings.Contains(stored.String(), form), "%s is stored", form)
+		}
+	}
+}
+
+// Uploads hold a connection, a heartbeat and, for an .xlsx, the whole file
+// in memory: an instance receives at most -max-uploads at once, and an
+// organisation has at most maxOrgUploads of them, so that one provider can
+// neither take the instance's memory nor every place. A place is free
+// again when its upload ends, however it ends.
+func TestConcurrentUploadsAreBounded(t *testing.T) {
+	p := newTestPortal(t, func(c *config) { c.MaxUploads = 2 })
+	receiving := func(n int) func() bool {
+		return func() bool { return uploadsWithStatus(t, p, "zonnehuis", statusReceiving) == n }
+	}
+	jan, beheer, linde := p.browser(), p.browser(), p.browser()
+	jan.login("jdevries")
+	beheer.login("zonnehuis-beheer")
+	linde.login("linde")
+	cut1, done1 := stalledUpload(t, jan, 8<<20, 1<<20)
+	cut2, done2 := stalledUpload(t, beheer, 8<<20, 1<<20)
+	require.Eventually(t, receiving(2), 10*time.Second, 10*time.Millisecond)
+
+	status, body := beheer.upload("/uploads", "cbs.csv", demoDataset("zonnehuis", 20))
+	assert.Equal(t, http.StatusTooManyRequests, status, "a third of the same organisation")
+	assert.Contains(t, text(body), "al 2 bestanden tegelijk")
+	status, body = linde.upload("/uploads", "cbs.csv", demoDataset("delinde", 20))
+	assert.Equal(t, http.StatusServiceUnavailable, status, "the instance's places are taken")
+	assert.Contains(t, text(body), "veel bestanden tegelijk")
+	assert.Zero(t, uploadsWithStatus(t, p, "delinde", statusReceiving), "refused before anything is stored")
+
+	taken := func() int {
+		p.a.uploads.mu.Lock()
+		defer p.a.uploads.mu.Unlock()
+		return p.a.uploads.total
+	}
+	cut1()
+	<-done1
+	require.Eventually(t, func() bool { return taken() == 1 }, 10*time.Second, 10*time.Millisecond)
+	status, body = linde.upload("/uploads", "cbs.csv", demoDataset("delinde", 20))
+	assert.Equal(t, http.StatusOK, status, "a place is free again: %s", text(body))
+	cut2()
+	<-done2
+	require.Eventually(t, func() bool { return taken() == 0 }, 10*time.Second, 10*time.Millisecond)
+	status, body = jan.upload("/uploads", "cbs.csv", demoDataset("zonnehuis", 20))
+	assert.Equal(t, http.StatusOK, status, text(body))
+}
+
+// The quality report lists a bounded number of problems. A file with more
+// warnings than that (a code list a provider's software fills wrongly, on
+// every row) must not push its rejected rows out of the list: the provider
+// needs their lines to correct them, and the counts alone do not say which
+// rows were not taken.
+func TestRejectedRowsListedBeforeWarnings(t *testing.T) {
+	p := newTestPortal(t)
+	b := p.browser()
+	b.login("jdevries")
+	n := bsntest.TestPersons()[0].Digits()
+	var file strings.Builder
+	file.WriteString(uploadHeader + "\n")
+	warned := pseudonym.DefaultMaxProblems + 10
+	for i := range warned {
+		f := strings.Split(cbsRow(n, i), ";")
+		f[2] = "Q" // Geslacht: not in the code list, a warning
+		file.WriteString(strings.Join(f, ";") + "\n")
+	}
+	for i := range 3 {
+		file.WriteString(cbsRow("123456781", warned+i) + "\n") // eleven-proof fails: rejected
+	}
+	status, body := b.upload("/uploads", "cbs.csv", strings.NewReader(file.String()))
+	require.Equal(t, http.StatusOK, status, text(body))
+	var js string
+	require.NoError(t, p.a.db.QueryRow(`SELECT report FROM uploads WHERE org_id = 'zonnehuis' AND status = 'accepted'`).Scan(&js))
+	var q qualityReportJSON
+	require.NoError(t, json.Unmarshal([]byte(js), &q))
+	require.Equal(t, 3, q.Counts.Rejected)
+	var lines []int
+	for _, pr := range q.Problems {
+		if pr.Rejected {
+			lines = append(lines, pr.Line)
+		}
+	}
+	first := warned + 2 // the header is line 1
+	assert.Equal(t, []int{first, first + 1, first + 2}, lines, "every rejected row is listed")
+	assert.LessOrEqual(t, len(q.Problems), pseudonym.DefaultMaxProblems, "the list stays bounded")
+	assert.Equal(t, warned+3, len(q.Problems)+q.Omitted, "the rest is counted")
+	assert.True(t, slices.IsSortedFunc(q.Problems, func(a, b problemJSON) int { return a.Line - b.Line }), "in the file's order")
+}
+
+// The newest delivery is the last to arrive whole, also when the clock
+// steps back between two (an instance that restarts with its clock behind,
+// then corrected): the later file becomes the report, and the Zorgmonitor
+// of the new records is protected anew, not read from the cache of the
+// old ones (whose version is their count and latest processing time).
+func TestNewestDeliveryWinsWhenClockStepsBack(t *testing.T) {
+	p := newTestPortal(t)
+	ctx := context.Background()
+	b := p.browser()
+	b.login("jdevries")
+	status, body := b.upload("/uploads", "cbs.csv", demoDataset("first", 40))
+	require.Equal(t, http.StatusOK, status, text(body))
+	_, err := p.a.processUploads(ctx)
+	require.NoError(t, err)
+	before, err := p.a.reportVersion(ctx)
+	require.NoError(t, err)
+
+	p.clock.Advance(-time.Hour)
+	status, body = b.upload("/uploads", "cbs.csv", demoDataset("second", 40))
+	require.Equal(t, http.StatusOK, status, text(body))
+	var second string
+	require.NoError(t, p.a.db.QueryRow(`SELECT id FROM uploads WHERE org_id = 'zonnehuis' AND status = 'accepted'`).Scan(&second))
+	_, err = p.a.processUploads(ctx)
+	require.NoError(t, err)
+	var processed string
+	require.NoError(t, p.a.db.QueryRow(`SELECT id FROM uploads WHERE org_id = 'zonnehuis' AND status = 'processed'`).Scan(&processed))
+	assert.Equal(t, second, processed, "the later file is the report")
+	after, err := p.a.reportVersion(ctx)
+	require.NoError(t, err)
+	assert.NotEqual(t, before, after, "the Zorgmonitor is protected anew")
 }

@@ -446,7 +446,7 @@ func TestRenewalKeepsAbsoluteLifetime(t *testing.T) {
 			pending := hiddenValue(t, body, "pending")
 			secret, err := p.a.field.Decrypt("totp.pending:"+userID(t, p, "jdevries"), pending)
 			require.NoError(t, err)
-			status, body := b.post("/account/totp", url.Values{"pending": {pending}, "code": {otp.TOTPAt(secret, p.clock.Now())}})
+			status, body := b.post("/account/totp", url.Values{"current": {p.passwords["jdevries"]}, "pending": {pending}, "code": {otp.TOTPAt(secret, p.clock.Now())}})
 			require.Equal(t, http.StatusOK, status, text(body))
 			require.Contains(t, body, `id="done"`)
 		}},

@@ -32,11 +32,24 @@ func TestTOTP(t *testing.T) {
 	secret, err := p.a.field.Decrypt("totp.pending:"+userID(t, p, "jdevries"), pending)
 	require.NoError(t, err)
 
-	status, _ := b.post("/account/totp", url.Values{"pending": {pending}, "code": {"000000"}})
+	pw := p.passwords["jdevries"]
+	status, _ := b.post("/account/totp", url.Values{"current": {pw}, "pending": {pending}, "code": {"000000"}})
 	if otp.TOTPAt(secret, p.clock.Now()) != "000000" {
 		assert.Equal(t, http.StatusUnprocessableEntity, status, "a wrong code does not enrol")
 	}
-	status, body = b.post("/account/totp", url.Values{"pending": {pending}, "code": {otp.TOTPAt(secret, p.clock.Now())}})
+	// The session alone (a device left logged in, a stolen cookie) does
+	// not replace the second factor: the password is asked again.
+	for _, current := range []string{"", "Niet!HetWachtwoord1"} {
+		status, body = b.post("/account/totp", url.Values{"current": {current}, "pending": {pending}, "code": {otp.TOTPAt(secret, p.clock.Now())}})
+		assert.Equal(t, http.StatusUnprocessableEntity, status, "password %q", current)
+		assert.Contains(t, body, `id="totp-current-error"`)
+		assert.Contains(t, body, `id="secret">`+secretB32[1]+`<`, "the same key, to try again")
+	}
+	var channel string
+	require.NoError(t, p.a.db.QueryRow(`SELECT channel FROM users WHERE username = 'jdevries'`).Scan(&channel))
+	assert.NotEqual(t, "totp", channel, "not enrolled without the password")
+
+	status, body = b.post("/account/totp", url.Values{"current": {pw}, "pending": {pending}, "code": {otp.TOTPAt(secret, p.clock.Now())}})
 	require.Equal(t, http.StatusOK, status, text(body))
 	assert.Contains(t, body, `id="done"`)
 

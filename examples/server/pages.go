@@ -13,7 +13,9 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/zorgkit/zorgkit/consent"
+	"github.com/zorgkit/zorgkit/password"
 	"github.com/zorgkit/zorgkit/password/otp"
+	"github.com/zorgkit/zorgkit/password/throttle"
 )
 
 type homePage struct {
@@ -32,7 +34,10 @@ type totpPage struct {
 	URI     string // otpauth:// for a QR code
 	Pending string // the secret, encrypted, carried to the confirmation
 	Error   string
-	Done    bool
+	// ErrorField is the input Error is about: "totp-current" (the
+	// password) or, if empty, "totp-code".
+	ErrorField string
+	Done       bool
 }
 
 // totpForm starts enrolment of an authenticator app: a new secret, shown once.
@@ -56,13 +61,37 @@ func (a *app) totpPage(u *user, secret []byte, msg string) totpPage {
 }
 
 // enrolTOTP switches the user's second factor to the authenticator app once
-// it has produced a right code.
+// the user has given the password again and the app has produced a right
+// code.
 func (a *app) enrolTOTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	u := userFrom(ctx)
 	secret, err := a.field.Decrypt("totp.pending:"+u.ID, r.PostFormValue("pending"))
 	if err != nil {
 		http.Error(w, "Ongeldig formulier.", http.StatusBadRequest)
+		return
+	}
+	// Whoever has only the session (a computer left logged in, a stolen
+	// cookie) must not put an app of their own in place of the user's
+	// second factor: the password first, checked as at the login, under
+	// its throttles.
+	passwordError := func(status int, msg string) {
+		page := a.totpPage(u, secret, msg)
+		page.ErrorField = "totp-current"
+		a.render(w, r, status, "totp", page)
+	}
+	switch _, err := a.checkPassword(ctx, u.Username, r.PostFormValue("current"), sourceKey(r)); {
+	case errors.Is(err, errWrongPassword):
+		passwordError(http.StatusUnprocessableEntity, "Uw wachtwoord is onjuist.")
+		return
+	case errors.Is(err, throttle.ErrThrottled):
+		passwordError(http.StatusTooManyRequests, "Uw wachtwoord is te vaak onjuist ingevuld. "+password.ErrorMessage(err, language.Dutch))
+		return
+	case errors.Is(err, password.ErrBusy):
+		a.busy(w, r, "totp", a.totpPage(u, secret, msgBusy))
+		return
+	case err != nil:
+		a.serverError(w, r, err)
 		return
 	}
 	step, err := a.totp.Verify(secret, strings.TrimSpace(r.PostFormValue("code")), 0)

@@ -470,10 +470,16 @@ func (a *app) verifyCode(w http.ResponseWriter, r *http.Request) {
 }
 
 // resendCode sends a new code for the same login attempt; the cooldown of
-// one-time passwords keeps this from flooding the user's phone.
+// one-time passwords keeps this from flooding the user's phone. A user of
+// an authenticator app gets no code (the login would not take it): the page
+// points to the app, as it does without the button.
 func (a *app) resendCode(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	u, s := userFrom(ctx), sessionFrom(ctx)
+	if u.Channel == "totp" {
+		a.render(w, r, http.StatusOK, "code", codePage{TOTP: true, Demo: a.cfg.Demo})
+		return
+	}
 	if err := a.sendCode(ctx, u, s.AttemptID); err != nil {
 		status, page, ok := a.codeNotSent(err)
 		if !ok {

@@ -314,6 +314,14 @@ func (a *Access) validate() error {
 // access must not go ahead, when the request is invalid (nothing is logged
 // then), when the decision cannot be made (the entry says why), or when it
 // cannot be logged (wrapping [ErrLog]).
+//
+// The decision is made at the entry's time, before the entry is logged;
+// a withdrawal committed while the entry is being written does not change
+// it. A caller that holds the data back until Authorize returns, and must
+// not show them after a withdrawal the user has already seen confirmed
+// (another tab), decides again once Authorize returned (with
+// [Registry.DecideUnlogged]) and, if that refuses, calls Authorize again,
+// so that the refusal is logged too; the example portal does so.
 func (r *Registry) Authorize(ctx context.Context, a Access) (Outcome, error) {
 	if err := a.validate(); err != nil {
 		return Outcome{}, err

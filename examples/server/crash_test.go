@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"strconv"
@@ -26,14 +29,18 @@ import (
 // lost, nothing counted twice.
 
 const (
-	crashHelperEnv = "ZORGKIT_CRASH_HELPER" // the helper's mode: upload, stall, job, sweep or serve
+	crashHelperEnv = "ZORGKIT_CRASH_HELPER" // the helper's mode: upload, stall, job, sweep, serve, open, grant or reset
 	crashAtEnv     = "ZORGKIT_CRASH_AT"     // step[#n]: SIGKILL at the n-th time the step is reached
 	crashDataEnv   = "ZORGKIT_CRASH_DATA"   // the data directory
 	crashSizeEnv   = "ZORGKIT_CRASH_SIZE"   // the size of the file to upload, in bytes
+	crashArgEnv    = "ZORGKIT_CRASH_ARG"    // the mode's argument: an organisation (grant), a reset token (reset)
 )
 
 // crashLease is the helper's lease: short, so that the tests need not wait.
 const crashLease = time.Second
+
+// crashNewPassword is the password the reset helper sets.
+const crashNewPassword = "Paardenbloem-Zeilboot-42"
 
 // crashHelper is the helper process: it opens the portal on the data
 // directory and does what mode says, dying at ZORGKIT_CRASH_AT if set. It
@@ -49,16 +56,8 @@ func crashHelper(mode string) int {
 	if err != nil {
 		return fail(err)
 	}
-	a, err := openApp(ctx, cfg, os.Stderr)
-	if err != nil {
-		return fail(err)
-	}
-	defer a.Close()
-	a.hashParams = cheapParams
-	a.sender = &recorder{}
-	if err := a.initAuth(); err != nil {
-		return fail(err)
-	}
+	// The hook is set before the portal opens: a crash in the middle of
+	// the migrations is one of the steps.
 	if at := os.Getenv(crashAtEnv); at != "" {
 		step, n, _ := strings.Cut(at, "#")
 		nth, _ := strconv.Atoi(n)
@@ -68,6 +67,17 @@ func crashHelper(mode string) int {
 				syscall.Kill(os.Getpid(), syscall.SIGKILL)
 			}
 		}
+	}
+	a, err := openApp(ctx, cfg, os.Stderr)
+	if err != nil {
+		return fail(err)
+	}
+	defer a.Close()
+	a.hashParams = cheapParams
+	outbox := a.sender
+	a.sender = &recorder{}
+	if err := a.initAuth(); err != nil {
+		return fail(err)
 	}
 	size, _ := strconv.ParseInt(os.Getenv(crashSizeEnv), 10, 64)
 	switch mode {
@@ -101,6 +111,23 @@ func crashHelper(mode string) int {
 		if err := a.sweep(ctx); err != nil {
 			return fail(err)
 		}
+	case "open":
+		// Opening the portal migrates its database: nothing more to do.
+	case "grant":
+		// The messages go to the outbox, where the test reads them.
+		a.sender = outbox
+		if err := a.grantAccess(ctx, os.Getenv(crashArgEnv)); err != nil {
+			return fail(err)
+		}
+	case "reset":
+		req := httptest.NewRequest(http.MethodPost, "/password/reset", strings.NewReader(url.Values{
+			"token": {os.Getenv(crashArgEnv)}, "new": {crashNewPassword}, "repeat": {crashNewPassword}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		w := httptest.NewRecorder()
+		a.reset(w, req)
+		if w.Code != http.StatusOK {
+			return fail(fmt.Errorf("reset: status %d", w.Code))
+		}
 	case "serve":
 		// Serves until killed: its scheduler sweeps at start.
 		if err := a.serve(ctx); err != nil {
@@ -120,9 +147,16 @@ func (blockingReader) Read([]byte) (int, error) { select {} }
 // startHelper starts the helper process on p's data directory.
 func startHelper(t *testing.T, p *testPortal, mode, crashAt string, size int64) *exec.Cmd {
 	t.Helper()
+	return startHelperIn(t, p.a.cfg.DataDir, mode, crashAt, strconv.FormatInt(size, 10), "")
+}
+
+// startHelperIn starts the helper process on the data directory dir, with
+// the mode's argument arg.
+func startHelperIn(t *testing.T, dir, mode, crashAt, size, arg string) *exec.Cmd {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), crashHelperEnv+"="+mode, crashAtEnv+"="+crashAt, crashDataEnv+"="+p.a.cfg.DataDir,
-		crashSizeEnv+"="+strconv.FormatInt(size, 10))
+	cmd.Env = append(os.Environ(), crashHelperEnv+"="+mode, crashAtEnv+"="+crashAt, crashDataEnv+"="+dir,
+		crashSizeEnv+"="+size, crashArgEnv+"="+arg)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	require.NoError(t, cmd.Start())
@@ -140,7 +174,13 @@ func startHelper(t *testing.T, p *testPortal, mode, crashAt string, size int64) 
 // crashAt) finished successfully.
 func runHelper(t *testing.T, p *testPortal, mode, crashAt string, size int64) {
 	t.Helper()
-	cmd := startHelper(t, p, mode, crashAt, size)
+	waitHelper(t, startHelper(t, p, mode, crashAt, size), crashAt)
+}
+
+// waitHelper waits for the helper: killed at crashAt, or (without crashAt)
+// finished successfully.
+func waitHelper(t *testing.T, cmd *exec.Cmd, crashAt string) {
+	t.Helper()
 	err := cmd.Wait()
 	if crashAt == "" {
 		require.NoError(t, err, "the helper finishes")

@@ -359,14 +359,6 @@ func (a *app) grantAccess(ctx context.Context, id string) error {
 		return nil
 	}
 	now := a.now()
-	// Only one request sends the details, however many arrive at once.
-	res, err := a.db.ExecContext(ctx, `UPDATE organisations SET access_granted_at = $1 WHERE id = $2 AND access_granted_at = 0`, usec(now), id)
-	if err != nil {
-		return err
-	}
-	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		return err
-	}
 	users, err := a.usersOf(ctx, id)
 	if err != nil {
 		return err
@@ -375,6 +367,13 @@ func (a *app) grantAccess(ctx context.Context, id string) error {
 	if now.Before(o.ContractStart) {
 		from = "U kunt inloggen vanaf " + dutchDate(o.ContractStart) + ", de begindatum van het contract."
 	}
+	// The passwords are hashed before the transaction, which holds the
+	// write lock.
+	type grant struct {
+		u          *user
+		temp, hash string
+	}
+	var grants []grant
 	for _, u := range users {
 		if u.Role != roleAdmin || !u.LastLogin.IsZero() {
 			continue
@@ -387,18 +386,73 @@ func (a *app) grantAccess(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
-		if _, err := a.db.ExecContext(ctx, `UPDATE users SET password_hash = $1, password_set_at = $2, password_temporary = TRUE WHERE id = $3`, hash, usec(now), u.ID); err != nil {
+		grants = append(grants, grant{u, temp, hash})
+	}
+	// The mark, the passwords and their mails commit together: a crash
+	// leaves all or nothing, never an organisation marked as granted whose
+	// details never went out; grantPending finishes it at the next start.
+	tx, err := a.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	// Only one request sends the details, however many arrive at once.
+	res, err := tx.ExecContext(ctx, `UPDATE organisations SET access_granted_at = $1 WHERE id = $2 AND access_granted_at = 0`, usec(now), id)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return err
+	}
+	for _, g := range grants {
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $1, password_set_at = $2, password_temporary = TRUE WHERE id = $3`, g.hash, usec(now), g.u.ID); err != nil {
 			return err
 		}
-		if err := a.sender.Send(ctx, u, "Uw toegang tot het portaal", fmt.Sprintf(
+		if err := a.sender.SendTx(ctx, tx, g.u, "Uw toegang tot het portaal", fmt.Sprintf(
 			"Uw organisatie is aangesloten op het portaal. %s\nGebruikersnaam: %s\nTijdelijk wachtwoord: %s\n"+
 				"Bij de eerste keer inloggen kiest u zelf een wachtwoord. Is het tijdelijke wachtwoord verlopen? Vraag dan via 'Wachtwoord vergeten?' een nieuw aan.\n"+
 				"Als organisatiebeheerder maakt u daarna de accounts van uw collega's aan.",
-			from, u.Username, temp)); err != nil {
+			from, g.u.Username, g.temp)); err != nil {
 			return err
 		}
 	}
+	crashPoint("access.granting")
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	crashPoint("access.granted")
+	a.wakeOutbox()
 	a.log.InfoContext(ctx, "access granted", "org", id)
+	return nil
+}
+
+// grantPending grants access to every provider whose onboarding is complete
+// but whose access was never granted: the instance that took the last step
+// died before it could.
+func (a *app) grantPending(ctx context.Context) error {
+	rows, err := a.db.QueryContext(ctx, `SELECT id FROM organisations WHERE kind = $1 AND access_granted_at = 0
+		AND contract_end <> 0 AND survey_received_at <> 0 AND dpa_registered_at <> 0 AND suspended_at = 0`, string(kindProvider))
+	if err != nil {
+		return err
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := a.grantAccess(ctx, id); err != nil {
+			return fmt.Errorf("granting access to %s: %w", id, err)
+		}
+	}
 	return nil
 }
 

@@ -33,7 +33,7 @@ const (
 	crashAtEnv     = "ZORGKIT_CRASH_AT"     // step[#n]: SIGKILL at the n-th time the step is reached
 	crashDataEnv   = "ZORGKIT_CRASH_DATA"   // the data directory
 	crashSizeEnv   = "ZORGKIT_CRASH_SIZE"   // the size of the file to upload, in bytes
-	crashArgEnv    = "ZORGKIT_CRASH_ARG"    // the mode's argument: an organisation (grant), a reset token (reset)
+	crashArgEnv    = "ZORGKIT_CRASH_ARG"    // the mode's argument: an organisation (grant), a username (reset)
 )
 
 // crashLease is the helper's lease: short, so that the tests need not wait.
@@ -120,8 +120,17 @@ func crashHelper(mode string) int {
 			return fail(err)
 		}
 	case "reset":
+		// The link is issued here, on this process's clock, and redeemed.
+		u, err := a.userBy(ctx, "username", os.Getenv(crashArgEnv))
+		if err != nil {
+			return fail(fmt.Errorf("user: %w", err))
+		}
+		token, _, err := a.resets.Issue(ctx, u.ID)
+		if err != nil {
+			return fail(err)
+		}
 		req := httptest.NewRequest(http.MethodPost, "/password/reset", strings.NewReader(url.Values{
-			"token": {os.Getenv(crashArgEnv)}, "new": {crashNewPassword}, "repeat": {crashNewPassword}}.Encode()))
+			"token": {token}, "new": {crashNewPassword}, "repeat": {crashNewPassword}}.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		w := httptest.NewRecorder()
 		a.reset(w, req)

@@ -29,11 +29,11 @@ import (
 // lost, nothing counted twice.
 
 const (
-	crashHelperEnv = "ZORGKIT_CRASH_HELPER" // the helper's mode: upload, stall, job, sweep, serve, open, grant or reset
+	crashHelperEnv = "ZORGKIT_CRASH_HELPER" // the helper's mode: upload, stall, job, sweep, serve, open, grant, reset or post
 	crashAtEnv     = "ZORGKIT_CRASH_AT"     // step[#n]: SIGKILL at the n-th time the step is reached
 	crashDataEnv   = "ZORGKIT_CRASH_DATA"   // the data directory
 	crashSizeEnv   = "ZORGKIT_CRASH_SIZE"   // the size of the file to upload, in bytes
-	crashArgEnv    = "ZORGKIT_CRASH_ARG"    // the mode's argument: an organisation (grant), a username (reset)
+	crashArgEnv    = "ZORGKIT_CRASH_ARG"    // the mode's argument: an organisation (grant), a username (reset), a user, path and form (post)
 )
 
 // crashLease is the helper's lease: short, so that the tests need not wait.
@@ -136,6 +136,23 @@ func crashHelper(mode string) int {
 		a.reset(w, req)
 		if w.Code != http.StatusOK {
 			return fail(fmt.Errorf("reset: status %d", w.Code))
+		}
+	case "post":
+		// A form posted by a logged-in user to one of the handlers below:
+		// the argument is "username path form".
+		f := strings.SplitN(os.Getenv(crashArgEnv), " ", 3)
+		u, err := a.userBy(ctx, "username", f[0])
+		if err != nil {
+			return fail(fmt.Errorf("user: %w", err))
+		}
+		a.sender = outbox // the test reads the messages in the outbox
+		handler := map[string]http.HandlerFunc{"/admin/users": a.createUser, "/providers": a.registerProvider, "/survey": a.submitSurvey}[f[1]]
+		req := httptest.NewRequest(http.MethodPost, f[1], strings.NewReader(f[2]))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		w := httptest.NewRecorder()
+		handler(w, req.WithContext(context.WithValue(req.Context(), ctxUser, u)))
+		if w.Code >= 300 && w.Code != http.StatusSeeOther {
+			return fail(fmt.Errorf("%s: status %d", f[1], w.Code))
 		}
 	case "serve":
 		// Serves until killed: its scheduler sweeps at start.

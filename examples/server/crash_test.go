@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -29,7 +30,7 @@ import (
 // lost, nothing counted twice.
 
 const (
-	crashHelperEnv = "ZORGKIT_CRASH_HELPER" // the helper's mode: upload, stall, job, sweep, serve, open, grant, reset or post
+	crashHelperEnv = "ZORGKIT_CRASH_HELPER" // the helper's mode: upload, stall, job, sweep, serve, open, grant, reset, post or outbox
 	crashAtEnv     = "ZORGKIT_CRASH_AT"     // step[#n]: SIGKILL at the n-th time the step is reached
 	crashDataEnv   = "ZORGKIT_CRASH_DATA"   // the data directory
 	crashSizeEnv   = "ZORGKIT_CRASH_SIZE"   // the size of the file to upload, in bytes
@@ -153,6 +154,19 @@ func crashHelper(mode string) int {
 		handler(w, req.WithContext(context.WithValue(req.Context(), ctxUser, u)))
 		if w.Code >= 300 && w.Code != http.StatusSeeOther {
 			return fail(fmt.Errorf("%s: status %d", f[1], w.Code))
+		}
+	case "outbox":
+		// Delivers what is due, through a transport that notes each
+		// message it was handed in a file.
+		a.transports = map[string]transport{"email": fileTransport(filepath.Join(os.Getenv(crashDataEnv), "delivered"))}
+		for {
+			more, err := a.deliverNext(ctx)
+			if err != nil {
+				return fail(err)
+			}
+			if !more {
+				break
+			}
 		}
 	case "serve":
 		// Serves until killed: its scheduler sweeps at start.

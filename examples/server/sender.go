@@ -280,7 +280,10 @@ func (a *app) deliverNext(ctx context.Context) (bool, error) {
 	// outboxSendMax bounds it.
 	sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), outboxSendMax)
 	defer cancel()
-	return true, a.finish(context.WithoutCancel(ctx), c, a.transmit(sendCtx, c))
+	crashPoint("outbox.claimed")
+	err = a.transmit(sendCtx, c)
+	crashPoint("outbox.transmitted")
+	return true, a.finish(context.WithoutCancel(ctx), c, err)
 }
 
 // claimNext takes the lease of the oldest due message: queued and due, or

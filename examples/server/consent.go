@@ -216,6 +216,7 @@ func (a *app) anchorConsent(ctx context.Context, job string) (string, error) {
 			Object: "consent/checkpoint/" + cp.Digest, Action: consent.ActionExecute, Allowed: true}); err != nil {
 			return "", err
 		}
+		crashPoint("anchor.checkpointed")
 	}
 	heads, lerr := a.verifyAccessLog(ctx)
 	if lerr == nil {

@@ -30,7 +30,7 @@ import (
 // lost, nothing counted twice.
 
 const (
-	crashHelperEnv = "ZORGKIT_CRASH_HELPER" // the helper's mode: upload, stall, job, sweep, serve, open, grant, reset, post or outbox
+	crashHelperEnv = "ZORGKIT_CRASH_HELPER" // the helper's mode: upload, stall, job, sweep, serve, open, grant, reset, post, outbox or anchor
 	crashAtEnv     = "ZORGKIT_CRASH_AT"     // step[#n]: SIGKILL at the n-th time the step is reached
 	crashDataEnv   = "ZORGKIT_CRASH_DATA"   // the data directory
 	crashSizeEnv   = "ZORGKIT_CRASH_SIZE"   // the size of the file to upload, in bytes
@@ -107,6 +107,14 @@ func crashHelper(mode string) int {
 			if !ran {
 				break
 			}
+		}
+	case "anchor":
+		a.sender = outbox // the test reads the anchor's mails in the outbox
+		if err := a.enqueueJob(ctx, anchorJob+"crash-test", a.now()); err != nil {
+			return fail(err)
+		}
+		if _, err := a.runNextJob(ctx, "helper"); err != nil {
+			return fail(err)
 		}
 	case "sweep":
 		if err := a.sweep(ctx); err != nil {

@@ -157,6 +157,10 @@ func crashHelper(mode string) int {
 		a.sender = outbox // the test reads the messages in the outbox
 		handler := map[string]http.HandlerFunc{"/admin/users": a.createUser, "/providers": a.registerProvider, "/survey": a.submitSurvey}[f[1]]
 		req := httptest.NewRequest(http.MethodPost, f[1], strings.NewReader(f[2]))
+		if id, ok := strings.CutPrefix(f[1], "/owner/uploads/"); ok {
+			handler = a.approveUpload
+			req.SetPathValue("id", strings.TrimSuffix(id, "/approve"))
+		}
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		w := httptest.NewRecorder()
 		handler(w, req.WithContext(context.WithValue(req.Context(), ctxUser, u)))

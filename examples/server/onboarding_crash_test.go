@@ -138,3 +138,35 @@ func TestCrashOnboardingSteps(t *testing.T) {
 		}
 	}
 }
+
+// TestCrashApprovingTestFile kills the portal while the owner approves a
+// provider's test file: approved, the provider's users are told to upload
+// again; killed before that commits, the file is still a test file to
+// approve.
+func TestCrashApprovingTestFile(t *testing.T) {
+	for _, step := range []string{"approve.approving", "approve.approved"} {
+		t.Run(step, func(t *testing.T) {
+			t.Parallel()
+			p := newTestPortal(t)
+			var id string
+			require.NoError(t, p.a.db.QueryRow(`SELECT id FROM uploads WHERE org_id = 'delinde' AND status = 'processed'`).Scan(&id))
+			_, err := p.a.db.Exec(`UPDATE uploads SET status = 'test' WHERE id = $1`, id)
+			require.NoError(t, err)
+			var users int
+			require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*) FROM users WHERE org_id = 'delinde'`).Scan(&users))
+			require.Positive(t, users)
+
+			waitHelper(t, startHelperIn(t, p.a.cfg.DataDir, "post", step, "0", "beheerder /owner/uploads/"+id+"/approve "), step)
+			var status string
+			var mails int
+			require.NoError(t, p.a.db.QueryRow(`SELECT status FROM uploads WHERE id = $1`, id).Scan(&status))
+			require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*) FROM outbox WHERE subject = 'Testbestand goedgekeurd'`).Scan(&mails))
+			if status == string(statusTest) {
+				assert.Zero(t, mails, "not approved, nobody told")
+				return
+			}
+			assert.Equal(t, string(statusTestApproved), status)
+			assert.Equal(t, users, mails, "approved: every user of the provider is told")
+		})
+	}
+}

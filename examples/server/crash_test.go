@@ -20,6 +20,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/zorgkit/zorgkit/consent"
 )
 
 // The crash tests run the portal in a second process, the test binary
@@ -30,11 +32,11 @@ import (
 // lost, nothing counted twice.
 
 const (
-	crashHelperEnv = "ZORGKIT_CRASH_HELPER" // the helper's mode: upload, stall, job, sweep, serve, open, grant, reset, post, outbox or anchor
+	crashHelperEnv = "ZORGKIT_CRASH_HELPER" // the helper's mode: upload, stall, job, sweep, serve, open, grant, reset, post, outbox, anchor or consent
 	crashAtEnv     = "ZORGKIT_CRASH_AT"     // step[#n]: SIGKILL at the n-th time the step is reached
 	crashDataEnv   = "ZORGKIT_CRASH_DATA"   // the data directory
 	crashSizeEnv   = "ZORGKIT_CRASH_SIZE"   // the size of the file to upload, in bytes
-	crashArgEnv    = "ZORGKIT_CRASH_ARG"    // the mode's argument: an organisation (grant), a username (reset), a user, path and form (post)
+	crashArgEnv    = "ZORGKIT_CRASH_ARG"    // the mode's argument: an organisation (grant), a username (reset), a user, path and form (post), a client (consent)
 )
 
 // crashLease is the helper's lease: short, so that the tests need not wait.
@@ -114,6 +116,23 @@ func crashHelper(mode string) int {
 			return fail(err)
 		}
 		if _, err := a.runNextJob(ctx, "helper"); err != nil {
+			return fail(err)
+		}
+	case "consent":
+		// A provider's user records a client's consent, and the client
+		// withdraws it.
+		u, err := a.userBy(ctx, "username", "jdevries")
+		if err != nil {
+			return fail(fmt.Errorf("user: %w", err))
+		}
+		subject := consent.Subject(os.Getenv(crashArgEnv))
+		if _, err := a.consent.Give(ctx, consent.Record{Subject: subject, Organisation: consent.Organisation(u.OrgID),
+			Purpose: consent.PurposeConsultIndication, Decision: consent.Permit, GivenAt: a.now(), PolicyVersion: "portero-toestemming-2017",
+			Evidence: consent.Evidence{Kind: consent.EvidencePaper, Reference: "CRASH-1"}, RecordedBy: u.actor()}); err != nil {
+			return fail(err)
+		}
+		if _, err := a.consent.Withdraw(ctx, consent.Withdrawal{Subject: subject, Organisation: consent.Organisation(u.OrgID),
+			Purpose: consent.PurposeConsultIndication, By: u.actor(), Reason: "ingetrokken door de cliënt"}); err != nil {
 			return fail(err)
 		}
 	case "sweep":

@@ -207,7 +207,7 @@ func (a *app) init() error {
 	if a.accessSealer, err = accesslog.NewSealer(accessLogKey(a.keys.ConsentChain)); err != nil {
 		return err
 	}
-	if a.consent, err = consent.New(cstore, consent.Config{Key: a.keys.ConsentChain, Now: a.clock, Instance: a.instance,
+	if a.consent, err = consent.New(consentStore{cstore}, consent.Config{Key: a.keys.ConsentChain, Now: a.clock, Instance: a.instance,
 		AccessLog: consent.AccessLogFunc(a.logAccess), Logger: a.log}); err != nil {
 		return err
 	}

@@ -562,13 +562,10 @@ func (a *app) changePassword(w http.ResponseWriter, r *http.Request) {
 		a.render(w, r, http.StatusUnprocessableEntity, "password", passwordPage{Errors: errs})
 		return
 	}
-	// Whoever knew the old password is out: every other session of the
-	// user ends, also one waiting at the code step. A changed password is
-	// a change of privilege: this one goes on with a new session id.
-	if err := a.endSessionsOf(ctx, u.ID); err != nil {
-		a.serverError(w, r, err)
-		return
-	}
+	// Whoever knew the old password is out: setPassword ended every
+	// session of the user, also one waiting at the code step. A changed
+	// password is a change of privilege: this one goes on with a new
+	// session id.
 	if err := a.renewSession(ctx, w, r, stageFull); err != nil {
 		a.serverError(w, r, err)
 		return
@@ -610,11 +607,17 @@ func (a *app) setPassword(ctx context.Context, u *user, pw, repeat string, tempo
 	if _, err := tx.ExecContext(ctx, `INSERT INTO password_history (user_id, hash, set_at) VALUES ($1, $2, $3)`, u.ID, hash, usec(now)); err != nil {
 		return nil, err
 	}
-	if err := tx.Commit(); err != nil {
+	// In the same transaction, so that a crash cannot store the new
+	// password and leave the old one's sessions or links working: every
+	// session of the user ends (whoever knew the old password is out), and
+	// every outstanding reset link is revoked.
+	if err := endSessionsIn(ctx, tx, u.ID); err != nil {
 		return nil, err
 	}
-	// A password change invalidates every outstanding reset link.
-	if err := a.resets.Revoke(ctx, u.ID); err != nil {
+	if err := deleteResetTokens(ctx, tx, u.ID); err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
 		return nil, err
 	}
 	u.Hash, u.PasswordSet, u.Temporary = hash, now, temporary
@@ -750,12 +753,9 @@ func (a *app) reset(w http.ResponseWriter, r *http.Request) {
 		a.render(w, r, http.StatusUnprocessableEntity, "reset", passwordPage{Errors: errs, Expired: true})
 		return
 	}
-	// Every session of the user ends: whoever knew the old password is out.
-	// A reset is also what lifts a lockout after too many failures.
-	if err := a.endSessionsOf(ctx, u.ID); err != nil {
-		a.serverError(w, r, err)
-		return
-	}
+	crashPoint("reset.stored")
+	// setPassword ended every session of the user. A reset is also what
+	// lifts a lockout after too many failures.
 	emailKey, _ := email.Mailbox(u.Email)
 	for _, k := range []string{passwordKey(u.Username), accountKey(u.Username)} {
 		if err := a.throttle.Reset(ctx, k); err != nil {

@@ -121,7 +121,13 @@ func (s resetStore) Consume(ctx context.Context, hash [32]byte, now time.Time) (
 
 // Delete removes every token of the account.
 func (s resetStore) Delete(ctx context.Context, account string) error {
-	_, err := s.db.ExecContext(ctx, `DELETE FROM reset_tokens WHERE account = $1`, account)
+	return deleteResetTokens(ctx, s.db, account)
+}
+
+// deleteResetTokens is Delete through db, which may be a transaction: a
+// password change revokes the links in the transaction that stores it.
+func deleteResetTokens(ctx context.Context, db execer, account string) error {
+	_, err := db.ExecContext(ctx, `DELETE FROM reset_tokens WHERE account = $1`, account)
 	return err
 }
 

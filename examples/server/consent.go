@@ -16,6 +16,7 @@ import (
 
 	"github.com/zorgkit/zorgkit/consent"
 	"github.com/zorgkit/zorgkit/consent/accesslog"
+	"github.com/zorgkit/zorgkit/consent/store"
 )
 
 // instanceName names this process in the access log (NEN 7513: the
@@ -29,18 +30,43 @@ func instanceName() string {
 	return host + "/" + newID()[:8]
 }
 
+// consentStore is the consent registry's store, with a crash point after
+// each update it committed (a consent given or withdrawn, a head written).
+type consentStore struct{ store.Store }
+
+func (s consentStore) Update(ctx context.Context, chain string, fn func(*store.Head, store.EventReader) (*store.Batch, error)) error {
+	err := s.Store.Update(ctx, chain, fn)
+	if err == nil {
+		crashPoint("consent.updated")
+	}
+	return err
+}
+
+// upgradeConsentPending marks, in pending_rekeys (the table of one-time work
+// at start), an upgrade of the consent heads under way.
+const upgradeConsentPending = "consent_heads"
+
 // upgradeConsent writes the heads of the consent chains of a database that
 // was written before heads existed (consent/sqlstore migration 0003): once,
 // when there are events but no head at all. A head that is missing or
 // damaged later is not repaired here: Verify reports it, and the operator
 // repairs it (Registry.RepairHeads) after looking into it.
+//
+// RepairHeads writes one chain at a time, so a crash leaves some chains with
+// heads and others without: the mark, stored before the first head and
+// removed after the last, tells the next start to go on with the upgrade
+// rather than take the chains still without one for damage.
 func (a *app) upgradeConsent(ctx context.Context) error {
-	var events, heads int
-	if err := a.db.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM consent_events), (SELECT COUNT(*) FROM consent_heads)`).Scan(&events, &heads); err != nil {
+	var events, heads, pending int
+	if err := a.db.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM consent_events), (SELECT COUNT(*) FROM consent_heads),
+		(SELECT COUNT(*) FROM pending_rekeys WHERE what = $1)`, upgradeConsentPending).Scan(&events, &heads, &pending); err != nil {
 		return err
 	}
-	if events == 0 || heads > 0 {
+	if events == 0 || (heads > 0 && pending == 0) {
 		return nil
+	}
+	if _, err := a.db.ExecContext(ctx, `INSERT INTO pending_rekeys (what) VALUES ($1) ON CONFLICT (what) DO NOTHING`, upgradeConsentPending); err != nil {
+		return err
 	}
 	repaired, err := a.consent.RepairHeads(ctx, consent.Change{
 		By:     consent.Actor{User: "system", Organisation: "portal"},
@@ -52,7 +78,14 @@ func (a *app) upgradeConsent(ctx context.Context) error {
 		// the audit page names their problems.
 		a.log.Warn("consent: chains of an older store that do not verify", "err", err)
 	}
-	return nil
+	// Done, also for the chains that did not verify: those are the
+	// operator's now. After a storage error the next start tries again.
+	var terr *consent.TamperError
+	if err != nil && !errors.As(err, &terr) {
+		return nil
+	}
+	_, err = a.db.ExecContext(ctx, `DELETE FROM pending_rekeys WHERE what = $1`, upgradeConsentPending)
+	return err
 }
 
 // loadConsentCheckpoints reads the consent registry's checkpoints at
@@ -216,6 +249,7 @@ func (a *app) anchorConsent(ctx context.Context, job string) (string, error) {
 			Object: "consent/checkpoint/" + cp.Digest, Action: consent.ActionExecute, Allowed: true}); err != nil {
 			return "", err
 		}
+		crashPoint("anchor.checkpointed")
 	}
 	heads, lerr := a.verifyAccessLog(ctx)
 	if lerr == nil {

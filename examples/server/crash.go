@@ -1,7 +1,8 @@
 package main
 
 // crashHook, when set, is called at each named step of a multi-step
-// operation (an upload, the nightly job, the purge). Only the crash tests
+// operation (an upload, a job, the purge, a migration, a delivery, an
+// onboarding step, a reset, a consent update). Only the crash tests
 // set it: their helper process kills itself with SIGKILL at the step it is
 // told, so that the test can check what a crash at exactly that point
 // leaves behind. A portal never sets it.

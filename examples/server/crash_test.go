@@ -5,8 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -16,6 +20,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/zorgkit/zorgkit/consent"
 )
 
 // The crash tests run the portal in a second process, the test binary
@@ -26,14 +32,18 @@ import (
 // lost, nothing counted twice.
 
 const (
-	crashHelperEnv = "ZORGKIT_CRASH_HELPER" // the helper's mode: upload, stall, job, sweep or serve
+	crashHelperEnv = "ZORGKIT_CRASH_HELPER" // the helper's mode: upload, stall, job, sweep, serve, open, grant, reset, post, outbox, anchor or consent
 	crashAtEnv     = "ZORGKIT_CRASH_AT"     // step[#n]: SIGKILL at the n-th time the step is reached
 	crashDataEnv   = "ZORGKIT_CRASH_DATA"   // the data directory
 	crashSizeEnv   = "ZORGKIT_CRASH_SIZE"   // the size of the file to upload, in bytes
+	crashArgEnv    = "ZORGKIT_CRASH_ARG"    // the mode's argument: an organisation (grant), a username (reset), a user, path and form (post), a client (consent)
 )
 
 // crashLease is the helper's lease: short, so that the tests need not wait.
 const crashLease = time.Second
+
+// crashNewPassword is the password the reset helper sets.
+const crashNewPassword = "Paardenbloem-Zeilboot-42"
 
 // crashHelper is the helper process: it opens the portal on the data
 // directory and does what mode says, dying at ZORGKIT_CRASH_AT if set. It
@@ -49,16 +59,8 @@ func crashHelper(mode string) int {
 	if err != nil {
 		return fail(err)
 	}
-	a, err := openApp(ctx, cfg, os.Stderr)
-	if err != nil {
-		return fail(err)
-	}
-	defer a.Close()
-	a.hashParams = cheapParams
-	a.sender = &recorder{}
-	if err := a.initAuth(); err != nil {
-		return fail(err)
-	}
+	// The hook is set before the portal opens: a crash in the middle of
+	// the migrations is one of the steps.
 	if at := os.Getenv(crashAtEnv); at != "" {
 		step, n, _ := strings.Cut(at, "#")
 		nth, _ := strconv.Atoi(n)
@@ -68,6 +70,17 @@ func crashHelper(mode string) int {
 				syscall.Kill(os.Getpid(), syscall.SIGKILL)
 			}
 		}
+	}
+	a, err := openApp(ctx, cfg, os.Stderr)
+	if err != nil {
+		return fail(err)
+	}
+	defer a.Close()
+	a.hashParams = cheapParams
+	outbox := a.sender
+	a.sender = &recorder{}
+	if err := a.initAuth(); err != nil {
+		return fail(err)
 	}
 	size, _ := strconv.ParseInt(os.Getenv(crashSizeEnv), 10, 64)
 	switch mode {
@@ -97,9 +110,94 @@ func crashHelper(mode string) int {
 				break
 			}
 		}
+	case "anchor":
+		a.sender = outbox // the test reads the anchor's mails in the outbox
+		if err := a.enqueueJob(ctx, anchorJob+"crash-test", a.now()); err != nil {
+			return fail(err)
+		}
+		if _, err := a.runNextJob(ctx, "helper"); err != nil {
+			return fail(err)
+		}
+	case "consent":
+		// A provider's user records a client's consent, and the client
+		// withdraws it.
+		u, err := a.userBy(ctx, "username", "jdevries")
+		if err != nil {
+			return fail(fmt.Errorf("user: %w", err))
+		}
+		subject := consent.Subject(os.Getenv(crashArgEnv))
+		if _, err := a.consent.Give(ctx, consent.Record{Subject: subject, Organisation: consent.Organisation(u.OrgID),
+			Purpose: consent.PurposeConsultIndication, Decision: consent.Permit, GivenAt: a.now(), PolicyVersion: "portero-toestemming-2017",
+			Evidence: consent.Evidence{Kind: consent.EvidencePaper, Reference: "CRASH-1"}, RecordedBy: u.actor()}); err != nil {
+			return fail(err)
+		}
+		if _, err := a.consent.Withdraw(ctx, consent.Withdrawal{Subject: subject, Organisation: consent.Organisation(u.OrgID),
+			Purpose: consent.PurposeConsultIndication, By: u.actor(), Reason: "ingetrokken door de cliënt"}); err != nil {
+			return fail(err)
+		}
 	case "sweep":
 		if err := a.sweep(ctx); err != nil {
 			return fail(err)
+		}
+	case "open":
+		// Opening the portal migrates its database: nothing more to do.
+	case "grant":
+		// The messages go to the outbox, where the test reads them.
+		a.sender = outbox
+		if err := a.grantAccess(ctx, os.Getenv(crashArgEnv)); err != nil {
+			return fail(err)
+		}
+	case "reset":
+		// The link is issued here, on this process's clock, and redeemed.
+		u, err := a.userBy(ctx, "username", os.Getenv(crashArgEnv))
+		if err != nil {
+			return fail(fmt.Errorf("user: %w", err))
+		}
+		token, _, err := a.resets.Issue(ctx, u.ID)
+		if err != nil {
+			return fail(err)
+		}
+		req := httptest.NewRequest(http.MethodPost, "/password/reset", strings.NewReader(url.Values{
+			"token": {token}, "new": {crashNewPassword}, "repeat": {crashNewPassword}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		w := httptest.NewRecorder()
+		a.reset(w, req)
+		if w.Code != http.StatusOK {
+			return fail(fmt.Errorf("reset: status %d", w.Code))
+		}
+	case "post":
+		// A form posted by a logged-in user to one of the handlers below:
+		// the argument is "username path form".
+		f := strings.SplitN(os.Getenv(crashArgEnv), " ", 3)
+		u, err := a.userBy(ctx, "username", f[0])
+		if err != nil {
+			return fail(fmt.Errorf("user: %w", err))
+		}
+		a.sender = outbox // the test reads the messages in the outbox
+		handler := map[string]http.HandlerFunc{"/admin/users": a.createUser, "/providers": a.registerProvider, "/survey": a.submitSurvey}[f[1]]
+		req := httptest.NewRequest(http.MethodPost, f[1], strings.NewReader(f[2]))
+		if id, ok := strings.CutPrefix(f[1], "/owner/uploads/"); ok {
+			handler = a.approveUpload
+			req.SetPathValue("id", strings.TrimSuffix(id, "/approve"))
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		w := httptest.NewRecorder()
+		handler(w, req.WithContext(context.WithValue(req.Context(), ctxUser, u)))
+		if w.Code >= 300 && w.Code != http.StatusSeeOther {
+			return fail(fmt.Errorf("%s: status %d", f[1], w.Code))
+		}
+	case "outbox":
+		// Delivers what is due, through a transport that notes each
+		// message it was handed in a file.
+		a.transports = map[string]transport{"email": fileTransport(filepath.Join(os.Getenv(crashDataEnv), "delivered"))}
+		for {
+			more, err := a.deliverNext(ctx)
+			if err != nil {
+				return fail(err)
+			}
+			if !more {
+				break
+			}
 		}
 	case "serve":
 		// Serves until killed: its scheduler sweeps at start.
@@ -120,9 +218,16 @@ func (blockingReader) Read([]byte) (int, error) { select {} }
 // startHelper starts the helper process on p's data directory.
 func startHelper(t *testing.T, p *testPortal, mode, crashAt string, size int64) *exec.Cmd {
 	t.Helper()
+	return startHelperIn(t, p.a.cfg.DataDir, mode, crashAt, strconv.FormatInt(size, 10), "")
+}
+
+// startHelperIn starts the helper process on the data directory dir, with
+// the mode's argument arg.
+func startHelperIn(t *testing.T, dir, mode, crashAt, size, arg string) *exec.Cmd {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), crashHelperEnv+"="+mode, crashAtEnv+"="+crashAt, crashDataEnv+"="+p.a.cfg.DataDir,
-		crashSizeEnv+"="+strconv.FormatInt(size, 10))
+	cmd.Env = append(os.Environ(), crashHelperEnv+"="+mode, crashAtEnv+"="+crashAt, crashDataEnv+"="+dir,
+		crashSizeEnv+"="+size, crashArgEnv+"="+arg)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	require.NoError(t, cmd.Start())
@@ -140,7 +245,13 @@ func startHelper(t *testing.T, p *testPortal, mode, crashAt string, size int64) 
 // crashAt) finished successfully.
 func runHelper(t *testing.T, p *testPortal, mode, crashAt string, size int64) {
 	t.Helper()
-	cmd := startHelper(t, p, mode, crashAt, size)
+	waitHelper(t, startHelper(t, p, mode, crashAt, size), crashAt)
+}
+
+// waitHelper waits for the helper: killed at crashAt, or (without crashAt)
+// finished successfully.
+func waitHelper(t *testing.T, cmd *exec.Cmd, crashAt string) {
+	t.Helper()
 	err := cmd.Wait()
 	if crashAt == "" {
 		require.NoError(t, err, "the helper finishes")

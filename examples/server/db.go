@@ -207,6 +207,7 @@ func applyMigration(ctx context.Context, db *sql.DB, fsys fs.FS, name string) er
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("%w\n%s", err, stmt)
 		}
+		crashPoint("migrate.statement")
 	}
 	return tx.Commit()
 }

@@ -56,6 +56,10 @@ func (a *app) runJobs(ctx context.Context) {
 			a.log.Error("queue job", "err", err)
 		}
 	}
+	// An onboarding whose last step an instance took before it died.
+	if err := a.grantPending(ctx); err != nil && ctx.Err() == nil {
+		a.log.Error("grant access", "err", err)
+	}
 	tick := time.NewTicker(5 * time.Second)
 	defer tick.Stop()
 	var checkpoint uint64

@@ -173,7 +173,12 @@ func (a *app) orgs(ctx context.Context, kind orgKind) ([]*organisation, error) {
 }
 
 func (a *app) insertOrg(ctx context.Context, o *organisation) error {
-	_, err := a.db.ExecContext(ctx, `INSERT INTO organisations (`+orgColumns+`, created_at)
+	return a.insertOrgIn(ctx, a.db, o)
+}
+
+// insertOrgIn is insertOrg through db, which may be a transaction.
+func (a *app) insertOrgIn(ctx context.Context, db execer, o *organisation) error {
+	_, err := db.ExecContext(ctx, `INSERT INTO organisations (`+orgColumns+`, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
 		o.ID, o.Name, string(o.Kind), strings.Join(o.Domains, " "), o.MunicipalityID, o.CBSCode,
 		usec(o.ContractStart), usec(o.ContractEnd), usec(o.DPARegistered), usec(o.Suspended), o.SuspendedReason,
@@ -261,14 +266,20 @@ func (a *app) insertUser(ctx context.Context, u *user, emailKey string) error {
 		return err
 	}
 	defer tx.Rollback()
+	if err := insertUserTx(ctx, tx, u, emailKey); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// insertUserTx is insertUser in tx, with whatever else must commit with it.
+func insertUserTx(ctx context.Context, tx *sql.Tx, u *user, emailKey string) error {
 	if _, err := tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`, email_key)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
 		u.ID, u.OrgID, u.Username, u.Name, u.Email, u.Phone, u.Channel, string(u.Role), u.Hash,
 		usec(u.PasswordSet), u.Temporary, usec(u.LastLogin), usec(u.Deactivated), u.TOTPSecret, u.TOTPStep, usec(u.Created), emailKey); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO password_history (user_id, hash, set_at) VALUES ($1, $2, $3)`, u.ID, u.Hash, usec(u.PasswordSet)); err != nil {
-		return err
-	}
-	return tx.Commit()
+	_, err := tx.ExecContext(ctx, `INSERT INTO password_history (user_id, hash, set_at) VALUES ($1, $2, $3)`, u.ID, u.Hash, usec(u.PasswordSet))
+	return err
 }

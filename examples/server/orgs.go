@@ -359,14 +359,6 @@ func (a *app) grantAccess(ctx context.Context, id string) error {
 		return nil
 	}
 	now := a.now()
-	// Only one request sends the details, however many arrive at once.
-	res, err := a.db.ExecContext(ctx, `UPDATE organisations SET access_granted_at = $1 WHERE id = $2 AND access_granted_at = 0`, usec(now), id)
-	if err != nil {
-		return err
-	}
-	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		return err
-	}
 	users, err := a.usersOf(ctx, id)
 	if err != nil {
 		return err
@@ -375,6 +367,13 @@ func (a *app) grantAccess(ctx context.Context, id string) error {
 	if now.Before(o.ContractStart) {
 		from = "U kunt inloggen vanaf " + dutchDate(o.ContractStart) + ", de begindatum van het contract."
 	}
+	// The passwords are hashed before the transaction, which holds the
+	// write lock.
+	type grant struct {
+		u          *user
+		temp, hash string
+	}
+	var grants []grant
 	for _, u := range users {
 		if u.Role != roleAdmin || !u.LastLogin.IsZero() {
 			continue
@@ -387,18 +386,73 @@ func (a *app) grantAccess(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
-		if _, err := a.db.ExecContext(ctx, `UPDATE users SET password_hash = $1, password_set_at = $2, password_temporary = TRUE WHERE id = $3`, hash, usec(now), u.ID); err != nil {
+		grants = append(grants, grant{u, temp, hash})
+	}
+	// The mark, the passwords and their mails commit together: a crash
+	// leaves all or nothing, never an organisation marked as granted whose
+	// details never went out; grantPending finishes it at the next start.
+	tx, err := a.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	// Only one request sends the details, however many arrive at once.
+	res, err := tx.ExecContext(ctx, `UPDATE organisations SET access_granted_at = $1 WHERE id = $2 AND access_granted_at = 0`, usec(now), id)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return err
+	}
+	for _, g := range grants {
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $1, password_set_at = $2, password_temporary = TRUE WHERE id = $3`, g.hash, usec(now), g.u.ID); err != nil {
 			return err
 		}
-		if err := a.sender.Send(ctx, u, "Uw toegang tot het portaal", fmt.Sprintf(
+		if err := a.sender.SendTx(ctx, tx, g.u, "Uw toegang tot het portaal", fmt.Sprintf(
 			"Uw organisatie is aangesloten op het portaal. %s\nGebruikersnaam: %s\nTijdelijk wachtwoord: %s\n"+
 				"Bij de eerste keer inloggen kiest u zelf een wachtwoord. Is het tijdelijke wachtwoord verlopen? Vraag dan via 'Wachtwoord vergeten?' een nieuw aan.\n"+
 				"Als organisatiebeheerder maakt u daarna de accounts van uw collega's aan.",
-			from, u.Username, temp)); err != nil {
+			from, g.u.Username, g.temp)); err != nil {
 			return err
 		}
 	}
+	crashPoint("access.granting")
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	crashPoint("access.granted")
+	a.wakeOutbox()
 	a.log.InfoContext(ctx, "access granted", "org", id)
+	return nil
+}
+
+// grantPending grants access to every provider whose onboarding is complete
+// but whose access was never granted: the instance that took the last step
+// died before it could.
+func (a *app) grantPending(ctx context.Context) error {
+	rows, err := a.db.QueryContext(ctx, `SELECT id FROM organisations WHERE kind = $1 AND access_granted_at = 0
+		AND contract_end <> 0 AND survey_received_at <> 0 AND dpa_registered_at <> 0 AND suspended_at = 0`, string(kindProvider))
+	if err != nil {
+		return err
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := a.grantAccess(ctx, id); err != nil {
+			return fmt.Errorf("granting access to %s: %w", id, err)
+		}
+	}
 	return nil
 }
 
@@ -583,7 +637,17 @@ func (a *app) registerProvider(w http.ResponseWriter, r *http.Request) {
 	}
 	contact := &user{ID: newID(), OrgID: o.ID, Org: o, Username: username, Name: f.ContactName, Email: f.ContactEmail,
 		Channel: "email", Role: roleAdmin, Hash: hash, PasswordSet: now, Temporary: true, Created: now}
-	if err := a.insertOrg(ctx, o); err != nil {
+	// The organisation, its contact and the survey with its mail commit
+	// together: a crash leaves none of them (the municipality registers
+	// the provider again), never a provider without a contact or a survey
+	// marked as sent that never went out.
+	tx, err := a.db.BeginTx(ctx, nil)
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	defer tx.Rollback()
+	if err := a.insertOrgIn(ctx, tx, o); err != nil {
 		if isUniqueViolation(err) {
 			a.renderProviders(w, r, http.StatusConflict, providersPage{Errors: []fieldError{{"provider-name", "Er is al een zorgaanbieder met een naam die hierop lijkt. Kies een andere naam."}}, Form: f})
 			return
@@ -591,8 +655,7 @@ func (a *app) registerProvider(w http.ResponseWriter, r *http.Request) {
 		a.serverError(w, r, err)
 		return
 	}
-	if err := a.insertUser(ctx, contact, emailKey); err != nil {
-		_, _ = a.db.ExecContext(context.WithoutCancel(ctx), `DELETE FROM organisations WHERE id = $1`, o.ID)
+	if err := insertUserTx(ctx, tx, contact, emailKey); err != nil {
 		if isUniqueViolation(err) {
 			a.renderProviders(w, r, http.StatusConflict, providersPage{Errors: []fieldError{{"contact-email", "Dit e-mailadres is al in gebruik bij een andere gebruiker."}}, Form: f})
 			return
@@ -600,10 +663,17 @@ func (a *app) registerProvider(w http.ResponseWriter, r *http.Request) {
 		a.serverError(w, r, err)
 		return
 	}
-	if err := a.sendSurvey(ctx, o); err != nil {
+	if err := a.surveyTx(ctx, tx, o, []*user{contact}); err != nil {
 		a.serverError(w, r, err)
 		return
 	}
+	crashPoint("provider.registering")
+	if err := tx.Commit(); err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	crashPoint("provider.registered")
+	a.wakeOutbox()
 	a.log.InfoContext(ctx, "provider registered", "org", o.ID, "by", u.ID)
 	http.Redirect(w, r, "/providers?aangemeld="+url.QueryEscape(o.Name), http.StatusSeeOther)
 }
@@ -657,16 +727,34 @@ func (a *app) usernameFor(ctx context.Context, email string) (string, error) {
 
 // sendSurvey sends the provider's administrators a new link to the survey.
 func (a *app) sendSurvey(ctx context.Context, o *organisation) error {
-	b := make([]byte, 32)
-	rand.Read(b)
-	token := base64.RawURLEncoding.EncodeToString(b)
-	h := sha256.Sum256([]byte(token))
-	now := a.now()
+	users, err := a.usersOf(ctx, o.ID)
+	if err != nil {
+		return err
+	}
 	tx, err := a.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
+	if err := a.surveyTx(ctx, tx, o, users); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	a.wakeOutbox()
+	return nil
+}
+
+// surveyTx stores a new survey link for the provider in tx, and queues it
+// for the administrators among users in the same transaction: the link
+// counts as sent only once it is on its way.
+func (a *app) surveyTx(ctx context.Context, tx *sql.Tx, o *organisation, users []*user) error {
+	b := make([]byte, 32)
+	rand.Read(b)
+	token := base64.RawURLEncoding.EncodeToString(b)
+	h := sha256.Sum256([]byte(token))
+	now := a.now()
 	if _, err := tx.ExecContext(ctx, `DELETE FROM surveys WHERE org_id = $1`, o.ID); err != nil {
 		return err
 	}
@@ -677,19 +765,12 @@ func (a *app) sendSurvey(ctx context.Context, o *organisation) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE organisations SET survey_sent_at = $1 WHERE id = $2`, usec(now), o.ID); err != nil {
 		return err
 	}
-	if err := tx.Commit(); err != nil {
-		return err
-	}
-	users, err := a.usersOf(ctx, o.ID)
-	if err != nil {
-		return err
-	}
 	link := a.baseURL() + "/survey?token=" + url.QueryEscape(token)
 	for _, u := range users {
 		if u.Role != roleAdmin {
 			continue
 		}
-		if err := a.sender.Send(ctx, u, "Korte enquête voor het portaal", fmt.Sprintf(
+		if err := a.sender.SendTx(ctx, tx, u, "Korte enquête voor het portaal", fmt.Sprintf(
 			"Uw organisatie is door de gemeente aangemeld voor het portaal. Wilt u eerst een korte enquête over uw organisatie invullen? Dat duurt ongeveer vijf minuten.\n%s\n"+
 				"De link werkt tot %s. Daarna ontvangt u de verwerkersovereenkomst.", link, dutchDate(now.Add(surveyLifetime)))); err != nil {
 			return err
@@ -826,7 +907,15 @@ func (a *app) submitSurvey(w http.ResponseWriter, r *http.Request) {
 	}
 	now := a.now()
 	h := sha256.Sum256([]byte(token))
-	// Answered once: the update takes the link that is still open.
+	users, err := a.usersOf(ctx, o.ID)
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	// Answered once: the update takes the link that is still open. The
+	// agreement's mail commits with the answers: a crash leaves the link
+	// open to answer again, or the agreement on its way, never the
+	// agreement marked as sent when it was not.
 	tx, err := a.db.BeginTx(ctx, nil)
 	if err != nil {
 		a.serverError(w, r, err)
@@ -846,14 +935,18 @@ func (a *app) submitSurvey(w http.ResponseWriter, r *http.Request) {
 		a.serverError(w, r, err)
 		return
 	}
+	if err := a.sendDPA(ctx, tx, users); err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	crashPoint("survey.answering")
 	if err := tx.Commit(); err != nil {
 		a.serverError(w, r, err)
 		return
 	}
-	if err := a.sendDPA(ctx, o.ID); err != nil {
-		a.serverError(w, r, err)
-		return
-	}
+	crashPoint("survey.answered")
+	a.wakeOutbox()
+	// A crash before the grant leaves it to grantPending.
 	if err := a.grantAccess(ctx, o.ID); err != nil {
 		a.serverError(w, r, err)
 		return
@@ -862,18 +955,15 @@ func (a *app) submitSurvey(w http.ResponseWriter, r *http.Request) {
 	a.render(w, r, http.StatusOK, "survey", surveyPage{Done: true, Org: o.Name})
 }
 
-// sendDPA sends the provider's administrators the processing agreement to
-// sign; the portal owner records it when it comes back.
-func (a *app) sendDPA(ctx context.Context, orgID string) error {
-	users, err := a.usersOf(ctx, orgID)
-	if err != nil {
-		return err
-	}
+// sendDPA queues, in tx, the processing agreement to sign for the
+// administrators among the provider's users; the portal owner records it
+// when it comes back.
+func (a *app) sendDPA(ctx context.Context, tx *sql.Tx, users []*user) error {
 	for _, u := range users {
 		if u.Role != roleAdmin {
 			continue
 		}
-		if err := a.sender.Send(ctx, u, "Verwerkersovereenkomst", "Bedankt voor het invullen van de enquête. Hierbij ontvangt u de verwerkersovereenkomst. "+
+		if err := a.sender.SendTx(ctx, tx, u, "Verwerkersovereenkomst", "Bedankt voor het invullen van de enquête. Hierbij ontvangt u de verwerkersovereenkomst. "+
 			"Daarin staat hoe wij met de gegevens van uw cliënten omgaan en met welk doel. Laat de overeenkomst ondertekenen door iemand die uw organisatie mag "+
 			"vertegenwoordigen, en stuur hem terug naar de portaalbeheerder. Zodra wij hem hebben ontvangen, krijgt u uw inloggegevens."); err != nil {
 			return err

@@ -27,6 +27,11 @@ type Sender interface {
 	// SendOnce is Send at most once per key and user: a job that runs
 	// again after a crash does not queue the same message twice.
 	SendOnce(ctx context.Context, key string, to *user, subject, body string) error
+	// SendTx is Send as part of tx: the message is queued if and only if
+	// tx commits, so that a crash cannot leave a change whose message
+	// never goes out (or a message about a change that never happened).
+	// The caller wakes the outbox after the commit (wakeOutbox).
+	SendTx(ctx context.Context, tx *sql.Tx, to *user, subject, body string) error
 }
 
 // subjectCode is the subject of a verification code message.
@@ -81,43 +86,60 @@ const (
 )
 
 func (o *outbox) Send(ctx context.Context, to *user, subject, body string) error {
-	return o.enqueue(ctx, newID(), to, "email", to.Email, subject, body, time.Time{})
+	return o.enqueue(ctx, o.a.db, newID(), to, "email", to.Email, subject, body, time.Time{})
+}
+
+func (o *outbox) SendTx(ctx context.Context, tx *sql.Tx, to *user, subject, body string) error {
+	return o.enqueue(ctx, tx, newID(), to, "email", to.Email, subject, body, time.Time{})
 }
 
 // SendOnce names the outbox row after the key and the user, so that the
 // second insert of the same message finds the row and leaves it.
 func (o *outbox) SendOnce(ctx context.Context, key string, to *user, subject, body string) error {
 	sum := sha256.Sum256([]byte("outbox-once\x00" + key + "\x00" + to.ID))
-	return o.enqueue(ctx, hex.EncodeToString(sum[:12]), to, "email", to.Email, subject, body, time.Time{})
+	return o.enqueue(ctx, o.a.db, hex.EncodeToString(sum[:12]), to, "email", to.Email, subject, body, time.Time{})
 }
 
 func (o *outbox) SendCode(ctx context.Context, to *user, body string, expires time.Time) error {
 	if to.Channel == "sms" {
-		return o.enqueue(ctx, newID(), to, "sms", to.Phone, subjectCode, body, expires)
+		return o.enqueue(ctx, o.a.db, newID(), to, "sms", to.Phone, subjectCode, body, expires)
 	}
-	return o.enqueue(ctx, newID(), to, "email", to.Email, subjectCode, body, expires)
+	return o.enqueue(ctx, o.a.db, newID(), to, "email", to.Email, subjectCode, body, expires)
 }
 
-// enqueue stores a message for delivery under id, unless a message with
-// that id is stored already, and wakes the worker.
-func (o *outbox) enqueue(ctx context.Context, id string, to *user, channel, address, subject, body string, expires time.Time) error {
+// execer is a database or a transaction.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// enqueue stores a message for delivery under id through db, unless a
+// message with that id is stored already, and wakes the worker (in vain
+// if db is a transaction that has not committed yet: then the caller
+// wakes it after the commit).
+func (o *outbox) enqueue(ctx context.Context, db execer, id string, to *user, channel, address, subject, body string, expires time.Time) error {
 	a := o.a
 	now := a.now()
 	if expires.IsZero() {
 		expires = now.Add(outboxGiveUp)
 	}
-	_, err := a.db.ExecContext(ctx, `INSERT INTO outbox (id, user_id, channel, subject, body, recipient, created_at, state, next_attempt_at, give_up_at)
+	_, err := db.ExecContext(ctx, `INSERT INTO outbox (id, user_id, channel, subject, body, recipient, created_at, state, next_attempt_at, give_up_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING`,
 		id, to.ID, channel, subject, a.field.Encrypt("outbox.body:"+to.ID, []byte(body)),
 		a.field.Encrypt("outbox.recipient:"+to.ID, []byte(address)), usec(now), outboxQueued, usec(now), usec(expires))
 	if err != nil {
 		return fmt.Errorf("outbox: %w", err)
 	}
+	a.wakeOutbox()
+	return nil
+}
+
+// wakeOutbox has a worker look for due messages now rather than at its
+// next poll.
+func (a *app) wakeOutbox() {
 	select {
 	case a.outboxKick <- struct{}{}:
 	default:
 	}
-	return nil
 }
 
 // checkChannels refuses to start when users get their codes through a
@@ -258,7 +280,10 @@ func (a *app) deliverNext(ctx context.Context) (bool, error) {
 	// outboxSendMax bounds it.
 	sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), outboxSendMax)
 	defer cancel()
-	return true, a.finish(context.WithoutCancel(ctx), c, a.transmit(sendCtx, c))
+	crashPoint("outbox.claimed")
+	err = a.transmit(sendCtx, c)
+	crashPoint("outbox.transmitted")
+	return true, a.finish(context.WithoutCancel(ctx), c, err)
 }
 
 // claimNext takes the lease of the oldest due message: queued and due, or

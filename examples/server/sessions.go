@@ -78,10 +78,11 @@ func (a *app) renewSession(ctx context.Context, w http.ResponseWriter, r *http.R
 	return a.newSession(ctx, w, r, s.UserID, st, "", s.Created)
 }
 
-// endSessionsOf ends every session of the user, on every device and at
-// every stage of a login: whoever knew the old password is out.
-func (a *app) endSessionsOf(ctx context.Context, userID string) error {
-	_, err := a.db.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID)
+// endSessionsIn ends every session of the user, on every device and at
+// every stage of a login, through db (a transaction, with the change of
+// password that requires it): whoever knew the old password is out.
+func endSessionsIn(ctx context.Context, db execer, userID string) error {
+	_, err := db.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID)
 	return err
 }
 

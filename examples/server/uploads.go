@@ -765,7 +765,7 @@ func (a *app) approveUpload(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	id := r.PathValue("id")
 	var orgID string
-	err := a.db.QueryRowContext(ctx, `UPDATE uploads SET status = 'test-approved' WHERE id = $1 AND status = 'test' RETURNING org_id`, id).Scan(&orgID)
+	err := a.db.QueryRowContext(ctx, `SELECT org_id FROM uploads WHERE id = $1 AND status = 'test'`, id).Scan(&orgID)
 	if errors.Is(err, sql.ErrNoRows) {
 		http.NotFound(w, r)
 		return
@@ -779,13 +779,41 @@ func (a *app) approveUpload(w http.ResponseWriter, r *http.Request) {
 		a.serverError(w, r, err)
 		return
 	}
+	// The approval and its mails commit together: a crash leaves the test
+	// file to approve again, never approved with nobody told.
+	tx, err := a.db.BeginTx(ctx, nil)
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE uploads SET status = 'test-approved' WHERE id = $1 AND status = 'test'`, id)
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		if err != nil {
+			a.serverError(w, r, err)
+			return
+		}
+		http.NotFound(w, r) // approved meanwhile
+		return
+	}
 	for _, u := range users {
-		if err := a.sender.Send(ctx, u, "Testbestand goedgekeurd",
+		if err := a.sender.SendTx(ctx, tx, u, "Testbestand goedgekeurd",
 			"Uw testbestand is goedgekeurd. Lever het bestand nogmaals aan; dat wordt verwerkt als uw eerste aanlevering in de rapportages."); err != nil {
 			a.serverError(w, r, err)
 			return
 		}
 	}
+	crashPoint("approve.approving")
+	if err := tx.Commit(); err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	crashPoint("approve.approved")
+	a.wakeOutbox()
 	a.log.InfoContext(ctx, "test upload approved", "upload", id, "org", orgID, "by", userFrom(ctx).ID)
 	http.Redirect(w, r, "/owner/orgs", http.StatusSeeOther)
 }

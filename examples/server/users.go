@@ -112,7 +112,25 @@ func (a *app) createUser(w http.ResponseWriter, r *http.Request) {
 	now := a.now()
 	u := &user{ID: newID(), OrgID: admin.OrgID, Org: admin.Org, Username: f.Username, Name: f.Name, Email: f.Email, Phone: f.Phone,
 		Channel: f.Channel, Role: role(f.Role), Hash: hash, PasswordSet: now, Temporary: true, Created: now}
-	if err := a.insertUser(ctx, u, emailKey); err != nil {
+	// The user and the mail with the temporary password commit together:
+	// a crash leaves neither (the administrator creates the user again),
+	// never a user who will not hear of the account.
+	tx, err := a.db.BeginTx(ctx, nil)
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	defer tx.Rollback()
+	err = insertUserTx(ctx, tx, u, emailKey)
+	if err == nil {
+		err = a.sender.SendTx(ctx, tx, u, "Uw account", fmt.Sprintf(
+			"Er is een account voor u aangemaakt.\nGebruikersnaam: %s\nTijdelijk wachtwoord: %s\nLog binnen een uur in; u kiest dan zelf een wachtwoord.", u.Username, temp))
+	}
+	if err == nil {
+		crashPoint("user.creating")
+		err = tx.Commit()
+	}
+	if err != nil {
 		// The unique indexes settle two administrators creating the same
 		// user or address at once.
 		if isUniqueViolation(err) {
@@ -122,11 +140,8 @@ func (a *app) createUser(w http.ResponseWriter, r *http.Request) {
 		a.serverError(w, r, err)
 		return
 	}
-	if err := a.sender.Send(ctx, u, "Uw account", fmt.Sprintf(
-		"Er is een account voor u aangemaakt.\nGebruikersnaam: %s\nTijdelijk wachtwoord: %s\nLog binnen een uur in; u kiest dan zelf een wachtwoord.", u.Username, temp)); err != nil {
-		a.serverError(w, r, err)
-		return
-	}
+	crashPoint("user.created")
+	a.wakeOutbox()
 	a.log.InfoContext(ctx, "user created", "by", admin.ID, "user", u.ID, "org", u.OrgID)
 	a.renderUsers(w, r, http.StatusOK, usersPage{Created: u.Username})
 }

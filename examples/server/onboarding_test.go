@@ -144,3 +144,28 @@ func TestMunicipalityRegistersProvider(t *testing.T) {
 	assert.Equal(t, http.StatusForbidden, status)
 	assert.False(t, strings.Contains(p.out.String(), "karel@"), "no address in the logs")
 }
+
+// TestProviderContactKeyedByMailbox: the contact a municipality registers
+// is stored under the mailbox of the address (email.Mailbox), as every
+// other account is, so that the same mailbox with or without a +tag is one
+// address: "forgot password" finds the contact, and no second account can
+// take the mailbox.
+func TestProviderContactKeyedByMailbox(t *testing.T) {
+	p := newTestPortal(t)
+	gemeente := p.browser()
+	gemeente.login("gemeente")
+	form := url.Values{"name": {"Kinderzorg Oost"}, "domain": {"kinderzorgoost.example"}, "contact-name": {"Karel Oost"},
+		"contact-email": {"Karel+Portaal@kinderzorgoost.example"}, "start": {"2026-12-01"}, "end": {"2028-12-31"}}
+	status, body := gemeente.post("/providers", form)
+	require.Equal(t, http.StatusOK, status, text(body))
+
+	var key string
+	require.NoError(t, p.a.db.QueryRow(`SELECT email_key FROM users WHERE username = 'karelportaal'`).Scan(&key))
+	assert.Equal(t, "karel@kinderzorgoost.example", key)
+
+	form.Set("name", "Kinderzorg West")
+	form.Set("contact-email", "karel@kinderzorgoost.example")
+	status, body = gemeente.post("/providers", form)
+	assert.Equal(t, http.StatusUnprocessableEntity, status, "the mailbox is taken")
+	assert.Contains(t, body, `aria-describedby="contact-email-error"`)
+}

@@ -566,7 +566,9 @@ func (a *app) registerProvider(w http.ResponseWriter, r *http.Request) {
 	now := a.now()
 	o := &organisation{ID: orgID(f.Name), Name: f.Name, Kind: kindProvider, Domains: []string{f.Domain}, MunicipalityID: u.OrgID,
 		ContractStart: start, ContractEnd: end, RegisteredBy: u.OrgID, Registered: now}
-	emailKey, _ := email.Normalize(f.ContactEmail)
+	// Keyed by the mailbox, as Rules.Taken compares and "forgot password"
+	// looks up: a +tag must not make another account.
+	emailKey, _ := email.Mailbox(f.ContactEmail)
 	// The contact's account exists from now on, with a password nobody
 	// knows: it is replaced by a temporary one when access is granted.
 	unusable := make([]byte, 32)

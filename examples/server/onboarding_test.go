@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -168,4 +169,26 @@ func TestProviderContactKeyedByMailbox(t *testing.T) {
 	status, body = gemeente.post("/providers", form)
 	assert.Equal(t, http.StatusUnprocessableEntity, status, "the mailbox is taken")
 	assert.Contains(t, body, `aria-describedby="contact-email-error"`)
+}
+
+// TestGrantAccessRevokesReset: granting access gives the contact a new
+// (temporary) password, and package reset asks that every change of a
+// password revoke the account's reset link or temporary password: one asked
+// for before the grant must not set another password after it.
+func TestGrantAccessRevokesReset(t *testing.T) {
+	p := newTestPortal(t)
+	anon := p.browser()
+	anon.post("/password/forgot", url.Values{"email": {"nina@thuiszorgnoord.example"}})
+	mail := p.sent.last("noord", "Wachtwoord herstellen")
+	require.NotEmpty(t, mail, "a reset link before access is granted")
+
+	now := usec(p.clock.Now())
+	_, err := p.a.db.Exec(`UPDATE organisations SET survey_received_at = $1, dpa_sent_at = $1, dpa_registered_at = $1 WHERE id = 'noord'`, now)
+	require.NoError(t, err)
+	require.NoError(t, p.a.grantAccess(context.Background(), "noord"))
+	require.NotEmpty(t, p.sent.last("noord", "Uw toegang tot het portaal"), "access granted")
+
+	next := "Zomer#Regenboog83" // nothing of "noord" or "nina"
+	status, body := anon.post("/password/reset", url.Values{"token": {resetToken(mail)}, "new": {next}, "repeat": {next}})
+	assert.Equal(t, http.StatusGone, status, text(body))
 }

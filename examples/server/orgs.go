@@ -390,6 +390,11 @@ func (a *app) grantAccess(ctx context.Context, id string) error {
 		if _, err := a.db.ExecContext(ctx, `UPDATE users SET password_hash = $1, password_set_at = $2, password_temporary = TRUE WHERE id = $3`, hash, usec(now), u.ID); err != nil {
 			return err
 		}
+		// A changed password revokes the reset asked for before (package
+		// reset): it would set another password after these details.
+		if err := a.resets.Revoke(ctx, u.ID); err != nil {
+			return err
+		}
 		if err := a.sender.Send(ctx, u, "Uw toegang tot het portaal", fmt.Sprintf(
 			"Uw organisatie is aangesloten op het portaal. %s\nGebruikersnaam: %s\nTijdelijk wachtwoord: %s\n"+
 				"Bij de eerste keer inloggen kiest u zelf een wachtwoord. Is het tijdelijke wachtwoord verlopen? Vraag dan via 'Wachtwoord vergeten?' een nieuw aan.\n"+

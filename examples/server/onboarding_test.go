@@ -192,3 +192,25 @@ func TestGrantAccessRevokesReset(t *testing.T) {
 	status, body := anon.post("/password/reset", url.Values{"token": {resetToken(mail)}, "new": {next}, "repeat": {next}})
 	assert.Equal(t, http.StatusGone, status, text(body))
 }
+
+// TestGrantAccessBusy: password.ErrBusy means nothing was hashed, try again
+// shortly. A grant that finds the hashing full must therefore stay to be
+// done, and the page says to try again: the next try sends the details,
+// instead of finding the access already granted and sending nothing, ever.
+func TestGrantAccessBusy(t *testing.T) {
+	p := newTestPortal(t)
+	owner := p.browser()
+	owner.login("beheerder")
+	_, err := p.a.db.Exec(`UPDATE organisations SET survey_received_at = $1, dpa_sent_at = $1 WHERE id = 'noord'`, usec(p.clock.Now()))
+	require.NoError(t, err)
+	dpa := url.Values{"received": {p.clock.Now().Format("2006-01-02")}}
+
+	stop := busyHashing(t, p)
+	status, body := owner.post("/owner/orgs/noord/dpa", dpa)
+	assert.Equal(t, http.StatusServiceUnavailable, status, "try again shortly")
+	assert.Contains(t, text(body), msgBusy)
+	stop()
+	status, _ = owner.post("/owner/orgs/noord/dpa", dpa)
+	require.Equal(t, http.StatusOK, status)
+	assert.NotEmpty(t, p.sent.last("noord", "Uw toegang tot het portaal"), "the try after the busy moment sends the details")
+}

@@ -18,6 +18,7 @@ import (
 
 	"golang.org/x/text/language"
 
+	"github.com/zorgkit/zorgkit/password"
 	"github.com/zorgkit/zorgkit/password/email"
 )
 
@@ -340,7 +341,14 @@ func (a *app) resendSurvey(w http.ResponseWriter, r *http.Request) {
 // afterOnboardingStep grants access if the step completed the onboarding,
 // then returns to the organisation's page.
 func (a *app) afterOnboardingStep(w http.ResponseWriter, r *http.Request, id, done string) {
-	if err := a.grantAccess(r.Context(), id); err != nil {
+	err := a.grantAccess(r.Context(), id)
+	if errors.Is(err, password.ErrBusy) {
+		// The step is recorded; the grant waits for the step sent again.
+		w.Header().Set("Retry-After", busyRetryAfter)
+		a.renderOrg(w, r, http.StatusServiceUnavailable, id, []fieldError{{"", msgBusy}}, "")
+		return
+	}
+	if err != nil {
 		a.serverError(w, r, err)
 		return
 	}
@@ -359,22 +367,18 @@ func (a *app) grantAccess(ctx context.Context, id string) error {
 		return nil
 	}
 	now := a.now()
-	// Only one request sends the details, however many arrive at once.
-	res, err := a.db.ExecContext(ctx, `UPDATE organisations SET access_granted_at = $1 WHERE id = $2 AND access_granted_at = 0`, usec(now), id)
-	if err != nil {
-		return err
-	}
-	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		return err
-	}
 	users, err := a.usersOf(ctx, id)
 	if err != nil {
 		return err
 	}
-	from := "U kunt nu inloggen."
-	if now.Before(o.ContractStart) {
-		from = "U kunt inloggen vanaf " + dutchDate(o.ContractStart) + ", de begindatum van het contract."
+	// The passwords are hashed before the grant is claimed: a hashing that
+	// is full (password.ErrBusy: nothing hashed, try again shortly) must
+	// leave the grant to the next try, not claimed with nothing sent.
+	type grant struct {
+		u          *user
+		temp, hash string
 	}
+	var grants []grant
 	for _, u := range users {
 		if u.Role != roleAdmin || !u.LastLogin.IsZero() {
 			continue
@@ -387,19 +391,34 @@ func (a *app) grantAccess(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
-		if _, err := a.db.ExecContext(ctx, `UPDATE users SET password_hash = $1, password_set_at = $2, password_temporary = TRUE WHERE id = $3`, hash, usec(now), u.ID); err != nil {
+		grants = append(grants, grant{u, temp, hash})
+	}
+	// Only one request sends the details, however many arrive at once.
+	res, err := a.db.ExecContext(ctx, `UPDATE organisations SET access_granted_at = $1 WHERE id = $2 AND access_granted_at = 0`, usec(now), id)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return err
+	}
+	from := "U kunt nu inloggen."
+	if now.Before(o.ContractStart) {
+		from = "U kunt inloggen vanaf " + dutchDate(o.ContractStart) + ", de begindatum van het contract."
+	}
+	for _, g := range grants {
+		if _, err := a.db.ExecContext(ctx, `UPDATE users SET password_hash = $1, password_set_at = $2, password_temporary = TRUE WHERE id = $3`, g.hash, usec(now), g.u.ID); err != nil {
 			return err
 		}
 		// A changed password revokes the reset asked for before (package
 		// reset): it would set another password after these details.
-		if err := a.resets.Revoke(ctx, u.ID); err != nil {
+		if err := a.resets.Revoke(ctx, g.u.ID); err != nil {
 			return err
 		}
-		if err := a.sender.Send(ctx, u, "Uw toegang tot het portaal", fmt.Sprintf(
+		if err := a.sender.Send(ctx, g.u, "Uw toegang tot het portaal", fmt.Sprintf(
 			"Uw organisatie is aangesloten op het portaal. %s\nGebruikersnaam: %s\nTijdelijk wachtwoord: %s\n"+
 				"Bij de eerste keer inloggen kiest u zelf een wachtwoord. Is het tijdelijke wachtwoord verlopen? Vraag dan via 'Wachtwoord vergeten?' een nieuw aan.\n"+
 				"Als organisatiebeheerder maakt u daarna de accounts van uw collega's aan.",
-			from, u.Username, temp)); err != nil {
+			from, g.u.Username, g.temp)); err != nil {
 			return err
 		}
 	}

@@ -319,8 +319,7 @@ func (a *app) useTemporary(ctx context.Context, u *user, pw string) error {
 	if err != nil {
 		return fmt.Errorf("hashing a used temporary password: %w", err)
 	}
-	if _, err := a.db.ExecContext(ctx, `UPDATE users SET password_hash = $1, password_set_at = $2, password_temporary = TRUE WHERE id = $3`,
-		hash, usec(issued), u.ID); err != nil {
+	if err := a.setTemporaryHash(ctx, u.ID, hash, issued); err != nil {
 		return err
 	}
 	u.Hash, u.PasswordSet, u.Temporary = hash, issued, true
@@ -619,6 +618,26 @@ func (a *app) setPassword(ctx context.Context, u *user, pw, repeat string, tempo
 	}
 	u.Hash, u.PasswordSet, u.Temporary = hash, now, temporary
 	return nil, nil
+}
+
+// setTemporaryHash makes hash, of a temporary password set at setAt, the
+// user's password, and enters it in the history: Policy.CheckNew wants the
+// previous passwords with the current one, so that the temporary password
+// is not chosen again as the new one.
+func (a *app) setTemporaryHash(ctx context.Context, userID, hash string, setAt time.Time) error {
+	tx, err := a.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $1, password_set_at = $2, password_temporary = TRUE WHERE id = $3`,
+		hash, usec(setAt), userID); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO password_history (user_id, hash, set_at) VALUES ($1, $2, $3)`, userID, hash, usec(setAt)); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // passwordHistory returns the user's latest password hashes, newest first,

@@ -182,11 +182,7 @@ func TestGrantAccessRevokesReset(t *testing.T) {
 	mail := p.sent.last("noord", "Wachtwoord herstellen")
 	require.NotEmpty(t, mail, "a reset link before access is granted")
 
-	now := usec(p.clock.Now())
-	_, err := p.a.db.Exec(`UPDATE organisations SET survey_received_at = $1, dpa_sent_at = $1, dpa_registered_at = $1 WHERE id = 'noord'`, now)
-	require.NoError(t, err)
-	require.NoError(t, p.a.grantAccess(context.Background(), "noord"))
-	require.NotEmpty(t, p.sent.last("noord", "Uw toegang tot het portaal"), "access granted")
+	grantNoord(t, p)
 
 	next := "Zomer#Regenboog83" // nothing of "noord" or "nina"
 	status, body := anon.post("/password/reset", url.Values{"token": {resetToken(mail)}, "new": {next}, "repeat": {next}})
@@ -213,4 +209,34 @@ func TestGrantAccessBusy(t *testing.T) {
 	status, _ = owner.post("/owner/orgs/noord/dpa", dpa)
 	require.Equal(t, http.StatusOK, status)
 	assert.NotEmpty(t, p.sent.last("noord", "Uw toegang tot het portaal"), "the try after the busy moment sends the details")
+}
+
+// grantNoord completes the onboarding of Thuiszorg Noord (the survey and the
+// agreement are in) and returns the temporary password its contact, noord,
+// is sent.
+func grantNoord(t *testing.T, p *testPortal) string {
+	t.Helper()
+	_, err := p.a.db.Exec(`UPDATE organisations SET survey_received_at = $1, dpa_sent_at = $1, dpa_registered_at = $1 WHERE id = 'noord'`, usec(p.clock.Now()))
+	require.NoError(t, err)
+	require.NoError(t, p.a.grantAccess(context.Background(), "noord"))
+	temp := regexp.MustCompile(`Tijdelijk wachtwoord: (\S+)`).FindStringSubmatch(p.sent.last("noord", "Uw toegang tot het portaal"))
+	require.NotNil(t, temp, "access granted")
+	return temp[1]
+}
+
+// TestGrantedPasswordReplaced: the temporary password that granting access
+// mails must be replaced by a new one. Policy.CheckNew refuses a password
+// among the previous ones "the current one included" (Portero: the last 12),
+// so the granted password belongs to the history it is given.
+func TestGrantedPasswordReplaced(t *testing.T) {
+	p := newTestPortal(t)
+	temp := grantNoord(t, p)
+	noord := p.browser()
+	noord.post("/login", url.Values{"username": {"noord"}, "password": {temp}})
+	_, body := noord.post("/login/code", url.Values{"code": {p.sent.code("noord")}})
+	require.Contains(t, body, `action="/password"`, "the temporary password must be changed")
+
+	status, body := noord.post("/password", url.Values{"current": {temp}, "new": {temp}, "repeat": {temp}})
+	assert.Equal(t, http.StatusUnprocessableEntity, status, "the mailed password is no new one")
+	assert.Contains(t, text(body), "al eerder gebruikt")
 }

@@ -406,7 +406,7 @@ func (a *app) grantAccess(ctx context.Context, id string) error {
 		from = "U kunt inloggen vanaf " + dutchDate(o.ContractStart) + ", de begindatum van het contract."
 	}
 	for _, g := range grants {
-		if _, err := a.db.ExecContext(ctx, `UPDATE users SET password_hash = $1, password_set_at = $2, password_temporary = TRUE WHERE id = $3`, g.hash, usec(now), g.u.ID); err != nil {
+		if err := a.setTemporaryHash(ctx, g.u.ID, g.hash, now); err != nil {
 			return err
 		}
 		// A changed password revokes the reset asked for before (package

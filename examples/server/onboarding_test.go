@@ -193,6 +193,7 @@ func TestGrantAccessRevokesReset(t *testing.T) {
 // shortly. A grant that finds the hashing full must therefore stay to be
 // done, and the page says to try again: the next try sends the details,
 // instead of finding the access already granted and sending nothing, ever.
+// A provider's registration, which hashes too, says to try again as well.
 func TestGrantAccessBusy(t *testing.T) {
 	p := newTestPortal(t)
 	owner := p.browser()
@@ -201,14 +202,26 @@ func TestGrantAccessBusy(t *testing.T) {
 	require.NoError(t, err)
 	dpa := url.Values{"received": {p.clock.Now().Format("2006-01-02")}}
 
+	gemeente := p.browser()
+	gemeente.login("gemeente")
+	provider := url.Values{"name": {"Kinderzorg Oost"}, "domain": {"kinderzorgoost.example"}, "contact-name": {"Karel Oost"},
+		"contact-email": {"karel@kinderzorgoost.example"}, "start": {"2026-12-01"}, "end": {"2028-12-31"}}
+
 	stop := busyHashing(t, p)
 	status, body := owner.post("/owner/orgs/noord/dpa", dpa)
+	assert.Equal(t, http.StatusServiceUnavailable, status, "try again shortly")
+	assert.Contains(t, text(body), msgBusy)
+	// So does the registration of a provider, whose contact's account gets
+	// a hashed password nobody knows.
+	status, body = gemeente.post("/providers", provider)
 	assert.Equal(t, http.StatusServiceUnavailable, status, "try again shortly")
 	assert.Contains(t, text(body), msgBusy)
 	stop()
 	status, _ = owner.post("/owner/orgs/noord/dpa", dpa)
 	require.Equal(t, http.StatusOK, status)
 	assert.NotEmpty(t, p.sent.last("noord", "Uw toegang tot het portaal"), "the try after the busy moment sends the details")
+	status, _ = gemeente.post("/providers", provider)
+	assert.Equal(t, http.StatusOK, status, "registered when sent again")
 }
 
 // grantNoord completes the onboarding of Thuiszorg Noord (the survey and the

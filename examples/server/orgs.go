@@ -598,6 +598,12 @@ func (a *app) registerProvider(w http.ResponseWriter, r *http.Request) {
 	unusable := make([]byte, 32)
 	rand.Read(unusable)
 	hash, err := a.hasher.Hash(ctx, base64.RawURLEncoding.EncodeToString(unusable))
+	if errors.Is(err, password.ErrBusy) {
+		// Nothing is stored yet: the form sent again registers.
+		w.Header().Set("Retry-After", busyRetryAfter)
+		a.renderProviders(w, r, http.StatusServiceUnavailable, providersPage{Errors: []fieldError{{"", msgBusy}}, Form: f})
+		return
+	}
 	if err != nil {
 		a.serverError(w, r, err)
 		return

@@ -74,7 +74,9 @@ func (a *app) renderAudit(w http.ResponseWriter, r *http.Request, status int, ms
 			a.serverError(w, r, err)
 			return
 		}
-		p.Error = "De toestemmingsregistratie is gewijzigd buiten het portaal om: " + err.Error()
+		if p.Error == "" { // an action's own message says it already; the problems are listed either way
+			p.Error = "De toestemmingsregistratie is gewijzigd buiten het portaal om: " + err.Error()
+		}
 		if terr != nil {
 			p.Problems = terr.Problems
 		}
@@ -163,11 +165,14 @@ func (a *app) planSample(w http.ResponseWriter, r *http.Request) {
 	}
 	if _, err := a.consent.PlanSample(ctx, f, k, userFrom(ctx).actor()); err != nil {
 		var ferr *consent.FieldError
-		if errors.As(err, &ferr) {
+		switch {
+		case errors.As(err, &ferr):
 			a.renderAudit(w, r, http.StatusUnprocessableEntity, "De steekproef kan niet worden gepland: "+ferr.Message(language.Dutch))
-			return
+		case isDamaged(err):
+			a.renderAudit(w, r, http.StatusServiceUnavailable, "De steekproef kan niet worden gepland: "+msgAuditDamaged)
+		default:
+			a.serverError(w, r, err)
 		}
-		a.serverError(w, r, err)
 		return
 	}
 	http.Redirect(w, r, "/audit", http.StatusSeeOther)
@@ -183,6 +188,8 @@ func (a *app) drawSample(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case errors.Is(err, consent.ErrNotFound):
 			http.NotFound(w, r)
+		case isDamaged(err):
+			a.renderAudit(w, r, http.StatusServiceUnavailable, "De steekproef kan niet worden getrokken: "+msgAuditDamaged)
 		case errors.As(err, &ferr):
 			a.renderAudit(w, r, http.StatusUnprocessableEntity, "De steekproef kan nog niet worden getrokken: "+ferr.Message(language.Dutch))
 		default:
@@ -266,14 +273,27 @@ func (a *app) recordEvidence(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		var ferr *consent.FieldError
-		if errors.As(err, &ferr) {
+		switch {
+		case errors.As(err, &ferr):
 			a.renderAudit(w, r, http.StatusUnprocessableEntity, ferr.Message(language.Dutch))
-			return
+		case isDamaged(err):
+			a.renderAudit(w, r, http.StatusServiceUnavailable, "Niet vastgelegd: "+msgAuditDamaged)
+		default:
+			a.serverError(w, r, err)
 		}
-		a.serverError(w, r, err)
 		return
 	}
 	http.Redirect(w, r, "/audit", http.StatusSeeOther)
+}
+
+// msgAuditDamaged says why the registry refused an auditor's action.
+const msgAuditDamaged = "de toestemmingsregistratie is gewijzigd buiten het portaal om. Onderzoek eerst de problemen die deze pagina noemt."
+
+// isDamaged reports whether the consent registry refused because the store,
+// or its checkpoints, do not verify (a *TamperError, ErrCheckpoint): a
+// refusal until an operator has looked into it, which no retry lifts.
+func isDamaged(err error) bool {
+	return errors.Is(err, consent.ErrTampered) || errors.Is(err, consent.ErrCheckpoint)
 }
 
 // notifyEvidenceRequest asks the provider's administrators for the signed

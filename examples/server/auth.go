@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"net/http"
@@ -319,8 +320,15 @@ func (a *app) useTemporary(ctx context.Context, u *user, pw string) error {
 	if err != nil {
 		return fmt.Errorf("hashing a used temporary password: %w", err)
 	}
-	if _, err := a.db.ExecContext(ctx, `UPDATE users SET password_hash = $1, password_set_at = $2, password_temporary = TRUE WHERE id = $3`,
-		hash, usec(issued), u.ID); err != nil {
+	tx, err := a.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := setTemporaryHash(ctx, tx, u.ID, hash, issued); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
 		return err
 	}
 	u.Hash, u.PasswordSet, u.Temporary = hash, issued, true
@@ -622,6 +630,23 @@ func (a *app) setPassword(ctx context.Context, u *user, pw, repeat string, tempo
 	}
 	u.Hash, u.PasswordSet, u.Temporary = hash, now, temporary
 	return nil, nil
+}
+
+// setTemporaryHash makes hash, of a temporary password set at setAt, the
+// user's password in tx. It enters the history, as Policy.CheckNew wants
+// the previous passwords with the current one (so that the temporary
+// password is not chosen again as the new one), and revokes the reset links
+// asked for before, as package reset wants whenever the password changes:
+// one would set another password after this one.
+func setTemporaryHash(ctx context.Context, tx *sql.Tx, userID, hash string, setAt time.Time) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $1, password_set_at = $2, password_temporary = TRUE WHERE id = $3`,
+		hash, usec(setAt), userID); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO password_history (user_id, hash, set_at) VALUES ($1, $2, $3)`, userID, hash, usec(setAt)); err != nil {
+		return err
+	}
+	return deleteResetTokens(ctx, tx, userID)
 }
 
 // passwordHistory returns the user's latest password hashes, newest first,

@@ -263,11 +263,7 @@ func TestResetLinkInvalidatedByNewerRequest(t *testing.T) {
 	first := p.sent.last("jdevries", "Wachtwoord herstellen")
 	p.clock.Advance(time.Minute)
 	b.post("/password/forgot", url.Values{"email": {"jan.devries@zonnehuis.example"}})
-	tok := func(mail string) string {
-		i := strings.Index(mail, "token=") + len("token=")
-		v, _ := url.QueryUnescape(mail[i : i+strings.IndexAny(mail[i:], "\n ")])
-		return v
-	}
+	tok := resetToken
 	status, _ := b.post("/password/reset", url.Values{"token": {tok(first)}, "new": {"Herstel!Wachtwoord5"}, "repeat": {"Herstel!Wachtwoord5"}})
 	assert.Equal(t, http.StatusGone, status)
 
@@ -275,6 +271,13 @@ func TestResetLinkInvalidatedByNewerRequest(t *testing.T) {
 	p.clock.Advance(61 * time.Minute)
 	status, _ = b.post("/password/reset", url.Values{"token": {tok(p.sent.last("jdevries", "Wachtwoord herstellen"))}, "new": {"Herstel!Wachtwoord5"}, "repeat": {"Herstel!Wachtwoord5"}})
 	assert.Equal(t, http.StatusGone, status)
+}
+
+// resetToken returns the token of the reset link in mail.
+func resetToken(mail string) string {
+	i := strings.Index(mail, "token=") + len("token=")
+	v, _ := url.QueryUnescape(mail[i : i+strings.IndexAny(mail[i:], "\n ")])
+	return v
 }
 
 func TestAlmereTemporaryPassword(t *testing.T) {

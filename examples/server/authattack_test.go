@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/cookiejar"
@@ -245,25 +246,7 @@ func TestSourceStopsGuessing(t *testing.T) {
 // not throttled after a busy moment.
 func TestHashingBounded(t *testing.T) {
 	p := newTestPortal(t)
-	// One hash at a time and no queue; the demo hashes verify with their
-	// own parameters.
-	h, err := password.NewHasher(password.HasherConfig{Params: cheapParams, Pepper: p.a.keys.Pepper, Concurrency: 1, Queue: -1})
-	require.NoError(t, err)
-	p.a.hasher = h
-
-	// Another request keeps the one slot busy, with hashes that take long
-	// enough that a login rarely slips in between two of them.
-	busyHasher, err := password.NewHasher(password.HasherConfig{Params: password.Params{Memory: 8 * 1024, Time: 10, Threads: 1, SaltLength: 16, KeyLength: 32}})
-	require.NoError(t, err)
-	slow, err := busyHasher.Hash(context.Background(), "Bezig!Wachtwoord1")
-	require.NoError(t, err)
-	ctx, stop := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for ctx.Err() == nil {
-			_ = h.Verify(ctx, slow, "Bezig!Wachtwoord2")
-		}
-	})
+	stop := busyHashing(t, p)
 	raw := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	busy := 0
 	for range 20 {
@@ -282,15 +265,46 @@ func TestHashingBounded(t *testing.T) {
 		}
 	}
 	stop()
-	wg.Wait()
 	assert.GreaterOrEqual(t, busy, 5, "most logins find the slot taken")
 
 	var failures int
-	err = p.a.db.QueryRow(`SELECT failures FROM throttle WHERE key = 'password:jdevries'`).Scan(&failures)
+	err := p.a.db.QueryRow(`SELECT failures FROM throttle WHERE key = 'password:jdevries'`).Scan(&failures)
 	if err == nil {
 		assert.Zero(t, failures, "refused logins are withdrawn from the count")
 	}
 	p.browser().login("jdevries")
+}
+
+// busyHashing gives p's password hashing one slot and no queue, and keeps
+// the slot busy, with hashes that take long enough that another rarely
+// slips in between two of them, until stop returns; the demo hashes still
+// verify, with their own parameters.
+func busyHashing(t *testing.T, p *testPortal) (stop func()) {
+	t.Helper()
+	h, err := password.NewHasher(password.HasherConfig{Params: cheapParams, Pepper: p.a.keys.Pepper, Concurrency: 1, Queue: -1})
+	require.NoError(t, err)
+	p.a.hasher = h
+	busyHasher, err := password.NewHasher(password.HasherConfig{Params: password.Params{Memory: 8 * 1024, Time: 10, Threads: 1, SaltLength: 16, KeyLength: 32}})
+	require.NoError(t, err)
+	slow, err := busyHasher.Hash(context.Background(), "Bezig!Wachtwoord1")
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for ctx.Err() == nil {
+			_ = h.Verify(ctx, slow, "Bezig!Wachtwoord2")
+		}
+	})
+	// Back only once the slot is taken.
+	for {
+		if _, err := h.Hash(context.Background(), "Proef!Wachtwoord3"); errors.Is(err, password.ErrBusy) {
+			break
+		}
+	}
+	var once sync.Once
+	stop = func() { once.Do(func() { cancel(); wg.Wait() }) }
+	t.Cleanup(stop)
+	return stop
 }
 
 // TestRekeyEmails: migration 008 recomputes the e-mail keys of existing

@@ -236,11 +236,8 @@ func TestQuarantineFromAuditPage(t *testing.T) {
 	owner := p.browser()
 	owner.login("beheerder")
 	var chain string
-	var seq int64
-	require.NoError(t, p.a.db.QueryRow(`SELECT chain_id, seq FROM consent_heads ORDER BY chain_id LIMIT 1`).Scan(&chain, &seq))
-	_, err := p.a.db.Exec(`INSERT INTO consent_events (chain_id, seq, record_id, kind, organisation, purpose, decision, recorded_at, payload, prev_mac, mac)
-		SELECT chain_id, seq + 1, 'forged', 'given', '', '', '', recorded_at, payload, mac, mac FROM consent_events WHERE chain_id = $1 AND seq = $2`, chain, seq)
-	require.NoError(t, err)
+	require.NoError(t, p.a.db.QueryRow(`SELECT chain_id FROM consent_heads ORDER BY chain_id LIMIT 1`).Scan(&chain))
+	seq := forgeConsentEvent(t, p, chain) - 1
 	_, body := owner.get("/audit")
 	assert.Contains(t, body, `id="problems"`)
 	assert.Contains(t, text(body), "extra")
@@ -253,6 +250,19 @@ func TestQuarantineFromAuditPage(t *testing.T) {
 	require.NoError(t, p.a.db.QueryRow(`SELECT quarantined_by, reason FROM consent_quarantine`).Scan(&by, &reason))
 	assert.Contains(t, by, "beheer")
 	assert.Equal(t, "ticket 12: inserted by hand", reason)
+}
+
+// forgeConsentEvent writes a row after the head of chain behind the
+// registry's back, as someone with INSERT rights could, and returns its
+// sequence number: an extra event that blocks the chain.
+func forgeConsentEvent(t *testing.T, p *testPortal, chain string) int64 {
+	t.Helper()
+	var seq int64
+	require.NoError(t, p.a.db.QueryRow(`SELECT seq FROM consent_heads WHERE chain_id = $1`, chain).Scan(&seq))
+	_, err := p.a.db.Exec(`INSERT INTO consent_events (chain_id, seq, record_id, kind, organisation, purpose, decision, recorded_at, payload, prev_mac, mac)
+		SELECT chain_id, seq + 1, 'forged', 'given', '', '', '', recorded_at, payload, mac, mac FROM consent_events WHERE chain_id = $1 AND seq = $2`, chain, seq)
+	require.NoError(t, err)
+	return seq + 1
 }
 
 // withdrawnAndAnchored has jdevries record a consent for the client with the
@@ -376,4 +386,43 @@ func TestWithdrawalWhileOpening(t *testing.T) {
 	}
 	require.NoError(t, rows.Err())
 	assert.Equal(t, []string{"true permitted", "false withdrawn"}, decisions)
+}
+
+// TestSampleOfDamagedStore: Registry.Sample refuses a store that does not
+// verify with a *TamperError, and the evidence outcomes and plans a chain
+// that does not: refusals that no retry lifts. The audit page says why, as it does
+// for Verify, rather than "something went wrong on our side, try again
+// later".
+func TestSampleOfDamagedStore(t *testing.T) {
+	p := newTestPortal(t)
+	owner := p.browser()
+	owner.login("beheerder")
+	status, body := owner.post("/audit/plan", url.Values{"k": {"1"}, "days": {"1"}, "org": {"zonnehuis"}})
+	require.Equal(t, http.StatusOK, status, text(body))
+	p.clock.Advance(2 * 24 * time.Hour)
+	owner = p.browser() // the session has expired
+	owner.login("beheerder")
+	_, body = owner.get("/audit")
+	plan := regexp.MustCompile(`name="plan" value="([^"]+)"`).FindStringSubmatch(body)
+	require.NotNil(t, plan, "the window has closed")
+
+	// A row forged onto the chain of a consent.
+	var record, chain string
+	require.NoError(t, p.a.db.QueryRow(`SELECT record_id, chain_id FROM consent_events WHERE kind = 'given' ORDER BY chain_id LIMIT 1`).Scan(&record, &chain))
+	forgeConsentEvent(t, p, chain)
+	status, body = owner.post("/audit/sample", url.Values{"plan": {plan[1]}})
+	assert.Equal(t, http.StatusServiceUnavailable, status)
+	assert.Contains(t, text(body), "gewijzigd buiten het portaal om")
+	assert.Contains(t, body, `id="problems"`, "the problems are named")
+
+	status, body = owner.post("/audit/evidence", url.Values{"record": {record}, "action": {"missing"}})
+	assert.Equal(t, http.StatusServiceUnavailable, status)
+	assert.Contains(t, text(body), "Niet vastgelegd")
+
+	// And the chain of plans, with a row forged onto it.
+	require.NoError(t, p.a.db.QueryRow(`SELECT chain_id FROM consent_events WHERE kind = 'sample-planned'`).Scan(&chain))
+	forgeConsentEvent(t, p, chain)
+	status, body = owner.post("/audit/plan", url.Values{"k": {"1"}, "days": {"1"}, "org": {"zonnehuis"}})
+	assert.Equal(t, http.StatusServiceUnavailable, status)
+	assert.Contains(t, text(body), "kan niet worden gepland")
 }

@@ -210,8 +210,8 @@ func (a *app) seedUploads(ctx context.Context, u *user) error {
 // July 2024 and September 2026, about a quarter and those that would end
 // after October 2026 still running (no end date, no reason of ending,
 // nothing measured yet), the others ended with a reason
-// and, mostly, the outcome measurements. Most BSNs are drawn from all valid
-// numbers. A few rows are wrong on purpose, so that the quality report has
+// and, mostly, the outcome measurements. The BSNs are those of the test
+// persons of package bsntest, each on many rows. A few rows are wrong on purpose, so that the quality report has
 // something to show, each kind at fixed rows (counted from 0; the file
 // line is the row + 2):
 //
@@ -230,7 +230,10 @@ func demoDataset(seed string, rows int) io.Reader {
 		s = s*31 + uint64(c)
 	}
 	rng := rand.New(rand.NewPCG(s, 7))
-	numbers := bsntest.Numbers(s, rows)
+	// The BRP's fictitious test persons, in turn: the file is downloaded
+	// and read by people, and bsntest.Numbers draws from every valid BSN,
+	// some of which are real people's.
+	persons := bsntest.TestPersons()
 	municipalities := []string{"0034", "0034", "0034", "0995", "0050"}
 	products := []string{"45A11", "45A12", "43A01", "41A02", "54001", "54002"}
 	referrers := []string{"01", "01", "02", "03", "04", "06"}
@@ -238,12 +241,12 @@ func demoDataset(seed string, rows int) io.Reader {
 	var b strings.Builder
 	b.WriteString(uploadHeader + "\n")
 	for i := range rows {
-		field := numbers[i].Digits()
+		field := persons[i%len(persons)].Digits()
 		switch {
 		case i%97 == 13:
 			field = "999999999"
 		case i%151 == 20:
-			field = bsnTypo(numbers[i])
+			field = bsnTypo(persons[i%len(persons)])
 		}
 		birth := time.Date(2004+rng.IntN(20), time.Month(1+rng.IntN(12)), 1+rng.IntN(28), 0, 0, 0, 0, time.UTC)
 		sex := []string{"1", "2"}[rng.IntN(2)]
@@ -310,8 +313,7 @@ func bsnTypo(n bsn.Number) string {
 // a provider's Excel on Dutch Windows saves it, "CSV (gescheiden door
 // lijstscheidingsteken)": Windows-1252, ';' and CRLF line ends, so that a
 // newcomer can try the upload flow with a file as providers really send
-// them. It exists in demo mode only: its BSNs are valid numbers drawn at
-// random, not test persons.
+// them. It exists in demo mode only; its BSNs are the test persons'.
 func (a *app) demoFile(w http.ResponseWriter, r *http.Request) {
 	u := userFrom(r.Context())
 	data, err := io.ReadAll(demoDataset(u.OrgID+a.now().Format(time.RFC3339Nano), 500))

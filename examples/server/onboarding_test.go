@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -143,4 +144,112 @@ func TestMunicipalityRegistersProvider(t *testing.T) {
 	status, _ = linde.post("/providers", form)
 	assert.Equal(t, http.StatusForbidden, status)
 	assert.False(t, strings.Contains(p.out.String(), "karel@"), "no address in the logs")
+}
+
+// TestProviderContactKeyedByMailbox: the contact a municipality registers
+// is stored under the mailbox of the address (email.Mailbox), as every
+// other account is, so that the same mailbox with or without a +tag is one
+// address: "forgot password" finds the contact, and no second account can
+// take the mailbox.
+func TestProviderContactKeyedByMailbox(t *testing.T) {
+	p := newTestPortal(t)
+	gemeente := p.browser()
+	gemeente.login("gemeente")
+	form := url.Values{"name": {"Kinderzorg Oost"}, "domain": {"kinderzorgoost.example"}, "contact-name": {"Karel Oost"},
+		"contact-email": {"Karel+Portaal@kinderzorgoost.example"}, "start": {"2026-12-01"}, "end": {"2028-12-31"}}
+	status, body := gemeente.post("/providers", form)
+	require.Equal(t, http.StatusOK, status, text(body))
+
+	var key string
+	require.NoError(t, p.a.db.QueryRow(`SELECT email_key FROM users WHERE username = 'karelportaal'`).Scan(&key))
+	assert.Equal(t, "karel@kinderzorgoost.example", key)
+
+	form.Set("name", "Kinderzorg West")
+	form.Set("contact-email", "karel@kinderzorgoost.example")
+	status, body = gemeente.post("/providers", form)
+	assert.Equal(t, http.StatusUnprocessableEntity, status, "the mailbox is taken")
+	assert.Contains(t, body, `aria-describedby="contact-email-error"`)
+}
+
+// TestGrantAccessRevokesReset: granting access gives the contact a new
+// (temporary) password, and package reset asks that every change of a
+// password revoke the account's reset link or temporary password: one asked
+// for before the grant must not set another password after it.
+func TestGrantAccessRevokesReset(t *testing.T) {
+	p := newTestPortal(t)
+	anon := p.browser()
+	anon.post("/password/forgot", url.Values{"email": {"nina@thuiszorgnoord.example"}})
+	mail := p.sent.last("noord", "Wachtwoord herstellen")
+	require.NotEmpty(t, mail, "a reset link before access is granted")
+
+	grantNoord(t, p)
+
+	next := "Zomer#Regenboog83" // nothing of "noord" or "nina"
+	status, body := anon.post("/password/reset", url.Values{"token": {resetToken(mail)}, "new": {next}, "repeat": {next}})
+	assert.Equal(t, http.StatusGone, status, text(body))
+}
+
+// TestGrantAccessBusy: password.ErrBusy means nothing was hashed, try again
+// shortly. A grant that finds the hashing full must therefore stay to be
+// done, and the page says to try again: the next try sends the details,
+// instead of finding the access already granted and sending nothing, ever.
+// A provider's registration, which hashes too, says to try again as well.
+func TestGrantAccessBusy(t *testing.T) {
+	p := newTestPortal(t)
+	owner := p.browser()
+	owner.login("beheerder")
+	_, err := p.a.db.Exec(`UPDATE organisations SET survey_received_at = $1, dpa_sent_at = $1 WHERE id = 'noord'`, usec(p.clock.Now()))
+	require.NoError(t, err)
+	dpa := url.Values{"received": {p.clock.Now().Format("2006-01-02")}}
+
+	gemeente := p.browser()
+	gemeente.login("gemeente")
+	provider := url.Values{"name": {"Kinderzorg Oost"}, "domain": {"kinderzorgoost.example"}, "contact-name": {"Karel Oost"},
+		"contact-email": {"karel@kinderzorgoost.example"}, "start": {"2026-12-01"}, "end": {"2028-12-31"}}
+
+	stop := busyHashing(t, p)
+	status, body := owner.post("/owner/orgs/noord/dpa", dpa)
+	assert.Equal(t, http.StatusServiceUnavailable, status, "try again shortly")
+	assert.Contains(t, text(body), msgBusy)
+	// So does the registration of a provider, whose contact's account gets
+	// a hashed password nobody knows.
+	status, body = gemeente.post("/providers", provider)
+	assert.Equal(t, http.StatusServiceUnavailable, status, "try again shortly")
+	assert.Contains(t, text(body), msgBusy)
+	stop()
+	status, _ = owner.post("/owner/orgs/noord/dpa", dpa)
+	require.Equal(t, http.StatusOK, status)
+	assert.NotEmpty(t, p.sent.last("noord", "Uw toegang tot het portaal"), "the try after the busy moment sends the details")
+	status, _ = gemeente.post("/providers", provider)
+	assert.Equal(t, http.StatusOK, status, "registered when sent again")
+}
+
+// grantNoord completes the onboarding of Thuiszorg Noord (the survey and the
+// agreement are in) and returns the temporary password its contact, noord,
+// is sent.
+func grantNoord(t *testing.T, p *testPortal) string {
+	t.Helper()
+	_, err := p.a.db.Exec(`UPDATE organisations SET survey_received_at = $1, dpa_sent_at = $1, dpa_registered_at = $1 WHERE id = 'noord'`, usec(p.clock.Now()))
+	require.NoError(t, err)
+	require.NoError(t, p.a.grantAccess(context.Background(), "noord"))
+	temp := regexp.MustCompile(`Tijdelijk wachtwoord: (\S+)`).FindStringSubmatch(p.sent.last("noord", "Uw toegang tot het portaal"))
+	require.NotNil(t, temp, "access granted")
+	return temp[1]
+}
+
+// TestGrantedPasswordReplaced: the temporary password that granting access
+// mails must be replaced by a new one. Policy.CheckNew refuses a password
+// among the previous ones "the current one included" (Portero: the last 12),
+// so the granted password belongs to the history it is given.
+func TestGrantedPasswordReplaced(t *testing.T) {
+	p := newTestPortal(t)
+	temp := grantNoord(t, p)
+	noord := p.browser()
+	noord.post("/login", url.Values{"username": {"noord"}, "password": {temp}})
+	_, body := noord.post("/login/code", url.Values{"code": {p.sent.code("noord")}})
+	require.Contains(t, body, `action="/password"`, "the temporary password must be changed")
+
+	status, body := noord.post("/password", url.Values{"current": {temp}, "new": {temp}, "repeat": {temp}})
+	assert.Equal(t, http.StatusUnprocessableEntity, status, "the mailed password is no new one")
+	assert.Contains(t, text(body), "al eerder gebruikt")
 }

@@ -18,6 +18,7 @@ import (
 
 	"golang.org/x/text/language"
 
+	"github.com/zorgkit/zorgkit/password"
 	"github.com/zorgkit/zorgkit/password/email"
 )
 
@@ -340,7 +341,14 @@ func (a *app) resendSurvey(w http.ResponseWriter, r *http.Request) {
 // afterOnboardingStep grants access if the step completed the onboarding,
 // then returns to the organisation's page.
 func (a *app) afterOnboardingStep(w http.ResponseWriter, r *http.Request, id, done string) {
-	if err := a.grantAccess(r.Context(), id); err != nil {
+	err := a.grantAccess(r.Context(), id)
+	if errors.Is(err, password.ErrBusy) {
+		// The step is recorded; the grant waits for the step sent again.
+		w.Header().Set("Retry-After", busyRetryAfter)
+		a.renderOrg(w, r, http.StatusServiceUnavailable, id, []fieldError{{"", msgBusy}}, "")
+		return
+	}
+	if err != nil {
 		a.serverError(w, r, err)
 		return
 	}
@@ -367,8 +375,10 @@ func (a *app) grantAccess(ctx context.Context, id string) error {
 	if now.Before(o.ContractStart) {
 		from = "U kunt inloggen vanaf " + dutchDate(o.ContractStart) + ", de begindatum van het contract."
 	}
-	// The passwords are hashed before the transaction, which holds the
-	// write lock.
+	// The passwords are hashed before the grant is claimed, and outside
+	// the transaction, which holds the write lock: a hashing that is full
+	// (password.ErrBusy: nothing hashed, try again shortly) leaves the
+	// grant to the next try, not claimed with nothing sent.
 	type grant struct {
 		u          *user
 		temp, hash string
@@ -405,7 +415,7 @@ func (a *app) grantAccess(ctx context.Context, id string) error {
 		return err
 	}
 	for _, g := range grants {
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $1, password_set_at = $2, password_temporary = TRUE WHERE id = $3`, g.hash, usec(now), g.u.ID); err != nil {
+		if err := setTemporaryHash(ctx, tx, g.u.ID, g.hash, now); err != nil {
 			return err
 		}
 		if err := a.sender.SendTx(ctx, tx, g.u, "Uw toegang tot het portaal", fmt.Sprintf(
@@ -620,12 +630,20 @@ func (a *app) registerProvider(w http.ResponseWriter, r *http.Request) {
 	now := a.now()
 	o := &organisation{ID: orgID(f.Name), Name: f.Name, Kind: kindProvider, Domains: []string{f.Domain}, MunicipalityID: u.OrgID,
 		ContractStart: start, ContractEnd: end, RegisteredBy: u.OrgID, Registered: now}
-	emailKey, _ := email.Normalize(f.ContactEmail)
+	// Keyed by the mailbox, as Rules.Taken compares and "forgot password"
+	// looks up: a +tag must not make another account.
+	emailKey, _ := email.Mailbox(f.ContactEmail)
 	// The contact's account exists from now on, with a password nobody
 	// knows: it is replaced by a temporary one when access is granted.
 	unusable := make([]byte, 32)
 	rand.Read(unusable)
 	hash, err := a.hasher.Hash(ctx, base64.RawURLEncoding.EncodeToString(unusable))
+	if errors.Is(err, password.ErrBusy) {
+		// Nothing is stored yet: the form sent again registers.
+		w.Header().Set("Retry-After", busyRetryAfter)
+		a.renderProviders(w, r, http.StatusServiceUnavailable, providersPage{Errors: []fieldError{{"", msgBusy}}, Form: f})
+		return
+	}
 	if err != nil {
 		a.serverError(w, r, err)
 		return

@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/zorgkit/zorgkit/bsn"
 	"github.com/zorgkit/zorgkit/bsn/bsntest"
 	"github.com/zorgkit/zorgkit/pseudonym"
 )
@@ -389,6 +390,16 @@ func TestDemoFile(t *testing.T) {
 	assert.Contains(t, file, "Reden be\xebindiging", "ë in Windows-1252")
 	assert.False(t, utf8.ValidString(file), "not UTF-8")
 	assert.Equal(t, 501, strings.Count(file, "\r\n"), "CRLF after the header and each of 500 rows")
+	// People download the file: its numbers are those of the BRP's
+	// fictitious test persons (package bsntest), never drawn from all
+	// valid BSNs, some of which are real people's.
+	persons := bsntest.TestPersons()
+	for i, line := range strings.Split(strings.TrimSuffix(file, "\r\n"), "\r\n")[1:] {
+		n, err := bsn.Parse(line[:strings.IndexByte(line, ';')])
+		if err == nil && !slices.Contains(persons, n) {
+			t.Fatalf("row %d: a BSN that is not a test person's", i)
+		}
+	}
 
 	status, body := b.upload("/uploads", "cbs-jeugdhulp-demo.csv", strings.NewReader(file))
 	require.Equal(t, http.StatusOK, status, text(body))

@@ -171,6 +171,23 @@ func TestProviderContactKeyedByMailbox(t *testing.T) {
 	assert.Contains(t, body, `aria-describedby="contact-email-error"`)
 }
 
+// A contact registered before the fix keeps the key with its +tag until
+// migration 012 has the keys recomputed at the next start.
+func TestMigrationRekeysTaggedContact(t *testing.T) {
+	p := newTestPortal(t)
+	_, err := p.a.db.Exec(`UPDATE users SET email = 'Karel+Portaal@kinderzorgoost.example', email_key = 'karel+portaal@kinderzorgoost.example'
+		WHERE username = 'noord'`)
+	require.NoError(t, err)
+	_, err = p.a.db.Exec(`DELETE FROM schema_migrations WHERE name LIKE '%012_provider_contact_mailbox.sql'`)
+	require.NoError(t, err)
+	require.NoError(t, p.a.Close())
+
+	restarted := startTestPortal(t, p.a.cfg, false)
+	var key string
+	require.NoError(t, restarted.a.db.QueryRow(`SELECT email_key FROM users WHERE username = 'noord'`).Scan(&key))
+	assert.Equal(t, "karel@kinderzorgoost.example", key)
+}
+
 // TestGrantAccessRevokesReset: granting access gives the contact a new
 // (temporary) password, and package reset asks that every change of a
 // password revoke the account's reset link or temporary password: one asked

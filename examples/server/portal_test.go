@@ -68,9 +68,20 @@ func TestAdminManagesOwnUsers(t *testing.T) {
 	// The administrator removes the user: their session ends.
 	var id string
 	require.NoError(t, p.a.db.QueryRow(`SELECT id FROM users WHERE username = 'piet'`).Scan(&id))
+	piet.post("/password/forgot", url.Values{"email": {"piet.post@zonnehuis.example"}})
+	link := p.sent.last("piet", "Wachtwoord herstellen")
+	require.NotEmpty(t, link)
 	admin.post("/admin/users/"+id+"/delete", nil)
 	_, body = piet.get("/password")
 	assert.Contains(t, body, `action="/login"`)
+
+	// A reset link mailed before is void with the user, not an error.
+	next := "Zomer#Regenboog83"
+	status, _ = p.browser().post("/password/reset", url.Values{"token": {resetToken(link)}, "new": {next}, "repeat": {next}})
+	assert.Equal(t, http.StatusGone, status)
+	var tokens int
+	require.NoError(t, p.a.db.QueryRow(`SELECT COUNT(*) FROM reset_tokens WHERE account = $1`, id).Scan(&tokens))
+	assert.Zero(t, tokens, "nothing of the user kept")
 }
 
 // TestIsolation tries every organisation-bound endpoint of one organisation

@@ -147,8 +147,9 @@ func (a *app) createUser(w http.ResponseWriter, r *http.Request) {
 }
 
 // deleteUser removes a user of the administrator's own organisation, with
-// their sessions. A user of another organisation is "not found", the same as
-// one that does not exist.
+// their sessions, messages, password history and reset link (which would
+// otherwise answer 500 when used). A user of another organisation is "not
+// found", the same as one that does not exist.
 func (a *app) deleteUser(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	admin := userFrom(ctx)
@@ -167,6 +168,7 @@ func (a *app) deleteUser(w http.ResponseWriter, r *http.Request) {
 		`DELETE FROM sessions WHERE user_id = $1 AND user_id IN (SELECT id FROM users WHERE org_id = $2)`,
 		`DELETE FROM outbox WHERE user_id = $1 AND user_id IN (SELECT id FROM users WHERE org_id = $2)`,
 		`DELETE FROM password_history WHERE user_id = $1 AND user_id IN (SELECT id FROM users WHERE org_id = $2)`,
+		`DELETE FROM reset_tokens WHERE account = $1 AND account IN (SELECT id FROM users WHERE org_id = $2)`,
 	} {
 		if _, err := tx.ExecContext(ctx, q, id, admin.OrgID); err != nil {
 			a.serverError(w, r, err)

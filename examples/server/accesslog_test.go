@@ -122,6 +122,13 @@ func TestAccessLogSealed(t *testing.T) {
 	var terr *consent.TamperError
 	require.ErrorAs(t, err, &terr, "a removed entry is found")
 	assert.Equal(t, consent.ProblemRemoved, terr.Problems[0].Kind)
+
+	// The auditor reads it on the audit page, in Dutch.
+	owner := p.browser()
+	owner.login("beheerder")
+	_, body = owner.get("/audit")
+	assert.Contains(t, text(body), "Het toegangslog is gewijzigd buiten het portaal om: 1 regel klopt niet")
+	assert.NotContains(t, body, "restore the events from a backup", "not the library's English")
 }
 
 // When the access log cannot be written, nothing is shown: not the client

@@ -75,7 +75,12 @@ func (a *app) renderAudit(w http.ResponseWriter, r *http.Request, status int, ms
 			return
 		}
 		if p.Error == "" { // an action's own message says it already; the problems are listed either way
-			p.Error = "De toestemmingsregistratie is gewijzigd buiten het portaal om: " + err.Error()
+			p.Error = "De toestemmingsregistratie is gewijzigd buiten het portaal om: " +
+				"de opgeslagen controlepunten kloppen niet of het verankerde controlepunt ontbreekt. Zoek uit hoe dit kon en zet ze terug uit een back-up."
+			if terr != nil {
+				p.Error = "De toestemmingsregistratie is gewijzigd buiten het portaal om: " + dutchCount(len(terr.Problems), "gebeurtenis klopt", "gebeurtenissen kloppen") +
+					" niet (zie de tabel). Zet de gebeurtenissen terug uit een back-up en zoek uit hoe dit kon; een gebeurtenis die er niet hoort, zet u in quarantaine."
+			}
 		}
 		if terr != nil {
 			p.Problems = terr.Problems
@@ -89,7 +94,8 @@ func (a *app) renderAudit(w http.ResponseWriter, r *http.Request, status int, ms
 			a.serverError(w, r, err)
 			return
 		}
-		p.Error = "Het toegangslog is gewijzigd buiten het portaal om: " + terr.Error()
+		p.Error = "Het toegangslog is gewijzigd buiten het portaal om: " + dutchCount(len(terr.Problems), "regel klopt", "regels kloppen") +
+			" niet. Zet het toegangslog terug uit een back-up en zoek uit hoe dit kon."
 		p.Verified = ""
 	}
 	rows, err := a.db.QueryContext(ctx, `SELECT manifest FROM audit_samples ORDER BY created_at DESC LIMIT 10`)
@@ -141,6 +147,15 @@ func (a *app) renderAudit(w http.ResponseWriter, r *http.Request, status int, ms
 		p.Samples = append(p.Samples, sv)
 	}
 	a.render(w, r, status, "audit", p)
+}
+
+// dutchCount says n of a thing in Dutch, singular or plural: "1 regel klopt",
+// "3 regels kloppen".
+func dutchCount(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
 }
 
 // planSample commits to a spot check of the consents that will be recorded

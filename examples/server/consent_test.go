@@ -240,7 +240,7 @@ func TestQuarantineFromAuditPage(t *testing.T) {
 	seq := forgeConsentEvent(t, p, chain) - 1
 	_, body := owner.get("/audit")
 	assert.Contains(t, body, `id="problems"`)
-	assert.Contains(t, text(body), "extra")
+	assert.Contains(t, text(body), "buiten het portaal om toegevoegd", "the problem, in Dutch")
 	status, body := owner.post("/audit/quarantine", url.Values{"chain": {chain}, "seq": {fmt.Sprint(seq)}, "reason": {"test"}})
 	assert.Equal(t, http.StatusUnprocessableEntity, status, "an event that verifies stays: %s", text(body))
 	status, body = owner.post("/audit/quarantine", url.Values{"chain": {chain}, "seq": {fmt.Sprint(seq + 1)}, "reason": {"ticket 12: inserted by hand"}})
@@ -414,6 +414,9 @@ func TestSampleOfDamagedStore(t *testing.T) {
 	assert.Equal(t, http.StatusServiceUnavailable, status)
 	assert.Contains(t, text(body), "gewijzigd buiten het portaal om")
 	assert.Contains(t, body, `id="problems"`, "the problems are named")
+	_, body = owner.get("/audit")
+	assert.Contains(t, text(body), "De toestemmingsregistratie is gewijzigd buiten het portaal om: 1 gebeurtenis klopt niet")
+	assert.NotContains(t, body, "restore the events from a backup", "not the library's English")
 
 	status, body = owner.post("/audit/evidence", url.Values{"record": {record}, "action": {"missing"}})
 	assert.Equal(t, http.StatusServiceUnavailable, status)

@@ -311,8 +311,60 @@ func isDamaged(err error) bool {
 	return errors.Is(err, consent.ErrTampered) || errors.Is(err, consent.ErrCheckpoint)
 }
 
+// notifyPendingEvidence asks again for every form whose request the registry
+// holds and that is still open: the registry records a request in a
+// transaction of its own, and an instance that died before it queued the
+// mail left the provider untold. The mails go once per request
+// (notifyEvidenceRequest), so a request told before is not told again,
+// until the outbox has forgotten that mail (outboxKeep): a request still
+// open by then is a reminder worth sending. It runs at start.
+func (a *app) notifyPendingEvidence(ctx context.Context) error {
+	rows, err := a.db.QueryContext(ctx, `SELECT manifest FROM audit_samples`)
+	if err != nil {
+		return err
+	}
+	var selected []consent.RecordID
+	for rows.Next() {
+		var js string
+		var m consent.Manifest
+		if err := rows.Scan(&js); err != nil {
+			rows.Close()
+			return err
+		}
+		if err := json.Unmarshal([]byte(js), &m); err != nil {
+			rows.Close()
+			return err
+		}
+		selected = append(selected, m.Selected...)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, id := range selected {
+		st, err := a.consent.Status(ctx, id)
+		if err != nil {
+			return err
+		}
+		if st.Evidence != consent.EvidenceRequested {
+			continue
+		}
+		// The reference of the latest request: the sample that asked.
+		for i := len(st.Events) - 1; i >= 0; i-- {
+			if e := st.Events[i]; e.Kind == consent.EventEvidenceRequested {
+				if err := a.notifyEvidenceRequest(ctx, id, e.Reference); err != nil {
+					return err
+				}
+				break
+			}
+		}
+	}
+	return nil
+}
+
 // notifyEvidenceRequest asks the provider's administrators for the signed
-// form of a record.
+// form of a record, once per request: a second call for the same record
+// and sample queues nothing (Sender.SendOnce).
 func (a *app) notifyEvidenceRequest(ctx context.Context, id consent.RecordID, sample string) error {
 	st, err := a.consent.Status(ctx, id)
 	if err != nil {
@@ -329,7 +381,7 @@ func (a *app) notifyEvidenceRequest(ctx context.Context, id consent.RecordID, sa
 		body := "In het kader van steekproef " + sample + " vragen wij u het ondertekende toestemmingsformulier met kenmerk " +
 			st.Record.Evidence.Reference + " (" + purposeText[st.Record.Purpose] + ", ondertekend " + st.Record.GivenAt.Local().Format("2-1-2006") +
 			") binnen twee weken te overleggen."
-		if err := a.sender.Send(ctx, u, "Verzoek om toestemmingsformulier", body); err != nil {
+		if err := a.sender.SendOnce(ctx, "evidence-request\x00"+string(id)+"\x00"+sample, u, "Verzoek om toestemmingsformulier", body); err != nil {
 			return err
 		}
 	}

@@ -122,6 +122,28 @@ func TestSpotCheck(t *testing.T) {
 	status, _ = owner.post("/audit/evidence", url.Values{"record": {ids[0][1]}, "sample": {sample}, "action": {"request"}})
 	require.Equal(t, http.StatusOK, status)
 	assert.Contains(t, p.sent.last("zonnehuis-beheer", "Verzoek om toestemmingsformulier"), "ZH-TOE-")
+
+	// A request recorded by an instance that died before it queued the
+	// mail (the registry's transaction cannot hold the portal's outbox):
+	// the next start tells the provider, once; the request already told
+	// is not told again.
+	requests := func() (n int) {
+		p.sent.mu.Lock()
+		defer p.sent.mu.Unlock()
+		for _, m := range p.sent.msgs {
+			if m.To == "zonnehuis-beheer" && m.Subject == "Verzoek om toestemmingsformulier" {
+				n++
+			}
+		}
+		return n
+	}
+	require.NoError(t, p.a.consent.RequestEvidence(t.Context(), consent.RecordID(ids[1][1]), sample,
+		consent.Change{By: consent.Actor{User: "beheerder", Organisation: "portal"}, Reason: "steekproef"}))
+	before := requests()
+	require.NoError(t, p.a.notifyPendingEvidence(t.Context()))
+	assert.Equal(t, before+1, requests(), "the request left untold is told")
+	require.NoError(t, p.a.notifyPendingEvidence(t.Context()))
+	assert.Equal(t, before+1, requests(), "and only once")
 	status, body = owner.post("/audit/evidence", url.Values{"record": {ids[0][1]}, "sample": {sample}, "action": {"missing"}})
 	require.Equal(t, http.StatusOK, status, text(body))
 	assert.Contains(t, body, "<dd>ontbreekt</dd>", "the evidence state, in Dutch")

@@ -60,6 +60,11 @@ func (a *app) runJobs(ctx context.Context) {
 	if err := a.grantPending(ctx); err != nil && ctx.Err() == nil {
 		a.log.Error("grant access", "err", err)
 	}
+	// A request for a consent form whose mail an instance did not queue
+	// before it died.
+	if err := a.notifyPendingEvidence(ctx); err != nil && ctx.Err() == nil {
+		a.log.Error("evidence requests", "err", err)
+	}
 	tick := time.NewTicker(5 * time.Second)
 	defer tick.Stop()
 	var checkpoint uint64

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -319,6 +320,17 @@ func TestUploadTooLarge(t *testing.T) {
 		FROM uploads u WHERE org_id = 'zonnehuis' AND status = 'abandoned'`).Scan(&abandoned, &chunks))
 	assert.Equal(t, 1, abandoned)
 	assert.Zero(t, chunks)
+}
+
+// acceptedReport returns the quality report of org's accepted upload, the
+// one file the test has delivered for it.
+func (p *testPortal) acceptedReport(org string) qualityReportJSON {
+	p.t.Helper()
+	var js string
+	require.NoError(p.t, p.a.db.QueryRow(`SELECT report FROM uploads WHERE org_id = $1 AND status = 'accepted'`, org).Scan(&js))
+	var q qualityReportJSON
+	require.NoError(p.t, json.Unmarshal([]byte(js), &q))
+	return q
 }
 
 // upload posts a file as a multipart form.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -403,10 +402,7 @@ func TestDemoFile(t *testing.T) {
 
 	status, body := b.upload("/uploads", "cbs-jeugdhulp-demo.csv", strings.NewReader(file))
 	require.Equal(t, http.StatusOK, status, text(body))
-	var id, js string
-	require.NoError(t, p.a.db.QueryRow(`SELECT id, report FROM uploads WHERE org_id = 'zonnehuis' AND status = 'accepted'`).Scan(&id, &js))
-	var q qualityReportJSON
-	require.NoError(t, json.Unmarshal([]byte(js), &q))
+	q := p.acceptedReport("zonnehuis")
 	assert.Equal(t, "Windows-1252", q.Encoding)
 	// The rows wrong on purpose (see demoDataset): BSN typing errors at
 	// rows 20, 171, 322 and 473, postcode 1300 SA at 60, 227 and 394.
@@ -462,10 +458,7 @@ func TestBSNInKeptColumnIsNotStored(t *testing.T) {
 	file.WriteString(cbsRow("999999999", len(cols)) + "\n")
 	status, body := b.upload("/uploads", "cbs.csv", strings.NewReader(file.String()))
 	require.Equal(t, http.StatusOK, status, text(body))
-	var js string
-	require.NoError(t, p.a.db.QueryRow(`SELECT report FROM uploads WHERE org_id = 'zonnehuis' AND status = 'accepted'`).Scan(&js))
-	var q qualityReportJSON
-	require.NoError(t, json.Unmarshal([]byte(js), &q))
+	q := p.acceptedReport("zonnehuis")
 	assert.Equal(t, len(cols)+1, q.Counts.Written, "the rows are written, with a warning")
 	for i, col := range cols {
 		assert.True(t, slices.ContainsFunc(q.Problems, func(pr problemJSON) bool { return pr.Line == i+2 && pr.Pos == col+1 }),
@@ -565,10 +558,7 @@ func TestRejectedRowsListedBeforeWarnings(t *testing.T) {
 	}
 	status, body := b.upload("/uploads", "cbs.csv", strings.NewReader(file.String()))
 	require.Equal(t, http.StatusOK, status, text(body))
-	var js string
-	require.NoError(t, p.a.db.QueryRow(`SELECT report FROM uploads WHERE org_id = 'zonnehuis' AND status = 'accepted'`).Scan(&js))
-	var q qualityReportJSON
-	require.NoError(t, json.Unmarshal([]byte(js), &q))
+	q := p.acceptedReport("zonnehuis")
 	require.Equal(t, 3, q.Counts.Rejected)
 	var lines []int
 	for _, pr := range q.Problems {

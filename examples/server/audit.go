@@ -315,11 +315,12 @@ func isDamaged(err error) bool {
 // holds and that is still open: the registry records a request in a
 // transaction of its own, and an instance that died before it queued the
 // mail left the provider untold. The mails go once per request
-// (notifyEvidenceRequest), so a request told before is not told again,
-// until the outbox has forgotten that mail (outboxKeep): a request still
-// open by then is a reminder worth sending. It runs at start.
+// (notifyEvidenceRequest), so a request told before is not told again. It
+// runs at start, over the samples drawn within outboxKeep: as long as the
+// outbox remembers what it sent (so that nothing is sent twice), and so
+// that the work does not grow with the years of samples kept.
 func (a *app) notifyPendingEvidence(ctx context.Context) error {
-	rows, err := a.db.QueryContext(ctx, `SELECT manifest FROM audit_samples`)
+	rows, err := a.db.QueryContext(ctx, `SELECT manifest FROM audit_samples WHERE created_at >= $1`, usec(a.now().Add(-outboxKeep)))
 	if err != nil {
 		return err
 	}

@@ -147,6 +147,18 @@ func TestSpotCheck(t *testing.T) {
 	status, body = owner.post("/audit/evidence", url.Values{"record": {ids[0][1]}, "sample": {sample}, "action": {"missing"}})
 	require.Equal(t, http.StatusOK, status, text(body))
 	assert.Contains(t, body, "<dd>ontbreekt</dd>", "the evidence state, in Dutch")
+
+	// Samples older than the outbox remembers are not looked at again at
+	// a start (a fresh sender remembers nothing it sent).
+	fresh := &recorder{}
+	p.a.sender = fresh
+	require.NoError(t, p.a.notifyPendingEvidence(t.Context()))
+	require.Len(t, fresh.msgs, 1, "within the window: the open request of ids[1], once more to a sender that forgot it")
+	p.clock.Advance(outboxKeep + time.Hour)
+	later := &recorder{}
+	p.a.sender = later
+	require.NoError(t, p.a.notifyPendingEvidence(t.Context()))
+	assert.Empty(t, later.msgs, "after it: the old sample is left alone")
 }
 
 func TestReportsByAudience(t *testing.T) {
